@@ -1,0 +1,56 @@
+/**
+ * The one error type of Corral. `code` has gRPC semantics; `adapters/grpc/status.ts` is the only
+ * place that maps it to a wire status. Expected outcomes (a declined offer, a store miss) are
+ * return values, not errors.
+ */
+export type ErrorCode =
+  | "invalid_argument"
+  | "not_found"
+  | "already_exists"
+  | "failed_precondition"
+  | "aborted"
+  | "out_of_range"
+  | "resource_exhausted"
+  | "unavailable"
+  | "deadline_exceeded"
+  | "unimplemented"
+  | "unauthenticated"
+  | "internal";
+
+/** One offending field of a bad request, for INVALID_ARGUMENT details. */
+export interface FieldViolation {
+  /** Path of the field, e.g. `name` or `spec.pods.hello.tasks.server.cpus`. */
+  readonly field: string;
+  readonly reason: string;
+}
+
+export class SchedulerError extends Error {
+  override readonly name = "SchedulerError";
+  readonly code: ErrorCode;
+  readonly violations: readonly FieldViolation[];
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; violations?: readonly FieldViolation[] } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.violations = options.violations ?? [];
+  }
+
+  /** An INVALID_ARGUMENT naming each bad field; the message lists them all. */
+  static invalid(violations: readonly FieldViolation[]): SchedulerError {
+    const text = violations.map((v) => `${v.field}: ${v.reason}`).join("; ");
+    return new SchedulerError("invalid_argument", text, { violations });
+  }
+
+  /** Wraps anything thrown; a SchedulerError found on the cause chain is returned as is. */
+  static from(err: unknown): SchedulerError {
+    for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; depth++) {
+      if (e instanceof SchedulerError) return e;
+      e = e.cause;
+    }
+    return new SchedulerError("internal", "internal error", { cause: err });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * What the gRPC edge (and in-process callers) can ask of the scheduler. Views are plain data;
+ * the gRPC adapter maps them to `corral.v1` messages. Errors are SchedulerErrors.
+ */
+import type { Status } from "../domain/plan/status.js";
+import type { SpecWarning, StrategyName } from "../domain/spec/types.js";
+
+export type ServiceState = "DEPLOYING" | "RUNNING" | "ERROR" | "UNINSTALLING" | "QUARANTINED";
+
+export interface PlanSummaryView {
+  readonly name: string;
+  readonly status: Status;
+  readonly stepsComplete: number;
+  readonly stepsTotal: number;
+}
+
+export interface ServiceView {
+  readonly name: string;
+  readonly state: ServiceState;
+  readonly configId: string;
+  readonly generation: number;
+  readonly plans: readonly PlanSummaryView[];
+  readonly error?: string;
+  readonly createdMs: number;
+  readonly updatedMs: number;
+}
+
+export interface StepView {
+  readonly id: string;
+  readonly name: string;
+  readonly status: Status;
+  readonly message: string;
+  readonly taskIds: readonly string[];
+}
+
+export interface PhaseView {
+  readonly id: string;
+  readonly name: string;
+  readonly status: Status;
+  readonly strategy: StrategyName;
+  readonly steps: readonly StepView[];
+}
+
+export interface PlanView {
+  readonly name: string;
+  readonly status: Status;
+  readonly strategy: StrategyName;
+  readonly phases: readonly PhaseView[];
+  readonly errors: readonly string[];
+}
+
+export type PutOutcome = "CREATED" | "UNCHANGED" | "UPDATED";
+
+export interface PutServiceInput {
+  readonly name: string;
+  readonly spec: string;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+export interface PutServiceResult {
+  readonly service: ServiceView;
+  readonly outcome: PutOutcome;
+  readonly warnings: readonly SpecWarning[];
+}
+
+export type UninstallEventKind = "STARTED" | "PROGRESS" | "COMPLETED" | "FORCED";
+
+export interface UninstallEventView {
+  readonly sequence: bigint;
+  readonly name: string;
+  readonly kind: UninstallEventKind;
+  readonly timeMs: number;
+  readonly stepsComplete: number;
+  readonly stepsTotal: number;
+  readonly leftovers: readonly string[];
+  readonly message: string;
+}
+
+export interface AdminApi {
+  putService(input: PutServiceInput): Promise<PutServiceResult>;
+  uninstallService(name: string): Promise<ServiceView>;
+  /** Ends when every named service completed removal, or when `signal` aborts. */
+  watchUninstall(
+    names: readonly string[],
+    after: bigint,
+    signal: AbortSignal,
+  ): AsyncIterable<UninstallEventView>;
+  listServices(): readonly ServiceView[];
+  getService(name: string): ServiceView;
+  /** `plan` defaults to "deploy". */
+  getPlan(name: string, plan: string): PlanView;
+}

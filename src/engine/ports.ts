@@ -1,0 +1,104 @@
+/**
+ * The engine's only seams. Adapters implement these; tests plug in the simulated cluster,
+ * the memory persister and a fake clock.
+ */
+import type { Filters, Offer, Operation, TaskStatus } from "../domain/cluster.js";
+
+// ---------------------------------------------------------------------------------------------
+// Persister: a hierarchical key/value store (ZooKeeper-shaped). Paths are "/"-separated and
+// relative to the scheduler's root, e.g. "ServiceList/test1/Context". No leading slash.
+
+/** A stored value and its version (0 after create, +1 on every set). */
+export interface Versioned {
+  readonly data: Uint8Array;
+  readonly version: number;
+}
+
+/** One operation of an atomic multi-operation. */
+export type PersisterOp =
+  /** Create or overwrite; parents are created as needed. With `version`, the node must exist at it. */
+  | { readonly kind: "set"; readonly path: string; readonly data: Uint8Array; readonly version?: number }
+  /** Create; fails with already_exists when the node exists. Parents are created as needed. */
+  | { readonly kind: "create"; readonly path: string; readonly data: Uint8Array }
+  /** Delete the node and everything below it; a missing node is not an error. */
+  | { readonly kind: "delete"; readonly path: string }
+  /** Abort the whole multi unless the node exists at `version`. */
+  | { readonly kind: "check"; readonly path: string; readonly version: number };
+
+/**
+ * Durable state. Errors are SchedulerErrors: not_found, already_exists, aborted (version
+ * conflict), unavailable (store unreachable), invalid_argument (value too large).
+ */
+export interface Persister {
+  /** The value at `path`, or undefined when there is none. */
+  get(path: string): Promise<Versioned | undefined>;
+  /** Names of the direct children of `path`, sorted; [] when the node is missing. */
+  children(path: string): Promise<string[]>;
+  /** Applies every op or none. */
+  multi(ops: readonly PersisterOp[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ClusterDriver: the Mesos v1 scheduler API as a port (mesos-v1-api.md §6, §7).
+
+/** What the cluster tells the scheduler. Handlers only enqueue; they never re-enter the driver synchronously. */
+export interface ClusterEvents {
+  subscribed(frameworkId: string): void;
+  offers(offers: readonly Offer[]): void;
+  rescind(offerId: string): void;
+  /** Must be acknowledged with `acknowledge` once persisted when `status.uuid` is set. */
+  update(status: TaskStatus): void;
+  /** The subscription was lost; the driver resubscribes by itself. */
+  disconnected(reason: string): void;
+}
+
+export interface FrameworkInfo {
+  readonly name: string;
+  readonly role: string;
+  readonly principal: string;
+  /** Set when re-registering after a scheduler restart. */
+  readonly frameworkId?: string;
+  readonly failoverTimeoutS: number;
+}
+
+export interface ClusterDriver {
+  subscribe(framework: FrameworkInfo, events: ClusterEvents): Promise<void>;
+  accept(offerIds: readonly string[], operations: readonly Operation[], filters?: Filters): Promise<void>;
+  decline(offerIds: readonly string[], filters?: Filters): Promise<void>;
+  kill(taskId: string, agentId?: string): Promise<void>;
+  acknowledge(agentId: string, taskId: string, uuid: string): Promise<void>;
+  /** Explicit reconciliation of the given tasks; empty = implicit (all tasks). */
+  reconcile(tasks: readonly { taskId: string; agentId?: string }[]): Promise<void>;
+  revive(): Promise<void>;
+  suppress(): Promise<void>;
+  /** Removes the framework from the cluster: all its tasks are killed. */
+  teardown(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clock and randomness are inputs so engine tests run without real time.
+
+export type Cancel = () => void;
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Runs `fn` once after `delayMs`. */
+  setTimer(delayMs: number, fn: () => void): Cancel;
+}
+
+export interface Random {
+  /** An RFC 4122 v4 UUID string. */
+  uuid(): string;
+}
+
+/** The subset of pino's Logger the engine uses. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
