@@ -1,0 +1,223 @@
+/**
+ * corral.v1.MultiServiceAdmin over an AdminApi. Handlers only translate: request message → API
+ * call → view → response message. Every RPC gets a request id (incoming `x-request-id`, or a
+ * fresh UUID) that is bound to its logger, echoed in the response headers, and named in INTERNAL
+ * errors; every RPC logs exactly one line with method, status code and duration.
+ */
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { performance } from "node:perf_hooks";
+import * as grpc from "@grpc/grpc-js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  PutOutcome,
+  ServiceState,
+  Status,
+  Strategy,
+  UninstallEventKind,
+} from "../../../gen/corral/v1/admin_pb.js";
+import type {
+  MultiServiceAdmin,
+  PlanSchema,
+  ServiceSchema,
+  UninstallEventSchema,
+} from "../../../gen/corral/v1/admin_pb.js";
+import type { StrategyName } from "../../domain/spec/types.js";
+import type { AdminApi, PlanView, ServiceView, UninstallEventView } from "../../engine/admin-api.js";
+import type { Logger } from "../../engine/ports.js";
+import type { ServiceImpl } from "./service-definition.js";
+import { REQUEST_ID_METADATA_KEY, toServiceError } from "./status.js";
+
+/** Plan returned by GetPlan when the request leaves `plan` empty. */
+export const DEFAULT_PLAN = "deploy";
+
+/** The MultiServiceAdmin handler map; register it with `addService(server, MultiServiceAdmin, …)`. */
+export function createAdminHandlers(
+  api: AdminApi,
+  logger: Logger,
+): ServiceImpl<typeof MultiServiceAdmin> {
+  return {
+    putService: unary("PutService", logger, async (req) => {
+      const result = await api.putService({ name: req.name, spec: req.spec, parameters: { ...req.parameters } });
+      return {
+        service: toServiceMessage(result.service),
+        outcome: PutOutcome[result.outcome],
+        warnings: result.warnings.map((w) => ({ field: w.field, message: w.message })),
+      };
+    }),
+    uninstallService: unary("UninstallService", logger, async (req) => ({
+      service: toServiceMessage(await api.uninstallService(req.name)),
+    })),
+    watchUninstall: serverStream("WatchUninstall", logger, async function* (req, signal) {
+      for await (const event of api.watchUninstall(req.names, req.after, signal)) {
+        yield { event: toEventMessage(event) };
+      }
+    }),
+    listServices: unary("ListServices", logger, () => ({
+      services: api.listServices().map(toServiceMessage),
+    })),
+    getService: unary("GetService", logger, (req) => ({
+      service: toServiceMessage(api.getService(req.name)),
+    })),
+    getPlan: unary("GetPlan", logger, (req) => ({
+      plan: toPlanMessage(api.getPlan(req.name, req.plan === "" ? DEFAULT_PLAN : req.plan)),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views → messages. Enum names of the views equal the proto enum names without their prefix,
+// so indexing the generated enum is total and checked by tsc.
+
+const STRATEGY: { readonly [S in StrategyName]: Strategy } = {
+  serial: Strategy.SERIAL,
+  parallel: Strategy.PARALLEL,
+  canary: Strategy.CANARY,
+  "serial-canary": Strategy.SERIAL_CANARY,
+  "parallel-canary": Strategy.PARALLEL_CANARY,
+  dependency: Strategy.DEPENDENCY,
+};
+
+export function toServiceMessage(view: ServiceView): MessageInitShape<typeof ServiceSchema> {
+  return {
+    name: view.name,
+    state: ServiceState[view.state],
+    configId: view.configId,
+    generation: BigInt(view.generation),
+    plans: view.plans.map((p) => ({
+      name: p.name,
+      status: Status[p.status],
+      stepsComplete: p.stepsComplete,
+      stepsTotal: p.stepsTotal,
+    })),
+    error: view.error ?? "",
+    createdTime: timestampFromMs(view.createdMs),
+    updatedTime: timestampFromMs(view.updatedMs),
+  };
+}
+
+export function toPlanMessage(view: PlanView): MessageInitShape<typeof PlanSchema> {
+  return {
+    name: view.name,
+    status: Status[view.status],
+    strategy: STRATEGY[view.strategy],
+    errors: [...view.errors],
+    phases: view.phases.map((phase) => ({
+      id: phase.id,
+      name: phase.name,
+      status: Status[phase.status],
+      strategy: STRATEGY[phase.strategy],
+      steps: phase.steps.map((step) => ({
+        id: step.id,
+        name: step.name,
+        status: Status[step.status],
+        message: step.message,
+        taskIds: [...step.taskIds],
+      })),
+    })),
+  };
+}
+
+export function toEventMessage(view: UninstallEventView): MessageInitShape<typeof UninstallEventSchema> {
+  return {
+    sequence: view.sequence,
+    name: view.name,
+    kind: UninstallEventKind[view.kind],
+    time: timestampFromMs(view.timeMs),
+    stepsComplete: view.stepsComplete,
+    stepsTotal: view.stepsTotal,
+    leftovers: [...view.leftovers],
+    message: view.message,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call plumbing: request id, one log line per RPC, error mapping through status.ts.
+
+interface Rpc {
+  readonly requestId: string;
+  readonly log: Logger;
+  finish(code: grpc.status): void;
+}
+
+type ServerCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, "metadata" | "sendMetadata">;
+
+function startRpc(method: string, call: ServerCall, base: Logger): Rpc {
+  const requestId = requestIdOf(call.metadata);
+  const log = base.child({ requestId });
+  const started = performance.now();
+  const headers = new grpc.Metadata();
+  headers.set(REQUEST_ID_METADATA_KEY, requestId);
+  call.sendMetadata(headers);
+  return {
+    requestId,
+    log,
+    finish(code) {
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      log.info({ method, code: grpc.status[code], durationMs }, "rpc");
+    },
+  };
+}
+
+/** A caller-supplied id is kept when it is 1–128 printable ASCII characters. */
+function requestIdOf(metadata: grpc.Metadata): string {
+  const given = metadata.get(REQUEST_ID_METADATA_KEY)[0];
+  return typeof given === "string" && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+function unary<Req, Res>(
+  method: string,
+  base: Logger,
+  handle: (request: Req) => Promise<Res> | Res,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const rpc = startRpc(method, call, base);
+    void (async () => {
+      try {
+        const response = await handle(call.request);
+        rpc.finish(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
+        callback(null, response);
+      } catch (err) {
+        const error = toServiceError(err, rpc.log, rpc.requestId);
+        rpc.finish(error.code);
+        callback(error);
+      }
+    })();
+  };
+}
+
+/**
+ * A server stream fed by an async iterable. `signal` aborts when the call is cancelled (client
+ * cancel, deadline, server shutdown); writes wait for 'drain' when grpc-js buffers are full.
+ */
+function serverStream<Req, Res>(
+  method: string,
+  base: Logger,
+  produce: (request: Req, signal: AbortSignal) => AsyncIterable<Res>,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const rpc = startRpc(method, call, base);
+    const abort = new AbortController();
+    const onCancelled = (): void => abort.abort();
+    call.once("cancelled", onCancelled);
+    void (async () => {
+      try {
+        for await (const message of produce(call.request, abort.signal)) {
+          if (abort.signal.aborted) break;
+          if (!call.write(message)) await once(call, "drain", { signal: abort.signal });
+        }
+        if (abort.signal.aborted) return rpc.finish(grpc.status.CANCELLED);
+        call.end();
+        rpc.finish(grpc.status.OK);
+      } catch (err) {
+        if (abort.signal.aborted) return rpc.finish(grpc.status.CANCELLED);
+        const error = toServiceError(err, rpc.log, rpc.requestId);
+        rpc.finish(error.code);
+        call.emit("error", error);
+      } finally {
+        call.off("cancelled", onCancelled);
+      }
+    })();
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The gRPC edge of one Corral scheduler: corral.v1.MultiServiceAdmin, grpc.health.v1.Health and
+ * server reflection (v1 + v1alpha) on one grpc-js server, plaintext.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import type { Logger as PinoLogger } from "pino";
+import { MultiServiceAdmin } from "../../../gen/corral/v1/admin_pb.js";
+import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
+import type { AdminApi } from "../../engine/admin-api.js";
+import { createAdminHandlers } from "./admin-handlers.js";
+import { addReflection } from "./reflection.js";
+import { addService } from "./service-definition.js";
+
+export interface AdminServerOptions {
+  readonly api: AdminApi;
+  readonly logger: PinoLogger;
+  /**
+   * Largest request accepted, in bytes (grpc.max_receive_message_length); larger requests fail
+   * with RESOURCE_EXHAUSTED before reaching a handler.
+   * @default 1048576 (1 MiB)
+   */
+  readonly maxReceiveMessageBytes?: number;
+}
+
+/** Services whose health is reported; "" is the whole server. */
+const HEALTH_SERVICES = ["", MultiServiceAdmin.typeName] as const;
+
+/**
+ * Lifecycle: construct → `listen()` → (`setServing()` as readiness changes) → `stop()`.
+ * Health starts as SERVING; `stop()` flips it to NOT_SERVING before draining.
+ */
+export class AdminServer {
+  readonly #server: grpc.Server;
+  readonly #health: HealthImplementation;
+  readonly #logger: PinoLogger;
+  #stopped = false;
+
+  constructor(options: AdminServerOptions) {
+    this.#logger = options.logger.child({ component: "grpc" });
+    this.#server = new grpc.Server({
+      "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 1024 * 1024,
+    });
+    this.#health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
+    addService(this.#server, MultiServiceAdmin, createAdminHandlers(options.api, this.#logger));
+    this.#health.addToServer(this.#server);
+    addReflection(this.#server, [MultiServiceAdmin, Health]);
+  }
+
+  /**
+   * Binds `address` ("host:port"; port 0 picks a free port) without TLS and starts serving.
+   * Resolves with the host as given and the port actually bound.
+   */
+  async listen(address: string): Promise<{ host: string; port: number }> {
+    const port = await new Promise<number>((resolve, reject) => {
+      this.#server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      );
+    });
+    const host = hostOf(address);
+    this.#logger.info({ host, port }, "grpc server listening");
+    return { host, port };
+  }
+
+  /** Reports SERVING / NOT_SERVING for "" and corral.v1.MultiServiceAdmin. */
+  setServing(serving: boolean): void {
+    for (const service of HEALTH_SERVICES) {
+      this.#health.setStatus(service, serving ? "SERVING" : "NOT_SERVING");
+    }
+  }
+
+  /**
+   * Stops accepting calls, lets running calls finish for up to `graceMs`, then cancels the rest
+   * (open streams see their signal abort). Idempotent.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.setServing(false);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#logger.warn({ graceMs }, "grpc graceful shutdown timed out; cancelling open calls");
+        this.#server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.#server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.#logger.info("grpc server stopped");
+  }
+}
+
+/** "127.0.0.1:0" → "127.0.0.1", "[::1]:0" → "::1", "localhost" → "localhost". */
+function hostOf(address: string): string {
+  const target = address.replace(/^dns:(\/\/\/)?/, "");
+  const bracketed = /^\[([^\]]+)\]/.exec(target);
+  if (bracketed?.[1] !== undefined) return bracketed[1];
+  const colon = target.lastIndexOf(":");
+  return colon === -1 ? target : target.slice(0, colon);
+}

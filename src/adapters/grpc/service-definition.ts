@@ -1,0 +1,84 @@
+/**
+ * Bridges protobuf-es v2 descriptors to @grpc/grpc-js (toolchain.md §3). No maintained adapter
+ * exists, so this file builds the grpc-js `ServiceDefinition` from a `DescService` and types
+ * server handler maps from the generated descriptor: a missing or mistyped handler is a compile
+ * error, as with connect-es `ServiceImpl<Desc>`.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+
+/** The methods of a service descriptor, keyed by their local (lowerCamelCase) name. */
+export type MethodsOf<S extends DescService> = S["method"];
+
+type In<M extends DescMethod> = MessageShape<M["input"]>;
+/** Handlers may answer with plain init objects; the serializer runs `create()` on them. */
+type Out<M extends DescMethod> = MessageInitShape<M["output"]>;
+
+/** The grpc-js handler type for one method, chosen by its kind. */
+export type HandlerFor<M extends DescMethod> = M["methodKind"] extends "unary"
+  ? grpc.handleUnaryCall<In<M>, Out<M>>
+  : M["methodKind"] extends "server_streaming"
+    ? grpc.handleServerStreamingCall<In<M>, Out<M>>
+    : M["methodKind"] extends "client_streaming"
+      ? grpc.handleClientStreamingCall<In<M>, Out<M>>
+      : grpc.handleBidiStreamingCall<In<M>, Out<M>>;
+
+/** A complete handler map for service `S`, e.g. `ServiceImpl<typeof MultiServiceAdmin>`. */
+export type ServiceImpl<S extends DescService> = {
+  [K in keyof MethodsOf<S>]: HandlerFor<MethodsOf<S>[K]>;
+};
+
+/**
+ * Serializes a message or a message init object. grpc-js calls `Buffer#copy` on the result, so
+ * a bare Uint8Array fails every call with 13 INTERNAL "Failed to write message": wrap the same
+ * memory in a Buffer (no copy).
+ */
+export function serializer<Desc extends DescMessage>(
+  schema: Desc,
+): (value: MessageInitShape<Desc>) => Buffer {
+  return (value) => {
+    const u8 = toBinary(schema, create(schema, value));
+    return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+  };
+}
+
+/** Parses one wire message; a malformed message throws, which grpc-js reports as INTERNAL. */
+export function deserializer<Desc extends DescMessage>(
+  schema: Desc,
+): (bytes: Buffer) => MessageShape<Desc> {
+  return (bytes) => fromBinary(schema, bytes);
+}
+
+/** The grpc-js definition of one method: path `/${service.typeName}/${method.name}`. */
+export function toMethodDefinition(
+  method: DescMethod,
+): grpc.MethodDefinition<MessageInitShape<DescMessage>, MessageInitShape<DescMessage>> {
+  const kind = method.methodKind;
+  return {
+    path: `/${method.parent.typeName}/${method.name}`,
+    originalName: method.name,
+    requestStream: kind === "client_streaming" || kind === "bidi_streaming",
+    responseStream: kind === "server_streaming" || kind === "bidi_streaming",
+    requestSerialize: serializer(method.input),
+    requestDeserialize: deserializer(method.input),
+    responseSerialize: serializer(method.output),
+    responseDeserialize: deserializer(method.output),
+  };
+}
+
+/** The grpc-js `ServiceDefinition` of `desc`, keyed by method local name. */
+export function toGrpcServiceDefinition(desc: DescService): grpc.ServiceDefinition {
+  const def: Record<string, ReturnType<typeof toMethodDefinition>> = {};
+  for (const m of desc.methods) def[m.localName] = toMethodDefinition(m);
+  return def;
+}
+
+/** `server.addService` with a handler map checked against the descriptor. */
+export function addService<S extends DescService>(
+  server: grpc.Server,
+  desc: S,
+  impl: ServiceImpl<S>,
+): void {
+  server.addService(toGrpcServiceDefinition(desc), impl as grpc.UntypedServiceImplementation);
+}

@@ -1,0 +1,61 @@
+/**
+ * Scheduler options: flags win over environment variables, which win over defaults.
+ * `resolveOptions` validates everything up front so a bad setting fails at start, not later.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+
+export interface ResolvedOptions {
+  /** host:port of the gRPC API. @default "127.0.0.1:50051" */
+  readonly listen: string;
+  /** Cluster driver. Only "sim" exists so far. @default "sim" */
+  readonly cluster: "sim";
+  /** Agents of the simulated cluster. @default 3 */
+  readonly simAgents: number;
+  /** Name the scheduler registers under. @default "corral" */
+  readonly frameworkName: string;
+  readonly role: string;
+  readonly principal: string;
+  /** pino level. @default "info" */
+  readonly logLevel: string;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer");
+  return n;
+}
+
+export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ResolvedOptions {
+  const program = new Command("corral-scheduler")
+    .description("Corral multi-service scheduler")
+    .exitOverride()
+    .addOption(new Option("--listen <host:port>", "gRPC listen address (CORRAL_LISTEN)").default(env["CORRAL_LISTEN"] ?? "127.0.0.1:50051"))
+    .addOption(new Option("--cluster <kind>", "cluster driver (CORRAL_CLUSTER)").choices(["sim"]).default(env["CORRAL_CLUSTER"] ?? "sim"))
+    .addOption(new Option("--sim-agents <n>", "agents of the simulated cluster (CORRAL_SIM_AGENTS)").argParser(positiveInt).default(env["CORRAL_SIM_AGENTS"] ?? "3"))
+    .addOption(new Option("--framework-name <name>", "framework name (CORRAL_FRAMEWORK_NAME)").default(env["CORRAL_FRAMEWORK_NAME"] ?? "corral"))
+    .addOption(new Option("--role <role>", "reservation role (CORRAL_ROLE; default <framework-name>-role)").default(env["CORRAL_ROLE"]))
+    .addOption(new Option("--principal <p>", "principal (CORRAL_PRINCIPAL; default <framework-name>-principal)").default(env["CORRAL_PRINCIPAL"]))
+    .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"));
+  program.parse(argv as string[], { from: "user" });
+  if (!["sim"].includes(program.opts<{ cluster: string }>().cluster)) {
+    throw new InvalidArgumentError(`--cluster must be one of: sim`);
+  }
+  const o = program.opts<{
+    listen: string;
+    cluster: "sim";
+    simAgents: number | string;
+    frameworkName: string;
+    role?: string;
+    principal?: string;
+    logLevel: string;
+  }>();
+  return {
+    listen: o.listen,
+    cluster: o.cluster,
+    simAgents: typeof o.simAgents === "string" ? positiveInt(o.simAgents) : o.simAgents,
+    frameworkName: o.frameworkName,
+    role: o.role ?? `${o.frameworkName}-role`,
+    principal: o.principal ?? `${o.frameworkName}-principal`,
+    logLevel: o.logLevel,
+  };
+}

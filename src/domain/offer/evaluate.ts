@@ -1,0 +1,134 @@
+/**
+ * Offer evaluation: fits the tasks of one step into one offer. A resource set the pod instance
+ * already holds must come back as the same reservations on the same agent (relaunch in place);
+ * a new one is reserved from the offer's unreserved resources, labelled with resource_id,
+ * framework_id and namespace (§2.2), and its volumes are created. Pure: ids come from `newId`.
+ */
+import type { ExecutorInfo, Offer, Operation, Reservation, Resource, TaskInfo } from "../cluster.js";
+import { LABEL_FRAMEWORK_ID, LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../cluster.js";
+import type { PodSpec, ResourceSetSpec, TaskSpec } from "../spec/types.js";
+import { makeExecutorId } from "../task-id.js";
+import { OfferPool } from "./pool.js";
+import { buildTaskInfo } from "./task-info.js";
+
+export interface LaunchContext {
+  readonly service: string;
+  readonly sanitizedService: string;
+  readonly frameworkId: string;
+  readonly frameworkName: string;
+  readonly role: string;
+  readonly principal: string;
+  readonly configId: string;
+  readonly newId: () => string;
+}
+
+/** Reservations a pod instance holds: its agent and, per resource set, the reserved resources. */
+export interface PodFootprint {
+  readonly agentId: string;
+  readonly resourceSets: ReadonlyMap<string, readonly Resource[]>;
+}
+
+export interface LaunchRequest {
+  readonly pod: PodSpec;
+  readonly podIndex: number;
+  readonly tasks: readonly TaskSpec[];
+  readonly footprint?: PodFootprint;
+}
+
+export type Evaluation =
+  | {
+      readonly kind: "match";
+      readonly operations: readonly Operation[];
+      readonly tasks: readonly TaskInfo[];
+      /** The offer minus what this launch took. */
+      readonly remaining: Offer;
+    }
+  | { readonly kind: "no-match"; readonly reason: string };
+
+type Fit = { ok: true; resources: Resource[]; ops: Operation[] } | { ok: false; reason: string };
+
+function reservation(ctx: LaunchContext): Reservation[] {
+  return [
+      {
+        type: "DYNAMIC",
+        role: ctx.role,
+        principal: ctx.principal,
+        labels: {
+          [LABEL_RESOURCE_ID]: ctx.newId(),
+          [LABEL_FRAMEWORK_ID]: ctx.frameworkId,
+          [LABEL_NAMESPACE]: ctx.service,
+        },
+      },
+    ];
+}
+
+function reserve(ctx: LaunchContext, name: string, scalar: number): Resource {
+  return { name, type: "SCALAR", scalar, reservations: reservation(ctx) };
+}
+
+function fitNew(ctx: LaunchContext, rs: ResourceSetSpec, pool: OfferPool): Fit {
+  const wanted: [string, number][] = [["cpus", rs.cpus], ["mem", rs.memoryMb], ["gpus", rs.gpus]];
+  const diskMb = rs.volumes.reduce((sum, v) => sum + v.sizeMb, 0);
+  for (const [name, amount] of [...wanted, ["disk", diskMb] as [string, number]]) {
+    if (amount > 0 && !pool.takeScalar(name, amount)) {
+      return { ok: false, reason: `insufficient ${name}: need ${amount}, offered ${pool.available(name)}` };
+    }
+  }
+  const resources = wanted.filter(([, a]) => a > 0).map(([n, a]) => reserve(ctx, n, a));
+  for (const port of rs.ports) {
+    const chosen = pool.takePort(port.port);
+    if (chosen === undefined) return { ok: false, reason: `port ${port.port || "(any)"} for ${port.name} not offered` };
+    const ranges = [{ begin: chosen, end: chosen }];
+    resources.push({ name: "ports", type: "RANGES", ranges, reservations: reservation(ctx) });
+  }
+  const disks = rs.volumes.map((v) => reserve(ctx, "disk", v.sizeMb));
+  const volumes: Resource[] = disks.map((d, i) => ({
+    ...d,
+    disk: { persistence: { id: ctx.newId() }, volume: { containerPath: rs.volumes[i]?.path ?? "", mode: "RW" } },
+  }));
+  const ops: Operation[] = [{ type: "RESERVE", resources: [...resources, ...disks] }];
+  if (volumes.length > 0) ops.push({ type: "CREATE", volumes });
+  return { ok: true, resources: [...resources, ...volumes], ops };
+}
+
+function fitExisting(held: readonly Resource[], pool: OfferPool): Fit {
+  const resources: Resource[] = [];
+  for (const r of held) {
+    const id = r.reservations?.at(-1)?.labels[LABEL_RESOURCE_ID] ?? "";
+    const got = pool.takeReserved(id);
+    if (!got) return { ok: false, reason: `reserved ${r.name} (resource_id ${id}) not in offer` };
+    resources.push(got);
+  }
+  return { ok: true, resources, ops: [] };
+}
+
+export function evaluateOffer(ctx: LaunchContext, req: LaunchRequest, offer: Offer): Evaluation {
+  const fp = req.footprint;
+  if (fp && fp.resourceSets.size > 0 && fp.agentId !== offer.agentId) {
+    return { kind: "no-match", reason: `pod is placed on agent ${fp.agentId}` };
+  }
+  const pool = new OfferPool(offer.resources);
+  const operations: Operation[] = [];
+  const bySet = new Map<string, Resource[]>();
+  for (const task of req.tasks) {
+    if (bySet.has(task.resourceSetId)) continue;
+    const rs = req.pod.resourceSets.find((s) => s.id === task.resourceSetId);
+    if (!rs) return { kind: "no-match", reason: `unknown resource set ${task.resourceSetId}` };
+    const held = fp?.resourceSets.get(rs.id);
+    const fit = held ? fitExisting(held, pool) : fitNew(ctx, rs, pool);
+    if (!fit.ok) return { kind: "no-match", reason: fit.reason };
+    operations.push(...fit.ops);
+    bySet.set(rs.id, fit.resources);
+  }
+  const executor: ExecutorInfo = {
+    executorId: makeExecutorId(ctx.sanitizedService, req.pod.type, ctx.newId()),
+    frameworkId: ctx.frameworkId,
+    resources: [],
+    labels: {},
+  };
+  const tasks = req.tasks.map((t) =>
+    buildTaskInfo(ctx, req.pod, req.podIndex, t, offer, bySet.get(t.resourceSetId) ?? []),
+  );
+  operations.push({ type: "LAUNCH_GROUP", executor, tasks });
+  return { kind: "match", operations, tasks, remaining: { ...offer, resources: pool.remaining() } };
+}

@@ -1,0 +1,52 @@
+/**
+ * Builds a service's plans from its spec. Without `plans:` the deploy plan is generated as the
+ * reference does: one serial phase per pod in spec order, one step per pod instance launching
+ * all of its tasks. Plans other than `deploy` start interrupted (manual plans).
+ */
+import type { PhaseSpec, PodSpec, ServiceSpec } from "../spec/types.js";
+import { stepName } from "../task-id.js";
+import type { Phase, Plan, Step } from "./model.js";
+import { newStep } from "./model.js";
+
+export type NewId = () => string;
+
+function stepGroups(phase: PhaseSpec, pod: PodSpec, index: number): readonly (readonly string[])[] {
+  if (!phase.steps) return [pod.tasks.map((t) => t.name)];
+  return phase.steps.get(index) ?? phase.steps.get("default") ?? [];
+}
+
+function buildPhase(phase: PhaseSpec, pod: PodSpec, newId: NewId): Phase {
+  const steps: Step[] = [];
+  for (let index = 0; index < pod.count; index++) {
+    for (const group of stepGroups(phase, pod, index)) {
+      steps.push(newStep(newId(), stepName(pod.type, index, group), pod.type, index, group));
+    }
+  }
+  return { id: newId(), name: phase.name, strategy: phase.strategy, steps };
+}
+
+function defaultDeploySpec(spec: ServiceSpec): { strategy: "serial"; phases: PhaseSpec[] } {
+  return {
+    strategy: "serial",
+    phases: spec.pods.map((pod) => ({ name: pod.type, pod: pod.type, strategy: "serial" })),
+  };
+}
+
+/** All plans of the service, `deploy` first. */
+export function buildPlans(spec: ServiceSpec, newId: NewId): Plan[] {
+  const pods = new Map(spec.pods.map((p) => [p.type, p]));
+  const specs = spec.plans.some((p) => p.name === "deploy")
+    ? spec.plans
+    : [{ name: "deploy", ...defaultDeploySpec(spec) }, ...spec.plans];
+  const ordered = [...specs].sort((a, b) => Number(b.name === "deploy") - Number(a.name === "deploy"));
+  return ordered.map((planSpec) => ({
+    name: planSpec.name,
+    strategy: planSpec.strategy,
+    errors: [],
+    interrupted: planSpec.name !== "deploy",
+    phases: planSpec.phases.flatMap((ph) => {
+      const pod = pods.get(ph.pod);
+      return pod ? [buildPhase(ph, pod, newId)] : [];
+    }),
+  }));
+}

@@ -1,0 +1,66 @@
+/**
+ * Plans, phases and steps as the engine holds them. The containers are fixed once built; a
+ * step's progress fields change only through the transition functions in `step.ts`.
+ */
+import type { StrategyName } from "../spec/types.js";
+import type { Status } from "./status.js";
+
+/** Progress of one task within a step. */
+export type TaskProgress = "PENDING" | "STARTING" | "STARTED" | "COMPLETE" | "ERROR";
+
+export interface Step {
+  readonly id: string;
+  /** e.g. `hello-0:[server]`. */
+  readonly name: string;
+  readonly podType: string;
+  readonly podIndex: number;
+  /** Task spec names launched together by this step. */
+  readonly tasks: readonly string[];
+  status: Status;
+  message: string;
+  interrupted: boolean;
+  /** Task spec name → the task ID launched most recently by this step. */
+  readonly taskIds: Map<string, string>;
+  /** Task spec name → progress of that task. */
+  readonly progress: Map<string, TaskProgress>;
+}
+
+export interface Phase {
+  readonly id: string;
+  readonly name: string;
+  readonly strategy: StrategyName;
+  readonly steps: Step[];
+}
+
+export interface Plan {
+  readonly name: string;
+  readonly strategy: StrategyName;
+  readonly phases: Phase[];
+  readonly errors: string[];
+  interrupted: boolean;
+}
+
+export function newStep(
+  id: string,
+  name: string,
+  podType: string,
+  podIndex: number,
+  tasks: readonly string[],
+): Step {
+  return {
+    id,
+    name,
+    podType,
+    podIndex,
+    tasks,
+    status: "PENDING",
+    message: "",
+    interrupted: false,
+    taskIds: new Map(),
+    progress: new Map(),
+  };
+}
+
+export function allSteps(plan: Plan): Step[] {
+  return plan.phases.flatMap((p) => p.steps);
+}

@@ -1,0 +1,93 @@
+/**
+ * Step transitions (dcos-commons §1.12 "DeploymentStep"). A step's status is the least
+ * advanced of its tasks' progress: ERROR > PENDING > STARTING > STARTED > COMPLETE.
+ */
+import type { TaskState, TaskStatus } from "../cluster.js";
+import type { GoalState } from "../spec/types.js";
+import type { Step, TaskProgress } from "./model.js";
+
+const ORDER: readonly TaskProgress[] = ["ERROR", "PENDING", "STARTING", "STARTED", "COMPLETE"];
+
+function recompute(step: Step): void {
+  let least: TaskProgress = "COMPLETE";
+  for (const name of step.tasks) {
+    const p = step.progress.get(name) ?? "PENDING";
+    if (ORDER.indexOf(p) < ORDER.indexOf(least)) least = p;
+  }
+  step.status = least;
+}
+
+/** No offer matched this round: the step waits for the next one. */
+export function markPrepared(step: Step, reason: string): void {
+  if (step.status === "PENDING") step.status = "PREPARED";
+  step.message = reason;
+}
+
+/** The step's tasks were handed to the cluster with these IDs (task spec name → task ID). */
+export function markLaunched(step: Step, taskIds: ReadonlyMap<string, string>): void {
+  for (const [name, id] of taskIds) {
+    step.taskIds.set(name, id);
+    step.progress.set(name, "STARTING");
+  }
+  step.message = "";
+  recompute(step);
+}
+
+export function markComplete(step: Step, message = ""): void {
+  for (const name of step.tasks) step.progress.set(name, "COMPLETE");
+  step.status = "COMPLETE";
+  step.message = message;
+}
+
+/** Back to PENDING so the step relaunches (lost, killed, failed). */
+function progressAfterDeath(state: TaskState): TaskProgress {
+  return state === "TASK_FINISHED" ? "COMPLETE" : "PENDING";
+}
+
+/** Whether a RUNNING update means the task is ready (no readiness check ⇒ ready). */
+export function readinessPassed(status: TaskStatus, hasReadinessCheck: boolean): boolean {
+  if (!hasReadinessCheck) return true;
+  if (status.checkStatus?.exitCode === 0) return true;
+  return status.labels?.["readiness_check_passed"] === "true";
+}
+
+export function progressFor(
+  state: TaskState,
+  goal: GoalState,
+  ready: boolean,
+): TaskProgress {
+  switch (state) {
+    case "TASK_STAGING":
+    case "TASK_STARTING":
+      return "STARTING";
+    case "TASK_RUNNING":
+      return goal === "RUNNING" && ready ? "COMPLETE" : "STARTED";
+    case "TASK_FINISHED":
+      return goal === "RUNNING" ? "PENDING" : progressAfterDeath(state);
+    case "TASK_KILLING":
+      return "STARTED";
+    default:
+      return "PENDING";
+  }
+}
+
+/**
+ * Applies a status of one of the step's tasks. Statuses of task IDs the step did not launch
+ * last, and any status after COMPLETE, are ignored. Returns whether anything changed.
+ */
+export function applyTaskStatus(
+  step: Step,
+  taskName: string,
+  status: TaskStatus,
+  goal: GoalState,
+  hasReadinessCheck: boolean,
+): boolean {
+  if (step.status === "COMPLETE") return false;
+  if (step.taskIds.get(taskName) !== status.taskId) return false;
+  const next = progressFor(status.state, goal, readinessPassed(status, hasReadinessCheck));
+  const before = step.status;
+  step.progress.set(taskName, next);
+  if (next === "PENDING" && status.message !== undefined) step.message = status.message;
+  recompute(step);
+  return step.status !== before;
+}

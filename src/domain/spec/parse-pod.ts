@@ -1,0 +1,166 @@
+/**
+ * One pod type (`pods.<type>`, dcos-commons §4.2): count, resource sets and tasks, plus the
+ * checks that span tasks (resource-set ids, duplicate static ports).
+ */
+import type { PodSpec, ResourceSetSpec, TaskSpec } from "./types.js";
+import type { Issues, YamlMap } from "./fields.js";
+import {
+  LABEL,
+  LABEL_RULE,
+  checkKeys,
+  checkLimit,
+  readBool,
+  readMap,
+  readNumber,
+  readString,
+  violate,
+  warn,
+} from "./fields.js";
+import { SPEC_LIMITS } from "./limits.js";
+import { parseResourceSet } from "./parse-resources.js";
+import { parseTask } from "./parse-task.js";
+
+const POD_KEYS = ["count", "allow-decommission", "user", "resource-sets", "tasks"];
+const POD_NOT_YET = [
+  "placement",
+  "rlimits",
+  "image",
+  "uris",
+  "volume",
+  "volumes",
+  "pre-reserved-role",
+  "secrets",
+  "share-pid-namespace",
+  "host-volumes",
+  "external-volumes",
+  "networks",
+  "seccomp-*",
+  "ipc-mode",
+  "shm-size",
+];
+const SET_NOT_YET = ["resource-limits"];
+
+/** A resource set with the YAML path it came from, for messages about its ports. */
+interface PlacedSet {
+  readonly set: ResourceSetSpec;
+  readonly field: string;
+}
+
+function parseResourceSets(issues: Issues, field: string, value: unknown): PlacedSet[] {
+  const map = readMap(issues, field, value) ?? new Map<string, unknown>();
+  if (
+    !checkLimit(issues, field, "maxResourceSetsPerPod", map.size, SPEC_LIMITS.maxResourceSetsPerPod)
+  )
+    return [];
+  const sets: PlacedSet[] = [];
+  for (const [id, raw] of map) {
+    const setField = `${field}.${id}`;
+    if (!LABEL.test(id)) violate(issues, setField, `resource set id ${LABEL_RULE}`);
+    const setMap = readMap(issues, setField, raw);
+    if (!setMap) continue;
+    checkKeys(
+      issues,
+      setField,
+      setMap,
+      ["cpus", "gpus", "memory", "ports", "volume", "volumes"],
+      SET_NOT_YET,
+    );
+    sets.push({ set: parseResourceSet(issues, setField, id, setMap), field: setField });
+  }
+  return sets;
+}
+
+function parseTasks(
+  issues: Issues,
+  field: string,
+  value: unknown,
+  explicit: readonly PlacedSet[],
+): { tasks: TaskSpec[]; inline: PlacedSet[] } {
+  const tasks: TaskSpec[] = [];
+  const inline: PlacedSet[] = [];
+  const map = readMap(issues, field, value);
+  if (!map) return { tasks, inline };
+  if (map.size === 0) violate(issues, field, "must define at least one task");
+  if (!checkLimit(issues, field, "maxTasksPerPod", map.size, SPEC_LIMITS.maxTasksPerPod))
+    return { tasks, inline };
+  const setIds = explicit.map((p) => p.set.id);
+  for (const [name, raw] of map) {
+    const taskField = `${field}.${name}`;
+    if (!LABEL.test(name) || name.length > 63)
+      violate(issues, taskField, `task name ${LABEL_RULE}, at most 63 characters`);
+    const parsed = parseTask(issues, taskField, name, raw, setIds);
+    if (!parsed) continue;
+    tasks.push(parsed.task);
+    if (!parsed.inlineSet) continue;
+    if (setIds.includes(parsed.inlineSet.id)) {
+      violate(
+        issues,
+        taskField,
+        `its inline resources form resource set ${parsed.inlineSet.id}, ` +
+          "which resource-sets also defines",
+      );
+    }
+    inline.push({ set: parsed.inlineSet, field: taskField });
+  }
+  return { tasks, inline };
+}
+
+/** Static ports share one agent per pod instance, so a number may appear only once per pod. */
+function checkDuplicatePorts(issues: Issues, sets: readonly PlacedSet[]): void {
+  const seen = new Map<number, string>();
+  for (const { set, field } of sets) {
+    for (const port of set.ports) {
+      if (port.port === 0) continue;
+      const portField = `${field}.ports.${port.name}.port`;
+      const first = seen.get(port.port);
+      if (first === undefined) seen.set(port.port, portField);
+      else violate(issues, portField, `port ${port.port} is already used by ${first}`);
+    }
+  }
+}
+
+function warnUnusedSets(
+  issues: Issues,
+  sets: readonly PlacedSet[],
+  tasks: readonly TaskSpec[],
+): void {
+  for (const { set, field } of sets) {
+    if (!tasks.some((t) => t.resourceSetId === set.id)) warn(issues, field, "not used by any task");
+  }
+}
+
+/** Parses pod `type` at `field`; undefined only when the value is not a mapping at all. */
+export function parsePod(
+  issues: Issues,
+  field: string,
+  type: string,
+  value: unknown,
+): PodSpec | undefined {
+  if (!LABEL.test(type) || type.length > 63)
+    violate(issues, field, `pod type ${LABEL_RULE}, at most 63 characters`);
+  const map: YamlMap | undefined = readMap(issues, field, value);
+  if (!map) return undefined;
+  checkKeys(issues, field, map, POD_KEYS, POD_NOT_YET);
+  // Required, as in the reference: silently deploying one instance would hide a missing parameter.
+  const count =
+    readNumber(issues, `${field}.count`, map.get("count"), { integer: true, min: 0 }) ?? 0;
+  checkLimit(issues, `${field}.count`, "maxPodCount", count, SPEC_LIMITS.maxPodCount);
+  const explicit = parseResourceSets(issues, `${field}.resource-sets`, map.get("resource-sets"));
+  const { tasks, inline } = parseTasks(issues, `${field}.tasks`, map.get("tasks"), explicit);
+  checkDuplicatePorts(issues, [...explicit, ...inline]);
+  warnUnusedSets(issues, explicit, tasks);
+  const user = readString(issues, `${field}.user`, map.get("user"), false);
+  return {
+    type,
+    count,
+    allowDecommission: readBool(
+      issues,
+      `${field}.allow-decommission`,
+      map.get("allow-decommission"),
+      false,
+    ),
+    ...(user !== undefined ? { user } : {}),
+    resourceSets: [...explicit, ...inline].map((p) => p.set),
+    tasks,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Resources of one resource set (dcos-commons §4.2): `cpus`, `gpus`, `memory`, `ports` and
+ * `volume` | `volumes`, written either under a pod's `resource-sets.<id>` or inline on a task.
+ */
+import type { PortSpec, ResourceSetSpec, VolumeSpec } from "./types.js";
+import type { Issues, YamlMap } from "./fields.js";
+import {
+  checkKeys,
+  isAbsent,
+  readEnum,
+  readMap,
+  readNumber,
+  readString,
+  violate,
+} from "./fields.js";
+
+/** Keys that define resources, inline on a task or in a resource set. */
+export const RESOURCE_KEYS: readonly string[] = [
+  "cpus",
+  "gpus",
+  "memory",
+  "ports",
+  "volume",
+  "volumes",
+];
+
+const PORT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `PORT_<NAME>` with `-` → `_`, as the reference names a port's variable. */
+export function defaultPortEnvKey(portName: string): string {
+  return `PORT_${portName.toUpperCase().replaceAll("-", "_")}`;
+}
+
+function parsePort(
+  issues: Issues,
+  field: string,
+  name: string,
+  raw: unknown,
+): PortSpec | undefined {
+  if (!PORT_NAME.test(name)) {
+    violate(
+      issues,
+      field,
+      "port name must use only letters, digits, '_' and '-', starting with a letter or digit",
+    );
+  }
+  const map = readMap(issues, field, raw);
+  if (!map) return undefined;
+  checkKeys(issues, field, map, ["port", "env-key"], ["advertise", "vip", "ranges"]);
+  // 0 asks for any free port of the offer: the natural choice when no port is written.
+  const port = readNumber(issues, `${field}.port`, map.get("port"), {
+    integer: true,
+    min: 0,
+    max: 65535,
+    default: 0,
+  });
+  const envKey =
+    readString(issues, `${field}.env-key`, map.get("env-key"), false) ?? defaultPortEnvKey(name);
+  if (!ENV_NAME.test(envKey)) {
+    violate(issues, `${field}.env-key`, `'${envKey}' is not a valid environment variable name`);
+  }
+  return port === undefined ? undefined : { name, port, envKey };
+}
+
+function parsePorts(issues: Issues, field: string, raw: unknown): PortSpec[] {
+  const ports: PortSpec[] = [];
+  for (const [name, value] of readMap(issues, field, raw) ?? []) {
+    const port = parsePort(issues, `${field}.${name}`, name, value);
+    if (!port) continue;
+    const clash = ports.find((p) => p.envKey === port.envKey);
+    if (clash) {
+      violate(
+        issues,
+        `${field}.${name}.env-key`,
+        `${port.envKey} is already used by port ${clash.name}`,
+      );
+    }
+    ports.push(port);
+  }
+  return ports;
+}
+
+function parseVolume(issues: Issues, field: string, raw: unknown): VolumeSpec | undefined {
+  const map = readMap(issues, field, raw);
+  if (!map) return undefined;
+  checkKeys(issues, field, map, ["path", "type", "size"], ["profiles"]);
+  const path = readString(issues, `${field}.path`, map.get("path"), true);
+  // The path is joined to the sandbox; an absolute or `..` path would escape it.
+  if (path !== undefined && (path.startsWith("/") || path.split("/").includes(".."))) {
+    violate(issues, `${field}.path`, "must be relative to the task sandbox, without '..'");
+  }
+  const type = readEnum(issues, `${field}.type`, map.get("type"), ["ROOT", "MOUNT"] as const);
+  const sizeMb = readNumber(issues, `${field}.size`, map.get("size"), { integer: true, above: 0 });
+  if (path === undefined || type === undefined || sizeMb === undefined) return undefined;
+  return { path, type, sizeMb };
+}
+
+/** `volume` (one) or `volumes` (a map name → volume) of `map`; both at once is an error. */
+export function parseVolumes(issues: Issues, field: string, map: YamlMap): VolumeSpec[] {
+  const single = map.get("volume");
+  const many = map.get("volumes");
+  if (!isAbsent(single) && !isAbsent(many)) {
+    violate(issues, `${field}.volumes`, "use either volume or volumes, not both");
+    return [];
+  }
+  const entries: [string, unknown][] = isAbsent(single)
+    ? [...(readMap(issues, `${field}.volumes`, many) ?? [])].map(([k, v]) => [`volumes.${k}`, v])
+    : [["volume", single]];
+  const volumes: VolumeSpec[] = [];
+  for (const [key, raw] of entries) {
+    const volume = parseVolume(issues, `${field}.${key}`, raw);
+    if (!volume) continue;
+    if (volumes.some((v) => v.path === volume.path)) {
+      violate(
+        issues,
+        `${field}.${key}.path`,
+        `path ${volume.path} is already used by another volume`,
+      );
+    }
+    volumes.push(volume);
+  }
+  return volumes;
+}
+
+/** A required, positive amount; `hint` is appended to "is required". */
+function readAmount(
+  issues: Issues,
+  field: string,
+  value: unknown,
+  integer: boolean,
+  hint: string,
+): number | undefined {
+  if (isAbsent(value)) return violate(issues, field, `is required (> 0)${hint}`);
+  return readNumber(issues, field, value, { integer, above: 0 });
+}
+
+/**
+ * The resource set `id` from `map`, whose path is `field`. Always returns a set so later checks
+ * can refer to it; problems are recorded in `issues` (cpus and memory must be > 0).
+ */
+export function parseResourceSet(
+  issues: Issues,
+  field: string,
+  id: string,
+  map: YamlMap,
+  hint = "",
+): ResourceSetSpec {
+  const cpus = readAmount(issues, `${field}.cpus`, map.get("cpus"), false, hint);
+  const memoryMb = readAmount(issues, `${field}.memory`, map.get("memory"), true, hint);
+  const gpus = readNumber(issues, `${field}.gpus`, map.get("gpus"), { min: 0, default: 0 });
+  return {
+    id,
+    cpus: cpus ?? 0,
+    memoryMb: memoryMb ?? 0,
+    gpus: gpus ?? 0,
+    ports: parsePorts(issues, `${field}.ports`, map.get("ports")),
+    volumes: parseVolumes(issues, field, map),
+  };
+}

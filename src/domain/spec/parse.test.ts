@@ -1,0 +1,302 @@
+import { describe, expect, it } from "vitest";
+import {
+  PRESET,
+  TASK,
+  failureOf,
+  loadSpec,
+  shape,
+  specText as spec,
+} from "../../../test/fixtures/spec-text.js";
+import { parseServiceSpec } from "./parse.js";
+
+describe("examples/ deploy with only the preset parameters", () => {
+  it.each([
+    {
+      file: "hello-world.yml",
+      pods: [
+        ["hello", 1, ["server"]],
+        ["world", 2, ["server"]],
+      ],
+      warnings: 1,
+    },
+    { file: "simple.yml", pods: [["hello", 1, ["server"]]], warnings: 0 },
+    {
+      file: "finish-once.yml",
+      pods: [
+        ["hello", 2, ["server"]],
+        ["world", 1, ["init", "server", "finish"]],
+      ],
+      warnings: 0,
+    },
+    { file: "multistep.yml", pods: [["hello", 1, ["first", "second"]]], warnings: 0 },
+  ])("$file", ({ file, pods, warnings }) => {
+    const parsed = loadSpec(`examples/${file}`, PRESET);
+    expect(parsed.spec.name).toBe("test1");
+    expect(shape(parsed)).toEqual(pods);
+    expect(parsed.warnings).toHaveLength(warnings);
+  });
+
+  it("hello-world carries volumes, checks and a placement warning", () => {
+    const { spec: s, warnings } = loadSpec("examples/hello-world.yml", PRESET);
+    const [hello, world] = s.pods;
+    expect(hello?.resourceSets[0]).toMatchObject({
+      cpus: 0.1,
+      memoryMb: 252,
+      volumes: [{ sizeMb: 25, type: "ROOT" }],
+    });
+    expect(hello?.tasks[0]?.healthCheck).toMatchObject({
+      gracePeriodS: 30,
+      maxConsecutiveFailures: 3,
+    });
+    expect(world?.resourceSets[0]?.volumes).toHaveLength(2);
+    expect(world?.tasks[0]?.readinessCheck?.cmd).toContain("wc -c");
+    expect(world?.tasks[0]?.killGracePeriodS).toBeGreaterThan(0);
+    expect(warnings).toEqual([
+      { field: "spec.pods.hello.placement", message: "not supported by Corral yet, ignored" },
+    ]);
+  });
+
+  it("finish-once has every goal and an explicit plan", () => {
+    const { spec: s } = loadSpec("examples/finish-once.yml", PRESET);
+    expect(s.pods[1]?.tasks.map((t) => t.goal)).toEqual(["ONCE", "RUNNING", "FINISH"]);
+    expect(s.plans[0]?.phases.map((p) => p.name)).toEqual([
+      "hello-deploy",
+      "world-init-deploy",
+      "world-server-deploy",
+      "world-finish-deploy",
+    ]);
+  });
+
+  it("multistep deploys first and second as separate steps", () => {
+    const phase = loadSpec("examples/multistep.yml", PRESET).spec.plans[0]?.phases[0];
+    expect(phase?.steps?.get("default")).toEqual([["first"], ["second"]]);
+  });
+});
+
+describe("reference fixtures", () => {
+  const params = {
+    ...PRESET,
+    FRAMEWORK_PRINCIPAL: "hello-world-principal",
+    FRAMEWORK_USER: "nobody",
+    HELLO_COUNT: "1",
+    HELLO_PLACEMENT: '[["hostname", "UNIQUE"]]',
+    HELLO_RLIMIT_NOFILE_SOFT: "128000",
+    HELLO_RLIMIT_NOFILE_HARD: "128000",
+    HELLO_CPUS: "0.1",
+    HELLO_MEM: "252",
+    HELLO_DISK: "25",
+    SLEEP_DURATION: "1000",
+    WORLD_COUNT: "2",
+    WORLD_PLACEMENT: '[["hostname", "UNIQUE"]]',
+    WORLD_RLIMIT_NOFILE_SOFT: "128000",
+    WORLD_RLIMIT_NOFILE_HARD: "128000",
+    WORLD_CPUS: "0.2",
+    WORLD_MEM: "512",
+    WORLD_DISK: "25",
+    WORLD_READINESS_CHECK_INTERVAL: "5",
+    WORLD_READINESS_CHECK_DELAY: "0",
+    WORLD_READINESS_CHECK_TIMEOUT: "10",
+    WORLD_KILL_GRACE_PERIOD: "5",
+  };
+
+  it("svc.yml parses, with warnings (not errors) for placement, rlimits and principal", () => {
+    const parsed = loadSpec("test/fixtures/reference-svc.yml", params);
+    expect(shape(parsed)).toEqual([
+      ["hello", 1, ["server"]],
+      ["world", 2, ["server"]],
+    ]);
+    expect(parsed.spec.user).toBe("nobody");
+    expect(parsed.spec.pods[0]?.tasks[0]?.env).toEqual({ SLEEP_DURATION: "1000" });
+    expect(parsed.spec.pods[1]?.tasks[0]?.killGracePeriodS).toBe(5);
+    expect(parsed.warnings.map((w) => w.field)).toEqual([
+      "spec.scheduler.principal",
+      "spec.pods.hello.placement",
+      "spec.pods.hello.rlimits",
+      "spec.pods.world.placement",
+      "spec.pods.world.rlimits",
+    ]);
+  });
+
+  it("svc.yml without its parameters names each missing one", () => {
+    const err = failureOf(() => loadSpec("test/fixtures/reference-svc.yml", PRESET));
+    expect(err.code).toBe("invalid_argument");
+    expect(err.violations.map((v) => v.field)).toContain("parameters.HELLO_COUNT");
+    expect(err.violations.map((v) => v.field)).toContain("parameters.WORLD_KILL_GRACE_PERIOD");
+  });
+
+  it("simple.yml parses", () => {
+    const parsed = loadSpec("test/fixtures/reference-simple.yml", params);
+    expect(shape(parsed)).toEqual([["hello", 1, ["server"]]]);
+    expect(parsed.warnings.map((w) => w.field)).toEqual(["spec.scheduler.principal"]);
+  });
+});
+
+describe("parseServiceSpec accepts", () => {
+  it("numbers written as strings", () => {
+    const text = spec({ task: 'cmd: run\ncpus: "0.5"\nmemory: "64"' }).replace(
+      "count: 1",
+      'count: "2"',
+    );
+    const { spec: s } = parseServiceSpec(text);
+    expect(s.pods[0]?.count).toBe(2);
+    expect(s.pods[0]?.resourceSets[0]).toMatchObject({
+      id: "server-resource-set",
+      cpus: 0.5,
+      memoryMb: 64,
+    });
+  });
+
+  it("the documented defaults", () => {
+    const task = `${TASK}\nhealth-check: {cmd: check}\nreadiness-check: {cmd: ready}`;
+    const { spec: s } = parseServiceSpec(spec({ task }));
+    const parsed = s.pods[0]?.tasks[0];
+    expect(parsed).toMatchObject({
+      goal: "RUNNING",
+      essential: true,
+      killGracePeriodS: 0,
+      env: {},
+    });
+    const defaults = {
+      intervalS: 5,
+      timeoutS: 10,
+      delayS: 0,
+      gracePeriodS: 0,
+      maxConsecutiveFailures: 3,
+    };
+    expect(parsed?.healthCheck).toEqual({ cmd: "check", ...defaults });
+    expect(parsed?.readinessCheck).toEqual({ cmd: "ready", ...defaults });
+    expect(s.pods[0]).toMatchObject({
+      allowDecommission: false,
+      resourceSets: [{ gpus: 0, ports: [], volumes: [] }],
+    });
+    expect(s.plans).toEqual([]);
+  });
+
+  it.each([
+    { goal: "running", want: "RUNNING" },
+    { goal: "Finish", want: "FINISH" },
+    { goal: "ONCE", want: "ONCE" },
+  ])("goal $goal case-insensitively", ({ goal, want }) => {
+    const { spec: s } = parseServiceSpec(spec({ task: `${TASK}\ngoal: ${goal}` }));
+    expect(s.pods[0]?.tasks[0]?.goal).toBe(want);
+  });
+
+  it("env values verbatim and ports with default env keys", () => {
+    const ports = "ports:\n  http-api: {port: 8080}\n  any: {}\n  other: {env-key: MY_PORT}";
+    const { spec: s } = parseServiceSpec(
+      spec({ task: `${TASK}\nenv: {VERSION: 1.10, EMPTY: }\n${ports}` }),
+    );
+    expect(s.pods[0]?.tasks[0]?.env).toEqual({ VERSION: "1.10", EMPTY: "" });
+    expect(s.pods[0]?.resourceSets[0]?.ports).toEqual([
+      { name: "http-api", port: 8080, envKey: "PORT_HTTP_API" },
+      { name: "any", port: 0, envKey: "PORT_ANY" },
+      { name: "other", port: 0, envKey: "MY_PORT" },
+    ]);
+  });
+
+  it("resource sets shared by tasks, warning about unused ones", () => {
+    const pod =
+      "resource-sets:\n  shared: {cpus: 1, memory: 128, ports: {p: {port: 9999}}}\n  spare: {cpus: 1, memory: 1}";
+    const tasks =
+      "a: {cmd: run, resource-set: shared}\nb: {cmd: run, resource-set: shared, goal: FINISH}";
+    const parsed = parseServiceSpec(spec({ pod, tasks }));
+    expect(parsed.spec.pods[0]?.tasks.map((t) => t.resourceSetId)).toEqual(["shared", "shared"]);
+    expect(parsed.spec.pods[0]?.resourceSets.map((r) => r.id)).toEqual(["shared", "spare"]);
+    expect(parsed.warnings).toEqual([
+      { field: "spec.pods.hello.resource-sets.spare", message: "not used by any task" },
+    ]);
+  });
+});
+
+describe("parseServiceSpec warns about, never rejects, reference keys it does not act on", () => {
+  const key = (line: string): string => line.split(":")[0] ?? "";
+  const podKeys = [
+    "rlimits: {}",
+    "image: x",
+    "uris: [a]",
+    "pre-reserved-role: r",
+    "secrets: {}",
+    "share-pid-namespace: true",
+    "host-volumes: {}",
+    "external-volumes: {}",
+    "networks: {}",
+    "seccomp-unconfined: true",
+    "seccomp-profile-name: p",
+    "ipc-mode: SHARE_PARENT",
+    "shm-size: 64",
+    "volume: {path: p, type: ROOT, size: 1}",
+    "volumes: {}",
+  ];
+  const taskKeys = [
+    "labels: a:b",
+    "configs: {}",
+    "discovery: {prefix: x}",
+    "transport-encryption: []",
+    "resource-limits: {}",
+  ];
+  const T = "spec.pods.hello.tasks.server";
+
+  it.each([
+    { name: "web-url", text: spec({ tail: "web-url: http://x" }), field: "spec.web-url" },
+    {
+      name: "scheduler.zookeeper",
+      text: spec({ tail: "scheduler: {zookeeper: zk}" }),
+      field: "spec.scheduler.zookeeper",
+    },
+    ...podKeys.map((l) => ({
+      name: `pod ${key(l)}`,
+      text: spec({ pod: l }),
+      field: `spec.pods.hello.${key(l)}`,
+    })),
+    ...taskKeys.map((l) => ({
+      name: `task ${key(l)}`,
+      text: spec({ task: `${TASK}\n${l}` }),
+      field: `${T}.${key(l)}`,
+    })),
+    {
+      name: "port advertise",
+      text: spec({ task: `${TASK}\nports: {p: {advertise: true}}` }),
+      field: `${T}.ports.p.advertise`,
+    },
+    {
+      name: "port vip",
+      text: spec({ task: `${TASK}\nports: {p: {vip: {port: 80}}}` }),
+      field: `${T}.ports.p.vip`,
+    },
+    {
+      name: "port ranges",
+      text: spec({ task: `${TASK}\nports: {p: {ranges: []}}` }),
+      field: `${T}.ports.p.ranges`,
+    },
+    {
+      name: "volume profiles",
+      text: spec({ task: `${TASK}\nvolume: {path: p, type: MOUNT, size: 1, profiles: [x]}` }),
+      field: `${T}.volume.profiles`,
+    },
+  ])("$name", ({ text, field }) => {
+    expect(parseServiceSpec(text).warnings).toEqual([
+      { field, message: "not supported by Corral yet, ignored" },
+    ]);
+  });
+
+  it.each([
+    { name: "top-level", text: spec({ tail: "colour: blue" }), field: "spec.colour" },
+    { name: "pod", text: spec({ pod: "colour: blue" }), field: "spec.pods.hello.colour" },
+    { name: "task", text: spec({ task: `${TASK}\ncolour: blue` }), field: `${T}.colour` },
+    {
+      name: "check",
+      text: spec({ task: `${TASK}\nreadiness-check: {cmd: x, grace-period: 1}` }),
+      field: `${T}.readiness-check.grace-period`,
+    },
+  ])("unknown $name key", ({ text, field }) => {
+    expect(parseServiceSpec(text).warnings).toEqual([{ field, message: "unknown key, ignored" }]);
+  });
+
+  it("top-level user, pointing at scheduler.user", () => {
+    const parsed = parseServiceSpec(spec({ tail: "user: nobody" }));
+    expect(parsed.spec.user).toBeUndefined();
+    expect(parsed.warnings).toEqual([
+      { field: "spec.user", message: "unknown key, ignored; the service user is scheduler.user" },
+    ]);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * One offer cycle (dcos-commons §3.3): status round → offers to working services → release of
+ * unexpected reservations in unused offers (DESTROY before UNRESERVE) → decline the rest →
+ * accept. Returns what the runner should do about revive/suppress.
+ */
+import type { Offer, Operation, Resource } from "../domain/cluster.js";
+import type { MultiServiceEventClient } from "./multi-service-event-client.js";
+import type { ClusterDriver } from "./ports.js";
+
+export interface CycleOptions {
+  /** Refusal for unused offers when every service answered. @default 3600 */
+  readonly declineLongS: number;
+  /** Refusal when some service was not ready. @default 5 */
+  readonly declineShortS: number;
+}
+
+export interface CycleOutcome {
+  readonly working: boolean;
+  readonly newWork: boolean;
+  readonly accepted: number;
+  readonly declined: number;
+}
+
+function cleanupOperations(resources: readonly Resource[]): Operation[] {
+  const volumes = resources.filter((r) => r.disk?.persistence !== undefined);
+  const ops: Operation[] = [];
+  if (volumes.length > 0) ops.push({ type: "DESTROY", volumes });
+  // UNRESERVE takes the plain reservation, without the volume on top of it.
+  const plain = resources.map((r) => {
+    if (!r.disk?.persistence) return r;
+    const { disk: _disk, ...rest } = r;
+    return rest;
+  });
+  ops.push({ type: "UNRESERVE", resources: plain });
+  return ops;
+}
+
+export async function runOfferCycle(
+  client: MultiServiceEventClient,
+  driver: ClusterDriver,
+  offers: readonly Offer[],
+  options: CycleOptions,
+): Promise<CycleOutcome> {
+  const status = client.clientStatus();
+  const working = status.kind === "WORKING";
+  const result = working ? await client.offers(offers) : { ready: true, operations: new Map<string, Operation[]>() };
+  const accepts = new Map(result.operations);
+  const unused = offers.filter((o) => !accepts.has(o.id));
+  for (const [offerId, resources] of client.unexpectedResources(unused)) {
+    accepts.set(offerId, cleanupOperations(resources));
+  }
+  const declines = offers.filter((o) => !accepts.has(o.id)).map((o) => o.id);
+  const calls: Promise<void>[] = [];
+  for (const [offerId, ops] of accepts) calls.push(driver.accept([offerId], ops));
+  if (declines.length > 0) {
+    const refuseSeconds = result.ready ? options.declineLongS : options.declineShortS;
+    calls.push(driver.decline(declines, { refuseSeconds }));
+  }
+  await Promise.all(calls);
+  return {
+    working,
+    newWork: status.kind === "WORKING" && status.newWork,
+    accepted: accepts.size,
+    declined: declines.length,
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The framework loop (the reference's FrameworkScheduler + OfferProcessor): subscribes once for
+ * all services, queues offers, runs an offer cycle whenever offers or new work arrive and at
+ * least every `cycleIntervalMs`, persists and acknowledges task statuses, kills tasks no
+ * service owns, and revives/suppresses offers for the whole scheduler.
+ */
+import type { Offer, TaskStatus } from "../domain/cluster.js";
+import { isTerminal } from "../domain/cluster.js";
+import type { MultiServiceEventClient } from "./multi-service-event-client.js";
+import type { MultiServiceManager } from "./multi-service-manager.js";
+import type { CycleOptions, CycleOutcome } from "./offer-cycle.js";
+import { runOfferCycle } from "./offer-cycle.js";
+import type { Cancel, Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger } from "./ports.js";
+import { ReviveLimiter } from "./revive-limiter.js";
+import { Reconciler } from "./reconciler.js";
+import type { ServiceScheduler } from "./service-scheduler.js";
+import { TaskKiller } from "./task-killer.js";
+import { WorkQueue } from "./work-queue.js";
+
+export interface RunnerOptions extends CycleOptions {
+  /** The loop runs even without offers this often. @default 5000 */
+  readonly cycleIntervalMs: number;
+}
+
+export interface RunnerDeps {
+  readonly driver: ClusterDriver;
+  readonly manager: MultiServiceManager;
+  readonly client: MultiServiceEventClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Persists the framework ID on first registration. */
+  readonly onFrameworkId: (id: string) => Promise<void>;
+  /** Observes each cycle (benchmarks, metrics). */
+  readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
+}
+
+export class SchedulerRunner {
+  readonly queue: WorkQueue;
+  private readonly pendingOffers = new Map<string, Offer>();
+  private readonly revives: ReviveLimiter;
+  private readonly killer: TaskKiller;
+  private readonly reconciler: Reconciler;
+  private frameworkId: string | undefined;
+  private suppressed = false;
+  private cycleTimer: Cancel | undefined;
+  private cycleDueMs = Number.POSITIVE_INFINITY;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly options: RunnerOptions,
+  ) {
+    this.queue = new WorkQueue(deps.log);
+    this.revives = new ReviveLimiter(deps.clock.now());
+    this.killer = new TaskKiller(deps.driver, deps.clock, deps.log);
+    this.reconciler = new Reconciler(deps.driver, deps.clock, deps.manager, deps.log);
+  }
+
+  get registered(): boolean {
+    return this.frameworkId !== undefined;
+  }
+
+  async start(framework: FrameworkInfo): Promise<void> {
+    const events: ClusterEvents = {
+      subscribed: (id) => this.queue.post("subscribed", () => this.onSubscribed(id)),
+      offers: (offers) => this.onOffers(offers),
+      rescind: (id) => this.pendingOffers.delete(id),
+      update: (status) => this.queue.post("update", () => this.onUpdate(status)),
+      disconnected: (reason) => this.deps.log.warn({ reason }, "cluster subscription lost"),
+    };
+    await this.deps.driver.subscribe(framework, events);
+    this.scheduleCycle(this.options.cycleIntervalMs);
+  }
+
+  /** A service was added after start: register it with the cluster and give it offers soon. */
+  serviceAdded(service: ServiceScheduler): void {
+    if (this.frameworkId !== undefined) this.registerService(service, this.frameworkId);
+    this.scheduleCycle(0);
+  }
+
+  /** Something changed that may give a service new work. */
+  poke(): void {
+    this.scheduleCycle(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cycleTimer?.();
+    this.killer.stop();
+    this.reconciler.stop();
+    await this.queue.idle();
+  }
+
+  private async onSubscribed(id: string): Promise<void> {
+    if (this.frameworkId === undefined) await this.deps.onFrameworkId(id);
+    this.frameworkId = id;
+    this.deps.log.info({ frameworkId: id }, "registered with the cluster");
+    for (const svc of this.deps.manager.services()) this.registerService(svc, id);
+    this.scheduleCycle(0);
+  }
+
+  private registerService(service: ServiceScheduler, frameworkId: string): void {
+    const { kill } = service.registered(frameworkId);
+    for (const info of kill) this.killer.kill(info.taskId, info.agentId);
+    this.reconciler.start();
+  }
+
+  private onOffers(offers: readonly Offer[]): void {
+    for (const offer of offers) this.pendingOffers.set(offer.id, offer);
+    this.suppressed = false;
+    this.scheduleCycle(0);
+  }
+
+  private async onUpdate(status: TaskStatus): Promise<void> {
+    const answer = await this.deps.client.taskStatus(status);
+    if (answer === "unknown" && !isTerminal(status.state)) this.killer.kill(status.taskId, status.agentId);
+    if (isTerminal(status.state)) this.killer.dead(status.taskId);
+    if (status.uuid !== undefined && status.agentId !== undefined) {
+      await this.deps.driver.acknowledge(status.agentId, status.taskId, status.uuid);
+    }
+    this.scheduleCycle(0);
+  }
+
+  private scheduleCycle(delayMs: number): void {
+    if (this.stopped) return;
+    const due = this.deps.clock.now() + delayMs;
+    if (due >= this.cycleDueMs) return;
+    this.cycleTimer?.();
+    this.cycleDueMs = due;
+    this.cycleTimer = this.deps.clock.setTimer(delayMs, () => {
+      this.cycleTimer = undefined;
+      this.cycleDueMs = Number.POSITIVE_INFINITY;
+      this.queue.post("offer-cycle", () => this.cycle());
+    });
+  }
+
+  private async cycle(): Promise<void> {
+    if (this.stopped) return;
+    this.scheduleCycle(this.options.cycleIntervalMs);
+    if (this.frameworkId === undefined) return;
+    const offers = [...this.pendingOffers.values()];
+    this.pendingOffers.clear();
+    const started = this.deps.clock.now();
+    const outcome = await runOfferCycle(this.deps.client, this.deps.driver, offers, this.options);
+    this.deps.onCycle?.(outcome, this.deps.clock.now() - started);
+    await this.reviveOrSuppress(outcome);
+  }
+
+  private async reviveOrSuppress(outcome: CycleOutcome): Promise<void> {
+    if (!outcome.working) {
+      if (!this.suppressed) {
+        this.suppressed = true;
+        await this.deps.driver.suppress();
+      }
+      return;
+    }
+    if ((outcome.newWork || this.suppressed) && this.revives.tryTake(this.deps.clock.now())) {
+      this.suppressed = false;
+      await this.deps.driver.revive();
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * ServiceFactory (design doc "Config serialization and ServiceFactory implementation"): turns a
+ * stored or submitted context into a built service. Deterministic and side-effect free, so it
+ * can run before anything is stored and again on every restart.
+ */
+import { SchedulerError } from "../domain/errors.js";
+import { validateServiceName } from "../domain/names.js";
+import { parseServiceSpec } from "../domain/spec/parse.js";
+import { renderTemplate } from "../domain/spec/template.js";
+import type { ServiceContext } from "./service-context.js";
+import type { BuiltService } from "./service-scheduler.js";
+
+export interface ServiceFactory {
+  build(context: ServiceContext): BuiltService;
+}
+
+/** Template variables preset to the service's name; the caller cannot set them otherwise. */
+const PRESET_PARAMETERS = ["SERVICE_NAME", "FRAMEWORK_NAME"] as const;
+
+/** The built-in factory: render the spec template, parse and validate it. */
+export const specServiceFactory: ServiceFactory = {
+  build(context: ServiceContext): BuiltService {
+    const nameViolations = validateServiceName(context.name);
+    if (nameViolations.length > 0) throw SchedulerError.invalid(nameViolations);
+    for (const key of PRESET_PARAMETERS) {
+      const given = context.parameters[key];
+      if (given !== undefined && given !== context.name) {
+        throw SchedulerError.invalid([
+          { field: `parameters.${key}`, reason: `is preset to the service name '${context.name}' and cannot be '${given}'` },
+        ]);
+      }
+    }
+    const params = { ...context.parameters, SERVICE_NAME: context.name, FRAMEWORK_NAME: context.name };
+    const rendered = renderTemplate(context.spec, params);
+    const { spec, warnings } = parseServiceSpec(rendered);
+    if (spec.name !== context.name) {
+      throw SchedulerError.invalid([
+        { field: "spec.name", reason: `'${spec.name}' differs from the service name '${context.name}' (use name: {{SERVICE_NAME}})` },
+      ]);
+    }
+    return { context, rendered, spec, warnings };
+  },
+};

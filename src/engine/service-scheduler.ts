@@ -1,0 +1,300 @@
+/**
+ * The per-service scheduler (the reference's DefaultScheduler): owns one service's plans and
+ * tasks, fits its candidate steps into offers, and folds task statuses into its steps.
+ * Called only by the event client, one call at a time.
+ */
+import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
+import { LABEL_RESOURCE_ID, isTerminal } from "../domain/cluster.js";
+import { sanitizeServiceName } from "../domain/names.js";
+import type { LaunchContext } from "../domain/offer/evaluate.js";
+import { evaluateOffer } from "../domain/offer/evaluate.js";
+import { reservationLabels } from "../domain/offer/pool.js";
+import { planStatus } from "../domain/plan/aggregate.js";
+import { buildPlans } from "../domain/plan/build.js";
+import type { Plan, Step } from "../domain/plan/model.js";
+import { allSteps, newStep } from "../domain/plan/model.js";
+import { applyTaskStatus, markLaunched, markPrepared, progressFor, readinessPassed } from "../domain/plan/step.js";
+import { planCandidates } from "../domain/plan/strategy.js";
+import type { ServiceSpec, SpecWarning } from "../domain/spec/types.js";
+import { parseTaskId, stepName, taskInstanceName } from "../domain/task-id.js";
+import type { Clock, Logger, Random } from "./ports.js";
+import type { ServiceContext } from "./service-context.js";
+import type { TaskSlot } from "./service-tasks.js";
+import { isLive, needsRecovery, podFootprint, reachedGoal, taskSlots } from "./service-tasks.js";
+import type { StateStore, StoredTask } from "./store/state-store.js";
+
+/** What a service needs from offers now (§1.1 ClientStatusResponse). */
+export type ClientStatus =
+  | { readonly kind: "WORKING"; readonly footprint: boolean; readonly newWork: boolean }
+  | { readonly kind: "IDLE" };
+
+export interface OfferResult {
+  /** False while reconciliation is unfinished: unused offers are then declined short. */
+  readonly ready: boolean;
+  /** Operations by offer ID. */
+  readonly operations: ReadonlyMap<string, Operation[]>;
+  /** The offers as left after this service took its share. */
+  readonly remaining: readonly Offer[];
+}
+
+export interface FrameworkIdentity {
+  readonly name: string;
+  readonly role: string;
+  readonly principal: string;
+}
+
+export interface ServiceDeps {
+  readonly store: StateStore;
+  readonly random: Random;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly framework: FrameworkIdentity;
+}
+
+/** A service as the factory builds it, before anything is stored. */
+export interface BuiltService {
+  readonly context: ServiceContext;
+  readonly rendered: string;
+  readonly spec: ServiceSpec;
+  readonly warnings: readonly SpecWarning[];
+}
+
+export class ServiceScheduler {
+  readonly name: string;
+  readonly sanitizedName: string;
+  readonly plans: Plan[];
+  readonly recovery: Plan = { name: "recovery", strategy: "parallel", phases: [], errors: [], interrupted: false };
+  private readonly slots: Map<string, TaskSlot>;
+  private tasks = new Map<string, StoredTask>();
+  private frameworkId: string | undefined;
+  private unreconciled = new Set<string>();
+  private lastCandidates = new Set<string>();
+
+  constructor(
+    readonly built: BuiltService,
+    readonly configId: string,
+    private readonly deps: ServiceDeps,
+  ) {
+    this.name = built.spec.name;
+    this.sanitizedName = sanitizeServiceName(this.name);
+    this.plans = buildPlans(built.spec, () => deps.random.uuid());
+    this.slots = taskSlots(built.spec);
+  }
+
+  get spec(): ServiceSpec {
+    return this.built.spec;
+  }
+
+  deployPlan(): Plan {
+    return this.plans[0] ?? this.recovery;
+  }
+
+  allPlans(): Plan[] {
+    return [...this.plans, this.recovery];
+  }
+
+  /** Loads stored tasks and resumes each deploy step from what they say. */
+  async load(): Promise<void> {
+    this.tasks = await this.deps.store.loadTasks();
+    for (const step of this.plans.flatMap(allSteps)) this.resumeStep(step);
+  }
+
+  private resumeStep(step: Step): void {
+    let allAtGoal = true;
+    for (const name of step.tasks) {
+      const instance = taskInstanceName(step.podType, step.podIndex, name);
+      const stored = this.tasks.get(instance);
+      const slot = this.slots.get(instance);
+      if (!stored || !slot) {
+        allAtGoal = false;
+        continue;
+      }
+      step.taskIds.set(name, stored.info.taskId);
+      if (!reachedGoal(stored, slot.task, this.configId)) allAtGoal = false;
+      const st = stored.status;
+      const ready = st ? readinessPassed(st, slot.task.readinessCheck !== undefined) : false;
+      step.progress.set(name, st ? progressFor(st.state, slot.task.goal, ready) : "STARTING");
+    }
+    if (allAtGoal) {
+      for (const name of step.tasks) step.progress.set(name, "COMPLETE");
+      step.status = "COMPLETE";
+    } else if (step.tasks.some((n) => step.progress.get(n) === "STARTING" || step.progress.get(n) === "STARTED")) {
+      step.status = "STARTING";
+    }
+  }
+
+  /**
+   * The cluster (re)registered us. Returns the tasks to reconcile explicitly and the stored
+   * tasks no plan produces any more (to kill). Offers get NOT_READY until reconciled.
+   */
+  registered(frameworkId: string): { reconcile: TaskInfo[]; kill: TaskInfo[] } {
+    this.frameworkId = frameworkId;
+    const reconcile = [...this.tasks.values()].filter((t) => isLive(t.status) || !t.status).map((t) => t.info);
+    this.unreconciled = new Set(reconcile.map((i) => i.taskId));
+    const kill = [...this.tasks.entries()].filter(([n, t]) => !this.slots.has(n) && isLive(t.status)).map(([, t]) => t.info);
+    return { reconcile, kill };
+  }
+
+  /** Tasks whose reconciliation answer is still missing. */
+  pendingReconciliation(): TaskInfo[] {
+    return [...this.tasks.values()].filter((t) => this.unreconciled.has(t.info.taskId)).map((t) => t.info);
+  }
+
+  status(): ClientStatus {
+    this.planRecovery();
+    const candidates = this.candidates();
+    const ids = new Set(candidates.map((s) => s.id));
+    const newWork = candidates.some((s) => !this.lastCandidates.has(s.id));
+    this.lastCandidates = ids;
+    const deployDone = planStatus(this.deployPlan()) === "COMPLETE";
+    const recoveryDone = planStatus(this.recovery) === "COMPLETE";
+    if (deployDone && recoveryDone) return { kind: "IDLE" };
+    return { kind: "WORKING", footprint: !deployDone, newWork };
+  }
+
+  /** Candidate steps of deploy, then recovery; a pod instance claimed by deploy is skipped later. */
+  private candidates(): Step[] {
+    const claimed = new Set<string>();
+    const out: Step[] = [];
+    for (const plan of [this.deployPlan(), this.recovery]) {
+      for (const step of planCandidates(plan)) {
+        const pod = `${step.podType}-${step.podIndex}`;
+        if (claimed.has(pod)) continue;
+        claimed.add(pod);
+        out.push(step);
+      }
+    }
+    return out;
+  }
+
+  /** Adds a recovery step for every pod instance with a dead RUNNING-goal task nobody is relaunching. */
+  private planRecovery(): void {
+    const busy = new Set(
+      this.allPlans()
+        .flatMap(allSteps)
+        .filter((s) => s.status !== "COMPLETE")
+        .map((s) => `${s.podType}-${s.podIndex}`),
+    );
+    const failed = new Map<string, { slot: TaskSlot; names: string[] }>();
+    for (const [instance, stored] of this.tasks) {
+      const slot = this.slots.get(instance);
+      if (!slot || !needsRecovery(stored, slot.task)) continue;
+      const pod = `${slot.pod.type}-${slot.index}`;
+      if (busy.has(pod)) continue;
+      const entry = failed.get(pod) ?? { slot, names: [] };
+      entry.names.push(slot.task.name);
+      failed.set(pod, entry);
+    }
+    for (const { slot, names } of failed.values()) {
+      const name = stepName(slot.pod.type, slot.index, names);
+      const step = newStep(this.deps.random.uuid(), name, slot.pod.type, slot.index, names);
+      this.recovery.phases.push({ id: this.deps.random.uuid(), name, strategy: "serial", steps: [step] });
+      this.deps.log.info({ service: this.name, step: name }, "recovering failed tasks");
+    }
+  }
+
+  private launchContext(): LaunchContext {
+    return {
+      service: this.name,
+      sanitizedService: this.sanitizedName,
+      frameworkId: this.frameworkId ?? "",
+      frameworkName: this.deps.framework.name,
+      role: this.deps.framework.role,
+      principal: this.deps.framework.principal,
+      configId: this.configId,
+      newId: () => this.deps.random.uuid(),
+    };
+  }
+
+  /** Fits candidate steps into the offers; TaskInfos are stored before the operations are returned. */
+  async offers(offers: readonly Offer[]): Promise<OfferResult> {
+    const operations = new Map<string, Operation[]>();
+    if (this.unreconciled.size > 0) return { ready: false, operations, remaining: offers };
+    const remaining = [...offers];
+    const launched: { step: Step; infos: readonly TaskInfo[] }[] = [];
+    const ctx = this.launchContext();
+    for (const step of this.candidates()) {
+      const slots = step.tasks.map((t) => this.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
+      const pod = slots[0]?.pod;
+      if (!pod || slots.some((s) => !s)) {
+        step.status = "ERROR";
+        step.message = "step names tasks the spec does not have";
+        continue;
+      }
+      const footprint = podFootprint(this.podTasks(step.podType, step.podIndex));
+      const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => s!.task), ...(footprint ? { footprint } : {}) };
+      let reason = offers.length === 0 ? "waiting for offers" : "no offer matched";
+      for (let i = 0; i < remaining.length; i++) {
+        const offer = remaining[i]!;
+        const result = evaluateOffer(ctx, request, offer);
+        if (result.kind === "no-match") {
+          reason = result.reason;
+          continue;
+        }
+        operations.set(offer.id, [...(operations.get(offer.id) ?? []), ...result.operations]);
+        remaining[i] = result.remaining;
+        launched.push({ step, infos: result.tasks });
+        break;
+      }
+      if (!launched.some((l) => l.step === step)) markPrepared(step, reason);
+    }
+    await this.recordLaunches(launched);
+    return { ready: true, operations, remaining };
+  }
+
+  private podTasks(podType: string, index: number): TaskInfo[] {
+    const out: TaskInfo[] = [];
+    for (const [instance, stored] of this.tasks) {
+      const slot = this.slots.get(instance);
+      if (slot && slot.pod.type === podType && slot.index === index) out.push(stored.info);
+    }
+    return out;
+  }
+
+  private async recordLaunches(launched: readonly { step: Step; infos: readonly TaskInfo[] }[]): Promise<void> {
+    if (launched.length === 0) return;
+    await this.deps.store.storeTasks(launched.flatMap((l) => l.infos));
+    for (const { step, infos } of launched) {
+      const ids = new Map<string, string>();
+      for (const info of infos) {
+        this.tasks.set(info.name, { info });
+        const slot = this.slots.get(info.name);
+        if (slot) ids.set(slot.task.name, info.taskId);
+      }
+      markLaunched(step, ids);
+    }
+  }
+
+  /** Reserved resources in these (namespaced) offers that no stored task owns. */
+  unexpectedResources(resources: readonly Resource[]): Resource[] {
+    const owned = new Set<string>();
+    for (const t of this.tasks.values()) {
+      for (const r of t.info.resources) {
+        const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
+        if (id !== undefined) owned.add(id);
+      }
+    }
+    return resources.filter((r) => {
+      const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
+      return id !== undefined && !owned.has(id);
+    });
+  }
+
+  /** Stores and applies a status. "unknown" means the caller should kill the task. */
+  async taskStatus(status: TaskStatus): Promise<"processed" | "unknown"> {
+    const instance = parseTaskId(status.taskId).taskName;
+    const stored = this.tasks.get(instance);
+    if (!stored || stored.info.taskId !== status.taskId) return "unknown";
+    this.unreconciled.delete(status.taskId);
+    await this.deps.store.storeStatus(instance, status);
+    this.tasks.set(instance, { info: stored.info, status });
+    const slot = this.slots.get(instance);
+    if (!slot) return isTerminal(status.state) ? "processed" : "unknown";
+    for (const step of this.allPlans().flatMap(allSteps)) {
+      if (step.podType === slot.pod.type && step.podIndex === slot.index && step.tasks.includes(slot.task.name)) {
+        applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
+      }
+    }
+    return "processed";
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Read-side helpers over a service's stored tasks: which spec a task instance belongs to,
+ * whether it reached its goal, and which reservations its pod instance holds.
+ */
+import type { TaskInfo, TaskStatus } from "../domain/cluster.js";
+import { LABEL_TARGET_CONFIG, isTerminal } from "../domain/cluster.js";
+import type { PodFootprint } from "../domain/offer/evaluate.js";
+import { LABEL_RESOURCE_SET } from "../domain/offer/task-info.js";
+import { readinessPassed } from "../domain/plan/step.js";
+import type { PodSpec, ServiceSpec, TaskSpec } from "../domain/spec/types.js";
+import { taskInstanceName } from "../domain/task-id.js";
+import type { StoredTask } from "./store/state-store.js";
+
+export interface TaskSlot {
+  readonly pod: PodSpec;
+  readonly index: number;
+  readonly task: TaskSpec;
+}
+
+/** Every task instance the spec asks for, by instance name (`hello-0-server`). */
+export function taskSlots(spec: ServiceSpec): Map<string, TaskSlot> {
+  const slots = new Map<string, TaskSlot>();
+  for (const pod of spec.pods) {
+    for (let index = 0; index < pod.count; index++) {
+      for (const task of pod.tasks) slots.set(taskInstanceName(pod.type, index, task.name), { pod, index, task });
+    }
+  }
+  return slots;
+}
+
+/** Whether the stored task already is where its goal wants it on the target config. */
+export function reachedGoal(stored: StoredTask, task: TaskSpec, configId: string): boolean {
+  const status = stored.status;
+  if (!status || status.taskId !== stored.info.taskId) return false;
+  const sameConfig = stored.info.labels[LABEL_TARGET_CONFIG] === configId;
+  switch (task.goal) {
+    case "RUNNING":
+      return status.state === "TASK_RUNNING" && sameConfig && readinessPassed(status, task.readinessCheck !== undefined);
+    case "FINISH":
+      return status.state === "TASK_FINISHED" && sameConfig;
+    case "ONCE":
+      return status.state === "TASK_FINISHED";
+  }
+}
+
+/** A RUNNING-goal task that has died and needs relaunching. */
+export function needsRecovery(stored: StoredTask, task: TaskSpec): boolean {
+  const status = stored.status;
+  return task.goal === "RUNNING" && status !== undefined && isTerminal(status.state);
+}
+
+export function isLive(status: TaskStatus | undefined): boolean {
+  return status !== undefined && !isTerminal(status.state);
+}
+
+/** Reservations held by the tasks of one pod instance, by resource set. */
+export function podFootprint(infos: readonly TaskInfo[]): PodFootprint | undefined {
+  const first = infos[0];
+  if (!first) return undefined;
+  const resourceSets = new Map<string, TaskInfo["resources"]>();
+  for (const info of infos) {
+    const set = info.labels[LABEL_RESOURCE_SET];
+    if (set !== undefined && info.resources.some((r) => (r.reservations?.length ?? 0) > 0)) {
+      resourceSets.set(set, info.resources);
+    }
+  }
+  return { agentId: first.agentId, resourceSets };
+}

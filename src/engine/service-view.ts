@@ -1,0 +1,64 @@
+/** Read models of a service and its plans, for the admin API. */
+import { SchedulerError } from "../domain/errors.js";
+import { phaseStatus, planStatus, stepDisplayStatus } from "../domain/plan/aggregate.js";
+import type { Plan } from "../domain/plan/model.js";
+import { allSteps } from "../domain/plan/model.js";
+import type { PlanSummaryView, PlanView, ServiceState, ServiceView } from "./admin-api.js";
+import type { ServiceScheduler } from "./service-scheduler.js";
+
+export function planSummary(plan: Plan): PlanSummaryView {
+  const steps = allSteps(plan);
+  return {
+    name: plan.name,
+    status: planStatus(plan),
+    stepsComplete: steps.filter((s) => s.status === "COMPLETE").length,
+    stepsTotal: steps.length,
+  };
+}
+
+function serviceState(plans: readonly PlanSummaryView[]): ServiceState {
+  if (plans.some((p) => p.status === "ERROR")) return "ERROR";
+  const working = plans.filter((p) => p.name === "deploy" || p.name === "recovery");
+  return working.every((p) => p.status === "COMPLETE") ? "RUNNING" : "DEPLOYING";
+}
+
+export function serviceView(svc: ServiceScheduler): ServiceView {
+  const plans = svc.allPlans().map(planSummary);
+  const ctx = svc.built.context;
+  return {
+    name: svc.name,
+    state: serviceState(plans),
+    configId: svc.configId,
+    generation: ctx.generation,
+    plans,
+    createdMs: ctx.createdMs,
+    updatedMs: ctx.updatedMs,
+  };
+}
+
+export function planView(svc: ServiceScheduler, name: string): PlanView {
+  const plan = svc.allPlans().find((p) => p.name === name);
+  if (!plan) {
+    const known = svc.allPlans().map((p) => p.name).join(", ");
+    throw new SchedulerError("not_found", `service '${svc.name}' has no plan '${name}' (plans: ${known})`);
+  }
+  return {
+    name: plan.name,
+    status: planStatus(plan),
+    strategy: plan.strategy,
+    errors: [...plan.errors],
+    phases: plan.phases.map((ph) => ({
+      id: ph.id,
+      name: ph.name,
+      strategy: ph.strategy,
+      status: phaseStatus(ph),
+      steps: ph.steps.map((s) => ({
+        id: s.id,
+        name: s.name,
+        status: stepDisplayStatus(s),
+        message: s.message,
+        taskIds: [...s.taskIds.values()],
+      })),
+    })),
+  };
+}

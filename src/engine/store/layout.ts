@@ -1,0 +1,46 @@
+/**
+ * Node paths of the schema-2 layout (dcos-commons §2.3), relative to the scheduler's root.
+ * Service names are escaped ("team/db" → "team__db"); names cannot contain "__".
+ */
+import { escapeServiceName } from "../../domain/names.js";
+
+export const SCHEMA_VERSION = "SchemaVersion";
+export const FRAMEWORK_ID = "FrameworkID";
+export const SERVICE_LIST = "ServiceList";
+export const SERVICES = "Services";
+
+export function contextPath(service: string): string {
+  return `${SERVICE_LIST}/${escapeServiceName(service)}/Context`;
+}
+
+export function serviceListEntry(service: string): string {
+  return `${SERVICE_LIST}/${escapeServiceName(service)}`;
+}
+
+export function serviceRoot(service: string): string {
+  return `${SERVICES}/${escapeServiceName(service)}`;
+}
+
+export function configTargetPath(service: string): string {
+  return `${serviceRoot(service)}/ConfigTarget`;
+}
+
+export function configurationPath(service: string, configId: string): string {
+  return `${serviceRoot(service)}/Configurations/${configId}`;
+}
+
+export function tasksPath(service: string): string {
+  return `${serviceRoot(service)}/Tasks`;
+}
+
+export function taskInfoPath(service: string, task: string): string {
+  return `${tasksPath(service)}/${task}/TaskInfo`;
+}
+
+export function taskStatusPath(service: string, task: string): string {
+  return `${tasksPath(service)}/${task}/TaskStatus`;
+}
+
+export function propertyPath(service: string, key: string): string {
+  return `${serviceRoot(service)}/Properties/${key}`;
+}

@@ -1,0 +1,55 @@
+/**
+ * The dynamic service list (`ServiceList/<escaped>/Context`) plus the service's first config
+ * target, written as one multi-operation so a crash leaves either no service or a whole one.
+ */
+import type { ServiceSpec } from "../../domain/spec/types.js";
+import type { Persister, PersisterOp } from "../ports.js";
+import type { ServiceContext } from "../service-context.js";
+import { encodeContext, decodeContext } from "../service-context.js";
+import { encodeJson, encodeText } from "./codec.js";
+import * as layout from "./layout.js";
+
+export interface StoredContext {
+  readonly name: string;
+  readonly context: ServiceContext | undefined;
+  /** Why the stored bytes could not be decoded. */
+  readonly error?: string;
+}
+
+export class ServiceStore {
+  constructor(private readonly persister: Persister) {}
+
+  /** Ops that record a new service: its context, its config and the target pointing at it. */
+  addOps(context: ServiceContext, configId: string, spec: ServiceSpec): PersisterOp[] {
+    const name = context.name;
+    return [
+      { kind: "create", path: layout.contextPath(name), data: encodeContext(context) },
+      { kind: "set", path: layout.configurationPath(name, configId), data: encodeJson(spec) },
+      { kind: "set", path: layout.configTargetPath(name), data: encodeText(configId) },
+    ];
+  }
+
+  async add(context: ServiceContext, configId: string, spec: ServiceSpec): Promise<void> {
+    await this.persister.multi(this.addOps(context, configId, spec));
+  }
+
+  /** Every listed service's context, by escaped name order. Undecodable entries are reported, not dropped. */
+  async recover(): Promise<StoredContext[]> {
+    const out: StoredContext[] = [];
+    for (const escaped of await this.persister.children(layout.SERVICE_LIST)) {
+      const v = await this.persister.get(`${layout.SERVICE_LIST}/${escaped}/Context`);
+      const fallback = escaped.replaceAll("__", "/");
+      if (!v) {
+        out.push({ name: fallback, context: undefined, error: "context missing" });
+        continue;
+      }
+      try {
+        const context = decodeContext(v.data);
+        out.push({ name: context.name, context });
+      } catch (err) {
+        out.push({ name: fallback, context: undefined, error: String(err) });
+      }
+    }
+    return out;
+  }
+}

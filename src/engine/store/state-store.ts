@@ -1,0 +1,55 @@
+/**
+ * One service's tasks and config target under `Services/<escaped name>/`. TaskInfos are
+ * written before their launch is sent ("launch recorder"); statuses before they are acked.
+ */
+import type { TaskInfo, TaskStatus } from "../../domain/cluster.js";
+import type { Persister, PersisterOp } from "../ports.js";
+import { decodeJson, decodeText, encodeJson } from "./codec.js";
+import * as layout from "./layout.js";
+
+export interface StoredTask {
+  readonly info: TaskInfo;
+  readonly status?: TaskStatus;
+}
+
+export class StateStore {
+  constructor(
+    private readonly persister: Persister,
+    readonly service: string,
+  ) {}
+
+  /** Every stored task by instance name. */
+  async loadTasks(): Promise<Map<string, StoredTask>> {
+    const out = new Map<string, StoredTask>();
+    const names = await this.persister.children(layout.tasksPath(this.service));
+    for (const name of names) {
+      const info = await this.persister.get(layout.taskInfoPath(this.service, name));
+      if (!info) continue;
+      const status = await this.persister.get(layout.taskStatusPath(this.service, name));
+      out.set(name, {
+        info: decodeJson<TaskInfo>(info.data),
+        ...(status ? { status: decodeJson<TaskStatus>(status.data) } : {}),
+      });
+    }
+    return out;
+  }
+
+  async storeTasks(infos: readonly TaskInfo[]): Promise<void> {
+    // The status of the previous launch goes too: it describes a task ID that no longer exists.
+    const ops: PersisterOp[] = infos.flatMap((info) => [
+      { kind: "set", path: layout.taskInfoPath(this.service, info.name), data: encodeJson(info) },
+      { kind: "delete", path: layout.taskStatusPath(this.service, info.name) },
+    ]);
+    await this.persister.multi(ops);
+  }
+
+  async storeStatus(taskName: string, status: TaskStatus): Promise<void> {
+    const path = layout.taskStatusPath(this.service, taskName);
+    await this.persister.multi([{ kind: "set", path, data: encodeJson(status) }]);
+  }
+
+  async configTarget(): Promise<string | undefined> {
+    const v = await this.persister.get(layout.configTargetPath(this.service));
+    return v ? decodeText(v.data) : undefined;
+  }
+}
