@@ -4,7 +4,7 @@
  * server handler maps from the generated descriptor: a missing or mistyped handler is a compile
  * error, as with connect-es `ServiceImpl<Desc>`.
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 

@@ -1,0 +1,300 @@
+/**
+ * One simulated agent's resource accounting: what it has (`total`, in its current reserved /
+ * volume shape), what live tasks and executors hold (`used`), what sits in outstanding offers
+ * (`offered`), and the decline filters. Offer operations (mesos-v1-api.md §10) are validated
+ * against the remaining resources of the accepted offers and, when valid, convert `remaining`
+ * and `total` together; an invalid operation changes nothing and returns the reason.
+ */
+import type { ExecutorInfo, Range, Resource, TaskInfo } from "../../domain/cluster.js";
+import {
+  canonical,
+  firstInvalid,
+  popReservation,
+  ResourceBag,
+  stripDisk,
+} from "./sim-resources.js";
+
+/** One agent of the simulated cluster. Every field has a default. */
+export interface SimAgentSpec {
+  /** @default `<master-id>-S<index>` */
+  readonly id?: string;
+  /** @default `agent-<index>.sim.local` */
+  readonly hostname?: string;
+  /** @default 8 */
+  readonly cpus?: number;
+  /** @default 32768 */
+  readonly memMb?: number;
+  /** @default 102400 */
+  readonly diskMb?: number;
+  /** Inclusive port range. @default {begin: 31000, end: 32000} */
+  readonly ports?: Range;
+  /** @default 0 */
+  readonly gpus?: number;
+  /** Offer attributes (zone, rack…). @default none */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** The framework an operation is validated for. */
+export interface SimFramework {
+  readonly id: string;
+  readonly role: string;
+  readonly principal: string;
+}
+
+interface SimExecutor {
+  readonly resources: readonly Resource[];
+  /** Canonical ExecutorInfo: a relaunch into a live executor must repeat it exactly. */
+  readonly key: string;
+  readonly tasks: Set<string>;
+}
+
+/** One agent: its resources in their current shape, who holds them, and its decline filters. */
+export class SimAgent {
+  readonly id: string;
+  readonly hostname: string;
+  readonly attributes: Readonly<Record<string, string>> | undefined;
+  /** "unreachable" after `crashAgent`: nothing is offered and its tasks are gone. */
+  state: "active" | "unreachable" = "active";
+  readonly used = new ResourceBag();
+  readonly offered = new ResourceBag();
+  private total: ResourceBag;
+  private readonly unreserved: readonly Resource[];
+  private filters: { readonly bag: ResourceBag; readonly untilMs: number }[] = [];
+  private readonly executors = new Map<string, SimExecutor>();
+  private readonly taskHoldings = new Map<
+    string,
+    { readonly executorId: string; readonly resources: readonly Resource[] }
+  >();
+
+  constructor(spec: SimAgentSpec, index: number, masterId: string) {
+    this.id = spec.id ?? `${masterId}-S${index}`;
+    this.hostname = spec.hostname ?? `agent-${index}.sim.local`;
+    this.attributes = spec.attributes;
+    const ports = spec.ports ?? { begin: 31000, end: 32000 };
+    const scalars: [string, number][] = [
+      ["cpus", spec.cpus ?? 8],
+      ["mem", spec.memMb ?? 32768],
+      ["disk", spec.diskMb ?? 102400],
+      ["gpus", spec.gpus ?? 0],
+    ];
+    this.unreserved = [
+      ...scalars
+        .filter(([, v]) => v > 0)
+        .map(([name, scalar]): Resource => ({ name, type: "SCALAR", scalar })),
+      { name: "ports", type: "RANGES", ranges: [ports] },
+    ];
+    this.total = ResourceBag.of(this.unreserved);
+  }
+
+  /** Everything on the agent, in its current shape. */
+  totalResources(): Resource[] {
+    return this.total.toArray();
+  }
+
+  /** total − used − offered. */
+  available(): ResourceBag {
+    return this.total.clone().subtractAll(this.used).subtractAll(this.offered);
+  }
+
+  /** The available resources this framework may be offered: unreserved or reserved to its role. */
+  offerable(role: string): ResourceBag {
+    return ResourceBag.of(
+      this.available()
+        .toArray()
+        .filter((r) => !r.reservations || r.reservations.at(-1)?.role === role),
+    );
+  }
+
+  /** Every dynamically reserved resource (volumes included), free or in use. */
+  reserved(): Resource[] {
+    return this.total.toArray().filter((r) => r.reservations);
+  }
+
+  /** Back to the unreserved spec resources. Only valid when no task or executor holds anything. */
+  releaseReservations(): void {
+    this.total = ResourceBag.of(this.unreserved);
+  }
+
+  /** Refuse offers made only of `bag` (or less) until `untilMs`, like Mesos' RefusedOfferFilter. */
+  addFilter(bag: ResourceBag, untilMs: number): void {
+    this.filters.push({ bag: bag.clone(), untilMs });
+  }
+
+  /** REVIVE, teardown. */
+  clearFilters(): void {
+    this.filters = [];
+  }
+
+  /** Whether an offer of `bag` is refused by a live filter. Drops expired filters. */
+  isFiltered(bag: ResourceBag, nowMs: number): boolean {
+    this.filters = this.filters.filter((f) => f.untilMs > nowMs);
+    return this.filters.some((f) => f.bag.containsAll(bag));
+  }
+
+  reserve(
+    remaining: ResourceBag,
+    resources: readonly Resource[],
+    fw: SimFramework,
+  ): string | undefined {
+    if (resources.length === 0) return "RESERVE without resources";
+    for (const r of resources) {
+      const last = r.reservations?.at(-1);
+      if (!last) return `RESERVE of unreserved ${r.name}: push a reservation`;
+      if (last.type !== "DYNAMIC") {
+        return `RESERVE of ${r.name}: the pushed reservation must be DYNAMIC`;
+      }
+      if (last.role !== fw.role) {
+        return `RESERVE of ${r.name}: role '${last.role}' is not the framework role '${fw.role}'`;
+      }
+      if (fw.principal && last.principal !== fw.principal) {
+        return `RESERVE of ${r.name}: principal '${String(last.principal)}' is not the framework principal '${fw.principal}'`;
+      }
+      if (r.disk?.persistence) {
+        return `RESERVE of a persistent volume: reserve the disk, then CREATE`;
+      }
+    }
+    return this.convert(remaining, resources.map(popReservation), resources, "RESERVE");
+  }
+
+  unreserve(remaining: ResourceBag, resources: readonly Resource[]): string | undefined {
+    if (resources.length === 0) return "UNRESERVE without resources";
+    for (const r of resources) {
+      if (r.reservations?.at(-1)?.type !== "DYNAMIC") {
+        return `UNRESERVE of ${r.name}: not dynamically reserved`;
+      }
+      if (r.disk?.persistence) {
+        return `UNRESERVE of persistent volume ${r.disk.persistence.id}: DESTROY it first`;
+      }
+    }
+    return this.convert(remaining, resources, resources.map(popReservation), "UNRESERVE");
+  }
+
+  create(remaining: ResourceBag, volumes: readonly Resource[]): string | undefined {
+    if (volumes.length === 0) return "CREATE without volumes";
+    const existing = new Set(this.total.toArray().map((r) => r.disk?.persistence?.id));
+    for (const v of volumes) {
+      const id = v.disk?.persistence?.id;
+      if (v.name !== "disk" || !id) return "CREATE needs disk resources with disk.persistence.id";
+      if (!v.reservations || v.reservations.length === 0) {
+        return `CREATE of volume ${id}: the disk must be reserved`;
+      }
+      if (v.disk?.volume && v.disk.volume.mode !== "RW") {
+        return `CREATE of volume ${id}: mode must be RW`;
+      }
+      if (existing.has(id)) {
+        return `CREATE of volume ${id}: persistence id already in use on agent ${this.id}`;
+      }
+      existing.add(id);
+    }
+    return this.convert(remaining, volumes.map(stripDisk), volumes, "CREATE");
+  }
+
+  destroy(remaining: ResourceBag, volumes: readonly Resource[]): string | undefined {
+    if (volumes.length === 0) return "DESTROY without volumes";
+    if (volumes.some((v) => !v.disk?.persistence)) {
+      return "DESTROY of a disk that is not a persistent volume";
+    }
+    return this.convert(remaining, volumes, volumes.map(stripDisk), "DESTROY");
+  }
+
+  /**
+   * Validates a LAUNCH_GROUP (§11) and, when valid, moves the executor's (if new) and the
+   * tasks' resources from `remaining` to `used`.
+   */
+  launch(
+    remaining: ResourceBag,
+    op: { readonly executor: ExecutorInfo; readonly tasks: readonly TaskInfo[] },
+    fw: SimFramework,
+    isLiveTaskId: (taskId: string) => boolean,
+    strictExecutor: boolean,
+  ): string | undefined {
+    const { executor, tasks } = op;
+    const bad = this.invalidGroup(executor, tasks, fw, isLiveTaskId);
+    if (bad) return bad;
+    const key = canonical({
+      id: executor.executorId,
+      resources: executor.resources,
+      labels: executor.labels,
+    });
+    const live = this.executors.get(executor.executorId);
+    if (live && live.key !== key) {
+      return `executor ${executor.executorId} is running with a different ExecutorInfo`;
+    }
+    if (!live && strictExecutor) {
+      const sum = (name: string): number =>
+        executor.resources.reduce((n, r) => n + (r.name === name ? (r.scalar ?? 0) : 0), 0);
+      if (sum("cpus") < 0.01 || sum("mem") < 32) {
+        return `executor ${executor.executorId} needs at least 0.01 cpus and 32 MB mem`;
+      }
+    }
+    const need = [...(live ? [] : executor.resources), ...tasks.flatMap((t) => t.resources)];
+    if (!remaining.containsAll(need)) {
+      return `insufficient resources: task group needs ${ResourceBag.of(need).describe()}; offer has ${remaining.describe()}`;
+    }
+    remaining.subtractAll(need);
+    this.used.addAll(need);
+    const exec = live ?? { resources: executor.resources, key, tasks: new Set<string>() };
+    this.executors.set(executor.executorId, exec);
+    for (const t of tasks) {
+      exec.tasks.add(t.taskId);
+      this.taskHoldings.set(t.taskId, { executorId: executor.executorId, resources: t.resources });
+    }
+    return undefined;
+  }
+
+  /** Frees a terminal task's resources, and its executor's once the executor has no task left. */
+  releaseTask(taskId: string): void {
+    const held = this.taskHoldings.get(taskId);
+    if (!held) return;
+    this.taskHoldings.delete(taskId);
+    this.used.subtractAll(held.resources);
+    const exec = this.executors.get(held.executorId);
+    if (!exec) return;
+    exec.tasks.delete(taskId);
+    if (exec.tasks.size > 0) return;
+    this.used.subtractAll(exec.resources);
+    this.executors.delete(held.executorId);
+  }
+
+  private invalidGroup(
+    executor: ExecutorInfo,
+    tasks: readonly TaskInfo[],
+    fw: SimFramework,
+    isLiveTaskId: (taskId: string) => boolean,
+  ): string | undefined {
+    if (tasks.length === 0) return "LAUNCH_GROUP without tasks";
+    if (!executor.executorId) return "executor without executorId";
+    if (executor.frameworkId !== fw.id) {
+      return `executor frameworkId '${executor.frameworkId}' is not '${fw.id}'`;
+    }
+    const ids = new Set<string>();
+    for (const t of tasks) {
+      if (!t.taskId) return `task '${t.name}' without taskId`;
+      if (ids.has(t.taskId) || isLiveTaskId(t.taskId)) return `task ${t.taskId}: duplicate task ID`;
+      ids.add(t.taskId);
+      if (t.agentId !== this.id) {
+        return `task ${t.taskId}: agentId '${t.agentId}' is not the offer's agent '${this.id}'`;
+      }
+      if (t.resources.length === 0) return `task ${t.taskId}: no resources`;
+      const bad = firstInvalid(t.resources);
+      if (bad) return `task ${t.taskId}: ${bad}`;
+    }
+    return firstInvalid(executor.resources);
+  }
+
+  private convert(
+    remaining: ResourceBag,
+    from: readonly Resource[],
+    to: readonly Resource[],
+    what: string,
+  ): string | undefined {
+    const bad = firstInvalid(to);
+    if (bad) return `${what}: ${bad}`;
+    if (!remaining.containsAll(from)) {
+      return `${what}: ${ResourceBag.of(from).describe()} not in the offer (offer has ${remaining.describe()})`;
+    }
+    remaining.subtractAll(from).addAll(to);
+    this.total.subtractAll(from).addAll(to);
+    return undefined;
+  }
+}

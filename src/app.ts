@@ -1,0 +1,56 @@
+/**
+ * Builds a running Corral from resolved options: the adapters, the scheduler and the gRPC
+ * server. Shared by `main.ts`, the end-to-end tests and the benchmarks so they run the same
+ * wiring the user runs.
+ */
+import type pino from "pino";
+import { CryptoRandom, SystemClock } from "./adapters/clock.js";
+import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
+import { AdminServer } from "./adapters/grpc/server.js";
+import { MemoryPersister } from "./adapters/persister/memory-persister.js";
+import type { ResolvedOptions } from "./config.js";
+import type { ClusterDriver, Persister } from "./engine/ports.js";
+import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "./engine/scheduler.js";
+
+export interface Corral {
+  readonly scheduler: MultiServiceScheduler;
+  readonly server: AdminServer;
+  readonly cluster: ClusterDriver;
+  readonly persister: Persister;
+  /** The address the API listens on (port resolved when 0 was asked for). */
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+export async function startCorral(options: ResolvedOptions, logger: pino.Logger): Promise<Corral> {
+  const clock = new SystemClock({ unref: false });
+  const random = new CryptoRandom();
+  const persister = new MemoryPersister();
+  const cluster = new SimulatedCluster({ agents: options.simAgents, clock, random });
+  const scheduler = new MultiServiceScheduler(
+    { persister, driver: cluster, clock, random, log: logger },
+    {
+      ...DEFAULT_RUNNER_OPTIONS,
+      framework: { name: options.frameworkName, role: options.role, principal: options.principal },
+    },
+  );
+  await scheduler.start();
+  const server = new AdminServer({ api: scheduler, logger });
+  const { host, port } = await server.listen(options.listen);
+  const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  logger.info({ address, cluster: options.cluster }, "corral is serving");
+  return {
+    scheduler,
+    server,
+    cluster,
+    persister,
+    address,
+    async stop() {
+      await server.stop(5000);
+      await scheduler.stop();
+      await cluster.close();
+      cluster.stop();
+      await persister.close();
+    },
+  };
+}
