@@ -20,6 +20,8 @@ import { WorkQueue } from "./work-queue.js";
 export interface RunnerOptions extends CycleOptions {
   /** The loop runs even without offers this often. @default 5000 */
   readonly cycleIntervalMs: number;
+  /** Implicit reconciliation (every task the cluster knows) this often, and at registration. @default 3_600_000 */
+  readonly implicitReconcileMs: number;
 }
 
 export interface RunnerDeps {
@@ -44,6 +46,7 @@ export class SchedulerRunner {
   private suppressed = false;
   private cycleTimer: Cancel | undefined;
   private cycleDueMs = Number.POSITIVE_INFINITY;
+  private implicitTimer: Cancel | undefined;
   private stopped = false;
 
   constructor(
@@ -86,6 +89,7 @@ export class SchedulerRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cycleTimer?.();
+    this.implicitTimer?.();
     this.killer.stop();
     this.reconciler.stop();
     await this.queue.idle();
@@ -96,7 +100,16 @@ export class SchedulerRunner {
     this.frameworkId = id;
     this.deps.log.info({ frameworkId: id }, "registered with the cluster");
     for (const svc of this.deps.manager.services()) this.registerService(svc, id);
+    this.reconcileImplicitly();
     this.scheduleCycle(0);
+  }
+
+  /** Asks for every task the cluster has for us, so tasks no service owns get killed. */
+  private reconcileImplicitly(): void {
+    this.implicitTimer?.();
+    if (this.stopped) return;
+    this.deps.driver.reconcile([]).catch((err: unknown) => this.deps.log.warn({ err }, "implicit reconciliation failed"));
+    this.implicitTimer = this.deps.clock.setTimer(this.options.implicitReconcileMs, () => this.reconcileImplicitly());
   }
 
   private registerService(service: ServiceScheduler, frameworkId: string): void {

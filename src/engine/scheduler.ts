@@ -15,6 +15,7 @@ import type {
 } from "./admin-api.js";
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
 import { MultiServiceManager } from "./multi-service-manager.js";
+import type { CycleOutcome } from "./offer-cycle.js";
 import type { Clock, ClusterDriver, Logger, Persister, Random } from "./ports.js";
 import type { RunnerOptions } from "./runner.js";
 import { SchedulerRunner } from "./runner.js";
@@ -37,6 +38,8 @@ export interface SchedulerDeps {
   readonly random: Random;
   readonly log: Logger;
   readonly factory?: ServiceFactory;
+  /** Observes each offer cycle (benchmarks, metrics); passed to the runner. */
+  readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
 }
 
 export interface SchedulerOptions extends RunnerOptions {
@@ -47,6 +50,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   cycleIntervalMs: 5000,
   declineLongS: 3600,
   declineShortS: 5,
+  implicitReconcileMs: 3_600_000,
 };
 
 /** Schema of the store layout (dcos-commons §2.4): 2 = multi-service. */
@@ -75,6 +79,7 @@ export class MultiServiceScheduler implements AdminApi {
         clock: deps.clock,
         log: deps.log,
         onFrameworkId: (id) => deps.persister.multi([{ kind: "set", path: layout.FRAMEWORK_ID, data: encodeText(id) }]),
+        ...(deps.onCycle ? { onCycle: deps.onCycle } : {}),
       },
       options,
     );

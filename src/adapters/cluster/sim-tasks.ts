@@ -15,6 +15,8 @@ import { masterStatus, StatusChannel } from "./sim-status.js";
 export const LABEL_SIM_EXIT_CODE = "sim_exit_code";
 /** TaskInfo label: how long after RUNNING the `sim_exit_code` exit happens. @default 0 */
 export const LABEL_SIM_EXIT_AFTER_MS = "sim_exit_after_ms";
+/** TaskInfo label with the task's goal state, set by the scheduler. */
+const LABEL_GOAL = "goal";
 
 /** What a simulated task does after launch. The empty script runs until killed. */
 export interface SimTaskScript {
@@ -266,7 +268,9 @@ export class SimTasks {
 
 function scriptFromLabels(info: TaskInfo): SimTaskScript {
   const code = info.labels[LABEL_SIM_EXIT_CODE];
-  if (code === undefined) return {};
+  // A task meant to finish (goal FINISH/ONCE) exits 0 right after RUNNING unless told otherwise.
+  const goal = info.labels[LABEL_GOAL];
+  if (code === undefined) return goal === "FINISH" || goal === "ONCE" ? { exitCode: 0, exitAfterMs: 0 } : {};
   const n = Number(code);
   return {
     exitCode: Number.isInteger(n) ? n : 1,

@@ -13,6 +13,8 @@ export const LABEL_TASK_TYPE = "task_type";
 export const LABEL_INDEX = "index";
 export const LABEL_RESOURCE_SET = "resource_set";
 export const LABEL_OFFER_HOSTNAME = "offer_hostname";
+/** Goal state, so an agent-side executor knows whether an exit is expected. */
+export const LABEL_GOAL = "goal";
 
 function toCheck(c: CheckSpec): CommandCheck {
   return {
@@ -65,6 +67,7 @@ export function buildTaskInfo(
       [LABEL_INDEX]: String(podIndex),
       [LABEL_RESOURCE_SET]: task.resourceSetId,
       [LABEL_OFFER_HOSTNAME]: offer.hostname,
+      [LABEL_GOAL]: task.goal,
     },
     killGracePeriodS: task.killGracePeriodS,
     ...(task.healthCheck ? { healthCheck: toCheck(task.healthCheck) } : {}),
