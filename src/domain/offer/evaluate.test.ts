@@ -65,7 +65,7 @@ describe("evaluateOffer", () => {
     const result = evaluateOffer(ctx(), request(), offer());
     if (result.kind !== "match") throw new Error(result.reason);
     expect(result.operations.map((o) => o.type)).toEqual(["RESERVE", "CREATE", "LAUNCH_GROUP"]);
-    const reserve = ops(result.operations, "RESERVE")[0] as { resources: Resource[] };
+    const reserve = ops(result.operations, "RESERVE")[0] as unknown as { resources: Resource[] };
     for (const r of reserve.resources) {
       const labels = r.reservations?.at(-1)?.labels ?? {};
       expect(labels["framework_id"]).toBe("fw-1");
