@@ -25,16 +25,25 @@ function rejectSeparator(what: string, value: string): void {
   }
 }
 
+/**
+ * Concatenation builds a rope (V8 cons string) that retains its parts; IDs live as long as
+ * their task, so flatten them once (converting to a number forces a flat representation).
+ */
+function flat(s: string): string {
+  void Number(s);
+  return s;
+}
+
 export function makeTaskId(sanitizedService: string, instanceName: string, uuid: string): string {
   rejectSeparator("service name", sanitizedService);
   rejectSeparator("task name", instanceName);
-  return `${sanitizedService}${SEP}${instanceName}${SEP}${uuid}`;
+  return flat(`${sanitizedService}${SEP}${instanceName}${SEP}${uuid}`);
 }
 
 export function makeExecutorId(sanitizedService: string, podType: string, uuid: string): string {
   rejectSeparator("service name", sanitizedService);
   rejectSeparator("pod type", podType);
-  return `${sanitizedService}${SEP}${podType}${SEP}${uuid}`;
+  return flat(`${sanitizedService}${SEP}${podType}${SEP}${uuid}`);
 }
 
 export interface ParsedTaskId {

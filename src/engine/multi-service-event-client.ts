@@ -49,7 +49,7 @@ export class MultiServiceEventClient {
       const result = await svc.offers(remaining);
       ready &&= result.ready;
       for (const [id, ops] of result.operations) operations.set(id, [...(operations.get(id) ?? []), ...ops]);
-      remaining = result.remaining.filter((o) => !result.operations.has(o.id));
+      if (result.operations.size > 0) remaining = remaining.filter((o) => !result.operations.has(o.id));
     }
     return { ready, operations };
   }

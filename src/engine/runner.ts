@@ -113,9 +113,9 @@ export class SchedulerRunner {
   }
 
   private registerService(service: ServiceScheduler, frameworkId: string): void {
-    const { kill } = service.registered(frameworkId);
+    const { kill, reconcile } = service.registered(frameworkId);
     for (const info of kill) this.killer.kill(info.taskId, info.agentId);
-    this.reconciler.start();
+    if (reconcile.length > 0) this.reconciler.start();
   }
 
   private onOffers(offers: readonly Offer[]): void {

@@ -8,7 +8,7 @@ import { LABEL_RESOURCE_ID, isTerminal } from "../domain/cluster.js";
 import { sanitizeServiceName } from "../domain/names.js";
 import type { LaunchContext } from "../domain/offer/evaluate.js";
 import { evaluateOffer } from "../domain/offer/evaluate.js";
-import { reservationLabels } from "../domain/offer/pool.js";
+import { OfferPool, reservationLabels } from "../domain/offer/pool.js";
 import { planStatus } from "../domain/plan/aggregate.js";
 import { buildPlans } from "../domain/plan/build.js";
 import type { Plan, Step } from "../domain/plan/model.js";
@@ -33,8 +33,6 @@ export interface OfferResult {
   readonly ready: boolean;
   /** Operations by offer ID. */
   readonly operations: ReadonlyMap<string, Operation[]>;
-  /** The offers as left after this service took its share. */
-  readonly remaining: readonly Offer[];
 }
 
 export interface FrameworkIdentity {
@@ -69,6 +67,9 @@ export class ServiceScheduler {
   private frameworkId: string | undefined;
   private unreconciled = new Set<string>();
   private lastCandidates = new Set<string>();
+  /** Status is recomputed only after something changed: idle services cost nothing per cycle. */
+  private dirty = true;
+  private lastStatus: ClientStatus = { kind: "IDLE" };
 
   constructor(
     readonly built: BuiltService,
@@ -97,6 +98,7 @@ export class ServiceScheduler {
   async load(): Promise<void> {
     this.tasks = await this.deps.store.loadTasks();
     for (const step of this.plans.flatMap(allSteps)) this.resumeStep(step);
+    this.dirty = true;
   }
 
   private resumeStep(step: Step): void {
@@ -129,6 +131,7 @@ export class ServiceScheduler {
    */
   registered(frameworkId: string): { reconcile: TaskInfo[]; kill: TaskInfo[] } {
     this.frameworkId = frameworkId;
+    this.dirty = true;
     const reconcile = [...this.tasks.values()].filter((t) => isLive(t.status) || !t.status).map((t) => t.info);
     this.unreconciled = new Set(reconcile.map((i) => i.taskId));
     const kill = [...this.tasks.entries()].filter(([n, t]) => !this.slots.has(n) && isLive(t.status)).map(([, t]) => t.info);
@@ -141,6 +144,15 @@ export class ServiceScheduler {
   }
 
   status(): ClientStatus {
+    if (!this.dirty) {
+      return this.lastStatus.kind === "WORKING" ? { ...this.lastStatus, newWork: false } : this.lastStatus;
+    }
+    this.dirty = false;
+    this.lastStatus = this.computeStatus();
+    return this.lastStatus;
+  }
+
+  private computeStatus(): ClientStatus {
     this.planRecovery();
     const candidates = this.candidates();
     const ids = new Set(candidates.map((s) => s.id));
@@ -209,8 +221,10 @@ export class ServiceScheduler {
   /** Fits candidate steps into the offers; TaskInfos are stored before the operations are returned. */
   async offers(offers: readonly Offer[]): Promise<OfferResult> {
     const operations = new Map<string, Operation[]>();
-    if (this.unreconciled.size > 0) return { ready: false, operations, remaining: offers };
-    const remaining = [...offers];
+    if (this.unreconciled.size > 0) return { ready: false, operations };
+    this.dirty = true;
+    // Pools are made on first use: most offers are never looked at by most services.
+    const pools: (OfferPool | undefined)[] = new Array<OfferPool | undefined>(offers.length);
     const launched: { step: Step; infos: readonly TaskInfo[] }[] = [];
     const ctx = this.launchContext();
     for (const step of this.candidates()) {
@@ -224,22 +238,23 @@ export class ServiceScheduler {
       const footprint = podFootprint(this.podTasks(step.podType, step.podIndex));
       const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => s!.task), ...(footprint ? { footprint } : {}) };
       let reason = offers.length === 0 ? "waiting for offers" : "no offer matched";
-      for (let i = 0; i < remaining.length; i++) {
-        const offer = remaining[i]!;
-        const result = evaluateOffer(ctx, request, offer);
+      for (let i = 0; i < offers.length; i++) {
+        const pool = (pools[i] ??= OfferPool.of(offers[i]!));
+        const result = evaluateOffer(ctx, request, pool);
         if (result.kind === "no-match") {
           reason = result.reason;
           continue;
         }
-        operations.set(offer.id, [...(operations.get(offer.id) ?? []), ...result.operations]);
-        remaining[i] = result.remaining;
+        const id = pool.offer.id;
+        operations.set(id, [...(operations.get(id) ?? []), ...result.operations]);
+        pools[i] = result.pool;
         launched.push({ step, infos: result.tasks });
         break;
       }
       if (!launched.some((l) => l.step === step)) markPrepared(step, reason);
     }
     await this.recordLaunches(launched);
-    return { ready: true, operations, remaining };
+    return { ready: true, operations };
   }
 
   private podTasks(podType: string, index: number): TaskInfo[] {
@@ -286,6 +301,7 @@ export class ServiceScheduler {
     const stored = this.tasks.get(instance);
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     this.unreconciled.delete(status.taskId);
+    this.dirty = true;
     await this.deps.store.storeStatus(instance, status);
     this.tasks.set(instance, { info: stored.info, status });
     const slot = this.slots.get(instance);

@@ -3,6 +3,7 @@ import type { Offer, Operation, Resource } from "../cluster.js";
 import { parseServiceSpec } from "../spec/parse.js";
 import type { LaunchContext, LaunchRequest } from "./evaluate.js";
 import { evaluateOffer } from "./evaluate.js";
+import { OfferPool } from "./pool.js";
 
 const SPEC = `
 name: svc
@@ -62,7 +63,7 @@ function ops(op: readonly Operation[], type: Operation["type"]): Operation[] {
 
 describe("evaluateOffer", () => {
   it("reserves with resource_id, framework_id and namespace labels, creates the volume, then launches", () => {
-    const result = evaluateOffer(ctx(), request(), offer());
+    const result = evaluateOffer(ctx(), request(), OfferPool.of(offer()));
     if (result.kind !== "match") throw new Error(result.reason);
     expect(result.operations.map((o) => o.type)).toEqual(["RESERVE", "CREATE", "LAUNCH_GROUP"]);
     const reserve = ops(result.operations, "RESERVE")[0] as unknown as { resources: Resource[] };
@@ -85,28 +86,28 @@ describe("evaluateOffer", () => {
     { name: "too little disk", o: { disk: 50 }, reason: /insufficient disk/ },
     { name: "fixed port not offered", o: { ports: [8000, 8999] as [number, number] }, reason: /port 9000/ },
   ])("declines: $name", ({ o, reason }) => {
-    const result = evaluateOffer(ctx(), request(), offer(o));
+    const result = evaluateOffer(ctx(), request(), OfferPool.of(offer(o)));
     expect(result.kind).toBe("no-match");
     if (result.kind === "no-match") expect(result.reason).toMatch(reason);
   });
 
   it("leaves the remainder for the next step and never over-commits", () => {
-    const first = evaluateOffer(ctx(), request(), offer({ cpus: 0.9 }));
+    const first = evaluateOffer(ctx(), request(), OfferPool.of(offer({ cpus: 0.9 })));
     if (first.kind !== "match") throw new Error("first should fit");
-    const second = evaluateOffer(ctx(), request(), first.remaining);
+    const second = evaluateOffer(ctx(), request(), first.pool);
     expect(second.kind).toBe("no-match");
   });
 
   it("relaunches only on the same agent, from the same reservations", () => {
-    const first = evaluateOffer(ctx(), request(), offer());
+    const first = evaluateOffer(ctx(), request(), OfferPool.of(offer()));
     if (first.kind !== "match") throw new Error("should fit");
     const held = first.tasks[0]!.resources;
     const footprint = { agentId: "a1", resourceSets: new Map([["server-resource-set", held]]) };
     const req = { ...request(), footprint };
-    expect(evaluateOffer(ctx(), req, { ...offer(), agentId: "a2" })).toMatchObject({ kind: "no-match" });
-    expect(evaluateOffer(ctx(), req, offer())).toMatchObject({ kind: "no-match", reason: /not in offer/ });
+    expect(evaluateOffer(ctx(), req, OfferPool.of({ ...offer(), agentId: "a2" }))).toMatchObject({ kind: "no-match" });
+    expect(evaluateOffer(ctx(), req, OfferPool.of(offer()))).toMatchObject({ kind: "no-match", reason: /not in offer/ });
     const reoffer: Offer = { ...offer(), resources: [...held] };
-    const again = evaluateOffer(ctx(), req, reoffer);
+    const again = evaluateOffer(ctx(), req, OfferPool.of(reoffer));
     if (again.kind !== "match") throw new Error(again.reason);
     expect(again.operations.map((o) => o.type)).toEqual(["LAUNCH_GROUP"]);
     expect(again.tasks[0]!.command.environment["PORT_HTTP"]).toBe("8000");

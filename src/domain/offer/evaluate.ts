@@ -4,11 +4,11 @@
  * a new one is reserved from the offer's unreserved resources, labelled with resource_id,
  * framework_id and namespace (§2.2), and its volumes are created. Pure: ids come from `newId`.
  */
-import type { ExecutorInfo, Offer, Operation, Reservation, Resource, TaskInfo } from "../cluster.js";
+import type { ExecutorInfo, Operation, Reservation, Resource, TaskInfo } from "../cluster.js";
 import { LABEL_FRAMEWORK_ID, LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../cluster.js";
 import type { PodSpec, ResourceSetSpec, TaskSpec } from "../spec/types.js";
 import { makeExecutorId } from "../task-id.js";
-import { OfferPool } from "./pool.js";
+import type { OfferPool } from "./pool.js";
 import { buildTaskInfo } from "./task-info.js";
 
 export interface LaunchContext {
@@ -40,8 +40,8 @@ export type Evaluation =
       readonly kind: "match";
       readonly operations: readonly Operation[];
       readonly tasks: readonly TaskInfo[];
-      /** The offer minus what this launch took. */
-      readonly remaining: Offer;
+      /** The offer's pool minus what this launch took: pass it to the next evaluation. */
+      readonly pool: OfferPool;
     }
   | { readonly kind: "no-match"; readonly reason: string };
 
@@ -102,12 +102,14 @@ function fitExisting(held: readonly Resource[], pool: OfferPool): Fit {
   return { ok: true, resources, ops: [] };
 }
 
-export function evaluateOffer(ctx: LaunchContext, req: LaunchRequest, offer: Offer): Evaluation {
+/** Fits the request into what is left of an offer; `from` is not changed. */
+export function evaluateOffer(ctx: LaunchContext, req: LaunchRequest, from: OfferPool): Evaluation {
+  const offer = from.offer;
   const fp = req.footprint;
   if (fp && fp.resourceSets.size > 0 && fp.agentId !== offer.agentId) {
     return { kind: "no-match", reason: `pod is placed on agent ${fp.agentId}` };
   }
-  const pool = new OfferPool(offer.resources);
+  const pool = from.clone();
   const operations: Operation[] = [];
   const bySet = new Map<string, Resource[]>();
   for (const task of req.tasks) {
@@ -130,5 +132,5 @@ export function evaluateOffer(ctx: LaunchContext, req: LaunchRequest, offer: Off
     buildTaskInfo(ctx, req.pod, req.podIndex, t, offer, bySet.get(t.resourceSetId) ?? []),
   );
   operations.push({ type: "LAUNCH_GROUP", executor, tasks });
-  return { kind: "match", operations, tasks, remaining: { ...offer, resources: pool.remaining() } };
+  return { kind: "match", operations, tasks, pool };
 }

@@ -1,9 +1,10 @@
 /**
- * What is still free in one offer while a step is being fitted into it: unreserved scalars and
- * port ranges, plus the reserved resources by their resource_id. Mutated as resources are
- * taken, so one offer is never over-committed by the tasks of one evaluation.
+ * What is still free in one offer while steps are fitted into it. The offer is indexed once
+ * (unreserved scalars, port ranges, reserved resources by resource_id) and shared by every
+ * evaluation of the cycle; a pool is a cheap copy-on-write view that records what was taken,
+ * so one offer is never over-committed and evaluations do not re-read its resources.
  */
-import type { Range, Resource } from "../cluster.js";
+import type { Offer, Range, Resource } from "../cluster.js";
 import { LABEL_RESOURCE_ID } from "../cluster.js";
 
 /** Scalar comparisons tolerate float drift (0.1 + 0.2 cpus). */
@@ -14,21 +15,53 @@ export function reservationLabels(r: Resource): Readonly<Record<string, string>>
   return res && res.length > 0 ? res[res.length - 1]?.labels : undefined;
 }
 
-export class OfferPool {
-  private readonly scalars = new Map<string, number>();
-  private ports: Range[] = [];
-  private readonly reserved = new Map<string, Resource>();
+interface OfferIndex {
+  readonly scalars: ReadonlyMap<string, number>;
+  readonly ports: readonly Range[];
+  readonly reserved: ReadonlyMap<string, Resource>;
+}
 
-  constructor(resources: readonly Resource[]) {
-    for (const r of resources) {
+// Offers are immutable values, so the index can be cached by identity.
+const indexes = new WeakMap<Offer, OfferIndex>();
+
+function indexOffer(offer: Offer): OfferIndex {
+  const cached = indexes.get(offer);
+  if (cached) return cached;
+  const scalars = new Map<string, number>();
+  const ports: Range[] = [];
+  const reserved = new Map<string, Resource>();
+  for (const r of offer.resources) {
+    if (r.reservations && r.reservations.length > 0) {
       const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
-      if (r.reservations && r.reservations.length > 0) {
-        if (id !== undefined) this.reserved.set(id, r);
-        continue;
-      }
-      if (r.type === "SCALAR") this.scalars.set(r.name, (this.scalars.get(r.name) ?? 0) + (r.scalar ?? 0));
-      else if (r.name === "ports") this.ports.push(...(r.ranges ?? []));
+      if (id !== undefined) reserved.set(id, r);
+    } else if (r.type === "SCALAR") {
+      scalars.set(r.name, (scalars.get(r.name) ?? 0) + (r.scalar ?? 0));
+    } else if (r.name === "ports") {
+      ports.push(...(r.ranges ?? []));
     }
+  }
+  const index = { scalars, ports, reserved };
+  indexes.set(offer, index);
+  return index;
+}
+
+export class OfferPool {
+  private constructor(
+    readonly offer: Offer,
+    private readonly index: OfferIndex,
+    private readonly scalars: Map<string, number>,
+    private ports: Range[],
+    private readonly taken: Set<string>,
+  ) {}
+
+  static of(offer: Offer): OfferPool {
+    const index = indexOffer(offer);
+    return new OfferPool(offer, index, new Map(index.scalars), [...index.ports], new Set());
+  }
+
+  /** A copy to try a fit on; keep it on success, drop it on failure. */
+  clone(): OfferPool {
+    return new OfferPool(this.offer, this.index, new Map(this.scalars), [...this.ports], new Set(this.taken));
   }
 
   available(name: string): number {
@@ -51,25 +84,15 @@ export class OfferPool {
     const split: Range[] = [];
     if (chosen > range.begin) split.push({ begin: range.begin, end: chosen - 1 });
     if (chosen < range.end) split.push({ begin: chosen + 1, end: range.end });
-    this.ports.splice(idx, 1, ...split);
+    this.ports = [...this.ports.slice(0, idx), ...split, ...this.ports.slice(idx + 1)];
     return chosen;
-  }
-
-  /** What is left, as offer resources: lets a later step (or service) use the same offer. */
-  remaining(): Resource[] {
-    const out: Resource[] = [];
-    for (const [name, scalar] of this.scalars) {
-      if (scalar > EPSILON) out.push({ name, type: "SCALAR", scalar: Math.round(scalar * 1e6) / 1e6 });
-    }
-    if (this.ports.length > 0) out.push({ name: "ports", type: "RANGES", ranges: [...this.ports] });
-    out.push(...this.reserved.values());
-    return out;
   }
 
   /** Takes the reserved resource carrying this resource_id. */
   takeReserved(resourceId: string): Resource | undefined {
-    const r = this.reserved.get(resourceId);
-    if (r) this.reserved.delete(resourceId);
+    if (this.taken.has(resourceId)) return undefined;
+    const r = this.index.reserved.get(resourceId);
+    if (r) this.taken.add(resourceId);
     return r;
   }
 }
