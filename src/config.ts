@@ -25,6 +25,14 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function envInt(program: Command, name: string, value: string): number {
+  try {
+    return positiveInt(value);
+  } catch (err) {
+    return program.error(`error: ${name} ${(err as Error).message}`);
+  }
+}
+
 export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ResolvedOptions {
   const program = new Command("corral-scheduler")
     .description("Corral multi-service scheduler")
@@ -37,8 +45,9 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .addOption(new Option("--principal <p>", "principal (CORRAL_PRINCIPAL; default <framework-name>-principal)").default(env["CORRAL_PRINCIPAL"]))
     .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"));
   program.parse(argv as string[], { from: "user" });
+  // Defaults taken from the environment bypass commander's own checks: check them here.
   if (!["sim"].includes(program.opts<{ cluster: string }>().cluster)) {
-    throw new InvalidArgumentError(`--cluster must be one of: sim`);
+    program.error("error: CORRAL_CLUSTER must be one of: sim");
   }
   const o = program.opts<{
     listen: string;
@@ -52,7 +61,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
   return {
     listen: o.listen,
     cluster: o.cluster,
-    simAgents: typeof o.simAgents === "string" ? positiveInt(o.simAgents) : o.simAgents,
+    simAgents: typeof o.simAgents === "string" ? envInt(program, "CORRAL_SIM_AGENTS", o.simAgents) : o.simAgents,
     frameworkName: o.frameworkName,
     role: o.role ?? `${o.frameworkName}-role`,
     principal: o.principal ?? `${o.frameworkName}-principal`,

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { resolveOptions } from "./config.js";
+
+describe("resolveOptions", () => {
+  it("has the documented defaults", () => {
+    expect(resolveOptions([], {})).toEqual({
+      listen: "127.0.0.1:50051",
+      cluster: "sim",
+      simAgents: 3,
+      frameworkName: "corral",
+      role: "corral-role",
+      principal: "corral-principal",
+      logLevel: "info",
+    });
+  });
+
+  it("takes the environment, and flags over the environment", () => {
+    const env = { CORRAL_LISTEN: "127.0.0.1:6000", CORRAL_SIM_AGENTS: "5", CORRAL_FRAMEWORK_NAME: "fw" };
+    expect(resolveOptions([], env)).toMatchObject({ listen: "127.0.0.1:6000", simAgents: 5, role: "fw-role" });
+    expect(resolveOptions(["--listen", "127.0.0.1:0", "--sim-agents", "2"], env)).toMatchObject({
+      listen: "127.0.0.1:0",
+      simAgents: 2,
+    });
+  });
+
+  it.each([
+    { name: "unknown cluster flag", argv: ["--cluster", "mesos"], env: {} },
+    { name: "unknown cluster env", argv: [], env: { CORRAL_CLUSTER: "mesos" } },
+    { name: "zero agents flag", argv: ["--sim-agents", "0"], env: {} },
+    { name: "bad agents env", argv: [], env: { CORRAL_SIM_AGENTS: "x" } },
+  ])("rejects $name", ({ argv, env }) => {
+    expect(() => resolveOptions(argv, env)).toThrow();
+  });
+});
