@@ -39,11 +39,6 @@ export function markComplete(step: Step, message = ""): void {
   step.message = message;
 }
 
-/** Back to PENDING so the step relaunches (lost, killed, failed). */
-function progressAfterDeath(state: TaskState): TaskProgress {
-  return state === "TASK_FINISHED" ? "COMPLETE" : "PENDING";
-}
-
 /** Whether a RUNNING update means the task is ready (no readiness check ⇒ ready). */
 export function readinessPassed(status: TaskStatus, hasReadinessCheck: boolean): boolean {
   if (!hasReadinessCheck) return true;
@@ -63,10 +58,12 @@ export function progressFor(
     case "TASK_RUNNING":
       return goal === "RUNNING" && ready ? "COMPLETE" : "STARTED";
     case "TASK_FINISHED":
-      return goal === "RUNNING" ? "PENDING" : progressAfterDeath(state);
+      // A RUNNING-goal task that exits is relaunched; FINISH/ONCE tasks are done.
+      return goal === "RUNNING" ? "PENDING" : "COMPLETE";
     case "TASK_KILLING":
       return "STARTED";
     default:
+      // Failed, killed, lost, dropped…: back to PENDING so the step relaunches.
       return "PENDING";
   }
 }
