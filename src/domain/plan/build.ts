@@ -15,11 +15,23 @@ function stepGroups(phase: PhaseSpec, pod: PodSpec, index: number): readonly (re
   return phase.steps.get(index) ?? phase.steps.get("default") ?? [];
 }
 
+/** Tasks sharing a resource set cannot launch together (reference: the step is invalid). */
+function sharedResourceSet(pod: PodSpec, group: readonly string[]): string | undefined {
+  const sets = group.map((t) => pod.tasks.find((x) => x.name === t)?.resourceSetId);
+  return sets.find((s, i) => s !== undefined && sets.indexOf(s) !== i);
+}
+
 function buildPhase(phase: PhaseSpec, pod: PodSpec, newId: NewId): Phase {
   const steps: Step[] = [];
   for (let index = 0; index < pod.count; index++) {
     for (const group of stepGroups(phase, pod, index)) {
-      steps.push(newStep(newId(), stepName(pod.type, index, group), pod.type, index, group));
+      const step = newStep(newId(), stepName(pod.type, index, group), pod.type, index, group);
+      const shared = sharedResourceSet(pod, group);
+      if (shared !== undefined) {
+        step.status = "ERROR";
+        step.message = `tasks ${group.join(", ")} share resource set '${shared}' and cannot launch in one step`;
+      }
+      steps.push(step);
     }
   }
   return { id: newId(), name: phase.name, strategy: phase.strategy, steps };

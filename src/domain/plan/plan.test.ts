@@ -87,6 +87,20 @@ describe("plans from a spec", () => {
   });
 });
 
+describe("invalid steps", () => {
+  it("marks a step ERROR when its tasks share a resource set", () => {
+    const { spec } = parseServiceSpec(
+      "name: s\npods:\n  p:\n    count: 1\n    resource-sets:\n      rs: {cpus: 1, memory: 1}\n" +
+        "    tasks:\n      a: {cmd: x, resource-set: rs}\n      b: {cmd: x, resource-set: rs}\n",
+    );
+    const [deploy] = buildPlans(spec, ids());
+    const step = deploy!.phases[0]!.steps[0]!;
+    expect(step.status).toBe("ERROR");
+    expect(step.message).toMatch(/share resource set 'rs'/);
+    expect(planStatus(deploy!)).toBe("ERROR");
+  });
+});
+
 describe("step transitions", () => {
   const running = (taskId: string, extra = {}) => ({ taskId, state: "TASK_RUNNING" as const, timestampMs: 0, ...extra });
 
