@@ -70,6 +70,8 @@ export class ServiceScheduler {
   /** Status is recomputed only after something changed: idle services cost nothing per cycle. */
   private dirty = true;
   private lastStatus: ClientStatus = { kind: "IDLE" };
+  /** Set when a task ended: only then can recovery have new work. */
+  private recoveryDue = true;
 
   constructor(
     readonly built: BuiltService,
@@ -99,6 +101,7 @@ export class ServiceScheduler {
     this.tasks = await this.deps.store.loadTasks();
     for (const step of this.plans.flatMap(allSteps)) this.resumeStep(step);
     this.dirty = true;
+    this.recoveryDue = true;
   }
 
   private resumeStep(step: Step): void {
@@ -153,7 +156,7 @@ export class ServiceScheduler {
   }
 
   private computeStatus(): ClientStatus {
-    this.planRecovery();
+    if (this.recoveryDue) this.recoveryDue = this.planRecovery();
     const candidates = this.candidates();
     const ids = new Set(candidates.map((s) => s.id));
     const newWork = candidates.some((s) => !this.lastCandidates.has(s.id));
@@ -179,8 +182,12 @@ export class ServiceScheduler {
     return out;
   }
 
-  /** Adds a recovery step for every pod instance with a dead RUNNING-goal task nobody is relaunching. */
-  private planRecovery(): void {
+  /**
+   * Adds a recovery step for every pod instance with a dead RUNNING-goal task nobody is
+   * relaunching. Returns true when a dead task had to wait for its pod's current step.
+   */
+  private planRecovery(): boolean {
+    let deferred = false;
     const busy = new Set(
       this.allPlans()
         .flatMap(allSteps)
@@ -192,7 +199,10 @@ export class ServiceScheduler {
       const slot = this.slots.get(instance);
       if (!slot || !needsRecovery(stored, slot.task)) continue;
       const pod = `${slot.pod.type}-${slot.index}`;
-      if (busy.has(pod)) continue;
+      if (busy.has(pod)) {
+        deferred = true;
+        continue;
+      }
       const entry = failed.get(pod) ?? { slot, names: [] };
       entry.names.push(slot.task.name);
       failed.set(pod, entry);
@@ -203,6 +213,7 @@ export class ServiceScheduler {
       this.recovery.phases.push({ id: this.deps.random.uuid(), name, strategy: "serial", steps: [step] });
       this.deps.log.info({ service: this.name, step: name }, "recovering failed tasks");
     }
+    return deferred;
   }
 
   private launchContext(): LaunchContext {
@@ -226,6 +237,10 @@ export class ServiceScheduler {
     // Pools are made on first use: most offers are never looked at by most services.
     const pools: (OfferPool | undefined)[] = new Array<OfferPool | undefined>(offers.length);
     const launched: { step: Step; infos: readonly TaskInfo[] }[] = [];
+    if (offers.length === 0) {
+      for (const step of this.candidates()) markPrepared(step, "waiting for offers");
+      return { ready: true, operations };
+    }
     const ctx = this.launchContext();
     for (const step of this.candidates()) {
       const slots = step.tasks.map((t) => this.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
@@ -237,7 +252,7 @@ export class ServiceScheduler {
       }
       const footprint = podFootprint(this.podTasks(step.podType, step.podIndex));
       const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => s!.task), ...(footprint ? { footprint } : {}) };
-      let reason = offers.length === 0 ? "waiting for offers" : "no offer matched";
+      let reason = "no offer matched";
       for (let i = 0; i < offers.length; i++) {
         const pool = (pools[i] ??= OfferPool.of(offers[i]!));
         const result = evaluateOffer(ctx, request, pool);
@@ -302,13 +317,18 @@ export class ServiceScheduler {
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     this.unreconciled.delete(status.taskId);
     this.dirty = true;
+    if (isTerminal(status.state)) this.recoveryDue = true;
     await this.deps.store.storeStatus(instance, status);
     this.tasks.set(instance, { info: stored.info, status });
     const slot = this.slots.get(instance);
     if (!slot) return isTerminal(status.state) ? "processed" : "unknown";
-    for (const step of this.allPlans().flatMap(allSteps)) {
-      if (step.podType === slot.pod.type && step.podIndex === slot.index && step.tasks.includes(slot.task.name)) {
-        applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
+    for (const plan of this.allPlans()) {
+      for (const phase of plan.phases) {
+        for (const step of phase.steps) {
+          if (step.podType !== slot.pod.type || step.podIndex !== slot.index) continue;
+          if (!step.tasks.includes(slot.task.name)) continue;
+          applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
+        }
       }
     }
     return "processed";
