@@ -12,15 +12,16 @@ import { OfferPool, reservationLabels } from "../domain/offer/pool.js";
 import { planStatus } from "../domain/plan/aggregate.js";
 import { buildPlans } from "../domain/plan/build.js";
 import type { Plan, Step } from "../domain/plan/model.js";
-import { allSteps, newStep } from "../domain/plan/model.js";
+import { allSteps } from "../domain/plan/model.js";
 import { applyTaskStatus, markLaunched, markPrepared, progressFor, readinessPassed } from "../domain/plan/step.js";
 import { planCandidates } from "../domain/plan/strategy.js";
 import type { ServiceSpec, SpecWarning } from "../domain/spec/types.js";
-import { parseTaskId, stepName, taskInstanceName } from "../domain/task-id.js";
+import { parseTaskId, taskInstanceName } from "../domain/task-id.js";
 import type { Clock, Logger, Random } from "./ports.js";
 import type { ServiceContext } from "./service-context.js";
 import type { TaskSlot } from "./service-tasks.js";
-import { isLive, needsRecovery, podFootprint, reachedGoal, taskSlots } from "./service-tasks.js";
+import { planRecovery } from "./recovery.js";
+import { isLive, podFootprint, reachedGoal, taskSlots } from "./service-tasks.js";
 import type { StateStore, StoredTask } from "./store/state-store.js";
 
 /** What a service needs from offers now (§1.1 ClientStatusResponse). */
@@ -156,7 +157,7 @@ export class ServiceScheduler {
   }
 
   private computeStatus(): ClientStatus {
-    if (this.recoveryDue) this.recoveryDue = this.planRecovery();
+    if (this.recoveryDue) this.recoveryDue = this.addRecoverySteps();
     const candidates = this.candidates();
     const ids = new Set(candidates.map((s) => s.id));
     const newWork = candidates.some((s) => !this.lastCandidates.has(s.id));
@@ -182,36 +183,12 @@ export class ServiceScheduler {
     return out;
   }
 
-  /**
-   * Adds a recovery step for every pod instance with a dead RUNNING-goal task nobody is
-   * relaunching. Returns true when a dead task had to wait for its pod's current step.
-   */
-  private planRecovery(): boolean {
-    let deferred = false;
-    const busy = new Set(
-      this.allPlans()
-        .flatMap(allSteps)
-        .filter((s) => s.status !== "COMPLETE")
-        .map((s) => `${s.podType}-${s.podIndex}`),
-    );
-    const failed = new Map<string, { slot: TaskSlot; names: string[] }>();
-    for (const [instance, stored] of this.tasks) {
-      const slot = this.slots.get(instance);
-      if (!slot || !needsRecovery(stored, slot.task)) continue;
-      const pod = `${slot.pod.type}-${slot.index}`;
-      if (busy.has(pod)) {
-        deferred = true;
-        continue;
-      }
-      const entry = failed.get(pod) ?? { slot, names: [] };
-      entry.names.push(slot.task.name);
-      failed.set(pod, entry);
-    }
-    for (const { slot, names } of failed.values()) {
-      const name = stepName(slot.pod.type, slot.index, names);
-      const step = newStep(this.deps.random.uuid(), name, slot.pod.type, slot.index, names);
-      this.recovery.phases.push({ id: this.deps.random.uuid(), name, strategy: "serial", steps: [step] });
-      this.deps.log.info({ service: this.name, step: name }, "recovering failed tasks");
+  /** Returns whether recovery must look again later (see `planRecovery`). */
+  private addRecoverySteps(): boolean {
+    const { phases, deferred } = planRecovery(this.allPlans(), this.tasks, this.slots, () => this.deps.random.uuid());
+    for (const phase of phases) {
+      this.recovery.phases.push(phase);
+      this.deps.log.info({ service: this.name, step: phase.name }, "recovering failed tasks");
     }
     return deferred;
   }
