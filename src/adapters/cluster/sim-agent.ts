@@ -1,18 +1,14 @@
 /**
- * One simulated agent's resource accounting: what it has (`total`, in its current reserved /
- * volume shape), what live tasks and executors hold (`used`), what sits in outstanding offers
- * (`offered`), and the decline filters. Offer operations (mesos-v1-api.md §10) are validated
- * against the remaining resources of the accepted offers and, when valid, convert `remaining`
- * and `total` together; an invalid operation changes nothing and returns the reason.
+ * One simulated agent: its resource accounting (`SimLedger`), executors, task holdings and
+ * decline filters. Offer operations (mesos-v1-api.md §10) are validated against the remaining
+ * resources of the accepted offers and, when valid, convert `remaining` and the agent's
+ * resources together; an invalid operation changes nothing and returns the reason.
  */
 import type { ExecutorInfo, Range, Resource, TaskInfo } from "../../domain/cluster.js";
-import {
-  canonical,
-  firstInvalid,
-  popReservation,
-  ResourceBag,
-  stripDisk,
-} from "./sim-resources.js";
+import { SimLedger } from "./sim-ledger.js";
+import { firstInvalid, popReservation, stripDisk } from "./sim-resource-checks.js";
+import { canonical } from "./sim-resources.js";
+import type { ResourceBag } from "./sim-resources.js";
 
 /** One agent of the simulated cluster. Every field has a default. */
 export interface SimAgentSpec {
@@ -55,10 +51,7 @@ export class SimAgent {
   readonly attributes: Readonly<Record<string, string>> | undefined;
   /** "unreachable" after `crashAgent`: nothing is offered and its tasks are gone. */
   state: "active" | "unreachable" = "active";
-  readonly used = new ResourceBag();
-  readonly offered = new ResourceBag();
-  private total: ResourceBag;
-  private readonly unreserved: readonly Resource[];
+  readonly ledger: SimLedger;
   private filters: { readonly bag: ResourceBag; readonly untilMs: number }[] = [];
   private readonly executors = new Map<string, SimExecutor>();
   private readonly taskHoldings = new Map<
@@ -77,42 +70,12 @@ export class SimAgent {
       ["disk", spec.diskMb ?? 102400],
       ["gpus", spec.gpus ?? 0],
     ];
-    this.unreserved = [
+    this.ledger = new SimLedger([
       ...scalars
         .filter(([, v]) => v > 0)
         .map(([name, scalar]): Resource => ({ name, type: "SCALAR", scalar })),
       { name: "ports", type: "RANGES", ranges: [ports] },
-    ];
-    this.total = ResourceBag.of(this.unreserved);
-  }
-
-  /** Everything on the agent, in its current shape. */
-  totalResources(): Resource[] {
-    return this.total.toArray();
-  }
-
-  /** total − used − offered. */
-  available(): ResourceBag {
-    return this.total.clone().subtractAll(this.used).subtractAll(this.offered);
-  }
-
-  /** The available resources this framework may be offered: unreserved or reserved to its role. */
-  offerable(role: string): ResourceBag {
-    return ResourceBag.of(
-      this.available()
-        .toArray()
-        .filter((r) => !r.reservations || r.reservations.at(-1)?.role === role),
-    );
-  }
-
-  /** Every dynamically reserved resource (volumes included), free or in use. */
-  reserved(): Resource[] {
-    return this.total.toArray().filter((r) => r.reservations);
-  }
-
-  /** Back to the unreserved spec resources. Only valid when no task or executor holds anything. */
-  releaseReservations(): void {
-    this.total = ResourceBag.of(this.unreserved);
+    ]);
   }
 
   /** Refuse offers made only of `bag` (or less) until `untilMs`, like Mesos' RefusedOfferFilter. */
@@ -127,7 +90,10 @@ export class SimAgent {
 
   /** Whether an offer of `bag` is refused by a live filter. Drops expired filters. */
   isFiltered(bag: ResourceBag, nowMs: number): boolean {
-    this.filters = this.filters.filter((f) => f.untilMs > nowMs);
+    if (this.filters.length === 0) return false;
+    if (this.filters.some((f) => f.untilMs <= nowMs)) {
+      this.filters = this.filters.filter((f) => f.untilMs > nowMs);
+    }
     return this.filters.some((f) => f.bag.containsAll(bag));
   }
 
@@ -171,7 +137,7 @@ export class SimAgent {
 
   create(remaining: ResourceBag, volumes: readonly Resource[]): string | undefined {
     if (volumes.length === 0) return "CREATE without volumes";
-    const existing = new Set(this.total.toArray().map((r) => r.disk?.persistence?.id));
+    const existing = new Set<string>();
     for (const v of volumes) {
       const id = v.disk?.persistence?.id;
       if (v.name !== "disk" || !id) return "CREATE needs disk resources with disk.persistence.id";
@@ -181,7 +147,7 @@ export class SimAgent {
       if (v.disk?.volume && v.disk.volume.mode !== "RW") {
         return `CREATE of volume ${id}: mode must be RW`;
       }
-      if (existing.has(id)) {
+      if (existing.has(id) || this.ledger.hasVolume(id)) {
         return `CREATE of volume ${id}: persistence id already in use on agent ${this.id}`;
       }
       existing.add(id);
@@ -227,12 +193,15 @@ export class SimAgent {
         return `executor ${executor.executorId} needs at least 0.01 cpus and 32 MB mem`;
       }
     }
-    const need = [...(live ? [] : executor.resources), ...tasks.flatMap((t) => t.resources)];
-    if (!remaining.containsAll(need)) {
-      return `insufficient resources: task group needs ${ResourceBag.of(need).describe()}; offer has ${remaining.describe()}`;
+    const need = this.ledger.list([
+      ...(live ? [] : executor.resources),
+      ...tasks.flatMap((t) => t.resources),
+    ]);
+    const needBag = need.bag();
+    if (!remaining.containsAll(needBag)) {
+      return `insufficient resources: task group needs ${needBag.describe()}; offer has ${remaining.describe()}`;
     }
-    remaining.subtractAll(need);
-    this.used.addAll(need);
+    this.ledger.use(remaining, need, needBag);
     const exec = live ?? { resources: executor.resources, key, tasks: new Set<string>() };
     this.executors.set(executor.executorId, exec);
     for (const t of tasks) {
@@ -247,12 +216,12 @@ export class SimAgent {
     const held = this.taskHoldings.get(taskId);
     if (!held) return;
     this.taskHoldings.delete(taskId);
-    this.used.subtractAll(held.resources);
+    this.ledger.release(this.ledger.bag(held.resources));
     const exec = this.executors.get(held.executorId);
     if (!exec) return;
     exec.tasks.delete(taskId);
     if (exec.tasks.size > 0) return;
-    this.used.subtractAll(exec.resources);
+    this.ledger.release(this.ledger.bag(exec.resources));
     this.executors.delete(held.executorId);
   }
 
@@ -290,11 +259,11 @@ export class SimAgent {
   ): string | undefined {
     const bad = firstInvalid(to);
     if (bad) return `${what}: ${bad}`;
-    if (!remaining.containsAll(from)) {
-      return `${what}: ${ResourceBag.of(from).describe()} not in the offer (offer has ${remaining.describe()})`;
+    const take = this.ledger.bag(from);
+    if (!remaining.containsAll(take)) {
+      return `${what}: ${take.describe()} not in the offer (offer has ${remaining.describe()})`;
     }
-    remaining.subtractAll(from).addAll(to);
-    this.total.subtractAll(from).addAll(to);
+    this.ledger.convert(remaining, take, this.ledger.list(to));
     return undefined;
   }
 }

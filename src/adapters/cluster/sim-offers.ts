@@ -41,7 +41,7 @@ export class SimOffers {
     const h = this.held.get(offerId);
     if (!h) return undefined;
     this.held.delete(offerId);
-    h.agent.offered.subtractAll(h.bag);
+    h.agent.ledger.unhold(h.bag);
     return h;
   }
 
@@ -85,7 +85,7 @@ export class SimOffers {
     const offers: Offer[] = [];
     for (const agent of agents) {
       if (agent.state !== "active") continue;
-      const bag = agent.offerable(fw.role);
+      const bag = agent.ledger.offerable(fw.role);
       if (bag.isEmpty() || agent.isFiltered(bag, nowMs)) continue;
       const offer: Offer = deepFreeze({
         id: `${this.masterId}-O${++this.seq}`,
@@ -95,7 +95,7 @@ export class SimOffers {
         resources: bag.toArray(),
         ...(agent.attributes ? { attributes: { ...agent.attributes } } : {}),
       });
-      agent.offered.addAll(bag);
+      agent.ledger.hold(bag);
       this.held.set(offer.id, { offer, agent, bag });
       offers.push(offer);
     }

@@ -40,6 +40,8 @@ export interface SimTask {
   readonly frameworkId: string;
   /** Tasks of one LAUNCH_GROUP share it: a failed or killed task takes the rest down. */
   readonly group: number;
+  /** The tasks of the group, in launch order (one array shared by all of them). */
+  readonly peers: readonly SimTask[];
   readonly script: SimTaskScript;
   state: TaskState;
   /** The last update the scheduler was sent; what reconciliation reports. */
@@ -96,19 +98,22 @@ export class SimTasks {
   /** Starts the tasks of one accepted LAUNCH_GROUP; their resources are already held. */
   launch(agent: SimAgent, frameworkId: string, infos: readonly TaskInfo[]): void {
     const group = ++this.groupSeq;
-    for (const info of infos) {
+    const peers = new Array<SimTask>(infos.length); // exact size: most groups hold one task
+    for (const [i, info] of infos.entries()) {
       const script = { ...scriptFromLabels(info), ...this.o.taskScript?.(info) };
       const task: SimTask = {
         info,
         agent,
         frameworkId,
         group,
+        peers,
         script,
         state: "TASK_STAGING",
         lastSent: undefined,
         killing: false,
         timers: [],
       };
+      peers[i] = task;
       this.byId.set(info.taskId, task);
       this.after(task, this.o.statusDelayMs, () => this.start(task));
     }
@@ -138,8 +143,9 @@ export class SimTasks {
     this.cancelTimers(task);
     task.agent.releaseTask(task.info.taskId);
     if (state !== "TASK_FINISHED") {
-      for (const other of this.byId.values()) {
-        if (other.group === task.group && other !== task) {
+      for (const other of task.peers) {
+        // Only tasks the master still knows, as when this looked through every task.
+        if (other !== task && this.byId.get(other.info.taskId) === other) {
           this.finish(other, "TASK_KILLED", {
             message: `task ${task.info.taskId} of its group ended ${state}`,
           });
@@ -255,9 +261,15 @@ export class SimTasks {
     });
   }
 
-  /** Runs `fn` after `delayMs` unless the task has ended by then. */
+  /** Runs `fn` after `delayMs` unless the task has ended by then. A fired timer is forgotten. */
   private after(task: SimTask, delayMs: number, fn: () => void): void {
-    task.timers.push(this.o.schedule(delayMs, () => (isTerminal(task.state) ? undefined : fn())));
+    const cancel = this.o.schedule(delayMs, () => {
+      const i = task.timers.indexOf(cancel);
+      if (i >= 0) task.timers.splice(i, 1);
+      if (task.timers.length === 0) task.timers = []; // drops the grown backing store
+      if (!isTerminal(task.state)) fn();
+    });
+    task.timers.push(cancel);
   }
 
   private cancelTimers(task: SimTask): void {

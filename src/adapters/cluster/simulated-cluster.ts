@@ -6,9 +6,10 @@
  * status updates and reconciliation. Every event is delivered from a clock timer, never inside
  * the driver call that caused it.
  *
- * Parts: sim-master.ts (state, ACCEPT, allocation), sim-agent.ts (per-agent accounting and
- * operations), sim-offers.ts (outstanding offers), sim-tasks.ts (task lifecycle), sim-status.ts
- * (acknowledged delivery with retries), sim-resources.ts (resource arithmetic).
+ * Parts: sim-master.ts (state, ACCEPT, allocation), sim-agent.ts (per-agent operations),
+ * sim-ledger.ts (per-agent accounting), sim-offers.ts (outstanding offers), sim-tasks.ts (task
+ * lifecycle), sim-status.ts (acknowledged delivery with retries), sim-resources.ts (resource
+ * arithmetic), sim-resource-checks.ts (per-resource checks), sim-json.ts (canonical JSON).
  */
 import type {
   Filters,
@@ -155,7 +156,7 @@ export class SimulatedCluster implements ClusterDriver {
     this.m.offers.clear();
     for (const agent of this.m.agents) {
       agent.clearFilters();
-      if (this.m.options.teardownReleasesReservations ?? true) agent.releaseReservations();
+      if (this.m.options.teardownReleasesReservations ?? true) agent.ledger.reset();
     }
     this.m.removedFrameworks.add(fw.id);
     this.m.disconnect();
@@ -180,7 +181,7 @@ export class SimulatedCluster implements ClusterDriver {
 
   /** Reserved resources (labels and volumes included) by agent ID; agents without any are left out. */
   reservations(): Map<string, Resource[]> {
-    const all = this.m.agents.map((a): [string, Resource[]] => [a.id, a.reserved()]);
+    const all = this.m.agents.map((a): [string, Resource[]] => [a.id, a.ledger.reserved()]);
     return new Map(all.filter(([, reserved]) => reserved.length > 0));
   }
 
@@ -195,12 +196,13 @@ export class SimulatedCluster implements ClusterDriver {
   /** One agent's accounting; available = total − used − offered. */
   agentResources(agentId: string): Record<"total" | "used" | "offered" | "available", Resource[]> {
     const a = this.agent(agentId);
+    const { ledger } = a;
     const [used, offered, available] = [
-      a.used.toArray(),
-      a.offered.toArray(),
-      a.available().toArray(),
+      ledger.usedResources(),
+      ledger.offeredResources(),
+      ledger.available().toArray(),
     ];
-    return { total: a.totalResources(), used, offered, available };
+    return { total: ledger.totalResources(), used, offered, available };
   }
 
   /** Operations the cluster refused, oldest first. */

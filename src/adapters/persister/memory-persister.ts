@@ -2,9 +2,10 @@
  * In-memory `Persister`: the reference semantics every other store (SQLite, ZooKeeper) must
  * match, checked by `test/contract/persister-contract.ts`.
  *
- * The tree is immutable with structural sharing: a multi folds its ops over the current root,
- * producing a new root only if every op succeeds, so all-or-nothing needs no undo log and later
- * ops of a multi see the effects of earlier ones.
+ * The tree is mutable and updated in place, so a write costs O(path depth) whatever the size
+ * of its directory. A multi applies its ops one by one (later ops see earlier ones) and
+ * records how to undo each; if an op fails, the applied ones are undone in reverse order, so
+ * the multi is all-or-nothing. Every op checks everything before it changes anything.
  */
 import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp, Versioned } from "../../engine/ports.js";
@@ -18,15 +19,16 @@ export interface MemoryPersisterOptions {
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 interface Node {
-  readonly data: Uint8Array;
-  readonly version: number;
-  readonly children: ReadonlyMap<string, Node>;
+  data: Uint8Array;
+  version: number;
+  /** Absent while the node has no children (most nodes are leaves). */
+  children: Map<string, Node> | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
 
-function leaf(data: Uint8Array, children: ReadonlyMap<string, Node> = new Map()): Node {
-  return { data, version: 0, children };
+function leaf(data: Uint8Array): Node {
+  return { data, version: 0, children: undefined };
 }
 
 /**
@@ -50,33 +52,36 @@ export function parsePersisterPath(path: string): string[] {
   return segments;
 }
 
-function lookup(root: Node, segments: readonly string[]): Node | undefined {
+function lookup(root: Node, segments: readonly string[], depth = segments.length): Node | undefined {
   let node: Node | undefined = root;
-  for (const s of segments) node = node?.children.get(s);
+  for (let i = 0; i < depth && node; i++) node = node.children?.get(segments[i]!);
   return node;
 }
 
-/** Rebuilds the path to `segments` with `fn`'s result at the end (undefined = remove). Missing parents become empty nodes. */
-function updateAt(
-  node: Node,
-  segments: readonly string[],
-  i: number,
-  fn: (n: Node | undefined) => Node | undefined,
-): Node {
-  const name = segments[i]!;
-  const child = node.children.get(name);
-  const next =
-    i === segments.length - 1 ? fn(child) : updateAt(child ?? leaf(EMPTY), segments, i + 1, fn);
-  if (next === child) return node;
-  const children = new Map(node.children);
-  if (next === undefined) children.delete(name);
-  else children.set(name, next);
-  return { ...node, children };
+/**
+ * `name` as an internalized string (property keys are): a new node's key then shares one
+ * string with every equal name ("TaskInfo" under each task) and pins no slice of the op's path.
+ */
+function ownName(name: string): string {
+  const holder = Object.create(null) as Record<string, true>;
+  holder[name] = true;
+  return Object.keys(holder)[0]!;
 }
+
+function attach(parent: Node, name: string, child: Node): void {
+  (parent.children ??= new Map()).set(name, child);
+}
+
+function detach(parent: Node, name: string): void {
+  parent.children?.delete(name);
+  if (parent.children?.size === 0) parent.children = undefined;
+}
+
+type Undo = () => void;
 
 /** The reference `Persister`: a versioned tree in memory, lost on restart (reuse the instance to "restart"). */
 export class MemoryPersister implements Persister {
-  private root: Node = leaf(EMPTY);
+  private readonly root: Node = leaf(EMPTY);
   private closed = false;
   private readonly maxValueBytes: number;
 
@@ -93,16 +98,21 @@ export class MemoryPersister implements Persister {
   async children(path: string): Promise<string[]> {
     this.ensureOpen();
     const node = lookup(this.root, parsePersisterPath(path));
-    return node ? [...node.children.keys()].sort() : [];
+    return node?.children ? [...node.children.keys()].sort() : [];
   }
 
   async multi(ops: readonly PersisterOp[]): Promise<void> {
     this.ensureOpen();
-    let root = this.root;
-    ops.forEach((op, index) => {
-      root = this.apply(root, op, `op ${index} (${op.kind} ${op.path})`);
-    });
-    this.root = root;
+    const undo: Undo[] = [];
+    try {
+      ops.forEach((op, index) => {
+        const u = this.apply(op, `op ${index} (${op.kind} ${op.path})`);
+        if (u) undo.push(u);
+      });
+    } catch (err) {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      throw err;
+    }
   }
 
   async close(): Promise<void> {
@@ -113,20 +123,25 @@ export class MemoryPersister implements Persister {
     if (this.closed) throw new SchedulerError("unavailable", "memory persister is closed");
   }
 
-  private apply(root: Node, op: PersisterOp, what: string): Node {
+  /** Applies one op in place after checking it; returns how to undo it (undefined: nothing changed). */
+  private apply(op: PersisterOp, what: string): Undo | undefined {
     const segments = parsePersisterPath(op.path);
-    const existing = lookup(root, segments);
+    const existing = lookup(this.root, segments);
     switch (op.kind) {
       case "check":
         if (!existing) throw new SchedulerError("not_found", `${what}: node does not exist`);
         if (existing.version !== op.version) throw conflict(what, op.version, existing.version);
-        return root;
-      case "delete":
-        return existing ? updateAt(root, segments, 0, () => undefined) : root;
+        return undefined;
+      case "delete": {
+        if (!existing) return undefined;
+        const parent = lookup(this.root, segments, segments.length - 1)!;
+        const name = segments[segments.length - 1]!;
+        detach(parent, name);
+        return () => attach(parent, name, existing);
+      }
       case "create": {
         if (existing) throw new SchedulerError("already_exists", `${what}: node exists`);
-        const data = this.copyValue(op.data, what);
-        return updateAt(root, segments, 0, () => leaf(data));
+        return this.insert(segments, this.copyValue(op.data, what));
       }
       case "set": {
         if (op.version !== undefined && !existing) {
@@ -136,11 +151,38 @@ export class MemoryPersister implements Persister {
           throw conflict(what, op.version, existing.version);
         }
         const data = this.copyValue(op.data, what);
-        return updateAt(root, segments, 0, (n) =>
-          n ? { ...n, data, version: n.version + 1 } : leaf(data),
-        );
+        if (!existing) return this.insert(segments, data);
+        const { data: oldData, version: oldVersion } = existing;
+        existing.data = data;
+        existing.version = oldVersion + 1;
+        return () => {
+          existing.data = oldData;
+          existing.version = oldVersion;
+        };
       }
     }
+  }
+
+  /** Adds a new node at `segments` (which must not exist), creating missing parents empty. */
+  private insert(segments: readonly string[], data: Uint8Array): Undo {
+    let parent = this.root;
+    let i = 0;
+    for (; i < segments.length - 1; i++) {
+      const next = parent.children?.get(segments[i]!);
+      if (!next) break;
+      parent = next;
+    }
+    // Build the missing chain detached, then hang it on the deepest existing node.
+    const top = ownName(segments[i]!);
+    const chain = i === segments.length - 1 ? leaf(data) : leaf(EMPTY);
+    let node = chain;
+    for (let j = i + 1; j < segments.length; j++) {
+      const child = j === segments.length - 1 ? leaf(data) : leaf(EMPTY);
+      attach(node, ownName(segments[j]!), child);
+      node = child;
+    }
+    attach(parent, top, chain);
+    return () => detach(parent, top);
   }
 
   private copyValue(data: Uint8Array, what: string): Uint8Array {
