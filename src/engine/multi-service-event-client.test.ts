@@ -15,7 +15,7 @@ function stub(name: string, status: ClientStatus, eats = false) {
       seen.push(offers.map((o) => o.id));
       const first = offers[0];
       const operations = new Map(eats && first ? [[first.id, [{ type: "UNRESERVE" as const, resources: [] }]]] : []);
-      return { ready: true, operations };
+      return { ready: true, unplaced: 0, operations };
     },
     unexpectedResources: (rs: readonly Resource[]) => rs.filter((r) => r.name === "stray"),
     taskStatus: async () => "processed" as const,

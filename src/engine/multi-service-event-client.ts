@@ -11,6 +11,7 @@ import type { MultiServiceManager } from "./multi-service-manager.js";
 import type { ClientStatus, ServiceScheduler } from "./service-scheduler.js";
 
 export interface CycleOffers {
+  /** Every service answered and placed what it wanted: unused offers may be declined for long. */
   readonly ready: boolean;
   readonly operations: ReadonlyMap<string, Operation[]>;
 }
@@ -45,9 +46,12 @@ export class MultiServiceEventClient {
     let remaining = [...offers];
     let ready = true;
     for (const svc of this.offerTargets) {
+      // Once every offer is taken the rest of the line waits for the next cycle (its turn to
+      // be first comes with the rotation).
+      if (remaining.length === 0) break;
       if (this.manager.get(svc.name) !== svc) continue;
       const result = await svc.offers(remaining);
-      ready &&= result.ready;
+      ready &&= result.ready && result.unplaced === 0;
       for (const [id, ops] of result.operations) operations.set(id, [...(operations.get(id) ?? []), ...ops]);
       if (result.operations.size > 0) remaining = remaining.filter((o) => !result.operations.has(o.id));
     }

@@ -51,7 +51,8 @@ export async function runOfferCycle(
   }
   const declines = offers.filter((o) => !accepts.has(o.id)).map((o) => o.id);
   const calls: Promise<void>[] = [];
-  for (const [offerId, ops] of accepts) calls.push(driver.accept([offerId], ops));
+  // What an accepted offer leaves over comes straight back: another service is usually waiting.
+  for (const [offerId, ops] of accepts) calls.push(driver.accept([offerId], ops, { refuseSeconds: 0 }));
   if (declines.length > 0) {
     const refuseSeconds = result.ready ? options.declineLongS : options.declineShortS;
     calls.push(driver.decline(declines, { refuseSeconds }));

@@ -44,6 +44,10 @@ export class SchedulerRunner {
   private readonly reconciler: Reconciler;
   private frameworkId: string | undefined;
   private suppressed = false;
+  /** New work appeared; kept until a revive actually happens, so a denied revive is retried. */
+  private reviveWanted = false;
+  /** Offers were declined (filtered) since the last revive; otherwise a revive would clear nothing. */
+  private declinedSinceRevive = false;
   private cycleTimer: Cancel | undefined;
   private cycleDueMs = Number.POSITIVE_INFINITY;
   private implicitTimer: Cancel | undefined;
@@ -167,8 +171,17 @@ export class SchedulerRunner {
       }
       return;
     }
-    if ((outcome.newWork || this.suppressed) && this.revives.tryTake(this.deps.clock.now())) {
+    this.reviveWanted ||= outcome.newWork;
+    this.declinedSinceRevive ||= outcome.declined > 0;
+    const useful = this.suppressed || (this.reviveWanted && this.declinedSinceRevive);
+    if (!useful) {
+      this.reviveWanted = false;
+      return;
+    }
+    if (this.revives.tryTake(this.deps.clock.now())) {
       this.suppressed = false;
+      this.reviveWanted = false;
+      this.declinedSinceRevive = false;
       await this.deps.driver.revive();
     }
   }

@@ -32,6 +32,8 @@ export type ClientStatus =
 export interface OfferResult {
   /** False while reconciliation is unfinished: unused offers are then declined short. */
   readonly ready: boolean;
+  /** Candidate steps no offer could take: unused offers are then declined short, to come back soon. */
+  readonly unplaced: number;
   /** Operations by offer ID. */
   readonly operations: ReadonlyMap<string, Operation[]>;
 }
@@ -209,16 +211,17 @@ export class ServiceScheduler {
   /** Fits candidate steps into the offers; TaskInfos are stored before the operations are returned. */
   async offers(offers: readonly Offer[]): Promise<OfferResult> {
     const operations = new Map<string, Operation[]>();
-    if (this.unreconciled.size > 0) return { ready: false, operations };
-    this.dirty = true;
+    if (this.unreconciled.size > 0) return { ready: false, unplaced: 0, operations };
     // Pools are made on first use: most offers are never looked at by most services.
     const pools: (OfferPool | undefined)[] = new Array<OfferPool | undefined>(offers.length);
     const launched: { step: Step; infos: readonly TaskInfo[] }[] = [];
     if (offers.length === 0) {
-      for (const step of this.candidates()) markPrepared(step, "waiting for offers");
-      return { ready: true, operations };
+      const waiting = this.candidates();
+      for (const step of waiting) markPrepared(step, "waiting for offers");
+      return { ready: true, unplaced: waiting.length, operations };
     }
     const ctx = this.launchContext();
+    let unplaced = 0;
     for (const step of this.candidates()) {
       const slots = step.tasks.map((t) => this.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
       const pod = slots[0]?.pod;
@@ -243,10 +246,13 @@ export class ServiceScheduler {
         launched.push({ step, infos: result.tasks });
         break;
       }
-      if (!launched.some((l) => l.step === step)) markPrepared(step, reason);
+      if (!launched.some((l) => l.step === step)) {
+        markPrepared(step, reason);
+        unplaced++;
+      }
     }
     await this.recordLaunches(launched);
-    return { ready: true, operations };
+    return { ready: true, unplaced, operations };
   }
 
   private podTasks(podType: string, index: number): TaskInfo[] {
@@ -260,6 +266,7 @@ export class ServiceScheduler {
 
   private async recordLaunches(launched: readonly { step: Step; infos: readonly TaskInfo[] }[]): Promise<void> {
     if (launched.length === 0) return;
+    this.dirty = true;
     await this.deps.store.storeTasks(launched.flatMap((l) => l.infos));
     for (const { step, infos } of launched) {
       const ids = new Map<string, string>();
