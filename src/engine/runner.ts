@@ -22,6 +22,11 @@ export interface RunnerOptions extends CycleOptions {
   readonly cycleIntervalMs: number;
   /** Implicit reconciliation (every task the cluster knows) this often, and at registration. @default 3_600_000 */
   readonly implicitReconcileMs: number;
+  /**
+   * Least time between two cycles started by events. A cycle visits every service, so under
+   * a burst of offers and updates batching them beats a cycle per event. @default 10
+   */
+  readonly minCycleGapMs: number;
 }
 
 export interface RunnerDeps {
@@ -50,6 +55,7 @@ export class SchedulerRunner {
   private declinedSinceRevive = false;
   private cycleTimer: Cancel | undefined;
   private cycleDueMs = Number.POSITIVE_INFINITY;
+  private lastCycleMs = Number.NEGATIVE_INFINITY;
   private implicitTimer: Cancel | undefined;
   private stopped = false;
 
@@ -138,9 +144,11 @@ export class SchedulerRunner {
     this.scheduleCycle(0);
   }
 
-  private scheduleCycle(delayMs: number): void {
+  private scheduleCycle(requestedMs: number): void {
     if (this.stopped) return;
-    const due = this.deps.clock.now() + delayMs;
+    const now = this.deps.clock.now();
+    const delayMs = Math.max(requestedMs, this.lastCycleMs + this.options.minCycleGapMs - now);
+    const due = now + delayMs;
     if (due >= this.cycleDueMs) return;
     this.cycleTimer?.();
     this.cycleDueMs = due;
@@ -158,6 +166,7 @@ export class SchedulerRunner {
     const offers = [...this.pendingOffers.values()];
     this.pendingOffers.clear();
     const started = this.deps.clock.now();
+    this.lastCycleMs = started;
     const outcome = await runOfferCycle(this.deps.client, this.deps.driver, offers, this.options);
     this.deps.onCycle?.(outcome, this.deps.clock.now() - started);
     await this.reviveOrSuppress(outcome);

@@ -51,6 +51,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   declineLongS: 3600,
   declineShortS: 5,
   implicitReconcileMs: 3_600_000,
+  minCycleGapMs: 10,
 };
 
 /** Schema of the store layout (dcos-commons §2.4): 2 = multi-service. */
