@@ -126,3 +126,21 @@ describe("multi-service engine on the simulated cluster", () => {
     expect(h.cluster.counts.launches).toBe(2 + 1 + 1 + 2);
   });
 });
+
+describe("offers for steps that do not fit yet", () => {
+  it("declines short while a step waits, so the offer keeps coming back", async () => {
+    // One agent with room for one simple service (0.1 cpu) but not two.
+    const h = await createHarness({ agents: [{ cpus: 0.15 }] });
+    await h.put("first", "simple.yml");
+    await h.deployAll(["first"]);
+    await h.put("second", "simple.yml");
+    const declines = h.cluster.counts.declines;
+    await h.advance(30_000);
+    // A long (3600 s) decline would have been the only one; short ones repeat every ~5 s.
+    expect(h.cluster.counts.declines - declines).toBeGreaterThanOrEqual(3);
+    expect(h.deployStatus("second")).not.toBe("COMPLETE");
+    const step = h.scheduler.getPlan("second", "deploy").phases[0]!.steps[0]!;
+    expect(step.status).toBe("PREPARED");
+    expect(step.message).toMatch(/insufficient cpus/);
+  });
+});
