@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { SchedulerError } from "../errors.js";
+import { failureOf as failure } from "../../../test/fixtures/spec-text.js";
 import { renderTemplate } from "./template.js";
 
-function failure(fn: () => unknown): SchedulerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SchedulerError) return err;
-    throw err;
-  }
-  throw new Error("expected a SchedulerError");
-}
 
 describe("renderTemplate", () => {
   it.each([
