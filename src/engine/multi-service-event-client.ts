@@ -74,6 +74,7 @@ export class MultiServiceEventClient {
       }
       const unexpected: Resource[] = [];
       for (const [ns, resources] of byService) {
+        if (this.manager.isQuarantined(ns)) continue;
         const svc = this.manager.get(ns);
         unexpected.push(...(svc ? svc.unexpectedResources(resources) : resources));
       }
@@ -82,10 +83,12 @@ export class MultiServiceEventClient {
     return out;
   }
 
-  /** "unknown" tells the caller to kill the task: no service owns it. */
+  /** "unknown" tells the caller to kill the task: no service owns it. A quarantined service's tasks are left alone. */
   async taskStatus(status: TaskStatus): Promise<"processed" | "unknown"> {
     const parsed = tryParseTaskId(status.taskId);
-    const svc = parsed?.service === undefined ? undefined : this.manager.getBySanitized(parsed.service);
-    return svc ? svc.taskStatus(status) : "unknown";
+    if (parsed?.service === undefined) return "unknown";
+    const svc = this.manager.getBySanitized(parsed.service);
+    if (svc) return svc.taskStatus(status);
+    return this.manager.isQuarantined(parsed.service) ? "processed" : "unknown";
   }
 }

@@ -4,11 +4,25 @@
  * is needed; callers get snapshots and never iterate the live maps.
  */
 import { SchedulerError } from "../domain/errors.js";
+import { sanitizeServiceName } from "../domain/names.js";
 import type { ServiceScheduler } from "./service-scheduler.js";
+
+/**
+ * A stored service whose context no longer builds (say, after an upgrade that rejects it). It
+ * stays listed with its error and its tasks and reservations are left alone — the reference
+ * forgets it and then destroys them (§7.2 hazard 5) — until a valid PutService repairs it.
+ */
+export interface QuarantinedService {
+  readonly name: string;
+  readonly error: string;
+  readonly sinceMs: number;
+}
 
 export class MultiServiceManager {
   private readonly byName = new Map<string, ServiceScheduler>();
   private readonly bySanitized = new Map<string, string>();
+  private readonly quarantine = new Map<string, QuarantinedService>();
+  private readonly quarantinedSanitized = new Set<string>();
 
   /** Adds or replaces a service. A different name with the same sanitized form is refused. */
   put(service: ServiceScheduler): void {
@@ -21,6 +35,25 @@ export class MultiServiceManager {
     }
     this.byName.set(service.name, service);
     this.bySanitized.set(service.sanitizedName, service.name);
+    if (this.quarantine.delete(service.name)) this.quarantinedSanitized.delete(service.sanitizedName);
+  }
+
+  putQuarantined(entry: QuarantinedService): void {
+    this.quarantine.set(entry.name, entry);
+    this.quarantinedSanitized.add(sanitizeServiceName(entry.name));
+  }
+
+  getQuarantined(name: string): QuarantinedService | undefined {
+    return this.quarantine.get(name);
+  }
+
+  /** Whether a task ID's or reservation's service is quarantined (by either name form). */
+  isQuarantined(name: string): boolean {
+    return this.quarantine.has(name) || this.quarantinedSanitized.has(name);
+  }
+
+  quarantined(): QuarantinedService[] {
+    return [...this.quarantine.values()];
   }
 
   get(name: string): ServiceScheduler | undefined {
@@ -39,9 +72,9 @@ export class MultiServiceManager {
     this.bySanitized.delete(svc.sanitizedName);
   }
 
-  /** Original names, sorted. */
+  /** Original names of running and quarantined services, sorted. */
   names(): string[] {
-    return [...this.byName.keys()].sort();
+    return [...this.byName.keys(), ...this.quarantine.keys()].sort();
   }
 
   /** A snapshot in insertion order. */

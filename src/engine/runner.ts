@@ -51,8 +51,11 @@ export class SchedulerRunner {
   private suppressed = false;
   /** New work appeared; kept until a revive actually happens, so a denied revive is retried. */
   private reviveWanted = false;
-  /** Offers were declined (filtered) since the last revive; otherwise a revive would clear nothing. */
-  private declinedSinceRevive = false;
+  /**
+   * Offers were declined (filtered) since the last revive; otherwise a revive would clear
+   * nothing. True at start: a previous incarnation may have left filters behind.
+   */
+  private declinedSinceRevive = true;
   private cycleTimer: Cancel | undefined;
   private cycleDueMs = Number.POSITIVE_INFINITY;
   private lastCycleMs = Number.NEGATIVE_INFINITY;
@@ -108,6 +111,7 @@ export class SchedulerRunner {
   private async onSubscribed(id: string): Promise<void> {
     if (this.frameworkId === undefined) await this.deps.onFrameworkId(id);
     this.frameworkId = id;
+    this.declinedSinceRevive = true;
     this.deps.log.info({ frameworkId: id }, "registered with the cluster");
     for (const svc of this.deps.manager.services()) this.registerService(svc, id);
     this.reconcileImplicitly();

@@ -25,7 +25,7 @@ import type { ServiceFactory } from "./service-factory.js";
 import { specServiceFactory } from "./service-factory.js";
 import type { BuiltService, FrameworkIdentity } from "./service-scheduler.js";
 import { ServiceScheduler } from "./service-scheduler.js";
-import { planView, serviceView } from "./service-view.js";
+import { planView, quarantinedView, serviceView } from "./service-view.js";
 import { decodeText, encodeText } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 import { ServiceStore } from "./store/service-store.js";
@@ -90,16 +90,15 @@ export class MultiServiceScheduler implements AdminApi {
   async start(): Promise<void> {
     await this.checkSchema();
     for (const stored of await this.services.recover()) {
-      if (!stored.context) {
-        this.deps.log.error({ service: stored.name, error: stored.error }, "stored service unreadable; skipped");
-        continue;
-      }
       try {
+        if (!stored.context) throw new SchedulerError("internal", stored.error ?? "context unreadable");
         const svc = this.newScheduler(this.factory.build(stored.context), await this.storedConfigId(stored.name));
         await svc.load();
         this.manager.put(svc);
       } catch (err) {
-        this.deps.log.error({ err, service: stored.name }, "stored service does not build; skipped");
+        const error = err instanceof Error ? err.message : String(err);
+        this.manager.putQuarantined({ name: stored.name, error, sinceMs: this.deps.clock.now() });
+        this.deps.log.error({ err, service: stored.name }, "stored service does not build; quarantined, its tasks are left alone");
       }
     }
     const fid = await this.deps.persister.get(layout.FRAMEWORK_ID);
@@ -179,6 +178,8 @@ export class MultiServiceScheduler implements AdminApi {
       );
     }
     encodeContext(context); // size check before anything is built further or stored
+    const quarantined = this.manager.getQuarantined(input.name);
+    if (quarantined) return this.repair(context, built);
     const configId = this.deps.random.uuid();
     const svc = this.newScheduler(built, configId);
     const clash = this.manager.getBySanitized(svc.sanitizedName);
@@ -190,6 +191,18 @@ export class MultiServiceScheduler implements AdminApi {
     this.runner.serviceAdded(svc);
     this.deps.log.info({ service: svc.name, configId }, "service added");
     return { service: serviceView(svc), outcome: "CREATED", warnings: built.warnings };
+  }
+
+  /** A valid spec for a quarantined service: store it and adopt the service's stored tasks. */
+  private async repair(context: ServiceContext, built: BuiltService): Promise<PutServiceResult> {
+    const configId = await this.storedConfigId(context.name);
+    const svc = this.newScheduler(built, configId);
+    await this.deps.persister.multi(this.services.repairOps(context, configId, built.spec));
+    await svc.load();
+    this.manager.put(svc);
+    this.runner.serviceAdded(svc);
+    this.deps.log.info({ service: svc.name, configId }, "quarantined service repaired");
+    return { service: serviceView(svc), outcome: "UPDATED", warnings: built.warnings };
   }
 
   uninstallService(name: string): Promise<ServiceView> {
@@ -209,11 +222,12 @@ export class MultiServiceScheduler implements AdminApi {
   }
 
   listServices(): readonly ServiceView[] {
-    return this.manager.names().map((n) => serviceView(this.mustGet(n)));
+    return this.manager.names().map((n) => this.getService(n));
   }
 
   getService(name: string): ServiceView {
-    return serviceView(this.mustGet(name));
+    const quarantined = this.manager.getQuarantined(name);
+    return quarantined ? quarantinedView(quarantined) : serviceView(this.mustGet(name));
   }
 
   getPlan(name: string, plan: string): PlanView {
@@ -222,7 +236,11 @@ export class MultiServiceScheduler implements AdminApi {
 
   private mustGet(name: string): ServiceScheduler {
     const svc = this.manager.get(name);
-    if (!svc) throw new SchedulerError("not_found", `service '${name}' not found`);
-    return svc;
+    if (svc) return svc;
+    const quarantined = this.manager.getQuarantined(name);
+    if (quarantined) {
+      throw new SchedulerError("failed_precondition", `service '${name}' is quarantined: ${quarantined.error}; put a valid spec to repair it`);
+    }
+    throw new SchedulerError("not_found", `service '${name}' not found`);
   }
 }

@@ -21,7 +21,7 @@ import type { Clock, Logger, Random } from "./ports.js";
 import type { ServiceContext } from "./service-context.js";
 import type { TaskSlot } from "./service-tasks.js";
 import { planRecovery } from "./recovery.js";
-import { isLive, podFootprint, reachedGoal, taskSlots } from "./service-tasks.js";
+import { confirmsLaunch, isLive, podFootprint, reachedGoal, taskSlots } from "./service-tasks.js";
 import type { StateStore, StoredTask } from "./store/state-store.js";
 
 /** What a service needs from offers now (§1.1 ClientStatusResponse). */
@@ -255,11 +255,23 @@ export class ServiceScheduler {
     return { ready: true, unplaced, operations };
   }
 
-  private podTasks(podType: string, index: number): TaskInfo[] {
-    const out: TaskInfo[] = [];
+  private podTasks(podType: string, index: number): StoredTask[] {
+    const out: StoredTask[] = [];
     for (const [instance, stored] of this.tasks) {
       const slot = this.slots.get(instance);
-      if (slot && slot.pod.type === podType && slot.index === index) out.push(stored.info);
+      if (slot && slot.pod.type === podType && slot.index === index) out.push(stored);
+    }
+    return out;
+  }
+
+  /** Tasks relaunched on reservations their previous, confirmed TaskInfo already held. */
+  private relaunchedInPlace(infos: readonly TaskInfo[]): Set<string> {
+    const out = new Set<string>();
+    for (const info of infos) {
+      const before = this.tasks.get(info.name);
+      if (!before?.confirmed) continue;
+      const held = new Set(before.info.resources.map((r) => reservationLabels(r)?.[LABEL_RESOURCE_ID]));
+      if (info.resources.every((r) => held.has(reservationLabels(r)?.[LABEL_RESOURCE_ID]))) out.add(info.name);
     }
     return out;
   }
@@ -267,11 +279,13 @@ export class ServiceScheduler {
   private async recordLaunches(launched: readonly { step: Step; infos: readonly TaskInfo[] }[]): Promise<void> {
     if (launched.length === 0) return;
     this.dirty = true;
-    await this.deps.store.storeTasks(launched.flatMap((l) => l.infos));
+    const infos = launched.flatMap((l) => l.infos);
+    const inPlace = this.relaunchedInPlace(infos);
+    await this.deps.store.storeTasks(infos, inPlace);
     for (const { step, infos } of launched) {
       const ids = new Map<string, string>();
       for (const info of infos) {
-        this.tasks.set(info.name, { info });
+        this.tasks.set(info.name, { info, confirmed: inPlace.has(info.name) });
         const slot = this.slots.get(info.name);
         if (slot) ids.set(slot.task.name, info.taskId);
       }
@@ -302,8 +316,9 @@ export class ServiceScheduler {
     this.unreconciled.delete(status.taskId);
     this.dirty = true;
     if (isTerminal(status.state)) this.recoveryDue = true;
-    await this.deps.store.storeStatus(instance, status);
-    this.tasks.set(instance, { info: stored.info, status });
+    const confirmed = stored.confirmed || confirmsLaunch(status);
+    await this.deps.store.storeStatus(instance, status, confirmed && !stored.confirmed);
+    this.tasks.set(instance, { info: stored.info, status, confirmed });
     const slot = this.slots.get(instance);
     if (!slot) return isTerminal(status.state) ? "processed" : "unknown";
     for (const plan of this.allPlans()) {

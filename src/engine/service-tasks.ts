@@ -53,8 +53,14 @@ export function isLive(status: TaskStatus | undefined): boolean {
   return status !== undefined && !isTerminal(status.state);
 }
 
-/** Reservations held by the tasks of one pod instance, by resource set. */
-export function podFootprint(infos: readonly TaskInfo[]): PodFootprint | undefined {
+/** A status only an agent (or its executor) could have sent: the launch reached the agent. */
+export function confirmsLaunch(status: TaskStatus): boolean {
+  return !isTerminal(status.state) || (status.source !== undefined && status.source !== "SOURCE_MASTER");
+}
+
+/** Reservations held by the tasks of one pod instance, by resource set; unconfirmed launches hold none. */
+export function podFootprint(tasks: readonly StoredTask[]): PodFootprint | undefined {
+  const infos = tasks.filter((t) => t.confirmed).map((t) => t.info);
   const first = infos[0];
   if (!first) return undefined;
   const resourceSets = new Map<string, TaskInfo["resources"]>();

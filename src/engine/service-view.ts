@@ -4,6 +4,7 @@ import { phaseStatus, planStatus, stepDisplayStatus } from "../domain/plan/aggre
 import type { Plan } from "../domain/plan/model.js";
 import { allSteps } from "../domain/plan/model.js";
 import type { PlanSummaryView, PlanView, ServiceState, ServiceView } from "./admin-api.js";
+import type { QuarantinedService } from "./multi-service-manager.js";
 import type { ServiceScheduler } from "./service-scheduler.js";
 
 export function planSummary(plan: Plan): PlanSummaryView {
@@ -33,6 +34,19 @@ export function serviceView(svc: ServiceScheduler): ServiceView {
     plans,
     createdMs: ctx.createdMs,
     updatedMs: ctx.updatedMs,
+  };
+}
+
+export function quarantinedView(q: QuarantinedService): ServiceView {
+  return {
+    name: q.name,
+    state: "QUARANTINED",
+    configId: "",
+    generation: 0,
+    plans: [],
+    error: q.error,
+    createdMs: q.sinceMs,
+    updatedMs: q.sinceMs,
   };
 }
 

@@ -41,6 +41,11 @@ export function taskStatusPath(service: string, task: string): string {
   return `${tasksPath(service)}/${task}/TaskStatus`;
 }
 
+/** Present once an agent reported on the stored TaskInfo: its reservations exist. */
+export function taskConfirmedPath(service: string, task: string): string {
+  return `${tasksPath(service)}/${task}/Confirmed`;
+}
+
 export function propertyPath(service: string, key: string): string {
   return `${serviceRoot(service)}/Properties/${key}`;
 }

@@ -29,6 +29,16 @@ export class ServiceStore {
     ];
   }
 
+  /** Ops that replace a (quarantined) service's context and target config, keeping its tasks. */
+  repairOps(context: ServiceContext, configId: string, spec: ServiceSpec): PersisterOp[] {
+    const name = context.name;
+    return [
+      { kind: "set", path: layout.contextPath(name), data: encodeContext(context) },
+      { kind: "set", path: layout.configurationPath(name, configId), data: encodeJson(spec) },
+      { kind: "set", path: layout.configTargetPath(name), data: encodeText(configId) },
+    ];
+  }
+
   async add(context: ServiceContext, configId: string, spec: ServiceSpec): Promise<void> {
     await this.persister.multi(this.addOps(context, configId, spec));
   }

@@ -10,6 +10,12 @@ import * as layout from "./layout.js";
 export interface StoredTask {
   readonly info: TaskInfo;
   readonly status?: TaskStatus;
+  /**
+   * An agent has reported on this TaskInfo, so its reservations exist. A TaskInfo is stored
+   * before its launch is sent; if the scheduler dies in between, nothing was reserved and the
+   * stored resource ids must not pin the pod.
+   */
+  readonly confirmed: boolean;
 }
 
 export class StateStore {
@@ -26,26 +32,35 @@ export class StateStore {
       const info = await this.persister.get(layout.taskInfoPath(this.service, name));
       if (!info) continue;
       const status = await this.persister.get(layout.taskStatusPath(this.service, name));
+      const confirmed = await this.persister.get(layout.taskConfirmedPath(this.service, name));
       out.set(name, {
         info: decodeJson<TaskInfo>(info.data),
+        confirmed: confirmed !== undefined,
         ...(status ? { status: decodeJson<TaskStatus>(status.data) } : {}),
       });
     }
     return out;
   }
 
-  async storeTasks(infos: readonly TaskInfo[]): Promise<void> {
+  /** `stillConfirmed`: tasks relaunched on reservations already confirmed. */
+  async storeTasks(infos: readonly TaskInfo[], stillConfirmed: ReadonlySet<string>): Promise<void> {
     // The status of the previous launch goes too: it describes a task ID that no longer exists.
-    const ops: PersisterOp[] = infos.flatMap((info) => [
+    const ops: PersisterOp[] = infos.flatMap((info): PersisterOp[] => [
       { kind: "set", path: layout.taskInfoPath(this.service, info.name), data: encodeJson(info) },
       { kind: "delete", path: layout.taskStatusPath(this.service, info.name) },
+      ...(stillConfirmed.has(info.name)
+        ? []
+        : [{ kind: "delete" as const, path: layout.taskConfirmedPath(this.service, info.name) }]),
     ]);
     await this.persister.multi(ops);
   }
 
-  async storeStatus(taskName: string, status: TaskStatus): Promise<void> {
+  /** Stores a status; `confirm` also records that the task's reservations exist. */
+  async storeStatus(taskName: string, status: TaskStatus, confirm: boolean): Promise<void> {
     const path = layout.taskStatusPath(this.service, taskName);
-    await this.persister.multi([{ kind: "set", path, data: encodeJson(status) }]);
+    const ops: PersisterOp[] = [{ kind: "set", path, data: encodeJson(status) }];
+    if (confirm) ops.push({ kind: "set", path: layout.taskConfirmedPath(this.service, taskName), data: new Uint8Array() });
+    await this.persister.multi(ops);
   }
 
   async configTarget(): Promise<string | undefined> {
