@@ -7,7 +7,10 @@ import type pino from "pino";
 import { CryptoRandom, SystemClock } from "./adapters/clock.js";
 import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
 import { AdminServer } from "./adapters/grpc/server.js";
+import { join } from "node:path";
+import { acquireDataDirLock } from "./adapters/persister/file-lock.js";
 import { MemoryPersister } from "./adapters/persister/memory-persister.js";
+import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
 import type { ResolvedOptions } from "./config.js";
 import type { ClusterDriver, Persister } from "./engine/ports.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "./engine/scheduler.js";
@@ -25,7 +28,7 @@ export interface Corral {
 export async function startCorral(options: ResolvedOptions, logger: pino.Logger): Promise<Corral> {
   const clock = new SystemClock({ unref: false });
   const random = new CryptoRandom();
-  const persister = new MemoryPersister();
+  const { persister, release } = await openStore(options);
   const cluster = new SimulatedCluster({ agents: options.simAgents, clock, random });
   const scheduler = new MultiServiceScheduler(
     { persister, driver: cluster, clock, random, log: logger },
@@ -51,6 +54,20 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
       await cluster.close();
       cluster.stop();
       await persister.close();
+      await release();
     },
   };
+}
+
+/** The state store, and for SQLite the data directory's lock: one scheduler per directory. */
+async function openStore(options: ResolvedOptions): Promise<{ persister: Persister; release: () => Promise<void> }> {
+  if (options.store === "memory") return { persister: new MemoryPersister(), release: async () => undefined };
+  const lock = await acquireDataDirLock(options.dataDir, { waitMs: options.waitForLockMs });
+  try {
+    const persister = SqlitePersister.open(join(options.dataDir, "corral.db"));
+    return { persister, release: () => lock.release() };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
 }

@@ -7,6 +7,9 @@ describe("resolveOptions", () => {
       listen: "127.0.0.1:50051",
       cluster: "sim",
       simAgents: 3,
+      store: "sqlite",
+      dataDir: "./.corral",
+      waitForLockMs: 0,
       frameworkName: "corral",
       role: "corral-role",
       principal: "corral-principal",
@@ -28,6 +31,8 @@ describe("resolveOptions", () => {
     { name: "unknown cluster env", argv: [], env: { CORRAL_CLUSTER: "mesos" } },
     { name: "zero agents flag", argv: ["--sim-agents", "0"], env: {} },
     { name: "bad agents env", argv: [], env: { CORRAL_SIM_AGENTS: "x" } },
+    { name: "unknown store", argv: ["--store", "redis"], env: {} },
+    { name: "negative lock wait", argv: ["--wait-for-lock", "-1"], env: {} },
   ])("rejects $name", ({ argv, env }) => {
     expect(() => resolveOptions(argv, env)).toThrow();
   });

@@ -11,6 +11,12 @@ export interface ResolvedOptions {
   readonly cluster: "sim";
   /** Agents of the simulated cluster. @default 3 */
   readonly simAgents: number;
+  /** State store: embedded SQLite in the data directory, or memory (lost on exit). @default "sqlite" */
+  readonly store: "sqlite" | "memory";
+  /** Where the SQLite store and its lock live. @default "./.corral" */
+  readonly dataDir: string;
+  /** Wait this long for another scheduler to release the data directory's lock. @default 0 (refuse at once) */
+  readonly waitForLockMs: number;
   /** Name the scheduler registers under. @default "corral" */
   readonly frameworkName: string;
   readonly role: string;
@@ -40,6 +46,9 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .addOption(new Option("--listen <host:port>", "gRPC listen address (CORRAL_LISTEN)").default(env["CORRAL_LISTEN"] ?? "127.0.0.1:50051"))
     .addOption(new Option("--cluster <kind>", "cluster driver (CORRAL_CLUSTER)").choices(["sim"]).default(env["CORRAL_CLUSTER"] ?? "sim"))
     .addOption(new Option("--sim-agents <n>", "agents of the simulated cluster (CORRAL_SIM_AGENTS)").argParser(positiveInt).default(env["CORRAL_SIM_AGENTS"] ?? "3"))
+    .addOption(new Option("--store <kind>", "state store: sqlite or memory (CORRAL_STORE)").default(env["CORRAL_STORE"] ?? "sqlite"))
+    .addOption(new Option("--data-dir <dir>", "data directory (CORRAL_DATA_DIR)").default(env["CORRAL_DATA_DIR"] ?? "./.corral"))
+    .addOption(new Option("--wait-for-lock <seconds>", "wait for another scheduler to release the data directory").default(env["CORRAL_WAIT_FOR_LOCK"] ?? "0"))
     .addOption(new Option("--framework-name <name>", "framework name (CORRAL_FRAMEWORK_NAME)").default(env["CORRAL_FRAMEWORK_NAME"] ?? "corral"))
     .addOption(new Option("--role <role>", "reservation role (CORRAL_ROLE; default <framework-name>-role)").default(env["CORRAL_ROLE"]))
     .addOption(new Option("--principal <p>", "principal (CORRAL_PRINCIPAL; default <framework-name>-principal)").default(env["CORRAL_PRINCIPAL"]))
@@ -49,10 +58,17 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (!["sim"].includes(program.opts<{ cluster: string }>().cluster)) {
     program.error("error: CORRAL_CLUSTER must be one of: sim");
   }
+  if (!["sqlite", "memory"].includes(program.opts<{ store: string }>().store)) {
+    program.error("error: --store / CORRAL_STORE must be sqlite or memory (zk:// comes with the ZooKeeper store)");
+  }
+  const wait = Number(program.opts<{ waitForLock: string }>().waitForLock);
+  if (!Number.isFinite(wait) || wait < 0) program.error("error: --wait-for-lock must be a number of seconds ≥ 0");
   const o = program.opts<{
     listen: string;
     cluster: "sim";
     simAgents: number | string;
+    store: "sqlite" | "memory";
+    dataDir: string;
     frameworkName: string;
     role?: string;
     principal?: string;
@@ -62,6 +78,9 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     listen: o.listen,
     cluster: o.cluster,
     simAgents: typeof o.simAgents === "string" ? envInt(program, "CORRAL_SIM_AGENTS", o.simAgents) : o.simAgents,
+    store: o.store,
+    dataDir: o.dataDir,
+    waitForLockMs: wait * 1000,
     frameworkName: o.frameworkName,
     role: o.role ?? `${o.frameworkName}-role`,
     principal: o.principal ?? `${o.frameworkName}-principal`,

@@ -1,10 +1,12 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 /**
  * End to end through the real composition root, driven only by `buf curl` (gRPC, h2c) with the
  * schema taken from server reflection: what an operator without our client would do. Waits
  * poll every 50 ms and are bounded by vitest's test timeout (no wall-clock assertions).
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,7 +30,7 @@ let corral: Corral;
 let base: string;
 
 beforeAll(async () => {
-  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0"], {}), pino({ level: "silent" }));
+  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--data-dir", mkdtempSync(join(tmpdir(), "corral-e2e-"))], {}), pino({ level: "silent" }));
   base = `http://${corral.address}`;
 });
 

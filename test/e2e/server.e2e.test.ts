@@ -1,10 +1,11 @@
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 /**
  * End to end through the real composition root: `startCorral` with the simulated cluster on
  * 127.0.0.1:0, driven only by the public `corral/client` over gRPC. Waits poll GetPlan every
  * 50 ms and are bounded by vitest's test timeout (no wall-clock assertions).
  */
-import { readFileSync, readdirSync } from "node:fs";
-import { basename } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,7 +27,7 @@ let corral: Corral;
 let admin: AdminClient;
 
 beforeAll(async () => {
-  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0"], {}), pino({ level: "silent" }));
+  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--data-dir", mkdtempSync(join(tmpdir(), "corral-e2e-"))], {}), pino({ level: "silent" }));
   admin = createAdminClient({ address: corral.address, defaultDeadlineMs: 10_000 });
 });
 

@@ -1,10 +1,44 @@
 import { describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
 import { FaultInjectingPersister } from "../../src/adapters/persister/fault-injecting-persister.js";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
 import { encodeJson, decodeJson } from "../../src/engine/store/codec.js";
 import { createHarness, example } from "../harness/harness.js";
 
 describe("restart recovery", () => {
+  it("a scheduler restarted on the same SQLite file recovers services and plans, launching nothing", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "corral-restart-")), "corral.db");
+    const store = SqlitePersister.open(file);
+    const first = await createHarness({ persister: store });
+    await first.put("hello", "hello-world.yml");
+    await first.put("team/simple", "simple.yml");
+    await first.deployAll(["hello", "team/simple"]);
+    const launches = first.cluster.counts.launches;
+    const taskIds = first.cluster.tasks().map((t) => t.taskId).sort();
+    await first.scheduler.stop();
+    await store.close();
+
+    const reopened = SqlitePersister.open(file);
+    const second = await createHarness({ cluster: first.cluster, clock: first.clock, persister: reopened });
+    await second.advance(30_000);
+    expect(second.scheduler.listServices().map((s) => [s.name, s.state])).toEqual([
+      ["hello", "RUNNING"],
+      ["team/simple", "RUNNING"],
+    ]);
+    const steps = second.scheduler.getPlan("hello", "deploy").phases.flatMap((p) => p.steps.map((x) => [x.name, x.status]));
+    expect(steps).toEqual([
+      ["hello-0:[server]", "COMPLETE"],
+      ["world-0:[server]", "COMPLETE"],
+      ["world-1:[server]", "COMPLETE"],
+    ]);
+    expect(first.cluster.counts.launches).toBe(launches);
+    expect(first.cluster.tasks().map((t) => t.taskId).sort()).toEqual(taskIds);
+    await reopened.close();
+  });
+
   it("quarantines a stored service that no longer builds, leaves its tasks and reservations alone, and repairs it", async () => {
     const first = await createHarness();
     await first.put("hello", "simple.yml");

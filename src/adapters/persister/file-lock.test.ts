@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { acquireDataDirLock } from "./file-lock.js";
+
+const root = mkdtempSync(join(tmpdir(), "corral-lock-"));
+let n = 0;
+const freshDir = (): string => join(root, `d${++n}`);
+const moduleUrl = new URL("./file-lock.ts", import.meta.url).href;
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+/**
+ * A second Node process that tries to take the lock on `dir`. It prints "locked" or
+ * "refused <code> <message>" and, when it got the lock, keeps it until killed.
+ */
+function spawnLocker(dir: string): { child: ChildProcess; outcome: Promise<string> } {
+  const script = `
+    const { acquireDataDirLock } = await import(${JSON.stringify(moduleUrl)});
+    try {
+      await acquireDataDirLock(${JSON.stringify(dir)});
+      console.log("locked");
+      setInterval(() => {}, 1 << 30);
+    } catch (err) {
+      console.log("refused " + err.code + " " + err.message);
+      process.exit(0);
+    }
+  `;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const outcome = new Promise<string>((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+      const line = out.split("\n").find((l) => l.startsWith("locked") || l.startsWith("refused"));
+      if (line) resolve(line);
+    });
+    child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+    child.on("exit", (code, signal) => reject(new Error(`locker exited (${code ?? signal}): ${out}${err}`)));
+  });
+  return { child, outcome };
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+describe("acquireDataDirLock", () => {
+  it("refuses a second holder in this process until the first releases", async () => {
+    const dir = freshDir();
+    const first = await acquireDataDirLock(dir);
+    expect(first.path).toBe(join(dir, "corral.lock"));
+    await expect(acquireDataDirLock(dir)).rejects.toMatchObject({
+      code: "failed_precondition",
+      message: `another Corral scheduler holds ${join(dir, "corral.lock")} (pid ${process.pid})`,
+    });
+    await first.release();
+    await first.release();
+    const second = await acquireDataDirLock(dir);
+    await second.release();
+  });
+
+  it("waits for the lock when asked to", async () => {
+    const dir = freshDir();
+    const first = await acquireDataDirLock(dir);
+    setTimeout(() => void first.release(), 100);
+    const second = await acquireDataDirLock(dir, { waitMs: 5_000, pollMs: 20 });
+    await second.release();
+  });
+
+  it("refuses another process while held, and lets it in after release", async () => {
+    const dir = freshDir();
+    const mine = await acquireDataDirLock(dir);
+    const refused = spawnLocker(dir);
+    expect(await refused.outcome).toBe(
+      `refused failed_precondition another Corral scheduler holds ${join(dir, "corral.lock")} (pid ${process.pid})`,
+    );
+    await mine.release();
+    const other = spawnLocker(dir);
+    expect(await other.outcome).toBe("locked");
+    other.child.kill("SIGKILL");
+    await exited(other.child);
+  });
+
+  it("is refused while another process holds it, and free once that process is SIGKILLed", async () => {
+    const dir = freshDir();
+    const holder = spawnLocker(dir);
+    expect(await holder.outcome).toBe("locked");
+    await expect(acquireDataDirLock(dir)).rejects.toMatchObject({
+      code: "failed_precondition",
+      message: `another Corral scheduler holds ${join(dir, "corral.lock")} (pid ${holder.child.pid})`,
+    });
+    holder.child.kill("SIGKILL");
+    await exited(holder.child);
+    const lock = await acquireDataDirLock(dir);
+    await lock.release();
+  });
+});

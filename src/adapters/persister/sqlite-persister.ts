@@ -1,0 +1,267 @@
+/**
+ * Embedded SQLite `Persister` (better-sqlite3): the default store for one machine. Same
+ * semantics and error codes as the reference `MemoryPersister`, checked by the shared contract
+ * suite (`test/contract/persister-contract.ts`).
+ *
+ * One table holds the whole tree, a row per node keyed by its full path:
+ *
+ *   nodes(path TEXT PRIMARY KEY, parent TEXT NOT NULL, data BLOB NOT NULL, version INTEGER NOT NULL)
+ *
+ * `parent` is the path without its last segment ("" for a top-level node), indexed so
+ * `children` is one index range. A subtree is `path = p OR p/ < path < p0`: every descendant
+ * of `p` sorts between "p/" and "p0" ('0' follows '/' in ASCII), so a recursive delete is one
+ * range of the primary-key index. (A `LIKE 'p/%'` would need `%`/`_` escaping and, worse,
+ * is ASCII case-insensitive in SQLite, so deleting "a/B" would also delete "a/b/x"; it also
+ * cannot use the index.)
+ *
+ * A multi is one `db.transaction`: its ops run in order against the database (later ops see
+ * earlier ones) and the first failing op throws, which rolls everything back.
+ *
+ * better-sqlite3 is synchronous; a multi blocks the event loop for the duration of its commit
+ * (one fsync with synchronous=FULL). That is the price of the simplest all-or-nothing store.
+ *
+ * The file must have a single writer: the caller holds the data-directory lock
+ * (`file-lock.ts`) before opening it.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { SchedulerError } from "../../domain/errors.js";
+import type { Persister, PersisterOp, Versioned } from "../../engine/ports.js";
+import { DEFAULT_MAX_VALUE_BYTES, parsePersisterPath } from "./memory-persister.js";
+
+export interface SqlitePersisterOptions {
+  /** Largest value accepted by set/create, in bytes. @default 1_048_576 (1 MiB, as the memory persister) */
+  readonly maxValueBytes?: number;
+}
+
+/** Bumped (with a migration) whenever the table layout changes; stored as `PRAGMA user_version`. */
+const SCHEMA_VERSION = 1;
+
+const EMPTY = Buffer.alloc(0);
+
+interface Row {
+  data: Buffer;
+  version: number;
+}
+
+/** Errors from SQLite itself that mean "the store cannot be used right now", not a bug. */
+const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOTADB|CORRUPT)/;
+
+function fromSqlite(err: unknown, what: string): SchedulerError {
+  if (err instanceof SchedulerError) return err;
+  if (err instanceof Database.SqliteError) {
+    const code = UNAVAILABLE_CODES.test(err.code) ? "unavailable" : "internal";
+    return new SchedulerError(code, `sqlite persister: ${what}: ${err.code}: ${err.message}`, {
+      cause: err,
+    });
+  }
+  return SchedulerError.from(err);
+}
+
+/** A fresh Uint8Array over `buf`'s bytes; copies only when `buf` is a view into a larger buffer. */
+function toBytes(buf: Buffer): Uint8Array {
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) {
+    return new Uint8Array(buf.buffer, 0, buf.byteLength);
+  }
+  return new Uint8Array(buf);
+}
+
+/** `data` as a Buffer without copying (SQLite copies bound blobs). */
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function parentOf(segments: readonly string[], depth = segments.length): string {
+  return segments.slice(0, depth - 1).join("/");
+}
+
+function conflict(what: string, expected: number, actual: number): SchedulerError {
+  return new SchedulerError("aborted", `${what}: expected version ${expected}, node is at ${actual}`);
+}
+
+export class SqlitePersister implements Persister {
+  private closed = false;
+  private readonly maxValueBytes: number;
+  private readonly stmt: {
+    readonly get: Database.Statement<[string], Row>;
+    readonly version: Database.Statement<[string], number>;
+    readonly children: Database.Statement<[string], string>;
+    readonly insertIfMissing: Database.Statement<[string, string, Buffer]>;
+    readonly insert: Database.Statement<[string, string, Buffer]>;
+    readonly update: Database.Statement<[Buffer, string]>;
+    readonly deleteTree: Database.Statement<[string, string, string]>;
+  };
+  private readonly runMulti: (ops: readonly PersisterOp[]) => void;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+    options: SqlitePersisterOptions,
+  ) {
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.stmt = {
+      get: db.prepare<[string], Row>("SELECT data, version FROM nodes WHERE path = ?"),
+      version: db.prepare<[string], number>("SELECT version FROM nodes WHERE path = ?").pluck(),
+      children: db.prepare<[string], string>("SELECT path FROM nodes WHERE parent = ?").pluck(),
+      insertIfMissing: db.prepare(
+        "INSERT OR IGNORE INTO nodes (path, parent, data, version) VALUES (?, ?, ?, 0)",
+      ),
+      insert: db.prepare("INSERT INTO nodes (path, parent, data, version) VALUES (?, ?, ?, 0)"),
+      update: db.prepare("UPDATE nodes SET data = ?, version = version + 1 WHERE path = ?"),
+      deleteTree: db.prepare("DELETE FROM nodes WHERE path = ? OR (path > ? AND path < ?)"),
+    };
+    this.runMulti = db.transaction((ops: readonly PersisterOp[]) => {
+      ops.forEach((op, index) => this.apply(op, `op ${index} (${op.kind} ${op.path})`));
+    });
+  }
+
+  /**
+   * Opens (creating when missing) the database at `file`, and its directory. The caller must
+   * hold the data-directory lock: SQLite's own locking does not keep a second scheduler out.
+   */
+  static open(file: string, options: SqlitePersisterOptions = {}): SqlitePersister {
+    let db: Database.Database | undefined;
+    try {
+      if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file);
+      // WAL: readers never block the writer and a commit appends to the log instead of
+      // rewriting pages through a rollback journal.
+      db.pragma("journal_mode = WAL");
+      // FULL, not NORMAL: in WAL mode NORMAL skips the fsync at each commit, so a power loss or
+      // OS crash can drop the last commits although the process was told they were durable.
+      // Corral acts on a write once it returns (answers PutService, acknowledges a task status
+      // to the cluster), so a returned multi must survive the machine going down. The cost is
+      // one fsync per multi; hot paths batch into fewer multis.
+      db.pragma("synchronous = FULL");
+      // The data-directory lock makes this process the only writer, but a reader (a backup,
+      // the sqlite3 shell) may briefly hold a lock during a checkpoint.
+      db.pragma("busy_timeout = 5000");
+      db.pragma("foreign_keys = OFF");
+      const found = db.pragma("user_version", { simple: true }) as number;
+      if (found > SCHEMA_VERSION) {
+        throw new SchedulerError(
+          "failed_precondition",
+          `${file} has schema version ${found}; this Corral understands up to ${SCHEMA_VERSION}`,
+        );
+      }
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS nodes (
+          path    TEXT PRIMARY KEY,
+          parent  TEXT NOT NULL,
+          data    BLOB NOT NULL,
+          version INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS nodes_parent ON nodes (parent);
+        PRAGMA user_version = ${SCHEMA_VERSION};
+      `);
+      return new SqlitePersister(db, file, options);
+    } catch (err) {
+      db?.close();
+      throw fromSqlite(err, `open ${file}`);
+    }
+  }
+
+  async get(path: string): Promise<Versioned | undefined> {
+    this.ensureOpen();
+    parsePersisterPath(path);
+    try {
+      const row = this.stmt.get.get(path);
+      return row && { data: toBytes(row.data), version: row.version };
+    } catch (err) {
+      throw fromSqlite(err, `get ${path}`);
+    }
+  }
+
+  async children(path: string): Promise<string[]> {
+    this.ensureOpen();
+    parsePersisterPath(path);
+    try {
+      const skip = path.length + 1;
+      // Sorted in JS, as the memory persister does, so both agree on the order exactly.
+      return this.stmt.children
+        .all(path)
+        .map((p) => p.slice(skip))
+        .sort();
+    } catch (err) {
+      throw fromSqlite(err, `children ${path}`);
+    }
+  }
+
+  async multi(ops: readonly PersisterOp[]): Promise<void> {
+    this.ensureOpen();
+    if (ops.length === 0) return;
+    try {
+      this.runMulti(ops);
+    } catch (err) {
+      throw fromSqlite(err, "multi");
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new SchedulerError("unavailable", "sqlite persister is closed");
+  }
+
+  /** Applies one op inside the multi's transaction; throws to roll the whole multi back. */
+  private apply(op: PersisterOp, what: string): void {
+    const segments = parsePersisterPath(op.path);
+    const path = op.path;
+    switch (op.kind) {
+      case "check": {
+        const version = this.stmt.version.get(path);
+        if (version === undefined) throw new SchedulerError("not_found", `${what}: node does not exist`);
+        if (version !== op.version) throw conflict(what, op.version, version);
+        return;
+      }
+      case "delete":
+        this.stmt.deleteTree.run(path, `${path}/`, `${path}0`);
+        return;
+      case "create": {
+        if (this.stmt.version.get(path) !== undefined) {
+          throw new SchedulerError("already_exists", `${what}: node exists`);
+        }
+        this.insert(segments, this.checkValue(op.data, what));
+        return;
+      }
+      case "set": {
+        const version = this.stmt.version.get(path);
+        if (op.version !== undefined && version === undefined) {
+          throw new SchedulerError("not_found", `${what}: node does not exist`);
+        }
+        if (op.version !== undefined && version !== undefined && version !== op.version) {
+          throw conflict(what, op.version, version);
+        }
+        const data = this.checkValue(op.data, what);
+        if (version === undefined) this.insert(segments, data);
+        else this.stmt.update.run(data, path);
+        return;
+      }
+    }
+  }
+
+  /** Inserts a node that does not exist, creating its missing ancestors empty at version 0. */
+  private insert(segments: readonly string[], data: Buffer): void {
+    for (let depth = 1; depth < segments.length; depth++) {
+      this.stmt.insertIfMissing.run(segments.slice(0, depth).join("/"), parentOf(segments, depth), EMPTY);
+    }
+    this.stmt.insert.run(segments.join("/"), parentOf(segments), data);
+  }
+
+  private checkValue(data: Uint8Array, what: string): Buffer {
+    if (data.byteLength > this.maxValueBytes) {
+      throw SchedulerError.invalid([
+        {
+          field: "data",
+          reason: `${what}: value is ${data.byteLength} bytes, limit is ${this.maxValueBytes}`,
+        },
+      ]);
+    }
+    return toBuffer(data);
+  }
+}

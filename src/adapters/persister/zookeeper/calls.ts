@@ -1,0 +1,172 @@
+/**
+ * Promise wrappers over node-zookeeper-client 1.1.3's callback API, each with a deadline (the
+ * library queues requests forever while disconnected and never notices a hung server), and
+ * the mapping of its error codes to SchedulerError. Nothing here knows about the Persister.
+ */
+import zookeeper from "node-zookeeper-client";
+import type { Client, Stat, Transaction } from "node-zookeeper-client";
+import { SchedulerError } from "../../../domain/errors.js";
+import type { ErrorCode } from "../../../domain/errors.js";
+
+const { Exception } = zookeeper;
+
+/** The library's error: an Exception with a numeric code (ZooKeeper's KeeperException codes). */
+function zkCode(err: unknown): number | undefined {
+  if (err && typeof err === "object" && "code" in err && typeof err.code === "number") return err.code;
+  return undefined;
+}
+
+/** ZooKeeper result code → our code. Unknown codes are internal. */
+export function codeFor(zk: number): ErrorCode {
+  switch (zk) {
+    case Exception.NO_NODE:
+      return "not_found";
+    case Exception.NODE_EXISTS:
+      return "already_exists";
+    case Exception.BAD_VERSION:
+    case Exception.NOT_EMPTY:
+      return "aborted";
+    case Exception.CONNECTION_LOSS:
+    case Exception.SESSION_EXPIRED:
+    case Exception.OPERATION_TIMEOUT:
+      return "unavailable";
+    case Exception.BAD_ARGUMENTS:
+      return "invalid_argument";
+    default:
+      return "internal";
+  }
+}
+
+/** Maps whatever the library reported (an Exception, an AssertionError, …) to a SchedulerError. */
+export function mapZkError(err: unknown, what: string): SchedulerError {
+  if (err instanceof SchedulerError) return err;
+  const code = zkCode(err);
+  const text = err instanceof Error ? err.message : String(err);
+  if (code === undefined) {
+    return new SchedulerError("internal", `zookeeper ${what}: ${text}`, { cause: err });
+  }
+  return new SchedulerError(codeFor(code), `zookeeper ${what}: ${text}`, { cause: err });
+}
+
+export function zkErrorCode(err: unknown): number | undefined {
+  return zkCode(err);
+}
+
+/**
+ * Runs one callback-style call with a deadline. A call that has not answered when the deadline
+ * passes rejects with unavailable (its effect, for a write, is unknown); a late answer is dropped.
+ * A synchronous throw (the library asserts on oversized data) becomes a rejection.
+ */
+export function withDeadline<T>(
+  what: string,
+  timeoutMs: number,
+  start: (done: (err: unknown, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      reject(
+        new SchedulerError("unavailable", `zookeeper ${what}: no answer within ${timeoutMs} ms (deadline exceeded)`),
+      );
+    }, timeoutMs);
+    const done = (err: unknown, value?: T): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(mapZkError(err, what));
+      else resolve(value as T);
+    };
+    try {
+      start(done);
+    } catch (err) {
+      done(err ?? new Error("threw"));
+    }
+  });
+}
+
+/** One operation result of a failed transaction: which op failed, with which ZooKeeper code. */
+export interface MultiFailure {
+  readonly index: number;
+  readonly zkCode: number;
+  readonly error: SchedulerError;
+}
+
+/** The per-call promise API the persister uses; `client` may be swapped by the session. */
+export class ZkCalls {
+  constructor(
+    private readonly client: () => Client,
+    private readonly timeoutMs: number,
+  ) {}
+
+  exists(path: string, timeoutMs = this.timeoutMs): Promise<Stat | null> {
+    return withDeadline(`exists ${path}`, timeoutMs, (done) =>
+      this.client().exists(path, (err, stat) => done(err, stat ?? null)),
+    );
+  }
+
+  getData(path: string): Promise<{ data: Buffer; stat: Stat } | undefined> {
+    return withDeadline(`getData ${path}`, this.timeoutMs, (done) =>
+      this.client().getData(path, (err, data, stat) => {
+        if (err && zkCode(err) === Exception.NO_NODE) done(null, undefined);
+        else done(err, { data: data ?? Buffer.alloc(0), stat });
+      }),
+    );
+  }
+
+  /** Children names, unsorted; [] when the node is missing. */
+  getChildren(path: string): Promise<string[]> {
+    return withDeadline(`getChildren ${path}`, this.timeoutMs, (done) =>
+      this.client().getChildren(path, (err, children) => {
+        if (err && zkCode(err) === Exception.NO_NODE) done(null, []);
+        else done(err, children);
+      }),
+    );
+  }
+
+  mkdirp(path: string): Promise<void> {
+    return withDeadline(`mkdirp ${path}`, this.timeoutMs, (done) => this.client().mkdirp(path, (err) => done(err)));
+  }
+
+  /**
+   * Commits a transaction built by `build`. Resolves undefined on success; on an op failure
+   * resolves the first failing op (so the caller can decide to retry); rejects on transport errors.
+   */
+  commit(build: (tx: Transaction) => void, what: string): Promise<MultiFailure | undefined> {
+    return withDeadline<MultiFailure | undefined>(what, this.timeoutMs, (done) => {
+      const tx = this.client().transaction();
+      build(tx);
+      tx.commit((err, results: unknown) => {
+        if (!err) return done(null, undefined);
+        const list = Array.isArray(results) ? (results as { err?: unknown }[]) : undefined;
+        if (!list) return done(err);
+        // Ops before the failing one report OK (0), later ones RUNTIME_INCONSISTENCY (-2).
+        const index = list.findIndex(
+          (r) => typeof r.err === "number" && r.err !== 0 && r.err !== Exception.RUNTIME_INCONSISTENCY,
+        );
+        const code = zkCode(err) ?? (index >= 0 ? (list[index]!.err as number) : undefined);
+        if (code === undefined) return done(err);
+        done(null, { index, zkCode: code, error: mapZkError(err, what) });
+      });
+    });
+  }
+}
+
+/**
+ * Adds a versioned op to a transaction, working around upstream #67: the library's
+ * `check/setData/remove` do `version = version || -1`, turning version 0 into "any version".
+ * The op objects are serialized field by field (lib/jute TransactionRequest), so the pushed
+ * op's version is set back to what was asked.
+ */
+export function pushVersioned(
+  tx: Transaction,
+  add: (tx: Transaction) => void,
+  version: number,
+): void {
+  add(tx);
+  const ops = (tx as unknown as { ops: { version?: number }[] }).ops;
+  const op = ops[ops.length - 1];
+  if (!op || !("version" in op)) throw new SchedulerError("internal", "zookeeper transaction layout changed");
+  op.version = version;
+}

@@ -1,0 +1,173 @@
+/**
+ * A real standalone ZooKeeper server for tests (toolchain.md §6). Installs the Debian package
+ * `zookeeper` when its jar is missing (we run as root, no systemd), writes a zoo.cfg in a temp
+ * dir, starts `java … ZooKeeperServerMain` on a free port and waits until `srvr` reports
+ * `Mode: standalone` (`ruok` answers too early).
+ *
+ *   const zk = await startZooKeeper();   // zk.connect === "127.0.0.1:PORT"
+ *   …
+ *   await zk.stop();
+ *
+ * Each test file starts its own server in `beforeAll` (give that hook a long timeout: a first
+ * install takes about 30 s). Concurrent installs from parallel test files are serialized by a
+ * lock directory.
+ */
+import { execFile, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, closeSync } from "node:fs";
+import { connect as netConnect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const ZK_JAR = "/usr/share/java/zookeeper.jar";
+const SLF4J_SIMPLE = "/usr/share/java/slf4j-simple.jar";
+const INSTALL_LOCK = join(tmpdir(), "corral-zookeeper-install.lock");
+const run = promisify(execFile);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface ZooKeeperServer {
+  /** "127.0.0.1:PORT", without chroot. */
+  readonly connect: string;
+  /** The java process id (tests freeze it with SIGSTOP to simulate a hung server). */
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Installs the Debian package when the jar is missing; a no-op otherwise. */
+export async function ensureZooKeeperInstalled(): Promise<void> {
+  if (existsSync(ZK_JAR)) return;
+  // One installer at a time across test workers: mkdir is atomic.
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      mkdirSync(INSTALL_LOCK);
+      break;
+    } catch {
+      if (existsSync(ZK_JAR)) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${INSTALL_LOCK}`);
+      await sleep(500);
+    }
+  }
+  try {
+    if (existsSync(ZK_JAR)) return;
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    const opts = { env, maxBuffer: 64 * 1024 * 1024 };
+    await run("apt-get", ["update"], opts);
+    await run("apt-get", ["install", "-y", "--no-install-recommends", "zookeeper", "libslf4j-java"], opts);
+    if (!existsSync(ZK_JAR)) throw new Error(`apt-get install zookeeper did not provide ${ZK_JAR}`);
+  } finally {
+    rmSync(INSTALL_LOCK, { recursive: true, force: true });
+  }
+}
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends a four-letter word and returns the whole reply ("" on any error). */
+export function fourLetterWord(port: number, word: string, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve) => {
+    let reply = "";
+    const sock = netConnect({ host: "127.0.0.1", port });
+    const done = (): void => {
+      sock.destroy();
+      resolve(reply);
+    };
+    sock.setTimeout(timeoutMs, done);
+    sock.on("connect", () => sock.write(word));
+    sock.on("data", (d: Buffer) => (reply += d.toString("utf8")));
+    sock.on("end", done);
+    sock.on("error", done);
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** Starts a standalone server with its own data dir; resolves once it serves requests. */
+export async function startZooKeeper(options: { readyTimeoutMs?: number } = {}): Promise<ZooKeeperServer> {
+  await ensureZooKeeperInstalled();
+  const dir = mkdtempSync(join(tmpdir(), "corral-zk-"));
+  const port = await freePort();
+  const cfg = join(dir, "zoo.cfg");
+  writeFileSync(
+    cfg,
+    [
+      "tickTime=500",
+      `dataDir=${join(dir, "data")}`,
+      `clientPort=${port}`,
+      "clientPortAddress=127.0.0.1",
+      "maxClientCnxns=0",
+      "admin.enableServer=false",
+      "4lw.commands.whitelist=ruok,srvr,stat,mntr,cons,wchs",
+      "minSessionTimeout=1000",
+      "maxSessionTimeout=30000",
+      "",
+    ].join("\n"),
+  );
+  const classpath = existsSync(SLF4J_SIMPLE) ? `${ZK_JAR}:${SLF4J_SIMPLE}` : ZK_JAR;
+  const log = openSync(join(dir, "zk.log"), "a");
+  const child = spawn(
+    "java",
+    [
+      "-Xmx256m",
+      "-cp",
+      classpath,
+      "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+      "org.apache.zookeeper.server.ZooKeeperServerMain",
+      cfg,
+    ],
+    { detached: true, stdio: ["ignore", log, log] },
+  );
+  closeSync(log);
+  child.unref();
+  const pid = child.pid ?? 0;
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(pid, "SIGCONT"); // a test may have frozen it
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      const killed = await Promise.race([exited(child).then(() => true), sleep(10_000).then(() => false)]);
+      if (!killed) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        await exited(child);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`zookeeper exited with ${child.exitCode} before serving (port ${port})`);
+    }
+    if ((await fourLetterWord(port, "srvr", 500)).includes("Mode: standalone")) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`zookeeper on port ${port} not serving after ${options.readyTimeoutMs ?? 30_000} ms`);
+    }
+    await sleep(50);
+  }
+  return { connect: `127.0.0.1:${port}`, pid, stop };
+}
