@@ -8,11 +8,20 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { pino } from "pino";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startCorral } from "../src/app.js";
 import { resolveOptions } from "../src/config.js";
 
 const agents = process.argv[2] ?? "150";
-const options = resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--sim-agents", agents], {});
+// The store under test: the default (SQLite, in a fresh data directory) or memory (BENCH_STORE).
+const store = process.env["BENCH_STORE"] ?? "sqlite";
+const dataDir = mkdtempSync(join(tmpdir(), "corral-bench-"));
+const options = resolveOptions(
+  ["--listen", "127.0.0.1:0", "--cluster", "sim", "--sim-agents", agents, "--store", store, "--data-dir", dataDir],
+  {},
+);
 const corral = await startCorral(options, pino({ level: "silent" }));
 
 // Event-loop delay is what the gRPC calls feel when offer cycles run in the same process.
