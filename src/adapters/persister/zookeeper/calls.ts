@@ -125,6 +125,20 @@ export class ZkCalls {
     );
   }
 
+  /** Creates an EPHEMERAL_SEQUENTIAL node; resolves its full path (with the sequence suffix). */
+  createEphemeralSequential(prefix: string, data: Buffer): Promise<string> {
+    return withDeadline(`create ${prefix}`, this.timeoutMs, (done) =>
+      this.client().create(prefix, data, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (err, path) => done(err, path)),
+    );
+  }
+
+  /** Deletes a node at any version; a missing node is fine. */
+  remove(path: string): Promise<void> {
+    return withDeadline(`remove ${path}`, this.timeoutMs, (done) =>
+      this.client().remove(path, -1, (err) => done(err && zkCode(err) === Exception.NO_NODE ? null : err)),
+    );
+  }
+
   mkdirp(path: string): Promise<void> {
     return withDeadline(`mkdirp ${path}`, this.timeoutMs, (done) => this.client().mkdirp(path, (err) => done(err)));
   }

@@ -1,0 +1,44 @@
+/** The single-writer lock on a real ZooKeeper server. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acquireZkLock } from "../../src/adapters/persister/zookeeper/zk-lock.js";
+import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
+import { startZooKeeper } from "../zk/zk-server.js";
+import type { ZooKeeperServer } from "../zk/zk-server.js";
+
+let zk: ZooKeeperServer;
+
+beforeAll(async () => {
+  zk = await startZooKeeper();
+}, 600_000); // a first run installs the Debian package (about 30 s)
+
+afterAll(async () => {
+  await zk?.stop();
+}, 30_000);
+
+describe("acquireZkLock", () => {
+  it("lets one scheduler hold a root; a second is refused, and gets it once the first goes", async () => {
+    const connect = `${zk.connect}/corral-lock-test/dcos-service-a-${process.pid}`;
+    const first = await ZooKeeperPersister.open(connect, { sessionTimeoutMs: 4000 });
+    const second = await ZooKeeperPersister.open(connect, { sessionTimeoutMs: 4000 });
+    try {
+      const held = await acquireZkLock(first);
+      await expect(acquireZkLock(second)).rejects.toMatchObject({
+        code: "failed_precondition",
+        message: expect.stringMatching(/another Corral scheduler holds .*\/lock \(\{"pid":\d+/),
+      });
+      // The refused contender left no node behind.
+      expect(await first.zkSession.calls.getChildren(`${first.root}/lock`)).toHaveLength(1);
+
+      // A waiting contender takes over when the holder's session ends (a crash looks the same).
+      const waiting = acquireZkLock(second, { waitMs: 10_000, pollMs: 50 });
+      await first.close();
+      const taken = await waiting;
+      expect(taken.node).not.toBe(held.node);
+      await taken.release();
+      expect(await second.zkSession.calls.getChildren(`${second.root}/lock`)).toEqual([]);
+    } finally {
+      await first.close().catch(() => undefined);
+      await second.close();
+    }
+  });
+});
