@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { acquireDataDirLock } from "./adapters/persister/file-lock.js";
 import { MemoryPersister } from "./adapters/persister/memory-persister.js";
 import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
+import { acquireZkLock } from "./adapters/persister/zookeeper/zk-lock.js";
+import { ZooKeeperPersister } from "./adapters/persister/zookeeper/zookeeper-persister.js";
+import { escapeServiceName } from "./domain/names.js";
 import type { ResolvedOptions } from "./config.js";
 import type { ClusterDriver, Persister } from "./engine/ports.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "./engine/scheduler.js";
@@ -53,8 +56,8 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
       await scheduler.stop();
       await cluster.close();
       cluster.stop();
+      await release(); // before closing: a ZooKeeper lock node goes with its session
       await persister.close();
-      await release();
     },
   };
 }
@@ -62,6 +65,18 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
 /** The state store, and for SQLite the data directory's lock: one scheduler per directory. */
 async function openStore(options: ResolvedOptions): Promise<{ persister: Persister; release: () => Promise<void> }> {
   if (options.store === "memory") return { persister: new MemoryPersister(), release: async () => undefined };
+  if (options.store.startsWith("zk://")) {
+    // One root per scheduler, named like the reference's (§2.3): <chroot>/dcos-service-<name>.
+    const root = `dcos-service-${escapeServiceName(options.frameworkName)}`;
+    const persister = await ZooKeeperPersister.open(`${options.store.replace(/\/+$/, "")}/${root}`);
+    try {
+      const lock = await acquireZkLock(persister, { waitMs: options.waitForLockMs });
+      return { persister, release: () => lock.release().catch(() => undefined) };
+    } catch (err) {
+      await persister.close();
+      throw err;
+    }
+  }
   const lock = await acquireDataDirLock(options.dataDir, { waitMs: options.waitForLockMs });
   try {
     const persister = SqlitePersister.open(join(options.dataDir, "corral.db"));

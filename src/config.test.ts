@@ -26,12 +26,19 @@ describe("resolveOptions", () => {
     });
   });
 
+  it("accepts a ZooKeeper store address", () => {
+    expect(resolveOptions(["--store", "zk://127.0.0.1:2181,127.0.0.1:2182/corral"], {}).store).toBe(
+      "zk://127.0.0.1:2181,127.0.0.1:2182/corral",
+    );
+  });
+
   it.each([
     { name: "unknown cluster flag", argv: ["--cluster", "mesos"], env: {} },
     { name: "unknown cluster env", argv: [], env: { CORRAL_CLUSTER: "mesos" } },
     { name: "zero agents flag", argv: ["--sim-agents", "0"], env: {} },
     { name: "bad agents env", argv: [], env: { CORRAL_SIM_AGENTS: "x" } },
     { name: "unknown store", argv: ["--store", "redis"], env: {} },
+    { name: "zk store without a host", argv: ["--store", "zk:///chroot"], env: {} },
     { name: "negative lock wait", argv: ["--wait-for-lock", "-1"], env: {} },
   ])("rejects $name", ({ argv, env }) => {
     expect(() => resolveOptions(argv, env)).toThrow();

@@ -11,8 +11,12 @@ export interface ResolvedOptions {
   readonly cluster: "sim";
   /** Agents of the simulated cluster. @default 3 */
   readonly simAgents: number;
-  /** State store: embedded SQLite in the data directory, or memory (lost on exit). @default "sqlite" */
-  readonly store: "sqlite" | "memory";
+  /**
+   * State store: embedded SQLite in the data directory, memory (lost on exit), or ZooKeeper
+   * (`zk://host:port[,host:port]/chroot`; the scheduler's root is `<chroot>/dcos-service-<name>`).
+   * @default "sqlite"
+   */
+  readonly store: "sqlite" | "memory" | `zk://${string}`;
   /** Where the SQLite store and its lock live. @default "./.corral" */
   readonly dataDir: string;
   /** Wait this long for another scheduler to release the data directory's lock. @default 0 (refuse at once) */
@@ -46,7 +50,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .addOption(new Option("--listen <host:port>", "gRPC listen address (CORRAL_LISTEN)").default(env["CORRAL_LISTEN"] ?? "127.0.0.1:50051"))
     .addOption(new Option("--cluster <kind>", "cluster driver (CORRAL_CLUSTER)").choices(["sim"]).default(env["CORRAL_CLUSTER"] ?? "sim"))
     .addOption(new Option("--sim-agents <n>", "agents of the simulated cluster (CORRAL_SIM_AGENTS)").argParser(positiveInt).default(env["CORRAL_SIM_AGENTS"] ?? "3"))
-    .addOption(new Option("--store <kind>", "state store: sqlite or memory (CORRAL_STORE)").default(env["CORRAL_STORE"] ?? "sqlite"))
+    .addOption(new Option("--store <kind>", "state store: sqlite, memory or zk://host:port/chroot (CORRAL_STORE)").default(env["CORRAL_STORE"] ?? "sqlite"))
     .addOption(new Option("--data-dir <dir>", "data directory (CORRAL_DATA_DIR)").default(env["CORRAL_DATA_DIR"] ?? "./.corral"))
     .addOption(new Option("--wait-for-lock <seconds>", "wait for another scheduler to release the data directory").default(env["CORRAL_WAIT_FOR_LOCK"] ?? "0"))
     .addOption(new Option("--framework-name <name>", "framework name (CORRAL_FRAMEWORK_NAME)").default(env["CORRAL_FRAMEWORK_NAME"] ?? "corral"))
@@ -58,8 +62,9 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (!["sim"].includes(program.opts<{ cluster: string }>().cluster)) {
     program.error("error: CORRAL_CLUSTER must be one of: sim");
   }
-  if (!["sqlite", "memory"].includes(program.opts<{ store: string }>().store)) {
-    program.error("error: --store / CORRAL_STORE must be sqlite or memory (zk:// comes with the ZooKeeper store)");
+  const store = program.opts<{ store: string }>().store;
+  if (!["sqlite", "memory"].includes(store) && !/^zk:\/\/[^/]+/.test(store)) {
+    program.error("error: --store / CORRAL_STORE must be sqlite, memory or zk://host:port[,host:port][/chroot]");
   }
   const wait = Number(program.opts<{ waitForLock: string }>().waitForLock);
   if (!Number.isFinite(wait) || wait < 0) program.error("error: --wait-for-lock must be a number of seconds ≥ 0");
@@ -67,7 +72,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     listen: string;
     cluster: "sim";
     simAgents: number | string;
-    store: "sqlite" | "memory";
+    store: ResolvedOptions["store"];
     dataDir: string;
     frameworkName: string;
     role?: string;
