@@ -11,11 +11,11 @@ import { join } from "node:path";
 import { acquireDataDirLock } from "./adapters/persister/file-lock.js";
 import { MemoryPersister } from "./adapters/persister/memory-persister.js";
 import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
-import { acquireZkLock } from "./adapters/persister/zookeeper/zk-lock.js";
+import { ZkLockKeeper } from "./adapters/persister/zookeeper/zk-lock-keeper.js";
 import { ZooKeeperPersister } from "./adapters/persister/zookeeper/zookeeper-persister.js";
 import { escapeServiceName } from "./domain/names.js";
 import type { ResolvedOptions } from "./config.js";
-import type { ClusterDriver, Persister } from "./engine/ports.js";
+import type { ClusterDriver, Persister, WriteFence } from "./engine/ports.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "./engine/scheduler.js";
 
 export interface Corral {
@@ -31,10 +31,10 @@ export interface Corral {
 export async function startCorral(options: ResolvedOptions, logger: pino.Logger): Promise<Corral> {
   const clock = new SystemClock({ unref: false });
   const random = new CryptoRandom();
-  const { persister, release } = await openStore(options);
+  const { persister, fence, release } = await openStore(options, logger);
   const cluster = new SimulatedCluster({ agents: options.simAgents, clock, random });
   const scheduler = new MultiServiceScheduler(
-    { persister, driver: cluster, clock, random, log: logger },
+    { persister, driver: cluster, clock, random, log: logger, ...(fence ? { fence } : {}) },
     {
       ...DEFAULT_RUNNER_OPTIONS,
       framework: { name: options.frameworkName, role: options.role, principal: options.principal },
@@ -63,15 +63,24 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
 }
 
 /** The state store, and for SQLite the data directory's lock: one scheduler per directory. */
-async function openStore(options: ResolvedOptions): Promise<{ persister: Persister; release: () => Promise<void> }> {
+interface OpenStore {
+  readonly persister: Persister;
+  readonly fence?: WriteFence;
+  release(): Promise<void>;
+}
+
+async function openStore(options: ResolvedOptions, logger: pino.Logger): Promise<OpenStore> {
   if (options.store === "memory") return { persister: new MemoryPersister(), release: async () => undefined };
   if (options.store.startsWith("zk://")) {
     // One root per scheduler, named like the reference's (§2.3): <chroot>/dcos-service-<name>.
     const root = `dcos-service-${escapeServiceName(options.frameworkName)}`;
-    const persister = await ZooKeeperPersister.open(`${options.store.replace(/\/+$/, "")}/${root}`);
+    let keeper: ZkLockKeeper | undefined;
+    const persister = await ZooKeeperPersister.open(`${options.store.replace(/\/+$/, "")}/${root}`, {
+      onEvent: (event) => keeper?.onSessionEvent(event),
+    });
     try {
-      const lock = await acquireZkLock(persister, { waitMs: options.waitForLockMs });
-      return { persister, release: () => lock.release().catch(() => undefined) };
+      keeper = await ZkLockKeeper.acquire(persister, logger, { waitMs: options.waitForLockMs });
+      return { persister, fence: keeper, release: () => keeper!.release() };
     } catch (err) {
       await persister.close();
       throw err;

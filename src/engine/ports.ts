@@ -102,3 +102,15 @@ export interface Logger {
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
 }
+
+// ---------------------------------------------------------------------------------------------
+// WriteFence: whether this scheduler may act. A scheduler that lost its store lock (its
+// ZooKeeper session) must not accept offers, acknowledge updates or write, because another
+// scheduler may hold the lock by now.
+
+export interface WriteFence {
+  holds(): boolean;
+}
+
+/** The fence of stores whose lock cannot be lost while the process lives (SQLite, memory). */
+export const ALWAYS_HOLDS: WriteFence = { holds: () => true };

@@ -10,7 +10,7 @@ import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
 import type { CycleOptions, CycleOutcome } from "./offer-cycle.js";
 import { runOfferCycle } from "./offer-cycle.js";
-import type { Cancel, Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger } from "./ports.js";
+import type { Cancel, Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, WriteFence } from "./ports.js";
 import { ReviveLimiter } from "./revive-limiter.js";
 import { Reconciler } from "./reconciler.js";
 import type { ServiceScheduler } from "./service-scheduler.js";
@@ -37,6 +37,8 @@ export interface RunnerDeps {
   readonly log: Logger;
   /** Persists the framework ID on first registration. */
   readonly onFrameworkId: (id: string) => Promise<void>;
+  /** Whether we may act; checked before every cycle and update. @default always */
+  readonly fence?: WriteFence;
   /** Observes each cycle (benchmarks, metrics). */
   readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
 }
@@ -61,6 +63,7 @@ export class SchedulerRunner {
   private lastCycleMs = Number.NEGATIVE_INFINITY;
   private implicitTimer: Cancel | undefined;
   private stopped = false;
+  private fenced = false;
 
   constructor(
     private readonly deps: RunnerDeps,
@@ -138,7 +141,18 @@ export class SchedulerRunner {
     this.scheduleCycle(0);
   }
 
+  /** False while the store lock is lost: then nothing is accepted, acknowledged or written. */
+  private mayAct(): boolean {
+    const holds = this.deps.fence?.holds() ?? true;
+    if (!holds && !this.fenced) this.deps.log.warn({}, "store lock lost: not acting until it is held again");
+    if (holds && this.fenced) this.deps.log.info({}, "store lock held again: acting");
+    this.fenced = !holds;
+    return holds;
+  }
+
   private async onUpdate(status: TaskStatus): Promise<void> {
+    // Unacknowledged, the update is sent again; the scheduler that holds the lock takes it.
+    if (!this.mayAct()) return;
     const answer = await this.deps.client.taskStatus(status);
     if (answer === "unknown" && !isTerminal(status.state)) this.killer.kill(status.taskId, status.agentId);
     if (isTerminal(status.state)) this.killer.dead(status.taskId);
@@ -166,7 +180,7 @@ export class SchedulerRunner {
   private async cycle(): Promise<void> {
     if (this.stopped) return;
     this.scheduleCycle(this.options.cycleIntervalMs);
-    if (this.frameworkId === undefined) return;
+    if (this.frameworkId === undefined || !this.mayAct()) return;
     const offers = [...this.pendingOffers.values()];
     this.pendingOffers.clear();
     const started = this.deps.clock.now();

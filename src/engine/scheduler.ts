@@ -16,7 +16,7 @@ import type {
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
 import { MultiServiceManager } from "./multi-service-manager.js";
 import type { CycleOutcome } from "./offer-cycle.js";
-import type { Clock, ClusterDriver, Logger, Persister, Random } from "./ports.js";
+import type { Clock, ClusterDriver, Logger, Persister, Random, WriteFence } from "./ports.js";
 import type { RunnerOptions } from "./runner.js";
 import { SchedulerRunner } from "./runner.js";
 import type { ServiceContext } from "./service-context.js";
@@ -40,6 +40,8 @@ export interface SchedulerDeps {
   readonly factory?: ServiceFactory;
   /** Observes each offer cycle (benchmarks, metrics); passed to the runner. */
   readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
+  /** @default always holds (SQLite and memory stores) */
+  readonly fence?: WriteFence;
 }
 
 export interface SchedulerOptions extends RunnerOptions {
@@ -79,6 +81,7 @@ export class MultiServiceScheduler implements AdminApi {
         client: this.client,
         clock: deps.clock,
         log: deps.log,
+        ...(deps.fence ? { fence: deps.fence } : {}),
         onFrameworkId: (id) => deps.persister.multi([{ kind: "set", path: layout.FRAMEWORK_ID, data: encodeText(id) }]),
         ...(deps.onCycle ? { onCycle: deps.onCycle } : {}),
       },
@@ -157,6 +160,9 @@ export class MultiServiceScheduler implements AdminApi {
   }
 
   private async putServiceNow(input: PutServiceInput): Promise<PutServiceResult> {
+    if (this.deps.fence && !this.deps.fence.holds()) {
+      throw new SchedulerError("unavailable", "the scheduler lost its store lock; retry once it holds it again");
+    }
     const now = this.deps.clock.now();
     const existing = this.manager.get(input.name);
     const context: ServiceContext = {

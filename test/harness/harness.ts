@@ -10,7 +10,7 @@ import { SimulatedCluster } from "../../src/adapters/cluster/simulated-cluster.j
 import { FakeClock, SeededRandom } from "../../src/adapters/fake-clock.js";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
 import type { PutServiceResult } from "../../src/engine/admin-api.js";
-import type { Persister } from "../../src/engine/ports.js";
+import type { Persister, WriteFence } from "../../src/engine/ports.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "../../src/engine/scheduler.js";
 
 export interface HarnessOptions {
@@ -21,6 +21,7 @@ export interface HarnessOptions {
   readonly persister?: Persister;
   readonly cluster?: SimulatedCluster;
   readonly clock?: FakeClock;
+  readonly fence?: WriteFence;
 }
 
 export interface Harness {
@@ -49,7 +50,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     options.cluster ?? new SimulatedCluster({ agents: options.agents ?? 3, clock, random: new SeededRandom(99), ...options.sim });
   const persister = options.persister ?? new MemoryPersister();
   const scheduler = new MultiServiceScheduler(
-    { persister, driver: cluster, clock, random, log: pino({ level: "silent" }) },
+    { persister, driver: cluster, clock, random, log: pino({ level: "silent" }), ...(options.fence ? { fence: options.fence } : {}) },
     { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" } },
   );
   const settle = async (): Promise<void> => {
