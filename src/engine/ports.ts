@@ -111,6 +111,3 @@ export interface Logger {
 export interface WriteFence {
   holds(): boolean;
 }
-
-/** The fence of stores whose lock cannot be lost while the process lives (SQLite, memory). */
-export const ALWAYS_HOLDS: WriteFence = { holds: () => true };
