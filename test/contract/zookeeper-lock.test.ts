@@ -1,23 +1,14 @@
 /** The single-writer lock on a real ZooKeeper server. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { acquireZkLock } from "../../src/adapters/persister/zookeeper/zk-lock.js";
 import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
-import { startZooKeeper } from "../zk/zk-server.js";
-import type { ZooKeeperServer } from "../zk/zk-server.js";
+import { useZooKeeper } from "../zk/use-zookeeper.js";
 
-let zk: ZooKeeperServer;
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 600_000); // a first run installs the Debian package (about 30 s)
-
-afterAll(async () => {
-  await zk?.stop();
-}, 30_000);
+const zk = useZooKeeper();
 
 describe("acquireZkLock", () => {
   it("lets one scheduler hold a root; a second is refused, and gets it once the first goes", async () => {
-    const connect = `${zk.connect}/corral-lock-test/dcos-service-a-${process.pid}`;
+    const connect = `${zk().connect}/corral-lock-test/dcos-service-a-${process.pid}`;
     const first = await ZooKeeperPersister.open(connect, { sessionTimeoutMs: 4000 });
     const second = await ZooKeeperPersister.open(connect, { sessionTimeoutMs: 4000 });
     try {

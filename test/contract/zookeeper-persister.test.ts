@@ -4,33 +4,25 @@
  * call deadlines while the server is frozen, and recovery afterwards.
  */
 import zookeeper from "node-zookeeper-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SchedulerError } from "../../src/domain/errors.js";
 import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
 import { pushVersioned, withDeadline } from "../../src/adapters/persister/zookeeper/calls.js";
 import type { ZkSessionEvent } from "../../src/adapters/persister/zookeeper/session.js";
 import { startZooKeeper } from "../zk/zk-server.js";
-import type { ZooKeeperServer } from "../zk/zk-server.js";
+import { useZooKeeper } from "../zk/use-zookeeper.js";
 import { describePersisterContract } from "./persister-contract.js";
 
-let zk: ZooKeeperServer;
+const zk = useZooKeeper();
 let counter = 0;
 /** A fresh chroot per store, so every test starts from an empty tree. */
 const chroot = (label: string): string =>
   `/corral-test/${label.replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 60)}-${process.pid}-${++counter}`;
 const enc = new TextEncoder();
 
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 600_000); // a first run installs the Debian package (about 30 s)
-
-afterAll(async () => {
-  await zk?.stop();
-}, 30_000);
-
 describePersisterContract("ZooKeeperPersister", async () => {
   const name = expect.getState().currentTestName ?? "test";
-  return ZooKeeperPersister.open(`${zk.connect}${chroot(name)}`, { sessionTimeoutMs: 4000 });
+  return ZooKeeperPersister.open(`${zk().connect}${chroot(name)}`, { sessionTimeoutMs: 4000 });
 });
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -44,7 +36,7 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 describe("ZooKeeperPersister on a real server", () => {
   it("keeps version 0 in a transaction (upstream #67): check(p, 0) on a node at version 1 fails", async () => {
     const root = chroot("v0");
-    const client = zookeeper.createClient(zk.connect, { sessionTimeout: 4000 });
+    const client = zookeeper.createClient(zk().connect, { sessionTimeout: 4000 });
     client.connect();
     try {
       const call = <T>(what: string, f: (done: (err: unknown, v?: T) => void) => void): Promise<T> =>
@@ -71,7 +63,7 @@ describe("ZooKeeperPersister on a real server", () => {
     }
 
     // And through the persister: nothing of the multi is applied.
-    const store = await ZooKeeperPersister.open(`${zk.connect}${root}`);
+    const store = await ZooKeeperPersister.open(`${zk().connect}${root}`);
     try {
       expect((await store.get("n"))?.version).toBe(1);
       const ops = [
@@ -90,7 +82,7 @@ describe("ZooKeeperPersister on a real server", () => {
   });
 
   it("deletes a subtree deeper than one level in one transaction (upstream #127)", async () => {
-    const store = await ZooKeeperPersister.open(`${zk.connect}${chroot("deep")}`);
+    const store = await ZooKeeperPersister.open(`${zk().connect}${chroot("deep")}`);
     try {
       const paths = ["s/a/b/c/d", "s/a/b/e", "s/x", "keep"];
       await store.multi(paths.map((path) => ({ kind: "set", path, data: enc.encode(path) })));
@@ -124,14 +116,14 @@ describe("ZooKeeperPersister on a real server", () => {
 
   it("fails calls within the deadline while the server is frozen, then recovers", async () => {
     const events: ZkSessionEvent[] = [];
-    const store = await ZooKeeperPersister.open(`${zk.connect}${chroot("frozen")}`, {
+    const store = await ZooKeeperPersister.open(`${zk().connect}${chroot("frozen")}`, {
       sessionTimeoutMs: 2000,
       callTimeoutMs: 1000,
       onEvent: (e) => events.push(e),
     });
     try {
       await store.multi([{ kind: "set", path: "n", data: enc.encode("before") }]);
-      process.kill(zk.pid, "SIGSTOP");
+      process.kill(zk().pid, "SIGSTOP");
       try {
         expect(await codeOf(store.get("n"))).toBe("unavailable");
         expect(await codeOf(store.multi([{ kind: "set", path: "n", data: enc.encode("during") }]))).toBe(
@@ -140,7 +132,7 @@ describe("ZooKeeperPersister on a real server", () => {
         // Past the session timeout the probe misses twice and the client is rebuilt.
         while (!events.some((e) => e.kind === "unavailable")) await new Promise((r) => setTimeout(r, 100));
       } finally {
-        process.kill(zk.pid, "SIGCONT");
+        process.kill(zk().pid, "SIGCONT");
       }
       // Recovers with a new session once the server answers again.
       for (;;) {

@@ -1,24 +1,15 @@
 /** The scheduler on a real ZooKeeper store, through the real composition root. */
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
 import { Status, createAdminClient } from "../../src/client/index.js";
 import { resolveOptions } from "../../src/config.js";
-import { startZooKeeper } from "../zk/zk-server.js";
-import type { ZooKeeperServer } from "../zk/zk-server.js";
+import { useZooKeeper } from "../zk/use-zookeeper.js";
 
-let zk: ZooKeeperServer;
+const zk = useZooKeeper();
 const spec = readFileSync(new URL("../../examples/simple.yml", import.meta.url), "utf8");
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 600_000); // a first run installs the Debian package (about 30 s)
-
-afterAll(async () => {
-  await zk?.stop();
-}, 30_000);
 
 async function start(store: string): Promise<Corral> {
   return startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--store", store], {}), pino({ level: "silent" }));
@@ -39,7 +30,7 @@ async function deployed(corral: Corral, name: string): Promise<void> {
 
 describe("--store zk://", () => {
   it("keeps services across a restart, under <chroot>/dcos-service-<name>, with one scheduler at a time", async () => {
-    const store = `zk://${zk.connect}/corral-e2e-${process.pid}`;
+    const store = `zk://${zk().connect}/corral-e2e-${process.pid}`;
     const first = await start(store);
     const client = createAdminClient({ address: first.address, defaultDeadlineMs: 5000 });
     await client.putService({ name: "team/simple", spec, parameters: {} });

@@ -4,22 +4,13 @@
  * Real ZooKeeper (frozen with SIGSTOP), simulated cluster on a fake clock.
  */
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ZkLockKeeper } from "../../src/adapters/persister/zookeeper/zk-lock-keeper.js";
 import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
-import { startZooKeeper } from "../zk/zk-server.js";
-import type { ZooKeeperServer } from "../zk/zk-server.js";
+import { useZooKeeper } from "../zk/use-zookeeper.js";
 import { createHarness } from "../harness/harness.js";
 
-let zk: ZooKeeperServer;
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 600_000); // a first run installs the Debian package (about 30 s)
-
-afterAll(async () => {
-  await zk?.stop();
-}, 30_000);
+const zk = useZooKeeper();
 
 async function until(what: () => boolean): Promise<void> {
   while (!what()) await new Promise((r) => setTimeout(r, 100));
@@ -29,7 +20,7 @@ describe("losing the ZooKeeper session", () => {
   it("fences the scheduler until the lock is held again", async () => {
     // Session events reach the keeper once it exists.
     const relay: { keeper?: ZkLockKeeper } = {};
-    const store = await ZooKeeperPersister.open(`${zk.connect}/corral-fence-${process.pid}`, {
+    const store = await ZooKeeperPersister.open(`${zk().connect}/corral-fence-${process.pid}`, {
       sessionTimeoutMs: 2000,
       callTimeoutMs: 1000,
       onEvent: (e) => relay.keeper?.onSessionEvent(e),
@@ -42,7 +33,7 @@ describe("losing the ZooKeeper session", () => {
       await h.deployAll(["hello"]);
       const [task] = h.cluster.tasks();
 
-      process.kill(zk.pid, "SIGSTOP");
+      process.kill(zk().pid, "SIGSTOP");
       try {
         await until(() => !keeper.holds());
         const { launches, acknowledges } = h.cluster.counts;
@@ -54,7 +45,7 @@ describe("losing the ZooKeeper session", () => {
         expect(h.scheduler.getPlan("hello", "recovery").phases).toHaveLength(0);
         await expect(h.put("other", "simple.yml")).rejects.toMatchObject({ code: "unavailable" });
       } finally {
-        process.kill(zk.pid, "SIGCONT");
+        process.kill(zk().pid, "SIGCONT");
       }
 
       await until(() => keeper.holds());
