@@ -176,6 +176,45 @@ export function describePersisterContract(name: string, factory: () => Promise<P
       });
     });
 
+    describe("concurrent multis", () => {
+      it("applies each concurrent multi on its own: a conflicting one fails alone, the others land", async () => {
+        await store.multi([create("n", "v0"), create("taken", "x")]);
+        const results = await Promise.allSettled([
+          store.multi([set("a/1", "one"), set("a/2", "two")]),
+          // Fails on its last op: its first op must not land either.
+          store.multi([set("b", "never"), set("n", "stale", 7)]),
+          store.multi([create("c/deep", "c")]),
+          store.multi([set("d", "never"), create("taken", "again")]),
+          store.multi([set("n", "v1", 0), set("e", "e")]),
+          store.multi([del("gone"), check("taken", 0)]),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled", "fulfilled"]);
+        const code = (r: PromiseSettledResult<void>): unknown =>
+          r.status === "rejected" && r.reason instanceof SchedulerError ? r.reason.code : r;
+        expect(code(results[1]!)).toBe("aborted");
+        expect(code(results[3]!)).toBe("already_exists");
+        expect(await text("a/1")).toBe("one");
+        expect(await text("a/2")).toBe("two");
+        expect(await text("c/deep")).toBe("c");
+        expect(await text("e")).toBe("e");
+        expect(await store.get("n")).toEqual({ data: bytes("v1"), version: 1 });
+        expect(await text("taken")).toBe("x");
+        expect(await store.get("b")).toBeUndefined();
+        expect(await store.get("d")).toBeUndefined();
+      });
+
+      it("lands every one of many concurrent multis, each resolved only once it is readable", async () => {
+        const n = 200;
+        await Promise.all(
+          Array.from({ length: n }, async (_, i) => {
+            await store.multi([set(`many/${String(i).padStart(3, "0")}`, String(i))]);
+            expect(await text(`many/${String(i).padStart(3, "0")}`)).toBe(String(i));
+          }),
+        );
+        expect(await store.children("many")).toHaveLength(n);
+      });
+    });
+
     describe("children and delete", () => {
       it("lists only direct children, sorted", async () => {
         await store.multi([

@@ -133,4 +133,59 @@ describe("SqlitePersister", () => {
       db.close();
     }
   });
+
+  it("group commit: multis called in the same turn share one transaction, each atomic on its own", async () => {
+    const file = freshFile();
+    const store = SqlitePersister.open(file);
+    await store.multi([{ kind: "create", path: "n", data: data("v0") }]);
+    const before = store.commits;
+    const results = await Promise.allSettled([
+      store.multi([{ kind: "set", path: "a", data: data("a") }]),
+      store.multi([
+        { kind: "set", path: "half/done", data: data("x") },
+        { kind: "check", path: "n", version: 3 },
+      ]),
+      store.multi([{ kind: "set", path: "n", data: data("v1"), version: 0 }]),
+      store.multi([{ kind: "create", path: "n", data: data("dup") }]),
+      store.multi([{ kind: "set", path: "b/c", data: data("bc") }]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled"]);
+    expect(store.commits - before).toBe(1);
+    await store.close();
+    // Durable as committed: a reopen sees exactly the multis that resolved.
+    const again = SqlitePersister.open(file);
+    try {
+      expect(await again.get("half")).toBeUndefined();
+      expect(await again.get("n")).toEqual({ data: data("v1"), version: 1 });
+      expect((await again.get("a"))?.data).toEqual(data("a"));
+      expect((await again.get("b/c"))?.data).toEqual(data("bc"));
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("group commit: later multis of a batch see earlier ones, in call order", async () => {
+    const store = SqlitePersister.open(freshFile());
+    const results = await Promise.allSettled([
+      store.multi([{ kind: "create", path: "n", data: data("1") }]),
+      store.multi([{ kind: "set", path: "n", data: data("2"), version: 0 }]),
+      store.multi([{ kind: "set", path: "n", data: data("stale"), version: 0 }]),
+      store.multi([{ kind: "set", path: "n", data: data("3"), version: 1 }]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(await store.get("n")).toEqual({ data: data("3"), version: 2 });
+    expect(store.commits).toBe(1);
+    await store.close();
+  });
+
+  it("lands multis still queued when it is closed", async () => {
+    const file = freshFile();
+    const store = SqlitePersister.open(file);
+    const pending = store.multi([{ kind: "set", path: "late", data: data("x") }]);
+    await store.close();
+    await expect(pending).resolves.toBeUndefined();
+    const again = SqlitePersister.open(file);
+    expect((await again.get("late"))?.data).toEqual(data("x"));
+    await again.close();
+  });
 });

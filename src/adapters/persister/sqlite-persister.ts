@@ -14,11 +14,18 @@
  * is ASCII case-insensitive in SQLite, so deleting "a/B" would also delete "a/b/x"; it also
  * cannot use the index.)
  *
- * A multi is one `db.transaction`: its ops run in order against the database (later ops see
- * earlier ones) and the first failing op throws, which rolls everything back.
+ * A multi's ops run in order against the database (later ops see earlier ones) and the first
+ * failing op throws, which rolls that multi back.
  *
- * better-sqlite3 is synchronous; a multi blocks the event loop for the duration of its commit
- * (one fsync with synchronous=FULL). That is the price of the simplest all-or-nothing store.
+ * Group commit: multis called in the same turn of the event loop are queued and applied
+ * together at the next `setImmediate`, in call order, in ONE transaction — one fsync with
+ * synchronous=FULL for all of them. Each multi runs in its own SAVEPOINT inside it, so a multi
+ * whose op fails is rolled back alone and rejects alone; the others land. Every promise settles
+ * only after the COMMIT returned: a resolved multi is durable. If the COMMIT itself fails (disk
+ * full, I/O error), nothing of the batch landed and every multi of it rejects.
+ *
+ * better-sqlite3 is synchronous; a batch blocks the event loop for the duration of its commit.
+ * Batching is what keeps that to one fsync per turn instead of one per write.
  *
  * The file must have a single writer: the caller holds the data-directory lock
  * (`file-lock.ts`) before opening it.
@@ -43,6 +50,13 @@ const EMPTY = Buffer.alloc(0);
 interface Row {
   data: Buffer;
   version: number;
+}
+
+/** A multi waiting for the next group commit. */
+interface Queued {
+  readonly ops: readonly PersisterOp[];
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
 }
 
 /** Errors from SQLite itself that mean "the store cannot be used right now", not a bug. */
@@ -93,6 +107,11 @@ export class SqlitePersister implements Persister {
     readonly deleteTree: Database.Statement<[string, string, string]>;
   };
   private readonly runMulti: (ops: readonly PersisterOp[]) => void;
+  private readonly runBatch: (batch: readonly Queued[], failed: Map<Queued, unknown>) => void;
+  private queued: Queued[] = [];
+  private flushScheduled = false;
+  /** Transactions committed (one per group commit); for tests and benchmarks. */
+  commits = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -111,8 +130,22 @@ export class SqlitePersister implements Persister {
       update: db.prepare("UPDATE nodes SET data = ?, version = version + 1 WHERE path = ?"),
       deleteTree: db.prepare("DELETE FROM nodes WHERE path = ? OR (path > ? AND path < ?)"),
     };
+    // Called inside runBatch's transaction, better-sqlite3 makes this a SAVEPOINT that is
+    // rolled back (alone) when an op throws.
     this.runMulti = db.transaction((ops: readonly PersisterOp[]) => {
       ops.forEach((op, index) => this.apply(op, `op ${index} (${op.kind} ${op.path})`));
+    });
+    this.runBatch = db.transaction((batch: readonly Queued[], failed: Map<Queued, unknown>) => {
+      for (const q of batch) {
+        try {
+          this.runMulti(q.ops);
+        } catch (err) {
+          // Some errors (SQLITE_FULL, SQLITE_IOERR, …) make SQLite roll back the whole
+          // transaction: then nothing of the batch is left to commit, so fail all of it.
+          if (!this.db.inTransaction) throw err;
+          failed.set(q, err);
+        }
+      }
     });
   }
 
@@ -188,20 +221,63 @@ export class SqlitePersister implements Persister {
     }
   }
 
-  async multi(ops: readonly PersisterOp[]): Promise<void> {
-    this.ensureOpen();
-    if (ops.length === 0) return;
+  /** Queued for the next group commit; settles once that commit returned. */
+  multi(ops: readonly PersisterOp[]): Promise<void> {
     try {
-      this.runMulti(ops);
+      this.ensureOpen();
     } catch (err) {
-      throw fromSqlite(err, "multi");
+      return Promise.reject(err);
     }
+    if (ops.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ ops, resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush(); // what was called before close still lands
     this.closed = true;
     this.db.close();
+  }
+
+  /** Applies every queued multi in one transaction, then settles each. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    if (this.closed) {
+      for (const q of batch) q.reject(new SchedulerError("unavailable", "sqlite persister is closed"));
+      return;
+    }
+    if (batch.length === 1) {
+      const q = batch[0]!;
+      try {
+        this.runMulti(q.ops);
+        this.commits++;
+        q.resolve();
+      } catch (err) {
+        q.reject(fromSqlite(err, "multi"));
+      }
+      return;
+    }
+    const failed = new Map<Queued, unknown>();
+    try {
+      this.runBatch(batch, failed);
+      this.commits++;
+    } catch (err) {
+      const all = fromSqlite(err, `group commit of ${batch.length} multis`);
+      for (const q of batch) q.reject(failed.has(q) ? fromSqlite(failed.get(q), "multi") : all);
+      return;
+    }
+    for (const q of batch) {
+      if (failed.has(q)) q.reject(fromSqlite(failed.get(q), "multi"));
+      else q.resolve();
+    }
   }
 
   private ensureOpen(): void {

@@ -70,6 +70,9 @@ export async function planMulti(
     return cached;
   };
   const createAncestors = async (p: string): Promise<void> => {
+    // A node exists only under existing parents (on the server and in the overlay alike): an
+    // existing parent answers for every ancestor with one read.
+    if (await exists(parentOf(p))) return;
     const ancestors = ancestorsBelow(root, p);
     const present = await Promise.all(ancestors.map(exists));
     ancestors.forEach((a, i) => {
@@ -98,6 +101,37 @@ export async function planMulti(
     const depth = (s: string): number => s.split("/").length;
     return live.sort((a, b) => depth(b) - depth(a) || (a < b ? 1 : a > b ? -1 : 0));
   };
+
+  // The loop below decides op by op, in order; its reads are issued up front, all at once, so
+  // ZooKeeper answers them pipelined instead of one round trip per op.
+  const prefetch = (p: string): void => {
+    if (p === root || serverExists.has(p)) return;
+    const read = reader.exists(p);
+    read.catch(() => undefined); // awaited (and its failure seen) in the loop, if needed
+    serverExists.set(p, read);
+  };
+  /** Whether a prefetched read said the node is missing (a failed read counts as present: the loop sees its error). */
+  const missing = async (paths: readonly string[]): Promise<string[]> => {
+    const there = await Promise.all(paths.map((p) => (serverExists.get(p) ?? Promise.resolve(true)).catch(() => true)));
+    return paths.filter((_, i) => !there[i]);
+  };
+  // Round 1: the nodes unversioned sets and deletes target, and the parents of creates.
+  const sets: string[] = [];
+  const parents: string[] = [];
+  for (const op of ops) {
+    const path = abs(op.path);
+    if (op.kind === "set" && op.version === undefined) sets.push(path);
+    if (op.kind === "delete" || (op.kind === "set" && op.version === undefined)) prefetch(path);
+    if (op.kind === "create") parents.push(parentOf(path));
+  }
+  parents.forEach(prefetch);
+  // Round 2: the parents of sets whose node is missing (those sets become creates).
+  for (const p of await missing(sets)) {
+    parents.push(parentOf(p));
+    prefetch(parentOf(p));
+  }
+  // Round 3: every ancestor of a missing parent (a new subtree).
+  for (const p of await missing(parents)) ancestorsBelow(root, p).forEach(prefetch);
 
   for (const op of ops) {
     const path = abs(op.path);
