@@ -6,6 +6,7 @@
 import type pino from "pino";
 import { CryptoRandom, SystemClock } from "./adapters/clock.js";
 import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
+import { loadApiSecurity } from "./adapters/grpc/auth.js";
 import { AdminServer } from "./adapters/grpc/server.js";
 import { join } from "node:path";
 import { acquireDataDirLock } from "./adapters/persister/file-lock.js";
@@ -29,6 +30,8 @@ export interface Corral {
 }
 
 export async function startCorral(options: ResolvedOptions, logger: pino.Logger): Promise<Corral> {
+  // API security first: a refused listen address or a bad token/TLS file stops before the store opens.
+  const security = loadApiSecurity(options.listen, options);
   const clock = new SystemClock({ unref: false });
   const random = new CryptoRandom();
   const { persister, fence, release } = await openStore(options, logger);
@@ -41,7 +44,7 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
     },
   );
   await scheduler.start();
-  const server = new AdminServer({ api: scheduler, logger });
+  const server = new AdminServer({ api: scheduler, logger, ...security });
   const { host, port } = await server.listen(options.listen);
   const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.info({ address, cluster: options.cluster }, "corral is serving");

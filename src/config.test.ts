@@ -32,7 +32,23 @@ describe("resolveOptions", () => {
     );
   });
 
+  it("takes the API security files from flags or the environment", () => {
+    const env = { CORRAL_AUTH_TOKEN_FILE: "/env/token", CORRAL_TLS_CERT: "c", CORRAL_TLS_KEY: "k", CORRAL_TLS_CLIENT_CA: "ca" };
+    expect(resolveOptions(["--listen", "0.0.0.0:1"], env)).toMatchObject({
+      authTokenFile: "/env/token",
+      tlsCert: "c",
+      tlsKey: "k",
+      tlsClientCa: "ca",
+    });
+    expect(resolveOptions(["--auth-token-file", "/flag/token"], env).authTokenFile).toBe("/flag/token");
+    expect(resolveOptions(["--listen", "0.0.0.0:1", "--auth-token-file", "t"], {}).listen).toBe("0.0.0.0:1");
+    expect(resolveOptions(["--listen", "[::1]:1"], {}).listen).toBe("[::1]:1");
+  });
+
   it.each([
+    { name: "unprotected non-loopback listen", argv: ["--listen", "0.0.0.0:50051"], env: {} },
+    { name: "unprotected non-loopback listen env", argv: [], env: { CORRAL_LISTEN: "192.0.2.1:50051" } },
+    { name: "TLS without a key", argv: ["--tls-cert", "c", "--tls-client-ca", "ca"], env: {} },
     { name: "unknown cluster flag", argv: ["--cluster", "mesos"], env: {} },
     { name: "unknown cluster env", argv: [], env: { CORRAL_CLUSTER: "mesos" } },
     { name: "zero agents flag", argv: ["--sim-agents", "0"], env: {} },

@@ -3,9 +3,14 @@
  * `resolveOptions` validates everything up front so a bad setting fails at start, not later.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { apiSecurityProblem } from "./adapters/grpc/auth.js";
+import type { ApiSecurityFiles } from "./adapters/grpc/auth.js";
 
-export interface ResolvedOptions {
-  /** host:port of the gRPC API. @default "127.0.0.1:50051" */
+export interface ResolvedOptions extends ApiSecurityFiles {
+  /**
+   * host:port of the gRPC API. @default "127.0.0.1:50051". A non-loopback address needs
+   * `authTokenFile` or the three TLS files (ApiSecurityFiles; checked here, read by startCorral).
+   */
   readonly listen: string;
   /** Cluster driver. Only "sim" exists so far. @default "sim" */
   readonly cluster: "sim";
@@ -57,6 +62,12 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .addOption(new Option("--role <role>", "reservation role (CORRAL_ROLE; default <framework-name>-role)").default(env["CORRAL_ROLE"]))
     .addOption(new Option("--principal <p>", "principal (CORRAL_PRINCIPAL; default <framework-name>-principal)").default(env["CORRAL_PRINCIPAL"]))
     .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"));
+  // API security: bearer token and/or mutual TLS (src/adapters/grpc/auth.ts).
+  program
+    .addOption(new Option("--auth-token-file <file>", "bearer token required on every admin RPC; mode 600 (CORRAL_AUTH_TOKEN_FILE)").default(env["CORRAL_AUTH_TOKEN_FILE"]))
+    .addOption(new Option("--tls-cert <file>", "server certificate chain, PEM, for mutual TLS (CORRAL_TLS_CERT)").default(env["CORRAL_TLS_CERT"]))
+    .addOption(new Option("--tls-key <file>", "server private key, PEM (CORRAL_TLS_KEY)").default(env["CORRAL_TLS_KEY"]))
+    .addOption(new Option("--tls-client-ca <file>", "CA that client certificates must chain to, PEM (CORRAL_TLS_CLIENT_CA)").default(env["CORRAL_TLS_CLIENT_CA"]));
   program.parse(argv as string[], { from: "user" });
   // Defaults taken from the environment bypass commander's own checks: check them here.
   if (!["sim"].includes(program.opts<{ cluster: string }>().cluster)) {
@@ -68,6 +79,9 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
   }
   const wait = Number(program.opts<{ waitForLock: string }>().waitForLock);
   if (!Number.isFinite(wait) || wait < 0) program.error("error: --wait-for-lock must be a number of seconds ≥ 0");
+  const security = securityFiles(program.opts<ApiSecurityFiles>());
+  const insecure = apiSecurityProblem(program.opts<{ listen: string }>().listen, security);
+  if (insecure !== undefined) program.error(`error: ${insecure}`);
   const o = program.opts<{
     listen: string;
     cluster: "sim";
@@ -90,5 +104,12 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     role: o.role ?? `${o.frameworkName}-role`,
     principal: o.principal ?? `${o.frameworkName}-principal`,
     logLevel: o.logLevel,
+    ...security,
   };
+}
+
+/** The security flags that were given (unset and empty ones left out). */
+function securityFiles(given: ApiSecurityFiles): ApiSecurityFiles {
+  const keys = ["authTokenFile", "tlsCert", "tlsKey", "tlsClientCa"] as const;
+  return Object.fromEntries(keys.flatMap((k) => (given[k] ? [[k, given[k]]] : [])));
 }

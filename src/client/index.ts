@@ -62,6 +62,8 @@ export interface PromiseClientOptions {
   readonly defaultDeadlineMs?: number;
   /** grpc-js channel options, e.g. `{"grpc.max_receive_message_length": 4194304}`. */
   readonly channelOptions?: grpc.ChannelOptions;
+  /** Bearer token sent as `authorization: Bearer <token>` on every call (the server's --auth-token-file). */
+  readonly token?: string;
 }
 
 /** A typed promise client for any protobuf-es service descriptor. */
@@ -86,7 +88,7 @@ export function createPromiseClient<S extends DescService>(
             def.requestSerialize,
             def.responseDeserialize,
             request,
-            opts.metadata ?? new grpc.Metadata(),
+            requestMetadata(opts.metadata, options.token),
             callOptions(opts.deadlineMs ?? options.defaultDeadlineMs),
             (err, response) => (err ? reject(err) : resolve(response)),
           );
@@ -99,7 +101,7 @@ export function createPromiseClient<S extends DescService>(
           def.requestSerialize,
           def.responseDeserialize,
           request,
-          opts.metadata ?? new grpc.Metadata(),
+          requestMetadata(opts.metadata, options.token),
           callOptions(opts.deadlineMs),
         );
         cancelOnAbort(call, opts.signal);
@@ -116,25 +118,36 @@ export type AdminClient = PromiseClient<typeof MultiServiceAdmin>;
 export interface AdminClientOptions {
   /** "host:port" of a Corral scheduler. */
   readonly address: string;
-  /** @default insecure (plaintext) */
+  /**
+   * @default insecure (plaintext). For a scheduler with mutual TLS:
+   * `grpc.credentials.createSsl(caPem, clientKeyPem, clientCertPem)`.
+   */
   readonly credentials?: grpc.ChannelCredentials;
   /** Deadline of unary calls that pass none. @default none */
   readonly defaultDeadlineMs?: number;
+  /** Bearer token for a scheduler started with --auth-token-file. @default none */
+  readonly token?: string;
 }
 
 export function createAdminClient(options: AdminClientOptions): AdminClient {
-  return createPromiseClient(
-    MultiServiceAdmin,
-    options.address,
-    options.credentials,
-    options.defaultDeadlineMs === undefined ? {} : { defaultDeadlineMs: options.defaultDeadlineMs },
-  );
+  return createPromiseClient(MultiServiceAdmin, options.address, options.credentials, {
+    ...(options.defaultDeadlineMs === undefined ? {} : { defaultDeadlineMs: options.defaultDeadlineMs }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
 }
 
 /** The field violations an INVALID_ARGUMENT error carries; [] for anything else. */
 export function fieldViolations(err: unknown): FieldViolation[] {
   const metadata = (err as { metadata?: unknown } | null)?.metadata;
   return metadata instanceof grpc.Metadata ? decodeViolations(metadata) : [];
+}
+
+/** The call's metadata, plus `authorization` when a token is configured (the caller's copy is left alone). */
+function requestMetadata(given: grpc.Metadata | undefined, token: string | undefined): grpc.Metadata {
+  if (token === undefined) return given ?? new grpc.Metadata();
+  const metadata = given?.clone() ?? new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${token}`);
+  return metadata;
 }
 
 function callOptions(deadlineMs: number | undefined): grpc.CallOptions {

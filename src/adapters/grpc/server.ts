@@ -1,6 +1,7 @@
 /**
  * The gRPC edge of one Corral scheduler: corral.v1.MultiServiceAdmin, grpc.health.v1.Health and
- * server reflection (v1 + v1alpha) on one grpc-js server, plaintext.
+ * server reflection (v1 + v1alpha) on one grpc-js server; plaintext or mutual TLS, with an optional
+ * bearer token on MultiServiceAdmin (see auth.ts).
  */
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
@@ -9,10 +10,12 @@ import { MultiServiceAdmin } from "../../../gen/corral/v1/admin_pb.js";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
 import type { AdminApi } from "../../engine/admin-api.js";
 import { createAdminHandlers } from "./admin-handlers.js";
+import { bearerTokenInterceptor, hostOf, listenProblem, serverCredentials } from "./auth.js";
+import type { ApiSecurity, ServerTls } from "./auth.js";
 import { addReflection } from "./reflection.js";
 import { addService } from "./service-definition.js";
 
-export interface AdminServerOptions {
+export interface AdminServerOptions extends ApiSecurity {
   readonly api: AdminApi;
   readonly logger: PinoLogger;
   /**
@@ -34,12 +37,19 @@ export class AdminServer {
   readonly #server: grpc.Server;
   readonly #health: HealthImplementation;
   readonly #logger: PinoLogger;
+  readonly #authToken: boolean;
+  readonly #tls: ServerTls | undefined;
   #stopped = false;
 
   constructor(options: AdminServerOptions) {
     this.#logger = options.logger.child({ component: "grpc" });
+    this.#authToken = options.authToken !== undefined;
+    this.#tls = options.tls;
+    const guarded = [`/${MultiServiceAdmin.typeName}/`];
     this.#server = new grpc.Server({
       "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 1024 * 1024,
+      interceptors:
+        options.authToken === undefined ? [] : [bearerTokenInterceptor(options.authToken, guarded, this.#logger)],
     });
     this.#health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
     addService(this.#server, MultiServiceAdmin, createAdminHandlers(options.api, this.#logger));
@@ -48,17 +58,21 @@ export class AdminServer {
   }
 
   /**
-   * Binds `address` ("host:port"; port 0 picks a free port) without TLS and starts serving.
-   * Resolves with the host as given and the port actually bound.
+   * Binds `address` ("host:port"; port 0 picks a free port), with mutual TLS when `tls` was
+   * given, and starts serving. Resolves with the host as given and the port actually bound.
+   * Rejects a non-loopback address when neither a token nor TLS protects the API.
    */
   async listen(address: string): Promise<{ host: string; port: number }> {
+    const problem = listenProblem(address, this.#authToken, this.#tls !== undefined);
+    if (problem !== undefined) throw new Error(problem);
     const port = await new Promise<number>((resolve, reject) => {
-      this.#server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      this.#server.bindAsync(address, serverCredentials(this.#tls), (err, bound) =>
         err ? reject(err) : resolve(bound),
       );
     });
     const host = hostOf(address);
-    this.#logger.info({ host, port }, "grpc server listening");
+    const auth = [this.#authToken ? "bearer-token" : [], this.#tls ? "mutual-tls" : []].flat();
+    this.#logger.info({ host, port, auth }, "grpc server listening");
     return { host, port };
   }
 
@@ -90,13 +104,4 @@ export class AdminServer {
     });
     this.#logger.info("grpc server stopped");
   }
-}
-
-/** "127.0.0.1:0" → "127.0.0.1", "[::1]:0" → "::1", "localhost" → "localhost". */
-function hostOf(address: string): string {
-  const target = address.replace(/^dns:(\/\/\/)?/, "");
-  const bracketed = /^\[([^\]]+)\]/.exec(target);
-  if (bracketed?.[1] !== undefined) return bracketed[1];
-  const colon = target.lastIndexOf(":");
-  return colon === -1 ? target : target.slice(0, colon);
 }
