@@ -44,6 +44,15 @@ export default tseslint.config(
     },
   },
   {
+    // Plain-JavaScript entry points run by node without a loader (the task supervisor, the CLI shim).
+    files: ["**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, project: null },
+      globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly" },
+    },
+  },
+  {
     files: ["test/**/*.ts", "**/*.test.ts", "bench/**/*.ts"],
     rules: { "@typescript-eslint/no-floating-promises": "off" },
   },

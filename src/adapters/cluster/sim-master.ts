@@ -13,7 +13,7 @@ import { refuseMs, SimOffers } from "./sim-offers.js";
 import type { ResourceBag } from "./sim-resources.js";
 import { masterStatus } from "./sim-status.js";
 import { SimTasks } from "./sim-tasks.js";
-import type { SimTaskScript } from "./sim-tasks.js";
+import type { SimTaskScript, TaskRuntime } from "./sim-tasks.js";
 
 export interface SimulatedClusterOptions {
   /** A count of default agents (8 cpus, 32 GiB mem, 100 GiB disk, ports 31000–32000) or one spec each. */
@@ -38,6 +38,12 @@ export interface SimulatedClusterOptions {
   readonly teardownReleasesReservations?: boolean;
   /** Reject a new executor with less than 0.01 cpus / 32 MB mem, as Mesos does (§11). @default false */
   readonly strictExecutorResources?: boolean;
+  /** Prefix of agent, offer and framework IDs; a restored cluster keeps its own. @default a random UUID */
+  readonly masterId?: string;
+  /** Runs launched tasks (real processes) instead of `taskScript`. @default the scripted lifecycle */
+  readonly runtime?: TaskRuntime;
+  /** Persistent volumes were destroyed (DESTROY, or teardown releasing them): their data can go. */
+  readonly onVolumesDestroyed?: (agentId: string, persistenceIds: readonly string[]) => void;
 }
 
 /** Calls seen by the cluster. Operation counters count applied operations; `launches` counts tasks. */
@@ -96,10 +102,10 @@ export class SimMaster {
   private allocation: Cancel | undefined;
   /** Bumped on every (dis)connection so timers of an old subscription deliver nothing. */
   private subscription = 0;
-  private frameworkSeq = 0;
+  frameworkSeq = 0;
 
   constructor(readonly options: SimulatedClusterOptions) {
-    this.masterId = options.random.uuid();
+    this.masterId = options.masterId ?? options.random.uuid();
     const n = options.agents;
     const specs: readonly SimAgentSpec[] =
       typeof n === "number" ? Array.from({ length: n }, () => ({})) : n;
@@ -115,6 +121,7 @@ export class SimMaster {
       statusRetryMs: options.statusRetryMs ?? 10_000,
       headOfLine: options.headOfLineDelivery ?? true,
       taskScript: options.taskScript,
+      runtime: options.runtime,
     });
   }
 
@@ -263,8 +270,12 @@ export class SimMaster {
         return agent.unreserve(remaining, op.resources);
       case "CREATE":
         return agent.create(remaining, op.volumes);
-      case "DESTROY":
-        return agent.destroy(remaining, op.volumes);
+      case "DESTROY": {
+        const reason = agent.destroy(remaining, op.volumes);
+        const ids = op.volumes.flatMap((v) => (v.disk?.persistence ? [v.disk.persistence.id] : []));
+        if (reason === undefined) this.options.onVolumesDestroyed?.(agent.id, ids);
+        return reason;
+      }
       case "LAUNCH_GROUP":
         return this.launch(agent, remaining, op, fw);
       default:
@@ -282,7 +293,7 @@ export class SimMaster {
     const strict = this.options.strictExecutorResources ?? false;
     const reason = a.launch(left, op, fw, (id) => this.tasks.get(id) !== undefined, strict);
     if (reason === undefined) {
-      this.tasks.launch(a, fw.id, op.tasks);
+      this.tasks.launch(a, fw.id, op.executor, op.tasks);
       return undefined;
     }
     const now = this.now();

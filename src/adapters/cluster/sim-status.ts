@@ -57,6 +57,11 @@ export class StatusChannel {
     }
   }
 
+  /** The unacknowledged updates of one task, oldest first. */
+  queued(taskId: string): TaskStatus[] {
+    return (this.queues.get(taskId) ?? []).map((p) => p.status);
+  }
+
   /** Unacknowledged updates of one task, or of all tasks. */
   pending(taskId?: string): number {
     if (taskId !== undefined) return this.queues.get(taskId)?.length ?? 0;

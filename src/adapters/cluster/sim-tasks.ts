@@ -6,7 +6,7 @@
  * (mesos-v1-api.md §12).
  */
 import { isTerminal } from "../../domain/cluster.js";
-import type { TaskInfo, TaskState, TaskStatus } from "../../domain/cluster.js";
+import type { ExecutorInfo, TaskInfo, TaskState, TaskStatus } from "../../domain/cluster.js";
 import type { Cancel } from "../../engine/ports.js";
 import type { SimAgent } from "./sim-agent.js";
 import { masterStatus, StatusChannel } from "./sim-status.js";
@@ -36,6 +36,8 @@ export interface SimTaskScript {
 
 export interface SimTask {
   readonly info: TaskInfo;
+  /** The executor it was launched with; what a restored agent re-holds resources for. */
+  readonly executor: ExecutorInfo;
   readonly agent: SimAgent;
   readonly frameworkId: string;
   /** Tasks of one LAUNCH_GROUP share it: a failed or killed task takes the rest down. */
@@ -62,9 +64,21 @@ export interface SimTasksOptions {
   readonly statusRetryMs: number;
   readonly headOfLine: boolean;
   readonly taskScript: ((task: TaskInfo) => SimTaskScript) | undefined;
+  readonly runtime?: TaskRuntime | undefined;
 }
 
-type Extra = Partial<Pick<TaskStatus, "message" | "reason" | "healthy" | "checkStatus">>;
+export type Extra = Partial<Pick<TaskStatus, "message" | "reason" | "healthy" | "checkStatus">>;
+
+/**
+ * Runs tasks for real instead of the scripted lifecycle (the local cluster's processes). It
+ * reports every transition through `SimTasks.report`; a terminal report frees the resources.
+ */
+export interface TaskRuntime {
+  start(task: SimTask): void;
+  kill(task: SimTask): void;
+  /** The framework is gone: stop the task with no further update. */
+  discard(task: SimTask): void;
+}
 
 /** The tasks the master knows, their scripted lifecycles and their update stream. */
 export class SimTasks {
@@ -96,13 +110,14 @@ export class SimTasks {
   }
 
   /** Starts the tasks of one accepted LAUNCH_GROUP; their resources are already held. */
-  launch(agent: SimAgent, frameworkId: string, infos: readonly TaskInfo[]): void {
+  launch(agent: SimAgent, frameworkId: string, executor: ExecutorInfo, infos: readonly TaskInfo[]): void {
     const group = ++this.groupSeq;
     const peers = new Array<SimTask>(infos.length); // exact size: most groups hold one task
     for (const [i, info] of infos.entries()) {
       const script = { ...scriptFromLabels(info), ...this.o.taskScript?.(info) };
       const task: SimTask = {
         info,
+        executor,
         agent,
         frameworkId,
         group,
@@ -115,14 +130,68 @@ export class SimTasks {
       };
       peers[i] = task;
       this.byId.set(info.taskId, task);
-      this.after(task, this.o.statusDelayMs, () => this.start(task));
+      if (this.o.runtime) this.o.runtime.start(task);
+      else this.after(task, this.o.statusDelayMs, () => this.start(task));
     }
+  }
+
+  /**
+   * Takes back tasks from a saved master state: live, or terminal with updates still
+   * unacknowledged (`pending`, re-sent with their own uuids). Tasks sharing `group` are peers.
+   */
+  adopt(
+    saved: readonly {
+      readonly agent: SimAgent;
+      readonly frameworkId: string;
+      readonly executor: ExecutorInfo;
+      readonly info: TaskInfo;
+      readonly group: number;
+      readonly state: TaskState;
+      readonly lastSent: TaskStatus | undefined;
+      readonly pending: readonly TaskStatus[];
+    }[],
+  ): SimTask[] {
+    const groups = new Map<number, SimTask[]>();
+    const out: SimTask[] = [];
+    for (const s of saved) {
+      const peers = groups.get(s.group) ?? [];
+      groups.set(s.group, peers);
+      const task: SimTask = {
+        info: s.info,
+        executor: s.executor,
+        agent: s.agent,
+        frameworkId: s.frameworkId,
+        group: s.group,
+        peers,
+        script: {},
+        state: s.state,
+        lastSent: s.lastSent,
+        killing: false,
+        timers: [],
+      };
+      peers.push(task);
+      this.byId.set(s.info.taskId, task);
+      for (const p of s.pending) this.channel.send(p);
+      this.groupSeq = Math.max(this.groupSeq, s.group);
+      out.push(task);
+    }
+    return out;
+  }
+
+  /** A runtime's report of a transition; terminal states free the task's resources. */
+  report(task: SimTask, state: TaskState, extra: Extra = {}): void {
+    if (isTerminal(state)) this.finish(task, state, extra);
+    else if (!isTerminal(task.state)) this.update(task, state, extra);
   }
 
   /** KILL: a task still staging dies at once, a started one after `statusDelayMs`. */
   kill(task: SimTask): void {
     if (isTerminal(task.state) || task.killing) return;
     task.killing = true;
+    if (this.o.runtime) {
+      this.o.runtime.kill(task);
+      return;
+    }
     this.cancelTimers(task);
     const staging = task.state === "TASK_STAGING";
     this.after(task, staging ? 0 : this.o.statusDelayMs, () =>
@@ -146,6 +215,10 @@ export class SimTasks {
       for (const other of task.peers) {
         // Only tasks the master still knows, as when this looked through every task.
         if (other !== task && this.byId.get(other.info.taskId) === other) {
+          if (this.o.runtime) {
+            this.kill(other); // a real process ends only once it is killed
+            continue;
+          }
           this.finish(other, "TASK_KILLED", {
             message: `task ${task.info.taskId} of its group ended ${state}`,
           });
@@ -203,6 +276,7 @@ export class SimTasks {
   removeAll(): void {
     for (const task of this.byId.values()) {
       this.cancelTimers(task);
+      if (!isTerminal(task.state)) this.o.runtime?.discard(task);
       if (!isTerminal(task.state)) task.agent.releaseTask(task.info.taskId);
       task.state = "TASK_KILLED";
     }

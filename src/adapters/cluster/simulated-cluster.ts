@@ -27,12 +27,15 @@ import { SimMaster } from "./sim-master.js";
 import type { SimCounts, SimRejectedOperation, SimulatedClusterOptions } from "./sim-master.js";
 import type { SimAgent } from "./sim-agent.js";
 import { latestStatus, unknownTaskStatus } from "./sim-status.js";
-import type { SimTask } from "./sim-tasks.js";
+import type { Extra, SimTask } from "./sim-tasks.js";
+import { restoreSnapshot, takeSnapshot } from "./sim-snapshot.js";
+import type { MasterSnapshot, RestoreProblem } from "./sim-snapshot.js";
 
 export type { SimAgentSpec } from "./sim-agent.js";
 export type { SimCounts, SimRejectedOperation, SimulatedClusterOptions } from "./sim-master.js";
 export { LABEL_SIM_EXIT_AFTER_MS, LABEL_SIM_EXIT_CODE } from "./sim-tasks.js";
-export type { SimTaskScript } from "./sim-tasks.js";
+export type { Extra, SimTask, SimTaskScript, TaskRuntime } from "./sim-tasks.js";
+export type { MasterSnapshot, RestoreProblem } from "./sim-snapshot.js";
 
 /** A live task as the test helpers show it. */
 export interface SimTaskView {
@@ -156,7 +159,10 @@ export class SimulatedCluster implements ClusterDriver {
     this.m.offers.clear();
     for (const agent of this.m.agents) {
       agent.clearFilters();
-      if (this.m.options.teardownReleasesReservations ?? true) agent.ledger.reset();
+      if (!(this.m.options.teardownReleasesReservations ?? true)) continue;
+      const volumes = agent.ledger.reserved().flatMap((r) => (r.disk?.persistence ? [r.disk.persistence.id] : []));
+      agent.ledger.reset();
+      if (volumes.length > 0) this.m.options.onVolumesDestroyed?.(agent.id, volumes);
     }
     this.m.removedFrameworks.add(fw.id);
     this.m.disconnect();
@@ -166,6 +172,23 @@ export class SimulatedCluster implements ClusterDriver {
   /** Ends the subscription only: tasks keep running and a later subscribe with the ID reconnects. */
   async close(): Promise<void> {
     this.m.disconnect();
+  }
+
+  // Durable state and real task runtimes (the local cluster) --------------------------------------
+
+  /** The master's state as JSON: reservations, volumes, tasks and unacknowledged updates. */
+  snapshot(): MasterSnapshot {
+    return takeSnapshot(this.m);
+  }
+
+  /** Loads a snapshot into this fresh cluster (built with the snapshot's `masterId`). */
+  restore(snap: MasterSnapshot): { readonly live: SimTask[]; readonly problems: RestoreProblem[] } {
+    return restoreSnapshot(this.m, snap);
+  }
+
+  /** A `TaskRuntime`'s report of a transition of one of its tasks. */
+  report(task: SimTask, state: TaskState, extra: Extra = {}): void {
+    if (this.m.tasks.get(task.info.taskId) === task) this.m.tasks.report(task, state, extra);
   }
 
   // Test helpers (not on the port) ---------------------------------------------------------------

@@ -1,0 +1,49 @@
+/**
+ * Process identity on Linux: a pid alone can be reused once its process is gone, so a process
+ * is named by its pid, its start time (field 22 of /proc/<pid>/stat) and the boot id.
+ */
+import { readFileSync } from "node:fs";
+
+/** The start time of `pid` in clock ticks since boot, or undefined when there is no such process. */
+export function procStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // A zombie has exited: it is waiting for its parent to collect it.
+    if (fields[0] === "Z") return undefined;
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let boot: string | undefined;
+
+export function bootId(): string {
+  boot ??= readBootId();
+  return boot;
+}
+
+function readBootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Whether the process that started as (`pid`, `start`) in boot `boot` still runs. */
+export function isSameProcess(pid: number | undefined, start: string | undefined, boot: string): boolean {
+  if (pid === undefined || start === undefined || boot !== bootId()) return false;
+  return procStart(pid) === start;
+}
+
+/** Sends `signal` to a process group; false when the group is gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

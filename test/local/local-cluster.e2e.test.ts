@@ -1,0 +1,162 @@
+/**
+ * The local cluster under the real scheduler: tasks are real processes with real sandboxes and
+ * volumes, they survive a scheduler restart, and a restarted scheduler reports what happened
+ * to them while it was away.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { isAlive, killEverything, startLocal, tempDataDir, waitFor } from "./local-harness.js";
+import type { LocalRun } from "./local-harness.js";
+
+const SPEC = `
+name: {{SERVICE_NAME}}
+pods:
+  hello:
+    count: 1
+    tasks:
+      server:
+        goal: RUNNING
+        cmd: echo "$TASK_NAME $POD_INSTANCE_INDEX $FRAMEWORK_NAME $GREETING" >> data/output && exec sleep 1000
+        cpus: 0.1
+        memory: 32
+        env:
+          GREETING: hi
+        volume:
+          path: data
+          type: ROOT
+          size: 10
+        readiness-check:
+          cmd: test -s data/output
+          interval: 1
+          delay: 0
+          timeout: 5
+`;
+
+const FINISH_SPEC = `
+name: {{SERVICE_NAME}}
+pods:
+  job:
+    count: 1
+    tasks:
+      once:
+        goal: FINISH
+        # Fails on its first run, succeeds on the second: the count lives in the volume.
+        cmd: echo run >> data/runs && [ "$(wc -l < data/runs)" -ge 2 ]
+        cpus: 0.1
+        memory: 32
+        volume:
+          path: data
+          type: ROOT
+          size: 10
+`;
+
+const runs: LocalRun[] = [];
+const dirs: string[] = [];
+
+async function start(dataDir: string): Promise<LocalRun> {
+  const run = await startLocal(dataDir);
+  runs.push(run);
+  return run;
+}
+
+afterEach(async () => {
+  for (const run of runs.splice(0)) await run.stop().catch(() => undefined);
+  for (const dir of dirs.splice(0)) killEverything(dir);
+});
+
+function newDir(): string {
+  const dir = tempDataDir();
+  dirs.push(dir);
+  return dir;
+}
+
+function deployed(run: LocalRun, name: string): boolean {
+  return run.scheduler.getPlan(name, "deploy").status === "COMPLETE";
+}
+
+function onlyTask(run: LocalRun): { taskId: string; pid: number; sandbox: string } {
+  const tasks = run.cluster.tasks();
+  expect(tasks).toHaveLength(1);
+  const [t] = tasks;
+  return { taskId: t!.taskId, pid: t!.pid!, sandbox: t!.sandbox };
+}
+
+describe("local cluster", () => {
+  it("runs a service's task as a real process with its environment, volume and captured output", async () => {
+    const run = await start(newDir());
+    await run.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
+    await waitFor("deploy COMPLETE", () => deployed(run, "hello"));
+    const task = await waitFor("a pid", () => run.cluster.tasks()[0]?.pid !== undefined && onlyTask(run));
+    expect(isAlive(task.pid)).toBe(true);
+    expect(readFileSync(join(task.sandbox, "data", "output"), "utf8")).toBe("hello-0-server 0 corral hi\n");
+    expect(existsSync(join(task.sandbox, "stdout"))).toBe(true);
+    // The volume lives outside the sandbox, so it outlives the task.
+    const volumes = readdirSync(join(run.dataDir, "local", "volumes"));
+    expect(volumes).toHaveLength(1);
+  });
+
+  it("relaunches a task whose process was killed on the same volume", async () => {
+    const run = await start(newDir());
+    await run.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
+    await waitFor("deploy COMPLETE", () => deployed(run, "hello"));
+    const first = await waitFor("a pid", () => run.cluster.tasks()[0]?.pid !== undefined && onlyTask(run));
+    process.kill(-first.pid, "SIGKILL");
+    const second = await waitFor("a relaunched task", () => {
+      const t = run.cluster.tasks()[0];
+      return t && t.taskId !== first.taskId && t.pid !== undefined && t.state === "TASK_RUNNING" && onlyTask(run);
+    });
+    expect(second.pid).not.toBe(first.pid);
+    expect(isAlive(first.pid)).toBe(false);
+    // Same volume: the first run's line is still there, the second run appended its own.
+    await waitFor("second line", () => readFileSync(join(second.sandbox, "data", "output"), "utf8").split("\n").length === 3);
+    expect(run.scheduler.getPlan("hello", "recovery").phases.flatMap((p) => p.steps.map((s) => s.name))).toEqual(["hello-0:[server]"]);
+  });
+
+  it("reports a FINISH task's non-zero exit as FAILED and retries it until it exits 0", async () => {
+    const run = await start(newDir());
+    await run.scheduler.putService({ name: "job", spec: FINISH_SPEC, parameters: {} });
+    await waitFor("deploy COMPLETE", () => deployed(run, "job"));
+    const sandboxes = readdirSync(join(run.dataDir, "local", "sandboxes"));
+    expect(sandboxes).toHaveLength(2);
+    const exits = sandboxes.map((id) => JSON.parse(readFileSync(join(run.dataDir, "local", "sandboxes", id, "exit.json"), "utf8")) as { code: number });
+    expect(exits.map((e) => e.code).sort()).toEqual([0, 1]);
+  });
+
+  it("keeps tasks running across a scheduler restart and re-adopts the same processes", async () => {
+    const dir = newDir();
+    const first = await start(dir);
+    await first.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
+    await waitFor("deploy COMPLETE", () => deployed(first, "hello"));
+    const before = await waitFor("a pid", () => first.cluster.tasks()[0]?.pid !== undefined && onlyTask(first));
+    await first.stop();
+    runs.splice(runs.indexOf(first), 1);
+    expect(isAlive(before.pid)).toBe(true);
+
+    const second = await start(dir);
+    await waitFor("deploy COMPLETE after restart", () => deployed(second, "hello"));
+    const after = await waitFor("the adopted task", () => second.cluster.tasks()[0]?.pid !== undefined && onlyTask(second));
+    expect(after).toEqual(before);
+    expect(readdirSync(join(dir, "local", "sandboxes"))).toHaveLength(1); // nothing launched twice
+  });
+
+  it("reports a task that ended while the scheduler was down and relaunches it", async () => {
+    const dir = newDir();
+    const first = await start(dir);
+    await first.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
+    await waitFor("deploy COMPLETE", () => deployed(first, "hello"));
+    const before = await waitFor("a pid", () => first.cluster.tasks()[0]?.pid !== undefined && onlyTask(first));
+    await first.stop();
+    runs.splice(runs.indexOf(first), 1);
+    process.kill(-before.pid, "SIGKILL");
+    await waitFor("the exit recorded", () => existsSync(join(before.sandbox, "exit.json")));
+
+    const second = await start(dir);
+    const relaunched = await waitFor("a relaunched task", () => {
+      const t = second.cluster.tasks()[0];
+      return t && t.taskId !== before.taskId && t.pid !== undefined && onlyTask(second);
+    });
+    expect(relaunched.pid).not.toBe(before.pid);
+    await waitFor("deploy COMPLETE", () => deployed(second, "hello"));
+  });
+});

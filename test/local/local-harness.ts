@@ -1,0 +1,95 @@
+/**
+ * The real scheduler on the local cluster (real processes) with a SQLite store in a temporary
+ * data directory, and the clean-up that kills every task process the test left behind.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { CryptoRandom, SystemClock } from "../../src/adapters/clock.js";
+import { LocalCluster } from "../../src/adapters/cluster/local/local-cluster.js";
+import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
+import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "../../src/engine/scheduler.js";
+
+export interface LocalRun {
+  readonly dataDir: string;
+  readonly cluster: LocalCluster;
+  readonly scheduler: MultiServiceScheduler;
+  stop(): Promise<void>;
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), "corral-local-"));
+}
+
+export async function startLocal(dataDir: string, options: { agents?: number } = {}): Promise<LocalRun> {
+  const clock = new SystemClock();
+  const random = new CryptoRandom();
+  const log = pino({ level: "silent" });
+  const persister = SqlitePersister.open(join(dataDir, "corral.db"));
+  const cluster = new LocalCluster({
+    dataDir,
+    agents: options.agents ?? 1,
+    machine: { hostname: "localhost", cpus: 4, memMb: 8192, diskMb: 10240, ports: { begin: 31000, end: 31999 } },
+    clock,
+    random,
+    log,
+    taskPath: process.env["PATH"] ?? "/usr/bin:/bin",
+    canSwitchUser: false,
+    pollMs: 50,
+  });
+  const scheduler = new MultiServiceScheduler(
+    { persister, driver: cluster, clock, random, log },
+    { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" } },
+  );
+  await scheduler.start();
+  return {
+    dataDir,
+    cluster,
+    scheduler,
+    async stop() {
+      await scheduler.stop();
+      await cluster.close();
+      await persister.close();
+    },
+  };
+}
+
+/** Polls `check` until it returns a value that is not undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Kills every supervisor and task process of a data directory. */
+export function killEverything(dataDir: string): void {
+  const sandboxes = join(dataDir, "local", "sandboxes");
+  if (!existsSync(sandboxes)) return;
+  for (const id of readdirSync(sandboxes)) {
+    const file = join(sandboxes, id, "supervisor.json");
+    if (!existsSync(file)) continue;
+    const sup = JSON.parse(readFileSync(file, "utf8")) as { supervisorPid: number; taskPid?: number };
+    for (const pid of [sup.taskPid !== undefined ? -sup.taskPid : undefined, sup.supervisorPid]) {
+      try {
+        if (pid !== undefined) process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+  }
+}
