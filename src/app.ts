@@ -5,6 +5,8 @@
  */
 import type pino from "pino";
 import { CryptoRandom, SystemClock } from "./adapters/clock.js";
+import { LocalCluster } from "./adapters/cluster/local/local-cluster.js";
+import { thisMachine } from "./adapters/cluster/local/this-machine.js";
 import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
 import { loadApiSecurity } from "./adapters/grpc/auth.js";
 import { AdminServer } from "./adapters/grpc/server.js";
@@ -34,8 +36,18 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
   const security = loadApiSecurity(options.listen, options);
   const clock = new SystemClock({ unref: false });
   const random = new CryptoRandom();
-  const { persister, fence, release } = await openStore(options, logger);
-  const cluster = new SimulatedCluster({ agents: options.simAgents, clock, random });
+  // The data directory holds the SQLite store and the local cluster's tasks: one scheduler each.
+  const needsDir = options.store === "sqlite" || options.cluster === "local";
+  const dirLock = needsDir ? await acquireDataDirLock(options.dataDir, { waitMs: options.waitForLockMs }) : undefined;
+  let store: OpenStore;
+  try {
+    store = await openStore(options, logger);
+  } catch (err) {
+    await dirLock?.release();
+    throw err;
+  }
+  const { persister, fence, release } = store;
+  const cluster = openCluster(options, clock, random, logger);
   const scheduler = new MultiServiceScheduler(
     { persister, driver: cluster, clock, random, log: logger, ...(fence ? { fence } : {}) },
     {
@@ -58,14 +70,15 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
       await server.stop(5000);
       await scheduler.stop();
       await cluster.close();
-      cluster.stop();
+      if (cluster instanceof SimulatedCluster) cluster.stop();
       await release(); // before closing: a ZooKeeper lock node goes with its session
       await persister.close();
+      await dirLock?.release();
     },
   };
 }
 
-/** The state store, and for SQLite the data directory's lock: one scheduler per directory. */
+/** The state store; the ZooKeeper one with its single-writer lock. */
 interface OpenStore {
   readonly persister: Persister;
   readonly fence?: WriteFence;
@@ -89,12 +102,20 @@ async function openStore(options: ResolvedOptions, logger: pino.Logger): Promise
       throw err;
     }
   }
-  const lock = await acquireDataDirLock(options.dataDir, { waitMs: options.waitForLockMs });
-  try {
-    const persister = SqlitePersister.open(join(options.dataDir, "corral.db"));
-    return { persister, release: () => lock.release() };
-  } catch (err) {
-    await lock.release();
-    throw err;
-  }
+  return { persister: SqlitePersister.open(join(options.dataDir, "corral.db")), release: async () => undefined };
+}
+
+/** This machine (`local`, the default) or the in-process simulated cluster (`sim`). */
+function openCluster(options: ResolvedOptions, clock: SystemClock, random: CryptoRandom, logger: pino.Logger): SimulatedCluster | LocalCluster {
+  if (options.cluster === "sim") return new SimulatedCluster({ agents: options.simAgents, clock, random });
+  return new LocalCluster({
+    dataDir: options.dataDir,
+    agents: options.localAgents,
+    machine: thisMachine(options.dataDir),
+    clock,
+    random,
+    log: logger.child({ component: "local-cluster" }),
+    taskPath: options.taskPath,
+    canSwitchUser: process.getuid?.() === 0,
+  });
 }

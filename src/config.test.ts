@@ -5,7 +5,8 @@ describe("resolveOptions", () => {
   it("has the documented defaults", () => {
     expect(resolveOptions([], {})).toEqual({
       listen: "127.0.0.1:50051",
-      cluster: "sim",
+      cluster: "local",
+      localAgents: 1,
       simAgents: 3,
       store: "sqlite",
       dataDir: "./.corral",
@@ -14,6 +15,7 @@ describe("resolveOptions", () => {
       role: "corral-role",
       principal: "corral-principal",
       logLevel: "info",
+      taskPath: "/usr/local/bin:/usr/bin:/bin",
     });
   });
 

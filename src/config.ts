@@ -12,8 +12,13 @@ export interface ResolvedOptions extends ApiSecurityFiles {
    * `authTokenFile` or the three TLS files (ApiSecurityFiles; checked here, read by startCorral).
    */
   readonly listen: string;
-  /** Cluster driver. Only "sim" exists so far. @default "sim" */
-  readonly cluster: "sim";
+  /**
+   * Cluster driver: this machine, tasks as real processes (`local`), or the in-process
+   * simulated cluster (`sim`, for tests and benchmarks). @default "local"
+   */
+  readonly cluster: "local" | "sim";
+  /** Agents the local cluster splits this machine into. @default 1 */
+  readonly localAgents: number;
   /** Agents of the simulated cluster. @default 3 */
   readonly simAgents: number;
   /**
@@ -30,9 +35,13 @@ export interface ResolvedOptions extends ApiSecurityFiles {
   readonly frameworkName: string;
   readonly role: string;
   readonly principal: string;
+  /** PATH given to the local cluster's tasks: the scheduler's own. */
+  readonly taskPath: string;
   /** pino level. @default "info" */
   readonly logLevel: string;
 }
+
+const CLUSTERS = ["local", "sim"];
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -53,7 +62,8 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .description("Corral multi-service scheduler")
     .exitOverride()
     .addOption(new Option("--listen <host:port>", "gRPC listen address (CORRAL_LISTEN)").default(env["CORRAL_LISTEN"] ?? "127.0.0.1:50051"))
-    .addOption(new Option("--cluster <kind>", "cluster driver (CORRAL_CLUSTER)").choices(["sim"]).default(env["CORRAL_CLUSTER"] ?? "sim"))
+    .addOption(new Option("--cluster <kind>", "cluster driver: local (this machine) or sim (CORRAL_CLUSTER)").choices(CLUSTERS).default(env["CORRAL_CLUSTER"] ?? "local"))
+    .addOption(new Option("--local-agents <n>", "agents the local cluster splits this machine into (CORRAL_LOCAL_AGENTS)").argParser(positiveInt).default(env["CORRAL_LOCAL_AGENTS"] ?? "1"))
     .addOption(new Option("--sim-agents <n>", "agents of the simulated cluster (CORRAL_SIM_AGENTS)").argParser(positiveInt).default(env["CORRAL_SIM_AGENTS"] ?? "3"))
     .addOption(new Option("--store <kind>", "state store: sqlite, memory or zk://host:port/chroot (CORRAL_STORE)").default(env["CORRAL_STORE"] ?? "sqlite"))
     .addOption(new Option("--data-dir <dir>", "data directory (CORRAL_DATA_DIR)").default(env["CORRAL_DATA_DIR"] ?? "./.corral"))
@@ -70,8 +80,8 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .addOption(new Option("--tls-client-ca <file>", "CA that client certificates must chain to, PEM (CORRAL_TLS_CLIENT_CA)").default(env["CORRAL_TLS_CLIENT_CA"]));
   program.parse(argv as string[], { from: "user" });
   // Defaults taken from the environment bypass commander's own checks: check them here.
-  if (!["sim"].includes(program.opts<{ cluster: string }>().cluster)) {
-    program.error("error: CORRAL_CLUSTER must be one of: sim");
+  if (!CLUSTERS.includes(program.opts<{ cluster: string }>().cluster)) {
+    program.error(`error: CORRAL_CLUSTER must be one of: ${CLUSTERS.join(", ")}`);
   }
   const store = program.opts<{ store: string }>().store;
   if (!["sqlite", "memory"].includes(store) && !/^zk:\/\/[^/]+/.test(store)) {
@@ -84,7 +94,8 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (insecure !== undefined) program.error(`error: ${insecure}`);
   const o = program.opts<{
     listen: string;
-    cluster: "sim";
+    cluster: "local" | "sim";
+    localAgents: number | string;
     simAgents: number | string;
     store: ResolvedOptions["store"];
     dataDir: string;
@@ -96,6 +107,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
   return {
     listen: o.listen,
     cluster: o.cluster,
+    localAgents: typeof o.localAgents === "string" ? envInt(program, "CORRAL_LOCAL_AGENTS", o.localAgents) : o.localAgents,
     simAgents: typeof o.simAgents === "string" ? envInt(program, "CORRAL_SIM_AGENTS", o.simAgents) : o.simAgents,
     store: o.store,
     dataDir: o.dataDir,
@@ -104,6 +116,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     role: o.role ?? `${o.frameworkName}-role`,
     principal: o.principal ?? `${o.frameworkName}-principal`,
     logLevel: o.logLevel,
+    taskPath: env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
     ...security,
   };
 }

@@ -18,7 +18,7 @@ let corral: Corral;
 let admin: AdminClient;
 
 beforeAll(async () => {
-  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--store", "memory"], {}), pino({ level: "silent" }));
+  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--store", "memory", "--cluster", "sim"], {}), pino({ level: "silent" }));
   admin = createAdminClient({ address: corral.address, defaultDeadlineMs: 20_000 });
 });
 

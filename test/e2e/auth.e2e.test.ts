@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 async function start(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Corral> {
-  const corral = await startCorral(resolveOptions(["--store", "memory", ...argv], env), silent);
+  const corral = await startCorral(resolveOptions(["--cluster", "sim", "--store", "memory", ...argv], env), silent);
   running.push(corral);
   return corral;
 }
@@ -79,7 +79,7 @@ describe("refuses to start", () => {
   });
 
   it("when startCorral is given unprotected non-loopback options directly", async () => {
-    const options = { ...resolveOptions(["--store", "memory"], {}), listen: "0.0.0.0:0" };
+    const options = { ...resolveOptions(["--cluster", "sim", "--store", "memory"], {}), listen: "0.0.0.0:0" };
     await expect(startCorral(options, silent)).rejects.toThrow(/refusing to listen on 0\.0\.0\.0:0/);
   });
 
@@ -89,7 +89,7 @@ describe("refuses to start", () => {
     { name: "missing", file: () => join(dir, "nope"), message: /--auth-token-file \S+nope: no such file/ },
     { name: "a directory", file: () => dir, message: /not a regular file/ },
   ])("with a token file that is $name", async ({ file, message }) => {
-    const options = resolveOptions(["--store", "memory", "--listen", "0.0.0.0:0", "--auth-token-file", file()], {});
+    const options = resolveOptions(["--cluster", "sim", "--store", "memory", "--listen", "0.0.0.0:0", "--auth-token-file", file()], {});
     await expect(startCorral(options, silent)).rejects.toThrow(message);
   });
 
@@ -100,13 +100,13 @@ describe("refuses to start", () => {
     });
     it("a key that is not the certificate's", async () => {
       const argv = ["--tls-cert", pki.serverCert, "--tls-key", pki.clientKey, "--tls-client-ca", pki.caCert];
-      await expect(startCorral(resolveOptions(["--store", "memory", ...argv], {}), silent)).rejects.toThrow(
+      await expect(startCorral(resolveOptions(["--cluster", "sim", "--store", "memory", ...argv], {}), silent)).rejects.toThrow(
         /--tls-key \S+ is not the key of --tls-cert/,
       );
     });
     it("a certificate that is not PEM", async () => {
       const argv = ["--tls-cert", pki.serverKey, "--tls-key", pki.serverKey, "--tls-client-ca", pki.caCert];
-      await expect(startCorral(resolveOptions(["--store", "memory", ...argv], {}), silent)).rejects.toThrow(
+      await expect(startCorral(resolveOptions(["--cluster", "sim", "--store", "memory", ...argv], {}), silent)).rejects.toThrow(
         /--tls-cert \S+: not a PEM certificate/,
       );
     });

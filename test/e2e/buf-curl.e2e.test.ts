@@ -30,7 +30,7 @@ let corral: Corral;
 let base: string;
 
 beforeAll(async () => {
-  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--data-dir", mkdtempSync(join(tmpdir(), "corral-e2e-"))], {}), pino({ level: "silent" }));
+  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--data-dir", mkdtempSync(join(tmpdir(), "corral-e2e-"))], {}), pino({ level: "silent" }));
   base = `http://${corral.address}`;
 });
 

@@ -1,18 +1,36 @@
 /** The scheduler on a real ZooKeeper store, through the real composition root. */
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import type { LocalCluster } from "../../src/adapters/cluster/local/local-cluster.js";
 import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
 import { Status, createAdminClient } from "../../src/client/index.js";
 import { resolveOptions } from "../../src/config.js";
+import { killEverything, tempDataDir } from "../local/local-harness.js";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
 
 const zk = useZooKeeper();
 const spec = readFileSync(new URL("../../examples/simple.yml", import.meta.url), "utf8");
 
-async function start(store: string): Promise<Corral> {
-  return startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--store", store], {}), pino({ level: "silent" }));
+async function start(store: string, dataDir: string): Promise<Corral> {
+  const argv = ["--listen", "127.0.0.1:0", "--store", store, "--cluster", "local", "--data-dir", dataDir];
+  return startCorral(resolveOptions(argv, { PATH: process.env["PATH"] }), pino({ level: "silent" }));
+}
+
+function taskIds(corral: Corral): string[] {
+  return (corral.cluster as LocalCluster).tasks().map((t) => t.taskId).sort();
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) killEverything(dir);
+});
+
+function newDir(): string {
+  const dir = tempDataDir();
+  dirs.push(dir);
+  return dir;
 }
 
 async function deployed(corral: Corral, name: string): Promise<void> {
@@ -29,26 +47,33 @@ async function deployed(corral: Corral, name: string): Promise<void> {
 }
 
 describe("--store zk://", () => {
-  it("keeps services across a restart, under <chroot>/dcos-service-<name>, with one scheduler at a time", async () => {
+  it("keeps services, plans and task ids across a restart, under <chroot>/dcos-service-<name>, with one scheduler at a time", async () => {
     const store = `zk://${zk().connect}/corral-e2e-${process.pid}`;
-    const first = await start(store);
+    const dir = newDir();
+    const first = await start(store, dir);
     const client = createAdminClient({ address: first.address, defaultDeadlineMs: 5000 });
     await client.putService({ name: "team/simple", spec, parameters: {} });
+    await client.putService({ name: "other", spec, parameters: {} });
     client.close();
     await deployed(first, "team/simple");
+    await deployed(first, "other");
+    const before = taskIds(first);
+    expect(before).toHaveLength(2);
 
-    // A second scheduler on the same root is refused while the first holds it.
-    await expect(start(store)).rejects.toMatchObject({ code: "failed_precondition" });
+    // A second scheduler on the same root (its own data directory) is refused while the first holds it.
+    await expect(start(store, newDir())).rejects.toMatchObject({ code: "failed_precondition" });
     await first.stop();
 
-    const second = await start(store);
+    const second = await start(store, dir);
     try {
-      expect(second.scheduler.listServices().map((s) => s.name)).toEqual(["team/simple"]);
+      expect(second.scheduler.listServices().map((s) => s.name)).toEqual(["other", "team/simple"]);
       const children = await second.persister.children("ServiceList");
-      expect(children).toEqual(["team__simple"]);
+      expect(children).toEqual(["other", "team__simple"]);
       expect(new TextDecoder().decode((await second.persister.get("SchemaVersion"))!.data)).toBe("2");
-      // A new (simulated) cluster knows none of the old tasks: the service deploys again.
       await deployed(second, "team/simple");
+      await deployed(second, "other");
+      // The same task processes, re-adopted: nothing was launched again.
+      expect(taskIds(second)).toEqual(before);
     } finally {
       await second.stop();
     }
