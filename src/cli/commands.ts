@@ -1,0 +1,142 @@
+/**
+ * What each `corral` command does, given parsed arguments: the calls it makes and what it
+ * prints. Failures are thrown (RpcError, CliError) and become messages and exit codes in
+ * `program.ts`.
+ */
+import { readFile } from "node:fs/promises";
+import { toJson } from "@bufbuild/protobuf";
+import {
+  GetPlanResponseSchema,
+  ListServicesResponseSchema,
+  GetServiceResponseSchema,
+  PlanSchema,
+  PutServiceResponseSchema,
+  UninstallEventKind,
+  UninstallEventSchema,
+  UninstallServiceResponseSchema,
+  Status,
+} from "../client/index.js";
+import type { Plan, UninstallEvent } from "../client/index.js";
+import type { Connection } from "./connection.js";
+import { CliError, EXIT } from "./errors.js";
+import { barDisplay, lineDisplay, silentDisplay, watchPlan } from "./plan-watch.js";
+import {
+  json,
+  renderPlan,
+  renderPlanFailure,
+  renderPut,
+  renderService,
+  renderServices,
+  renderUninstallEvent,
+  renderWarnings,
+} from "./render.js";
+import { followUninstall, uninstallBar } from "./uninstall-watch.js";
+import type { UninstallDisplay } from "./uninstall-watch.js";
+
+/** Where a command prints, and what it runs against. */
+export interface CommandContext {
+  readonly connection: Connection;
+  readonly json: boolean;
+  /** stdout is a terminal: progress is drawn as bars. */
+  readonly tty: boolean;
+  readonly stdout: NodeJS.WritableStream;
+  out(text: string): void;
+  err(text: string): void;
+  /** The whole of stdin (for `put NAME -`). */
+  readStdin(): Promise<string>;
+  readonly signal?: AbortSignal;
+}
+
+export async function put(
+  ctx: CommandContext,
+  name: string,
+  file: string,
+  o: { readonly parameters: Record<string, string>; readonly watch: boolean; readonly intervalMs: number },
+): Promise<void> {
+  const spec = await readSpec(ctx, file);
+  const res = await ctx.connection.unary("PutService", (a, opts) => a.putService({ name, spec, parameters: o.parameters }, opts));
+  if (!ctx.json) {
+    ctx.out(renderPut(name, res));
+    for (const w of renderWarnings(res)) ctx.err(w);
+  }
+  if (!o.watch) {
+    if (ctx.json) ctx.out(json(PutServiceResponseSchema, res));
+    return;
+  }
+  const plan = await followPlan(ctx, name, "", o.intervalMs);
+  if (ctx.json) {
+    const both = { put: toJson(PutServiceResponseSchema, res, { alwaysEmitImplicit: true }), plan: toJson(PlanSchema, plan, { alwaysEmitImplicit: true }) };
+    ctx.out(JSON.stringify(both, null, 2));
+  }
+  failIfError(plan);
+}
+
+export async function list(ctx: CommandContext): Promise<void> {
+  const res = await ctx.connection.unary("ListServices", (a, opts) => a.listServices({}, opts));
+  ctx.out(ctx.json ? json(ListServicesResponseSchema, res) : renderServices(res.services));
+}
+
+export async function get(ctx: CommandContext, name: string): Promise<void> {
+  const res = await ctx.connection.unary("GetService", (a, opts) => a.getService({ name }, opts));
+  if (ctx.json) return ctx.out(json(GetServiceResponseSchema, res));
+  if (res.service === undefined) throw new CliError(`GetService returned no service for ${name}`);
+  ctx.out(renderService(res.service));
+}
+
+export async function plan(ctx: CommandContext, name: string, planName: string, o: { readonly watch: boolean; readonly intervalMs: number }): Promise<void> {
+  if (!o.watch) {
+    const res = await ctx.connection.unary("GetPlan", (a, opts) => a.getPlan({ name, plan: planName }, opts));
+    if (ctx.json) return ctx.out(json(GetPlanResponseSchema, res));
+    if (res.plan === undefined) throw new CliError(`GetPlan returned no plan for ${name}`);
+    return ctx.out(renderPlan(res.plan));
+  }
+  const last = await followPlan(ctx, name, planName, o.intervalMs);
+  if (ctx.json) ctx.out(json(PlanSchema, last));
+  failIfError(last);
+}
+
+export async function uninstall(ctx: CommandContext, name: string, o: { readonly wait: boolean }): Promise<void> {
+  const res = await ctx.connection.unary("UninstallService", (a, opts) => a.uninstallService({ name }, opts));
+  if (ctx.json) ctx.out(json(UninstallServiceResponseSchema, res, !o.wait));
+  else ctx.out(`${name}: uninstall started`);
+  if (!o.wait) return;
+  const events = ctx.connection.stream("WatchUninstall", (a, opts) => a.watchUninstall({ names: [name] }, opts));
+  const print = (format: (e: UninstallEvent) => string): UninstallDisplay => ({ update: (e) => ctx.out(format(e)), finish: () => undefined });
+  const display = ctx.tty && !ctx.json ? uninstallBar(ctx.stdout) : print(ctx.json ? (e) => json(UninstallEventSchema, e, false) : renderUninstallEvent);
+  const end = await followUninstall(events, name, res.service?.updatedTime, display);
+  if (end.kind === UninstallEventKind.FORCED) {
+    ctx.err(`warning: ${name} was removed by force${end.leftovers.length > 0 ? `; left behind: ${end.leftovers.join(", ")}` : ""}`);
+  }
+  if (!ctx.json) ctx.out(`${name}: uninstalled`);
+}
+
+export async function watchUninstall(ctx: CommandContext, names: readonly string[], after: bigint): Promise<void> {
+  const events = ctx.connection.stream("WatchUninstall", (a, opts) => a.watchUninstall({ names: [...names], after }, opts));
+  for await (const { event } of events) {
+    if (event === undefined) continue;
+    ctx.out(ctx.json ? json(UninstallEventSchema, event, false) : renderUninstallEvent(event));
+  }
+}
+
+async function followPlan(ctx: CommandContext, name: string, planName: string, intervalMs: number): Promise<Plan> {
+  const fetch = async (): Promise<Plan> => {
+    const res = await ctx.connection.unary("GetPlan", (a, opts) => a.getPlan({ name, plan: planName }, opts));
+    if (res.plan === undefined) throw new CliError(`GetPlan returned no plan for ${name}`);
+    return res.plan;
+  };
+  const display = ctx.json ? silentDisplay : ctx.tty ? barDisplay(ctx.stdout) : lineDisplay((line) => ctx.out(line));
+  return watchPlan(fetch, display, { intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+}
+
+function failIfError(plan: Plan): void {
+  if (plan.status === Status.ERROR) throw new CliError(renderPlanFailure(plan), EXIT.PLAN_ERROR);
+}
+
+async function readSpec(ctx: CommandContext, file: string): Promise<string> {
+  if (file === "-") return ctx.readStdin();
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}

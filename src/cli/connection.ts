@@ -1,0 +1,98 @@
+/**
+ * The CLI's connection to one scheduler: the typed admin client with the credentials, bearer
+ * token and deadline the global options ask for. Every call goes through `unary`/`stream`, which
+ * tag failures with the RPC name and address for `errors.ts`.
+ */
+import { readFileSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
+import { createAdminClient } from "../client/index.js";
+import type { AdminClient, CallOptions } from "../client/index.js";
+import { CliError, EXIT, RpcError, isServiceError } from "./errors.js";
+
+export interface ConnectionOptions {
+  /** "host:port" of the scheduler. */
+  readonly server: string;
+  /** Deadline of each unary call. */
+  readonly deadlineMs: number;
+  /** File holding a bearer token, sent as `authorization: Bearer <token>`. */
+  readonly tokenFile?: string;
+  /** PEM files; any of them switches the channel to TLS. */
+  readonly tlsCa?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** Aborted on Ctrl-C: running calls are cancelled. */
+  readonly signal?: AbortSignal;
+}
+
+export class Connection {
+  readonly address: string;
+  readonly #admin: AdminClient;
+  readonly #options: ConnectionOptions;
+  readonly #token: string | undefined;
+
+  constructor(options: ConnectionOptions) {
+    this.address = options.server;
+    this.#options = options;
+    this.#token = options.tokenFile === undefined ? undefined : readToken(options.tokenFile);
+    this.#admin = createAdminClient({ address: options.server, credentials: credentialsOf(options) });
+  }
+
+  /** Runs one unary call with the deadline and metadata; failures become RpcError. */
+  async unary<T>(rpc: string, call: (admin: AdminClient, options: CallOptions) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.#admin, this.#callOptions(this.#options.deadlineMs));
+    } catch (err) {
+      throw this.#tag(rpc, err, this.#options.deadlineMs);
+    }
+  }
+
+  /** Iterates a server stream (no deadline: it lasts as long as the caller wants). */
+  async *stream<T>(rpc: string, call: (admin: AdminClient, options: CallOptions) => AsyncIterable<T>): AsyncGenerator<T> {
+    try {
+      yield* call(this.#admin, this.#callOptions(undefined));
+    } catch (err) {
+      throw this.#tag(rpc, err, undefined);
+    }
+  }
+
+  close(): void {
+    this.#admin.close();
+  }
+
+  #callOptions(deadlineMs: number | undefined): CallOptions {
+    const metadata = new grpc.Metadata();
+    if (this.#token !== undefined) metadata.set("authorization", `Bearer ${this.#token}`);
+    return {
+      metadata,
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
+      ...(this.#options.signal === undefined ? {} : { signal: this.#options.signal }),
+    };
+  }
+
+  #tag(rpc: string, err: unknown, deadlineMs: number | undefined): unknown {
+    return isServiceError(err) ? new RpcError(rpc, this.address, err, deadlineMs) : err;
+  }
+}
+
+function readToken(file: string): string {
+  const token = readLocal(file, "--token-file").toString("utf8").trim();
+  if (token === "") throw new CliError(`--token-file ${file} is empty`, EXIT.INVALID);
+  return token;
+}
+
+function credentialsOf(o: ConnectionOptions): grpc.ChannelCredentials {
+  if (o.tlsCa === undefined && o.tlsCert === undefined && o.tlsKey === undefined) return grpc.credentials.createInsecure();
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+    throw new CliError("--tls-cert and --tls-key go together", EXIT.INVALID);
+  }
+  const read = (file: string | undefined, flag: string): Buffer | null => (file === undefined ? null : readLocal(file, flag));
+  return grpc.credentials.createSsl(read(o.tlsCa, "--tls-ca"), read(o.tlsKey, "--tls-key"), read(o.tlsCert, "--tls-cert"));
+}
+
+function readLocal(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CliError(`cannot read ${flag} ${file}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The `corral` CLI process: the only file of the CLI that reads argv, the environment and
+ * signals. Ctrl-C cancels what is running (exit 130); a second Ctrl-C exits at once.
+ */
+import { run } from "./program.js";
+import { EXIT } from "./errors.js";
+
+const interrupt = new AbortController();
+process.on("SIGINT", () => {
+  if (interrupt.signal.aborted) process.exit(EXIT.INTERRUPTED);
+  interrupt.abort();
+});
+
+const code = await run(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  signal: interrupt.signal,
+});
+process.exitCode = code;
+// Let stdout drain; should anything still hold the event loop, do not hang on it.
+setTimeout(() => process.exit(code), 2000).unref();

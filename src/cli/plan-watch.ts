@@ -1,0 +1,80 @@
+/**
+ * `--watch` for plans: polls GetPlan until the plan is COMPLETE or in ERROR, showing progress
+ * as bars (terminal) or as one line per step status change (pipe, file).
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import { Status } from "../client/index.js";
+import type { Plan } from "../client/index.js";
+import { Bars } from "./progress.js";
+import { statusName } from "./render.js";
+
+export interface PlanDisplay {
+  update(plan: Plan): void;
+  /** Called once the watch ends, however it ends. */
+  finish(): void;
+}
+
+export interface WatchPlanOptions {
+  readonly intervalMs: number;
+  readonly signal?: AbortSignal;
+  /** Waits between polls; rejects when `signal` aborts. @default node:timers/promises setTimeout */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
+}
+
+/** Polls `fetch` until the plan is COMPLETE or ERROR and returns that last plan. */
+export async function watchPlan(fetch: () => Promise<Plan>, display: PlanDisplay, options: WatchPlanOptions): Promise<Plan> {
+  const sleep = options.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, signal ? { signal } : {}));
+  try {
+    for (;;) {
+      const plan = await fetch();
+      display.update(plan);
+      if (plan.status === Status.COMPLETE || plan.status === Status.ERROR) return plan;
+      await sleep(options.intervalMs, options.signal);
+    }
+  } finally {
+    display.finish();
+  }
+}
+
+/** Shows nothing (`--json`: only the final plan is printed). */
+export const silentDisplay: PlanDisplay = { update: () => undefined, finish: () => undefined };
+
+/** One line per change: `PHASE/STEP STATUS [message]`, then `plan NAME STATUS` when that changes. */
+export function lineDisplay(write: (line: string) => void): PlanDisplay {
+  const seen = new Map<string, string>();
+  let planStatus: string | undefined;
+  return {
+    update(plan) {
+      for (const phase of plan.phases) {
+        for (const step of phase.steps) {
+          const line = `${phase.name}/${step.name} ${statusName(step.status)}${step.message === "" ? "" : ` ${step.message}`}`;
+          const key = `${phase.id}\u0000${step.id}`;
+          if (seen.get(key) !== line) write(line);
+          seen.set(key, line);
+        }
+      }
+      const status = statusName(plan.status);
+      if (status !== planStatus) write(`plan ${plan.name} ${status}`);
+      planStatus = status;
+    },
+    finish: () => undefined,
+  };
+}
+
+/** A bar for the whole plan and one per phase, with step counts and the step being worked on. */
+export function barDisplay(stream: NodeJS.WritableStream): PlanDisplay {
+  const bars = new Bars(stream);
+  return {
+    update(plan) {
+      const steps = plan.phases.flatMap((p) => p.steps);
+      const done = (list: typeof steps) => list.filter((s) => s.status === Status.COMPLETE).length;
+      bars.set("", `plan ${plan.name}`, done(steps), steps.length, statusName(plan.status), plan.errors.join("; "));
+      for (const phase of plan.phases) {
+        const current = phase.steps.find((s) => s.status !== Status.COMPLETE);
+        const detail = current === undefined ? "" : `${current.name} ${statusName(current.status)}${current.message === "" ? "" : `: ${current.message}`}`;
+        bars.set(`phase:${phase.id}`, `  ${phase.name}`, done(phase.steps), phase.steps.length, statusName(phase.status), detail);
+      }
+    },
+    finish: () => bars.stop(),
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The `corral` command line: global options, the commands and their arguments (commander),
+ * and `run`, which turns whatever happened into an exit code. Reads no argv or environment of
+ * its own: `main.ts` passes them in.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import * as commands from "./commands.js";
+import type { CommandContext } from "./commands.js";
+import { Connection } from "./connection.js";
+import { EXIT, describeFailure } from "./errors.js";
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: NodeJS.ProcessEnv;
+  /** Aborted on Ctrl-C. */
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_SERVER = "127.0.0.1:50051";
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    success (a watched plan reached COMPLETE, a removal finished)
+  1    any other error (other gRPC codes such as FAILED_PRECONDITION or UNIMPLEMENTED,
+       an unreadable file, a stream that ended early)
+  2    INVALID_ARGUMENT: the scheduler rejected the request (the fields are listed one per
+       line), or the command line is wrong
+  3    NOT_FOUND: no such service or plan
+  4    UNAVAILABLE: no scheduler answers at --server
+  5    a watched plan reached ERROR (the failing steps are printed)
+  130  interrupted (Ctrl-C)`;
+
+interface GlobalOptions {
+  server: string;
+  json: boolean;
+  deadline: number;
+  tokenFile?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer");
+  return n;
+}
+
+function param(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq < 1) throw new InvalidArgumentError(`expected KEY=VALUE, got ${JSON.stringify(value)}`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function sequence(value: string): bigint {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a non-negative integer");
+  return BigInt(value);
+}
+
+const intervalOption = () => new Option("--interval <ms>", "poll interval of --watch").argParser(positiveInt).default(500);
+
+/** Runs one `corral` invocation and resolves with its exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let connection: Connection | undefined;
+  const context = (cmd: Command): CommandContext => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    connection = new Connection({
+      server: g.server,
+      deadlineMs: g.deadline,
+      ...(g.tokenFile === undefined ? {} : { tokenFile: g.tokenFile }),
+      ...(g.tlsCa === undefined ? {} : { tlsCa: g.tlsCa }),
+      ...(g.tlsCert === undefined ? {} : { tlsCert: g.tlsCert }),
+      ...(g.tlsKey === undefined ? {} : { tlsKey: g.tlsKey }),
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+    });
+    return {
+      connection,
+      json: g.json,
+      tty: io.stdout.isTTY === true,
+      stdout: io.stdout,
+      out: (text) => io.stdout.write(`${text}\n`),
+      err: (text) => io.stderr.write(`${text}\n`),
+      readStdin: () => readAll(io.stdin),
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+    };
+  };
+
+  const program = buildProgram(io, context);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.INVALID;
+    if (io.signal?.aborted === true) return EXIT.INTERRUPTED;
+    const failure = describeFailure(err);
+    io.stderr.write(`corral: ${failure.message}\n`);
+    return failure.exitCode;
+  } finally {
+    connection?.close();
+  }
+}
+
+function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Command {
+  const program = new Command("corral")
+    .description("Command line client of a Corral multi-service scheduler (corral.v1.MultiServiceAdmin).")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError("(run corral --help for usage)")
+    .addOption(new Option("-s, --server <host:port>", "scheduler address (CORRAL_SERVER)").default(io.env["CORRAL_SERVER"] || DEFAULT_SERVER))
+    .option("--json", "print JSON (proto3 JSON mapping) instead of tables", false)
+    .addOption(new Option("--deadline <ms>", "deadline of each call").argParser(positiveInt).default(10_000))
+    .addOption(new Option("--token-file <file>", "send the token in FILE as `authorization: Bearer <token>` (CORRAL_TOKEN_FILE)").default(io.env["CORRAL_TOKEN_FILE"] || undefined))
+    .option("--tls-ca <file>", "use TLS, trusting this CA (PEM)")
+    .option("--tls-cert <file>", "client certificate (PEM) for mutual TLS")
+    .option("--tls-key <file>", "client key (PEM) for mutual TLS")
+    .addHelpText("after", EXIT_CODES_HELP);
+
+  program
+    .command("put")
+    .description("add a service, or put the same spec again (prints CREATED / UNCHANGED / UPDATED and warnings)")
+    .argument("<name>", "service name, e.g. hello or team/db")
+    .argument("<file>", "ServiceSpec YAML template, or - for stdin")
+    .option("-p, --param <KEY=VALUE>", "template parameter (repeatable)", param, {})
+    .option("-w, --watch", "then follow the deploy plan until COMPLETE or ERROR", false)
+    .addOption(intervalOption())
+    .action((name: string, file: string, o: { param: Record<string, string>; watch: boolean; interval: number }, cmd: Command) =>
+      commands.put(context(cmd), name, file, { parameters: o.param, watch: o.watch, intervalMs: o.interval }),
+    );
+
+  program
+    .command("list")
+    .description("list every service with its state and plan progress")
+    .action((_o: unknown, cmd: Command) => commands.list(context(cmd)));
+
+  program
+    .command("get")
+    .description("show one service")
+    .argument("<name>", "service name")
+    .action((name: string, _o: unknown, cmd: Command) => commands.get(context(cmd), name));
+
+  program
+    .command("plan")
+    .description("show a plan of a service: its phases and steps")
+    .argument("<name>", "service name")
+    .argument("[plan]", "plan name (deploy, recovery, …)", "deploy")
+    .option("-w, --watch", "poll until the plan is COMPLETE (exit 0) or in ERROR (exit 5)", false)
+    .addOption(intervalOption())
+    .action((name: string, planName: string, o: { watch: boolean; interval: number }, cmd: Command) =>
+      commands.plan(context(cmd), name, planName, { watch: o.watch, intervalMs: o.interval }),
+    );
+
+  program
+    .command("uninstall")
+    .description("start removing a service")
+    .argument("<name>", "service name")
+    .option("--wait", "follow the removal until it is COMPLETED or FORCED", false)
+    .action((name: string, o: { wait: boolean }, cmd: Command) => commands.uninstall(context(cmd), name, o));
+
+  program
+    .command("watch-uninstall")
+    .description("print removal events, one per line (JSON lines with --json)")
+    .argument("[names...]", "services to follow (default: all, and the stream stays open)")
+    .addOption(new Option("--after <n>", "resume after this event sequence number").argParser(sequence).default(0n, "0"))
+    .action((names: string[], o: { after: bigint }, cmd: Command) => commands.watchUninstall(context(cmd), names, o.after));
+
+  return program;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}

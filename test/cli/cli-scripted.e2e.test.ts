@@ -1,0 +1,129 @@
+/**
+ * The CLI against a scripted MultiServiceAdmin (fake-admin.ts), for what the real scheduler
+ * cannot do yet: uninstall --wait and watch-uninstall with events, a plan that ends in ERROR,
+ * a call past its deadline, and the bearer token on every call.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type * as grpc from "@grpc/grpc-js";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ServiceState, Status, UninstallEventKind } from "../../src/client/index.js";
+import type { GetPlanRequest, UninstallServiceRequest, WatchUninstallRequest } from "../../src/client/index.js";
+import { startFakeAdmin } from "./fake-admin.js";
+import type { FakeAdmin } from "./fake-admin.js";
+import { runCli, shown } from "./run-cli.js";
+import type { CliResult } from "./run-cli.js";
+
+/** The server's time the current removal began; events before it belong to an older removal. */
+const T = Date.parse("2030-01-01T00:00:00Z");
+
+const event = (sequence: number, name: string, kind: UninstallEventKind, at: number, done: number, extra: object = {}) => ({
+  event: { sequence: BigInt(sequence), name, kind, time: timestampFromMs(at), stepsComplete: done, stepsTotal: 2, ...extra },
+});
+
+let fake: FakeAdmin;
+let getPlanCalls = 0;
+const cli = (args: readonly string[]): Promise<CliResult> => runCli(args, { server: fake.address });
+
+beforeAll(async () => {
+  fake = await startFakeAdmin({
+    listServices: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { services: [] }),
+    getPlan: (call: grpc.ServerUnaryCall<GetPlanRequest, object>, cb: grpc.sendUnaryData<object>) => {
+      if (call.request.name === "slow") return; // never answers: the CLI's deadline must end it
+      getPlanCalls++;
+      const failed = getPlanCalls > 1;
+      cb(null, {
+        plan: {
+          name: "deploy",
+          status: failed ? Status.ERROR : Status.IN_PROGRESS,
+          errors: failed ? ["step db-0:[server] failed"] : [],
+          phases: [{ id: "p1", name: "db", status: failed ? Status.ERROR : Status.STARTING, steps: [{ id: "s1", name: "db-0:[server]", status: failed ? Status.ERROR : Status.STARTING, message: failed ? "exit code 3" : "" }] }],
+        },
+      });
+    },
+    uninstallService: (call: grpc.ServerUnaryCall<UninstallServiceRequest, object>, cb: grpc.sendUnaryData<object>) =>
+      cb(null, { service: { name: call.request.name, state: ServiceState.UNINSTALLING, updatedTime: timestampFromMs(T) } }),
+    watchUninstall: (call: grpc.ServerWritableStream<WatchUninstallRequest, object>) => {
+      const [name] = call.request.names;
+      if (name === undefined) {
+        call.write(event(Number(call.request.after) + 1, "db", UninstallEventKind.STARTED, T, 0));
+        call.write(event(Number(call.request.after) + 2, "cache", UninstallEventKind.FORCED, T, 1, { leftovers: ["cache__t1"], message: "agent lost" }));
+        call.end();
+        return;
+      }
+      call.write(event(1, name, UninstallEventKind.COMPLETED, T - 60_000, 2)); // an earlier removal of the same name
+      call.write(event(7, name, UninstallEventKind.STARTED, T, 0));
+      call.write(event(8, name, UninstallEventKind.PROGRESS, T + 1, 1));
+      call.write(name === "cache" ? event(9, name, UninstallEventKind.FORCED, T + 2, 1, { leftovers: ["cache__t1", "res-1"] }) : event(9, name, UninstallEventKind.COMPLETED, T + 2, 2));
+      // The stream stays open: the CLI must stop on the terminal event by itself.
+    },
+  });
+});
+
+afterAll(async () => {
+  await fake?.stop();
+});
+
+describe("corral CLI against a scripted server", () => {
+  it("uninstall --wait follows the current removal, skipping an older one, until COMPLETED", async () => {
+    const r = await cli(["uninstall", "db", "--wait"]);
+    expect(r.code, shown(r)).toBe(0);
+    expect(r.stdout.trimEnd().split("\n")).toEqual([
+      "db: uninstall started",
+      "#7 2030-01-01T00:00:00.000Z db STARTED 0/2",
+      "#8 2030-01-01T00:00:00.001Z db PROGRESS 1/2",
+      "#9 2030-01-01T00:00:00.002Z db COMPLETED 2/2",
+      "db: uninstalled",
+    ]);
+  });
+
+  it("uninstall --wait reports a FORCED removal's leftovers", async () => {
+    const r = await cli(["uninstall", "cache", "--wait", "--json"]);
+    expect(r.code, shown(r)).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ service: { name: "cache", state: "SERVICE_STATE_UNINSTALLING" } });
+    expect(lines.slice(1).map((e) => e.kind)).toEqual(["UNINSTALL_EVENT_KIND_STARTED", "UNINSTALL_EVENT_KIND_PROGRESS", "UNINSTALL_EVENT_KIND_FORCED"]);
+    expect(r.stderr).toContain("warning: cache was removed by force; left behind: cache__t1, res-1");
+  });
+
+  it("watch-uninstall prints one line per event, or JSON lines, until the stream ends", async () => {
+    const r = await cli(["watch-uninstall", "--after", "41"]);
+    expect(r.code, shown(r)).toBe(0);
+    expect(r.stdout.trimEnd().split("\n")).toEqual([
+      "#42 2030-01-01T00:00:00.000Z db STARTED 0/2",
+      "#43 2030-01-01T00:00:00.000Z cache FORCED 1/2 agent lost leftovers: cache__t1",
+    ]);
+    const j = await cli(["watch-uninstall", "--json"]);
+    expect(j.code, shown(j)).toBe(0);
+    expect(j.stdout.trimEnd().split("\n").map((l) => JSON.parse(l).sequence)).toEqual(["1", "2"]);
+  });
+
+  it("plan --watch exits 5 once the plan is in ERROR and prints the failing step", async () => {
+    getPlanCalls = 0;
+    const r = await cli(["plan", "db", "--watch", "--interval", "10"]);
+    expect(r.code, shown(r)).toBe(5);
+    expect(r.stdout).toContain("db/db-0:[server] STARTING\nplan deploy IN_PROGRESS\ndb/db-0:[server] ERROR exit code 3\nplan deploy ERROR\n");
+    expect(r.stderr).toContain("corral: plan deploy is in ERROR\n  step db-0:[server] failed\n  step db-0:[server]: exit code 3\n");
+  });
+
+  it("a call past --deadline fails with DEADLINE_EXCEEDED, exit 1", async () => {
+    const r = await cli(["plan", "slow", "--deadline", "300"]);
+    expect(r.code, shown(r)).toBe(1);
+    expect(r.stderr).toContain("corral: GetPlan got no answer from");
+    expect(r.stderr).toContain("within 300 ms (DEADLINE_EXCEEDED)");
+  });
+
+  it("--token-file (or CORRAL_TOKEN_FILE) sends authorization: Bearer <token>", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "corral-cli-")), "token");
+    writeFileSync(file, "s3cret\n");
+    const before = fake.calls.length;
+    const viaFlag = await cli(["list", "--token-file", file]);
+    expect(viaFlag.code, shown(viaFlag)).toBe(0);
+    expect(viaFlag.stdout).toBe("no services\n");
+    const viaEnv = await runCli(["list"], { server: fake.address, env: { CORRAL_TOKEN_FILE: file } });
+    expect(viaEnv.code, shown(viaEnv)).toBe(0);
+    expect(fake.calls.slice(before).map((c) => c.metadata.get("authorization"))).toEqual([["Bearer s3cret"], ["Bearer s3cret"]]);
+  });
+});
