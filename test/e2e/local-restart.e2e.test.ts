@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { Status, createAdminClient } from "../../src/client/index.js";
-import { isAlive, killEverything, tempDataDir, waitFor } from "../local/local-harness.js";
+import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 /** hello-world with 1 s check intervals, so it deploys in seconds. */

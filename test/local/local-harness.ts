@@ -22,7 +22,7 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), "corral-local-"));
 }
 
-export async function startLocal(dataDir: string, options: { agents?: number } = {}): Promise<LocalRun> {
+export async function startLocal(dataDir: string, options: { agents?: number; canSwitchUser?: boolean } = {}): Promise<LocalRun> {
   const clock = new SystemClock();
   const random = new CryptoRandom();
   const log = pino({ level: "silent" });
@@ -35,7 +35,7 @@ export async function startLocal(dataDir: string, options: { agents?: number } =
     random,
     log,
     taskPath: process.env["PATH"] ?? "/usr/bin:/bin",
-    canSwitchUser: false,
+    canSwitchUser: options.canSwitchUser ?? false,
     pollMs: 50,
   });
   const scheduler = new MultiServiceScheduler(

@@ -12,7 +12,7 @@ import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random
 import { SNAPSHOT_VERSION } from "../sim-snapshot.js";
 import type { MasterSnapshot } from "../sim-snapshot.js";
 import { SimulatedCluster } from "../simulated-cluster.js";
-import type { SimTaskView } from "../simulated-cluster.js";
+import type { SimCounts, SimTaskView } from "../simulated-cluster.js";
 import { localAgentSpecs } from "./local-agents.js";
 import type { Machine } from "./local-agents.js";
 import { ProcessRuntime } from "./process-runtime.js";
@@ -144,6 +144,11 @@ export class LocalCluster implements ClusterDriver {
   }
 
   // Views (tests, diagnostics) --------------------------------------------------------------------
+
+  /** Calls seen so far. */
+  get counts(): SimCounts {
+    return this.sim.counts;
+  }
 
   tasks(): LocalTaskView[] {
     const pids = new Map(this.runtime.processes().map((p) => [p.taskId, p.taskPid]));
