@@ -65,7 +65,8 @@ export function describeFailure(err: unknown): Failure {
 
 function describeRpcError({ rpc, address, error, deadlineMs }: RpcError): Failure {
   const code = grpc.status[error.code] ?? String(error.code);
-  const details = error.details || "(no details)";
+  // grpc-js appends an empty "Resolution note: " to connection failures.
+  const details = error.details.replace(/\.?\s*Resolution note:\s*$/, "") || "(no details)";
   switch (error.code) {
     case grpc.status.INVALID_ARGUMENT: {
       const violations = fieldViolations(error);

@@ -3,6 +3,7 @@
  * and `run`, which turns whatever happened into an exit code. Reads no argv or environment of
  * its own: `main.ts` passes them in.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import * as commands from "./commands.js";
 import type { CommandContext } from "./commands.js";
@@ -105,6 +106,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Command {
   const program = new Command("corral")
     .description("Command line client of a Corral multi-service scheduler (corral.v1.MultiServiceAdmin).")
+    .version(packageVersion(), "-V, --version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError("(run corral --help for usage)")
@@ -166,6 +168,11 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .action((names: string[], o: { after: bigint }, cmd: Command) => commands.watchUninstall(context(cmd), names, o.after));
 
   return program;
+}
+
+function packageVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return (pkg as { version?: string }).version ?? "unknown";
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -32,6 +32,7 @@ beforeAll(async () => {
     listServices: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { services: [] }),
     getPlan: (call: grpc.ServerUnaryCall<GetPlanRequest, object>, cb: grpc.sendUnaryData<object>) => {
       if (call.request.name === "slow") return; // never answers: the CLI's deadline must end it
+      if (call.request.name === "stuck") return cb(null, { plan: { name: "deploy", status: Status.IN_PROGRESS } });
       getPlanCalls++;
       const failed = getPlanCalls > 1;
       cb(null, {
@@ -106,6 +107,20 @@ describe("corral CLI against a scripted server", () => {
     expect(r.code, shown(r)).toBe(5);
     expect(r.stdout).toContain("db/db-0:[server] STARTING\nplan deploy IN_PROGRESS\ndb/db-0:[server] ERROR exit code 3\nplan deploy ERROR\n");
     expect(r.stderr).toContain("corral: plan deploy is in ERROR\n  step db-0:[server] failed\n  step db-0:[server]: exit code 3\n");
+  });
+
+  it("Ctrl-C stops plan --watch with exit 130", async () => {
+    let sent = false;
+    const r = await runCli(["plan", "stuck", "--watch", "--interval", "20"], {
+      server: fake.address,
+      onStdout: (out, child) => {
+        if (sent || !out.includes("plan deploy IN_PROGRESS\n")) return;
+        sent = true;
+        child.kill("SIGINT");
+      },
+    });
+    expect(r.code, shown(r)).toBe(130);
+    expect(r.stderr).toBe("");
   });
 
   it("a call past --deadline fails with DEADLINE_EXCEEDED, exit 1", async () => {

@@ -156,5 +156,11 @@ describe("corral CLI against a real scheduler", () => {
     const r = await corralCli(["put", "x", "no/such/file.yml"]);
     expect(r.code, shown(r)).toBe(1);
     expect(r.stderr).toContain("corral: cannot read no/such/file.yml");
+    const half = await corralCli(["--tls-cert", "client.pem", "list"]);
+    expect(half.code, shown(half)).toBe(2);
+    expect(half.stderr).toBe("corral: --tls-cert and --tls-key go together\n");
+    const noCa = await corralCli(["list", "--tls-ca", "no/such/ca.pem"]);
+    expect(noCa.code, shown(noCa)).toBe(1);
+    expect(noCa.stderr).toContain("corral: cannot read --tls-ca no/such/ca.pem");
   });
 });

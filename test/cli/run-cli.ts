@@ -3,6 +3,7 @@
  * it printed and its exit code.
  */
 import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const CORRAL_BIN = fileURLToPath(new URL("../../src/cli/corral", import.meta.url));
@@ -21,6 +22,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Run the bin file itself (shebang, executable bit) instead of `node <bin>`. */
   readonly direct?: boolean;
+  /** Called with everything printed on stdout so far, each time more arrives. */
+  readonly onStdout?: (stdout: string, child: ChildProcess) => void;
 }
 
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
@@ -34,7 +37,10 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
     const child = spawn(cmd, argv, { cwd: REPO_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stdout.setEncoding("utf8").on("data", (s: string) => {
+      stdout += s;
+      options.onStdout?.(stdout, child);
+    });
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
