@@ -5,6 +5,12 @@
 import { run } from "./program.js";
 import { EXIT } from "./errors.js";
 
+// `corral list | head`: a reader that went away is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(EXIT.OK);
+  throw err;
+});
+
 const interrupt = new AbortController();
 process.on("SIGINT", () => {
   if (interrupt.signal.aborted) process.exit(EXIT.INTERRUPTED);
