@@ -26,9 +26,9 @@ interface Scheduler {
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
-afterEach(() => {
+afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
-  for (const d of dirs.splice(0)) killEverything(d);
+  for (const d of dirs.splice(0)) await killEverything(d);
 });
 
 async function startScheduler(dataDir: string): Promise<Scheduler> {

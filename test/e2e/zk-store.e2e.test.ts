@@ -23,8 +23,8 @@ function taskIds(corral: Corral): string[] {
 }
 
 const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) killEverything(dir);
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await killEverything(dir);
 });
 
 function newDir(): string {

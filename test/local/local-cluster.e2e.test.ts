@@ -62,7 +62,7 @@ async function start(dataDir: string): Promise<LocalRun> {
 
 afterEach(async () => {
   for (const run of runs.splice(0)) await run.stop().catch(() => undefined);
-  for (const dir of dirs.splice(0)) killEverything(dir);
+  for (const dir of dirs.splice(0)) await killEverything(dir);
 });
 
 function newDir(): string {

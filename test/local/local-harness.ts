@@ -76,15 +76,22 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Kills every supervisor and task process of a data directory. */
-export function killEverything(dataDir: string): void {
+/** Kills every supervisor and task process of a data directory, waiting out a supervisor that is still spawning its task. */
+export async function killEverything(dataDir: string): Promise<void> {
   const sandboxes = join(dataDir, "local", "sandboxes");
   if (!existsSync(sandboxes)) return;
   for (const id of readdirSync(sandboxes)) {
-    const file = join(sandboxes, id, "supervisor.json");
-    if (!existsSync(file)) continue;
-    const sup = JSON.parse(readFileSync(file, "utf8")) as { supervisorPid: number; taskPid?: number };
-    for (const pid of [sup.taskPid !== undefined ? -sup.taskPid : undefined, sup.supervisorPid]) {
+    const dir = join(sandboxes, id);
+    const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), "utf8")) as T) : undefined);
+    const spawned = read<{ pid: number }>("spawn.json");
+    if (!spawned) continue;
+    const deadline = Date.now() + 5000;
+    let sup = read<{ supervisorPid: number; taskPid?: number }>("supervisor.json");
+    while (sup?.taskPid === undefined && !existsSync(join(dir, "exit.json")) && isAlive(spawned.pid) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      sup = read("supervisor.json");
+    }
+    for (const pid of [sup?.taskPid !== undefined ? -sup.taskPid : undefined, spawned.pid]) {
       try {
         if (pid !== undefined) process.kill(pid, "SIGKILL");
       } catch {

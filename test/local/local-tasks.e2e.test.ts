@@ -15,7 +15,7 @@ const dirs: string[] = [];
 
 afterEach(async () => {
   for (const run of runs.splice(0)) await run.stop().catch(() => undefined);
-  for (const dir of dirs.splice(0)) killEverything(dir);
+  for (const dir of dirs.splice(0)) await killEverything(dir);
 });
 
 async function start(options: { agents?: number; canSwitchUser?: boolean } = {}): Promise<LocalRun> {

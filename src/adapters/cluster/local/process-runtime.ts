@@ -60,6 +60,8 @@ interface Tracked extends CheckedTask {
   running: boolean;
   killRequested: boolean;
   signalled: boolean;
+  /** Discarded: watched until its processes are gone, never reported on. */
+  silent: boolean;
 }
 
 export class ProcessRuntime implements TaskRuntime {
@@ -113,15 +115,14 @@ export class ProcessRuntime implements TaskRuntime {
     this.signal(t);
   }
 
+  /** Killed like any task, but watched only until it is gone: nobody wants its updates. */
   discard(task: SimTask): void {
-    const t = this.tracked.get(task.info.taskId);
     this.queued = this.queued.filter((q) => q.task !== task);
+    const t = this.tracked.get(task.info.taskId);
     if (!t) return;
-    this.forget(t);
-    writeFileSync(join(t.sandbox, "kill-requested"), "");
-    if (t.sup?.taskPid !== undefined && isSameProcess(t.sup.taskPid, t.sup.taskStart, t.sup.bootId)) {
-      signalGroup(t.sup.taskPid, "SIGKILL");
-    }
+    t.silent = true;
+    for (const c of t.checkTimers.splice(0)) c();
+    this.kill(task);
   }
 
   /** Stops watching; the processes go on, for the next scheduler to adopt. */
@@ -198,6 +199,7 @@ export class ProcessRuntime implements TaskRuntime {
       running: false,
       killRequested: false,
       signalled: false,
+      silent: false,
       startedMs: this.o.clock.now(),
       checkTimers: [],
       healthFailures: 0,
@@ -226,6 +228,7 @@ export class ProcessRuntime implements TaskRuntime {
 
   /** One look at a task's supervisor files and processes. */
   private observe(t: Tracked): void {
+    if (t.silent) return this.observeDiscarded(t);
     if (isTerminal(t.task.state)) return this.forget(t);
     t.sup ??= readJson<SupervisorFile>(join(t.sandbox, "supervisor.json"));
     if (t.sup?.taskPid !== undefined && t.sup.taskStart === undefined) {
@@ -253,6 +256,12 @@ export class ProcessRuntime implements TaskRuntime {
       this.o.report(t.task, "TASK_RUNNING", t.task.info.check ? { checkStatus: {} } : {});
       this.startChecks(t);
     }
+  }
+
+  private observeDiscarded(t: Tracked): void {
+    t.sup = readJson<SupervisorFile>(join(t.sandbox, "supervisor.json")) ?? t.sup;
+    this.signal(t);
+    if (existsSync(join(t.sandbox, "exit.json")) || !this.supervisorAlive(t)) this.forget(t);
   }
 
   private supervisorAlive(t: Tracked): boolean {

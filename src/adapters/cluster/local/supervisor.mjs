@@ -96,19 +96,25 @@ function signalGroup(signal) {
 }
 
 child.on("error", (e) => finish({ code: null, signal: null, error: e.message }));
-child.on("spawn", () => writeWhole("supervisor.json", { ...me, taskPid: child.pid, taskStart: procStart(child.pid) }));
+child.on("spawn", () => {
+  writeWhole("supervisor.json", { ...me, taskPid: child.pid, taskStart: procStart(child.pid) });
+  // A kill asked for while the task was being spawned: its SIGTERM found no task yet.
+  if (existsSync(join(dir, "kill-requested"))) requestKill();
+});
 child.on("exit", (code, signal) => {
   signalGroup("SIGKILL"); // what the shell left behind goes with it
   finish({ code, signal });
 });
 
-process.on("SIGTERM", () => {
-  if (killed || child.pid === undefined) return;
+process.on("SIGTERM", () => requestKill());
+
+function requestKill() {
+  if (killed || child?.pid === undefined) return;
   killed = true;
   signalGroup("SIGTERM");
   const graceMs = Math.max(0, Number(launch.killGraceS ?? 3)) * 1000;
   setTimeout(() => signalGroup("SIGKILL"), graceMs).unref();
-});
+}
 // Detached from the scheduler's terminal; a Ctrl-C there is not meant for the tasks.
 process.on("SIGINT", () => undefined);
 process.on("SIGHUP", () => undefined);
