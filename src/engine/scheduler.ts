@@ -27,6 +27,7 @@ import type { BuiltService, FrameworkIdentity } from "./service-scheduler.js";
 import { ServiceScheduler } from "./service-scheduler.js";
 import { planView, quarantinedView, serviceView } from "./service-view.js";
 import { decodeText, encodeText } from "./store/codec.js";
+import { READ_CONCURRENCY, mapLimit } from "./store/concurrency.js";
 import * as layout from "./store/layout.js";
 import { ServiceStore } from "./store/service-store.js";
 import { StateStore } from "./store/state-store.js";
@@ -92,11 +93,22 @@ export class MultiServiceScheduler implements AdminApi {
   /** Checks the schema, rebuilds stored services, then registers with the cluster. */
   async start(): Promise<void> {
     await this.checkSchema();
-    for (const stored of await this.services.recover()) {
+    // Services are rebuilt and their stores read many at a time (a remote store answers the
+    // reads pipelined), then registered in stored order.
+    const recovered = await mapLimit(await this.services.recover(), READ_CONCURRENCY, async (stored) => {
       try {
         if (!stored.context) throw new SchedulerError("internal", stored.error ?? "context unreadable");
-        const svc = this.newScheduler(this.factory.build(stored.context), await this.storedConfigId(stored.name));
+        const built = this.factory.build(stored.context);
+        const svc = this.newScheduler(built, await this.storedConfigId(stored.name));
         await svc.load();
+        return { stored, svc };
+      } catch (err) {
+        return { stored, err };
+      }
+    });
+    for (const { stored, svc, err } of recovered) {
+      try {
+        if (!svc) throw err;
         this.manager.put(svc);
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

@@ -170,6 +170,10 @@ export class SqlitePersister implements Persister {
       // The data-directory lock makes this process the only writer, but a reader (a backup,
       // the sqlite3 shell) may briefly hold a lock during a checkpoint.
       db.pragma("busy_timeout = 5000");
+      // Reads (recovery reads every node) go through a memory map instead of a read() per
+      // page, and 64 MiB of page cache instead of 2 MiB keep the upper b-tree levels hot.
+      db.pragma("mmap_size = 1073741824");
+      db.pragma("cache_size = -65536");
       db.pragma("foreign_keys = OFF");
       const found = db.pragma("user_version", { simple: true }) as number;
       if (found > SCHEMA_VERSION) {

@@ -7,6 +7,7 @@ import type { Persister, PersisterOp } from "../ports.js";
 import type { ServiceContext } from "../service-context.js";
 import { encodeContext, decodeContext } from "../service-context.js";
 import { encodeJson, encodeText } from "./codec.js";
+import { READ_CONCURRENCY, mapLimit } from "./concurrency.js";
 import * as layout from "./layout.js";
 
 export interface StoredContext {
@@ -45,21 +46,18 @@ export class ServiceStore {
 
   /** Every listed service's context, by escaped name order. Undecodable entries are reported, not dropped. */
   async recover(): Promise<StoredContext[]> {
-    const out: StoredContext[] = [];
-    for (const escaped of await this.persister.children(layout.SERVICE_LIST)) {
+    const listed = await this.persister.children(layout.SERVICE_LIST);
+    // Read in parallel (pipelined on ZooKeeper), decoded in list order.
+    return mapLimit(listed, READ_CONCURRENCY, async (escaped): Promise<StoredContext> => {
       const v = await this.persister.get(`${layout.SERVICE_LIST}/${escaped}/Context`);
       const fallback = escaped.replaceAll("__", "/");
-      if (!v) {
-        out.push({ name: fallback, context: undefined, error: "context missing" });
-        continue;
-      }
+      if (!v) return { name: fallback, context: undefined, error: "context missing" };
       try {
         const context = decodeContext(v.data);
-        out.push({ name: context.name, context });
+        return { name: context.name, context };
       } catch (err) {
-        out.push({ name: fallback, context: undefined, error: String(err) });
+        return { name: fallback, context: undefined, error: String(err) };
       }
-    }
-    return out;
+    });
   }
 }

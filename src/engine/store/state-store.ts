@@ -28,17 +28,25 @@ export class StateStore {
   async loadTasks(): Promise<Map<string, StoredTask>> {
     const out = new Map<string, StoredTask>();
     const names = await this.persister.children(layout.tasksPath(this.service));
-    for (const name of names) {
-      const info = await this.persister.get(layout.taskInfoPath(this.service, name));
-      if (!info) continue;
-      const status = await this.persister.get(layout.taskStatusPath(this.service, name));
-      const confirmed = await this.persister.get(layout.taskConfirmedPath(this.service, name));
+    // All reads at once (pipelined on ZooKeeper); a service has a handful of tasks.
+    const read = await Promise.all(
+      names.map((name) =>
+        Promise.all([
+          this.persister.get(layout.taskInfoPath(this.service, name)),
+          this.persister.get(layout.taskStatusPath(this.service, name)),
+          this.persister.get(layout.taskConfirmedPath(this.service, name)),
+        ]),
+      ),
+    );
+    names.forEach((name, i) => {
+      const [info, status, confirmed] = read[i]!;
+      if (!info) return;
       out.set(name, {
         info: decodeJson<TaskInfo>(info.data),
         confirmed: confirmed !== undefined,
         ...(status ? { status: decodeJson<TaskStatus>(status.data) } : {}),
       });
-    }
+    });
     return out;
   }
 

@@ -1,23 +1,54 @@
 /**
- * node-zookeeper-client 1.1.3 parses server replies inside the socket's "data" handler and can
- * throw from there (e.g. `Exception.create` on an unknown code after a frozen server thaws with
- * replies for a connection it already gave up on). A throw there is an uncaught exception that
- * would take the whole scheduler down. This wraps the handler once: a parse failure drops the
- * connection instead, which the library treats as a lost connection (pending calls fail with
- * CONNECTION_LOSS and it reconnects or, when closing, stops).
+ * Patches to node-zookeeper-client 1.1.3's ConnectionManager, installed once per process:
+ *
+ * 1. Guard. The library parses server replies inside the socket's "data" handler and can throw
+ *    from there (e.g. `Exception.create` on an unknown code after a frozen server thaws with
+ *    replies for a connection it already gave up on). A throw there is an uncaught exception
+ *    that would take the whole scheduler down. A parse failure drops the connection instead,
+ *    which the library treats as a lost connection (pending calls fail with CONNECTION_LOSS and
+ *    it reconnects or, when closing, stops).
+ *
+ * 2. No quadratic copying of pipelined replies. The handler parses ONE reply, then calls itself
+ *    with an empty buffer for the rest, and each call starts with
+ *    `Buffer.concat([pending, empty])` — a copy of everything not parsed yet. A 64 KiB read
+ *    holding 800 small replies copied ~25 MB and recursed 800 deep. Here the recursive call
+ *    returns at once and a loop feeds the rest (a zero-copy slice) to the original parser,
+ *    one complete reply at a time, exactly as the recursion did.
+ *
+ * 3. One write per turn. The library writes each request to the socket on its own (a syscall
+ *    each). The socket is corked at the first request of a turn of the event loop and uncorked
+ *    at the next tick, so requests issued together (pipelined reads, concurrent multis) leave
+ *    in one writev. Order is unchanged; a request waits at most until the current turn ends.
  */
 import { createRequire } from "node:module";
 
+interface Socket {
+  destroy(): void;
+  cork(): void;
+  uncork(): void;
+  destroyed?: boolean;
+}
+
+interface ConnectionManagerLike {
+  socket?: Socket;
+  pendingBuffer?: Buffer | null;
+  __corralParsing?: boolean;
+  __corralMore?: boolean;
+  __corralCorked?: Socket | undefined;
+}
+
 interface ConnectionManagerProto {
   onSocketData(this: ConnectionManagerLike, buffer: Buffer): void;
+  onPacketQueueReadable(this: ConnectionManagerLike): void;
   __corralGuarded?: true;
-}
-interface ConnectionManagerLike {
-  socket?: { destroy(): void };
-  pendingBuffer?: Buffer | null;
 }
 
 let installed = false;
+
+/** Whether `buf` holds at least one whole length-prefixed reply. */
+function holdsReply(buf: Buffer | null | undefined): buf is Buffer {
+  return !!buf && buf.length >= 4 && buf.length >= buf.readInt32BE(0) + 4;
+}
 
 export function installSocketDataGuard(): void {
   if (installed) return;
@@ -26,14 +57,45 @@ export function installSocketDataGuard(): void {
   const ctor = require("node-zookeeper-client/lib/ConnectionManager.js") as { prototype: ConnectionManagerProto };
   const proto = ctor.prototype;
   if (proto.__corralGuarded) return;
-  const original = proto.onSocketData;
+  const parse = proto.onSocketData;
   proto.onSocketData = function guarded(this: ConnectionManagerLike, buffer: Buffer): void {
+    if (this.__corralParsing) {
+      // The original's "process the rest" self-call: the loop below does it.
+      this.__corralMore = true;
+      return;
+    }
+    this.__corralParsing = true;
     try {
-      original.call(this, buffer);
+      this.__corralMore = false;
+      parse.call(this, buffer);
+      // Only when the original asked to go on (it returns early, e.g. after dropping the
+      // socket on an out-of-order reply, without asking).
+      while (this.__corralMore && holdsReply(this.pendingBuffer)) {
+        const rest = this.pendingBuffer;
+        this.pendingBuffer = null;
+        this.__corralMore = false;
+        parse.call(this, rest);
+      }
     } catch {
       this.pendingBuffer = null;
       this.socket?.destroy();
+    } finally {
+      this.__corralParsing = false;
+      this.__corralMore = false;
     }
+  };
+  const flush = proto.onPacketQueueReadable;
+  proto.onPacketQueueReadable = function corked(this: ConnectionManagerLike): void {
+    const socket = this.socket;
+    if (socket && !socket.destroyed && this.__corralCorked !== socket) {
+      this.__corralCorked = socket;
+      socket.cork();
+      process.nextTick(() => {
+        if (this.__corralCorked === socket) this.__corralCorked = undefined;
+        socket.uncork();
+      });
+    }
+    flush.call(this);
   };
   proto.__corralGuarded = true;
 }
