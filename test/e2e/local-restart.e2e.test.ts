@@ -98,5 +98,5 @@ describe.each(["SIGTERM", "SIGKILL"] as const)("the scheduler process stopped wi
     expect(readFileSync(join(dataDir, "local", "sandboxes", hello, "hello-container-path", "output"), "utf8")).toBe("hello\n");
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
-  });
+  }, 120_000); // two scheduler processes start here; generous for a loaded 2-core machine
 });
