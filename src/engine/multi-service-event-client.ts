@@ -8,7 +8,9 @@ import { LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import { tryParseTaskId } from "../domain/task-id.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
-import type { ClientStatus, ServiceScheduler } from "./service-scheduler.js";
+import type { PersisterOp } from "./ports.js";
+import type { ClientStatus, PreparedStatus, ServiceScheduler } from "./service-scheduler.js";
+import { SchedulerError } from "../domain/errors.js";
 
 export interface CycleOffers {
   /** Every service answered and placed what it wanted: unused offers may be declined for long. */
@@ -16,11 +18,26 @@ export interface CycleOffers {
   readonly operations: ReadonlyMap<string, Operation[]>;
 }
 
+/** What became of one status of a batch (`taskStatuses`). */
+export interface StatusOutcome {
+  readonly status: TaskStatus;
+  /** "unknown": no service owns the task; the caller should kill it. */
+  readonly answer: "processed" | "unknown";
+}
+
+/** A batch's statuses are stored in multis of at most this many value bytes (ZooKeeper allows < 1 MiB per request). */
+export const MAX_STATUS_MULTI_BYTES = 256 * 1024;
+
 export class MultiServiceEventClient {
   private offerTargets: ServiceScheduler[] = [];
   private rotation = 0;
 
-  constructor(private readonly manager: MultiServiceManager) {}
+  /** `persist` writes ops in one multi (the scheduler's persister). */
+  constructor(
+    private readonly manager: MultiServiceManager,
+    private readonly persist: (ops: readonly PersisterOp[]) => Promise<void> = () =>
+      Promise.reject(new SchedulerError("internal", "event client has no persister")),
+  ) {}
 
   /** Aggregate status of all services; also fixes which services get this cycle's offers. */
   clientStatus(): ClientStatus {
@@ -90,5 +107,54 @@ export class MultiServiceEventClient {
     const svc = this.manager.getBySanitized(parsed.service);
     if (svc) return svc.taskStatus(status);
     return this.manager.isQuarantined(parsed.service) ? "processed" : "unknown";
+  }
+
+  /**
+   * Many statuses at once: every status a service owns is stored — all of them in one multi
+   * (split only past MAX_STATUS_MULTI_BYTES) — and only then applied to its service. Returns
+   * the outcome of each status whose write succeeded (in input order); `error` is set when a
+   * multi failed: its statuses and all later ones were neither applied nor returned, so the
+   * caller must not acknowledge them (the cluster sends them again).
+   */
+  async taskStatuses(statuses: readonly TaskStatus[]): Promise<{ done: StatusOutcome[]; error?: unknown }> {
+    type Entry = { status: TaskStatus; prepared?: PreparedStatus; answer: "processed" | "unknown" };
+    const entries: Entry[] = statuses.map((status) => {
+      const parsed = tryParseTaskId(status.taskId);
+      if (parsed?.service === undefined) return { status, answer: "unknown" };
+      const svc = this.manager.getBySanitized(parsed.service);
+      if (!svc) return { status, answer: this.manager.isQuarantined(parsed.service) ? "processed" : "unknown" };
+      const prepared = svc.prepareStatus(status);
+      return prepared === "unknown" ? { status, answer: "unknown" } : { status, prepared, answer: "processed" };
+    });
+    const done: StatusOutcome[] = [];
+    let start = 0;
+    while (start < entries.length) {
+      // The next chunk: entries up to the byte budget (at least one).
+      let end = start;
+      let bytes = 0;
+      const ops: PersisterOp[] = [];
+      while (end < entries.length) {
+        const more = entries[end]!.prepared?.ops ?? [];
+        const size = more.reduce((n, op) => n + (op.kind === "set" || op.kind === "create" ? op.data.byteLength : 0), 0);
+        if (end > start && bytes + size > MAX_STATUS_MULTI_BYTES) break;
+        bytes += size;
+        ops.push(...more);
+        end++;
+      }
+      if (ops.length > 0) {
+        try {
+          await this.persist(ops);
+        } catch (error) {
+          return { done, error };
+        }
+      }
+      for (const entry of entries.slice(start, end)) {
+        // The service may have been replaced meanwhile (a repair): apply to the one prepared.
+        const answer = entry.prepared ? entry.prepared.service.applyStatus(entry.prepared) : entry.answer;
+        done.push({ status: entry.status, answer });
+      }
+      start = end;
+    }
+    return { done };
   }
 }

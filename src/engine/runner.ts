@@ -1,7 +1,8 @@
 /**
  * The framework loop (the reference's FrameworkScheduler + OfferProcessor): subscribes once for
  * all services, queues offers, runs an offer cycle whenever offers or new work arrive and at
- * least every `cycleIntervalMs`, persists and acknowledges task statuses, kills tasks no
+ * least every `cycleIntervalMs`, persists task statuses in batches (one multi for the updates
+ * that queued up meanwhile) and acknowledges each once stored, kills tasks no
  * service owns, and revives/suppresses offers for the whole scheduler.
  */
 import type { Offer, TaskStatus } from "../domain/cluster.js";
@@ -43,9 +44,15 @@ export interface RunnerDeps {
   readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
 }
 
+/** Most task statuses stored (in one multi) and acknowledged per work item. */
+export const MAX_STATUS_BATCH = 512;
+
 export class SchedulerRunner {
   readonly queue: WorkQueue;
   private readonly pendingOffers = new Map<string, Offer>();
+  private readonly pendingUpdates: TaskStatus[] = [];
+  /** A work item that takes `pendingUpdates` is queued and has not started. */
+  private updatesQueued = false;
   private readonly revives: ReviveLimiter;
   private readonly killer: TaskKiller;
   private readonly reconciler: Reconciler;
@@ -84,7 +91,7 @@ export class SchedulerRunner {
       subscribed: (id) => this.queue.post("subscribed", () => this.onSubscribed(id)),
       offers: (offers) => this.onOffers(offers),
       rescind: (id) => this.pendingOffers.delete(id),
-      update: (status) => this.queue.post("update", () => this.onUpdate(status)),
+      update: (status) => this.queueUpdate(status),
       disconnected: (reason) => this.deps.log.warn({ reason }, "cluster subscription lost"),
     };
     await this.deps.driver.subscribe(framework, events);
@@ -150,14 +157,41 @@ export class SchedulerRunner {
     return holds;
   }
 
-  private async onUpdate(status: TaskStatus): Promise<void> {
-    // Unacknowledged, the update is sent again; the scheduler that holds the lock takes it.
-    if (!this.mayAct()) return;
-    const answer = await this.deps.client.taskStatus(status);
-    if (answer === "unknown" && !isTerminal(status.state)) this.killer.kill(status.taskId, status.agentId);
-    if (isTerminal(status.state)) this.killer.dead(status.taskId);
-    if (status.uuid !== undefined && status.agentId !== undefined) {
-      await this.deps.driver.acknowledge(status.agentId, status.taskId, status.uuid);
+  /**
+   * Updates wait in `pendingUpdates` for one work item that takes them all (up to
+   * MAX_STATUS_BATCH): while one batch is being stored, the next one gathers.
+   */
+  private queueUpdate(status: TaskStatus): void {
+    this.pendingUpdates.push(status);
+    if (this.updatesQueued) return;
+    this.updatesQueued = true;
+    this.queue.post("updates", () => this.onUpdates());
+  }
+
+  private async onUpdates(): Promise<void> {
+    this.updatesQueued = false;
+    const batch = this.pendingUpdates.splice(0, MAX_STATUS_BATCH);
+    if (this.pendingUpdates.length > 0) {
+      this.updatesQueued = true;
+      this.queue.post("updates", () => this.onUpdates());
+    }
+    // Unacknowledged, the updates are sent again; the scheduler that holds the lock takes them.
+    if (batch.length === 0 || !this.mayAct()) return;
+    // Stored (one multi for the batch) before anything is applied or acknowledged.
+    const { done, error } = await this.deps.client.taskStatuses(batch);
+    if (error !== undefined) {
+      this.deps.log.warn({ err: error, statuses: batch.length - done.length }, "could not store task statuses; they stay unacknowledged");
+    }
+    const acks: Promise<void>[] = [];
+    for (const { status, answer } of done) {
+      if (answer === "unknown" && !isTerminal(status.state)) this.killer.kill(status.taskId, status.agentId);
+      if (isTerminal(status.state)) this.killer.dead(status.taskId);
+      if (status.uuid !== undefined && status.agentId !== undefined) {
+        acks.push(this.deps.driver.acknowledge(status.agentId, status.taskId, status.uuid));
+      }
+    }
+    for (const r of await Promise.allSettled(acks)) {
+      if (r.status === "rejected") this.deps.log.warn({ err: r.reason }, "acknowledgement failed; the update will come again");
     }
     this.scheduleCycle(0);
   }

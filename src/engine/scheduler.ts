@@ -74,7 +74,7 @@ export class MultiServiceScheduler implements AdminApi {
   ) {
     this.factory = deps.factory ?? specServiceFactory;
     this.services = new ServiceStore(deps.persister);
-    this.client = new MultiServiceEventClient(this.manager);
+    this.client = new MultiServiceEventClient(this.manager, (ops) => deps.persister.multi(ops));
     this.runner = new SchedulerRunner(
       {
         driver: deps.driver,

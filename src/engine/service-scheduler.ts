@@ -17,7 +17,7 @@ import { applyTaskStatus, markLaunched, markPrepared, progressFor, readinessPass
 import { planCandidates } from "../domain/plan/strategy.js";
 import type { ServiceSpec, SpecWarning } from "../domain/spec/types.js";
 import { parseTaskId, taskInstanceName } from "../domain/task-id.js";
-import type { Clock, Logger, Random } from "./ports.js";
+import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
 import type { ServiceContext } from "./service-context.js";
 import type { TaskSlot } from "./service-tasks.js";
 import { planRecovery } from "./recovery.js";
@@ -50,6 +50,15 @@ export interface ServiceDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly framework: FrameworkIdentity;
+}
+
+/** A status checked against its service's tasks, with the ops that store it (`prepareStatus`). */
+export interface PreparedStatus {
+  readonly service: ServiceScheduler;
+  readonly instance: string;
+  readonly status: TaskStatus;
+  readonly confirmed: boolean;
+  readonly ops: readonly PersisterOp[];
 }
 
 /** A service as the factory builds it, before anything is stored. */
@@ -308,17 +317,28 @@ export class ServiceScheduler {
     });
   }
 
-  /** Stores and applies a status. "unknown" means the caller should kill the task. */
-  async taskStatus(status: TaskStatus): Promise<"processed" | "unknown"> {
+  /**
+   * First half of a status update: what to store for it, or "unknown" (the caller should kill
+   * the task). Changes nothing, so many statuses can be stored in one multi and applied after.
+   */
+  prepareStatus(status: TaskStatus): PreparedStatus | "unknown" {
     const instance = parseTaskId(status.taskId).taskName;
+    const stored = this.tasks.get(instance);
+    if (!stored || stored.info.taskId !== status.taskId) return "unknown";
+    const confirmed = stored.confirmed || confirmsLaunch(status);
+    return { service: this, instance, status, confirmed, ops: this.deps.store.statusOps(instance, status, confirmed && !stored.confirmed) };
+  }
+
+  /** Second half, once `prepared.ops` are stored: fold the status into the task and its steps. */
+  applyStatus(prepared: PreparedStatus): "processed" | "unknown" {
+    const { instance, status } = prepared;
     const stored = this.tasks.get(instance);
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     this.unreconciled.delete(status.taskId);
     this.dirty = true;
     if (isTerminal(status.state)) this.recoveryDue = true;
-    const confirmed = stored.confirmed || confirmsLaunch(status);
-    await this.deps.store.storeStatus(instance, status, confirmed && !stored.confirmed);
-    this.tasks.set(instance, { info: stored.info, status, confirmed });
+    // Once confirmed, a TaskInfo stays confirmed (an earlier status of the same batch may have).
+    this.tasks.set(instance, { info: stored.info, status, confirmed: prepared.confirmed || stored.confirmed });
     const slot = this.slots.get(instance);
     if (!slot) return isTerminal(status.state) ? "processed" : "unknown";
     for (const plan of this.allPlans()) {
@@ -331,5 +351,13 @@ export class ServiceScheduler {
       }
     }
     return "processed";
+  }
+
+  /** Stores and applies one status. "unknown" means the caller should kill the task. */
+  async taskStatus(status: TaskStatus): Promise<"processed" | "unknown"> {
+    const prepared = this.prepareStatus(status);
+    if (prepared === "unknown") return prepared;
+    await this.deps.store.write(prepared.ops);
+    return this.applyStatus(prepared);
   }
 }

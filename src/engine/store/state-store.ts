@@ -63,12 +63,25 @@ export class StateStore {
     await this.persister.multi(ops);
   }
 
-  /** Stores a status; `confirm` also records that the task's reservations exist. */
-  async storeStatus(taskName: string, status: TaskStatus, confirm: boolean): Promise<void> {
+  /**
+   * The ops that store a status; `confirm` also records that the task's reservations exist.
+   * Batch API: the ops of many statuses (of any services) may go into one multi.
+   */
+  statusOps(taskName: string, status: TaskStatus, confirm: boolean): PersisterOp[] {
     const path = layout.taskStatusPath(this.service, taskName);
     const ops: PersisterOp[] = [{ kind: "set", path, data: encodeJson(status) }];
     if (confirm) ops.push({ kind: "set", path: layout.taskConfirmedPath(this.service, taskName), data: new Uint8Array() });
+    return ops;
+  }
+
+  /** Writes ops (from `statusOps`, possibly of several tasks) in one multi. */
+  async write(ops: readonly PersisterOp[]): Promise<void> {
     await this.persister.multi(ops);
+  }
+
+  /** Stores one status on its own (`statusOps` in one multi). */
+  async storeStatus(taskName: string, status: TaskStatus, confirm: boolean): Promise<void> {
+    await this.persister.multi(this.statusOps(taskName, status, confirm));
   }
 
   async configTarget(): Promise<string | undefined> {
