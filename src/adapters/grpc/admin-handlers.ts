@@ -189,7 +189,11 @@ function unary<Req, Res>(
 
 /**
  * A server stream fed by an async iterable. `signal` aborts when the call is cancelled (client
- * cancel, deadline, server shutdown); writes wait for 'drain' when grpc-js buffers are full.
+ * cancel, deadline, server shutdown) or closes. Flow control: when `call.write()` returns false
+ * (grpc-js holds 16 messages the HTTP/2 stream has not taken, i.e. the client reads slower than
+ * we write), the next message is pulled only after 'drain' or once the call is over. A slow
+ * client thus leaves its events in the producer (the uninstall event log's bounded watcher,
+ * which fails with RESOURCE_EXHAUSTED), never in unbounded grpc-js buffers.
  */
 function serverStream<Req, Res>(
   method: string,
@@ -201,6 +205,8 @@ function serverStream<Req, Res>(
     const abort = new AbortController();
     const onCancelled = (): void => abort.abort();
     call.once("cancelled", onCancelled);
+    call.once("close", onCancelled);
+    if (call.cancelled) abort.abort();
     void (async () => {
       try {
         for await (const message of produce(call.request, abort.signal)) {
@@ -217,6 +223,7 @@ function serverStream<Req, Res>(
         call.emit("error", error);
       } finally {
         call.off("cancelled", onCancelled);
+        call.off("close", onCancelled);
       }
     })();
   };

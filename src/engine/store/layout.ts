@@ -49,3 +49,17 @@ export function taskConfirmedPath(service: string, task: string): string {
 export function propertyPath(service: string, key: string): string {
   return `${serviceRoot(service)}/Properties/${key}`;
 }
+
+/**
+ * The durable uninstall event log (uninstall-events.ts): one child per event, named by its
+ * sequence number zero-padded to 20 digits (so the sorted children are in sequence order), value
+ * the event as JSON. The node's own value is the last sequence number allocated (JSON string).
+ */
+export const UNINSTALL_EVENTS = "UninstallEvents";
+
+/** Digits of a stored event's name: 20 fits every uint64. */
+export const UNINSTALL_EVENT_DIGITS = 20;
+
+export function uninstallEventPath(sequence: bigint): string {
+  return `${UNINSTALL_EVENTS}/${sequence.toString().padStart(UNINSTALL_EVENT_DIGITS, "0")}`;
+}
