@@ -1,8 +1,12 @@
 /**
  * `npm run bench`: runs each section in its own child process (fresh heap, own event loop) one
- * after the other — (a) gRPC PutService vs floor, (b) deploy 1,000 services, (c) deploy 10,000 —
- * and prints the machine first. Figures are printed, never asserted; a section's failure is
- * reported and the next one still runs.
+ * after the other and prints the machine first. Figures are printed, never asserted; a missed
+ * target prints MISSED, and a section's failure is reported while the next one still runs.
+ *   a  gRPC PutService vs the empty call and the store's raw write: memory, SQLite, ZooKeeper
+ *   b  deploy 1,000 hello-world services        c  the same with 10,000 (no target)
+ *   d  ZooKeeper task-status updates persisted per second (batched) vs raw parallel setData
+ *   e  recovery of 1,000 and 10,000 stored services on SQLite and ZooKeeper
+ * Usage: npx tsx bench/run.ts [a|b|c|d|e …]
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -10,20 +14,25 @@ import { machine } from "./stats.js";
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 
-const sections: { title: string; args: string[]; env?: Record<string, string> }[] = [
-  { title: "(a) gRPC PutService vs empty-call floor, memory store", args: ["--import", "tsx", here("./grpc-put.ts")], env: { BENCH_STORE: "memory" } },
-  { title: "(a') the same on the default SQLite store (fsync per write)", args: ["--import", "tsx", here("./grpc-put.ts")], env: { BENCH_STORE: "sqlite" } },
-  { title: "(b) deploy 1,000 hello-world services", args: ["--expose-gc", "--import", "tsx", here("./deploy-scale.ts"), "1000", "120"] },
-  { title: "(c) deploy 10,000 hello-world services (no target)", args: ["--expose-gc", "--import", "tsx", here("./deploy-scale.ts"), "10000", "120"] },
+const sections: { key: string; title: string; args: string[]; env?: Record<string, string> }[] = [
+  { key: "a", title: "(a) gRPC PutService, memory store", args: ["--import", "tsx", here("./grpc-put.ts")], env: { BENCH_STORE: "memory" } },
+  { key: "a", title: "(a') gRPC PutService, SQLite store (the default; fsync per group commit)", args: ["--import", "tsx", here("./grpc-put.ts")], env: { BENCH_STORE: "sqlite" } },
+  { key: "a", title: "(a'') gRPC PutService, ZooKeeper store", args: ["--import", "tsx", here("./grpc-put.ts")], env: { BENCH_STORE: "zk" } },
+  { key: "b", title: "(b) deploy 1,000 hello-world services", args: ["--expose-gc", "--import", "tsx", here("./deploy-scale.ts"), "1000", "120"] },
+  { key: "c", title: "(c) deploy 10,000 hello-world services (no target)", args: ["--expose-gc", "--import", "tsx", here("./deploy-scale.ts"), "10000", "120"] },
+  { key: "d", title: "(d) ZooKeeper task-status updates persisted per second", args: ["--import", "tsx", here("./zk-status.ts")] },
+  { key: "e", title: "(e) recovery: 1,000 and 10,000 stored services, SQLite and ZooKeeper", args: ["--import", "tsx", here("./recovery.ts"), "1000", "10000"] },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);
-const only = process.argv[2];
-for (const [i, s] of sections.entries()) {
-  if (only !== undefined && only !== ["a", "a", "b", "c"][i]) continue;
+const only = process.argv.slice(2);
+const total = performance.now();
+for (const s of sections) {
+  if (only.length > 0 && !only.includes(s.key)) continue;
   console.log(`\n=== ${s.title} ===`);
   const started = performance.now();
   const r = spawnSync(process.execPath, s.args, { stdio: "inherit", env: { ...process.env, ...s.env } });
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   console.log(r.status === 0 ? `(section took ${secs} s)` : `section ended with status ${r.status ?? r.signal} after ${secs} s`);
 }
+console.log(`\nall sections: ${((performance.now() - total) / 1000).toFixed(0)} s`);

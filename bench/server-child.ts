@@ -2,8 +2,10 @@
  * The Corral server of the gRPC bench, run as its own Node process so client and server do not
  * share an event loop (as in toolchain §7). Uses the real composition root, `startCorral`, with a
  * silent logger. Protocol on stdio: prints `{"address":…}` once serving; on a `stats` line from
- * stdin prints how far the sim deployment got and the event-loop delay since the last `stats`; exits on `stop` or when stdin closes (parent gone).
- * Usage: node --import tsx bench/server-child.ts [simAgents]
+ * stdin prints how far the sim deployment got and the event-loop delay since the last `stats`; on
+ * `raw <sequential> <callers> <ms>` measures the store's raw write of a PutService-sized multi
+ * (see rawWrites); exits on `stop` or when stdin closes (parent gone).
+ * Usage: BENCH_STORE=memory|sqlite|zk://host:port/chroot node --import tsx bench/server-child.ts [simAgents]
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
@@ -13,6 +15,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCorral } from "../src/app.js";
 import { resolveOptions } from "../src/config.js";
+import type { PersisterOp } from "../src/engine/ports.js";
+import { specServiceFactory } from "../src/engine/service-factory.js";
+import { ServiceStore } from "../src/engine/store/service-store.js";
+import { readFileSync } from "node:fs";
+import { summarize } from "./stats.js";
 
 const agents = process.argv[2] ?? "150";
 // The store under test: the default (SQLite, in a fresh data directory) or memory (BENCH_STORE).
@@ -41,6 +48,51 @@ function stats(): object {
   };
 }
 
+/**
+ * The floor of PutService on this store: the multi PutService writes (context create + config +
+ * config target, the same bytes as a simple.yml put), called straight on the server's own
+ * persister, under BenchRaw/ (outside the scheduler's layout). `sequential` calls one after
+ * another (p50/p99), then `callers` loops for `ms` (calls/s; SQLite group-commits them).
+ */
+const SIMPLE = readFileSync(new URL("../examples/simple.yml", import.meta.url), "utf8");
+let rawSeq = 0;
+function rawOps(): PersisterOp[] {
+  const name = `raw-${String(rawSeq++).padStart(6, "0")}`;
+  const context = { name, spec: SIMPLE, parameters: {}, generation: 1, createdMs: Date.now(), updatedMs: Date.now() };
+  const built = specServiceFactory.build(context);
+  return new ServiceStore(corral.persister)
+    .addOps(context, "00000000-0000-4000-8000-000000000000", built.spec)
+    .map((op) => ({ ...op, path: op.path.replace(/^(ServiceList|Services)\//, "BenchRaw/$1/") }));
+}
+async function rawWrites(sequential: number, callers: number, ms: number): Promise<object> {
+  const seq: number[] = [];
+  // Ops are built before the clock starts: only the write is timed.
+  for (let i = 0; i < sequential; i++) {
+    const ops = rawOps();
+    const t = performance.now();
+    await corral.persister.multi(ops);
+    seq.push(performance.now() - t);
+  }
+  const conc: number[] = [];
+  const end = performance.now() + ms;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (performance.now() < end) {
+        const ops = rawOps();
+        const t = performance.now();
+        await corral.persister.multi(ops);
+        conc.push(performance.now() - t);
+        if (performance.now() <= end) done++;
+      }
+    }),
+  );
+  const s = summarize(seq);
+  const c = summarize(conc);
+  const bytes = rawOps().reduce((n, op) => n + (op.kind === "set" || op.kind === "create" ? op.data.byteLength : 0), 0);
+  return { bytes, seqP50: s.p50, seqP99: s.p99, rate: done / (ms / 1000), concP50: c.p50, concP99: c.p99 };
+}
+
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
@@ -57,6 +109,10 @@ lines.on("line", (line) => {
     lag.reset(); // the next stats cover only what happened since this one
   }
   if (line.trim() === "stop") void stop();
+  const raw = /^raw (\d+) (\d+) (\d+)$/.exec(line.trim());
+  if (raw) {
+    void rawWrites(Number(raw[1]), Number(raw[2]), Number(raw[3])).then((r) => process.stdout.write(`${JSON.stringify(r)}\n`));
+  }
 });
 lines.on("close", () => void stop());
 process.on("SIGTERM", () => void stop());
