@@ -11,7 +11,7 @@ import { FakeClock } from "../src/adapters/fake-clock.js";
 import { AdminServer } from "../src/adapters/grpc/server.js";
 import { MemoryPersister } from "../src/adapters/persister/memory-persister.js";
 import { UninstallEventKind, createAdminClient } from "../src/client/index.js";
-import type { AdminClient, UninstallEvent } from "../src/client/index.js";
+import type { AdminClient, UninstallEvent, WatchUninstallResponse } from "../src/client/index.js";
 import { SchedulerError } from "../src/domain/errors.js";
 import type { AdminApi, UninstallEventKind as Kind, UninstallEventView } from "../src/engine/admin-api.js";
 import { UninstallEventLog } from "../src/engine/uninstall-events.js";
@@ -39,7 +39,7 @@ const api: AdminApi = {
   getPlan: () => unimplemented(),
 };
 
-async function emit(name: string, kind: Kind, message = kind): Promise<UninstallEventView> {
+async function emit(name: string, kind: Kind, message: string = kind): Promise<UninstallEventView> {
   const { event, ops } = log.prepare({ name, kind, stepsComplete: 1, stepsTotal: 2, leftovers: kind === "FORCED" ? ["task-9"] : [], message });
   await store.multi(ops);
   log.publish(event);
@@ -55,7 +55,7 @@ async function rejection(p: Promise<unknown>): Promise<grpc.ServiceError> {
   throw new Error("expected the call to fail");
 }
 
-async function collect(stream: AsyncIterable<{ event?: UninstallEvent }>): Promise<UninstallEvent[]> {
+async function collect(stream: AsyncIterable<WatchUninstallResponse>): Promise<UninstallEvent[]> {
   const out: UninstallEvent[] = [];
   for await (const { event } of stream) if (event) out.push(event);
   return out;
