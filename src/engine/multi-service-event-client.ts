@@ -9,7 +9,9 @@ import { reservationLabels } from "../domain/offer/pool.js";
 import { tryParseTaskId } from "../domain/task-id.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
 import type { PersisterOp } from "./ports.js";
-import type { ClientStatus, PreparedStatus, ServiceScheduler } from "./service-scheduler.js";
+import type { ManagedService } from "./multi-service-manager.js";
+import type { PreparedRemovalStatus } from "./service-removal.js";
+import type { ClientStatus, PreparedStatus } from "./service-scheduler.js";
 import { SchedulerError } from "../domain/errors.js";
 
 export interface CycleOffers {
@@ -29,7 +31,7 @@ export interface StatusOutcome {
 export const MAX_STATUS_MULTI_BYTES = 256 * 1024;
 
 export class MultiServiceEventClient {
-  private offerTargets: ServiceScheduler[] = [];
+  private offerTargets: ManagedService[] = [];
   private rotation = 0;
 
   /** `persist` writes ops in one multi (the scheduler's persister). */
@@ -117,7 +119,7 @@ export class MultiServiceEventClient {
    * caller must not acknowledge them (the cluster sends them again).
    */
   async taskStatuses(statuses: readonly TaskStatus[]): Promise<{ done: StatusOutcome[]; error?: unknown }> {
-    type Entry = { status: TaskStatus; prepared?: PreparedStatus; answer: "processed" | "unknown" };
+    type Entry = { status: TaskStatus; prepared?: PreparedStatus | PreparedRemovalStatus; answer: "processed" | "unknown" };
     const entries: Entry[] = statuses.map((status) => {
       const parsed = tryParseTaskId(status.taskId);
       if (parsed?.service === undefined) return { status, answer: "unknown" };
@@ -150,11 +152,15 @@ export class MultiServiceEventClient {
       }
       for (const entry of entries.slice(start, end)) {
         // The service may have been replaced meanwhile (a repair): apply to the one prepared.
-        const answer = entry.prepared ? entry.prepared.service.applyStatus(entry.prepared) : entry.answer;
+        const answer = entry.prepared ? applyPrepared(entry.prepared) : entry.answer;
         done.push({ status: entry.status, answer });
       }
       start = end;
     }
     return { done };
   }
+}
+
+function applyPrepared(p: PreparedStatus | PreparedRemovalStatus): "processed" | "unknown" {
+  return "confirmed" in p ? p.service.applyStatus(p) : p.service.applyStatus(p);
 }

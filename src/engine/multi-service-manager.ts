@@ -5,7 +5,11 @@
  */
 import { SchedulerError } from "../domain/errors.js";
 import { sanitizeServiceName } from "../domain/names.js";
+import type { ServiceRemoval } from "./service-removal.js";
 import type { ServiceScheduler } from "./service-scheduler.js";
+
+/** What the manager holds for a name: a running service, or one being removed. */
+export type ManagedService = ServiceScheduler | ServiceRemoval;
 
 /**
  * A stored service whose context no longer builds (say, after an upgrade that rejects it). It
@@ -19,13 +23,13 @@ export interface QuarantinedService {
 }
 
 export class MultiServiceManager {
-  private readonly byName = new Map<string, ServiceScheduler>();
+  private readonly byName = new Map<string, ManagedService>();
   private readonly bySanitized = new Map<string, string>();
   private readonly quarantine = new Map<string, QuarantinedService>();
   private readonly quarantinedSanitized = new Set<string>();
 
   /** Adds or replaces a service. A different name with the same sanitized form is refused. */
-  put(service: ServiceScheduler): void {
+  put(service: ManagedService): void {
     const owner = this.bySanitized.get(service.sanitizedName);
     if (owner !== undefined && owner !== service.name) {
       throw new SchedulerError(
@@ -56,11 +60,11 @@ export class MultiServiceManager {
     return [...this.quarantine.values()];
   }
 
-  get(name: string): ServiceScheduler | undefined {
+  get(name: string): ManagedService | undefined {
     return this.byName.get(name);
   }
 
-  getBySanitized(sanitized: string): ServiceScheduler | undefined {
+  getBySanitized(sanitized: string): ManagedService | undefined {
     const name = this.bySanitized.get(sanitized);
     return name === undefined ? undefined : this.byName.get(name);
   }
@@ -78,7 +82,7 @@ export class MultiServiceManager {
   }
 
   /** A snapshot in insertion order. */
-  services(): ServiceScheduler[] {
+  services(): ManagedService[] {
     return [...this.byName.values()];
   }
 

@@ -4,6 +4,7 @@
  * accept. Returns what the runner should do about revive/suppress.
  */
 import type { Offer, Operation, Resource } from "../domain/cluster.js";
+import { LABEL_NAMESPACE } from "../domain/cluster.js";
 import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { ClusterDriver } from "./ports.js";
 
@@ -19,9 +20,15 @@ export interface CycleOutcome {
   readonly newWork: boolean;
   readonly accepted: number;
   readonly declined: number;
+  readonly offered: number;
+  /** Offers whose reservations were released as garbage (unknown or disowned namespaces). */
+  readonly collected: number;
+  /** The namespaces of those reservations. */
+  readonly collectedNamespaces: readonly string[];
 }
 
-function cleanupOperations(resources: readonly Resource[]): Operation[] {
+/** DESTROY the volumes among `resources`, then UNRESERVE them all. */
+export function cleanupOperations(resources: readonly Resource[]): Operation[] {
   const volumes = resources.filter((r) => r.disk?.persistence !== undefined);
   const ops: Operation[] = [];
   if (volumes.length > 0) ops.push({ type: "DESTROY", volumes });
@@ -46,8 +53,15 @@ export async function runOfferCycle(
   const result = working ? await client.offers(offers) : { ready: true, operations: new Map<string, Operation[]>() };
   const accepts = new Map(result.operations);
   const unused = offers.filter((o) => !accepts.has(o.id));
+  let collected = 0;
+  const collectedNamespaces = new Set<string>();
   for (const [offerId, resources] of client.unexpectedResources(unused)) {
     accepts.set(offerId, cleanupOperations(resources));
+    collected++;
+    for (const r of resources) {
+      const ns = r.reservations?.at(-1)?.labels[LABEL_NAMESPACE];
+      if (ns !== undefined) collectedNamespaces.add(ns);
+    }
   }
   const declines = offers.filter((o) => !accepts.has(o.id)).map((o) => o.id);
   const calls: Promise<void>[] = [];
@@ -63,5 +77,8 @@ export async function runOfferCycle(
     newWork: status.kind === "WORKING" && status.newWork,
     accepted: accepts.size,
     declined: declines.length,
+    offered: offers.length,
+    collected,
+    collectedNamespaces: [...collectedNamespaces],
   };
 }

@@ -14,7 +14,7 @@ import { runOfferCycle } from "./offer-cycle.js";
 import type { Cancel, Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, WriteFence } from "./ports.js";
 import { ReviveLimiter } from "./revive-limiter.js";
 import { Reconciler } from "./reconciler.js";
-import type { ServiceScheduler } from "./service-scheduler.js";
+import type { ManagedService } from "./multi-service-manager.js";
 import { TaskKiller } from "./task-killer.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -44,6 +44,10 @@ export interface RunnerDeps {
   readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
 }
 
+/** How often offers are revived to look for a forced removal's leftovers, and for how long. */
+export const GC_PROBE_MS = 60_000;
+export const GC_EXPECT_MS = 24 * 3600 * 1000;
+
 /** Most task statuses stored (in one multi) and acknowledged per work item. */
 export const MAX_STATUS_BATCH = 512;
 
@@ -65,6 +69,15 @@ export class SchedulerRunner {
    * nothing. True at start: a previous incarnation may have left filters behind.
    */
   private declinedSinceRevive = true;
+  /**
+   * Reservations may be lying around that no service owns (a forced removal, a previous
+   * incarnation): keep offers coming, even with every service idle, until a cycle with offers
+   * finds nothing to collect (the reference collects only while some service works, §7.2 h13).
+   */
+  private gcPending = true;
+  /** Namespaces a forced removal left reservations of, by when: probed for until found or a day old. */
+  private readonly expectedGarbage = new Map<string, number>();
+  private gcProbe: Cancel | undefined;
   private cycleTimer: Cancel | undefined;
   private cycleDueMs = Number.POSITIVE_INFINITY;
   private lastCycleMs = Number.NEGATIVE_INFINITY;
@@ -99,9 +112,33 @@ export class SchedulerRunner {
   }
 
   /** A service was added after start: register it with the cluster and give it offers soon. */
-  serviceAdded(service: ServiceScheduler): void {
+  serviceAdded(service: ManagedService): void {
     if (this.frameworkId !== undefined) this.registerService(service, this.frameworkId);
     this.scheduleCycle(0);
+  }
+
+  /**
+   * Reservations may have been left behind: look at offers again and collect them. For
+   * `expected` namespaces (a forced removal's leftovers, perhaps on an agent that is away) look
+   * again every GC_PROBE_MS until they were collected, for at most a day.
+   */
+  collectGarbage(expected: readonly string[] = []): void {
+    this.gcPending = true;
+    this.reviveWanted = true;
+    this.declinedSinceRevive = true;
+    for (const ns of expected) this.expectedGarbage.set(ns, this.deps.clock.now());
+    this.armGcProbe();
+    this.scheduleCycle(0);
+  }
+
+  private armGcProbe(): void {
+    if (this.gcProbe || this.expectedGarbage.size === 0 || this.stopped) return;
+    this.gcProbe = this.deps.clock.setTimer(GC_PROBE_MS, () => {
+      this.gcProbe = undefined;
+      const oldest = this.deps.clock.now() - GC_EXPECT_MS;
+      for (const [ns, since] of this.expectedGarbage) if (since < oldest) this.expectedGarbage.delete(ns);
+      if (this.expectedGarbage.size > 0) this.collectGarbage();
+    });
   }
 
   /** Something changed that may give a service new work. */
@@ -110,12 +147,18 @@ export class SchedulerRunner {
   }
 
   async stop(): Promise<void> {
+    this.halt();
+    await this.queue.idle();
+  }
+
+  /** Stops all activity without waiting for queued work (callable from inside a work item). */
+  halt(): void {
     this.stopped = true;
     this.cycleTimer?.();
     this.implicitTimer?.();
     this.killer.stop();
     this.reconciler.stop();
-    await this.queue.idle();
+    this.gcProbe?.();
   }
 
   private async onSubscribed(id: string): Promise<void> {
@@ -136,7 +179,7 @@ export class SchedulerRunner {
     this.implicitTimer = this.deps.clock.setTimer(this.options.implicitReconcileMs, () => this.reconcileImplicitly());
   }
 
-  private registerService(service: ServiceScheduler, frameworkId: string): void {
+  private registerService(service: ManagedService, frameworkId: string): void {
     const { kill, reconcile } = service.registered(frameworkId);
     for (const info of kill) this.killer.kill(info.taskId, info.agentId);
     if (reconcile.length > 0) this.reconciler.start();
@@ -225,6 +268,11 @@ export class SchedulerRunner {
   }
 
   private async reviveOrSuppress(outcome: CycleOutcome): Promise<void> {
+    for (const ns of outcome.collectedNamespaces) this.expectedGarbage.delete(ns);
+    if (this.gcPending && outcome.offered > 0 && outcome.collected === 0) this.gcPending = false;
+    if (!outcome.working && this.gcPending) {
+      outcome = { ...outcome, working: true, newWork: true };
+    }
     if (!outcome.working) {
       if (!this.suppressed) {
         this.suppressed = true;

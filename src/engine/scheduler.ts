@@ -25,7 +25,13 @@ import type { ServiceFactory } from "./service-factory.js";
 import { specServiceFactory } from "./service-factory.js";
 import type { BuiltService, FrameworkIdentity } from "./service-scheduler.js";
 import { ServiceScheduler } from "./service-scheduler.js";
-import { planView, quarantinedView, serviceView } from "./service-view.js";
+import { planView, quarantinedView, removalView, serviceView } from "./service-view.js";
+import type { ManagedService } from "./multi-service-manager.js";
+import { Removals } from "./removals.js";
+import type { UninstallCallback } from "./removals.js";
+import { ServiceRemoval } from "./service-removal.js";
+import { UninstallEventLog } from "./uninstall-events.js";
+import type { UninstallEventLogOptions } from "./uninstall-events.js";
 import { decodeText, encodeText } from "./store/codec.js";
 import { READ_CONCURRENCY, mapLimit } from "./store/concurrency.js";
 import * as layout from "./store/layout.js";
@@ -43,11 +49,24 @@ export interface SchedulerDeps {
   readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
   /** @default always holds (SQLite and memory stores) */
   readonly fence?: WriteFence;
+  /** The library's UninstallCallback: runs once a service's removal has been written. */
+  readonly onServiceRemoved?: UninstallCallback;
+  /** Whole-scheduler uninstall finished: state wiped, framework torn down. */
+  readonly onUninstalled?: () => void;
 }
 
 export interface SchedulerOptions extends RunnerOptions {
   readonly framework: FrameworkIdentity;
+  /** A removal not done after this long completes anyway (FORCED); ≤ 0 never. @default 10 min */
+  readonly removalTimeoutMs?: number;
+  /** Uninstall the whole scheduler (CORRAL_UNINSTALL / SDK_UNINSTALL, §3.9). @default false */
+  readonly uninstall?: boolean;
+  readonly events?: UninstallEventLogOptions;
 }
+
+export type SchedulerMode = "RUNNING" | "UNINSTALLING" | "UNINSTALLED";
+
+export const DEFAULT_REMOVAL_TIMEOUT_MS = 10 * 60 * 1000;
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   cycleIntervalMs: 5000,
@@ -67,6 +86,9 @@ export class MultiServiceScheduler implements AdminApi {
   private readonly services: ServiceStore;
   private readonly factory: ServiceFactory;
   private readonly putsInFlight = new Map<string, Promise<unknown>>();
+  private events: UninstallEventLog | undefined;
+  private removals: Removals | undefined;
+  private modeNow: SchedulerMode = "RUNNING";
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -90,13 +112,36 @@ export class MultiServiceScheduler implements AdminApi {
     );
   }
 
+  get mode(): SchedulerMode {
+    return this.modeNow;
+  }
+
   /** Checks the schema, rebuilds stored services, then registers with the cluster. */
   async start(): Promise<void> {
     await this.checkSchema();
+    const events = await UninstallEventLog.load(this.deps.persister, this.deps.clock, this.options.events);
+    this.events = events;
+    const removals = new Removals({
+      persister: this.deps.persister,
+      manager: this.manager,
+      runner: this.runner,
+      events,
+      clock: this.deps.clock,
+      random: this.deps.random,
+      log: this.deps.log,
+      ...(this.deps.onServiceRemoved ? { onRemoved: this.deps.onServiceRemoved } : {}),
+      onEmpty: () => {
+        if (this.modeNow === "UNINSTALLING") this.runner.queue.post("uninstall-scheduler", () => this.finishUninstall());
+      },
+    });
+    this.removals = removals;
     // Services are rebuilt and their stores read many at a time (a remote store answers the
     // reads pipelined), then registered in stored order.
     const recovered = await mapLimit(await this.services.recover(), READ_CONCURRENCY, async (stored) => {
       try {
+        // A removal the last scheduler did not finish goes on, whether or not the spec builds.
+        const removal = await removals.stored(stored.name);
+        if (removal) return { stored, svc: await removals.resume(stored.name, removal) };
         if (!stored.context) throw new SchedulerError("internal", stored.error ?? "context unreadable");
         const built = this.factory.build(stored.context);
         const svc = this.newScheduler(built, await this.storedConfigId(stored.name));
@@ -109,7 +154,7 @@ export class MultiServiceScheduler implements AdminApi {
     for (const { stored, svc, err } of recovered) {
       try {
         if (!svc) throw err;
-        this.manager.put(svc);
+        if (this.manager.get(stored.name) !== svc) this.manager.put(svc);
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         this.manager.putQuarantined({ name: stored.name, error, sinceMs: this.deps.clock.now() });
@@ -117,6 +162,15 @@ export class MultiServiceScheduler implements AdminApi {
       }
     }
     const fid = await this.deps.persister.get(layout.FRAMEWORK_ID);
+    if (this.options.uninstall) {
+      this.modeNow = "UNINSTALLING";
+      // Never registered: nothing can be running anywhere; wipe and be done (§3.9).
+      if (!fid) return this.finishUninstall();
+      for (const name of this.manager.names()) {
+        if (!(this.manager.get(name) instanceof ServiceRemoval)) await this.beginRemoval(name, undefined);
+      }
+      if (this.manager.size === 0) this.runner.queue.post("uninstall-scheduler", () => this.finishUninstall());
+    }
     await this.runner.start({
       name: this.options.framework.name,
       role: this.options.framework.role,
@@ -127,7 +181,21 @@ export class MultiServiceScheduler implements AdminApi {
   }
 
   async stop(): Promise<void> {
+    this.removals?.stop();
     await this.runner.stop();
+  }
+
+  /** Every service is gone: wipe the store but the lock, tear the framework down (§3.9). */
+  private async finishUninstall(): Promise<void> {
+    if (this.modeNow === "UNINSTALLED") return;
+    // Everything of the schema-2 layout; the ZooKeeper lock node is not part of it.
+    const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.UNINSTALL_EVENTS, layout.FRAMEWORK_ID, layout.SCHEMA_VERSION];
+    await this.deps.persister.multi(roots.map((path) => ({ kind: "delete", path })));
+    if (this.runner.registered) await this.deps.driver.teardown();
+    this.runner.halt(); // inside a work item: stop() would wait for itself
+    this.modeNow = "UNINSTALLED";
+    this.deps.log.info({}, "scheduler uninstalled: every service removed, state wiped, framework torn down");
+    this.deps.onUninstalled?.();
   }
 
   private async checkSchema(): Promise<void> {
@@ -172,11 +240,15 @@ export class MultiServiceScheduler implements AdminApi {
   }
 
   private async putServiceNow(input: PutServiceInput): Promise<PutServiceResult> {
-    if (this.deps.fence && !this.deps.fence.holds()) {
-      throw new SchedulerError("unavailable", "the scheduler lost its store lock; retry once it holds it again");
+    this.mustAct();
+    if (this.modeNow !== "RUNNING") {
+      throw new SchedulerError("failed_precondition", `the scheduler is ${this.modeNow.toLowerCase()}: no service can be added`);
     }
     const now = this.deps.clock.now();
     const existing = this.manager.get(input.name);
+    if (existing instanceof ServiceRemoval) {
+      throw new SchedulerError("failed_precondition", `service '${input.name}' is being uninstalled; put it again once its removal completed`);
+    }
     const context: ServiceContext = {
       name: input.name,
       spec: input.spec,
@@ -223,20 +295,50 @@ export class MultiServiceScheduler implements AdminApi {
     return { service: serviceView(svc), outcome: "UPDATED", warnings: built.warnings };
   }
 
-  uninstallService(name: string): Promise<ServiceView> {
-    this.mustGet(name);
-    return Promise.reject(
-      new SchedulerError("unimplemented", "UninstallService is not implemented yet (comes with service removal)"),
-    );
+  /** Starts (or, when it is under way, answers) the removal of a service; idempotent. */
+  async uninstallService(name: string): Promise<ServiceView> {
+    const violations = validateServiceName(name);
+    if (violations.length > 0) throw SchedulerError.invalid(violations);
+    const current = this.manager.get(name);
+    if (current instanceof ServiceRemoval) return removalView(current);
+    if (!current && !this.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${name}' not found`);
+    this.mustAct();
+    // After any put of the same name, and between offer cycles.
+    const before = this.putsInFlight.get(name) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(() => this.runner.queue.run("uninstall", () => this.beginRemoval(name, this.removalTimeoutMs())));
+    this.putsInFlight.set(name, run);
+    try {
+      return removalView(await run);
+    } finally {
+      if (this.putsInFlight.get(name) === run) this.putsInFlight.delete(name);
+    }
   }
 
-  watchUninstall(_names: readonly string[], _after: bigint, _signal: AbortSignal): AsyncIterable<UninstallEventView> {
-    return {
-      [Symbol.asyncIterator]: () => ({
-        next: () =>
-          Promise.reject(new SchedulerError("unimplemented", "WatchUninstall is not implemented yet (comes with service removal)")),
-      }),
-    };
+  private removalTimeoutMs(): number | undefined {
+    const ms = this.options.removalTimeoutMs ?? DEFAULT_REMOVAL_TIMEOUT_MS;
+    return ms > 0 ? ms : undefined;
+  }
+
+  private async beginRemoval(name: string, timeoutMs: number | undefined): Promise<ServiceRemoval> {
+    const current = this.manager.get(name);
+    if (current instanceof ServiceRemoval) return current;
+    if (!current && !this.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${name}' not found`);
+    const configId = current ? current.configId : ((await this.storedContextTarget(name)) ?? "");
+    const context = current ? current.built.context : undefined;
+    return this.removals!.begin(name, configId, context, timeoutMs);
+  }
+
+  private async storedContextTarget(name: string): Promise<string | undefined> {
+    return new StateStore(this.deps.persister, name).configTarget();
+  }
+
+  watchUninstall(names: readonly string[], after: bigint, signal: AbortSignal): AsyncIterable<UninstallEventView> {
+    for (const n of names) {
+      const violations = validateServiceName(n).map((v) => ({ ...v, field: `names[${names.indexOf(n)}]` }));
+      if (violations.length > 0) throw SchedulerError.invalid(violations);
+    }
+    if (!this.events) throw new SchedulerError("unavailable", "the scheduler is starting");
+    return this.events.watch(names, after, signal, (n) => this.manager.get(n) !== undefined || this.manager.getQuarantined(n) !== undefined);
   }
 
   listServices(): readonly ServiceView[] {
@@ -245,14 +347,25 @@ export class MultiServiceScheduler implements AdminApi {
 
   getService(name: string): ServiceView {
     const quarantined = this.manager.getQuarantined(name);
-    return quarantined ? quarantinedView(quarantined) : serviceView(this.mustGet(name));
+    if (quarantined) return quarantinedView(quarantined);
+    const svc = this.mustGet(name);
+    return svc instanceof ServiceRemoval ? removalView(svc) : serviceView(svc);
   }
 
   getPlan(name: string, plan: string): PlanView {
-    return planView(this.mustGet(name), plan === "" ? "deploy" : plan);
+    const svc = this.mustGet(name);
+    const fallback = svc instanceof ServiceRemoval ? "uninstall" : "deploy";
+    return planView(svc, plan === "" ? fallback : plan);
   }
 
-  private mustGet(name: string): ServiceScheduler {
+  /** A scheduler that lost its store lock may not write. */
+  private mustAct(): void {
+    if (this.deps.fence && !this.deps.fence.holds()) {
+      throw new SchedulerError("unavailable", "the scheduler lost its store lock; retry once it holds it again");
+    }
+  }
+
+  private mustGet(name: string): ManagedService {
     const svc = this.manager.get(name);
     if (svc) return svc;
     const quarantined = this.manager.getQuarantined(name);

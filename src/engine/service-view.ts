@@ -5,6 +5,7 @@ import type { Plan } from "../domain/plan/model.js";
 import { allSteps } from "../domain/plan/model.js";
 import type { PlanSummaryView, PlanView, ServiceState, ServiceView } from "./admin-api.js";
 import type { QuarantinedService } from "./multi-service-manager.js";
+import type { ServiceRemoval } from "./service-removal.js";
 import type { ServiceScheduler } from "./service-scheduler.js";
 
 export function planSummary(plan: Plan): PlanSummaryView {
@@ -37,6 +38,20 @@ export function serviceView(svc: ServiceScheduler): ServiceView {
   };
 }
 
+/** A service being removed: UNINSTALLING, with its uninstall plan. */
+export function removalView(r: ServiceRemoval): ServiceView {
+  const ctx = r.context;
+  return {
+    name: r.name,
+    state: "UNINSTALLING",
+    configId: r.configId,
+    generation: ctx?.generation ?? 0,
+    plans: r.allPlans().map(planSummary),
+    createdMs: ctx?.createdMs ?? r.startedMs,
+    updatedMs: r.startedMs,
+  };
+}
+
 export function quarantinedView(q: QuarantinedService): ServiceView {
   return {
     name: q.name,
@@ -50,7 +65,7 @@ export function quarantinedView(q: QuarantinedService): ServiceView {
   };
 }
 
-export function planView(svc: ServiceScheduler, name: string): PlanView {
+export function planView(svc: ServiceScheduler | ServiceRemoval, name: string): PlanView {
   const plan = svc.allPlans().find((p) => p.name === name);
   if (!plan) {
     const known = svc.allPlans().map((p) => p.name).join(", ");

@@ -191,9 +191,15 @@ describe("corral server end to end", () => {
       expect(err.code).toBe(grpc.status.NOT_FOUND);
     });
 
-    it("UninstallService of an existing service → UNIMPLEMENTED", async () => {
-      const err = await rejectedWithoutEffect(() => admin.uninstallService({ name: "hello" }));
-      expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+    it("UninstallService of an unknown service → NOT_FOUND", async () => {
+      const err = await rejectedWithoutEffect(() => admin.uninstallService({ name: "nobody" }));
+      expect(err.code).toBe(grpc.status.NOT_FOUND);
+    });
+
+    it("UninstallService with a bad name → INVALID_ARGUMENT naming the field", async () => {
+      const err = await rejectedWithoutEffect(() => admin.uninstallService({ name: "Bad__Name" }));
+      expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err.details).toMatch(/^name: /);
     });
   });
 });

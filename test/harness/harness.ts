@@ -12,6 +12,7 @@ import { MemoryPersister } from "../../src/adapters/persister/memory-persister.j
 import type { PutServiceResult } from "../../src/engine/admin-api.js";
 import type { Persister, WriteFence } from "../../src/engine/ports.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "../../src/engine/scheduler.js";
+import type { SchedulerDeps, SchedulerOptions } from "../../src/engine/scheduler.js";
 
 export interface HarnessOptions {
   readonly agents?: SimulatedClusterOptions["agents"];
@@ -22,6 +23,8 @@ export interface HarnessOptions {
   readonly cluster?: SimulatedCluster;
   readonly clock?: FakeClock;
   readonly fence?: WriteFence;
+  readonly scheduler?: Partial<SchedulerOptions>;
+  readonly deps?: Partial<SchedulerDeps>;
 }
 
 export interface Harness {
@@ -50,8 +53,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     options.cluster ?? new SimulatedCluster({ agents: options.agents ?? 3, clock, random: new SeededRandom(99), ...options.sim });
   const persister = options.persister ?? new MemoryPersister();
   const scheduler = new MultiServiceScheduler(
-    { persister, driver: cluster, clock, random, log: pino({ level: "silent" }), ...(options.fence ? { fence: options.fence } : {}) },
-    { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" } },
+    { persister, driver: cluster, clock, random, log: pino({ level: "silent" }), ...(options.fence ? { fence: options.fence } : {}), ...options.deps },
+    { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" }, ...options.scheduler },
   );
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 1000; i++) {

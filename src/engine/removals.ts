@@ -1,0 +1,185 @@
+/**
+ * Service removal from start to end (dcos-commons §3.7): the durable mark and STARTED event in
+ * one write, the ServiceRemoval in the manager, PROGRESS events as steps complete, a stored
+ * deadline after which the removal completes anyway (FORCED), and the end — the service's
+ * subtree, its list entry and the COMPLETED/FORCED event in one atomic write — followed by the
+ * library's UninstallCallback. Every change runs on the runner's work queue, between cycles.
+ */
+import type { UninstallEventView } from "./admin-api.js";
+import { markDeregistered } from "../domain/plan/uninstall.js";
+import type { MultiServiceManager } from "./multi-service-manager.js";
+import type { Cancel, Clock, Logger, Persister, PersisterOp, Random } from "./ports.js";
+import type { SchedulerRunner } from "./runner.js";
+import type { ServiceContext } from "./service-context.js";
+import { ServiceRemoval, removalPath } from "./service-removal.js";
+import type { RemovalRecord } from "./service-removal.js";
+import { decodeJson, encodeJson } from "./store/codec.js";
+import * as layout from "./store/layout.js";
+import { StateStore } from "./store/state-store.js";
+import type { UninstallEventLog } from "./uninstall-events.js";
+
+/** The library API's UninstallCallback: runs after a removal's final write. */
+export type UninstallCallback = (name: string, event: UninstallEventView) => void;
+
+export interface RemovalsDeps {
+  readonly persister: Persister;
+  readonly manager: MultiServiceManager;
+  readonly runner: SchedulerRunner;
+  readonly events: UninstallEventLog;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly onRemoved?: UninstallCallback;
+  /** The manager became empty after a removal (whole-scheduler uninstall waits for this). */
+  readonly onEmpty?: () => void;
+}
+
+export class Removals {
+  private readonly deadlines = new Map<string, Cancel>();
+  private readonly progressDue = new Set<ServiceRemoval>();
+
+  constructor(private readonly d: RemovalsDeps) {}
+
+  /** The removal record of a stored service, if it is being removed. */
+  async stored(name: string): Promise<RemovalRecord | undefined> {
+    const v = await this.d.persister.get(removalPath(name));
+    return v ? decodeJson<RemovalRecord>(v.data) : undefined;
+  }
+
+  /** Recovery: a removal the previous scheduler did not finish goes on from its record. */
+  async resume(name: string, record: RemovalRecord): Promise<ServiceRemoval> {
+    const removal = await this.open(name, record);
+    this.d.manager.put(removal);
+    this.armDeadline(removal);
+    this.d.log.info({ service: name, released: record.released.length }, "resuming the removal of a service");
+    return removal;
+  }
+
+  /** Starts removing `name`: record and STARTED event in one write, then the uninstall plan takes over. */
+  async begin(name: string, configId: string, context: ServiceContext | undefined, timeoutMs: number | undefined): Promise<ServiceRemoval> {
+    const now = this.d.clock.now();
+    const record: RemovalRecord = {
+      startedMs: now,
+      ...(timeoutMs !== undefined && timeoutMs > 0 ? { deadlineMs: now + timeoutMs } : {}),
+      released: [],
+      configId,
+      ...(context ? { context } : {}),
+    };
+    const removal = await this.open(name, record);
+    const { complete, total } = removal.progress();
+    await this.writeWithEvent([{ kind: "set", path: removalPath(name), data: encodeJson(record) }], {
+      name,
+      kind: "STARTED",
+      stepsComplete: complete,
+      stepsTotal: total,
+      leftovers: [],
+      message: record.deadlineMs === undefined ? "removal started" : `removal started; forced after ${new Date(record.deadlineMs).toISOString()}`,
+    });
+    this.d.manager.put(removal);
+    this.d.runner.serviceAdded(removal);
+    this.armDeadline(removal);
+    this.d.log.info({ service: name }, "removing service");
+    if (removal.finished()) this.finishSoon(removal, false);
+    return removal;
+  }
+
+  stop(): void {
+    for (const cancel of this.deadlines.values()) cancel();
+    this.deadlines.clear();
+  }
+
+  private async open(name: string, record: RemovalRecord): Promise<ServiceRemoval> {
+    const store = new StateStore(this.d.persister, name);
+    const tasks = await store.loadTasks();
+    return new ServiceRemoval(name, record, tasks, {
+      store,
+      random: this.d.random,
+      log: this.d.log,
+      write: (ops, progress) => (progress ? this.writeProgress(removalOf(this.d.manager, name), ops) : this.d.persister.multi(ops)),
+      onDone: (r) => this.finishSoon(r, false),
+      onProgress: (r) => this.progressSoon(r),
+    });
+  }
+
+  private armDeadline(removal: ServiceRemoval): void {
+    if (removal.deadlineMs === undefined) return;
+    const delay = Math.max(0, removal.deadlineMs - this.d.clock.now());
+    this.deadlines.set(removal.name, this.d.clock.setTimer(delay, () => this.finishSoon(removal, true)));
+  }
+
+  private finishSoon(removal: ServiceRemoval, forced: boolean): void {
+    this.d.runner.queue.post(forced ? "force-removal" : "finish-removal", () => this.finish(removal, forced));
+  }
+
+  /** The end: subtree, list entry and the final event in one write; then the callback. */
+  private async finish(removal: ServiceRemoval, forced: boolean): Promise<void> {
+    const { name } = removal;
+    if (this.d.manager.get(name) !== removal) return; // finished already
+    if (!forced && !removal.finished()) return;
+    const { complete, total } = removal.progress();
+    const leftovers = forced ? removal.leftovers() : [];
+    const event = await this.writeWithEvent(
+      [
+        { kind: "delete", path: layout.serviceRoot(name) },
+        { kind: "delete", path: layout.serviceListEntry(name) },
+      ],
+      {
+        name,
+        kind: forced ? "FORCED" : "COMPLETED",
+        stepsComplete: forced ? complete : total,
+        stepsTotal: total,
+        leftovers,
+        message: forced ? `removal timed out; left behind: ${leftovers.join(", ") || "nothing"}` : "service removed",
+      },
+    );
+    markDeregistered(removal.plan);
+    this.d.manager.remove(name);
+    this.deadlines.get(name)?.();
+    this.deadlines.delete(name);
+    this.progressDue.delete(removal);
+    // What a forced removal left behind, and what no step knew of, is collected when offered.
+    this.d.runner.collectGarbage(forced ? [name] : []);
+    this.d.log.info({ service: name, forced, leftovers }, forced ? "service removal forced" : "service removed");
+    try {
+      this.d.onRemoved?.(name, event);
+    } catch (err) {
+      this.d.log.error({ err, service: name }, "uninstall callback failed");
+    }
+    if (this.d.manager.size === 0 && this.d.manager.quarantined().length === 0) this.d.onEmpty?.();
+  }
+
+  private progressSoon(removal: ServiceRemoval): void {
+    if (this.progressDue.has(removal)) return;
+    this.progressDue.add(removal);
+    this.d.runner.queue.post("removal-progress", async () => {
+      if (!this.progressDue.delete(removal) || this.d.manager.get(removal.name) !== removal) return;
+      await this.writeProgress(removal, []);
+    });
+  }
+
+  private async writeProgress(removal: ServiceRemoval | undefined, ops: readonly PersisterOp[]): Promise<void> {
+    if (!removal) {
+      await this.d.persister.multi(ops);
+      return;
+    }
+    const { complete, total } = removal.progress();
+    await this.writeWithEvent(ops, { name: removal.name, kind: "PROGRESS", stepsComplete: complete, stepsTotal: total, leftovers: [], message: "" });
+  }
+
+  private async writeWithEvent(ops: readonly PersisterOp[], fields: Omit<UninstallEventView, "sequence" | "timeMs">): Promise<UninstallEventView> {
+    const { event, ops: eventOps } = this.d.events.prepare(fields);
+    try {
+      await this.d.persister.multi([...ops, ...eventOps]);
+    } catch (err) {
+      this.d.events.abandon(event);
+      throw err;
+    }
+    this.d.events.publish(event);
+    return event;
+  }
+}
+
+function removalOf(manager: MultiServiceManager, name: string): ServiceRemoval | undefined {
+  const svc = manager.get(name);
+  return svc instanceof ServiceRemoval ? svc : undefined;
+}

@@ -1,0 +1,204 @@
+/**
+ * Removing services on the simulated cluster with a fake clock: the uninstall plan kills,
+ * releases and deregisters; a restart mid-removal finishes it with one COMPLETED event; the
+ * forced path; garbage collection of what a forced removal left; whole-scheduler uninstall.
+ */
+import { describe, expect, it } from "vitest";
+import { LABEL_NAMESPACE } from "../../src/domain/cluster.js";
+import type { UninstallEventView } from "../../src/engine/admin-api.js";
+import { createHarness } from "../harness/harness.js";
+import type { Harness } from "../harness/harness.js";
+
+function namespaces(h: Harness): Set<string> {
+  const out = new Set<string>();
+  for (const rs of h.cluster.reservations().values()) {
+    for (const r of rs) {
+      const ns = r.reservations?.at(-1)?.labels[LABEL_NAMESPACE];
+      if (ns) out.add(ns);
+    }
+  }
+  return out;
+}
+
+/** Every event of the log from the start, without waiting for more. */
+async function eventsSoFar(h: Harness): Promise<UninstallEventView[]> {
+  const ac = new AbortController();
+  const out: UninstallEventView[] = [];
+  const it = h.scheduler.watchUninstall([], 0n, ac.signal)[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await Promise.race([it.next(), new Promise<"idle">((r) => setImmediate(() => r("idle")))]);
+    if (next === "idle" || next.done) break;
+    out.push(next.value);
+  }
+  ac.abort();
+  return out;
+}
+
+async function expectWiped(h: Harness): Promise<void> {
+  for (const root of ["ServiceList", "Services", "UninstallEvents"]) expect(await h.persister.children(root)).toEqual([]);
+  for (const node of ["SchemaVersion", "FrameworkID", "UninstallEvents"]) expect(await h.persister.get(node)).toBeUndefined();
+}
+
+async function untilGone(h: Harness, name: string, maxSteps = 60): Promise<void> {
+  for (let i = 0; i < maxSteps; i++) {
+    if (!h.scheduler.listServices().some((s) => s.name === name)) return;
+    await h.advance(1000);
+  }
+  throw new Error(`${name} was not removed: ${JSON.stringify(h.scheduler.getPlan(name, ""))}`);
+}
+
+describe("service removal", () => {
+  it("kills the tasks, releases the reservations and volumes, removes the stored state, and leaves other services alone", async () => {
+    const h = await createHarness();
+    await h.put("hello", "hello-world.yml");
+    await h.put("simple", "simple.yml");
+    await h.deployAll(["hello", "simple"]);
+    const helloTasks = h.cluster.tasks().filter((t) => t.taskId.startsWith("hello__")).map((t) => t.taskId);
+    expect(namespaces(h)).toEqual(new Set(["hello", "simple"]));
+
+    const view = await h.scheduler.uninstallService("simple");
+    expect(view.state).toBe("UNINSTALLING");
+    expect(h.scheduler.getPlan("simple", "").name).toBe("uninstall");
+    // Idempotent, and the name cannot be put again meanwhile.
+    expect((await h.scheduler.uninstallService("simple")).state).toBe("UNINSTALLING");
+    await expect(h.put("simple", "simple.yml")).rejects.toMatchObject({ code: "failed_precondition" });
+
+    await untilGone(h, "simple");
+    expect(h.cluster.tasks().map((t) => t.taskId)).toEqual(helloTasks);
+    expect(namespaces(h)).toEqual(new Set(["hello"]));
+    expect(await h.persister.children("Services")).toEqual(["hello"]);
+    expect(await h.persister.children("ServiceList")).toEqual(["hello"]);
+    const events = (await eventsSoFar(h)).filter((e) => e.name === "simple");
+    expect(events[0]?.kind).toBe("STARTED");
+    expect(events.at(-1)).toMatchObject({ kind: "COMPLETED", stepsComplete: events.at(-1)!.stepsTotal });
+    expect(events.filter((e) => e.kind === "COMPLETED")).toHaveLength(1);
+    // Sequence numbers only go up.
+    expect(events.map((e) => e.sequence)).toEqual([...events.map((e) => e.sequence)].sort((a, b) => (a < b ? -1 : 1)));
+    await expect(h.scheduler.uninstallService("simple")).rejects.toMatchObject({ code: "not_found" });
+    // Once removed, the name is free again.
+    await h.put("simple", "simple.yml");
+    await h.deployAll(["simple"]);
+  });
+
+  it("removes a service whose deploy is still under way, and one that never got a task", async () => {
+    const h = await createHarness({ agents: [{ cpus: 0.05 }] }); // nothing fits: no task ever launches
+    await h.put("stuck", "simple.yml");
+    await h.advance(1000);
+    expect(h.deployStatus("stuck")).not.toBe("COMPLETE");
+    await h.scheduler.uninstallService("stuck");
+    await untilGone(h, "stuck");
+    const events = (await eventsSoFar(h)).map((e) => e.kind);
+    expect(events).toEqual(["STARTED", "COMPLETED"]);
+  });
+
+  it("finishes a removal interrupted by a restart after the kills and before the releases, with exactly one COMPLETED event", async () => {
+    const first = await createHarness();
+    await first.put("hello", "hello-world.yml");
+    await first.deployAll(["hello"]);
+    // Offers stop coming, so the kills complete but no reservation is released yet.
+    await first.cluster.suppress();
+    const revive = first.cluster.revive.bind(first.cluster);
+    first.cluster.revive = async () => undefined;
+    await first.scheduler.uninstallService("hello");
+    for (let i = 0; i < 20 && first.cluster.tasks().length > 0; i++) await first.advance(100);
+    expect(first.cluster.tasks()).toHaveLength(0);
+    const plan = first.scheduler.getPlan("hello", "uninstall");
+    expect(plan.phases[0]!.status).toBe("COMPLETE");
+    expect(plan.phases[1]!.status).not.toBe("COMPLETE");
+    await first.scheduler.stop();
+    first.cluster.revive = revive;
+
+    expect(namespaces(first)).toEqual(new Set(["hello"]));
+    const second = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister });
+    await untilGone(second, "hello");
+    expect(namespaces(second)).toEqual(new Set());
+    const kinds = (await eventsSoFar(second)).map((e) => e.kind);
+    expect(kinds.filter((k) => k === "STARTED")).toHaveLength(1); // resumed, not started again
+    expect(kinds.filter((k) => k === "COMPLETED")).toHaveLength(1);
+    expect(kinds.at(-1)).toBe("COMPLETED");
+    expect(await second.persister.children("Services")).toEqual([]);
+  });
+
+  it("forces a removal that outlives its timeout, says what it left, and collects that later", async () => {
+    const h = await createHarness({ scheduler: { removalTimeoutMs: 30_000 } });
+    await h.put("simple", "simple.yml");
+    await h.deployAll(["simple"]);
+    const [task] = h.cluster.tasks();
+    h.cluster.crashAgent(task!.agentId); // the agent never offers its reservations again
+    await h.scheduler.uninstallService("simple");
+    await h.advance(29_000);
+    expect(h.scheduler.getService("simple").state).toBe("UNINSTALLING");
+    await h.advance(2_000);
+    expect(h.scheduler.listServices()).toEqual([]);
+    const forced = (await eventsSoFar(h)).at(-1)!;
+    expect(forced.kind).toBe("FORCED");
+    expect(forced.leftovers.some((l) => l.startsWith("reservation "))).toBe(true);
+    expect(namespaces(h)).toEqual(new Set(["simple"]));
+    // The agent comes back: the reservations of a service no one knows are released, with no service working.
+    h.cluster.recoverAgent(task!.agentId);
+    await h.advance(61_000); // the next probe for leftovers
+    expect(namespaces(h)).toEqual(new Set());
+  });
+
+  it("a stored deadline survives a restart: the clock does not start again", async () => {
+    const first = await createHarness({ scheduler: { removalTimeoutMs: 30_000 } });
+    await first.put("simple", "simple.yml");
+    await first.deployAll(["simple"]);
+    first.cluster.crashAgent(first.cluster.tasks()[0]!.agentId);
+    await first.scheduler.uninstallService("simple");
+    await first.advance(20_000);
+    await first.scheduler.stop();
+    const second = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister, scheduler: { removalTimeoutMs: 30_000 } });
+    await second.advance(11_000);
+    expect(second.scheduler.listServices()).toEqual([]);
+    expect((await eventsSoFar(second)).at(-1)?.kind).toBe("FORCED");
+  });
+
+  it("calls the library's UninstallCallback once, after the final write", async () => {
+    const seen: [string, string][] = [];
+    const h = await createHarness({ deps: { onServiceRemoved: (name, event) => seen.push([name, event.kind]) } });
+    await h.put("simple", "simple.yml");
+    await h.deployAll(["simple"]);
+    await h.scheduler.uninstallService("simple");
+    await untilGone(h, "simple");
+    expect(seen).toEqual([["simple", "COMPLETED"]]);
+  });
+});
+
+describe("whole-scheduler uninstall", () => {
+  it("removes every service in parallel, wipes the store, tears the framework down and reports completion", async () => {
+    const first = await createHarness();
+    await first.put("hello", "hello-world.yml");
+    await first.put("simple", "simple.yml");
+    await first.deployAll(["hello", "simple"]);
+    await first.scheduler.stop();
+
+    let uninstalled = 0;
+    const second = await createHarness({
+      cluster: first.cluster,
+      clock: first.clock,
+      persister: first.persister,
+      scheduler: { uninstall: true },
+      deps: { onUninstalled: () => uninstalled++ },
+    });
+    expect(second.scheduler.mode).toBe("UNINSTALLING");
+    expect(second.scheduler.listServices().map((s) => s.state)).toEqual(["UNINSTALLING", "UNINSTALLING"]);
+    await expect(second.put("other", "simple.yml")).rejects.toMatchObject({ code: "failed_precondition" });
+    for (let i = 0; i < 60 && second.scheduler.mode !== "UNINSTALLED"; i++) await second.advance(1000);
+    expect(second.scheduler.mode).toBe("UNINSTALLED");
+    expect(uninstalled).toBe(1);
+    expect(first.cluster.tasks()).toEqual([]);
+    expect(namespaces(second)).toEqual(new Set());
+    await expectWiped(second);
+    expect(first.cluster.frameworkId).toBeUndefined(); // torn down
+  });
+
+  it("started on a store that never registered, it just wipes and reports completion", async () => {
+    let uninstalled = 0;
+    const h = await createHarness({ scheduler: { uninstall: true }, deps: { onUninstalled: () => uninstalled++ } });
+    expect(h.scheduler.mode).toBe("UNINSTALLED");
+    expect(uninstalled).toBe(1);
+    await expectWiped(h);
+    expect(h.cluster.counts.accepts).toBe(0);
+  });
+});
