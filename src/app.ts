@@ -28,6 +28,8 @@ export interface Corral {
   readonly persister: Persister;
   /** The address the API listens on (port resolved when 0 was asked for). */
   readonly address: string;
+  /** Settles once a whole-scheduler uninstall (`options.uninstall`) has finished. */
+  readonly uninstalled: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,15 +50,33 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
   }
   const { persister, fence, release } = store;
   const cluster = openCluster(options, clock, random, logger);
+  let server: AdminServer | undefined;
+  let markUninstalled = (): void => undefined;
+  const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
   const scheduler = new MultiServiceScheduler(
-    { persister, driver: cluster, clock, random, log: logger, ...(fence ? { fence } : {}) },
+    {
+      persister,
+      driver: cluster,
+      clock,
+      random,
+      log: logger,
+      ...(fence ? { fence } : {}),
+      onUninstalled: () => {
+        server?.setServing(false);
+        markUninstalled();
+      },
+    },
     {
       ...DEFAULT_RUNNER_OPTIONS,
       framework: { name: options.frameworkName, role: options.role, principal: options.principal },
+      removalTimeoutMs: options.serviceRemovalTimeoutMs,
+      uninstall: options.uninstall,
+      events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
     },
   );
   await scheduler.start();
-  const server = new AdminServer({ api: scheduler, logger, ...security });
+  server = new AdminServer({ api: scheduler, logger, ...security });
+  if (scheduler.mode === "UNINSTALLED") server.setServing(false);
   const { host, port } = await server.listen(options.listen);
   const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.info({ address, cluster: options.cluster }, "corral is serving");
@@ -66,6 +86,7 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
     cluster,
     persister,
     address,
+    uninstalled,
     async stop() {
       await server.stop(5000);
       await scheduler.stop();

@@ -15,6 +15,11 @@ describe("resolveOptions", () => {
       role: "corral-role",
       principal: "corral-principal",
       logLevel: "info",
+      serviceRemovalTimeoutMs: 600_000,
+      uninstall: false,
+      stayAfterUninstall: false,
+      eventRetention: 10_000,
+      eventMaxAgeMs: 7 * 24 * 3600 * 1000,
       taskPath: "/usr/local/bin:/usr/bin:/bin",
     });
   });

@@ -35,6 +35,15 @@ export interface ResolvedOptions extends ApiSecurityFiles {
   readonly frameworkName: string;
   readonly role: string;
   readonly principal: string;
+  /** A removal not done after this long completes anyway (FORCED); 0 = never. @default 600_000 */
+  readonly serviceRemovalTimeoutMs: number;
+  /** Uninstall the whole scheduler (CORRAL_UNINSTALL=true, or SDK_UNINSTALL set). @default false */
+  readonly uninstall: boolean;
+  /** After a whole-scheduler uninstall, keep serving (health NOT_SERVING) instead of exiting 0. @default false */
+  readonly stayAfterUninstall: boolean;
+  /** Uninstall events kept for WatchUninstall: this many, for this long. @default 10_000, 7 days */
+  readonly eventRetention: number;
+  readonly eventMaxAgeMs: number;
   /** PATH given to the local cluster's tasks: the scheduler's own. */
   readonly taskPath: string;
   /** pino level. @default "info" */
@@ -72,6 +81,13 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .addOption(new Option("--role <role>", "reservation role (CORRAL_ROLE; default <framework-name>-role)").default(env["CORRAL_ROLE"]))
     .addOption(new Option("--principal <p>", "principal (CORRAL_PRINCIPAL; default <framework-name>-principal)").default(env["CORRAL_PRINCIPAL"]))
     .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"));
+  // Service removal and whole-scheduler uninstall (§3.7, §3.9).
+  program
+    .addOption(new Option("--service-removal-timeout <seconds>", "a removal not done by then completes anyway, FORCED; 0 = never (CORRAL_SERVICE_REMOVAL_TIMEOUT)").default(env["CORRAL_SERVICE_REMOVAL_TIMEOUT"] ?? "600"))
+    .addOption(new Option("--uninstall", "uninstall the whole scheduler: remove every service, wipe the state, tear the framework down (CORRAL_UNINSTALL=true, SDK_UNINSTALL)"))
+    .addOption(new Option("--stay-after-uninstall", "keep serving after --uninstall finished instead of exiting 0 (CORRAL_STAY_AFTER_UNINSTALL=true)"))
+    .addOption(new Option("--event-retention <n>", "uninstall events kept for WatchUninstall (CORRAL_EVENT_RETENTION)").argParser(positiveInt).default(env["CORRAL_EVENT_RETENTION"] ?? "10000"))
+    .addOption(new Option("--event-max-age <hours>", "and for how long (CORRAL_EVENT_MAX_AGE)").default(env["CORRAL_EVENT_MAX_AGE"] ?? "168"));
   // API security: bearer token and/or mutual TLS (src/adapters/grpc/auth.ts).
   program
     .addOption(new Option("--auth-token-file <file>", "bearer token required on every admin RPC; mode 600 (CORRAL_AUTH_TOKEN_FILE)").default(env["CORRAL_AUTH_TOKEN_FILE"]))
@@ -89,6 +105,11 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
   }
   const wait = Number(program.opts<{ waitForLock: string }>().waitForLock);
   if (!Number.isFinite(wait) || wait < 0) program.error("error: --wait-for-lock must be a number of seconds ≥ 0");
+  const removalS = Number(program.opts<{ serviceRemovalTimeout: string }>().serviceRemovalTimeout);
+  if (!Number.isFinite(removalS)) program.error("error: --service-removal-timeout must be a number of seconds (0 or less: never)");
+  const maxAgeH = Number(program.opts<{ eventMaxAge: string }>().eventMaxAge);
+  if (!Number.isFinite(maxAgeH) || maxAgeH <= 0) program.error("error: --event-max-age must be a positive number of hours");
+  const flags = program.opts<{ uninstall?: boolean; stayAfterUninstall?: boolean; eventRetention: number | string }>();
   const security = securityFiles(program.opts<ApiSecurityFiles>());
   const insecure = apiSecurityProblem(program.opts<{ listen: string }>().listen, security);
   if (insecure !== undefined) program.error(`error: ${insecure}`);
@@ -116,6 +137,12 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     role: o.role ?? `${o.frameworkName}-role`,
     principal: o.principal ?? `${o.frameworkName}-principal`,
     logLevel: o.logLevel,
+    serviceRemovalTimeoutMs: Math.max(0, removalS) * 1000,
+    // The reference uninstalls when SDK_UNINSTALL is set to anything, even empty.
+    uninstall: flags.uninstall === true || env["CORRAL_UNINSTALL"] === "true" || env["SDK_UNINSTALL"] !== undefined,
+    stayAfterUninstall: flags.stayAfterUninstall === true || env["CORRAL_STAY_AFTER_UNINSTALL"] === "true",
+    eventRetention: typeof flags.eventRetention === "string" ? envInt(program, "CORRAL_EVENT_RETENTION", flags.eventRetention) : flags.eventRetention,
+    eventMaxAgeMs: maxAgeH * 3600 * 1000,
     taskPath: env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
     ...security,
   };

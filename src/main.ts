@@ -32,6 +32,11 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  if (options.uninstall) {
+    await corral.uninstalled;
+    logger.info({ stay: options.stayAfterUninstall }, "uninstall complete");
+    if (!options.stayAfterUninstall) shutdown("uninstall complete");
+  }
 }
 
 main().catch((err: unknown) => {

@@ -160,3 +160,38 @@ describe("local cluster", () => {
     await waitFor("deploy COMPLETE", () => deployed(second, "hello"));
   });
 });
+
+describe("local cluster: removing a service", () => {
+  it("leaves nothing of it on the machine: no process, no volume, no sandbox, no reservation; the other service untouched", async () => {
+    const run = await start(newDir());
+    await run.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
+    await run.scheduler.putService({ name: "other", spec: SPEC, parameters: {} });
+    await waitFor("both deployed", () => deployed(run, "hello") && deployed(run, "other"));
+    const tasks = await waitFor("pids", () => {
+      const ts = run.cluster.tasks();
+      return ts.length === 2 && ts.every((t) => t.pid !== undefined) && ts;
+    });
+    const hello = tasks.find((t) => t.taskId.startsWith("hello__"))!;
+    const other = tasks.find((t) => t.taskId.startsWith("other__"))!;
+    const volumeRoot = join(run.dataDir, "local", "volumes", hello.agentId);
+    expect(readdirSync(volumeRoot)).toHaveLength(2);
+
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const e of run.scheduler.watchUninstall(["hello"], 0n, ac.signal)) seen.push(e.kind);
+    })();
+    await run.scheduler.uninstallService("hello");
+    await watching; // the stream ends once hello's removal completed
+    expect(seen[0]).toBe("STARTED");
+    expect(seen.at(-1)).toBe("COMPLETED");
+    expect(run.scheduler.listServices().map((s) => s.name)).toEqual(["other"]);
+    expect(isAlive(hello.pid!)).toBe(false);
+    expect(existsSync(hello.sandbox)).toBe(false);
+    expect(readdirSync(volumeRoot)).toHaveLength(1); // only other's volume
+    const namespaces = [...run.cluster.reservations().values()].flat().map((r) => r.reservations?.at(-1)?.labels["namespace"]);
+    expect(new Set(namespaces)).toEqual(new Set(["other"]));
+    expect(isAlive(other.pid!)).toBe(true);
+    expect(run.cluster.tasks().map((t) => t.taskId)).toEqual([other.taskId]);
+  });
+});

@@ -4,7 +4,7 @@
  * timer, never inside the call that caused it), ACCEPT processing (§10) and allocation (§13).
  * `SimulatedCluster` is the ClusterDriver facade and test API over it.
  */
-import type { Filters, Operation, TaskInfo, TaskState, TaskStatus } from "../../domain/cluster.js";
+import type { Filters, Operation, Resource, TaskInfo, TaskState, TaskStatus } from "../../domain/cluster.js";
 import { SchedulerError } from "../../domain/errors.js";
 import type { Cancel, Clock, ClusterEvents, Random } from "../../engine/ports.js";
 import { SimAgent } from "./sim-agent.js";
@@ -44,6 +44,8 @@ export interface SimulatedClusterOptions {
   readonly runtime?: TaskRuntime;
   /** Persistent volumes were destroyed (DESTROY, or teardown releasing them): their data can go. */
   readonly onVolumesDestroyed?: (agentId: string, persistenceIds: readonly string[]) => void;
+  /** Reservations were released (UNRESERVE). */
+  readonly onUnreserved?: (agentId: string, resources: readonly Resource[]) => void;
 }
 
 /** Calls seen by the cluster. Operation counters count applied operations; `launches` counts tasks. */
@@ -266,8 +268,11 @@ export class SimMaster {
     switch (op.type) {
       case "RESERVE":
         return agent.reserve(remaining, op.resources, fw);
-      case "UNRESERVE":
-        return agent.unreserve(remaining, op.resources);
+      case "UNRESERVE": {
+        const reason = agent.unreserve(remaining, op.resources);
+        if (reason === undefined) this.options.onUnreserved?.(agent.id, op.resources);
+        return reason;
+      }
       case "CREATE":
         return agent.create(remaining, op.volumes);
       case "DESTROY": {

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Filters, Operation, Resource } from "../../../domain/cluster.js";
+import { LABEL_NAMESPACE } from "../../../domain/cluster.js";
 import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random } from "../../../engine/ports.js";
 import { SNAPSHOT_VERSION } from "../sim-snapshot.js";
 import type { MasterSnapshot } from "../sim-snapshot.js";
@@ -73,6 +74,10 @@ export class LocalCluster implements ClusterDriver {
       statusRetryMs: o.statusRetryMs ?? 10_000,
       onVolumesDestroyed: (agentId, ids) => {
         for (const id of ids) destroyVolume(this.root, agentId, id);
+      },
+      onUnreserved: (_agentId, resources) => {
+        const namespaces = new Set(resources.flatMap((r) => r.reservations?.at(-1)?.labels[LABEL_NAMESPACE] ?? []));
+        this.runtime.collectSandboxes(namespaces);
       },
     });
     if (saved) {

@@ -5,10 +5,10 @@
  * same code follows a task it launched and one it re-adopts after a restart.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TaskState } from "../../../domain/cluster.js";
-import { isTerminal } from "../../../domain/cluster.js";
+import { LABEL_NAMESPACE, isTerminal } from "../../../domain/cluster.js";
 import type { Cancel, Clock, Logger } from "../../../engine/ports.js";
 import type { Extra, SimTask, TaskRuntime } from "../sim-tasks.js";
 import { runHealthCheck, runReadinessCheck } from "./task-checks.js";
@@ -167,6 +167,8 @@ export class ProcessRuntime implements TaskRuntime {
           stdout: join(sandbox, "stdout"),
           stderr: join(sandbox, "stderr"),
           killGraceS: info.killGracePeriodS ?? 3,
+          // Whose reservations the task ran on: its sandbox goes once they are released.
+          namespaces: [...new Set(info.resources.flatMap((r) => r.reservations?.at(-1)?.labels[LABEL_NAMESPACE] ?? []))],
           ...(account ? { uid: account.uid, gid: account.gid } : {}),
         }),
       );
@@ -261,7 +263,27 @@ export class ProcessRuntime implements TaskRuntime {
   private observeDiscarded(t: Tracked): void {
     t.sup = readJson<SupervisorFile>(join(t.sandbox, "supervisor.json")) ?? t.sup;
     this.signal(t);
-    if (existsSync(join(t.sandbox, "exit.json")) || !this.supervisorAlive(t)) this.forget(t);
+    if (existsSync(join(t.sandbox, "exit.json")) || !this.supervisorAlive(t)) {
+      this.forget(t);
+      rmSync(t.sandbox, { recursive: true, force: true }); // the framework is gone, and so is all it had
+    }
+  }
+
+  /**
+   * A service's reservations were released: the sandboxes of its tasks that have ended go too,
+   * so nothing of a removed service stays on the machine. Sandboxes of tasks still watched stay.
+   */
+  collectSandboxes(namespaces: ReadonlySet<string>): void {
+    const root = join(this.o.root, "sandboxes");
+    if (namespaces.size === 0 || !existsSync(root)) return;
+    for (const id of readdirSync(root)) {
+      if (this.tracked.has(id) || this.queued.some((q) => q.task.info.taskId === id)) continue;
+      const dir = join(root, id);
+      const launch = readJson<{ namespaces?: string[] }>(join(dir, "launch.json"));
+      if (!launch?.namespaces?.some((ns) => namespaces.has(ns))) continue;
+      if (!existsSync(join(dir, "exit.json"))) continue; // not known to have ended
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   private supervisorAlive(t: Tracked): boolean {
