@@ -50,7 +50,6 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
   }
   const { persister, fence, release } = store;
   const cluster = openCluster(options, clock, random, logger);
-  let server: AdminServer | undefined;
   let markUninstalled = (): void => undefined;
   const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
   const scheduler = new MultiServiceScheduler(
@@ -62,7 +61,7 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
       log: logger,
       ...(fence ? { fence } : {}),
       onUninstalled: () => {
-        server?.setServing(false);
+        server.setServing(false);
         markUninstalled();
       },
     },
@@ -74,9 +73,9 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
     },
   );
+  // Made before start(): a scheduler that finds nothing to uninstall reports it at once.
+  const server = new AdminServer({ api: scheduler, logger, ...security });
   await scheduler.start();
-  server = new AdminServer({ api: scheduler, logger, ...security });
-  if (scheduler.mode === "UNINSTALLED") server.setServing(false);
   const { host, port } = await server.listen(options.listen);
   const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.info({ address, cluster: options.cluster }, "corral is serving");
