@@ -6,7 +6,8 @@
  *   b  deploy 1,000 hello-world services        c  the same with 10,000 (no target)
  *   d  ZooKeeper task-status updates persisted per second (batched) vs raw parallel setData
  *   e  recovery of 1,000 and 10,000 stored services on SQLite and ZooKeeper
- * Usage: npx tsx bench/run.ts [a|b|c|d|e …]
+ *   f  WatchUninstall: event latency to 1,000 concurrent watchers; memory of 1,000 idle ones
+ * Usage: npx tsx bench/run.ts [a|b|c|d|e|f …]
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "c", title: "(c) deploy 10,000 hello-world services (no target)", args: ["--expose-gc", "--import", "tsx", here("./deploy-scale.ts"), "10000", "120"] },
   { key: "d", title: "(d) ZooKeeper task-status updates persisted per second", args: ["--import", "tsx", here("./zk-status.ts")] },
   { key: "e", title: "(e) recovery: 1,000 and 10,000 stored services, SQLite and ZooKeeper", args: ["--import", "tsx", here("./recovery.ts"), "1000", "10000"] },
+  { key: "f", title: "(f) WatchUninstall: 1,000 concurrent watchers, SQLite store", args: ["--import", "tsx", here("./uninstall-watch.ts"), "1000"] },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);
