@@ -360,6 +360,25 @@ describe("UninstallEventLog: watch", () => {
     expect(log.watcherCount()).toBe(0);
   });
 
+  it("overlapping next() calls are answered in order; return() unsubscribes; nothing subscribes before next()", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const log = await load();
+    const lazy = log.watch([], 0n, new AbortController().signal, everybody);
+    expect(log.watcherCount()).toBe(0);
+    const { it } = watcher(log, [], 0n);
+    const a = it.next();
+    const b = it.next();
+    await emitMany(log, store, 2);
+    expect([(await a).value?.sequence, (await b).value?.sequence]).toEqual([1n, 2n]);
+    expect(log.watcherCount()).toBe(1);
+    const c = it.next();
+    await it.return!();
+    expect(log.watcherCount()).toBe(0);
+    expect((await c).done).toBe(true);
+    expect(await take(lazy, 2)).toEqual([1n, 2n]);
+  });
+
   it("a watcher that falls behind fails with resource_exhausted; resuming from its last event gets the rest", async () => {
     store = new MemoryPersister();
     clock = new FakeClock();

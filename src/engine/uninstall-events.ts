@@ -223,37 +223,79 @@ export class UninstallEventLog {
    * number, or below the retention (`after` = 0 never is); with not_found for a name that is no
    * service (`isKnown`) and has no retained event. Fails later with resource_exhausted when more
    * than `watcherBuffer` live events wait for it, or out_of_range when retention dropped an event
-   * it had not taken yet.
+   * it had not taken yet. Subscribes on the first `next`; `return` (leaving a for-await loop)
+   * or the abort unsubscribes at once.
    */
-  async *watch(
+  watch(
     names: readonly string[],
     after: bigint,
     signal: AbortSignal,
     isKnown: (name: string) => boolean,
-  ): AsyncGenerator<UninstallEventView, void, undefined> {
-    if (signal.aborted) return;
-    const w = this.#subscribe(names, after, isKnown);
+  ): AsyncIterableIterator<UninstallEventView> {
+    // A hand-written iterator rather than an async generator: with 1,000 watchers every event
+    // is taken 1,000 times, and a ready event here costs one resolved promise.
+    type Result = IteratorResult<UninstallEventView, undefined>;
+    const DONE: Result = { done: true, value: undefined };
+    let w: Watcher | undefined;
+    let finished = false;
+    let aborted = signal.aborted; // a flag, not the getter, on the per-event path
+    let waiting: Promise<Result> | undefined;
     const onAbort = (): void => {
-      this.#unsubscribe(w);
-      w.wake?.();
+      aborted = true;
+      if (w !== undefined) this.#unsubscribe(w);
+      w?.wake?.();
     };
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      while (!signal.aborted && w.open?.size !== 0) {
-        const event = this.#take(w);
-        if (event !== undefined) {
-          yield event;
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          w.wake = resolve;
-        });
-        w.wake = undefined;
-      }
-    } finally {
+    const finish = (): void => {
+      finished = true;
       signal.removeEventListener("abort", onAbort);
-      this.#unsubscribe(w);
-    }
+      if (w !== undefined) this.#unsubscribe(w);
+      w?.wake?.();
+    };
+    const pull = (): Promise<Result> => {
+      try {
+        if (finished) return Promise.resolve(DONE);
+        if (aborted) {
+          finish();
+          return Promise.resolve(DONE);
+        }
+        if (w === undefined) {
+          w = this.#subscribe(names, after, isKnown);
+          signal.addEventListener("abort", onAbort, { once: true });
+        }
+        const watcher = w;
+        if (watcher.open?.size === 0) {
+          finish();
+          return Promise.resolve(DONE);
+        }
+        const event = this.#take(watcher);
+        if (event !== undefined) {
+          if (watcher.open?.size === 0) finish(); // the last named service is done: let go now
+          return Promise.resolve({ done: false, value: event });
+        }
+        const p = new Promise<void>((resolve) => {
+          watcher.wake = resolve;
+        }).then(() => {
+          watcher.wake = undefined;
+          waiting = undefined;
+          return pull();
+        });
+        waiting = p;
+        return p;
+      } catch (err) {
+        finish();
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    const iterator: AsyncIterableIterator<UninstallEventView> = {
+      // Overlapping next() calls (for-await never makes them) queue behind the waiting one.
+      next: () => (waiting === undefined ? pull() : waiting.then(pull, pull)),
+      return: () => {
+        finish();
+        return Promise.resolve(DONE);
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /** Wipe (whole-scheduler uninstall): the ops that delete every stored event and the sequence number. */

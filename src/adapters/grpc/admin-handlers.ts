@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { performance } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
@@ -16,12 +17,14 @@ import {
   Status,
   Strategy,
   UninstallEventKind,
+  WatchUninstallResponseSchema,
 } from "../../../gen/corral/v1/admin_pb.js";
 import type {
   MultiServiceAdmin,
   PlanSchema,
   ServiceSchema,
   UninstallEventSchema,
+  WatchUninstallResponse,
 } from "../../../gen/corral/v1/admin_pb.js";
 import type { StrategyName } from "../../domain/spec/types.js";
 import type { AdminApi, PlanView, ServiceView, UninstallEventView } from "../../engine/admin-api.js";
@@ -49,11 +52,9 @@ export function createAdminHandlers(
     uninstallService: unary("UninstallService", logger, async (req) => ({
       service: toServiceMessage(await api.uninstallService(req.name)),
     })),
-    watchUninstall: serverStream("WatchUninstall", logger, async function* (req, signal) {
-      for await (const event of api.watchUninstall(req.names, req.after, signal)) {
-        yield { event: toEventMessage(event) };
-      }
-    }),
+    watchUninstall: serverStream("WatchUninstall", logger, (req, signal) =>
+      mapStream(api.watchUninstall(req.names, req.after, signal), toWatchResponse),
+    ),
     listServices: unary("ListServices", logger, () => ({
       services: api.listServices().map(toServiceMessage),
     })),
@@ -132,6 +133,41 @@ export function toEventMessage(view: UninstallEventView): MessageInitShape<typeo
   };
 }
 
+/**
+ * One response message per event, shared by every watcher that streams it: with 1,000 watchers
+ * the message is built once, not 1,000 times (the serializer passes a built message through).
+ * Events are immutable and shared by the log, so a WeakMap keyed by them lets go with them.
+ */
+const watchResponses = new WeakMap<UninstallEventView, WatchUninstallResponse>();
+
+function toWatchResponse(view: UninstallEventView): WatchUninstallResponse {
+  let response = watchResponses.get(view);
+  if (response === undefined) {
+    response = create(WatchUninstallResponseSchema, { event: toEventMessage(view) });
+    watchResponses.set(view, response);
+  }
+  return response;
+}
+
+/** `source` with `f` applied to each value; no async generator in between (one less hop per message). */
+function mapStream<T, R>(source: AsyncIterable<T>, f: (value: T) => R): AsyncIterable<R> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const it = source[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          const r = await it.next();
+          return r.done === true ? { done: true, value: undefined } : { done: false, value: f(r.value) };
+        },
+        return: async () => {
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Call plumbing: request id, one log line per RPC, error mapping through status.ts.
 
@@ -203,14 +239,18 @@ function serverStream<Req, Res>(
   return (call) => {
     const rpc = startRpc(method, call, base);
     const abort = new AbortController();
-    const onCancelled = (): void => abort.abort();
+    let over = false; // abort.signal.aborted, without the getter on the per-message path
+    const onCancelled = (): void => {
+      over = true;
+      abort.abort();
+    };
     call.once("cancelled", onCancelled);
     call.once("close", onCancelled);
-    if (call.cancelled) abort.abort();
+    if (call.cancelled) onCancelled();
     void (async () => {
       try {
         for await (const message of produce(call.request, abort.signal)) {
-          if (abort.signal.aborted) break;
+          if (over) break;
           if (!call.write(message)) await once(call, "drain", { signal: abort.signal });
         }
         if (abort.signal.aborted) return rpc.finish(grpc.status.CANCELLED);
