@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { MultiServiceAdmin, createPromiseClient } from "../src/client/index.js";
 import type { PromiseClient } from "../src/client/index.js";
+import type { AdminApi as Api, UninstallEventView as View } from "../src/engine/admin-api.js";
 import { kb, machine, mb, ms, summarize, table, verdict } from "./stats.js";
 
 const here = fileURLToPath(import.meta.url);
@@ -47,8 +48,6 @@ async function server(services: number): Promise<void> {
   const { SqlitePersister } = await import("../src/adapters/persister/sqlite-persister.js");
   const { SchedulerError } = await import("../src/domain/errors.js");
   const { UninstallEventLog } = await import("../src/engine/uninstall-events.js");
-  type Api = import("../src/engine/admin-api.js").AdminApi;
-  type View = import("../src/engine/admin-api.js").UninstallEventView;
 
   const store =
     process.env["BENCH_STORE"] === "memory"
