@@ -109,6 +109,19 @@ async function server(services: number): Promise<void> {
         gc();
         const m = process.memoryUsage();
         say({ heapUsed: m.heapUsed, rss: m.rss, watchers: log.watcherCount() });
+      } else if (cmd.op === "logmem") {
+        // The log's own share of an idle watcher: the same number of watches without gRPC.
+        gc();
+        gc();
+        const before = process.memoryUsage().heapUsed;
+        const controller = new AbortController();
+        const pending = Array.from({ length: cmd.n! }, () => log.watch([], log.lastSequence(), controller.signal, () => true).next());
+        gc();
+        gc();
+        const after = process.memoryUsage().heapUsed;
+        controller.abort();
+        await Promise.all(pending);
+        say({ heapDelta: after - before });
       } else if (cmd.op === "watchers") {
         say({ watchers: log.watcherCount() });
       } else if (cmd.op === "wildcard") {
@@ -200,6 +213,7 @@ async function client(watchers: number): Promise<void> {
   const idle = await ask<{ heapUsed: number; rss: number; watchers: number }>({ op: "mem" });
   const heapDelta = idle.heapUsed - base.heapUsed;
   const rssDelta = idle.rss - base.rss;
+  const logOnly = await ask<{ heapDelta: number }>({ op: "logmem", n: watchers });
 
   // Latency, wildcard: a short warm-up (20 events, not counted), then the measured events.
   await ask({ op: "wildcard", n: 20, intervalMs: WILDCARD_INTERVAL_MS });
@@ -234,7 +248,8 @@ async function client(watchers: number): Promise<void> {
   );
   console.log(
     `server memory of ${idle.watchers} idle watchers: heap +${mb(heapDelta)} (${kb(heapDelta / watchers)} each), ` +
-      `RSS +${mb(rssDelta)} (${kb(rssDelta / watchers)} each); gRPC call state included (no target)`,
+      `RSS +${mb(rssDelta)} (${kb(rssDelta / watchers)} each), gRPC call state included; ` +
+      `of which the event log's watchers: ${kb(logOnly.heapDelta / watchers)} each (no target)`,
   );
   console.log(`failed streams: ${failures}; log after the runs: ${JSON.stringify(wildcardRun.stats)} / ${JSON.stringify(namedRun.stats)}`);
 
