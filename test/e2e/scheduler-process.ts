@@ -1,0 +1,72 @@
+/**
+ * The scheduler as its own process (`node --import tsx src/main.ts`), as a user runs it: its
+ * address is read from the "corral is serving" log line.
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { Status, createAdminClient } from "../../src/client/index.js";
+
+export const ROOT = new URL("../..", import.meta.url).pathname;
+
+export interface SchedulerProcess {
+  readonly child: ChildProcess;
+  readonly address: string;
+  readonly exited: Promise<number | null>;
+  /** Log lines (pino JSON) seen so far. */
+  readonly log: Record<string, unknown>[];
+}
+
+const started: ChildProcess[] = [];
+
+/** Kills every scheduler process a test started and left running. */
+export function killSchedulers(): void {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+}
+
+export async function startScheduler(dataDir: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<SchedulerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--listen", "127.0.0.1:0", "--data-dir", dataDir, ...extraArgs], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
+  started.push(child);
+  const log: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const address = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      log.push(entry);
+      if (entry["msg"] === "corral is serving" && typeof entry["address"] === "string") resolve(entry["address"]);
+    });
+    child.on("exit", (code) => reject(new Error(`scheduler exited with ${code} before serving`)));
+  });
+  return { child, address, exited, log };
+}
+
+/** Polls GetPlan until `plan` is COMPLETE; returns its task ids, sorted. */
+export async function completedTaskIds(address: string, name: string, plan = "deploy", timeoutMs = 60_000): Promise<string[]> {
+  const client = createAdminClient({ address, defaultDeadlineMs: 5000 });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { plan: p } = await client.getPlan({ name, plan });
+      if (p?.status === Status.COMPLETE) return p.phases.flatMap((ph) => ph.steps.flatMap((s) => s.taskIds)).sort();
+      if (Date.now() > deadline) throw new Error(`${plan} of ${name} did not complete`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** Task id → task pid, from the supervisors' files. */
+export function taskPids(dataDir: string): Map<string, number> {
+  const root = join(dataDir, "local", "sandboxes");
+  return new Map(
+    readdirSync(root).map((id) => [id, (JSON.parse(readFileSync(join(root, id, "supervisor.json"), "utf8")) as { taskPid: number }).taskPid]),
+  );
+}
