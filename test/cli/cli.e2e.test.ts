@@ -134,17 +134,29 @@ describe("corral CLI against a real scheduler", () => {
     expect(viaFlag.stderr).toContain(`cannot reach the Corral scheduler at ${address} (UNAVAILABLE`);
   });
 
-  it("uninstall and watch-uninstall say clearly that the scheduler does not implement them yet", async () => {
-    for (const [args, rpc] of [
-      [["uninstall", "simple"], "UninstallService"],
-      [["uninstall", "simple", "--wait"], "UninstallService"],
-      [["watch-uninstall", "simple", "--after", "3"], "WatchUninstall"],
-      [["watch-uninstall", "--json"], "WatchUninstall"],
-    ] as const) {
-      const r = await corralCli(args);
-      expect(r.code, shown(r)).toBe(1);
-      expect(r.stderr).toContain(`corral: the scheduler at ${corral.address} does not implement ${rpc} yet (UNIMPLEMENTED`);
-    }
+  it("uninstall --wait follows the removal to COMPLETED; watch-uninstall replays it afterwards; unknown names are NOT_FOUND", async () => {
+    const put = await corralCli(["put", "gone", "examples/simple.yml", "--watch"]);
+    expect(put.code, shown(put)).toBe(0);
+    const removed = await corralCli(["uninstall", "gone", "--wait"]);
+    expect(removed.code, shown(removed)).toBe(0);
+    expect(removed.stdout).toMatch(/COMPLETED/);
+    const list = await corralCli(["list", "--json"]);
+    expect((JSON.parse(list.stdout) as { services: { name: string }[] }).services.map((x) => x.name)).not.toContain("gone");
+
+    const replay = await corralCli(["watch-uninstall", "gone"]);
+    expect(replay.code, shown(replay)).toBe(0);
+    const lines = replay.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/STARTED/);
+    expect(lines.at(-1)).toMatch(/COMPLETED/);
+    const json = await corralCli(["watch-uninstall", "gone", "--json"]);
+    expect(json.code, shown(json)).toBe(0);
+    const kinds = json.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { kind: string }).kind);
+    expect(kinds.at(-1)).toBe("UNINSTALL_EVENT_KIND_COMPLETED");
+
+    const unknown = await corralCli(["uninstall", "nobody"]);
+    expect(unknown.code, shown(unknown)).toBe(3);
+    const unknownWatch = await corralCli(["watch-uninstall", "nobody"]);
+    expect(unknownWatch.code, shown(unknownWatch)).toBe(3);
   });
 
   it("a wrong command line exits 2 before calling anything; an unreadable file exits 1", async () => {
