@@ -5,7 +5,7 @@
  */
 import { SchedulerError } from "../domain/errors.js";
 import { validateServiceName } from "../domain/names.js";
-import { parseServiceSpec } from "../domain/spec/parse.js";
+import { YamlDocCache, parseServiceSpec } from "../domain/spec/parse.js";
 import { renderTemplate } from "../domain/spec/template.js";
 import type { ServiceContext } from "./service-context.js";
 import type { BuiltService } from "./service-scheduler.js";
@@ -17,27 +17,50 @@ export interface ServiceFactory {
 /** Template variables preset to the service's name; the caller cannot set them otherwise. */
 const PRESET_PARAMETERS = ["SERVICE_NAME", "FRAMEWORK_NAME"] as const;
 
-/** The built-in factory: render the spec template, parse and validate it. */
-export const specServiceFactory: ServiceFactory = {
-  build(context: ServiceContext): BuiltService {
-    const nameViolations = validateServiceName(context.name);
-    if (nameViolations.length > 0) throw SchedulerError.invalid(nameViolations);
-    for (const key of PRESET_PARAMETERS) {
-      const given = context.parameters[key];
-      if (given !== undefined && given !== context.name) {
+/**
+ * The parameters apart from the preset ones, as a key: services that differ only in their name
+ * render one template to texts that differ only where the name went.
+ */
+function familyOf(context: ServiceContext): string {
+  let params = "";
+  for (const [key, value] of Object.entries(context.parameters)) {
+    if (key === "SERVICE_NAME" || key === "FRAMEWORK_NAME") continue;
+    params += `${key.length}:${key}${value.length}:${value}`;
+  }
+  return `${context.name.length}\u0000${params}\u0000${context.spec}`;
+}
+
+/**
+ * The built-in factory: render the spec template, parse and validate it. Services rendered from
+ * one template and parameters share the parsed YAML document when that provably gives the same
+ * tree (`YamlDocCache`); validation runs for every service. `cacheEntries` bounds the documents
+ * kept (one per template, parameters and name length).
+ */
+export function createSpecServiceFactory(cacheEntries = 64): ServiceFactory {
+  const cache = new YamlDocCache(cacheEntries);
+  return {
+    build(context: ServiceContext): BuiltService {
+      const nameViolations = validateServiceName(context.name);
+      if (nameViolations.length > 0) throw SchedulerError.invalid(nameViolations);
+      for (const key of PRESET_PARAMETERS) {
+        const given = context.parameters[key];
+        if (given !== undefined && given !== context.name) {
+          throw SchedulerError.invalid([
+            { field: `parameters.${key}`, reason: `is preset to the service name '${context.name}' and cannot be '${given}'` },
+          ]);
+        }
+      }
+      const params = { ...context.parameters, SERVICE_NAME: context.name, FRAMEWORK_NAME: context.name };
+      const rendered = renderTemplate(context.spec, params);
+      const { spec, warnings } = parseServiceSpec(rendered, { cache, family: familyOf(context) });
+      if (spec.name !== context.name) {
         throw SchedulerError.invalid([
-          { field: `parameters.${key}`, reason: `is preset to the service name '${context.name}' and cannot be '${given}'` },
+          { field: "spec.name", reason: `'${spec.name}' differs from the service name '${context.name}' (use name: {{SERVICE_NAME}})` },
         ]);
       }
-    }
-    const params = { ...context.parameters, SERVICE_NAME: context.name, FRAMEWORK_NAME: context.name };
-    const rendered = renderTemplate(context.spec, params);
-    const { spec, warnings } = parseServiceSpec(rendered);
-    if (spec.name !== context.name) {
-      throw SchedulerError.invalid([
-        { field: "spec.name", reason: `'${spec.name}' differs from the service name '${context.name}' (use name: {{SERVICE_NAME}})` },
-      ]);
-    }
-    return { context, rendered, spec, warnings };
-  },
-};
+      return { context, rendered, spec, warnings };
+    },
+  };
+}
+
+export const specServiceFactory: ServiceFactory = createSpecServiceFactory();

@@ -3,6 +3,7 @@
  * violation, so a user fixes a spec in one round trip; keys Corral does not act on yet come back
  * as warnings instead of being rejected or dropped.
  */
+import type { Document } from "yaml";
 import { LineCounter, parseDocument } from "yaml";
 import { SchedulerError } from "../errors.js";
 import type { FieldViolation } from "../errors.js";
@@ -13,8 +14,20 @@ import { checkKeys, checkLimit, readMap, readString, violate, warn } from "./fie
 import { SPEC_LIMITS } from "./limits.js";
 import { parsePlans } from "./parse-plan.js";
 import { parsePod } from "./parse-pod.js";
+import type { YamlDocCache } from "./yaml-cache.js";
 
 export { SPEC_LIMITS } from "./limits.js";
+export { YamlDocCache } from "./yaml-cache.js";
+
+/**
+ * Lets texts of one family (e.g. one template and its parameters, rendered for many service
+ * names of one length) share a parsed YAML document; see `YamlDocCache`. Results are the same
+ * with and without it.
+ */
+export interface SpecReuse {
+  readonly cache: YamlDocCache;
+  readonly family: string;
+}
 
 const FIELD = "spec";
 const EMPTY = "is empty; a spec needs at least name and pods";
@@ -29,12 +42,15 @@ function where(lines: LineCounter, offset: number | undefined): string {
  * Parses the text into a tree of Maps (source key order), lists and strings. The failsafe
  * schema keeps every scalar as written; `fields.ts` converts numbers and booleans.
  */
-function loadYaml(text: string, warnings: SpecWarning[]): unknown {
+function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReuse): unknown {
   if (text.length > SPEC_LIMITS.maxSpecChars) {
     const limit = SPEC_LIMITS.maxSpecChars;
     const reason = `exceeds SPEC_LIMITS.maxSpecChars (at most ${limit}, got ${text.length})`;
     throw SchedulerError.invalid([{ field: FIELD, reason }]);
   }
+  // A reused document parsed without errors or warnings, and so would this text.
+  const reused = reuse?.cache.documentFor(reuse.family, text);
+  if (reused) return toTree(reused);
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     schema: "failsafe",
@@ -49,6 +65,12 @@ function loadYaml(text: string, warnings: SpecWarning[]): unknown {
   if (errors.length > 0) throw SchedulerError.invalid(errors);
   for (const w of doc.warnings)
     warnings.push({ field: FIELD, message: `${w.message}${where(lines, w.pos[0])}` });
+  const tree = toTree(doc);
+  if (reuse && !reuse.cache.has(reuse.family)) reuse.cache.remember(reuse.family, text, doc);
+  return tree;
+}
+
+function toTree(doc: Document): unknown {
   try {
     return doc.toJS({ mapAsMap: true, maxAliasCount: SPEC_LIMITS.maxAliasCount });
   } catch (err) {
@@ -96,13 +118,14 @@ function parsePods(issues: Issues, value: unknown): PodSpec[] {
 
 /**
  * Parses and validates a rendered spec.
+ * @param reuse optional parsed-document sharing across calls; never changes the result.
  * @returns the spec and a warning for every key accepted but not acted on.
  * @throws SchedulerError invalid_argument listing every violation, with paths such as
  *   `spec.pods.hello.tasks.server.cpus`; YAML syntax errors carry field `spec` and a line.
  */
-export function parseServiceSpec(yamlText: string): ParsedSpec {
+export function parseServiceSpec(yamlText: string, reuse?: SpecReuse): ParsedSpec {
   const issues: Issues = { violations: [], warnings: [] };
-  const tree = loadYaml(yamlText, issues.warnings);
+  const tree = loadYaml(yamlText, issues.warnings, reuse);
   const root = tree === null ? new Map<string, unknown>() : readMap(issues, FIELD, tree);
   if (!root) throw SchedulerError.invalid(issues.violations);
   if (root.size === 0) throw SchedulerError.invalid([{ field: FIELD, reason: EMPTY }]);

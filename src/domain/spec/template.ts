@@ -36,10 +36,10 @@ function collectUnset(tokens: TemplateSpans, view: View, out: string[], problems
   }
 }
 
-/** Parses with a private writer so user templates never accumulate in mustache's global cache. */
-function parseTemplate(writer: Mustache.Writer, template: string): TemplateSpans {
+/** Parses with a throwaway writer so user templates never accumulate in mustache's global cache. */
+function parseTemplate(template: string): TemplateSpans {
   try {
-    return writer.parse(template) as TemplateSpans;
+    return new Mustache.Writer().parse(template) as TemplateSpans;
   } catch (err) {
     const reason = `template syntax error: ${err instanceof Error ? err.message : String(err)}`;
     throw new SchedulerError("invalid_argument", `spec: ${reason}`, {
@@ -48,6 +48,35 @@ function parseTemplate(writer: Mustache.Writer, template: string): TemplateSpans
     });
   }
 }
+
+/**
+ * Parsed templates by text, most recently used last. Every service of a fleet usually shares one
+ * template, and a restart re-renders them all; mustache's own cache lives in a writer and is
+ * unbounded, this one keeps at most TEMPLATE_CACHE_ENTRIES templates. Parsing is a pure function
+ * of the text (default tags) and rendering never mutates the tokens, so a cached parse is the
+ * parse. Syntax errors are not cached: they throw again from `parseTemplate`.
+ */
+const TEMPLATE_CACHE_ENTRIES = 64;
+const parsedTemplates = new Map<string, TemplateSpans>();
+
+function cachedTemplate(template: string): TemplateSpans {
+  const hit = parsedTemplates.get(template);
+  if (hit !== undefined) {
+    parsedTemplates.delete(template);
+    parsedTemplates.set(template, hit);
+    return hit;
+  }
+  const tokens = parseTemplate(template);
+  parsedTemplates.set(template, tokens);
+  if (parsedTemplates.size > TEMPLATE_CACHE_ENTRIES) {
+    parsedTemplates.delete(parsedTemplates.keys().next().value as string);
+  }
+  return tokens;
+}
+
+/** Renders only already parsed tokens (renderTokens), so its own template cache stays empty. */
+const renderer = new Mustache.Writer();
+const VERBATIM = { escape: (value: unknown) => String(value) };
 
 /**
  * Renders `template` with `params`.
@@ -59,8 +88,7 @@ function parseTemplate(writer: Mustache.Writer, template: string): TemplateSpans
 export function renderTemplate(template: string, params: Readonly<Record<string, string>>): string {
   // A prototype-free copy, so names like `constructor` are not found on Object.prototype.
   const view: View = Object.assign(Object.create(null) as Record<string, string>, params);
-  const writer = new Mustache.Writer();
-  const tokens = parseTemplate(writer, template);
+  const tokens = cachedTemplate(template);
   const unset: string[] = [];
   const problems: string[] = [];
   collectUnset(tokens, view, unset, problems);
@@ -72,5 +100,5 @@ export function renderTemplate(template: string, params: Readonly<Record<string,
     })),
   ];
   if (violations.length > 0) throw SchedulerError.invalid(violations);
-  return writer.render(template, view, undefined, { escape: (value: unknown) => String(value) });
+  return renderer.renderTokens(tokens as string[][], new Mustache.Context(view), undefined, template, VERBATIM);
 }

@@ -1,0 +1,193 @@
+/**
+ * Reuses one parsed YAML document for texts that differ from it only inside single-line scalar
+ * values. A restart rebuilds every service from its template, and most services of a fleet
+ * render the same template to texts that differ only where `{{SERVICE_NAME}}` went (same length
+ * when the names are). Lexing and composing such a text again costs most of the rebuild; this
+ * cache instead compares the text with the remembered one character by character and, when every
+ * difference is provably inert (below), sets the affected scalars' values on the remembered
+ * document and converts that. Anything else is a miss and the caller parses as usual, so the
+ * result is always the one a fresh parse gives.
+ *
+ * Why a hit equals a fresh parse (`parseDocument(text, { schema: "failsafe", uniqueKeys: true })`):
+ * - The remembered document parsed without errors or warnings, uses no tags (tag resolution can
+ *   depend on the value) and is YAML 1.2 (no merge keys from a `%YAML 1.1` directive).
+ * - The texts have the same length and differ only at offsets inside the content of a plain,
+ *   single- or double-quoted scalar whose value is exactly that source slice on one line (so it
+ *   has no escapes, no `''`, no folding). At each such offset both characters are `a-z`/`0-9`,
+ *   or `-` or `/` when not the first character of a plain scalar. None of these characters ends,
+ *   starts or escapes anything in YAML (they are not whitespace, line breaks, quotes, `\`, `:`,
+ *   `#`, flow indicators, nor — at a plain scalar's start — an indicator), so the lexer and the
+ *   composer take the same path through both texts: the same nodes, ranges, anchors and aliases,
+ *   and each changed scalar's value is the new text's slice. The failsafe schema resolves every
+ *   untagged scalar to a string whatever its value.
+ * - The one check that compares values, `uniqueKeys`, is redone for every changed key; a
+ *   duplicate is a miss, so the fresh parse reports it.
+ */
+import type { Document, Node, YAMLMap } from "yaml";
+import { Scalar, isMap, isNode, isScalar, visit } from "yaml";
+
+/** A scalar whose value is the source slice [start, end). */
+interface Verbatim {
+  readonly node: Scalar;
+  readonly start: number;
+  readonly end: number;
+  /** Plain scalar: its first character may only change between `a-z0-9`. */
+  readonly plain: boolean;
+  /** The value in the remembered text. */
+  readonly original: string;
+  /** The mapping whose key this scalar is. */
+  readonly keyOf: YAMLMap | undefined;
+}
+
+/** The text between two verbatim scalars (or before the first, after the last). */
+interface Gap {
+  readonly start: number;
+  readonly text: string;
+}
+
+interface Entry {
+  readonly text: string;
+  readonly doc: Document;
+  /** Sorted by start; the ranges do not overlap. */
+  readonly scalars: readonly Verbatim[];
+  /** gaps[i] precedes scalars[i]; the last one follows the last scalar. */
+  readonly gaps: readonly Gap[];
+  /** Indices into `scalars` whose node value currently differs from `original`. */
+  dirty: number[];
+}
+
+const LOWER_A = 0x61;
+const LOWER_Z = 0x7a;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const DASH = 0x2d;
+const SLASH = 0x2f;
+
+function isAlnum(c: number): boolean {
+  return (c >= LOWER_A && c <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9);
+}
+
+function inert(c: number, first: boolean): boolean {
+  return isAlnum(c) || (!first && (c === DASH || c === SLASH));
+}
+
+/** The scalars of `doc` whose value is their own one-line source slice; undefined if `doc` is unfit. */
+function verbatimScalars(text: string, doc: Document): Verbatim[] | undefined {
+  if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;
+  if (doc.directives?.yaml.version !== "1.2") return undefined;
+  const out: Verbatim[] = [];
+  let fit = true;
+  visit(doc, (key, node, path) => {
+    if (!isNode(node)) return undefined;
+    if ((node as Node).tag !== undefined) {
+      fit = false;
+      return visit.BREAK;
+    }
+    if (!isScalar(node) || typeof node.value !== "string" || !node.range) return undefined;
+    const [from, to] = node.range;
+    let start: number;
+    let end: number;
+    if (node.type === Scalar.PLAIN) [start, end] = [from, to];
+    else if (node.type === Scalar.QUOTE_SINGLE || node.type === Scalar.QUOTE_DOUBLE) [start, end] = [from + 1, to - 1];
+    else return undefined;
+    const source = text.slice(start, end);
+    if (source !== node.value || source.includes("\n") || source.includes("\r")) return undefined;
+    const parent = path.at(-2);
+    const keyOf = key === "key" ? (isMap(parent) ? parent : undefined) : undefined;
+    // A key outside a mapping cannot be checked for duplicates: leave it out (changes there miss).
+    if (key === "key" && keyOf === undefined) return undefined;
+    out.push({ node, start, end, plain: node.type === Scalar.PLAIN, original: node.value, keyOf });
+    return undefined;
+  });
+  if (!fit) return undefined;
+  out.sort((a, b) => a.start - b.start);
+  for (let i = 1; i < out.length; i++) if (out[i]!.start < out[i - 1]!.end) return undefined;
+  return out;
+}
+
+/** Whether every character where `text` differs from `s.original` may differ (module comment). */
+function inertChanges(s: Verbatim, text: string): boolean {
+  const { original, start } = s;
+  for (let i = 0; i < original.length; i++) {
+    const a = original.charCodeAt(i);
+    const b = text.charCodeAt(start + i);
+    if (a === b) continue;
+    const first = s.plain && i === 0;
+    if (!inert(a, first) || !inert(b, first)) return false;
+  }
+  return true;
+}
+
+function gapsOf(text: string, scalars: readonly Verbatim[]): Gap[] {
+  const gaps: Gap[] = [];
+  let at = 0;
+  for (const s of scalars) {
+    gaps.push({ start: at, text: text.slice(at, s.start) });
+    at = s.end;
+  }
+  gaps.push({ start: at, text: text.slice(at) });
+  return gaps;
+}
+
+export class YamlDocCache {
+  private readonly entries = new Map<string, Entry | null>();
+
+  constructor(private readonly maxEntries = 64) {}
+
+  /**
+   * The remembered document of `family`, its values set to those `text` parses to, when that is
+   * provably what `text` parses to (see the module comment); undefined otherwise. The document is
+   * shared: valid until the next call, and only to be read (e.g. `toJS`).
+   */
+  documentFor(family: string, text: string): Document | undefined {
+    const entry = this.entries.get(family);
+    if (!entry || entry.text.length !== text.length) return undefined;
+    this.touch(family, entry);
+    const { scalars, gaps } = entry;
+    const touched: number[] = [];
+    // The gaps must match exactly; a scalar that differs from its remembered value is checked
+    // character by character.
+    if (text !== entry.text) {
+      for (let si = 0; si <= scalars.length; si++) {
+        const gap = gaps[si]!;
+        if (!text.startsWith(gap.text, gap.start)) return undefined;
+        const s = scalars[si];
+        if (s === undefined || text.startsWith(s.original, s.start)) continue;
+        if (!inertChanges(s, text)) return undefined;
+        touched.push(si);
+      }
+    }
+    for (const i of entry.dirty) {
+      const s = scalars[i]!;
+      s.node.value = s.original;
+    }
+    for (const i of touched) {
+      const s = scalars[i]!;
+      s.node.value = text.slice(s.start, s.end);
+    }
+    entry.dirty = touched;
+    for (const i of touched) {
+      const { node, keyOf } = scalars[i]!;
+      if (keyOf?.items.some((p) => p.key !== node && isScalar(p.key) && p.key.value === node.value)) return undefined;
+    }
+    return entry.doc;
+  }
+
+  /** Remembers `doc`, parsed from `text`, for `family` (replacing what was there). */
+  remember(family: string, text: string, doc: Document): void {
+    const scalars = verbatimScalars(text, doc);
+    this.entries.delete(family);
+    this.entries.set(family, scalars ? { text, doc, scalars, gaps: gapsOf(text, scalars), dirty: [] } : null);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /** Whether `family` is remembered (as a document, or as unfit for reuse). */
+  has(family: string): boolean {
+    return this.entries.has(family);
+  }
+
+  private touch(family: string, entry: Entry): void {
+    this.entries.delete(family);
+    this.entries.set(family, entry);
+  }
+}
