@@ -52,6 +52,10 @@ interface Entry {
   readonly scalars: readonly Verbatim[];
   /** gaps[i] precedes scalars[i]; the last one follows the last scalar. */
   readonly gaps: readonly Gap[];
+  /** Indices of scalars that changed in some earlier call, sorted; only grows. */
+  hot: number[];
+  /** The text around the hot scalars: gaps[i] precedes scalars[hot[i]]. One compare each. */
+  hotGaps: Gap[];
   /** Indices into `scalars` whose node value currently differs from `original`. */
   dirty: number[];
 }
@@ -118,6 +122,33 @@ function inertChanges(s: Verbatim, text: string): boolean {
   return true;
 }
 
+/**
+ * The scalars (indices) whose text differs in `text`, when every difference is inert; undefined
+ * when a gap differs or a change is not inert. `among` are the scalars compared (all when
+ * undefined); `gaps[i]` is the text before the i-th of them, the last one after the last.
+ */
+function changedScalars(
+  text: string,
+  scalars: readonly Verbatim[],
+  among: readonly number[] | undefined,
+  gaps: readonly Gap[],
+): number[] | undefined {
+  const count = among ? among.length : scalars.length;
+  const changed: number[] = [];
+  for (let k = 0; k <= count; k++) {
+    const gap = gaps[k]!;
+    // slice + === compares natively; startsWith(x, position) goes character by character.
+    if (text.slice(gap.start, gap.start + gap.text.length) !== gap.text) return undefined;
+    if (k === count) break;
+    const index = among ? among[k]! : k;
+    const s = scalars[index]!;
+    if (text.slice(s.start, s.end) === s.original) continue;
+    if (!inertChanges(s, text)) return undefined;
+    changed.push(index);
+  }
+  return changed;
+}
+
 function gapsOf(text: string, scalars: readonly Verbatim[]): Gap[] {
   const gaps: Gap[] = [];
   let at = 0;
@@ -145,16 +176,16 @@ export class YamlDocCache {
     this.touch(family, entry);
     const { scalars, gaps } = entry;
     const touched: number[] = [];
-    // The gaps must match exactly; a scalar that differs from its remembered value is checked
-    // character by character.
     if (text !== entry.text) {
-      for (let si = 0; si <= scalars.length; si++) {
-        const gap = gaps[si]!;
-        if (!text.startsWith(gap.text, gap.start)) return undefined;
-        const s = scalars[si];
-        if (s === undefined || text.startsWith(s.original, s.start)) continue;
-        if (!inertChanges(s, text)) return undefined;
-        touched.push(si);
+      // Usually only the scalars that changed before change again: compare the text around
+      // them in a few long runs. Otherwise, every gap and scalar one by one.
+      const quick = changedScalars(text, scalars, entry.hot, entry.hotGaps);
+      const changed = quick ?? changedScalars(text, scalars, undefined, gaps);
+      if (changed === undefined) return undefined;
+      touched.push(...changed);
+      if (quick === undefined) {
+        entry.hot = [...new Set([...entry.hot, ...changed])].sort((a, b) => a - b);
+        entry.hotGaps = gapsOf(entry.text, entry.hot.map((i) => scalars[i]!));
       }
     }
     for (const i of entry.dirty) {
@@ -177,7 +208,9 @@ export class YamlDocCache {
   remember(family: string, text: string, doc: Document): void {
     const scalars = verbatimScalars(text, doc);
     this.entries.delete(family);
-    this.entries.set(family, scalars ? { text, doc, scalars, gaps: gapsOf(text, scalars), dirty: [] } : null);
+    this.entries.set(family, scalars
+        ? { text, doc, scalars, gaps: gapsOf(text, scalars), hot: [], hotGaps: [{ start: 0, text }], dirty: [] }
+        : null);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
