@@ -7,6 +7,7 @@
  *   d  ZooKeeper task-status updates persisted per second (batched) vs raw parallel setData
  *   e  recovery of 1,000 and 10,000 stored services on SQLite and ZooKeeper
  *   f  WatchUninstall: event latency to 1,000 concurrent watchers; memory of 1,000 idle ones
+ *   g  service removal: UninstallService → COMPLETED for 1, 100 and 1,000 services (simulated cluster)
  * Usage: npx tsx bench/run.ts [a|b|c|d|e|f …]
  */
 import { spawnSync } from "node:child_process";
@@ -24,6 +25,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "d", title: "(d) ZooKeeper task-status updates persisted per second", args: ["--import", "tsx", here("./zk-status.ts")] },
   { key: "e", title: "(e) recovery: 1,000 and 10,000 stored services, SQLite and ZooKeeper", args: ["--import", "tsx", here("./recovery.ts"), "1000", "10000"] },
   { key: "f", title: "(f) WatchUninstall: 1,000 concurrent watchers, SQLite store", args: ["--import", "tsx", here("./uninstall-watch.ts"), "1000"] },
+  { key: "g", title: "(g) service removal: 1, 100 and 1,000 services, simulated cluster", args: ["--import", "tsx", here("./uninstall-scale.ts"), "1", "100", "1000"] },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);
