@@ -66,6 +66,7 @@ async function server(services: number): Promise<void> {
     listServices: () => [],
     getService: () => no(),
     getPlan: () => no(),
+    getScheduler: () => no(),
   };
   // The server's share: the handler asks for the next event right after `call.write()` of
   // the previous one returned (serialized, queued on the HTTP/2 stream). Per event, the last

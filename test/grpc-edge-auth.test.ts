@@ -48,7 +48,10 @@ class CountingApi implements AdminApi {
   }
   getPlan(name: string, plan: string) {
     this.calls++;
-    return { name: plan, status: "COMPLETE" as const, strategy: "serial" as const, phases: [], errors: [name] };
+    return { name: plan || "deploy", status: "COMPLETE" as const, strategy: "serial" as const, phases: [], errors: [name] };
+  }
+  getScheduler() {
+    return { state: "RUNNING" as const, services: 0, uninstalling: 0, lastUninstallEvent: 0n };
   }
 }
 

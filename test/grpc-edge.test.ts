@@ -15,6 +15,7 @@ import {
   PutOutcome,
   ServiceState,
   Status,
+  SchedulerState,
   Strategy,
   UninstallEventKind,
   createAdminClient,
@@ -88,7 +89,10 @@ class FakeAdminApi implements AdminApi {
     this.planRequests.push(plan);
     const step = { id: "s1", name: "hello-0:[server]", status: "STARTED" as const, message: "", taskIds: ["t1"] };
     const phase = { id: "p1", name: "hello", status: "IN_PROGRESS" as const, strategy: "serial-canary" as const, steps: [step] };
-    return { name: plan, status: "IN_PROGRESS", strategy: "parallel", phases: [phase], errors: [name] };
+    return { name: plan || "deploy", status: "IN_PROGRESS", strategy: "parallel", phases: [phase], errors: [name] };
+  }
+  getScheduler() {
+    return { state: "UNINSTALLING" as const, services: 3, uninstalling: 2, lastUninstallEvent: 7n };
   }
 }
 
@@ -143,14 +147,18 @@ describe("MultiServiceAdmin over gRPC", () => {
     ]);
   });
 
-  it("defaults GetPlan's plan to deploy and maps strategies", async () => {
+  it("leaves GetPlan's default plan to the scheduler (deploy, or uninstall while removing) and maps strategies", async () => {
     const { plan } = await admin.getPlan({ name: "x" });
-    expect(api.planRequests.at(-1)).toBe("deploy");
+    expect(api.planRequests.at(-1)).toBe("");
     expect(plan).toMatchObject({ name: "deploy", status: Status.IN_PROGRESS, strategy: Strategy.PARALLEL });
     expect(plan?.phases[0]).toMatchObject({ strategy: Strategy.SERIAL_CANARY, status: Status.IN_PROGRESS });
     expect(plan?.phases[0]?.steps[0]).toMatchObject({ name: "hello-0:[server]", status: Status.STARTED, taskIds: ["t1"] });
     await admin.getPlan({ name: "x", plan: "recovery" });
     expect(api.planRequests.at(-1)).toBe("recovery");
+  });
+
+  it("reports the scheduler's own state", async () => {
+    expect(await admin.getScheduler({})).toMatchObject({ state: SchedulerState.UNINSTALLING, services: 3, uninstalling: 2, lastUninstallEvent: 7n });
   });
 
   it("lists services", async () => {

@@ -37,6 +37,7 @@ const api: AdminApi = {
   listServices: () => [],
   getService: () => unimplemented(),
   getPlan: () => unimplemented(),
+  getScheduler: () => unimplemented(),
 };
 
 async function emit(name: string, kind: Kind, message: string = kind): Promise<UninstallEventView> {

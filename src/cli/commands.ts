@@ -7,6 +7,8 @@ import { readFile } from "node:fs/promises";
 import { toJson } from "@bufbuild/protobuf";
 import {
   GetPlanResponseSchema,
+  GetSchedulerResponseSchema,
+  SchedulerState,
   ListServicesResponseSchema,
   GetServiceResponseSchema,
   PlanSchema,
@@ -69,6 +71,13 @@ export async function put(
     ctx.out(JSON.stringify(both, null, 2));
   }
   failIfError(plan);
+}
+
+export async function scheduler(ctx: CommandContext): Promise<void> {
+  const res = await ctx.connection.unary("GetScheduler", (a, opts) => a.getScheduler({}, opts));
+  if (ctx.json) return ctx.out(json(GetSchedulerResponseSchema, res));
+  const state = SchedulerState[res.state] ?? String(res.state);
+  ctx.out(`state:        ${state}\nservices:     ${res.services} (${res.uninstalling} being removed)\nlast event:   ${res.lastUninstallEvent}`);
 }
 
 export async function list(ctx: CommandContext): Promise<void> {

@@ -146,7 +146,7 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .command("plan")
     .description("show a plan of a service: its phases and steps")
     .argument("<name>", "service name")
-    .argument("[plan]", "plan name (deploy, recovery, …)", "deploy")
+    .argument("[plan]", "plan name (deploy, recovery, uninstall; default: deploy, or uninstall while the service is removed)", "")
     .option("-w, --watch", "poll until the plan is COMPLETE (exit 0) or in ERROR (exit 5)", false)
     .addOption(intervalOption())
     .action((name: string, planName: string, o: { watch: boolean; interval: number }, cmd: Command) =>
@@ -159,6 +159,11 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .argument("<name>", "service name")
     .option("--wait", "follow the removal until it is COMPLETED or FORCED", false)
     .action((name: string, o: { wait: boolean }, cmd: Command) => commands.uninstall(context(cmd), name, o));
+
+  program
+    .command("scheduler")
+    .description("show the scheduler itself: RUNNING, UNINSTALLING (whole-scheduler uninstall) or UNINSTALLED")
+    .action((_o: unknown, cmd: Command) => commands.scheduler(context(cmd)));
 
   program
     .command("watch-uninstall")

@@ -76,6 +76,15 @@ export interface UninstallEventView {
   readonly message: string;
 }
 
+export type SchedulerState = "RUNNING" | "UNINSTALLING" | "UNINSTALLED";
+
+export interface SchedulerView {
+  readonly state: SchedulerState;
+  readonly services: number;
+  readonly uninstalling: number;
+  readonly lastUninstallEvent: bigint;
+}
+
 export interface AdminApi {
   putService(input: PutServiceInput): Promise<PutServiceResult>;
   uninstallService(name: string): Promise<ServiceView>;
@@ -87,6 +96,7 @@ export interface AdminApi {
   ): AsyncIterable<UninstallEventView>;
   listServices(): readonly ServiceView[];
   getService(name: string): ServiceView;
-  /** `plan` defaults to "deploy". */
+  /** `plan` "" is "deploy", or "uninstall" for a service being removed. */
   getPlan(name: string, plan: string): PlanView;
+  getScheduler(): SchedulerView;
 }

@@ -10,6 +10,7 @@ import type {
   PlanView,
   PutServiceInput,
   PutServiceResult,
+  SchedulerView,
   ServiceView,
   UninstallEventView,
 } from "./admin-api.js";
@@ -356,6 +357,16 @@ export class MultiServiceScheduler implements AdminApi {
     const svc = this.mustGet(name);
     const fallback = svc instanceof ServiceRemoval ? "uninstall" : "deploy";
     return planView(svc, plan === "" ? fallback : plan);
+  }
+
+  getScheduler(): SchedulerView {
+    const names = this.manager.names();
+    return {
+      state: this.modeNow,
+      services: names.length,
+      uninstalling: this.manager.services().filter((s) => s instanceof ServiceRemoval).length,
+      lastUninstallEvent: this.events?.lastSequence() ?? 0n,
+    };
   }
 
   /** A scheduler that lost its store lock may not write. */

@@ -13,6 +13,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   PutOutcome,
+  SchedulerState,
   ServiceState,
   Status,
   Strategy,
@@ -31,9 +32,6 @@ import type { AdminApi, PlanView, ServiceView, UninstallEventView } from "../../
 import type { Logger } from "../../engine/ports.js";
 import type { ServiceImpl } from "./service-definition.js";
 import { REQUEST_ID_METADATA_KEY, toServiceError } from "./status.js";
-
-/** Plan returned by GetPlan when the request leaves `plan` empty. */
-export const DEFAULT_PLAN = "deploy";
 
 /** The MultiServiceAdmin handler map; register it with `addService(server, MultiServiceAdmin, …)`. */
 export function createAdminHandlers(
@@ -62,8 +60,12 @@ export function createAdminHandlers(
       service: toServiceMessage(api.getService(req.name)),
     })),
     getPlan: unary("GetPlan", logger, (req) => ({
-      plan: toPlanMessage(api.getPlan(req.name, req.plan === "" ? DEFAULT_PLAN : req.plan)),
+      plan: toPlanMessage(api.getPlan(req.name, req.plan)),
     })),
+    getScheduler: unary("GetScheduler", logger, () => {
+      const s = api.getScheduler();
+      return { state: SchedulerState[s.state], services: s.services, uninstalling: s.uninstalling, lastUninstallEvent: s.lastUninstallEvent };
+    }),
   };
 }
 
