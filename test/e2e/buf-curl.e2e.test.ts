@@ -81,7 +81,7 @@ describe("corral through buf curl and server reflection", () => {
       .filter((l) => l.startsWith(`${ADMIN}/`))
       .sort();
     expect(methods).toEqual(
-      ["GetPlan", "GetService", "ListServices", "PutService", "UninstallService", "WatchUninstall"].map((m) => `${ADMIN}/${m}`),
+      ["GetPlan", "GetScheduler", "GetService", "ListServices", "PutService", "UninstallService", "WatchUninstall"].map((m) => `${ADMIN}/${m}`),
     );
   });
 
