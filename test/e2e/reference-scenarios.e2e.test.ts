@@ -109,7 +109,8 @@ describe("reference scenario 2: multiple services, a removal survives a restart"
       ["test2", false],
     ]);
     const test1Ids = await completedTaskIds(s.address, "test1");
-    await completedTaskIds(s.address, "test2");
+    const [test2Task] = await completedTaskIds(s.address, "test2");
+    const test2Pid = taskPids(dataDir).get(test2Task!)!;
     expect(await stepNames(c, "test1")).toEqual(SVC_STEPS);
     expect(await stepNames(c, "test2")).toEqual(["hello-0:[server]"]);
 
@@ -137,6 +138,12 @@ describe("reference scenario 2: multiple services, a removal survives a restart"
     c = client(s);
     if (events.at(-1)?.kind !== UninstallEventKind.COMPLETED) expect(await follow(s)).toBe("ended");
     await untilServices(c, 1);
+    // Nothing of test2 is left: no process, no sandbox, no reservation.
+    expect(isAlive(test2Pid)).toBe(false);
+    expect(existsSync(join(dataDir, "local", "sandboxes", test2Task!))).toBe(false);
+    const state = JSON.parse(readFileSync(join(dataDir, "local", "cluster.json"), "utf8")) as { agents: { reserved: { reservations: { labels: Record<string, string> }[] }[] }[] };
+    const owners = new Set(state.agents.flatMap((a) => a.reserved.map((r) => r.reservations.at(-1)!.labels["namespace"])));
+    expect(owners).toEqual(new Set(["test1"]));
     const sequences = events.map((e) => e.sequence);
     expect(new Set(sequences).size).toBe(sequences.length); // none twice
     expect([...sequences].sort((a, b) => (a < b ? -1 : 1))).toEqual(sequences);

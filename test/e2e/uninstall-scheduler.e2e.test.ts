@@ -3,7 +3,7 @@
  * service removed, the store wiped, health NOT_SERVING, and the completion queryable with
  * GetScheduler (and the CLI).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -13,7 +13,9 @@ import { startCorral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
 import { Health, HealthCheckResponse_ServingStatus, SchedulerState, Status, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import { runCli } from "../cli/run-cli.js";
-import { killEverything } from "../local/local-harness.js";
+import { isAlive, killEverything } from "../local/local-harness.js";
+import type { LocalCluster } from "../../src/adapters/cluster/local/local-cluster.js";
+import { taskPids } from "./scheduler-process.js";
 
 const SIMPLE = readFileSync(new URL("../../examples/simple.yml", import.meta.url), "utf8");
 const silent = pino({ level: "silent" });
@@ -34,6 +36,8 @@ describe("whole-scheduler uninstall (--uninstall)", () => {
       while ((await c1.getPlan({ name })).plan?.status !== Status.COMPLETE) await new Promise((r) => setTimeout(r, 50));
     }
     expect((await c1.getScheduler({})).state).toBe(SchedulerState.RUNNING);
+    const pids = [...taskPids(dataDir).values()];
+    expect(pids).toHaveLength(2);
     c1.close();
     await first.stop();
 
@@ -42,6 +46,9 @@ describe("whole-scheduler uninstall (--uninstall)", () => {
     const health = createPromiseClient(Health, second.address);
     try {
       await second.uninstalled;
+      for (const pid of pids) expect(isAlive(pid)).toBe(false);
+      expect(readdirSync(join(dataDir, "local", "sandboxes"))).toEqual([]);
+      expect([...(second.cluster as LocalCluster).reservations().values()].flat()).toEqual([]);
       expect(await c2.getScheduler({})).toMatchObject({ state: SchedulerState.UNINSTALLED, services: 0, uninstalling: 0 });
       expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
       expect((await c2.listServices({})).services).toEqual([]);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { LABEL_NAMESPACE } from "../../src/domain/cluster.js";
 import type { UninstallEventView } from "../../src/engine/admin-api.js";
+import { decodeJson, encodeJson } from "../../src/engine/store/codec.js";
 import { createHarness } from "../harness/harness.js";
 import type { Harness } from "../harness/harness.js";
 
@@ -152,6 +153,23 @@ describe("service removal", () => {
     await second.advance(11_000);
     expect(second.scheduler.listServices()).toEqual([]);
     expect((await eventsSoFar(second)).at(-1)?.kind).toBe("FORCED");
+  });
+
+  it("removes a quarantined service: its tasks are killed and its reservations released only now", async () => {
+    const first = await createHarness();
+    await first.put("simple", "simple.yml");
+    await first.deployAll(["simple"]);
+    await first.scheduler.stop();
+    const path = "ServiceList/simple/Context";
+    const ctx = decodeJson<Record<string, unknown>>((await first.persister.get(path))!.data);
+    await first.persister.multi([{ kind: "set", path, data: encodeJson({ ...ctx, spec: "name: simple\npods: {}" }) }]);
+    const second = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister });
+    expect(second.scheduler.getService("simple").state).toBe("QUARANTINED");
+    expect(second.cluster.tasks()).toHaveLength(1);
+    await second.scheduler.uninstallService("simple");
+    await untilGone(second, "simple");
+    expect(second.cluster.tasks()).toEqual([]);
+    expect(namespaces(second)).toEqual(new Set());
   });
 
   it("calls the library's UninstallCallback once, after the final write", async () => {

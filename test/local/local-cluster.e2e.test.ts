@@ -195,3 +195,33 @@ describe("local cluster: removing a service", () => {
     expect(run.cluster.tasks().map((t) => t.taskId)).toEqual([other.taskId]);
   });
 });
+
+describe("local cluster: a removal interrupted by a restart", () => {
+  it("after the kills and before the releases: the restarted scheduler finishes it, with exactly one COMPLETED event", async () => {
+    const dir = newDir();
+    const first = await start(dir);
+    await first.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
+    await waitFor("deploy COMPLETE", () => deployed(first, "hello"));
+    const task = await waitFor("a pid", () => first.cluster.tasks()[0]?.pid !== undefined && onlyTask(first));
+    // No more offers: the kill completes, the reservations stay.
+    await first.cluster.suppress();
+    first.cluster.revive = async () => undefined;
+    await first.scheduler.uninstallService("hello");
+    await waitFor("the kill done", () => first.scheduler.getPlan("hello", "uninstall").phases[0]!.status === "COMPLETE");
+    expect(isAlive(task.pid)).toBe(false);
+    expect(first.scheduler.getPlan("hello", "uninstall").phases[1]!.status).not.toBe("COMPLETE");
+    expect([...first.cluster.reservations().values()].flat().length).toBeGreaterThan(0);
+    await first.stop();
+    runs.splice(runs.indexOf(first), 1);
+
+    const second = await start(dir);
+    await waitFor("hello removed", () => second.scheduler.listServices().length === 0);
+    expect([...second.cluster.reservations().values()].flat()).toEqual([]);
+    expect(readdirSync(join(dir, "local", "volumes", second.cluster.agentIds()[0]!))).toEqual([]);
+    const ac = new AbortController();
+    const kinds: string[] = [];
+    for await (const e of second.scheduler.watchUninstall(["hello"], 0n, ac.signal)) kinds.push(e.kind);
+    expect(kinds.filter((k) => k === "STARTED")).toHaveLength(1);
+    expect(kinds.filter((k) => k === "COMPLETED")).toHaveLength(1);
+  });
+});
