@@ -27,7 +27,14 @@ export function warn(issues: Issues, field: string, message: string): void {
 
 /** Empty, `~` and `null` are YAML's spellings of "no value". */
 export function isAbsent(value: unknown): boolean {
-  return value === undefined || (typeof value === "string" && /^(|~|null|Null|NULL)$/.test(value));
+  return (
+    value === undefined ||
+    value === "" ||
+    value === "~" ||
+    value === "null" ||
+    value === "Null" ||
+    value === "NULL"
+  );
 }
 
 function describe(value: unknown): string {
@@ -41,12 +48,11 @@ export function readMap(issues: Issues, field: string, value: unknown): YamlMap 
   if (isAbsent(value)) return new Map();
   if (!(value instanceof Map))
     return violate(issues, field, `must be a mapping, got ${describe(value)}`);
-  const out = new Map<string, unknown>();
-  for (const [key, child] of value as Map<unknown, unknown>) {
+  // The tree is this parse's own; handing the map out read-only saves copying it.
+  for (const key of (value as Map<unknown, unknown>).keys()) {
     if (typeof key !== "string") return violate(issues, field, "keys must be plain scalars");
-    out.set(key, child);
   }
-  return out;
+  return value as YamlMap;
 }
 
 /** A list (absent ⇒ empty). */

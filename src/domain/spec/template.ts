@@ -67,11 +67,25 @@ function cachedTemplate(template: string): TemplateSpans {
     return hit;
   }
   const tokens = parseTemplate(template);
+  flattenText(tokens);
   parsedTemplates.set(template, tokens);
   if (parsedTemplates.size > TEMPLATE_CACHE_ENTRIES) {
     parsedTemplates.delete(parsedTemplates.keys().next().value as string);
   }
   return tokens;
+}
+
+/**
+ * mustache builds each text token by appending single characters, a string V8 keeps as a deep
+ * chain that every rendered text has to walk again to become contiguous (~10 µs for a 2 KB
+ * template). Cached tokens get a contiguous copy of the same text once.
+ */
+function flattenText(tokens: TemplateSpans): void {
+  for (const token of tokens) {
+    if (token[0] === "text") (token as unknown as string[])[1] = token[1].split("").join("");
+    const children = token[4];
+    if (Array.isArray(children)) flattenText(children as TemplateSpans);
+  }
 }
 
 /** Renders only already parsed tokens (renderTokens), so its own template cache stays empty. */
