@@ -57,7 +57,10 @@ function parseTemplate(template: string): TemplateSpans {
  * parse. Syntax errors are not cached: they throw again from `parseTemplate`.
  */
 const TEMPLATE_CACHE_ENTRIES = 64;
+/** And at most this many template characters in all (the tokens hold about as much again). */
+const TEMPLATE_CACHE_CHARS = 2 * 1024 * 1024;
 const parsedTemplates = new Map<string, TemplateSpans>();
+let cachedChars = 0;
 
 function cachedTemplate(template: string): TemplateSpans {
   const hit = parsedTemplates.get(template);
@@ -68,9 +71,13 @@ function cachedTemplate(template: string): TemplateSpans {
   }
   const tokens = parseTemplate(template);
   flattenText(tokens);
+  if (template.length > TEMPLATE_CACHE_CHARS) return tokens;
   parsedTemplates.set(template, tokens);
-  if (parsedTemplates.size > TEMPLATE_CACHE_ENTRIES) {
-    parsedTemplates.delete(parsedTemplates.keys().next().value as string);
+  cachedChars += template.length;
+  while (parsedTemplates.size > TEMPLATE_CACHE_ENTRIES || cachedChars > TEMPLATE_CACHE_CHARS) {
+    const oldest = parsedTemplates.keys().next().value as string;
+    parsedTemplates.delete(oldest);
+    cachedChars -= oldest.length;
   }
   return tokens;
 }

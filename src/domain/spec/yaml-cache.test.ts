@@ -162,6 +162,18 @@ describe("YamlDocCache", () => {
     expect([cache.has("a"), cache.has("b"), cache.has("c")]).toEqual([true, false, true]);
   });
 
+  it("keeps at most maxChars of remembered text", () => {
+    const cache = new YamlDocCache(64, 20);
+    const text = "k: 0123456789\n"; // 14 characters
+    cache.remember("a", text, parseDocument(text, OPTIONS));
+    cache.remember("b", text, parseDocument(text, OPTIONS));
+    expect([cache.has("a"), cache.has("b")]).toEqual([false, true]);
+    const big = `k: ${"x".repeat(30)}\n`;
+    cache.remember("c", big, parseDocument(big, OPTIONS));
+    expect(cache.documentFor("c", big)).toBeUndefined(); // too long to keep
+    expect(cache.has("b")).toBe(true);
+  });
+
   it("agrees with a fresh parse on random same-length edits of YAML texts", () => {
     // Deterministic LCG, so a failure reproduces.
     let seed = 12345;

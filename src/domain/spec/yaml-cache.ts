@@ -160,10 +160,18 @@ function gapsOf(text: string, scalars: readonly Verbatim[]): Gap[] {
   return gaps;
 }
 
+/**
+ * Bounded by entries and by the remembered texts' total length (a document takes ~12× its text
+ * on the heap: 1 MiB of text ≈ 13 MB), least recently used out first.
+ */
 export class YamlDocCache {
   private readonly entries = new Map<string, Entry | null>();
+  private chars = 0;
 
-  constructor(private readonly maxEntries = 64) {}
+  constructor(
+    private readonly maxEntries = 64,
+    private readonly maxChars = 1024 * 1024,
+  ) {}
 
   /**
    * The remembered document of `family`, its values set to those `text` parses to, when that is
@@ -206,12 +214,22 @@ export class YamlDocCache {
 
   /** Remembers `doc`, parsed from `text`, for `family` (replacing what was there). */
   remember(family: string, text: string, doc: Document): void {
-    const scalars = verbatimScalars(text, doc);
+    this.forget(family);
+    const scalars = text.length <= this.maxChars ? verbatimScalars(text, doc) : undefined;
+    const entry = scalars
+      ? { text, doc, scalars, gaps: gapsOf(text, scalars), hot: [], hotGaps: [{ start: 0, text }], dirty: [] }
+      : null;
+    this.entries.set(family, entry);
+    this.chars += entry?.text.length ?? 0;
+    while (this.entries.size > this.maxEntries || this.chars > this.maxChars) {
+      this.forget(this.entries.keys().next().value as string);
+    }
+  }
+
+  private forget(family: string): void {
+    const entry = this.entries.get(family);
+    if (entry) this.chars -= entry.text.length;
     this.entries.delete(family);
-    this.entries.set(family, scalars
-        ? { text, doc, scalars, gaps: gapsOf(text, scalars), hot: [], hotGaps: [{ start: 0, text }], dirty: [] }
-        : null);
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   /** Whether `family` is remembered (as a document, or as unfit for reuse). */
