@@ -4,7 +4,7 @@
  * to them while it was away.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isAlive, killEverything, startLocal, tempDataDir, waitFor } from "./local-harness.js";
 import type { LocalRun } from "./local-harness.js";
@@ -94,6 +94,15 @@ describe("local cluster", () => {
     // The volume lives outside the sandbox, so it outlives the task.
     const volumes = readdirSync(join(run.dataDir, "local", "volumes"));
     expect(volumes).toHaveLength(1);
+  });
+
+  it("works from a relative data directory (the default ./.corral): volumes resolve, tasks run", async () => {
+    const run = await start(relative(process.cwd(), newDir()));
+    await run.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
+    await waitFor("deploy COMPLETE", () => deployed(run, "hello"));
+    const task = await waitFor("a pid", () => run.cluster.tasks()[0]?.pid !== undefined && onlyTask(run));
+    expect(isAbsolute(task.sandbox)).toBe(true);
+    expect(readFileSync(join(task.sandbox, "data", "output"), "utf8")).toBe("hello-0-server 0 corral hi\n");
   });
 
   it("relaunches a task whose process was killed on the same volume", async () => {

@@ -6,7 +6,7 @@
  * volumes and tasks outlive the scheduler process the way they outlive a Mesos master failover.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Filters, Operation, Resource } from "../../../domain/cluster.js";
 import { LABEL_NAMESPACE } from "../../../domain/cluster.js";
 import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random } from "../../../engine/ports.js";
@@ -50,7 +50,8 @@ export class LocalCluster implements ClusterDriver {
   private closed = false;
 
   constructor(o: LocalClusterOptions) {
-    this.root = join(o.dataDir, "local");
+    // Absolute: sandboxes link their volumes in, and tasks see these paths.
+    this.root = join(resolve(o.dataDir), "local");
     mkdirSync(this.root, { recursive: true });
     const saved = this.load();
     this.runtime = new ProcessRuntime({
