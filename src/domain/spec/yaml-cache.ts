@@ -14,9 +14,10 @@
  * - The texts have the same length and differ only at offsets inside the content of a plain,
  *   single- or double-quoted scalar whose value is exactly that source slice on one line (so it
  *   has no escapes, no `''`, no folding). At each such offset both characters are `a-z`/`0-9`,
- *   or `-` or `/` when not the first character of a plain scalar. None of these characters ends,
- *   starts or escapes anything in YAML (they are not whitespace, line breaks, quotes, `\`, `:`,
- *   `#`, flow indicators, nor — at a plain scalar's start — an indicator), so the lexer and the
+ *   or `-` or `/` when neither the first character of a plain scalar nor in a line's first three
+ *   columns. None of these characters ends, starts or escapes anything in YAML (they are not
+ *   whitespace, line breaks, quotes, `\`, `:`, `#`, flow indicators, nor — at a plain scalar's
+ *   start — an indicator, nor part of a `---` document marker), so the lexer and the
  *   composer take the same path through both texts: the same nodes, ranges, anchors and aliases,
  *   and each changed scalar's value is the new text's slice. The failsafe schema resolves every
  *   untagged scalar to a string whatever its value.
@@ -33,6 +34,8 @@ interface Verbatim {
   readonly end: number;
   /** Plain scalar: its first character may only change between `a-z0-9`. */
   readonly plain: boolean;
+  /** Column of `start`: the first three columns may only change between `a-z0-9` (`---`). */
+  readonly column: number;
   /** The value in the remembered text. */
   readonly original: string;
   /** The mapping whose key this scalar is. */
@@ -100,7 +103,8 @@ function verbatimScalars(text: string, doc: Document): Verbatim[] | undefined {
     const keyOf = key === "key" ? (isMap(parent) ? parent : undefined) : undefined;
     // A key outside a mapping cannot be checked for duplicates: leave it out (changes there miss).
     if (key === "key" && keyOf === undefined) return undefined;
-    out.push({ node, start, end, plain: node.type === Scalar.PLAIN, original: node.value, keyOf });
+    const column = start - (text.lastIndexOf("\n", start - 1) + 1);
+    out.push({ node, start, end, plain: node.type === Scalar.PLAIN, column, original: node.value, keyOf });
     return undefined;
   });
   if (!fit) return undefined;
@@ -116,7 +120,7 @@ function inertChanges(s: Verbatim, text: string): boolean {
     const a = original.charCodeAt(i);
     const b = text.charCodeAt(start + i);
     if (a === b) continue;
-    const first = s.plain && i === 0;
+    const first = (s.plain && i === 0) || s.column + i < 3;
     if (!inert(a, first) || !inert(b, first)) return false;
   }
   return true;
