@@ -21,6 +21,7 @@ import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
 import type { ServiceContext } from "./service-context.js";
 import type { TaskSlot } from "./service-tasks.js";
 import { planRecovery } from "./recovery.js";
+import { RelaunchBackoff } from "./relaunch-backoff.js";
 import { confirmsLaunch, isLive, podFootprint, reachedGoal, taskSlots } from "./service-tasks.js";
 import type { StateStore, StoredTask } from "./store/state-store.js";
 
@@ -84,6 +85,7 @@ export class ServiceScheduler {
   private lastStatus: ClientStatus = { kind: "IDLE" };
   /** Set when a task ended: only then can recovery have new work. */
   private recoveryDue = true;
+  private readonly backoff: RelaunchBackoff;
 
   constructor(
     readonly built: BuiltService,
@@ -94,6 +96,7 @@ export class ServiceScheduler {
     this.sanitizedName = sanitizeServiceName(this.name);
     this.plans = buildPlans(built.spec, () => deps.random.uuid());
     this.slots = taskSlots(built.spec);
+    this.backoff = new RelaunchBackoff(deps.clock);
   }
 
   get spec(): ServiceSpec {
@@ -159,6 +162,7 @@ export class ServiceScheduler {
   }
 
   status(): ClientStatus {
+    if (this.backoff.release()) this.dirty = true;
     if (!this.dirty) {
       return this.lastStatus.kind === "WORKING" ? { ...this.lastStatus, newWork: false } : this.lastStatus;
     }
@@ -198,6 +202,7 @@ export class ServiceScheduler {
   private addRecoverySteps(): boolean {
     const { phases, deferred } = planRecovery(this.allPlans(), this.tasks, this.slots, () => this.deps.random.uuid());
     for (const phase of phases) {
+      for (const step of phase.steps) this.backoff.hold(step, `${step.podType}-${step.podIndex}`);
       this.recovery.phases.push(phase);
       this.deps.log.info({ service: this.name, step: phase.name }, "recovering failed tasks");
     }
@@ -341,12 +346,16 @@ export class ServiceScheduler {
     this.tasks.set(instance, { info: stored.info, status, confirmed: prepared.confirmed || stored.confirmed });
     const slot = this.slots.get(instance);
     if (!slot) return isTerminal(status.state) ? "processed" : "unknown";
+    const pod = `${slot.pod.type}-${slot.index}`;
+    this.backoff.observe(pod, status, slot.task.goal);
     for (const plan of this.allPlans()) {
       for (const phase of plan.phases) {
         for (const step of phase.steps) {
           if (step.podType !== slot.pod.type || step.podIndex !== slot.index) continue;
           if (!step.tasks.includes(slot.task.name)) continue;
-          applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
+          const changed = applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
+          // A deploy step that retries a failed FINISH/ONCE task backs off like recovery does.
+          if (changed && isTerminal(status.state)) this.backoff.hold(step, pod);
         }
       }
     }
