@@ -37,6 +37,8 @@ export interface RemovalsDeps {
 export class Removals {
   private readonly deadlines = new Map<string, Cancel>();
   private readonly progressDue = new Set<ServiceRemoval>();
+  /** Steps complete in the last event of each removal: a PROGRESS event only when it moved. */
+  private readonly reported = new Map<string, number>();
 
   constructor(private readonly d: RemovalsDeps) {}
 
@@ -95,7 +97,7 @@ export class Removals {
       store,
       random: this.d.random,
       log: this.d.log,
-      write: (ops, progress) => (progress ? this.writeProgress(removalOf(this.d.manager, name), ops) : this.d.persister.multi(ops)),
+      write: (ops, progress) => this.writeProgress(name, ops, progress),
       onDone: (r) => this.finishSoon(r, false),
       onProgress: (r) => this.progressSoon(r),
     });
@@ -153,17 +155,16 @@ export class Removals {
     this.progressDue.add(removal);
     this.d.runner.queue.post("removal-progress", async () => {
       if (!this.progressDue.delete(removal) || this.d.manager.get(removal.name) !== removal) return;
-      await this.writeProgress(removal, []);
+      await this.writeProgress(removal.name, [], removal.progress());
     });
   }
 
-  private async writeProgress(removal: ServiceRemoval | undefined, ops: readonly PersisterOp[]): Promise<void> {
-    if (!removal) {
-      await this.d.persister.multi(ops);
+  private async writeProgress(name: string, ops: readonly PersisterOp[], progress: { readonly complete: number; readonly total: number }): Promise<void> {
+    if (this.reported.get(name) === progress.complete) {
+      if (ops.length > 0) await this.d.persister.multi(ops);
       return;
     }
-    const { complete, total } = removal.progress();
-    await this.writeWithEvent(ops, { name: removal.name, kind: "PROGRESS", stepsComplete: complete, stepsTotal: total, leftovers: [], message: "" });
+    await this.writeWithEvent(ops, { name, kind: "PROGRESS", stepsComplete: progress.complete, stepsTotal: progress.total, leftovers: [], message: "" });
   }
 
   private async writeWithEvent(ops: readonly PersisterOp[], fields: Omit<UninstallEventView, "sequence" | "timeMs">): Promise<UninstallEventView> {
@@ -175,11 +176,8 @@ export class Removals {
       throw err;
     }
     this.d.events.publish(event);
+    if (event.kind === "COMPLETED" || event.kind === "FORCED") this.reported.delete(event.name);
+    else this.reported.set(event.name, event.stepsComplete);
     return event;
   }
-}
-
-function removalOf(manager: MultiServiceManager, name: string): ServiceRemoval | undefined {
-  const svc = manager.get(name);
-  return svc instanceof ServiceRemoval ? svc : undefined;
 }

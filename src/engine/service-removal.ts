@@ -47,8 +47,8 @@ export interface RemovalDeps {
   readonly store: StateStore;
   readonly random: Random;
   readonly log: Logger;
-  /** Writes ops in one multi (with a PROGRESS event when `progress` says so). */
-  readonly write: (ops: readonly PersisterOp[], progress: boolean) => Promise<void>;
+  /** Writes ops in one multi, with a PROGRESS event at `progress` when it moved. */
+  readonly write: (ops: readonly PersisterOp[], progress: { readonly complete: number; readonly total: number }) => Promise<void>;
   /** Every task is dead and every known reservation released: the removal may complete. */
   readonly onDone: (removal: ServiceRemoval) => void;
   /** Steps completed (statuses): worth a PROGRESS event. */
@@ -167,10 +167,19 @@ export class ServiceRemoval {
     if (found.length > 0) {
       const released = [...new Set([...this.released, ...ids])].sort();
       const next: RemovalRecord = { ...this.record, released };
-      await this.deps.write([{ kind: "set", path: removalPath(this.name), data: encodeJson(next) }], true);
+      // Steps are marked first so the PROGRESS event says where the write leaves us; a failed
+      // write puts them back, and nothing leaves.
+      const steps = this.plan.phases[1]!.steps;
+      const before = steps.map((s) => s.status);
+      for (const id of ids) markReleased(this.plan, id);
+      try {
+        await this.deps.write([{ kind: "set", path: removalPath(this.name), data: encodeJson(next) }], this.progress());
+      } catch (err) {
+        steps.forEach((s, i) => (s.status = before[i]!));
+        throw err;
+      }
       this.record = next;
       this.released = new Set(released);
-      for (const id of ids) markReleased(this.plan, id);
       for (const f of found) operations.set(f.offerId, cleanupOperations(f.resources));
       this.deps.log.info({ service: this.name, reservations: ids.length }, "releasing the service's reservations");
     }

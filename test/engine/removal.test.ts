@@ -73,6 +73,9 @@ describe("service removal", () => {
     expect(events[0]?.kind).toBe("STARTED");
     expect(events.at(-1)).toMatchObject({ kind: "COMPLETED", stepsComplete: events.at(-1)!.stepsTotal });
     expect(events.filter((e) => e.kind === "COMPLETED")).toHaveLength(1);
+    // PROGRESS only when a step completed: steps complete strictly grow along the events.
+    const counts = events.map((e) => e.stepsComplete);
+    for (let i = 1; i < counts.length; i++) expect(counts[i]!).toBeGreaterThan(counts[i - 1]!);
     // Sequence numbers only go up.
     expect(events.map((e) => e.sequence)).toEqual([...events.map((e) => e.sequence)].sort((a, b) => (a < b ? -1 : 1)));
     await expect(h.scheduler.uninstallService("simple")).rejects.toMatchObject({ code: "not_found" });
