@@ -11,7 +11,7 @@ import type { MultiServiceManager } from "./multi-service-manager.js";
 import type { PersisterOp } from "./ports.js";
 import type { ManagedService } from "./multi-service-manager.js";
 import type { PreparedRemovalStatus } from "./service-removal.js";
-import type { ClientStatus, PreparedStatus } from "./service-scheduler.js";
+import type { ClientStatus, PreparedLaunches, PreparedStatus } from "./service-scheduler.js";
 import { SchedulerError } from "../domain/errors.js";
 
 export interface CycleOffers {
@@ -39,6 +39,8 @@ export class MultiServiceEventClient {
     private readonly manager: MultiServiceManager,
     private readonly persist: (ops: readonly PersisterOp[]) => Promise<void> = () =>
       Promise.reject(new SchedulerError("internal", "event client has no persister")),
+    /** A launch write failed: its operations were not sent. */
+    private readonly onWriteError?: (err: unknown) => void,
   ) {}
 
   /** Aggregate status of all services; also fixes which services get this cycle's offers. */
@@ -62,6 +64,7 @@ export class MultiServiceEventClient {
 
   async offers(offers: readonly Offer[]): Promise<CycleOffers> {
     const operations = new Map<string, Operation[]>();
+    const launches: { readonly launches: PreparedLaunches; readonly offerIds: readonly string[] }[] = [];
     let remaining = [...offers];
     let ready = true;
     for (const svc of this.offerTargets) {
@@ -72,9 +75,42 @@ export class MultiServiceEventClient {
       const result = await svc.offers(remaining);
       ready &&= result.ready && result.unplaced === 0;
       for (const [id, ops] of result.operations) operations.set(id, [...(operations.get(id) ?? []), ...ops]);
+      if (result.launches) launches.push({ launches: result.launches, offerIds: [...result.operations.keys()] });
       if (result.operations.size > 0) remaining = remaining.filter((o) => !result.operations.has(o.id));
     }
-    return { ready, operations };
+    // Every service's TaskInfos of this cycle in as few multis as fit (one fsync on SQLite),
+    // before any operation leaves; what could not be stored is not sent.
+    const stored = await this.storeInChunks(launches.map((l) => l.launches.ops));
+    launches.forEach((l, i) => {
+      if (i < stored) l.launches.apply();
+      else for (const id of l.offerIds) operations.delete(id);
+    });
+    return { ready: ready && stored === launches.length, operations };
+  }
+
+  /** Writes groups of ops in multis of ≤ MAX_STATUS_MULTI_BYTES, groups never split; returns how many groups were stored. */
+  private async storeInChunks(groups: readonly (readonly PersisterOp[])[]): Promise<number> {
+    let start = 0;
+    while (start < groups.length) {
+      let end = start;
+      let bytes = 0;
+      const ops: PersisterOp[] = [];
+      while (end < groups.length) {
+        const size = opBytes(groups[end]!);
+        if (end > start && bytes + size > MAX_STATUS_MULTI_BYTES) break;
+        bytes += size;
+        ops.push(...groups[end]!);
+        end++;
+      }
+      try {
+        await this.persist(ops);
+      } catch (err) {
+        this.onWriteError?.(err);
+        return start;
+      }
+      start = end;
+    }
+    return start;
   }
 
   /**
@@ -163,4 +199,8 @@ export class MultiServiceEventClient {
 
 function applyPrepared(p: PreparedStatus | PreparedRemovalStatus): "processed" | "unknown" {
   return "confirmed" in p ? p.service.applyStatus(p) : p.service.applyStatus(p);
+}
+
+function opBytes(ops: readonly PersisterOp[]): number {
+  return ops.reduce((n, op) => n + (op.kind === "set" || op.kind === "create" ? op.data.byteLength : 0), 0);
 }

@@ -97,7 +97,11 @@ export class MultiServiceScheduler implements AdminApi {
   ) {
     this.factory = deps.factory ?? specServiceFactory;
     this.services = new ServiceStore(deps.persister);
-    this.client = new MultiServiceEventClient(this.manager, (ops) => deps.persister.multi(ops));
+    this.client = new MultiServiceEventClient(
+      this.manager,
+      (ops) => deps.persister.multi(ops),
+      (err) => deps.log.warn({ err }, "could not store this cycle's launches; their offers are declined"),
+    );
     this.runner = new SchedulerRunner(
       {
         driver: deps.driver,

@@ -37,6 +37,16 @@ export interface OfferResult {
   readonly unplaced: number;
   /** Operations by offer ID. */
   readonly operations: ReadonlyMap<string, Operation[]>;
+  /**
+   * The TaskInfos the operations launch: `ops` must be stored before any operation leaves,
+   * then `apply` records the launches. Left unstored, the operations must not be sent.
+   */
+  readonly launches?: PreparedLaunches;
+}
+
+export interface PreparedLaunches {
+  readonly ops: readonly PersisterOp[];
+  apply(): void;
 }
 
 export interface FrameworkIdentity {
@@ -265,8 +275,8 @@ export class ServiceScheduler {
         unplaced++;
       }
     }
-    await this.recordLaunches(launched);
-    return { ready: true, unplaced, operations };
+    const launches = this.prepareLaunches(launched);
+    return { ready: true, unplaced, operations, ...(launches ? { launches } : {}) };
   }
 
   private podTasks(podType: string, index: number): StoredTask[] {
@@ -290,21 +300,26 @@ export class ServiceScheduler {
     return out;
   }
 
-  private async recordLaunches(launched: readonly { step: Step; infos: readonly TaskInfo[] }[]): Promise<void> {
-    if (launched.length === 0) return;
-    this.dirty = true;
+  /** The launch recorder: what to store for the TaskInfos, and what to note once stored. */
+  private prepareLaunches(launched: readonly { step: Step; infos: readonly TaskInfo[] }[]): PreparedLaunches | undefined {
+    if (launched.length === 0) return undefined;
     const infos = launched.flatMap((l) => l.infos);
     const inPlace = this.relaunchedInPlace(infos);
-    await this.deps.store.storeTasks(infos, inPlace);
-    for (const { step, infos } of launched) {
-      const ids = new Map<string, string>();
-      for (const info of infos) {
-        this.tasks.set(info.name, { info, confirmed: inPlace.has(info.name) });
-        const slot = this.slots.get(info.name);
-        if (slot) ids.set(slot.task.name, info.taskId);
-      }
-      markLaunched(step, ids);
-    }
+    return {
+      ops: this.deps.store.storeTasksOps(infos, inPlace),
+      apply: () => {
+        this.dirty = true;
+        for (const { step, infos } of launched) {
+          const ids = new Map<string, string>();
+          for (const info of infos) {
+            this.tasks.set(info.name, { info, confirmed: inPlace.has(info.name) });
+            const slot = this.slots.get(info.name);
+            if (slot) ids.set(slot.task.name, info.taskId);
+          }
+          markLaunched(step, ids);
+        }
+      },
+    };
   }
 
   /** Reserved resources in these (namespaced) offers that no stored task owns. */

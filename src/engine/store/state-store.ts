@@ -52,6 +52,11 @@ export class StateStore {
 
   /** `stillConfirmed`: tasks relaunched on reservations already confirmed. */
   async storeTasks(infos: readonly TaskInfo[], stillConfirmed: ReadonlySet<string>): Promise<void> {
+    await this.persister.multi(this.storeTasksOps(infos, stillConfirmed));
+  }
+
+  /** The ops of `storeTasks`, for a multi shared with other services' launches. */
+  storeTasksOps(infos: readonly TaskInfo[], stillConfirmed: ReadonlySet<string>): PersisterOp[] {
     // The status of the previous launch goes too: it describes a task ID that no longer exists.
     const ops: PersisterOp[] = infos.flatMap((info): PersisterOp[] => [
       { kind: "set", path: layout.taskInfoPath(this.service, info.name), data: encodeJson(info) },
@@ -60,7 +65,7 @@ export class StateStore {
         ? []
         : [{ kind: "delete" as const, path: layout.taskConfirmedPath(this.service, info.name) }]),
     ]);
-    await this.persister.multi(ops);
+    return ops;
   }
 
   /**
