@@ -80,7 +80,8 @@ export class MultiServiceEventClient {
     }
     // Every service's TaskInfos of this cycle in as few multis as fit (one fsync on SQLite),
     // before any operation leaves; what could not be stored is not sent.
-    const stored = await this.storeInChunks(launches.map((l) => l.launches.ops));
+    const { stored, error } = await this.storeInChunks(launches.map((l) => l.launches.ops));
+    if (error !== undefined) this.onWriteError?.(error);
     launches.forEach((l, i) => {
       if (i < stored) l.launches.apply();
       else for (const id of l.offerIds) operations.delete(id);
@@ -88,8 +89,11 @@ export class MultiServiceEventClient {
     return { ready: ready && stored === launches.length, operations };
   }
 
-  /** Writes groups of ops in multis of ≤ MAX_STATUS_MULTI_BYTES, groups never split; returns how many groups were stored. */
-  private async storeInChunks(groups: readonly (readonly PersisterOp[])[]): Promise<number> {
+  /**
+   * Writes groups of ops in order, in multis of ≤ MAX_STATUS_MULTI_BYTES, a group never split.
+   * Returns how many groups were stored; after a failed multi, its groups and the later ones were not.
+   */
+  private async storeInChunks(groups: readonly (readonly PersisterOp[])[]): Promise<{ stored: number; error?: unknown }> {
     let start = 0;
     while (start < groups.length) {
       let end = start;
@@ -102,15 +106,16 @@ export class MultiServiceEventClient {
         ops.push(...groups[end]!);
         end++;
       }
-      try {
-        await this.persist(ops);
-      } catch (err) {
-        this.onWriteError?.(err);
-        return start;
+      if (ops.length > 0) {
+        try {
+          await this.persist(ops);
+        } catch (error) {
+          return { stored: start, error };
+        }
       }
       start = end;
     }
-    return start;
+    return { stored: start };
   }
 
   /**
@@ -164,36 +169,10 @@ export class MultiServiceEventClient {
       const prepared = svc.prepareStatus(status);
       return prepared === "unknown" ? { status, answer: "unknown" } : { status, prepared, answer: "processed" };
     });
-    const done: StatusOutcome[] = [];
-    let start = 0;
-    while (start < entries.length) {
-      // The next chunk: entries up to the byte budget (at least one).
-      let end = start;
-      let bytes = 0;
-      const ops: PersisterOp[] = [];
-      while (end < entries.length) {
-        const more = entries[end]!.prepared?.ops ?? [];
-        const size = more.reduce((n, op) => n + (op.kind === "set" || op.kind === "create" ? op.data.byteLength : 0), 0);
-        if (end > start && bytes + size > MAX_STATUS_MULTI_BYTES) break;
-        bytes += size;
-        ops.push(...more);
-        end++;
-      }
-      if (ops.length > 0) {
-        try {
-          await this.persist(ops);
-        } catch (error) {
-          return { done, error };
-        }
-      }
-      for (const entry of entries.slice(start, end)) {
-        // The service may have been replaced meanwhile (a repair): apply to the one prepared.
-        const answer = entry.prepared ? applyPrepared(entry.prepared) : entry.answer;
-        done.push({ status: entry.status, answer });
-      }
-      start = end;
-    }
-    return { done };
+    const { stored, error } = await this.storeInChunks(entries.map((e) => e.prepared?.ops ?? []));
+    // The service may have been replaced meanwhile (a repair): apply to the one prepared.
+    const done = entries.slice(0, stored).map((e) => ({ status: e.status, answer: e.prepared ? applyPrepared(e.prepared) : e.answer }));
+    return error === undefined ? { done } : { done, error };
   }
 }
 

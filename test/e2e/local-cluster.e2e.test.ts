@@ -14,25 +14,11 @@ import { resolveOptions } from "../../src/config.js";
 import { Status, createAdminClient } from "../../src/client/index.js";
 import type { AdminClient } from "../../src/client/index.js";
 import { killEverything, tempDataDir, waitFor } from "../local/local-harness.js";
+import { FINISH_SPEC } from "../local/specs.js";
 import { ROOT, taskPids } from "./scheduler-process.js";
 
 const HELLO = readFileSync(join(ROOT, "examples/hello-world.yml"), "utf8").replace(/interval: 5/g, "interval: 1");
-const FINISH = `
-name: {{SERVICE_NAME}}
-pods:
-  job:
-    count: 1
-    tasks:
-      once:
-        goal: FINISH
-        cmd: echo run >> data/runs && [ "$(wc -l < data/runs)" -ge 2 ]
-        cpus: 0.1
-        memory: 32
-        volume:
-          path: data
-          type: ROOT
-          size: 10
-`;
+
 
 const running: { corral: Corral; client: AdminClient; dataDir: string }[] = [];
 afterEach(async () => {
@@ -92,7 +78,7 @@ describe("the real server on the local cluster", () => {
 
   it("reports a FINISH task's non-zero exit as FAILED and retries it until it exits 0", async () => {
     const { client, dataDir } = await start();
-    await client.putService({ name: "job", spec: FINISH, parameters: {} });
+    await client.putService({ name: "job", spec: FINISH_SPEC, parameters: {} });
     const [last] = await complete(client, "job");
     const runs = readFileSync(join(sandbox(dataDir, last!), "data", "runs"), "utf8");
     expect(runs).toBe("run\nrun\n");

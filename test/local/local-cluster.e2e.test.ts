@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isAlive, killEverything, startLocal, tempDataDir, waitFor } from "./local-harness.js";
+import { FINISH_SPEC } from "./specs.js";
 import type { LocalRun } from "./local-harness.js";
 
 const SPEC = `
@@ -33,23 +34,7 @@ pods:
           timeout: 5
 `;
 
-const FINISH_SPEC = `
-name: {{SERVICE_NAME}}
-pods:
-  job:
-    count: 1
-    tasks:
-      once:
-        goal: FINISH
-        # Fails on its first run, succeeds on the second: the count lives in the volume.
-        cmd: echo run >> data/runs && [ "$(wc -l < data/runs)" -ge 2 ]
-        cpus: 0.1
-        memory: 32
-        volume:
-          path: data
-          type: ROOT
-          size: 10
-`;
+
 
 const runs: LocalRun[] = [];
 const dirs: string[] = [];
