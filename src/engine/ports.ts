@@ -32,6 +32,13 @@ export type PersisterOp =
 export interface Persister {
   /** The value at `path`, or undefined when there is none. */
   get(path: string): Promise<Versioned | undefined>;
+  /**
+   * The values at `paths`, in input order; undefined for a missing node (never an error for
+   * one). Any number of paths: a remote store splits them into bounded requests (ZooKeeper: a
+   * multiRead per ≤ 128 paths), which is what makes recovery cheap there. Optional: use
+   * `getMany` from `store/read-many.ts`, which falls back to one `get` per path.
+   */
+  getMany?(paths: readonly string[]): Promise<(Versioned | undefined)[]>;
   /** Names of the direct children of `path`, sorted; [] when the node is missing. */
   children(path: string): Promise<string[]>;
   /** Applies every op or none. */

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SchedulerError } from "../../src/domain/errors.js";
 import type { ErrorCode } from "../../src/domain/errors.js";
-import type { Persister, PersisterOp } from "../../src/engine/ports.js";
+import type { Persister, PersisterOp, Versioned } from "../../src/engine/ports.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -254,6 +254,70 @@ export function describePersisterContract(name: string, factory: () => Promise<P
         await store.multi([del("n")]);
         await store.multi([set("n", "c")]);
         expect(await version("n")).toBe(0);
+      });
+    });
+
+    describe("getMany", () => {
+      const many = (paths: readonly string[]): Promise<(Versioned | undefined)[]> => {
+        expect(store.getMany, "implements getMany").toBeTypeOf("function");
+        return store.getMany!(paths);
+      };
+
+      it("answers in input order, a missing node as undefined, each with its version", async () => {
+        await store.multi([set("a", "A"), set("b/c", "C"), set("d", "D")]);
+        await store.multi([set("d", "D2")]);
+        const got = await many(["d", "nope", "b/c", "b", "a", "nope/deeper", "a"]);
+        expect(got.map((v) => v && dec.decode(v.data))).toEqual(["D2", undefined, "C", "", "A", undefined, "A"]);
+        expect(got.map((v) => v?.version)).toEqual([1, undefined, 0, 0, 0, undefined, 0]);
+        // The same answers as get, path by path.
+        for (const [i, path] of ["d", "nope", "b/c", "b", "a"].entries()) expect(got[i], path).toEqual(await store.get(path));
+      });
+
+      it("answers [] for no paths and all undefined on an empty store", async () => {
+        expect(await many([])).toEqual([]);
+        expect(await many(["x", "y/z"])).toEqual([undefined, undefined]);
+      });
+
+      it("rejects the call when a path is malformed", async () => {
+        await store.multi([set("a", "A")]);
+        await expectCode(many(["a", "b//c"]), "invalid_argument");
+        await expectCode(many(["/a"]), "invalid_argument");
+      });
+
+      it("reads 1,000 paths (more than one request holds), missing ones interleaved", async () => {
+        const paths = Array.from({ length: 1000 }, (_, i) => `s/n${String(i).padStart(4, "0")}`);
+        const stored = paths.filter((_, i) => i % 3 !== 0);
+        for (let i = 0; i < stored.length; i += 200) await store.multi(stored.slice(i, i + 200).map((p) => set(p, p)));
+        const got = await many(paths);
+        expect(got).toHaveLength(1000);
+        got.forEach((v, i) => {
+          if (i % 3 === 0) expect(v, paths[i]).toBeUndefined();
+          else expect(v && dec.decode(v.data), paths[i]).toBe(paths[i]);
+        });
+      });
+
+      it("reads values near the size limit, together over 1 MiB", async () => {
+        const big = (fill: number): Uint8Array => new Uint8Array(900 * 1024).fill(fill);
+        await store.multi([{ kind: "set", path: "big1", data: big(1) }]);
+        await store.multi([{ kind: "set", path: "big2", data: big(2) }]);
+        await store.multi([set("small", "s")]);
+        const got = await many(["big1", "small", "big2", "gone"]);
+        expect(got[0] && Buffer.from(got[0].data).equals(Buffer.from(big(1)))).toBe(true);
+        expect(got[1] && dec.decode(got[1].data)).toBe("s");
+        expect(got[2] && Buffer.from(got[2].data).equals(Buffer.from(big(2)))).toBe(true);
+        expect(got[3]).toBeUndefined();
+      });
+
+      it("sees writes that completed before it, and does not alias what it returns", async () => {
+        await store.multi([set("n", "abc")]);
+        const [first] = await many(["n"]);
+        first?.data.fill(0x78);
+        await store.multi([set("n", "def")]);
+        const [again, again2] = await many(["n", "n"]);
+        expect(again && dec.decode(again.data)).toBe("def");
+        again?.data.fill(0x78);
+        expect(again2 && dec.decode(again2.data)).toBe("def");
+        expect(await text("n")).toBe("def");
       });
     });
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { SchedulerError } from "../../src/domain/errors.js";
 import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
 import { pushVersioned, withDeadline } from "../../src/adapters/persister/zookeeper/calls.js";
+import { MultiReadRequest, decodeResults } from "../../src/adapters/persister/zookeeper/multi-read.js";
 import type { ZkSessionEvent } from "../../src/adapters/persister/zookeeper/session.js";
 import { startZooKeeper } from "../zk/zk-server.js";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
@@ -95,6 +96,52 @@ describe("ZooKeeperPersister on a real server", () => {
     }
   });
 
+  it("routes multiRead replies among pipelined plain calls and watch events on one connection", async () => {
+    const store = await ZooKeeperPersister.open(`${zk().connect}${chroot("mixed")}`);
+    try {
+      const paths = Array.from({ length: 300 }, (_, i) => `m/n${i}`);
+      await store.multi(paths.map((path) => ({ kind: "set", path, data: enc.encode(path) })));
+      const dec = new TextDecoder();
+      // Everything issued in one turn: requests leave together and replies come back interleaved.
+      const calls: Promise<void>[] = [];
+      for (let round = 0; round < 20; round++) {
+        const ask = [...paths.slice(round * 10, round * 10 + 140), `m/missing${round}`];
+        calls.push(
+          store.getMany(ask).then((got) => {
+            expect(got.slice(0, -1).map((v) => v && dec.decode(v.data))).toEqual(ask.slice(0, -1));
+            expect(got.at(-1)).toBeUndefined();
+          }),
+          store.get(paths[round]!).then((v) => expect(v && dec.decode(v.data)).toBe(paths[round])),
+          store.children("m").then((c) => expect(c).toHaveLength(300)),
+          store.multi([{ kind: "set", path: `w/${round}`, data: enc.encode("x") }]),
+        );
+      }
+      await Promise.all(calls);
+      expect((await store.getMany(["w/0", "w/19"])).map((v) => v?.version)).toEqual([0, 0]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("encodes multiRead as zookeeper.jute frames it and rejects a truncated reply", () => {
+    const req = new MultiReadRequest([{ kind: "data", path: "/a" }]);
+    req.header.xid = 7;
+    // len, xid, type 22 | MultiHeader{4,false,-1} "/a" watch=false | MultiHeader{-1,true,-1}
+    expect(req.toBuffer().toString("hex")).toBe(
+      "00000021" + "00000007" + "00000016" + "00000004" + "00" + "ffffffff" + "00000002" + "2f61" + "00" + "ffffffff" + "01" + "ffffffff",
+    );
+    const stat = Buffer.alloc(68);
+    stat.writeInt32BE(5, 32); // version
+    const ok = Buffer.concat([
+      Buffer.from("0000000400ffffffff" + "00000001" + "41", "hex"), stat, // getData: "A" v5
+      Buffer.from("ffffffff00ffffff9b" + "ffffff9b", "hex"), // error NO_NODE
+      Buffer.from("ffffffff01ffffffff", "hex"), // done
+    ]);
+    expect(decodeResults(ok, 0, 2)).toEqual([{ data: enc.encode("A"), version: 5 }, { err: -101 }]);
+    expect(() => decodeResults(ok.subarray(0, ok.length - 12), 0, 2)).toThrow(/truncated/);
+    expect(() => decodeResults(ok, 0, 3)).toThrow(/2 results for 3 ops/);
+  });
+
   it("fails calls within the deadline while the server is down", async () => {
     const own = await startZooKeeper();
     const store = await ZooKeeperPersister.open(`${own.connect}${chroot("down")}`, {
@@ -107,6 +154,7 @@ describe("ZooKeeperPersister on a real server", () => {
       // Each call ends with unavailable instead of hanging (the test's own timeout bounds them).
       expect(await codeOf(store.get("n"))).toBe("unavailable");
       expect(await codeOf(store.children("n"))).toBe("unavailable");
+      expect(await codeOf(store.getMany(["n", "m"]))).toBe("unavailable");
       expect(await codeOf(store.multi([{ kind: "set", path: "n", data: enc.encode("w") }]))).toBe("unavailable");
     } finally {
       await store.close();
@@ -126,6 +174,7 @@ describe("ZooKeeperPersister on a real server", () => {
       process.kill(zk().pid, "SIGSTOP");
       try {
         expect(await codeOf(store.get("n"))).toBe("unavailable");
+        expect(await codeOf(store.getMany(["n", "gone"]))).toBe("unavailable");
         expect(await codeOf(store.multi([{ kind: "set", path: "n", data: enc.encode("during") }]))).toBe(
           "unavailable",
         );
@@ -145,6 +194,10 @@ describe("ZooKeeperPersister on a real server", () => {
       }
       await store.multi([{ kind: "set", path: "n", data: enc.encode("after") }]);
       expect(new TextDecoder().decode((await store.get("n"))?.data)).toBe("after");
+      // multiRead works on the new connection too (no stale half-reply in front of its answers).
+      const [n, gone] = await store.getMany(["n", "gone"]);
+      expect(n && new TextDecoder().decode(n.data)).toBe("after");
+      expect(gone).toBeUndefined();
     } finally {
       await store.close();
     }

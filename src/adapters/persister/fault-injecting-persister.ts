@@ -52,6 +52,10 @@ export class FaultInjectingPersister implements Persister {
     return this.inner.get(path);
   }
 
+  getMany(paths: readonly string[]): Promise<(Versioned | undefined)[]> {
+    return this.inner.getMany ? this.inner.getMany(paths) : Promise.all(paths.map((p) => this.inner.get(p)));
+  }
+
   children(path: string): Promise<string[]> {
     return this.inner.children(path);
   }

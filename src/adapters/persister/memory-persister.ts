@@ -95,6 +95,15 @@ export class MemoryPersister implements Persister {
     return node && { data: node.data.slice(), version: node.version };
   }
 
+  async getMany(paths: readonly string[]): Promise<(Versioned | undefined)[]> {
+    this.ensureOpen();
+    const parsed = paths.map(parsePersisterPath);
+    return parsed.map((segments) => {
+      const node = lookup(this.root, segments);
+      return node && { data: node.data.slice(), version: node.version };
+    });
+  }
+
   async children(path: string): Promise<string[]> {
     this.ensureOpen();
     const node = lookup(this.root, parsePersisterPath(path));

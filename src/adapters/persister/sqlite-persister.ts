@@ -210,6 +210,22 @@ export class SqlitePersister implements Persister {
     }
   }
 
+  /** One indexed lookup per path, all in this turn (better-sqlite3 is synchronous). */
+  async getMany(paths: readonly string[]): Promise<(Versioned | undefined)[]> {
+    this.ensureOpen();
+    paths.forEach((p) => parsePersisterPath(p));
+    const out: (Versioned | undefined)[] = [];
+    for (const path of paths) {
+      try {
+        const row = this.stmt.get.get(path);
+        out.push(row && { data: toBytes(row.data), version: row.version });
+      } catch (err) {
+        throw fromSqlite(err, `get ${path}`);
+      }
+    }
+    return out;
+  }
+
   async children(path: string): Promise<string[]> {
     this.ensureOpen();
     parsePersisterPath(path);

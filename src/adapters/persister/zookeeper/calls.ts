@@ -7,6 +7,8 @@ import zookeeper from "node-zookeeper-client";
 import type { Client, Stat, Transaction } from "node-zookeeper-client";
 import { SchedulerError } from "../../../domain/errors.js";
 import type { ErrorCode } from "../../../domain/errors.js";
+import { sendMultiRead } from "./multi-read.js";
+import type { ReadOp, ReadResult } from "./multi-read.js";
 
 const { Exception } = zookeeper;
 
@@ -112,6 +114,16 @@ export class ZkCalls {
         if (err && zkCode(err) === Exception.NO_NODE) done(null, undefined);
         else done(err, { data: data ?? Buffer.alloc(0), stat });
       }),
+    );
+  }
+
+  /**
+   * One multiRead request (multi-read.ts): each op's result in op order, a missing node as
+   * its own NO_NODE result. Transport failures (connection loss, deadline) reject the call.
+   */
+  multiRead(ops: readonly ReadOp[]): Promise<ReadResult[]> {
+    return withDeadline(`multiRead of ${ops.length} paths (${ops[0]?.path ?? ""} …)`, this.timeoutMs, (done) =>
+      sendMultiRead(this.client(), ops, done),
     );
   }
 

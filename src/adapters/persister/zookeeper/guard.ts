@@ -19,8 +19,19 @@
  *    each). The socket is corked at the first request of a turn of the event loop and uncorked
  *    at the next tick, so requests issued together (pipelined reads, concurrent multis) leave
  *    in one writev. Order is unchanged; a request waits at most until the current turn ends.
+ *
+ * 4. multiRead replies (multi-read.ts). The library's parser knows only ZooKeeper 3.4's
+ *    opcodes and drops the connection on any other reply. Before each reply reaches it, the
+ *    loop below hands it to `takeMultiReadReply`, which takes the replies to our multiRead
+ *    requests and leaves everything else (and incomplete data) to the library.
+ *
+ * 5. A fresh connection starts with no half-received reply. The library keeps the unparsed
+ *    tail of the old socket in `pendingBuffer` across reconnects; a connection lost in the
+ *    middle of a large reply would have the next connect response parsed behind those bytes.
  */
 import { createRequire } from "node:module";
+import { takeMultiReadReply } from "./multi-read.js";
+import type { ReplyTaker } from "./multi-read.js";
 
 interface Socket {
   destroy(): void;
@@ -29,7 +40,7 @@ interface Socket {
   destroyed?: boolean;
 }
 
-interface ConnectionManagerLike {
+interface ConnectionManagerLike extends ReplyTaker {
   socket?: Socket;
   pendingBuffer?: Buffer | null;
   __corralParsing?: boolean;
@@ -40,6 +51,7 @@ interface ConnectionManagerLike {
 interface ConnectionManagerProto {
   onSocketData(this: ConnectionManagerLike, buffer: Buffer): void;
   onPacketQueueReadable(this: ConnectionManagerLike): void;
+  onSocketConnected(this: ConnectionManagerLike): void;
   __corralGuarded?: true;
 }
 
@@ -66,15 +78,25 @@ export function installSocketDataGuard(): void {
     }
     this.__corralParsing = true;
     try {
-      this.__corralMore = false;
-      parse.call(this, buffer);
-      // Only when the original asked to go on (it returns early, e.g. after dropping the
-      // socket on an out-of-order reply, without asking).
-      while (this.__corralMore && holdsReply(this.pendingBuffer)) {
-        const rest = this.pendingBuffer;
-        this.pendingBuffer = null;
+      // The original would prepend the pending bytes itself; done here so that a multiRead
+      // reply can be recognised before the original sees it.
+      let buf: Buffer | null = this.pendingBuffer ? Buffer.concat([this.pendingBuffer, buffer]) : buffer;
+      this.pendingBuffer = null;
+      while (buf) {
+        const rest = takeMultiReadReply(this, buf);
+        if (rest !== false) {
+          buf = rest;
+          continue;
+        }
         this.__corralMore = false;
-        parse.call(this, rest);
+        parse.call(this, buf);
+        buf = null;
+        // Only when the original asked to go on (it returns early, e.g. after dropping the
+        // socket on an out-of-order reply, without asking).
+        if (this.__corralMore && holdsReply(this.pendingBuffer)) {
+          buf = this.pendingBuffer;
+          this.pendingBuffer = null;
+        }
       }
     } catch {
       this.pendingBuffer = null;
@@ -96,6 +118,11 @@ export function installSocketDataGuard(): void {
       });
     }
     flush.call(this);
+  };
+  const connected = proto.onSocketConnected;
+  proto.onSocketConnected = function fresh(this: ConnectionManagerLike): void {
+    this.pendingBuffer = null;
+    connected.call(this);
   };
   proto.__corralGuarded = true;
 }

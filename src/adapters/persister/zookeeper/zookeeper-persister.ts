@@ -12,7 +12,8 @@ import type { Transaction } from "node-zookeeper-client";
 import { SchedulerError } from "../../../domain/errors.js";
 import type { Persister, PersisterOp, Versioned } from "../../../engine/ports.js";
 import { parsePersisterPath } from "../memory-persister.js";
-import { pushVersioned } from "./calls.js";
+import { mapZkError, pushVersioned, zkErrorCode } from "./calls.js";
+import { ZK_NO_NODE, ZK_UNIMPLEMENTED } from "./multi-read.js";
 import { planMulti } from "./plan.js";
 import type { ZkOp } from "./plan.js";
 import { ZkSession } from "./session.js";
@@ -20,6 +21,13 @@ import type { ZkSessionEvent } from "./session.js";
 
 /** 1 MiB − 64 KiB: leaves room for paths and framing under jute.maxbuffer (0xfffff). */
 export const ZK_MAX_VALUE_BYTES = 1024 * 1024 - 64 * 1024;
+
+/**
+ * Paths per multiRead request. ZooKeeper's jute.maxbuffer (1 MiB) bounds what its own clients
+ * accept in one reply; ours reads any size, but a reply is parsed in one piece, so keep it in
+ * the hundreds of KiB for recovery's values (TaskInfos ~3 KB, contexts ~1–3 KB).
+ */
+export const ZK_MAX_READ_PATHS = 128;
 
 export interface ZooKeeperPersisterOptions {
   /** @default 10_000 */
@@ -48,6 +56,8 @@ export function parseZkConnect(connect: string): { hosts: string; root: string }
 
 export class ZooKeeperPersister implements Persister {
   private closed = false;
+  /** Set when the server answered a multiRead with UNIMPLEMENTED (ZooKeeper < 3.6). */
+  private noMultiRead = false;
 
   private constructor(
     private readonly session: ZkSession,
@@ -78,6 +88,37 @@ export class ZooKeeperPersister implements Persister {
     this.ensureOpen();
     const got = await this.session.calls.getData(zkPath);
     return got && { data: new Uint8Array(got.data), version: got.stat.version };
+  }
+
+  /** ≤ ZK_MAX_READ_PATHS paths per multiRead request, all requests issued at once (pipelined). */
+  async getMany(paths: readonly string[]): Promise<(Versioned | undefined)[]> {
+    const zkPaths = paths.map((p) => this.abs(p));
+    this.ensureOpen();
+    if (zkPaths.length === 0) return [];
+    if (this.noMultiRead) return Promise.all(paths.map((p) => this.get(p)));
+    const calls = this.session.calls;
+    const batches: Promise<(Versioned | undefined)[]>[] = [];
+    for (let i = 0; i < zkPaths.length; i += ZK_MAX_READ_PATHS) {
+      const slice = zkPaths.slice(i, i + ZK_MAX_READ_PATHS);
+      batches.push(
+        calls.multiRead(slice.map((path) => ({ kind: "data", path }))).then((results) =>
+          results.map((r, j) => {
+            if ("data" in r) return { data: r.data, version: r.version };
+            if ("err" in r && r.err === ZK_NO_NODE) return undefined;
+            const code = "err" in r ? r.err : undefined;
+            throw mapZkError(Object.assign(new Error(`code ${code ?? "none"}`), { code }), `getData ${slice[j]!}`);
+          }),
+        ),
+      );
+    }
+    try {
+      return (await Promise.all(batches)).flat();
+    } catch (err) {
+      // A server before 3.6 has no multiRead: read node by node from then on.
+      if (zkErrorCode(err instanceof Error ? err.cause : undefined) !== ZK_UNIMPLEMENTED) throw err;
+      this.noMultiRead = true;
+      return Promise.all(paths.map((p) => this.get(p)));
+    }
   }
 
   async children(path: string): Promise<string[]> {
