@@ -8,7 +8,7 @@
 import type { UninstallEventView } from "./admin-api.js";
 import { markDeregistered } from "../domain/plan/uninstall.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
-import type { Cancel, Clock, Logger, Persister, PersisterOp, Random } from "./ports.js";
+import type { Cancel, Clock, Logger, Persister, PersisterOp, Random, Versioned } from "./ports.js";
 import type { SchedulerRunner } from "./runner.js";
 import type { ServiceContext } from "./service-context.js";
 import { ServiceRemoval, removalPath } from "./service-removal.js";
@@ -44,7 +44,11 @@ export class Removals {
 
   /** The removal record of a stored service, if it is being removed. */
   async stored(name: string): Promise<RemovalRecord | undefined> {
-    const v = await this.d.persister.get(removalPath(name));
+    return Removals.record(await this.d.persister.get(removalPath(name)));
+  }
+
+  /** The removal record in a stored `removalPath` node (recovery reads many at once), if any. */
+  static record(v: Versioned | undefined): RemovalRecord | undefined {
     return v ? decodeJson<RemovalRecord>(v.data) : undefined;
   }
 

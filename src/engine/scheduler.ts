@@ -30,14 +30,17 @@ import { planView, quarantinedView, removalView, serviceView } from "./service-v
 import type { ManagedService } from "./multi-service-manager.js";
 import { Removals } from "./removals.js";
 import type { UninstallCallback } from "./removals.js";
-import { ServiceRemoval } from "./service-removal.js";
+import { ServiceRemoval, removalPath } from "./service-removal.js";
 import { UninstallEventLog } from "./uninstall-events.js";
 import type { UninstallEventLogOptions } from "./uninstall-events.js";
 import { decodeText, encodeText } from "./store/codec.js";
-import { READ_CONCURRENCY, mapLimit } from "./store/concurrency.js";
+import { READS_IN_FLIGHT, RECOVERY_BATCH_SERVICES, mapLimit } from "./store/concurrency.js";
 import * as layout from "./store/layout.js";
+import { chunks, getMany } from "./store/read-many.js";
 import { ServiceStore } from "./store/service-store.js";
+import type { StoredContext } from "./store/service-store.js";
 import { StateStore } from "./store/state-store.js";
+import type { StoredTask } from "./store/state-store.js";
 
 export interface SchedulerDeps {
   readonly persister: Persister;
@@ -66,6 +69,13 @@ export interface SchedulerOptions extends RunnerOptions {
 }
 
 export type SchedulerMode = "RUNNING" | "UNINSTALLING" | "UNINSTALLED";
+
+/** One stored service after recovery: rebuilt (or being removed), or why not. */
+interface Recovered {
+  readonly stored: StoredContext;
+  readonly svc?: ManagedService;
+  readonly err?: unknown;
+}
 
 export const DEFAULT_REMOVAL_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -140,22 +150,10 @@ export class MultiServiceScheduler implements AdminApi {
       },
     });
     this.removals = removals;
-    // Services are rebuilt and their stores read many at a time (a remote store answers the
-    // reads pipelined), then registered in stored order.
-    const recovered = await mapLimit(await this.services.recover(), READ_CONCURRENCY, async (stored) => {
-      try {
-        // A removal the last scheduler did not finish goes on, whether or not the spec builds.
-        const removal = await removals.stored(stored.name);
-        if (removal) return { stored, svc: await removals.resume(stored.name, removal) };
-        if (!stored.context) throw new SchedulerError("internal", stored.error ?? "context unreadable");
-        const built = this.factory.build(stored.context);
-        const svc = this.newScheduler(built, await this.storedConfigId(stored.name));
-        await svc.load();
-        return { stored, svc };
-      } catch (err) {
-        return { stored, err };
-      }
-    });
+    // Services are rebuilt in batches whose store reads go together (one multiRead per ≤ 128
+    // nodes on ZooKeeper), several batches at a time, then registered in stored order.
+    const batches = chunks(await this.services.recover(), RECOVERY_BATCH_SERVICES);
+    const recovered = (await mapLimit(batches, READS_IN_FLIGHT, (batch) => this.recoverBatch(batch, removals))).flat();
     for (const { stored, svc, err } of recovered) {
       try {
         if (!svc) throw err;
@@ -215,14 +213,68 @@ export class MultiServiceScheduler implements AdminApi {
     }
   }
 
+  /**
+   * Recovery of a batch of stored services: their Removal records and config targets in one
+   * read, each spec built, then the tasks of those that built in one `StateStore.loadMany`.
+   * A service's failure (read, build, decode) is its own; a failed read fails those it covered.
+   */
+  private async recoverBatch(batch: readonly StoredContext[], removals: Removals): Promise<Recovered[]> {
+    const out: Recovered[] = new Array(batch.length);
+    const paths: string[] = [];
+    const at = batch.map((stored, i) => {
+      try {
+        const two = [removalPath(stored.name), layout.configTargetPath(stored.name)];
+        return paths.push(...two) - 2;
+      } catch (err) {
+        out[i] = { stored, err };
+        return -1;
+      }
+    });
+    const nodes = await getMany(this.deps.persister, paths).catch((err: unknown) => err as Error);
+    const building: { i: number; built: BuiltService; configId: string }[] = [];
+    for (const [i, stored] of batch.entries()) {
+      if (out[i]) continue;
+      try {
+        if (nodes instanceof Error) throw nodes;
+        // A removal the last scheduler did not finish goes on, whether or not the spec builds.
+        const removal = Removals.record(nodes[at[i]!]);
+        if (removal) {
+          out[i] = { stored, svc: await removals.resume(stored.name, removal) };
+          continue;
+        }
+        if (!stored.context) throw new SchedulerError("internal", stored.error ?? "context unreadable");
+        const built = this.factory.build(stored.context);
+        const target = nodes[at[i]! + 1];
+        building.push({ i, built, configId: target ? decodeText(target.data) : this.deps.random.uuid() });
+      } catch (err) {
+        out[i] = { stored, err };
+      }
+    }
+    const loaded = await StateStore.loadMany(this.deps.persister, building.map((b) => b.built.spec.name));
+    for (const [k, { i, built, configId }] of building.entries()) {
+      const stored = batch[i]!;
+      const got = loaded[k]!;
+      try {
+        const svc = this.newScheduler(built, configId, "tasks" in got ? got.tasks : undefined);
+        if ("error" in got) throw got.error;
+        await svc.load();
+        out[i] = { stored, svc };
+      } catch (err) {
+        out[i] = { stored, err };
+      }
+    }
+    return out;
+  }
+
   private async storedConfigId(name: string): Promise<string> {
     const target = await new StateStore(this.deps.persister, name).configTarget();
     return target ?? this.deps.random.uuid();
   }
 
-  private newScheduler(built: BuiltService, configId: string): ServiceScheduler {
+  /** `tasks`: already read by recovery (`StateStore.loadMany`); `load()` then reads nothing. */
+  private newScheduler(built: BuiltService, configId: string, tasks?: Map<string, StoredTask>): ServiceScheduler {
     return new ServiceScheduler(built, configId, {
-      store: new StateStore(this.deps.persister, built.spec.name),
+      store: new StateStore(this.deps.persister, built.spec.name, tasks),
       random: this.deps.random,
       clock: this.deps.clock,
       log: this.deps.log.child({ service: built.spec.name }),

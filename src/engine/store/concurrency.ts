@@ -7,6 +7,18 @@
 /** How many items recovery works on at once (each issues a handful of reads). */
 export const READ_CONCURRENCY = 64;
 
+/**
+ * Recovery reads in batches: a batch's nodes go in one `getMany` (ZooKeeper: one multiRead
+ * per ≤ 128 paths instead of a request per node). Contexts: this many per read.
+ */
+export const RECOVERY_READ_PATHS = 128;
+
+/** Services per recovery batch: their Removal and ConfigTarget in one read, then all their task nodes in one (~9 each). */
+export const RECOVERY_BATCH_SERVICES = 32;
+
+/** Batched reads (or batches of services) in flight at once during recovery. */
+export const READS_IN_FLIGHT = 8;
+
 /** `fn` over `items` with at most `limit` calls running at once; results in input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);

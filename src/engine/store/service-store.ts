@@ -7,8 +7,9 @@ import type { Persister, PersisterOp } from "../ports.js";
 import type { ServiceContext } from "../service-context.js";
 import { encodeContext, decodeContext } from "../service-context.js";
 import { encodeJson, encodeText } from "./codec.js";
-import { READ_CONCURRENCY, mapLimit } from "./concurrency.js";
+import { READS_IN_FLIGHT, RECOVERY_READ_PATHS, mapLimit } from "./concurrency.js";
 import * as layout from "./layout.js";
+import { chunks, getMany } from "./read-many.js";
 
 export interface StoredContext {
   readonly name: string;
@@ -47,17 +48,26 @@ export class ServiceStore {
   /** Every listed service's context, by escaped name order. Undecodable entries are reported, not dropped. */
   async recover(): Promise<StoredContext[]> {
     const listed = await this.persister.children(layout.SERVICE_LIST);
-    // Read in parallel (pipelined on ZooKeeper), decoded in list order.
-    return mapLimit(listed, READ_CONCURRENCY, async (escaped): Promise<StoredContext> => {
-      const v = await this.persister.get(`${layout.SERVICE_LIST}/${escaped}/Context`);
-      const fallback = escaped.replaceAll("__", "/");
-      if (!v) return { name: fallback, context: undefined, error: "context missing" };
-      try {
-        const context = decodeContext(v.data);
-        return { name: context.name, context };
-      } catch (err) {
-        return { name: fallback, context: undefined, error: String(err) };
-      }
+    // Many contexts per read (a multiRead on ZooKeeper), several reads in flight; a slice is
+    // decoded while the next ones are on their way.
+    const slices = await mapLimit(chunks(listed, RECOVERY_READ_PATHS), READS_IN_FLIGHT, async (slice) => {
+      const values = await getMany(
+        this.persister,
+        slice.map((escaped) => `${layout.SERVICE_LIST}/${escaped}/Context`),
+      );
+      return slice.map((escaped, i) => decodeStored(escaped, values[i]));
     });
+    return slices.flat();
+  }
+}
+
+function decodeStored(escaped: string, v: { data: Uint8Array } | undefined): StoredContext {
+  const fallback = escaped.replaceAll("__", "/");
+  if (!v) return { name: fallback, context: undefined, error: "context missing" };
+  try {
+    const context = decodeContext(v.data);
+    return { name: context.name, context };
+  } catch (err) {
+    return { name: fallback, context: undefined, error: String(err) };
   }
 }

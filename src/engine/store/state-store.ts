@@ -3,9 +3,10 @@
  * written before their launch is sent ("launch recorder"); statuses before they are acked.
  */
 import type { TaskInfo, TaskStatus } from "../../domain/cluster.js";
-import type { Persister, PersisterOp } from "../ports.js";
+import type { Persister, PersisterOp, Versioned } from "../ports.js";
 import { decodeJson, decodeText, encodeJson } from "./codec.js";
 import * as layout from "./layout.js";
+import { getMany } from "./read-many.js";
 
 export interface StoredTask {
   readonly info: TaskInfo;
@@ -18,36 +19,81 @@ export interface StoredTask {
   readonly confirmed: boolean;
 }
 
+/** One service's stored tasks, or why they could not be read or decoded. */
+export type LoadedTasks = { readonly tasks: Map<string, StoredTask> } | { readonly error: unknown };
+
+/** The nodes read per task, in this order. */
+const taskNodePaths = (service: string, task: string): string[] => [
+  layout.taskInfoPath(service, task),
+  layout.taskStatusPath(service, task),
+  layout.taskConfirmedPath(service, task),
+];
+
+function decodeTasks(names: readonly string[], nodes: readonly (Versioned | undefined)[]): Map<string, StoredTask> {
+  const out = new Map<string, StoredTask>();
+  names.forEach((name, i) => {
+    const [info, status, confirmed] = nodes.slice(i * 3, i * 3 + 3);
+    if (!info) return;
+    out.set(name, {
+      info: decodeJson<TaskInfo>(info.data),
+      confirmed: confirmed !== undefined,
+      ...(status ? { status: decodeJson<TaskStatus>(status.data) } : {}),
+    });
+  });
+  return out;
+}
+
 export class StateStore {
+  /**
+   * `preloaded`: the tasks, already read (recovery reads many services' at once with
+   * `loadMany`); the first `loadTasks` returns them, later ones read the store.
+   */
   constructor(
     private readonly persister: Persister,
     readonly service: string,
+    private preloaded?: Map<string, StoredTask>,
   ) {}
 
   /** Every stored task by instance name. */
   async loadTasks(): Promise<Map<string, StoredTask>> {
-    const out = new Map<string, StoredTask>();
+    const preloaded = this.preloaded;
+    if (preloaded) {
+      this.preloaded = undefined;
+      return preloaded;
+    }
     const names = await this.persister.children(layout.tasksPath(this.service));
-    // All reads at once (pipelined on ZooKeeper); a service has a handful of tasks.
-    const read = await Promise.all(
-      names.map((name) =>
-        Promise.all([
-          this.persister.get(layout.taskInfoPath(this.service, name)),
-          this.persister.get(layout.taskStatusPath(this.service, name)),
-          this.persister.get(layout.taskConfirmedPath(this.service, name)),
-        ]),
-      ),
-    );
-    names.forEach((name, i) => {
-      const [info, status, confirmed] = read[i]!;
-      if (!info) return;
-      out.set(name, {
-        info: decodeJson<TaskInfo>(info.data),
-        confirmed: confirmed !== undefined,
-        ...(status ? { status: decodeJson<TaskStatus>(status.data) } : {}),
-      });
+    // All of them in one read (one multiRead on ZooKeeper); a service has a handful of tasks.
+    const nodes = await getMany(this.persister, names.flatMap((name) => taskNodePaths(this.service, name)));
+    return decodeTasks(names, nodes);
+  }
+
+  /**
+   * `loadTasks` of many services with few requests: each service's task list (one children
+   * call each, all at once), then every task node of all of them in one `getMany`. Per
+   * service, in input order: its tasks, or its error (a failed read fails every service).
+   */
+  static async loadMany(persister: Persister, services: readonly string[]): Promise<LoadedTasks[]> {
+    const listed = await Promise.allSettled(services.map(async (s) => persister.children(layout.tasksPath(s))));
+    const paths: string[] = [];
+    const at = listed.map((l, i) => {
+      const from = paths.length;
+      if (l.status === "fulfilled") for (const name of l.value) paths.push(...taskNodePaths(services[i]!, name));
+      return from;
     });
-    return out;
+    let nodes: (Versioned | undefined)[];
+    try {
+      nodes = await getMany(persister, paths);
+    } catch (error) {
+      return services.map(() => ({ error }));
+    }
+    return listed.map((l, i): LoadedTasks => {
+      if (l.status === "rejected") return { error: l.reason };
+      try {
+        return { tasks: decodeTasks(l.value, nodes.slice(at[i], at[i]! + l.value.length * 3)) };
+      } catch (error) {
+        return { error };
+      }
+    });
   }
 
   /** `stillConfirmed`: tasks relaunched on reservations already confirmed. */
