@@ -227,6 +227,17 @@ export function describePersisterContract(name: string, factory: () => Promise<P
         expect(await store.children("dir/a")).toEqual([]);
       });
 
+      it("answers 300 children calls made at once, each its own list, [] for missing nodes", async () => {
+        const ops = Array.from({ length: 200 }, (_, i) => set(`p${i}/c${i % 3}`, "x"));
+        await store.multi(ops);
+        await store.multi([set("p7/a", "y"), set("p7/z/deeper", "y")]);
+        const lists = await Promise.all(Array.from({ length: 300 }, (_, i) => store.children(`p${i}`)));
+        lists.forEach((names, i) => {
+          if (i === 7) expect(names).toEqual(["a", "c1", "z"]);
+          else expect(names, `p${i}`).toEqual(i < 200 ? [`c${i % 3}`] : []);
+        });
+      });
+
       it("deletes a 3-level subtree and nothing else", async () => {
         await store.multi([
           set("root/svc/a/x", "1"),

@@ -58,6 +58,8 @@ export class ZooKeeperPersister implements Persister {
   private closed = false;
   /** Set when the server answered a multiRead with UNIMPLEMENTED (ZooKeeper < 3.6). */
   private noMultiRead = false;
+  /** children() calls of this tick, sent together by flushListing. */
+  private listing: { path: string; resolve: (names: string[]) => void; reject: (err: unknown) => void }[] = [];
 
   private constructor(
     private readonly session: ZkSession,
@@ -121,10 +123,55 @@ export class ZooKeeperPersister implements Persister {
     }
   }
 
+  /**
+   * Calls made in the same tick (recovery lists the tasks of a whole batch of services at once)
+   * go in one multiRead of getChildren ops, ≤ ZK_MAX_READ_PATHS each; a lone call is a plain
+   * getChildren. Deferred to process.nextTick, i.e. before any promise continuation, so a call
+   * still leaves before anything its caller does after it.
+   */
   async children(path: string): Promise<string[]> {
     const zkPath = this.abs(path);
     this.ensureOpen();
-    return (await this.session.calls.getChildren(zkPath)).sort();
+    if (this.noMultiRead) return (await this.session.calls.getChildren(zkPath)).sort();
+    const names = await new Promise<string[]>((resolve, reject) => {
+      this.listing.push({ path: zkPath, resolve, reject });
+      if (this.listing.length === 1) process.nextTick(() => this.flushListing());
+    });
+    return names.sort();
+  }
+
+  private flushListing(): void {
+    const all = this.listing;
+    this.listing = [];
+    const calls = this.session.calls;
+    if (all.length === 1) {
+      const [one] = all;
+      calls.getChildren(one!.path).then(one!.resolve, one!.reject);
+      return;
+    }
+    for (let i = 0; i < all.length; i += ZK_MAX_READ_PATHS) {
+      const slice = all.slice(i, i + ZK_MAX_READ_PATHS);
+      calls.multiRead(slice.map(({ path }) => ({ kind: "children", path }))).then(
+        (results) =>
+          results.forEach((r, j) => {
+            const { path, resolve, reject } = slice[j]!;
+            if ("children" in r) resolve(r.children);
+            else if ("err" in r && r.err === ZK_NO_NODE) resolve([]);
+            else {
+              const code = "err" in r ? r.err : undefined;
+              reject(mapZkError(Object.assign(new Error(`code ${code ?? "none"}`), { code }), `getChildren ${path}`));
+            }
+          }),
+        (err: unknown) => {
+          if (zkErrorCode(err instanceof Error ? err.cause : undefined) !== ZK_UNIMPLEMENTED) {
+            for (const c of slice) c.reject(err);
+            return;
+          }
+          this.noMultiRead = true;
+          for (const c of slice) calls.getChildren(c.path).then(c.resolve, c.reject);
+        },
+      );
+    }
   }
 
   async multi(ops: readonly PersisterOp[]): Promise<void> {
