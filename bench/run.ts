@@ -25,6 +25,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "d", title: "(d) ZooKeeper task-status updates persisted per second", args: ["--import", "tsx", here("./zk-status.ts")] },
   { key: "e", title: "(e) recovery: 1,000 and 10,000 stored services, SQLite and ZooKeeper", args: ["--import", "tsx", here("./recovery.ts"), "1000", "10000"] },
   { key: "f", title: "(f) WatchUninstall: 1,000 concurrent watchers, SQLite store", args: ["--import", "tsx", here("./uninstall-watch.ts"), "1000"] },
+  { key: "f", title: "(f') the same on the memory store (no fsync: the fan-out alone)", args: ["--import", "tsx", here("./uninstall-watch.ts"), "1000"], env: { BENCH_STORE: "memory" } },
   { key: "g", title: "(g) service removal: 1, 100 and 1,000 services, simulated cluster", args: ["--import", "tsx", here("./uninstall-scale.ts"), "1", "100", "1000"] },
 ];
 
