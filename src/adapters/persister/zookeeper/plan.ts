@@ -5,6 +5,10 @@
  * the one transaction. Ops see the effect of earlier ops of the same multi through an overlay.
  * If the tree changes between planning and commit the transaction fails as a whole; the
  * persister then plans once more.
+ *
+ * Paths the reader already knows to exist (`known`, the persister's positive cache) are not
+ * asked about; the rest is asked in ONE round: each node an op targets together with its
+ * unknown ancestors, so a new subtree costs no second or third round.
  */
 import type { PersisterOp } from "../../../engine/ports.js";
 
@@ -23,6 +27,8 @@ export type ZkOp =
 export interface TreeReader {
   exists(path: string): Promise<boolean>;
   getChildren(path: string): Promise<string[]>;
+  /** True when `path` is known to exist without asking (a cache); false means "ask". */
+  known?(path: string): boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -60,11 +66,13 @@ export async function planMulti(
   const out: ZkOp[] = [];
 
   const goneOnServer = (p: string): boolean => removed.some((r) => r === p || isUnder(p, r));
+  const knownToExist = (p: string): boolean => p === root || reader.known?.(p) === true;
   const exists = async (p: string): Promise<boolean> => {
-    const known = overlay.get(p);
-    if (known !== undefined) return known;
+    const planned = overlay.get(p);
+    if (planned !== undefined) return planned;
     if (p === root) return true;
     if (goneOnServer(p)) return false;
+    if (knownToExist(p)) return true;
     let cached = serverExists.get(p);
     if (!cached) serverExists.set(p, (cached = reader.exists(p)));
     return cached;
@@ -102,36 +110,25 @@ export async function planMulti(
     return live.sort((a, b) => depth(b) - depth(a) || (a < b ? 1 : a > b ? -1 : 0));
   };
 
-  // The loop below decides op by op, in order; its reads are issued up front, all at once, so
-  // ZooKeeper answers them pipelined instead of one round trip per op.
+  // The loop below decides op by op, in order; its reads are issued up front, all at once (one
+  // round), so ZooKeeper answers them pipelined instead of one round trip per op.
   const prefetch = (p: string): void => {
-    if (p === root || serverExists.has(p)) return;
+    if (knownToExist(p) || serverExists.has(p)) return;
     const read = reader.exists(p);
     read.catch(() => undefined); // awaited (and its failure seen) in the loop, if needed
     serverExists.set(p, read);
   };
-  /** Whether a prefetched read said the node is missing (a failed read counts as present: the loop sees its error). */
-  const missing = async (paths: readonly string[]): Promise<string[]> => {
-    const there = await Promise.all(paths.map((p) => (serverExists.get(p) ?? Promise.resolve(true)).catch(() => true)));
-    return paths.filter((_, i) => !there[i]);
+  /** `p` and, should it be missing, the ancestors the loop would then look at: up to the first known one. */
+  const prefetchWithAncestors = (p: string): void => {
+    for (let q = p; !knownToExist(q); q = parentOf(q)) prefetch(q);
   };
-  // Round 1: the nodes unversioned sets and deletes target, and the parents of creates.
-  const sets: string[] = [];
-  const parents: string[] = [];
   for (const op of ops) {
     const path = abs(op.path);
-    if (op.kind === "set" && op.version === undefined) sets.push(path);
-    if (op.kind === "delete" || (op.kind === "set" && op.version === undefined)) prefetch(path);
-    if (op.kind === "create") parents.push(parentOf(path));
+    if (op.kind === "delete") prefetch(path);
+    // An unversioned set of a missing node becomes a create, which needs its parents.
+    if (op.kind === "set" && op.version === undefined) prefetchWithAncestors(path);
+    if (op.kind === "create") prefetchWithAncestors(parentOf(path));
   }
-  parents.forEach(prefetch);
-  // Round 2: the parents of sets whose node is missing (those sets become creates).
-  for (const p of await missing(sets)) {
-    parents.push(parentOf(p));
-    prefetch(parentOf(p));
-  }
-  // Round 3: every ancestor of a missing parent (a new subtree).
-  for (const p of await missing(parents)) ancestorsBelow(root, p).forEach(prefetch);
 
   for (const op of ops) {
     const path = abs(op.path);

@@ -13,6 +13,7 @@ import { SchedulerError } from "../../../domain/errors.js";
 import type { Persister, PersisterOp, Versioned } from "../../../engine/ports.js";
 import { parsePersisterPath } from "../memory-persister.js";
 import { mapZkError, pushVersioned, zkErrorCode } from "./calls.js";
+import { KnownPaths } from "./known-paths.js";
 import { ZK_NO_NODE, ZK_UNIMPLEMENTED } from "./multi-read.js";
 import { planMulti } from "./plan.js";
 import type { ZkOp } from "./plan.js";
@@ -65,19 +66,26 @@ export class ZooKeeperPersister implements Persister {
     private readonly session: ZkSession,
     /** Absolute znode path of the root ("/" or "/a/b"). */
     readonly root: string,
+    /** Paths known to exist (known-paths.ts): cleared on every session event. */
+    readonly known: KnownPaths,
   ) {}
 
   /** Connects and creates the root node (and its parents) when missing. */
   static async open(connect: string, options: ZooKeeperPersisterOptions = {}): Promise<ZooKeeperPersister> {
     const { hosts, root } = parseZkConnect(connect);
-    const session = await ZkSession.open({ hosts, ...options });
+    const known = new KnownPaths(root);
+    const onEvent = (event: ZkSessionEvent): void => {
+      known.clear(); // another writer may have changed the tree while we were not looking
+      options.onEvent?.(event);
+    };
+    const session = await ZkSession.open({ hosts, ...options, onEvent });
     try {
       if (root !== "/") await session.calls.mkdirp(root);
     } catch (err) {
       session.close();
       throw err;
     }
-    return new ZooKeeperPersister(session, root);
+    return new ZooKeeperPersister(session, root, known);
   }
 
   /** The session, for its connection state (a lock built on it watches `isConnected`). */
@@ -88,7 +96,9 @@ export class ZooKeeperPersister implements Persister {
   async get(path: string): Promise<Versioned | undefined> {
     const zkPath = this.abs(path);
     this.ensureOpen();
+    const epoch = this.known.epoch;
     const got = await this.session.calls.getData(zkPath);
+    if (got) this.known.add(zkPath, epoch);
     return got && { data: new Uint8Array(got.data), version: got.stat.version };
   }
 
@@ -99,13 +109,17 @@ export class ZooKeeperPersister implements Persister {
     if (zkPaths.length === 0) return [];
     if (this.noMultiRead) return Promise.all(paths.map((p) => this.get(p)));
     const calls = this.session.calls;
+    const epoch = this.known.epoch;
     const batches: Promise<(Versioned | undefined)[]>[] = [];
     for (let i = 0; i < zkPaths.length; i += ZK_MAX_READ_PATHS) {
       const slice = zkPaths.slice(i, i + ZK_MAX_READ_PATHS);
       batches.push(
         calls.multiRead(slice.map((path) => ({ kind: "data", path }))).then((results) =>
           results.map((r, j) => {
-            if ("data" in r) return { data: r.data, version: r.version };
+            if ("data" in r) {
+              this.known.add(slice[j]!, epoch);
+              return { data: r.data, version: r.version };
+            }
             if ("err" in r && r.err === ZK_NO_NODE) return undefined;
             const code = "err" in r ? r.err : undefined;
             throw mapZkError(Object.assign(new Error(`code ${code ?? "none"}`), { code }), `getData ${slice[j]!}`);
@@ -132,11 +146,15 @@ export class ZooKeeperPersister implements Persister {
   async children(path: string): Promise<string[]> {
     const zkPath = this.abs(path);
     this.ensureOpen();
-    if (this.noMultiRead) return (await this.session.calls.getChildren(zkPath)).sort();
-    const names = await new Promise<string[]>((resolve, reject) => {
-      this.listing.push({ path: zkPath, resolve, reject });
-      if (this.listing.length === 1) process.nextTick(() => this.flushListing());
-    });
+    const epoch = this.known.epoch;
+    const names = this.noMultiRead
+      ? await this.session.calls.getChildren(zkPath)
+      : await new Promise<string[]>((resolve, reject) => {
+          this.listing.push({ path: zkPath, resolve, reject });
+          if (this.listing.length === 1) process.nextTick(() => this.flushListing());
+        });
+    // A missing node lists as []: only names prove existence.
+    for (const n of names) this.known.add(`${zkPath}/${n}`, epoch);
     return names.sort();
   }
 
@@ -189,18 +207,42 @@ export class ZooKeeperPersister implements Persister {
     if (ops.length === 0) return;
 
     const calls = this.session.calls;
+    const known = this.known;
     const reader = {
-      exists: async (p: string) => (await calls.exists(p)) !== null,
+      exists: async (p: string) => {
+        const epoch = known.epoch;
+        const there = (await calls.exists(p)) !== null;
+        if (there) known.add(p, epoch);
+        return there;
+      },
       getChildren: (p: string) => calls.getChildren(p),
+      known: (p: string) => known.has(p),
     };
     for (let attempt = 0; ; attempt++) {
       const planned = await planMulti(this.root, ops, (p) => this.abs(p), reader);
       if (planned.length === 0) return;
-      const failure = await calls.commit((tx) => planned.forEach((op) => addOp(tx, op)), `multi of ${ops.length} ops`);
-      if (!failure) return;
-      // A failing op chosen from what we read means the tree changed under us: plan again, once.
+      const epoch = known.epoch;
+      let failure;
+      try {
+        failure = await calls.commit((tx) => planned.forEach((op) => addOp(tx, op)), `multi of ${ops.length} ops`);
+      } catch (err) {
+        known.clear(); // unknown outcome: some of our deletes may have happened
+        throw err;
+      }
+      if (!failure) {
+        for (const op of planned) {
+          if (op.type === "remove") known.drop(op.path);
+          else known.add(op.path, epoch);
+        }
+        return;
+      }
+      // The cache may be what misled the plan: start again from what the server says.
+      known.clear();
+      // A failing op chosen from what we read (or knew) means the tree changed under us: plan
+      // again, once. A create failing with NO_NODE had its parent planned as existing.
       const failed = planned[failure.index];
-      if (attempt === 0 && failed?.fromRead) continue;
+      const replan = failed?.fromRead || (failed?.type === "create" && failure.zkCode === ZK_NO_NODE);
+      if (attempt === 0 && replan) continue;
       throw failure.error;
     }
   }
