@@ -5,6 +5,7 @@
  */
 import type { Offer, Operation, Resource } from "../domain/cluster.js";
 import { LABEL_NAMESPACE } from "../domain/cluster.js";
+import { reservationLabels } from "../domain/offer/pool.js";
 import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { ClusterDriver } from "./ports.js";
 
@@ -59,7 +60,7 @@ export async function runOfferCycle(
     accepts.set(offerId, cleanupOperations(resources));
     collected++;
     for (const r of resources) {
-      const ns = r.reservations?.at(-1)?.labels[LABEL_NAMESPACE];
+      const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
       if (ns !== undefined) collectedNamespaces.add(ns);
     }
   }

@@ -18,6 +18,9 @@ import * as layout from "./store/layout.js";
 import { StateStore } from "./store/state-store.js";
 import type { UninstallEventLog } from "./uninstall-events.js";
 
+/** How long after a failed final write a removal tries it again. */
+export const FINISH_RETRY_MS = 5000;
+
 /** The library API's UninstallCallback: runs after a removal's final write. */
 export type UninstallCallback = (name: string, event: UninstallEventView) => void;
 
@@ -36,6 +39,7 @@ export interface RemovalsDeps {
 
 export class Removals {
   private readonly deadlines = new Map<string, Cancel>();
+  private readonly retries = new Set<Cancel>();
   private readonly progressDue = new Set<ServiceRemoval>();
   /** Steps complete in the last event of each removal: a PROGRESS event only when it moved. */
   private readonly reported = new Map<string, number>();
@@ -90,8 +94,9 @@ export class Removals {
   }
 
   stop(): void {
-    for (const cancel of this.deadlines.values()) cancel();
+    for (const cancel of [...this.deadlines.values(), ...this.retries]) cancel();
     this.deadlines.clear();
+    this.retries.clear();
   }
 
   private async open(name: string, record: RemovalRecord): Promise<ServiceRemoval> {
@@ -113,8 +118,20 @@ export class Removals {
     this.deadlines.set(removal.name, this.d.clock.setTimer(delay, () => this.finishSoon(removal, true)));
   }
 
+  /** The final write, on the work queue; a failed one is tried again after FINISH_RETRY_MS. */
   private finishSoon(removal: ServiceRemoval, forced: boolean): void {
-    this.d.runner.queue.post(forced ? "force-removal" : "finish-removal", () => this.finish(removal, forced));
+    this.d.runner.queue.post(forced ? "force-removal" : "finish-removal", async () => {
+      try {
+        await this.finish(removal, forced);
+      } catch (err) {
+        this.d.log.warn({ err, service: removal.name }, "could not write the end of a removal; trying again");
+        const cancel = this.d.clock.setTimer(FINISH_RETRY_MS, () => {
+          this.retries.delete(cancel);
+          this.finishSoon(removal, forced);
+        });
+        this.retries.add(cancel);
+      }
+    });
   }
 
   /** The end: subtree, list entry and the final event in one write; then the callback. */

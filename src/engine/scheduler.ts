@@ -10,6 +10,7 @@ import type {
   PlanView,
   PutServiceInput,
   PutServiceResult,
+  SchedulerState,
   SchedulerView,
   ServiceView,
   UninstallEventView,
@@ -28,7 +29,7 @@ import type { BuiltService, FrameworkIdentity } from "./service-scheduler.js";
 import { ServiceScheduler } from "./service-scheduler.js";
 import { planView, quarantinedView, removalView, serviceView } from "./service-view.js";
 import type { ManagedService } from "./multi-service-manager.js";
-import { Removals } from "./removals.js";
+import { FINISH_RETRY_MS, Removals } from "./removals.js";
 import type { UninstallCallback } from "./removals.js";
 import { ServiceRemoval, removalPath } from "./service-removal.js";
 import { UninstallEventLog } from "./uninstall-events.js";
@@ -68,7 +69,7 @@ export interface SchedulerOptions extends RunnerOptions {
   readonly events?: UninstallEventLogOptions;
 }
 
-export type SchedulerMode = "RUNNING" | "UNINSTALLING" | "UNINSTALLED";
+export type SchedulerMode = SchedulerState;
 
 /** One stored service after recovery: rebuilt (or being removed), or why not. */
 interface Recovered {
@@ -174,13 +175,20 @@ export class MultiServiceScheduler implements AdminApi {
       }
       if (this.manager.size === 0) this.runner.queue.post("uninstall-scheduler", () => this.finishUninstall());
     }
-    await this.runner.start({
-      name: this.options.framework.name,
-      role: this.options.framework.role,
-      principal: this.options.framework.principal,
-      failoverTimeoutS: 14 * 24 * 3600,
-      ...(fid ? { frameworkId: decodeText(fid.data) } : {}),
-    });
+    try {
+      await this.runner.start({
+        name: this.options.framework.name,
+        role: this.options.framework.role,
+        principal: this.options.framework.principal,
+        failoverTimeoutS: 14 * 24 * 3600,
+        ...(fid ? { frameworkId: decodeText(fid.data) } : {}),
+      });
+    } catch (err) {
+      // An uninstall that died after the teardown: the cluster no longer knows the framework.
+      if (!this.options.uninstall || this.manager.size > 0) throw err;
+      this.deps.log.warn({ err }, "the cluster refuses the stored framework; taking the uninstall as torn down");
+      await this.finishUninstall();
+    }
   }
 
   async stop(): Promise<void> {
@@ -191,10 +199,18 @@ export class MultiServiceScheduler implements AdminApi {
   /** Every service is gone: wipe the store but the lock, tear the framework down (§3.9). */
   private async finishUninstall(): Promise<void> {
     if (this.modeNow === "UNINSTALLED") return;
-    // Everything of the schema-2 layout; the ZooKeeper lock node is not part of it.
-    const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.UNINSTALL_EVENTS, layout.FRAMEWORK_ID, layout.SCHEMA_VERSION];
-    await this.deps.persister.multi(roots.map((path) => ({ kind: "delete", path })));
-    if (this.runner.registered) await this.deps.driver.teardown();
+    try {
+      // Everything of the schema-2 layout but the FrameworkID; the ZooKeeper lock node is not part of it.
+      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.UNINSTALL_EVENTS, layout.SCHEMA_VERSION];
+      await this.deps.persister.multi(roots.map((path) => ({ kind: "delete", path })));
+      // The FrameworkID goes last: a scheduler that dies before the teardown still knows what to tear down.
+      if (this.runner.registered) await this.deps.driver.teardown();
+      await this.deps.persister.multi([{ kind: "delete", path: layout.FRAMEWORK_ID }]);
+    } catch (err) {
+      this.deps.log.warn({ err }, "could not finish the uninstall; trying again");
+      this.deps.clock.setTimer(FINISH_RETRY_MS, () => this.runner.queue.post("uninstall-scheduler", () => this.finishUninstall()));
+      return;
+    }
     this.runner.halt(); // inside a work item: stop() would wait for itself
     this.modeNow = "UNINSTALLED";
     this.deps.log.info({}, "scheduler uninstalled: every service removed, state wiped, framework torn down");
@@ -380,13 +396,9 @@ export class MultiServiceScheduler implements AdminApi {
     const current = this.manager.get(name);
     if (current instanceof ServiceRemoval) return current;
     if (!current && !this.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${name}' not found`);
-    const configId = current ? current.configId : ((await this.storedContextTarget(name)) ?? "");
+    const configId = current ? current.configId : ((await new StateStore(this.deps.persister, name).configTarget()) ?? "");
     const context = current ? current.built.context : undefined;
     return this.removals!.begin(name, configId, context, timeoutMs);
-  }
-
-  private async storedContextTarget(name: string): Promise<string | undefined> {
-    return new StateStore(this.deps.persister, name).configTarget();
   }
 
   watchUninstall(names: readonly string[], after: bigint, signal: AbortSignal): AsyncIterable<UninstallEventView> {

@@ -175,8 +175,10 @@ export class ServiceRemoval {
       try {
         await this.deps.write([{ kind: "set", path: removalPath(this.name), data: encodeJson(next) }], this.progress());
       } catch (err) {
+        // Nothing leaves; the reservations come back in a later offer.
         steps.forEach((s, i) => (s.status = before[i]!));
-        throw err;
+        this.deps.log.warn({ err, service: this.name }, "could not record the release of reservations; trying with a later offer");
+        return { ready: false, unplaced: steps.filter((s) => s.status !== "COMPLETE").length, operations };
       }
       this.record = next;
       this.released = new Set(released);

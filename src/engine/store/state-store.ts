@@ -96,12 +96,10 @@ export class StateStore {
     });
   }
 
-  /** `stillConfirmed`: tasks relaunched on reservations already confirmed. */
-  async storeTasks(infos: readonly TaskInfo[], stillConfirmed: ReadonlySet<string>): Promise<void> {
-    await this.persister.multi(this.storeTasksOps(infos, stillConfirmed));
-  }
-
-  /** The ops of `storeTasks`, for a multi shared with other services' launches. */
+  /**
+   * The ops that store launched TaskInfos, for a multi shared with other services' launches.
+   * `stillConfirmed`: tasks relaunched on reservations already confirmed.
+   */
   storeTasksOps(infos: readonly TaskInfo[], stillConfirmed: ReadonlySet<string>): PersisterOp[] {
     // The status of the previous launch goes too: it describes a task ID that no longer exists.
     const ops: PersisterOp[] = infos.flatMap((info): PersisterOp[] => [
@@ -130,10 +128,6 @@ export class StateStore {
     await this.persister.multi(ops);
   }
 
-  /** Stores one status on its own (`statusOps` in one multi). */
-  async storeStatus(taskName: string, status: TaskStatus, confirm: boolean): Promise<void> {
-    await this.persister.multi(this.statusOps(taskName, status, confirm));
-  }
 
   async configTarget(): Promise<string | undefined> {
     const v = await this.persister.get(layout.configTargetPath(this.service));

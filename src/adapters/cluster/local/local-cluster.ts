@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Filters, Operation, Resource } from "../../../domain/cluster.js";
 import { LABEL_NAMESPACE } from "../../../domain/cluster.js";
+import { reservationLabels } from "../../../domain/offer/pool.js";
 import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random } from "../../../engine/ports.js";
 import { SNAPSHOT_VERSION } from "../sim-snapshot.js";
 import type { MasterSnapshot } from "../sim-snapshot.js";
@@ -47,11 +48,13 @@ export class LocalCluster implements ClusterDriver {
   private readonly sim: SimulatedCluster;
   private readonly runtime: ProcessRuntime;
   private savePending = false;
+  private readonly log: Logger;
   private closed = false;
 
   constructor(o: LocalClusterOptions) {
     // Absolute: sandboxes link their volumes in, and tasks see these paths.
     this.root = join(resolve(o.dataDir), "local");
+    this.log = o.log;
     mkdirSync(this.root, { recursive: true });
     const saved = this.load();
     this.runtime = new ProcessRuntime({
@@ -77,7 +80,7 @@ export class LocalCluster implements ClusterDriver {
         for (const id of ids) destroyVolume(this.root, agentId, id);
       },
       onUnreserved: (_agentId, resources) => {
-        const namespaces = new Set(resources.flatMap((r) => r.reservations?.at(-1)?.labels[LABEL_NAMESPACE] ?? []));
+        const namespaces = new Set(resources.flatMap((r) => reservationLabels(r)?.[LABEL_NAMESPACE] ?? []));
         this.runtime.collectSandboxes(namespaces);
       },
     });
@@ -98,13 +101,15 @@ export class LocalCluster implements ClusterDriver {
     this.save();
   }
 
-  /** Saved before any process starts, so a crash in between leaves a task to start, not an orphan. */
+  /**
+   * Saved before any process starts, so a crash in between leaves a task to start, not an
+   * orphan. A cycle's accepts (one per offer, issued together) share one save.
+   */
   async accept(offerIds: readonly string[], operations: readonly Operation[], filters?: Filters): Promise<void> {
     try {
       await this.sim.accept(offerIds, operations, filters);
     } finally {
-      this.save();
-      this.runtime.startQueued();
+      this.saveSoon();
     }
   }
 
@@ -195,16 +200,23 @@ export class LocalCluster implements ClusterDriver {
   private save(): void {
     if (this.closed) return;
     const tmp = `${this.statePath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.sim.snapshot()));
-    renameSync(tmp, this.statePath);
+    try {
+      writeFileSync(tmp, JSON.stringify(this.sim.snapshot()));
+      renameSync(tmp, this.statePath);
+    } catch (err) {
+      // Running on is right; but a scheduler restarted now would not know the latest tasks.
+      this.log.error({ err, path: this.statePath }, "local cluster: could not save its state");
+    }
   }
 
+  /** One save for everything that happened in this turn, then the processes it launched start. */
   private saveSoon(): void {
     if (this.savePending) return;
     this.savePending = true;
     queueMicrotask(() => {
       this.savePending = false;
       this.save();
+      this.runtime.startQueued();
     });
   }
 }

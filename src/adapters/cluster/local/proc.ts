@@ -38,6 +38,16 @@ export function isSameProcess(pid: number | undefined, start: string | undefined
   return procStart(pid) === start;
 }
 
+/** Sends `signal` to one process; false when it is gone. */
+export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Sends `signal` to a process group; false when the group is gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {

@@ -9,11 +9,12 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import type { TaskState } from "../../../domain/cluster.js";
 import { LABEL_NAMESPACE, isTerminal } from "../../../domain/cluster.js";
+import { reservationLabels } from "../../../domain/offer/pool.js";
 import type { Cancel, Clock, Logger } from "../../../engine/ports.js";
 import type { Extra, SimTask, TaskRuntime } from "../sim-tasks.js";
 import { runHealthCheck, runReadinessCheck } from "./task-checks.js";
 import type { CheckedTask } from "./task-checks.js";
-import { bootId, isSameProcess, procStart, signalGroup } from "./proc.js";
+import { bootId, isSameProcess, procStart, signalGroup, signalProcess } from "./proc.js";
 import { lookupUser, prepareSandbox, sandboxDir, taskEnvironment } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
 
@@ -35,6 +36,8 @@ export interface ProcessRuntimeOptions {
 }
 
 const SUPERVISOR = new URL("./supervisor.mjs", import.meta.url).pathname;
+/** How long a started supervisor may take to write its first file before its task counts as lost. */
+const SUPERVISOR_START_GRACE_MS = 10_000;
 
 interface SupervisorFile {
   readonly supervisorPid: number;
@@ -82,7 +85,9 @@ export class ProcessRuntime implements TaskRuntime {
     const sandbox = sandboxDir(this.o.root, task.info.taskId);
     const sup = readJson<SupervisorFile>(join(sandbox, "supervisor.json"));
     const spawned = readJson<{ pid: number; start?: string }>(join(sandbox, "spawn.json"));
-    if (!sup && !spawned) {
+    // The lock is the supervisor's first act: with it, a supervisor was started (it may be
+    // writing its files right now), so starting another would run the task twice.
+    if (!sup && !spawned && !existsSync(join(sandbox, "supervisor.lock"))) {
       this.queued.push({ task, adopted: true });
       return;
     }
@@ -111,7 +116,11 @@ export class ProcessRuntime implements TaskRuntime {
       return;
     }
     t.killRequested = true;
-    writeFileSync(join(t.sandbox, "kill-requested"), "");
+    try {
+      writeFileSync(join(t.sandbox, "kill-requested"), "");
+    } catch (err) {
+      this.o.log.warn({ err, taskId: task.info.taskId }, "could not mark the task for killing; signalling its supervisor only");
+    }
     this.signal(t);
   }
 
@@ -168,7 +177,7 @@ export class ProcessRuntime implements TaskRuntime {
           stderr: join(sandbox, "stderr"),
           killGraceS: info.killGracePeriodS ?? 3,
           // Whose reservations the task ran on: its sandbox goes once they are released.
-          namespaces: [...new Set(info.resources.flatMap((r) => r.reservations?.at(-1)?.labels[LABEL_NAMESPACE] ?? []))],
+          namespaces: [...new Set(info.resources.flatMap((r) => reservationLabels(r)?.[LABEL_NAMESPACE] ?? []))],
           ...(account ? { uid: account.uid, gid: account.gid } : {}),
         }),
       );
@@ -288,8 +297,9 @@ export class ProcessRuntime implements TaskRuntime {
 
   private supervisorAlive(t: Tracked): boolean {
     if (t.sup) return isSameProcess(t.sup.supervisorPid, t.sup.supervisorStart, t.sup.bootId);
-    if (t.spawned) return t.spawned.start !== undefined && procStart(t.spawned.pid) === t.spawned.start;
-    return false;
+    if (t.spawned?.start !== undefined) return procStart(t.spawned.pid) === t.spawned.start;
+    // Started, but not yet (or never) heard of: give it time to write its files.
+    return this.o.clock.now() - t.startedMs < SUPERVISOR_START_GRACE_MS;
   }
 
   private ended(t: Tracked, exit: ExitFile): void {
@@ -313,7 +323,7 @@ export class ProcessRuntime implements TaskRuntime {
     if (t.signalled || !t.sup) return;
     t.signalled = true;
     if (isSameProcess(t.sup.supervisorPid, t.sup.supervisorStart, t.sup.bootId)) {
-      process.kill(t.sup.supervisorPid, "SIGTERM");
+      signalProcess(t.sup.supervisorPid, "SIGTERM"); // it may have ended since the check
     }
   }
 

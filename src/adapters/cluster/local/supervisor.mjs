@@ -54,6 +54,22 @@ const me = {
 };
 let killed = false;
 let ended = false;
+let child;
+// Installed before anything is published: a kill that comes before the task's spawn is kept
+// and carried out once it has spawned, instead of ending the supervisor by default.
+let killAsked = false;
+process.on("SIGTERM", () => {
+  killAsked = true;
+  requestKill();
+});
+
+// One supervisor per sandbox: a second one (a scheduler that died while spawning this one and
+// spawned it again on restart) leaves at once.
+try {
+  closeSync(openSync(join(dir, "supervisor.lock"), "wx"));
+} catch {
+  process.exit(0);
+}
 
 function finish(result) {
   if (ended) return;
@@ -72,7 +88,6 @@ if (existsSync(join(dir, "kill-requested"))) {
 writeWhole("supervisor.json", me);
 const out = openSync(launch.stdout, "a");
 const err = openSync(launch.stderr, "a");
-let child;
 try {
   child = spawn("/bin/sh", ["-c", launch.cmd], {
     cwd: launch.cwd,
@@ -99,14 +114,12 @@ child.on("error", (e) => finish({ code: null, signal: null, error: e.message }))
 child.on("spawn", () => {
   writeWhole("supervisor.json", { ...me, taskPid: child.pid, taskStart: procStart(child.pid) });
   // A kill asked for while the task was being spawned: its SIGTERM found no task yet.
-  if (existsSync(join(dir, "kill-requested"))) requestKill();
+  if (killAsked || existsSync(join(dir, "kill-requested"))) requestKill();
 });
 child.on("exit", (code, signal) => {
   signalGroup("SIGKILL"); // what the shell left behind goes with it
   finish({ code, signal });
 });
-
-process.on("SIGTERM", () => requestKill());
 
 function requestKill() {
   if (killed || child?.pid === undefined) return;
