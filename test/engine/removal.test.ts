@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { LABEL_NAMESPACE } from "../../src/domain/cluster.js";
 import type { UninstallEventView } from "../../src/engine/admin-api.js";
 import { decodeJson, encodeJson } from "../../src/engine/store/codec.js";
+import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
+import type { Persister } from "../../src/engine/ports.js";
 import { createHarness } from "../harness/harness.js";
 import type { Harness } from "../harness/harness.js";
 
@@ -173,6 +175,34 @@ describe("service removal", () => {
     await untilGone(second, "simple");
     expect(second.cluster.tasks()).toEqual([]);
     expect(namespaces(second)).toEqual(new Set());
+  });
+
+  it("tries the final write again when it fails, and completes once it lands", async () => {
+    const inner = new MemoryPersister();
+    let failFinal = 1;
+    const flaky: Persister = {
+      get: (p) => inner.get(p),
+      children: (p) => inner.children(p),
+      getMany: (ps) => Promise.all(ps.map((p) => inner.get(p))),
+      multi: async (ops) => {
+        if (failFinal > 0 && ops.some((op) => op.kind === "delete" && op.path === "Services/simple")) {
+          failFinal--;
+          throw new Error("store unreachable");
+        }
+        await inner.multi(ops);
+      },
+      close: () => inner.close(),
+    };
+    const h = await createHarness({ persister: flaky });
+    await h.put("simple", "simple.yml");
+    await h.deployAll(["simple"]);
+    await h.scheduler.uninstallService("simple");
+    await h.advance(1000);
+    expect(failFinal).toBe(0); // the final write was tried and failed
+    expect(h.scheduler.getService("simple").state).toBe("UNINSTALLING");
+    await h.advance(6000);
+    expect(h.scheduler.listServices()).toEqual([]);
+    expect((await eventsSoFar(h)).filter((e) => e.kind === "COMPLETED")).toHaveLength(1);
   });
 
   it("calls the library's UninstallCallback once, after the final write", async () => {

@@ -3,7 +3,8 @@
  * kill, health checks that kill, readiness checks that hold a step back, ports in the
  * environment, the task's user, and accounting that never offers more than the agents have.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { lookupUser } from "../../src/adapters/cluster/local/sandbox.js";
@@ -176,5 +177,24 @@ describe("users", () => {
   it("reads accounts from /etc/passwd", () => {
     expect(lookupUser("root")).toEqual({ uid: 0, gid: 0 });
     expect(lookupUser("no-such-user-here")).toBeUndefined();
+  });
+});
+
+describe("the task supervisor", () => {
+  it("runs once per sandbox: a second supervisor started on the same sandbox leaves without running the task", async () => {
+    const dir = tempDataDir();
+    dirs.push(dir);
+    const sandbox = join(dir, "local", "sandboxes", "t1");
+    mkdirSync(sandbox, { recursive: true });
+    writeFileSync(
+      join(sandbox, "launch.json"),
+      JSON.stringify({ cmd: "echo ran >> runs; exit 0", env: { PATH: process.env["PATH"] }, cwd: sandbox, stdout: join(sandbox, "stdout"), stderr: join(sandbox, "stderr"), killGraceS: 1 }),
+    );
+    const supervisor = new URL("../../src/adapters/cluster/local/supervisor.mjs", import.meta.url).pathname;
+    const run = () => new Promise<number | null>((resolve) => spawn(process.execPath, [supervisor, sandbox], { stdio: "ignore" }).on("exit", resolve));
+    const [a, b] = await Promise.all([run(), run()]);
+    expect([a, b]).toEqual([0, 0]);
+    expect(readFileSync(join(sandbox, "runs"), "utf8")).toBe("ran\n");
+    expect(JSON.parse(readFileSync(join(sandbox, "exit.json"), "utf8"))).toMatchObject({ code: 0, killed: false });
   });
 });
