@@ -544,16 +544,8 @@ export class UninstallEventLog {
 
 // --- codec ----------------------------------------------------------------------------------
 
-interface StoredEvent {
-  readonly sequence: string;
-  readonly name: string;
-  readonly kind: UninstallEventKind;
-  readonly timeMs: number;
-  readonly stepsComplete: number;
-  readonly stepsTotal: number;
-  readonly leftovers: readonly string[];
-  readonly message: string;
-}
+/** An event as stored: JSON has no bigint, so the sequence number is a string. */
+type StoredEvent = Omit<UninstallEventView, "sequence"> & { readonly sequence: string };
 
 function encodeEvent(event: UninstallEventView): Uint8Array {
   const stored: StoredEvent = { ...event, sequence: event.sequence.toString() };
