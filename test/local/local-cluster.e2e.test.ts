@@ -67,6 +67,17 @@ function onlyTask(run: LocalRun): { taskId: string; pid: number; sandbox: string
   return { taskId: t!.taskId, pid: t!.pid!, sandbox: t!.sandbox };
 }
 
+/** Deploys SPEC as "hello" on a scheduler of its own, stops that scheduler, and returns the task it left running. */
+async function deployAndStop(dir: string): Promise<{ taskId: string; pid: number; sandbox: string }> {
+  const first = await start(dir);
+  await first.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
+  await waitFor("deploy COMPLETE", () => deployed(first, "hello"));
+  const task = await waitFor("a pid", () => first.cluster.tasks()[0]?.pid !== undefined && onlyTask(first));
+  await first.stop();
+  runs.splice(runs.indexOf(first), 1);
+  return task;
+}
+
 describe("local cluster", () => {
   it("runs a service's task as a real process with its environment, volume and captured output", async () => {
     const run = await start(newDir());
@@ -119,12 +130,7 @@ describe("local cluster", () => {
 
   it("keeps tasks running across a scheduler restart and re-adopts the same processes", async () => {
     const dir = newDir();
-    const first = await start(dir);
-    await first.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
-    await waitFor("deploy COMPLETE", () => deployed(first, "hello"));
-    const before = await waitFor("a pid", () => first.cluster.tasks()[0]?.pid !== undefined && onlyTask(first));
-    await first.stop();
-    runs.splice(runs.indexOf(first), 1);
+    const before = await deployAndStop(dir);
     expect(isAlive(before.pid)).toBe(true);
 
     const second = await start(dir);
@@ -136,12 +142,7 @@ describe("local cluster", () => {
 
   it("reports a task that ended while the scheduler was down and relaunches it", async () => {
     const dir = newDir();
-    const first = await start(dir);
-    await first.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
-    await waitFor("deploy COMPLETE", () => deployed(first, "hello"));
-    const before = await waitFor("a pid", () => first.cluster.tasks()[0]?.pid !== undefined && onlyTask(first));
-    await first.stop();
-    runs.splice(runs.indexOf(first), 1);
+    const before = await deployAndStop(dir);
     process.kill(-before.pid, "SIGKILL");
     await waitFor("the exit recorded", () => existsSync(join(before.sandbox, "exit.json")));
 
