@@ -54,3 +54,16 @@ export class SchedulerError extends Error {
     return new SchedulerError("internal", "internal error", { cause: err });
   }
 }
+
+/** Longest user-supplied text an error message quotes before it is cut. */
+export const QUOTE_MAX_CHARS = 64;
+
+/**
+ * A user-supplied value as an error message may quote it: at most `max` characters, a longer one
+ * cut with an ellipsis and its full length, so an error never echoes unbounded input (gRPC C-core
+ * and grpc-java clients fail a reply whose trailers pass 8 KiB).
+ */
+export function abbreviate(value: string, max = QUOTE_MAX_CHARS): string {
+  if (value.length <= max) return value;
+  return `${value.slice(0, max)}…(${value.length} chars)`;
+}
