@@ -166,6 +166,8 @@ export class SchedulerRunner {
     this.frameworkId = id;
     this.declinedSinceRevive = true;
     this.deps.log.info({ frameworkId: id }, "registered with the cluster");
+    // Every service registers before the reconciler's first request goes out (next turn), so
+    // that request asks about every recovered service's tasks.
     for (const svc of this.deps.manager.services()) this.registerService(svc, id);
     this.reconcileImplicitly();
     this.scheduleCycle(0);
