@@ -65,5 +65,21 @@ export const QUOTE_MAX_CHARS = 64;
  */
 export function abbreviate(value: string, max = QUOTE_MAX_CHARS): string {
   if (value.length <= max) return value;
-  return `${value.slice(0, max)}…(${value.length} chars)`;
+  return `${sliceChars(value, max)}…(${value.length} chars)`;
+}
+
+/**
+ * Names as an error message may list them: the first `max` abbreviated and comma separated, then
+ * "and N more" for the rest, so a request naming 50,000 services gets a short reply.
+ */
+export function abbreviateList(values: readonly string[], max = 5): string {
+  const shown = values.slice(0, max).map((v) => abbreviate(v)).join(", ");
+  return values.length > max ? `${shown} and ${values.length - max} more` : shown;
+}
+
+/** The first `max` UTF-16 units of `value`, one fewer when the cut would split a surrogate pair. */
+export function sliceChars(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const last = value.charCodeAt(max - 1);
+  return value.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }

@@ -3,7 +3,7 @@
  * API over the manager, the stores and the runner. PutService builds the service first and
  * stores it second, so a bad spec never reaches the store (design doc "Adding a Service").
  */
-import { SchedulerError } from "../domain/errors.js";
+import { SchedulerError, abbreviate } from "../domain/errors.js";
 import { validateServiceName } from "../domain/names.js";
 import type {
   AdminApi,
@@ -374,7 +374,7 @@ export class MultiServiceScheduler implements AdminApi {
     if (violations.length > 0) throw SchedulerError.invalid(violations);
     const current = this.manager.get(name);
     if (current instanceof ServiceRemoval) return removalView(current);
-    if (!current && !this.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${name}' not found`);
+    if (!current && !this.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
     this.mustAct();
     // After any put of the same name, and between offer cycles.
     const before = this.putsInFlight.get(name) ?? Promise.resolve();
@@ -395,7 +395,7 @@ export class MultiServiceScheduler implements AdminApi {
   private async beginRemoval(name: string, timeoutMs: number | undefined): Promise<ServiceRemoval> {
     const current = this.manager.get(name);
     if (current instanceof ServiceRemoval) return current;
-    if (!current && !this.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${name}' not found`);
+    if (!current && !this.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
     const configId = current ? current.configId : ((await new StateStore(this.deps.persister, name).configTarget()) ?? "");
     const context = current ? current.built.context : undefined;
     return this.removals!.begin(name, configId, context, timeoutMs);
@@ -451,6 +451,6 @@ export class MultiServiceScheduler implements AdminApi {
     if (quarantined) {
       throw new SchedulerError("failed_precondition", `service '${name}' is quarantined: ${quarantined.error}; put a valid spec to repair it`);
     }
-    throw new SchedulerError("not_found", `service '${name}' not found`);
+    throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
   }
 }

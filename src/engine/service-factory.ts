@@ -3,7 +3,7 @@
  * stored or submitted context into a built service. Deterministic and side-effect free, so it
  * can run before anything is stored and again on every restart.
  */
-import { SchedulerError } from "../domain/errors.js";
+import { SchedulerError, abbreviate } from "../domain/errors.js";
 import { validateServiceName } from "../domain/names.js";
 import { YamlDocCache, parseServiceSpec } from "../domain/spec/parse.js";
 import { renderTemplate } from "../domain/spec/template.js";
@@ -46,7 +46,7 @@ export function createSpecServiceFactory(cacheEntries = 64): ServiceFactory {
         const given = context.parameters[key];
         if (given !== undefined && given !== context.name) {
           throw SchedulerError.invalid([
-            { field: `parameters.${key}`, reason: `is preset to the service name '${context.name}' and cannot be '${given}'` },
+            { field: `parameters.${key}`, reason: `is preset to the service name '${context.name}' and cannot be '${abbreviate(given)}'` },
           ]);
         }
       }
@@ -55,7 +55,7 @@ export function createSpecServiceFactory(cacheEntries = 64): ServiceFactory {
       const { spec, warnings } = parseServiceSpec(rendered, { cache, family: familyOf(context) });
       if (spec.name !== context.name) {
         throw SchedulerError.invalid([
-          { field: "spec.name", reason: `'${spec.name}' differs from the service name '${context.name}' (use name: {{SERVICE_NAME}})` },
+          { field: "spec.name", reason: `'${abbreviate(spec.name)}' differs from the service name '${context.name}' (use name: {{SERVICE_NAME}})` },
         ]);
       }
       return { context, rendered, spec, warnings };

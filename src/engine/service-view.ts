@@ -1,5 +1,5 @@
 /** Read models of a service and its plans, for the admin API. */
-import { SchedulerError } from "../domain/errors.js";
+import { SchedulerError, abbreviate, abbreviateList } from "../domain/errors.js";
 import { phaseStatus, planStatus, stepDisplayStatus } from "../domain/plan/aggregate.js";
 import type { Plan } from "../domain/plan/model.js";
 import { allSteps } from "../domain/plan/model.js";
@@ -68,8 +68,8 @@ export function quarantinedView(q: QuarantinedService): ServiceView {
 export function planView(svc: ServiceScheduler | ServiceRemoval, name: string): PlanView {
   const plan = svc.allPlans().find((p) => p.name === name);
   if (!plan) {
-    const known = svc.allPlans().map((p) => p.name).join(", ");
-    throw new SchedulerError("not_found", `service '${svc.name}' has no plan '${name}' (plans: ${known})`);
+    const known = abbreviateList(svc.allPlans().map((p) => p.name), 20);
+    throw new SchedulerError("not_found", `service '${svc.name}' has no plan '${abbreviate(name)}' (plans: ${known})`);
   }
   return {
     name: plan.name,

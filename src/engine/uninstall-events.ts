@@ -28,7 +28,7 @@
  * the store follows lazily: what memory dropped is deleted by the next prepared writes (at most
  * MAX_PURGE_OPS deletes each). Expired events that were not yet dropped may still be replayed.
  */
-import { SchedulerError } from "../domain/errors.js";
+import { SchedulerError, abbreviateList } from "../domain/errors.js";
 import type { UninstallEventKind, UninstallEventView } from "./admin-api.js";
 import type { Clock, Persister, PersisterOp } from "./ports.js";
 import { decodeJson, encodeJson } from "./store/codec.js";
@@ -466,7 +466,7 @@ export class UninstallEventLog {
     if (wanted !== undefined) {
       const unknown = [...wanted].filter((n) => !isKnown(n) && !this.#lastByName.has(n));
       if (unknown.length > 0) {
-        throw new SchedulerError("not_found", `no service and no uninstall events for: ${unknown.join(", ")}`);
+        throw new SchedulerError("not_found", `no service and no uninstall events for: ${abbreviateList(unknown)}`);
       }
       open = new Set();
       for (const n of wanted) {
