@@ -30,6 +30,7 @@ import type {
 import type { StrategyName } from "../../domain/spec/types.js";
 import type { AdminApi, PlanView, ServiceView, UninstallEventView } from "../../engine/admin-api.js";
 import type { Logger } from "../../engine/ports.js";
+import { parsedRequest } from "./service-definition.js";
 import type { ServiceImpl } from "./service-definition.js";
 import { REQUEST_ID_METADATA_KEY, toServiceError } from "./status.js";
 
@@ -213,7 +214,7 @@ function unary<Req, Res>(
     const rpc = startRpc(method, call, base);
     void (async () => {
       try {
-        const response = await handle(call.request);
+        const response = await handle(parsedRequest(call.request));
         rpc.finish(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
         callback(null, response);
       } catch (err) {
@@ -251,7 +252,7 @@ function serverStream<Req, Res>(
     if (call.cancelled) onCancelled();
     void (async () => {
       try {
-        for await (const message of produce(call.request, abort.signal)) {
+        for await (const message of produce(parsedRequest(call.request), abort.signal)) {
           if (over) break;
           if (!call.write(message)) await once(call, "drain", { signal: abort.signal });
         }

@@ -7,6 +7,9 @@
 import type * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { SchedulerError, abbreviate } from "../../domain/errors.js";
+import type { FieldViolation } from "../../domain/errors.js";
+import { BODY_FIELD, checkWire } from "./wire-check.js";
 
 /** The methods of a service descriptor, keyed by their local (lowerCamelCase) name. */
 export type MethodsOf<S extends DescService> = S["method"];
@@ -50,6 +53,52 @@ export function deserializer<Desc extends DescMessage>(
   return (bytes) => fromBinary(schema, bytes);
 }
 
+/**
+ * What the request deserializer hands a handler instead of a message when the body is not one:
+ * grpc-js answers a throwing deserializer with INTERNAL "Error deserializing request", so the
+ * deserializer returns this marker and the handler wrappers (`parsedRequest`) answer
+ * INVALID_ARGUMENT naming the field before doing anything.
+ */
+export class MalformedRequest {
+  constructor(
+    readonly typeName: string,
+    readonly violation: FieldViolation,
+  ) {}
+
+  toError(): SchedulerError {
+    const { field, reason } = this.violation;
+    return new SchedulerError("invalid_argument", `request body is not a valid ${this.typeName}: ${field}: ${reason}`, {
+      violations: [this.violation],
+    });
+  }
+}
+
+/**
+ * Parses one request strictly (`checkWire`: wrong wire types of known fields, invalid UTF-8,
+ * truncation … are refused, as other protobuf runtimes refuse or read them differently); a body
+ * that fails gives a MalformedRequest instead of throwing.
+ */
+export function requestDeserializer<Desc extends DescMessage>(
+  schema: Desc,
+): (bytes: Buffer) => MessageShape<Desc> | MalformedRequest {
+  return (bytes) => {
+    const problem = checkWire(schema, bytes);
+    if (problem !== undefined) return new MalformedRequest(schema.typeName, problem);
+    try {
+      return fromBinary(schema, bytes);
+    } catch (err) {
+      const reason = abbreviate(err instanceof Error ? err.message : String(err), 256);
+      return new MalformedRequest(schema.typeName, { field: BODY_FIELD, reason });
+    }
+  };
+}
+
+/** The request a handler may use; throws the INVALID_ARGUMENT of a MalformedRequest. */
+export function parsedRequest<T>(request: T | MalformedRequest): T {
+  if (request instanceof MalformedRequest) throw request.toError();
+  return request;
+}
+
 /** The grpc-js definition of one method: path `/${service.typeName}/${method.name}`. */
 export function toMethodDefinition(
   method: DescMethod,
@@ -61,7 +110,8 @@ export function toMethodDefinition(
     requestStream: kind === "client_streaming" || kind === "bidi_streaming",
     responseStream: kind === "server_streaming" || kind === "bidi_streaming",
     requestSerialize: serializer(method.input),
-    requestDeserialize: deserializer(method.input),
+    // A MalformedRequest stands in for the message; `parsedRequest` turns it into INVALID_ARGUMENT.
+    requestDeserialize: requestDeserializer(method.input) as (bytes: Buffer) => MessageInitShape<DescMessage>,
     responseSerialize: serializer(method.output),
     responseDeserialize: deserializer(method.output),
   };
