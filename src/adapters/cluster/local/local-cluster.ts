@@ -19,6 +19,7 @@ import { localAgentSpecs } from "./local-agents.js";
 import type { Machine } from "./local-agents.js";
 import { ProcessRuntime } from "./process-runtime.js";
 import { destroyVolume } from "./sandbox.js";
+import { crashPoint } from "./test-crash.js";
 
 export interface LocalClusterOptions {
   /** The cluster keeps its state, sandboxes and volumes in `<dataDir>/local`. */
@@ -99,6 +100,7 @@ export class LocalCluster implements ClusterDriver {
   async subscribe(framework: FrameworkInfo, events: ClusterEvents): Promise<void> {
     await this.sim.subscribe(framework, events);
     this.save();
+    crashPoint("startup");
   }
 
   /**
@@ -106,6 +108,7 @@ export class LocalCluster implements ClusterDriver {
    * orphan. A cycle's accepts (one per offer, issued together) share one save.
    */
   async accept(offerIds: readonly string[], operations: readonly Operation[], filters?: Filters): Promise<void> {
+    crashPoint("after-task-record", launchedTaskIds(operations));
     try {
       await this.sim.accept(offerIds, operations, filters);
     } finally {
@@ -219,4 +222,8 @@ export class LocalCluster implements ClusterDriver {
       this.runtime.startQueued();
     });
   }
+}
+
+function launchedTaskIds(operations: readonly Operation[]): string[] {
+  return operations.flatMap((op) => (op.type === "LAUNCH_GROUP" ? op.tasks.map((t) => t.taskId) : []));
 }

@@ -17,6 +17,7 @@ import type { CheckedTask } from "./task-checks.js";
 import { bootId, isSameProcess, procStart, signalGroup, signalProcess } from "./proc.js";
 import { lookupUser, prepareSandbox, sandboxDir, taskEnvironment } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
+import { crashPoint } from "./test-crash.js";
 
 export interface ProcessRuntimeOptions {
   /** `<data-dir>/local`. */
@@ -190,6 +191,7 @@ export class ProcessRuntime implements TaskRuntime {
     const child = spawn(this.o.nodePath ?? process.execPath, [SUPERVISOR, sandbox], { detached: true, stdio: "ignore" });
     child.on("error", (err) => this.o.log.error({ err, taskId: info.taskId }, "task supervisor failed to start"));
     child.unref();
+    crashPoint("during-launch", [info.taskId]);
     if (child.pid !== undefined) {
       t.spawned = { pid: child.pid, start: procStart(child.pid) };
       writeFileSync(join(sandbox, "spawn.json"), JSON.stringify({ ...t.spawned, bootId: bootId() }));
