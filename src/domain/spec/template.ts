@@ -2,38 +2,123 @@
  * Mustache rendering of a service template against its parameters (dcos-commons §4.1).
  * Unlike the reference, a variable that would render empty is an error: a silently blank
  * `cpus:` or `count:` is much harder to diagnose than a named missing parameter.
+ *
+ * Every construct is rendered or refused with a reason: variables (`{{x}}`, `{{{x}}}`, `{{&x}}`,
+ * inserted verbatim), sections and inverted sections, comments and set-delimiters render;
+ * partials, dotted names, empty tags and `{{.}}` outside a section are refused. Parameters are
+ * strings, so lambdas cannot occur. Walks over the token tree are iterative and sections nest at
+ * most `SPEC_LIMITS.maxTemplateSectionDepth`, so no template reaches the stack limit.
  */
 import Mustache from "mustache";
 import type { TemplateSpans } from "mustache";
-import { SchedulerError } from "../errors.js";
+import { SchedulerError, abbreviate } from "../errors.js";
 import type { FieldViolation } from "../errors.js";
+import { SPEC_LIMITS } from "./limits.js";
 
 type View = Readonly<Record<string, string>>;
+type Token = TemplateSpans[number];
+
+const FIELD = "spec";
+
+function invalid(reason: string, cause?: unknown): SchedulerError {
+  return new SchedulerError("invalid_argument", `${FIELD}: ${reason}`, {
+    cause,
+    violations: [{ field: FIELD, reason }],
+  });
+}
+
+/** offset → 1-based line in `text`; the line starts are found once, on the first call. */
+function lineFinder(text: string): (offset: number) => number {
+  let starts: number[] | undefined;
+  return (offset) => {
+    if (starts === undefined) {
+      starts = [0];
+      for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    }
+    let [lo, hi] = [0, starts.length - 1];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
 
 /** Same truthiness as mustache: unset and "" are falsy, any other string is truthy. */
 function isSet(view: View, name: string): boolean {
   return Object.hasOwn(view, name) && view[name] !== "";
 }
 
-/** Appends each variable the tokens would render but `view` lacks, in template order. */
-function collectUnset(tokens: TemplateSpans, view: View, out: string[], problems: string[]): void {
-  for (const token of tokens) {
-    const [type, name] = token;
-    if (type === "name" || type === "&") {
-      // `{{.}}` is the current section value, always defined when reached.
-      if (name === ".") continue;
-      if (name.includes("."))
-        problems.push(`template variable ${name}: dotted names are not supported`);
-      else if (!Object.hasOwn(view, name) && !out.includes(name)) out.push(name);
-    } else if (type === "#" || type === "^") {
-      // Only variables inside a section that will render are required.
-      const renders = type === "#" ? isSet(view, name) : !isSet(view, name);
-      const children = token[4];
-      if (renders && Array.isArray(children)) collectUnset(children, view, out, problems);
-    } else if (type === ">") {
-      problems.push(`partials are not supported ({{>${name}}})`);
+/** One level of the iterative walk: the tokens of a section (or the template) and the next index. */
+interface Frame {
+  readonly tokens: TemplateSpans;
+  next: number;
+  /** Inside a rendered `{{#x}}`, where `{{.}}` is x's (non-empty) value. */
+  readonly dot: boolean;
+}
+
+/**
+ * What rendering `tokens` against `view` needs but lacks: variables not set (in template order,
+ * once each) and constructs that are refused. Only sections that will render are entered.
+ */
+function collectUnset(template: string, tokens: TemplateSpans, view: View): FieldViolation[] {
+  const unset = new Set<string>();
+  const problems: string[] = [];
+  const lineOf = lineFinder(template);
+  const stack: Frame[] = [{ tokens, next: 0, dot: false }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    const token = frame.tokens[frame.next++];
+    if (token === undefined) {
+      stack.pop();
+      continue;
     }
+    const [type, name, start] = token;
+    const at = () => `line ${lineOf(start)}`;
+    if (type !== "name" && type !== "&" && type !== "#" && type !== "^") {
+      if (type === ">") problems.push(`partials are not supported ({{>${abbreviate(name)}}} at ${at()})`);
+      continue;
+    }
+    if (name === "") {
+      problems.push(`empty tag at ${at()}`);
+      continue;
+    }
+    if (name === ".") {
+      // `.` is the innermost section's value; the view itself is no string.
+      if (!frame.dot) problems.push(`{{.}} outside a {{#section}} has no value (${at()})`);
+      else if (type === "#" && Array.isArray(token[4])) stack.push({ tokens: token[4], next: 0, dot: true });
+      continue;
+    }
+    if (name.includes(".")) {
+      problems.push(`template variable ${abbreviate(name)}: dotted names are not supported`);
+      continue;
+    }
+    if (type === "name" || type === "&") {
+      if (!Object.hasOwn(view, name)) unset.add(name);
+      continue;
+    }
+    // Only variables inside a section that will render are required.
+    const renders = type === "#" ? isSet(view, name) : !isSet(view, name);
+    const children = token[4];
+    if (renders && Array.isArray(children))
+      stack.push({ tokens: children, next: 0, dot: type === "#" || frame.dot });
   }
+  return [
+    ...problems.map((reason) => ({ field: FIELD, reason })),
+    ...[...unset].map((name) => {
+      const shown = abbreviate(name);
+      return { field: `parameters.${shown}`, reason: `template variable ${shown} is not set` };
+    }),
+  ];
+}
+
+/** mustache's syntax errors end in "at <offset>" and may quote a section name: a line, bounded. */
+function syntaxReason(template: string, message: string): string {
+  const located = message
+    .replace(/"([^]*)"/, (_, name: string) => `"${abbreviate(name)}"`)
+    .replace(/ at (\d+)$/, (_, offset: string) => ` at line ${lineFinder(template)(Number(offset))}`);
+  return `template syntax error: ${abbreviate(located, 200)}`;
 }
 
 /** Parses with a throwaway writer so user templates never accumulate in mustache's global cache. */
@@ -41,11 +126,34 @@ function parseTemplate(template: string): TemplateSpans {
   try {
     return new Mustache.Writer().parse(template) as TemplateSpans;
   } catch (err) {
-    const reason = `template syntax error: ${err instanceof Error ? err.message : String(err)}`;
-    throw new SchedulerError("invalid_argument", `spec: ${reason}`, {
-      cause: err,
-      violations: [{ field: "spec", reason }],
-    });
+    throw invalid(syntaxReason(template, err instanceof Error ? err.message : String(err)), err);
+  }
+}
+
+/**
+ * Checks the section depth and makes text tokens contiguous, in one iterative pass. mustache
+ * builds each text token by appending single characters, a string V8 keeps as a deep chain that
+ * every rendered text has to walk again to become contiguous (~10 µs for a 2 KB template).
+ * @throws SchedulerError invalid_argument naming the line of the first section nested too deep.
+ */
+function prepare(template: string, tokens: TemplateSpans): void {
+  const limit = SPEC_LIMITS.maxTemplateSectionDepth;
+  const stack: Frame[] = [{ tokens, next: 0, dot: false }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    const token: Token | undefined = frame.tokens[frame.next++];
+    if (token === undefined) {
+      stack.pop();
+      continue;
+    }
+    if (token[0] === "text") (token as unknown as string[])[1] = token[1].split("").join("");
+    const children = token[4];
+    if (!Array.isArray(children)) continue;
+    if (stack.length > limit) {
+      const line = lineFinder(template)(token[2]);
+      throw invalid(`sections nested deeper than ${limit} at line ${line} (SPEC_LIMITS.maxTemplateSectionDepth)`);
+    }
+    stack.push({ tokens: children, next: 0, dot: false });
   }
 }
 
@@ -54,7 +162,7 @@ function parseTemplate(template: string): TemplateSpans {
  * template, and a restart re-renders them all; mustache's own cache lives in a writer and is
  * unbounded, this one keeps at most TEMPLATE_CACHE_ENTRIES templates. Parsing is a pure function
  * of the text (default tags) and rendering never mutates the tokens, so a cached parse is the
- * parse. Syntax errors are not cached: they throw again from `parseTemplate`.
+ * parse. Refused templates are not cached: they throw again from `parseTemplate` or `prepare`.
  */
 const TEMPLATE_CACHE_ENTRIES = 64;
 /** And at most this many template characters in all (the tokens hold about as much again). */
@@ -70,7 +178,7 @@ function cachedTemplate(template: string): TemplateSpans {
     return hit;
   }
   const tokens = parseTemplate(template);
-  flattenText(tokens);
+  prepare(template, tokens);
   if (template.length > TEMPLATE_CACHE_CHARS) return tokens;
   parsedTemplates.set(template, tokens);
   cachedChars += template.length;
@@ -83,43 +191,52 @@ function cachedTemplate(template: string): TemplateSpans {
 }
 
 /**
- * mustache builds each text token by appending single characters, a string V8 keeps as a deep
- * chain that every rendered text has to walk again to become contiguous (~10 µs for a 2 KB
- * template). Cached tokens get a contiguous copy of the same text once.
+ * Renders checked tokens: mustache's semantics for string values, without its recursion and
+ * without its Context, whose lookup cache breaks on a parameter named `hasOwnProperty`.
+ * `collectUnset` has refused everything but text, set variables, comments, set-delimiters and
+ * sections; `.` is the innermost section's value. Values go in verbatim (no HTML escaping).
  */
-function flattenText(tokens: TemplateSpans): void {
-  for (const token of tokens) {
-    if (token[0] === "text") (token as unknown as string[])[1] = token[1].split("").join("");
-    const children = token[4];
-    if (Array.isArray(children)) flattenText(children as TemplateSpans);
+function renderTokens(tokens: TemplateSpans, view: View): string {
+  let out = "";
+  const stack: { tokens: TemplateSpans; next: number; dot: string }[] = [{ tokens, next: 0, dot: "" }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    const token = frame.tokens[frame.next++];
+    if (token === undefined) {
+      stack.pop();
+      continue;
+    }
+    const [type, name] = token;
+    const value = name === "." ? frame.dot : Object.hasOwn(view, name) ? view[name]! : "";
+    if (type === "text") out += name;
+    else if (type === "name" || type === "&") out += value;
+    else if ((type === "#" && value !== "") || (type === "^" && value === "")) {
+      const children = token[4];
+      if (Array.isArray(children)) stack.push({ tokens: children, next: 0, dot: type === "#" ? value : frame.dot });
+    }
   }
+  return out;
 }
-
-/** Renders only already parsed tokens (renderTokens), so its own template cache stays empty. */
-const renderer = new Mustache.Writer();
-const VERBATIM = { escape: (value: unknown) => String(value) };
 
 /**
  * Renders `template` with `params`.
  * Values are inserted verbatim: the output is YAML, not HTML, so mustache's default HTML
  * escaping would corrupt values such as `a&b` or placement JSON written as `{{X}}`.
- * @throws SchedulerError invalid_argument: field `spec` for a syntax error or unsupported tag;
- *   one `parameters.X` violation per variable that is used but not set.
+ * @throws SchedulerError invalid_argument: field `spec` for a syntax error, a refused construct,
+ *   sections nested too deep or an oversized template; one `parameters.X` violation per
+ *   variable that is used but not set.
  */
 export function renderTemplate(template: string, params: Readonly<Record<string, string>>): string {
+  if (template.length > SPEC_LIMITS.maxTemplateChars) {
+    const limit = SPEC_LIMITS.maxTemplateChars;
+    throw invalid(`template exceeds SPEC_LIMITS.maxTemplateChars (at most ${limit}, got ${template.length})`);
+  }
+  // Without an opening tag (set-delimiters start with one too) mustache returns the text as is.
+  if (!template.includes("{{")) return template;
   // A prototype-free copy, so names like `constructor` are not found on Object.prototype.
   const view: View = Object.assign(Object.create(null) as Record<string, string>, params);
   const tokens = cachedTemplate(template);
-  const unset: string[] = [];
-  const problems: string[] = [];
-  collectUnset(tokens, view, unset, problems);
-  const violations: FieldViolation[] = [
-    ...problems.map((reason) => ({ field: "spec", reason })),
-    ...unset.map((name) => ({
-      field: `parameters.${name}`,
-      reason: `template variable ${name} is not set`,
-    })),
-  ];
+  const violations = collectUnset(template, tokens, view);
   if (violations.length > 0) throw SchedulerError.invalid(violations);
-  return renderer.renderTokens(tokens as string[][], new Mustache.Context(view), undefined, template, VERBATIM);
+  return renderTokens(tokens, view);
 }
