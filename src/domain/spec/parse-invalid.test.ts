@@ -1,7 +1,11 @@
 import { describe, it } from "vitest";
+import { expect } from "vitest";
+import { SchedulerError } from "../errors.js";
+import { parseServiceSpec } from "./parse.js";
 import {
   TASK,
   expectViolation,
+  failureOf,
   indent,
   specText as spec,
 } from "../../../test/fixtures/spec-text.js";
@@ -16,6 +20,68 @@ const BOMB = [
     .split("")
     .map((c, i) => `${c}: &${c} [${Array(10).fill(`*${"abcdefghi"[i]}`).join(", ")}]`),
 ].join("\n");
+
+const DEPTH = SPEC_LIMITS.maxYamlDepth;
+/** `depth` flow lists nested inside each other under key `a`. */
+const flow = (depth: number, inner = "x"): string => `a: ${"[".repeat(depth)}${inner}${"]".repeat(depth)}`;
+/** A valid spec plus `tail` (top-level keys, ignored with a warning). */
+const withTail = (tail: string): string => spec({ tail });
+
+describe("parseServiceSpec rejects hostile YAML", () => {
+  it.each([
+    { name: "flow lists one too deep", text: flow(DEPTH + 1), reason: /^YAML nested deeper than 64 \(line 1, column \d+\) \(SPEC_LIMITS\.maxYamlDepth\)$/ },
+    { name: "128,000 nested flow lists", text: flow(128_000), reason: /YAML nested deeper than 64/ },
+    { name: "60,000 nested flow maps", text: `a: ${"{a: ".repeat(60_000)}`, reason: /YAML nested deeper than 64/ },
+    { name: "120,000 nested block lists", text: `a:\n${"- ".repeat(120_000)}x`, reason: /YAML nested deeper than 64 \(line 2,/ },
+    {
+      name: "block maps one too deep",
+      text: Array.from({ length: DEPTH + 1 }, (_, i) => `${" ".repeat(i)}a:`).join("\n") + " x",
+      reason: /YAML nested deeper than 64/,
+    },
+    { name: "YAML 9.9", text: `%YAML 9.9\n---\n${spec()}`, reason: /^Unsupported YAML version 9\.9 \(line 1, column \d+\); a spec is YAML 1\.1 or 1\.2$/ },
+    { name: "YAML 1.3", text: `%YAML 1.3\n---\n${spec()}`, reason: /Unsupported YAML version 1\.3/ },
+    { name: "!!float", text: spec().replace("count: 1", "count: !!float 1"), reason: /^YAML tag !!float is not supported; write the value without a tag \(line 4, column \d+\)$/ },
+    { name: "!!int", text: spec().replace("count: 1", "count: !!int 1"), reason: /YAML tag !!int is not supported/ },
+    { name: "!!binary", text: withTail("b: !!binary AQ=="), reason: /YAML tag !!binary is not supported/ },
+    { name: "!!set", text: withTail("b: !!set {x, y}"), reason: /YAML tag !!set is not supported/ },
+    { name: "!!omap", text: withTail("b: !!omap [x: 1]"), reason: /YAML tag !!omap is not supported/ },
+    { name: "!!map on a list", text: withTail("b: !!map [x]"), reason: /YAML tag !!map is not supported/ },
+    { name: "custom tag", text: withTail("b: !mine x"), reason: /YAML tag !mine is not supported/ },
+    { name: "tag from a %TAG directive", text: `%TAG !e! tag:example.com,2000:\n---\n${withTail("b: !e!x 1")}`, reason: /YAML tag tag:example\.com,2000:x is not supported/ },
+    { name: "merge key", text: withTail("base: &b {x: 1}\nc:\n  <<: *b"), reason: /^YAML merge keys \(<<\) are not supported; write the keys out \(line \d+, column 3\)$/ },
+    { name: "merge key under YAML 1.1", text: `%YAML 1.1\n---\n${withTail("base: &b {x: 1}\nc: {<<: *b}")}`, reason: /YAML merge keys/ },
+    { name: "raw NUL", text: spec().replace("cmd: run", "cmd: r\0un"), reason: /^NUL is not allowed in a spec \(line 8, column 15\)$/ },
+    { name: "escaped NUL in a value", text: spec().replace("cmd: run", 'cmd: "r\\0un"'), reason: /^NUL is not allowed in a spec \(line 8, column 14\)$/ },
+    { name: "escaped NUL in an ignored key", text: withTail('"x\\x00": 1'), reason: /NUL is not allowed/ },
+    { name: "control character in a key", text: withTail('"a\\u001bb": 1'), reason: /^key '"a\\u001bb"' contains a control character/ },
+    { name: "tab in a key", text: spec({ task: `${TASK}\nenv: {"A\\tB": x}` }), reason: /contains a control character/ },
+    { name: "C1 control in a key", text: withTail('"a\\x85": 1'), reason: /contains a control character/ },
+    { name: "empty second document", text: `${spec()}\n---\n`, reason: /multiple documents/ },
+  ])("$name", ({ text, reason }) => expectViolation(text, "spec", reason));
+
+  it("accepts collections nested to the limit", () => {
+    const err = failureOf(() => parseServiceSpec(flow(DEPTH)));
+    expect(err.violations.map((v) => v.field)).toEqual(["spec.name", "spec.pods"]);
+  });
+
+  it.each([1, 2, 5, 9, 12])("aliases chaining %i deep lists load or hit the alias limit", (links) => {
+    const lines = [`a0: &a0 ${flow(DEPTH - 1).slice(3)}`];
+    for (let i = 1; i <= links; i++) lines.push(`a${i}: &a${i} ${flow(DEPTH - 1, `*a${i - 1} `).slice(3)}`);
+    let err: unknown;
+    try {
+      parseServiceSpec(withTail(lines.join("\n")));
+    } catch (e) {
+      err = e;
+    }
+    if (err === undefined) return;
+    expect(err).toBeInstanceOf(SchedulerError);
+    expect((err as SchedulerError).message).toMatch(/SPEC_LIMITS\.maxAliasCount/);
+  });
+
+  it("accepts an alias of its own enclosing node as data (refused by type, never followed forever)", () => {
+    expectViolation(spec({ task: `${TASK}\nenv: &e {A: *e }` }), "spec.pods.hello.tasks.server.env.A", /must be a scalar value/);
+  });
+});
 
 describe("parseServiceSpec rejects the document", () => {
   it.each([

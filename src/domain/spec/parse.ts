@@ -3,18 +3,16 @@
  * violation, so a user fixes a spec in one round trip; keys Corral does not act on yet come back
  * as warnings instead of being rejected or dropped.
  */
-import type { Document } from "yaml";
-import { LineCounter, parseDocument } from "yaml";
 import { SchedulerError } from "../errors.js";
-import type { FieldViolation } from "../errors.js";
 import { validateServiceName } from "../names.js";
-import type { ParsedSpec, PodSpec, SpecWarning } from "./types.js";
+import type { ParsedSpec, PodSpec } from "./types.js";
 import type { Issues } from "./fields.js";
 import { checkKeys, checkLimit, readMap, readString, violate, warn } from "./fields.js";
 import { SPEC_LIMITS } from "./limits.js";
 import { parsePlans } from "./parse-plan.js";
 import { parsePod } from "./parse-pod.js";
 import type { YamlDocCache } from "./yaml-cache.js";
+import { loadYaml } from "./yaml-load.js";
 
 export { SPEC_LIMITS } from "./limits.js";
 export { YamlDocCache } from "./yaml-cache.js";
@@ -31,59 +29,6 @@ export interface SpecReuse {
 
 const FIELD = "spec";
 const EMPTY = "is empty; a spec needs at least name and pods";
-
-function where(lines: LineCounter, offset: number | undefined): string {
-  if (offset === undefined) return "";
-  const { line, col } = lines.linePos(offset);
-  return ` (line ${line}, column ${col})`;
-}
-
-/**
- * Parses the text into a tree of Maps (source key order), lists and strings. The failsafe
- * schema keeps every scalar as written; `fields.ts` converts numbers and booleans.
- */
-function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReuse): unknown {
-  if (text.length > SPEC_LIMITS.maxSpecChars) {
-    const limit = SPEC_LIMITS.maxSpecChars;
-    const reason = `exceeds SPEC_LIMITS.maxSpecChars (at most ${limit}, got ${text.length})`;
-    throw SchedulerError.invalid([{ field: FIELD, reason }]);
-  }
-  // A reused document parsed without errors or warnings, and so would this text.
-  const reused = reuse?.cache.documentFor(reuse.family, text);
-  if (reused) return toTree(reused);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    schema: "failsafe",
-    uniqueKeys: true,
-    prettyErrors: false,
-    lineCounter: lines,
-  });
-  const errors: FieldViolation[] = doc.errors.map((e) => ({
-    field: FIELD,
-    reason: `YAML syntax error: ${e.message}${where(lines, e.pos[0])}`,
-  }));
-  if (errors.length > 0) throw SchedulerError.invalid(errors);
-  for (const w of doc.warnings)
-    warnings.push({ field: FIELD, message: `${w.message}${where(lines, w.pos[0])}` });
-  const tree = toTree(doc);
-  if (reuse && !reuse.cache.has(reuse.family)) reuse.cache.remember(reuse.family, text, doc);
-  return tree;
-}
-
-function toTree(doc: Document): unknown {
-  try {
-    return doc.toJS({ mapAsMap: true, maxAliasCount: SPEC_LIMITS.maxAliasCount });
-  } catch (err) {
-    // yaml signals alias expansion beyond maxAliasCount with a ReferenceError.
-    if (!(err instanceof ReferenceError)) throw err;
-    const limit = SPEC_LIMITS.maxAliasCount;
-    const reason = `too many YAML alias expansions (SPEC_LIMITS.maxAliasCount is ${limit})`;
-    throw new SchedulerError("invalid_argument", `${FIELD}: ${reason}`, {
-      cause: err,
-      violations: [{ field: FIELD, reason }],
-    });
-  }
-}
 
 function parseName(issues: Issues, value: unknown): string {
   const name = readString(issues, `${FIELD}.name`, value, true);

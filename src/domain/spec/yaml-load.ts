@@ -1,0 +1,163 @@
+/**
+ * Rendered spec text → a tree of Maps (source key order), lists and strings, refusing what the
+ * spec format has no use for and what could exhaust the process: text over
+ * `SPEC_LIMITS.maxSpecChars`, collections nested deeper than `SPEC_LIMITS.maxYamlDepth` (found
+ * while parsing, before yaml's recursive composer and `toJS` run), alias expansion over
+ * `SPEC_LIMITS.maxAliasCount`, more than one document, a `%YAML` version other than 1.1 or 1.2,
+ * tags other than `!!str`, `!!map`, `!!seq` and `!` (`!!float 1`, `!!binary`, custom tags would
+ * change a value's meaning where the failsafe schema keeps the text), merge keys (`<<`, which
+ * the failsafe schema would keep as an ordinary key), NUL anywhere and control characters in
+ * keys (they become names and paths).
+ */
+import type { CST, Document, Node } from "yaml";
+import { Composer, Lexer, LineCounter, Parser, isMap, isPair, isScalar, isSeq } from "yaml";
+import { SchedulerError, abbreviate } from "../errors.js";
+import type { FieldViolation } from "../errors.js";
+import type { SpecWarning } from "./types.js";
+import { SPEC_LIMITS } from "./limits.js";
+import type { SpecReuse } from "./parse.js";
+
+const FIELD = "spec";
+const CORE = "tag:yaml.org,2002:";
+/** C0 controls, DEL and C1 controls: never part of a name, key or path. */
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function where(lines: LineCounter, offset: number | undefined): string {
+  if (offset === undefined) return "";
+  const { line, col } = lines.linePos(offset);
+  return ` (line ${line}, column ${col})`;
+}
+
+function invalid(reason: string, cause?: unknown): SchedulerError {
+  return new SchedulerError("invalid_argument", `${FIELD}: ${reason}`, {
+    cause,
+    violations: [{ field: FIELD, reason }],
+  });
+}
+
+/** The CST of `text`, refusing nesting beyond the limit as soon as the parser reaches it. */
+function* guardedTokens(text: string, lines: LineCounter): Generator<CST.Token> {
+  const parser = new Parser(lines.addNewLine);
+  lines.addNewLine(0);
+  // The parser's stack holds the document, each open collection and the token being read.
+  const maxStack = SPEC_LIMITS.maxYamlDepth + 2;
+  for (const lexeme of new Lexer().lex(text)) {
+    yield* parser.next(lexeme);
+    if (parser.stack.length > maxStack) {
+      const limit = SPEC_LIMITS.maxYamlDepth;
+      throw invalid(`YAML nested deeper than ${limit}${where(lines, parser.offset)} (SPEC_LIMITS.maxYamlDepth)`);
+    }
+  }
+  yield* parser.end();
+}
+
+/** What `parseDocument` gives, from the guarded parse; errors also for a second document. */
+function composeOne(text: string, lines: LineCounter): { doc: Document; errors: FieldViolation[] } {
+  const composer = new Composer({ schema: "failsafe", uniqueKeys: true });
+  let doc: Document | undefined;
+  const errors: FieldViolation[] = [];
+  for (const next of composer.compose(guardedTokens(text, lines), true, text.length)) {
+    if (doc === undefined) {
+      doc = next;
+      continue;
+    }
+    const reason = `YAML syntax error: multiple documents; a spec is one document${where(lines, next.range[0])}`;
+    errors.push({ field: FIELD, reason });
+    break;
+  }
+  // `compose(…, forceDoc = true)` always yields a document, if only an empty one.
+  const first = doc as Document;
+  for (const e of first.errors) {
+    errors.unshift({ field: FIELD, reason: `YAML syntax error: ${abbreviate(e.message, 200)}${where(lines, e.pos[0])}` });
+  }
+  return { doc: first, errors };
+}
+
+function tagName(tag: string): string {
+  return tag.startsWith(CORE) ? `!!${tag.slice(CORE.length)}` : abbreviate(tag);
+}
+
+/** Whether explicit `tag` is one the failsafe schema reads as plain text, map or list. */
+function plainTag(node: Node, tag: string): boolean {
+  if (tag === "!") return true;
+  if (isScalar(node)) return tag === `${CORE}str` && typeof node.value === "string";
+  return isMap(node) ? tag === `${CORE}map` && node.constructor.name === "YAMLMap" : isSeq(node) && tag === `${CORE}seq` && node.constructor.name === "YAMLSeq";
+}
+
+/** Every node of the document once (aliases are not followed: their source is visited). */
+function checkNodes(doc: Document, lines: LineCounter): FieldViolation[] {
+  const problems: FieldViolation[] = [];
+  const problem = (node: Node, reason: string) =>
+    problems.push({ field: FIELD, reason: `${reason}${where(lines, node.range?.[0])}` });
+  const stack: { node: unknown; key: boolean }[] = [{ node: doc.contents, key: false }];
+  while (stack.length > 0) {
+    const { node, key } = stack.pop()!;
+    if (isPair(node)) {
+      stack.push({ node: node.value, key: false }, { node: node.key, key: true });
+      continue;
+    }
+    if (!isScalar(node) && !isMap(node) && !isSeq(node)) continue;
+    if (node.tag !== undefined && !plainTag(node, node.tag)) {
+      problem(node, `YAML tag ${tagName(node.tag)} is not supported; write the value without a tag`);
+      continue;
+    }
+    if (isMap(node) || isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], key: false });
+      continue;
+    }
+    const value = typeof node.value === "string" ? node.value : "";
+    if (value.includes("\0")) problem(node, "NUL is not allowed in a spec");
+    else if (key && CONTROL.test(value)) problem(node, `key '${abbreviate(JSON.stringify(value))}' contains a control character`);
+    else if (key && value === "<<") problem(node, "YAML merge keys (<<) are not supported; write the keys out");
+  }
+  return problems;
+}
+
+function toTree(doc: Document): unknown {
+  try {
+    return doc.toJS({ mapAsMap: true, maxAliasCount: SPEC_LIMITS.maxAliasCount });
+  } catch (err) {
+    // yaml signals alias expansion beyond maxAliasCount with a ReferenceError.
+    if (!(err instanceof ReferenceError)) throw err;
+    const limit = SPEC_LIMITS.maxAliasCount;
+    throw invalid(`too many YAML alias expansions (SPEC_LIMITS.maxAliasCount is ${limit})`, err);
+  }
+}
+
+/**
+ * Loads rendered spec text; `warnings` receives yaml's warnings that do not make it unusable.
+ * @throws SchedulerError invalid_argument (field `spec`, with line and column where known).
+ */
+export function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReuse): unknown {
+  if (text.length > SPEC_LIMITS.maxSpecChars) {
+    const limit = SPEC_LIMITS.maxSpecChars;
+    throw invalid(`exceeds SPEC_LIMITS.maxSpecChars (at most ${limit}, got ${text.length})`);
+  }
+  const lines = new LineCounter();
+  const nul = text.indexOf("\0");
+  if (nul !== -1) {
+    lines.addNewLine(0);
+    for (let i = text.indexOf("\n"); i !== -1 && i < nul; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
+    throw invalid(`NUL is not allowed in a spec${where(lines, nul)}`);
+  }
+  // A remembered document passed every check below, and so does this text: it differs only by
+  // letters, digits, '-' and '/' inside plain one-line scalars (see YamlDocCache).
+  const reused = reuse?.cache.documentFor(reuse.family, text);
+  if (reused) return toTree(reused);
+  const { doc, errors } = composeOne(text, lines);
+  if (errors.length > 0) throw SchedulerError.invalid(errors);
+  for (const w of doc.warnings) {
+    const message = `${abbreviate(w.message, 200)}${where(lines, w.pos[0])}`;
+    if (w.code === "BAD_DIRECTIVE" && w.message.startsWith("Unsupported YAML version")) {
+      errors.push({ field: FIELD, reason: `${message}; a spec is YAML 1.1 or 1.2` });
+    } else if (w.code !== "TAG_RESOLVE_FAILED" && w.code !== "BAD_COLLECTION_TYPE") {
+      // Tags are refused by checkNodes, with a reason of their own.
+      warnings.push({ field: FIELD, message });
+    }
+  }
+  errors.push(...checkNodes(doc, lines));
+  if (errors.length > 0) throw SchedulerError.invalid(errors);
+  const tree = toTree(doc);
+  if (reuse && !reuse.cache.has(reuse.family)) reuse.cache.remember(reuse.family, text, doc);
+  return tree;
+}
