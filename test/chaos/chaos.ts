@@ -46,6 +46,8 @@ export interface ChaosOptions {
   readonly log?: (line: string) => void;
   /** Keep the data directory (it is always kept when there are violations). @default false */
   readonly keep?: boolean;
+  /** Stops the run after the current iteration (it still cleans up). */
+  readonly signal?: AbortSignal;
 }
 
 export interface Violation {
@@ -101,13 +103,15 @@ interface Plan {
   readonly name: string;
   readonly kind: SpecKind;
   readonly secondKill: boolean;
+  /** The second kill: at the start-up crash point (subscription), or this long after serving. */
+  readonly secondKillAfterServingMs: number | undefined;
   /** For an uninstall: which of the services (index into the sorted list, modulo its size). */
   readonly pick: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function pickPlan(rand: () => number, i: number, services: number, o: Required<Omit<ChaosOptions, "log" | "keep">>): Plan {
+function pickPlan(rand: () => number, i: number, services: number, o: Required<Omit<ChaosOptions, "log" | "keep" | "signal">>): Plan {
   const r = rand();
   let action: Action = r < 0.5 ? "put" : r < 0.8 ? "uninstall" : "nothing";
   if (action === "put" && services >= o.maxServices) action = "uninstall";
@@ -122,10 +126,12 @@ function pickPlan(rand: () => number, i: number, services: number, o: Required<O
   return {
     action,
     window,
-    delayMs: Math.floor(rand() * o.maxDelayMs),
+    // Skewed towards short delays: most of what happens after a call happens in its first 300 ms.
+    delayMs: Math.floor(rand() ** 2 * o.maxDelayMs),
     name: `chaos-${i}`,
     kind: SPEC_KINDS[Math.floor(rand() * SPEC_KINDS.length)]!,
     secondKill: rand() < o.secondKillChance,
+    secondKillAfterServingMs: rand() < 0.5 ? undefined : Math.floor(rand() * 400),
     pick: Math.floor(rand() * 1000),
   };
 }
@@ -198,26 +204,35 @@ async function knownTaskIds(client: AdminClient, names: readonly string[]): Prom
   return ids;
 }
 
-/** What on the machine no service owns; and task names with more than one live task. */
-function worldProblems(dataDir: string, services: ReadonlySet<string>, taskIds: ReadonlySet<string>): { orphans: string[]; duplicates: string[] } {
+/**
+ * What on the machine no service owns, or a service that should run and does not (`unsettled`:
+ * given time to settle); and task names with more than one live task (`duplicates`: never allowed).
+ */
+function worldProblems(dataDir: string, services: ReadonlySet<string>, taskIds: ReadonlySet<string>): { unsettled: string[]; duplicates: string[] } {
   const world = localWorld(dataDir);
-  const orphans: string[] = [];
+  const unsettled: string[] = [];
   const liveIds = new Set(world.processes.map((p) => p.taskId));
   const byName = new Map<string, Set<string>>();
   for (const id of liveIds) {
     const name = taskName(id);
     byName.set(name, (byName.get(name) ?? new Set()).add(id));
-    if (!services.has(taskService(id))) orphans.push(`process of task ${id}: its service is gone`);
-    else if (!taskIds.has(id)) orphans.push(`process of task ${id}: no plan of its service knows it`);
+    if (!services.has(taskService(id))) unsettled.push(`process of task ${id}: its service is gone`);
+    else if (!taskIds.has(id)) unsettled.push(`process of task ${id}: no plan of its service knows it`);
+  }
+  // Every spec of this run has one long-running task, `<pod>-0-server`: a RUNNING service has its process.
+  for (const svc of services) {
+    if (![...liveIds].some((id) => taskService(id) === svc && taskName(id).endsWith("-0-server"))) {
+      unsettled.push(`service ${svc} is RUNNING, but no process runs its server task`);
+    }
   }
   const duplicates = [...byName].filter(([, ids]) => ids.size > 1).map(([name, ids]) => `${ids.size} live tasks named ${name}: ${[...ids].join(", ")}`);
-  for (const id of world.sandboxes) if (!services.has(taskService(id))) orphans.push(`sandbox ${id}: its service is gone`);
+  for (const id of world.sandboxes) if (!services.has(taskService(id))) unsettled.push(`sandbox ${id}: its service is gone`);
   const owned = new Set(world.reservations.filter((r) => r.namespace !== undefined && services.has(r.namespace)).flatMap((r) => (r.persistenceId ? [`${r.agentId}/${r.persistenceId}`] : [])));
-  for (const v of world.volumes) if (!owned.has(v)) orphans.push(`volume ${v}: no reservation of a service holds it`);
+  for (const v of world.volumes) if (!owned.has(v)) unsettled.push(`volume ${v}: no reservation of a service holds it`);
   for (const r of world.reservations) {
-    if (r.namespace === undefined || !services.has(r.namespace)) orphans.push(`reservation on ${r.agentId} of namespace ${r.namespace ?? "(none)"}: no such service`);
+    if (r.namespace === undefined || !services.has(r.namespace)) unsettled.push(`reservation on ${r.agentId} of namespace ${r.namespace ?? "(none)"}: no such service`);
   }
-  return { orphans, duplicates };
+  return { unsettled, duplicates };
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
@@ -266,7 +281,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let plan = pickPlan(rand, 0, 0, o);
     const first = await start(crashEnv(plan));
     client = createAdminClient({ address: await first.serving, defaultDeadlineMs: 5000 });
-    for (let i = 0; i < options.iterations; i++) {
+    for (let i = 0; i < options.iterations && options.signal?.aborted !== true; i++) {
       const current = proc!;
       const admin = client!;
       let action = plan.action;
@@ -318,18 +333,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         putsAcked++;
         mustExist.add(plan.name);
       }
+      // An uninstall stops the service from having to exist, acknowledged or not (it may have
+      // landed); acknowledged, its removal must complete.
+      if (action === "uninstall") mustExist.delete(target!);
       if (acked && action === "uninstall") {
         uninstallsAcked++;
         mustGo.add(target!);
-        mustExist.delete(target!);
       }
 
       // A second kill, while the restarted scheduler starts up.
       if (plan.secondKill) {
-        const again = await start({ CORRAL_TEST_CRASH_AT: "startup" });
-        const died = await Promise.race([again.exited.then(() => true), sleep(30_000).then(() => false)]);
-        if (!died) {
-          missed++;
+        const after = plan.secondKillAfterServingMs;
+        if (after === undefined) {
+          // At the crash point: services recovered, cluster restored, subscribing.
+          const again = await start({ CORRAL_TEST_CRASH_AT: "startup" });
+          const died = await Promise.race([again.exited.then(() => true), sleep(30_000).then(() => false)]);
+          if (!died) {
+            missed++;
+            await kill9(again);
+          }
+        } else {
+          // Serving, and reconciling / relaunching what the first kill cut off.
+          const again = await start({});
+          await Promise.race([again.serving.catch(() => undefined), sleep(30_000)]);
+          await sleep(after);
           await kill9(again);
         }
         kills.startup++;
@@ -380,18 +407,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const deadline = performance.now() + 10_000;
       let problems = worldProblems(dataDir, alive, ids);
       const seenDuplicates = new Set(problems.duplicates);
-      while (problems.orphans.length > 0 && performance.now() < deadline) {
+      while (problems.unsettled.length > 0 && performance.now() < deadline) {
         await sleep(200);
         const again = await knownTaskIds(client, present).catch(() => ids);
         problems = worldProblems(dataDir, alive, again);
         for (const d of problems.duplicates) seenDuplicates.add(d);
       }
       for (const d of seenDuplicates) violate(i, d);
-      for (const p of problems.orphans) violate(i, `${p} (still after 10 s)`);
+      for (const p of problems.unsettled) violate(i, `${p} (still after 10 s)`);
       const r = results.at(-1)!;
       log(
         `#${i} ${action}${action === "put" ? ` ${plan.name} (${plan.kind})` : action === "uninstall" ? ` ${target}` : ""}` +
-          ` kill=${window}${plan.secondKill ? "+startup" : ""} acked=${acked} healthy=${r.healthyMs.toFixed(0)}ms` +
+          ` kill=${window}${plan.secondKill ? `+startup${plan.secondKillAfterServingMs === undefined ? "" : `(serving+${plan.secondKillAfterServingMs}ms)`}` : ""} acked=${acked} healthy=${r.healthyMs.toFixed(0)}ms` +
           ` converged=+${r.convergedMs === undefined ? "never" : `${r.convergedMs.toFixed(0)}ms`} services=${present.length}`,
       );
       plan = next;

@@ -18,7 +18,15 @@ if (!Number.isInteger(iterations) || iterations < 1 || !Number.isInteger(seed)) 
 }
 const quiet = process.argv.includes("--quiet");
 console.log(`kill -9 run: ${iterations} iterations, seed ${seed} (replay with --seed ${seed})`);
+// Ctrl-C ends the run after the current iteration, with the usual clean-up; a second one at once.
+const abort = new AbortController();
+process.on("SIGINT", () => {
+  if (abort.signal.aborted) process.exit(130);
+  console.log("stopping after this iteration (Ctrl-C again to stop now, leaving processes behind)");
+  abort.abort();
+});
 const report = await runChaos({
+  signal: abort.signal,
   iterations,
   seed,
   keep: process.argv.includes("--keep"),
