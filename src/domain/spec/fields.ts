@@ -4,6 +4,7 @@
  * values keep their exact text (`1.10` stays `1.10`). Readers never throw; they record a
  * violation and return undefined so that one pass reports every problem.
  */
+import { abbreviate } from "../errors.js";
 import type { FieldViolation } from "../errors.js";
 import type { SpecWarning } from "./types.js";
 
@@ -37,10 +38,30 @@ export function isAbsent(value: unknown): boolean {
   );
 }
 
-function describe(value: unknown): string {
+/** C0 controls, DEL and C1 controls: never part of a name, key, path or user. */
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** The same but tab and newline: what free text (`cmd`, env values, PEM data) may not hold. */
+const TEXT_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+/** A value as a reason quotes it: bounded, and control characters escaped. */
+export function describe(value: unknown): string {
   if (value instanceof Map) return "a mapping";
   if (Array.isArray(value)) return "a list";
-  return `'${String(value)}'`;
+  const text = String(value);
+  return CONTROL.test(text) ? abbreviate(JSON.stringify(text)) : `'${abbreviate(text)}'`;
+}
+
+/**
+ * Why `value` holds a character no name, key, path or user may (any control character), or
+ * with `text` no command or env value may (those but tab and newline); undefined when none.
+ * NUL never reaches here: the YAML loader refuses it anywhere.
+ */
+export function controlProblem(value: string, text = false): string | undefined {
+  const found = (text ? TEXT_CONTROL : CONTROL).exec(value);
+  if (!found) return undefined;
+  const code = found[0].charCodeAt(0).toString(16).padStart(4, "0");
+  const allowed = text ? " (tab and newline are allowed)" : "";
+  return `must not contain control character U+${code.toUpperCase()}${allowed}`;
 }
 
 /** A mapping (absent ⇒ empty), with every key a scalar. */
@@ -67,12 +88,16 @@ export function readList(
   return value;
 }
 
-/** A scalar string; `required` rejects absent and blank values. */
+/**
+ * A scalar string; `required` rejects absent and blank values. Control characters are refused,
+ * except tab and newline when `text` (commands).
+ */
 export function readString(
   issues: Issues,
   field: string,
   value: unknown,
   required: boolean,
+  text = false,
 ): string | undefined {
   if (value instanceof Map || Array.isArray(value)) {
     return violate(issues, field, `must be a string, got ${describe(value)}`);
@@ -80,44 +105,87 @@ export function readString(
   if (typeof value !== "string" || value.trim() === "") {
     return required ? violate(issues, field, "is required") : undefined;
   }
-  return value;
+  const problem = controlProblem(value, text);
+  return problem === undefined ? value : violate(issues, field, problem);
 }
 
 export interface NumberRule {
+  /**
+   * A whole number: digits, optionally with a fraction of zeros (`2.0`, which the reference's
+   * Jackson mapper coerces to 2); `1.5`, exponents (`1e2`, a string to the reference's YAML 1.1
+   * reader that its integer parse refuses) and leading zeros (`010`, octal 8 in YAML 1.1) are not.
+   */
   readonly integer?: boolean;
+  /**
+   * A Mesos scalar: kept to three decimals as Mesos keeps it (mesos-v1-api §1.2), so a value
+   * that rounds to 0 is not above 0.
+   */
+  readonly scalar?: boolean;
   /** Inclusive lower bound. */
   readonly min?: number;
   /** The value must be strictly greater than this. */
   readonly above?: number;
   readonly max?: number;
-  /** Used when absent; without it an absent value is a violation. */
+  /** Where `max` is documented (e.g. `VALUE_LIMITS.maxCpus`), for the reason. */
+  readonly maxName?: string;
+  /**
+   * Used when the key is absent; without it an absent value is a violation. A key written with
+   * no value (`''`, `~`, `null`) is a violation either way: it asks for no number at all.
+   */
   readonly default?: number;
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const WHOLE = /^[-+]?(0|[1-9]\d*)(\.0*)?$/;
+const SCALAR_STEP = 1000;
+
+function integerProblem(text: string): string | undefined {
+  if (WHOLE.test(text)) return undefined;
+  if (/[eE]/.test(text)) return "must be an integer written without an exponent";
+  if (/^[-+]?0\d/.test(text)) return "must be an integer without leading zeros (YAML 1.1 reads them as octal)";
+  return "must be an integer";
+}
 
 function numberProblem(n: number, rule: NumberRule): string | undefined {
-  if (rule.integer === true && !Number.isInteger(n)) return "must be an integer";
   if (rule.min !== undefined && n < rule.min) return `must be at least ${rule.min}`;
-  if (rule.above !== undefined && n <= rule.above) return `must be greater than ${rule.above}`;
-  if (rule.max !== undefined && n > rule.max) return `must be at most ${rule.max}`;
+  if (rule.max !== undefined && n > rule.max) {
+    return `must be at most ${rule.max}${rule.maxName ? ` (${rule.maxName})` : ""}`;
+  }
+  if (rule.above !== undefined && n <= rule.above) {
+    const rounded = rule.scalar === true ? " at Mesos' precision of 0.001" : "";
+    return `must be greater than ${rule.above}${rounded}`;
+  }
   return undefined;
 }
 
-/** A decimal number written plainly or as a string; absent ⇒ `rule.default` or "is required". */
+/**
+ * A finite decimal number written plainly or as a string (`cpus: "0.5"`, as the reference
+ * accepts); absent key ⇒ `rule.default` or "is required".
+ */
 export function readNumber(
   issues: Issues,
   field: string,
   value: unknown,
   rule: NumberRule,
 ): number | undefined {
-  if (isAbsent(value)) return rule.default ?? violate(issues, field, "is required");
+  if (value === undefined) return rule.default ?? violate(issues, field, "is required");
+  if (isAbsent(value)) {
+    if (rule.default === undefined) return violate(issues, field, "is required");
+    return violate(issues, field, `must be a number, got ${value === "" ? "an empty value" : describe(value)}`);
+  }
   const kind = rule.integer === true ? "an integer" : "a number";
-  if (typeof value !== "string" || !NUMBER.test(value.trim())) {
+  const text = typeof value === "string" ? value.trim() : undefined;
+  if (text === undefined || !NUMBER.test(text)) {
     return violate(issues, field, `must be ${kind}, got ${describe(value)}`);
   }
-  const n = Number(value.trim());
-  const problem = Number.isFinite(n) ? numberProblem(n, rule) : `must be ${kind}`;
+  const wrong = rule.integer === true ? integerProblem(text) : undefined;
+  if (wrong !== undefined) return violate(issues, field, `${wrong}, got ${describe(value)}`);
+  const parsed = Number(text);
+  if (!Number.isFinite(parsed)) return violate(issues, field, `must be a finite number, got ${describe(value)}`);
+  // `+ 0` turns -0 into 0; the ceiling applies before rounding, so 1e308 never multiplies.
+  const over = rule.max !== undefined && parsed > rule.max;
+  const n = (rule.scalar === true && !over ? Math.round(parsed * SCALAR_STEP) / SCALAR_STEP : parsed) + 0;
+  const problem = numberProblem(n, rule);
   return problem === undefined ? n : violate(issues, field, problem);
 }
 

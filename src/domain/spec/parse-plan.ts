@@ -7,6 +7,7 @@ import type { Issues } from "./fields.js";
 import {
   checkKeys,
   checkLimit,
+  describe,
   isAbsent,
   readEnum,
   readList,
@@ -56,7 +57,7 @@ function parseGroup(issues: Issues, field: string, value: unknown, pod: PodSpec)
       violate(
         issues,
         `${field}[${i}]`,
-        `unknown task '${String(raw)}' in pod ${pod.type} (tasks: ${known})`,
+        `unknown task ${describe(raw)} in pod ${pod.type} (tasks: ${known})`,
       );
       return;
     }
@@ -154,7 +155,7 @@ function parsePhase(
     violate(
       issues,
       `${field}.pod`,
-      `unknown pod '${podType}' (pods: ${pods.map((p) => p.type).join(", ")})`,
+      `unknown pod ${describe(podType)} (pods: ${pods.map((p) => p.type).join(", ")})`,
     );
   }
   const strategy = parsePhaseStrategy(issues, `${field}.strategy`, map.get("strategy"));

@@ -3,9 +3,11 @@
  * `volume` | `volumes`, written either under a pod's `resource-sets.<id>` or inline on a task.
  */
 import type { PortSpec, ResourceSetSpec, VolumeSpec } from "./types.js";
+import { VALUE_LIMITS } from "./limits.js";
 import type { Issues, YamlMap } from "./fields.js";
 import {
   checkKeys,
+  describe,
   isAbsent,
   readEnum,
   readMap,
@@ -58,7 +60,7 @@ function parsePort(
   const envKey =
     readString(issues, `${field}.env-key`, map.get("env-key"), false) ?? defaultPortEnvKey(name);
   if (!ENV_NAME.test(envKey)) {
-    violate(issues, `${field}.env-key`, `'${envKey}' is not a valid environment variable name`);
+    violate(issues, `${field}.env-key`, `${describe(envKey)} is not a valid environment variable name`);
   }
   return port === undefined ? undefined : { name, port, envKey };
 }
@@ -91,7 +93,12 @@ function parseVolume(issues: Issues, field: string, raw: unknown): VolumeSpec | 
     violate(issues, `${field}.path`, "must be relative to the task sandbox, without '..'");
   }
   const type = readEnum(issues, `${field}.type`, map.get("type"), ["ROOT", "MOUNT"] as const);
-  const sizeMb = readNumber(issues, `${field}.size`, map.get("size"), { integer: true, above: 0 });
+  const sizeMb = readNumber(issues, `${field}.size`, map.get("size"), {
+    integer: true,
+    above: 0,
+    max: VALUE_LIMITS.maxVolumeMb,
+    maxName: "VALUE_LIMITS.maxVolumeMb",
+  });
   if (path === undefined || type === undefined || sizeMb === undefined) return undefined;
   return { path, type, sizeMb };
 }
@@ -115,7 +122,7 @@ export function parseVolumes(issues: Issues, field: string, map: YamlMap): Volum
       violate(
         issues,
         `${field}.${key}.path`,
-        `path ${volume.path} is already used by another volume`,
+        `path ${describe(volume.path)} is already used by another volume`,
       );
     }
     volumes.push(volume);
@@ -123,16 +130,19 @@ export function parseVolumes(issues: Issues, field: string, map: YamlMap): Volum
   return volumes;
 }
 
-/** A required, positive amount; `hint` is appended to "is required". */
+/** A required, positive amount up to VALUE_LIMITS[`limit`]; `hint` is appended to "is required". */
 function readAmount(
   issues: Issues,
   field: string,
   value: unknown,
-  integer: boolean,
+  limit: "maxCpus" | "maxMemoryMb",
   hint: string,
 ): number | undefined {
   if (isAbsent(value)) return violate(issues, field, `is required (> 0)${hint}`);
-  return readNumber(issues, field, value, { integer, above: 0 });
+  // cpus is a Mesos scalar kept to 0.001; memory is whole MB, as the reference reads it.
+  const kind = limit === "maxCpus" ? { scalar: true } : { integer: true };
+  const max = VALUE_LIMITS[limit];
+  return readNumber(issues, field, value, { ...kind, above: 0, max, maxName: `VALUE_LIMITS.${limit}` });
 }
 
 /**
@@ -146,9 +156,16 @@ export function parseResourceSet(
   map: YamlMap,
   hint = "",
 ): ResourceSetSpec {
-  const cpus = readAmount(issues, `${field}.cpus`, map.get("cpus"), false, hint);
-  const memoryMb = readAmount(issues, `${field}.memory`, map.get("memory"), true, hint);
-  const gpus = readNumber(issues, `${field}.gpus`, map.get("gpus"), { min: 0, default: 0 });
+  const cpus = readAmount(issues, `${field}.cpus`, map.get("cpus"), "maxCpus", hint);
+  const memoryMb = readAmount(issues, `${field}.memory`, map.get("memory"), "maxMemoryMb", hint);
+  // Mesos allocates whole GPUs.
+  const gpus = readNumber(issues, `${field}.gpus`, map.get("gpus"), {
+    integer: true,
+    min: 0,
+    max: VALUE_LIMITS.maxGpus,
+    maxName: "VALUE_LIMITS.maxGpus",
+    default: 0,
+  });
   return {
     id,
     cpus: cpus ?? 0,

@@ -6,6 +6,8 @@ import type { CheckSpec, GoalState, ResourceSetSpec, TaskSpec } from "./types.js
 import type { Issues, YamlMap } from "./fields.js";
 import {
   checkKeys,
+  controlProblem,
+  describe,
   isAbsent,
   readBool,
   readEnum,
@@ -14,6 +16,7 @@ import {
   readString,
   violate,
 } from "./fields.js";
+import { VALUE_LIMITS } from "./limits.js";
 import { RESOURCE_KEYS, parseResourceSet } from "./parse-resources.js";
 
 const TASK_KEYS = [
@@ -70,19 +73,23 @@ function parseGoal(issues: Issues, field: string, value: unknown): GoalState {
   );
 }
 
+/**
+ * `env`: names are keys (the YAML loader refuses control characters in keys); values are free
+ * text where tab and newline stay legal (PEM certificates are env values).
+ */
 function parseEnv(issues: Issues, field: string, value: unknown): Record<string, string> {
   const entries: [string, string][] = [];
   for (const [key, raw] of readMap(issues, field, value) ?? []) {
-    if (key === "" || key.includes("=") || key.includes("\0")) {
-      violate(
-        issues,
-        `${field}.${key}`,
-        "environment variable names must be non-empty, without '=' or NUL",
-      );
+    const text = typeof raw === "string" ? raw : "";
+    const problem = controlProblem(text, true);
+    if (key === "" || key.includes("=")) {
+      violate(issues, `${field}.${key}`, "environment variable names must be non-empty, without '='");
     } else if (raw instanceof Map || Array.isArray(raw)) {
       violate(issues, `${field}.${key}`, "must be a scalar value");
+    } else if (problem !== undefined) {
+      violate(issues, `${field}.${key}`, problem);
     } else {
-      entries.push([key, typeof raw === "string" ? raw : ""]);
+      entries.push([key, text]);
     }
   }
   // fromEntries defines own properties, so even a `__proto__` key stays plain data.
@@ -99,13 +106,20 @@ function parseCheck(
   const map = readMap(issues, field, value);
   if (!map) return undefined;
   checkKeys(issues, field, map, health ? HEALTH_KEYS : READINESS_KEYS);
-  const num = (key: string, min: number, fallback: number): number =>
-    readNumber(issues, `${field}.${key}`, map.get(key), {
-      integer: true,
-      min,
-      default: fallback,
-    }) ?? fallback;
-  const cmd = readString(issues, `${field}.cmd`, map.get("cmd"), true) ?? "";
+  // Whole seconds (or failures), finite and bounded; written but empty is a violation.
+  const num = (key: string, min: number, fallback: number): number => {
+    const limit = key === "max-consecutive-failures" ? "maxCheckFailures" : "maxDurationS";
+    return (
+      readNumber(issues, `${field}.${key}`, map.get(key), {
+        integer: true,
+        min,
+        max: VALUE_LIMITS[limit],
+        maxName: `VALUE_LIMITS.${limit}`,
+        default: fallback,
+      }) ?? fallback
+    );
+  };
+  const cmd = readString(issues, `${field}.cmd`, map.get("cmd"), true, true) ?? "";
   return {
     cmd,
     intervalS: num("interval", 1, CHECK_DEFAULTS.intervalS),
@@ -141,7 +155,7 @@ function referencedSet(
   if (!podSetIds.includes(id)) {
     const known =
       podSetIds.length > 0 ? `the pod defines: ${podSetIds.join(", ")}` : "the pod defines none";
-    violate(issues, `${field}.resource-set`, `unknown resource set '${id}' (${known})`);
+    violate(issues, `${field}.resource-set`, `unknown resource set ${describe(id)} (${known})`);
   }
   return id;
 }
@@ -184,7 +198,7 @@ export function parseTask(
   const task: TaskSpec = {
     name,
     goal: parseGoal(issues, `${field}.goal`, map.get("goal")),
-    cmd: readString(issues, `${field}.cmd`, map.get("cmd"), true) ?? "",
+    cmd: readString(issues, `${field}.cmd`, map.get("cmd"), true, true) ?? "",
     env: parseEnv(issues, `${field}.env`, map.get("env")),
     resourceSetId: inlineSet?.id ?? referencedSet(issues, field, map, setRef ?? "", podSetIds),
     essential: readBool(issues, `${field}.essential`, map.get("essential"), true),
@@ -192,6 +206,8 @@ export function parseTask(
       readNumber(issues, `${field}.kill-grace-period`, map.get("kill-grace-period"), {
         integer: true,
         min: 0,
+        max: VALUE_LIMITS.maxDurationS,
+        maxName: "VALUE_LIMITS.maxDurationS",
         default: 0,
       }) ?? 0,
     ...(healthCheck ? { healthCheck } : {}),

@@ -14,13 +14,12 @@ import { Composer, Lexer, LineCounter, Parser, isMap, isPair, isScalar, isSeq } 
 import { SchedulerError, abbreviate } from "../errors.js";
 import type { FieldViolation } from "../errors.js";
 import type { SpecWarning } from "./types.js";
+import { CONTROL } from "./fields.js";
 import { SPEC_LIMITS } from "./limits.js";
 import type { SpecReuse } from "./parse.js";
 
 const FIELD = "spec";
 const CORE = "tag:yaml.org,2002:";
-/** C0 controls, DEL and C1 controls: never part of a name, key or path. */
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function where(lines: LineCounter, offset: number | undefined): string {
   if (offset === undefined) return "";
