@@ -224,8 +224,8 @@ export class FuzzServer {
       call.on("data", (m: Buffer) => messages.push(m));
       call.on("error", () => undefined);
       call.on("status", (status: grpc.StatusObject) => {
-        // A deadline status made by the client itself (no trailers came): the stream was open.
-        const open = status.code === grpc.status.DEADLINE_EXCEEDED && status.details === "Deadline exceeded";
+        // "Deadline exceeded after 0.300s,…" (grpc-js, either side): the stream was still open.
+        const open = status.code === grpc.status.DEADLINE_EXCEEDED && status.details.startsWith("Deadline exceeded");
         resolve(outcome(status, messages, open, performance.now() - started));
       });
     });
