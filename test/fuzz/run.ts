@@ -401,7 +401,7 @@ export function formatReport(r: FuzzReport): string {
     return lines.join("\n");
   }
   const total = r.classes.reduce((n, c) => n + c.count, 0);
-  lines.push(`${total} violations in ${r.classes.length} classes (replay one with --seed ${r.seed} --path <path>):`);
+  lines.push(`${total} violations in ${r.classes.length} classes (seed ${r.seed}; a path is fast-check's replay path of that run):`);
   const byLoose = new Map<string, FailureClass[]>();
   for (const c of r.classes) {
     const k = looseKey(c);
