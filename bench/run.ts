@@ -8,7 +8,9 @@
  *   e  recovery of 1,000 and 10,000 stored services on SQLite and ZooKeeper
  *   f  WatchUninstall: event latency to 1,000 concurrent watchers; memory of 1,000 idle ones
  *   g  service removal: UninstallService → COMPLETED for 1, 100 and 1,000 services (simulated cluster)
- * Usage: npx tsx bench/run.ts [a|b|c|d|e|f …]
+ *   h  bad input: 16 clients of bad and maximal PutService requests, health-check latency beside;
+ *      spec builds in a worker thread, and (h') on the event loop as before issue 10
+ * Usage: npx tsx bench/run.ts [a|b|c|d|e|f|g|h …]
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -27,6 +29,9 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "f", title: "(f) WatchUninstall: 1,000 concurrent watchers, SQLite store", args: ["--import", "tsx", here("./uninstall-watch.ts"), "1000"] },
   { key: "f", title: "(f') the same on the memory store (no fsync: the fan-out alone)", args: ["--import", "tsx", here("./uninstall-watch.ts"), "1000"], env: { BENCH_STORE: "memory" } },
   { key: "g", title: "(g) service removal: 1, 100 and 1,000 services, simulated cluster", args: ["--import", "tsx", here("./uninstall-scale.ts"), "1", "100", "1000"] },
+  { key: "h", title: "(h) bad input: what one request of each input class costs the thread that handles it", args: ["--import", "tsx", here("./bad-input.ts"), "builds"] },
+  { key: "h", title: "(h) bad input: 16 clients, bad and maximal PutService requests, Health/Check beside (spec builds in a worker)", args: ["--import", "tsx", here("./bad-input.ts")] },
+  { key: "h", title: "(h') the same with --spec-workers 0 (spec builds on the event loop, as before issue 10)", args: ["--import", "tsx", here("./bad-input.ts")], env: { BENCH_SPEC_WORKERS: "0" } },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);

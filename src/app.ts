@@ -16,10 +16,12 @@ import { MemoryPersister } from "./adapters/persister/memory-persister.js";
 import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
 import { ZkLockKeeper } from "./adapters/persister/zookeeper/zk-lock-keeper.js";
 import { ZooKeeperPersister } from "./adapters/persister/zookeeper/zookeeper-persister.js";
+import { SpecWorkerPool, pooledServiceFactory } from "./adapters/spec-worker/pool.js";
 import { escapeServiceName } from "./domain/names.js";
 import type { ResolvedOptions } from "./config.js";
 import type { ClusterDriver, Persister, WriteFence } from "./engine/ports.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "./engine/scheduler.js";
+import { specServiceFactory } from "./engine/service-factory.js";
 
 export interface Corral {
   readonly scheduler: MultiServiceScheduler;
@@ -52,9 +54,15 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
   const cluster = openCluster(options, clock, random, logger);
   let markUninstalled = (): void => undefined;
   const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
+  // PutService specs are built in worker threads (started on first use); recovery builds inline.
+  const specPool =
+    options.specWorkers > 0
+      ? new SpecWorkerPool({ size: options.specWorkers, fallback: specServiceFactory, log: logger.child({ component: "spec-workers" }) })
+      : undefined;
   const scheduler = new MultiServiceScheduler(
     {
       persister,
+      ...(specPool ? { factory: pooledServiceFactory(specPool, specServiceFactory) } : {}),
       driver: cluster,
       clock,
       random,
@@ -89,6 +97,7 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
     async stop() {
       await server.stop(5000);
       await scheduler.stop();
+      await specPool?.close();
       await cluster.close();
       if (cluster instanceof SimulatedCluster) cluster.stop();
       await release(); // before closing: a ZooKeeper lock node goes with its session

@@ -15,6 +15,7 @@ describe("resolveOptions", () => {
       role: "corral-role",
       principal: "corral-principal",
       logLevel: "info",
+      specWorkers: 1,
       serviceRemovalTimeoutMs: 600_000,
       uninstall: false,
       stayAfterUninstall: false,

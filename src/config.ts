@@ -48,6 +48,12 @@ export interface ResolvedOptions extends ApiSecurityFiles {
   readonly taskPath: string;
   /** pino level. @default "info" */
   readonly logLevel: string;
+  /**
+   * Worker threads that build PutService specs off the event loop (render, YAML, validation);
+   * 0 builds them on the event loop, where a large or hostile spec stalls every other call.
+   * @default 1
+   */
+  readonly specWorkers: number;
 }
 
 const CLUSTERS = ["local", "sim"];
@@ -58,9 +64,15 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function envInt(program: Command, name: string, value: string): number {
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be an integer ≥ 0");
+  return n;
+}
+
+function envInt(program: Command, name: string, value: string, parse = positiveInt): number {
   try {
-    return positiveInt(value);
+    return parse(value);
   } catch (err) {
     return program.error(`error: ${name} ${(err as Error).message}`);
   }
@@ -80,7 +92,8 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .addOption(new Option("--framework-name <name>", "framework name (CORRAL_FRAMEWORK_NAME)").default(env["CORRAL_FRAMEWORK_NAME"] ?? "corral"))
     .addOption(new Option("--role <role>", "reservation role (CORRAL_ROLE; default <framework-name>-role)").default(env["CORRAL_ROLE"]))
     .addOption(new Option("--principal <p>", "principal (CORRAL_PRINCIPAL; default <framework-name>-principal)").default(env["CORRAL_PRINCIPAL"]))
-    .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"));
+    .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"))
+    .addOption(new Option("--spec-workers <n>", "threads building PutService specs off the event loop; 0 = on it (CORRAL_SPEC_WORKERS)").argParser(nonNegativeInt).default(env["CORRAL_SPEC_WORKERS"] ?? "1"));
   // Service removal and whole-scheduler uninstall (§3.7, §3.9).
   program
     .addOption(new Option("--service-removal-timeout <seconds>", "a removal not done by then completes anyway, FORCED; 0 = never (CORRAL_SERVICE_REMOVAL_TIMEOUT)").default(env["CORRAL_SERVICE_REMOVAL_TIMEOUT"] ?? "600"))
@@ -124,6 +137,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     role?: string;
     principal?: string;
     logLevel: string;
+    specWorkers: number | string;
   }>();
   return {
     listen: o.listen,
@@ -137,6 +151,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     role: o.role ?? `${o.frameworkName}-role`,
     principal: o.principal ?? `${o.frameworkName}-principal`,
     logLevel: o.logLevel,
+    specWorkers: typeof o.specWorkers === "string" ? envInt(program, "CORRAL_SPEC_WORKERS", o.specWorkers, nonNegativeInt) : o.specWorkers,
     serviceRemovalTimeoutMs: Math.max(0, removalS) * 1000,
     // The reference uninstalls when SDK_UNINSTALL is set to anything, even empty.
     uninstall: flags.uninstall === true || env["CORRAL_UNINSTALL"] === "true" || env["SDK_UNINSTALL"] !== undefined,

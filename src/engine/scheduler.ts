@@ -313,15 +313,19 @@ export class MultiServiceScheduler implements AdminApi {
   }
 
   private async putServiceNow(input: PutServiceInput): Promise<PutServiceResult> {
-    this.mustAct();
-    if (this.modeNow !== "RUNNING") {
-      throw new SchedulerError("failed_precondition", `the scheduler is ${this.modeNow.toLowerCase()}: no service can be added`);
-    }
+    const admissible = (): ServiceScheduler | undefined => {
+      this.mustAct();
+      if (this.modeNow !== "RUNNING") {
+        throw new SchedulerError("failed_precondition", `the scheduler is ${this.modeNow.toLowerCase()}: no service can be added`);
+      }
+      const current = this.manager.get(input.name);
+      if (current instanceof ServiceRemoval) {
+        throw new SchedulerError("failed_precondition", `service '${input.name}' is being uninstalled; put it again once its removal completed`);
+      }
+      return current;
+    };
+    admissible(); // nothing is built for a put that cannot succeed anyway
     const now = this.deps.clock.now();
-    const existing = this.manager.get(input.name);
-    if (existing instanceof ServiceRemoval) {
-      throw new SchedulerError("failed_precondition", `service '${input.name}' is being uninstalled; put it again once its removal completed`);
-    }
     const context: ServiceContext = {
       name: input.name,
       spec: input.spec,
@@ -330,7 +334,10 @@ export class MultiServiceScheduler implements AdminApi {
       createdMs: now,
       updatedMs: now,
     };
-    const built = this.factory.build(context);
+    // Off the event loop when the factory can (a spec of up to 1 MiB takes up to ~1 s of CPU:
+    // adapters/spec-worker). The scheduler may have moved on meanwhile: check again after.
+    const built = this.factory.buildForRequest ? await this.factory.buildForRequest(context) : this.factory.build(context);
+    const existing = admissible();
     if (existing) {
       if (existing.built.rendered === built.rendered) {
         return { service: serviceView(existing), outcome: "UNCHANGED", warnings: built.warnings };

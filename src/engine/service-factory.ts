@@ -11,7 +11,18 @@ import type { ServiceContext } from "./service-context.js";
 import type { BuiltService } from "./service-scheduler.js";
 
 export interface ServiceFactory {
+  /** Builds on the calling thread. Recovery rebuilds every stored service with it (and its caches). */
   build(context: ServiceContext): BuiltService;
+  /**
+   * The same build for a PutService request, where a spec of up to the request limit must not
+   * hold up the event loop: an implementation may build elsewhere (the worker pool,
+   * `adapters/spec-worker`) and gives the same BuiltService or the same SchedulerError as
+   * `build`, except that it may also refuse a context too large to store (`encodeContext`'s
+   * error, which PutService gives right after the build anyway) so that such a context is never
+   * encoded on the event loop. Absent: the scheduler calls `build`.
+   * @throws SchedulerError resource_exhausted when too many builds are already waiting
+   */
+  buildForRequest?(context: ServiceContext): Promise<BuiltService>;
 }
 
 /** Template variables preset to the service's name; the caller cannot set them otherwise. */
@@ -19,9 +30,9 @@ const PRESET_PARAMETERS = ["SERVICE_NAME", "FRAMEWORK_NAME"] as const;
 
 /**
  * The parameters apart from the preset ones, as a key: services that differ only in their name
- * render one template to texts that differ only where the name went.
+ * render one template to texts that differ only where the name went (and build with the same work).
  */
-function familyOf(context: ServiceContext): string {
+export function familyOf(context: ServiceContext): string {
   let params = "";
   for (const [key, value] of Object.entries(context.parameters)) {
     if (key === "SERVICE_NAME" || key === "FRAMEWORK_NAME") continue;
