@@ -77,6 +77,7 @@ describe("PutService with bodies other runtimes reject or read differently", () 
     { what: "spec sent as a varint", bytes: body(name, pb.tag(2, VARINT), pb.varint(5), pb.len(2, spec)), field: "spec", reason: /wire type 0 \(varint\)/ },
     { what: "name sent as fixed32", bytes: body(pb.tag(1, I32), [0x61, 0x62, 0x63, 0x64], pb.len(2, spec)), field: "name", reason: /wire type 5/ },
     { what: "name sent as fixed64", bytes: body(pb.tag(1, I64), [1, 2, 3, 4, 5, 6, 7, 8], pb.len(2, spec)), field: "name", reason: /wire type 1/ },
+    { what: "more parameters than MAX_MAP_ENTRIES", bytes: body(name, pb.len(2, spec), ...Array.from({ length: 4097 }, (_, i) => pb.len(3, [...pb.len(1, `P${i}`), ...pb.len(2, "v")]))), field: "parameters", reason: /more than 4096 entries/ },
     { what: "parameters sent as a varint", bytes: body(name, pb.len(2, spec), pb.tag(3, VARINT), [1]), field: "parameters", reason: /map field/ },
     { what: "a map value sent as a varint", bytes: body(name, pb.len(2, spec), pb.len(3, [...pb.len(1, "A"), ...pb.tag(2, VARINT), 5])), field: "parameters", reason: /value of a map entry.*wire type 0/ },
     { what: "invalid UTF-8 in name", bytes: body(pb.len(1, [0x72, 0xc3, 0x28]), pb.len(2, spec)), field: "name", reason: /not valid UTF-8/ },

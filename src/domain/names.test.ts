@@ -36,6 +36,14 @@ describe("validateServiceName", () => {
     expect(violations.map((v) => v.reason).join("; ")).toMatch(reason);
   });
 
+  it("looks only at the head of a 1 MiB `a/a/a…` name, and quotes no segment unbounded", () => {
+    const huge = "a/".repeat(512 * 1024) + "B".repeat(1000);
+    const reasons = validateServiceName(huge).map((v) => v.reason);
+    expect(reasons).toEqual([`must be at most 63 characters without slashes (got ${512 * 1024 + 1000})`]);
+    const oneLongSegment = validateServiceName("x_".repeat(100_000)).map((v) => v.reason);
+    expect(oneLongSegment.join(" ").length).toBeLessThan(400);
+  });
+
   it("reports each problem once", () => {
     const reasons = validateServiceName("A.B/C.D").map((v) => v.reason);
     expect(new Set(reasons).size).toBe(reasons.length);

@@ -2,11 +2,14 @@
  * Service names (dcos-commons §2.1, §2.3, §4.2): how a name is validated, how it appears in task
  * and executor IDs (sanitized), and how it names store nodes (escaped).
  */
-import { SchedulerError } from "./errors.js";
+import { SchedulerError, abbreviate } from "./errors.js";
 import type { FieldViolation } from "./errors.js";
 
 /** Longest name, slashes removed: it must fit one DNS label (§6 "Service name length"). */
 export const MAX_SERVICE_NAME_CHARS = 63;
+
+/** How much of an over-long name the segment checks look at. */
+const MAX_NAME_HEAD_CHARS = 256;
 
 const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -18,7 +21,7 @@ function segmentProblem(segment: string): string | undefined {
   if (/[A-Z]/.test(segment)) return "must be lowercase";
   if (!LABEL.test(segment)) {
     return (
-      `segment '${segment}' must use only a-z, 0-9 and '-', ` +
+      `segment '${abbreviate(segment)}' must use only a-z, 0-9 and '-', ` +
       "and start and end with a letter or digit"
     );
   }
@@ -40,7 +43,10 @@ export function validateServiceName(name: string): FieldViolation[] {
       `must be at most ${MAX_SERVICE_NAME_CHARS} characters without slashes (got ${length})`,
     );
   }
-  for (const segment of name.split("/")) {
+  // A valid name is at most 127 characters (63 + 64 slashes); past that, looking at the head is
+  // enough to say what else is wrong, and a 1 MiB `a/a/a…` stays cheap.
+  const segments = name.length > MAX_NAME_HEAD_CHARS ? name.slice(0, MAX_NAME_HEAD_CHARS).split("/").slice(0, -1) : name.split("/");
+  for (const segment of segments) {
     const problem = segmentProblem(segment);
     if (problem !== undefined && !reasons.includes(problem)) reasons.push(problem);
   }

@@ -10,7 +10,8 @@
  * - a string (also a map key or value) that is not valid UTF-8 (proto3 strings must be);
  * - a tag with field number 0, or wire type 6 or 7; a varint longer than 10 bytes;
  * - a length, fixed-width value or packed run past the end of its message (truncation);
- * - an end-group tag without its start group, or a group left open; nesting deeper than 100.
+ * - an end-group tag without its start group, or a group left open; nesting deeper than 100;
+ * - a map field with more than MAX_MAP_ENTRIES entries (a limit of ours, not of the wire format).
  *
  * Unknown field numbers are skipped (checked for structure only), as every runtime does.
  */
@@ -21,6 +22,13 @@ import type { FieldViolation } from "../../domain/errors.js";
 
 /** Nesting limit of messages and groups, as protobuf-es and C++ protobuf apply by default. */
 export const WIRE_RECURSION_LIMIT = 100;
+
+/**
+ * Entries of one map field (PutService `parameters`). A real template takes tens of parameters and
+ * the stored context is limited to 100 KiB anyway; refusing more here, before protobuf-es builds
+ * the map, keeps a 1 MiB body of tiny entries from holding the event loop (~60 ms for 36,000).
+ */
+export const MAX_MAP_ENTRIES = 4096;
 
 /** The `field` of a violation that concerns the body rather than one field. */
 export const BODY_FIELD = "(request body)";
@@ -136,10 +144,11 @@ function checkMessage(
       continue;
     }
     let name = join(path, field.name);
-    if (field.fieldKind === "list") {
+    if (field.fieldKind === "list" || field.fieldKind === "map") {
       const index = counts.get(no) ?? 0;
       counts.set(no, index + 1);
-      name = `${name}[${index}]`;
+      if (field.fieldKind === "list") name = `${name}[${index}]`;
+      else if (index >= MAX_MAP_ENTRIES) throw new WireProblem(name, `has more than ${MAX_MAP_ENTRIES} entries`);
     }
     checkField(field, wt, r, end, name, depth);
   }
