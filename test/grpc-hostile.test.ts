@@ -69,6 +69,13 @@ async function settles(call: () => Promise<unknown>): Promise<grpc.ServiceError 
   }
 }
 
+/** Uninstalls `name` and waits until it is gone, so the next case's before/after lists are stable. */
+async function removed(name: string): Promise<void> {
+  await admin.uninstallService({ name });
+  for (let i = 0; i < 500 && (await names()).includes(name); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(await names()).not.toContain(name);
+}
+
 describe("error replies stay under 4 KiB whatever they would echo", () => {
   const big = "n".repeat(BIG);
 
@@ -138,7 +145,7 @@ describe("nothing else at the edge gives INTERNAL or UNKNOWN", () => {
     { label: "900 KiB long", key: "K".repeat(900 * 1024), value: "v" },
   ])("parameters with a key $label", async ({ key, value }) => {
     const err = await settles(() => admin.putService({ name: "params", spec: SPEC(`echo {{${key.slice(0, 100)}}}`), parameters: { [key]: value } }));
-    if (err === undefined) await admin.uninstallService({ name: "params" });
+    if (err === undefined) await removed("params");
   });
 
   it("10,000 parameters and a spec naming __proto__, constructor and a NUL", async () => {
