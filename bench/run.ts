@@ -32,6 +32,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "h", title: "(h) bad input: what one request of each input class costs the thread that handles it", args: ["--import", "tsx", here("./bad-input.ts"), "builds"] },
   { key: "h", title: "(h) bad input: 16 clients, bad and maximal PutService requests, Health/Check beside (spec builds in a worker)", args: ["--import", "tsx", here("./bad-input.ts")] },
   { key: "h", title: "(h') the same with --spec-workers 0 (spec builds on the event loop, as before issue 10)", args: ["--import", "tsx", here("./bad-input.ts")], env: { BENCH_SPEC_WORKERS: "0" } },
+  { key: "i", title: "(i) kill -9 run: 50 iterations on the local cluster with SQLite (time to healthy, time to converged)", args: ["--import", "tsx", here("./chaos.ts"), "50"] },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);
