@@ -28,6 +28,13 @@ function segmentProblem(segment: string): string | undefined {
   return undefined;
 }
 
+/** A loop, not `replaceAll`: a 1 MiB `a/a/a…` would build a 512 KiB string first (~30 ms). */
+function countSlashes(name: string): number {
+  let n = 0;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) === 0x2f) n++;
+  return n;
+}
+
 /**
  * Checks a service name: lowercase DNS labels, optionally in `/`-separated folders (`team/db`).
  * @returns one violation per problem (field `name`); empty when the name is valid.
@@ -37,7 +44,7 @@ export function validateServiceName(name: string): FieldViolation[] {
   const reasons: string[] = [];
   // `__` separates task ID parts and escapes '/' in store nodes, so it must stay unambiguous.
   if (name.includes("__")) reasons.push("must not contain '__'");
-  const length = name.replaceAll("/", "").length;
+  const length = name.length - countSlashes(name);
   if (length > MAX_SERVICE_NAME_CHARS) {
     reasons.push(
       `must be at most ${MAX_SERVICE_NAME_CHARS} characters without slashes (got ${length})`,
