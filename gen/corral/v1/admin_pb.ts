@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file corral/v1/admin.proto.
  */
 export const file_corral_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb3JyYWwvdjEvYWRtaW4ucHJvdG8SCWNvcnJhbC52MSKkAQoRUHV0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRzcGVjGAIgASgJEkAKCnBhcmFtZXRlcnMYAyADKAsyLC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5GjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIocBChJQdXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlEiYKB291dGNvbWUYAiABKA4yFS5jb3JyYWwudjEuUHV0T3V0Y29tZRIkCgh3YXJuaW5ncxgDIAMoCzISLmNvcnJhbC52MS5XYXJuaW5nIikKB1dhcm5pbmcSDQoFZmllbGQYASABKAkSDwoHbWVzc2FnZRgCIAEoCSInChdVbmluc3RhbGxTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KGFVuaW5zdGFsbFNlcnZpY2VSZXNwb25zZRIjCgdzZXJ2aWNlGAEgASgLMhIuY29ycmFsLnYxLlNlcnZpY2UiNQoVV2F0Y2hVbmluc3RhbGxSZXF1ZXN0Eg0KBW5hbWVzGAEgAygJEg0KBWFmdGVyGAIgASgEIkIKFldhdGNoVW5pbnN0YWxsUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS5jb3JyYWwudjEuVW5pbnN0YWxsRXZlbnQi2AEKDlVuaW5zdGFsbEV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEgwKBG5hbWUYAiABKAkSKwoEa2luZBgDIAEoDjIdLmNvcnJhbC52MS5Vbmluc3RhbGxFdmVudEtpbmQSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOc3RlcHNfY29tcGxldGUYBSABKA0SEwoLc3RlcHNfdG90YWwYBiABKA0SEQoJbGVmdG92ZXJzGAcgAygJEg8KB21lc3NhZ2UYCCABKAkiFQoTTGlzdFNlcnZpY2VzUmVxdWVzdCI8ChRMaXN0U2VydmljZXNSZXNwb25zZRIkCghzZXJ2aWNlcxgBIAMoCzISLmNvcnJhbC52MS5TZXJ2aWNlIiEKEUdldFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkiOQoSR2V0U2VydmljZVJlc3BvbnNlEiMKB3NlcnZpY2UYASABKAsyEi5jb3JyYWwudjEuU2VydmljZSIsCg5HZXRQbGFuUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHBsYW4YAiABKAkiMAoPR2V0UGxhblJlc3BvbnNlEh0KBHBsYW4YASABKAsyDy5jb3JyYWwudjEuUGxhbiKAAgoHU2VydmljZRIMCgRuYW1lGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY29ycmFsLnYxLlNlcnZpY2VTdGF0ZRIRCgljb25maWdfaWQYAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoBBIlCgVwbGFucxgFIAMoCzIWLmNvcnJhbC52MS5QbGFuU3VtbWFyeRINCgVlcnJvchgGIAEoCRIwCgxjcmVhdGVkX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHVwZGF0ZWRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiawoLUGxhblN1bW1hcnkSDAoEbmFtZRgBIAEoCRIhCgZzdGF0dXMYAiABKA4yES5jb3JyYWwudjEuU3RhdHVzEhYKDnN0ZXBzX2NvbXBsZXRlGAMgASgNEhMKC3N0ZXBzX3RvdGFsGAQgASgNIpABCgRQbGFuEgwKBG5hbWUYASABKAkSIQoGc3RhdHVzGAIgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIlCghzdHJhdGVneRgDIAEoDjITLmNvcnJhbC52MS5TdHJhdGVneRIgCgZwaGFzZXMYBCADKAsyEC5jb3JyYWwudjEuUGhhc2USDgoGZXJyb3JzGAUgAygJIosBCgVQaGFzZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiEKBnN0YXR1cxgDIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSJQoIc3RyYXRlZ3kYBCABKA4yEy5jb3JyYWwudjEuU3RyYXRlZ3kSHgoFc3RlcHMYBSADKAsyDy5jb3JyYWwudjEuU3RlcCJmCgRTdGVwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSIQoGc3RhdHVzGAMgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIPCgdtZXNzYWdlGAQgASgJEhAKCHRhc2tfaWRzGAUgAygJIhUKE0dldFNjaGVkdWxlclJlcXVlc3QihgEKFEdldFNjaGVkdWxlclJlc3BvbnNlEigKBXN0YXRlGAEgASgOMhkuY29ycmFsLnYxLlNjaGVkdWxlclN0YXRlEhAKCHNlcnZpY2VzGAIgASgNEhQKDHVuaW5zdGFsbGluZxgDIAEoDRIcChRsYXN0X3VuaW5zdGFsbF9ldmVudBgEIAEoBCrZAQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhAKDFNUQVRVU19FUlJPUhABEhIKDlNUQVRVU19XQUlUSU5HEAISEgoOU1RBVFVTX1BFTkRJTkcQAxITCg9TVEFUVVNfUFJFUEFSRUQQBBITCg9TVEFUVVNfU1RBUlRJTkcQBRISCg5TVEFUVVNfU1RBUlRFRBAGEhMKD1NUQVRVU19DT01QTEVURRAHEhYKElNUQVRVU19JTl9QUk9HUkVTUxAIEhIKDlNUQVRVU19ERUxBWUVEEAkqvQEKDFNlcnZpY2VTdGF0ZRIdChlTRVJWSUNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXU0VSVklDRV9TVEFURV9ERVBMT1lJTkcQARIZChVTRVJWSUNFX1NUQVRFX1JVTk5JTkcQAhIXChNTRVJWSUNFX1NUQVRFX0VSUk9SEAMSHgoaU0VSVklDRV9TVEFURV9VTklOU1RBTExJTkcQBBIdChlTRVJWSUNFX1NUQVRFX1FVQVJBTlRJTkVEEAUqdgoKUHV0T3V0Y29tZRIbChdQVVRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhcKE1BVVF9PVVRDT01FX0NSRUFURUQQARIZChVQVVRfT1VUQ09NRV9VTkNIQU5HRUQQAhIXChNQVVRfT1VUQ09NRV9VUERBVEVEEAMqxAEKElVuaW5zdGFsbEV2ZW50S2luZBIkCiBVTklOU1RBTExfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEiAKHFVOSU5TVEFMTF9FVkVOVF9LSU5EX1NUQVJURUQQARIhCh1VTklOU1RBTExfRVZFTlRfS0lORF9QUk9HUkVTUxACEiIKHlVOSU5TVEFMTF9FVkVOVF9LSU5EX0NPTVBMRVRFRBADEh8KG1VOSU5TVEFMTF9FVkVOVF9LSU5EX0ZPUkNFRBAEKrgBCghTdHJhdGVneRIYChRTVFJBVEVHWV9VTlNQRUNJRklFRBAAEhMKD1NUUkFURUdZX1NFUklBTBABEhUKEVNUUkFURUdZX1BBUkFMTEVMEAISEwoPU1RSQVRFR1lfQ0FOQVJZEAMSGgoWU1RSQVRFR1lfU0VSSUFMX0NBTkFSWRAEEhwKGFNUUkFURUdZX1BBUkFMTEVMX0NBTkFSWRAFEhcKE1NUUkFURUdZX0RFUEVOREVOQ1kQBiqRAQoOU2NoZWR1bGVyU3RhdGUSHwobU0NIRURVTEVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXU0NIRURVTEVSX1NUQVRFX1JVTk5JTkcQARIgChxTQ0hFRFVMRVJfU1RBVEVfVU5JTlNUQUxMSU5HEAISHwobU0NIRURVTEVSX1NUQVRFX1VOSU5TVEFMTEVEEAMywwQKEU11bHRpU2VydmljZUFkbWluEkkKClB1dFNlcnZpY2USHC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QaHS5jb3JyYWwudjEuUHV0U2VydmljZVJlc3BvbnNlElsKEFVuaW5zdGFsbFNlcnZpY2USIi5jb3JyYWwudjEuVW5pbnN0YWxsU2VydmljZVJlcXVlc3QaIy5jb3JyYWwudjEuVW5pbnN0YWxsU2VydmljZVJlc3BvbnNlElcKDldhdGNoVW5pbnN0YWxsEiAuY29ycmFsLnYxLldhdGNoVW5pbnN0YWxsUmVxdWVzdBohLmNvcnJhbC52MS5XYXRjaFVuaW5zdGFsbFJlc3BvbnNlMAESTwoMTGlzdFNlcnZpY2VzEh4uY29ycmFsLnYxLkxpc3RTZXJ2aWNlc1JlcXVlc3QaHy5jb3JyYWwudjEuTGlzdFNlcnZpY2VzUmVzcG9uc2USSQoKR2V0U2VydmljZRIcLmNvcnJhbC52MS5HZXRTZXJ2aWNlUmVxdWVzdBodLmNvcnJhbC52MS5HZXRTZXJ2aWNlUmVzcG9uc2USQAoHR2V0UGxhbhIZLmNvcnJhbC52MS5HZXRQbGFuUmVxdWVzdBoaLmNvcnJhbC52MS5HZXRQbGFuUmVzcG9uc2USTwoMR2V0U2NoZWR1bGVyEh4uY29ycmFsLnYxLkdldFNjaGVkdWxlclJlcXVlc3QaHy5jb3JyYWwudjEuR2V0U2NoZWR1bGVyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChVjb3JyYWwvdjEvYWRtaW4ucHJvdG8SCWNvcnJhbC52MSKkAQoRUHV0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRzcGVjGAIgASgJEkAKCnBhcmFtZXRlcnMYAyADKAsyLC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5GjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIocBChJQdXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlEiYKB291dGNvbWUYAiABKA4yFS5jb3JyYWwudjEuUHV0T3V0Y29tZRIkCgh3YXJuaW5ncxgDIAMoCzISLmNvcnJhbC52MS5XYXJuaW5nIikKB1dhcm5pbmcSDQoFZmllbGQYASABKAkSDwoHbWVzc2FnZRgCIAEoCSInChdVbmluc3RhbGxTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KGFVuaW5zdGFsbFNlcnZpY2VSZXNwb25zZRIjCgdzZXJ2aWNlGAEgASgLMhIuY29ycmFsLnYxLlNlcnZpY2UiNQoVV2F0Y2hVbmluc3RhbGxSZXF1ZXN0Eg0KBW5hbWVzGAEgAygJEg0KBWFmdGVyGAIgASgEIkIKFldhdGNoVW5pbnN0YWxsUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS5jb3JyYWwudjEuVW5pbnN0YWxsRXZlbnQi7AEKDlVuaW5zdGFsbEV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEgwKBG5hbWUYAiABKAkSKwoEa2luZBgDIAEoDjIdLmNvcnJhbC52MS5Vbmluc3RhbGxFdmVudEtpbmQSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOc3RlcHNfY29tcGxldGUYBSABKA0SEwoLc3RlcHNfdG90YWwYBiABKA0SEQoJbGVmdG92ZXJzGAcgAygJEg8KB21lc3NhZ2UYCCABKAkSEgoKcmVtb3ZhbF9pZBgJIAEoBCIVChNMaXN0U2VydmljZXNSZXF1ZXN0IjwKFExpc3RTZXJ2aWNlc1Jlc3BvbnNlEiQKCHNlcnZpY2VzGAEgAygLMhIuY29ycmFsLnYxLlNlcnZpY2UiIQoRR2V0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSI5ChJHZXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlIiwKDkdldFBsYW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGxhbhgCIAEoCSIwCg9HZXRQbGFuUmVzcG9uc2USHQoEcGxhbhgBIAEoCzIPLmNvcnJhbC52MS5QbGFuIoACCgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSJgoFc3RhdGUYAiABKA4yFy5jb3JyYWwudjEuU2VydmljZVN0YXRlEhEKCWNvbmZpZ19pZBgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgEEiUKBXBsYW5zGAUgAygLMhYuY29ycmFsLnYxLlBsYW5TdW1tYXJ5Eg0KBWVycm9yGAYgASgJEjAKDGNyZWF0ZWRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMdXBkYXRlZF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJrCgtQbGFuU3VtbWFyeRIMCgRuYW1lGAEgASgJEiEKBnN0YXR1cxgCIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSFgoOc3RlcHNfY29tcGxldGUYAyABKA0SEwoLc3RlcHNfdG90YWwYBCABKA0ikAEKBFBsYW4SDAoEbmFtZRgBIAEoCRIhCgZzdGF0dXMYAiABKA4yES5jb3JyYWwudjEuU3RhdHVzEiUKCHN0cmF0ZWd5GAMgASgOMhMuY29ycmFsLnYxLlN0cmF0ZWd5EiAKBnBoYXNlcxgEIAMoCzIQLmNvcnJhbC52MS5QaGFzZRIOCgZlcnJvcnMYBSADKAkiiwEKBVBoYXNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSIQoGc3RhdHVzGAMgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIlCghzdHJhdGVneRgEIAEoDjITLmNvcnJhbC52MS5TdHJhdGVneRIeCgVzdGVwcxgFIAMoCzIPLmNvcnJhbC52MS5TdGVwImYKBFN0ZXASCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIhCgZzdGF0dXMYAyABKA4yES5jb3JyYWwudjEuU3RhdHVzEg8KB21lc3NhZ2UYBCABKAkSEAoIdGFza19pZHMYBSADKAkiFQoTR2V0U2NoZWR1bGVyUmVxdWVzdCKGAQoUR2V0U2NoZWR1bGVyUmVzcG9uc2USKAoFc3RhdGUYASABKA4yGS5jb3JyYWwudjEuU2NoZWR1bGVyU3RhdGUSEAoIc2VydmljZXMYAiABKA0SFAoMdW5pbnN0YWxsaW5nGAMgASgNEhwKFGxhc3RfdW5pbnN0YWxsX2V2ZW50GAQgASgEIiAKEExpc3RUYXNrc1JlcXVlc3QSDAoEbmFtZRgBIAEoCSIzChFMaXN0VGFza3NSZXNwb25zZRIeCgV0YXNrcxgBIAMoCzIPLmNvcnJhbC52MS5UYXNrIscBCgRUYXNrEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIcG9kX3R5cGUYAyABKAkSEQoJcG9kX2luZGV4GAQgASgNEg0KBXN0YXRlGAUgASgJEgsKA3BpZBgGIAEoDRIQCghhZ2VudF9pZBgHIAEoCRIPCgdzYW5kYm94GAggASgJEg8KB21lc3NhZ2UYCSABKAkSMAoMdXBkYXRlZF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKGAQoOVGFza0xvZ1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgR0YXNrGAIgASgJEiQKBGZpbGUYAyABKA4yFi5jb3JyYWwudjEuVGFza0xvZ0ZpbGUSDgoGb2Zmc2V0GAQgASgEEhIKCnRhaWxfbGluZXMYBSABKA0SDgoGZm9sbG93GAYgASgIIkAKD1Rhc2tMb2dSZXNwb25zZRIMCgRkYXRhGAEgASgMEg4KBm9mZnNldBgCIAEoBBIPCgd0YXNrX2lkGAMgASgJKtkBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEAoMU1RBVFVTX0VSUk9SEAESEgoOU1RBVFVTX1dBSVRJTkcQAhISCg5TVEFUVVNfUEVORElORxADEhMKD1NUQVRVU19QUkVQQVJFRBAEEhMKD1NUQVRVU19TVEFSVElORxAFEhIKDlNUQVRVU19TVEFSVEVEEAYSEwoPU1RBVFVTX0NPTVBMRVRFEAcSFgoSU1RBVFVTX0lOX1BST0dSRVNTEAgSEgoOU1RBVFVTX0RFTEFZRUQQCSq9AQoMU2VydmljZVN0YXRlEh0KGVNFUlZJQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdTRVJWSUNFX1NUQVRFX0RFUExPWUlORxABEhkKFVNFUlZJQ0VfU1RBVEVfUlVOTklORxACEhcKE1NFUlZJQ0VfU1RBVEVfRVJST1IQAxIeChpTRVJWSUNFX1NUQVRFX1VOSU5TVEFMTElORxAEEh0KGVNFUlZJQ0VfU1RBVEVfUVVBUkFOVElORUQQBSp2CgpQdXRPdXRjb21lEhsKF1BVVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASFwoTUFVUX09VVENPTUVfQ1JFQVRFRBABEhkKFVBVVF9PVVRDT01FX1VOQ0hBTkdFRBACEhcKE1BVVF9PVVRDT01FX1VQREFURUQQAyrEAQoSVW5pbnN0YWxsRXZlbnRLaW5kEiQKIFVOSU5TVEFMTF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIAocVU5JTlNUQUxMX0VWRU5UX0tJTkRfU1RBUlRFRBABEiEKHVVOSU5TVEFMTF9FVkVOVF9LSU5EX1BST0dSRVNTEAISIgoeVU5JTlNUQUxMX0VWRU5UX0tJTkRfQ09NUExFVEVEEAMSHwobVU5JTlNUQUxMX0VWRU5UX0tJTkRfRk9SQ0VEEAQquAEKCFN0cmF0ZWd5EhgKFFNUUkFURUdZX1VOU1BFQ0lGSUVEEAASEwoPU1RSQVRFR1lfU0VSSUFMEAESFQoRU1RSQVRFR1lfUEFSQUxMRUwQAhITCg9TVFJBVEVHWV9DQU5BUlkQAxIaChZTVFJBVEVHWV9TRVJJQUxfQ0FOQVJZEAQSHAoYU1RSQVRFR1lfUEFSQUxMRUxfQ0FOQVJZEAUSFwoTU1RSQVRFR1lfREVQRU5ERU5DWRAGKpEBCg5TY2hlZHVsZXJTdGF0ZRIfChtTQ0hFRFVMRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdTQ0hFRFVMRVJfU1RBVEVfUlVOTklORxABEiAKHFNDSEVEVUxFUl9TVEFURV9VTklOU1RBTExJTkcQAhIfChtTQ0hFRFVMRVJfU1RBVEVfVU5JTlNUQUxMRUQQAypgCgtUYXNrTG9nRmlsZRIdChlUQVNLX0xPR19GSUxFX1VOU1BFQ0lGSUVEEAASGAoUVEFTS19MT0dfRklMRV9TVERPVVQQARIYChRUQVNLX0xPR19GSUxFX1NUREVSUhACMs8FChFNdWx0aVNlcnZpY2VBZG1pbhJJCgpQdXRTZXJ2aWNlEhwuY29ycmFsLnYxLlB1dFNlcnZpY2VSZXF1ZXN0Gh0uY29ycmFsLnYxLlB1dFNlcnZpY2VSZXNwb25zZRJbChBVbmluc3RhbGxTZXJ2aWNlEiIuY29ycmFsLnYxLlVuaW5zdGFsbFNlcnZpY2VSZXF1ZXN0GiMuY29ycmFsLnYxLlVuaW5zdGFsbFNlcnZpY2VSZXNwb25zZRJXCg5XYXRjaFVuaW5zdGFsbBIgLmNvcnJhbC52MS5XYXRjaFVuaW5zdGFsbFJlcXVlc3QaIS5jb3JyYWwudjEuV2F0Y2hVbmluc3RhbGxSZXNwb25zZTABEk8KDExpc3RTZXJ2aWNlcxIeLmNvcnJhbC52MS5MaXN0U2VydmljZXNSZXF1ZXN0Gh8uY29ycmFsLnYxLkxpc3RTZXJ2aWNlc1Jlc3BvbnNlEkkKCkdldFNlcnZpY2USHC5jb3JyYWwudjEuR2V0U2VydmljZVJlcXVlc3QaHS5jb3JyYWwudjEuR2V0U2VydmljZVJlc3BvbnNlEkAKB0dldFBsYW4SGS5jb3JyYWwudjEuR2V0UGxhblJlcXVlc3QaGi5jb3JyYWwudjEuR2V0UGxhblJlc3BvbnNlEk8KDEdldFNjaGVkdWxlchIeLmNvcnJhbC52MS5HZXRTY2hlZHVsZXJSZXF1ZXN0Gh8uY29ycmFsLnYxLkdldFNjaGVkdWxlclJlc3BvbnNlEkYKCUxpc3RUYXNrcxIbLmNvcnJhbC52MS5MaXN0VGFza3NSZXF1ZXN0GhwuY29ycmFsLnYxLkxpc3RUYXNrc1Jlc3BvbnNlEkIKB1Rhc2tMb2cSGS5jb3JyYWwudjEuVGFza0xvZ1JlcXVlc3QaGi5jb3JyYWwudjEuVGFza0xvZ1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message corral.v1.PutServiceRequest
@@ -224,6 +224,14 @@ export type UninstallEvent = Message<"corral.v1.UninstallEvent"> & {
    * @generated from field: string message = 8;
    */
   message: string;
+
+  /**
+   * The removal this event belongs to: the sequence number of its STARTED event. A name that is
+   * put and removed again gets a new removal, so its events are told apart from the earlier one's.
+   *
+   * @generated from field: uint64 removal_id = 9;
+   */
+  removalId: bigint;
 };
 
 /**
@@ -597,6 +605,207 @@ export const GetSchedulerResponseSchema: GenMessage<GetSchedulerResponse> = /*@_
   messageDesc(file_corral_v1_admin, 20);
 
 /**
+ * @generated from message corral.v1.ListTasksRequest
+ */
+export type ListTasksRequest = Message<"corral.v1.ListTasksRequest"> & {
+  /**
+   * The service.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message corral.v1.ListTasksRequest.
+ * Use `create(ListTasksRequestSchema)` to create a new message.
+ */
+export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 21);
+
+/**
+ * @generated from message corral.v1.ListTasksResponse
+ */
+export type ListTasksResponse = Message<"corral.v1.ListTasksResponse"> & {
+  /**
+   * Sorted by task name.
+   *
+   * @generated from field: repeated corral.v1.Task tasks = 1;
+   */
+  tasks: Task[];
+};
+
+/**
+ * Describes the message corral.v1.ListTasksResponse.
+ * Use `create(ListTasksResponseSchema)` to create a new message.
+ */
+export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 22);
+
+/**
+ * One task of a service, as the scheduler last heard of it.
+ *
+ * @generated from message corral.v1.Task
+ */
+export type Task = Message<"corral.v1.Task"> & {
+  /**
+   * The task ID (e.g. "hello__hello-0-server__6f1c…").
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The task name (e.g. "hello-0-server").
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The pod type and the pod instance index ("hello", 0).
+   *
+   * @generated from field: string pod_type = 3;
+   */
+  podType: string;
+
+  /**
+   * @generated from field: uint32 pod_index = 4;
+   */
+  podIndex: number;
+
+  /**
+   * The last state the cluster reported, as Mesos names it (e.g. "TASK_RUNNING"); "" when none.
+   *
+   * @generated from field: string state = 5;
+   */
+  state: string;
+
+  /**
+   * The task's process id on its agent, 0 when unknown (the local cluster knows it).
+   *
+   * @generated from field: uint32 pid = 6;
+   */
+  pid: number;
+
+  /**
+   * @generated from field: string agent_id = 7;
+   */
+  agentId: string;
+
+  /**
+   * The task's sandbox directory on its agent, "" when unknown.
+   *
+   * @generated from field: string sandbox = 8;
+   */
+  sandbox: string;
+
+  /**
+   * The message of the last status update (exit code, signal, failed check…).
+   *
+   * @generated from field: string message = 9;
+   */
+  message: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_time = 10;
+   */
+  updatedTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message corral.v1.Task.
+ * Use `create(TaskSchema)` to create a new message.
+ */
+export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 23);
+
+/**
+ * @generated from message corral.v1.TaskLogRequest
+ */
+export type TaskLogRequest = Message<"corral.v1.TaskLogRequest"> & {
+  /**
+   * The service.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * A task name of the service (e.g. "hello-0-server": its latest task) or a task ID.
+   *
+   * @generated from field: string task = 2;
+   */
+  task: string;
+
+  /**
+   * @generated from field: corral.v1.TaskLogFile file = 3;
+   */
+  file: TaskLogFile;
+
+  /**
+   * Start at this byte offset of the file; ignored when tail_lines is set.
+   *
+   * @generated from field: uint64 offset = 4;
+   */
+  offset: bigint;
+
+  /**
+   * Start at the last N lines (0: use offset).
+   *
+   * @generated from field: uint32 tail_lines = 5;
+   */
+  tailLines: number;
+
+  /**
+   * Keep the stream open and send what is written after, until the task's sandbox is removed.
+   *
+   * @generated from field: bool follow = 6;
+   */
+  follow: boolean;
+};
+
+/**
+ * Describes the message corral.v1.TaskLogRequest.
+ * Use `create(TaskLogRequestSchema)` to create a new message.
+ */
+export const TaskLogRequestSchema: GenMessage<TaskLogRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 24);
+
+/**
+ * @generated from message corral.v1.TaskLogResponse
+ */
+export type TaskLogResponse = Message<"corral.v1.TaskLogResponse"> & {
+  /**
+   * Bytes of the file, in order, in chunks of at most 64 KiB.
+   *
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+
+  /**
+   * The file offset of data's first byte.
+   *
+   * @generated from field: uint64 offset = 2;
+   */
+  offset: bigint;
+
+  /**
+   * The task ID the name resolved to.
+   *
+   * @generated from field: string task_id = 3;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message corral.v1.TaskLogResponse.
+ * Use `create(TaskLogResponseSchema)` to create a new message.
+ */
+export const TaskLogResponseSchema: GenMessage<TaskLogResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 25);
+
+/**
  * Status of a plan, phase or step (dcos-commons §1.12).
  *
  * @generated from enum corral.v1.Status
@@ -871,6 +1080,36 @@ export const SchedulerStateSchema: GenEnum<SchedulerState> = /*@__PURE__*/
   enumDesc(file_corral_v1_admin, 5);
 
 /**
+ * Which of a task's output files to read.
+ *
+ * @generated from enum corral.v1.TaskLogFile
+ */
+export enum TaskLogFile {
+  /**
+   * stdout.
+   *
+   * @generated from enum value: TASK_LOG_FILE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: TASK_LOG_FILE_STDOUT = 1;
+   */
+  STDOUT = 1,
+
+  /**
+   * @generated from enum value: TASK_LOG_FILE_STDERR = 2;
+   */
+  STDERR = 2,
+}
+
+/**
+ * Describes the enum corral.v1.TaskLogFile.
+ */
+export const TaskLogFileSchema: GenEnum<TaskLogFile> = /*@__PURE__*/
+  enumDesc(file_corral_v1_admin, 6);
+
+/**
  * MultiServiceAdmin adds, reconfigures, inspects and removes the services that one Corral
  * scheduler runs. Services are keyed by their original name (e.g. "team/db"), never by the
  * sanitized form used inside task IDs.
@@ -950,6 +1189,28 @@ export const MultiServiceAdmin: GenService<{
     methodKind: "unary";
     input: typeof GetSchedulerRequestSchema;
     output: typeof GetSchedulerResponseSchema;
+  },
+  /**
+   * ListTasks returns the tasks of one service: id, name, pod instance, state, process id where
+   * the cluster knows it, agent, sandbox and the last status message.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.ListTasks
+   */
+  listTasks: {
+    methodKind: "unary";
+    input: typeof ListTasksRequestSchema;
+    output: typeof ListTasksResponseSchema;
+  },
+  /**
+   * TaskLog streams a task's stdout or stderr from its sandbox: from a byte offset or the last
+   * N lines, and with `follow` what is written after, until the task's sandbox goes away.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.TaskLog
+   */
+  taskLog: {
+    methodKind: "server_streaming";
+    input: typeof TaskLogRequestSchema;
+    output: typeof TaskLogResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_corral_v1_admin, 0);

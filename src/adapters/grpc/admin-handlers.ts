@@ -4,6 +4,7 @@
  * fresh UUID) that is bound to its logger, echoed in the response headers, and named in INTERNAL
  * errors; every RPC logs exactly one line with method, status code and duration.
  */
+import { SchedulerError } from "../../domain/errors.js";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { performance } from "node:perf_hooks";
@@ -66,6 +67,13 @@ export function createAdminHandlers(
     getScheduler: unary("GetScheduler", logger, () => {
       const s = api.getScheduler();
       return { state: SchedulerState[s.state], services: s.services, uninstalling: s.uninstalling, lastUninstallEvent: s.lastUninstallEvent };
+    }),
+    // TODO(issue 11): being built; answered UNIMPLEMENTED until then.
+    listTasks: unary("ListTasks", logger, () => {
+      throw new SchedulerError("unimplemented", "ListTasks is not built yet");
+    }),
+    taskLog: serverStream("TaskLog", logger, () => {
+      throw new SchedulerError("unimplemented", "TaskLog is not built yet");
     }),
   };
 }
