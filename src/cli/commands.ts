@@ -3,6 +3,7 @@
  * prints. Failures are thrown (RpcError, CliError) and become messages and exit codes in
  * `program.ts`.
  */
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { toJson } from "@bufbuild/protobuf";
 import {
@@ -11,12 +12,14 @@ import {
   SchedulerState,
   ListServicesResponseSchema,
   GetServiceResponseSchema,
+  ListTasksResponseSchema,
   PlanSchema,
   PutServiceResponseSchema,
   UninstallEventKind,
   UninstallEventSchema,
   UninstallServiceResponseSchema,
   Status,
+  TaskLogFile,
 } from "../client/index.js";
 import type { Plan, UninstallEvent } from "../client/index.js";
 import type { Connection } from "./connection.js";
@@ -29,6 +32,7 @@ import {
   renderPut,
   renderService,
   renderServices,
+  renderTasks,
   renderUninstallEvent,
   renderWarnings,
 } from "./render.js";
@@ -102,6 +106,28 @@ export async function plan(ctx: CommandContext, name: string, planName: string, 
   const last = await followPlan(ctx, name, planName, o.intervalMs);
   if (ctx.json) ctx.out(json(PlanSchema, last));
   failIfError(last);
+}
+
+export async function tasks(ctx: CommandContext, name: string): Promise<void> {
+  const res = await ctx.connection.unary("ListTasks", (a, opts) => a.listTasks({ name }, opts));
+  ctx.out(ctx.json ? json(ListTasksResponseSchema, res) : renderTasks(res.tasks));
+}
+
+export interface LogsOptions {
+  readonly stderr: boolean;
+  /** Keep printing what is written, until Ctrl-C or the task's sandbox is removed. */
+  readonly follow: boolean;
+  /** Start at the last N lines; the whole file when absent. */
+  readonly tailLines?: number;
+}
+
+/** Writes the task's file to stdout byte for byte, as the chunks come (waiting when stdout is full). */
+export async function logs(ctx: CommandContext, name: string, task: string, o: LogsOptions): Promise<void> {
+  const file = o.stderr ? TaskLogFile.STDERR : TaskLogFile.STDOUT;
+  const chunks = ctx.connection.stream("TaskLog", (a, opts) => a.taskLog({ name, task, file, follow: o.follow, tailLines: o.tailLines ?? 0 }, opts));
+  for await (const { data } of chunks) {
+    if (data.length > 0 && !ctx.stdout.write(data)) await once(ctx.stdout, "drain");
+  }
 }
 
 export async function uninstall(ctx: CommandContext, name: string, o: { readonly wait: boolean }): Promise<void> {

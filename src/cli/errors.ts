@@ -6,6 +6,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { fieldViolations } from "../client/index.js";
 
+/** What every error the CLI prints starts with (its own, the scheduler's, commander's). */
+export const ERROR_PREFIX = "corral: ";
+
 /** The exit codes `corral --help` documents. */
 export const EXIT = {
   OK: 0,
@@ -55,7 +58,7 @@ export interface Failure {
   readonly exitCode: number;
 }
 
-/** The message (without the `corral: ` prefix) and exit code for anything a command threw. */
+/** The message (without ERROR_PREFIX) and exit code for anything a command threw. */
 export function describeFailure(err: unknown): Failure {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
   if (err instanceof RpcError) return describeRpcError(err);

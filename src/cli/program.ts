@@ -4,11 +4,13 @@
  * its own: `main.ts` passes them in.
  */
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import * as commands from "./commands.js";
 import type { CommandContext } from "./commands.js";
+import { SHELLS, completionScript } from "./completion.js";
+import type { Shell } from "./completion.js";
 import { Connection } from "./connection.js";
-import { EXIT, describeFailure } from "./errors.js";
+import { ERROR_PREFIX, EXIT, describeFailure } from "./errors.js";
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
@@ -35,7 +37,7 @@ Exit codes:
 
 interface GlobalOptions {
   server: string;
-  json: boolean;
+  json?: boolean;
   deadline: number;
   tokenFile?: string;
   tlsCa?: string;
@@ -49,7 +51,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function param(value: string, previous: Record<string, string>): Record<string, string> {
+function param(value: string, previous: Record<string, string> | undefined): Record<string, string> {
   const eq = value.indexOf("=");
   if (eq < 1) throw new InvalidArgumentError(`expected KEY=VALUE, got ${JSON.stringify(value)}`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
@@ -61,6 +63,9 @@ function sequence(value: string): bigint {
 }
 
 const intervalOption = () => new Option("--interval <ms>", "poll interval of --watch").argParser(positiveInt).default(500);
+
+/** Commands people reach for that Corral calls something else. */
+const MISNAMED: Readonly<Record<string, string>> = { delete: "uninstall", remove: "uninstall", rm: "uninstall", ls: "list", log: "logs" };
 
 /** Runs one `corral` invocation and resolves with its exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -78,7 +83,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     });
     return {
       connection,
-      json: g.json,
+      json: g.json === true,
       tty: io.stdout.isTTY === true,
       stdout: io.stdout,
       out: (text) => io.stdout.write(`${text}\n`),
@@ -96,11 +101,22 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.INVALID;
     if (io.signal?.aborted === true) return EXIT.INTERRUPTED;
     const failure = describeFailure(err);
-    io.stderr.write(`corral: ${failure.message}\n`);
+    io.stderr.write(`${ERROR_PREFIX}${failure.message}\n`);
     return failure.exitCode;
   } finally {
     connection?.close();
   }
+}
+
+/**
+ * Commander's own messages ("error: unknown option '--x'") get the CLI's one prefix, and an
+ * unknown command Corral knows by another name says which.
+ */
+function commanderMessage(message: string): string {
+  const unknown = /^error: unknown command '([^']*)'/.exec(message);
+  const meant = unknown !== null && Object.hasOwn(MISNAMED, unknown[1]!) ? MISNAMED[unknown[1]!] : undefined;
+  if (meant !== undefined) return `${ERROR_PREFIX}unknown command '${unknown![1]}': did you mean ${meant}?\n`;
+  return message.replace(/^error: /, ERROR_PREFIX);
 }
 
 function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Command {
@@ -108,12 +124,12 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .description("Command line client of a Corral multi-service scheduler (corral.v1.MultiServiceAdmin).")
     .version(packageVersion(), "-V, --version")
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: (s, write) => write(commanderMessage(s)) })
     .showHelpAfterError("(run corral --help for usage)")
-    .addOption(new Option("-s, --server <host:port>", "scheduler address (CORRAL_SERVER)").default(io.env["CORRAL_SERVER"] || DEFAULT_SERVER))
-    .option("--json", "print JSON (proto3 JSON mapping) instead of tables", false)
+    .addOption(new Option("-s, --server <host:port>", "scheduler address (env: CORRAL_SERVER)").default(io.env["CORRAL_SERVER"] || DEFAULT_SERVER))
+    .option("--json", "print JSON (proto3 JSON mapping) instead of tables")
     .addOption(new Option("--deadline <ms>", "deadline of each call").argParser(positiveInt).default(10_000))
-    .addOption(new Option("--token-file <file>", "send the token in FILE as `authorization: Bearer <token>` (CORRAL_TOKEN_FILE)").default(io.env["CORRAL_TOKEN_FILE"] || undefined))
+    .addOption(new Option("--token-file <file>", "send the token in FILE as `authorization: Bearer <token>` (env: CORRAL_TOKEN_FILE)").default(io.env["CORRAL_TOKEN_FILE"] || undefined))
     .option("--tls-ca <file>", "use TLS, trusting this CA (PEM)")
     .option("--tls-cert <file>", "client certificate (PEM) for mutual TLS")
     .option("--tls-key <file>", "client key (PEM) for mutual TLS")
@@ -124,11 +140,11 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .description("add a service, or put the same spec again (prints CREATED / UNCHANGED / UPDATED and warnings)")
     .argument("<name>", "service name, e.g. hello or team/db")
     .argument("<file>", "ServiceSpec YAML template, or - for stdin")
-    .option("-p, --param <KEY=VALUE>", "template parameter (repeatable)", param, {})
-    .option("-w, --watch", "then follow the deploy plan until COMPLETE or ERROR", false)
+    .option("-p, --param <KEY=VALUE>", "template parameter (repeatable)", param)
+    .option("-w, --watch", "then follow the deploy plan until COMPLETE or ERROR")
     .addOption(intervalOption())
-    .action((name: string, file: string, o: { param: Record<string, string>; watch: boolean; interval: number }, cmd: Command) =>
-      commands.put(context(cmd), name, file, { parameters: o.param, watch: o.watch, intervalMs: o.interval }),
+    .action((name: string, file: string, o: { param?: Record<string, string>; watch?: boolean; interval: number }, cmd: Command) =>
+      commands.put(context(cmd), name, file, { parameters: o.param ?? {}, watch: o.watch === true, intervalMs: o.interval }),
     );
 
   program
@@ -146,19 +162,37 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .command("plan")
     .description("show a plan of a service: its phases and steps")
     .argument("<name>", "service name")
-    .argument("[plan]", "plan name (deploy, recovery, uninstall; default: deploy, or uninstall while the service is removed)", "")
-    .option("-w, --watch", "poll until the plan is COMPLETE (exit 0) or in ERROR (exit 5)", false)
+    .argument("[plan]", "plan name: deploy, recovery or uninstall (default: deploy, or uninstall while the service is removed)")
+    .option("-w, --watch", "poll until the plan is COMPLETE (exit 0) or in ERROR (exit 5)")
     .addOption(intervalOption())
-    .action((name: string, planName: string, o: { watch: boolean; interval: number }, cmd: Command) =>
-      commands.plan(context(cmd), name, planName, { watch: o.watch, intervalMs: o.interval }),
+    .action((name: string, planName: string | undefined, o: { watch?: boolean; interval: number }, cmd: Command) =>
+      commands.plan(context(cmd), name, planName ?? "", { watch: o.watch === true, intervalMs: o.interval }),
+    );
+
+  program
+    .command("tasks")
+    .description("list the tasks of a service: pod instance, state, process id, agent, sandbox, last message")
+    .argument("<name>", "service name")
+    .action((name: string, _o: unknown, cmd: Command) => commands.tasks(context(cmd), name));
+
+  program
+    .command("logs")
+    .description("print a task's stdout (or stderr) from its sandbox, as it is written with --follow")
+    .argument("<name>", "service name")
+    .argument("<task>", "task name (e.g. hello-0-server: its latest task) or task id")
+    .option("--stderr", "the task's stderr instead of its stdout")
+    .option("-f, --follow", "keep printing what the task writes, until Ctrl-C or its sandbox is removed")
+    .addOption(new Option("--tail <lines>", "start at the last N lines (default: the whole file)").argParser(positiveInt))
+    .action((name: string, task: string, o: { stderr?: boolean; follow?: boolean; tail?: number }, cmd: Command) =>
+      commands.logs(context(cmd), name, task, { stderr: o.stderr === true, follow: o.follow === true, ...(o.tail === undefined ? {} : { tailLines: o.tail }) }),
     );
 
   program
     .command("uninstall")
     .description("start removing a service")
     .argument("<name>", "service name")
-    .option("--wait", "follow the removal until it is COMPLETED or FORCED", false)
-    .action((name: string, o: { wait: boolean }, cmd: Command) => commands.uninstall(context(cmd), name, o));
+    .option("--wait", "follow the removal until it is COMPLETED or FORCED")
+    .action((name: string, o: { wait?: boolean }, cmd: Command) => commands.uninstall(context(cmd), name, { wait: o.wait === true }));
 
   program
     .command("scheduler")
@@ -172,12 +206,29 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .addOption(new Option("--after <n>", "resume after this event sequence number").argParser(sequence).default(0n, "0"))
     .action((names: string[], o: { after: bigint }, cmd: Command) => commands.watchUninstall(context(cmd), names, o.after));
 
+  program
+    .command("completion")
+    .description("print a shell completion script for bash or zsh")
+    .addHelpText("after", '\nLoad it in ~/.bashrc with:  eval "$(corral completion bash)"\nor in ~/.zshrc (after compinit) with:  source <(corral completion zsh)')
+    .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
+    .action((shell: Shell) => {
+      io.stdout.write(completionScript(program, shell));
+    });
+
   return program;
 }
 
+/** The version in Corral's package.json: two levels up from src/cli, three from dist/src/cli. */
 function packageVersion(): string {
-  const pkg: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
-  return (pkg as { version?: string }).version ?? "unknown";
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "corral") return pkg.version ?? "unknown";
+    } catch {
+      // not there: try one level further up
+    }
+  }
+  return "unknown";
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

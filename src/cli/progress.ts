@@ -1,9 +1,16 @@
 /**
  * Live progress bars on a terminal (cli-progress), one per key: `set` creates or updates a bar,
  * `stop` draws the last state and leaves it on screen. Only used when stdout is a TTY.
+ *
+ * cli-progress is loaded when the first `Bars` is made, not when this module is imported: every
+ * `corral` call imports this file (through the watch modules), few of them draw bars, and the
+ * CLI's start-up time is what `corral list` costs.
  */
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type * as CliProgress from "cli-progress";
 import type { GenericFormatter, SingleBar } from "cli-progress";
+
+const loadCliProgress = (): typeof CliProgress => createRequire(import.meta.url)("cli-progress") as typeof CliProgress;
 
 const WIDTH = 24;
 
@@ -14,7 +21,7 @@ interface Payload {
 }
 
 export class Bars {
-  readonly #multi: cliProgress.MultiBar;
+  readonly #multi: CliProgress.MultiBar;
   readonly #bars = new Map<string, SingleBar>();
   #labelWidth = 0;
 
@@ -26,7 +33,7 @@ export class Bars {
       const detail = payload.detail === "" ? "" : `  ${payload.detail}`;
       return `${payload.label.padEnd(this.#labelWidth)}  ${bar}  ${value}/${total}  ${payload.status}${detail}`;
     };
-    this.#multi = new cliProgress.MultiBar({ stream, format, hideCursor: true, clearOnComplete: false, stopOnComplete: false, autopadding: false });
+    this.#multi = new (loadCliProgress().MultiBar)({ stream, format, hideCursor: true, clearOnComplete: false, stopOnComplete: false, autopadding: false });
   }
 
   set(key: string, label: string, value: number, total: number, status: string, detail = ""): void {

@@ -7,7 +7,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { PutOutcome, ServiceState, Status, Strategy, UninstallEventKind } from "../client/index.js";
-import type { Plan, PlanSummary, PutServiceResponse, Service, Step, UninstallEvent } from "../client/index.js";
+import type { Plan, PlanSummary, PutServiceResponse, Service, Step, Task, UninstallEvent } from "../client/index.js";
 
 /** proto3 JSON of a message: pretty for documents, one line for streams (`pretty: false`). */
 export function json<D extends DescMessage>(schema: D, message: MessageShape<D>, pretty = true): string {
@@ -37,6 +37,16 @@ export function renderServices(services: readonly Service[]): string {
   return table(
     ["NAME", "STATE", "GEN", "PLANS"],
     services.map((s) => [s.name, stateName(s.state), String(s.generation), s.plans.map(summary).join(", ")]),
+  );
+}
+
+/** One row per task, in the scheduler's order (by task name); "-" for what is not known. */
+export function renderTasks(tasks: readonly Task[]): string {
+  if (tasks.length === 0) return "no tasks";
+  const known = (value: string): string => (value === "" ? "-" : value);
+  return table(
+    ["TASK", "POD", "STATE", "PID", "AGENT", "SANDBOX", "MESSAGE"],
+    tasks.map((t) => [t.name, `${t.podType}-${t.podIndex}`, known(t.state), t.pid === 0 ? "-" : String(t.pid), known(t.agentId), known(t.sandbox), t.message]),
   );
 }
 

@@ -6,8 +6,17 @@
  * const admin = createAdminClient({ address: "127.0.0.1:7070" });
  * const { service } = await admin.getService({ name: "team/db" });
  * for await (const { event } of admin.watchUninstall({ names: ["team/db"] })) console.log(event);
+ * const { tasks } = await admin.listTasks({ name: "team/db" }); // id, pod instance, state, pid, sandbox…
+ * // A task's stdout, its last 10 lines and then what it writes, until the sandbox goes away:
+ * for await (const { data } of admin.taskLog({ name: "team/db", task: "db-0-server", tailLines: 10, follow: true })) {
+ *   process.stdout.write(data);
+ * }
  * admin.close();
  * ```
+ * Every method of the descriptor is there, typed from it: the unary ones (putService,
+ * listServices, getService, getPlan, uninstallService, getScheduler, listTasks) return promises,
+ * the server-streaming ones (watchUninstall, taskLog) async iterables; breaking out of the loop
+ * (or aborting `signal`) cancels the stream.
  * Failed calls reject with a grpc-js `ServiceError` (`code`, `details`, `metadata`); use
  * `fieldViolations(err)` to read the fields an INVALID_ARGUMENT names.
  */

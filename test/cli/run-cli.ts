@@ -1,13 +1,25 @@
 /**
- * Runs the real `corral` bin (src/cli/corral, through tsx) as a child process and collects what
- * it printed and its exit code.
+ * Runs the real `corral` bin (src/cli/corral, which runs the bundle dist/cli/corral.mjs) as a
+ * child process and collects what it printed and its exit code. The bundle is rebuilt from the
+ * current source once per test file (esbuild, well under a second), so the tests never run a
+ * stale build.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 
 export const CORRAL_BIN = fileURLToPath(new URL("../../src/cli/corral", import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const BUNDLE_SCRIPT = fileURLToPath(new URL("../../src/cli/bundle.mjs", import.meta.url));
+
+let bundled: Promise<unknown> | undefined;
+
+/** Builds dist/cli/corral.mjs from the current source, once per test file (module instance). */
+export function buildCli(): Promise<unknown> {
+  bundled ??= promisify(execFile)(process.execPath, [BUNDLE_SCRIPT], { cwd: REPO_ROOT });
+  return bundled;
+}
 
 export interface CliResult {
   readonly code: number | null;
@@ -26,7 +38,8 @@ export interface RunOptions {
   readonly onStdout?: (stdout: string, child: ChildProcess) => void;
 }
 
-export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+export async function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  await buildCli();
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env["CORRAL_SERVER"];
   delete env["CORRAL_TOKEN_FILE"];

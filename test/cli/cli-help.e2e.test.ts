@@ -1,0 +1,101 @@
+/**
+ * The command line itself, no scheduler needed: honest help, environment variables named, one
+ * error prefix, `delete`/`remove` pointing at `uninstall`, shell completion (run in a real bash),
+ * and the bin's message when the compiled CLI is missing.
+ */
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { CORRAL_BIN, REPO_ROOT, runCli, shown } from "./run-cli.js";
+
+const temporary: string[] = [];
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("corral help and errors", () => {
+  it("shows no made-up defaults and names each option's environment variable", async () => {
+    const top = await runCli(["--help"]);
+    expect(top.code, shown(top)).toBe(0);
+    const text = top.stdout.replace(/\s+/g, " "); // commander wraps at 80 columns off a terminal
+    expect(text).toContain('--server <host:port> scheduler address (env: CORRAL_SERVER) (default: "127.0.0.1:50051")');
+    expect(text).toMatch(/--token-file <file> [^-]*\(env: CORRAL_TOKEN_FILE\)/);
+    for (const command of ["put", "plan", "uninstall", "logs", "tasks"]) {
+      const r = await runCli([command, "--help"]);
+      expect(r.code, shown(r)).toBe(0);
+      expect(r.stdout, command).not.toMatch(/\(default: (\{\}|""|false)\)/);
+    }
+  });
+
+  it("prefixes every error with corral: (commander's own too)", async () => {
+    for (const args of [["nosuch"], ["list", "--nosuch"], ["get"], ["put", "x", "no/such/file.yml", "--server", "127.0.0.1:1"]]) {
+      const r = await runCli(args);
+      expect(r.code, shown(r)).not.toBe(0);
+      expect(r.stderr, args.join(" ")).toMatch(/^corral: /);
+      expect(r.stderr, args.join(" ")).not.toMatch(/^error:/m);
+    }
+  });
+
+  it.each([["delete"], ["remove"], ["rm"]])("corral %s answers: did you mean uninstall? (exit 2)", async (word) => {
+    const r = await runCli([word, "hello"]);
+    expect(r.code, shown(r)).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(`corral: unknown command '${word}': did you mean uninstall?`);
+  });
+
+  it("the bin says to build when the compiled CLI is missing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "corral-bin-"));
+    temporary.push(dir);
+    mkdirSync(join(dir, "src", "cli"), { recursive: true });
+    copyFileSync(CORRAL_BIN, join(dir, "src", "cli", "corral"));
+    const r = await promisify(execFile)(process.execPath, [join(dir, "src", "cli", "corral"), "list"]).then(
+      () => ({ code: 0, stderr: "" }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`corral: the compiled CLI is missing (${join(dir, "dist", "cli", "corral.mjs")}): run npm run build\n`);
+  });
+});
+
+/** Completions bash offers for `line` (the last word is being completed), through the script. */
+async function bashComplete(script: string, line: string): Promise<string[]> {
+  const words = line.split(" ");
+  const program = [
+    script,
+    `COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")})`,
+    `COMP_CWORD=${words.length - 1}`,
+    "_corral_completion",
+    'printf "%s\\n" "${COMPREPLY[@]}"',
+  ].join("\n");
+  const { stdout } = await promisify(execFile)("bash", ["--norc", "--noprofile", "-c", program], { cwd: REPO_ROOT });
+  return stdout.split("\n").filter((l) => l !== "");
+}
+
+describe("corral completion", () => {
+  it("bash: completes command names, options, choices and files", async () => {
+    const r = await runCli(["completion", "bash"]);
+    expect(r.code, shown(r)).toBe(0);
+    const script = r.stdout;
+    expect(await bashComplete(script, "corral ")).toEqual(expect.arrayContaining(["put", "list", "get", "plan", "tasks", "logs", "uninstall", "scheduler", "watch-uninstall", "completion"]));
+    expect(await bashComplete(script, "corral pl")).toEqual(["plan"]);
+    expect(await bashComplete(script, "corral --server 127.0.0.1:1 li")).toEqual(["list"]);
+    expect(await bashComplete(script, "corral logs hello t --")).toEqual(expect.arrayContaining(["--stderr", "--follow", "--tail", "--server", "--json"]));
+    expect(await bashComplete(script, "corral completion ")).toEqual(["bash", "zsh"]);
+    expect(await bashComplete(script, "corral put hello examples/hello-w")).toEqual(["examples/hello-world.yml"]);
+    expect(await bashComplete(script, "corral --token-file examples/sim")).toEqual(["examples/simple.yml"]);
+    expect(await bashComplete(script, "corral delete")).toEqual([]);
+  });
+
+  it("zsh: a #compdef script naming every command; another shell exits 2", async () => {
+    const r = await runCli(["completion", "zsh"]);
+    expect(r.code, shown(r)).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe("#compdef corral");
+    for (const command of ["put", "list", "tasks", "logs", "completion"]) expect(r.stdout).toContain(`'${command}:`);
+    expect(r.stdout).toContain("compdef _corral corral");
+    const bad = await runCli(["completion", "fish"]);
+    expect(bad.code, shown(bad)).toBe(2);
+    expect(bad.stderr).toMatch(/^corral: command-argument value 'fish' is invalid for argument 'shell'\. Allowed choices are bash, zsh\./);
+  });
+});
