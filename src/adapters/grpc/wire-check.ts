@@ -11,7 +11,8 @@
  * - a tag with field number 0, or wire type 6 or 7; a varint longer than 10 bytes;
  * - a length, fixed-width value or packed run past the end of its message (truncation);
  * - an end-group tag without its start group, or a group left open; nesting deeper than 100;
- * - a map field with more than MAX_MAP_ENTRIES entries (a limit of ours, not of the wire format).
+ * - a map field with more than MAX_MAP_ENTRIES entries (a limit of ours, not of the wire format);
+ * - a map entry holding a field other than its key and value (protobuf-es 2.13 cannot read it).
  *
  * Unknown field numbers are skipped (checked for structure only), as every runtime does.
  */
@@ -223,9 +224,11 @@ function checkField(field: DescField, wt: number, r: Reader, end: number, name: 
             name,
             `the ${t.no === 1 ? "key" : "value"} of a map entry is sent with ${wireTypeName(t.wt)}`,
           );
-        } else if (t.wt === EGROUP) {
-          throw new WireProblem(name, "a map entry holds an end-group tag without its start group");
-        } else skipUnknown(r, t.wt, t.no, entryEnd, name, depth + 1);
+        } else {
+          // Other runtimes skip them; protobuf-es 2.13 (the newest that supports Node 20) cannot
+          // read a map entry holding one, so it is refused here rather than failing the decode.
+          throw new WireProblem(name, `a map entry holds field number ${t.no}; only its key (1) and value (2) may be sent`);
+        }
       }
       return;
     }
