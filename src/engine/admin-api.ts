@@ -85,6 +85,26 @@ export interface SchedulerView {
   readonly lastUninstallEvent: bigint;
 }
 
+/** One task of a service, from its task record and, where the cluster serves files, its agent. */
+export interface TaskView {
+  readonly id: string;
+  /** The task instance name (`hello-0-server`). */
+  readonly name: string;
+  readonly podType: string;
+  readonly podIndex: number;
+  /** The last state the cluster reported, as Mesos names it (`TASK_RUNNING`); "" when none. */
+  readonly state: string;
+  /** The task's process id on its agent; 0 when unknown. */
+  readonly pid: number;
+  readonly agentId: string;
+  /** The sandbox directory on the agent; "" when unknown. */
+  readonly sandbox: string;
+  /** The message of the last status update (or its reason when it has none). */
+  readonly message: string;
+  /** When the last status update was sent; undefined when there is none. */
+  readonly updatedMs?: number;
+}
+
 export interface AdminApi {
   putService(input: PutServiceInput): Promise<PutServiceResult>;
   uninstallService(name: string): Promise<ServiceView>;
@@ -99,4 +119,8 @@ export interface AdminApi {
   /** `plan` "" is "deploy", or "uninstall" for a service being removed. */
   getPlan(name: string, plan: string): PlanView;
   getScheduler(): SchedulerView;
+  // Optional so that AdminApi implementations older than them (test fakes, benchmarks) still
+  // compile; the gRPC edge answers UNIMPLEMENTED for a missing one. MultiServiceScheduler has both.
+  /** The tasks of a service, sorted by task name. */
+  listTasks?(name: string): Promise<readonly TaskView[]>;
 }

@@ -82,6 +82,50 @@ export interface ClusterDriver {
   /** Removes the framework from the cluster: all its tasks are killed. */
   teardown(): Promise<void>;
   close(): Promise<void>;
+  /** Optional: the task files its agents serve (ListTasks' pid and sandbox, TaskLog). */
+  readonly taskFiles?: TaskFiles;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TaskFiles: a task's sandbox and output files, shaped like what a Mesos agent serves (the
+// executor directory from the agent's state, `/files/read?path=…&offset=…&length=…`). A driver
+// that cannot serve files leaves `ClusterDriver.taskFiles` unset.
+//
+// Callers pass only task IDs taken from the scheduler's own task records; the driver accepts
+// only a task ID it knows, resolves the sandbox path itself, and never follows a path out of it.
+
+/** The two output files of a task's sandbox. */
+export type TaskFileName = "stdout" | "stderr";
+
+/** Where a task runs on its agent. */
+export interface TaskSandbox {
+  /** The sandbox (Mesos: the executor directory), absolute on the agent. */
+  readonly path: string;
+  /** The task's process id on its agent, while it runs and is known. */
+  readonly pid?: number;
+  /** The task has ended: its files no longer grow. */
+  readonly ended: boolean;
+}
+
+/** Bytes of a task file. */
+export interface FileChunk {
+  /** At most the `length` asked for; empty at or past the end of the file. */
+  readonly data: Uint8Array;
+  /** The file offset of `data[0]`. */
+  readonly offset: number;
+  /** The file's size when it was read, in bytes (0 when the task has not created it yet). */
+  readonly size: number;
+}
+
+export interface TaskFiles {
+  /** The task's sandbox, or undefined for a task ID the cluster does not know or whose sandbox is gone. */
+  sandboxOf(taskId: string, agentId: string): Promise<TaskSandbox | undefined>;
+  /**
+   * Up to `length` bytes of `file` from `offset` (both ≥ 0, safe integers), or undefined when the
+   * task is unknown or its sandbox is gone. Throws failed_precondition for a file that is not a
+   * regular file (a symlink, a FIFO).
+   */
+  readFile(taskId: string, agentId: string, file: TaskFileName, offset: number, length: number): Promise<FileChunk | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import type {
   SchedulerState,
   SchedulerView,
   ServiceView,
+  TaskView,
   UninstallEventView,
 } from "./admin-api.js";
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
@@ -32,6 +33,8 @@ import type { ManagedService } from "./multi-service-manager.js";
 import { FINISH_RETRY_MS, Removals } from "./removals.js";
 import type { UninstallCallback } from "./removals.js";
 import { ServiceRemoval, removalPath } from "./service-removal.js";
+import { listServiceTasks } from "./task-views.js";
+import type { TaskReadDeps } from "./task-views.js";
 import { UninstallEventLog } from "./uninstall-events.js";
 import type { UninstallEventLogOptions } from "./uninstall-events.js";
 import { decodeText, encodeText } from "./store/codec.js";
@@ -442,6 +445,14 @@ export class MultiServiceScheduler implements AdminApi {
       uninstalling: this.manager.services().filter((s) => s instanceof ServiceRemoval).length,
       lastUninstallEvent: this.events?.lastSequence() ?? 0n,
     };
+  }
+
+  listTasks(name: string): Promise<readonly TaskView[]> {
+    return listServiceTasks(this.taskReadDeps(), name);
+  }
+
+  private taskReadDeps(): TaskReadDeps {
+    return { manager: this.manager, persister: this.deps.persister, files: this.deps.driver.taskFiles };
   }
 
   /** A scheduler that lost its store lock may not write. */

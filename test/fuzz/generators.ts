@@ -67,7 +67,9 @@ export type FieldValue =
   | { readonly t: "spec"; readonly spec: SpecDesc }
   | { readonly t: "params"; readonly p: ParamsDesc }
   | { readonly t: "names"; readonly names: NamesDesc }
-  | { readonly t: "u64"; readonly u: U64 };
+  | { readonly t: "u64"; readonly u: U64 }
+  /** A varint field given as is: an enum, a uint32 or a bool (values out of range included). */
+  | { readonly t: "int"; readonly v: bigint };
 
 /** How the canonical encoding is damaged before sending. */
 export type RawMutation =
@@ -277,6 +279,23 @@ const PLAN_NAMES = ["", "deploy", "recovery", "uninstall", "DEPLOY", "nope", "de
 
 const str = (s: fc.Arbitrary<Str>): fc.Arbitrary<FieldValue> => s.map((v) => ({ t: "str" as const, s: v }));
 
+/** TaskLog's `task`: the examples' task names, task-ID shapes, and paths that must never become one. */
+const TASK_REFS = [
+  "hello-0-server", "world-0-server", "world-1-server", "world-0-init", "world-0-finish", "hello-0-first", "hello-0-second", "hello-1-server",
+  "", ".", "..", "...", "../../etc/passwd", "../../../../../../etc/shadow", "/etc/passwd", "/proc/self/environ", "hello-0-server/../../cluster.json",
+  "..%2f..%2fetc%2fpasswd", "..\\..\\x", "hello-0-server\0", "\0", "hello-0-server\n", "~root", "*", "hello-0-server ", "HELLO-0-SERVER", "😀",
+  "hello__hello-0-server__00000000-0000-0000-0000-000000000000", "..__hello-0-server__x", "a__b__c__d", "sandboxes", "stdout",
+] as const;
+
+/** A varint: these values, plus any uint64. */
+const intArb = (...values: bigint[]): fc.Arbitrary<FieldValue> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...values) },
+    { weight: 1, arbitrary: fc.bigInt(0n, (1n << 64n) - 1n) },
+  ).map((v): FieldValue => ({ t: "int", v }));
+
+const U32_EDGES = [0n, 1n, 2n, 10n, 1000n, (1n << 31n) - 1n, (1n << 31n), (1n << 32n) - 1n];
+
 /** The fields of each RPC's request, by proto method name. */
 export const GENERATORS: Readonly<Record<string, fc.Arbitrary<Readonly<Record<string, FieldValue>>>>> = {
   PutService: fc.record({
@@ -293,6 +312,28 @@ export const GENERATORS: Readonly<Record<string, fc.Arbitrary<Readonly<Record<st
   GetService: fc.record({ name: str(nameArb) }),
   GetPlan: fc.record({ name: str(nameArb), plan: str(strArb(PLAN_NAMES)) }),
   GetScheduler: fc.constant({}),
+  ListTasks: fc.record({ name: str(nameArb) }),
+  TaskLog: fc.oneof(
+    fc.record({
+      name: str(nameArb),
+      task: str(strArb(TASK_REFS)),
+      // 0 and 1 stdout, 2 stderr; the rest are values the proto does not name (an int32 read of 2^64-1 is -1).
+      file: intArb(0n, 1n, 2n, 3n, 99n, (1n << 31n) - 1n, (1n << 64n) - 1n),
+      offset: u64Arb.map((u): FieldValue => ({ t: "u64", u })),
+      tailLines: intArb(...U32_EDGES),
+      // Follow with the fuzz's short stream deadline: an open stream must end by it, cleanly.
+      follow: intArb(0n, 1n, 2n),
+    }),
+    // A task of an existing service, as a well-meaning caller asks for it.
+    fc.record({
+      name: fc.nat(1000).map((i): FieldValue => ({ t: "str", s: { k: "existing", i } })),
+      task: fc.constantFrom(...TASK_REFS.slice(0, 8)).map((v): FieldValue => ({ t: "str", s: { k: "lit", v } })),
+      file: fc.constantFrom(0n, 1n, 2n).map((v): FieldValue => ({ t: "int", v })),
+      offset: u64Arb.map((u): FieldValue => ({ t: "u64", u })),
+      tailLines: intArb(...U32_EDGES),
+      follow: fc.constantFrom(0n, 1n).map((v): FieldValue => ({ t: "int", v })),
+    }),
+  ),
 };
 
 /** Methods of the service descriptor that have no generator (must be empty). */
@@ -521,6 +562,9 @@ export function requestValue(c: FuzzCase & { kind: "call" }, ctx: Context): Requ
         break;
       case "u64":
         out[field] = u64Value(v.u, ctx);
+        break;
+      case "int":
+        out[field] = v.v;
         break;
       case "params":
         break;

@@ -49,6 +49,8 @@ export interface SimTaskView {
 /**
  * The simulated cluster as a `ClusterDriver`, plus test helpers (`tasks()`, `reservations()`,
  * `failTask()`, `crashAgent()`, `counts`…) that engine tests use to observe and perturb it.
+ * Nothing runs, so it serves no task files (`taskFiles` unset): ListTasks shows pid 0 and no
+ * sandbox, TaskLog answers FAILED_PRECONDITION.
  */
 export class SimulatedCluster implements ClusterDriver {
   private readonly m: SimMaster;

@@ -25,11 +25,12 @@ import type {
   MultiServiceAdmin,
   PlanSchema,
   ServiceSchema,
+  TaskSchema,
   UninstallEventSchema,
   WatchUninstallResponse,
 } from "../../../gen/corral/v1/admin_pb.js";
 import type { StrategyName } from "../../domain/spec/types.js";
-import type { AdminApi, PlanView, ServiceView, UninstallEventView } from "../../engine/admin-api.js";
+import type { AdminApi, PlanView, ServiceView, TaskView, UninstallEventView } from "../../engine/admin-api.js";
 import type { Logger } from "../../engine/ports.js";
 import { parsedRequest } from "./service-definition.js";
 import type { ServiceImpl } from "./service-definition.js";
@@ -68,10 +69,11 @@ export function createAdminHandlers(
       const s = api.getScheduler();
       return { state: SchedulerState[s.state], services: s.services, uninstalling: s.uninstalling, lastUninstallEvent: s.lastUninstallEvent };
     }),
-    // TODO(issue 11): being built; answered UNIMPLEMENTED until then.
-    listTasks: unary("ListTasks", logger, () => {
-      throw new SchedulerError("unimplemented", "ListTasks is not built yet");
+    listTasks: unary("ListTasks", logger, async (req) => {
+      if (!api.listTasks) throw new SchedulerError("unimplemented", "this scheduler does not list tasks");
+      return { tasks: (await api.listTasks(req.name)).map(toTaskMessage) };
     }),
+    // TODO(issue 11): being built; answered UNIMPLEMENTED until then.
     taskLog: serverStream("TaskLog", logger, () => {
       throw new SchedulerError("unimplemented", "TaskLog is not built yet");
     }),
@@ -141,6 +143,21 @@ export function toEventMessage(view: UninstallEventView): MessageInitShape<typeo
     stepsTotal: view.stepsTotal,
     leftovers: [...view.leftovers],
     message: view.message,
+  };
+}
+
+export function toTaskMessage(view: TaskView): MessageInitShape<typeof TaskSchema> {
+  return {
+    id: view.id,
+    name: view.name,
+    podType: view.podType,
+    podIndex: view.podIndex,
+    state: view.state,
+    pid: view.pid,
+    agentId: view.agentId,
+    sandbox: view.sandbox,
+    message: view.message,
+    ...(view.updatedMs === undefined ? {} : { updatedTime: timestampFromMs(view.updatedMs) }),
   };
 }
 

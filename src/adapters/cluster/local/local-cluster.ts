@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import type { Filters, Operation, Resource } from "../../../domain/cluster.js";
 import { LABEL_NAMESPACE } from "../../../domain/cluster.js";
 import { reservationLabels } from "../../../domain/offer/pool.js";
-import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random } from "../../../engine/ports.js";
+import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random, TaskFiles } from "../../../engine/ports.js";
 import { SNAPSHOT_VERSION } from "../sim-snapshot.js";
 import type { MasterSnapshot } from "../sim-snapshot.js";
 import { SimulatedCluster } from "../simulated-cluster.js";
@@ -19,6 +19,7 @@ import { localAgentSpecs } from "./local-agents.js";
 import type { Machine } from "./local-agents.js";
 import { ProcessRuntime } from "./process-runtime.js";
 import { destroyVolume } from "./sandbox.js";
+import { LocalTaskFiles } from "./task-files.js";
 import { crashPoint } from "./test-crash.js";
 
 export interface LocalClusterOptions {
@@ -46,6 +47,8 @@ export interface LocalTaskView extends SimTaskView {
 
 export class LocalCluster implements ClusterDriver {
   readonly root: string;
+  /** Sandboxes, pids and stdout/stderr of the tasks (ListTasks, TaskLog). */
+  readonly taskFiles: TaskFiles;
   private readonly sim: SimulatedCluster;
   private readonly runtime: ProcessRuntime;
   private savePending = false;
@@ -93,6 +96,7 @@ export class LocalCluster implements ClusterDriver {
     }
     this.save();
     this.runtime.startQueued();
+    this.taskFiles = new LocalTaskFiles({ root: this.root, live: () => this.livePids() });
   }
 
   // ClusterDriver -------------------------------------------------------------------------------
@@ -170,6 +174,12 @@ export class LocalCluster implements ClusterDriver {
       const pid = pids.get(t.taskId);
       return { ...t, sandbox: join(this.root, "sandboxes", t.taskId), ...(pid === undefined ? {} : { pid }) };
     });
+  }
+
+  /** Live tasks by ID, with the task's pid once its supervisor has spawned it. */
+  private livePids(): Map<string, number | undefined> {
+    const pids = new Map(this.runtime.processes().map((p) => [p.taskId, p.taskPid]));
+    return new Map(this.sim.tasks().map((t) => [t.taskId, pids.get(t.taskId)]));
   }
 
   reservations(): Map<string, Resource[]> {
