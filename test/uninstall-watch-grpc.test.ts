@@ -41,6 +41,7 @@ const api: AdminApi = {
 };
 
 async function emit(name: string, kind: Kind, message: string = kind): Promise<UninstallEventView> {
+  // Without a removal id: the log gives the name's removal in progress, as Removals would.
   const { event, ops } = log.prepare({ name, kind, stepsComplete: 1, stepsTotal: 2, leftovers: kind === "FORCED" ? ["task-9"] : [], message });
   await store.multi(ops);
   log.publish(event);
@@ -106,6 +107,45 @@ describe("WatchUninstall over gRPC with the event log", () => {
     // Removal already completed: the COMPLETED comes at once and the stream ends.
     known.delete("db");
     expect((await collect(admin.watchUninstall({ names: ["db"], after: 3n }))).map((e) => e.sequence)).toEqual([4n]);
+    await vi.waitFor(() => expect(log.watcherCount()).toBe(0));
+  });
+
+  it("put, remove, put, remove: each event carries its removal id, and a watch without after follows the current removal", async () => {
+    known.add("db");
+    await emit("db", "STARTED"); // 1
+    await emit("db", "PROGRESS"); // 2
+    await emit("db", "COMPLETED"); // 3: removed, then put again
+    await emit("db", "STARTED"); // 4: removed again
+    const events: UninstallEvent[] = [];
+    for await (const { event } of admin.watchUninstall({ names: ["db"] })) {
+      events.push(event!);
+      if (events.length === 1) await emit("db", "COMPLETED"); // 5, live
+    }
+    expect(events.map((e) => [e.sequence, e.removalId, e.kind])).toEqual([
+      [4n, 4n, UninstallEventKind.STARTED],
+      [5n, 4n, UninstallEventKind.COMPLETED],
+    ]);
+    // A restart in between changes nothing: the ids are stored with the events.
+    log = await UninstallEventLog.load(store, clock, { watcherBuffer: WATCHER_BUFFER });
+    known.delete("db");
+    const latest = await collect(admin.watchUninstall({ names: ["db"] }));
+    expect(latest.map((e) => [e.sequence, e.removalId])).toEqual([
+      [4n, 4n],
+      [5n, 4n],
+    ]);
+    // With after, it resumes as before: from there, through the first removal's COMPLETED.
+    const resumed = await collect(admin.watchUninstall({ names: ["db"], after: 1n }));
+    expect(resumed.map((e) => [e.sequence, e.removalId])).toEqual([
+      [2n, 1n],
+      [3n, 1n],
+    ]);
+    // A watch of every service replays every removal, each event naming its own.
+    const all: bigint[] = [];
+    for await (const { event } of admin.watchUninstall({})) {
+      all.push(event!.removalId);
+      if (all.length === 5) break;
+    }
+    expect(all).toEqual([1n, 1n, 1n, 4n, 4n]);
     await vi.waitFor(() => expect(log.watcherCount()).toBe(0));
   });
 

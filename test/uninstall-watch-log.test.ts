@@ -479,3 +479,201 @@ describe("UninstallEventLog: retention", () => {
     expect(await next).toEqual([6n]);
   });
 });
+
+describe("UninstallEventLog: every removal of a name is its own removal", () => {
+  /** What the scheduler does for one removal: STARTED, then events that name the removal. */
+  async function removal(log: UninstallEventLog, name: string, kinds: UninstallEventKind[] = ["PROGRESS", "COMPLETED"]): Promise<UninstallEventView[]> {
+    const started = await emit(log, store, name, "STARTED");
+    const out = [started];
+    for (const kind of kinds) {
+      const { event, ops } = log.prepare({ ...fields(name, kind), removalId: started.removalId! });
+      await store.multi(ops);
+      log.publish(event);
+      out.push(event);
+    }
+    return out;
+  }
+
+  const shown = (events: readonly UninstallEventView[]): string[] => events.map((e) => `${e.sequence}/${e.removalId}:${e.name}:${e.kind}`);
+
+  it("each event carries its removal id, the sequence number of its STARTED, in memory and in the store", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const log = await load();
+    const first = await removal(log, "a");
+    const second = await removal(log, "a");
+    expect(shown([...first, ...second])).toEqual(["1/1:a:STARTED", "2/1:a:PROGRESS", "3/1:a:COMPLETED", "4/4:a:STARTED", "5/4:a:PROGRESS", "6/4:a:COMPLETED"]);
+    expect(decodeJson((await store.get(uninstallEventPath(5n)))!.data)).toMatchObject({ sequence: "5", removalId: "4", kind: "PROGRESS" });
+    // An event prepared without one belongs to the name's removal in progress, or to none (0).
+    await emit(log, store, "a", "STARTED");
+    expect((await emit(log, store, "a", "PROGRESS")).removalId).toBe(7n);
+    expect(log.currentRemoval("a")).toBe(7n);
+    expect((await emit(log, store, "a", "COMPLETED")).removalId).toBe(7n);
+    expect(log.currentRemoval("a")).toBe(0n);
+    expect((await emit(log, store, "b", "PROGRESS")).removalId).toBe(0n);
+  });
+
+  it("a watch of a name from the start follows its removal in progress: an earlier removal's COMPLETED does not end it", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const log = await load();
+    await removal(log, "a");
+    await removal(log, "b", ["PROGRESS"]);
+    await removal(log, "a", ["PROGRESS"]); // put again, and being removed again
+    const watched = drain(log.watch(["a"], 0n, new AbortController().signal, everybody));
+    const { event, ops } = log.prepare({ ...fields("a", "COMPLETED"), removalId: 6n });
+    await store.multi(ops);
+    log.publish(event);
+    expect(shown(await watched)).toEqual(["6/6:a:STARTED", "7/6:a:PROGRESS", "8/6:a:COMPLETED"]);
+    expect(log.watcherCount()).toBe(0);
+  });
+
+  it("a name that is no service any more replays its latest removal only", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const log = await load();
+    await removal(log, "a");
+    await removal(log, "a", ["FORCED"]);
+    expect(shown(await drain(log.watch(["a"], 0n, new AbortController().signal, nobody)))).toEqual(["4/4:a:STARTED", "5/4:a:FORCED"]);
+  });
+
+  it("a name put again after its removal waits for its next removal", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const log = await load();
+    await removal(log, "a");
+    const watched = drain(log.watch(["a"], 0n, new AbortController().signal, everybody));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log.watcherCount()).toBe(1); // waiting, not ended by the finished removal
+    await removal(log, "a");
+    expect(shown(await watched)).toEqual(["4/4:a:STARTED", "5/4:a:PROGRESS", "6/4:a:COMPLETED"]);
+  });
+
+  it("several names: each from its own removal, and the watch ends once each one's followed removal ended", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const log = await load();
+    await removal(log, "a"); // 1-3
+    await removal(log, "b"); // 4-6
+    const a2 = await removal(log, "a", []); // 7, in progress
+    await removal(log, "b"); // 8-10: b is gone, its latest removal replayed
+    const watched = drain(log.watch(["a", "b"], 0n, new AbortController().signal, (n) => n === "a"));
+    const { event, ops } = log.prepare({ ...fields("a", "COMPLETED"), removalId: a2[0]!.sequence });
+    await store.multi(ops);
+    log.publish(event);
+    expect(shown(await watched)).toEqual(["7/7:a:STARTED", "8/8:b:STARTED", "9/8:b:PROGRESS", "10/8:b:COMPLETED", "11/7:a:COMPLETED"]);
+  });
+
+  it("with `after`, a watch resumes as before: every removal after it, ending at the first COMPLETED", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const log = await load();
+    await removal(log, "a");
+    await removal(log, "a", ["PROGRESS"]);
+    expect(shown(await drain(log.watch(["a"], 1n, new AbortController().signal, everybody)))).toEqual(["2/1:a:PROGRESS", "3/1:a:COMPLETED"]);
+    const { it } = watcher(log, ["a"], 3n);
+    expect(await take(it, 2)).toEqual([4n, 5n]);
+  });
+
+  it("events of an earlier removal that fall out of retention do not fail a watch that follows a later one", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const log = await load({ maxEvents: 4 });
+    await removal(log, "a"); // 1-3
+    await removal(log, "a", []); // 4, in progress
+    const { it } = watcher(log, ["a"], 0n);
+    expect(await take(it, 1)).toEqual([4n]); // skips 1-3
+    const reader = watcher(log, ["a"], 0n);
+    await emitMany(log, store, 3, "other"); // drops 1-3, which `reader` skips anyway
+    const next = take(reader.it, 1);
+    expect(await next).toEqual([4n]);
+  });
+
+  it("a restart keeps the ids: put, remove, put, remove with restarts in between", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    await removal(await load(), "a");
+    const second = await load();
+    const started = await emit(second, store, "a", "STARTED");
+    expect(started.removalId).toBe(4n);
+    const third = await load(); // restarted during the second removal
+    expect(third.currentRemoval("a")).toBe(4n);
+    const watched = drain(third.watch(["a"], 0n, new AbortController().signal, everybody));
+    const done = third.prepare({ ...fields("a", "COMPLETED"), removalId: third.currentRemoval("a") });
+    await store.multi(done.ops);
+    third.publish(done.event);
+    expect(shown(await watched)).toEqual(["4/4:a:STARTED", "5/4:a:COMPLETED"]);
+    const fourth = await load();
+    expect(shown(await drain(fourth.watch(["a"], 0n, new AbortController().signal, nobody)))).toEqual(["4/4:a:STARTED", "5/4:a:COMPLETED"]);
+  });
+});
+
+describe("UninstallEventLog: a store written before removal ids", () => {
+  const text = new TextEncoder();
+  /** An event as stored before removal ids: no `removalId`. */
+  const old = (sequence: number, name: string, kind: UninstallEventKind, timeMs = 0) => ({
+    kind: "set" as const,
+    path: uninstallEventPath(BigInt(sequence)),
+    data: text.encode(JSON.stringify({ sequence: String(sequence), name, kind, timeMs, stepsComplete: 0, stepsTotal: 1, leftovers: [], message: "" })),
+  });
+
+  it("derives each event's removal id at load: the latest STARTED of its name at or before it", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    clock.advance(10 * DAY);
+    const now = clock.now();
+    await store.multi([
+      old(1, "a", "STARTED", now),
+      old(2, "a", "PROGRESS", now),
+      old(3, "a", "COMPLETED", now),
+      old(4, "b", "STARTED", now),
+      old(5, "a", "STARTED", now), // put again, removed again
+      old(6, "a", "PROGRESS", now),
+      old(7, "b", "COMPLETED", now),
+      old(8, "c", "STARTED", now - 8 * DAY), // expired, but still names the removal of 9
+      old(9, "c", "PROGRESS", now),
+      old(10, "d", "PROGRESS", now), // its STARTED is gone: unknown
+      { kind: "set", path: UNINSTALL_EVENTS, data: text.encode('"10"') },
+    ]);
+    const log = await load();
+    const all = await takeAll(log);
+    expect(all.map((e) => `${e.sequence}/${e.removalId}`)).toEqual(["1/1", "2/1", "3/1", "4/4", "5/5", "6/5", "7/4", "9/8", "10/0"]);
+    expect([log.currentRemoval("a"), log.currentRemoval("b"), log.currentRemoval("c"), log.currentRemoval("d")]).toEqual([5n, 0n, 8n, 0n]);
+
+    // The old store works as a new one: a watch of `a` from the start follows its second removal,
+    // and its next event (the scheduler resuming the removal) carries the derived id.
+    const watched = drain(log.watch(["a"], 0n, new AbortController().signal, everybody));
+    const { event, ops } = log.prepare(fields("a", "COMPLETED"));
+    await store.multi(ops);
+    log.publish(event);
+    expect((await watched).map((e) => `${e.sequence}/${e.removalId}:${e.kind}`)).toEqual(["5/5:STARTED", "6/5:PROGRESS", "11/5:COMPLETED"]);
+    expect(decodeJson((await store.get(uninstallEventPath(11n)))!.data)).toMatchObject({ removalId: "5" });
+  });
+
+  it("rejects a stored removal id that is not a decimal at or below the sequence number", async () => {
+    store = new MemoryPersister();
+    clock = new FakeClock();
+    const event = (sequence: number, removalId: unknown) => ({
+      kind: "set" as const,
+      path: uninstallEventPath(BigInt(sequence)),
+      data: text.encode(JSON.stringify({ sequence: String(sequence), removalId, name: "a", kind: "PROGRESS", timeMs: clock.now(), stepsComplete: 0, stepsTotal: 1, leftovers: [], message: "" })),
+    });
+    await store.multi([event(1, "1"), event(2, "3"), event(3, 1), event(4, "x")]);
+    const log = await load();
+    expect(log.stats().retained).toBe(1);
+  });
+});
+
+/** Every retained event, without waiting for more. */
+async function takeAll(log: UninstallEventLog): Promise<UninstallEventView[]> {
+  const ac = new AbortController();
+  const it = log.watch([], 0n, ac.signal, everybody)[Symbol.asyncIterator]();
+  const out: UninstallEventView[] = [];
+  for (;;) {
+    const next = await Promise.race([it.next(), new Promise<"idle">((r) => setImmediate(() => r("idle")))]);
+    if (next === "idle" || next.done) break;
+    out.push(next.value);
+  }
+  ac.abort();
+  return out;
+}

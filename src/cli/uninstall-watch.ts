@@ -15,9 +15,11 @@ export interface UninstallDisplay {
 }
 
 /**
- * Returns the COMPLETED or FORCED event of `name`. The stream replays retained events from the
- * oldest, which may include an earlier removal of the same name: events stamped before `since`
- * (the server's time the current removal began, when known) are skipped.
+ * Returns the COMPLETED or FORCED event of `name`'s current removal. The server starts a watch
+ * of a name without `after` at the name's current removal (or its latest, when it already
+ * ended), so an earlier removal's COMPLETED does not end it. As a guard against a server that
+ * replays older removals too, events stamped before `since` (the server's time the current
+ * removal began, when known) are skipped.
  */
 export async function followUninstall(
   events: AsyncIterable<WatchUninstallResponse>,

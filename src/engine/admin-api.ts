@@ -67,6 +67,12 @@ export type UninstallEventKind = "STARTED" | "PROGRESS" | "COMPLETED" | "FORCED"
 
 export interface UninstallEventView {
   readonly sequence: bigint;
+  /**
+   * The removal this event belongs to: the sequence number of its STARTED event. The event log
+   * always sets it (0 when unknown: an event stored before removal ids whose STARTED is no longer
+   * retained); optional so that other AdminApi implementations need not.
+   */
+  readonly removalId?: bigint;
   readonly name: string;
   readonly kind: UninstallEventKind;
   readonly timeMs: number;

@@ -16,7 +16,7 @@ import type { RemovalRecord } from "./service-removal.js";
 import { decodeJson, encodeJson } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 import { StateStore } from "./store/state-store.js";
-import type { UninstallEventLog } from "./uninstall-events.js";
+import type { UninstallEventFields, UninstallEventLog } from "./uninstall-events.js";
 
 /** How long after a failed final write a removal tries it again. */
 export const FINISH_RETRY_MS = 5000;
@@ -56,16 +56,26 @@ export class Removals {
     return v ? decodeJson<RemovalRecord>(v.data) : undefined;
   }
 
-  /** Recovery: a removal the previous scheduler did not finish goes on from its record. */
+  /**
+   * Recovery: a removal the previous scheduler did not finish goes on from its record. A record
+   * written before removal ids takes its id from the event log (its STARTED, if retained).
+   */
   async resume(name: string, record: RemovalRecord): Promise<ServiceRemoval> {
     const removal = await this.open(name, record);
+    if (record.removalId === undefined) {
+      const id = this.d.events.currentRemoval(name);
+      if (id !== 0n) removal.assignRemovalId(id);
+    }
     this.d.manager.put(removal);
     this.armDeadline(removal);
     this.d.log.info({ service: name, released: record.released.length }, "resuming the removal of a service");
     return removal;
   }
 
-  /** Starts removing `name`: record and STARTED event in one write, then the uninstall plan takes over. */
+  /**
+   * Starts removing `name`: record and STARTED event in one write (the record carries the
+   * STARTED event's sequence number, the removal id), then the uninstall plan takes over.
+   */
   async begin(name: string, configId: string, context: ServiceContext | undefined, timeoutMs: number | undefined): Promise<ServiceRemoval> {
     const now = this.d.clock.now();
     const record: RemovalRecord = {
@@ -77,7 +87,11 @@ export class Removals {
     };
     const removal = await this.open(name, record);
     const { complete, total } = removal.progress();
-    await this.writeWithEvent([{ kind: "set", path: removalPath(name), data: encodeJson(record) }], {
+    const writeRecord = (started: UninstallEventView): PersisterOp[] => {
+      removal.assignRemovalId(started.sequence);
+      return [{ kind: "set", path: removalPath(name), data: encodeJson({ ...record, removalId: started.sequence.toString() }) }];
+    };
+    await this.writeWithEvent(writeRecord, {
       name,
       kind: "STARTED",
       stepsComplete: complete,
@@ -102,14 +116,15 @@ export class Removals {
   private async open(name: string, record: RemovalRecord): Promise<ServiceRemoval> {
     const store = new StateStore(this.d.persister, name);
     const tasks = await store.loadTasks();
-    return new ServiceRemoval(name, record, tasks, {
+    const removal: ServiceRemoval = new ServiceRemoval(name, record, tasks, {
       store,
       random: this.d.random,
       log: this.d.log,
-      write: (ops, progress) => this.writeProgress(name, ops, progress),
+      write: (ops, progress) => this.writeProgress(removal, ops, progress),
       onDone: (r) => this.finishSoon(r, false),
       onProgress: (r) => this.progressSoon(r),
     });
+    return removal;
   }
 
   private armDeadline(removal: ServiceRemoval): void {
@@ -148,6 +163,7 @@ export class Removals {
       ],
       {
         name,
+        removalId: removal.removalId,
         kind: forced ? "FORCED" : "COMPLETED",
         stepsComplete: forced ? complete : total,
         stepsTotal: total,
@@ -176,22 +192,35 @@ export class Removals {
     this.progressDue.add(removal);
     this.d.runner.queue.post("removal-progress", async () => {
       if (!this.progressDue.delete(removal) || this.d.manager.get(removal.name) !== removal) return;
-      await this.writeProgress(removal.name, [], removal.progress());
+      await this.writeProgress(removal, [], removal.progress());
     });
   }
 
-  private async writeProgress(name: string, ops: readonly PersisterOp[], progress: { readonly complete: number; readonly total: number }): Promise<void> {
+  private async writeProgress(removal: ServiceRemoval, ops: readonly PersisterOp[], progress: { readonly complete: number; readonly total: number }): Promise<void> {
+    const { name } = removal;
     if (this.reported.get(name) === progress.complete) {
       if (ops.length > 0) await this.d.persister.multi(ops);
       return;
     }
-    await this.writeWithEvent(ops, { name, kind: "PROGRESS", stepsComplete: progress.complete, stepsTotal: progress.total, leftovers: [], message: "" });
+    await this.writeWithEvent(ops, {
+      name,
+      removalId: removal.removalId,
+      kind: "PROGRESS",
+      stepsComplete: progress.complete,
+      stepsTotal: progress.total,
+      leftovers: [],
+      message: "",
+    });
   }
 
-  private async writeWithEvent(ops: readonly PersisterOp[], fields: Omit<UninstallEventView, "sequence" | "timeMs">): Promise<UninstallEventView> {
+  /** `ops` (or the ops made from the prepared event) and the event, in one write. */
+  private async writeWithEvent(
+    ops: readonly PersisterOp[] | ((event: UninstallEventView) => readonly PersisterOp[]),
+    fields: UninstallEventFields,
+  ): Promise<UninstallEventView> {
     const { event, ops: eventOps } = this.d.events.prepare(fields);
     try {
-      await this.d.persister.multi([...ops, ...eventOps]);
+      await this.d.persister.multi([...(typeof ops === "function" ? ops(event) : ops), ...eventOps]);
     } catch (err) {
       this.d.events.abandon(event);
       throw err;

@@ -41,6 +41,11 @@ export interface RemovalRecord {
   /** What the service looked like, for the views while it is removed. */
   readonly configId: string;
   readonly context?: ServiceContext;
+  /**
+   * The removal's id, the sequence number of its STARTED event (decimal), carried by each of its
+   * uninstall events. Absent in records written before removal ids.
+   */
+  readonly removalId?: string;
 }
 
 export interface RemovalDeps {
@@ -104,6 +109,16 @@ export class ServiceRemoval {
 
   get configId(): string {
     return this.record.configId;
+  }
+
+  /** The id its uninstall events carry (0 when unknown). */
+  get removalId(): bigint {
+    return this.record.removalId === undefined ? 0n : BigInt(this.record.removalId);
+  }
+
+  /** Sets the removal id (once its STARTED event is written, or when resuming an older record); stored with the next record write. */
+  assignRemovalId(id: bigint): void {
+    this.record = { ...this.record, removalId: id.toString() };
   }
 
   get context(): ServiceContext | undefined {

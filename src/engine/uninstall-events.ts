@@ -18,6 +18,12 @@
  * A multi may interleave with another one and leave a lower value there; the highest stored
  * event then still holds the higher number, because retention never deletes the newest event.
  *
+ * Removals: every event carries the id of the removal it belongs to, the sequence number of its
+ * STARTED event, so a name that is put and removed again has a new removal whose events are told
+ * apart from the earlier one's. A watch of named services from the start (`after` = 0) follows
+ * each name's current removal, or the latest one when none is in progress (see `watch`). Events
+ * stored before removal ids get theirs when loaded (uninstall-event-codec.ts, `assignRemovalIds`).
+ *
  * Memory: the retained events are held once, in sequence order. A watcher is a cursor over them
  * plus a count of the live events published for it and not yet taken; it holds no queue of its
  * own, so 1,000 idle watchers cost 1,000 small objects. `watcherBuffer` bounds that count: a
@@ -29,11 +35,14 @@
  * MAX_PURGE_OPS deletes each). Expired events that were not yet dropped may still be replayed.
  */
 import { SchedulerError, abbreviateList } from "../domain/errors.js";
-import type { UninstallEventKind, UninstallEventView } from "./admin-api.js";
+import type { UninstallEventView } from "./admin-api.js";
 import type { Clock, Persister, PersisterOp } from "./ports.js";
-import { decodeJson, encodeJson } from "./store/codec.js";
+import { encodeJson } from "./store/codec.js";
 import { READ_CONCURRENCY, mapLimit } from "./store/concurrency.js";
 import { UNINSTALL_EVENTS, UNINSTALL_EVENT_DIGITS, uninstallEventPath } from "./store/layout.js";
+import { watchIterator } from "./uninstall-event-iterator.js";
+import { assignRemovalIds, decodeEvent, decodeMarker, encodeEvent, isTerminal } from "./uninstall-event-codec.js";
+import type { DecodedEvent, LoggedEvent } from "./uninstall-event-codec.js";
 
 export interface UninstallEventLogOptions {
   /** Events kept, newest first. @default 10_000 */
@@ -50,6 +59,13 @@ export const DEFAULT_WATCHER_BUFFER = 1024;
 /** Deletes of dropped events one prepared write carries at most (a ZooKeeper multi must stay small). */
 export const MAX_PURGE_OPS = 256;
 
+/**
+ * What the writer of an event says; the log adds the sequence number and the time. `removalId`
+ * is the removal's (its STARTED event's sequence number): a STARTED event gets its own, and an
+ * event without one belongs to the name's removal in progress (0 when the log knows none).
+ */
+export type UninstallEventFields = Omit<UninstallEventView, "sequence" | "timeMs" | "removalId"> & { readonly removalId?: bigint };
+
 /** Figures for tests and benchmarks. */
 export interface UninstallEventLogStats {
   /** Open watchers. */
@@ -64,12 +80,7 @@ export interface UninstallEventLogStats {
   readonly inFlight: number;
 }
 
-const KINDS: ReadonlySet<string> = new Set<UninstallEventKind>(["STARTED", "PROGRESS", "COMPLETED", "FORCED"]);
 const EVENT_NAME = new RegExp(`^[0-9]{${UNINSTALL_EVENT_DIGITS}}$`);
-
-function isTerminal(event: UninstallEventView): boolean {
-  return event.kind === "COMPLETED" || event.kind === "FORCED";
-}
 
 /** One open watch: a cursor over the log. */
 interface Watcher {
@@ -81,6 +92,11 @@ interface Watcher {
   queued: number;
   /** undefined = every service. */
   readonly names: ReadonlySet<string> | undefined;
+  /**
+   * Per named service, the first removal id it follows: its events of earlier removals are
+   * skipped. undefined = every removal (a resume with `after`, or no name with an earlier one).
+   */
+  readonly from: ReadonlyMap<string, bigint> | undefined;
   /** Named services whose last delivered event is not COMPLETED/FORCED; the watch ends when empty. */
   readonly open: Set<string> | undefined;
   /** Sequence number of the last event taken (initially `after`). */
@@ -97,11 +113,11 @@ export class UninstallEventLog {
   readonly #watcherBuffer: number;
 
   /** Retained events in sequence order are `#entries[#head..]`; `#dropped` counts entries spliced off the front. */
-  #entries: UninstallEventView[] = [];
+  #entries: LoggedEvent[] = [];
   #head = 0;
   #dropped = 0;
   /** The last event of each name among the retained ones. */
-  readonly #lastByName = new Map<string, UninstallEventView>();
+  readonly #lastByName = new Map<string, LoggedEvent>();
 
   /** Highest sequence number allocated and not abandoned. */
   #allocated = 0n;
@@ -112,7 +128,7 @@ export class UninstallEventLog {
   /** Prepared, not yet settled: sequence → the purge deletes its ops carry. */
   readonly #pending = new Map<bigint, readonly bigint[]>();
   /** Published, waiting for a lower pending sequence number to settle. */
-  readonly #ready = new Map<bigint, UninstallEventView>();
+  readonly #ready = new Map<bigint, LoggedEvent>();
   /** Dropped from memory, maybe still stored: deleted by the next prepared writes. */
   readonly #unpurged = new Set<bigint>();
 
@@ -143,13 +159,19 @@ export class UninstallEventLog {
     const keep = sequences.slice(Math.max(0, sequences.length - log.#maxEvents));
     for (const s of sequences.slice(0, sequences.length - keep.length)) log.#unpurged.add(s);
     const values = await mapLimit(keep, READ_CONCURRENCY, (s) => persister.get(uninstallEventPath(s)));
-    const oldest = clock.now() - log.#maxAgeMs;
+    const decoded: DecodedEvent[] = [];
     keep.forEach((sequence, i) => {
       const data = values[i]?.data;
       const event = data === undefined ? undefined : decodeEvent(data, sequence);
-      if (event === undefined || event.timeMs < oldest) log.#unpurged.add(sequence);
-      else log.#appendLoaded(event);
+      if (event === undefined) log.#unpurged.add(sequence);
+      else decoded.push(event);
     });
+    // Expired events still tell later ones which removal they belong to.
+    const oldest = clock.now() - log.#maxAgeMs;
+    for (const event of assignRemovalIds(decoded)) {
+      if (event.timeMs < oldest) log.#unpurged.add(event.sequence);
+      else log.#appendLoaded(event);
+    }
     const last = sequences.at(-1) ?? 0n;
     const stored = marker === undefined ? 0n : decodeMarker(marker.data);
     log.#published = last > stored ? last : stored;
@@ -164,13 +186,14 @@ export class UninstallEventLog {
    * the last sequence number, and delete events that fell out of retention. The caller puts the
    * ops in its own multi, then calls `publish` or `abandon`.
    */
-  prepare(fields: Omit<UninstallEventView, "sequence" | "timeMs">): { event: UninstallEventView; ops: PersisterOp[] } {
+  prepare(fields: UninstallEventFields): { event: LoggedEvent; ops: PersisterOp[] } {
     const now = this.#clock.now();
     this.#expire(now, 1);
     const sequence = this.#allocated + 1n;
     this.#allocated = sequence;
-    const event: UninstallEventView = Object.freeze({
+    const event: LoggedEvent = Object.freeze({
       sequence,
+      removalId: fields.kind === "STARTED" ? sequence : (fields.removalId ?? this.currentRemoval(fields.name)),
       name: fields.name,
       kind: fields.kind,
       timeMs: now,
@@ -196,7 +219,7 @@ export class UninstallEventLog {
   }
 
   /** After the caller's multi succeeded: keep the event and deliver it (in sequence order) to watchers. */
-  publish(event: UninstallEventView): void {
+  publish(event: LoggedEvent): void {
     const purged = this.#settle(event, "publish");
     for (const s of purged) this.#unpurged.delete(s);
     this.#ready.set(event.sequence, event);
@@ -204,7 +227,7 @@ export class UninstallEventLog {
   }
 
   /** After the caller's multi failed: the sequence number is reused when no later one is in use. */
-  abandon(event: UninstallEventView): void {
+  abandon(event: LoggedEvent): void {
     this.#settle(event, "abandon");
     let highest = this.#published;
     for (const s of this.#pending.keys()) if (s > highest) highest = s;
@@ -219,88 +242,59 @@ export class UninstallEventLog {
    * delivered event is COMPLETED or FORCED (a named service whose removal completed at or before
    * `after` and which is no service any more counts as done at once). Ends when `signal` aborts.
    *
+   * With names and `after` = 0, each name's events start at the removal it follows, so an
+   * earlier removal's COMPLETED never ends the watch: the removal in progress (from its first
+   * retained event); when none is, and the name is no service (`isKnown`), its latest removal
+   * (replayed; the watch ends with it); when none is and the name is a service again (put after
+   * its last removal), its next removal (live).
+   *
    * Fails (on the first `next`) with out_of_range when `after` is beyond the last sequence
    * number, or below the retention (`after` = 0 never is); with not_found for a name that is no
    * service (`isKnown`) and has no retained event. Fails later with resource_exhausted when more
    * than `watcherBuffer` live events wait for it, or out_of_range when retention dropped an event
    * it had not taken yet. Subscribes on the first `next`; `return` (leaving a for-await loop)
-   * or the abort unsubscribes at once.
+   * or the abort unsubscribes at once (uninstall-event-iterator.ts).
    */
   watch(
     names: readonly string[],
     after: bigint,
     signal: AbortSignal,
     isKnown: (name: string) => boolean,
-  ): AsyncIterableIterator<UninstallEventView> {
-    // A hand-written iterator rather than an async generator: with 1,000 watchers every event
-    // is taken 1,000 times, and a ready event here costs one resolved promise.
-    type Result = IteratorResult<UninstallEventView, undefined>;
-    const DONE: Result = { done: true, value: undefined };
+  ): AsyncIterableIterator<LoggedEvent> {
     let w: Watcher | undefined;
-    let finished = false;
-    let aborted = signal.aborted; // a flag, not the getter, on the per-event path
-    let waiting: Promise<Result> | undefined;
-    const onAbort = (): void => {
-      aborted = true;
-      if (w !== undefined) this.#unsubscribe(w);
-      w?.wake?.();
-    };
-    const finish = (): void => {
-      finished = true;
-      signal.removeEventListener("abort", onAbort);
-      if (w !== undefined) this.#unsubscribe(w);
-      w?.wake?.();
-    };
-    const pull = (): Promise<Result> => {
-      try {
-        if (finished) return Promise.resolve(DONE);
-        if (aborted) {
-          finish();
-          return Promise.resolve(DONE);
-        }
-        if (w === undefined) {
-          w = this.#subscribe(names, after, isKnown);
-          signal.addEventListener("abort", onAbort, { once: true });
-        }
-        const watcher = w;
-        if (watcher.open?.size === 0) {
-          finish();
-          return Promise.resolve(DONE);
-        }
-        const event = this.#take(watcher);
-        if (event !== undefined) {
-          if (watcher.open?.size === 0) finish(); // the last named service is done: let go now
-          return Promise.resolve({ done: false, value: event });
-        }
-        const p = new Promise<void>((resolve) => {
-          watcher.wake = resolve;
-        }).then(() => {
-          watcher.wake = undefined;
-          waiting = undefined;
-          return pull();
-        });
-        waiting = p;
-        return p;
-      } catch (err) {
-        finish();
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    };
-    const iterator: AsyncIterableIterator<UninstallEventView> = {
-      // Overlapping next() calls (for-await never makes them) queue behind the waiting one.
-      next: () => (waiting === undefined ? pull() : waiting.then(pull, pull)),
-      return: () => {
-        finish();
-        return Promise.resolve(DONE);
+    return watchIterator(signal, {
+      subscribe: () => {
+        w = this.#subscribe(names, after, isKnown);
       },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+      unsubscribe: () => {
+        if (w !== undefined) this.#unsubscribe(w);
+      },
+      ended: () => w?.open?.size === 0,
+      take: () => (w === undefined ? undefined : this.#take(w)),
+      sleep: () =>
+        new Promise<void>((resolve) => {
+          const watcher = w!;
+          watcher.wake = () => {
+            watcher.wake = undefined;
+            resolve();
+          };
+        }),
+      wake: () => w?.wake?.(),
+    });
   }
 
   /** Wipe (whole-scheduler uninstall): the ops that delete every stored event and the sequence number. */
   wipeOps(): PersisterOp[] {
     return [{ kind: "delete", path: UNINSTALL_EVENTS }];
+  }
+
+  /**
+   * The removal of `name` in progress as far as the retained events tell (its last event is not
+   * COMPLETED or FORCED): its id, or 0 when none (or its events are no longer retained).
+   */
+  currentRemoval(name: string): bigint {
+    const last = this.#lastByName.get(name);
+    return last === undefined || isTerminal(last) ? 0n : last.removalId;
   }
 
   /** The highest sequence number watchers can have seen (0 when none). */
@@ -325,7 +319,7 @@ export class UninstallEventLog {
 
   // --- the in-memory log ----------------------------------------------------------------------
 
-  #first(): UninstallEventView | undefined {
+  #first(): LoggedEvent | undefined {
     return this.#entries[this.#head];
   }
 
@@ -337,7 +331,7 @@ export class UninstallEventLog {
     return this.#dropped + this.#entries.length;
   }
 
-  #at(index: number): UninstallEventView {
+  #at(index: number): LoggedEvent {
     return this.#entries[index - this.#dropped]!;
   }
 
@@ -353,12 +347,12 @@ export class UninstallEventLog {
     return this.#dropped + lo;
   }
 
-  #appendLoaded(event: UninstallEventView): void {
+  #appendLoaded(event: LoggedEvent): void {
     this.#entries.push(event);
     this.#lastByName.set(event.name, event);
   }
 
-  #append(event: UninstallEventView): void {
+  #append(event: LoggedEvent): void {
     this.#appendLoaded(event);
     this.#published = event.sequence;
     const deliver = (w: Watcher): void => {
@@ -380,7 +374,7 @@ export class UninstallEventLog {
     };
     for (const w of this.#wildcard) deliver(w);
     const named = this.#byName.get(event.name);
-    if (named !== undefined) for (const w of named) deliver(w);
+    if (named !== undefined) for (const w of named) if (this.#matches(w, event)) deliver(w);
   }
 
   /** Moves published events that no lower pending sequence number holds back into the log. */
@@ -397,7 +391,7 @@ export class UninstallEventLog {
     }
   }
 
-  #settle(event: UninstallEventView, what: string): readonly bigint[] {
+  #settle(event: LoggedEvent, what: string): readonly bigint[] {
     const purged = this.#pending.get(event.sequence);
     if (purged === undefined) {
       throw new SchedulerError("internal", `${what} of uninstall event ${event.sequence}, which is not prepared or already settled`);
@@ -463,6 +457,8 @@ export class UninstallEventLog {
     }
     const wanted = names.length === 0 ? undefined : new Set(names);
     let open: Set<string> | undefined;
+    let from: Map<string, bigint> | undefined;
+    let start = after;
     if (wanted !== undefined) {
       const unknown = [...wanted].filter((n) => !isKnown(n) && !this.#lastByName.has(n));
       if (unknown.length > 0) {
@@ -474,12 +470,19 @@ export class UninstallEventLog {
         const done = last !== undefined && isTerminal(last) && last.sequence <= after && !isKnown(n);
         if (!done) open.add(n);
       }
+      if (after === 0n) {
+        const followed = this.#followed(wanted, isKnown);
+        if (followed.size > 0) from = followed;
+        // Removal ids are sequence numbers: nothing before the lowest one followed is wanted.
+        if (followed.size === wanted.size) start = [...followed.values()].reduce((a, b) => (b < a ? b : a)) - 1n;
+      }
     }
     const w: Watcher = {
-      next: this.#indexAfter(after),
+      next: this.#indexAfter(start),
       liveFrom: this.#endIndex(),
       queued: 0,
       names: wanted,
+      from,
       open,
       delivered: after,
       failure: undefined,
@@ -496,6 +499,20 @@ export class UninstallEventLog {
       }
     }
     return w;
+  }
+
+  /** For a watch from the start: the removal each name follows, where it is not "every removal". */
+  #followed(names: ReadonlySet<string>, isKnown: (name: string) => boolean): Map<string, bigint> {
+    const from = new Map<string, bigint>();
+    for (const n of names) {
+      const last = this.#lastByName.get(n);
+      if (last === undefined) continue; // no retained event: whatever comes
+      if (!isTerminal(last)) from.set(n, last.removalId); // in progress
+      else if (isKnown(n)) from.set(n, last.sequence + 1n); // put again: its next removal
+      else from.set(n, last.removalId); // gone: its latest removal
+    }
+    for (const [n, id] of from) if (id === 0n) from.delete(n); // unknown removal: every one
+    return from;
   }
 
   #unsubscribe(w: Watcher): void {
@@ -518,12 +535,15 @@ export class UninstallEventLog {
     w.wake?.();
   }
 
-  #matches(w: Watcher, event: UninstallEventView): boolean {
-    return w.names === undefined || w.names.has(event.name);
+  #matches(w: Watcher, event: LoggedEvent): boolean {
+    if (w.names === undefined) return true;
+    if (!w.names.has(event.name)) return false;
+    const from = w.from?.get(event.name);
+    return from === undefined || event.removalId >= from;
   }
 
   /** The watcher's next event, or undefined when it has taken everything so far. */
-  #take(w: Watcher): UninstallEventView | undefined {
+  #take(w: Watcher): LoggedEvent | undefined {
     if (w.failure !== undefined) throw w.failure;
     const end = this.#endIndex();
     while (w.next < end) {
@@ -539,61 +559,6 @@ export class UninstallEventLog {
       return event;
     }
     return undefined;
-  }
-}
-
-// --- codec ----------------------------------------------------------------------------------
-
-/** An event as stored: JSON has no bigint, so the sequence number is a string. */
-type StoredEvent = Omit<UninstallEventView, "sequence"> & { readonly sequence: string };
-
-function encodeEvent(event: UninstallEventView): Uint8Array {
-  const stored: StoredEvent = { ...event, sequence: event.sequence.toString() };
-  return encodeJson(stored);
-}
-
-/** The stored event, or undefined when it is not one (or not the one its path names). */
-function decodeEvent(data: Uint8Array, sequence: bigint): UninstallEventView | undefined {
-  let raw: Partial<Record<keyof StoredEvent, unknown>>;
-  try {
-    raw = decodeJson(data);
-  } catch {
-    return undefined;
-  }
-  const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-  const ok =
-    typeof raw === "object" &&
-    raw !== null &&
-    raw.sequence === sequence.toString() &&
-    typeof raw.name === "string" &&
-    typeof raw.kind === "string" &&
-    KINDS.has(raw.kind) &&
-    typeof raw.timeMs === "number" &&
-    Number.isFinite(raw.timeMs) &&
-    count(raw.stepsComplete) &&
-    count(raw.stepsTotal) &&
-    Array.isArray(raw.leftovers) &&
-    raw.leftovers.every((l) => typeof l === "string") &&
-    typeof raw.message === "string";
-  if (!ok) return undefined;
-  return Object.freeze({
-    sequence,
-    name: raw.name as string,
-    kind: raw.kind as UninstallEventKind,
-    timeMs: raw.timeMs as number,
-    stepsComplete: raw.stepsComplete as number,
-    stepsTotal: raw.stepsTotal as number,
-    leftovers: Object.freeze([...(raw.leftovers as string[])]),
-    message: raw.message as string,
-  });
-}
-
-function decodeMarker(data: Uint8Array): bigint {
-  try {
-    const value: unknown = decodeJson(data);
-    return typeof value === "string" && /^[0-9]{1,20}$/.test(value) ? BigInt(value) : 0n;
-  } catch {
-    return 0n;
   }
 }
 

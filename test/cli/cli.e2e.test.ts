@@ -159,6 +159,40 @@ describe("corral CLI against a real scheduler", () => {
     expect(unknownWatch.code, shown(unknownWatch)).toBe(3);
   });
 
+  it("put, uninstall --wait, put, uninstall --wait … all exit 0 however often a name is removed; watch-uninstall shows the current removal", async () => {
+    type Event = { sequence: string; removalId: string; kind: string };
+    const parse = (stdout: string): Event[] => stdout.trim().split("\n").map((l) => JSON.parse(l) as Event);
+    const removals: string[] = [];
+    for (let round = 1; round <= 3; round++) {
+      const put = await corralCli(["put", "again", "examples/simple.yml", "--watch", "--interval", "50"]);
+      expect(put.code, `round ${round}\n${shown(put)}`).toBe(0);
+      // Started beside the removal: whether it subscribes before, during or after it, it shows
+      // this removal, not an earlier one's events.
+      const watching = corralCli(["watch-uninstall", "again", "--json"]);
+      const removed = await corralCli(["uninstall", "again", "--wait"]);
+      expect(removed.code, `round ${round}\n${shown(removed)}`).toBe(0);
+      const lines = removed.stdout.trimEnd().split("\n");
+      expect(lines[0]).toBe("again: uninstall started");
+      expect(lines.filter((l) => / again STARTED /.test(l)), shown(removed)).toHaveLength(1);
+      expect(lines.at(-2)).toMatch(/ again COMPLETED /);
+      expect(lines.at(-1)).toBe("again: uninstalled");
+
+      const watched = await watching;
+      expect(watched.code, `round ${round}\n${shown(watched)}`).toBe(0);
+      const events = parse(watched.stdout);
+      const id = events[0]!.removalId;
+      expect(events[0]).toMatchObject({ kind: "UNINSTALL_EVENT_KIND_STARTED", sequence: id });
+      expect(events.at(-1)?.kind).toBe("UNINSTALL_EVENT_KIND_COMPLETED");
+      expect(events.every((e) => e.removalId === id)).toBe(true);
+      expect(removals).not.toContain(id);
+      removals.push(id);
+      // Afterwards, it replays the latest removal: the same events.
+      const replay = await corralCli(["watch-uninstall", "again", "--json"]);
+      expect(replay.code, shown(replay)).toBe(0);
+      expect(parse(replay.stdout)).toEqual(events);
+    }
+  }, 180_000);
+
   it("a wrong command line exits 2 before calling anything; an unreadable file exits 1", async () => {
     for (const args of [["put", "only-a-name"], ["put", "x", "examples/simple.yml", "-p", "NOEQUALS"], ["frobnicate"], ["plan", "x", "--interval", "0"], ["watch-uninstall", "--after", "-1"]]) {
       const r = await corralCli(args);

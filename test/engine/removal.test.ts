@@ -216,6 +216,83 @@ describe("service removal", () => {
   });
 });
 
+describe("every removal of a name is its own removal", () => {
+  /** Events of a watch until it ends, or until `signal` aborts. */
+  async function collect(events: AsyncIterable<UninstallEventView>): Promise<UninstallEventView[]> {
+    const out: UninstallEventView[] = [];
+    for await (const e of events) out.push(e);
+    return out;
+  }
+
+  /** Strips what a store written before removal ids lacks: the ids on the events and on the Removal record. */
+  async function makeOld(persister: Persister): Promise<void> {
+    const strip = async (path: string): Promise<void> => {
+      const v = await persister.get(path);
+      if (v === undefined) return;
+      const { removalId, ...rest } = decodeJson<Record<string, unknown>>(v.data);
+      expect(removalId).toBeDefined();
+      await persister.multi([{ kind: "set", path, data: encodeJson(rest) }]);
+    };
+    for (const child of await persister.children("UninstallEvents")) await strip(`UninstallEvents/${child}`);
+    await strip("ServiceList/simple/Removal");
+  }
+
+  it.each([
+    ["a store with removal ids", false],
+    ["a store written before removal ids (derived at load)", true],
+  ])("put, remove, put, remove with restarts in between: a watch from the start follows the current removal (%s)", async (_, old) => {
+    const first = await createHarness();
+    await first.put("simple", "simple.yml");
+    await first.deployAll(["simple"]);
+    await first.scheduler.uninstallService("simple");
+    await untilGone(first, "simple");
+    await first.scheduler.stop();
+
+    const second = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister });
+    await second.put("simple", "simple.yml");
+    await second.deployAll(["simple"]);
+    // A watch of the service put again waits for its next removal: the finished one does not end it.
+    const early = new AbortController();
+    const earlyEvents = collect(second.scheduler.watchUninstall(["simple"], 0n, early.signal));
+    // Offers stop coming: the kills complete, the releases wait, and the restart comes in between.
+    await second.cluster.suppress();
+    const revive = second.cluster.revive.bind(second.cluster);
+    second.cluster.revive = async () => undefined;
+    await second.scheduler.uninstallService("simple");
+    for (let i = 0; i < 20 && second.cluster.tasks().length > 0; i++) await second.advance(100);
+    expect(second.scheduler.getService("simple").state).toBe("UNINSTALLING");
+    await second.scheduler.stop();
+    second.cluster.revive = revive;
+    early.abort();
+    const started = (await earlyEvents)[0]!;
+    expect(started).toMatchObject({ kind: "STARTED", removalId: started.sequence });
+    expect(decodeJson((await second.persister.get("ServiceList/simple/Removal"))!.data)).toMatchObject({ removalId: started.sequence.toString() });
+    if (old) await makeOld(second.persister);
+
+    const third = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister });
+    const watched = collect(third.scheduler.watchUninstall(["simple"], 0n, new AbortController().signal));
+    await untilGone(third, "simple");
+    const current = await watched;
+    expect(current[0]).toEqual(started);
+    expect(current.at(-1)?.kind).toBe("COMPLETED");
+    expect(new Set(current.map((e) => e.removalId))).toEqual(new Set([started.sequence]));
+
+    // Two removals, each its own: one STARTED, one COMPLETED, every event naming its STARTED.
+    const byRemoval = new Map<bigint, string[]>();
+    for (const e of await eventsSoFar(third)) byRemoval.set(e.removalId!, [...(byRemoval.get(e.removalId!) ?? []), e.kind]);
+    expect(byRemoval.size).toBe(2);
+    for (const [id, kinds] of byRemoval) {
+      expect(id).toBeGreaterThan(0n);
+      expect(kinds[0]).toBe("STARTED");
+      expect(kinds.at(-1)).toBe("COMPLETED");
+      expect(kinds.filter((k) => k === "STARTED" || k === "COMPLETED")).toHaveLength(2);
+    }
+    // Once gone, a watch from the start replays the latest removal only.
+    const replay = await collect(third.scheduler.watchUninstall(["simple"], 0n, new AbortController().signal));
+    expect(replay).toEqual(current);
+  });
+});
+
 describe("whole-scheduler uninstall", () => {
   it("removes every service in parallel, wipes the store, tears the framework down and reports completion", async () => {
     const first = await createHarness();

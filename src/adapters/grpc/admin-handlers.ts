@@ -171,7 +171,7 @@ const watchResponses = new WeakMap<UninstallEventView, WatchUninstallResponse>()
 function toWatchResponse(view: UninstallEventView): WatchUninstallResponse {
   let response = watchResponses.get(view);
   if (response === undefined) {
-    response = create(WatchUninstallResponseSchema, { event: toEventMessage(view) });
+    response = create(WatchUninstallResponseSchema, { event: { ...toEventMessage(view), removalId: view.removalId ?? 0n } });
     watchResponses.set(view, response);
   }
   return response;
