@@ -1,56 +1,66 @@
 /**
- * Recovery planning (reference DefaultRecoveryPlanManager, transient recovery only): a pod
- * instance with a dead RUNNING-goal task that no plan is working on gets a recovery phase of
- * one step, named like the deploy step, that relaunches the dead tasks on the pod's existing
- * reservations. FINISH/ONCE tasks are retried by their deploy step, never here.
+ * Recovery, engine side: gathers the failed tasks, asks the domain what the recovery plan
+ * should do (`domain/plan/recovery.ts`: one phase per pod type, one step per pod instance,
+ * reused by every recovery of it), puts the decisions into the plan, holds DELAYED steps in
+ * the crash-loop back-off, and logs one line per relaunched pod instance saying why.
  */
-import type { Phase, Plan } from "../domain/plan/model.js";
-import { newStep } from "../domain/plan/model.js";
-import { stepName } from "../domain/task-id.js";
+import type { Plan } from "../domain/plan/model.js";
+import type { RecoveryDecision } from "../domain/plan/recovery.js";
+import { applyRecoveryDecision, formatDelay, planRecovery } from "../domain/plan/recovery.js";
+import type { Logger } from "./ports.js";
+import type { RelaunchBackoff } from "./relaunch-backoff.js";
 import type { TaskSlot } from "./service-tasks.js";
-import { needsRecovery } from "./service-tasks.js";
+import { failedTasks } from "./service-tasks.js";
 import type { StoredTask } from "./store/state-store.js";
 
-export interface RecoveryPlanning {
-  readonly phases: Phase[];
-  /** A dead task waited because its pod instance is still being worked on: look again later. */
-  readonly deferred: boolean;
+export interface RecoveryDeps {
+  /** The service's plans other than recovery. */
+  readonly plans: readonly Plan[];
+  readonly recovery: Plan;
+  readonly tasks: ReadonlyMap<string, StoredTask>;
+  readonly slots: ReadonlyMap<string, TaskSlot>;
+  readonly backoff: RelaunchBackoff;
+  /** The service's logger (`service` is bound already). */
+  readonly log: Logger;
+  readonly newId: () => string;
 }
 
-function podKey(podType: string, index: number): string {
-  return `${podType}-${index}`;
-}
-
-export function planRecovery(
-  plans: readonly Plan[],
-  tasks: ReadonlyMap<string, StoredTask>,
-  slots: ReadonlyMap<string, TaskSlot>,
-  newId: () => string,
-): RecoveryPlanning {
-  const busy = new Set<string>();
-  for (const plan of plans) {
-    for (const phase of plan.phases) {
-      for (const s of phase.steps) if (s.status !== "COMPLETE") busy.add(podKey(s.podType, s.podIndex));
-    }
-  }
-  let deferred = false;
-  const failed = new Map<string, { slot: TaskSlot; names: string[] }>();
-  for (const [instance, stored] of tasks) {
-    const slot = slots.get(instance);
-    if (!slot || !needsRecovery(stored, slot.task)) continue;
-    const pod = podKey(slot.pod.type, slot.index);
-    if (busy.has(pod)) {
-      deferred = true;
-      continue;
-    }
-    const entry = failed.get(pod) ?? { slot, names: [] };
-    entry.names.push(slot.task.name);
-    failed.set(pod, entry);
-  }
-  const phases = [...failed.values()].map(({ slot, names }) => {
-    const name = stepName(slot.pod.type, slot.index, names);
-    const step = newStep(newId(), name, slot.pod.type, slot.index, names);
-    return { id: newId(), name, strategy: "serial" as const, steps: [step] };
+/** Relaunches what died; returns whether recovery must look again later (a pod instance was busy). */
+export function recoverFailedTasks(d: RecoveryDeps): boolean {
+  const { decisions, deferred } = planRecovery({
+    plans: d.plans,
+    recovery: d.recovery,
+    failed: failedTasks(d.tasks, d.slots),
+    failuresInARow: (pod) => d.backoff.failures(pod),
   });
-  return { phases, deferred };
+  for (const decision of decisions) {
+    const { step, replaced } = applyRecoveryDecision(d.recovery, decision, d.newId);
+    if (replaced) d.backoff.forget(replaced);
+    if (decision.delayMs > 0) d.backoff.holdFor(step, decision.delayMs);
+    d.log.info(recoveryLogFields(decision), recoveryLogLine(decision));
+  }
+  return deferred;
+}
+
+/** `recovering hello-0:[server]: attempt 3: task hello-0-server failed: command exited with status 1; relaunching in 2 s` */
+export function recoveryLogLine(d: RecoveryDecision): string {
+  const when = d.delayMs > 0 ? `relaunching in ${formatDelay(d.delayMs)}` : "relaunching now";
+  return `recovering ${d.stepName}: attempt ${d.attempt}: ${d.why}; ${when}`;
+}
+
+/** The same for machines: the cause's last status as the cluster sent it, attempt and delay. */
+export function recoveryLogFields(d: RecoveryDecision): Record<string, unknown> {
+  const { status } = d.cause;
+  return {
+    step: d.stepName,
+    task: d.cause.instance,
+    taskId: status.taskId,
+    state: status.state,
+    ...(status.reason !== undefined ? { reason: status.reason } : {}),
+    ...(status.message !== undefined ? { statusMessage: status.message } : {}),
+    ...(status.healthy !== undefined ? { healthy: status.healthy } : {}),
+    ...(d.tasks.length > 1 ? { tasks: d.tasks } : {}),
+    attempt: d.attempt,
+    delayMs: d.delayMs,
+  };
 }

@@ -20,7 +20,7 @@ import { parseTaskId, taskInstanceName } from "../domain/task-id.js";
 import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
 import type { ServiceContext } from "./service-context.js";
 import type { TaskSlot } from "./service-tasks.js";
-import { planRecovery } from "./recovery.js";
+import { recoverFailedTasks } from "./recovery.js";
 import { RelaunchBackoff } from "./relaunch-backoff.js";
 import { confirmsLaunch, isLive, podFootprint, reachedGoal, taskSlots } from "./service-tasks.js";
 import type { StateStore, StoredTask } from "./store/state-store.js";
@@ -208,15 +208,17 @@ export class ServiceScheduler {
     return out;
   }
 
-  /** Returns whether recovery must look again later (see `planRecovery`). */
+  /** Returns whether recovery must look again later (see `recoverFailedTasks`). */
   private addRecoverySteps(): boolean {
-    const { phases, deferred } = planRecovery(this.allPlans(), this.tasks, this.slots, () => this.deps.random.uuid());
-    for (const phase of phases) {
-      for (const step of phase.steps) this.backoff.hold(step, `${step.podType}-${step.podIndex}`);
-      this.recovery.phases.push(phase);
-      this.deps.log.info({ service: this.name, step: phase.name }, "recovering failed tasks");
-    }
-    return deferred;
+    return recoverFailedTasks({
+      plans: this.plans,
+      recovery: this.recovery,
+      tasks: this.tasks,
+      slots: this.slots,
+      backoff: this.backoff,
+      log: this.deps.log,
+      newId: () => this.deps.random.uuid(),
+    });
   }
 
   private launchContext(): LaunchContext {
@@ -369,8 +371,9 @@ export class ServiceScheduler {
           if (step.podType !== slot.pod.type || step.podIndex !== slot.index) continue;
           if (!step.tasks.includes(slot.task.name)) continue;
           const changed = applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
-          // A deploy step that retries a failed FINISH/ONCE task backs off like recovery does.
-          if (changed && isTerminal(status.state)) this.backoff.hold(step, pod);
+          // A deploy step that retries a failed FINISH/ONCE task backs off like recovery does;
+          // a recovery step's next attempt (and its back-off) is decided by recovery planning.
+          if (changed && isTerminal(status.state) && plan !== this.recovery) this.backoff.hold(step, pod);
         }
       }
     }

@@ -6,6 +6,7 @@ import type { TaskInfo, TaskStatus } from "../domain/cluster.js";
 import { LABEL_TARGET_CONFIG, isTerminal } from "../domain/cluster.js";
 import type { PodFootprint } from "../domain/offer/evaluate.js";
 import { LABEL_RESOURCE_SET } from "../domain/offer/task-info.js";
+import type { FailedTask } from "../domain/plan/recovery.js";
 import { readinessPassed } from "../domain/plan/step.js";
 import type { PodSpec, ServiceSpec, TaskSpec } from "../domain/spec/types.js";
 import { taskInstanceName } from "../domain/task-id.js";
@@ -47,6 +48,17 @@ export function reachedGoal(stored: StoredTask, task: TaskSpec, configId: string
 export function needsRecovery(stored: StoredTask, task: TaskSpec): boolean {
   const status = stored.status;
   return task.goal === "RUNNING" && status !== undefined && isTerminal(status.state);
+}
+
+/** Every task that needs recovery, with its last status, in spec order (pod, index, task). */
+export function failedTasks(tasks: ReadonlyMap<string, StoredTask>, slots: ReadonlyMap<string, TaskSlot>): FailedTask[] {
+  const out: FailedTask[] = [];
+  for (const [instance, slot] of slots) {
+    const stored = tasks.get(instance);
+    if (!stored?.status || !needsRecovery(stored, slot.task)) continue;
+    out.push({ podType: slot.pod.type, podIndex: slot.index, task: slot.task.name, instance, status: stored.status });
+  }
+  return out;
 }
 
 export function isLive(status: TaskStatus | undefined): boolean {

@@ -46,7 +46,7 @@ describe("multi-service engine on the simulated cluster", () => {
     h.cluster.failTask(before.taskId);
     await h.settle();
     const recovery = h.scheduler.getPlan("a", "recovery");
-    expect(recovery.phases.map((p) => p.name)).toEqual(["hello-0:[server]"]);
+    expect(recovery.phases.map((p) => [p.name, p.steps.map((s) => s.name)])).toEqual([["hello", ["hello-0:[server]"]]]);
     expect(h.scheduler.getPlan("b", "recovery").phases).toHaveLength(0);
 
     await h.advance(1000);

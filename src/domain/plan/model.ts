@@ -23,6 +23,18 @@ export interface Step {
   readonly taskIds: Map<string, string>;
   /** Task spec name → progress of that task. */
   readonly progress: Map<string, TaskProgress>;
+  /** Set on recovery steps: the latest recovery of the pod instance, kept in front of `message`. */
+  recovery?: RecoveryNote;
+}
+
+/** Why and how often the recovery plan relaunched a pod instance (see `recovery.ts`). */
+export interface RecoveryNote {
+  /** Recoveries of this pod instance since the scheduler started, 1-based. */
+  readonly attempt: number;
+  /** The failure that caused the latest one, e.g. `task hello-0-server failed: command exited with status 1`. */
+  readonly why: string;
+  /** Task IDs whose terminal status this recovery answers: a repeat of them is no new failure. */
+  readonly handled: ReadonlySet<string>;
 }
 
 export interface Phase {

@@ -8,19 +8,35 @@ import type { Step, TaskProgress } from "./model.js";
 
 const ORDER: readonly TaskProgress[] = ["ERROR", "PENDING", "STARTING", "STARTED", "COMPLETE"];
 
-function recompute(step: Step): void {
+function recompute(step: Step): TaskProgress {
   let least: TaskProgress = "COMPLETE";
   for (const name of step.tasks) {
     const p = step.progress.get(name) ?? "PENDING";
     if (ORDER.indexOf(p) < ORDER.indexOf(least)) least = p;
   }
   step.status = least;
+  return least;
+}
+
+/**
+ * Sets what the step says about itself. A recovery step keeps its attempt and the failure
+ * behind it in front (`attempt 3: task hello-0-server failed: …; waiting for offers`), so the
+ * reason stays visible through every later transition.
+ */
+export function setStepMessage(step: Step, detail: string): void {
+  const note = step.recovery;
+  if (!note) {
+    step.message = detail;
+    return;
+  }
+  const head = `attempt ${note.attempt}: ${note.why}`;
+  step.message = detail === "" ? head : `${head}; ${detail}`;
 }
 
 /** No offer matched this round: the step waits for the next one. */
 export function markPrepared(step: Step, reason: string): void {
   if (step.status === "PENDING") step.status = "PREPARED";
-  step.message = reason;
+  setStepMessage(step, reason);
 }
 
 /** The step's tasks were handed to the cluster with these IDs (task spec name → task ID). */
@@ -29,14 +45,14 @@ export function markLaunched(step: Step, taskIds: ReadonlyMap<string, string>): 
     step.taskIds.set(name, id);
     step.progress.set(name, "STARTING");
   }
-  step.message = "";
+  setStepMessage(step, step.recovery ? "relaunched" : "");
   recompute(step);
 }
 
 export function markComplete(step: Step, message = ""): void {
   for (const name of step.tasks) step.progress.set(name, "COMPLETE");
   step.status = "COMPLETE";
-  step.message = message;
+  setStepMessage(step, message);
 }
 
 /** Whether a RUNNING update means the task is ready (no readiness check ⇒ ready). */
@@ -84,7 +100,7 @@ export function applyTaskStatus(
   const next = progressFor(status.state, goal, readinessPassed(status, hasReadinessCheck));
   const before = step.status;
   step.progress.set(taskName, next);
-  if (next === "PENDING" && status.message !== undefined) step.message = status.message;
-  recompute(step);
+  if (next === "PENDING" && status.message !== undefined) setStepMessage(step, status.message);
+  if (recompute(step) === "COMPLETE" && step.recovery) setStepMessage(step, "recovered");
   return step.status !== before;
 }

@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import type { TaskState, TaskStatus } from "../cluster.js";
+import type { Plan } from "./model.js";
+import { newStep } from "./model.js";
+import type { FailedTask, RecoveryInput } from "./recovery.js";
+import { applyRecoveryDecision, planRecovery, recoveryStep } from "./recovery.js";
+import { markComplete, markLaunched, markPrepared } from "./step.js";
+import { describeTaskEnd } from "./task-end.js";
+
+function ids(): () => string {
+  let n = 0;
+  return () => `id-${++n}`;
+}
+
+function emptyRecovery(): Plan {
+  return { name: "recovery", strategy: "parallel", phases: [], errors: [], interrupted: false };
+}
+
+function failed(pod: string, index: number, task: string, over: Partial<TaskStatus> = {}): FailedTask {
+  const instance = `${pod}-${index}-${task}`;
+  return { podType: pod, podIndex: index, task, instance, status: { taskId: `${instance}__1`, state: "TASK_FAILED", timestampMs: 0, ...over } };
+}
+
+function input(over: Partial<RecoveryInput>): RecoveryInput {
+  return { plans: [], recovery: emptyRecovery(), failed: [], failuresInARow: () => 1, ...over };
+}
+
+/** A one-step plan working on `pod-index`. */
+function otherPlan(pod: string, index: number, status: "PENDING" | "STARTING" | "COMPLETE", interrupted = false): Plan {
+  const step = newStep("d", `${pod}-${index}:[t]`, pod, index, ["t"]);
+  step.status = status;
+  return { name: "deploy", strategy: "serial", phases: [{ id: "p", name: pod, strategy: "serial", steps: [step] }], errors: [], interrupted };
+}
+
+describe("planRecovery", () => {
+  it("relaunches a pod instance's failed tasks at once the first time, later after the back-off", () => {
+    const first = planRecovery(input({ failed: [failed("hello", 0, "server")] }));
+    expect(first.deferred).toBe(false);
+    expect(first.decisions).toMatchObject([{ stepName: "hello-0:[server]", tasks: ["server"], attempt: 1, delayMs: 0 }]);
+    const third = planRecovery(input({ failed: [failed("hello", 0, "server")], failuresInARow: () => 4 }));
+    expect(third.decisions[0]!.delayMs).toBe(4000);
+  });
+
+  it.each([
+    { name: "a deploy step still working on it", plans: [otherPlan("hello", 0, "PENDING")], deferred: true },
+    { name: "a deploy step of another instance", plans: [otherPlan("hello", 1, "STARTING")], deferred: false },
+    { name: "a complete deploy step", plans: [otherPlan("hello", 0, "COMPLETE")], deferred: false },
+    { name: "a waiting step of an interrupted plan", plans: [otherPlan("hello", 0, "PENDING", true)], deferred: false },
+    { name: "a started step of an interrupted plan", plans: [otherPlan("hello", 0, "STARTING", true)], deferred: true },
+  ])("defers to $name: $deferred", ({ plans, deferred }) => {
+    const r = planRecovery(input({ plans, failed: [failed("hello", 0, "server")] }));
+    expect(r.deferred).toBe(deferred);
+    expect(r.decisions).toHaveLength(deferred ? 0 : 1);
+  });
+
+  it("answers a failure once, and the next failure of a relaunch with the next attempt of the same step", () => {
+    const recovery = emptyRecovery();
+    const f = failed("hello", 0, "server");
+    const [d] = planRecovery(input({ recovery, failed: [f] })).decisions;
+    const { step } = applyRecoveryDecision(recovery, d!, ids());
+    expect(planRecovery(input({ recovery, failed: [f] })).decisions).toEqual([]); // the same status again
+    markLaunched(step, new Map([["server", "hello-0-server__2"]]));
+    const again = planRecovery(input({ recovery, failed: [failed("hello", 0, "server", { taskId: "hello-0-server__2", message: "command exited with status 1" })] }));
+    expect(again.decisions).toMatchObject([{ attempt: 2, why: "task hello-0-server failed: command exited with status 1" }]);
+  });
+
+  it("waits for a step's launch under way before recovering another task of its pod instance", () => {
+    const recovery = emptyRecovery();
+    const [d] = planRecovery(input({ recovery, failed: [failed("hello", 0, "server")] })).decisions;
+    const { step } = applyRecoveryDecision(recovery, d!, ids());
+    markLaunched(step, new Map([["server", "hello-0-server__2"]]));
+    const r = planRecovery(input({ recovery, failed: [failed("hello", 0, "sidecar")] }));
+    expect(r).toEqual({ decisions: [], deferred: true });
+  });
+
+  it("folds a late failure of the same group into the attempt not yet relaunched, naming the earliest as the cause", () => {
+    const recovery = emptyRecovery();
+    const server = failed("hello", 0, "server", { timestampMs: 5, message: "command exited with status 1" });
+    const [d] = planRecovery(input({ recovery, failed: [server] })).decisions;
+    applyRecoveryDecision(recovery, d!, ids());
+    const sidecar = failed("hello", 0, "sidecar", { state: "TASK_KILLED", timestampMs: 6 });
+    const [next] = planRecovery(input({ recovery, failed: [server, sidecar] })).decisions;
+    expect(next).toMatchObject({ attempt: 1, tasks: ["server", "sidecar"], stepName: "hello-0:[server, sidecar]", cause: { task: "sidecar" } });
+  });
+});
+
+describe("applyRecoveryDecision", () => {
+  it("keeps one phase per pod type and one step per pod instance, in index order, reusing the step", () => {
+    const recovery = emptyRecovery();
+    const newId = ids();
+    const apply = (f: FailedTask, failures = 1): void => {
+      const [d] = planRecovery(input({ recovery, failed: [f], failuresInARow: () => failures })).decisions;
+      const { step } = applyRecoveryDecision(recovery, d!, newId);
+      markLaunched(step, new Map([[f.task, `${f.instance}__${newId()}`]]));
+    };
+    apply(failed("world", 1, "server"));
+    apply(failed("hello", 0, "server"));
+    apply(failed("world", 0, "server"));
+    const before = recoveryStep(recovery, "world", 1)!;
+    apply(failed("world", 1, "server", { taskId: before.taskIds.get("server")! }), 3);
+    expect(recovery.phases.map((p) => [p.name, p.strategy, p.steps.map((s) => s.name)])).toEqual([
+      ["world", "parallel", ["world-0:[server]", "world-1:[server]"]],
+      ["hello", "parallel", ["hello-0:[server]"]],
+    ]);
+    expect(recoveryStep(recovery, "world", 1)).toBe(before);
+    expect(before.recovery?.attempt).toBe(2);
+  });
+
+  it("goes DELAYED with the back-off's wait, forgets the dead task IDs, and keeps the reason in front of later messages", () => {
+    const recovery = emptyRecovery();
+    const f = failed("hello", 0, "server", { message: "command exited with status 1" });
+    const [d] = planRecovery(input({ recovery, failed: [f], failuresInARow: () => 3 })).decisions;
+    const { step } = applyRecoveryDecision(recovery, d!, ids());
+    expect(step).toMatchObject({ status: "DELAYED", message: "attempt 1: task hello-0-server failed: command exited with status 1; relaunching in 2 s" });
+    expect(step.taskIds.size).toBe(0);
+    step.status = "PENDING";
+    markPrepared(step, "waiting for offers");
+    expect(step.message).toBe("attempt 1: task hello-0-server failed: command exited with status 1; waiting for offers");
+  });
+
+  it("replaces the step, keeping its id and place, when other tasks died this time", () => {
+    const recovery = emptyRecovery();
+    const newId = ids();
+    const [a] = planRecovery(input({ recovery, failed: [failed("hello", 0, "server")] })).decisions;
+    const first = applyRecoveryDecision(recovery, a!, newId).step;
+    markLaunched(first, new Map([["server", "x"]]));
+    markComplete(first, "recovered");
+    const [b] = planRecovery(input({ recovery, failed: [failed("hello", 0, "sidecar")] })).decisions;
+    const applied = applyRecoveryDecision(recovery, b!, newId);
+    expect(applied.replaced).toBe(first);
+    expect(applied.step).toMatchObject({ id: first.id, name: "hello-0:[sidecar]", recovery: { attempt: 2 } });
+    expect(recovery.phases[0]!.steps).toEqual([applied.step]);
+  });
+});
+
+describe("describeTaskEnd", () => {
+  it.each<{ name: string; state: TaskState; reason?: string; message?: string; healthy?: boolean; want: string }>([
+    { name: "exit code", state: "TASK_FAILED", reason: "REASON_COMMAND_EXECUTOR_FAILED", message: "command exited with status 1", want: "task t failed: command exited with status 1" },
+    { name: "signal", state: "TASK_FAILED", message: "command was terminated by SIGKILL", want: "task t failed: command was terminated by SIGKILL" },
+    { name: "health check", state: "TASK_KILLED", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", message: "health check failed 3 times in a row", want: "task t was killed (failed health check): health check failed 3 times in a row" },
+    { name: "unhealthy, no reason", state: "TASK_KILLED", healthy: false, want: "task t was killed (failed health check)" },
+    { name: "agent lost", state: "TASK_LOST", reason: "REASON_AGENT_REMOVED", message: "agent is unreachable", want: "task t was lost (agent lost): agent is unreachable" },
+    { name: "gone", state: "TASK_GONE", reason: "REASON_RECONCILIATION", message: "Reconciliation: Task is unknown", want: "task t is gone (reconciliation): Reconciliation: Task is unknown" },
+    { name: "unknown reason", state: "TASK_FAILED", reason: "REASON_IO_SWITCHBOARD_EXITED", want: "task t failed (io switchboard exited)" },
+    { name: "exit 0 of a RUNNING task", state: "TASK_FINISHED", message: "command exited with status 0", want: "task t exited although its goal is RUNNING: command exited with status 0" },
+  ])("$name", ({ state, reason, message, healthy, want }) => {
+    const status: TaskStatus = { taskId: "x", state, timestampMs: 0, ...(reason ? { reason } : {}), ...(message ? { message } : {}), ...(healthy === undefined ? {} : { healthy }) };
+    expect(describeTaskEnd("t", status)).toBe(want);
+  });
+
+  it("abbreviates a long message", () => {
+    const text = describeTaskEnd("t", { taskId: "x", state: "TASK_FAILED", timestampMs: 0, message: "x".repeat(5000) });
+    expect(text.length).toBeLessThan(300);
+  });
+});

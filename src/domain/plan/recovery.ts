@@ -1,0 +1,207 @@
+/**
+ * The recovery plan's shape, decided from the task states (reference DefaultRecoveryPlanManager,
+ * transient recovery only; dcos-commons §1.12, §3.6). Unlike the reference, which adds a phase
+ * per recovery, the plan stays readable however often tasks fail:
+ *
+ *   recovery (parallel)
+ *     phase `hello` (one per pod type, parallel)
+ *       step `hello-0:[server]`  (one per pod instance, reused by every later recovery of it)
+ *
+ * A pod instance with dead RUNNING-goal tasks that no other plan works on gets its step back
+ * to PENDING (or DELAYED, as the crash-loop back-off says), relaunching the dead tasks on the
+ * pod's existing reservations; the step's message says which attempt it is and why
+ * (`attempt 3: task hello-0-server failed: command exited with status 1; relaunching in 2 s`).
+ * FINISH/ONCE tasks are retried by their deploy step, never here.
+ *
+ * `planRecovery` only decides; `applyRecoveryDecision` shapes the plan; the engine holds the
+ * back-off and logs.
+ */
+import type { TaskStatus } from "../cluster.js";
+import { stepName } from "../task-id.js";
+import { relaunchDelayMs } from "./backoff.js";
+import type { NewId } from "./build.js";
+import type { Phase, Plan, Step } from "./model.js";
+import { newStep } from "./model.js";
+import { setStepMessage } from "./step.js";
+import { describeTaskEnd } from "./task-end.js";
+
+/** A RUNNING-goal task whose latest status is terminal. */
+export interface FailedTask {
+  readonly podType: string;
+  readonly podIndex: number;
+  /** Task spec name, `server`. */
+  readonly task: string;
+  /** Task instance name, `hello-0-server`. */
+  readonly instance: string;
+  /** Its latest status (terminal). */
+  readonly status: TaskStatus;
+}
+
+export interface RecoveryInput {
+  /** Every plan but recovery: a pod instance one of them works on is left to it. */
+  readonly plans: readonly Plan[];
+  readonly recovery: Plan;
+  /** The failed tasks, in spec order (pod, index, task). */
+  readonly failed: readonly FailedTask[];
+  /** Failures in a row of a pod instance (`hello-0`), as the crash-loop back-off counts them. */
+  readonly failuresInARow: (podInstance: string) => number;
+}
+
+/** Relaunch the failed tasks of one pod instance. */
+export interface RecoveryDecision {
+  readonly podType: string;
+  readonly podIndex: number;
+  /** Task spec names to relaunch, in spec order. */
+  readonly tasks: readonly string[];
+  /** `hello-0:[server]`. */
+  readonly stepName: string;
+  /** Recoveries of this pod instance since the scheduler started, 1-based. */
+  readonly attempt: number;
+  /** The crash-loop back-off's wait before the relaunch; 0 = at once. */
+  readonly delayMs: number;
+  /** The failure given as the reason: the earliest new one of the pod instance. */
+  readonly cause: FailedTask;
+  /** `describeTaskEnd` of the cause. */
+  readonly why: string;
+  /** Task IDs whose terminal status this recovery answers. */
+  readonly handled: ReadonlySet<string>;
+}
+
+export interface RecoveryPlanning {
+  readonly decisions: readonly RecoveryDecision[];
+  /** A dead task waits because its pod instance is still being worked on: look again later. */
+  readonly deferred: boolean;
+}
+
+/** `hello-0`: the key of a pod instance. */
+export function podInstanceKey(podType: string, podIndex: number): string {
+  return `${podType}-${podIndex}`;
+}
+
+/**
+ * Pod instances another plan is working on. A step that waits in an interrupted plan (custom
+ * plans start interrupted and are never offered) works on nothing, so it holds no pod back.
+ */
+function busyPodInstances(plans: readonly Plan[]): Set<string> {
+  const busy = new Set<string>();
+  for (const plan of plans) {
+    for (const phase of plan.phases) {
+      for (const s of phase.steps) {
+        if (s.status === "COMPLETE") continue;
+        const waiting = s.status === "PENDING" || s.status === "PREPARED" || s.status === "DELAYED";
+        if (waiting && (plan.interrupted || s.interrupted)) continue;
+        busy.add(podInstanceKey(s.podType, s.podIndex));
+      }
+    }
+  }
+  return busy;
+}
+
+/** The recovery step of a pod instance, if it was ever recovered. */
+export function recoveryStep(recovery: Plan, podType: string, podIndex: number): Step | undefined {
+  return recovery.phases.find((p) => p.name === podType)?.steps.find((s) => s.podIndex === podIndex);
+}
+
+function byPodInstance(failed: readonly FailedTask[]): Map<string, FailedTask[]> {
+  const out = new Map<string, FailedTask[]>();
+  for (const f of failed) {
+    const key = podInstanceKey(f.podType, f.podIndex);
+    out.set(key, [...(out.get(key) ?? []), f]);
+  }
+  return out;
+}
+
+function earliest(failed: readonly FailedTask[]): FailedTask {
+  return failed.reduce((a, b) => (b.status.timestampMs < a.status.timestampMs ? b : a));
+}
+
+/** What recovery does now: one decision per pod instance with a failure not yet answered. */
+export function planRecovery(input: RecoveryInput): RecoveryPlanning {
+  const busy = busyPodInstances(input.plans);
+  const decisions: RecoveryDecision[] = [];
+  let deferred = false;
+  for (const [pod, failed] of byPodInstance(input.failed)) {
+    const { podType, podIndex } = failed[0]!;
+    const step = recoveryStep(input.recovery, podType, podIndex);
+    const note = step?.recovery;
+    const fresh = failed.filter((f) => !note?.handled.has(f.status.taskId));
+    if (fresh.length === 0) continue; // answered already: the step is relaunching or waiting
+    // Another plan, or this step's launch of other tasks, is under way: recover after it.
+    const launching = step?.status === "STARTING" || step?.status === "STARTED";
+    if (busy.has(pod) || (launching && !fresh.some((f) => step.taskIds.get(f.task) === f.status.taskId))) {
+      deferred = true;
+      continue;
+    }
+    // Another failure of a launch already answered (a task of the same group) is the same attempt.
+    const launchedSince = step !== undefined && step.tasks.some((t) => step.taskIds.has(t));
+    const attempt = (note?.attempt ?? 0) + (note === undefined || launchedSince ? 1 : 0);
+    const cause = earliest(fresh);
+    const tasks = failed.map((f) => f.task);
+    decisions.push({
+      podType,
+      podIndex,
+      tasks,
+      stepName: stepName(podType, podIndex, tasks),
+      attempt,
+      delayMs: relaunchDelayMs(input.failuresInARow(pod)),
+      cause,
+      why: describeTaskEnd(cause.instance, cause.status),
+      handled: new Set(failed.map((f) => f.status.taskId)),
+    });
+  }
+  return { decisions, deferred };
+}
+
+/** `4 s`: back-off waits are whole seconds. */
+export function formatDelay(ms: number): string {
+  return `${Math.ceil(ms / 1000)} s`;
+}
+
+/** The recovery phase of a pod type, added (parallel: instances recover independently) when new. */
+function podPhase(recovery: Plan, podType: string, newId: NewId): Phase {
+  const found = recovery.phases.find((p) => p.name === podType);
+  if (found) return found;
+  const phase: Phase = { id: newId(), name: podType, strategy: "parallel", steps: [] };
+  recovery.phases.push(phase);
+  return phase;
+}
+
+function sameTasks(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
+export interface AppliedRecovery {
+  /** The pod instance's step, now PENDING or DELAYED. */
+  readonly step: Step;
+  /** The step object it took the place of (same id) when the set of dead tasks changed. */
+  readonly replaced?: Step;
+}
+
+/**
+ * Puts a decision into the recovery plan: the pod instance's step is reused (or, when other
+ * tasks died this time, replaced by one of the same id and place naming them), its relaunched
+ * tasks forget their dead task IDs (a late status of those cannot move the step), and it goes
+ * PENDING, or DELAYED for `delayMs`.
+ */
+export function applyRecoveryDecision(recovery: Plan, d: RecoveryDecision, newId: NewId): AppliedRecovery {
+  const phase = podPhase(recovery, d.podType, newId);
+  const i = phase.steps.findIndex((s) => s.podIndex === d.podIndex);
+  const old = i < 0 ? undefined : phase.steps[i];
+  const reuse = old !== undefined && sameTasks(old.tasks, d.tasks);
+  const step = reuse ? old : newStep(old?.id ?? newId(), d.stepName, d.podType, d.podIndex, d.tasks);
+  if (!reuse) {
+    if (old) phase.steps[i] = step;
+    else {
+      const at = phase.steps.findIndex((s) => s.podIndex > d.podIndex);
+      phase.steps.splice(at < 0 ? phase.steps.length : at, 0, step);
+    }
+  }
+  for (const t of d.tasks) {
+    step.taskIds.delete(t);
+    step.progress.set(t, "PENDING");
+  }
+  step.recovery = { attempt: d.attempt, why: d.why, handled: d.handled };
+  step.status = d.delayMs > 0 ? "DELAYED" : "PENDING";
+  setStepMessage(step, d.delayMs > 0 ? `relaunching in ${formatDelay(d.delayMs)}` : "relaunching");
+  return old && !reuse ? { step, replaced: old } : { step };
+}
