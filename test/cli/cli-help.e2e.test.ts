@@ -46,7 +46,9 @@ describe("corral help and errors", () => {
   });
 
   it("the bin says to build when the compiled CLI is missing", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "corral-bin-"));
+    // Named as test/temp-dir.ts names the tests' temp entries: corral-<kind>-<run tag>-XXXXXX.
+    const tag = process.env["CORRAL_TEST_RUN"];
+    const dir = mkdtempSync(join(tmpdir(), `corral-cli-bin-${tag === undefined || tag === "" ? "" : `${tag}-`}`));
     temporary.push(dir);
     mkdirSync(join(dir, "src", "cli"), { recursive: true });
     copyFileSync(CORRAL_BIN, join(dir, "src", "cli", "corral"));
