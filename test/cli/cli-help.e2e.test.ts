@@ -3,8 +3,8 @@
  * error prefix, `delete`/`remove` pointing at `uninstall`, shell completion (run in a real bash),
  * and the bin's message when the compiled CLI is missing.
  */
-import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,6 +15,16 @@ const temporary: string[] = [];
 afterAll(() => {
   for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A temp dir removed after the file, named as test/temp-dir.ts names them: corral-<kind>-<run tag>-XXXXXX. */
+function tempDirOf(kind: string): string {
+  const tag = process.env["CORRAL_TEST_RUN"];
+  const dir = mkdtempSync(join(tmpdir(), `corral-${kind}-${tag === undefined || tag === "" ? "" : `${tag}-`}`));
+  temporary.push(dir);
+  return dir;
+}
+
+const hasZsh = spawnSync("zsh", ["-c", "exit 0"]).status === 0;
 
 describe("corral help and errors", () => {
   it("shows no made-up defaults and names each option's environment variable", async () => {
@@ -46,10 +56,7 @@ describe("corral help and errors", () => {
   });
 
   it("the bin says to build when the compiled CLI is missing", async () => {
-    // Named as test/temp-dir.ts names the tests' temp entries: corral-<kind>-<run tag>-XXXXXX.
-    const tag = process.env["CORRAL_TEST_RUN"];
-    const dir = mkdtempSync(join(tmpdir(), `corral-cli-bin-${tag === undefined || tag === "" ? "" : `${tag}-`}`));
-    temporary.push(dir);
+    const dir = tempDirOf("cli-bin");
     mkdirSync(join(dir, "src", "cli"), { recursive: true });
     copyFileSync(CORRAL_BIN, join(dir, "src", "cli", "corral"));
     const r = await promisify(execFile)(process.execPath, [join(dir, "src", "cli", "corral"), "list"]).then(
@@ -96,6 +103,11 @@ describe("corral completion", () => {
     expect(r.stdout.split("\n")[0]).toBe("#compdef corral");
     for (const command of ["put", "list", "tasks", "logs", "completion"]) expect(r.stdout).toContain(`'${command}:`);
     expect(r.stdout).toContain("compdef _corral corral");
+    if (hasZsh) {
+      const file = join(tempDirOf("cli-zsh"), "_corral");
+      writeFileSync(file, r.stdout);
+      await promisify(execFile)("zsh", ["-n", file]); // parses (zsh is not on every machine)
+    }
     const bad = await runCli(["completion", "fish"]);
     expect(bad.code, shown(bad)).toBe(2);
     expect(bad.stderr).toMatch(/^corral: command-argument value 'fish' is invalid for argument 'shell'\. Allowed choices are bash, zsh\./);
