@@ -111,6 +111,29 @@ export interface TaskView {
   readonly updatedMs?: number;
 }
 
+export type TaskLogFile = "STDOUT" | "STDERR";
+
+export interface TaskLogInput {
+  readonly name: string;
+  /** A task instance name (its latest task) or a task ID. */
+  readonly task: string;
+  readonly file: TaskLogFile;
+  /** Start at this byte offset; ignored when `tailLines` > 0. Past the end: start at the end. */
+  readonly offset: bigint;
+  /** Start at the last N lines; 0 uses `offset`. */
+  readonly tailLines: number;
+  /** Keep sending what is appended until the task has ended or its sandbox is removed. */
+  readonly follow: boolean;
+}
+
+/** Bytes of a task file, in order; at most TASK_LOG_CHUNK_BYTES each. */
+export interface TaskLogChunk {
+  readonly taskId: string;
+  /** The file offset of `data[0]`. */
+  readonly offset: number;
+  readonly data: Uint8Array;
+}
+
 export interface AdminApi {
   putService(input: PutServiceInput): Promise<PutServiceResult>;
   uninstallService(name: string): Promise<ServiceView>;
@@ -129,4 +152,9 @@ export interface AdminApi {
   // compile; the gRPC edge answers UNIMPLEMENTED for a missing one. MultiServiceScheduler has both.
   /** The tasks of a service, sorted by task name. */
   listTasks?(name: string): Promise<readonly TaskView[]>;
+  /**
+   * A task's stdout or stderr. The first chunk always comes (it may be empty: it names the task
+   * ID); without `follow` the stream ends at the end of the file. Ends early when `signal` aborts.
+   */
+  taskLog?(input: TaskLogInput, signal: AbortSignal): AsyncIterable<TaskLogChunk>;
 }

@@ -13,6 +13,8 @@ import type {
   SchedulerState,
   SchedulerView,
   ServiceView,
+  TaskLogChunk,
+  TaskLogInput,
   TaskView,
   UninstallEventView,
 } from "./admin-api.js";
@@ -33,6 +35,7 @@ import type { ManagedService } from "./multi-service-manager.js";
 import { FINISH_RETRY_MS, Removals } from "./removals.js";
 import type { UninstallCallback } from "./removals.js";
 import { ServiceRemoval, removalPath } from "./service-removal.js";
+import { openTaskLog } from "./task-log.js";
 import { listServiceTasks } from "./task-views.js";
 import type { TaskReadDeps } from "./task-views.js";
 import { UninstallEventLog } from "./uninstall-events.js";
@@ -449,6 +452,10 @@ export class MultiServiceScheduler implements AdminApi {
 
   listTasks(name: string): Promise<readonly TaskView[]> {
     return listServiceTasks(this.taskReadDeps(), name);
+  }
+
+  taskLog(input: TaskLogInput, signal: AbortSignal): AsyncIterable<TaskLogChunk> {
+    return openTaskLog({ ...this.taskReadDeps(), clock: this.deps.clock }, input, signal);
   }
 
   private taskReadDeps(): TaskReadDeps {

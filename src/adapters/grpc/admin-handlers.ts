@@ -18,6 +18,7 @@ import {
   ServiceState,
   Status,
   Strategy,
+  TaskLogFile,
   UninstallEventKind,
   WatchUninstallResponseSchema,
 } from "../../../gen/corral/v1/admin_pb.js";
@@ -25,12 +26,23 @@ import type {
   MultiServiceAdmin,
   PlanSchema,
   ServiceSchema,
+  TaskLogRequest,
+  TaskLogResponseSchema,
   TaskSchema,
   UninstallEventSchema,
   WatchUninstallResponse,
 } from "../../../gen/corral/v1/admin_pb.js";
 import type { StrategyName } from "../../domain/spec/types.js";
-import type { AdminApi, PlanView, ServiceView, TaskView, UninstallEventView } from "../../engine/admin-api.js";
+import type {
+  AdminApi,
+  PlanView,
+  ServiceView,
+  TaskLogChunk,
+  TaskLogFile as TaskLogFileName,
+  TaskLogInput,
+  TaskView,
+  UninstallEventView,
+} from "../../engine/admin-api.js";
 import type { Logger } from "../../engine/ports.js";
 import { parsedRequest } from "./service-definition.js";
 import type { ServiceImpl } from "./service-definition.js";
@@ -73,9 +85,9 @@ export function createAdminHandlers(
       if (!api.listTasks) throw new SchedulerError("unimplemented", "this scheduler does not list tasks");
       return { tasks: (await api.listTasks(req.name)).map(toTaskMessage) };
     }),
-    // TODO(issue 11): being built; answered UNIMPLEMENTED until then.
-    taskLog: serverStream("TaskLog", logger, () => {
-      throw new SchedulerError("unimplemented", "TaskLog is not built yet");
+    taskLog: serverStream("TaskLog", logger, (req, signal) => {
+      if (!api.taskLog) throw new SchedulerError("unimplemented", "this scheduler does not serve task logs");
+      return mapStream(api.taskLog(toTaskLogInput(req), signal), toTaskLogResponse);
     }),
   };
 }
@@ -159,6 +171,25 @@ export function toTaskMessage(view: TaskView): MessageInitShape<typeof TaskSchem
     message: view.message,
     ...(view.updatedMs === undefined ? {} : { updatedTime: timestampFromMs(view.updatedMs) }),
   };
+}
+
+const TASK_LOG_FILES: ReadonlyMap<number, TaskLogFileName> = new Map([
+  [TaskLogFile.UNSPECIFIED, "STDOUT"],
+  [TaskLogFile.STDOUT, "STDOUT"],
+  [TaskLogFile.STDERR, "STDERR"],
+]);
+
+/** An open enum: a number the proto does not name is refused here, naming the field. */
+function toTaskLogInput(req: TaskLogRequest): TaskLogInput {
+  const file = TASK_LOG_FILES.get(req.file);
+  if (file === undefined) {
+    throw SchedulerError.invalid([{ field: "file", reason: `unknown value ${req.file}: TASK_LOG_FILE_STDOUT or TASK_LOG_FILE_STDERR` }]);
+  }
+  return { name: req.name, task: req.task, file, offset: req.offset, tailLines: req.tailLines, follow: req.follow };
+}
+
+function toTaskLogResponse(chunk: TaskLogChunk): MessageInitShape<typeof TaskLogResponseSchema> {
+  return { data: chunk.data, offset: BigInt(chunk.offset), taskId: chunk.taskId };
 }
 
 /**
