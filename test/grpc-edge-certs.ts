@@ -4,9 +4,9 @@
  * cert from an unrelated CA. EC P-256 keeps generation fast.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "./use-temp-dir.js";
 
 export interface TestPki {
   readonly dir: string;
@@ -41,7 +41,7 @@ function makeLeaf(dir: string, ca: string, name: string, ext: string): void {
 }
 
 export function makeTestPki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), "corral-pki-"));
+  const dir = tempDir("pki");
   makeCa(dir, "ca");
   makeLeaf(dir, "ca", "server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth");
   makeLeaf(dir, "ca", "client", "extendedKeyUsage=clientAuth");

@@ -15,8 +15,7 @@
  * Shared by `npm run chaos` (main.ts), the CI test (chaos.test.ts) and bench/chaos.ts.
  * Everything it started is killed at the end, also when it fails.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Health, HealthCheckResponse_ServingStatus, ServiceState, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import type { AdminClient } from "../../src/client/index.js";
@@ -25,6 +24,7 @@ import { kill9, spawnScheduler } from "./scheduler.js";
 import type { SpecKind } from "./specs.js";
 import { SPEC_KINDS, specText } from "./specs.js";
 import { killLocalProcesses, localWorld, taskName, taskService } from "./world.js";
+import { makeTempDir } from "../temp-dir.js";
 
 export type Action = "put" | "uninstall" | "nothing";
 /** Where the first kill of an iteration lands; "startup" is the second kill, during the restart. */
@@ -246,7 +246,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   const log = options.log ?? ((): void => undefined);
   const rand = prng(options.seed);
-  const base = mkdtempSync(join(tmpdir(), "corral-chaos-"));
+  const base = makeTempDir("chaos");
   const dataDir = join(base, "data");
   const logDir = join(base, "logs");
   mkdirSync(logDir, { recursive: true });

@@ -3,8 +3,7 @@
  * cannot do yet: uninstall --wait and watch-uninstall with events, a plan that ends in ERROR,
  * a call past its deadline, and the bearer token on every call.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -15,6 +14,7 @@ import { startFakeAdmin } from "./fake-admin.js";
 import type { FakeAdmin } from "./fake-admin.js";
 import { runCli, shown } from "./run-cli.js";
 import type { CliResult } from "./run-cli.js";
+import { tempDir } from "../use-temp-dir.js";
 
 /** The server's time the current removal began; events before it belong to an older removal. */
 const T = Date.parse("2030-01-01T00:00:00Z");
@@ -131,7 +131,7 @@ describe("corral CLI against a scripted server", () => {
   });
 
   it("--token-file (or CORRAL_TOKEN_FILE) sends authorization: Bearer <token>", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "corral-cli-")), "token");
+    const file = join(tempDir("cli"), "token");
     writeFileSync(file, "s3cret\n");
     const before = fake.calls.length;
     const viaFlag = await cli(["list", "--token-file", file]);

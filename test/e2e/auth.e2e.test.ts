@@ -3,8 +3,7 @@
  * unprotected non-loopback listen address and bad token/TLS files with a message naming the
  * fix; a protected 0.0.0.0:0 serves (memory store, simulated cluster).
  */
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -15,10 +14,11 @@ import { resolveOptions } from "../../src/config.js";
 import { Health, HealthCheckResponse_ServingStatus, PutOutcome, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import { makeTestPki } from "../grpc-edge-certs.js";
 import type { TestPki } from "../grpc-edge-certs.js";
+import { tempDir } from "../use-temp-dir.js";
 
 const TOKEN = "e2e-token-5f0c1b7a9d";
 const silent = pino({ level: "silent" });
-const dir = mkdtempSync(join(tmpdir(), "corral-auth-"));
+const dir = tempDir("auth");
 
 function tokenFile(name: string, content: string, mode: number): string {
   const path = join(dir, name);

@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 /**
  * End to end through the real composition root, driven only by `buf curl` (gRPC, h2c) with the
  * schema taken from server reflection: what an operator without our client would do. Waits
@@ -13,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
+import { tempDir } from "../use-temp-dir.js";
 
 const BUF = new URL("../../node_modules/.bin/buf", import.meta.url).pathname;
 const HELLO_WORLD = readFileSync(new URL("../../examples/hello-world.yml", import.meta.url), "utf8");
@@ -30,7 +29,7 @@ let corral: Corral;
 let base: string;
 
 beforeAll(async () => {
-  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--data-dir", mkdtempSync(join(tmpdir(), "corral-e2e-"))], {}), pino({ level: "silent" }));
+  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--data-dir", tempDir("e2e")], {}), pino({ level: "silent" }));
   base = `http://${corral.address}`;
 });
 

@@ -1,6 +1,5 @@
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { readFileSync, readdirSync } from "node:fs";
+import { basename } from "node:path";
 /**
  * End to end through the real composition root: `startCorral` with the simulated cluster on
  * 127.0.0.1:0, driven only by the public `corral/client` over gRPC. Waits poll GetPlan every
@@ -13,6 +12,7 @@ import type { TestContext } from "vitest";
 import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
+import { tempDir } from "../use-temp-dir.js";
 import { PutOutcome, Status, createAdminClient, fieldViolations } from "../../src/client/index.js";
 import type { AdminClient, ListServicesResponse, Plan } from "../../src/client/index.js";
 
@@ -27,7 +27,7 @@ let corral: Corral;
 let admin: AdminClient;
 
 beforeAll(async () => {
-  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--data-dir", mkdtempSync(join(tmpdir(), "corral-e2e-"))], {}), pino({ level: "silent" }));
+  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--data-dir", tempDir("e2e")], {}), pino({ level: "silent" }));
   admin = createAdminClient({ address: corral.address, defaultDeadlineMs: 10_000 });
 });
 

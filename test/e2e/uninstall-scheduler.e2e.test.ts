@@ -3,8 +3,7 @@
  * service removed, the store wiped, health NOT_SERVING, and the completion queryable with
  * GetScheduler (and the CLI).
  */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,7 +12,7 @@ import { startCorral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
 import { Health, HealthCheckResponse_ServingStatus, SchedulerState, Status, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import { runCli } from "../cli/run-cli.js";
-import { isAlive, killEverything } from "../local/local-harness.js";
+import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 import type { LocalCluster } from "../../src/adapters/cluster/local/local-cluster.js";
 import { taskPids } from "./scheduler-process.js";
 
@@ -26,7 +25,7 @@ afterEach(async () => {
 
 describe("whole-scheduler uninstall (--uninstall)", () => {
   it("removes every service, wipes the store, reports NOT_SERVING and UNINSTALLED, and refuses new services", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "corral-uninstall-"));
+    const dataDir = tempDataDir("uninstall");
     dirs.push(dataDir);
     const argv = ["--listen", "127.0.0.1:0", "--cluster", "local", "--data-dir", dataDir];
     const first = await startCorral(resolveOptions(argv, { PATH: process.env["PATH"] }), silent);

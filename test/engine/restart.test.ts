@@ -1,16 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
 import { FaultInjectingPersister } from "../../src/adapters/persister/fault-injecting-persister.js";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
 import { encodeJson, decodeJson } from "../../src/engine/store/codec.js";
 import { createHarness, example } from "../harness/harness.js";
+import { tempDir } from "../use-temp-dir.js";
 
 describe("restart recovery", () => {
   it("a scheduler restarted on the same SQLite file recovers services and plans, launching nothing", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "corral-restart-")), "corral.db");
+    const file = join(tempDir("restart"), "corral.db");
     const store = SqlitePersister.open(file);
     const first = await createHarness({ persister: store });
     await first.put("hello", "hello-world.yml");

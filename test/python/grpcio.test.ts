@@ -6,8 +6,7 @@
  * real codes (not RESOURCE_EXHAUSTED from its metadata limit) and every put must succeed.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { pino } from "pino";
@@ -26,6 +25,7 @@ import { encodeRecords, toRecords } from "../fuzz/wire.js";
 import type { RequestValue } from "../fuzz/wire.js";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { SYSTEM_PYTHON, ensurePythonGrpcio } from "./python-grpcio.js";
+import { tempDir } from "../use-temp-dir.js";
 
 const run = promisify(execFile);
 const SCRIPT = new URL("./grpcio_calls.py", import.meta.url).pathname;
@@ -56,7 +56,7 @@ let grpcio: string;
 beforeAll(async () => {
   grpcio = await ensurePythonGrpcio();
   corral = await startCorral(
-    resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--store", "memory", "--data-dir", mkdtempSync(join(tmpdir(), "corral-py-"))], {}),
+    resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--store", "memory", "--data-dir", tempDir("py")], {}),
     pino({ level: "silent" }),
   );
 }, 600_000);
@@ -84,7 +84,7 @@ describe("python3-grpcio (C-core, 8 KiB metadata limit) against corral", () => {
     }));
     // Errors first in the list: they are in flight while the puts start.
     const calls = [...errors, ...puts].map(({ expect: _e, ...c }) => ({ ...c, timeout_s: 60 }));
-    const file = join(mkdtempSync(join(tmpdir(), "corral-py-calls-")), "calls.json");
+    const file = join(tempDir("py-calls"), "calls.json");
     writeFileSync(file, JSON.stringify({ address: corral.address, max_metadata_size: 8192, calls }));
 
     const { stdout } = await run(SYSTEM_PYTHON, [SCRIPT, file], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });

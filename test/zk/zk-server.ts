@@ -1,8 +1,9 @@
 /**
  * A real standalone ZooKeeper server for tests (toolchain.md §6). Installs the Debian package
  * `zookeeper` when its jar is missing (we run as root, no systemd), writes a zoo.cfg in a temp
- * dir, starts `java … ZooKeeperServerMain` on a free port and waits until `srvr` reports
- * `Mode: standalone` (`ruok` answers too early).
+ * dir (`corral-zk-<run tag>-XXXXXX`, removed by stop()), starts `java … ZooKeeperServerMain` on
+ * a free port and waits until `srvr` reports `Mode: standalone` (`ruok` answers too early).
+ * `npm run zookeeper` (test/zk/main.ts) runs one on a fixed port with a kept directory.
  *
  *   const zk = await startZooKeeper();   // zk.connect === "127.0.0.1:PORT"
  *   …
@@ -14,11 +15,12 @@
  */
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, closeSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from "node:fs";
 import { connect as netConnect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { makeTempDir } from "../temp-dir.js";
 
 const ZK_JAR = "/usr/share/java/zookeeper.jar";
 const SLF4J_SIMPLE = "/usr/share/java/slf4j-simple.jar";
@@ -31,7 +33,25 @@ export interface ZooKeeperServer {
   readonly connect: string;
   /** The java process id (tests freeze it with SIGSTOP to simulate a hung server). */
   readonly pid: number;
+  /** The directory with zoo.cfg, zk.log and data/. */
+  readonly dir: string;
+  /** Resolves when the java process exits (also when stop() stopped it). */
+  readonly exited: Promise<void>;
+  /** Stops the server (SIGTERM, SIGKILL after 10 s) and removes its directory unless it was given. */
   stop(): Promise<void>;
+}
+
+export interface ZooKeeperOptions {
+  readonly readyTimeoutMs?: number;
+  /** The client port on 127.0.0.1; default a free one. */
+  readonly port?: number;
+  /** Keep the server's files here (created if missing, never removed); default a temp dir that stop() removes. */
+  readonly dir?: string;
+  /**
+   * Run java in its own process group (default true: a test's SIGSTOP/SIGKILL reaches it alone).
+   * false: a terminal's Ctrl-C or a group kill reaches it with its parent.
+   */
+  readonly detached?: boolean;
 }
 
 /** Installs the Debian package when the jar is missing; a no-op otherwise. */
@@ -96,11 +116,22 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
+/** The last lines of a file, indented ("" when unreadable). */
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).map((l) => `  ${l}`).join("\n");
+  } catch {
+    return "";
+  }
+}
+
 /** Starts a standalone server with its own data dir; resolves once it serves requests. */
-export async function startZooKeeper(options: { readyTimeoutMs?: number } = {}): Promise<ZooKeeperServer> {
+export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<ZooKeeperServer> {
   await ensureZooKeeperInstalled();
-  const dir = mkdtempSync(join(tmpdir(), "corral-zk-"));
-  const port = await freePort();
+  const keep = options.dir !== undefined;
+  const dir = options.dir ?? makeTempDir("zk");
+  if (keep) mkdirSync(dir, { recursive: true });
+  const port = options.port ?? (await freePort());
   const cfg = join(dir, "zoo.cfg");
   writeFileSync(
     cfg,
@@ -123,17 +154,19 @@ export async function startZooKeeper(options: { readyTimeoutMs?: number } = {}):
     "java",
     [
       "-Xmx256m",
+      "-XX:-UsePerfData", // no /tmp/hsperfdata_<user>/<pid> file
       "-cp",
       classpath,
       "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
       "org.apache.zookeeper.server.ZooKeeperServerMain",
       cfg,
     ],
-    { detached: true, stdio: ["ignore", log, log] },
+    { detached: options.detached ?? true, stdio: ["ignore", log, log] },
   );
   closeSync(log);
-  child.unref();
+  if (options.detached ?? true) child.unref();
   const pid = child.pid ?? 0;
+  const exitedPromise = exited(child);
 
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -153,21 +186,20 @@ export async function startZooKeeper(options: { readyTimeoutMs?: number } = {}):
         await exited(child);
       }
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  };
+  const failed = async (why: string): Promise<never> => {
+    const log = tail(join(dir, "zk.log"));
+    await stop();
+    throw new Error(`zookeeper on 127.0.0.1:${port} ${why}${log ? `; the end of its log:\n${log}` : ""}`);
   };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`zookeeper exited with ${child.exitCode} before serving (port ${port})`);
-    }
+    if (child.exitCode !== null) await failed(`exited with ${child.exitCode} before serving`);
     if ((await fourLetterWord(port, "srvr", 500)).includes("Mode: standalone")) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`zookeeper on port ${port} not serving after ${options.readyTimeoutMs ?? 30_000} ms`);
-    }
+    if (Date.now() > deadline) await failed(`not serving after ${options.readyTimeoutMs ?? 30_000} ms`);
     await sleep(50);
   }
-  return { connect: `127.0.0.1:${port}`, pid, stop };
+  return { connect: `127.0.0.1:${port}`, pid, dir, exited: exitedPromise, stop };
 }
