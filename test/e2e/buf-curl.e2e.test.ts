@@ -72,7 +72,7 @@ describe("corral through buf curl and server reflection", () => {
     expect(services).toContain("grpc.health.v1.Health");
   });
 
-  it("lists the six admin RPCs", async () => {
+  it("lists every admin RPC", async () => {
     const res = await curl("--list-methods", base);
     expect(res.code, res.stderr).toBe(0);
     const methods = res.stdout
@@ -80,7 +80,7 @@ describe("corral through buf curl and server reflection", () => {
       .filter((l) => l.startsWith(`${ADMIN}/`))
       .sort();
     expect(methods).toEqual(
-      ["GetPlan", "GetScheduler", "GetService", "ListServices", "PutService", "UninstallService", "WatchUninstall"].map((m) => `${ADMIN}/${m}`),
+      ["GetPlan", "GetScheduler", "GetService", "ListServices", "ListTasks", "PutService", "TaskLog", "UninstallService", "WatchUninstall"].map((m) => `${ADMIN}/${m}`),
     );
   });
 
