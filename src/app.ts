@@ -8,17 +8,20 @@ import { CryptoRandom, SystemClock } from "./adapters/clock.js";
 import { LocalCluster } from "./adapters/cluster/local/local-cluster.js";
 import { thisMachine } from "./adapters/cluster/local/this-machine.js";
 import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
-import { loadApiSecurity } from "./adapters/grpc/auth.js";
+import { hostOf, loadApiSecurity } from "./adapters/grpc/auth.js";
 import { AdminServer } from "./adapters/grpc/server.js";
-import { join } from "node:path";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
 import { acquireDataDirLock } from "./adapters/persister/file-lock.js";
 import { MemoryPersister } from "./adapters/persister/memory-persister.js";
 import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
 import { ZkLockKeeper } from "./adapters/persister/zookeeper/zk-lock-keeper.js";
 import { ZooKeeperPersister } from "./adapters/persister/zookeeper/zookeeper-persister.js";
 import { SpecWorkerPool, pooledServiceFactory } from "./adapters/spec-worker/pool.js";
+import { SchedulerError } from "./domain/errors.js";
 import { escapeServiceName } from "./domain/names.js";
 import type { ResolvedOptions } from "./config.js";
+import type { AdminApi } from "./engine/admin-api.js";
 import type { ClusterDriver, Persister, WriteFence } from "./engine/ports.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "./engine/scheduler.js";
 import { specServiceFactory } from "./engine/service-factory.js";
@@ -38,27 +41,95 @@ export interface Corral {
 export async function startCorral(options: ResolvedOptions, logger: pino.Logger): Promise<Corral> {
   // API security first: a refused listen address or a bad token/TLS file stops before the store opens.
   const security = loadApiSecurity(options.listen, options);
-  const clock = new SystemClock({ unref: false });
-  const random = new CryptoRandom();
-  // The data directory holds the SQLite store and the local cluster's tasks: one scheduler each.
-  const needsDir = options.store === "sqlite" || options.cluster === "local";
-  const dirLock = needsDir ? await acquireDataDirLock(options.dataDir, { waitMs: options.waitForLockMs }) : undefined;
-  let store: OpenStore;
+  // Then the port, before anything touches the data directory: a port in use is refused with
+  // nothing written. Until the scheduler has started, health says NOT_SERVING and admin calls
+  // answer UNAVAILABLE.
+  const gate = startingGate();
+  const server = new AdminServer({ api: gate.api, logger, ...security });
+  server.setServing(false);
+  const deadline = Date.now() + options.waitForLockMs;
+  const { host, port } = await bindApi(server, options.listen, deadline);
+  const undo: (() => Promise<unknown>)[] = [];
+  // The API stops taking calls first; then the parts stop in the reverse of their start.
+  const stop = async (graceMs: number): Promise<void> => {
+    await server.stop(graceMs);
+    await stopAll(undo);
+  };
   try {
-    store = await openStore(options, logger);
+    const parts = await startParts(options, logger, server, deadline, undo);
+    gate.open(parts.scheduler);
+    if (!parts.uninstalledAlready()) server.setServing(true);
+    const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    logger.info(
+      { address, cluster: options.cluster, store: options.store, ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}) },
+      "corral is serving",
+    );
+    return { ...parts, server, address, stop: () => stop(5000) };
   } catch (err) {
-    await dirLock?.release();
+    await stop(0).catch(() => undefined);
     throw err;
   }
-  const { persister, fence, release } = store;
+}
+
+/** The data directory holds the SQLite store and the local cluster's tasks: one scheduler each. */
+function usesDataDir(options: ResolvedOptions): boolean {
+  return options.store === "sqlite" || options.cluster === "local";
+}
+
+/** Runs the stop steps last pushed first, each once; the first failure is thrown after all ran. */
+async function stopAll(undo: (() => Promise<unknown>)[]): Promise<void> {
+  let failure: unknown;
+  for (const step of undo.splice(0).reverse()) {
+    try {
+      await step();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
+interface Parts {
+  readonly scheduler: MultiServiceScheduler;
+  readonly cluster: ClusterDriver;
+  readonly persister: Persister;
+  readonly uninstalled: Promise<void>;
+  uninstalledAlready(): boolean;
+}
+
+/**
+ * The data directory's lock, the store, the cluster and the started scheduler. Each part pushes
+ * how to stop it onto `undo`, run last first: the scheduler stops first, the lock goes last.
+ */
+async function startParts(
+  options: ResolvedOptions,
+  logger: pino.Logger,
+  server: AdminServer,
+  deadline: number,
+  undo: (() => Promise<unknown>)[],
+): Promise<Parts> {
+  const dirLock = usesDataDir(options)
+    ? await acquireDataDirLock(options.dataDir, { waitMs: Math.max(0, deadline - Date.now()) })
+    : undefined;
+  if (dirLock) undo.push(() => dirLock.release());
+  const { persister, fence, release } = await openStore(options, logger);
+  undo.push(() => persister.close(), release); // release before closing: a ZooKeeper lock node goes with its session
+  const clock = new SystemClock({ unref: false });
+  const random = new CryptoRandom();
   const cluster = openCluster(options, clock, random, logger);
-  let markUninstalled = (): void => undefined;
-  const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
+  undo.push(async () => {
+    await cluster.close();
+    if (cluster instanceof SimulatedCluster) cluster.stop();
+  });
   // PutService specs are built in worker threads (started on first use); recovery builds inline.
   const specPool =
     options.specWorkers > 0
       ? new SpecWorkerPool({ size: options.specWorkers, fallback: specServiceFactory, log: logger.child({ component: "spec-workers" }) })
       : undefined;
+  if (specPool) undo.push(() => specPool.close());
+  let done = false;
+  let markUninstalled = (): void => undefined;
+  const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
   const scheduler = new MultiServiceScheduler(
     {
       persister,
@@ -69,6 +140,7 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
       log: logger,
       ...(fence ? { fence } : {}),
       onUninstalled: () => {
+        done = true;
         server.setServing(false);
         markUninstalled();
       },
@@ -81,30 +153,73 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
     },
   );
-  // Made before start(): a scheduler that finds nothing to uninstall reports it at once.
-  const server = new AdminServer({ api: scheduler, logger, ...security });
+  undo.push(() => scheduler.stop());
   await scheduler.start();
-  const { host, port } = await server.listen(options.listen);
-  const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
-  logger.info({ address, cluster: options.cluster }, "corral is serving");
-  return {
-    scheduler,
-    server,
-    cluster,
-    persister,
-    address,
-    uninstalled,
-    async stop() {
-      await server.stop(5000);
-      await scheduler.stop();
-      await specPool?.close();
-      await cluster.close();
-      if (cluster instanceof SimulatedCluster) cluster.stop();
-      await release(); // before closing: a ZooKeeper lock node goes with its session
-      await persister.close();
-      await dirLock?.release();
-    },
+  return { scheduler, cluster, persister, uninstalled, uninstalledAlready: () => done };
+}
+
+/**
+ * The AdminApi the server is made with before the scheduler exists: every call answers
+ * UNAVAILABLE ("starting") until `open(scheduler)`, then goes to the scheduler.
+ */
+function startingGate(): { api: AdminApi; open(target: AdminApi): void } {
+  let target: AdminApi | undefined;
+  const starting = (): never => {
+    throw new SchedulerError("unavailable", "the scheduler is starting; try again in a moment");
   };
+  const api = new Proxy({} as AdminApi, {
+    get: (_, prop) => {
+      if (target === undefined) return starting;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { api, open: (t) => (target = t) };
+}
+
+/**
+ * Binds the API's port. A port already in use is refused with one line naming the address and
+ * --listen; while `deadline` (now + --wait-for-lock) has not passed, an address in use is tried
+ * again every 250 ms — a scheduler being replaced frees its port before its lock.
+ */
+async function bindApi(server: AdminServer, address: string, deadline: number): Promise<{ host: string; port: number }> {
+  const host = hostOf(address);
+  const port = Number(address.slice(address.lastIndexOf(":") + 1));
+  for (;;) {
+    const problem = port === 0 ? undefined : await portProblem(host, port);
+    if (problem === undefined) break;
+    if (problem.code !== "EADDRINUSE" || Date.now() >= deadline) throw listenError(address, problem);
+    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, deadline - Date.now()))));
+  }
+  try {
+    return await server.listen(address);
+  } catch (err) {
+    throw listenError(address, err);
+  }
+}
+
+/** Why `host:port` cannot be listened on (a short-lived probe with node:net), or undefined. */
+async function portProblem(host: string, port: number): Promise<NodeJS.ErrnoException | undefined> {
+  const probe = createServer();
+  return new Promise((resolve) => {
+    probe.once("error", (err: NodeJS.ErrnoException) => resolve(err));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+}
+
+const LISTEN_REASONS: Readonly<Record<string, string>> = {
+  EADDRINUSE: "address already in use",
+  EACCES: "permission denied (ports below 1024 need privileges)",
+  EADDRNOTAVAIL: "address not available on this machine",
+  ENOTFOUND: "unknown host",
+  EAI_AGAIN: "host name lookup failed",
+};
+
+/** `cannot listen on 127.0.0.1:50051: address already in use (choose another with --listen)` */
+function listenError(address: string, err: unknown): SchedulerError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const reason = (code !== undefined ? LISTEN_REASONS[code] : undefined) ?? (err instanceof Error ? err.message : String(err));
+  return new SchedulerError("failed_precondition", `cannot listen on ${address}: ${reason} (choose another with --listen)`, { cause: err });
 }
 
 /** The state store; the ZooKeeper one with its single-writer lock. */

@@ -1,5 +1,22 @@
+import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
-import { resolveOptions } from "./config.js";
+import { normalizeListen, resolveOptions, schedulerCommand } from "./config.js";
+
+/** What resolveOptions prints to stderr before throwing, and the exit code it throws. */
+function refusal(argv: string[], env: NodeJS.ProcessEnv = {}): { stderr: string; exitCode: number } {
+  let stderr = "";
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    resolveOptions(argv, env);
+  } catch (err) {
+    if (err instanceof CommanderError) return { stderr, exitCode: err.exitCode };
+    throw err;
+  } finally {
+    process.stderr.write = write;
+  }
+  throw new Error(`accepted ${argv.join(" ")}`);
+}
 
 describe("resolveOptions", () => {
   it("has the documented defaults", () => {
@@ -15,6 +32,7 @@ describe("resolveOptions", () => {
       role: "corral-role",
       principal: "corral-principal",
       logLevel: "info",
+      logFormat: "json",
       specWorkers: 1,
       serviceRemovalTimeoutMs: 600_000,
       uninstall: false,
@@ -51,6 +69,50 @@ describe("resolveOptions", () => {
     expect(resolveOptions(["--auth-token-file", "/flag/token"], env).authTokenFile).toBe("/flag/token");
     expect(resolveOptions(["--listen", "0.0.0.0:1", "--auth-token-file", "t"], {}).listen).toBe("0.0.0.0:1");
     expect(resolveOptions(["--listen", "[::1]:1"], {}).listen).toBe("[::1]:1");
+  });
+
+  it.each([
+    { given: ":0", listen: "127.0.0.1:0" },
+    { given: ":50051", listen: "127.0.0.1:50051" },
+    { given: "localhost:7000", listen: "localhost:7000" },
+    { given: "[::1]:0", listen: "[::1]:0" },
+  ])("listens on $listen for --listen $given", ({ given, listen }) => {
+    expect(resolveOptions(["--listen", given], {}).listen).toBe(listen);
+    expect(resolveOptions([], { CORRAL_LISTEN: given }).listen).toBe(listen);
+  });
+
+  it.each(["50051", "127.0.0.1", "127.0.0.1:65536", "::1:50051", "[]:1", "127.0.0.1:port"])("refuses --listen %s", (given) => {
+    expect(() => normalizeListen(given)).toThrow(/host:port/);
+    expect(refusal(["--listen", given]).stderr).toMatch(/^corral: --listen \/ CORRAL_LISTEN must be host:port/);
+  });
+
+  it("logs pretty on a terminal and JSON otherwise, unless told", () => {
+    expect(resolveOptions([], {}, true).logFormat).toBe("pretty");
+    expect(resolveOptions([], {}, false).logFormat).toBe("json");
+    expect(resolveOptions([], { CORRAL_LOG_FORMAT: "json" }, true).logFormat).toBe("json");
+    expect(resolveOptions(["--log-format", "pretty"], { CORRAL_LOG_FORMAT: "json" }).logFormat).toBe("pretty");
+    expect(refusal(["--log-format", "xml"]).stderr).toMatch(/^corral: option '--log-format <format>' argument 'xml' is invalid/);
+    expect(refusal([], { CORRAL_LOG_FORMAT: "xml" }).stderr).toBe("corral: CORRAL_LOG_FORMAT must be one of: json, pretty\n");
+  });
+
+  it("names every option's environment variable in its help", () => {
+    const options = schedulerCommand({}).options;
+    expect(options.length).toBeGreaterThan(15);
+    const unnamed = options.filter((o) => !/\((CORRAL_[A-Z_]+|[^)]*\bCORRAL_[A-Z_]+)/.test(o.description)).map((o) => o.long);
+    expect(unnamed).toEqual([]);
+    expect(schedulerCommand({}).helpInformation()).toContain("--wait-for-lock <seconds>");
+  });
+
+  it.each([
+    { name: "an unknown option", argv: ["--bogus"], env: {} },
+    { name: "a bad choice", argv: ["--cluster", "mesos"], env: {} },
+    { name: "a bad environment value", argv: [], env: { CORRAL_SIM_AGENTS: "x" } },
+    { name: "a bad lock wait", argv: ["--wait-for-lock", "-1"], env: {} },
+    { name: "an unprotected address", argv: ["--listen", "0.0.0.0:1"], env: {} },
+  ])("prints one corral: line and exits 1 for $name", ({ argv, env }) => {
+    const { stderr, exitCode } = refusal(argv, env);
+    expect(stderr).toMatch(/^corral: [^\n]+\n$/);
+    expect(exitCode).toBe(1);
   });
 
   it.each([

@@ -49,6 +49,12 @@ export interface ResolvedOptions extends ApiSecurityFiles {
   /** pino level. @default "info" */
   readonly logLevel: string;
   /**
+   * How log lines are written to stdout: pino's JSON, one object a line, for machines (`json`),
+   * or readable lines through pino-pretty for people (`pretty`).
+   * @default "pretty" when stdout is a terminal, "json" otherwise
+   */
+  readonly logFormat: LogFormat;
+  /**
    * Worker threads that build PutService specs off the event loop (render, YAML, validation);
    * 0 builds them on the event loop, where a large or hostile spec stalls every other call.
    * @default 1
@@ -56,7 +62,26 @@ export interface ResolvedOptions extends ApiSecurityFiles {
   readonly specWorkers: number;
 }
 
+/** `json`: pino's JSON lines; `pretty`: readable lines (pino-pretty). */
+export type LogFormat = "json" | "pretty";
+
 const CLUSTERS = ["local", "sim"];
+const LOG_FORMATS: readonly LogFormat[] = ["json", "pretty"];
+
+/** The prefix of every fatal error the scheduler prints, as the `corral` CLI's. */
+export const ERROR_PREFIX = "corral: ";
+
+/**
+ * `host:port` with the host defaulted: an empty host (`:0`, `:50051`) is 127.0.0.1, loopback
+ * like the default address. Throws InvalidArgumentError for anything that is not host:port.
+ */
+export function normalizeListen(value: string): string {
+  const m = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535 || m[1] === "[]") {
+    throw new InvalidArgumentError("must be host:port (e.g. 127.0.0.1:50051, [::1]:50051, or :0 for a free loopback port)");
+  }
+  return m[1] === "" ? `127.0.0.1:${m[2]}` : value;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -74,25 +99,33 @@ function envInt(program: Command, name: string, value: string, parse = positiveI
   try {
     return parse(value);
   } catch (err) {
-    return program.error(`error: ${name} ${(err as Error).message}`);
+    return program.error(`${ERROR_PREFIX}${name} ${(err as Error).message}`);
   }
 }
 
-export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ResolvedOptions {
+/**
+ * The scheduler's command line (`npm start -- --help`): every option names its environment
+ * variable, whose value is the option's default. Parsing throws CommanderError (exitOverride)
+ * after printing `corral: <what is wrong>` to stderr.
+ */
+export function schedulerCommand(env: NodeJS.ProcessEnv, stdoutIsTty = false): Command {
   const program = new Command("corral-scheduler")
     .description("Corral multi-service scheduler")
     .exitOverride()
-    .addOption(new Option("--listen <host:port>", "gRPC listen address (CORRAL_LISTEN)").default(env["CORRAL_LISTEN"] ?? "127.0.0.1:50051"))
+    // commander's own messages start "error: "; the scheduler's fatal errors all start "corral: ".
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, ERROR_PREFIX)) })
+    .addOption(new Option("--listen <host:port>", "gRPC listen address; :0 = a free port on 127.0.0.1 (CORRAL_LISTEN)").default(env["CORRAL_LISTEN"] ?? "127.0.0.1:50051"))
     .addOption(new Option("--cluster <kind>", "cluster driver: local (this machine) or sim (CORRAL_CLUSTER)").choices(CLUSTERS).default(env["CORRAL_CLUSTER"] ?? "local"))
     .addOption(new Option("--local-agents <n>", "agents the local cluster splits this machine into (CORRAL_LOCAL_AGENTS)").argParser(positiveInt).default(env["CORRAL_LOCAL_AGENTS"] ?? "1"))
     .addOption(new Option("--sim-agents <n>", "agents of the simulated cluster (CORRAL_SIM_AGENTS)").argParser(positiveInt).default(env["CORRAL_SIM_AGENTS"] ?? "3"))
     .addOption(new Option("--store <kind>", "state store: sqlite, memory or zk://host:port/chroot (CORRAL_STORE)").default(env["CORRAL_STORE"] ?? "sqlite"))
     .addOption(new Option("--data-dir <dir>", "data directory (CORRAL_DATA_DIR)").default(env["CORRAL_DATA_DIR"] ?? "./.corral"))
-    .addOption(new Option("--wait-for-lock <seconds>", "wait for another scheduler to release the data directory").default(env["CORRAL_WAIT_FOR_LOCK"] ?? "0"))
+    .addOption(new Option("--wait-for-lock <seconds>", "wait this long for another scheduler to release the data directory and the listen port (CORRAL_WAIT_FOR_LOCK)").default(env["CORRAL_WAIT_FOR_LOCK"] ?? "0"))
     .addOption(new Option("--framework-name <name>", "framework name (CORRAL_FRAMEWORK_NAME)").default(env["CORRAL_FRAMEWORK_NAME"] ?? "corral"))
     .addOption(new Option("--role <role>", "reservation role (CORRAL_ROLE; default <framework-name>-role)").default(env["CORRAL_ROLE"]))
     .addOption(new Option("--principal <p>", "principal (CORRAL_PRINCIPAL; default <framework-name>-principal)").default(env["CORRAL_PRINCIPAL"]))
     .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"))
+    .addOption(new Option("--log-format <format>", "log lines: json (for machines) or pretty (for people) (CORRAL_LOG_FORMAT)").choices(LOG_FORMATS).default(env["CORRAL_LOG_FORMAT"] ?? (stdoutIsTty ? "pretty" : "json"), "pretty on a terminal, json otherwise"))
     .addOption(new Option("--spec-workers <n>", "threads building PutService specs off the event loop; 0 = on it (CORRAL_SPEC_WORKERS)").argParser(nonNegativeInt).default(env["CORRAL_SPEC_WORKERS"] ?? "1"));
   // Service removal and whole-scheduler uninstall (§3.7, §3.9).
   program
@@ -107,25 +140,39 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     .addOption(new Option("--tls-cert <file>", "server certificate chain, PEM, for mutual TLS (CORRAL_TLS_CERT)").default(env["CORRAL_TLS_CERT"]))
     .addOption(new Option("--tls-key <file>", "server private key, PEM (CORRAL_TLS_KEY)").default(env["CORRAL_TLS_KEY"]))
     .addOption(new Option("--tls-client-ca <file>", "CA that client certificates must chain to, PEM (CORRAL_TLS_CLIENT_CA)").default(env["CORRAL_TLS_CLIENT_CA"]));
+  return program;
+}
+
+/**
+ * Options from argv (flags) and env (CORRAL_*), checked. `stdoutIsTty` picks the default log
+ * format. A bad setting prints `corral: …` and throws CommanderError (exit code 1).
+ */
+export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, stdoutIsTty = false): ResolvedOptions {
+  const program = schedulerCommand(env, stdoutIsTty);
   program.parse(argv as string[], { from: "user" });
   // Defaults taken from the environment bypass commander's own checks: check them here.
   if (!CLUSTERS.includes(program.opts<{ cluster: string }>().cluster)) {
-    program.error(`error: CORRAL_CLUSTER must be one of: ${CLUSTERS.join(", ")}`);
+    program.error(`${ERROR_PREFIX}CORRAL_CLUSTER must be one of: ${CLUSTERS.join(", ")}`);
   }
   const store = program.opts<{ store: string }>().store;
   if (!["sqlite", "memory"].includes(store) && !/^zk:\/\/[^/]+/.test(store)) {
-    program.error("error: --store / CORRAL_STORE must be sqlite, memory or zk://host:port[,host:port][/chroot]");
+    program.error(`${ERROR_PREFIX}--store / CORRAL_STORE must be sqlite, memory or zk://host:port[,host:port][/chroot]`);
   }
   const wait = Number(program.opts<{ waitForLock: string }>().waitForLock);
-  if (!Number.isFinite(wait) || wait < 0) program.error("error: --wait-for-lock must be a number of seconds ≥ 0");
+  if (!Number.isFinite(wait) || wait < 0) program.error(`${ERROR_PREFIX}--wait-for-lock / CORRAL_WAIT_FOR_LOCK must be a number of seconds ≥ 0`);
   const removalS = Number(program.opts<{ serviceRemovalTimeout: string }>().serviceRemovalTimeout);
-  if (!Number.isFinite(removalS)) program.error("error: --service-removal-timeout must be a number of seconds (0 or less: never)");
+  if (!Number.isFinite(removalS)) program.error(`${ERROR_PREFIX}--service-removal-timeout / CORRAL_SERVICE_REMOVAL_TIMEOUT must be a number of seconds (0 or less: never)`);
   const maxAgeH = Number(program.opts<{ eventMaxAge: string }>().eventMaxAge);
-  if (!Number.isFinite(maxAgeH) || maxAgeH <= 0) program.error("error: --event-max-age must be a positive number of hours");
+  if (!Number.isFinite(maxAgeH) || maxAgeH <= 0) program.error(`${ERROR_PREFIX}--event-max-age / CORRAL_EVENT_MAX_AGE must be a positive number of hours`);
   const flags = program.opts<{ uninstall?: boolean; stayAfterUninstall?: boolean; eventRetention: number | string }>();
   const security = securityFiles(program.opts<ApiSecurityFiles>());
-  const insecure = apiSecurityProblem(program.opts<{ listen: string }>().listen, security);
-  if (insecure !== undefined) program.error(`error: ${insecure}`);
+  const listen = checkedListen(program);
+  const logFormat = program.opts<{ logFormat: string }>().logFormat;
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+    program.error(`${ERROR_PREFIX}CORRAL_LOG_FORMAT must be one of: ${LOG_FORMATS.join(", ")}`);
+  }
+  const insecure = apiSecurityProblem(listen, security);
+  if (insecure !== undefined) program.error(`${ERROR_PREFIX}${insecure}`);
   const o = program.opts<{
     listen: string;
     cluster: "local" | "sim";
@@ -140,7 +187,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     specWorkers: number | string;
   }>();
   return {
-    listen: o.listen,
+    listen,
     cluster: o.cluster,
     localAgents: typeof o.localAgents === "string" ? envInt(program, "CORRAL_LOCAL_AGENTS", o.localAgents) : o.localAgents,
     simAgents: typeof o.simAgents === "string" ? envInt(program, "CORRAL_SIM_AGENTS", o.simAgents) : o.simAgents,
@@ -151,6 +198,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     role: o.role ?? `${o.frameworkName}-role`,
     principal: o.principal ?? `${o.frameworkName}-principal`,
     logLevel: o.logLevel,
+    logFormat: logFormat as LogFormat,
     specWorkers: typeof o.specWorkers === "string" ? envInt(program, "CORRAL_SPEC_WORKERS", o.specWorkers, nonNegativeInt) : o.specWorkers,
     serviceRemovalTimeoutMs: Math.max(0, removalS) * 1000,
     // The reference uninstalls when SDK_UNINSTALL is set to anything, even empty.
@@ -161,6 +209,15 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     taskPath: env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
     ...security,
   };
+}
+
+/** --listen / CORRAL_LISTEN as host:port, an empty host made 127.0.0.1. */
+function checkedListen(program: Command): string {
+  try {
+    return normalizeListen(program.opts<{ listen: string }>().listen);
+  } catch (err) {
+    return program.error(`${ERROR_PREFIX}--listen / CORRAL_LISTEN ${(err as Error).message}`);
+  }
 }
 
 /** The security flags that were given (unset and empty ones left out). */
