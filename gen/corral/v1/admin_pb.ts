@@ -148,7 +148,9 @@ export type WatchUninstallRequest = Message<"corral.v1.WatchUninstallRequest"> &
   names: string[];
 
   /**
-   * Resume after this event sequence number; 0 starts from the oldest retained event.
+   * Resume after this event sequence number. 0 without names starts from the oldest retained
+   * event; 0 with names follows each name's removal in progress, or its latest when the name is
+   * gone, or its next when it was put again.
    *
    * @generated from field: uint64 after = 2;
    */
