@@ -48,7 +48,7 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
   const server = new AdminServer({ api: gate.api, logger, ...security });
   server.setServing(false);
   const deadline = Date.now() + options.waitForLockMs;
-  const { host, port } = await bindApi(server, options.listen, deadline);
+  const { host, port } = await bindApi(server, options.listen, deadline, logger);
   const undo: (() => Promise<unknown>)[] = [];
   // The API stops taking calls first; then the parts stop in the reverse of their start.
   const stop = async (graceMs: number): Promise<void> => {
@@ -182,13 +182,14 @@ function startingGate(): { api: AdminApi; open(target: AdminApi): void } {
  * --listen; while `deadline` (now + --wait-for-lock) has not passed, an address in use is tried
  * again every 250 ms — a scheduler being replaced frees its port before its lock.
  */
-async function bindApi(server: AdminServer, address: string, deadline: number): Promise<{ host: string; port: number }> {
+async function bindApi(server: AdminServer, address: string, deadline: number, logger: pino.Logger): Promise<{ host: string; port: number }> {
   const host = hostOf(address);
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
-  for (;;) {
+  for (let waiting = false; ; waiting = true) {
     const problem = port === 0 ? undefined : await portProblem(host, port);
     if (problem === undefined) break;
     if (problem.code !== "EADDRINUSE" || Date.now() >= deadline) throw listenError(address, problem);
+    if (!waiting) logger.info({ address, waitMs: deadline - Date.now() }, "the listen address is in use; waiting for it (--wait-for-lock)");
     await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, deadline - Date.now()))));
   }
   try {
