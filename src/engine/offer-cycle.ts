@@ -3,9 +3,10 @@
  * unexpected reservations in unused offers (DESTROY before UNRESERVE) → decline the rest →
  * accept. Returns what the runner should do about revive/suppress.
  */
-import type { Offer, Operation, Resource } from "../domain/cluster.js";
+import type { Offer, Operation } from "../domain/cluster.js";
 import { LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
+import { cleanupOperations } from "../domain/offer/release.js";
 import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { ClusterDriver } from "./ports.js";
 
@@ -26,21 +27,6 @@ export interface CycleOutcome {
   readonly collected: number;
   /** The namespaces of those reservations. */
   readonly collectedNamespaces: readonly string[];
-}
-
-/** DESTROY the volumes among `resources`, then UNRESERVE them all. */
-export function cleanupOperations(resources: readonly Resource[]): Operation[] {
-  const volumes = resources.filter((r) => r.disk?.persistence !== undefined);
-  const ops: Operation[] = [];
-  if (volumes.length > 0) ops.push({ type: "DESTROY", volumes });
-  // UNRESERVE takes the plain reservation, without the volume on top of it.
-  const plain = resources.map((r) => {
-    if (!r.disk?.persistence) return r;
-    const { disk: _disk, ...rest } = r;
-    return rest;
-  });
-  ops.push({ type: "UNRESERVE", resources: plain });
-  return ops;
 }
 
 export async function runOfferCycle(

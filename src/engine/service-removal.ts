@@ -11,6 +11,7 @@ import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain
 import { LABEL_NAMESPACE, LABEL_RESOURCE_ID, isTerminal } from "../domain/cluster.js";
 import { sanitizeServiceName } from "../domain/names.js";
 import { reservationLabels } from "../domain/offer/pool.js";
+import { cleanupOperations } from "../domain/offer/release.js";
 import type { Plan } from "../domain/plan/model.js";
 import {
   buildUninstallPlan,
@@ -22,7 +23,6 @@ import {
   uninstallProgress,
 } from "../domain/plan/uninstall.js";
 import { parseTaskId } from "../domain/task-id.js";
-import { cleanupOperations } from "./offer-cycle.js";
 import type { Logger, PersisterOp, Random } from "./ports.js";
 import type { ServiceContext } from "./service-context.js";
 import type { ClientStatus, OfferResult } from "./service-scheduler.js";
@@ -216,14 +216,6 @@ export class ServiceRemoval {
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     const confirm = !stored.confirmed && confirmsLaunch(status);
     return { service: this, instance, status, ops: this.deps.store.statusOps(instance, status, confirm) };
-  }
-
-  /** One status on its own: stored, then applied. */
-  async taskStatus(status: TaskStatus): Promise<"processed" | "unknown"> {
-    const prepared = this.prepareStatus(status);
-    if (prepared === "unknown") return prepared;
-    await this.deps.store.write(prepared.ops);
-    return this.applyStatus(prepared);
   }
 
   /** A live task's status says "kill it" (we are removing it); a terminal one completes its step. */

@@ -9,18 +9,10 @@ import { LABEL_FRAMEWORK_ID, LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../clust
 import type { PodSpec, ResourceSetSpec, TaskSpec } from "../spec/types.js";
 import { makeExecutorId } from "../task-id.js";
 import type { OfferPool } from "./pool.js";
+import type { LaunchContext } from "./launch-context.js";
 import { buildTaskInfo } from "./task-info.js";
 
-export interface LaunchContext {
-  readonly service: string;
-  readonly sanitizedService: string;
-  readonly frameworkId: string;
-  readonly frameworkName: string;
-  readonly role: string;
-  readonly principal: string;
-  readonly configId: string;
-  readonly newId: () => string;
-}
+export type { LaunchContext } from "./launch-context.js";
 
 /** Reservations a pod instance holds: its agent and, per resource set, the reserved resources. */
 export interface PodFootprint {

@@ -6,7 +6,7 @@ import type { CommandCheck, Offer, Resource, TaskInfo } from "../cluster.js";
 import { LABEL_TARGET_CONFIG } from "../cluster.js";
 import type { CheckSpec, PodSpec, TaskSpec } from "../spec/types.js";
 import { makeTaskId, taskInstanceName } from "../task-id.js";
-import type { LaunchContext } from "./evaluate.js";
+import type { LaunchContext } from "./launch-context.js";
 
 /** TaskInfo labels beyond the reference's, so a stored TaskInfo alone says where it belongs. */
 export const LABEL_TASK_TYPE = "task_type";

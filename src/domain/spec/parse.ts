@@ -11,21 +11,12 @@ import { checkKeys, checkLimit, readMap, readString, violate, warn } from "./fie
 import { SPEC_LIMITS } from "./limits.js";
 import { parsePlans } from "./parse-plan.js";
 import { parsePod } from "./parse-pod.js";
-import type { YamlDocCache } from "./yaml-cache.js";
+import type { SpecReuse } from "./yaml-cache.js";
 import { loadYaml } from "./yaml-load.js";
 
 export { SPEC_LIMITS } from "./limits.js";
 export { YamlDocCache } from "./yaml-cache.js";
-
-/**
- * Lets texts of one family (e.g. one template and its parameters, rendered for many service
- * names of one length) share a parsed YAML document; see `YamlDocCache`. Results are the same
- * with and without it.
- */
-export interface SpecReuse {
-  readonly cache: YamlDocCache;
-  readonly family: string;
-}
+export type { SpecReuse } from "./yaml-cache.js";
 
 const FIELD = "spec";
 const EMPTY = "is empty; a spec needs at least name and pods";

@@ -165,6 +165,16 @@ function gapsOf(text: string, scalars: readonly Verbatim[]): Gap[] {
 }
 
 /**
+ * Lets texts of one family (e.g. one template and its parameters, rendered for many service
+ * names of one length) share a parsed YAML document; see `YamlDocCache`. Results are the same
+ * with and without it.
+ */
+export interface SpecReuse {
+  readonly cache: YamlDocCache;
+  readonly family: string;
+}
+
+/**
  * Bounded by entries and by the remembered texts' total length (a document takes ~12× its text
  * on the heap: 1 MiB of text ≈ 13 MB), least recently used out first.
  */

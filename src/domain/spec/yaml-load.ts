@@ -16,7 +16,7 @@ import type { FieldViolation } from "../errors.js";
 import type { SpecWarning } from "./types.js";
 import { CONTROL } from "./fields.js";
 import { SPEC_LIMITS } from "./limits.js";
-import type { SpecReuse } from "./parse.js";
+import type { SpecReuse } from "./yaml-cache.js";
 
 const FIELD = "spec";
 const CORE = "tag:yaml.org,2002:";
