@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Offer, Resource } from "../domain/cluster.js";
+import type { Offer, Resource, TaskStatus } from "../domain/cluster.js";
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
 import { MultiServiceManager } from "./multi-service-manager.js";
 import type { ClientStatus, OfferResult, ServiceScheduler } from "./service-scheduler.js";
@@ -18,7 +18,8 @@ function stub(name: string, status: ClientStatus, eats = false) {
       return { ready: true, unplaced: 0, operations };
     },
     unexpectedResources: (rs: readonly Resource[]) => rs.filter((r) => r.name === "stray"),
-    taskStatus: async () => "processed" as const,
+    prepareStatus: (status: TaskStatus) => ({ service: svc, status, ops: [] }),
+    applyStatus: () => "processed" as const,
   };
   return { svc: svc as unknown as ServiceScheduler, seen };
 }
@@ -87,11 +88,15 @@ describe("MultiServiceEventClient", () => {
     const manager = new MultiServiceManager();
     manager.put(stub("team/db", working).svc);
     const client = new MultiServiceEventClient(manager);
-    const status = (taskId: string) => ({ taskId, state: "TASK_RUNNING" as const, timestampMs: 0 });
-    expect(await client.taskStatus(status("team.db__db-0-server__u"))).toBe("processed");
-    expect(await client.taskStatus(status("other__db-0-server__u"))).toBe("unknown");
-    expect(await client.taskStatus(status("legacy__u"))).toBe("unknown");
-    expect(await client.taskStatus(status("malformed"))).toBe("unknown");
+    const ids = ["team.db__db-0-server__u", "other__db-0-server__u", "legacy__u", "malformed"];
+    const { done, error } = await client.taskStatuses(ids.map((taskId) => ({ taskId, state: "TASK_RUNNING" as const, timestampMs: 0 })));
+    expect(error).toBeUndefined();
+    expect(done.map((d) => [d.status.taskId, d.answer])).toEqual([
+      ["team.db__db-0-server__u", "processed"],
+      ["other__db-0-server__u", "unknown"],
+      ["legacy__u", "unknown"],
+      ["malformed", "unknown"],
+    ]);
   });
 });
 

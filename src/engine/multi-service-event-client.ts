@@ -143,15 +143,6 @@ export class MultiServiceEventClient {
     return out;
   }
 
-  /** "unknown" tells the caller to kill the task: no service owns it. A quarantined service's tasks are left alone. */
-  async taskStatus(status: TaskStatus): Promise<"processed" | "unknown"> {
-    const parsed = tryParseTaskId(status.taskId);
-    if (parsed?.service === undefined) return "unknown";
-    const svc = this.manager.getBySanitized(parsed.service);
-    if (svc) return svc.taskStatus(status);
-    return this.manager.isQuarantined(parsed.service) ? "processed" : "unknown";
-  }
-
   /**
    * Many statuses at once: every status a service owns is stored — all of them in one multi
    * (split only past MAX_STATUS_MULTI_BYTES) — and only then applied to its service. Returns

@@ -46,11 +46,6 @@ export class Removals {
 
   constructor(private readonly d: RemovalsDeps) {}
 
-  /** The removal record of a stored service, if it is being removed. */
-  async stored(name: string): Promise<RemovalRecord | undefined> {
-    return Removals.record(await this.d.persister.get(removalPath(name)));
-  }
-
   /** The removal record in a stored `removalPath` node (recovery reads many at once), if any. */
   static record(v: Versioned | undefined): RemovalRecord | undefined {
     return v ? decodeJson<RemovalRecord>(v.data) : undefined;

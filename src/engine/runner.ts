@@ -141,11 +141,6 @@ export class SchedulerRunner {
     });
   }
 
-  /** Something changed that may give a service new work. */
-  poke(): void {
-    this.scheduleCycle(0);
-  }
-
   async stop(): Promise<void> {
     this.halt();
     await this.queue.idle();

@@ -109,10 +109,6 @@ export class ServiceScheduler {
     this.backoff = new RelaunchBackoff(deps.clock);
   }
 
-  get spec(): ServiceSpec {
-    return this.built.spec;
-  }
-
   deployPlan(): Plan {
     return this.plans[0] ?? this.recovery;
   }
@@ -378,13 +374,5 @@ export class ServiceScheduler {
       }
     }
     return "processed";
-  }
-
-  /** Stores and applies one status. "unknown" means the caller should kill the task. */
-  async taskStatus(status: TaskStatus): Promise<"processed" | "unknown"> {
-    const prepared = this.prepareStatus(status);
-    if (prepared === "unknown") return prepared;
-    await this.deps.store.write(prepared.ops);
-    return this.applyStatus(prepared);
   }
 }

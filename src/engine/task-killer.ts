@@ -30,10 +30,6 @@ export class TaskKiller {
     this.pending.delete(taskId);
   }
 
-  isKilling(taskId: string): boolean {
-    return this.pending.has(taskId);
-  }
-
   stop(): void {
     for (const cancel of this.pending.values()) cancel();
     this.pending.clear();

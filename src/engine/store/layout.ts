@@ -46,10 +46,6 @@ export function taskConfirmedPath(service: string, task: string): string {
   return `${tasksPath(service)}/${task}/Confirmed`;
 }
 
-export function propertyPath(service: string, key: string): string {
-  return `${serviceRoot(service)}/Properties/${key}`;
-}
-
 /**
  * The durable uninstall event log (uninstall-events.ts): one child per event, named by its
  * sequence number zero-padded to 20 digits (so the sorted children are in sequence order), value

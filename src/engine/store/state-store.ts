@@ -123,11 +123,6 @@ export class StateStore {
     return ops;
   }
 
-  /** Writes ops (from `statusOps`, possibly of several tasks) in one multi. */
-  async write(ops: readonly PersisterOp[]): Promise<void> {
-    await this.persister.multi(ops);
-  }
-
 
   async configTarget(): Promise<string | undefined> {
     const v = await this.persister.get(layout.configTargetPath(this.service));
