@@ -115,7 +115,7 @@ export async function tasks(ctx: CommandContext, name: string): Promise<void> {
 
 export interface LogsOptions {
   readonly stderr: boolean;
-  /** Keep printing what is written, until Ctrl-C or the task's sandbox is removed. */
+  /** Keep printing what is written, until the task ends, its sandbox is removed, or Ctrl-C. */
   readonly follow: boolean;
   /** Start at the last N lines; the whole file when absent. */
   readonly tailLines?: number;

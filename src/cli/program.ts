@@ -181,7 +181,7 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .argument("<name>", "service name")
     .argument("<task>", "task name (e.g. hello-0-server: its latest task) or task id")
     .option("--stderr", "the task's stderr instead of its stdout")
-    .option("-f, --follow", "keep printing what the task writes, until Ctrl-C or its sandbox is removed")
+    .option("-f, --follow", "keep printing what the task writes, until the task ends, its sandbox is removed, or Ctrl-C")
     .addOption(new Option("--tail <lines>", "start at the last N lines (default: the whole file)").argParser(positiveInt))
     .action((name: string, task: string, o: { stderr?: boolean; follow?: boolean; tail?: number }, cmd: Command) =>
       commands.logs(context(cmd), name, task, { stderr: o.stderr === true, follow: o.follow === true, ...(o.tail === undefined ? {} : { tailLines: o.tail }) }),

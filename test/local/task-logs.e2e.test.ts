@@ -4,7 +4,7 @@
  * when the service is uninstalled, traversal and symlink/FIFO attempts refused, and a task name
  * that resolves to the new sandbox after a recovery.
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -157,6 +157,17 @@ describe("task visibility and logs on the local cluster", () => {
     expect(link).toMatchObject({ code: "failed_precondition", message: expect.stringMatching(/stdout .* is a symbolic link/) });
     const fifo = await errorOf(() => read(run, input("sly", "app-0-main", { file: "STDERR" })));
     expect(fifo).toMatchObject({ code: "failed_precondition", message: expect.stringMatching(/stderr .* is a FIFO/) });
+  });
+
+  it("refuses a stdout that is a hard link to a file outside the sandbox", async () => {
+    const run = await start();
+    await writeFile(join(run.dataDir, "secret"), "secret\n");
+    await put(run, "linker", spec("rm -f stdout; ln ../../../secret stdout; exec sleep 1000"));
+    const id = (await run.scheduler.listTasks("linker"))[0]!.id;
+    const stdout = join(run.dataDir, "local", "sandboxes", id, "stdout");
+    await waitFor("the hard link", () => existsSync(stdout) && statSync(stdout).nlink === 2);
+    const err = await errorOf(() => read(run, input("linker", "app-0-main")));
+    expect(err).toMatchObject({ code: "failed_precondition", message: expect.stringMatching(/stdout .* has 2 hard links/) });
   });
 
   it("after a recovery (the process killed) the task name resolves to the new sandbox", async () => {

@@ -4,7 +4,6 @@
  * fresh UUID) that is bound to its logger, echoed in the response headers, and named in INTERNAL
  * errors; every RPC logs exactly one line with method, status code and duration.
  */
-import { SchedulerError } from "../../domain/errors.js";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { performance } from "node:perf_hooks";
@@ -32,6 +31,7 @@ import type {
   UninstallEventSchema,
   WatchUninstallResponse,
 } from "../../../gen/corral/v1/admin_pb.js";
+import { SchedulerError } from "../../domain/errors.js";
 import type { StrategyName } from "../../domain/spec/types.js";
 import type {
   AdminApi,

@@ -65,6 +65,12 @@ export class LocalTaskFiles implements TaskFiles {
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw notRegular(taskId, file, describe(stat));
+      // A task running as another user could replace its stdout by a hard link to a file only
+      // the scheduler may read (where fs.protected_hardlinks is off): serve only a file with no
+      // other name.
+      if (stat.nlink !== 1) {
+        throw new SchedulerError("failed_precondition", `the ${file} of task '${taskId}' has ${stat.nlink} hard links; it is not served`);
+      }
       return await readAt(handle, offset, Math.max(0, Math.min(length, stat.size - offset)), stat.size);
     } finally {
       await handle.close();
