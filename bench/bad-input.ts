@@ -141,7 +141,7 @@ else await mix();
 
 async function server(): Promise<void> {
   const { monitorEventLoopDelay } = await import("node:perf_hooks");
-  const { mkdtempSync } = await import("node:fs");
+  const { mkdtempSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const { pino } = await import("pino");
@@ -158,6 +158,7 @@ async function server(): Promise<void> {
   const stop = async (): Promise<void> => {
     lag.disable();
     await corral.stop();
+    rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   };
   createInterface({ input: process.stdin })

@@ -3,11 +3,11 @@
  * and a FakeClock: sequence, storage, watch semantics, retention. Lives in test/ because the
  * engine may not import adapters.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../src/adapters/fake-clock.js";
+import { tempDir } from "./use-temp-dir.js";
 import { MemoryPersister } from "../src/adapters/persister/memory-persister.js";
 import { SqlitePersister } from "../src/adapters/persister/sqlite-persister.js";
 import { SchedulerError } from "../src/domain/errors.js";
@@ -96,7 +96,7 @@ describe("UninstallEventLog: sequence and storage", () => {
   });
 
   it("a restart continues the sequence and replays what is stored (SQLite)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "corral-events-"));
+    const dir = tempDir("events");
     try {
       clock = new FakeClock();
       const file = join(dir, "state.db");

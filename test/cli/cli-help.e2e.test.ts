@@ -4,25 +4,12 @@
  * and the bin's message when the compiled CLI is missing.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../use-temp-dir.js";
 import { CORRAL_BIN, REPO_ROOT, runCli, shown } from "./run-cli.js";
-
-const temporary: string[] = [];
-afterAll(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A temp dir removed after the file, named as test/temp-dir.ts names them: corral-<kind>-<run tag>-XXXXXX. */
-function tempDirOf(kind: string): string {
-  const tag = process.env["CORRAL_TEST_RUN"];
-  const dir = mkdtempSync(join(tmpdir(), `corral-${kind}-${tag === undefined || tag === "" ? "" : `${tag}-`}`));
-  temporary.push(dir);
-  return dir;
-}
 
 const hasZsh = spawnSync("zsh", ["-c", "exit 0"]).status === 0;
 
@@ -56,7 +43,7 @@ describe("corral help and errors", () => {
   });
 
   it("the bin says to build when the compiled CLI is missing", async () => {
-    const dir = tempDirOf("cli-bin");
+    const dir = tempDir("cli-bin");
     mkdirSync(join(dir, "src", "cli"), { recursive: true });
     copyFileSync(CORRAL_BIN, join(dir, "src", "cli", "corral"));
     const r = await promisify(execFile)(process.execPath, [join(dir, "src", "cli", "corral"), "list"]).then(
@@ -104,7 +91,7 @@ describe("corral completion", () => {
     for (const command of ["put", "list", "tasks", "logs", "completion"]) expect(r.stdout).toContain(`'${command}:`);
     expect(r.stdout).toContain("compdef _corral corral");
     if (hasZsh) {
-      const file = join(tempDirOf("cli-zsh"), "_corral");
+      const file = join(tempDir("cli-zsh"), "_corral");
       writeFileSync(file, r.stdout);
       await promisify(execFile)("zsh", ["-n", file]); // parses (zsh is not on every machine)
     }

@@ -1,18 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
+import { tempDir } from "../use-temp-dir.js";
 import { describePersisterContract } from "./persister-contract.js";
 
-const root = mkdtempSync(join(tmpdir(), "corral-sqlite-"));
+const root = tempDir("sqlite");
 let n = 0;
 /** A path for a database file nobody has used yet. */
 const freshFile = (): string => join(root, `t${++n}`, "corral.db");
 
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
 
 describePersisterContract("SqlitePersister", () => Promise.resolve(SqlitePersister.open(freshFile())));
 
