@@ -12,6 +12,7 @@ import { hostOf, loadApiSecurity } from "./adapters/grpc/auth.js";
 import { AdminServer } from "./adapters/grpc/server.js";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { acquireDataDirLock } from "./adapters/persister/file-lock.js";
 import { MemoryPersister } from "./adapters/persister/memory-persister.js";
 import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
@@ -35,10 +36,32 @@ export interface Corral {
   readonly address: string;
   /** Settles once a whole-scheduler uninstall (`options.uninstall`) has finished. */
   readonly uninstalled: Promise<void>;
+  /**
+   * The API stops taking calls (5 s grace for calls in flight), then the parts stop in the reverse
+   * of their start. Rejects with a StopDeadlineError when that takes longer than `stopDeadlineMs`.
+   */
   stop(): Promise<void>;
 }
 
-export async function startCorral(options: ResolvedOptions, logger: pino.Logger): Promise<Corral> {
+/**
+ * How long a whole stop may take (API grace, scheduler drain, cluster and store close) before
+ * the process gives up on it: 15 s, inside systemd's 90 s and Kubernetes' 30 s before SIGKILL.
+ */
+export const DEFAULT_STOP_DEADLINE_MS = 15_000;
+
+/** How the process runs the app: not command-line options. */
+export interface AppOptions {
+  /**
+   * Aborting it while starting stops the start-up (waits for the port or a lock included): what
+   * was set up is undone and startCorral rejects with `signal.reason`.
+   */
+  readonly signal?: AbortSignal;
+  /** @default DEFAULT_STOP_DEADLINE_MS */
+  readonly stopDeadlineMs?: number;
+}
+
+export async function startCorral(options: ResolvedOptions, logger: pino.Logger, app: AppOptions = {}): Promise<Corral> {
+  const { signal } = app;
   // API security first: a refused listen address or a bad token/TLS file stops before the store opens.
   const security = loadApiSecurity(options.listen, options);
   // Then the port, before anything touches the data directory: a port in use is refused with
@@ -48,15 +71,16 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
   const server = new AdminServer({ api: gate.api, logger, ...security });
   server.setServing(false);
   const deadline = Date.now() + options.waitForLockMs;
-  const { host, port } = await bindApi(server, options.listen, deadline, logger);
-  const undo: (() => Promise<unknown>)[] = [];
+  const { host, port } = await bindApi(server, options.listen, deadline, logger, signal);
+  const undo: StopStep[] = [];
   // The API stops taking calls first; then the parts stop in the reverse of their start.
   const stop = async (graceMs: number): Promise<void> => {
-    await server.stop(graceMs);
-    await stopAll(undo);
+    undo.push({ name: "api server", run: () => server.stop(graceMs) });
+    await stopSteps(undo, app.stopDeadlineMs ?? DEFAULT_STOP_DEADLINE_MS);
   };
   try {
-    const parts = await startParts(options, logger, server, deadline, undo);
+    const parts = await startParts(options, logger, server, deadline, undo, signal);
+    signal?.throwIfAborted();
     gate.open(parts.scheduler);
     if (!parts.uninstalledAlready()) server.setServing(true);
     const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -66,7 +90,9 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger)
     );
     return { ...parts, server, address, stop: () => stop(5000) };
   } catch (err) {
-    await stop(0).catch(() => undefined);
+    const undoFailure = await stop(0).then(() => undefined, (e: unknown) => e);
+    // Stopped on request, a stop that failed or ran out of time is what went wrong.
+    if (signal?.aborted && undoFailure !== undefined) throw undoFailure;
     throw err;
   }
 }
@@ -76,17 +102,51 @@ function usesDataDir(options: ResolvedOptions): boolean {
   return options.store === "sqlite" || options.cluster === "local";
 }
 
-/** Runs the stop steps last pushed first, each once; the first failure is thrown after all ran. */
-async function stopAll(undo: (() => Promise<unknown>)[]): Promise<void> {
-  let failure: unknown;
-  for (const step of undo.splice(0).reverse()) {
-    try {
-      await step();
-    } catch (err) {
-      failure ??= err;
-    }
+/** How to stop one part; `name` is what a stop that ran out of time reports as unfinished. */
+export interface StopStep {
+  readonly name: string;
+  run(): Promise<unknown>;
+}
+
+/** A stop that did not finish within its deadline; `unfinished` names the steps left running or not begun. */
+export class StopDeadlineError extends Error {
+  constructor(
+    readonly unfinished: readonly string[],
+    readonly deadlineMs: number,
+  ) {
+    super(`the stop did not finish within ${deadlineMs} ms: ${unfinished.join(", ")} did not stop`);
+    this.name = "StopDeadlineError";
   }
-  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Runs the stop steps last pushed first, each once (taken off `steps`); the first failure is
+ * thrown after all ran. Rejects with StopDeadlineError once `deadlineMs` has passed; the step
+ * then running is abandoned, not cancelled.
+ */
+export async function stopSteps(steps: StopStep[], deadlineMs: number): Promise<void> {
+  const order = steps.splice(0).reverse();
+  let current = 0;
+  const runAll = async (): Promise<void> => {
+    let failure: unknown;
+    for (; current < order.length; current++) {
+      try {
+        await order[current]!.run();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StopDeadlineError(order.slice(current).map((s) => s.name), deadlineMs)), deadlineMs);
+  });
+  try {
+    await Promise.race([runAll(), timeUp]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface Parts {
@@ -106,27 +166,34 @@ async function startParts(
   logger: pino.Logger,
   server: AdminServer,
   deadline: number,
-  undo: (() => Promise<unknown>)[],
+  undo: StopStep[],
+  signal: AbortSignal | undefined,
 ): Promise<Parts> {
   const dirLock = usesDataDir(options)
-    ? await acquireDataDirLock(options.dataDir, { waitMs: Math.max(0, deadline - Date.now()) })
+    ? await acquireDataDirLock(options.dataDir, { waitMs: Math.max(0, deadline - Date.now()), ...(signal ? { signal } : {}) })
     : undefined;
-  if (dirLock) undo.push(() => dirLock.release());
-  const { persister, fence, release } = await openStore(options, logger);
-  undo.push(() => persister.close(), release); // release before closing: a ZooKeeper lock node goes with its session
+  if (dirLock) undo.push({ name: "data-directory lock", run: () => dirLock.release() });
+  signal?.throwIfAborted();
+  const { persister, fence, release } = await openStore(options, logger, signal);
+  // release before closing: a ZooKeeper lock node goes with its session
+  undo.push({ name: "store", run: () => persister.close() }, { name: "store lock", run: release });
+  signal?.throwIfAborted();
   const clock = new SystemClock({ unref: false });
   const random = new CryptoRandom();
   const cluster = openCluster(options, clock, random, logger);
-  undo.push(async () => {
-    await cluster.close();
-    if (cluster instanceof SimulatedCluster) cluster.stop();
+  undo.push({
+    name: "cluster",
+    run: async () => {
+      await cluster.close();
+      if (cluster instanceof SimulatedCluster) cluster.stop();
+    },
   });
   // PutService specs are built in worker threads (started on first use); recovery builds inline.
   const specPool =
     options.specWorkers > 0
       ? new SpecWorkerPool({ size: options.specWorkers, fallback: specServiceFactory, log: logger.child({ component: "spec-workers" }) })
       : undefined;
-  if (specPool) undo.push(() => specPool.close());
+  if (specPool) undo.push({ name: "spec workers", run: () => specPool.close() });
   let done = false;
   let markUninstalled = (): void => undefined;
   const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
@@ -153,7 +220,8 @@ async function startParts(
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
     },
   );
-  undo.push(() => scheduler.stop());
+  undo.push({ name: "scheduler", run: () => scheduler.stop() });
+  signal?.throwIfAborted();
   await scheduler.start();
   return { scheduler, cluster, persister, uninstalled, uninstalledAlready: () => done };
 }
@@ -180,17 +248,25 @@ function startingGate(): { api: AdminApi; open(target: AdminApi): void } {
 /**
  * Binds the API's port. A port already in use is refused with one line naming the address and
  * --listen; while `deadline` (now + --wait-for-lock) has not passed, an address in use is tried
- * again every 250 ms — a scheduler being replaced frees its port before its lock.
+ * again every 250 ms — a scheduler being replaced frees its port before its lock. An aborted
+ * `signal` ends the wait with `signal.reason`, nothing bound.
  */
-async function bindApi(server: AdminServer, address: string, deadline: number, logger: pino.Logger): Promise<{ host: string; port: number }> {
+async function bindApi(
+  server: AdminServer,
+  address: string,
+  deadline: number,
+  logger: pino.Logger,
+  signal: AbortSignal | undefined,
+): Promise<{ host: string; port: number }> {
   const host = hostOf(address);
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
   for (let waiting = false; ; waiting = true) {
+    signal?.throwIfAborted();
     const problem = port === 0 ? undefined : await portProblem(host, port);
     if (problem === undefined) break;
     if (problem.code !== "EADDRINUSE" || Date.now() >= deadline) throw listenError(address, problem);
     if (!waiting) logger.info({ address, waitMs: deadline - Date.now() }, "the listen address is in use; waiting for it (--wait-for-lock)");
-    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, deadline - Date.now()))));
+    await sleep(Math.min(250, Math.max(1, deadline - Date.now())), undefined, { signal }).catch(() => undefined);
   }
   try {
     return await server.listen(address);
@@ -230,7 +306,7 @@ interface OpenStore {
   release(): Promise<void>;
 }
 
-async function openStore(options: ResolvedOptions, logger: pino.Logger): Promise<OpenStore> {
+async function openStore(options: ResolvedOptions, logger: pino.Logger, signal: AbortSignal | undefined): Promise<OpenStore> {
   if (options.store === "memory") return { persister: new MemoryPersister(), release: async () => undefined };
   if (options.store.startsWith("zk://")) {
     // One root per scheduler, named like the reference's (§2.3): <chroot>/dcos-service-<name>.
@@ -240,7 +316,7 @@ async function openStore(options: ResolvedOptions, logger: pino.Logger): Promise
       onEvent: (event) => keeper?.onSessionEvent(event),
     });
     try {
-      keeper = await ZkLockKeeper.acquire(persister, logger, { waitMs: options.waitForLockMs });
+      keeper = await ZkLockKeeper.acquire(persister, logger, { waitMs: options.waitForLockMs, ...(signal ? { signal } : {}) });
       return { persister, fence: keeper, release: () => keeper!.release() };
     } catch (err) {
       await persister.close();

@@ -84,6 +84,20 @@ describe("acquireDataDirLock", () => {
     await second.release();
   });
 
+  it("stops waiting when its signal aborts, rejecting with the signal's reason and holding nothing", async () => {
+    const dir = freshDir();
+    const first = await acquireDataDirLock(dir);
+    const abort = new AbortController();
+    const reason = new Error("stop");
+    const waiting = acquireDataDirLock(dir, { waitMs: 600_000, pollMs: 60_000, signal: abort.signal });
+    setTimeout(() => abort.abort(reason), 50);
+    await expect(waiting).rejects.toBe(reason);
+    await expect(acquireDataDirLock(dir, { signal: abort.signal })).rejects.toBe(reason);
+    await first.release();
+    const again = await acquireDataDirLock(dir);
+    await again.release();
+  });
+
   it("refuses another process while held, and lets it in after release", async () => {
     const dir = freshDir();
     const mine = await acquireDataDirLock(dir);

@@ -17,6 +17,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { SchedulerError } from "../../domain/errors.js";
 
@@ -38,6 +39,8 @@ export interface AcquireOptions {
   readonly waitMs?: number;
   /** Delay between retries while waiting. @default 250 */
   readonly pollMs?: number;
+  /** Stops the wait: the promise rejects with `signal.reason`, holding nothing. */
+  readonly signal?: AbortSignal;
 }
 
 function isBusy(err: unknown): boolean {
@@ -88,7 +91,7 @@ function tryAcquire(lockPath: string, pidFile: string): DataDirLock | undefined 
 /**
  * Takes the exclusive lock of `dataDir` (created when missing). Throws failed_precondition
  * "another Corral scheduler holds <path> (pid N)" when another process (or another holder in
- * this process) has it and `waitMs` runs out.
+ * this process) has it and `waitMs` runs out; with `signal.reason` once `signal` aborts.
  */
 export async function acquireDataDirLock(
   dataDir: string,
@@ -100,7 +103,9 @@ export async function acquireDataDirLock(
   const pidFile = join(dir, PID_FILE);
   const deadline = Date.now() + (options.waitMs ?? 0);
   const pollMs = options.pollMs ?? 250;
+  const { signal } = options;
   for (;;) {
+    signal?.throwIfAborted();
     const lock = tryAcquire(lockPath, pidFile);
     if (lock) return lock;
     if (Date.now() >= deadline) {
@@ -109,6 +114,6 @@ export async function acquireDataDirLock(
         `another Corral scheduler holds ${lockPath} (pid ${holderPid(pidFile)})`,
       );
     }
-    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+    await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())), undefined, { signal }).catch(() => undefined);
   }
 }

@@ -4,6 +4,7 @@
  * node dies with the session, so a crashed holder frees the lock after its session timeout.
  */
 import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { SchedulerError } from "../../../domain/errors.js";
 import type { ZooKeeperPersister } from "./zookeeper-persister.js";
 
@@ -12,6 +13,8 @@ export interface ZkLockOptions {
   readonly waitMs?: number;
   /** @default 200 */
   readonly pollMs?: number;
+  /** Stops the wait: our node is removed and the promise rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ZkLock {
@@ -20,9 +23,9 @@ export interface ZkLock {
   release(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 export async function acquireZkLock(store: ZooKeeperPersister, options: ZkLockOptions = {}): Promise<ZkLock> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const calls = store.zkSession.calls;
   const dir = `${store.root === "/" ? "" : store.root}/lock`;
   await calls.mkdirp(dir);
@@ -34,12 +37,16 @@ export async function acquireZkLock(store: ZooKeeperPersister, options: ZkLockOp
     // Sequence suffixes are zero-padded, so name order is creation order.
     const [first] = (await calls.getChildren(dir)).sort();
     if (first === mine) return { node, release: () => calls.remove(node) };
+    if (signal?.aborted) {
+      await calls.remove(node).catch(() => undefined); // else it goes with the session
+      signal.throwIfAborted();
+    }
     if (Date.now() >= deadline) {
       await calls.remove(node);
       const holder = first === undefined ? undefined : await calls.getData(`${dir}/${first}`);
       const who = holder ? holder.data.toString() : "unknown";
       throw new SchedulerError("failed_precondition", `another Corral scheduler holds ${dir} (${who})`);
     }
-    await sleep(options.pollMs ?? 200);
+    await sleep(options.pollMs ?? 200, undefined, { signal }).catch(() => undefined);
   }
 }
