@@ -138,7 +138,7 @@ export async function uninstall(ctx: CommandContext, name: string, o: { readonly
   const events = ctx.connection.stream("WatchUninstall", (a, opts) => a.watchUninstall({ names: [name] }, opts));
   const print = (format: (e: UninstallEvent) => string): UninstallDisplay => ({ update: (e) => ctx.out(format(e)), finish: () => undefined });
   const display = ctx.tty && !ctx.json ? uninstallBar(ctx.stdout) : print(ctx.json ? (e) => json(UninstallEventSchema, e, false) : renderUninstallEvent);
-  const end = await followUninstall(events, name, res.service?.updatedTime, display);
+  const end = await followUninstall(events, name, { removal: res.service?.removalId ?? 0n, since: res.service?.updatedTime }, display);
   if (end.kind === UninstallEventKind.FORCED) {
     ctx.err(`warning: ${name} was removed by force${end.leftovers.length > 0 ? `; left behind: ${end.leftovers.join(", ")}` : ""}`);
   }

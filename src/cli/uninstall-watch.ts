@@ -18,19 +18,22 @@ export interface UninstallDisplay {
  * Returns the COMPLETED or FORCED event of `name`'s current removal. The server starts a watch
  * of a name without `after` at the name's current removal (or its latest, when it already
  * ended), so an earlier removal's COMPLETED does not end it. As a guard against a server that
- * replays older removals too, events stamped before `since` (the server's time the current
- * removal began, when known) are skipped.
+ * replays older removals too, only events of `removal` (UninstallService's answer) are shown;
+ * from a server that does not send removal ids (0), events stamped before `since` (the server's
+ * time the current removal began) are skipped instead.
  */
 export async function followUninstall(
   events: AsyncIterable<WatchUninstallResponse>,
   name: string,
-  since: Timestamp | undefined,
+  current: { readonly removal: bigint; readonly since: Timestamp | undefined },
   display: UninstallDisplay,
 ): Promise<UninstallEvent> {
+  const { removal, since } = current;
   try {
     for await (const { event } of events) {
       if (event === undefined || event.name !== name) continue;
-      if (since !== undefined && event.time !== undefined && before(event.time, since)) continue;
+      if (removal !== 0n && event.removalId !== removal) continue;
+      if (removal === 0n && since !== undefined && event.time !== undefined && before(event.time, since)) continue;
       display.update(event);
       if (event.kind === UninstallEventKind.COMPLETED || event.kind === UninstallEventKind.FORCED) return event;
     }

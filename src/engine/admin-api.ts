@@ -23,6 +23,8 @@ export interface ServiceView {
   readonly error?: string;
   readonly createdMs: number;
   readonly updatedMs: number;
+  /** While UNINSTALLING: the removal under way (the sequence of its STARTED event). */
+  readonly removalId?: bigint;
 }
 
 export interface StepView {

@@ -49,6 +49,7 @@ export function removalView(r: ServiceRemoval): ServiceView {
     plans: r.allPlans().map(planSummary),
     createdMs: ctx?.createdMs ?? r.startedMs,
     updatedMs: r.startedMs,
+    removalId: r.removalId,
   };
 }
 

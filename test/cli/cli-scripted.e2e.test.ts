@@ -45,7 +45,8 @@ beforeAll(async () => {
       });
     },
     uninstallService: (call: grpc.ServerUnaryCall<UninstallServiceRequest, object>, cb: grpc.sendUnaryData<object>) =>
-      cb(null, { service: { name: call.request.name, state: ServiceState.UNINSTALLING, updatedTime: timestampFromMs(T) } }),
+      // "legacy" plays a server without removal ids: the CLI then skips events by time.
+      cb(null, { service: { name: call.request.name, state: ServiceState.UNINSTALLING, updatedTime: timestampFromMs(T), removalId: call.request.name === "legacy" ? 0n : 7n } }),
     watchUninstall: (call: grpc.ServerWritableStream<WatchUninstallRequest, object>) => {
       const [name] = call.request.names;
       if (name === undefined) {
@@ -54,10 +55,14 @@ beforeAll(async () => {
         call.end();
         return;
       }
-      call.write(event(1, name, UninstallEventKind.COMPLETED, T - 60_000, 2)); // an earlier removal of the same name
-      call.write(event(7, name, UninstallEventKind.STARTED, T, 0));
-      call.write(event(8, name, UninstallEventKind.PROGRESS, T + 1, 1));
-      call.write(name === "cache" ? event(9, name, UninstallEventKind.FORCED, T + 2, 1, { leftovers: ["cache__t1", "res-1"] }) : event(9, name, UninstallEventKind.COMPLETED, T + 2, 2));
+      const ids = (id: bigint): object => (name === "legacy" ? {} : { removalId: id });
+      // An earlier removal of the same name: stamped later than the current one began (a clock
+      // step back), so only its removal id tells it apart.
+      if (name !== "legacy") call.write(event(1, name, UninstallEventKind.COMPLETED, T + 5, 2, ids(1n)));
+      call.write(event(2, name, UninstallEventKind.COMPLETED, T - 60_000, 2, ids(1n)));
+      call.write(event(7, name, UninstallEventKind.STARTED, T, 0, ids(7n)));
+      call.write(event(8, name, UninstallEventKind.PROGRESS, T + 1, 1, ids(7n)));
+      call.write(name === "cache" ? event(9, name, UninstallEventKind.FORCED, T + 2, 1, { leftovers: ["cache__t1", "res-1"], ...ids(7n) }) : event(9, name, UninstallEventKind.COMPLETED, T + 2, 2, ids(7n)));
       // The stream stays open: the CLI must stop on the terminal event by itself.
     },
   });
@@ -78,6 +83,12 @@ describe("corral CLI against a scripted server", () => {
       "#9 2030-01-01T00:00:00.002Z db COMPLETED 2/2",
       "db: uninstalled",
     ]);
+  });
+
+  it("uninstall --wait on a server without removal ids skips an older removal by its time", async () => {
+    const r = await cli(["uninstall", "legacy", "--wait"]);
+    expect(r.code, shown(r)).toBe(0);
+    expect(r.stdout.trimEnd().split("\n").slice(1, -1).map((l) => l.split(" ")[0])).toEqual(["#7", "#8", "#9"]);
   });
 
   it("uninstall --wait reports a FORCED removal's leftovers", async () => {

@@ -120,6 +120,7 @@ export function toServiceMessage(view: ServiceView): MessageInitShape<typeof Ser
     error: view.error ?? "",
     createdTime: timestampFromMs(view.createdMs),
     updatedTime: timestampFromMs(view.updatedMs),
+    removalId: view.removalId ?? 0n,
   };
 }
 
