@@ -40,6 +40,7 @@ export function isAbsent(value: unknown): boolean {
 
 /** C0 controls, DEL and C1 controls: never part of a name, key, path or user. */
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROLS = new RegExp(CONTROL.source, "g");
 /** The same but tab and newline: what free text (`cmd`, env values, PEM data) may not hold. */
 const TEXT_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
@@ -48,7 +49,10 @@ export function describe(value: unknown): string {
   if (value instanceof Map) return "a mapping";
   if (Array.isArray(value)) return "a list";
   const text = String(value);
-  return CONTROL.test(text) ? abbreviate(JSON.stringify(text)) : `'${abbreviate(text)}'`;
+  if (!CONTROL.test(text)) return `'${abbreviate(text)}'`;
+  // JSON.stringify escapes C0 but leaves DEL and C1 raw: what CONTROL still matches is \uXXXX.
+  const escaped = JSON.stringify(text).replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return abbreviate(escaped);
 }
 
 /**

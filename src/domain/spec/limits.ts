@@ -12,8 +12,9 @@ export const SPEC_LIMITS = {
    */
   maxTemplateChars: 512 * 1024,
   /**
-   * Mustache sections nested inside each other. The reference templates nest at most two; each
-   * level is a few frames of mustache's recursive renderer, so this keeps it far from the stack.
+   * Mustache sections nested inside each other. The reference templates nest at most two.
+   * Rendering is iterative, so depth no longer threatens the stack; the limit stays to bound the
+   * work per template and to keep templates readable.
    */
   maxTemplateSectionDepth: 100,
   /**

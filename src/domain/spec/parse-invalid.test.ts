@@ -55,7 +55,8 @@ describe("parseServiceSpec rejects hostile YAML", () => {
     { name: "escaped NUL in an ignored key", text: withTail('"x\\x00": 1'), reason: /NUL is not allowed/ },
     { name: "control character in a key", text: withTail('"a\\u001bb": 1'), reason: /^key '"a\\u001bb"' contains a control character/ },
     { name: "tab in a key", text: spec({ task: `${TASK}\nenv: {"A\\tB": x}` }), reason: /contains a control character/ },
-    { name: "C1 control in a key", text: withTail('"a\\x85": 1'), reason: /contains a control character/ },
+    { name: "C1 control in a key", text: withTail('"a\\x85": 1'), reason: /^key '"a\\u0085"' contains a control character/ },
+    { name: "DEL in a key", text: withTail('"a\\x7f": 1'), reason: /^key '"a\\u007f"' contains a control character/ },
     { name: "empty second document", text: `${spec()}\n---\n`, reason: /multiple documents/ },
   ])("$name", ({ text, reason }) => expectViolation(text, "spec", reason));
 

@@ -63,6 +63,7 @@ describe("parseServiceSpec refuses control characters", () => {
     { name: "tab in scheduler.user", text: spec({ tail: 'scheduler: {user: "a\\tb"}' }), field: "spec.scheduler.user", reason: /^must not contain control character U\+0009$/ },
     { name: "newline in pod user", text: spec({ pod: 'user: "a\\nb"' }), field: `${P}.user`, reason: /U\+000A/ },
     { name: "control in a volume path", text: task('volume: {path: "a\\x01", type: ROOT, size: 1}'), field: `${T}.volume.path`, reason: /U\+0001/ },
+    { name: "DEL and C1 in an enum value, quoted escaped", text: task('goal: "a\\x7f\\x85\\tb"'), field: `${T}.goal`, reason: /got "a\\u007f\\u0085\\tb"$/ },
     { name: "newline in a phase pod", text: spec({ tail: 'plans: {deploy: {phases: {p: {pod: "hel\\nlo"}}}}' }), field: "spec.plans.deploy.phases.p.pod", reason: /U\+000A/ },
   ])("$name", ({ text, field, reason }) => expectViolation(text, field, reason));
 

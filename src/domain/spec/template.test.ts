@@ -26,6 +26,7 @@ describe("renderTemplate", () => {
     { name: "dot inside an inverted section in a section", template: "{{#X}}{{^OFF}}{{{.}}}{{/OFF}}{{/X}}", want: `a&b<"'>` },
     { name: "standalone section lines are dropped", template: "a\n{{#X}}\nb\n{{/X}}\nc", want: "a\nb\nc" },
     { name: "sections nested to the limit", template: nest(DEPTH, "x", "{{#X}}", "{{/X}}"), want: "x" },
+    { name: "output of exactly the rendered limit", template: `${"x".repeat(SPEC_LIMITS.maxSpecChars - 7)}{{X}}`, want: `${"x".repeat(SPEC_LIMITS.maxSpecChars - 7)}a&b<"'>` },
     {
       name: "a parameter named like an Object method",
       template: "{{hasOwnProperty}}{{X}}{{#hasOwnProperty}}{{X}}{{/hasOwnProperty}}",
@@ -103,12 +104,18 @@ describe("renderTemplate", () => {
     { name: "80,000 unclosed sections", template: "{{#A}}".repeat(80_000), reason: /Unclosed section "A"/ },
     { name: "80,000 unopened sections", template: "{{/A}}".repeat(80_000), reason: /Unopened section "A" at line 1/ },
     {
+      name: "100,000 tags of a 500,000-character value (output stopped at the limit)",
+      template: "{{V}}".repeat(100_000),
+      reason: new RegExp(`^exceeds SPEC_LIMITS\\.maxSpecChars \\(at most ${SPEC_LIMITS.maxSpecChars}, got at least \\d+\\)$`),
+    },
+    { name: "text and tags one past the rendered limit", template: `${"x".repeat(SPEC_LIMITS.maxSpecChars)}{{A}}`, reason: /maxSpecChars \(at most \d+, got at least 262145\)/ },
+    {
       name: "oversized template",
       template: "x".repeat(SPEC_LIMITS.maxTemplateChars + 1),
       reason: /SPEC_LIMITS\.maxTemplateChars/,
     },
   ])("rejects $name with field spec", ({ template, reason }) => {
-    const err = failure(() => renderTemplate(template, { A: "1", B: "" }));
+    const err = failure(() => renderTemplate(template, { A: "1", B: "", V: "x".repeat(500_000) }));
     expect(err.code).toBe("invalid_argument");
     expect(err.violations).toHaveLength(1);
     expect(err.violations[0]?.field).toBe("spec");

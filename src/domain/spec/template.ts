@@ -20,13 +20,6 @@ type Token = TemplateSpans[number];
 
 const FIELD = "spec";
 
-function invalid(reason: string, cause?: unknown): SchedulerError {
-  return new SchedulerError("invalid_argument", `${FIELD}: ${reason}`, {
-    cause,
-    violations: [{ field: FIELD, reason }],
-  });
-}
-
 /** offset → 1-based line in `text`; the line starts are found once, on the first call. */
 function lineFinder(text: string): (offset: number) => number {
   let starts: number[] | undefined;
@@ -126,7 +119,7 @@ function parseTemplate(template: string): TemplateSpans {
   try {
     return new Mustache.Writer().parse(template) as TemplateSpans;
   } catch (err) {
-    throw invalid(syntaxReason(template, err instanceof Error ? err.message : String(err)), err);
+    throw SchedulerError.invalid([{ field: FIELD, reason: syntaxReason(template, err instanceof Error ? err.message : String(err)) }]);
   }
 }
 
@@ -151,7 +144,7 @@ function prepare(template: string, tokens: TemplateSpans): void {
     if (!Array.isArray(children)) continue;
     if (stack.length > limit) {
       const line = lineFinder(template)(token[2]);
-      throw invalid(`sections nested deeper than ${limit} at line ${line} (SPEC_LIMITS.maxTemplateSectionDepth)`);
+      throw SchedulerError.invalid([{ field: FIELD, reason: `sections nested deeper than ${limit} at line ${line} (SPEC_LIMITS.maxTemplateSectionDepth)` }]);
     }
     stack.push({ tokens: children, next: 0, dot: false });
   }
@@ -195,6 +188,8 @@ function cachedTemplate(template: string): TemplateSpans {
  * without its Context, whose lookup cache breaks on a parameter named `hasOwnProperty`.
  * `collectUnset` has refused everything but text, set variables, comments, set-delimiters and
  * sections; `.` is the innermost section's value. Values go in verbatim (no HTML escaping).
+ * @throws SchedulerError invalid_argument (field `spec`) as soon as the output passes
+ *   `SPEC_LIMITS.maxSpecChars`, the limit its YAML load would refuse it by anyway.
  */
 function renderTokens(tokens: TemplateSpans, view: View): string {
   let out = "";
@@ -208,9 +203,14 @@ function renderTokens(tokens: TemplateSpans, view: View): string {
     }
     const [type, name] = token;
     const value = name === "." ? frame.dot : Object.hasOwn(view, name) ? view[name]! : "";
-    if (type === "text") out += name;
-    else if (type === "name" || type === "&") out += value;
-    else if ((type === "#" && value !== "") || (type === "^" && value === "")) {
+    if (type === "text" || type === "name" || type === "&") {
+      out += type === "text" ? name : value;
+      // Checked as it grows: 100,000 tags of a 500 KB value would pass V8's string limit.
+      if (out.length > SPEC_LIMITS.maxSpecChars) {
+        const reason = `exceeds SPEC_LIMITS.maxSpecChars (at most ${SPEC_LIMITS.maxSpecChars}, got at least ${out.length})`;
+        throw SchedulerError.invalid([{ field: FIELD, reason }]);
+      }
+    } else if ((type === "#" && value !== "") || (type === "^" && value === "")) {
       const children = token[4];
       if (Array.isArray(children)) stack.push({ tokens: children, next: 0, dot: type === "#" ? value : frame.dot });
     }
@@ -223,13 +223,13 @@ function renderTokens(tokens: TemplateSpans, view: View): string {
  * Values are inserted verbatim: the output is YAML, not HTML, so mustache's default HTML
  * escaping would corrupt values such as `a&b` or placement JSON written as `{{X}}`.
  * @throws SchedulerError invalid_argument: field `spec` for a syntax error, a refused construct,
- *   sections nested too deep or an oversized template; one `parameters.X` violation per
+ *   sections nested too deep, an oversized template or output; one `parameters.X` violation per
  *   variable that is used but not set.
  */
 export function renderTemplate(template: string, params: Readonly<Record<string, string>>): string {
   if (template.length > SPEC_LIMITS.maxTemplateChars) {
     const limit = SPEC_LIMITS.maxTemplateChars;
-    throw invalid(`template exceeds SPEC_LIMITS.maxTemplateChars (at most ${limit}, got ${template.length})`);
+    throw SchedulerError.invalid([{ field: FIELD, reason: `template exceeds SPEC_LIMITS.maxTemplateChars (at most ${limit}, got ${template.length})` }]);
   }
   // Without an opening tag (set-delimiters start with one too) mustache returns the text as is.
   if (!template.includes("{{")) return template;

@@ -14,7 +14,7 @@ import { Composer, Lexer, LineCounter, Parser, isMap, isPair, isScalar, isSeq } 
 import { SchedulerError, abbreviate } from "../errors.js";
 import type { FieldViolation } from "../errors.js";
 import type { SpecWarning } from "./types.js";
-import { CONTROL } from "./fields.js";
+import { CONTROL, describe } from "./fields.js";
 import { SPEC_LIMITS } from "./limits.js";
 import type { SpecReuse } from "./yaml-cache.js";
 
@@ -27,13 +27,6 @@ function where(lines: LineCounter, offset: number | undefined): string {
   return ` (line ${line}, column ${col})`;
 }
 
-function invalid(reason: string, cause?: unknown): SchedulerError {
-  return new SchedulerError("invalid_argument", `${FIELD}: ${reason}`, {
-    cause,
-    violations: [{ field: FIELD, reason }],
-  });
-}
-
 /** The CST of `text`, refusing nesting beyond the limit as soon as the parser reaches it. */
 function* guardedTokens(text: string, lines: LineCounter): Generator<CST.Token> {
   const parser = new Parser(lines.addNewLine);
@@ -44,7 +37,7 @@ function* guardedTokens(text: string, lines: LineCounter): Generator<CST.Token> 
     yield* parser.next(lexeme);
     if (parser.stack.length > maxStack) {
       const limit = SPEC_LIMITS.maxYamlDepth;
-      throw invalid(`YAML nested deeper than ${limit}${where(lines, parser.offset)} (SPEC_LIMITS.maxYamlDepth)`);
+      throw SchedulerError.invalid([{ field: FIELD, reason: `YAML nested deeper than ${limit}${where(lines, parser.offset)} (SPEC_LIMITS.maxYamlDepth)` }]);
     }
   }
   yield* parser.end();
@@ -106,7 +99,7 @@ function checkNodes(doc: Document, lines: LineCounter): FieldViolation[] {
     }
     const value = typeof node.value === "string" ? node.value : "";
     if (value.includes("\0")) problem(node, "NUL is not allowed in a spec");
-    else if (key && CONTROL.test(value)) problem(node, `key '${abbreviate(JSON.stringify(value))}' contains a control character`);
+    else if (key && CONTROL.test(value)) problem(node, `key '${describe(value)}' contains a control character`);
     else if (key && value === "<<") problem(node, "YAML merge keys (<<) are not supported; write the keys out");
   }
   return problems;
@@ -119,7 +112,7 @@ function toTree(doc: Document): unknown {
     // yaml signals alias expansion beyond maxAliasCount with a ReferenceError.
     if (!(err instanceof ReferenceError)) throw err;
     const limit = SPEC_LIMITS.maxAliasCount;
-    throw invalid(`too many YAML alias expansions (SPEC_LIMITS.maxAliasCount is ${limit})`, err);
+    throw SchedulerError.invalid([{ field: FIELD, reason: `too many YAML alias expansions (SPEC_LIMITS.maxAliasCount is ${limit})` }]);
   }
 }
 
@@ -130,14 +123,14 @@ function toTree(doc: Document): unknown {
 export function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReuse): unknown {
   if (text.length > SPEC_LIMITS.maxSpecChars) {
     const limit = SPEC_LIMITS.maxSpecChars;
-    throw invalid(`exceeds SPEC_LIMITS.maxSpecChars (at most ${limit}, got ${text.length})`);
+    throw SchedulerError.invalid([{ field: FIELD, reason: `exceeds SPEC_LIMITS.maxSpecChars (at most ${limit}, got ${text.length})` }]);
   }
   const lines = new LineCounter();
   const nul = text.indexOf("\0");
   if (nul !== -1) {
     lines.addNewLine(0);
     for (let i = text.indexOf("\n"); i !== -1 && i < nul; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
-    throw invalid(`NUL is not allowed in a spec${where(lines, nul)}`);
+    throw SchedulerError.invalid([{ field: FIELD, reason: `NUL is not allowed in a spec${where(lines, nul)}` }]);
   }
   // A remembered document passed every check below, and so does this text: it differs only by
   // letters, digits, '-' and '/' inside plain one-line scalars (see YamlDocCache).
