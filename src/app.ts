@@ -193,7 +193,6 @@ async function startParts(
     options.specWorkers > 0
       ? new SpecWorkerPool({ size: options.specWorkers, fallback: specServiceFactory, log: logger.child({ component: "spec-workers" }) })
       : undefined;
-  if (specPool) undo.push({ name: "spec workers", run: () => specPool.close() });
   let done = false;
   let markUninstalled = (): void => undefined;
   const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
@@ -221,6 +220,9 @@ async function startParts(
     },
   );
   undo.push({ name: "scheduler", run: () => scheduler.stop() });
+  // Stopped before the scheduler drains: a put still waiting for its build then fails
+  // (UNAVAILABLE) instead of storing a service after its call was cancelled by the API's stop.
+  if (specPool) undo.push({ name: "spec workers", run: () => specPool.close() });
   signal?.throwIfAborted();
   await scheduler.start();
   return { scheduler, cluster, persister, uninstalled, uninstalledAlready: () => done };
