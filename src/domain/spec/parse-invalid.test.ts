@@ -98,6 +98,9 @@ describe("parseServiceSpec rejects the document", () => {
       field: "spec",
       reason: /unique \(line 2, column 1\)/,
     },
+    { name: "duplicate key in a flow map", text: "name: a\nx: {k, j, 'k': 1}", field: "spec", reason: /^YAML syntax error: Map keys must be unique \(line 2, column 11\)$/ },
+    { name: "duplicate key in a nested map", text: "name: a\nx:\n  y: 1\n  z: 2\n  \"y\": 3", field: "spec", reason: /^YAML syntax error: Map keys must be unique \(line 5, column 3\)$/ },
+    { name: "duplicate key behind an anchor", text: "&k name: a\nname: b", field: "spec", reason: /unique \(line 2, column 1\)/ },
     {
       name: "several documents",
       text: "name: a\n---\nname: b",
@@ -164,6 +167,17 @@ describe("parseServiceSpec rejects the document", () => {
       reason: /SPEC_LIMITS\.maxTaskInstances/,
     },
   ])("$name", ({ text, field, reason }) => expectViolation(text, field, reason));
+});
+
+describe("parseServiceSpec checks keys for duplicates in linear time", () => {
+  // yaml's own check compares each key with all earlier ones: 60,000 keys took ~20 s.
+  const keys = Array.from({ length: 60_000 }, (_, i) => i.toString(36));
+  it("one duplicate among 60,000 flow-map keys, and equal keys in different maps", { timeout: 8_000 }, () => {
+    expectViolation(withTail(`x: {${keys.join(",")},${keys[59_998]!}}`), "spec", /^YAML syntax error: Map keys must be unique \(line \d+, column \d+\)$/);
+    const half = keys.slice(0, 30_000).join(",");
+    const err = failureOf(() => parseServiceSpec(`name: svc\nx: {${half}}\ny: {${half}}`));
+    expect(err.violations.map((v) => v.field)).toEqual(["spec.pods"]);
+  });
 });
 
 describe("parseServiceSpec rejects a pod", () => {

@@ -150,6 +150,18 @@ describe("YamlDocCache", () => {
     expect(cache.documentFor("k", keys)?.toJS()).toEqual({ abc: "1", xyz: "2" });
   });
 
+  it("reuses a 60,000-key flow map whose every key changes, checking duplicates in linear time", { timeout: 8_000 }, () => {
+    // Column by `lastIndexOf` and each changed key compared with all others were quadratic here.
+    const map = (c: string): string => `x: {${Array.from({ length: 60_000 }, (_, i) => `${c}${i.toString(36).padStart(4, "0")}`).join(", ")}}\n`;
+    const cache = new YamlDocCache();
+    const base = map("a");
+    cache.remember("f", base, parseDocument(base, { ...OPTIONS, uniqueKeys: false })); // yaml's check is quadratic
+    const doc = cache.documentFor("f", map("b"));
+    expect((doc?.toJS({ mapAsMap: true }) as Map<string, Map<string, unknown>>).get("x")?.has("b0zzz")).toBe(true);
+    const dup = map("c").replace("c0001", "c0000");
+    expect(cache.documentFor("f", dup)).toBeUndefined();
+  });
+
   it("never reuses a document with tags, warnings or a YAML 1.1 directive", () => {
     for (const text of ["a: !!str abc\n", "%YAML 1.1\n---\na: abc\n", "%FOO bar\n---\na: abc\n"]) {
       const cache = new YamlDocCache();

@@ -8,7 +8,8 @@
  * document and converts that. Anything else is a miss and the caller parses as usual, so the
  * result is always the one a fresh parse gives.
  *
- * Why a hit equals a fresh parse (`parseDocument(text, { schema: "failsafe", uniqueKeys: true })`):
+ * Why a hit equals a fresh parse (`parseDocument(text, { schema: "failsafe", uniqueKeys: true })`,
+ * which `loadYaml` does with `uniqueKeys: false` and a duplicate check of its own):
  * - The remembered document parsed without errors or warnings, uses no tags (tag resolution can
  *   depend on the value) and is YAML 1.2 (no merge keys from a `%YAML 1.1` directive).
  * - The texts have the same length and differ only at offsets inside the content of a plain,
@@ -21,8 +22,8 @@
  *   composer take the same path through both texts: the same nodes, ranges, anchors and aliases,
  *   and each changed scalar's value is the new text's slice. The failsafe schema resolves every
  *   untagged scalar to a string whatever its value.
- * - The one check that compares values, `uniqueKeys`, is redone for every changed key; a
- *   duplicate is a miss, so the fresh parse reports it.
+ * - The one check that compares values, unique keys, is redone for every mapping with a changed
+ *   key; a duplicate is a miss, so the fresh parse reports it.
  */
 import type { Document, Node, YAMLMap } from "yaml";
 import { Scalar, isMap, isNode, isScalar, visit } from "yaml";
@@ -35,7 +36,7 @@ interface Verbatim {
   /** Plain scalar: its first character may only change between `a-z0-9`. */
   readonly plain: boolean;
   /** Column of `start`: the first three columns may only change between `a-z0-9` (`---`). */
-  readonly column: number;
+  column: number;
   /** The value in the remembered text. */
   readonly original: string;
   /** The mapping whose key this scalar is. */
@@ -103,13 +104,22 @@ function verbatimScalars(text: string, doc: Document): Verbatim[] | undefined {
     const keyOf = key === "key" ? (isMap(parent) ? parent : undefined) : undefined;
     // A key outside a mapping cannot be checked for duplicates: leave it out (changes there miss).
     if (key === "key" && keyOf === undefined) return undefined;
-    const column = start - (text.lastIndexOf("\n", start - 1) + 1);
-    out.push({ node, start, end, plain: node.type === Scalar.PLAIN, column, original: node.value, keyOf });
+    out.push({ node, start, end, plain: node.type === Scalar.PLAIN, column: 0, original: node.value, keyOf });
     return undefined;
   });
   if (!fit) return undefined;
   out.sort((a, b) => a.start - b.start);
   for (let i = 1; i < out.length; i++) if (out[i]!.start < out[i - 1]!.end) return undefined;
+  // Columns in one forward sweep: `lastIndexOf` per scalar is quadratic on a long flow line.
+  let lineStart = 0;
+  let nextBreak = text.indexOf("\n");
+  for (const s of out) {
+    while (nextBreak !== -1 && nextBreak < s.start) {
+      lineStart = nextBreak + 1;
+      nextBreak = text.indexOf("\n", lineStart);
+    }
+    s.column = s.start - lineStart;
+  }
   return out;
 }
 
@@ -219,9 +229,19 @@ export class YamlDocCache {
       s.node.value = text.slice(s.start, s.end);
     }
     entry.dirty = touched;
+    // Each mapping with a changed key is checked once, with a Set: not every key against all.
+    const maps = new Set<YAMLMap>();
     for (const i of touched) {
-      const { node, keyOf } = scalars[i]!;
-      if (keyOf?.items.some((p) => p.key !== node && isScalar(p.key) && p.key.value === node.value)) return undefined;
+      const { keyOf } = scalars[i]!;
+      if (keyOf) maps.add(keyOf);
+    }
+    for (const map of maps) {
+      const seen = new Set<unknown>();
+      for (const p of map.items) {
+        if (!isScalar(p.key)) continue;
+        if (seen.has(p.key.value)) return undefined;
+        seen.add(p.key.value);
+      }
     }
     return entry.doc;
   }

@@ -6,8 +6,8 @@
  * `SPEC_LIMITS.maxAliasCount`, more than one document, a `%YAML` version other than 1.1 or 1.2,
  * tags other than `!!str`, `!!map`, `!!seq` and `!` (`!!float 1`, `!!binary`, custom tags would
  * change a value's meaning where the failsafe schema keeps the text), merge keys (`<<`, which
- * the failsafe schema would keep as an ordinary key), NUL anywhere and control characters in
- * keys (they become names and paths).
+ * the failsafe schema would keep as an ordinary key), duplicate keys, NUL anywhere and control
+ * characters in keys (they become names and paths).
  */
 import type { CST, Document, Node } from "yaml";
 import { Composer, Lexer, LineCounter, Parser, isMap, isPair, isScalar, isSeq } from "yaml";
@@ -45,7 +45,8 @@ function* guardedTokens(text: string, lines: LineCounter): Generator<CST.Token> 
 
 /** What `parseDocument` gives, from the guarded parse; errors also for a second document. */
 function composeOne(text: string, lines: LineCounter): { doc: Document; errors: FieldViolation[] } {
-  const composer = new Composer({ schema: "failsafe", uniqueKeys: true });
+  // Duplicate keys are found by checkNodes, in linear time.
+  const composer = new Composer({ schema: "failsafe", uniqueKeys: false });
   let doc: Document | undefined;
   const errors: FieldViolation[] = [];
   for (const next of composer.compose(guardedTokens(text, lines), true, text.length)) {
@@ -92,6 +93,15 @@ function checkNodes(doc: Document, lines: LineCounter): FieldViolation[] {
     if (node.tag !== undefined && !plainTag(node, node.tag)) {
       problem(node, `YAML tag ${tagName(node.tag)} is not supported; write the value without a tag`);
       continue;
+    }
+    if (isMap(node)) {
+      // yaml's own `uniqueKeys` check compares each key with every earlier one: O(n²) a map.
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        if (seen.has(pair.key.value)) problem(pair.key, "YAML syntax error: Map keys must be unique");
+        seen.add(pair.key.value);
+      }
     }
     if (isMap(node) || isSeq(node)) {
       for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], key: false });
