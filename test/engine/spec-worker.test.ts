@@ -131,12 +131,33 @@ describe("SpecWorkerPool", () => {
     expect(pool.stats.workers).toBe(1);
   });
 
-  it("abandons a build that runs past the timeout and restarts its worker", async () => {
+  it("abandons a build that runs past the timeout (RESOURCE_EXHAUSTED) and restarts its worker", async () => {
     const pool = newPool({ timeoutMs: 20 });
     const err = await pool.build(context("slow", SLOW_YAML)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/ran longer than 20 ms/);
+    expect(err).toBeInstanceOf(SchedulerError);
+    expect(err).toMatchObject({ code: "resource_exhausted", message: "spec build ran longer than 20 ms" });
     expect(pool.stats.replaced).toBe(1);
+  });
+
+  it("answers a build that runs its worker out of memory with RESOURCE_EXHAUSTED and replaces the worker", async () => {
+    const pool = newPool({ workerUrl: CRASH_WORKER, maxHeapMb: 96 });
+    const err = await pool.build(context("oom", example("simple.yml"))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SchedulerError);
+    expect(err).toMatchObject({ code: "resource_exhausted", message: "spec build needed more than 96 MB" });
+    expect(pool.stats.replaced).toBe(1);
+    expect((await pool.build(context("svc-1", example("simple.yml")))).spec.name).toBe("svc-1");
+  });
+
+  it("fails a request that cannot be cloned with INTERNAL and builds the others on every idle worker", async () => {
+    const pool = newPool({ size: 3 });
+    // Three ready idle workers.
+    await Promise.all(["a", "b", "c"].map((n) => pool.build(context(n, example("hello-world.yml")))));
+    expect(pool.stats.workers).toBe(3);
+    const uncloneable = context("fn", example("simple.yml"), { F: (() => "x") as unknown as string });
+    const results = await Promise.all([uncloneable, ...["d", "e"].map((n) => context(n, example("simple.yml")))].map((c) => outcome(() => pool.build(c))));
+    expect(results[0]).toMatchObject({ other: { name: "Error", message: expect.stringMatching(/^spec build failed: /) as unknown } });
+    expect(results.slice(1).map((r) => (r as { built: { spec: { name: string } } }).built.spec.name)).toEqual(["d", "e"]);
+    expect(pool.stats).toMatchObject({ replaced: 1, busy: 0, queued: 0 });
   });
 
   it("answers RESOURCE_EXHAUSTED beyond size + maxQueued builds, and builds the rest", async () => {
@@ -183,6 +204,11 @@ describe("pooledServiceFactory", () => {
     expect(fits(context("ok", "{{A}}".repeat(10), { A: "y" }))).toBe(true);
     expect(fits(context("params", "x", Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`K${i}`, "v"]))))).toBe(false);
     expect(fits(context("x".repeat(2000), "x"))).toBe(false);
+    // Other delimiters hide tags from the count: 160 `|A|` of 486 characters each.
+    const delimited = context("delimited", `{{=| |=}}\nname: |SERVICE_NAME|\n${"|A|".repeat(160)}`, { A: "y".repeat(486) });
+    expect(contextSize(delimited, 1024)).toEqual({ chars: 9 + delimited.spec.length + 1 + 486, rendered: Infinity });
+    expect(fits(delimited)).toBe(false);
+    expect(fits(context("braces", "{{=<% %>=}}x"))).toBe(false);
     await factory.buildForRequest!(context("big-1", example("hello-world.yml")));
     await factory.buildForRequest!(context("big-2", example("hello-world.yml")));
     expect(pool.stats.jobs).toBe(2);

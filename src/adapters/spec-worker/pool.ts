@@ -9,10 +9,11 @@
  * - Bounded: at most `size` builds run and `maxQueued` wait; one more is RESOURCE_EXHAUSTED at
  *   once rather than waiting for a slot (its request is already in memory; waiting would only
  *   hold it longer, and grpc-js would keep accepting more).
- * - Never a hang: a build running past `timeoutMs`, a worker that dies (out of memory, a crash)
- *   or a result that cannot be cloned fails that one request with an internal error, logged;
- *   the worker is replaced. Workers that cannot even start (3 in a row) turn the pool off and
- *   requests are built inline, as without a pool.
+ * - Never a hang: a build running past `timeoutMs` or needing more than `maxHeapMb` fails that
+ *   one request with RESOURCE_EXHAUSTED (the input caused it); a worker that crashes or a
+ *   request that cannot be cloned fails it with an internal error, logged. The worker is
+ *   replaced. Workers that cannot even start (3 in a row) turn the pool off and requests are
+ *   built inline, as without a pool.
  * - Workers start on first use, are unref'd while idle (an unclosed pool never keeps the process
  *   alive) and are terminated by `close()`.
  * - The worker module is `worker.ts` under tsx (dev, tests) or `worker.js` in dist/: the same
@@ -37,9 +38,9 @@ export interface SpecWorkerPoolOptions {
   readonly size?: number;
   /** Builds that may wait beyond the `size` running ones; one more is RESOURCE_EXHAUSTED at once. @default 64 */
   readonly maxQueued?: number;
-  /** A build running longer is abandoned (worker terminated and replaced, INTERNAL). @default 30_000 */
+  /** A build running longer is abandoned (worker terminated and replaced, RESOURCE_EXHAUSTED). @default 30_000 */
   readonly timeoutMs?: number;
-  /** Old-generation heap of each worker, MB: a build that needs more kills only its worker. @default 512 */
+  /** Old-generation heap of each worker, MB: a build that needs more kills only its worker (RESOURCE_EXHAUSTED). @default 512 */
   readonly maxHeapMb?: number;
   /** Builds when the workers cannot start at all. */
   readonly fallback: ServiceFactory;
@@ -166,9 +167,9 @@ export class SpecWorkerPool {
 
   /**
    * The context built by a worker: the BuiltService, or the error the inline build throws.
-   * @throws SchedulerError resource_exhausted when `maxQueued` builds are waiting already;
-   *   unavailable once the pool is closed; a plain Error (→ INTERNAL) when the worker died or
-   *   the build ran past `timeoutMs`.
+   * @throws SchedulerError resource_exhausted when `maxQueued` builds are waiting already, the
+   *   build ran past `timeoutMs` or needed more than `maxHeapMb`; unavailable once the pool is
+   *   closed; a plain Error (→ INTERNAL) when the worker crashed or the request cannot be cloned.
    */
   build(context: ServiceContext, timed?: (ms: number) => void): Promise<BuiltService> {
     if (this.closed) return Promise.reject(new SchedulerError("unavailable", "the scheduler is stopping"));
@@ -217,14 +218,16 @@ export class SpecWorkerPool {
       for (const job of this.queue.splice(0)) this.inline(job.context).then(job.resolve, job.reject);
       return;
     }
-    for (const slot of this.slots) {
+    // A copy: `abandon` removes its slot from `this.slots`, which would skip the next one.
+    for (const slot of [...this.slots]) {
       if (this.queue.length === 0) return;
-      if (!slot.ready || slot.job) continue;
+      if (slot.gone || !slot.ready || slot.job) continue;
       const job = this.queue.shift()!;
       slot.job = job;
       this.jobs++;
       slot.worker.ref();
-      slot.timer = setTimeout(() => this.abandon(slot, new Error(`spec build ran longer than ${this.timeoutMs} ms; its worker was restarted`)), this.timeoutMs);
+      const ms = this.timeoutMs;
+      slot.timer = setTimeout(() => this.abandon(slot, new SchedulerError("resource_exhausted", `spec build ran longer than ${ms} ms`)), ms);
       slot.timer.unref();
       try {
         slot.worker.postMessage({ id: job.id, context: job.context } satisfies BuildRequest);
@@ -287,18 +290,26 @@ export class SpecWorkerPool {
       this.dispatch();
       return;
     }
-    this.abandon(slot, err);
+    const oom = (err as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY";
+    this.abandon(slot, oom ? new SchedulerError("resource_exhausted", `spec build needed more than ${this.maxHeapMb} MB`, { cause: err }) : err);
   }
 
-  /** Fails the slot's job with `err` (INTERNAL, logged), terminates and replaces its worker. */
+  /**
+   * Fails the slot's job, terminates and replaces its worker. A SchedulerError (the input ran too
+   * long or needed too much memory) is the job's error as it is; anything else becomes a plain
+   * Error (INTERNAL, logged at the edge).
+   */
   private abandon(slot: Slot, err: Error): void {
     if (slot.gone) return;
     const job = slot.job;
-    this.options.log.error({ err, service: job?.context.name.slice(0, 64) }, "spec-build worker lost; replacing it");
+    const input = err instanceof SchedulerError;
+    const service = job?.context.name.slice(0, 64);
+    if (input) this.options.log.warn({ service, reason: err.message }, "spec build abandoned; replacing its worker");
+    else this.options.log.error({ err, service }, "spec-build worker lost; replacing it");
     this.remove(slot);
     this.replaced++;
     void slot.worker.terminate();
-    if (job) job.reject(new Error(`spec build failed: ${err.message}`, { cause: err }));
+    if (job) job.reject(input ? err : new Error(`spec build failed: ${err.message}`, { cause: err }));
     this.dispatch();
   }
 
@@ -333,8 +344,9 @@ const CHEAP_FAMILY_MAX_CHARS = 16 * 1024;
  * The context's characters (name, template, parameter keys and values), counted up to `max`
  * (then `Infinity`), and an upper bound of its rendered length: mustache renders every tag at
  * most once (parameters are strings, so no section repeats) and a tag inserts at most the
- * longest value. Reads at most about `max` characters of text; a map of many parameters is
- * still walked once (`Object.keys`).
+ * longest value; a spec that sets other delimiters (`{{=| |=}}`, then `|A|`) has tags this
+ * does not count, so its rendered length is `Infinity`. Reads at most about `max` characters of
+ * text; a map of many parameters is still walked once (`Object.keys`).
  */
 export function contextSize(context: ServiceContext, max: number): { readonly chars: number; readonly rendered: number } {
   const over = { chars: Infinity, rendered: Infinity };
@@ -350,6 +362,7 @@ export function contextSize(context: ServiceContext, max: number): { readonly ch
     if (chars > max) return over;
     longest = Math.max(longest, value.length);
   }
+  if (spec.includes("{{=")) return { chars, rendered: Infinity };
   let rendered = spec.length;
   for (let at = spec.indexOf("{{"); at >= 0 && rendered <= max; at = spec.indexOf("{{", at + 2)) rendered += longest;
   return { chars, rendered };
