@@ -39,4 +39,19 @@ describe("specServiceFactory", () => {
       expect(outcome(() => shared.build(ctx)), ctx.name).toEqual(fresh);
     }
   });
+
+  it.each([
+    { name: "NUL and an empty name the template does not use", parameters: { "\u0000": "x", "": "y" }, fields: ["parameters.\u0000", "parameters."] },
+    { name: "a control character in a name", parameters: { "A\u0085": "1" }, fields: ["parameters.A\u0085"] },
+    { name: "NUL in a value", parameters: { CERT: "a\u0000b" }, fields: ["parameters.CERT"] },
+  ])("refuses parameters with $name before rendering, with the name's violations", ({ parameters, fields }) => {
+    const err = outcome(() => createSpecServiceFactory().build(context("Svc", HELLO, parameters)));
+    expect(err).toMatchObject({ code: "invalid_argument" });
+    expect((err as { violations: { field: string }[] }).violations.map((v) => v.field)).toEqual(["name", ...fields]);
+  });
+
+  it("accepts tab and newline in a parameter value (a PEM certificate put into env)", () => {
+    const built = createSpecServiceFactory().build(context("svc", HELLO, { CERT: "-----BEGIN-----\n\tAAA\n" }));
+    expect(built.context.parameters).toEqual({ CERT: "-----BEGIN-----\n\tAAA\n" });
+  });
 });

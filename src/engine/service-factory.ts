@@ -5,6 +5,7 @@
  */
 import { SchedulerError, abbreviate } from "../domain/errors.js";
 import { validateServiceName } from "../domain/names.js";
+import { validateParameters } from "../domain/spec/parameters.js";
 import { YamlDocCache, parseServiceSpec } from "../domain/spec/parse.js";
 import { renderTemplate } from "../domain/spec/template.js";
 import type { ServiceContext } from "./service-context.js";
@@ -51,8 +52,8 @@ export function createSpecServiceFactory(cacheEntries = 64): ServiceFactory {
   const cache = new YamlDocCache(cacheEntries);
   return {
     build(context: ServiceContext): BuiltService {
-      const nameViolations = validateServiceName(context.name);
-      if (nameViolations.length > 0) throw SchedulerError.invalid(nameViolations);
+      const violations = [...validateServiceName(context.name), ...validateParameters(context.parameters)];
+      if (violations.length > 0) throw SchedulerError.invalid(violations);
       for (const key of PRESET_PARAMETERS) {
         const given = context.parameters[key];
         if (given !== undefined && given !== context.name) {

@@ -52,6 +52,7 @@ const INVALID: [string, ServiceContext][] = [
   ["template syntax error", context("bad-template", "name: {{SERVICE_NAME}\n")],
   ["unset template variables", context("unset", "name: {{SERVICE_NAME}}\ncount: {{N}}{{M}}\n")],
   ["invalid service name", context("Bad__Name", example("simple.yml"))],
+  ["refused parameters", context("params", example("simple.yml"), { "\u0000": "x", CERT: "a\u0000b" })],
   ["preset parameter set otherwise", context("preset", example("simple.yml"), { SERVICE_NAME: "other" })],
   ["spec name differs", context("differs", example("simple.yml").replace("{{SERVICE_NAME}}", "other"))],
   ["validation errors", context("invalid", example("hello-world.yml").replace("cpus: 0.1", "cpus: lots").replace("count: 2", "count: -1"))],
