@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { apiSecurityProblem } from "./adapters/grpc/auth.js";
 import type { ApiSecurityFiles } from "./adapters/grpc/auth.js";
+import { ERROR_PREFIX } from "./error-prefix.js";
 
 export interface ResolvedOptions extends ApiSecurityFiles {
   /**
@@ -68,8 +69,7 @@ export type LogFormat = "json" | "pretty";
 const CLUSTERS = ["local", "sim"];
 const LOG_FORMATS: readonly LogFormat[] = ["json", "pretty"];
 
-/** The prefix of every fatal error the scheduler prints, as the `corral` CLI's. */
-export const ERROR_PREFIX = "corral: ";
+export { ERROR_PREFIX };
 
 /**
  * `host:port` with the host defaulted: an empty host (`:0`, `:50051`) is 127.0.0.1, loopback

@@ -5,9 +5,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { fieldViolations } from "../client/index.js";
+import { ERROR_PREFIX } from "../error-prefix.js";
 
-/** What every error the CLI prints starts with (its own, the scheduler's, commander's). */
-export const ERROR_PREFIX = "corral: ";
+export { ERROR_PREFIX };
 
 /** The exit codes `corral --help` documents. */
 export const EXIT = {

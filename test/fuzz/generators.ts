@@ -14,6 +14,7 @@ import type { DescMessage } from "@bufbuild/protobuf";
 import { MultiServiceAdmin } from "../../gen/corral/v1/admin_pb.js";
 import { WT, encodeRecords, lenRecord, tag, toRecords, varint } from "./wire.js";
 import type { RequestValue, WireRecord } from "./wire.js";
+import { REFERENCE_SVC_PARAMS } from "../fixtures/reference-params.js";
 
 // ---------------------------------------------------------------------------------------------
 // Symbolic values.
@@ -101,29 +102,6 @@ export type FuzzCase =
 const ROOT = new URL("../../", import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, ROOT), "utf8");
 
-const FIXTURE_PARAMS: Readonly<Record<string, string>> = {
-  FRAMEWORK_PRINCIPAL: "hello-world-principal",
-  FRAMEWORK_USER: "nobody",
-  HELLO_COUNT: "1",
-  HELLO_PLACEMENT: '[["hostname", "UNIQUE"]]',
-  HELLO_RLIMIT_NOFILE_SOFT: "128000",
-  HELLO_RLIMIT_NOFILE_HARD: "128000",
-  HELLO_CPUS: "0.1",
-  HELLO_MEM: "252",
-  HELLO_DISK: "25",
-  SLEEP_DURATION: "1000",
-  WORLD_COUNT: "2",
-  WORLD_PLACEMENT: '[["hostname", "UNIQUE"]]',
-  WORLD_RLIMIT_NOFILE_SOFT: "128000",
-  WORLD_RLIMIT_NOFILE_HARD: "128000",
-  WORLD_CPUS: "0.2",
-  WORLD_MEM: "512",
-  WORLD_DISK: "25",
-  WORLD_READINESS_CHECK_INTERVAL: "5",
-  WORLD_READINESS_CHECK_DELAY: "0",
-  WORLD_READINESS_CHECK_TIMEOUT: "10",
-  WORLD_KILL_GRACE_PERIOD: "5",
-};
 
 export interface SpecBase {
   readonly file: string;
@@ -133,7 +111,7 @@ export interface SpecBase {
 
 export const SPEC_BASES: readonly SpecBase[] = [
   ...["simple.yml", "hello-world.yml", "finish-once.yml", "multistep.yml"].map((f) => ({ file: `examples/${f}`, text: read(`examples/${f}`), params: {} })),
-  ...["reference-simple.yml", "reference-svc.yml"].map((f) => ({ file: `test/fixtures/${f}`, text: read(`test/fixtures/${f}`), params: FIXTURE_PARAMS })),
+  ...["reference-simple.yml", "reference-svc.yml"].map((f) => ({ file: `test/fixtures/${f}`, text: read(`test/fixtures/${f}`), params: REFERENCE_SVC_PARAMS })),
 ];
 
 const HELLO_WORLD = SPEC_BASES.findIndex((b) => b.file === "examples/hello-world.yml");

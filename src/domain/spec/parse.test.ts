@@ -8,6 +8,7 @@ import {
   specText as spec,
 } from "../../../test/fixtures/spec-text.js";
 import { parseServiceSpec } from "./parse.js";
+import { REFERENCE_SVC_PARAMS } from "../../../test/fixtures/reference-params.js";
 
 describe("examples/ deploy with only the preset parameters", () => {
   it.each([
@@ -76,27 +77,7 @@ describe("examples/ deploy with only the preset parameters", () => {
 describe("reference fixtures", () => {
   const params = {
     ...PRESET,
-    FRAMEWORK_PRINCIPAL: "hello-world-principal",
-    FRAMEWORK_USER: "nobody",
-    HELLO_COUNT: "1",
-    HELLO_PLACEMENT: '[["hostname", "UNIQUE"]]',
-    HELLO_RLIMIT_NOFILE_SOFT: "128000",
-    HELLO_RLIMIT_NOFILE_HARD: "128000",
-    HELLO_CPUS: "0.1",
-    HELLO_MEM: "252",
-    HELLO_DISK: "25",
-    SLEEP_DURATION: "1000",
-    WORLD_COUNT: "2",
-    WORLD_PLACEMENT: '[["hostname", "UNIQUE"]]',
-    WORLD_RLIMIT_NOFILE_SOFT: "128000",
-    WORLD_RLIMIT_NOFILE_HARD: "128000",
-    WORLD_CPUS: "0.2",
-    WORLD_MEM: "512",
-    WORLD_DISK: "25",
-    WORLD_READINESS_CHECK_INTERVAL: "5",
-    WORLD_READINESS_CHECK_DELAY: "0",
-    WORLD_READINESS_CHECK_TIMEOUT: "10",
-    WORLD_KILL_GRACE_PERIOD: "5",
+    ...REFERENCE_SVC_PARAMS,
   };
 
   it("svc.yml parses, with warnings (not errors) for placement, rlimits and principal", () => {
