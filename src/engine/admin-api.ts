@@ -2,6 +2,7 @@
  * What the gRPC edge (and in-process callers) can ask of the scheduler. Views are plain data;
  * the gRPC adapter maps them to `corral.v1` messages. Errors are SchedulerErrors.
  */
+import type { FieldViolation } from "../domain/errors.js";
 import type { Status } from "../domain/plan/status.js";
 import type { SpecWarning, StrategyName } from "../domain/spec/types.js";
 
@@ -57,12 +58,37 @@ export interface PutServiceInput {
   readonly name: string;
   readonly spec: string;
   readonly parameters: Readonly<Record<string, string>>;
+  /**
+   * Optimistic concurrency: the put goes ahead only when the service's generation is this one
+   * (0: the service must not exist); otherwise ABORTED and nothing changes. Absent: no check.
+   */
+  readonly expectedGeneration?: number;
+  /** Work out and return what the put would do (`change`), store nothing, run nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** What a put changes in a running service (or would change, on a dry run). */
+export interface ServiceChangeView {
+  /** Pod instances killed and relaunched in place on their reservations (`hello-0`). */
+  readonly relaunched: readonly string[];
+  /** Pod instances added (a count raised, a pod added). */
+  readonly added: readonly string[];
+  /** Pod instances decommissioned: killed, volumes destroyed, unreserved. */
+  readonly decommissioned: readonly string[];
+  /** The plan the change runs (`deploy`, or the spec's `update` plan), as it starts. */
+  readonly plan?: PlanView;
+  /** Why the change is refused (a dry run reports them here instead of failing). */
+  readonly violations: readonly FieldViolation[];
 }
 
 export interface PutServiceResult {
   readonly service: ServiceView;
   readonly outcome: PutOutcome;
   readonly warnings: readonly SpecWarning[];
+  /** Set for an update (and for any dry run): what changes. */
+  readonly change?: ServiceChangeView;
+  /** The put was a dry run: nothing was stored. */
+  readonly dryRun?: boolean;
 }
 
 export type UninstallEventKind = "STARTED" | "PROGRESS" | "COMPLETED" | "FORCED";

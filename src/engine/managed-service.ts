@@ -1,0 +1,84 @@
+/**
+ * What the manager holds for a name, whatever the service is doing (deploying, running, being
+ * reconfigured, being removed). The scheduler, the event client and the runner talk to services
+ * only through this interface and never ask which kind a service is: each kind is a thin applier
+ * of the decisions of the pure decision core (src/domain/service).
+ */
+import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
+import type { Plan } from "../domain/plan/model.js";
+import type { ServiceView } from "./admin-api.js";
+import type { PersisterOp } from "./ports.js";
+import type { ServiceContext } from "./service-context.js";
+
+/** What a service needs from offers now (§1.1 ClientStatusResponse). */
+export type ClientStatus =
+  | { readonly kind: "WORKING"; readonly footprint: boolean; readonly newWork: boolean }
+  | { readonly kind: "IDLE" };
+
+/** A task to kill, and why (logged). */
+export interface KillDecision {
+  readonly taskId: string;
+  readonly agentId?: string;
+  readonly reason: string;
+}
+
+export interface PreparedLaunches {
+  /** Stored (in one multi with other services' launches) before any operation leaves. */
+  readonly ops: readonly PersisterOp[];
+  /** Once `ops` are stored: record the launches. Left unstored, the operations must not be sent. */
+  apply(): void;
+}
+
+export interface OfferResult {
+  /** False while reconciliation is unfinished: unused offers are then declined short. */
+  readonly ready: boolean;
+  /** Candidate steps no offer could take: unused offers are then declined short, to come back soon. */
+  readonly unplaced: number;
+  /** Operations by offer ID. */
+  readonly operations: ReadonlyMap<string, Operation[]>;
+  readonly launches?: PreparedLaunches;
+  /** Tasks to kill (reconfiguration, decommission, removal); sent whether or not offers came. */
+  readonly kills?: readonly KillDecision[];
+}
+
+/** A status checked against its service's tasks, with the ops that store it; `apply` once stored. */
+export interface PreparedStatus {
+  readonly service: ManagedService;
+  readonly status: TaskStatus;
+  readonly ops: readonly PersisterOp[];
+  apply(): "processed" | "unknown";
+}
+
+export interface ManagedService {
+  readonly name: string;
+  readonly sanitizedName: string;
+  /** The target config's id ("" when unknown). */
+  readonly configId: string;
+  /** The stored context (name, spec, parameters, generation); undefined when it was never readable. */
+  readonly context: ServiceContext | undefined;
+  /** The plan GetPlan shows when none is named (`deploy`, or `uninstall` while being removed). */
+  readonly defaultPlan: string;
+  allPlans(): readonly Plan[];
+  /** The admin API's view of the service. */
+  view(): ServiceView;
+  /** The cluster (re)registered the framework: tasks to reconcile explicitly, and tasks to kill. */
+  registered(frameworkId: string): { reconcile: TaskInfo[]; kill: TaskInfo[] };
+  /** Tasks whose reconciliation answer is still missing. */
+  pendingReconciliation(): TaskInfo[];
+  status(): ClientStatus;
+  /** One offer cycle's decisions for this service, applied; `offers` may be empty. */
+  offers(offers: readonly Offer[]): Promise<OfferResult>;
+  /** Reserved resources in these offers (namespaced to this service) that it does not own. */
+  unexpectedResources(resources: readonly Resource[]): Resource[];
+  prepareStatus(status: TaskStatus): PreparedStatus | "unknown";
+  /**
+   * The cluster refused the ACCEPT of an offer this service launched on: its launches there did
+   * not happen. The service shows `reason` on the steps concerned and retries them later.
+   */
+  acceptRefused(offerId: string, reason: string): void;
+  /**
+   * This service's part of an offer cycle threw: nothing of it was applied. The service shows
+   * the error in its plan (until a later cycle of it succeeds) and is retried next cycle.
+   */
+  cycleFailed(error: string): void;
+}
