@@ -6,9 +6,9 @@
  */
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
 import type { Plan } from "../domain/plan/model.js";
-import type { ServiceView } from "./admin-api.js";
 import type { PersisterOp } from "./ports.js";
-import type { ServiceContext } from "./service-context.js";
+import type { ServiceChangeView, ServiceView } from "./admin-api.js";
+import type { BuiltService, ServiceContext } from "./service-context.js";
 
 /** What a service needs from offers now (§1.1 ClientStatusResponse). */
 export type ClientStatus =
@@ -49,6 +49,21 @@ export interface PreparedStatus {
   apply(): "processed" | "unknown";
 }
 
+/** What a put of a new spec for a running service does (`ManagedService.prepareUpdate`). */
+export interface UpdateOutcome {
+  /** What changes; `violations` non-empty when the change is refused. */
+  readonly change: ServiceChangeView;
+  /** The put changes nothing (the same rendered spec, or only what needs no redeploy and no store write). */
+  readonly unchanged: boolean;
+  /**
+   * For an accepted change that is not a dry run: the writes (context, new config, target,
+   * relabelled tasks, configs no task references any more), stored in one fenced multi, then
+   * `commit()` gives the service that replaces this one in the manager (and is registered).
+   */
+  readonly ops?: readonly PersisterOp[];
+  commit?(): ManagedService;
+}
+
 export interface ManagedService {
   readonly name: string;
   readonly sanitizedName: string;
@@ -58,6 +73,14 @@ export interface ManagedService {
   readonly context: ServiceContext | undefined;
   /** The plan GetPlan shows when none is named (`deploy`, or `uninstall` while being removed). */
   readonly defaultPlan: string;
+  /** Being removed: a put is refused until the removal completed, an uninstall answers the removal under way. */
+  readonly removing: boolean;
+  /**
+   * Validates `built` (the same name, a new context with the next generation) against the
+   * current target (§1.13) and works out the change; stores nothing. `configId` is the id the
+   * new config gets. A service being removed throws failed_precondition.
+   */
+  prepareUpdate(built: BuiltService, configId: string, options: { readonly dryRun: boolean }): UpdateOutcome;
   allPlans(): readonly Plan[];
   /** The admin API's view of the service. */
   view(): ServiceView;

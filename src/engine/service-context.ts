@@ -4,6 +4,7 @@
  * must be deterministic over name/spec/parameters because it reruns on every start.
  */
 import { SchedulerError } from "../domain/errors.js";
+import type { ServiceSpec, SpecWarning } from "../domain/spec/types.js";
 import { decodeJson, encodeJson } from "./store/codec.js";
 
 /** The reference's context limit, well under ZooKeeper's 1 MB node limit. */
@@ -17,6 +18,14 @@ export interface ServiceContext {
   readonly generation: number;
   readonly createdMs: number;
   readonly updatedMs: number;
+}
+
+/** A service as the factory builds it from a context, before anything is stored. */
+export interface BuiltService {
+  readonly context: ServiceContext;
+  readonly rendered: string;
+  readonly spec: ServiceSpec;
+  readonly warnings: readonly SpecWarning[];
 }
 
 export function encodeContext(ctx: ServiceContext): Uint8Array {

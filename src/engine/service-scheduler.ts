@@ -15,10 +15,9 @@ import type { Plan, Step } from "../domain/plan/model.js";
 import { allSteps } from "../domain/plan/model.js";
 import { applyTaskStatus, markLaunched, markPrepared, progressFor, readinessPassed } from "../domain/plan/step.js";
 import { planCandidates } from "../domain/plan/strategy.js";
-import type { ServiceSpec, SpecWarning } from "../domain/spec/types.js";
 import { parseTaskId, taskInstanceName } from "../domain/task-id.js";
 import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
-import type { ServiceContext } from "./service-context.js";
+import type { BuiltService } from "./service-context.js";
 import type { TaskSlot } from "./service-tasks.js";
 import { recoverFailedTasks } from "./recovery.js";
 import { RelaunchBackoff } from "./relaunch-backoff.js";
@@ -72,13 +71,7 @@ export interface PreparedStatus {
   readonly ops: readonly PersisterOp[];
 }
 
-/** A service as the factory builds it, before anything is stored. */
-export interface BuiltService {
-  readonly context: ServiceContext;
-  readonly rendered: string;
-  readonly spec: ServiceSpec;
-  readonly warnings: readonly SpecWarning[];
-}
+export type { BuiltService } from "./service-context.js";
 
 export class ServiceScheduler {
   readonly name: string;
