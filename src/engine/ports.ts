@@ -161,4 +161,10 @@ export interface Logger {
 
 export interface WriteFence {
   holds(): boolean;
+  /**
+   * Tells `listener` each time `holds()` changes. After the lock was lost and is held again,
+   * another scheduler may have written meanwhile: the engine reloads its state from the store
+   * instead of resuming with what it remembers. Optional: a fence that never changes needs none.
+   */
+  watch?(listener: (holds: boolean) => void): Cancel;
 }
