@@ -1,0 +1,142 @@
+/**
+ * PutService: a new service, a changed one (reconfiguration, §3.4), a repaired quarantined one,
+ * or a dry run of any of these. The spec is built first — off the event loop where the factory
+ * can — and the change applied second, inside one work item of the runner's queue, so a bad
+ * spec never reaches the store and the manager changes between offer cycles only (design doc
+ * "Adding a Service"). Every write goes through the fenced store.
+ */
+import { SchedulerError } from "../domain/errors.js";
+import { validateServiceName } from "../domain/names.js";
+import type { ServiceSpec } from "../domain/spec/types.js";
+import type { PutServiceInput, PutServiceResult, ServiceChangeView } from "./admin-api.js";
+import type { ManagedFace, SchedulerParts } from "./scheduler-parts.js";
+import type { BuiltService, ServiceContext } from "./service-context.js";
+import { encodeContext } from "./service-context.js";
+import { planView } from "./service-view.js";
+import { StateStore } from "./store/state-store.js";
+
+export class ServicePuts {
+  constructor(private readonly parts: SchedulerParts) {}
+
+  async put(input: PutServiceInput): Promise<PutServiceResult> {
+    const violations = validateServiceName(input.name);
+    if (violations.length > 0) throw SchedulerError.invalid(violations);
+    return this.parts.inTurn(input.name, () => this.putInTurn(input));
+  }
+
+  private async putInTurn(input: PutServiceInput): Promise<PutServiceResult> {
+    // Nothing is built for a put that cannot succeed anyway.
+    const current = this.admissible(input);
+    const now = this.parts.deps.clock.now();
+    const context: ServiceContext = {
+      name: input.name,
+      spec: input.spec,
+      parameters: input.parameters,
+      generation: generationOf(current) + 1,
+      createdMs: current?.context?.createdMs ?? now,
+      updatedMs: now,
+    };
+    // Off the event loop when the factory can (a spec of up to 1 MiB takes up to ~1 s of CPU:
+    // adapters/spec-worker). The scheduler may have moved on meanwhile: the work item checks again.
+    const { factory } = this.parts;
+    const built = factory.buildForRequest ? await factory.buildForRequest(context) : factory.build(context);
+    return this.parts.runner.queue.run("put-service", () => this.apply(input, built));
+  }
+
+  /** The service the put changes (undefined: a new or quarantined one), or why it may not. */
+  private admissible(input: PutServiceInput): ManagedFace | undefined {
+    const { parts } = this;
+    parts.mustAct();
+    if (parts.mode !== "RUNNING") {
+      throw new SchedulerError("failed_precondition", `the scheduler is ${parts.mode.toLowerCase()}: no service can be added`);
+    }
+    const current = parts.get(input.name);
+    if (current?.removing) {
+      throw new SchedulerError("failed_precondition", `service '${input.name}' is being uninstalled; put it again once its removal completed`);
+    }
+    const generation = generationOf(current);
+    if (input.expectedGeneration !== undefined && input.expectedGeneration !== generation) {
+      throw new SchedulerError(
+        "aborted",
+        `service '${input.name}' is at generation ${generation}, not the expected ${input.expectedGeneration}; nothing was changed`,
+      );
+    }
+    return current;
+  }
+
+  private async apply(input: PutServiceInput, built: BuiltService): Promise<PutServiceResult> {
+    const existing = this.admissible(input);
+    if (existing) return this.update(existing, built, input.dryRun === true);
+    encodeContext(built.context); // size check before anything is built further or stored
+    if (this.parts.manager.getQuarantined(input.name)) return this.repair(built, input.dryRun === true);
+    return this.create(built, input.dryRun === true);
+  }
+
+  private async create(built: BuiltService, dryRun: boolean): Promise<PutServiceResult> {
+    const { parts } = this;
+    const configId = parts.deps.random.uuid();
+    const svc = parts.newScheduler(built, configId);
+    const clash = parts.manager.getBySanitized(svc.sanitizedName);
+    if (clash) {
+      throw new SchedulerError("already_exists", `service '${clash.name}' already uses the task-ID name '${svc.sanitizedName}'`);
+    }
+    const service = parts.managedView(svc);
+    if (dryRun) {
+      const change: ServiceChangeView = { relaunched: [], added: podInstances(built.spec), decommissioned: [], plan: planView(svc, "deploy"), violations: [] };
+      return { service, outcome: "CREATED", warnings: built.warnings, change, dryRun: true };
+    }
+    await parts.services.add(built.context, configId, built.spec);
+    parts.install(svc);
+    parts.deps.log.info({ service: svc.name, configId }, "service added");
+    return { service, outcome: "CREATED", warnings: built.warnings };
+  }
+
+  /** A new spec for a running service: validated against its target (§1.13), stored, redeployed. */
+  private async update(existing: ManagedFace, built: BuiltService, dryRun: boolean): Promise<PutServiceResult> {
+    const { parts } = this;
+    const configId = parts.deps.random.uuid();
+    const outcome = existing.prepareUpdate(built, configId, { dryRun });
+    const { change } = outcome;
+    if (outcome.unchanged) return { service: existing.view(), outcome: "UNCHANGED", warnings: built.warnings, ...(dryRun ? { change, dryRun } : {}) };
+    if (dryRun) return { service: existing.view(), outcome: "UPDATED", warnings: built.warnings, change, dryRun };
+    if (change.violations.length > 0) {
+      const reasons = change.violations.map((v) => `${v.field}: ${v.reason}`).join("; ");
+      throw new SchedulerError("failed_precondition", `service '${existing.name}' cannot change that way: ${reasons}`, {
+        violations: change.violations,
+      });
+    }
+    if (!outcome.ops || !outcome.commit) throw new SchedulerError("internal", `service '${existing.name}': an accepted change without writes`);
+    await parts.persister.multi(outcome.ops);
+    const next = outcome.commit();
+    parts.install(next);
+    parts.deps.log.info({ service: existing.name, configId, generation: built.context.generation }, "service updated");
+    return { service: next.view(), outcome: "UPDATED", warnings: built.warnings, change };
+  }
+
+  /** A valid spec for a quarantined service: store it and adopt the service's stored tasks. */
+  private async repair(built: BuiltService, dryRun: boolean): Promise<PutServiceResult> {
+    const { parts } = this;
+    const name = built.context.name;
+    const configId = (await new StateStore(parts.persister, name).configTarget()) ?? parts.deps.random.uuid();
+    const svc = parts.newScheduler(built, configId);
+    await svc.load();
+    if (dryRun) {
+      const change: ServiceChangeView = { relaunched: [], added: [], decommissioned: [], plan: planView(svc, "deploy"), violations: [] };
+      return { service: parts.managedView(svc), outcome: "UPDATED", warnings: built.warnings, change, dryRun: true };
+    }
+    await parts.persister.multi(parts.services.repairOps(built.context, configId, built.spec));
+    parts.install(svc);
+    parts.deps.log.info({ service: name, configId }, "quarantined service repaired");
+    return { service: parts.managedView(svc), outcome: "UPDATED", warnings: built.warnings };
+  }
+}
+
+/** The generation a put is checked against: 0 for a service that does not exist (or is quarantined). */
+function generationOf(current: ManagedFace | undefined): number {
+  return current?.context?.generation ?? 0;
+}
+
+/** `hello-0`, `hello-1`, … for every pod of the spec. */
+function podInstances(spec: ServiceSpec): string[] {
+  return spec.pods.flatMap((pod) => Array.from({ length: pod.count }, (_, i) => `${pod.type}-${i}`));
+}

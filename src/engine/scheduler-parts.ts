@@ -1,0 +1,194 @@
+/**
+ * What the roles of the multi-service scheduler share (start-up, puts, removals, views): the
+ * deps and options it was made with, the fenced store, the manager and the runner. The façade
+ * (scheduler.ts) makes one and hands it to each role.
+ */
+import { SchedulerError, abbreviate } from "../domain/errors.js";
+import type { SchedulerState, ServiceView } from "./admin-api.js";
+import type { ManagedService, UpdateOutcome } from "./managed-service.js";
+import { MultiServiceEventClient } from "./multi-service-event-client.js";
+import { MultiServiceManager } from "./multi-service-manager.js";
+import type { CycleOutcome } from "./offer-cycle.js";
+import type { Clock, ClusterDriver, Logger, Persister, Random, WriteFence } from "./ports.js";
+import type { RunnerOptions } from "./runner.js";
+import { SchedulerRunner } from "./runner.js";
+import type { BuiltService } from "./service-context.js";
+import type { ServiceFactory } from "./service-factory.js";
+import { specServiceFactory } from "./service-factory.js";
+import type { FrameworkIdentity } from "./service-scheduler.js";
+import { ServiceScheduler } from "./service-scheduler.js";
+import { ServiceRemoval } from "./service-removal.js";
+import { quarantinedView, removalView, serviceView } from "./service-view.js";
+import type { UninstallCallback } from "./removals.js";
+import type { UninstallEventLogOptions } from "./uninstall-events.js";
+import { encodeText } from "./store/codec.js";
+import { FencedPersister, lockLost } from "./store/fenced-persister.js";
+import * as layout from "./store/layout.js";
+import { ServiceStore } from "./store/service-store.js";
+import { StateStore } from "./store/state-store.js";
+import type { StoredTask } from "./store/state-store.js";
+
+export interface SchedulerDeps {
+  readonly persister: Persister;
+  readonly driver: ClusterDriver;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly factory?: ServiceFactory;
+  /** Observes each offer cycle (benchmarks, metrics); passed to the runner. */
+  readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
+  /** @default always holds (SQLite and memory stores) */
+  readonly fence?: WriteFence;
+  /** The library's UninstallCallback: runs once a service's removal has been written. */
+  readonly onServiceRemoved?: UninstallCallback;
+  /** Whole-scheduler uninstall finished: state wiped, framework torn down. */
+  readonly onUninstalled?: () => void;
+}
+
+export interface SchedulerOptions extends RunnerOptions {
+  readonly framework: FrameworkIdentity;
+  /** A removal not done after this long completes anyway (FORCED); ≤ 0 never. @default 10 min */
+  readonly removalTimeoutMs?: number;
+  /** Uninstall the whole scheduler (CORRAL_UNINSTALL / SDK_UNINSTALL, §3.9). @default false */
+  readonly uninstall?: boolean;
+  readonly events?: UninstallEventLogOptions;
+}
+
+export type SchedulerMode = SchedulerState;
+
+export const DEFAULT_REMOVAL_TIMEOUT_MS = 10 * 60 * 1000;
+
+export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
+  cycleIntervalMs: 5000,
+  declineLongS: 3600,
+  declineShortS: 5,
+  implicitReconcileMs: 3_600_000,
+  minCycleGapMs: 10,
+};
+
+const ALWAYS: WriteFence = { holds: () => true };
+
+export class SchedulerParts {
+  readonly manager = new MultiServiceManager();
+  readonly runner: SchedulerRunner;
+  /** Every write of the engine goes through it (store/fenced-persister.ts). */
+  readonly persister: Persister;
+  readonly fence: WriteFence;
+  readonly services: ServiceStore;
+  readonly factory: ServiceFactory;
+  mode: SchedulerMode = "RUNNING";
+  private readonly changing = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly deps: SchedulerDeps,
+    readonly options: SchedulerOptions,
+  ) {
+    this.fence = deps.fence ?? ALWAYS;
+    this.persister = new FencedPersister(deps.persister, this.fence);
+    this.factory = deps.factory ?? specServiceFactory;
+    this.services = new ServiceStore(this.persister);
+    const client = new MultiServiceEventClient(
+      this.manager,
+      (ops) => this.persister.multi(ops),
+      (err) => deps.log.warn({ err }, "could not store this cycle's launches; their offers are declined"),
+    );
+    this.runner = new SchedulerRunner(
+      {
+        driver: deps.driver,
+        manager: this.manager,
+        client,
+        clock: deps.clock,
+        log: deps.log,
+        fence: this.fence,
+        onFrameworkId: (id) => this.persister.multi([{ kind: "set", path: layout.FRAMEWORK_ID, data: encodeText(id) }]),
+        ...(deps.onCycle ? { onCycle: deps.onCycle } : {}),
+      },
+      options,
+    );
+  }
+
+  /** `tasks`: already read by recovery (`StateStore.loadMany`); `load()` then reads nothing. */
+  newScheduler(built: BuiltService, configId: string, tasks?: Map<string, StoredTask>): ServiceScheduler {
+    return new ServiceScheduler(built, configId, {
+      store: new StateStore(this.persister, built.spec.name, tasks),
+      random: this.deps.random,
+      clock: this.deps.clock,
+      log: this.deps.log.child({ service: built.spec.name }),
+      framework: this.options.framework,
+    });
+  }
+
+  /** One admin change (put, uninstall) per name at a time: the second sees the first's outcome. */
+  async inTurn<T>(name: string, change: () => Promise<T>): Promise<T> {
+    const before = this.changing.get(name) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(change);
+    this.changing.set(name, run);
+    try {
+      return await run;
+    } finally {
+      if (this.changing.get(name) === run) this.changing.delete(name);
+    }
+  }
+
+  /** A scheduler that lost its store lock may not act: refused before any work is done. */
+  mustAct(): void {
+    if (!this.fence.holds()) throw lockLost();
+  }
+
+  /** The managed service of that name; a quarantined or unknown name is an error. */
+  mustGet(name: string): ManagedFace {
+    const svc = this.get(name);
+    if (svc) return svc;
+    const quarantined = this.manager.getQuarantined(name);
+    if (quarantined) {
+      throw new SchedulerError("failed_precondition", `service '${name}' is quarantined: ${quarantined.error}; put a valid spec to repair it`);
+    }
+    throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
+  }
+
+  get(name: string): ManagedFace | undefined {
+    const svc = this.manager.get(name);
+    return svc === undefined ? undefined : managed(svc);
+  }
+
+  /** Puts a service in the manager (new, or replacing one) and registers it with the cluster. */
+  install(svc: ManagedService | ServiceScheduler): void {
+    // Until both kinds implement ManagedService (core): the manager's union type.
+    this.manager.put(svc as ServiceScheduler);
+    this.runner.serviceAdded(svc as ServiceScheduler);
+  }
+
+  managedView(svc: ServiceScheduler): ServiceView {
+    return managed(svc).view();
+  }
+
+  viewOf(name: string): ServiceView {
+    const quarantined = this.manager.getQuarantined(name);
+    return quarantined ? quarantinedView(quarantined) : this.mustGet(name).view();
+  }
+}
+
+/**
+ * Until ServiceScheduler and ServiceRemoval implement ManagedService themselves (core, issue
+ * 12): the one place that asks which kind a service is.
+ */
+export function managed(svc: ServiceScheduler | ServiceRemoval): ManagedFace {
+  if ("removing" in svc) return svc as unknown as ManagedFace;
+  if (svc instanceof ServiceRemoval) {
+    return { name: svc.name, configId: svc.configId, context: svc.context, defaultPlan: "uninstall", removing: true, view: () => removalView(svc), allPlans: () => svc.allPlans(), prepareUpdate: notYet(svc.name) };
+  }
+  const prepareUpdate = (built: BuiltService): UpdateOutcome => {
+    if (built.rendered === svc.built.rendered) return { unchanged: true, change: { relaunched: [], added: [], decommissioned: [], violations: [] } };
+    return notYet(svc.name)();
+  };
+  return { name: svc.name, configId: svc.configId, context: svc.built.context, defaultPlan: "deploy", removing: false, view: () => serviceView(svc), allPlans: () => svc.allPlans(), prepareUpdate };
+}
+
+function notYet(name: string): () => never {
+  return () => {
+    throw new SchedulerError("failed_precondition", `service '${name}' exists with a different spec; reconfiguration is not implemented yet`);
+  };
+}
+
+/** What the scheduler's roles ask of a managed service. */
+export type ManagedFace = Pick<ManagedService, "name" | "configId" | "context" | "defaultPlan" | "removing" | "view" | "allPlans" | "prepareUpdate">;

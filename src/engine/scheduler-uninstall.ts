@@ -1,0 +1,108 @@
+/**
+ * Removing services: UninstallService (one service, §3.7) and the whole-scheduler uninstall
+ * (§3.9): every service removed, then the store wiped and the framework torn down. Every change
+ * runs on the runner's work queue; the writes go through the fenced store.
+ */
+import { SchedulerError, abbreviate } from "../domain/errors.js";
+import { validateServiceName } from "../domain/names.js";
+import type { ServiceView } from "./admin-api.js";
+import { FINISH_RETRY_MS, Removals } from "./removals.js";
+import type { ManagedFace, SchedulerParts } from "./scheduler-parts.js";
+import { DEFAULT_REMOVAL_TIMEOUT_MS, managed } from "./scheduler-parts.js";
+import * as layout from "./store/layout.js";
+import { StateStore } from "./store/state-store.js";
+import type { UninstallEventLog } from "./uninstall-events.js";
+
+export class SchedulerUninstall {
+  readonly removals: Removals;
+
+  constructor(
+    private readonly parts: SchedulerParts,
+    events: UninstallEventLog,
+  ) {
+    const { deps } = parts;
+    this.removals = new Removals({
+      persister: parts.persister,
+      manager: parts.manager,
+      runner: parts.runner,
+      events,
+      clock: deps.clock,
+      random: deps.random,
+      log: deps.log,
+      ...(deps.onServiceRemoved ? { onRemoved: deps.onServiceRemoved } : {}),
+      onEmpty: () => {
+        if (parts.mode === "UNINSTALLING") this.finishSoon();
+      },
+    });
+  }
+
+  /** Starts (or, when it is under way, answers) the removal of a service; idempotent. */
+  async uninstallService(name: string): Promise<ServiceView> {
+    const violations = validateServiceName(name);
+    if (violations.length > 0) throw SchedulerError.invalid(violations);
+    const current = this.parts.get(name);
+    if (current?.removing) return current.view();
+    if (!current && !this.parts.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
+    this.parts.mustAct();
+    // After any put of the same name, and between offer cycles.
+    const removal = await this.parts.inTurn(name, () => this.parts.runner.queue.run("uninstall", () => this.begin(name, this.removalTimeoutMs())));
+    return removal.view();
+  }
+
+  /**
+   * Whole-scheduler uninstall at start-up, once stored services are recovered: `registered`
+   * tells whether a FrameworkID was stored.
+   */
+  async beginWhole(registered: boolean): Promise<void> {
+    this.parts.mode = "UNINSTALLING";
+    // Never registered: nothing can be running anywhere; wipe and be done (§3.9).
+    if (!registered) return this.finish();
+    for (const name of this.parts.manager.names()) {
+      if (!this.parts.get(name)?.removing) await this.begin(name, undefined);
+    }
+    if (this.parts.manager.size === 0) this.finishSoon();
+  }
+
+  private removalTimeoutMs(): number | undefined {
+    const ms = this.parts.options.removalTimeoutMs ?? DEFAULT_REMOVAL_TIMEOUT_MS;
+    return ms > 0 ? ms : undefined;
+  }
+
+  private async begin(name: string, timeoutMs: number | undefined): Promise<ManagedFace> {
+    const current = this.parts.get(name);
+    if (current?.removing) return current;
+    if (!current && !this.parts.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
+    const configId = current ? current.configId : ((await new StateStore(this.parts.persister, name).configTarget()) ?? "");
+    return managed(await this.removals.begin(name, configId, current?.context, timeoutMs));
+  }
+
+  private finishSoon(): void {
+    this.parts.runner.queue.post("uninstall-scheduler", () => this.finish());
+  }
+
+  /** Every service is gone: wipe the store but the lock, tear the framework down (§3.9). */
+  async finish(): Promise<void> {
+    const { parts } = this;
+    if (parts.mode === "UNINSTALLED") return;
+    try {
+      // Everything of the schema-2 layout but the FrameworkID; the ZooKeeper lock node is not part of it.
+      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.UNINSTALL_EVENTS, layout.SCHEMA_VERSION];
+      await parts.persister.multi(roots.map((path) => ({ kind: "delete", path })));
+      // The FrameworkID goes last: a scheduler that dies before the teardown still knows what to tear down.
+      if (parts.runner.registered) await parts.deps.driver.teardown();
+      await parts.persister.multi([{ kind: "delete", path: layout.FRAMEWORK_ID }]);
+    } catch (err) {
+      parts.deps.log.warn({ err }, "could not finish the uninstall; trying again");
+      parts.deps.clock.setTimer(FINISH_RETRY_MS, () => this.finishSoon());
+      return;
+    }
+    parts.runner.halt(); // inside a work item: stop() would wait for itself
+    parts.mode = "UNINSTALLED";
+    parts.deps.log.info({}, "scheduler uninstalled: every service removed, state wiped, framework torn down");
+    parts.deps.onUninstalled?.();
+  }
+
+  stop(): void {
+    this.removals.stop();
+  }
+}
