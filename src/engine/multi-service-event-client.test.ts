@@ -2,26 +2,33 @@ import { describe, expect, it } from "vitest";
 import type { Offer, Resource, TaskStatus } from "../domain/cluster.js";
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
 import { MultiServiceManager } from "./multi-service-manager.js";
-import type { ClientStatus, OfferResult, ServiceScheduler } from "./service-scheduler.js";
+import type { ClientStatus, KillDecision, OfferResult } from "./managed-service.js";
+import type { ServiceScheduler } from "./service-scheduler.js";
 
-/** A service that records the offers it saw and takes the first one when `eats`. */
-function stub(name: string, status: ClientStatus, eats = false) {
+/**
+ * A service that records the offers it saw, takes the first one when `eats`, decides `kills`,
+ * and throws in `offers` while `throws` is set.
+ */
+function stub(name: string, status: ClientStatus, eats = false, kills: KillDecision[] = []) {
   const seen: string[][] = [];
+  const failed: string[] = [];
+  const control = { throws: false };
   const svc = {
     name,
     sanitizedName: name.replaceAll("/", "."),
     status: () => status,
     offers: async (offers: readonly Offer[]): Promise<OfferResult> => {
       seen.push(offers.map((o) => o.id));
+      if (control.throws) throw new Error(`${name} broke`);
       const first = offers[0];
       const operations = new Map(eats && first ? [[first.id, [{ type: "UNRESERVE" as const, resources: [] }]]] : []);
-      return { ready: true, unplaced: 0, operations };
+      return { ready: true, unplaced: 0, operations, kills };
     },
+    cycleFailed: (error: string) => failed.push(error),
     unexpectedResources: (rs: readonly Resource[]) => rs.filter((r) => r.name === "stray"),
-    prepareStatus: (status: TaskStatus) => ({ service: svc, status, ops: [] }),
-    applyStatus: () => "processed" as const,
+    prepareStatus: (status: TaskStatus) => ({ service: svc, status, ops: [], apply: () => "processed" as const }),
   };
-  return { svc: svc as unknown as ServiceScheduler, seen };
+  return { svc: svc as unknown as ServiceScheduler, seen, failed, control };
 }
 
 const working: ClientStatus = { kind: "WORKING", footprint: true, newWork: false };
@@ -60,6 +67,55 @@ describe("MultiServiceEventClient", () => {
     await client.offers([offer("o1"), offer("o2")]);
     expect(eater.seen[0]).toEqual(["o1", "o2"]);
     expect(other.seen[0]).toEqual(["o2"]);
+  });
+
+  it("skips a service that throws: its offers go to the next, which still launch; it is told and reported", async () => {
+    const manager = new MultiServiceManager();
+    const broken = stub("a", working, true);
+    broken.control.throws = true;
+    const next = stub("b", working, true);
+    manager.put(broken.svc);
+    manager.put(next.svc);
+    const client = new MultiServiceEventClient(manager);
+    client.clientStatus();
+    const result = await client.offers([offer("o1")]);
+    expect(next.seen).toEqual([["o1"]]);
+    expect([...result.operations.keys()]).toEqual(["o1"]);
+    expect(result.users.get("o1")?.map((s) => s.name)).toEqual(["b"]);
+    expect(broken.failed).toEqual(["a broke"]);
+    expect(result.failures.map((f) => f.service)).toEqual(["a"]);
+    // It wants offers again soon: the unused ones are declined short.
+    expect(result.ready).toBe(false);
+  });
+
+  it("calls every working service, with no offers once they are taken, and gathers their kills", async () => {
+    const manager = new MultiServiceManager();
+    const kill = (taskId: string): KillDecision => ({ taskId, reason: "test" });
+    const first = stub("a", working, true, [kill("t1")]);
+    const second = stub("b", working, true, [kill("t2")]);
+    manager.put(first.svc);
+    manager.put(second.svc);
+    const client = new MultiServiceEventClient(manager);
+    client.clientStatus();
+    const result = await client.offers([offer("o1")]);
+    expect(first.seen).toEqual([["o1"]]);
+    expect(second.seen).toEqual([[]]);
+    expect(result.kills.map((k) => k.taskId)).toEqual(["t1", "t2"]);
+  });
+
+  it("leaves a service whose status throws out of the cycle and reports it with the offers", async () => {
+    const manager = new MultiServiceManager();
+    const broken = stub("a", working, true);
+    (broken.svc as unknown as { status: () => ClientStatus }).status = () => {
+      throw new Error("status broke");
+    };
+    manager.put(broken.svc);
+    const client = new MultiServiceEventClient(manager);
+    expect(client.clientStatus()).toEqual({ kind: "IDLE" });
+    const result = await client.offers([offer("o1")]);
+    expect(broken.seen).toEqual([]);
+    expect(broken.failed).toEqual(["status broke"]);
+    expect(result.failures.map((f) => f.service)).toEqual(["a"]);
   });
 
   it("reports IDLE when no service works and skips idle services", async () => {

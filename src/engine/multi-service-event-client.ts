@@ -7,17 +7,34 @@ import type { Offer, Operation, Resource, TaskStatus } from "../domain/cluster.j
 import { LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import { tryParseTaskId } from "../domain/task-id.js";
+import type { ClientStatus, KillDecision, ManagedService, PreparedLaunches } from "./managed-service.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
 import type { PersisterOp } from "./ports.js";
-import type { ManagedService } from "./multi-service-manager.js";
-import type { PreparedRemovalStatus } from "./service-removal.js";
-import type { ClientStatus, PreparedLaunches, PreparedStatus } from "./service-scheduler.js";
 import { SchedulerError } from "../domain/errors.js";
+
+/**
+ * What an offer cycle needs of a service. `acceptRefused` and `cycleFailed` are optional while
+ * some kind of service does not implement them yet (ManagedService requires them).
+ */
+export type CycleService = Pick<ManagedService, "name" | "status" | "offers"> &
+  Partial<Pick<ManagedService, "acceptRefused" | "cycleFailed">>;
+
+/** A service whose part of the cycle threw; nothing of it was applied. */
+export interface ServiceFailure {
+  readonly service: string;
+  readonly error: unknown;
+}
 
 export interface CycleOffers {
   /** Every service answered and placed what it wanted: unused offers may be declined for long. */
   readonly ready: boolean;
   readonly operations: ReadonlyMap<string, Operation[]>;
+  /** The services whose operations (launches, releases) an offer carries: told when its ACCEPT is refused. */
+  readonly users: ReadonlyMap<string, readonly CycleService[]>;
+  /** Kill decisions of the services, to send whether or not offers came. */
+  readonly kills: readonly KillDecision[];
+  /** Services that threw this cycle (in status or offers); each was told with `cycleFailed`. */
+  readonly failures: readonly ServiceFailure[];
 }
 
 /** What became of one status of a batch (`taskStatuses`). */
@@ -31,7 +48,9 @@ export interface StatusOutcome {
 export const MAX_STATUS_MULTI_BYTES = 256 * 1024;
 
 export class MultiServiceEventClient {
-  private offerTargets: ManagedService[] = [];
+  private offerTargets: CycleService[] = [];
+  /** Failures of `clientStatus`, reported with the next `offers`. */
+  private statusFailures: ServiceFailure[] = [];
   private rotation = 0;
 
   /** `persist` writes ops in one multi (the scheduler's persister). */
@@ -43,16 +62,26 @@ export class MultiServiceEventClient {
     private readonly onWriteError?: (err: unknown) => void,
   ) {}
 
-  /** Aggregate status of all services; also fixes which services get this cycle's offers. */
+  /**
+   * Aggregate status of all services; also fixes which services get this cycle's offers. A
+   * service whose status throws is left out of this cycle (reported by the next `offers`).
+   */
   clientStatus(): ClientStatus {
-    const services = this.manager.services();
+    const services: CycleService[] = this.manager.services();
     const start = services.length === 0 ? 0 : this.rotation++ % services.length;
     const ordered = [...services.slice(start), ...services.slice(0, start)];
     this.offerTargets = [];
+    this.statusFailures = [];
     let footprint = false;
     let newWork = false;
     for (const svc of ordered) {
-      const status = svc.status();
+      let status;
+      try {
+        status = svc.status();
+      } catch (error) {
+        this.fail(svc, error, this.statusFailures);
+        continue;
+      }
       if (status.kind === "IDLE") continue;
       this.offerTargets.push(svc);
       footprint ||= status.footprint;
@@ -62,31 +91,75 @@ export class MultiServiceEventClient {
     return { kind: "WORKING", footprint, newWork };
   }
 
+  /**
+   * Offers to the working services, in turn. Every working service is called, with the offers
+   * no earlier service used (none, once all are taken): its kill decisions flow regardless.
+   * A service that throws is told (`cycleFailed`) and skipped: the offers go on to the next.
+   */
   async offers(offers: readonly Offer[]): Promise<CycleOffers> {
     const operations = new Map<string, Operation[]>();
-    const launches: { readonly launches: PreparedLaunches; readonly offerIds: readonly string[] }[] = [];
-    let remaining = [...offers];
-    let ready = true;
+    const used: { readonly svc: CycleService; readonly launches?: PreparedLaunches; readonly offerIds: readonly string[] }[] = [];
+    const kills: KillDecision[] = [];
+    const failures = this.statusFailures;
+    this.statusFailures = [];
+    let remaining = offers;
+    let ready = failures.length === 0;
     for (const svc of this.offerTargets) {
-      // Once every offer is taken the rest of the line waits for the next cycle (its turn to
-      // be first comes with the rotation).
-      if (remaining.length === 0) break;
       if (this.manager.get(svc.name) !== svc) continue;
-      const result = await svc.offers(remaining);
+      let result;
+      try {
+        result = await svc.offers(remaining);
+      } catch (error) {
+        this.fail(svc, error, failures);
+        // It wants offers again soon: unused ones are declined short.
+        ready = false;
+        continue;
+      }
       ready &&= result.ready && result.unplaced === 0;
-      for (const [id, ops] of result.operations) operations.set(id, [...(operations.get(id) ?? []), ...ops]);
-      if (result.launches) launches.push({ launches: result.launches, offerIds: [...result.operations.keys()] });
-      if (result.operations.size > 0) remaining = remaining.filter((o) => !result.operations.has(o.id));
+      if (result.kills) kills.push(...result.kills);
+      if (result.operations.size === 0) continue;
+      for (const [id, ops] of result.operations) {
+        const before = operations.get(id);
+        operations.set(id, before === undefined ? ops : [...before, ...ops]);
+      }
+      used.push({ svc, ...(result.launches ? { launches: result.launches } : {}), offerIds: [...result.operations.keys()] });
+      remaining = remaining.filter((o) => !result.operations.has(o.id));
     }
     // Every service's TaskInfos of this cycle in as few multis as fit (one fsync on SQLite),
     // before any operation leaves; what could not be stored is not sent.
-    const { stored, error } = await this.storeInChunks(launches.map((l) => l.launches.ops));
+    const launching = used.filter((u) => u.launches !== undefined);
+    const { stored, error } = await this.storeInChunks(launching.map((u) => u.launches!.ops));
     if (error !== undefined) this.onWriteError?.(error);
-    launches.forEach((l, i) => {
-      if (i < stored) l.launches.apply();
-      else for (const id of l.offerIds) operations.delete(id);
+    const dropped = new Set<CycleService>();
+    launching.forEach((u, i) => {
+      if (i >= stored) dropped.add(u.svc);
+      else {
+        try {
+          u.launches!.apply();
+        } catch (err) {
+          // Stored but unknown to the service: sent, its tasks would run unowned.
+          this.fail(u.svc, err, failures);
+          dropped.add(u.svc);
+        }
+      }
     });
-    return { ready: ready && stored === launches.length, operations };
+    const users = new Map<string, CycleService[]>();
+    for (const u of used) {
+      for (const id of u.offerIds) {
+        if (dropped.has(u.svc)) operations.delete(id);
+        else users.set(id, [...(users.get(id) ?? []), u.svc]);
+      }
+    }
+    return { ready: ready && dropped.size === 0, operations, users, kills, failures };
+  }
+
+  private fail(svc: CycleService, error: unknown, failures: ServiceFailure[]): void {
+    failures.push({ service: svc.name, error });
+    try {
+      svc.cycleFailed?.(error instanceof Error ? error.message : String(error));
+    } catch (err) {
+      failures.push({ service: svc.name, error: err });
+    }
   }
 
   /**
@@ -121,9 +194,9 @@ export class MultiServiceEventClient {
   /**
    * Reserved resources in unused offers that should be released: those of services we do not
    * know, and those a known service disowns. Reservations without a namespace are never ours
-   * to judge and are left alone.
+   * to judge and are left alone. A service that throws is added to `failures` and told.
    */
-  unexpectedResources(offers: readonly Offer[]): Map<string, Resource[]> {
+  unexpectedResources(offers: readonly Offer[], failures: ServiceFailure[] = []): Map<string, Resource[]> {
     const out = new Map<string, Resource[]>();
     for (const offer of offers) {
       const byService = new Map<string, Resource[]>();
@@ -136,7 +209,15 @@ export class MultiServiceEventClient {
       for (const [ns, resources] of byService) {
         if (this.manager.isQuarantined(ns)) continue;
         const svc = this.manager.get(ns);
-        unexpected.push(...(svc ? svc.unexpectedResources(resources) : resources));
+        if (!svc) unexpected.push(...resources);
+        else {
+          try {
+            unexpected.push(...svc.unexpectedResources(resources));
+          } catch (error) {
+            // What a service cannot judge is left alone.
+            this.fail(svc, error, failures);
+          }
+        }
       }
       if (unexpected.length > 0) out.set(offer.id, unexpected);
     }
@@ -151,7 +232,7 @@ export class MultiServiceEventClient {
    * caller must not acknowledge them (the cluster sends them again).
    */
   async taskStatuses(statuses: readonly TaskStatus[]): Promise<{ done: StatusOutcome[]; error?: unknown }> {
-    type Entry = { status: TaskStatus; prepared?: PreparedStatus | PreparedRemovalStatus; answer: "processed" | "unknown" };
+    type Entry = { status: TaskStatus; prepared?: AnyPreparedStatus; answer: "processed" | "unknown" };
     const entries: Entry[] = statuses.map((status) => {
       const parsed = tryParseTaskId(status.taskId);
       if (parsed?.service === undefined) return { status, answer: "unknown" };
@@ -167,8 +248,16 @@ export class MultiServiceEventClient {
   }
 }
 
-function applyPrepared(p: PreparedStatus | PreparedRemovalStatus): "processed" | "unknown" {
-  return "confirmed" in p ? p.service.applyStatus(p) : p.service.applyStatus(p);
+/**
+ * A prepared status in the shape of ManagedService (`apply`), or in the earlier one where the
+ * service applies it (`service.applyStatus`), until every kind of service produces the first.
+ */
+type AnyPreparedStatus =
+  | { readonly ops: readonly PersisterOp[]; apply(): "processed" | "unknown" }
+  | { readonly ops: readonly PersisterOp[]; readonly service: { applyStatus(p: unknown): "processed" | "unknown" } };
+
+function applyPrepared(p: AnyPreparedStatus): "processed" | "unknown" {
+  return "apply" in p ? p.apply() : p.service.applyStatus(p);
 }
 
 function opBytes(ops: readonly PersisterOp[]): number {

@@ -1,20 +1,35 @@
 /**
  * One offer cycle (dcos-commons §3.3): status round → offers to working services → release of
  * unexpected reservations in unused offers (DESTROY before UNRESERVE) → decline the rest →
- * accept. Returns what the runner should do about revive/suppress.
+ * accept; the services' kill decisions go to the task killer. Returns what the runner should do
+ * about revive/suppress.
+ *
+ * One service cannot spoil the cycle of the others: a service that throws is logged and left
+ * out (the event client tells it), and a refused ACCEPT concerns only the services whose
+ * operations that offer carried. Every other accept, the release of garbage, the declines and
+ * the caller's revive/suppress still happen.
  */
 import type { Offer, Operation } from "../domain/cluster.js";
 import { LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import { cleanupOperations } from "../domain/offer/release.js";
-import type { MultiServiceEventClient } from "./multi-service-event-client.js";
-import type { ClusterDriver } from "./ports.js";
+import type { KillDecision } from "./managed-service.js";
+import type { CycleService, MultiServiceEventClient } from "./multi-service-event-client.js";
+import type { ClusterDriver, Logger } from "./ports.js";
 
 export interface CycleOptions {
   /** Refusal for unused offers when every service answered. @default 3600 */
   readonly declineLongS: number;
   /** Refusal when some service was not ready. @default 5 */
   readonly declineShortS: number;
+}
+
+export interface CycleDeps {
+  readonly client: MultiServiceEventClient;
+  readonly driver: ClusterDriver;
+  readonly log: Logger;
+  /** Sends a kill decision (the runner's TaskKiller, which retries until the task is dead). */
+  readonly kill: (decision: KillDecision) => void;
 }
 
 export interface CycleOutcome {
@@ -27,22 +42,28 @@ export interface CycleOutcome {
   readonly collected: number;
   /** The namespaces of those reservations. */
   readonly collectedNamespaces: readonly string[];
+  /** ACCEPTs the cluster refused. */
+  readonly refused: number;
+  /** Services whose part of the cycle threw. */
+  readonly failed: number;
 }
 
-export async function runOfferCycle(
-  client: MultiServiceEventClient,
-  driver: ClusterDriver,
-  offers: readonly Offer[],
-  options: CycleOptions,
-): Promise<CycleOutcome> {
+export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], options: CycleOptions): Promise<CycleOutcome> {
+  const { client, driver, log } = deps;
   const status = client.clientStatus();
   const working = status.kind === "WORKING";
-  const result = working ? await client.offers(offers) : { ready: true, operations: new Map<string, Operation[]>() };
+  const result = await client.offers(working ? offers : []);
+  for (const decision of result.kills) deps.kill(decision);
   const accepts = new Map(result.operations);
   const unused = offers.filter((o) => !accepts.has(o.id));
   let collected = 0;
   const collectedNamespaces = new Set<string>();
-  for (const [offerId, resources] of client.unexpectedResources(unused)) {
+  const failures = [...result.failures];
+  const garbage = client.unexpectedResources(unused, failures);
+  for (const { service, error } of failures) {
+    log.error({ service, err: error }, "service failed in the offer cycle; nothing of it was applied, it is retried next cycle");
+  }
+  for (const [offerId, resources] of garbage) {
     accepts.set(offerId, cleanupOperations(resources));
     collected++;
     for (const r of resources) {
@@ -51,21 +72,59 @@ export async function runOfferCycle(
     }
   }
   const declines = offers.filter((o) => !accepts.has(o.id)).map((o) => o.id);
-  const calls: Promise<void>[] = [];
+  const acceptIds = [...accepts.keys()];
   // What an accepted offer leaves over comes straight back: another service is usually waiting.
-  for (const [offerId, ops] of accepts) calls.push(driver.accept([offerId], ops, { refuseSeconds: 0 }));
+  const calls = acceptIds.map((offerId) => driver.accept([offerId], accepts.get(offerId)!, { refuseSeconds: 0 }));
   if (declines.length > 0) {
-    const refuseSeconds = result.ready ? options.declineLongS : options.declineShortS;
+    const refuseSeconds = result.ready && failures.length === 0 ? options.declineLongS : options.declineShortS;
     calls.push(driver.decline(declines, { refuseSeconds }));
   }
-  await Promise.all(calls);
+  const settled = await Promise.allSettled(calls);
+  const refused: string[] = [];
+  settled.forEach((s, i) => {
+    if (s.status === "fulfilled") return;
+    const offerId = acceptIds[i];
+    if (offerId === undefined) {
+      log.warn({ err: s.reason, offers: declines.length }, "decline failed; the offers come back when the cluster rescinds them");
+      return;
+    }
+    refused.push(offerId);
+    refuseAccept(deps, offerId, accepts.get(offerId)!, result.users.get(offerId) ?? [], s.reason);
+  });
+  if (refused.length > 0) {
+    // The offers may still be held for us: handed back, their resources come again.
+    await driver.decline(refused, { refuseSeconds: 0 }).catch(() => undefined);
+  }
   return {
     working,
-    newWork: status.kind === "WORKING" && status.newWork,
-    accepted: accepts.size,
+    // Refused launches want offers again.
+    newWork: (status.kind === "WORKING" && status.newWork) || refused.some((id) => (result.users.get(id)?.length ?? 0) > 0),
+    accepted: accepts.size - refused.length,
     declined: declines.length,
     offered: offers.length,
     collected,
     collectedNamespaces: [...collectedNamespaces],
+    refused: refused.length,
+    failed: failures.length,
   };
+}
+
+/**
+ * The cluster refused an ACCEPT: the services whose operations it carried are told, and the
+ * tasks it launched are reconciled, since a failed call does not say whether they started.
+ */
+function refuseAccept(deps: CycleDeps, offerId: string, ops: readonly Operation[], users: readonly CycleService[], err: unknown): void {
+  const reason = `the cluster refused the offer's ACCEPT: ${err instanceof Error ? err.message : String(err)}`;
+  deps.log.warn({ offerId, services: users.map((u) => u.name), err }, "ACCEPT refused; its services retry on later offers");
+  for (const svc of users) {
+    try {
+      svc.acceptRefused?.(offerId, reason);
+    } catch (error) {
+      deps.log.error({ service: svc.name, err: error }, "service failed to take back a refused ACCEPT");
+    }
+  }
+  const tasks = ops.flatMap((op) => (op.type === "LAUNCH_GROUP" ? op.tasks.map((t) => ({ taskId: t.taskId, agentId: t.agentId })) : []));
+  if (tasks.length > 0) {
+    deps.driver.reconcile(tasks).catch((error: unknown) => deps.log.warn({ err: error, offerId }, "reconciling a refused ACCEPT's tasks failed"));
+  }
 }

@@ -14,7 +14,7 @@ import { runOfferCycle } from "./offer-cycle.js";
 import type { Cancel, Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, WriteFence } from "./ports.js";
 import { ReviveLimiter } from "./revive-limiter.js";
 import { Reconciler } from "./reconciler.js";
-import type { ManagedService } from "./multi-service-manager.js";
+import type { ManagedService } from "./managed-service.js";
 import { TaskKiller } from "./task-killer.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -112,7 +112,7 @@ export class SchedulerRunner {
   }
 
   /** A service was added after start: register it with the cluster and give it offers soon. */
-  serviceAdded(service: ManagedService): void {
+  serviceAdded(service: Pick<ManagedService, "registered">): void {
     if (this.frameworkId !== undefined) this.registerService(service, this.frameworkId);
     this.scheduleCycle(0);
   }
@@ -176,9 +176,9 @@ export class SchedulerRunner {
     this.implicitTimer = this.deps.clock.setTimer(this.options.implicitReconcileMs, () => this.reconcileImplicitly());
   }
 
-  private registerService(service: ManagedService, frameworkId: string): void {
+  private registerService(service: Pick<ManagedService, "registered">, frameworkId: string): void {
     const { kill, reconcile } = service.registered(frameworkId);
-    for (const info of kill) this.killer.kill(info.taskId, info.agentId);
+    for (const info of kill) this.killer.kill(info.taskId, info.agentId, "no plan of its service produces the task any more");
     if (reconcile.length > 0) this.reconciler.start();
   }
 
@@ -224,7 +224,7 @@ export class SchedulerRunner {
     }
     const acks: Promise<void>[] = [];
     for (const { status, answer } of done) {
-      if (answer === "unknown" && !isTerminal(status.state)) this.killer.kill(status.taskId, status.agentId);
+      if (answer === "unknown" && !isTerminal(status.state)) this.killer.kill(status.taskId, status.agentId, "no service owns the task");
       if (isTerminal(status.state)) this.killer.dead(status.taskId);
       if (status.uuid !== undefined && status.agentId !== undefined) {
         acks.push(this.deps.driver.acknowledge(status.agentId, status.taskId, status.uuid));
@@ -259,7 +259,16 @@ export class SchedulerRunner {
     this.pendingOffers.clear();
     const started = this.deps.clock.now();
     this.lastCycleMs = started;
-    const outcome = await runOfferCycle(this.deps.client, this.deps.driver, offers, this.options);
+    const outcome = await runOfferCycle(
+      {
+        client: this.deps.client,
+        driver: this.deps.driver,
+        log: this.deps.log,
+        kill: (d) => this.killer.kill(d.taskId, d.agentId, d.reason),
+      },
+      offers,
+      this.options,
+    );
     this.deps.onCycle?.(outcome, this.deps.clock.now() - started);
     await this.reviveOrSuppress(outcome);
   }

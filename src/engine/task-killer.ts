@@ -14,13 +14,14 @@ export class TaskKiller {
     private readonly retryMs = 5000,
   ) {}
 
-  kill(taskId: string, agentId?: string): void {
+  /** `reason` is logged with the first attempt. */
+  kill(taskId: string, agentId?: string, reason?: string): void {
     if (taskId === "" || this.pending.has(taskId)) return;
     const attempt = (): void => {
       this.driver.kill(taskId, agentId).catch((err: unknown) => this.log.warn({ err, taskId }, "kill failed"));
       this.pending.set(taskId, this.clock.setTimer(this.retryMs, attempt));
     };
-    this.log.info({ taskId }, "killing task");
+    this.log.info(reason === undefined ? { taskId } : { taskId, reason }, "killing task");
     attempt();
   }
 
