@@ -24,10 +24,13 @@ import { escapeServiceName } from "./domain/names.js";
 import type { ResolvedOptions } from "./config.js";
 import type { AdminApi } from "./engine/admin-api.js";
 import type { ClusterDriver, Persister, WriteFence } from "./engine/ports.js";
-import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "./engine/scheduler.js";
+import type { MultiServiceScheduler } from "./engine/scheduler.js";
+import { DEFAULT_RUNNER_OPTIONS } from "./engine/scheduler.js";
+import { SchedulerKeeper } from "./engine/scheduler-keeper.js";
 import { specServiceFactory } from "./engine/service-factory.js";
 
 export interface Corral {
+  /** The running scheduler (a fresh one after the store lock was lost and held again). */
   readonly scheduler: MultiServiceScheduler;
   readonly server: AdminServer;
   readonly cluster: ClusterDriver;
@@ -81,14 +84,25 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
   try {
     const parts = await startParts(options, logger, server, deadline, undo, signal);
     signal?.throwIfAborted();
-    gate.open(parts.scheduler);
+    gate.open(parts.keeper.api);
     if (!parts.uninstalledAlready()) server.setServing(true);
     const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
     logger.info(
       { address, cluster: options.cluster, store: options.store, ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}) },
       "corral is serving",
     );
-    return { ...parts, server, address, stop: () => stop(5000) };
+    const { keeper, cluster, persister, uninstalled } = parts;
+    return {
+      get scheduler() {
+        return keeper.scheduler;
+      },
+      cluster,
+      persister,
+      uninstalled,
+      server,
+      address,
+      stop: () => stop(5000),
+    };
   } catch (err) {
     const undoFailure = await stop(0).then(() => undefined, (e: unknown) => e);
     // Stopped on request, a stop that failed or ran out of time is what went wrong.
@@ -150,7 +164,7 @@ export async function stopSteps(steps: StopStep[], deadlineMs: number): Promise<
 }
 
 interface Parts {
-  readonly scheduler: MultiServiceScheduler;
+  readonly keeper: SchedulerKeeper;
   readonly cluster: ClusterDriver;
   readonly persister: Persister;
   readonly uninstalled: Promise<void>;
@@ -196,7 +210,8 @@ async function startParts(
   let done = false;
   let markUninstalled = (): void => undefined;
   const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
-  const scheduler = new MultiServiceScheduler(
+  // After the store lock was lost and held again, the keeper starts a fresh engine.
+  const keeper = new SchedulerKeeper(
     {
       persister,
       ...(specPool ? { factory: pooledServiceFactory(specPool, specServiceFactory) } : {}),
@@ -219,13 +234,13 @@ async function startParts(
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
     },
   );
-  undo.push({ name: "scheduler", run: () => scheduler.stop() });
+  undo.push({ name: "scheduler", run: () => keeper.stop() });
   // Stopped before the scheduler drains: a put still waiting for its build then fails
   // (UNAVAILABLE) instead of storing a service after its call was cancelled by the API's stop.
   if (specPool) undo.push({ name: "spec workers", run: () => specPool.close() });
   signal?.throwIfAborted();
-  await scheduler.start();
-  return { scheduler, cluster, persister, uninstalled, uninstalledAlready: () => done };
+  await keeper.start();
+  return { keeper, cluster, persister, uninstalled, uninstalledAlready: () => done };
 }
 
 /**

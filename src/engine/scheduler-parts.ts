@@ -72,7 +72,7 @@ export class SchedulerParts {
   readonly manager = new MultiServiceManager();
   readonly runner: SchedulerRunner;
   /** Every write of the engine goes through it (store/fenced-persister.ts). */
-  readonly persister: Persister;
+  readonly persister: FencedPersister;
   readonly fence: WriteFence;
   readonly services: ServiceStore;
   readonly factory: ServiceFactory;

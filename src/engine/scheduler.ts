@@ -89,6 +89,15 @@ export class MultiServiceScheduler implements AdminApi {
     await this.runner.stop();
   }
 
+  /**
+   * Stops without writing anything more, not even what queued work would write: after the
+   * store lock was lost and held again, what this engine remembers may be stale.
+   */
+  async abandon(): Promise<void> {
+    this.parts.persister.retire();
+    await this.stop();
+  }
+
   putService(input: PutServiceInput): Promise<PutServiceResult> {
     return this.puts.put(input);
   }

@@ -9,6 +9,7 @@ import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp, Versioned, WriteFence } from "../ports.js";
 
 export class FencedPersister implements Persister {
+  private retired = false;
   readonly getMany?: (paths: readonly string[]) => Promise<(Versioned | undefined)[]>;
 
   constructor(
@@ -27,8 +28,14 @@ export class FencedPersister implements Persister {
   }
 
   async multi(ops: readonly PersisterOp[]): Promise<void> {
+    if (this.retired) throw new SchedulerError("unavailable", "this engine was stopped: its memory may be stale");
     if (!this.fence.holds()) throw lockLost();
     await this.inner.multi(ops);
+  }
+
+  /** From now on every write is refused (an engine replaced after its lock was lost and held again). */
+  retire(): void {
+    this.retired = true;
   }
 
   close(): Promise<void> {
