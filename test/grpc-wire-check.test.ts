@@ -27,6 +27,23 @@ describe("checkWire", () => {
     expect(checkWire(PutServiceResponseSchema, plans)?.field).toBe("service.plans[1].steps_complete");
   });
 
+  it("reads PutService's expected_generation (with presence) and dry_run, and names them when mistyped", () => {
+    const zero = body(pb.len(1, "a"), pb.tag(4, 0), [0], pb.tag(5, 0), [1]);
+    expect(checkWire(PutServiceRequestSchema, zero)).toBeUndefined();
+    expect(fromBinary(PutServiceRequestSchema, zero)).toMatchObject({ expectedGeneration: 0n, dryRun: true });
+    expect(fromBinary(PutServiceRequestSchema, body(pb.len(1, "a"))).expectedGeneration).toBeUndefined();
+    expect(checkWire(PutServiceRequestSchema, body(pb.len(4, "7")))).toEqual({
+      field: "expected_generation",
+      reason: "sent with wire type 2 (length-delimited); a uint64 field is sent with wire type 0 (varint)",
+    });
+    expect(checkWire(PutServiceRequestSchema, body(pb.tag(5, 5), [1, 0, 0, 0]))?.field).toBe("dry_run");
+    const change = body(pb.len(4, [...pb.len(1, "hello-0"), ...pb.len(5, [...pb.len(1, "spec.pods.hello.count"), ...pb.tag(2, 0), 1])]));
+    expect(checkWire(PutServiceResponseSchema, change)).toEqual({
+      field: "change.violations[0].reason",
+      reason: "sent with wire type 0 (varint); a string field is sent with wire type 2 (length-delimited)",
+    });
+  });
+
   it("accepts packed and unpacked repeated numbers, and refuses a packed run that is cut", () => {
     const packed = body(pb.len(1, [1, 2, 0x96, 0x01]));
     expect(checkWire(SourceCodeInfo_LocationSchema, packed)).toBeUndefined();
@@ -42,8 +59,8 @@ describe("checkWire", () => {
   it("passes every message protobuf-es writes", () => {
     const text = fc.string({ unit: "binary", maxLength: 40 });
     fc.assert(
-      fc.property(text, text, fc.dictionary(text, text, { maxKeys: 5 }), fc.array(text, { maxLength: 5 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (name, spec, parameters, names, after) => {
-        const put = toBinary(PutServiceRequestSchema, create(PutServiceRequestSchema, { name, spec, parameters }));
+      fc.property(text, text, fc.dictionary(text, text, { maxKeys: 5 }), fc.array(text, { maxLength: 5 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { nil: undefined }), fc.boolean(), (name, spec, parameters, names, after, expectedGeneration, dryRun) => {
+        const put = toBinary(PutServiceRequestSchema, create(PutServiceRequestSchema, { name, spec, parameters, expectedGeneration, dryRun }));
         expect(checkWire(PutServiceRequestSchema, put)).toBeUndefined();
         const watch = toBinary(WatchUninstallRequestSchema, create(WatchUninstallRequestSchema, { names, after }));
         expect(checkWire(WatchUninstallRequestSchema, watch)).toBeUndefined();

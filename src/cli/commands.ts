@@ -28,6 +28,7 @@ import { barDisplay, lineDisplay, silentDisplay, watchPlan } from "./plan-watch.
 import {
   json,
   renderPlan,
+  renderDryRun,
   renderPlanFailure,
   renderPut,
   renderService,
@@ -53,23 +54,42 @@ export interface CommandContext {
   readonly signal?: AbortSignal;
 }
 
-export async function put(
-  ctx: CommandContext,
-  name: string,
-  file: string,
-  o: { readonly parameters: Record<string, string>; readonly watch: boolean; readonly intervalMs: number },
-): Promise<void> {
+export interface PutOptions {
+  readonly parameters: Record<string, string>;
+  readonly watch: boolean;
+  readonly intervalMs: number;
+  /** Show what the put would do; store nothing. */
+  readonly dryRun: boolean;
+  /** Put only if the service is at this generation (0: only if it does not exist). */
+  readonly expectGeneration?: bigint;
+}
+
+export async function put(ctx: CommandContext, name: string, file: string, o: PutOptions): Promise<void> {
   const spec = await readSpec(ctx, file);
-  const res = await ctx.connection.unary("PutService", (a, opts) => a.putService({ name, spec, parameters: o.parameters }, opts));
+  const request = {
+    name,
+    spec,
+    parameters: o.parameters,
+    dryRun: o.dryRun,
+    ...(o.expectGeneration === undefined ? {} : { expectedGeneration: o.expectGeneration }),
+  };
+  const res = await ctx.connection.unary("PutService", (a, opts) => a.putService(request, opts));
   if (!ctx.json) {
-    ctx.out(renderPut(name, res));
+    ctx.out(o.dryRun ? renderDryRun(name, res) : renderPut(name, res));
     for (const w of renderWarnings(res)) ctx.err(w);
+  }
+  if (o.dryRun) {
+    if (ctx.json) ctx.out(json(PutServiceResponseSchema, res));
+    const refused = res.change?.violations.length ?? 0;
+    if (refused > 0) throw new CliError(`the change to ${name} would be refused (${refused} ${refused === 1 ? "violation" : "violations"}); nothing was stored`);
+    return;
   }
   if (!o.watch) {
     if (ctx.json) ctx.out(json(PutServiceResponseSchema, res));
     return;
   }
-  const plan = await followPlan(ctx, name, "", o.intervalMs);
+  // An update may run the spec's `update` plan rather than `deploy`.
+  const plan = await followPlan(ctx, name, res.change?.plan?.name ?? "", o.intervalMs);
   if (ctx.json) {
     const both = { put: toJson(PutServiceResponseSchema, res, { alwaysEmitImplicit: true }), plan: toJson(PlanSchema, plan, { alwaysEmitImplicit: true }) };
     ctx.out(JSON.stringify(both, null, 2));

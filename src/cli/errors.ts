@@ -1,7 +1,7 @@
 /**
  * Every way the CLI can fail, as one message for stderr and one exit code. A gRPC error becomes
- * a sentence naming the RPC and the scheduler's address; INVALID_ARGUMENT lists the fields of
- * the `corral-violations` trailer one per line.
+ * a sentence naming the RPC and the scheduler's address; INVALID_ARGUMENT and a refused change
+ * (FAILED_PRECONDITION) list the fields of the `corral-violations` trailer one per line.
  */
 import * as grpc from "@grpc/grpc-js";
 import { fieldViolations } from "../client/index.js";
@@ -21,6 +21,8 @@ export const EXIT = {
   UNAVAILABLE: 4,
   /** A watched plan reached ERROR. */
   PLAN_ERROR: 5,
+  /** ABORTED: the service is not at the generation `put --expect-generation` named. */
+  ABORTED: 6,
   /** Stopped by Ctrl-C. */
   INTERRUPTED: 130,
 } as const;
@@ -76,6 +78,14 @@ function describeRpcError({ rpc, address, error, deadlineMs }: RpcError): Failur
       const lines = violations.length > 0 ? violations.map((v) => `  ${v.field}: ${v.reason}`) : [`  ${details}`];
       return { message: [`${rpc} rejected the request (INVALID_ARGUMENT):`, ...lines].join("\n"), exitCode: EXIT.INVALID };
     }
+    case grpc.status.FAILED_PRECONDITION: {
+      // A refused reconfiguration lists every rule it breaks.
+      const violations = fieldViolations(error);
+      if (violations.length === 0) return { message: `${rpc} failed (${code}): ${details}`, exitCode: EXIT.FAILURE };
+      return { message: [`${rpc} refused the change (FAILED_PRECONDITION); nothing was changed:`, ...violations.map((v) => `  ${v.field}: ${v.reason}`)].join("\n"), exitCode: EXIT.FAILURE };
+    }
+    case grpc.status.ABORTED:
+      return { message: `${rpc} was aborted (ABORTED): ${details}; nothing was changed. The service changed meanwhile: look at it again (corral get) and retry`, exitCode: EXIT.ABORTED };
     case grpc.status.NOT_FOUND:
       return { message: `${details} (NOT_FOUND)`, exitCode: EXIT.NOT_FOUND };
     case grpc.status.UNAVAILABLE:

@@ -33,6 +33,8 @@ Exit codes:
   3    NOT_FOUND: no such service or plan
   4    UNAVAILABLE: no scheduler answers at --server
   5    a watched plan reached ERROR (the failing steps are printed)
+  6    ABORTED: put --expect-generation N found the service at another generation
+       (someone else changed it); get it again and retry
   130  interrupted (Ctrl-C)`;
 
 interface GlobalOptions {
@@ -137,14 +139,22 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
 
   program
     .command("put")
-    .description("add a service, or put the same spec again (prints CREATED / UNCHANGED / UPDATED and warnings)")
+    .description("add a service, or reconfigure it with a changed spec (prints CREATED / UNCHANGED / UPDATED, the pod instances relaunched, added and decommissioned, and warnings)")
     .argument("<name>", "service name, e.g. hello or team/db")
     .argument("<file>", "ServiceSpec YAML template, or - for stdin")
     .option("-p, --param <KEY=VALUE>", "template parameter (repeatable)", param)
-    .option("-w, --watch", "then follow the deploy plan until COMPLETE or ERROR")
+    .option("-w, --watch", "then follow the plan the put runs until COMPLETE or ERROR")
+    .addOption(new Option("--dry-run", "print the plan the put would run (pod instances relaunched and decommissioned, or why the change is refused: exit 1) and store nothing").conflicts("watch"))
+    .addOption(new Option("--expect-generation <n>", "put only if the service is at generation N (0: only if it does not exist yet); otherwise ABORTED, exit 6").argParser(sequence))
     .addOption(intervalOption())
-    .action((name: string, file: string, o: { param?: Record<string, string>; watch?: boolean; interval: number }, cmd: Command) =>
-      commands.put(context(cmd), name, file, { parameters: o.param ?? {}, watch: o.watch === true, intervalMs: o.interval }),
+    .action((name: string, file: string, o: { param?: Record<string, string>; watch?: boolean; dryRun?: boolean; expectGeneration?: bigint; interval: number }, cmd: Command) =>
+      commands.put(context(cmd), name, file, {
+        parameters: o.param ?? {},
+        watch: o.watch === true,
+        intervalMs: o.interval,
+        dryRun: o.dryRun === true,
+        ...(o.expectGeneration === undefined ? {} : { expectGeneration: o.expectGeneration }),
+      }),
     );
 
   program

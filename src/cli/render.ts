@@ -7,7 +7,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { PutOutcome, ServiceState, Status, Strategy, UninstallEventKind } from "../client/index.js";
-import type { Plan, PlanSummary, PutServiceResponse, Service, Step, Task, UninstallEvent } from "../client/index.js";
+import type { Plan, PlanSummary, PutServiceResponse, Service, ServiceChange, Step, Task, UninstallEvent } from "../client/index.js";
 
 /** proto3 JSON of a message: pretty for documents, one line for streams (`pretty: false`). */
 export function json<D extends DescMessage>(schema: D, message: MessageShape<D>, pretty = true): string {
@@ -73,10 +73,53 @@ export function renderPlan(plan: Plan): string {
   return lines.join("\n");
 }
 
+/** `NAME: OUTCOME (generation, state)`, then for an update what changed and its plan in one line. */
 export function renderPut(name: string, res: PutServiceResponse): string {
   const s = res.service;
   const state = s === undefined ? "" : ` (generation ${s.generation}, ${stateName(s.state)})`;
-  return `${name}: ${outcomeName(res.outcome)}${state}`;
+  const lines = [`${name}: ${outcomeName(res.outcome)}${state}`];
+  if (res.change !== undefined) {
+    lines.push(...renderChange(res.change));
+    if (res.change.plan !== undefined) lines.push(`  ${planLine(res.change.plan)}`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * What a dry run would do: the outcome and the change, then the plan it would run in full, or
+ * the reasons the change would be refused. Always says that nothing was stored.
+ */
+export function renderDryRun(name: string, res: PutServiceResponse): string {
+  const s = res.service;
+  const generation = s === undefined ? "" : `, generation ${s.generation}`;
+  const violations = res.change?.violations ?? [];
+  if (violations.length > 0) {
+    return [`${name}: dry run: the change would be refused (nothing was stored${generation}):`, ...violations.map((v) => `  ${v.field}: ${v.reason}`)].join("\n");
+  }
+  const lines = [`${name}: dry run: would be ${outcomeName(res.outcome)} (nothing was stored${generation})`];
+  if (res.change !== undefined) lines.push(...renderChange(res.change));
+  const plan = res.change?.plan;
+  if (plan !== undefined) lines.push("", `would run ${renderPlan(plan)}`);
+  return lines.join("\n");
+}
+
+const instances = (names: readonly string[]): string => (names.length === 0 ? "none" : names.join(", "));
+
+/** The pod instances a change relaunches, adds and decommissions, one line each. */
+function renderChange(change: ServiceChange): string[] {
+  return [
+    `  relaunched:     ${instances(change.relaunched)}`,
+    `  added:          ${instances(change.added)}`,
+    `  decommissioned: ${instances(change.decommissioned)}`,
+  ];
+}
+
+/** `plan deploy IN_PROGRESS: 2 of 5 steps to run (3 already COMPLETE)`. */
+function planLine(plan: Plan): string {
+  const steps = plan.phases.flatMap((p) => p.steps);
+  const done = steps.filter((s) => s.status === Status.COMPLETE).length;
+  const already = done > 0 ? ` (${done} already COMPLETE)` : "";
+  return `plan ${plan.name} ${statusName(plan.status)}: ${steps.length - done} of ${steps.length} steps to run${already}`;
 }
 
 export const renderWarnings = (res: PutServiceResponse): string[] => res.warnings.map((w) => `warning: ${w.field}: ${w.message}`);

@@ -276,11 +276,17 @@ const U32_EDGES = [0n, 1n, 2n, 10n, 1000n, (1n << 31n) - 1n, (1n << 31n), (1n <<
 
 /** The fields of each RPC's request, by proto method name. */
 export const GENERATORS: Readonly<Record<string, fc.Arbitrary<Readonly<Record<string, FieldValue>>>>> = {
-  PutService: fc.record({
-    name: str(nameArb),
-    spec: specArb.map((spec): FieldValue => ({ t: "spec", spec })),
-    parameters: paramsArb.map((p): FieldValue => ({ t: "params", p })),
-  }),
+  PutService: fc.record(
+    {
+      name: str(nameArb),
+      spec: specArb.map((spec): FieldValue => ({ t: "spec", spec })),
+      parameters: paramsArb.map((p): FieldValue => ({ t: "params", p })),
+      // Absent (no check), 0 (must not exist), the generations the fuzz's services reach, any uint64.
+      expectedGeneration: intArb(0n, 1n, 2n, 3n, 2n ** 53n - 1n, 2n ** 53n, (1n << 64n) - 1n),
+      dryRun: intArb(0n, 1n, 2n),
+    },
+    { requiredKeys: ["name", "spec", "parameters"] },
+  ),
   UninstallService: fc.record({ name: str(nameArb) }),
   WatchUninstall: fc.record({
     names: namesArb.map((names): FieldValue => ({ t: "names", names })),

@@ -9,6 +9,7 @@
  * body the server must refuse without creating or changing anything.
  */
 import { ScalarType } from "@bufbuild/protobuf";
+import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 
 export const WT = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
@@ -66,7 +67,8 @@ export function toRecords(schema: DescMessage, value: RequestValue): WireRecord[
     } else if (field.fieldKind === "list") {
       for (const s of v as readonly string[]) out.push(lenRecord(field.number, s));
     } else if (typeof v === "bigint") {
-      if (v !== 0n) out.push(varintRecord(field.number, v));
+      // A field with explicit presence (`optional`) is sent when set, even as 0.
+      if (v !== 0n || field.presence === FeatureSet_FieldPresence.EXPLICIT) out.push(varintRecord(field.number, v));
     } else if (typeof v === "string") {
       if (v !== "") out.push(lenRecord(field.number, v));
     } else {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file corral/v1/admin.proto.
  */
 export const file_corral_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb3JyYWwvdjEvYWRtaW4ucHJvdG8SCWNvcnJhbC52MSKkAQoRUHV0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRzcGVjGAIgASgJEkAKCnBhcmFtZXRlcnMYAyADKAsyLC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5GjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIocBChJQdXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlEiYKB291dGNvbWUYAiABKA4yFS5jb3JyYWwudjEuUHV0T3V0Y29tZRIkCgh3YXJuaW5ncxgDIAMoCzISLmNvcnJhbC52MS5XYXJuaW5nIikKB1dhcm5pbmcSDQoFZmllbGQYASABKAkSDwoHbWVzc2FnZRgCIAEoCSInChdVbmluc3RhbGxTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KGFVuaW5zdGFsbFNlcnZpY2VSZXNwb25zZRIjCgdzZXJ2aWNlGAEgASgLMhIuY29ycmFsLnYxLlNlcnZpY2UiNQoVV2F0Y2hVbmluc3RhbGxSZXF1ZXN0Eg0KBW5hbWVzGAEgAygJEg0KBWFmdGVyGAIgASgEIkIKFldhdGNoVW5pbnN0YWxsUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS5jb3JyYWwudjEuVW5pbnN0YWxsRXZlbnQi7AEKDlVuaW5zdGFsbEV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEgwKBG5hbWUYAiABKAkSKwoEa2luZBgDIAEoDjIdLmNvcnJhbC52MS5Vbmluc3RhbGxFdmVudEtpbmQSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOc3RlcHNfY29tcGxldGUYBSABKA0SEwoLc3RlcHNfdG90YWwYBiABKA0SEQoJbGVmdG92ZXJzGAcgAygJEg8KB21lc3NhZ2UYCCABKAkSEgoKcmVtb3ZhbF9pZBgJIAEoBCIVChNMaXN0U2VydmljZXNSZXF1ZXN0IjwKFExpc3RTZXJ2aWNlc1Jlc3BvbnNlEiQKCHNlcnZpY2VzGAEgAygLMhIuY29ycmFsLnYxLlNlcnZpY2UiIQoRR2V0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSI5ChJHZXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlIiwKDkdldFBsYW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGxhbhgCIAEoCSIwCg9HZXRQbGFuUmVzcG9uc2USHQoEcGxhbhgBIAEoCzIPLmNvcnJhbC52MS5QbGFuIpQCCgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSJgoFc3RhdGUYAiABKA4yFy5jb3JyYWwudjEuU2VydmljZVN0YXRlEhEKCWNvbmZpZ19pZBgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgEEiUKBXBsYW5zGAUgAygLMhYuY29ycmFsLnYxLlBsYW5TdW1tYXJ5Eg0KBWVycm9yGAYgASgJEjAKDGNyZWF0ZWRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMdXBkYXRlZF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZW1vdmFsX2lkGAkgASgEImsKC1BsYW5TdW1tYXJ5EgwKBG5hbWUYASABKAkSIQoGc3RhdHVzGAIgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIWCg5zdGVwc19jb21wbGV0ZRgDIAEoDRITCgtzdGVwc190b3RhbBgEIAEoDSKQAQoEUGxhbhIMCgRuYW1lGAEgASgJEiEKBnN0YXR1cxgCIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSJQoIc3RyYXRlZ3kYAyABKA4yEy5jb3JyYWwudjEuU3RyYXRlZ3kSIAoGcGhhc2VzGAQgAygLMhAuY29ycmFsLnYxLlBoYXNlEg4KBmVycm9ycxgFIAMoCSKLAQoFUGhhc2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIhCgZzdGF0dXMYAyABKA4yES5jb3JyYWwudjEuU3RhdHVzEiUKCHN0cmF0ZWd5GAQgASgOMhMuY29ycmFsLnYxLlN0cmF0ZWd5Eh4KBXN0ZXBzGAUgAygLMg8uY29ycmFsLnYxLlN0ZXAiZgoEU3RlcBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiEKBnN0YXR1cxgDIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSDwoHbWVzc2FnZRgEIAEoCRIQCgh0YXNrX2lkcxgFIAMoCSIVChNHZXRTY2hlZHVsZXJSZXF1ZXN0IoYBChRHZXRTY2hlZHVsZXJSZXNwb25zZRIoCgVzdGF0ZRgBIAEoDjIZLmNvcnJhbC52MS5TY2hlZHVsZXJTdGF0ZRIQCghzZXJ2aWNlcxgCIAEoDRIUCgx1bmluc3RhbGxpbmcYAyABKA0SHAoUbGFzdF91bmluc3RhbGxfZXZlbnQYBCABKAQiIAoQTGlzdFRhc2tzUmVxdWVzdBIMCgRuYW1lGAEgASgJIjMKEUxpc3RUYXNrc1Jlc3BvbnNlEh4KBXRhc2tzGAEgAygLMg8uY29ycmFsLnYxLlRhc2sixwEKBFRhc2sSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghwb2RfdHlwZRgDIAEoCRIRCglwb2RfaW5kZXgYBCABKA0SDQoFc3RhdGUYBSABKAkSCwoDcGlkGAYgASgNEhAKCGFnZW50X2lkGAcgASgJEg8KB3NhbmRib3gYCCABKAkSDwoHbWVzc2FnZRgJIAEoCRIwCgx1cGRhdGVkX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoYBCg5UYXNrTG9nUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBHRhc2sYAiABKAkSJAoEZmlsZRgDIAEoDjIWLmNvcnJhbC52MS5UYXNrTG9nRmlsZRIOCgZvZmZzZXQYBCABKAQSEgoKdGFpbF9saW5lcxgFIAEoDRIOCgZmb2xsb3cYBiABKAgiQAoPVGFza0xvZ1Jlc3BvbnNlEgwKBGRhdGEYASABKAwSDgoGb2Zmc2V0GAIgASgEEg8KB3Rhc2tfaWQYAyABKAkq2QEKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABIQCgxTVEFUVVNfRVJST1IQARISCg5TVEFUVVNfV0FJVElORxACEhIKDlNUQVRVU19QRU5ESU5HEAMSEwoPU1RBVFVTX1BSRVBBUkVEEAQSEwoPU1RBVFVTX1NUQVJUSU5HEAUSEgoOU1RBVFVTX1NUQVJURUQQBhITCg9TVEFUVVNfQ09NUExFVEUQBxIWChJTVEFUVVNfSU5fUFJPR1JFU1MQCBISCg5TVEFUVVNfREVMQVlFRBAJKr0BCgxTZXJ2aWNlU3RhdGUSHQoZU0VSVklDRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF1NFUlZJQ0VfU1RBVEVfREVQTE9ZSU5HEAESGQoVU0VSVklDRV9TVEFURV9SVU5OSU5HEAISFwoTU0VSVklDRV9TVEFURV9FUlJPUhADEh4KGlNFUlZJQ0VfU1RBVEVfVU5JTlNUQUxMSU5HEAQSHQoZU0VSVklDRV9TVEFURV9RVUFSQU5USU5FRBAFKnYKClB1dE91dGNvbWUSGwoXUFVUX09VVENPTUVfVU5TUEVDSUZJRUQQABIXChNQVVRfT1VUQ09NRV9DUkVBVEVEEAESGQoVUFVUX09VVENPTUVfVU5DSEFOR0VEEAISFwoTUFVUX09VVENPTUVfVVBEQVRFRBADKsQBChJVbmluc3RhbGxFdmVudEtpbmQSJAogVU5JTlNUQUxMX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIgChxVTklOU1RBTExfRVZFTlRfS0lORF9TVEFSVEVEEAESIQodVU5JTlNUQUxMX0VWRU5UX0tJTkRfUFJPR1JFU1MQAhIiCh5VTklOU1RBTExfRVZFTlRfS0lORF9DT01QTEVURUQQAxIfChtVTklOU1RBTExfRVZFTlRfS0lORF9GT1JDRUQQBCq4AQoIU3RyYXRlZ3kSGAoUU1RSQVRFR1lfVU5TUEVDSUZJRUQQABITCg9TVFJBVEVHWV9TRVJJQUwQARIVChFTVFJBVEVHWV9QQVJBTExFTBACEhMKD1NUUkFURUdZX0NBTkFSWRADEhoKFlNUUkFURUdZX1NFUklBTF9DQU5BUlkQBBIcChhTVFJBVEVHWV9QQVJBTExFTF9DQU5BUlkQBRIXChNTVFJBVEVHWV9ERVBFTkRFTkNZEAYqkQEKDlNjaGVkdWxlclN0YXRlEh8KG1NDSEVEVUxFUl9TVEFURV9VTlNQRUNJRklFRBAAEhsKF1NDSEVEVUxFUl9TVEFURV9SVU5OSU5HEAESIAocU0NIRURVTEVSX1NUQVRFX1VOSU5TVEFMTElORxACEh8KG1NDSEVEVUxFUl9TVEFURV9VTklOU1RBTExFRBADKmAKC1Rhc2tMb2dGaWxlEh0KGVRBU0tfTE9HX0ZJTEVfVU5TUEVDSUZJRUQQABIYChRUQVNLX0xPR19GSUxFX1NURE9VVBABEhgKFFRBU0tfTE9HX0ZJTEVfU1RERVJSEAIyzwUKEU11bHRpU2VydmljZUFkbWluEkkKClB1dFNlcnZpY2USHC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QaHS5jb3JyYWwudjEuUHV0U2VydmljZVJlc3BvbnNlElsKEFVuaW5zdGFsbFNlcnZpY2USIi5jb3JyYWwudjEuVW5pbnN0YWxsU2VydmljZVJlcXVlc3QaIy5jb3JyYWwudjEuVW5pbnN0YWxsU2VydmljZVJlc3BvbnNlElcKDldhdGNoVW5pbnN0YWxsEiAuY29ycmFsLnYxLldhdGNoVW5pbnN0YWxsUmVxdWVzdBohLmNvcnJhbC52MS5XYXRjaFVuaW5zdGFsbFJlc3BvbnNlMAESTwoMTGlzdFNlcnZpY2VzEh4uY29ycmFsLnYxLkxpc3RTZXJ2aWNlc1JlcXVlc3QaHy5jb3JyYWwudjEuTGlzdFNlcnZpY2VzUmVzcG9uc2USSQoKR2V0U2VydmljZRIcLmNvcnJhbC52MS5HZXRTZXJ2aWNlUmVxdWVzdBodLmNvcnJhbC52MS5HZXRTZXJ2aWNlUmVzcG9uc2USQAoHR2V0UGxhbhIZLmNvcnJhbC52MS5HZXRQbGFuUmVxdWVzdBoaLmNvcnJhbC52MS5HZXRQbGFuUmVzcG9uc2USTwoMR2V0U2NoZWR1bGVyEh4uY29ycmFsLnYxLkdldFNjaGVkdWxlclJlcXVlc3QaHy5jb3JyYWwudjEuR2V0U2NoZWR1bGVyUmVzcG9uc2USRgoJTGlzdFRhc2tzEhsuY29ycmFsLnYxLkxpc3RUYXNrc1JlcXVlc3QaHC5jb3JyYWwudjEuTGlzdFRhc2tzUmVzcG9uc2USQgoHVGFza0xvZxIZLmNvcnJhbC52MS5UYXNrTG9nUmVxdWVzdBoaLmNvcnJhbC52MS5UYXNrTG9nUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChVjb3JyYWwvdjEvYWRtaW4ucHJvdG8SCWNvcnJhbC52MSLvAQoRUHV0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRzcGVjGAIgASgJEkAKCnBhcmFtZXRlcnMYAyADKAsyLC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5EiAKE2V4cGVjdGVkX2dlbmVyYXRpb24YBCABKARIAIgBARIPCgdkcnlfcnVuGAUgASgIGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhYKFF9leHBlY3RlZF9nZW5lcmF0aW9uIsIBChJQdXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlEiYKB291dGNvbWUYAiABKA4yFS5jb3JyYWwudjEuUHV0T3V0Y29tZRIkCgh3YXJuaW5ncxgDIAMoCzISLmNvcnJhbC52MS5XYXJuaW5nEigKBmNoYW5nZRgEIAEoCzIYLmNvcnJhbC52MS5TZXJ2aWNlQ2hhbmdlEg8KB2RyeV9ydW4YBSABKAgimAEKDVNlcnZpY2VDaGFuZ2USEgoKcmVsYXVuY2hlZBgBIAMoCRINCgVhZGRlZBgCIAMoCRIWCg5kZWNvbW1pc3Npb25lZBgDIAMoCRIdCgRwbGFuGAQgASgLMg8uY29ycmFsLnYxLlBsYW4SLQoKdmlvbGF0aW9ucxgFIAMoCzIZLmNvcnJhbC52MS5GaWVsZFZpb2xhdGlvbiIvCg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKQoHV2FybmluZxINCgVmaWVsZBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIicKF1VuaW5zdGFsbFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoYVW5pbnN0YWxsU2VydmljZVJlc3BvbnNlEiMKB3NlcnZpY2UYASABKAsyEi5jb3JyYWwudjEuU2VydmljZSI1ChVXYXRjaFVuaW5zdGFsbFJlcXVlc3QSDQoFbmFtZXMYASADKAkSDQoFYWZ0ZXIYAiABKAQiQgoWV2F0Y2hVbmluc3RhbGxSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLmNvcnJhbC52MS5Vbmluc3RhbGxFdmVudCLsAQoOVW5pbnN0YWxsRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSDAoEbmFtZRgCIAEoCRIrCgRraW5kGAMgASgOMh0uY29ycmFsLnYxLlVuaW5zdGFsbEV2ZW50S2luZBIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5zdGVwc19jb21wbGV0ZRgFIAEoDRITCgtzdGVwc190b3RhbBgGIAEoDRIRCglsZWZ0b3ZlcnMYByADKAkSDwoHbWVzc2FnZRgIIAEoCRISCgpyZW1vdmFsX2lkGAkgASgEIhUKE0xpc3RTZXJ2aWNlc1JlcXVlc3QiPAoUTGlzdFNlcnZpY2VzUmVzcG9uc2USJAoIc2VydmljZXMYASADKAsyEi5jb3JyYWwudjEuU2VydmljZSIhChFHZXRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJIjkKEkdldFNlcnZpY2VSZXNwb25zZRIjCgdzZXJ2aWNlGAEgASgLMhIuY29ycmFsLnYxLlNlcnZpY2UiLAoOR2V0UGxhblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwbGFuGAIgASgJIjAKD0dldFBsYW5SZXNwb25zZRIdCgRwbGFuGAEgASgLMg8uY29ycmFsLnYxLlBsYW4ilAIKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLmNvcnJhbC52MS5TZXJ2aWNlU3RhdGUSEQoJY29uZmlnX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAQSJQoFcGxhbnMYBSADKAsyFi5jb3JyYWwudjEuUGxhblN1bW1hcnkSDQoFZXJyb3IYBiABKAkSMAoMY3JlYXRlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgx1cGRhdGVkX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlbW92YWxfaWQYCSABKAQiawoLUGxhblN1bW1hcnkSDAoEbmFtZRgBIAEoCRIhCgZzdGF0dXMYAiABKA4yES5jb3JyYWwudjEuU3RhdHVzEhYKDnN0ZXBzX2NvbXBsZXRlGAMgASgNEhMKC3N0ZXBzX3RvdGFsGAQgASgNIpABCgRQbGFuEgwKBG5hbWUYASABKAkSIQoGc3RhdHVzGAIgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIlCghzdHJhdGVneRgDIAEoDjITLmNvcnJhbC52MS5TdHJhdGVneRIgCgZwaGFzZXMYBCADKAsyEC5jb3JyYWwudjEuUGhhc2USDgoGZXJyb3JzGAUgAygJIosBCgVQaGFzZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiEKBnN0YXR1cxgDIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSJQoIc3RyYXRlZ3kYBCABKA4yEy5jb3JyYWwudjEuU3RyYXRlZ3kSHgoFc3RlcHMYBSADKAsyDy5jb3JyYWwudjEuU3RlcCJmCgRTdGVwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSIQoGc3RhdHVzGAMgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIPCgdtZXNzYWdlGAQgASgJEhAKCHRhc2tfaWRzGAUgAygJIhUKE0dldFNjaGVkdWxlclJlcXVlc3QihgEKFEdldFNjaGVkdWxlclJlc3BvbnNlEigKBXN0YXRlGAEgASgOMhkuY29ycmFsLnYxLlNjaGVkdWxlclN0YXRlEhAKCHNlcnZpY2VzGAIgASgNEhQKDHVuaW5zdGFsbGluZxgDIAEoDRIcChRsYXN0X3VuaW5zdGFsbF9ldmVudBgEIAEoBCIgChBMaXN0VGFza3NSZXF1ZXN0EgwKBG5hbWUYASABKAkiMwoRTGlzdFRhc2tzUmVzcG9uc2USHgoFdGFza3MYASADKAsyDy5jb3JyYWwudjEuVGFzayLHAQoEVGFzaxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHBvZF90eXBlGAMgASgJEhEKCXBvZF9pbmRleBgEIAEoDRINCgVzdGF0ZRgFIAEoCRILCgNwaWQYBiABKA0SEAoIYWdlbnRfaWQYByABKAkSDwoHc2FuZGJveBgIIAEoCRIPCgdtZXNzYWdlGAkgASgJEjAKDHVwZGF0ZWRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihgEKDlRhc2tMb2dSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEdGFzaxgCIAEoCRIkCgRmaWxlGAMgASgOMhYuY29ycmFsLnYxLlRhc2tMb2dGaWxlEg4KBm9mZnNldBgEIAEoBBISCgp0YWlsX2xpbmVzGAUgASgNEg4KBmZvbGxvdxgGIAEoCCJACg9UYXNrTG9nUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIOCgZvZmZzZXQYAiABKAQSDwoHdGFza19pZBgDIAEoCSrZAQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhAKDFNUQVRVU19FUlJPUhABEhIKDlNUQVRVU19XQUlUSU5HEAISEgoOU1RBVFVTX1BFTkRJTkcQAxITCg9TVEFUVVNfUFJFUEFSRUQQBBITCg9TVEFUVVNfU1RBUlRJTkcQBRISCg5TVEFUVVNfU1RBUlRFRBAGEhMKD1NUQVRVU19DT01QTEVURRAHEhYKElNUQVRVU19JTl9QUk9HUkVTUxAIEhIKDlNUQVRVU19ERUxBWUVEEAkqvQEKDFNlcnZpY2VTdGF0ZRIdChlTRVJWSUNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXU0VSVklDRV9TVEFURV9ERVBMT1lJTkcQARIZChVTRVJWSUNFX1NUQVRFX1JVTk5JTkcQAhIXChNTRVJWSUNFX1NUQVRFX0VSUk9SEAMSHgoaU0VSVklDRV9TVEFURV9VTklOU1RBTExJTkcQBBIdChlTRVJWSUNFX1NUQVRFX1FVQVJBTlRJTkVEEAUqdgoKUHV0T3V0Y29tZRIbChdQVVRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhcKE1BVVF9PVVRDT01FX0NSRUFURUQQARIZChVQVVRfT1VUQ09NRV9VTkNIQU5HRUQQAhIXChNQVVRfT1VUQ09NRV9VUERBVEVEEAMqxAEKElVuaW5zdGFsbEV2ZW50S2luZBIkCiBVTklOU1RBTExfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEiAKHFVOSU5TVEFMTF9FVkVOVF9LSU5EX1NUQVJURUQQARIhCh1VTklOU1RBTExfRVZFTlRfS0lORF9QUk9HUkVTUxACEiIKHlVOSU5TVEFMTF9FVkVOVF9LSU5EX0NPTVBMRVRFRBADEh8KG1VOSU5TVEFMTF9FVkVOVF9LSU5EX0ZPUkNFRBAEKrgBCghTdHJhdGVneRIYChRTVFJBVEVHWV9VTlNQRUNJRklFRBAAEhMKD1NUUkFURUdZX1NFUklBTBABEhUKEVNUUkFURUdZX1BBUkFMTEVMEAISEwoPU1RSQVRFR1lfQ0FOQVJZEAMSGgoWU1RSQVRFR1lfU0VSSUFMX0NBTkFSWRAEEhwKGFNUUkFURUdZX1BBUkFMTEVMX0NBTkFSWRAFEhcKE1NUUkFURUdZX0RFUEVOREVOQ1kQBiqRAQoOU2NoZWR1bGVyU3RhdGUSHwobU0NIRURVTEVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXU0NIRURVTEVSX1NUQVRFX1JVTk5JTkcQARIgChxTQ0hFRFVMRVJfU1RBVEVfVU5JTlNUQUxMSU5HEAISHwobU0NIRURVTEVSX1NUQVRFX1VOSU5TVEFMTEVEEAMqYAoLVGFza0xvZ0ZpbGUSHQoZVEFTS19MT0dfRklMRV9VTlNQRUNJRklFRBAAEhgKFFRBU0tfTE9HX0ZJTEVfU1RET1VUEAESGAoUVEFTS19MT0dfRklMRV9TVERFUlIQAjLPBQoRTXVsdGlTZXJ2aWNlQWRtaW4SSQoKUHV0U2VydmljZRIcLmNvcnJhbC52MS5QdXRTZXJ2aWNlUmVxdWVzdBodLmNvcnJhbC52MS5QdXRTZXJ2aWNlUmVzcG9uc2USWwoQVW5pbnN0YWxsU2VydmljZRIiLmNvcnJhbC52MS5Vbmluc3RhbGxTZXJ2aWNlUmVxdWVzdBojLmNvcnJhbC52MS5Vbmluc3RhbGxTZXJ2aWNlUmVzcG9uc2USVwoOV2F0Y2hVbmluc3RhbGwSIC5jb3JyYWwudjEuV2F0Y2hVbmluc3RhbGxSZXF1ZXN0GiEuY29ycmFsLnYxLldhdGNoVW5pbnN0YWxsUmVzcG9uc2UwARJPCgxMaXN0U2VydmljZXMSHi5jb3JyYWwudjEuTGlzdFNlcnZpY2VzUmVxdWVzdBofLmNvcnJhbC52MS5MaXN0U2VydmljZXNSZXNwb25zZRJJCgpHZXRTZXJ2aWNlEhwuY29ycmFsLnYxLkdldFNlcnZpY2VSZXF1ZXN0Gh0uY29ycmFsLnYxLkdldFNlcnZpY2VSZXNwb25zZRJACgdHZXRQbGFuEhkuY29ycmFsLnYxLkdldFBsYW5SZXF1ZXN0GhouY29ycmFsLnYxLkdldFBsYW5SZXNwb25zZRJPCgxHZXRTY2hlZHVsZXISHi5jb3JyYWwudjEuR2V0U2NoZWR1bGVyUmVxdWVzdBofLmNvcnJhbC52MS5HZXRTY2hlZHVsZXJSZXNwb25zZRJGCglMaXN0VGFza3MSGy5jb3JyYWwudjEuTGlzdFRhc2tzUmVxdWVzdBocLmNvcnJhbC52MS5MaXN0VGFza3NSZXNwb25zZRJCCgdUYXNrTG9nEhkuY29ycmFsLnYxLlRhc2tMb2dSZXF1ZXN0GhouY29ycmFsLnYxLlRhc2tMb2dSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message corral.v1.PutServiceRequest
@@ -38,6 +38,25 @@ export type PutServiceRequest = Message<"corral.v1.PutServiceRequest"> & {
    * @generated from field: map<string, string> parameters = 3;
    */
   parameters: { [key: string]: string };
+
+  /**
+   * Optimistic concurrency: the put goes ahead only when the service's generation
+   * (Service.generation) is this one, otherwise it fails with ABORTED and nothing changes.
+   * 0 means the service must not exist yet (create only). Unset: no check.
+   *
+   * @generated from field: optional uint64 expected_generation = 4;
+   */
+  expectedGeneration?: bigint | undefined;
+
+  /**
+   * Work out what the put would do and return it in PutServiceResponse.change (the plan it would
+   * run, the pods it would relaunch, add and decommission, and why the change would be refused)
+   * without storing or running anything. A refused change is then answered OK, not
+   * FAILED_PRECONDITION, with the reasons in change.violations.
+   *
+   * @generated from field: bool dry_run = 5;
+   */
+  dryRun: boolean;
 };
 
 /**
@@ -52,6 +71,8 @@ export const PutServiceRequestSchema: GenMessage<PutServiceRequest> = /*@__PURE_
  */
 export type PutServiceResponse = Message<"corral.v1.PutServiceResponse"> & {
   /**
+   * The service after the put; on a dry run, the service as it is (or would be created).
+   *
    * @generated from field: corral.v1.Service service = 1;
    */
   service?: Service | undefined;
@@ -67,6 +88,20 @@ export type PutServiceResponse = Message<"corral.v1.PutServiceResponse"> & {
    * @generated from field: repeated corral.v1.Warning warnings = 3;
    */
   warnings: Warning[];
+
+  /**
+   * What the put changes in a running service: set for an update and for every dry run.
+   *
+   * @generated from field: corral.v1.ServiceChange change = 4;
+   */
+  change?: ServiceChange | undefined;
+
+  /**
+   * The put was a dry run: nothing was stored and nothing runs.
+   *
+   * @generated from field: bool dry_run = 5;
+   */
+  dryRun: boolean;
 };
 
 /**
@@ -75,6 +110,88 @@ export type PutServiceResponse = Message<"corral.v1.PutServiceResponse"> & {
  */
 export const PutServiceResponseSchema: GenMessage<PutServiceResponse> = /*@__PURE__*/
   messageDesc(file_corral_v1_admin, 1);
+
+/**
+ * What a put of a new spec changes in a running service (or would change, on a dry run).
+ * Pod instances are named "<pod type>-<index>", e.g. "hello-0".
+ *
+ * @generated from message corral.v1.ServiceChange
+ */
+export type ServiceChange = Message<"corral.v1.ServiceChange"> & {
+  /**
+   * Pod instances whose tasks are killed and relaunched in place, on the same agent and
+   * reservations (same volumes, new task IDs), because their pod's spec changed.
+   *
+   * @generated from field: repeated string relaunched = 1;
+   */
+  relaunched: string[];
+
+  /**
+   * Pod instances added: a count raised, or a pod added.
+   *
+   * @generated from field: repeated string added = 2;
+   */
+  added: string[];
+
+  /**
+   * Pod instances decommissioned (a count lowered or a pod removed, with allow-decommission):
+   * their tasks are killed, their volumes destroyed and their resources unreserved.
+   *
+   * @generated from field: repeated string decommissioned = 3;
+   */
+  decommissioned: string[];
+
+  /**
+   * The plan the change runs ("deploy", or the spec's "update" plan after a completed deploy),
+   * as it starts: steps of unchanged pod instances are already COMPLETE.
+   *
+   * @generated from field: corral.v1.Plan plan = 4;
+   */
+  plan?: Plan | undefined;
+
+  /**
+   * Why the change is refused, one entry per rule broken. A put that is not a dry run fails with
+   * FAILED_PRECONDITION instead, and lists them in the corral-violations trailer.
+   *
+   * @generated from field: repeated corral.v1.FieldViolation violations = 5;
+   */
+  violations: FieldViolation[];
+};
+
+/**
+ * Describes the message corral.v1.ServiceChange.
+ * Use `create(ServiceChangeSchema)` to create a new message.
+ */
+export const ServiceChangeSchema: GenMessage<ServiceChange> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 2);
+
+/**
+ * One offending field of a spec or request.
+ *
+ * @generated from message corral.v1.FieldViolation
+ */
+export type FieldViolation = Message<"corral.v1.FieldViolation"> & {
+  /**
+   * Path of the field in the spec, e.g. "spec.pods.hello.count".
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * What is wrong, and how to make it acceptable.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message corral.v1.FieldViolation.
+ * Use `create(FieldViolationSchema)` to create a new message.
+ */
+export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 3);
 
 /**
  * A non-fatal remark about a spec.
@@ -100,7 +217,7 @@ export type Warning = Message<"corral.v1.Warning"> & {
  * Use `create(WarningSchema)` to create a new message.
  */
 export const WarningSchema: GenMessage<Warning> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 2);
+  messageDesc(file_corral_v1_admin, 4);
 
 /**
  * @generated from message corral.v1.UninstallServiceRequest
@@ -117,7 +234,7 @@ export type UninstallServiceRequest = Message<"corral.v1.UninstallServiceRequest
  * Use `create(UninstallServiceRequestSchema)` to create a new message.
  */
 export const UninstallServiceRequestSchema: GenMessage<UninstallServiceRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 3);
+  messageDesc(file_corral_v1_admin, 5);
 
 /**
  * @generated from message corral.v1.UninstallServiceResponse
@@ -134,7 +251,7 @@ export type UninstallServiceResponse = Message<"corral.v1.UninstallServiceRespon
  * Use `create(UninstallServiceResponseSchema)` to create a new message.
  */
 export const UninstallServiceResponseSchema: GenMessage<UninstallServiceResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 4);
+  messageDesc(file_corral_v1_admin, 6);
 
 /**
  * @generated from message corral.v1.WatchUninstallRequest
@@ -162,7 +279,7 @@ export type WatchUninstallRequest = Message<"corral.v1.WatchUninstallRequest"> &
  * Use `create(WatchUninstallRequestSchema)` to create a new message.
  */
 export const WatchUninstallRequestSchema: GenMessage<WatchUninstallRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 5);
+  messageDesc(file_corral_v1_admin, 7);
 
 /**
  * @generated from message corral.v1.WatchUninstallResponse
@@ -179,7 +296,7 @@ export type WatchUninstallResponse = Message<"corral.v1.WatchUninstallResponse">
  * Use `create(WatchUninstallResponseSchema)` to create a new message.
  */
 export const WatchUninstallResponseSchema: GenMessage<WatchUninstallResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 6);
+  messageDesc(file_corral_v1_admin, 8);
 
 /**
  * @generated from message corral.v1.UninstallEvent
@@ -241,7 +358,7 @@ export type UninstallEvent = Message<"corral.v1.UninstallEvent"> & {
  * Use `create(UninstallEventSchema)` to create a new message.
  */
 export const UninstallEventSchema: GenMessage<UninstallEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 7);
+  messageDesc(file_corral_v1_admin, 9);
 
 /**
  * @generated from message corral.v1.ListServicesRequest
@@ -254,7 +371,7 @@ export type ListServicesRequest = Message<"corral.v1.ListServicesRequest"> & {
  * Use `create(ListServicesRequestSchema)` to create a new message.
  */
 export const ListServicesRequestSchema: GenMessage<ListServicesRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 8);
+  messageDesc(file_corral_v1_admin, 10);
 
 /**
  * @generated from message corral.v1.ListServicesResponse
@@ -271,7 +388,7 @@ export type ListServicesResponse = Message<"corral.v1.ListServicesResponse"> & {
  * Use `create(ListServicesResponseSchema)` to create a new message.
  */
 export const ListServicesResponseSchema: GenMessage<ListServicesResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 9);
+  messageDesc(file_corral_v1_admin, 11);
 
 /**
  * @generated from message corral.v1.GetServiceRequest
@@ -288,7 +405,7 @@ export type GetServiceRequest = Message<"corral.v1.GetServiceRequest"> & {
  * Use `create(GetServiceRequestSchema)` to create a new message.
  */
 export const GetServiceRequestSchema: GenMessage<GetServiceRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 10);
+  messageDesc(file_corral_v1_admin, 12);
 
 /**
  * @generated from message corral.v1.GetServiceResponse
@@ -305,7 +422,7 @@ export type GetServiceResponse = Message<"corral.v1.GetServiceResponse"> & {
  * Use `create(GetServiceResponseSchema)` to create a new message.
  */
 export const GetServiceResponseSchema: GenMessage<GetServiceResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 11);
+  messageDesc(file_corral_v1_admin, 13);
 
 /**
  * @generated from message corral.v1.GetPlanRequest
@@ -329,7 +446,7 @@ export type GetPlanRequest = Message<"corral.v1.GetPlanRequest"> & {
  * Use `create(GetPlanRequestSchema)` to create a new message.
  */
 export const GetPlanRequestSchema: GenMessage<GetPlanRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 12);
+  messageDesc(file_corral_v1_admin, 14);
 
 /**
  * @generated from message corral.v1.GetPlanResponse
@@ -346,7 +463,7 @@ export type GetPlanResponse = Message<"corral.v1.GetPlanResponse"> & {
  * Use `create(GetPlanResponseSchema)` to create a new message.
  */
 export const GetPlanResponseSchema: GenMessage<GetPlanResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 13);
+  messageDesc(file_corral_v1_admin, 15);
 
 /**
  * A service as the scheduler sees it.
@@ -413,7 +530,7 @@ export type Service = Message<"corral.v1.Service"> & {
  * Use `create(ServiceSchema)` to create a new message.
  */
 export const ServiceSchema: GenMessage<Service> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 14);
+  messageDesc(file_corral_v1_admin, 16);
 
 /**
  * @generated from message corral.v1.PlanSummary
@@ -445,7 +562,7 @@ export type PlanSummary = Message<"corral.v1.PlanSummary"> & {
  * Use `create(PlanSummarySchema)` to create a new message.
  */
 export const PlanSummarySchema: GenMessage<PlanSummary> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 15);
+  messageDesc(file_corral_v1_admin, 17);
 
 /**
  * @generated from message corral.v1.Plan
@@ -482,7 +599,7 @@ export type Plan = Message<"corral.v1.Plan"> & {
  * Use `create(PlanSchema)` to create a new message.
  */
 export const PlanSchema: GenMessage<Plan> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 16);
+  messageDesc(file_corral_v1_admin, 18);
 
 /**
  * @generated from message corral.v1.Phase
@@ -519,7 +636,7 @@ export type Phase = Message<"corral.v1.Phase"> & {
  * Use `create(PhaseSchema)` to create a new message.
  */
 export const PhaseSchema: GenMessage<Phase> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 17);
+  messageDesc(file_corral_v1_admin, 19);
 
 /**
  * @generated from message corral.v1.Step
@@ -560,7 +677,7 @@ export type Step = Message<"corral.v1.Step"> & {
  * Use `create(StepSchema)` to create a new message.
  */
 export const StepSchema: GenMessage<Step> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 18);
+  messageDesc(file_corral_v1_admin, 20);
 
 /**
  * @generated from message corral.v1.GetSchedulerRequest
@@ -573,7 +690,7 @@ export type GetSchedulerRequest = Message<"corral.v1.GetSchedulerRequest"> & {
  * Use `create(GetSchedulerRequestSchema)` to create a new message.
  */
 export const GetSchedulerRequestSchema: GenMessage<GetSchedulerRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 19);
+  messageDesc(file_corral_v1_admin, 21);
 
 /**
  * @generated from message corral.v1.GetSchedulerResponse
@@ -611,7 +728,7 @@ export type GetSchedulerResponse = Message<"corral.v1.GetSchedulerResponse"> & {
  * Use `create(GetSchedulerResponseSchema)` to create a new message.
  */
 export const GetSchedulerResponseSchema: GenMessage<GetSchedulerResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 20);
+  messageDesc(file_corral_v1_admin, 22);
 
 /**
  * @generated from message corral.v1.ListTasksRequest
@@ -630,7 +747,7 @@ export type ListTasksRequest = Message<"corral.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 21);
+  messageDesc(file_corral_v1_admin, 23);
 
 /**
  * @generated from message corral.v1.ListTasksResponse
@@ -649,7 +766,7 @@ export type ListTasksResponse = Message<"corral.v1.ListTasksResponse"> & {
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 22);
+  messageDesc(file_corral_v1_admin, 24);
 
 /**
  * One task of a service, as the scheduler last heard of it.
@@ -727,7 +844,7 @@ export type Task = Message<"corral.v1.Task"> & {
  * Use `create(TaskSchema)` to create a new message.
  */
 export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 23);
+  messageDesc(file_corral_v1_admin, 25);
 
 /**
  * @generated from message corral.v1.TaskLogRequest
@@ -779,7 +896,7 @@ export type TaskLogRequest = Message<"corral.v1.TaskLogRequest"> & {
  * Use `create(TaskLogRequestSchema)` to create a new message.
  */
 export const TaskLogRequestSchema: GenMessage<TaskLogRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 24);
+  messageDesc(file_corral_v1_admin, 26);
 
 /**
  * @generated from message corral.v1.TaskLogResponse
@@ -812,7 +929,7 @@ export type TaskLogResponse = Message<"corral.v1.TaskLogResponse"> & {
  * Use `create(TaskLogResponseSchema)` to create a new message.
  */
 export const TaskLogResponseSchema: GenMessage<TaskLogResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_admin, 25);
+  messageDesc(file_corral_v1_admin, 27);
 
 /**
  * Status of a plan, phase or step (dcos-commons §1.12).

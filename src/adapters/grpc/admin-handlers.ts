@@ -24,6 +24,9 @@ import {
 import type {
   MultiServiceAdmin,
   PlanSchema,
+  PutServiceRequest,
+  PutServiceResponseSchema,
+  ServiceChangeSchema,
   ServiceSchema,
   TaskLogRequest,
   TaskLogResponseSchema,
@@ -36,6 +39,9 @@ import type { StrategyName } from "../../domain/spec/types.js";
 import type {
   AdminApi,
   PlanView,
+  PutServiceInput,
+  PutServiceResult,
+  ServiceChangeView,
   ServiceView,
   TaskLogChunk,
   TaskLogFile as TaskLogFileName,
@@ -54,14 +60,7 @@ export function createAdminHandlers(
   logger: Logger,
 ): ServiceImpl<typeof MultiServiceAdmin> {
   return {
-    putService: unary("PutService", logger, async (req) => {
-      const result = await api.putService({ name: req.name, spec: req.spec, parameters: { ...req.parameters } });
-      return {
-        service: toServiceMessage(result.service),
-        outcome: PutOutcome[result.outcome],
-        warnings: result.warnings.map((w) => ({ field: w.field, message: w.message })),
-      };
-    }),
+    putService: unary("PutService", logger, async (req) => toPutResponse(await api.putService(toPutInput(req)))),
     uninstallService: unary("UninstallService", logger, async (req) => ({
       service: toServiceMessage(await api.uninstallService(req.name)),
     })),
@@ -121,6 +120,41 @@ export function toServiceMessage(view: ServiceView): MessageInitShape<typeof Ser
     createdTime: timestampFromMs(view.createdMs),
     updatedTime: timestampFromMs(view.updatedMs),
     removalId: view.removalId ?? 0n,
+  };
+}
+
+/** `expected_generation` keeps its presence: unset is no check, 0 is "must not exist yet". */
+function toPutInput(req: PutServiceRequest): PutServiceInput {
+  const expected = req.expectedGeneration;
+  if (expected !== undefined && expected > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw SchedulerError.invalid([{ field: "expected_generation", reason: `must be at most ${Number.MAX_SAFE_INTEGER} (got ${expected})` }]);
+  }
+  return {
+    name: req.name,
+    spec: req.spec,
+    parameters: { ...req.parameters },
+    ...(expected === undefined ? {} : { expectedGeneration: Number(expected) }),
+    ...(req.dryRun ? { dryRun: true } : {}),
+  };
+}
+
+function toPutResponse(result: PutServiceResult): MessageInitShape<typeof PutServiceResponseSchema> {
+  return {
+    service: toServiceMessage(result.service),
+    outcome: PutOutcome[result.outcome],
+    warnings: result.warnings.map((w) => ({ field: w.field, message: w.message })),
+    ...(result.change === undefined ? {} : { change: toChangeMessage(result.change) }),
+    dryRun: result.dryRun === true,
+  };
+}
+
+function toChangeMessage(view: ServiceChangeView): MessageInitShape<typeof ServiceChangeSchema> {
+  return {
+    relaunched: [...view.relaunched],
+    added: [...view.added],
+    decommissioned: [...view.decommissioned],
+    ...(view.plan === undefined ? {} : { plan: toPlanMessage(view.plan) }),
+    violations: view.violations.map((v) => ({ field: v.field, reason: v.reason })),
   };
 }
 
