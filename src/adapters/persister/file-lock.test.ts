@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { acquireDataDirLock } from "./file-lock.js";
+import { SqlitePersister } from "./sqlite-persister.js";
 
 const root = mkdtempSync(join(tmpdir(), "corral-lock-"));
 let n = 0;
@@ -124,5 +125,78 @@ describe("acquireDataDirLock", () => {
     await exited(holder.child);
     const lock = await acquireDataDirLock(dir);
     await lock.release();
+  });
+});
+
+describe("the data-directory lock as the SQLite store's write fence", () => {
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+  const text = (v: { data: Uint8Array } | undefined): string | undefined => (v ? new TextDecoder().decode(v.data) : undefined);
+
+  it("stops the writes of a scheduler whose lock file was removed and taken by another process", async () => {
+    const dir = freshDir();
+    const lock = await acquireDataDirLock(dir);
+    const store = SqlitePersister.open(join(dir, "corral.db"), { fence: lock });
+    const heard: boolean[] = [];
+    const cancel = lock.watch((holds) => heard.push(holds));
+    try {
+      await store.multi([{ kind: "set", path: "x", data: enc("1") }]);
+      expect(lock.holds()).toBe(true);
+
+      rmSync(lock.path);
+      const other = spawnLocker(dir);
+      expect(await other.outcome).toBe("locked");
+
+      // A lone write and a group commit of two: all refused, nothing lands.
+      await expect(store.multi([{ kind: "set", path: "x", data: enc("2") }])).rejects.toMatchObject({
+        code: "unavailable",
+        message: `the data-directory lock ${lock.path} was replaced (now held by pid ${other.child.pid}): this scheduler no longer holds it and does not write any more (restart it)`,
+      });
+      const both = [store.multi([{ kind: "set", path: "x", data: enc("3") }]), store.multi([{ kind: "create", path: "y", data: enc("3") }])];
+      for (const w of both) await expect(w).rejects.toMatchObject({ code: "unavailable" });
+      expect(text(await store.get("x"))).toBe("1");
+      expect(await store.get("y")).toBeUndefined();
+      expect(lock.holds()).toBe(false);
+      expect(heard).toEqual([false]);
+      other.child.kill("SIGKILL");
+      await exited(other.child);
+    } finally {
+      cancel();
+      await store.close();
+      await lock.release();
+    }
+    expect(heard).toEqual([false]);
+  });
+
+  it("tells its watchers when the lock file goes, without a write", async () => {
+    const dir = freshDir();
+    const lock = await acquireDataDirLock(dir);
+    const store = SqlitePersister.open(join(dir, "corral.db"), { fence: lock });
+    try {
+      const lost = new Promise<boolean>((resolve) => lock.watch(resolve));
+      rmSync(lock.path);
+      expect(await lost).toBe(false);
+      await expect(store.multi([{ kind: "set", path: "x", data: enc("1") }])).rejects.toMatchObject({
+        code: "unavailable",
+        message: expect.stringContaining(`${lock.path} was removed`),
+      });
+    } finally {
+      await store.close();
+      await lock.release();
+    }
+  });
+
+  it("holds while the lock file stays, and says so when released", async () => {
+    const dir = freshDir();
+    const lock = await acquireDataDirLock(dir);
+    const heard: boolean[] = [];
+    lock.watch((holds) => heard.push(holds));
+    const store = SqlitePersister.open(join(dir, "corral.db"), { fence: lock });
+    await store.multi([{ kind: "set", path: "x", data: enc("1") }]);
+    expect(lock.holds()).toBe(true);
+    await store.close();
+    await lock.release();
+    expect(lock.holds()).toBe(false);
+    expect(heard).toEqual([false]);
+    expect(() => lock.assertHeld()).toThrow(/was released/);
   });
 });

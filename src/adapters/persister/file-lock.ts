@@ -14,22 +14,43 @@
  * The holder's pid goes to a side file, `corral.lock.pid`, only to name it in the refusal.
  * Never open `corral.lock` itself with `fs` in the holding process: closing any descriptor
  * of a file releases all of the process's fcntl locks on it.
+ *
+ * The lock is also the SQLite store's write fence. An fcntl lock belongs to an inode, not to a
+ * name: once `corral.lock` is removed, another process creates a new one and locks it while we
+ * still lock the old inode, and two schedulers would write the same store. So the lock
+ * remembers its file's inode, and `assertHeld()` (called by the SQLite persister inside each
+ * write transaction, before it commits: one stat(2), a few µs) finds the name still on that
+ * inode; once it does not, the lock is lost for good — every later write fails "unavailable"
+ * and `holds()` says false (`watch` listeners hear it; a timer looks every `recheckMs` while
+ * someone listens).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { SchedulerError } from "../../domain/errors.js";
+import type { Cancel, WriteFence } from "../../engine/ports.js";
 
 export const LOCK_FILE = "corral.lock";
 const PID_FILE = `${LOCK_FILE}.pid`;
 
-export interface DataDirLock {
+/** What the SQLite persister asks before each write transaction commits. */
+export interface StoreWriteFence {
+  /** Throws SchedulerError "unavailable" when this process may no longer write the store. */
+  assertHeld(): void;
+}
+
+export interface DataDirLock extends WriteFence, StoreWriteFence {
   /** Absolute path of the lock file. */
   readonly path: string;
   /** Releases the lock (idempotent). The OS also releases it when the process exits. */
   release(): Promise<void>;
+  /** Tells `listener` false once, when the lock is lost or released (it is never regained). */
+  watch(listener: (holds: boolean) => void): Cancel;
 }
+
+/** How often a watched lock looks at its file when nothing writes. */
+const RECHECK_MS = 1000;
 
 export interface AcquireOptions {
   /**
@@ -72,20 +93,79 @@ function tryAcquire(lockPath: string, pidFile: string): DataDirLock | undefined 
       { cause: err },
     );
   }
-  const held = db;
   const pid = String(process.pid);
   writeFileSync(pidFile, `${pid}\n`);
-  let released = false;
-  return {
-    path: lockPath,
-    release: async () => {
-      if (released) return;
-      released = true;
-      // Remove the pid file first, while still holding the lock, so it never names a successor.
-      if (holderPid(pidFile) === pid) rmSync(pidFile, { force: true });
-      held.close(); // an open transaction is rolled back; the fcntl lock goes with the descriptor
-    },
-  };
+  return new HeldLock(db, lockPath, pidFile, statSync(lockPath));
+}
+
+class HeldLock implements DataDirLock {
+  private released = false;
+  /** Why the lock is lost (the name no longer leads to our inode), once it is. */
+  private lost: string | undefined;
+  private readonly listeners = new Set<(holds: boolean) => void>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    private readonly pidFile: string,
+    private readonly inode: { readonly dev: number; readonly ino: number },
+  ) {}
+
+  holds(): boolean {
+    return !this.released && this.look() === undefined;
+  }
+
+  assertHeld(): void {
+    if (this.released) throw new SchedulerError("unavailable", `the data-directory lock ${this.path} was released; not writing`);
+    const lost = this.look();
+    if (lost !== undefined) throw new SchedulerError("unavailable", lost);
+  }
+
+  watch(listener: (holds: boolean) => void): Cancel {
+    this.listeners.add(listener);
+    if (!this.timer && this.lost === undefined && !this.released) {
+      this.timer = setInterval(() => this.look(), RECHECK_MS);
+      this.timer.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stopTimer();
+    };
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    const held = this.lost === undefined;
+    this.released = true;
+    this.stopTimer();
+    // Remove the pid file first, while still holding the lock, so it never names a successor.
+    if (held && holderPid(this.pidFile) === String(process.pid)) rmSync(this.pidFile, { force: true });
+    this.db.close(); // an open transaction is rolled back; the fcntl lock goes with the descriptor
+    if (held) this.tell(false);
+  }
+
+  /** Why the lock is lost, or undefined while `path` still names our locked inode. */
+  private look(): string | undefined {
+    if (this.lost !== undefined || this.released) return this.lost;
+    const now = statSync(this.path, { throwIfNoEntry: false });
+    if (now && now.ino === this.inode.ino && now.dev === this.inode.dev) return undefined;
+    const other = holderPid(this.pidFile);
+    const by = !now ? "removed" : other === String(process.pid) || other === "unknown" ? "replaced" : `replaced (now held by pid ${other})`;
+    this.lost = `the data-directory lock ${this.path} was ${by}: this scheduler no longer holds it and does not write any more (restart it)`;
+    this.stopTimer();
+    this.tell(false);
+    return this.lost;
+  }
+
+  private tell(holds: boolean): void {
+    for (const listener of [...this.listeners]) listener(holds);
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /**

@@ -28,18 +28,22 @@
  * Batching is what keeps that to one fsync per turn instead of one per write.
  *
  * The file must have a single writer: the caller holds the data-directory lock
- * (`file-lock.ts`) before opening it.
+ * (`file-lock.ts`) before opening it, and passes it as `fence`: every write transaction asks it,
+ * just before it commits, whether this process still holds the lock, and rolls back when not.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp, Versioned } from "../../engine/ports.js";
+import type { StoreWriteFence } from "./file-lock.js";
 import { DEFAULT_MAX_VALUE_BYTES, parsePersisterPath } from "./memory-persister.js";
 
 export interface SqlitePersisterOptions {
   /** Largest value accepted by set/create, in bytes. @default 1_048_576 (1 MiB, as the memory persister) */
   readonly maxValueBytes?: number;
+  /** Asked inside every write transaction before it commits (the data-directory lock). */
+  readonly fence?: StoreWriteFence;
 }
 
 /** Bumped (with a migration) whenever the table layout changes; stored as `PRAGMA user_version`. */
@@ -107,6 +111,7 @@ export class SqlitePersister implements Persister {
     readonly deleteTree: Database.Statement<[string, string, string]>;
   };
   private readonly runMulti: (ops: readonly PersisterOp[]) => void;
+  private readonly runOne: (ops: readonly PersisterOp[]) => void;
   private readonly runBatch: (batch: readonly Queued[], failed: Map<Queued, unknown>) => void;
   private queued: Queued[] = [];
   private flushScheduled = false;
@@ -135,6 +140,11 @@ export class SqlitePersister implements Persister {
     this.runMulti = db.transaction((ops: readonly PersisterOp[]) => {
       ops.forEach((op, index) => this.apply(op, `op ${index} (${op.kind} ${op.path})`));
     });
+    const fence = options.fence;
+    this.runOne = db.transaction((ops: readonly PersisterOp[]) => {
+      ops.forEach((op, index) => this.apply(op, `op ${index} (${op.kind} ${op.path})`));
+      fence?.assertHeld();
+    });
     this.runBatch = db.transaction((batch: readonly Queued[], failed: Map<Queued, unknown>) => {
       for (const q of batch) {
         try {
@@ -146,6 +156,7 @@ export class SqlitePersister implements Persister {
           failed.set(q, err);
         }
       }
+      fence?.assertHeld();
     });
   }
 
@@ -277,7 +288,7 @@ export class SqlitePersister implements Persister {
     if (batch.length === 1) {
       const q = batch[0]!;
       try {
-        this.runMulti(q.ops);
+        this.runOne(q.ops);
         this.commits++;
         q.resolve();
       } catch (err) {

@@ -3,18 +3,24 @@
  * connection or a missed liveness probe fences the scheduler at once (another scheduler may get
  * the lock once our session expires); a new session re-acquires the lock, waiting behind any
  * scheduler that took it meanwhile.
+ *
+ * It also guards the persister's writes (`ZooKeeperPersister.guardWrites`): every multi checks
+ * the lock node held when it was called, so a write of a deposed scheduler fails on the server.
  */
-import type { Logger, WriteFence } from "../../../engine/ports.js";
+import type { Cancel, Logger, WriteFence } from "../../../engine/ports.js";
 import type { ZkSessionEvent } from "./session.js";
 import type { ZkLock, ZkLockOptions } from "./zk-lock.js";
 import { acquireZkLock } from "./zk-lock.js";
-import type { ZooKeeperPersister } from "./zookeeper-persister.js";
+import type { ZkWriteGuard, ZooKeeperPersister } from "./zookeeper-persister.js";
 
-export class ZkLockKeeper implements WriteFence {
+export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   private lock: ZkLock | undefined;
   private held = false;
   private regaining = false;
   private closed = false;
+  /** Stops a re-acquire still waiting in line when the keeper is released. */
+  private readonly stopping = new AbortController();
+  private readonly listeners = new Set<(holds: boolean) => void>();
 
   private constructor(
     private readonly store: ZooKeeperPersister,
@@ -22,16 +28,35 @@ export class ZkLockKeeper implements WriteFence {
     private readonly pollMs: number,
   ) {}
 
-  /** Takes the lock now (refusing or waiting per `options`); then keeps it. */
+  /** Takes the lock now (refusing or waiting per `options`); then keeps it and guards the store's writes. */
   static async acquire(store: ZooKeeperPersister, log: Logger, options: ZkLockOptions = {}): Promise<ZkLockKeeper> {
     const keeper = new ZkLockKeeper(store, log, options.pollMs ?? 200);
     keeper.lock = await acquireZkLock(store, options);
     keeper.held = true;
+    store.guardWrites(keeper);
     return keeper;
   }
 
   holds(): boolean {
     return this.held && !this.closed;
+  }
+
+  watch(listener: (holds: boolean) => void): Cancel {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  lockNode(): string | undefined {
+    return this.holds() ? this.lock?.node : undefined;
+  }
+
+  lockLost(node: string): void {
+    if (this.lock?.node !== node) return;
+    this.log.warn({ node }, "our zookeeper lock node is gone: fencing until the lock is held again");
+    this.lock = undefined;
+    this.setHeld(false);
+    // The session may be fine (the node was deleted under us): take a place in line again.
+    void this.regain();
   }
 
   /** Feed the store's session events here. */
@@ -41,7 +66,7 @@ export class ZkLockKeeper implements WriteFence {
       return;
     }
     if (this.held) this.log.warn({ event }, "zookeeper trouble: fencing until the lock is held again");
-    this.held = false;
+    this.setHeld(false);
   }
 
   private async regain(): Promise<void> {
@@ -51,12 +76,17 @@ export class ZkLockKeeper implements WriteFence {
       const calls = this.store.zkSession.calls;
       // After a short cut the session (and our ephemeral node) survived; after expiry it did not.
       const alive = this.lock !== undefined && (await calls.exists(this.lock.node)) !== null;
-      if (!alive) this.lock = await acquireZkLock(this.store, { waitMs: Number.POSITIVE_INFINITY, pollMs: this.pollMs });
+      if (!alive) this.lock = await acquireZkLock(this.store, {
+          waitMs: Number.POSITIVE_INFINITY,
+          pollMs: this.pollMs,
+          signal: this.stopping.signal,
+        });
       if (!this.closed) {
-        this.held = true;
+        this.setHeld(true);
         this.log.info({ node: this.lock?.node }, "zookeeper lock held again");
       }
     } catch (err) {
+      if (this.closed) return;
       this.log.warn({ err }, "could not re-acquire the zookeeper lock; will retry on the next session");
     } finally {
       this.regaining = false;
@@ -64,8 +94,23 @@ export class ZkLockKeeper implements WriteFence {
   }
 
   async release(): Promise<void> {
+    this.setHeld(false);
     this.closed = true;
-    this.held = false;
+    this.stopping.abort(new Error("the zookeeper lock keeper was released"));
     await this.lock?.release().catch(() => undefined);
+  }
+
+  private setHeld(held: boolean): void {
+    const before = this.holds();
+    this.held = held;
+    const now = this.holds();
+    if (now === before) return;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(now);
+      } catch (err) {
+        this.log.error({ err }, "a write-fence listener threw");
+      }
+    }
   }
 }

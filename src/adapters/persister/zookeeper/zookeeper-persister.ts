@@ -7,6 +7,12 @@
  * (plan.ts adds the parent creates and subtree deletes); version 0 is kept as version 0
  * (upstream bug #67, see calls.ts). Values over 1 MiB − 64 KiB are rejected before sending, as
  * is a multi whose values add up to more: ZooKeeper's jute.maxbuffer bounds the whole request.
+ *
+ * Write fence: once a lock keeper guards the persister (`guardWrites`, zk-lock-keeper.ts), every
+ * multi is refused while the lock is not held, and its transaction starts with a check of the
+ * lock node taken when the multi was called. The node is ephemeral: if our session ended (and
+ * another scheduler may have taken the lock since), the check fails on the server and nothing
+ * of the write lands — also for a write that was planned in one session and sent in the next.
  */
 import type { Transaction } from "node-zookeeper-client";
 import { SchedulerError } from "../../../domain/errors.js";
@@ -29,6 +35,14 @@ export const ZK_MAX_VALUE_BYTES = 1024 * 1024 - 64 * 1024;
  * the hundreds of KiB for recovery's values (TaskInfos ~3 KB, contexts ~1–3 KB).
  */
 export const ZK_MAX_READ_PATHS = 128;
+
+/** Which lock node writes must find: the one this scheduler holds the lock with, if it does. */
+export interface ZkWriteGuard {
+  /** The absolute path of our lock node while we hold the lock, else undefined. */
+  lockNode(): string | undefined;
+  /** A write found `node` gone: we no longer hold the lock with it. */
+  lockLost(node: string): void;
+}
 
 export interface ZooKeeperPersisterOptions {
   /** @default 10_000 */
@@ -61,6 +75,7 @@ export class ZooKeeperPersister implements Persister {
   private noMultiRead = false;
   /** children() calls of this tick, sent together by flushListing. */
   private listing: { path: string; resolve: (names: string[]) => void; reject: (err: unknown) => void }[] = [];
+  private guard: ZkWriteGuard | undefined;
 
   private constructor(
     private readonly session: ZkSession,
@@ -86,6 +101,11 @@ export class ZooKeeperPersister implements Persister {
       throw err;
     }
     return new ZooKeeperPersister(session, root, known);
+  }
+
+  /** From now on every multi must find the guard's lock node (see the file comment). */
+  guardWrites(guard: ZkWriteGuard): void {
+    this.guard = guard;
   }
 
   /** The session, for its connection state (a lock built on it watches `isConnected`). */
@@ -204,6 +224,11 @@ export class ZooKeeperPersister implements Persister {
     });
     if (total > ZK_MAX_VALUE_BYTES) throw tooLarge(`the multi's values add up to ${total} bytes`);
     this.ensureOpen();
+    // The tenure this write belongs to: if the lock is lost after this, the write must fail.
+    const lockNode = this.guard ? this.guard.lockNode() : undefined;
+    if (this.guard && lockNode === undefined) {
+      throw new SchedulerError("unavailable", "this scheduler does not hold its ZooKeeper lock right now; the write was refused");
+    }
     if (ops.length === 0) return;
 
     const calls = this.session.calls;
@@ -222,9 +247,13 @@ export class ZooKeeperPersister implements Persister {
       const planned = await planMulti(this.root, ops, (p) => this.abs(p), reader);
       if (planned.length === 0) return;
       const epoch = known.epoch;
+      const fenced = lockNode !== undefined ? 1 : 0;
       let failure;
       try {
-        failure = await calls.commit((tx) => planned.forEach((op) => addOp(tx, op)), `multi of ${ops.length} ops`);
+        failure = await calls.commit((tx) => {
+          if (lockNode !== undefined) tx.check(lockNode, -1); // exists, at any version
+          planned.forEach((op) => addOp(tx, op));
+        }, `multi of ${ops.length} ops`);
       } catch (err) {
         known.clear(); // unknown outcome: some of our deletes may have happened
         throw err;
@@ -238,9 +267,17 @@ export class ZooKeeperPersister implements Persister {
       }
       // The cache may be what misled the plan: start again from what the server says.
       known.clear();
+      if (lockNode !== undefined && failure.index === 0) {
+        this.guard?.lockLost(lockNode);
+        throw new SchedulerError(
+          "unavailable",
+          `zookeeper lock node ${lockNode} is gone: this scheduler's session ended and another scheduler may hold the lock; the write was refused`,
+          { cause: failure.error },
+        );
+      }
       // A failing op chosen from what we read (or knew) means the tree changed under us: plan
       // again, once. A create failing with NO_NODE had its parent planned as existing.
-      const failed = planned[failure.index];
+      const failed = planned[failure.index - fenced];
       const replan = failed?.fromRead || (failed?.type === "create" && failure.zkCode === ZK_NO_NODE);
       if (attempt === 0 && replan) continue;
       throw failure.error;
