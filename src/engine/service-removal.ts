@@ -8,28 +8,23 @@
  * scheduler it may deregister.
  */
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
-import { LABEL_NAMESPACE, LABEL_RESOURCE_ID, isTerminal } from "../domain/cluster.js";
+import { isTerminal } from "../domain/cluster.js";
+import { SchedulerError } from "../domain/errors.js";
 import { sanitizeServiceName } from "../domain/names.js";
-import { reservationLabels } from "../domain/offer/pool.js";
-import { cleanupOperations } from "../domain/offer/release.js";
 import type { Plan } from "../domain/plan/model.js";
-import {
-  buildUninstallPlan,
-  killsDone,
-  markKill,
-  markReleased,
-  releasesDone,
-  uninstallLeftovers,
-  uninstallProgress,
-} from "../domain/plan/uninstall.js";
+import { killsDone, markKill, markReleased, releasesDone, uninstallLeftovers, uninstallProgress } from "../domain/plan/uninstall.js";
+import { decideRemoval, removalPlan } from "../domain/service/removal.js";
+import type { StoredTask } from "../domain/service/task-record.js";
+import { confirmsLaunch, mayBeLive } from "../domain/service/task-record.js";
 import { parseTaskId } from "../domain/task-id.js";
+import type { ServiceView } from "./admin-api.js";
+import type { ClientStatus, ManagedService, OfferResult, UpdateOutcome } from "./managed-service.js";
 import type { Logger, PersisterOp, Random } from "./ports.js";
 import type { ServiceContext } from "./service-context.js";
-import type { ClientStatus, OfferResult } from "./service-scheduler.js";
-import { isLive, confirmsLaunch } from "./service-tasks.js";
+import { removalView } from "./service-view.js";
 import { encodeJson } from "./store/codec.js";
 import * as layout from "./store/layout.js";
-import type { StateStore, StoredTask } from "./store/state-store.js";
+import type { StateStore } from "./store/state-store.js";
 
 /** `ServiceList/<escaped>/Removal`: the durable mark that a service is being removed. */
 export interface RemovalRecord {
@@ -65,16 +60,21 @@ export interface PreparedRemovalStatus {
   readonly instance: string;
   readonly status: TaskStatus;
   readonly ops: readonly PersisterOp[];
+  apply(): "processed" | "unknown";
 }
 
-export class ServiceRemoval {
+export class ServiceRemoval implements ManagedService {
   readonly sanitizedName: string;
+  readonly defaultPlan = "uninstall";
+  readonly removing = true;
   readonly plan: Plan;
   private released: Set<string>;
   private unreconciled = new Set<string>();
   private dirty = true;
   private announcedRelease = false;
   private doneSignalled = false;
+  /** Resource ids released on each offer of the last release, for `acceptRefused`. */
+  private releasedOn = new Map<string, readonly string[]>();
 
   constructor(
     readonly name: string,
@@ -84,19 +84,7 @@ export class ServiceRemoval {
   ) {
     this.sanitizedName = sanitizeServiceName(name);
     this.released = new Set(record.released);
-    const reservations = new Set<string>();
-    for (const t of tasks.values()) {
-      if (!t.confirmed) continue; // never reported on: its reservations may never have existed
-      for (const r of t.info.resources) {
-        const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
-        if (id !== undefined) reservations.add(id);
-      }
-    }
-    this.plan = buildUninstallPlan(
-      [...tasks.values()].map((t) => ({ taskId: t.info.taskId, dead: t.status !== undefined && isTerminal(t.status.state) })),
-      [...reservations].sort().map((resourceId) => ({ resourceId, released: this.released.has(resourceId) })),
-      () => deps.random.uuid(),
-    );
+    this.plan = removalPlan(tasks, this.released, () => deps.random.uuid());
   }
 
   get startedMs(): number {
@@ -129,6 +117,14 @@ export class ServiceRemoval {
     return [this.plan];
   }
 
+  view(): ServiceView {
+    return removalView(this);
+  }
+
+  prepareUpdate(): UpdateOutcome {
+    throw new SchedulerError("failed_precondition", `service '${this.name}' is being uninstalled; put it again once its removal completed`);
+  }
+
   progress(): { readonly complete: number; readonly total: number } {
     return uninstallProgress(this.plan);
   }
@@ -144,7 +140,7 @@ export class ServiceRemoval {
 
   /** Tasks not known dead: they are killed (and reconciled) at registration. */
   liveTasks(): TaskInfo[] {
-    return [...this.tasks.values()].filter((t) => !t.status || isLive(t.status)).map((t) => t.info);
+    return [...this.tasks.values()].filter(mayBeLive).map((t) => t.info);
   }
 
   registered(_frameworkId: string): { reconcile: TaskInfo[]; kill: TaskInfo[] } {
@@ -172,14 +168,10 @@ export class ServiceRemoval {
   /** Releases this service's reservations found in `offers`; each release is stored before it is sent. */
   async offers(offers: readonly Offer[]): Promise<OfferResult> {
     const operations = new Map<string, Operation[]>();
-    if (!killsDone(this.plan)) return { ready: true, unplaced: 0, operations };
-    const found: { offerId: string; resources: Resource[] }[] = [];
-    for (const offer of offers) {
-      const mine = offer.resources.filter((r) => reservationLabels(r)?.[LABEL_NAMESPACE] === this.name);
-      if (mine.length > 0) found.push({ offerId: offer.id, resources: mine });
-    }
-    const ids = found.flatMap((f) => f.resources.map((r) => reservationLabels(r)?.[LABEL_RESOURCE_ID] ?? "")).filter((id) => id !== "");
-    if (found.length > 0) {
+    const { kills, releases } = decideRemoval(this.name, this.plan, this.tasks, offers);
+    const withKills = kills.length > 0 ? { kills } : {};
+    if (releases.length > 0) {
+      const ids = releases.flatMap((r) => r.resourceIds);
       const released = [...new Set([...this.released, ...ids])].sort();
       const next: RemovalRecord = { ...this.record, released };
       // Steps are marked first so the PROGRESS event says where the write leaves us; a failed
@@ -193,16 +185,38 @@ export class ServiceRemoval {
         // Nothing leaves; the reservations come back in a later offer.
         steps.forEach((s, i) => (s.status = before[i]!));
         this.deps.log.warn({ err, service: this.name }, "could not record the release of reservations; trying with a later offer");
-        return { ready: false, unplaced: steps.filter((s) => s.status !== "COMPLETE").length, operations };
+        return { ready: false, unplaced: steps.filter((s) => s.status !== "COMPLETE").length, operations, ...withKills };
       }
       this.record = next;
       this.released = new Set(released);
-      for (const f of found) operations.set(f.offerId, cleanupOperations(f.resources));
+      for (const r of releases) operations.set(r.offerId, [...r.operations]);
+      this.releasedOn = new Map(releases.map((r) => [r.offerId, r.resourceIds]));
       this.deps.log.info({ service: this.name, reservations: ids.length }, "releasing the service's reservations");
     }
     this.signalIfDone();
-    const unplaced = this.plan.phases[1]!.steps.filter((s) => s.status !== "COMPLETE").length;
-    return { ready: true, unplaced, operations };
+    const unplaced = killsDone(this.plan) ? this.plan.phases[1]!.steps.filter((s) => s.status !== "COMPLETE").length : 0;
+    return { ready: true, unplaced, operations, ...withKills };
+  }
+
+  /** The cluster refused an ACCEPT: its reservations were not released and are looked for again. */
+  acceptRefused(offerId: string, reason: string): void {
+    const ids = this.releasedOn.get(offerId) ?? [];
+    this.releasedOn.delete(offerId);
+    if (ids.length === 0) return;
+    for (const s of this.plan.phases[1]!.steps) {
+      if (ids.some((id) => s.name === `unreserve-${id}`)) {
+        s.status = "PENDING";
+        s.message = `the cluster refused the release: ${reason}`;
+      }
+    }
+    for (const id of ids) this.released.delete(id);
+    this.record = { ...this.record, released: [...this.released].sort() };
+    this.dirty = true;
+  }
+
+  cycleFailed(error: string): void {
+    this.deps.log.warn({ service: this.name, error }, "the removal's offer cycle failed; trying again next cycle");
+    this.dirty = true;
   }
 
   /** Everything in these offers is handled by `offers`; nothing is left for garbage collection. */
@@ -215,7 +229,14 @@ export class ServiceRemoval {
     const stored = this.tasks.get(instance);
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     const confirm = !stored.confirmed && confirmsLaunch(status);
-    return { service: this, instance, status, ops: this.deps.store.statusOps(instance, status, confirm) };
+    const prepared: PreparedRemovalStatus = {
+      service: this,
+      instance,
+      status,
+      ops: this.deps.store.statusOps(instance, status, confirm),
+      apply: () => this.applyStatus(prepared),
+    };
+    return prepared;
   }
 
   /** A live task's status says "kill it" (we are removing it); a terminal one completes its step. */

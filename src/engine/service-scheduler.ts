@@ -1,58 +1,38 @@
 /**
- * The per-service scheduler (the reference's DefaultScheduler): owns one service's plans and
- * tasks, fits its candidate steps into offers, and folds task statuses into its steps.
- * Called only by the event client, one call at a time.
+ * A running service (the reference's DefaultScheduler): holds its state — target config, plans,
+ * task records, back-off — and applies what the decision core (`domain/service/decide.ts`)
+ * decides: it stores TaskInfos before their launch leaves, records releases and erasures, folds
+ * task statuses into its plans. Called only by the event client, one call at a time.
  */
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
 import { LABEL_RESOURCE_ID, isTerminal } from "../domain/cluster.js";
 import { sanitizeServiceName } from "../domain/names.js";
-import type { LaunchContext } from "../domain/offer/evaluate.js";
-import { evaluateOffer } from "../domain/offer/evaluate.js";
-import { OfferPool, reservationLabels } from "../domain/offer/pool.js";
-import { planStatus } from "../domain/plan/aggregate.js";
-import { buildPlans } from "../domain/plan/build.js";
+import { reservationLabels } from "../domain/offer/pool.js";
+import type { BackoffState } from "../domain/plan/backoff.js";
+import { NO_BACKOFF, backoffDue } from "../domain/plan/backoff.js";
 import type { Plan, Step } from "../domain/plan/model.js";
-import { allSteps } from "../domain/plan/model.js";
-import { applyTaskStatus, markLaunched, markPrepared, progressFor, readinessPassed } from "../domain/plan/step.js";
-import { planCandidates } from "../domain/plan/strategy.js";
-import { parseTaskId, taskInstanceName } from "../domain/task-id.js";
+import { setStepMessage } from "../domain/plan/step.js";
+import { recoveryLogFields, recoveryLogLine } from "../domain/plan/recovery.js";
+import { decideService, replacedTasks } from "../domain/service/decide.js";
+import type { FrameworkIdentity, ServiceDecisions, ServiceState } from "../domain/service/model.js";
+import type { ServicePlans } from "../domain/service/plans.js";
+import { allPlans, buildServicePlans, resumePlans } from "../domain/service/plans.js";
+import { foldStatus } from "../domain/service/status.js";
+import type { StoredTask, TaskSlot } from "../domain/service/task-record.js";
+import { confirmsLaunch, isLive, taskSlots } from "../domain/service/task-record.js";
+import { parseTaskId } from "../domain/task-id.js";
+import type { ServiceView } from "./admin-api.js";
+import type { ClientStatus, KillDecision, ManagedService, OfferResult, UpdateOutcome } from "./managed-service.js";
+import { prepareLaunches } from "./service-launches.js";
 import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
-import type { BuiltService } from "./service-context.js";
-import type { TaskSlot } from "./service-tasks.js";
-import { recoverFailedTasks } from "./recovery.js";
-import { RelaunchBackoff } from "./relaunch-backoff.js";
-import { confirmsLaunch, isLive, podFootprint, reachedGoal, taskSlots } from "./service-tasks.js";
-import type { StateStore, StoredTask } from "./store/state-store.js";
+import type { BuiltService, ServiceContext } from "./service-context.js";
+import { prepareServiceUpdate } from "./service-update.js";
+import { serviceView } from "./service-view.js";
+import type { StateStore } from "./store/state-store.js";
 
-/** What a service needs from offers now (§1.1 ClientStatusResponse). */
-export type ClientStatus =
-  | { readonly kind: "WORKING"; readonly footprint: boolean; readonly newWork: boolean }
-  | { readonly kind: "IDLE" };
-
-export interface OfferResult {
-  /** False while reconciliation is unfinished: unused offers are then declined short. */
-  readonly ready: boolean;
-  /** Candidate steps no offer could take: unused offers are then declined short, to come back soon. */
-  readonly unplaced: number;
-  /** Operations by offer ID. */
-  readonly operations: ReadonlyMap<string, Operation[]>;
-  /**
-   * The TaskInfos the operations launch: `ops` must be stored before any operation leaves,
-   * then `apply` records the launches. Left unstored, the operations must not be sent.
-   */
-  readonly launches?: PreparedLaunches;
-}
-
-export interface PreparedLaunches {
-  readonly ops: readonly PersisterOp[];
-  apply(): void;
-}
-
-export interface FrameworkIdentity {
-  readonly name: string;
-  readonly role: string;
-  readonly principal: string;
-}
+export type { ClientStatus, OfferResult, PreparedLaunches } from "./managed-service.js";
+export type { FrameworkIdentity } from "../domain/service/model.js";
+export type { BuiltService } from "./service-context.js";
 
 export interface ServiceDeps {
   readonly store: StateStore;
@@ -62,89 +42,94 @@ export interface ServiceDeps {
   readonly framework: FrameworkIdentity;
 }
 
-/** A status checked against its service's tasks, with the ops that store it (`prepareStatus`). */
+/** A status checked against the service's tasks, with the ops that store it (`prepareStatus`). */
 export interface PreparedStatus {
   readonly service: ServiceScheduler;
   readonly instance: string;
   readonly status: TaskStatus;
   readonly confirmed: boolean;
   readonly ops: readonly PersisterOp[];
+  apply(): "processed" | "unknown";
 }
 
-export type { BuiltService } from "./service-context.js";
+/** What a reconfiguration hands to the service that replaces this one. */
+export interface ServiceCarryOver {
+  readonly tasks: Map<string, StoredTask>;
+  readonly plans: ServicePlans;
+  readonly frameworkId: string;
+  readonly backoff: BackoffState;
+}
 
-export class ServiceScheduler {
+export class ServiceScheduler implements ManagedService {
   readonly name: string;
   readonly sanitizedName: string;
-  readonly plans: Plan[];
-  readonly recovery: Plan = { name: "recovery", strategy: "parallel", phases: [], errors: [], interrupted: false };
-  private readonly slots: Map<string, TaskSlot>;
+  readonly defaultPlan = "deploy";
+  readonly removing = false;
+  readonly slots: ReadonlyMap<string, TaskSlot>;
+  private plans: ServicePlans;
   private tasks = new Map<string, StoredTask>();
-  private frameworkId: string | undefined;
+  private backoff: BackoffState = NO_BACKOFF;
+  private frameworkId = "";
   private unreconciled = new Set<string>();
   private lastCandidates = new Set<string>();
   /** Status is recomputed only after something changed: idle services cost nothing per cycle. */
   private dirty = true;
   private lastStatus: ClientStatus = { kind: "IDLE" };
-  /** Set when a task ended: only then can recovery have new work. */
-  private recoveryDue = true;
-  private readonly backoff: RelaunchBackoff;
+  /** Steps launched on each offer of the last cycle, for `acceptRefused`. */
+  private launchedOn = new Map<string, string[]>();
 
   constructor(
     readonly built: BuiltService,
     readonly configId: string,
     private readonly deps: ServiceDeps,
+    carried?: ServiceCarryOver,
   ) {
     this.name = built.spec.name;
     this.sanitizedName = sanitizeServiceName(this.name);
-    this.plans = buildPlans(built.spec, () => deps.random.uuid());
     this.slots = taskSlots(built.spec);
-    this.backoff = new RelaunchBackoff(deps.clock);
+    if (carried) {
+      this.tasks = carried.tasks;
+      this.plans = carried.plans;
+      this.frameworkId = carried.frameworkId;
+      this.backoff = carried.backoff;
+    } else {
+      this.plans = buildServicePlans(built.spec, configId, this.tasks, () => deps.random.uuid());
+    }
   }
 
-  deployPlan(): Plan {
-    return this.plans[0] ?? this.recovery;
+  get context(): ServiceContext {
+    return this.built.context;
   }
 
   allPlans(): Plan[] {
-    return [...this.plans, this.recovery];
+    return allPlans(this.plans);
   }
 
-  /** Loads stored tasks and resumes each deploy step from what they say. */
+  view(): ServiceView {
+    return serviceView(this);
+  }
+
+  /** Loads stored tasks and resumes each step from what they say. */
   async load(): Promise<void> {
     this.tasks = await this.deps.store.loadTasks();
-    for (const step of this.plans.flatMap(allSteps)) this.resumeStep(step);
+    this.plans = resumePlans(this.plans, this.built.spec, this.configId, this.tasks, () => this.deps.random.uuid());
     this.dirty = true;
-    this.recoveryDue = true;
   }
 
-  private resumeStep(step: Step): void {
-    let allAtGoal = true;
-    for (const name of step.tasks) {
-      const instance = taskInstanceName(step.podType, step.podIndex, name);
-      const stored = this.tasks.get(instance);
-      const slot = this.slots.get(instance);
-      if (!stored || !slot) {
-        allAtGoal = false;
-        continue;
-      }
-      step.taskIds.set(name, stored.info.taskId);
-      if (!reachedGoal(stored, slot.task, this.configId)) allAtGoal = false;
-      const st = stored.status;
-      const ready = st ? readinessPassed(st, slot.task.readinessCheck !== undefined) : false;
-      step.progress.set(name, st ? progressFor(st.state, slot.task.goal, ready) : "STARTING");
-    }
-    if (allAtGoal) {
-      for (const name of step.tasks) step.progress.set(name, "COMPLETE");
-      step.status = "COMPLETE";
-    } else if (step.tasks.some((n) => step.progress.get(n) === "STARTING" || step.progress.get(n) === "STARTED")) {
-      step.status = "STARTING";
-    }
+  prepareUpdate(built: BuiltService, configId: string, options: { readonly dryRun: boolean }): UpdateOutcome {
+    return prepareServiceUpdate(
+      { service: this, tasks: this.tasks, plans: this.plans, frameworkId: this.frameworkId, backoff: this.backoff, store: this.deps.store },
+      built,
+      configId,
+      options,
+      (carried) => new ServiceScheduler(built, configId, this.deps, carried),
+    );
   }
 
   /**
-   * The cluster (re)registered us. Returns the tasks to reconcile explicitly and the stored
-   * tasks no plan produces any more (to kill). Offers get NOT_READY until reconciled.
+   * The cluster (re)registered us. Returns the tasks to reconcile explicitly, and the tasks to
+   * kill: stored tasks no slot of the spec has, and those a candidate step replaces. Offers get
+   * NOT_READY until reconciled.
    */
   registered(frameworkId: string): { reconcile: TaskInfo[]; kill: TaskInfo[] } {
     this.frameworkId = frameworkId;
@@ -152,168 +137,87 @@ export class ServiceScheduler {
     const reconcile = [...this.tasks.values()].filter((t) => isLive(t.status) || !t.status).map((t) => t.info);
     this.unreconciled = new Set(reconcile.map((i) => i.taskId));
     const kill = [...this.tasks.entries()].filter(([n, t]) => !this.slots.has(n) && isLive(t.status)).map(([, t]) => t.info);
+    for (const id of this.decide(undefined).work.candidates) {
+      const step = this.step(id);
+      if (step) for (const t of replacedTasks(this.state(), step)) if (!kill.includes(t.info)) kill.push(t.info);
+    }
     return { reconcile, kill };
   }
 
-  /** Tasks whose reconciliation answer is still missing. */
   pendingReconciliation(): TaskInfo[] {
     return [...this.tasks.values()].filter((t) => this.unreconciled.has(t.info.taskId)).map((t) => t.info);
   }
 
+  private state(): ServiceState {
+    return {
+      name: this.name,
+      sanitizedName: this.sanitizedName,
+      spec: this.built.spec,
+      slots: this.slots,
+      configId: this.configId,
+      plans: this.plans,
+      tasks: this.tasks,
+      unreconciled: this.unreconciled,
+      backoff: this.backoff,
+      frameworkId: this.frameworkId,
+      framework: this.deps.framework,
+    };
+  }
+
+  /** Decides and takes the plans and back-off it leaves (steps, recoveries); launches are applied once stored. */
+  private decide(offers: readonly Offer[] | undefined): ServiceDecisions {
+    const d = decideService(this.state(), offers, this.deps.clock.now(), () => this.deps.random.uuid());
+    this.plans = d.plans;
+    this.backoff = d.backoff;
+    for (const r of d.recoveries) this.deps.log.info(recoveryLogFields(r), recoveryLogLine(r));
+    if (d.recoveryDeferred) this.dirty = true;
+    return d;
+  }
+
   status(): ClientStatus {
-    if (this.backoff.release()) this.dirty = true;
+    if (backoffDue(this.backoff, this.deps.clock.now())) this.dirty = true;
     if (!this.dirty) {
       return this.lastStatus.kind === "WORKING" ? { ...this.lastStatus, newWork: false } : this.lastStatus;
     }
     this.dirty = false;
-    this.lastStatus = this.computeStatus();
+    const { work } = this.decide(undefined);
+    const newWork = work.candidates.some((id) => !this.lastCandidates.has(id));
+    this.lastCandidates = new Set(work.candidates);
+    this.lastStatus = work.working ? { kind: "WORKING", footprint: work.footprint, newWork } : { kind: "IDLE" };
     return this.lastStatus;
   }
 
-  private computeStatus(): ClientStatus {
-    if (this.recoveryDue) this.recoveryDue = this.addRecoverySteps();
-    const candidates = this.candidates();
-    const ids = new Set(candidates.map((s) => s.id));
-    const newWork = candidates.some((s) => !this.lastCandidates.has(s.id));
-    this.lastCandidates = ids;
-    const deployDone = planStatus(this.deployPlan()) === "COMPLETE";
-    const recoveryDone = planStatus(this.recovery) === "COMPLETE";
-    if (deployDone && recoveryDone) return { kind: "IDLE" };
-    return { kind: "WORKING", footprint: !deployDone, newWork };
-  }
-
-  /** Candidate steps of deploy, then recovery; a pod instance claimed by deploy is skipped later. */
-  private candidates(): Step[] {
-    const claimed = new Set<string>();
-    const out: Step[] = [];
-    for (const plan of [this.deployPlan(), this.recovery]) {
-      for (const step of planCandidates(plan)) {
-        const pod = `${step.podType}-${step.podIndex}`;
-        if (claimed.has(pod)) continue;
-        claimed.add(pod);
-        out.push(step);
-      }
-    }
-    return out;
-  }
-
-  /** Returns whether recovery must look again later (see `recoverFailedTasks`). */
-  private addRecoverySteps(): boolean {
-    return recoverFailedTasks({
-      plans: this.plans,
-      recovery: this.recovery,
-      tasks: this.tasks,
-      slots: this.slots,
-      backoff: this.backoff,
-      log: this.deps.log,
-      newId: () => this.deps.random.uuid(),
-    });
-  }
-
-  private launchContext(): LaunchContext {
-    return {
-      service: this.name,
-      sanitizedService: this.sanitizedName,
-      frameworkId: this.frameworkId ?? "",
-      frameworkName: this.deps.framework.name,
-      role: this.deps.framework.role,
-      principal: this.deps.framework.principal,
-      configId: this.configId,
-      newId: () => this.deps.random.uuid(),
-    };
-  }
-
-  /** Fits candidate steps into the offers; TaskInfos are stored before the operations are returned. */
   async offers(offers: readonly Offer[]): Promise<OfferResult> {
     const operations = new Map<string, Operation[]>();
     if (this.unreconciled.size > 0) return { ready: false, unplaced: 0, operations };
-    // Pools are made on first use: most offers are never looked at by most services.
-    const pools: (OfferPool | undefined)[] = new Array<OfferPool | undefined>(offers.length);
-    const launched: { step: Step; infos: readonly TaskInfo[] }[] = [];
-    if (offers.length === 0) {
-      const waiting = this.candidates();
-      for (const step of waiting) markPrepared(step, "waiting for offers");
-      return { ready: true, unplaced: waiting.length, operations };
-    }
-    const ctx = this.launchContext();
-    let unplaced = 0;
-    for (const step of this.candidates()) {
-      const slots = step.tasks.map((t) => this.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
-      const pod = slots[0]?.pod;
-      if (!pod || slots.some((s) => !s)) {
-        step.status = "ERROR";
-        step.message = "step names tasks the spec does not have";
-        continue;
-      }
-      const footprint = podFootprint(this.podTasks(step.podType, step.podIndex));
-      const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => s!.task), ...(footprint ? { footprint } : {}) };
-      let reason = "no offer matched";
-      for (let i = 0; i < offers.length; i++) {
-        const pool = (pools[i] ??= OfferPool.of(offers[i]!));
-        const result = evaluateOffer(ctx, request, pool);
-        if (result.kind === "no-match") {
-          reason = result.reason;
-          continue;
-        }
-        const id = pool.offer.id;
-        operations.set(id, [...(operations.get(id) ?? []), ...result.operations]);
-        pools[i] = result.pool;
-        launched.push({ step, infos: result.tasks });
-        break;
-      }
-      if (!launched.some((l) => l.step === step)) {
-        markPrepared(step, reason);
-        unplaced++;
-      }
-    }
-    const launches = this.prepareLaunches(launched);
-    return { ready: true, unplaced, operations, ...(launches ? { launches } : {}) };
-  }
-
-  private podTasks(podType: string, index: number): StoredTask[] {
-    const out: StoredTask[] = [];
-    for (const [instance, stored] of this.tasks) {
-      const slot = this.slots.get(instance);
-      if (slot && slot.pod.type === podType && slot.index === index) out.push(stored);
-    }
-    return out;
-  }
-
-  /** Tasks relaunched on reservations their previous, confirmed TaskInfo already held. */
-  private relaunchedInPlace(infos: readonly TaskInfo[]): Set<string> {
-    const out = new Set<string>();
-    for (const info of infos) {
-      const before = this.tasks.get(info.name);
-      if (!before?.confirmed) continue;
-      const held = new Set(before.info.resources.map((r) => reservationLabels(r)?.[LABEL_RESOURCE_ID]));
-      if (info.resources.every((r) => held.has(reservationLabels(r)?.[LABEL_RESOURCE_ID]))) out.add(info.name);
-    }
-    return out;
-  }
-
-  /** The launch recorder: what to store for the TaskInfos, and what to note once stored. */
-  private prepareLaunches(launched: readonly { step: Step; infos: readonly TaskInfo[] }[]): PreparedLaunches | undefined {
-    if (launched.length === 0) return undefined;
-    const infos = launched.flatMap((l) => l.infos);
-    const inPlace = this.relaunchedInPlace(infos);
-    return {
-      ops: this.deps.store.storeTasksOps(infos, inPlace),
-      apply: () => {
-        this.dirty = true;
-        for (const { step, infos } of launched) {
-          const ids = new Map<string, string>();
-          for (const info of infos) {
-            this.tasks.set(info.name, { info, confirmed: inPlace.has(info.name) });
-            const slot = this.slots.get(info.name);
-            if (slot) ids.set(slot.task.name, info.taskId);
-          }
-          markLaunched(step, ids);
-        }
-      },
+    const d = this.decide(offers);
+    const add = (offerId: string, ops: readonly Operation[]): void => {
+      operations.set(offerId, [...(operations.get(offerId) ?? []), ...ops]);
     };
+    for (const l of d.launches) add(l.offerId, l.operations);
+    for (const r of d.releases) add(r.offerId, r.operations);
+    const launches = prepareLaunches(
+      {
+        tasks: this.tasks,
+        slots: this.slots,
+        store: this.deps.store,
+        step: (id) => this.step(id),
+        launched: (byOffer) => {
+          this.dirty = true;
+          this.launchedOn = byOffer;
+        },
+      },
+      d,
+    );
+    const kills: readonly KillDecision[] = d.kills;
+    return { ready: true, unplaced: d.unplaced.length, operations, ...(launches ? { launches } : {}), ...(kills.length > 0 ? { kills } : {}) };
   }
 
-  /** Reserved resources in these (namespaced) offers that no stored task owns. */
+  private step(id: string): Step | undefined {
+    for (const plan of allPlans(this.plans)) for (const ph of plan.phases) for (const s of ph.steps) if (s.id === id) return s;
+    return undefined;
+  }
+
   unexpectedResources(resources: readonly Resource[]): Resource[] {
     const owned = new Set<string>();
     for (const t of this.tasks.values()) {
@@ -337,7 +241,9 @@ export class ServiceScheduler {
     const stored = this.tasks.get(instance);
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     const confirmed = stored.confirmed || confirmsLaunch(status);
-    return { service: this, instance, status, confirmed, ops: this.deps.store.statusOps(instance, status, confirmed && !stored.confirmed) };
+    const ops = this.deps.store.statusOps(instance, status, confirmed && !stored.confirmed);
+    const prepared: PreparedStatus = { service: this, instance, status, confirmed, ops, apply: () => this.applyStatus(prepared) };
+    return prepared;
   }
 
   /** Second half, once `prepared.ops` are stored: fold the status into the task and its steps. */
@@ -347,25 +253,32 @@ export class ServiceScheduler {
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     this.unreconciled.delete(status.taskId);
     this.dirty = true;
-    if (isTerminal(status.state)) this.recoveryDue = true;
     // Once confirmed, a TaskInfo stays confirmed (an earlier status of the same batch may have).
     this.tasks.set(instance, { info: stored.info, status, confirmed: prepared.confirmed || stored.confirmed });
-    const slot = this.slots.get(instance);
-    if (!slot) return isTerminal(status.state) ? "processed" : "unknown";
-    const pod = `${slot.pod.type}-${slot.index}`;
-    this.backoff.observe(pod, status, slot.task.goal);
-    for (const plan of this.allPlans()) {
-      for (const phase of plan.phases) {
-        for (const step of phase.steps) {
-          if (step.podType !== slot.pod.type || step.podIndex !== slot.index) continue;
-          if (!step.tasks.includes(slot.task.name)) continue;
-          const changed = applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
-          // A deploy step that retries a failed FINISH/ONCE task backs off like recovery does;
-          // a recovery step's next attempt (and its back-off) is decided by recovery planning.
-          if (changed && isTerminal(status.state) && plan !== this.recovery) this.backoff.hold(step, pod);
-        }
+    const fold = foldStatus(this.plans, this.backoff, instance, this.slots.get(instance), status, this.deps.clock.now());
+    this.backoff = fold.backoff;
+    if (fold.slotless) return isTerminal(status.state) ? "processed" : "unknown";
+    return "processed";
+  }
+
+  acceptRefused(offerId: string, reason: string): void {
+    for (const id of this.launchedOn.get(offerId) ?? []) {
+      const step = this.step(id);
+      if (!step || step.status === "COMPLETE") continue;
+      for (const t of step.tasks) step.progress.set(t, "PENDING");
+      step.status = "PENDING";
+      setStepMessage(step, `the cluster refused the launch: ${reason}`);
+    }
+    this.launchedOn.delete(offerId);
+    this.dirty = true;
+  }
+
+  cycleFailed(error: string): void {
+    for (const plan of [this.plans.deploy, this.plans.recovery]) {
+      for (const step of plan.phases.flatMap((ph) => ph.steps)) {
+        if (step.status === "PENDING" || step.status === "PREPARED") setStepMessage(step, `offer cycle failed: ${error}`);
       }
     }
-    return "processed";
+    this.dirty = true;
   }
 }

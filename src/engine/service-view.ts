@@ -4,9 +4,14 @@ import { phaseStatus, planStatus, stepDisplayStatus } from "../domain/plan/aggre
 import type { Plan } from "../domain/plan/model.js";
 import { allSteps } from "../domain/plan/model.js";
 import type { PlanSummaryView, PlanView, ServiceState, ServiceView } from "./admin-api.js";
-import type { QuarantinedService } from "./multi-service-manager.js";
-import type { ServiceRemoval } from "./service-removal.js";
-import type { ServiceScheduler } from "./service-scheduler.js";
+import type { ServiceContext } from "./service-context.js";
+
+/** What the views read of a service (running or being removed). */
+interface Viewed {
+  readonly name: string;
+  readonly configId: string;
+  allPlans(): readonly Plan[];
+}
 
 export function planSummary(plan: Plan): PlanSummaryView {
   const steps = allSteps(plan);
@@ -24,9 +29,9 @@ function serviceState(plans: readonly PlanSummaryView[]): ServiceState {
   return working.every((p) => p.status === "COMPLETE") ? "RUNNING" : "DEPLOYING";
 }
 
-export function serviceView(svc: ServiceScheduler): ServiceView {
+export function serviceView(svc: Viewed & { readonly context: ServiceContext }): ServiceView {
   const plans = svc.allPlans().map(planSummary);
-  const ctx = svc.built.context;
+  const ctx = svc.context;
   return {
     name: svc.name,
     state: serviceState(plans),
@@ -39,7 +44,9 @@ export function serviceView(svc: ServiceScheduler): ServiceView {
 }
 
 /** A service being removed: UNINSTALLING, with its uninstall plan. */
-export function removalView(r: ServiceRemoval): ServiceView {
+export function removalView(
+  r: Viewed & { readonly context: ServiceContext | undefined; readonly startedMs: number; readonly removalId: bigint },
+): ServiceView {
   const ctx = r.context;
   return {
     name: r.name,
@@ -53,7 +60,7 @@ export function removalView(r: ServiceRemoval): ServiceView {
   };
 }
 
-export function quarantinedView(q: QuarantinedService): ServiceView {
+export function quarantinedView(q: { readonly name: string; readonly error: string; readonly sinceMs: number }): ServiceView {
   return {
     name: q.name,
     state: "QUARANTINED",
@@ -66,7 +73,7 @@ export function quarantinedView(q: QuarantinedService): ServiceView {
   };
 }
 
-export function planView(svc: ServiceScheduler | ServiceRemoval, name: string): PlanView {
+export function planView(svc: Viewed, name: string): PlanView {
   const plan = svc.allPlans().find((p) => p.name === name);
   if (!plan) {
     const known = abbreviateList(svc.allPlans().map((p) => p.name), 20);

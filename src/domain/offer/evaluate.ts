@@ -83,15 +83,87 @@ function fitNew(ctx: LaunchContext, rs: ResourceSetSpec, pool: OfferPool): Fit {
   return { ok: true, resources: [...resources, ...volumes], ops };
 }
 
-function fitExisting(held: readonly Resource[], pool: OfferPool): Fit {
+const EPSILON = 1e-6;
+
+function resourceIdOf(r: Resource): string {
+  return r.reservations?.at(-1)?.labels[LABEL_RESOURCE_ID] ?? "";
+}
+
+/**
+ * A resource set the pod instance already holds, fitted to its (maybe changed) spec on the same
+ * agent: the same reservations, grown by a RESERVE of the difference under the same labels, or
+ * shrunk by an UNRESERVE of the surplus; volumes are kept as they are (a reconfiguration never
+ * destroys them). A port whose number changed is released and a new one reserved.
+ */
+function fitHeld(ctx: LaunchContext, rs: ResourceSetSpec, held: readonly Resource[], pool: OfferPool, agentId: string): Fit {
   const resources: Resource[] = [];
-  for (const r of held) {
-    const id = r.reservations?.at(-1)?.labels[LABEL_RESOURCE_ID] ?? "";
-    const got = pool.takeReserved(id);
-    if (!got) return { ok: false, reason: `reserved ${r.name} (resource_id ${id}) not in offer` };
+  const grow: Resource[] = [];
+  const shrink: Resource[] = [];
+  const take = (r: Resource): Resource | undefined => pool.takeReserved(resourceIdOf(r));
+  const missing = (r: Resource): Fit => ({ ok: false, reason: `reserved ${r.name} (resource_id ${resourceIdOf(r)}) not in offer` });
+  const wanted: [string, number][] = [["cpus", rs.cpus], ["mem", rs.memoryMb], ["gpus", rs.gpus]];
+  for (const [name, want] of wanted) {
+    const h = held.find((r) => r.name === name && r.disk?.persistence === undefined);
+    if (!h) {
+      if (want <= 0) continue;
+      if (!pool.takeScalar(name, want)) return { ok: false, reason: `insufficient ${name} on agent ${agentId}: need ${want}, offered ${pool.available(name)}` };
+      const r = reserve(ctx, name, want);
+      grow.push(r);
+      resources.push(r);
+      continue;
+    }
+    const got = take(h);
+    if (!got) return missing(h);
+    const have = got.scalar ?? 0;
+    if (want > have + EPSILON) {
+      if (!pool.takeScalar(name, want - have)) {
+        return { ok: false, reason: `insufficient ${name} on agent ${agentId} to grow the reservation: need ${round(want - have)} more, offered ${pool.available(name)}` };
+      }
+      grow.push({ ...got, scalar: round(want - have) });
+    } else if (want < have - EPSILON) {
+      shrink.push({ ...got, scalar: round(have - want) });
+    }
+    if (want > 0) resources.push({ ...got, scalar: want });
+  }
+  const heldPorts = held.filter((r) => r.name === "ports");
+  for (const [i, port] of rs.ports.entries()) {
+    const h = heldPorts[i];
+    const number = h?.ranges?.[0]?.begin;
+    if (h && (port.port === 0 || number === port.port)) {
+      const got = take(h);
+      if (!got) return missing(h);
+      resources.push(got);
+      continue;
+    }
+    const chosen = pool.takePort(port.port);
+    if (chosen === undefined) return { ok: false, reason: `port ${port.port || "(any)"} for ${port.name} not offered` };
+    const r: Resource = { name: "ports", type: "RANGES", ranges: [{ begin: chosen, end: chosen }], reservations: reservation(ctx) };
+    grow.push(r);
+    resources.push(r);
+  }
+  for (const h of heldPorts.slice(0, rs.ports.length)) {
+    if (resources.includes(h) || resources.some((r) => resourceIdOf(r) === resourceIdOf(h))) continue;
+    const got = take(h);
+    if (got) shrink.push(got);
+  }
+  for (const h of heldPorts.slice(rs.ports.length)) {
+    const got = take(h);
+    if (got) shrink.push(got);
+  }
+  for (const v of held.filter((r) => r.disk?.persistence !== undefined)) {
+    const got = take(v);
+    if (!got) return missing(v);
     resources.push(got);
   }
-  return { ok: true, resources, ops: [] };
+  const ops: Operation[] = [];
+  if (shrink.length > 0) ops.push({ type: "UNRESERVE", resources: shrink });
+  if (grow.length > 0) ops.push({ type: "RESERVE", resources: grow });
+  return { ok: true, resources, ops };
+}
+
+/** Mesos scalars have three decimals. */
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
 }
 
 /** Fits the request into what is left of an offer; `from` is not changed. */
@@ -109,7 +181,7 @@ export function evaluateOffer(ctx: LaunchContext, req: LaunchRequest, from: Offe
     const rs = req.pod.resourceSets.find((s) => s.id === task.resourceSetId);
     if (!rs) return { kind: "no-match", reason: `unknown resource set ${task.resourceSetId}` };
     const held = fp?.resourceSets.get(rs.id);
-    const fit = held ? fitExisting(held, pool) : fitNew(ctx, rs, pool);
+    const fit = held ? fitHeld(ctx, rs, held, pool, offer.agentId) : fitNew(ctx, rs, pool);
     if (!fit.ok) return { kind: "no-match", reason: fit.reason };
     operations.push(...fit.ops);
     bySet.set(rs.id, fit.resources);

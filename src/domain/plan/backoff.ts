@@ -30,3 +30,46 @@ export function afterFailure(c: CrashCount | undefined, nowMs: number): CrashCou
   const ranLong = c?.runningSinceMs !== undefined && nowMs - c.runningSinceMs >= BACKOFF_RESET_AFTER_MS;
   return { failures: ranLong ? 1 : (c?.failures ?? 0) + 1 };
 }
+
+/**
+ * The crash-loop back-off of one service as data: failures in a row per pod instance
+ * (`hello-0`), and the DELAYED steps held until a time (by step id).
+ */
+export interface BackoffState {
+  readonly counts: ReadonlyMap<string, CrashCount>;
+  readonly heldUntilMs: ReadonlyMap<string, number>;
+}
+
+export const NO_BACKOFF: BackoffState = { counts: new Map(), heldUntilMs: new Map() };
+
+/** Counts a task's status towards its pod instance's failures in a row. */
+export function observeStatus(
+  state: BackoffState,
+  pod: string,
+  status: { readonly state: string },
+  goalRunning: boolean,
+  terminal: boolean,
+  nowMs: number,
+): BackoffState {
+  let next: CrashCount | undefined;
+  if (status.state === "TASK_RUNNING") next = afterRunning(state.counts.get(pod), nowMs);
+  else if (terminal && (goalRunning || status.state !== "TASK_FINISHED")) next = afterFailure(state.counts.get(pod), nowMs);
+  if (next === undefined || next === state.counts.get(pod)) return state;
+  return { ...state, counts: new Map(state.counts).set(pod, next) };
+}
+
+/** Failures in a row of a pod instance. */
+export function failuresOf(state: BackoffState, pod: string): number {
+  return state.counts.get(pod)?.failures ?? 0;
+}
+
+/** Holds a step until `untilMs`. */
+export function holdStep(state: BackoffState, stepId: string, untilMs: number): BackoffState {
+  return { ...state, heldUntilMs: new Map(state.heldUntilMs).set(stepId, untilMs) };
+}
+
+/** Whether a held step's wait is over (something to release). */
+export function backoffDue(state: BackoffState, nowMs: number): boolean {
+  for (const until of state.heldUntilMs.values()) if (until <= nowMs) return true;
+  return false;
+}

@@ -205,3 +205,26 @@ export function applyRecoveryDecision(recovery: Plan, d: RecoveryDecision, newId
   setStepMessage(step, d.delayMs > 0 ? `relaunching in ${formatDelay(d.delayMs)}` : "relaunching");
   return old && !reuse ? { step, replaced: old } : { step };
 }
+
+/** `recovering hello-0:[server]: attempt 3: task hello-0-server failed: command exited with status 1; relaunching in 2 s` */
+export function recoveryLogLine(d: RecoveryDecision): string {
+  const when = d.delayMs > 0 ? `relaunching in ${formatDelay(d.delayMs)}` : "relaunching now";
+  return `recovering ${d.stepName}: attempt ${d.attempt}: ${d.why}; ${when}`;
+}
+
+/** The same for machines: the cause's last status as the cluster sent it, attempt and delay. */
+export function recoveryLogFields(d: RecoveryDecision): Record<string, unknown> {
+  const { status } = d.cause;
+  return {
+    step: d.stepName,
+    task: d.cause.instance,
+    taskId: status.taskId,
+    state: status.state,
+    ...(status.reason !== undefined ? { reason: status.reason } : {}),
+    ...(status.message !== undefined ? { statusMessage: status.message } : {}),
+    ...(status.healthy !== undefined ? { healthy: status.healthy } : {}),
+    ...(d.tasks.length > 1 ? { tasks: d.tasks } : {}),
+    attempt: d.attempt,
+    delayMs: d.delayMs,
+  };
+}

@@ -3,21 +3,13 @@
  * written before their launch is sent ("launch recorder"); statuses before they are acked.
  */
 import type { TaskInfo, TaskStatus } from "../../domain/cluster.js";
+import type { StoredTask } from "../../domain/service/task-record.js";
 import type { Persister, PersisterOp, Versioned } from "../ports.js";
 import { decodeJson, decodeText, encodeJson } from "./codec.js";
 import * as layout from "./layout.js";
 import { getMany } from "./read-many.js";
 
-export interface StoredTask {
-  readonly info: TaskInfo;
-  readonly status?: TaskStatus;
-  /**
-   * An agent has reported on this TaskInfo, so its reservations exist. A TaskInfo is stored
-   * before its launch is sent; if the scheduler dies in between, nothing was reserved and the
-   * stored resource ids must not pin the pod.
-   */
-  readonly confirmed: boolean;
-}
+export type { StoredTask } from "../../domain/service/task-record.js";
 
 /** One service's stored tasks, or why they could not be read or decoded. */
 export type LoadedTasks = { readonly tasks: Map<string, StoredTask> } | { readonly error: unknown };
@@ -123,6 +115,15 @@ export class StateStore {
     return ops;
   }
 
+  /** The ops that rewrite a task's TaskInfo (its status and confirmation stay). */
+  taskInfoOps(info: TaskInfo): PersisterOp[] {
+    return [{ kind: "set", path: layout.taskInfoPath(this.service, info.name), data: encodeJson(info) }];
+  }
+
+  /** The ops that erase a task's record (TaskInfo, status, confirmation). */
+  eraseTaskOps(taskName: string): PersisterOp[] {
+    return [{ kind: "delete", path: `${layout.tasksPath(this.service)}/${taskName}` }];
+  }
 
   async configTarget(): Promise<string | undefined> {
     const v = await this.persister.get(layout.configTargetPath(this.service));

@@ -1,17 +1,30 @@
 /**
- * Read-side helpers over a service's stored tasks: which spec a task instance belongs to,
- * whether it reached its goal, and which reservations its pod instance holds.
+ * A service's task records (what is stored per task instance) and the questions the decision
+ * core asks of them: which spec a task instance belongs to, whether it reached its goal on the
+ * target config, whether it died and needs recovery, and which reservations its pod holds.
  */
-import type { TaskInfo, TaskStatus } from "../domain/cluster.js";
-import { LABEL_TARGET_CONFIG, isTerminal } from "../domain/cluster.js";
-import type { PodFootprint } from "../domain/offer/evaluate.js";
-import { LABEL_RESOURCE_SET } from "../domain/offer/task-info.js";
-import type { FailedTask } from "../domain/plan/recovery.js";
-import { readinessPassed } from "../domain/plan/step.js";
-import type { PodSpec, ServiceSpec, TaskSpec } from "../domain/spec/types.js";
-import { taskInstanceName } from "../domain/task-id.js";
-import type { StoredTask } from "./store/state-store.js";
+import type { TaskInfo, TaskStatus } from "../cluster.js";
+import { LABEL_TARGET_CONFIG, isTerminal } from "../cluster.js";
+import type { PodFootprint } from "../offer/evaluate.js";
+import { LABEL_INDEX, LABEL_RESOURCE_SET, LABEL_TASK_TYPE } from "../offer/task-info.js";
+import type { FailedTask } from "../plan/recovery.js";
+import { readinessPassed } from "../plan/step.js";
+import type { PodSpec, ServiceSpec, TaskSpec } from "../spec/types.js";
+import { taskInstanceName } from "../task-id.js";
 
+/** One task instance's record: its latest TaskInfo and the latest status of it. */
+export interface StoredTask {
+  readonly info: TaskInfo;
+  readonly status?: TaskStatus;
+  /**
+   * An agent has reported on this TaskInfo, so its reservations exist. A TaskInfo is stored
+   * before its launch is sent; if the scheduler dies in between, nothing was reserved and the
+   * stored resource ids must not pin the pod.
+   */
+  readonly confirmed: boolean;
+}
+
+/** Where a task instance sits in the spec. */
 export interface TaskSlot {
   readonly pod: PodSpec;
   readonly index: number;
@@ -33,7 +46,7 @@ export function taskSlots(spec: ServiceSpec): Map<string, TaskSlot> {
 export function reachedGoal(stored: StoredTask, task: TaskSpec, configId: string): boolean {
   const status = stored.status;
   if (!status || status.taskId !== stored.info.taskId) return false;
-  const sameConfig = stored.info.labels[LABEL_TARGET_CONFIG] === configId;
+  const sameConfig = onConfig(stored, configId);
   switch (task.goal) {
     case "RUNNING":
       return status.state === "TASK_RUNNING" && sameConfig && readinessPassed(status, task.readinessCheck !== undefined);
@@ -42,6 +55,11 @@ export function reachedGoal(stored: StoredTask, task: TaskSpec, configId: string
     case "ONCE":
       return status.state === "TASK_FINISHED";
   }
+}
+
+/** Whether the task was launched with (or relabelled to) this config. */
+export function onConfig(stored: StoredTask, configId: string): boolean {
+  return stored.info.labels[LABEL_TARGET_CONFIG] === configId;
 }
 
 /** A RUNNING-goal task that has died and needs relaunching. */
@@ -65,14 +83,29 @@ export function isLive(status: TaskStatus | undefined): boolean {
   return status !== undefined && !isTerminal(status.state);
 }
 
+/** Not known dead: live, or launched and never heard of. */
+export function mayBeLive(stored: StoredTask): boolean {
+  return !stored.status || isLive(stored.status);
+}
+
 /** A status only an agent (or its executor) could have sent: the launch reached the agent. */
 export function confirmsLaunch(status: TaskStatus): boolean {
   return !isTerminal(status.state) || (status.source !== undefined && status.source !== "SOURCE_MASTER");
 }
 
+/** The stored tasks of one pod instance (`hello`, 0), by task instance name. */
+export function podTasks(tasks: ReadonlyMap<string, StoredTask>, podType: string, podIndex: number): Map<string, StoredTask> {
+  const out = new Map<string, StoredTask>();
+  for (const [name, stored] of tasks) {
+    const labels = stored.info.labels;
+    if (labels[LABEL_TASK_TYPE] === podType && labels[LABEL_INDEX] === String(podIndex)) out.set(name, stored);
+  }
+  return out;
+}
+
 /** Reservations held by the tasks of one pod instance, by resource set; unconfirmed launches hold none. */
-export function podFootprint(tasks: readonly StoredTask[]): PodFootprint | undefined {
-  const infos = tasks.filter((t) => t.confirmed).map((t) => t.info);
+export function podFootprint(tasks: Iterable<StoredTask>): PodFootprint | undefined {
+  const infos = [...tasks].filter((t) => t.confirmed).map((t) => t.info);
   const first = infos[0];
   if (!first) return undefined;
   const resourceSets = new Map<string, TaskInfo["resources"]>();

@@ -1,0 +1,272 @@
+/**
+ * The decision core of one running service (the reference's DefaultScheduler + PlanScheduler +
+ * recovery/decommission plan managers, §1.8, §1.12, §3.3, §3.4, §3.6): given its state, the
+ * offers it may use and the time, what it does now. Pure and synchronous: the input is not
+ * changed (the plans are copied), ids come from `newId`.
+ *
+ *   1. DELAYED steps whose back-off is over go PENDING again.
+ *   2. Recovery: dead RUNNING-goal tasks no plan works on get their pod instance's recovery step.
+ *   3. Candidates: deploy, then recovery, then decommission; a pod instance claimed once is skipped.
+ *   4. Each candidate: tasks of it still running another config are killed first (a
+ *      reconfiguration relaunches in place, so the old task must free the reservations); then
+ *      the step is fitted into the first offer that takes it, or says why none did.
+ *      Decommission steps kill, release the pod's reservations found in the offers, erase.
+ */
+import type { Offer, Resource } from "../cluster.js";
+import { LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../cluster.js";
+import type { LaunchContext } from "../offer/launch-context.js";
+import { evaluateOffer } from "../offer/evaluate.js";
+import { OfferPool, reservationLabels } from "../offer/pool.js";
+import { cleanupOperations } from "../offer/release.js";
+import { planStatus } from "../plan/aggregate.js";
+import type { BackoffState } from "../plan/backoff.js";
+import { failuresOf, holdStep } from "../plan/backoff.js";
+import type { Plan, Step } from "../plan/model.js";
+import { applyRecoveryDecision, planRecovery } from "../plan/recovery.js";
+import type { RecoveryDecision } from "../plan/recovery.js";
+import { markPrepared, setStepMessage } from "../plan/step.js";
+import { planCandidates } from "../plan/strategy.js";
+import { taskInstanceName } from "../task-id.js";
+import type {
+  EraseDecision,
+  KillDecision,
+  LaunchDecision,
+  ReleaseDecision,
+  ServiceDecisions,
+  ServiceState,
+  UnplacedStep,
+} from "./model.js";
+import type { ServicePlans } from "./plans.js";
+import { allPlans, clonePlans, decommissionStepName } from "./plans.js";
+import type { StoredTask } from "./task-record.js";
+import { failedTasks, mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
+
+type NewId = () => string;
+
+/** Steps 1–3: the service's plans brought up to date, and the steps that want offers. */
+interface Work {
+  readonly plans: ServicePlans;
+  readonly backoff: BackoffState;
+  readonly recoveries: readonly RecoveryDecision[];
+  readonly recoveryDeferred: boolean;
+  readonly candidates: readonly Step[];
+}
+
+function releaseBackoff(plans: ServicePlans, backoff: BackoffState, nowMs: number): BackoffState {
+  if (backoff.heldUntilMs.size === 0) return backoff;
+  const steps = new Map(allPlans(plans).flatMap((p) => p.phases.flatMap((ph) => ph.steps.map((s) => [s.id, s] as const))));
+  const held = new Map(backoff.heldUntilMs);
+  for (const [id, until] of backoff.heldUntilMs) {
+    const step = steps.get(id);
+    if (step?.status !== "DELAYED") {
+      held.delete(id);
+      continue;
+    }
+    if (until > nowMs) continue;
+    step.status = "PENDING";
+    if (step.recovery) setStepMessage(step, "relaunching");
+    held.delete(id);
+  }
+  return { ...backoff, heldUntilMs: held };
+}
+
+function prepareWork(state: ServiceState, nowMs: number, newId: NewId): Work {
+  const plans = clonePlans(state.plans);
+  let backoff = releaseBackoff(plans, state.backoff, nowMs);
+  const others = [plans.deploy, ...plans.custom, ...(plans.decommission ? [plans.decommission] : [])];
+  const { decisions, deferred } = planRecovery({
+    plans: others,
+    recovery: plans.recovery,
+    failed: failedTasks(state.tasks, state.slots),
+    failuresInARow: (pod) => failuresOf(backoff, pod),
+  });
+  for (const d of decisions) {
+    const { step } = applyRecoveryDecision(plans.recovery, d, newId);
+    const held = new Map(backoff.heldUntilMs);
+    held.delete(step.id);
+    backoff = { ...backoff, heldUntilMs: held };
+    if (d.delayMs > 0) backoff = holdStep(backoff, step.id, nowMs + d.delayMs);
+  }
+  return { plans, backoff, recoveries: decisions, recoveryDeferred: deferred, candidates: candidates(plans) };
+}
+
+/** Candidate steps of deploy, recovery, then decommission; a pod instance claimed is skipped later. */
+function candidates(plans: ServicePlans): Step[] {
+  const claimed = new Set<string>();
+  const out: Step[] = [];
+  for (const plan of [plans.deploy, plans.recovery, ...(plans.decommission ? [plans.decommission] : [])]) {
+    for (const step of planCandidates(plan)) {
+      const pod = `${step.podType}-${step.podIndex}`;
+      if (claimed.has(pod)) continue;
+      claimed.add(pod);
+      out.push(step);
+    }
+  }
+  return out;
+}
+
+function done(plan: Plan | undefined): boolean {
+  return plan === undefined || planStatus(plan) === "COMPLETE";
+}
+
+/**
+ * What the service does now. `offers` may be empty: kills and erases still happen and the steps
+ * say they wait for offers. `undefined`: the status round only (§1.1) — the plans are brought up
+ * to date and the candidates named, none is looked at.
+ */
+export function decideService(state: ServiceState, offers: readonly Offer[] | undefined, nowMs: number, newId: NewId): ServiceDecisions {
+  const work = prepareWork(state, nowMs, newId);
+  const out = new Decider(state, work.plans, offers ?? [], newId);
+  if (offers !== undefined && state.unreconciled.size === 0) for (const step of work.candidates) out.step(step);
+  const deployDone = done(work.plans.deploy);
+  const working = !(deployDone && done(work.plans.recovery) && done(work.plans.decommission));
+  return {
+    plans: work.plans,
+    backoff: work.backoff,
+    launches: out.launches,
+    kills: out.kills,
+    releases: out.releases,
+    erases: out.erases,
+    unplaced: out.unplaced,
+    recoveries: work.recoveries,
+    recoveryDeferred: work.recoveryDeferred,
+    work: { working, footprint: working && !deployDone, candidates: work.candidates.map((s) => s.id) },
+  };
+}
+
+/** Tasks of a step that (may) still run a config other than the target: relaunching them kills them first. */
+export function replacedTasks(state: ServiceState, step: Step): StoredTask[] {
+  return step.tasks
+    .map((t) => state.tasks.get(taskInstanceName(step.podType, step.podIndex, t)))
+    .filter((s): s is StoredTask => s !== undefined && mayBeLive(s) && !onConfig(s, state.configId));
+}
+
+/** Step 4, one candidate at a time; offers used by one step are not over-committed by the next. */
+class Decider {
+  readonly launches: LaunchDecision[] = [];
+  readonly kills: KillDecision[] = [];
+  readonly releases: ReleaseDecision[] = [];
+  readonly erases: EraseDecision[] = [];
+  readonly unplaced: UnplacedStep[] = [];
+  /** Made on first use: most offers are never looked at by most services. */
+  private readonly pools: (OfferPool | undefined)[];
+  private readonly ctx: LaunchContext;
+
+  constructor(
+    private readonly state: ServiceState,
+    private readonly plans: ServicePlans,
+    private readonly offers: readonly Offer[],
+    newId: NewId,
+  ) {
+    this.pools = new Array<OfferPool | undefined>(offers.length);
+    this.ctx = {
+      service: state.name,
+      sanitizedService: state.sanitizedName,
+      frameworkId: state.frameworkId,
+      frameworkName: state.framework.name,
+      role: state.framework.role,
+      principal: state.framework.principal,
+      configId: state.configId,
+      newId,
+    };
+  }
+
+  step(step: Step): void {
+    if (this.plans.decommission?.phases.some((ph) => ph.steps.includes(step))) return this.decommission(step);
+    if (this.killOffConfig(step)) return;
+    if (this.offers.length === 0) return this.waits(step, "waiting for offers");
+    const slots = step.tasks.map((t) => this.state.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
+    const pod = slots[0]?.pod;
+    if (!pod || slots.some((s) => !s)) {
+      step.status = "ERROR";
+      step.message = "step names tasks the spec does not have";
+      return;
+    }
+    const footprint = podFootprint(podTasks(this.state.tasks, step.podType, step.podIndex).values());
+    const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => s!.task), ...(footprint ? { footprint } : {}) };
+    let reason = "no offer matched";
+    for (let i = 0; i < this.offers.length; i++) {
+      const pool = (this.pools[i] ??= OfferPool.of(this.offers[i]!));
+      const result = evaluateOffer(this.ctx, request, pool);
+      if (result.kind === "no-match") {
+        reason = result.reason;
+        continue;
+      }
+      this.pools[i] = result.pool;
+      this.launches.push({
+        offerId: pool.offer.id,
+        operations: result.operations,
+        tasks: result.tasks,
+        stepId: step.id,
+        inPlace: result.tasks.filter((info) => this.relaunchedInPlace(info.name, info.resources)).map((i) => i.name),
+      });
+      return;
+    }
+    this.waits(step, reason);
+  }
+
+  private waits(step: Step, reason: string): void {
+    markPrepared(step, reason);
+    this.unplaced.push({ stepId: step.id, reason });
+  }
+
+  /** Tasks of the step still (maybe) running another config are killed before it relaunches them. */
+  private killOffConfig(step: Step): boolean {
+    const old = replacedTasks(this.state, step);
+    if (old.length === 0) return false;
+    for (const s of old) this.kills.push({ taskId: s.info.taskId, agentId: s.info.agentId, reason: "relaunching on the new config" });
+    this.waits(step, `waiting for ${old.map((s) => s.info.name).join(", ")} to stop before relaunching on the new config`);
+    return true;
+  }
+
+  /** A task relaunched on reservations its previous, confirmed record held (none new). */
+  private relaunchedInPlace(name: string, resources: readonly Resource[]): boolean {
+    const before = this.state.tasks.get(name);
+    if (!before?.confirmed) return false;
+    const held = new Set(before.info.resources.map((r) => reservationLabels(r)?.[LABEL_RESOURCE_ID]));
+    return resources.every((r) => held.has(reservationLabels(r)?.[LABEL_RESOURCE_ID]));
+  }
+
+  /** One decommission step: kill, or release every reservation of the pod found, or erase all records. */
+  private decommission(step: Step): void {
+    const phase = this.plans.decommission!.phases.find((ph) => ph.steps.includes(step))!;
+    const prefix = (kind: keyof typeof decommissionStepName): string => decommissionStepName[kind]("");
+    if (step.name.startsWith(prefix("kill"))) {
+      const task = this.state.tasks.get(step.name.slice(prefix("kill").length));
+      if (!task || !mayBeLive(task)) {
+        step.status = "COMPLETE";
+        step.message = "";
+        return this.nextDecommission(phase.steps, step);
+      }
+      this.kills.push({ taskId: task.info.taskId, agentId: task.info.agentId, reason: "decommissioning its pod" });
+      step.status = "STARTED";
+      step.message = "kill sent";
+      return;
+    }
+    if (step.name.startsWith(prefix("unreserve"))) return this.release(phase.steps);
+    const erase = phase.steps.filter((s) => s.name.startsWith(prefix("erase")) && s.status !== "COMPLETE");
+    this.erases.push({ tasks: erase.map((s) => s.name.slice(prefix("erase").length)), stepIds: erase.map((s) => s.id) });
+  }
+
+  /** A kill step found its task dead: the phase goes on in the same decision. */
+  private nextDecommission(steps: readonly Step[], after: Step): void {
+    const next = steps[steps.indexOf(after) + 1];
+    if (next && next.status !== "COMPLETE") this.decommission(next);
+  }
+
+  private release(steps: readonly Step[]): void {
+    const prefix = decommissionStepName.unreserve("");
+    const wanted = new Map(steps.filter((s) => s.name.startsWith(prefix) && s.status !== "COMPLETE").map((s) => [s.name.slice(prefix.length), s]));
+    for (const offer of this.offers) {
+      const mine = offer.resources.filter((r) => {
+        const labels = reservationLabels(r);
+        return labels?.[LABEL_NAMESPACE] === this.state.name && wanted.has(labels[LABEL_RESOURCE_ID] ?? "");
+      });
+      if (mine.length === 0) continue;
+      const ids = [...new Set(mine.map((r) => reservationLabels(r)![LABEL_RESOURCE_ID]!))];
+      this.releases.push({ offerId: offer.id, operations: cleanupOperations(mine), resourceIds: ids, stepIds: ids.map((id) => wanted.get(id)!.id) });
+      for (const id of ids) wanted.delete(id);
+    }
+    for (const s of wanted.values()) this.waits(s, "waiting for an offer of this reservation");
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The decision core of a service being removed (the reference's UninstallScheduler, §3.7):
+ * kill every task not known dead; once all are dead, release every reservation labelled with
+ * the service's namespace that the offers show (DESTROY its volumes, then UNRESERVE). Pure.
+ */
+import type { Offer, Resource } from "../cluster.js";
+import { LABEL_NAMESPACE, LABEL_RESOURCE_ID, isTerminal } from "../cluster.js";
+import { reservationLabels } from "../offer/pool.js";
+import { cleanupOperations } from "../offer/release.js";
+import type { Plan } from "../plan/model.js";
+import { buildUninstallPlan, killsDone } from "../plan/uninstall.js";
+import type { KillDecision, ReleaseDecision } from "./model.js";
+import { heldResourceIds } from "./plans.js";
+import type { StoredTask } from "./task-record.js";
+import { mayBeLive } from "./task-record.js";
+
+/** The uninstall plan from the task records and the reservations already released. */
+export function removalPlan(tasks: ReadonlyMap<string, StoredTask>, released: ReadonlySet<string>, newId: () => string): Plan {
+  // A record never reported on holds no reservations: they may never have existed.
+  const reservations = new Set([...tasks.values()].flatMap(heldResourceIds));
+  return buildUninstallPlan(
+    [...tasks.values()].map((t) => ({ taskId: t.info.taskId, dead: t.status !== undefined && isTerminal(t.status.state) })),
+    [...reservations].sort().map((resourceId) => ({ resourceId, released: released.has(resourceId) })),
+    newId,
+  );
+}
+
+export interface RemovalDecisions {
+  readonly kills: readonly KillDecision[];
+  /** Per offer, every reservation of the service in it (`stepIds` unused: the plan marks by resource id). */
+  readonly releases: readonly ReleaseDecision[];
+}
+
+/** What a removal does with these offers. */
+export function decideRemoval(name: string, plan: Plan, tasks: ReadonlyMap<string, StoredTask>, offers: readonly Offer[]): RemovalDecisions {
+  const kills = [...tasks.values()]
+    .filter(mayBeLive)
+    .map((t): KillDecision => ({ taskId: t.info.taskId, agentId: t.info.agentId, reason: "removing the service" }));
+  if (!killsDone(plan)) return { kills, releases: [] };
+  const releases: ReleaseDecision[] = [];
+  for (const offer of offers) {
+    const mine: Resource[] = offer.resources.filter((r) => reservationLabels(r)?.[LABEL_NAMESPACE] === name);
+    if (mine.length === 0) continue;
+    const ids = mine.map((r) => reservationLabels(r)?.[LABEL_RESOURCE_ID] ?? "").filter((id) => id !== "");
+    releases.push({ offerId: offer.id, operations: cleanupOperations(mine), resourceIds: ids, stepIds: [] });
+  }
+  return { kills, releases };
+}
