@@ -85,7 +85,7 @@ function describeRpcError({ rpc, address, error, deadlineMs }: RpcError): Failur
       return { message: [`${rpc} refused the change (FAILED_PRECONDITION); nothing was changed:`, ...violations.map((v) => `  ${v.field}: ${v.reason}`)].join("\n"), exitCode: EXIT.FAILURE };
     }
     case grpc.status.ABORTED:
-      return { message: `${rpc} was aborted (ABORTED): ${details}; nothing was changed. The service changed meanwhile: look at it again (corral get) and retry`, exitCode: EXIT.ABORTED };
+      return { message: `${rpc} was aborted (ABORTED): ${details}\n  someone changed the service meanwhile: look at it again (corral get) and retry`, exitCode: EXIT.ABORTED };
     case grpc.status.NOT_FOUND:
       return { message: `${details} (NOT_FOUND)`, exitCode: EXIT.NOT_FOUND };
     case grpc.status.UNAVAILABLE:

@@ -150,8 +150,8 @@ describe("corral put reconfiguring a service", () => {
     expect(r.code, shown(r)).toBe(6);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      "corral: PutService was aborted (ABORTED): service raced is at generation 3, not 2; nothing was changed. " +
-        "The service changed meanwhile: look at it again (corral get) and retry\n",
+      "corral: PutService was aborted (ABORTED): service raced is at generation 3, not 2\n" +
+        "  someone changed the service meanwhile: look at it again (corral get) and retry\n",
     );
   });
 

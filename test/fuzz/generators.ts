@@ -87,8 +87,8 @@ export type RawMutation =
 export type FuzzCase =
   /** A call of `rpc` with fields generated for it; `raw` damages its encoding. */
   | { readonly kind: "call"; readonly rpc: string; readonly fields: Readonly<Record<string, FieldValue>>; readonly raw?: RawMutation }
-  /** An unmodified example or fixture under a fresh name: must be CREATED. */
-  | { readonly kind: "valid-put"; readonly rpc: "PutService"; readonly base: number }
+  /** An unmodified example or fixture under a fresh name: must be CREATED (and, as a dry run, stored nowhere). */
+  | { readonly kind: "valid-put"; readonly rpc: "PutService"; readonly base: number; readonly dryRun: boolean }
   /** Uninstall of an existing service. */
   | { readonly kind: "valid-uninstall"; readonly rpc: "UninstallService"; readonly i: number }
   /** Time passes on the fake clock (deploys progress, removals complete). */
@@ -354,7 +354,12 @@ export function caseArb(): fc.Arbitrary<FuzzCase> {
   }));
   return fc.oneof(
     ...calls,
-    { weight: 2, arbitrary: fc.nat(SPEC_BASES.length - 1).map((base): FuzzCase => ({ kind: "valid-put", rpc: "PutService", base })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .record({ base: fc.nat(SPEC_BASES.length - 1), dryRun: fc.nat(3).map((n) => n === 0) })
+        .map(({ base, dryRun }): FuzzCase => ({ kind: "valid-put", rpc: "PutService", base, dryRun })),
+    },
     { weight: 1, arbitrary: fc.nat(1000).map((i): FuzzCase => ({ kind: "valid-uninstall", rpc: "UninstallService", i })) },
     { weight: 1, arbitrary: fc.constantFrom(1000, 5000, 30_000, 120_000).map((ms): FuzzCase => ({ kind: "advance", rpc: "-", ms })) },
     { weight: 3, arbitrary: fc.nat(STRICT_RULES.length - 1).map((rule): FuzzCase => ({ kind: "strict", rpc: "PutService", rule })) },

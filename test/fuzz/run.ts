@@ -9,8 +9,8 @@
  *      INTERNAL is counted apart, not failed;
  *  (c) the encoded trailers (grpc-status, grpc-message percent-encoded as sent, every other
  *      trailer key + value) stay under 4096 bytes;
- *  (d) a rejected call, a read-only call, and a call whose body a strict protobuf runtime
- *      refuses leave the store (every node: data and version) and the API view (ListServices,
+ *  (d) a rejected call, a read-only call, a dry-run PutService, and a call whose body a strict
+ *      protobuf runtime refuses leave the store (every node: data and version) and the API view (ListServices,
  *      every plan of every service, GetScheduler) as they were;
  *  (e) the server stays alive: health answers SERVING after every case;
  *  (f) a body a strict runtime refuses (malformed, or a known field with the wrong wire type)
@@ -18,7 +18,8 @@
  *  (g) strict values: each STRICT_RULES change to a valid spec is refused with
  *      INVALID_ARGUMENT naming the field, or (the dcos-commons forms) still accepted;
  *  (h) an unmodified example or fixture under a fresh name is CREATED;
- *  (i) every OK response parses as the RPC's response message.
+ *  (i) every OK response parses as the RPC's response message;
+ *  (j) a dry-run PutService answered OK says dry_run.
  */
 import fc from "fast-check";
 import * as grpc from "@grpc/grpc-js";
@@ -164,7 +165,8 @@ class Runner {
         break;
       case "valid-put": {
         const base = SPEC_BASES[c.base % SPEC_BASES.length]!;
-        body = encodeRecords(toRecords(PutServiceRequestSchema, { name: ctx.fresh(), spec: base.text, parameters: base.params }));
+        const dry = c.dryRun ? { dryRun: 1n } : {};
+        body = encodeRecords(toRecords(PutServiceRequestSchema, { name: ctx.fresh(), spec: base.text, parameters: base.params, ...dry }));
         break;
       }
       case "valid-uninstall": {
@@ -202,12 +204,17 @@ class Runner {
       const vLen = typeof violationsTrailer === "string" ? violationsTrailer.length : 0;
       v("c-trailers", `${out.trailerBytes} bytes (grpc-message ${out.details.length} chars, corral-violations ${vLen}): ${out.details.slice(0, 160)}`);
     }
-    // (d) nothing stored or changed.
-    const mustNotChange = out.code !== grpc.status.OK || !MUTATING_RPCS.has(c.rpc) || !verdict.ok;
+    // (d) nothing stored or changed: by a rejected call, a read, or a dry run.
+    const dryRun = verdict.ok && c.rpc === "PutService" && isDryRun(body);
+    const mustNotChange = out.code !== grpc.status.OK || !MUTATING_RPCS.has(c.rpc) || !verdict.ok || dryRun;
     if (mustNotChange) {
       const after = await this.snapshot();
       const diff = diffSnapshots(before, after);
       if (diff !== undefined) v("d-changed-state", `${out.code === grpc.status.OK ? "OK reply" : "rejected call"} changed ${diff}`);
+    }
+    // (j) a dry run says it was one.
+    if (dryRun && out.code === grpc.status.OK && out.messages[0] && !fromBinary(PutServiceResponseSchema, out.messages[0]).dryRun) {
+      v("j-dry-run-unmarked", "a dry-run PutService answered OK without dry_run");
     }
     // (f) a body strict runtimes refuse is refused.
     if (!verdict.ok && (out.code === grpc.status.OK || out.messages.length > 0 || out.openAtDeadline)) {
@@ -417,4 +424,13 @@ export function formatReport(r: FuzzReport): string {
     if (first.shrunk) lines.push(`    shrunk (path ${first.shrunk.path}, ${first.shrunk.shrinks} shrinks): ${printable(first.shrunk.caseText, 600)}\n      → ${printable(first.shrunk.message, 300)}`);
   }
   return lines.join("\n");
+}
+
+/** The body asks for a dry run (a body protobuf-es cannot read asks for nothing). */
+function isDryRun(body: Buffer): boolean {
+  try {
+    return fromBinary(PutServiceRequestSchema, body).dryRun;
+  } catch {
+    return false;
+  }
 }
