@@ -9,7 +9,8 @@ import { SchedulerError } from "../domain/errors.js";
 import { validateServiceName } from "../domain/names.js";
 import type { ServiceSpec } from "../domain/spec/types.js";
 import type { PutServiceInput, PutServiceResult, ServiceChangeView } from "./admin-api.js";
-import type { ManagedFace, SchedulerParts } from "./scheduler-parts.js";
+import type { ManagedService } from "./managed-service.js";
+import type { SchedulerParts } from "./scheduler-parts.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
 import { encodeContext } from "./service-context.js";
 import { planView } from "./service-view.js";
@@ -44,7 +45,7 @@ export class ServicePuts {
   }
 
   /** The service the put changes (undefined: a new or quarantined one), or why it may not. */
-  private admissible(input: PutServiceInput): ManagedFace | undefined {
+  private admissible(input: PutServiceInput): ManagedService | undefined {
     const { parts } = this;
     parts.mustAct();
     if (parts.mode !== "RUNNING") {
@@ -80,7 +81,7 @@ export class ServicePuts {
     if (clash) {
       throw new SchedulerError("already_exists", `service '${clash.name}' already uses the task-ID name '${svc.sanitizedName}'`);
     }
-    const service = parts.managedView(svc);
+    const service = svc.view();
     if (dryRun) {
       const change: ServiceChangeView = { relaunched: [], added: podInstances(built.spec), decommissioned: [], plan: planView(svc, "deploy"), violations: [] };
       return { service, outcome: "CREATED", warnings: built.warnings, change, dryRun: true };
@@ -92,7 +93,7 @@ export class ServicePuts {
   }
 
   /** A new spec for a running service: validated against its target (§1.13), stored, redeployed. */
-  private async update(existing: ManagedFace, built: BuiltService, dryRun: boolean): Promise<PutServiceResult> {
+  private async update(existing: ManagedService, built: BuiltService, dryRun: boolean): Promise<PutServiceResult> {
     const { parts } = this;
     const configId = parts.deps.random.uuid();
     const outcome = existing.prepareUpdate(built, configId, { dryRun });
@@ -122,17 +123,17 @@ export class ServicePuts {
     await svc.load();
     if (dryRun) {
       const change: ServiceChangeView = { relaunched: [], added: [], decommissioned: [], plan: planView(svc, "deploy"), violations: [] };
-      return { service: parts.managedView(svc), outcome: "UPDATED", warnings: built.warnings, change, dryRun: true };
+      return { service: svc.view(), outcome: "UPDATED", warnings: built.warnings, change, dryRun: true };
     }
     await parts.persister.multi(parts.services.repairOps(built.context, configId, built.spec));
     parts.install(svc);
     parts.deps.log.info({ service: name, configId }, "quarantined service repaired");
-    return { service: parts.managedView(svc), outcome: "UPDATED", warnings: built.warnings };
+    return { service: svc.view(), outcome: "UPDATED", warnings: built.warnings };
   }
 }
 
 /** The generation a put is checked against: 0 for a service that does not exist (or is quarantined). */
-function generationOf(current: ManagedFace | undefined): number {
+function generationOf(current: ManagedService | undefined): number {
   return current?.context?.generation ?? 0;
 }
 

@@ -5,7 +5,7 @@
  */
 import { SchedulerError, abbreviate } from "../domain/errors.js";
 import type { SchedulerState, ServiceView } from "./admin-api.js";
-import type { ManagedService, UpdateOutcome } from "./managed-service.js";
+import type { ManagedService } from "./managed-service.js";
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
 import { MultiServiceManager } from "./multi-service-manager.js";
 import type { CycleOutcome } from "./offer-cycle.js";
@@ -17,8 +17,7 @@ import type { ServiceFactory } from "./service-factory.js";
 import { specServiceFactory } from "./service-factory.js";
 import type { FrameworkIdentity } from "./service-scheduler.js";
 import { ServiceScheduler } from "./service-scheduler.js";
-import { ServiceRemoval } from "./service-removal.js";
-import { quarantinedView, removalView, serviceView } from "./service-view.js";
+import { quarantinedView } from "./service-view.js";
 import type { UninstallCallback } from "./removals.js";
 import type { UninstallEventLogOptions } from "./uninstall-events.js";
 import { encodeText } from "./store/codec.js";
@@ -136,7 +135,7 @@ export class SchedulerParts {
   }
 
   /** The managed service of that name; a quarantined or unknown name is an error. */
-  mustGet(name: string): ManagedFace {
+  mustGet(name: string): ManagedService {
     const svc = this.get(name);
     if (svc) return svc;
     const quarantined = this.manager.getQuarantined(name);
@@ -146,20 +145,16 @@ export class SchedulerParts {
     throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
   }
 
-  get(name: string): ManagedFace | undefined {
-    const svc = this.manager.get(name);
-    return svc === undefined ? undefined : managed(svc);
+  get(name: string): ManagedService | undefined {
+    return this.manager.get(name);
   }
 
   /** Puts a service in the manager (new, or replacing one) and registers it with the cluster. */
-  install(svc: ManagedService | ServiceScheduler): void {
-    // Until both kinds implement ManagedService (core): the manager's union type.
+  install(svc: ManagedService): void {
+    // The manager still holds the union of both kinds (multi-service-manager.ts); every
+    // ManagedService the engine makes is one of them.
     this.manager.put(svc as ServiceScheduler);
-    this.runner.serviceAdded(svc as ServiceScheduler);
-  }
-
-  managedView(svc: ServiceScheduler): ServiceView {
-    return managed(svc).view();
+    this.runner.serviceAdded(svc);
   }
 
   viewOf(name: string): ServiceView {
@@ -167,28 +162,3 @@ export class SchedulerParts {
     return quarantined ? quarantinedView(quarantined) : this.mustGet(name).view();
   }
 }
-
-/**
- * Until ServiceScheduler and ServiceRemoval implement ManagedService themselves (core, issue
- * 12): the one place that asks which kind a service is.
- */
-export function managed(svc: ServiceScheduler | ServiceRemoval): ManagedFace {
-  if ("removing" in svc) return svc as unknown as ManagedFace;
-  if (svc instanceof ServiceRemoval) {
-    return { name: svc.name, configId: svc.configId, context: svc.context, defaultPlan: "uninstall", removing: true, view: () => removalView(svc), allPlans: () => svc.allPlans(), prepareUpdate: notYet(svc.name) };
-  }
-  const prepareUpdate = (built: BuiltService): UpdateOutcome => {
-    if (built.rendered === svc.built.rendered) return { unchanged: true, change: { relaunched: [], added: [], decommissioned: [], violations: [] } };
-    return notYet(svc.name)();
-  };
-  return { name: svc.name, configId: svc.configId, context: svc.built.context, defaultPlan: "deploy", removing: false, view: () => serviceView(svc), allPlans: () => svc.allPlans(), prepareUpdate };
-}
-
-function notYet(name: string): () => never {
-  return () => {
-    throw new SchedulerError("failed_precondition", `service '${name}' exists with a different spec; reconfiguration is not implemented yet`);
-  };
-}
-
-/** What the scheduler's roles ask of a managed service. */
-export type ManagedFace = Pick<ManagedService, "name" | "configId" | "context" | "defaultPlan" | "removing" | "view" | "allPlans" | "prepareUpdate">;

@@ -7,8 +7,9 @@ import { SchedulerError, abbreviate } from "../domain/errors.js";
 import { validateServiceName } from "../domain/names.js";
 import type { ServiceView } from "./admin-api.js";
 import { FINISH_RETRY_MS, Removals } from "./removals.js";
-import type { ManagedFace, SchedulerParts } from "./scheduler-parts.js";
-import { DEFAULT_REMOVAL_TIMEOUT_MS, managed } from "./scheduler-parts.js";
+import type { ManagedService } from "./managed-service.js";
+import type { SchedulerParts } from "./scheduler-parts.js";
+import { DEFAULT_REMOVAL_TIMEOUT_MS } from "./scheduler-parts.js";
 import * as layout from "./store/layout.js";
 import { StateStore } from "./store/state-store.js";
 import type { UninstallEventLog } from "./uninstall-events.js";
@@ -68,12 +69,12 @@ export class SchedulerUninstall {
     return ms > 0 ? ms : undefined;
   }
 
-  private async begin(name: string, timeoutMs: number | undefined): Promise<ManagedFace> {
+  private async begin(name: string, timeoutMs: number | undefined): Promise<ManagedService> {
     const current = this.parts.get(name);
     if (current?.removing) return current;
     if (!current && !this.parts.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
     const configId = current ? current.configId : ((await new StateStore(this.parts.persister, name).configTarget()) ?? "");
-    return managed(await this.removals.begin(name, configId, current?.context, timeoutMs));
+    return this.removals.begin(name, configId, current?.context, timeoutMs);
   }
 
   private finishSoon(): void {

@@ -126,8 +126,8 @@ export class MultiServiceScheduler implements AdminApi {
   }
 
   getPlan(name: string, plan: string): PlanView {
-    const { defaultPlan } = this.parts.mustGet(name);
-    return planView(this.manager.get(name)!, plan === "" ? defaultPlan : plan);
+    const svc = this.parts.mustGet(name);
+    return planView(svc, plan === "" ? svc.defaultPlan : plan);
   }
 
   getScheduler(): SchedulerView {
