@@ -9,12 +9,12 @@ import type { Offer, TaskStatus } from "../domain/cluster.js";
 import { isTerminal } from "../domain/cluster.js";
 import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
-import type { CycleOptions, CycleOutcome } from "./offer-cycle.js";
+import type { CycleDeps, CycleOptions, CycleOutcome } from "./offer-cycle.js";
 import { runOfferCycle } from "./offer-cycle.js";
 import type { Cancel, Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, WriteFence } from "./ports.js";
 import { ReviveLimiter } from "./revive-limiter.js";
 import { Reconciler } from "./reconciler.js";
-import type { ManagedService } from "./managed-service.js";
+import type { KillDecision, ManagedService } from "./managed-service.js";
 import { TaskKiller } from "./task-killer.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -60,6 +60,7 @@ export class SchedulerRunner {
   private readonly revives: ReviveLimiter;
   private readonly killer: TaskKiller;
   private readonly reconciler: Reconciler;
+  private readonly cycleDeps: CycleDeps;
   private frameworkId: string | undefined;
   private suppressed = false;
   /** New work appeared; kept until a revive actually happens, so a denied revive is retried. */
@@ -93,6 +94,8 @@ export class SchedulerRunner {
     this.revives = new ReviveLimiter(deps.clock.now());
     this.killer = new TaskKiller(deps.driver, deps.clock, deps.log);
     this.reconciler = new Reconciler(deps.driver, deps.clock, deps.manager, deps.log);
+    const kill = (d: KillDecision): void => this.killer.kill(d.taskId, d.agentId, d.reason);
+    this.cycleDeps = { client: deps.client, driver: deps.driver, log: deps.log, kill };
   }
 
   get registered(): boolean {
@@ -259,16 +262,7 @@ export class SchedulerRunner {
     this.pendingOffers.clear();
     const started = this.deps.clock.now();
     this.lastCycleMs = started;
-    const outcome = await runOfferCycle(
-      {
-        client: this.deps.client,
-        driver: this.deps.driver,
-        log: this.deps.log,
-        kill: (d) => this.killer.kill(d.taskId, d.agentId, d.reason),
-      },
-      offers,
-      this.options,
-    );
+    const outcome = await runOfferCycle(this.cycleDeps, offers, this.options);
     this.deps.onCycle?.(outcome, this.deps.clock.now() - started);
     await this.reviveOrSuppress(outcome);
   }

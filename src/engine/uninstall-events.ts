@@ -11,12 +11,8 @@
  * must be settled by one of the two: watchers receive events strictly in sequence order, so a
  * published event waits for every lower sequence number still being written.
  *
- * Stored layout (store/layout.ts): `UninstallEvents/<sequence, 20 digits>` → the event as JSON
- * (sequence as a decimal string). The `UninstallEvents` node's own value is the last sequence
- * number (a JSON string), set by every write, so numbers never go backwards across restarts even
- * when retention deleted every event; `load` takes the larger of it and the highest stored event.
- * A multi may interleave with another one and leave a lower value there; the highest stored
- * event then still holds the higher number, because retention never deletes the newest event.
+ * The stored form: uninstall-event-store.ts. Roles: this file sequences and retains events;
+ * uninstall-event-window.ts holds them; uninstall-watchers.ts fans them out to the watchers.
  *
  * Removals: every event carries the id of the removal it belongs to, the sequence number of its
  * STARTED event, so a name that is put and removed again has a new removal whose events are told
@@ -24,25 +20,24 @@
  * each name's current removal, or the latest one when none is in progress (see `watch`). Events
  * stored before removal ids get theirs when loaded (uninstall-event-codec.ts, `assignRemovalIds`).
  *
- * Memory: the retained events are held once, in sequence order. A watcher is a cursor over them
- * plus a count of the live events published for it and not yet taken; it holds no queue of its
- * own, so 1,000 idle watchers cost 1,000 small objects. `watcherBuffer` bounds that count: a
- * watcher that falls further behind fails with RESOURCE_EXHAUSTED (and is unsubscribed at once),
- * and resumes with `after` = the last sequence it received.
+ * Memory: the retained events are held once, in sequence order (uninstall-event-window.ts); a
+ * watcher is a cursor over them (uninstall-watchers.ts). `watcherBuffer` bounds the live events
+ * waiting for one watcher: a watcher that falls further behind fails with RESOURCE_EXHAUSTED (and
+ * is unsubscribed at once), and resumes with `after` = the last sequence it received.
  *
  * Retention is applied to memory when an event is prepared, when a watch starts and at load;
  * the store follows lazily: what memory dropped is deleted by the next prepared writes (at most
  * MAX_PURGE_OPS deletes each). Expired events that were not yet dropped may still be replayed.
  */
-import { SchedulerError, abbreviateList } from "../domain/errors.js";
+import { SchedulerError } from "../domain/errors.js";
 import type { UninstallEventView } from "./admin-api.js";
 import type { Clock, Persister, PersisterOp } from "./ports.js";
-import { encodeJson } from "./store/codec.js";
-import { READ_CONCURRENCY, mapLimit } from "./store/concurrency.js";
-import { UNINSTALL_EVENTS, UNINSTALL_EVENT_DIGITS, uninstallEventPath } from "./store/layout.js";
 import { watchIterator } from "./uninstall-event-iterator.js";
-import { assignRemovalIds, decodeEvent, decodeMarker, encodeEvent, isTerminal } from "./uninstall-event-codec.js";
-import type { DecodedEvent, LoggedEvent } from "./uninstall-event-codec.js";
+import type { LoggedEvent } from "./uninstall-event-codec.js";
+import { eventWriteOps, readStoredLog, wipeLogOps } from "./uninstall-event-store.js";
+import { RetainedEvents } from "./uninstall-event-window.js";
+import { UninstallWatchers } from "./uninstall-watchers.js";
+import type { Watcher } from "./uninstall-watchers.js";
 
 export interface UninstallEventLogOptions {
   /** Events kept, newest first. @default 10_000 */
@@ -80,44 +75,13 @@ export interface UninstallEventLogStats {
   readonly inFlight: number;
 }
 
-const EVENT_NAME = new RegExp(`^[0-9]{${UNINSTALL_EVENT_DIGITS}}$`);
-
-/** One open watch: a cursor over the log. */
-interface Watcher {
-  /** Absolute index of the next event to look at. */
-  next: number;
-  /** Absolute index of the first live event (appended after the watch started). */
-  readonly liveFrom: number;
-  /** Live events for this watcher appended and not yet taken. */
-  queued: number;
-  /** undefined = every service. */
-  readonly names: ReadonlySet<string> | undefined;
-  /**
-   * Per named service, the first removal id it follows: its events of earlier removals are
-   * skipped. undefined = every removal (a resume with `after`, or no name with an earlier one).
-   */
-  readonly from: ReadonlyMap<string, bigint> | undefined;
-  /** Named services whose last delivered event is not COMPLETED/FORCED; the watch ends when empty. */
-  readonly open: Set<string> | undefined;
-  /** Sequence number of the last event taken (initially `after`). */
-  delivered: bigint;
-  failure: SchedulerError | undefined;
-  wake: (() => void) | undefined;
-  subscribed: boolean;
-}
-
 export class UninstallEventLog {
   readonly #clock: Clock;
   readonly #maxEvents: number;
   readonly #maxAgeMs: number;
-  readonly #watcherBuffer: number;
 
-  /** Retained events in sequence order are `#entries[#head..]`; `#dropped` counts entries spliced off the front. */
-  #entries: LoggedEvent[] = [];
-  #head = 0;
-  #dropped = 0;
-  /** The last event of each name among the retained ones. */
-  readonly #lastByName = new Map<string, LoggedEvent>();
+  readonly #events = new RetainedEvents();
+  readonly #watchers: UninstallWatchers;
 
   /** Highest sequence number allocated and not abandoned. */
   #allocated = 0n;
@@ -132,17 +96,11 @@ export class UninstallEventLog {
   /** Dropped from memory, maybe still stored: deleted by the next prepared writes. */
   readonly #unpurged = new Set<bigint>();
 
-  readonly #all = new Set<Watcher>();
-  readonly #wildcard = new Set<Watcher>();
-  readonly #byName = new Map<string, Set<Watcher>>();
-  #maxQueued = 0;
-  #overflows = 0;
-
   private constructor(clock: Clock, options: UninstallEventLogOptions) {
     this.#clock = clock;
     this.#maxEvents = positiveInteger("maxEvents", options.maxEvents ?? DEFAULT_MAX_EVENTS);
     this.#maxAgeMs = positiveInteger("maxAgeMs", options.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
-    this.#watcherBuffer = positiveInteger("watcherBuffer", options.watcherBuffer ?? DEFAULT_WATCHER_BUFFER);
+    this.#watchers = new UninstallWatchers(this.#events, positiveInteger("watcherBuffer", options.watcherBuffer ?? DEFAULT_WATCHER_BUFFER));
   }
 
   /**
@@ -153,31 +111,13 @@ export class UninstallEventLog {
    */
   static async load(persister: Persister, clock: Clock, options: UninstallEventLogOptions = {}): Promise<UninstallEventLog> {
     const log = new UninstallEventLog(clock, options);
-    const [children, marker] = await Promise.all([persister.children(UNINSTALL_EVENTS), persister.get(UNINSTALL_EVENTS)]);
-    const sequences = children.filter((c) => EVENT_NAME.test(c)).map((c) => BigInt(c));
-    sequences.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const keep = sequences.slice(Math.max(0, sequences.length - log.#maxEvents));
-    for (const s of sequences.slice(0, sequences.length - keep.length)) log.#unpurged.add(s);
-    const values = await mapLimit(keep, READ_CONCURRENCY, (s) => persister.get(uninstallEventPath(s)));
-    const decoded: DecodedEvent[] = [];
-    keep.forEach((sequence, i) => {
-      const data = values[i]?.data;
-      const event = data === undefined ? undefined : decodeEvent(data, sequence);
-      if (event === undefined) log.#unpurged.add(sequence);
-      else decoded.push(event);
-    });
-    // Expired events still tell later ones which removal they belong to.
-    const oldest = clock.now() - log.#maxAgeMs;
-    for (const event of assignRemovalIds(decoded)) {
-      if (event.timeMs < oldest) log.#unpurged.add(event.sequence);
-      else log.#appendLoaded(event);
-    }
-    const last = sequences.at(-1) ?? 0n;
-    const stored = marker === undefined ? 0n : decodeMarker(marker.data);
-    log.#published = last > stored ? last : stored;
-    log.#allocated = log.#published;
-    const first = log.#first();
-    log.#prunedThrough = first === undefined ? log.#published : first.sequence - 1n;
+    const stored = await readStoredLog(persister, log.#maxEvents, clock.now() - log.#maxAgeMs);
+    for (const event of stored.retained) log.#events.append(event);
+    for (const s of stored.unpurged) log.#unpurged.add(s);
+    log.#published = stored.last;
+    log.#allocated = stored.last;
+    const first = log.#events.first();
+    log.#prunedThrough = first === undefined ? stored.last : first.sequence - 1n;
     return log;
   }
 
@@ -208,14 +148,7 @@ export class UninstallEventLog {
       purge.push(s);
     }
     this.#pending.set(sequence, purge);
-    // `set`, not `create`: if a multi reported as failed was applied after all (a ZooKeeper
-    // connection loss), the sequence number is reused and the next write overwrites it.
-    const ops: PersisterOp[] = [
-      { kind: "set", path: UNINSTALL_EVENTS, data: encodeJson(sequence.toString()) },
-      { kind: "set", path: uninstallEventPath(sequence), data: encodeEvent(event) },
-      ...purge.map((s): PersisterOp => ({ kind: "delete", path: uninstallEventPath(s) })),
-    ];
-    return { event, ops };
+    return { event, ops: eventWriteOps(event, purge) };
   }
 
   /** After the caller's multi succeeded: keep the event and deliver it (in sequence order) to watchers. */
@@ -261,31 +194,12 @@ export class UninstallEventLog {
     signal: AbortSignal,
     isKnown: (name: string) => boolean,
   ): AsyncIterableIterator<LoggedEvent> {
-    let w: Watcher | undefined;
-    return watchIterator(signal, {
-      subscribe: () => {
-        w = this.#subscribe(names, after, isKnown);
-      },
-      unsubscribe: () => {
-        if (w !== undefined) this.#unsubscribe(w);
-      },
-      ended: () => w?.open?.size === 0,
-      take: () => (w === undefined ? undefined : this.#take(w)),
-      sleep: () =>
-        new Promise<void>((resolve) => {
-          const watcher = w!;
-          watcher.wake = () => {
-            watcher.wake = undefined;
-            resolve();
-          };
-        }),
-      wake: () => w?.wake?.(),
-    });
+    return watchIterator(signal, this.#watchers.cursor(() => this.#subscribe(names, after, isKnown)));
   }
 
-  /** Wipe (whole-scheduler uninstall): the ops that delete every stored event and the sequence number. */
+  /** Wipe (whole-scheduler uninstall): deletes every stored event and the sequence number. */
   wipeOps(): PersisterOp[] {
-    return [{ kind: "delete", path: UNINSTALL_EVENTS }];
+    return wipeLogOps();
   }
 
   /**
@@ -293,8 +207,7 @@ export class UninstallEventLog {
    * COMPLETED or FORCED): its id, or 0 when none (or its events are no longer retained).
    */
   currentRemoval(name: string): bigint {
-    const last = this.#lastByName.get(name);
-    return last === undefined || isTerminal(last) ? 0n : last.removalId;
+    return this.#events.currentRemoval(name);
   }
 
   /** The highest sequence number watchers can have seen (0 when none). */
@@ -302,80 +215,21 @@ export class UninstallEventLog {
     return this.#published;
   }
 
-  /** Open watchers. */
   watcherCount(): number {
-    return this.#all.size;
+    return this.#watchers.size;
   }
 
   stats(): UninstallEventLogStats {
     return {
-      watchers: this.#all.size,
-      retained: this.#entries.length - this.#head,
-      maxQueued: this.#maxQueued,
-      overflows: this.#overflows,
+      watchers: this.#watchers.size,
+      retained: this.#events.size,
+      maxQueued: this.#watchers.maxQueued,
+      overflows: this.#watchers.overflows,
       inFlight: this.#pending.size + this.#ready.size,
     };
   }
 
-  // --- the in-memory log ----------------------------------------------------------------------
-
-  #first(): LoggedEvent | undefined {
-    return this.#entries[this.#head];
-  }
-
-  #firstIndex(): number {
-    return this.#dropped + this.#head;
-  }
-
-  #endIndex(): number {
-    return this.#dropped + this.#entries.length;
-  }
-
-  #at(index: number): LoggedEvent {
-    return this.#entries[index - this.#dropped]!;
-  }
-
-  /** Absolute index of the first retained event with sequence > `after`. */
-  #indexAfter(after: bigint): number {
-    let lo = this.#head;
-    let hi = this.#entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#entries[mid]!.sequence <= after) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.#dropped + lo;
-  }
-
-  #appendLoaded(event: LoggedEvent): void {
-    this.#entries.push(event);
-    this.#lastByName.set(event.name, event);
-  }
-
-  #append(event: LoggedEvent): void {
-    this.#appendLoaded(event);
-    this.#published = event.sequence;
-    const deliver = (w: Watcher): void => {
-      w.queued++;
-      if (w.queued > this.#watcherBuffer) {
-        this.#overflows++;
-        this.#fail(
-          w,
-          new SchedulerError(
-            "resource_exhausted",
-            `watcher fell behind: more than ${this.#watcherBuffer} events waiting; ` +
-              `resume with after=<the last sequence received> (this watch delivered up to ${w.delivered})`,
-          ),
-        );
-        return;
-      }
-      if (w.queued > this.#maxQueued) this.#maxQueued = w.queued;
-      w.wake?.();
-    };
-    for (const w of this.#wildcard) deliver(w);
-    const named = this.#byName.get(event.name);
-    if (named !== undefined) for (const w of named) if (this.#matches(w, event)) deliver(w);
-  }
+  // --- sequencing and retention ------------------------------------------------------------
 
   /** Moves published events that no lower pending sequence number holds back into the log. */
   #flush(): void {
@@ -387,7 +241,9 @@ export class UninstallEventLog {
     for (const s of due) {
       const event = this.#ready.get(s)!;
       this.#ready.delete(s);
-      this.#append(event);
+      this.#events.append(event);
+      this.#published = event.sequence;
+      this.#watchers.deliver(event);
     }
   }
 
@@ -403,43 +259,20 @@ export class UninstallEventLog {
   /** Drops events from memory beyond retention, leaving room for `room` more. */
   #expire(now: number, room: number): void {
     const oldest = now - this.#maxAgeMs;
-    const before = this.#firstIndex();
-    for (let e = this.#first(); e !== undefined; e = this.#first()) {
-      const count = this.#entries.length - this.#head;
-      if (count + room <= this.#maxEvents && e.timeMs >= oldest) break;
-      this.#head++;
+    let dropped = false;
+    for (let e = this.#events.first(); e !== undefined; e = this.#events.first()) {
+      if (this.#events.size + room <= this.#maxEvents && e.timeMs >= oldest) break;
+      this.#events.dropFirst();
       this.#unpurged.add(e.sequence);
       this.#prunedThrough = e.sequence;
-      if (this.#lastByName.get(e.name) === e) this.#lastByName.delete(e.name);
+      dropped = true;
     }
-    if (this.#firstIndex() === before) return;
-    // A watcher whose cursor was dropped: fine if none of the dropped events was for it.
-    for (const w of this.#all) {
-      if (w.next >= this.#firstIndex()) continue;
-      let missed = false;
-      for (let i = w.next; i < this.#firstIndex() && !missed; i++) missed = this.#matches(w, this.#at(i));
-      if (missed) {
-        this.#fail(
-          w,
-          new SchedulerError(
-            "out_of_range",
-            `watcher fell behind the retention of uninstall events (delivered up to ${w.delivered}); ` +
-              "re-list with ListServices and watch from 0",
-          ),
-        );
-      } else {
-        w.next = this.#firstIndex();
-      }
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#dropped += this.#head;
-      this.#head = 0;
-    }
+    if (!dropped) return;
+    this.#watchers.dropped();
+    this.#events.compact();
   }
 
-  // --- watchers -------------------------------------------------------------------------------
-
+  /** Checks the resume point, then adds the watcher. */
   #subscribe(names: readonly string[], after: bigint, isKnown: (name: string) => boolean): Watcher {
     this.#expire(this.#clock.now(), 0);
     if (after > this.#published) {
@@ -455,110 +288,7 @@ export class UninstallEventLog {
           "re-list with ListServices and watch from 0",
       );
     }
-    const wanted = names.length === 0 ? undefined : new Set(names);
-    let open: Set<string> | undefined;
-    let from: Map<string, bigint> | undefined;
-    let start = after;
-    if (wanted !== undefined) {
-      const unknown = [...wanted].filter((n) => !isKnown(n) && !this.#lastByName.has(n));
-      if (unknown.length > 0) {
-        throw new SchedulerError("not_found", `no service and no uninstall events for: ${abbreviateList(unknown)}`);
-      }
-      open = new Set();
-      for (const n of wanted) {
-        const last = this.#lastByName.get(n);
-        const done = last !== undefined && isTerminal(last) && last.sequence <= after && !isKnown(n);
-        if (!done) open.add(n);
-      }
-      if (after === 0n) {
-        const followed = this.#followed(wanted, isKnown);
-        if (followed.size > 0) from = followed;
-        // Removal ids are sequence numbers: nothing before the lowest one followed is wanted.
-        if (followed.size === wanted.size) start = [...followed.values()].reduce((a, b) => (b < a ? b : a)) - 1n;
-      }
-    }
-    const w: Watcher = {
-      next: this.#indexAfter(start),
-      liveFrom: this.#endIndex(),
-      queued: 0,
-      names: wanted,
-      from,
-      open,
-      delivered: after,
-      failure: undefined,
-      wake: undefined,
-      subscribed: true,
-    };
-    this.#all.add(w);
-    if (wanted === undefined) this.#wildcard.add(w);
-    else {
-      for (const n of wanted) {
-        let set = this.#byName.get(n);
-        if (set === undefined) this.#byName.set(n, (set = new Set()));
-        set.add(w);
-      }
-    }
-    return w;
-  }
-
-  /** For a watch from the start: the removal each name follows, where it is not "every removal". */
-  #followed(names: ReadonlySet<string>, isKnown: (name: string) => boolean): Map<string, bigint> {
-    const from = new Map<string, bigint>();
-    for (const n of names) {
-      const last = this.#lastByName.get(n);
-      if (last === undefined) continue; // no retained event: whatever comes
-      if (!isTerminal(last)) from.set(n, last.removalId); // in progress
-      else if (isKnown(n)) from.set(n, last.sequence + 1n); // put again: its next removal
-      else from.set(n, last.removalId); // gone: its latest removal
-    }
-    for (const [n, id] of from) if (id === 0n) from.delete(n); // unknown removal: every one
-    return from;
-  }
-
-  #unsubscribe(w: Watcher): void {
-    if (!w.subscribed) return;
-    w.subscribed = false;
-    this.#all.delete(w);
-    if (w.names === undefined) this.#wildcard.delete(w);
-    else {
-      for (const n of w.names) {
-        const set = this.#byName.get(n);
-        set?.delete(w);
-        if (set?.size === 0) this.#byName.delete(n);
-      }
-    }
-  }
-
-  #fail(w: Watcher, error: SchedulerError): void {
-    w.failure = error;
-    this.#unsubscribe(w);
-    w.wake?.();
-  }
-
-  #matches(w: Watcher, event: LoggedEvent): boolean {
-    if (w.names === undefined) return true;
-    if (!w.names.has(event.name)) return false;
-    const from = w.from?.get(event.name);
-    return from === undefined || event.removalId >= from;
-  }
-
-  /** The watcher's next event, or undefined when it has taken everything so far. */
-  #take(w: Watcher): LoggedEvent | undefined {
-    if (w.failure !== undefined) throw w.failure;
-    const end = this.#endIndex();
-    while (w.next < end) {
-      const index = w.next++;
-      const event = this.#at(index);
-      if (!this.#matches(w, event)) continue;
-      if (index >= w.liveFrom) w.queued--;
-      w.delivered = event.sequence;
-      if (w.open !== undefined) {
-        if (isTerminal(event)) w.open.delete(event.name);
-        else w.open.add(event.name);
-      }
-      return event;
-    }
-    return undefined;
+    return this.#watchers.add(names, after, isKnown);
   }
 }
 
