@@ -14,6 +14,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { acquireDataDirLock } from "./adapters/persister/file-lock.js";
+import type { DataDirLock } from "./adapters/persister/file-lock.js";
 import { MemoryPersister } from "./adapters/persister/memory-persister.js";
 import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
 import { ZkLockKeeper } from "./adapters/persister/zookeeper/zk-lock-keeper.js";
@@ -188,7 +189,7 @@ async function startParts(
     : undefined;
   if (dirLock) undo.push({ name: "data-directory lock", run: () => dirLock.release() });
   signal?.throwIfAborted();
-  const { persister, fence, release } = await openStore(options, logger, signal);
+  const { persister, fence, release } = await openStore(options, logger, signal, dirLock);
   // release before closing: a ZooKeeper lock node goes with its session
   undo.push({ name: "store", run: () => persister.close() }, { name: "store lock", run: release });
   signal?.throwIfAborted();
@@ -316,14 +317,19 @@ function listenError(address: string, err: unknown): SchedulerError {
   return new SchedulerError("failed_precondition", `cannot listen on ${address}: ${reason} (choose another with --listen)`, { cause: err });
 }
 
-/** The state store; the ZooKeeper one with its single-writer lock. */
+/** The state store and the lock that fences its writes (ZooKeeper's lock node, SQLite's data-directory lock). */
 interface OpenStore {
   readonly persister: Persister;
   readonly fence?: WriteFence;
   release(): Promise<void>;
 }
 
-async function openStore(options: ResolvedOptions, logger: pino.Logger, signal: AbortSignal | undefined): Promise<OpenStore> {
+async function openStore(
+  options: ResolvedOptions,
+  logger: pino.Logger,
+  signal: AbortSignal | undefined,
+  dirLock: DataDirLock | undefined,
+): Promise<OpenStore> {
   if (options.store === "memory") return { persister: new MemoryPersister(), release: async () => undefined };
   if (options.store.startsWith("zk://")) {
     // One root per scheduler, named like the reference's (§2.3): <chroot>/dcos-service-<name>.
@@ -340,7 +346,9 @@ async function openStore(options: ResolvedOptions, logger: pino.Logger, signal: 
       throw err;
     }
   }
-  return { persister: SqlitePersister.open(join(options.dataDir, "corral.db")), release: async () => undefined };
+  // The data directory's lock is the SQLite store's fence: each write transaction checks it too.
+  const persister = SqlitePersister.open(join(options.dataDir, "corral.db"), dirLock ? { fence: dirLock } : {});
+  return { persister, ...(dirLock ? { fence: dirLock } : {}), release: async () => undefined };
 }
 
 /** This machine (`local`, the default) or the in-process simulated cluster (`sim`). */
