@@ -7,17 +7,10 @@ import type { Offer, Operation, Resource, TaskStatus } from "../domain/cluster.j
 import { LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import { tryParseTaskId } from "../domain/task-id.js";
-import type { ClientStatus, KillDecision, ManagedService, PreparedLaunches } from "./managed-service.js";
+import type { ClientStatus, KillDecision, ManagedService, PreparedLaunches, PreparedStatus } from "./managed-service.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
 import type { PersisterOp } from "./ports.js";
 import { SchedulerError } from "../domain/errors.js";
-
-/**
- * What an offer cycle needs of a service. `acceptRefused` and `cycleFailed` are optional while
- * some kind of service does not implement them yet (ManagedService requires them).
- */
-export type CycleService = Pick<ManagedService, "name" | "status" | "offers"> &
-  Partial<Pick<ManagedService, "acceptRefused" | "cycleFailed">>;
 
 /** A service whose part of the cycle threw; nothing of it was applied. */
 export interface ServiceFailure {
@@ -30,7 +23,7 @@ export interface CycleOffers {
   readonly ready: boolean;
   readonly operations: ReadonlyMap<string, Operation[]>;
   /** The services whose operations (launches, releases) an offer carries: told when its ACCEPT is refused. */
-  readonly users: ReadonlyMap<string, readonly CycleService[]>;
+  readonly users: ReadonlyMap<string, readonly ManagedService[]>;
   /** Kill decisions of the services, to send whether or not offers came. */
   readonly kills: readonly KillDecision[];
   /** Services that threw this cycle (in status or offers); each was told with `cycleFailed`. */
@@ -48,7 +41,7 @@ export interface StatusOutcome {
 export const MAX_STATUS_MULTI_BYTES = 256 * 1024;
 
 export class MultiServiceEventClient {
-  private offerTargets: CycleService[] = [];
+  private offerTargets: ManagedService[] = [];
   /** Failures of `clientStatus`, reported with the next `offers`. */
   private statusFailures: ServiceFailure[] = [];
   private rotation = 0;
@@ -67,7 +60,7 @@ export class MultiServiceEventClient {
    * service whose status throws is left out of this cycle (reported by the next `offers`).
    */
   clientStatus(): ClientStatus {
-    const services: CycleService[] = this.manager.services();
+    const services = this.manager.services();
     const start = services.length === 0 ? 0 : this.rotation++ % services.length;
     const ordered = [...services.slice(start), ...services.slice(0, start)];
     this.offerTargets = [];
@@ -98,7 +91,7 @@ export class MultiServiceEventClient {
    */
   async offers(offers: readonly Offer[]): Promise<CycleOffers> {
     const operations = new Map<string, Operation[]>();
-    const used: { readonly svc: CycleService; readonly launches?: PreparedLaunches; readonly offerIds: readonly string[] }[] = [];
+    const used: { readonly svc: ManagedService; readonly launches?: PreparedLaunches; readonly offerIds: readonly string[] }[] = [];
     const kills: KillDecision[] = [];
     const failures = this.statusFailures;
     this.statusFailures = [];
@@ -130,7 +123,7 @@ export class MultiServiceEventClient {
     const launching = used.filter((u) => u.launches !== undefined);
     const { stored, error } = await this.storeInChunks(launching.map((u) => u.launches!.ops));
     if (error !== undefined) this.onWriteError?.(error);
-    const dropped = new Set<CycleService>();
+    const dropped = new Set<ManagedService>();
     launching.forEach((u, i) => {
       if (i >= stored) dropped.add(u.svc);
       else {
@@ -143,7 +136,7 @@ export class MultiServiceEventClient {
         }
       }
     });
-    const users = new Map<string, CycleService[]>();
+    const users = new Map<string, ManagedService[]>();
     for (const u of used) {
       for (const id of u.offerIds) {
         if (dropped.has(u.svc)) operations.delete(id);
@@ -153,10 +146,10 @@ export class MultiServiceEventClient {
     return { ready: ready && dropped.size === 0, operations, users, kills, failures };
   }
 
-  private fail(svc: CycleService, error: unknown, failures: ServiceFailure[]): void {
+  private fail(svc: ManagedService, error: unknown, failures: ServiceFailure[]): void {
     failures.push({ service: svc.name, error });
     try {
-      svc.cycleFailed?.(error instanceof Error ? error.message : String(error));
+      svc.cycleFailed(error instanceof Error ? error.message : String(error));
     } catch (err) {
       failures.push({ service: svc.name, error: err });
     }
@@ -232,7 +225,7 @@ export class MultiServiceEventClient {
    * caller must not acknowledge them (the cluster sends them again).
    */
   async taskStatuses(statuses: readonly TaskStatus[]): Promise<{ done: StatusOutcome[]; error?: unknown }> {
-    type Entry = { status: TaskStatus; prepared?: AnyPreparedStatus; answer: "processed" | "unknown" };
+    type Entry = { status: TaskStatus; prepared?: PreparedStatus; answer: "processed" | "unknown" };
     const entries: Entry[] = statuses.map((status) => {
       const parsed = tryParseTaskId(status.taskId);
       if (parsed?.service === undefined) return { status, answer: "unknown" };
@@ -243,21 +236,9 @@ export class MultiServiceEventClient {
     });
     const { stored, error } = await this.storeInChunks(entries.map((e) => e.prepared?.ops ?? []));
     // The service may have been replaced meanwhile (a repair): apply to the one prepared.
-    const done = entries.slice(0, stored).map((e) => ({ status: e.status, answer: e.prepared ? applyPrepared(e.prepared) : e.answer }));
+    const done = entries.slice(0, stored).map((e) => ({ status: e.status, answer: e.prepared ? e.prepared.apply() : e.answer }));
     return error === undefined ? { done } : { done, error };
   }
-}
-
-/**
- * A prepared status in the shape of ManagedService (`apply`), or in the earlier one where the
- * service applies it (`service.applyStatus`), until every kind of service produces the first.
- */
-type AnyPreparedStatus =
-  | { readonly ops: readonly PersisterOp[]; apply(): "processed" | "unknown" }
-  | { readonly ops: readonly PersisterOp[]; readonly service: { applyStatus(p: unknown): "processed" | "unknown" } };
-
-function applyPrepared(p: AnyPreparedStatus): "processed" | "unknown" {
-  return "apply" in p ? p.apply() : p.service.applyStatus(p);
 }
 
 function opBytes(ops: readonly PersisterOp[]): number {

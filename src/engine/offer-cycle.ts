@@ -13,8 +13,8 @@ import type { Offer, Operation } from "../domain/cluster.js";
 import { LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import { cleanupOperations } from "../domain/offer/release.js";
-import type { KillDecision } from "./managed-service.js";
-import type { CycleService, MultiServiceEventClient } from "./multi-service-event-client.js";
+import type { KillDecision, ManagedService } from "./managed-service.js";
+import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { ClusterDriver, Logger } from "./ports.js";
 
 export interface CycleOptions {
@@ -113,12 +113,12 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
  * The cluster refused an ACCEPT: the services whose operations it carried are told, and the
  * tasks it launched are reconciled, since a failed call does not say whether they started.
  */
-function refuseAccept(deps: CycleDeps, offerId: string, ops: readonly Operation[], users: readonly CycleService[], err: unknown): void {
+function refuseAccept(deps: CycleDeps, offerId: string, ops: readonly Operation[], users: readonly ManagedService[], err: unknown): void {
   const reason = `the cluster refused the offer's ACCEPT: ${err instanceof Error ? err.message : String(err)}`;
   deps.log.warn({ offerId, services: users.map((u) => u.name), err }, "ACCEPT refused; its services retry on later offers");
   for (const svc of users) {
     try {
-      svc.acceptRefused?.(offerId, reason);
+      svc.acceptRefused(offerId, reason);
     } catch (error) {
       deps.log.error({ service: svc.name, err: error }, "service failed to take back a refused ACCEPT");
     }

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { LABEL_NAMESPACE } from "../../src/domain/cluster.js";
 import type { Offer, Operation } from "../../src/domain/cluster.js";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
-import type { CycleService } from "../../src/engine/multi-service-event-client.js";
+import type { ManagedService } from "../../src/engine/managed-service.js";
 import type { CycleOutcome } from "../../src/engine/offer-cycle.js";
 import type { Logger } from "../../src/engine/ports.js";
 import { parseTaskId } from "../../src/domain/task-id.js";
@@ -32,24 +32,24 @@ function recordingLogger(records: Record_[]): Logger {
 }
 
 /** The service as the offer cycle sees it, with the hooks the test wraps. */
-function cycleService(h: Harness, name: string): CycleService {
+function cycleService(h: Harness, name: string): ManagedService {
   const svc = h.scheduler.manager.get(name);
   if (!svc) throw new Error(`no service ${name}`);
-  return svc as unknown as CycleService;
+  return svc;
 }
 
 /** Records `cycleFailed` and `acceptRefused` calls, passing them on to the service's own. */
-function spyOnService(svc: CycleService): { failed: string[]; refused: string[] } {
+function spyOnService(svc: ManagedService): { failed: string[]; refused: string[] } {
   const calls = { failed: [] as string[], refused: [] as string[] };
-  const cycleFailed = svc.cycleFailed?.bind(svc);
-  const acceptRefused = svc.acceptRefused?.bind(svc);
+  const cycleFailed = svc.cycleFailed.bind(svc);
+  const acceptRefused = svc.acceptRefused.bind(svc);
   svc.cycleFailed = (error) => {
     calls.failed.push(error);
-    cycleFailed?.(error);
+    cycleFailed(error);
   };
   svc.acceptRefused = (offerId, reason) => {
     calls.refused.push(offerId);
-    acceptRefused?.(offerId, reason);
+    acceptRefused(offerId, reason);
   };
   return calls;
 }
@@ -102,6 +102,8 @@ describe("offer-cycle isolation", () => {
     expect(h.cluster.tasks().filter((t) => t.taskId.startsWith("bad__"))).toHaveLength(0);
     expect(spy.failed.length).toBe(calls);
     expect(spy.failed[0]).toBe("evaluation exploded");
+    const messages = h.scheduler.getPlan("bad", "deploy").phases.flatMap((p) => p.steps.map((st) => st.message));
+    expect(messages).toEqual(["offer cycle failed: evaluation exploded"]);
     const logged = records.filter((r) => r.level === "error" && r.obj["service"] === "bad");
     expect(logged.length).toBe(calls);
     expect(String(logged[0]!.obj["err"])).toMatch(/evaluation exploded/);
