@@ -5,11 +5,9 @@
  */
 import { SchedulerError } from "../domain/errors.js";
 import { sanitizeServiceName } from "../domain/names.js";
-import type { ServiceRemoval } from "./service-removal.js";
-import type { ServiceScheduler } from "./service-scheduler.js";
+import type { ManagedService } from "./managed-service.js";
 
-/** What the manager holds for a name: a running service, or one being removed. */
-export type ManagedService = ServiceScheduler | ServiceRemoval;
+export type { ManagedService } from "./managed-service.js";
 
 /**
  * A stored service whose context no longer builds (say, after an upgrade that rejects it). It

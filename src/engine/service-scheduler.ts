@@ -8,16 +8,17 @@ import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain
 import { LABEL_RESOURCE_ID, isTerminal } from "../domain/cluster.js";
 import { sanitizeServiceName } from "../domain/names.js";
 import { reservationLabels } from "../domain/offer/pool.js";
+import { planStatus } from "../domain/plan/aggregate.js";
 import type { BackoffState } from "../domain/plan/backoff.js";
 import { NO_BACKOFF, backoffDue } from "../domain/plan/backoff.js";
 import type { Plan, Step } from "../domain/plan/model.js";
 import { setStepMessage } from "../domain/plan/step.js";
 import { recoveryLogFields, recoveryLogLine } from "../domain/plan/recovery.js";
-import { decideService, replacedTasks } from "../domain/service/decide.js";
+import { decideService } from "../domain/service/decide.js";
 import type { FrameworkIdentity, ServiceDecisions, ServiceState } from "../domain/service/model.js";
 import type { ServicePlans } from "../domain/service/plans.js";
 import { allPlans, buildServicePlans, resumePlans } from "../domain/service/plans.js";
-import { foldStatus } from "../domain/service/status.js";
+import { erasedWithStatus, foldStatus } from "../domain/service/status.js";
 import type { StoredTask, TaskSlot } from "../domain/service/task-record.js";
 import { confirmsLaunch, isLive, taskSlots } from "../domain/service/task-record.js";
 import { parseTaskId } from "../domain/task-id.js";
@@ -26,6 +27,7 @@ import type { ClientStatus, KillDecision, ManagedService, OfferResult, UpdateOut
 import { prepareLaunches } from "./service-launches.js";
 import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
+import type { ServiceCarryOver } from "./service-update.js";
 import { prepareServiceUpdate } from "./service-update.js";
 import { serviceView } from "./service-view.js";
 import type { StateStore } from "./store/state-store.js";
@@ -52,14 +54,6 @@ export interface PreparedStatus {
   apply(): "processed" | "unknown";
 }
 
-/** What a reconfiguration hands to the service that replaces this one. */
-export interface ServiceCarryOver {
-  readonly tasks: Map<string, StoredTask>;
-  readonly plans: ServicePlans;
-  readonly frameworkId: string;
-  readonly backoff: BackoffState;
-}
-
 export class ServiceScheduler implements ManagedService {
   readonly name: string;
   readonly sanitizedName: string;
@@ -77,6 +71,8 @@ export class ServiceScheduler implements ManagedService {
   private lastStatus: ClientStatus = { kind: "IDLE" };
   /** Steps launched on each offer of the last cycle, for `acceptRefused`. */
   private launchedOn = new Map<string, string[]>();
+  /** A deployment completed (this config's or an earlier one's): a later change may run the `update` plan. */
+  private deployedOnce = false;
 
   constructor(
     readonly built: BuiltService,
@@ -92,6 +88,7 @@ export class ServiceScheduler implements ManagedService {
       this.plans = carried.plans;
       this.frameworkId = carried.frameworkId;
       this.backoff = carried.backoff;
+      this.deployedOnce = carried.deployedOnce;
     } else {
       this.plans = buildServicePlans(built.spec, configId, this.tasks, () => deps.random.uuid());
     }
@@ -117,8 +114,18 @@ export class ServiceScheduler implements ManagedService {
   }
 
   prepareUpdate(built: BuiltService, configId: string, options: { readonly dryRun: boolean }): UpdateOutcome {
+    const base = {
+      built: this.built,
+      configId: this.configId,
+      tasks: this.tasks,
+      frameworkId: this.frameworkId,
+      backoff: this.backoff,
+      deployedOnce: this.deployedOnce || planStatus(this.plans.deploy) === "COMPLETE",
+      store: this.deps.store,
+      newId: () => this.deps.random.uuid(),
+    };
     return prepareServiceUpdate(
-      { service: this, tasks: this.tasks, plans: this.plans, frameworkId: this.frameworkId, backoff: this.backoff, store: this.deps.store },
+      base,
       built,
       configId,
       options,
@@ -127,9 +134,8 @@ export class ServiceScheduler implements ManagedService {
   }
 
   /**
-   * The cluster (re)registered us. Returns the tasks to reconcile explicitly, and the tasks to
-   * kill: stored tasks no slot of the spec has, and those a candidate step replaces. Offers get
-   * NOT_READY until reconciled.
+   * The cluster (re)registered us. Returns the tasks to reconcile explicitly, and the stored
+   * tasks no slot of the spec has (to kill). Offers get NOT_READY until reconciled.
    */
   registered(frameworkId: string): { reconcile: TaskInfo[]; kill: TaskInfo[] } {
     this.frameworkId = frameworkId;
@@ -137,10 +143,6 @@ export class ServiceScheduler implements ManagedService {
     const reconcile = [...this.tasks.values()].filter((t) => isLive(t.status) || !t.status).map((t) => t.info);
     this.unreconciled = new Set(reconcile.map((i) => i.taskId));
     const kill = [...this.tasks.entries()].filter(([n, t]) => !this.slots.has(n) && isLive(t.status)).map(([, t]) => t.info);
-    for (const id of this.decide(undefined).work.candidates) {
-      const step = this.step(id);
-      if (step) for (const t of replacedTasks(this.state(), step)) if (!kill.includes(t.info)) kill.push(t.info);
-    }
     return { reconcile, kill };
   }
 
@@ -241,9 +243,33 @@ export class ServiceScheduler implements ManagedService {
     const stored = this.tasks.get(instance);
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     const confirmed = stored.confirmed || confirmsLaunch(status);
-    const ops = this.deps.store.statusOps(instance, status, confirmed && !stored.confirmed);
-    const prepared: PreparedStatus = { service: this, instance, status, confirmed, ops, apply: () => this.applyStatus(prepared) };
+    const erase = !this.slots.has(instance) && isTerminal(status.state) ? erasedWithStatus(this.plans, instance) : undefined;
+    const ops = [
+      ...this.deps.store.statusOps(instance, status, confirmed && !stored.confirmed),
+      ...(erase?.tasks.flatMap((t) => this.deps.store.eraseTaskOps(t)) ?? []),
+    ];
+    const prepared: PreparedStatus = {
+      service: this,
+      instance,
+      status,
+      confirmed,
+      ops,
+      apply: () => {
+        const answer = this.applyStatus(prepared);
+        if (erase) this.erased(erase);
+        return answer;
+      },
+    };
     return prepared;
+  }
+
+  /** Decommissioned records erased with a status write. */
+  private erased(erase: { tasks: readonly string[]; stepIds: readonly string[] }): void {
+    for (const t of erase.tasks) this.tasks.delete(t);
+    for (const id of erase.stepIds) {
+      const step = this.step(id);
+      if (step) (step.status = "COMPLETE"), (step.message = "");
+    }
   }
 
   /** Second half, once `prepared.ops` are stored: fold the status into the task and its steps. */

@@ -1,34 +1,81 @@
 /**
- * A put of a new spec for a running service (§3.4, §1.13): what changes, and the writes that
- * make it the target.
+ * A put of a new spec for a running service (§3.4, §1.13): the decision core says what changes
+ * (`domain/service/update.ts`); this turns it into the change summary, the writes that make the
+ * new config the target — context, config, target, relabelled task records, obsolete configs
+ * deleted, in one multi, so a crash leaves the old target or the new one — and the service that
+ * replaces the running one once they are stored.
  */
-import { SchedulerError } from "../domain/errors.js";
 import type { BackoffState } from "../domain/plan/backoff.js";
 import type { ServicePlans } from "../domain/service/plans.js";
 import type { StoredTask } from "../domain/service/task-record.js";
+import { planUpdate } from "../domain/service/update.js";
 import type { ManagedService, UpdateOutcome } from "./managed-service.js";
+import type { PersisterOp } from "./ports.js";
 import type { BuiltService } from "./service-context.js";
+import { encodeContext } from "./service-context.js";
+import { toPlanView } from "./service-view.js";
+import { encodeJson, encodeText } from "./store/codec.js";
+import * as layout from "./store/layout.js";
 import type { StateStore } from "./store/state-store.js";
 
-/** The running service an update starts from. */
-export interface UpdateBase {
-  readonly service: { readonly built: BuiltService; readonly configId: string; readonly name: string };
+/** What the service that replaces a reconfigured one starts from. */
+export interface ServiceCarryOver {
   readonly tasks: Map<string, StoredTask>;
   readonly plans: ServicePlans;
   readonly frameworkId: string;
   readonly backoff: BackoffState;
+  /** A deployment of the service completed before. */
+  readonly deployedOnce: boolean;
+}
+
+/** The running service an update starts from. */
+export interface UpdateBase {
+  readonly built: BuiltService;
+  readonly configId: string;
+  readonly tasks: ReadonlyMap<string, StoredTask>;
+  readonly frameworkId: string;
+  readonly backoff: BackoffState;
+  readonly deployedOnce: boolean;
   readonly store: StateStore;
+  readonly newId: () => string;
 }
 
 export function prepareServiceUpdate(
   base: UpdateBase,
   built: BuiltService,
-  _configId: string,
-  _options: { readonly dryRun: boolean },
-  _replace: (carried: { tasks: Map<string, StoredTask>; plans: ServicePlans; frameworkId: string; backoff: BackoffState }) => ManagedService,
+  configId: string,
+  options: { readonly dryRun: boolean },
+  replace: (carried: ServiceCarryOver) => ManagedService,
 ): UpdateOutcome {
-  if (base.service.built.rendered === built.rendered) {
+  if (base.built.rendered === built.rendered) {
     return { unchanged: true, change: { relaunched: [], added: [], decommissioned: [], violations: [] } };
   }
-  throw new SchedulerError("failed_precondition", `service '${base.service.name}' exists with a different spec; reconfiguration is not implemented yet`);
+  const planning = planUpdate({
+    current: { spec: base.built.spec, configId: base.configId, tasks: base.tasks, deployCompleted: base.deployedOnce },
+    next: { spec: built.spec, configId },
+    newId: base.newId,
+  });
+  const change = {
+    relaunched: planning.relaunched,
+    added: planning.added,
+    decommissioned: planning.decommissioned,
+    plan: toPlanView(planning.plans.deploy),
+    violations: planning.violations,
+  };
+  if (planning.violations.length > 0 || options.dryRun) return { unchanged: false, change };
+  const name = built.spec.name;
+  const ops: PersisterOp[] = [
+    { kind: "set", path: layout.contextPath(name), data: encodeContext(built.context) },
+    { kind: "set", path: layout.configurationPath(name, configId), data: encodeJson(built.spec) },
+    { kind: "set", path: layout.configTargetPath(name), data: encodeText(configId) },
+    ...planning.relabelled.flatMap((t) => base.store.taskInfoOps(t.info)),
+    ...planning.obsoleteConfigs.map((id): PersisterOp => ({ kind: "delete", path: layout.configurationPath(name, id) })),
+  ];
+  return {
+    unchanged: false,
+    change,
+    ops,
+    commit: () =>
+      replace({ tasks: planning.tasks, plans: planning.plans, frameworkId: base.frameworkId, backoff: base.backoff, deployedOnce: base.deployedOnce }),
+  };
 }

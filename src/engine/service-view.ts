@@ -79,6 +79,10 @@ export function planView(svc: Viewed, name: string): PlanView {
     const known = abbreviateList(svc.allPlans().map((p) => p.name), 20);
     throw new SchedulerError("not_found", `service '${svc.name}' has no plan '${abbreviate(name)}' (plans: ${known})`);
   }
+  return toPlanView(plan);
+}
+
+export function toPlanView(plan: Plan): PlanView {
   return {
     name: plan.name,
     status: planStatus(plan),

@@ -244,8 +244,13 @@ class Decider {
       return;
     }
     if (step.name.startsWith(prefix("unreserve"))) return this.release(phase.steps);
-    const erase = phase.steps.filter((s) => s.name.startsWith(prefix("erase")) && s.status !== "COMPLETE");
-    this.erases.push({ tasks: erase.map((s) => s.name.slice(prefix("erase").length)), stepIds: erase.map((s) => s.id) });
+    this.erase(phase.steps);
+  }
+
+  private erase(steps: readonly Step[]): void {
+    const prefix = decommissionStepName.erase("");
+    const erase = steps.filter((s) => s.name.startsWith(prefix) && s.status !== "COMPLETE");
+    this.erases.push({ tasks: erase.map((s) => s.name.slice(prefix.length)), stepIds: erase.map((s) => s.id) });
   }
 
   /** A kill step found its task dead: the phase goes on in the same decision. */
@@ -268,5 +273,8 @@ class Decider {
       for (const id of ids) wanted.delete(id);
     }
     for (const s of wanted.values()) this.waits(s, "waiting for an offer of this reservation");
+    // The records go with the last release, in the same write (a refused release leaves
+    // reservations no record owns: garbage collection takes them).
+    if (wanted.size === 0) this.erase(steps);
   }
 }

@@ -67,3 +67,17 @@ export function foldStatus(
   }
   return { backoff: next, slotless: false };
 }
+
+/**
+ * A decommissioned task whose end completes its pod's kills when the pod holds no reservation
+ * left to release: its pod's records can be erased with this status's write.
+ */
+export function erasedWithStatus(plans: ServicePlans, instance: string): { tasks: string[]; stepIds: string[] } | undefined {
+  const kill = decommissionStepName.kill(instance);
+  const phase = plans.decommission?.phases.find((ph) => ph.steps.some((s) => s.name === kill));
+  if (!phase) return undefined;
+  const erase = decommissionStepName.erase("");
+  const pending = phase.steps.filter((s) => s.status !== "COMPLETE" && s.name !== kill);
+  if (pending.length === 0 || pending.some((s) => !s.name.startsWith(erase))) return undefined;
+  return { tasks: pending.map((s) => s.name.slice(erase.length)), stepIds: pending.map((s) => s.id) };
+}
