@@ -67,8 +67,8 @@ export class ServicePuts {
 
   private async apply(input: PutServiceInput, built: BuiltService): Promise<PutServiceResult> {
     const existing = this.admissible(input);
-    if (existing) return this.update(existing, built, input.dryRun === true);
     encodeContext(built.context); // size check before anything is built further or stored
+    if (existing) return this.update(existing, built, input.dryRun === true);
     if (this.parts.manager.getQuarantined(input.name)) return this.repair(built, input.dryRun === true);
     return this.create(built, input.dryRun === true);
   }
