@@ -268,7 +268,9 @@ export class ServiceScheduler implements ManagedService {
     for (const t of erase.tasks) this.tasks.delete(t);
     for (const id of erase.stepIds) {
       const step = this.step(id);
-      if (step) (step.status = "COMPLETE"), (step.message = "");
+      if (!step) continue;
+      step.status = "COMPLETE";
+      step.message = "";
     }
   }
 
