@@ -7,6 +7,7 @@
  * Node processes, as in toolchain §7. For zk a real ZooKeeper server is started here
  * (test/zk/zk-server.ts). Figures are printed, never asserted.
  * Usage: BENCH_STORE=sqlite npx tsx bench/grpc-put.ts [simAgents=150]
+ * BENCH_PROF=<dir> writes a CPU profile of the server child there (node --cpu-prof).
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -31,7 +32,7 @@ const SPEC = readFileSync(here("../examples/simple.yml"), "utf8");
 const STORE = process.env["BENCH_STORE"] ?? "sqlite";
 const zk = STORE === "zk" ? await startZooKeeper() : undefined;
 const storeOption = zk ? `zk://${zk.connect}/bench-a` : STORE;
-const child = spawn(process.execPath, ["--import", "tsx", here("./server-child.ts"), AGENTS], {
+const child = spawn(process.execPath, [...(process.env["BENCH_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROF"]}`] : []), "--import", "tsx", here("./server-child.ts"), AGENTS], {
   stdio: ["pipe", "pipe", "inherit"],
   env: { ...process.env, BENCH_STORE: storeOption },
 });

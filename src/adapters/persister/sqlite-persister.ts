@@ -18,14 +18,18 @@
  * failing op throws, which rolls that multi back.
  *
  * Group commit: multis called in the same turn of the event loop are queued and applied
- * together at the next `setImmediate`, in call order, in ONE transaction — one fsync with
- * synchronous=FULL for all of them. Each multi runs in its own SAVEPOINT inside it, so a multi
- * whose op fails is rolled back alone and rejects alone; the others land. Every promise settles
- * only after the COMMIT returned: a resolved multi is durable. If the COMMIT itself fails (disk
- * full, I/O error), nothing of the batch landed and every multi of it rejects.
+ * together at the next `setImmediate`, in call order, in ONE transaction. Each multi runs in
+ * its own SAVEPOINT inside it, so a multi whose op fails is rolled back alone and rejects alone;
+ * the others land. If the COMMIT itself fails (disk full, I/O error), nothing of the batch
+ * landed and every multi of it rejects.
  *
- * better-sqlite3 is synchronous; a batch blocks the event loop for the duration of its commit.
- * Batching is what keeps that to one fsync per turn instead of one per write.
+ * Durability: a multi resolves only once its commit is on disk — after an fsync of the WAL that
+ * started after the COMMIT (wal-sync.ts). The fsync runs on libuv's thread pool, not inside
+ * COMMIT on the event loop, and commits made meanwhile share the next one. A read returns only
+ * once what it saw is on disk too, so nothing reaches a caller that a power cut could take back.
+ *
+ * better-sqlite3 is synchronous; a batch blocks the event loop while its ops and COMMIT run
+ * (page-cache writes only).
  *
  * The file must have a single writer: the caller holds the data-directory lock
  * (`file-lock.ts`) before opening it, and passes it as `fence`: every write transaction asks it,
@@ -38,12 +42,16 @@ import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp, Versioned } from "../../engine/ports.js";
 import type { StoreWriteFence } from "./file-lock.js";
 import { DEFAULT_MAX_VALUE_BYTES, parsePersisterPath } from "./memory-persister.js";
+import { WalSync } from "./wal-sync.js";
+import type { FsyncFn } from "./wal-sync.js";
 
 export interface SqlitePersisterOptions {
   /** Largest value accepted by set/create, in bytes. @default 1_048_576 (1 MiB, as the memory persister) */
   readonly maxValueBytes?: number;
   /** Asked inside every write transaction before it commits (the data-directory lock). */
   readonly fence?: StoreWriteFence;
+  /** How the WAL is fsynced. @default fs.fsync (tests pass a slow or failing one) */
+  readonly fsync?: FsyncFn;
 }
 
 /** Bumped (with a migration) whenever the table layout changes; stored as `PRAGMA user_version`. */
@@ -117,6 +125,8 @@ export class SqlitePersister implements Persister {
   private flushScheduled = false;
   /** Transactions committed (one per group commit); for tests and benchmarks. */
   commits = 0;
+  /** Confirms commits on disk; none for ":memory:". */
+  readonly wal: WalSync | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -124,6 +134,7 @@ export class SqlitePersister implements Persister {
     options: SqlitePersisterOptions,
   ) {
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.wal = file === ":memory:" ? undefined : new WalSync(`${file}-wal`, options.fsync);
     this.stmt = {
       get: db.prepare<[string], Row>("SELECT data, version FROM nodes WHERE path = ?"),
       version: db.prepare<[string], number>("SELECT version FROM nodes WHERE path = ?").pluck(),
@@ -172,12 +183,11 @@ export class SqlitePersister implements Persister {
       // WAL: readers never block the writer and a commit appends to the log instead of
       // rewriting pages through a rollback journal.
       db.pragma("journal_mode = WAL");
-      // FULL, not NORMAL: in WAL mode NORMAL skips the fsync at each commit, so a power loss or
-      // OS crash can drop the last commits although the process was told they were durable.
       // Corral acts on a write once it returns (answers PutService, acknowledges a task status
-      // to the cluster), so a returned multi must survive the machine going down. The cost is
-      // one fsync per multi; hot paths batch into fewer multis.
-      db.pragma("synchronous = FULL");
+      // to the cluster), so a returned multi must survive the machine going down. NORMAL skips
+      // the fsync at each commit; WalSync does it instead, off the event loop, before a multi
+      // returns. (A file opened by anything else than this persister gets no such fsync.)
+      db.pragma(file === ":memory:" ? "synchronous = FULL" : "synchronous = NORMAL");
       // The data-directory lock makes this process the only writer, but a reader (a backup,
       // the sqlite3 shell) may briefly hold a lock during a checkpoint.
       db.pragma("busy_timeout = 5000");
@@ -215,7 +225,9 @@ export class SqlitePersister implements Persister {
     parsePersisterPath(path);
     try {
       const row = this.stmt.get.get(path);
-      return row && { data: toBytes(row.data), version: row.version };
+      const out = row && { data: toBytes(row.data), version: row.version };
+      await this.seenOnDisk();
+      return out;
     } catch (err) {
       throw fromSqlite(err, `get ${path}`);
     }
@@ -234,6 +246,7 @@ export class SqlitePersister implements Persister {
         throw fromSqlite(err, `get ${path}`);
       }
     }
+    await this.seenOnDisk();
     return out;
   }
 
@@ -243,19 +256,22 @@ export class SqlitePersister implements Persister {
     try {
       const skip = path.length + 1;
       // Sorted in JS, as the memory persister does, so both agree on the order exactly.
-      return this.stmt.children
+      const names = this.stmt.children
         .all(path)
         .map((p) => p.slice(skip))
         .sort();
+      await this.seenOnDisk();
+      return names;
     } catch (err) {
       throw fromSqlite(err, `children ${path}`);
     }
   }
 
-  /** Queued for the next group commit; settles once that commit returned. */
+  /** Queued for the next group commit; settles once that commit is on disk. */
   multi(ops: readonly PersisterOp[]): Promise<void> {
     try {
       this.ensureOpen();
+      if (this.wal?.failed) throw this.wal.failed;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -272,17 +288,29 @@ export class SqlitePersister implements Persister {
     if (this.closed) return;
     this.flush(); // what was called before close still lands
     this.closed = true;
+    await this.wal?.close();
     this.db.close();
   }
 
-  /** Applies every queued multi in one transaction, then settles each. */
+  /** Resolves once every commit a read made now may have seen is on disk. */
+  private seenOnDisk(): Promise<void> {
+    return this.wal ? this.wal.until(this.wal.last) : Promise.resolve();
+  }
+
+  /** After a COMMIT returned: resolves once it is on disk. */
+  private onDisk(): Promise<void> {
+    return this.wal ? this.wal.until(this.wal.commit()) : Promise.resolve();
+  }
+
+  /** Applies every queued multi in one transaction; each settles once it is on disk (or failed). */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
-    if (this.closed) {
-      for (const q of batch) q.reject(new SchedulerError("unavailable", "sqlite persister is closed"));
+    const refused = this.closed ? new SchedulerError("unavailable", "sqlite persister is closed") : this.wal?.failed;
+    if (refused) {
+      for (const q of batch) q.reject(refused);
       return;
     }
     if (batch.length === 1) {
@@ -290,10 +318,11 @@ export class SqlitePersister implements Persister {
       try {
         this.runOne(q.ops);
         this.commits++;
-        q.resolve();
       } catch (err) {
         q.reject(fromSqlite(err, "multi"));
+        return;
       }
+      this.onDisk().then(q.resolve, q.reject);
       return;
     }
     const failed = new Map<Queued, unknown>();
@@ -305,9 +334,10 @@ export class SqlitePersister implements Persister {
       for (const q of batch) q.reject(failed.has(q) ? fromSqlite(failed.get(q), "multi") : all);
       return;
     }
+    const onDisk = this.onDisk();
     for (const q of batch) {
       if (failed.has(q)) q.reject(fromSqlite(failed.get(q), "multi"));
-      else q.resolve();
+      else onDisk.then(q.resolve, q.reject);
     }
   }
 
@@ -352,9 +382,16 @@ export class SqlitePersister implements Persister {
     }
   }
 
-  /** Inserts a node that does not exist, creating its missing ancestors empty at version 0. */
+  /**
+   * Inserts a node that does not exist, creating its missing ancestors empty at version 0. A
+   * node exists only under existing parents, so the ancestors are looked up nearest first and
+   * the first one found ends the search: usually one lookup (the parent) instead of an insert
+   * attempt per level.
+   */
   private insert(segments: readonly string[], data: Buffer): void {
-    for (let depth = 1; depth < segments.length; depth++) {
+    let depth = segments.length - 1;
+    while (depth >= 1 && this.stmt.version.get(segments.slice(0, depth).join("/")) === undefined) depth--;
+    for (depth++; depth < segments.length; depth++) {
       this.stmt.insertIfMissing.run(segments.slice(0, depth).join("/"), parentOf(segments, depth), EMPTY);
     }
     this.stmt.insert.run(segments.join("/"), parentOf(segments), data);
