@@ -5,9 +5,8 @@
  * task statuses into its plans. Called only by the event client, one call at a time.
  */
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
-import { LABEL_RESOURCE_ID, isTerminal } from "../domain/cluster.js";
+import { isTerminal } from "../domain/cluster.js";
 import { sanitizeServiceName } from "../domain/names.js";
-import { reservationLabels } from "../domain/offer/pool.js";
 import { planStatus } from "../domain/plan/aggregate.js";
 import type { BackoffState } from "../domain/plan/backoff.js";
 import { NO_BACKOFF, backoffDue } from "../domain/plan/backoff.js";
@@ -17,10 +16,10 @@ import { recoveryLogFields, recoveryLogLine } from "../domain/plan/recovery.js";
 import { decideService } from "../domain/service/decide.js";
 import type { FrameworkIdentity, ServiceDecisions, ServiceState } from "../domain/service/model.js";
 import type { ServicePlans } from "../domain/service/plans.js";
-import { allPlans, buildServicePlans, resumePlans } from "../domain/service/plans.js";
+import { allPlans, buildServicePlans, findStep, resumePlans } from "../domain/service/plans.js";
 import { erasedWithStatus, foldStatus } from "../domain/service/status.js";
 import type { StoredTask, TaskSlot } from "../domain/service/task-record.js";
-import { confirmsLaunch, isLive, taskSlots } from "../domain/service/task-record.js";
+import { confirmsLaunch, isLive, taskSlots, unownedReservations } from "../domain/service/task-record.js";
 import { parseTaskId } from "../domain/task-id.js";
 import type { ServiceView } from "./admin-api.js";
 import type { ClientStatus, KillDecision, ManagedService, OfferResult, UpdateOutcome } from "./managed-service.js";
@@ -124,13 +123,7 @@ export class ServiceScheduler implements ManagedService {
       store: this.deps.store,
       newId: () => this.deps.random.uuid(),
     };
-    return prepareServiceUpdate(
-      base,
-      built,
-      configId,
-      options,
-      (carried) => new ServiceScheduler(built, configId, this.deps, carried),
-    );
+    return prepareServiceUpdate(base, built, configId, options, (carried) => new ServiceScheduler(built, configId, this.deps, carried));
   }
 
   /**
@@ -216,22 +209,12 @@ export class ServiceScheduler implements ManagedService {
   }
 
   private step(id: string): Step | undefined {
-    for (const plan of allPlans(this.plans)) for (const ph of plan.phases) for (const s of ph.steps) if (s.id === id) return s;
-    return undefined;
+    return findStep(this.plans, id);
   }
 
+
   unexpectedResources(resources: readonly Resource[]): Resource[] {
-    const owned = new Set<string>();
-    for (const t of this.tasks.values()) {
-      for (const r of t.info.resources) {
-        const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
-        if (id !== undefined) owned.add(id);
-      }
-    }
-    return resources.filter((r) => {
-      const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
-      return id !== undefined && !owned.has(id);
-    });
+    return unownedReservations(this.tasks.values(), resources);
   }
 
   /**

@@ -169,4 +169,29 @@ describe("reconfiguration", () => {
     // Only the old target is gone from the configs.
     expect(await h.persister.children("Services/hello/Configurations")).toEqual([id]);
   });
+
+  it("a decommission cut short by a restart is finished by the restarted scheduler", async () => {
+    const first = await deployed(await createHarness());
+    await put(first, HELLO.replace("count: 2", "count: 1"));
+    await first.scheduler.stop();
+    const h = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister });
+    for (let i = 0; i < 60 && h.scheduler.getPlan("hello", "decommission").status !== "COMPLETE"; i++) await h.advance(1000);
+    expect(h.scheduler.getPlan("hello", "decommission").status).toBe("COMPLETE");
+    expect(Object.keys(taskIds(h)).sort()).toEqual(["hello-0-server", "world-0-server"]);
+    expect([...reservations(h).values()].filter((r) => r.name === "cpus")).toHaveLength(2);
+    expect(await h.persister.children("Services/hello/Tasks")).toEqual(["hello-0-server", "world-0-server"]);
+  });
+
+  it("after a completed deployment, the spec's update plan deploys a change", async () => {
+    const h = await createHarness();
+    const UPDATE = "plans:\n  update:\n    strategy: serial\n    phases:\n      worlds:\n        pod: world\n        strategy: parallel\n";
+    await put(h, `${HELLO}\n${UPDATE}`);
+    await h.deployAll(["hello"]);
+    const before = taskIds(h);
+    const result = await put(h, `${WORLD_CPUS}\n${UPDATE}`);
+    expect(result.change?.plan?.phases.map((p) => [p.name, p.strategy])).toEqual([["worlds", "parallel"]]);
+    await relaunched(h, before, ["world-0-server", "world-1-server"]);
+    expect(h.scheduler.getPlan("hello", "deploy").phases.map((p) => p.name)).toEqual(["worlds"]);
+    expect(taskIds(h)["hello-0-server"]).toBe(before["hello-0-server"]);
+  });
 });

@@ -135,7 +135,7 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
 }
 
 /** Tasks of a step that (may) still run a config other than the target: relaunching them kills them first. */
-export function replacedTasks(state: ServiceState, step: Step): StoredTask[] {
+function replacedTasks(state: ServiceState, step: Step): StoredTask[] {
   return step.tasks
     .map((t) => state.tasks.get(taskInstanceName(step.podType, step.podIndex, t)))
     .filter((s): s is StoredTask => s !== undefined && mayBeLive(s) && !onConfig(s, state.configId));

@@ -39,7 +39,7 @@ function cloneStep(s: Step): Step {
   return { ...s, taskIds: new Map(s.taskIds), progress: new Map(s.progress) };
 }
 
-export function clonePlan(plan: Plan): Plan {
+function clonePlan(plan: Plan): Plan {
   return {
     ...plan,
     errors: [...plan.errors],
@@ -56,7 +56,7 @@ export function clonePlans(p: ServicePlans): ServicePlans {
   };
 }
 
-export function emptyRecoveryPlan(): Plan {
+function emptyRecoveryPlan(): Plan {
   return { name: "recovery", strategy: "parallel", phases: [], errors: [], interrupted: false };
 }
 
@@ -146,7 +146,7 @@ export function heldResourceIds(stored: StoredTask): string[] {
  * pod instance, highest index first — kill its tasks, release its reservations (volumes
  * destroyed, then unreserved), erase its task records.
  */
-export function decommissionPlan(tasks: ReadonlyMap<string, StoredTask>, slots: ReadonlyMap<string, unknown>, newId: NewId): Plan | undefined {
+function decommissionPlan(tasks: ReadonlyMap<string, StoredTask>, slots: ReadonlyMap<string, unknown>, newId: NewId): Plan | undefined {
   const byPod = new Map<string, { type: string; index: number; tasks: [string, StoredTask][] }>();
   for (const [name, stored] of tasks) {
     if (slots.has(name)) continue;
@@ -179,4 +179,10 @@ export function decommissionPlan(tasks: ReadonlyMap<string, StoredTask>, slots: 
     };
   });
   return { name: DECOMMISSION_PLAN, strategy: "serial", phases, errors: [], interrupted: false };
+}
+
+/** The step of any plan with this id. */
+export function findStep(plans: ServicePlans, id: string): Step | undefined {
+  for (const plan of allPlans(plans)) for (const ph of plan.phases) for (const s of ph.steps) if (s.id === id) return s;
+  return undefined;
 }

@@ -3,8 +3,9 @@
  * core asks of them: which spec a task instance belongs to, whether it reached its goal on the
  * target config, whether it died and needs recovery, and which reservations its pod holds.
  */
-import type { TaskInfo, TaskStatus } from "../cluster.js";
-import { LABEL_TARGET_CONFIG, isTerminal } from "../cluster.js";
+import type { Resource, TaskInfo, TaskStatus } from "../cluster.js";
+import { LABEL_RESOURCE_ID, LABEL_TARGET_CONFIG, isTerminal } from "../cluster.js";
+import { reservationLabels } from "../offer/pool.js";
 import type { PodFootprint } from "../offer/evaluate.js";
 import { LABEL_INDEX, LABEL_RESOURCE_SET, LABEL_TASK_TYPE } from "../offer/task-info.js";
 import type { FailedTask } from "../plan/recovery.js";
@@ -63,7 +64,7 @@ export function onConfig(stored: StoredTask, configId: string): boolean {
 }
 
 /** A RUNNING-goal task that has died and needs relaunching. */
-export function needsRecovery(stored: StoredTask, task: TaskSpec): boolean {
+function needsRecovery(stored: StoredTask, task: TaskSpec): boolean {
   const status = stored.status;
   return task.goal === "RUNNING" && status !== undefined && isTerminal(status.state);
 }
@@ -116,4 +117,19 @@ export function podFootprint(tasks: Iterable<StoredTask>): PodFootprint | undefi
     }
   }
   return { agentId: first.agentId, resourceSets };
+}
+
+/** Reserved resources (with a resource id) that no record holds: this service disowns them (§3.3). */
+export function unownedReservations(tasks: Iterable<StoredTask>, resources: readonly Resource[]): Resource[] {
+  const owned = new Set<string>();
+  for (const t of tasks) {
+    for (const r of t.info.resources) {
+      const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
+      if (id !== undefined) owned.add(id);
+    }
+  }
+  return resources.filter((r) => {
+    const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
+    return id !== undefined && !owned.has(id);
+  });
 }
