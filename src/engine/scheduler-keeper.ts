@@ -53,8 +53,10 @@ export class SchedulerKeeper {
   async start(): Promise<void> {
     const fence: WriteFence | undefined = this.deps.fence;
     this.unwatch = fence?.watch?.((holds) => this.fenceChanged(holds));
-    await this.latest.start();
-    this.current = this.latest;
+    const first = this.latest;
+    await first.start();
+    // Replaced meanwhile (the lock was lost and held again during start-up): the replacement serves once started.
+    if (this.latest === first) this.current = first;
   }
 
   /** Settles once a replacement under way (if any) has finished. */
