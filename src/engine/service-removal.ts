@@ -240,7 +240,7 @@ export class ServiceRemoval implements ManagedService {
   }
 
   /** A live task's status says "kill it" (we are removing it); a terminal one completes its step. */
-  applyStatus(prepared: PreparedRemovalStatus): "processed" | "unknown" {
+  private applyStatus(prepared: PreparedRemovalStatus): "processed" | "unknown" {
     const { instance, status } = prepared;
     const stored = this.tasks.get(instance);
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";

@@ -258,7 +258,7 @@ export class ServiceScheduler implements ManagedService {
   }
 
   /** Second half, once `prepared.ops` are stored: fold the status into the task and its steps. */
-  applyStatus(prepared: PreparedStatus): "processed" | "unknown" {
+  private applyStatus(prepared: PreparedStatus): "processed" | "unknown" {
     const { instance, status } = prepared;
     const stored = this.tasks.get(instance);
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
