@@ -151,9 +151,7 @@ export class SchedulerParts {
 
   /** Puts a service in the manager (new, or replacing one) and registers it with the cluster. */
   install(svc: ManagedService): void {
-    // The manager still holds the union of both kinds (multi-service-manager.ts); every
-    // ManagedService the engine makes is one of them.
-    this.manager.put(svc as ServiceScheduler);
+    this.manager.put(svc);
     this.runner.serviceAdded(svc);
   }
 

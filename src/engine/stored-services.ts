@@ -3,7 +3,7 @@
  * put in the manager; one that does not build is quarantined, its tasks left alone.
  */
 import { SchedulerError } from "../domain/errors.js";
-import type { ManagedService } from "./multi-service-manager.js";
+import type { ManagedService } from "./managed-service.js";
 import { Removals } from "./removals.js";
 import type { SchedulerParts } from "./scheduler-parts.js";
 import type { BuiltService } from "./service-context.js";
