@@ -28,6 +28,11 @@
  * 5. A fresh connection starts with no half-received reply. The library keeps the unparsed
  *    tail of the old socket in `pendingBuffer` across reconnects; a connection lost in the
  *    middle of a large reply would have the next connect response parsed behind those bytes.
+ *
+ * 6. A large reply is joined once. The library concatenates what it holds with every chunk
+ *    the socket delivers, so a reply of n chunks (a multiRead reply of ~150 KiB arrives in 64 KiB
+ *    reads) was copied about n²/2 times over. Chunks of a reply whose length is known are kept
+ *    in a list until it is complete, then joined in one copy.
  */
 import { createRequire } from "node:module";
 import { takeMultiReadReply } from "./multi-read.js";
@@ -40,9 +45,17 @@ interface Socket {
   destroyed?: boolean;
 }
 
+/** The chunks of one incomplete reply, `need` bytes in all (with its length prefix). */
+interface PartialReply {
+  readonly chunks: Buffer[];
+  size: number;
+  readonly need: number;
+}
+
 interface ConnectionManagerLike extends ReplyTaker {
   socket?: Socket;
   pendingBuffer?: Buffer | null;
+  __corralPartial?: PartialReply | undefined;
   __corralParsing?: boolean;
   __corralMore?: boolean;
   __corralCorked?: Socket | undefined;
@@ -76,6 +89,14 @@ export function installSocketDataGuard(): void {
       this.__corralMore = true;
       return;
     }
+    const partial = this.__corralPartial;
+    if (partial) {
+      partial.chunks.push(buffer);
+      partial.size += buffer.length;
+      if (partial.size < partial.need) return;
+      this.__corralPartial = undefined;
+      buffer = Buffer.concat(partial.chunks, partial.size);
+    }
     this.__corralParsing = true;
     try {
       // The original would prepend the pending bytes itself; done here so that a multiRead
@@ -98,8 +119,15 @@ export function installSocketDataGuard(): void {
           this.pendingBuffer = null;
         }
       }
+      const rest = this.pendingBuffer as Buffer | null | undefined; // set by the original parser
+      const need = rest && rest.length >= 4 ? rest.readInt32BE(0) + 4 : 0;
+      if (rest && rest.length < need) {
+        this.__corralPartial = { chunks: [rest], size: rest.length, need };
+        this.pendingBuffer = null;
+      }
     } catch {
       this.pendingBuffer = null;
+      this.__corralPartial = undefined;
       this.socket?.destroy();
     } finally {
       this.__corralParsing = false;
@@ -122,6 +150,7 @@ export function installSocketDataGuard(): void {
   const connected = proto.onSocketConnected;
   proto.onSocketConnected = function fresh(this: ConnectionManagerLike): void {
     this.pendingBuffer = null;
+    this.__corralPartial = undefined;
     connected.call(this);
   };
   proto.__corralGuarded = true;

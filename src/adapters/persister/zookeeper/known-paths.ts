@@ -20,8 +20,11 @@ import { parentOf } from "./plan.js";
 export const ZK_KNOWN_PATHS_MAX = 200_000;
 
 export class KnownPaths {
-  /** Cached path → its cached children (full paths). */
-  private readonly tree = new Map<string, Set<string>>();
+  /**
+   * Cached path → its cached children (full paths), or null while it has none: most cached
+   * paths are leaves (recovery reads ~12 per service), so they cost no Set.
+   */
+  private readonly tree = new Map<string, Set<string> | null>();
   private current = 0;
 
   constructor(
@@ -45,24 +48,29 @@ export class KnownPaths {
 
   /** Records that `path` (and so every ancestor) exists, if no clear happened since `epoch`. */
   add(path: string, epoch: number): void {
-    if (epoch !== this.current || !this.below(path)) return;
-    if (this.tree.size >= this.max && !this.tree.has(path)) this.clear();
-    const missing: string[] = [];
-    for (let p = path; this.below(p) && !this.tree.has(p); p = parentOf(p)) missing.push(p);
-    // Outermost first: each one's parent is the root or already cached.
-    for (const p of missing.reverse()) {
-      this.tree.set(p, new Set());
-      this.tree.get(parentOf(p))?.add(p);
+    if (epoch !== this.current || this.tree.has(path) || !this.below(path)) return;
+    if (this.tree.size >= this.max) this.clear();
+    // Innermost first, up to the first cached ancestor (or the root).
+    let child = path;
+    this.tree.set(child, null);
+    for (let p = parentOf(child); this.below(p); child = p, p = parentOf(p)) {
+      const kids = this.tree.get(p);
+      if (kids) {
+        kids.add(child);
+        return;
+      }
+      this.tree.set(p, new Set([child]));
+      if (kids === null) return; // it was cached, as a leaf: its own ancestors are too
     }
   }
 
   /** Forgets `path` and every cached path below it. */
   drop(path: string): void {
+    if (!this.tree.has(path)) return;
     const kids = this.tree.get(path);
-    if (!kids) return;
     this.tree.delete(path);
     this.tree.get(parentOf(path))?.delete(path);
-    const stack = [...kids];
+    const stack = kids ? [...kids] : [];
     for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
       const below = this.tree.get(p);
       this.tree.delete(p);
