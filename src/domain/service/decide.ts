@@ -130,7 +130,9 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
     unplaced: out.unplaced,
     recoveries: work.recoveries,
     recoveryDeferred: work.recoveryDeferred,
-    work: { working, footprint: working && !deployDone, candidates: work.candidates.map((s) => s.id) },
+    // A step waiting for its old tasks to stop wants no offer yet: once they are dead it is a
+    // new candidate, which is new work (a revive brings back the offers of its agent).
+    work: { working, footprint: working && !deployDone, candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0).map((s) => s.id) },
   };
 }
 

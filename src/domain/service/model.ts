@@ -78,7 +78,7 @@ export interface ServiceWork {
   readonly working: boolean;
   /** The deploy plan is unfinished: this service wants reservations (the footprint discipline). */
   readonly footprint: boolean;
-  /** Ids of the steps that want an offer now. */
+  /** Ids of the steps that want an offer now (not those waiting for their old tasks to stop). */
   readonly candidates: readonly string[];
 }
 
