@@ -19,7 +19,7 @@ export class SchedulerUninstall {
 
   constructor(
     private readonly parts: SchedulerParts,
-    events: UninstallEventLog,
+    private readonly events: UninstallEventLog,
   ) {
     const { deps } = parts;
     this.removals = new Removals({
@@ -87,8 +87,8 @@ export class SchedulerUninstall {
     if (parts.mode === "UNINSTALLED") return;
     try {
       // Everything of the schema-2 layout but the FrameworkID; the ZooKeeper lock node is not part of it.
-      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.UNINSTALL_EVENTS, layout.SCHEMA_VERSION];
-      await parts.persister.multi(roots.map((path) => ({ kind: "delete", path })));
+      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.SCHEMA_VERSION];
+      await parts.persister.multi([...roots.map((path) => ({ kind: "delete" as const, path })), ...this.events.wipeOps()]);
       // The FrameworkID goes last: a scheduler that dies before the teardown still knows what to tear down.
       if (parts.runner.registered) await parts.deps.driver.teardown();
       await parts.persister.multi([{ kind: "delete", path: layout.FRAMEWORK_ID }]);

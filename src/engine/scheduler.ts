@@ -41,6 +41,8 @@ export class MultiServiceScheduler implements AdminApi {
   private readonly parts: SchedulerParts;
   private readonly puts: ServicePuts;
   private events: UninstallEventLog | undefined;
+  /** Aborted when the engine is abandoned: its watch streams end UNAVAILABLE. */
+  private readonly abandoned = new AbortController();
   private uninstalls: SchedulerUninstall | undefined;
 
   constructor(deps: SchedulerDeps, options: SchedulerOptions) {
@@ -95,6 +97,7 @@ export class MultiServiceScheduler implements AdminApi {
    */
   async abandon(): Promise<void> {
     this.parts.persister.retire();
+    this.abandoned.abort();
     await this.stop();
   }
 
@@ -114,7 +117,9 @@ export class MultiServiceScheduler implements AdminApi {
       if (violations.length > 0) throw SchedulerError.invalid(violations);
     }
     if (!this.events) throw new SchedulerError("unavailable", "the scheduler is starting");
-    return this.events.watch(names, after, signal, (n) => this.manager.get(n) !== undefined || this.manager.getQuarantined(n) !== undefined);
+    const isKnown = (n: string): boolean => this.manager.get(n) !== undefined || this.manager.getQuarantined(n) !== undefined;
+    const inner = this.events.watch(names, after, AbortSignal.any([signal, this.abandoned.signal]), isKnown);
+    return endsUnavailable(inner, this.abandoned.signal, signal);
   }
 
   listServices(): readonly ServiceView[] {
@@ -151,4 +156,23 @@ export class MultiServiceScheduler implements AdminApi {
   private taskReadDeps(): TaskReadDeps {
     return { manager: this.manager, persister: this.parts.persister, files: this.parts.deps.driver.taskFiles };
   }
+}
+
+/**
+ * A watch of an abandoned engine ends UNAVAILABLE, not as if every removal were done: the
+ * caller watches again, after the last sequence it saw, on the engine that replaced it.
+ */
+function endsUnavailable<T>(inner: AsyncIterableIterator<T>, abandoned: AbortSignal, caller: AbortSignal): AsyncIterableIterator<T> {
+  const check = (r: IteratorResult<T, undefined>): IteratorResult<T, undefined> => {
+    if (r.done && abandoned.aborted && !caller.aborted) {
+      throw new SchedulerError("unavailable", "the scheduler is reloading its state from the store; watch again after the last sequence seen");
+    }
+    return r;
+  };
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => inner.next().then(check),
+    return: () => inner.return!(),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

@@ -132,6 +132,25 @@ describe("the write fence", () => {
       await keeper.stop();
     }
   });
+
+  it("ends a watch of the replaced engine with UNAVAILABLE", async () => {
+    const w = await world();
+    const { keeper } = w;
+    try {
+      await keeper.api.putService({ name: "hello", spec: example("simple.yml"), parameters: {} });
+      const ac = new AbortController();
+      // hello is no removal yet: the watch waits for its next one.
+      const watch = keeper.api.watchUninstall(["hello"], 0n, ac.signal)[Symbol.asyncIterator]().next();
+      watch.catch(() => undefined); // awaited below, after the reload
+      w.fence.set(false);
+      w.fence.set(true);
+      await w.settle();
+      await expect(watch).rejects.toMatchObject({ code: "unavailable" });
+      ac.abort();
+    } finally {
+      await keeper.stop();
+    }
+  });
 });
 
 describe("FencedPersister", () => {
