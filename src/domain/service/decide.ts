@@ -70,16 +70,29 @@ function releaseBackoff(plans: ServicePlans, backoff: BackoffState, nowMs: numbe
   return { ...backoff, heldUntilMs: held };
 }
 
-function prepareWork(state: ServiceState, nowMs: number, newId: NewId): Work {
-  const plans = clonePlans(state.plans);
-  let backoff = releaseBackoff(plans, state.backoff, nowMs);
-  const others = [plans.deploy, ...plans.custom, ...(plans.decommission ? [plans.decommission] : [])];
-  const { decisions, deferred } = planRecovery({
-    plans: others,
+function recoveryFor(state: ServiceState, plans: ServicePlans, backoff: BackoffState): ReturnType<typeof planRecovery> {
+  return planRecovery({
+    plans: [plans.deploy, ...plans.custom, ...(plans.decommission ? [plans.decommission] : [])],
     recovery: plans.recovery,
     failed: failedTasks(state.tasks, state.slots),
     failuresInARow: (pod) => failuresOf(backoff, pod),
   });
+}
+
+/**
+ * `willTouch`: the candidates are going to be looked at (their steps may change). The plans are
+ * copied only when something is going to change them; otherwise the input's come back as they are.
+ */
+function prepareWork(state: ServiceState, nowMs: number, newId: NewId, willTouch: boolean): Work {
+  const first = recoveryFor(state, state.plans, state.backoff);
+  const unchanged = first.decisions.length === 0 && state.backoff.heldUntilMs.size === 0;
+  if (unchanged && (!willTouch || candidates(state.plans).length === 0)) {
+    const c = candidates(state.plans);
+    return { plans: state.plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: c };
+  }
+  const plans = clonePlans(state.plans);
+  let backoff = releaseBackoff(plans, state.backoff, nowMs);
+  const { decisions, deferred } = recoveryFor(state, plans, backoff);
   for (const d of decisions) {
     const { step } = applyRecoveryDecision(plans.recovery, d, newId);
     const held = new Map(backoff.heldUntilMs);
@@ -115,9 +128,10 @@ function done(plan: Plan | undefined): boolean {
  * to date and the candidates named, none is looked at.
  */
 export function decideService(state: ServiceState, offers: readonly Offer[] | undefined, nowMs: number, newId: NewId): ServiceDecisions {
-  const work = prepareWork(state, nowMs, newId);
+  const look = offers !== undefined && state.unreconciled.size === 0;
+  const work = prepareWork(state, nowMs, newId, look);
   const out = new Decider(state, work.plans, offers ?? [], newId);
-  if (offers !== undefined && state.unreconciled.size === 0) for (const step of work.candidates) out.step(step);
+  if (look) for (const step of work.candidates) out.step(step);
   const deployDone = done(work.plans.deploy);
   const working = !(deployDone && done(work.plans.recovery) && done(work.plans.decommission));
   return {
