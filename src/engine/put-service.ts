@@ -51,7 +51,7 @@ export class ServicePuts {
     if (parts.mode !== "RUNNING") {
       throw new SchedulerError("failed_precondition", `the scheduler is ${parts.mode.toLowerCase()}: no service can be added`);
     }
-    const current = parts.get(input.name);
+    const current = parts.manager.get(input.name);
     if (current?.removing) {
       throw new SchedulerError("failed_precondition", `service '${input.name}' is being uninstalled; put it again once its removal completed`);
     }

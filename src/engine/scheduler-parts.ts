@@ -136,17 +136,13 @@ export class SchedulerParts {
 
   /** The managed service of that name; a quarantined or unknown name is an error. */
   mustGet(name: string): ManagedService {
-    const svc = this.get(name);
+    const svc = this.manager.get(name);
     if (svc) return svc;
     const quarantined = this.manager.getQuarantined(name);
     if (quarantined) {
       throw new SchedulerError("failed_precondition", `service '${name}' is quarantined: ${quarantined.error}; put a valid spec to repair it`);
     }
     throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
-  }
-
-  get(name: string): ManagedService | undefined {
-    return this.manager.get(name);
   }
 
   /** Puts a service in the manager (new, or replacing one) and registers it with the cluster. */

@@ -41,7 +41,7 @@ export class SchedulerUninstall {
   async uninstallService(name: string): Promise<ServiceView> {
     const violations = validateServiceName(name);
     if (violations.length > 0) throw SchedulerError.invalid(violations);
-    const current = this.parts.get(name);
+    const current = this.parts.manager.get(name);
     if (current?.removing) return current.view();
     if (!current && !this.parts.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
     this.parts.mustAct();
@@ -59,7 +59,7 @@ export class SchedulerUninstall {
     // Never registered: nothing can be running anywhere; wipe and be done (§3.9).
     if (!registered) return this.finish();
     for (const name of this.parts.manager.names()) {
-      if (!this.parts.get(name)?.removing) await this.begin(name, undefined);
+      if (!this.parts.manager.get(name)?.removing) await this.begin(name, undefined);
     }
     if (this.parts.manager.size === 0) this.finishSoon();
   }
@@ -70,7 +70,7 @@ export class SchedulerUninstall {
   }
 
   private async begin(name: string, timeoutMs: number | undefined): Promise<ManagedService> {
-    const current = this.parts.get(name);
+    const current = this.parts.manager.get(name);
     if (current?.removing) return current;
     if (!current && !this.parts.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
     const configId = current ? current.configId : ((await new StateStore(this.parts.persister, name).configTarget()) ?? "");

@@ -140,7 +140,7 @@ export class MultiServiceScheduler implements AdminApi {
     return {
       state: this.parts.mode,
       services: names.length,
-      uninstalling: names.filter((n) => this.parts.get(n)?.removing).length,
+      uninstalling: names.filter((n) => this.manager.get(n)?.removing).length,
       lastUninstallEvent: this.events?.lastSequence() ?? 0n,
     };
   }
