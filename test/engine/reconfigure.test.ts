@@ -194,4 +194,18 @@ describe("reconfiguration", () => {
     expect(h.scheduler.getPlan("hello", "deploy").phases.map((p) => p.name)).toEqual(["worlds"]);
     expect(taskIds(h)["hello-0-server"]).toBe(before["hello-0-server"]);
   });
+
+  it("a dry run says what would change (and what is refused) and changes nothing", async () => {
+    const h = await deployed(await createHarness());
+    const before = { target: await target(h), tasks: taskIds(h), configs: await h.persister.children("Services/hello/Configurations") };
+    const dry = await h.scheduler.putService({ name: "hello", spec: WORLD_CPUS, parameters: {}, dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, change: { relaunched: ["world-0", "world-1"], added: [], decommissioned: [], violations: [] } });
+    expect(dry.change?.plan?.phases.flatMap((p) => p.steps.map((s) => s.status))).toEqual(["COMPLETE", "PENDING", "PENDING"]);
+    const refused = await h.scheduler.putService({ name: "hello", spec: HELLO.replace("count: 1", "count: 0"), parameters: {}, dryRun: true });
+    expect(refused.change?.violations.map((v) => v.field)).toEqual(["spec.pods.hello.count"]);
+    await h.advance(10_000);
+    const after = { target: await target(h), tasks: taskIds(h), configs: await h.persister.children("Services/hello/Configurations") };
+    expect(after).toEqual(before);
+    expect(h.scheduler.getService("hello").generation).toBe(1);
+  });
 });
