@@ -32,8 +32,8 @@ import { UninstallEventLog } from "./uninstall-events.js";
 import { decodeText } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 
-export type { SchedulerDeps, SchedulerMode, SchedulerOptions } from "./scheduler-parts.js";
-export { DEFAULT_REMOVAL_TIMEOUT_MS, DEFAULT_RUNNER_OPTIONS } from "./scheduler-parts.js";
+export type { SchedulerDeps, SchedulerOptions } from "./scheduler-parts.js";
+export { DEFAULT_RUNNER_OPTIONS } from "./scheduler-parts.js";
 
 export class MultiServiceScheduler implements AdminApi {
   readonly manager: MultiServiceManager;
