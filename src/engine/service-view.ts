@@ -2,6 +2,7 @@
 import { SchedulerError, abbreviate, abbreviateList } from "../domain/errors.js";
 import { phaseStatus, planStatus, stepDisplayStatus } from "../domain/plan/aggregate.js";
 import type { Plan } from "../domain/plan/model.js";
+import { DECOMMISSION_PLAN } from "../domain/service/plans.js";
 import { allSteps } from "../domain/plan/model.js";
 import type { PlanSummaryView, PlanView, ServiceState, ServiceView } from "./admin-api.js";
 import type { ServiceContext } from "./service-context.js";
@@ -25,7 +26,7 @@ export function planSummary(plan: Plan): PlanSummaryView {
 
 function serviceState(plans: readonly PlanSummaryView[]): ServiceState {
   if (plans.some((p) => p.status === "ERROR")) return "ERROR";
-  const working = plans.filter((p) => p.name === "deploy" || p.name === "recovery");
+  const working = plans.filter((p) => p.name === "deploy" || p.name === "recovery" || p.name === DECOMMISSION_PLAN);
   return working.every((p) => p.status === "COMPLETE") ? "RUNNING" : "DEPLOYING";
 }
 
