@@ -51,6 +51,8 @@ export interface DataDirLock extends WriteFence, StoreWriteFence {
 
 /** How often a watched lock looks at its file when nothing writes. */
 const RECHECK_MS = 1000;
+/** `holds()` looks again after this long (the write itself always looks: `assertHeld`). */
+const HOLDS_FRESH_MS = 100;
 
 export interface AcquireOptions {
   /**
@@ -104,6 +106,7 @@ class HeldLock implements DataDirLock {
   private lost: string | undefined;
   private readonly listeners = new Set<(holds: boolean) => void>();
   private timer: NodeJS.Timeout | undefined;
+  private lookedAt = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -112,8 +115,11 @@ class HeldLock implements DataDirLock {
     private readonly inode: { readonly dev: number; readonly ino: number },
   ) {}
 
+  /** Asked before every write by the engine's fenced writer: a stat at most every HOLDS_FRESH_MS. */
   holds(): boolean {
-    return !this.released && this.look() === undefined;
+    if (this.released || this.lost !== undefined) return false;
+    if (performance.now() - this.lookedAt < HOLDS_FRESH_MS) return true;
+    return this.look() === undefined;
   }
 
   assertHeld(): void {
@@ -149,7 +155,10 @@ class HeldLock implements DataDirLock {
   private look(): string | undefined {
     if (this.lost !== undefined || this.released) return this.lost;
     const now = statSync(this.path, { throwIfNoEntry: false });
-    if (now && now.ino === this.inode.ino && now.dev === this.inode.dev) return undefined;
+    if (now && now.ino === this.inode.ino && now.dev === this.inode.dev) {
+      this.lookedAt = performance.now();
+      return undefined;
+    }
     const other = holderPid(this.pidFile);
     const by = !now ? "removed" : other === String(process.pid) || other === "unknown" ? "replaced" : `replaced (now held by pid ${other})`;
     this.lost = `the data-directory lock ${this.path} was ${by}: this scheduler no longer holds it and does not write any more (restart it)`;
