@@ -23,7 +23,7 @@ import type { BackoffState } from "../plan/backoff.js";
 import { failuresOf, holdStep } from "../plan/backoff.js";
 import type { Plan, Step } from "../plan/model.js";
 import { applyRecoveryDecision, planRecovery } from "../plan/recovery.js";
-import type { RecoveryDecision } from "../plan/recovery.js";
+import type { FailedTask, RecoveryDecision } from "../plan/recovery.js";
 import { markPrepared, setStepMessage } from "../plan/step.js";
 import { planCandidates } from "../plan/strategy.js";
 import { taskInstanceName } from "../task-id.js";
@@ -70,11 +70,12 @@ function releaseBackoff(plans: ServicePlans, backoff: BackoffState, nowMs: numbe
   return { ...backoff, heldUntilMs: held };
 }
 
-function recoveryFor(state: ServiceState, plans: ServicePlans, backoff: BackoffState): ReturnType<typeof planRecovery> {
+function recoveryFor(failed: readonly FailedTask[], plans: ServicePlans, backoff: BackoffState): ReturnType<typeof planRecovery> {
+  if (failed.length === 0) return { decisions: [], deferred: false };
   return planRecovery({
     plans: [plans.deploy, ...plans.custom, ...(plans.decommission ? [plans.decommission] : [])],
     recovery: plans.recovery,
-    failed: failedTasks(state.tasks, state.slots),
+    failed,
     failuresInARow: (pod) => failuresOf(backoff, pod),
   });
 }
@@ -84,15 +85,21 @@ function recoveryFor(state: ServiceState, plans: ServicePlans, backoff: BackoffS
  * copied only when something is going to change them; otherwise the input's come back as they are.
  */
 function prepareWork(state: ServiceState, nowMs: number, newId: NewId, willTouch: boolean): Work {
-  const first = recoveryFor(state, state.plans, state.backoff);
+  const failed = failedTasks(state.tasks, state.slots);
+  const first = recoveryFor(failed, state.plans, state.backoff);
   const unchanged = first.decisions.length === 0 && state.backoff.heldUntilMs.size === 0;
-  if (unchanged && (!willTouch || candidates(state.plans).length === 0)) {
+  if (unchanged) {
     const c = candidates(state.plans);
-    return { plans: state.plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: c };
+    if (!willTouch || c.length === 0) {
+      return { plans: state.plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: c };
+    }
+    // Only the candidates are going to change.
+    const plans = clonePlans(state.plans, new Set(c.map((s) => s.id)));
+    return { plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: candidates(plans) };
   }
   const plans = clonePlans(state.plans);
   let backoff = releaseBackoff(plans, state.backoff, nowMs);
-  const { decisions, deferred } = recoveryFor(state, plans, backoff);
+  const { decisions, deferred } = recoveryFor(failed, plans, backoff);
   for (const d of decisions) {
     const { step } = applyRecoveryDecision(plans.recovery, d, newId);
     const held = new Map(backoff.heldUntilMs);

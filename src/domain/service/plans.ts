@@ -39,19 +39,24 @@ function cloneStep(s: Step): Step {
   return { ...s, taskIds: new Map(s.taskIds), progress: new Map(s.progress) };
 }
 
-function clonePlan(plan: Plan): Plan {
+/** A copy of the plan's containers; of its steps, those in `only` (all without it). */
+function clonePlan(plan: Plan, only?: ReadonlySet<string>): Plan {
   return {
     ...plan,
     errors: [...plan.errors],
-    phases: plan.phases.map((ph): Phase => ({ ...ph, steps: ph.steps.map(cloneStep) })),
+    phases: plan.phases.map((ph): Phase => ({ ...ph, steps: ph.steps.map((s) => (only === undefined || only.has(s.id) ? cloneStep(s) : s)) })),
   };
 }
 
-export function clonePlans(p: ServicePlans): ServicePlans {
+/**
+ * A copy to change. `only`: the steps that will change (the decisions touch candidate steps
+ * alone); the others are shared. The decommission plan is always copied whole.
+ */
+export function clonePlans(p: ServicePlans, only?: ReadonlySet<string>): ServicePlans {
   return {
-    deploy: clonePlan(p.deploy),
-    custom: p.custom.map(clonePlan),
-    recovery: clonePlan(p.recovery),
+    deploy: clonePlan(p.deploy, only),
+    custom: p.custom.map((c) => clonePlan(c, only)),
+    recovery: clonePlan(p.recovery, only),
     ...(p.decommission ? { decommission: clonePlan(p.decommission) } : {}),
   };
 }
