@@ -208,4 +208,18 @@ describe("reconfiguration", () => {
     expect(after).toEqual(before);
     expect(h.scheduler.getService("hello").generation).toBe(1);
   });
+
+  it("a removed pod whose spec allowed decommission is decommissioned, highest index first", async () => {
+    const h = await deployed(await createHarness());
+    const helloOnly = HELLO.slice(0, HELLO.indexOf("  world:"));
+    const result = await put(h, helloOnly);
+    expect(result.change).toMatchObject({ relaunched: [], added: [], decommissioned: ["world-0", "world-1"], violations: [] });
+    expect(h.scheduler.getPlan("hello", "decommission").phases.map((p) => p.name)).toEqual(["world-1", "world-0"]);
+    for (let i = 0; i < 60 && h.scheduler.getPlan("hello", "decommission").status !== "COMPLETE"; i++) await h.advance(1000);
+    expect(h.scheduler.getPlan("hello", "decommission").status).toBe("COMPLETE");
+    expect(Object.keys(taskIds(h))).toEqual(["hello-0-server"]);
+    expect([...reservations(h).values()].filter((r) => r.name === "cpus")).toHaveLength(1);
+    expect(await h.persister.children("Services/hello/Tasks")).toEqual(["hello-0-server"]);
+    expect(h.scheduler.getService("hello").state).toBe("RUNNING");
+  });
 });
