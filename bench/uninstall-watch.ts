@@ -17,7 +17,7 @@
  */
 import { spawn } from "node:child_process";
 import { setMaxListeners } from "node:events";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -50,10 +50,8 @@ async function server(services: number): Promise<void> {
   const { SchedulerError } = await import("../src/domain/errors.js");
   const { UninstallEventLog } = await import("../src/engine/uninstall-events.js");
 
-  const store =
-    process.env["BENCH_STORE"] === "memory"
-      ? new MemoryPersister()
-      : SqlitePersister.open(join(mkdtempSync(join(tmpdir(), "corral-bench-watch-")), "state.db"));
+  const dir = process.env["BENCH_STORE"] === "memory" ? undefined : mkdtempSync(join(tmpdir(), "corral-bench-watch-"));
+  const store = dir === undefined ? new MemoryPersister() : SqlitePersister.open(join(dir, "state.db"));
   const log = await UninstallEventLog.load(store, new SystemClock());
   const known = new Set(Array.from({ length: services }, (_, i) => name(i)));
   const no = (): never => {
@@ -141,13 +139,19 @@ async function server(services: number): Promise<void> {
         }
         say({ published: services, stats: log.stats() });
       } else if (cmd.op === "stop") {
-        await admin.stop(1000);
-        await store.close();
+        stopping ??= (async () => {
+          await admin.stop(1000);
+          await store.close();
+          if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+        })();
+        await stopping;
         process.exit(0);
       }
     })();
   });
-  lines.on("close", () => process.exit(0));
+  // stdin ends right after "stop": exit once the stop is done, so the store's directory goes too.
+  let stopping: Promise<void> | undefined;
+  lines.on("close", () => void (stopping ?? Promise.resolve()).finally(() => process.exit(0)));
   say({ address: `127.0.0.1:${port}`, store: process.env["BENCH_STORE"] === "memory" ? "memory" : "sqlite" });
 }
 

@@ -93,7 +93,7 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
   });
   if (refused.length > 0) {
     // The offers may still be held for us: handed back, their resources come again.
-    await driver.decline(refused, { refuseSeconds: 0 }).catch(() => undefined);
+    await driver.decline(refused, { refuseSeconds: 0 }).catch((err: unknown) => log.debug({ err, offers: refused }, "handing back refused offers failed"));
   }
   return {
     working,
