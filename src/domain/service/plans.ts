@@ -163,6 +163,8 @@ function decommissionPlan(tasks: ReadonlyMap<string, StoredTask>, slots: Readonl
     byPod.set(key, pod);
   }
   if (byPod.size === 0) return undefined;
+  // A reservation a task the spec keeps still holds (a resource set shared with it) stays.
+  const kept = new Set([...tasks].filter(([name]) => slots.has(name)).flatMap(([, t]) => heldResourceIds(t)));
   const pods = [...byPod.entries()].sort(([ka, a], [kb, b]) => (a.type === b.type ? b.index - a.index : ka < kb ? -1 : 1));
   const phases = pods.map(([key, pod]): Phase => {
     const sorted = pod.tasks.sort(([a], [b]) => (a < b ? -1 : 1));
@@ -171,7 +173,7 @@ function decommissionPlan(tasks: ReadonlyMap<string, StoredTask>, slots: Readonl
       if (done) s.status = "COMPLETE";
       return s;
     };
-    const ids = [...new Set(sorted.flatMap(([, t]) => heldResourceIds(t)))].sort();
+    const ids = [...new Set(sorted.flatMap(([, t]) => heldResourceIds(t)))].filter((id) => !kept.has(id)).sort();
     return {
       id: newId(),
       name: key,
