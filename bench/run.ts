@@ -12,7 +12,8 @@
  *      spec builds in a worker thread, and (h') on the event loop as before issue 10
  *   i  the kill -9 run: 50 iterations, time to healthy and to converged per kill window
  *   j  the corral CLI: corral list wall time beside a bare node -e 0 (target ≤ 300 ms and ≤ 3 ×)
- * Usage: npx tsx bench/run.ts [a|b|c|d|e|f|g|h|i|j …]
+ *   k  reconfiguration: 1,000 running services re-put with one pod changed, beside a fresh deploy (target ≤ 3 s)
+ * Usage: npx tsx bench/run.ts [a|b|c|d|e|f|g|h|i|j|k …]
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -35,6 +36,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "h", title: "(h) bad input: 16 clients, bad and maximal PutService requests, Health/Check beside (spec builds in a worker)", args: ["--import", "tsx", here("./bad-input.ts")] },
   { key: "h", title: "(h') the same with --spec-workers 0 (spec builds on the event loop, as before issue 10)", args: ["--import", "tsx", here("./bad-input.ts")], env: { BENCH_SPEC_WORKERS: "0" } },
   { key: "i", title: "(i) kill -9 run: 50 iterations on the local cluster with SQLite (time to healthy, time to converged)", args: ["--import", "tsx", here("./chaos.ts"), "50"] },
+  { key: "k", title: "(k) reconfigure 1,000 running hello-world services (the world pod's env), beside a fresh deploy of the same", args: ["--import", "tsx", here("./reconfigure-scale.ts"), "1000", "120"] },
   { key: "j", title: "(j) corral CLI start-up: corral list beside node -e 0, 10 runs in turn", args: ["--import", "tsx", here("./cli.ts"), "10"] },
 ];
 
