@@ -4,9 +4,9 @@
  * offers it may use and the time, what it does now. Pure and synchronous: the input is not
  * changed (the plans are copied), ids come from `newId`.
  *
- *   1. DELAYED steps whose back-off is over go PENDING again.
- *   2. Recovery: dead RUNNING-goal tasks no plan works on get their pod instance's recovery step.
- *   3. Candidates: deploy, then recovery, then decommission; a pod instance claimed once is skipped.
+ *   1–3 (`work.ts`): DELAYED steps whose back-off is over go PENDING again;
+ *      dead RUNNING-goal tasks no plan works on get their pod instance's recovery step;
+ *      candidates: deploy, then recovery, then decommission (a pod instance claimed once is skipped).
  *   4. Each candidate: tasks of it still running another config are killed first (a
  *      reconfiguration relaunches in place, so the old task must free the reservations); then
  *      the step is fitted into the first offer that takes it, or says why none did.
@@ -19,13 +19,8 @@ import { evaluateOffer } from "../offer/evaluate.js";
 import { OfferPool, reservationLabels } from "../offer/pool.js";
 import { cleanupOperations } from "../offer/release.js";
 import { planStatus } from "../plan/aggregate.js";
-import type { BackoffState } from "../plan/backoff.js";
-import { failuresOf, holdStep } from "../plan/backoff.js";
 import type { Plan, Step } from "../plan/model.js";
-import { applyRecoveryDecision, planRecovery } from "../plan/recovery.js";
-import type { FailedTask, RecoveryDecision } from "../plan/recovery.js";
-import { markPrepared, setStepMessage } from "../plan/step.js";
-import { planCandidates } from "../plan/strategy.js";
+import { markPrepared } from "../plan/step.js";
 import { taskInstanceName } from "../task-id.js";
 import type {
   EraseDecision,
@@ -37,93 +32,12 @@ import type {
   UnplacedStep,
 } from "./model.js";
 import type { ServicePlans } from "./plans.js";
-import { allPlans, clonePlans, decommissionStepName } from "./plans.js";
+import { decommissionStepName } from "./plans.js";
 import type { StoredTask } from "./task-record.js";
-import { failedTasks, mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
+import { mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
+import { prepareWork } from "./work.js";
 
 type NewId = () => string;
-
-/** Steps 1–3: the service's plans brought up to date, and the steps that want offers. */
-interface Work {
-  readonly plans: ServicePlans;
-  readonly backoff: BackoffState;
-  readonly recoveries: readonly RecoveryDecision[];
-  readonly recoveryDeferred: boolean;
-  readonly candidates: readonly Step[];
-}
-
-function releaseBackoff(plans: ServicePlans, backoff: BackoffState, nowMs: number): BackoffState {
-  if (backoff.heldUntilMs.size === 0) return backoff;
-  const steps = new Map(allPlans(plans).flatMap((p) => p.phases.flatMap((ph) => ph.steps.map((s) => [s.id, s] as const))));
-  const held = new Map(backoff.heldUntilMs);
-  for (const [id, until] of backoff.heldUntilMs) {
-    const step = steps.get(id);
-    if (step?.status !== "DELAYED") {
-      held.delete(id);
-      continue;
-    }
-    if (until > nowMs) continue;
-    step.status = "PENDING";
-    if (step.recovery) setStepMessage(step, "relaunching");
-    held.delete(id);
-  }
-  return { ...backoff, heldUntilMs: held };
-}
-
-function recoveryFor(failed: readonly FailedTask[], plans: ServicePlans, backoff: BackoffState): ReturnType<typeof planRecovery> {
-  if (failed.length === 0) return { decisions: [], deferred: false };
-  return planRecovery({
-    plans: [plans.deploy, ...plans.custom, ...(plans.decommission ? [plans.decommission] : [])],
-    recovery: plans.recovery,
-    failed,
-    failuresInARow: (pod) => failuresOf(backoff, pod),
-  });
-}
-
-/**
- * `willTouch`: the candidates are going to be looked at (their steps may change). The plans are
- * copied only when something is going to change them; otherwise the input's come back as they are.
- */
-function prepareWork(state: ServiceState, nowMs: number, newId: NewId, willTouch: boolean): Work {
-  const failed = failedTasks(state.tasks, state.slots);
-  const first = recoveryFor(failed, state.plans, state.backoff);
-  const unchanged = first.decisions.length === 0 && state.backoff.heldUntilMs.size === 0;
-  if (unchanged) {
-    const c = candidates(state.plans);
-    if (!willTouch || c.length === 0) {
-      return { plans: state.plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: c };
-    }
-    // Only the candidates are going to change.
-    const plans = clonePlans(state.plans, new Set(c.map((s) => s.id)));
-    return { plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: candidates(plans) };
-  }
-  const plans = clonePlans(state.plans);
-  let backoff = releaseBackoff(plans, state.backoff, nowMs);
-  const { decisions, deferred } = recoveryFor(failed, plans, backoff);
-  for (const d of decisions) {
-    const { step } = applyRecoveryDecision(plans.recovery, d, newId);
-    const held = new Map(backoff.heldUntilMs);
-    held.delete(step.id);
-    backoff = { ...backoff, heldUntilMs: held };
-    if (d.delayMs > 0) backoff = holdStep(backoff, step.id, nowMs + d.delayMs);
-  }
-  return { plans, backoff, recoveries: decisions, recoveryDeferred: deferred, candidates: candidates(plans) };
-}
-
-/** Candidate steps of deploy, recovery, then decommission; a pod instance claimed is skipped later. */
-function candidates(plans: ServicePlans): Step[] {
-  const claimed = new Set<string>();
-  const out: Step[] = [];
-  for (const plan of [plans.deploy, plans.recovery, ...(plans.decommission ? [plans.decommission] : [])]) {
-    for (const step of planCandidates(plan)) {
-      const pod = `${step.podType}-${step.podIndex}`;
-      if (claimed.has(pod)) continue;
-      claimed.add(pod);
-      out.push(step);
-    }
-  }
-  return out;
-}
 
 function done(plan: Plan | undefined): boolean {
   return plan === undefined || planStatus(plan) === "COMPLETE";
