@@ -330,6 +330,7 @@ describe("SimulatedCluster", () => {
         { type: "UNRESERVE", resources: [cpus, disk] },
       ],
     );
+    h.clock.advance(0);
     expect(h.cluster.reservations().size).toBe(0);
     expect(h.cluster.counts).toMatchObject({ creates: 1, destroys: 1, unreserves: 1, kills: 1 });
   });
@@ -341,6 +342,8 @@ describe("SimulatedCluster", () => {
       reservations: reserved("x").map((r) => ({ ...r, role: "other" })),
     };
     await h.cluster.accept([h.offerFor(h.agent0).id], [{ type: "RESERVE", resources: [foreign] }]);
+    expect(h.cluster.rejectedOperations()).toEqual([]); // answered first, applied after the call
+    h.clock.advance(0);
     expect(h.cluster.rejectedOperations().map((r) => r.reason)).toEqual([
       expect.stringMatching(/role 'other' is not the framework role/),
     ]);

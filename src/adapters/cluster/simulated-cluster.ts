@@ -4,7 +4,8 @@
  * mesos-v1-api.md §6–§14: offers of unreserved plus role-reserved resources, sequential
  * offer operations with Mesos' validation, decline filters, revive/suppress, at-least-once
  * status updates and reconciliation. Every event is delivered from a clock timer, never inside
- * the driver call that caused it.
+ * the driver call that caused it, and an ACCEPT is applied from one too, as a master answers
+ * the call before it works on it.
  *
  * Parts: sim-master.ts (state, ACCEPT, allocation), sim-agent.ts (per-agent operations),
  * sim-ledger.ts (per-agent accounting), sim-offers.ts (outstanding offers), sim-tasks.ts (task
@@ -92,7 +93,12 @@ export class SimulatedCluster implements ClusterDriver {
   ): Promise<void> {
     const fw = this.m.requireSubscribed();
     this.m.counts.accepts++;
-    this.m.accept(fw, offerIds, ops, filters);
+    // A master answers the call, then works: offer checks and operations run from a timer, in
+    // call order, and an invalid offer is told as TASK_DROPPED, never as a failed call. With
+    // real processes (the local cluster) they apply in the call: its owner saves the master's
+    // state when the call returns, before any process starts.
+    if (this.m.options.runtime) this.m.accept(fw, offerIds, ops, filters);
+    else this.m.schedule(0, () => this.m.accept(fw, offerIds, ops, filters));
   }
 
   async decline(offerIds: readonly string[], filters?: Filters): Promise<void> {
