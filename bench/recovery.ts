@@ -97,7 +97,7 @@ try {
   }
   console.log(table(rows));
   console.log(
-    "'open → all serving' is what the target is checked on; 'its CPU' is the restarted process's CPU time over that span; 'process start' adds Node start-up and loading the code under tsx. " +
+    "'open → all serving' is what the target is checked on; 'its CPU' is the restarted process's CPU time (all its threads) over that span; 'process start' adds Node start-up and loading the code under tsx. " +
       "The 1st restart meets a ZooKeeper JVM that has served no reads yet; the 2nd meets it warm.",
   );
 } finally {
