@@ -222,4 +222,18 @@ describe("reconfiguration", () => {
     expect(await h.persister.children("Services/hello/Tasks")).toEqual(["hello-0-server"]);
     expect(h.scheduler.getService("hello").state).toBe("RUNNING");
   });
+
+  it("never moves a pod: when its agent cannot hold the new resources, the step says so and waits", async () => {
+    const h = await deployed(await createHarness());
+    const agentOf = (name: string): string | undefined => h.cluster.tasks().find((t) => t.name === name)?.agentId;
+    const agent = agentOf("world-0-server");
+    await put(h, HELLO.replace("cpus: 0.2", "cpus: 50"));
+    await h.advance(20_000);
+    const step = h.scheduler.getPlan("hello", "deploy").phases[1]!.steps[0]!;
+    expect(step.message).toMatch(new RegExp(`^insufficient cpus on agent ${agent} to grow the reservation: need 49.8 more`));
+    // Its task was stopped to relaunch it and nothing was launched anywhere else.
+    expect(agentOf("world-0-server")).toBeUndefined();
+    expect(h.cluster.tasks().filter((t) => t.name === "world-0-server" && t.state === "TASK_RUNNING")).toEqual([]);
+    expect(taskIds(h)["world-1-server"]).toBeDefined();
+  });
 });

@@ -122,11 +122,14 @@ class Decider {
     const footprint = podFootprint(podTasks(this.state.tasks, step.podType, step.podIndex).values());
     const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => s!.task), ...(footprint ? { footprint } : {}) };
     let reason = "no offer matched";
+    let placed = false;
     for (let i = 0; i < this.offers.length; i++) {
       const pool = (this.pools[i] ??= OfferPool.of(this.offers[i]!));
       const result = evaluateOffer(this.ctx, request, pool);
       if (result.kind === "no-match") {
-        reason = result.reason;
+        // A placed pod's own agent says best why it waits.
+        if (!footprint || pool.offer.agentId === footprint.agentId || !placed) reason = result.reason;
+        placed ||= footprint !== undefined && pool.offer.agentId === footprint.agentId;
         continue;
       }
       this.pools[i] = result.pool;
