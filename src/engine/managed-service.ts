@@ -23,7 +23,11 @@ export interface KillDecision {
 }
 
 export interface PreparedLaunches {
-  /** Stored (in one multi with other services' launches) before any operation leaves. */
+  /**
+   * What this cycle's decisions write — TaskInfos launched, records whose released reservations
+   * are pruned, decommissioned records erased — stored (in one multi with other services') before
+   * any operation leaves.
+   */
   readonly ops: readonly PersisterOp[];
   /** Once `ops` are stored: record the launches. Left unstored, the operations must not be sent. */
   apply(): void;
