@@ -128,6 +128,31 @@ describe("the ZooKeeper write fence", () => {
     expect(await b.get("y")).toBeUndefined();
   }, 60_000);
 
+  it("gets back in line when its lock node is deleted under a live session, and says so both ways", async () => {
+    const root = `/corral-fence-${process.pid}-${++roots}`;
+    const a = await direct(root);
+    const keeper = await ZkLockKeeper.acquire(a, log, { pollMs: 50 });
+    cleanup.push(() => keeper.release());
+    const seen: boolean[] = [];
+    keeper.watch((holds) => seen.push(holds));
+    const node = keeper.lockNode()!;
+    // An operator (or a bug elsewhere) removes our node: nothing tells the session.
+    const other = await direct(root);
+    await other.zkSession.calls.remove(node);
+
+    await expect(a.multi([{ kind: "set", path: "x", data: enc("1") }])).rejects.toMatchObject({
+      code: "unavailable",
+      message: expect.stringContaining(`lock node ${node} is gone`),
+    });
+    expect(await other.get("x")).toBeUndefined();
+    // Alone in line, it holds the lock again with a new node.
+    await until(() => keeper.holds());
+    expect(seen).toEqual([false, true]);
+    expect(keeper.lockNode()).not.toBe(node);
+    await a.multi([{ kind: "set", path: "x", data: enc("2") }]);
+    expect(dec((await other.get("x"))?.data)).toBe("2");
+  }, 30_000);
+
   it("reports a failing op of the caller as its own, and refuses writes once the lock is released", async () => {
     const root = `/corral-fence-${process.pid}-${++roots}`;
     const a = await direct(root);
