@@ -4,13 +4,13 @@
  * silent logger. Protocol on stdio: prints `{"address":…}` once serving; on a `stats` line from
  * stdin prints how far the sim deployment got and the event-loop delay since the last `stats`; on
  * `raw <sequential> <callers> <ms>` measures the store's raw write of a PutService-sized multi
- * (see rawWrites); exits on `stop` or when stdin closes (parent gone).
+ * (see rawWrites); exits on `stop` or when stdin closes (parent gone), removing its data directory.
  * Usage: BENCH_STORE=memory|sqlite|zk://host:port/chroot node --import tsx bench/server-child.ts [simAgents]
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { pino } from "pino";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCorral } from "../src/app.js";
@@ -99,6 +99,7 @@ async function stop(): Promise<void> {
   stopping = true;
   lag.disable();
   await corral.stop();
+  rmSync(dataDir, { recursive: true, force: true });
   process.exit(0);
 }
 
