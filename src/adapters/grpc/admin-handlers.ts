@@ -229,18 +229,28 @@ function toTaskLogResponse(chunk: TaskLogChunk): MessageInitShape<typeof TaskLog
 
 /**
  * One response message per event, shared by every watcher that streams it: with 1,000 watchers
- * the message is built once, not 1,000 times (the serializer passes a built message through).
- * Events are immutable and shared by the log, so a WeakMap keyed by them lets go with them.
+ * the message is built once, not 1,000 times (the serializer passes a built message through),
+ * and frozen, so the serializer encodes it once too. Events are immutable and shared by the
+ * log, so a WeakMap keyed by them lets go with them.
  */
 const watchResponses = new WeakMap<UninstallEventView, WatchUninstallResponse>();
 
 function toWatchResponse(view: UninstallEventView): WatchUninstallResponse {
   let response = watchResponses.get(view);
   if (response === undefined) {
-    response = create(WatchUninstallResponseSchema, { event: { ...toEventMessage(view), removalId: view.removalId ?? 0n } });
+    response = deepFreeze(create(WatchUninstallResponseSchema, { event: { ...toEventMessage(view), removalId: view.removalId ?? 0n } }));
     watchResponses.set(view, response);
   }
   return response;
+}
+
+/** Freezes a built message with every message and list in it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** `source` with `f` applied to each value; no async generator in between (one less hop per message). */

@@ -33,16 +33,31 @@ export type ServiceImpl<S extends DescService> = {
 };
 
 /**
+ * The bytes of frozen messages. A message streamed to many calls (an uninstall event to every
+ * watcher) is encoded once, not once per call; grpc-js copies the bytes into each frame.
+ */
+const encodedFrozen = new WeakMap<object, Buffer>();
+
+/**
  * Serializes a message or a message init object. grpc-js calls `Buffer#copy` on the result, so
  * a bare Uint8Array fails every call with 13 INTERNAL "Failed to write message": wrap the same
- * memory in a Buffer (no copy).
+ * memory in a Buffer (no copy). A frozen value cannot change, so its bytes are kept with it.
  */
 export function serializer<Desc extends DescMessage>(
   schema: Desc,
 ): (value: MessageInitShape<Desc>) => Buffer {
-  return (value) => {
+  const encode = (value: MessageInitShape<Desc>): Buffer => {
     const u8 = toBinary(schema, create(schema, value));
     return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+  };
+  return (value) => {
+    if (!Object.isFrozen(value)) return encode(value);
+    let bytes = encodedFrozen.get(value);
+    if (bytes === undefined) {
+      bytes = encode(value);
+      encodedFrozen.set(value, bytes);
+    }
+    return bytes;
   };
 }
 
