@@ -112,4 +112,24 @@ describe("evaluateOffer", () => {
     expect(again.operations.map((o) => o.type)).toEqual(["LAUNCH_GROUP"]);
     expect(again.tasks[0]!.command.environment["PORT_HTTP"]).toBe("8000");
   });
+
+  it("refits a held resource set to a changed spec on its agent: a moved fixed port is released and the new one reserved, the volume kept", () => {
+    const first = evaluateOffer(ctx(), request(), OfferPool.of(offer()));
+    if (first.kind !== "match") throw new Error("should fit");
+    const held = first.tasks[0]!.resources;
+    const base = request();
+    const rs = base.pod.resourceSets[0]!;
+    const moved = { ...rs, memoryMb: 128, ports: rs.ports.map((p) => (p.name === "admin" ? { ...p, port: 9001 } : p)) };
+    const pod = { ...base.pod, resourceSets: [moved] };
+    const req = { ...base, pod, footprint: { agentId: "a1", resourceSets: new Map([["server-resource-set", held]]) } };
+    const result = evaluateOffer(ctx(), req, OfferPool.of({ ...offer(), resources: [...offer().resources, ...held] }));
+    if (result.kind !== "match") throw new Error(result.reason);
+    expect(result.operations.map((o) => o.type)).toEqual(["UNRESERVE", "RESERVE", "LAUNCH_GROUP"]);
+    const [unreserve, reserve] = result.operations as unknown as [{ resources: Resource[] }, { resources: Resource[] }];
+    expect(unreserve.resources.map((r) => [r.name, r.scalar ?? r.ranges?.[0]?.begin])).toEqual([["mem", 128], ["ports", 9000]]);
+    expect(reserve.resources.map((r) => [r.name, r.ranges?.[0]?.begin])).toEqual([["ports", 9001]]);
+    const task = result.tasks[0]!;
+    expect(task.command.environment).toMatchObject({ PORT_HTTP: "8000", ADMIN: "9001" });
+    expect(task.resources.find((r) => r.disk?.persistence)).toEqual(held.find((r) => r.disk?.persistence));
+  });
 });
