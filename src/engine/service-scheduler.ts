@@ -68,6 +68,8 @@ export class ServiceScheduler implements ManagedService {
   /** Status is recomputed only after something changed: idle services cost nothing per cycle. */
   private dirty = true;
   private lastStatus: ClientStatus = { kind: "IDLE" };
+  /** The answer to no offers while nothing changes (not dirty); unset when deciding would write or recover. */
+  private quietAnswer: OfferResult | undefined;
   /** Steps launched on each offer of the last cycle, for `acceptRefused`. */
   private launchedOn = new Map<string, string[]>();
   /** A deployment completed (this config's or an earlier one's): a later change may run the `update` plan. */
@@ -162,6 +164,8 @@ export class ServiceScheduler implements ManagedService {
   /** Decides and takes the plans and back-off it leaves (steps, recoveries); launches are applied once stored. */
   private decide(offers: readonly Offer[] | undefined): ServiceDecisions {
     const d = decideService(this.state(), offers, this.deps.clock.now(), () => this.deps.random.uuid());
+    const quiet = offers?.length === 0 && this.unreconciled.size === 0 && d.launches.length + d.releases.length + d.erases.length + d.recoveries.length === 0 && !d.recoveryDeferred;
+    this.quietAnswer = quiet ? { ready: true, unplaced: d.unplaced.length, operations: new Map(), ...(d.kills.length > 0 ? { kills: d.kills } : {}) } : undefined;
     this.plans = d.plans;
     this.backoff = d.backoff;
     for (const r of d.recoveries) this.deps.log.info(recoveryLogFields(r), recoveryLogLine(r));
@@ -175,7 +179,8 @@ export class ServiceScheduler implements ManagedService {
       return this.lastStatus.kind === "WORKING" ? { ...this.lastStatus, newWork: false } : this.lastStatus;
     }
     this.dirty = false;
-    const { work } = this.decide(undefined);
+    // Decided as for no offers: most working services get none this cycle (others take them all).
+    const { work } = this.decide([]);
     const newWork = work.candidates.some((id) => !this.lastCandidates.has(id));
     this.lastCandidates = new Set(work.candidates);
     this.lastStatus = work.working ? { kind: "WORKING", footprint: work.footprint, newWork } : { kind: "IDLE" };
@@ -185,6 +190,7 @@ export class ServiceScheduler implements ManagedService {
   async offers(offers: readonly Offer[]): Promise<OfferResult> {
     const operations = new Map<string, Operation[]>();
     if (this.unreconciled.size > 0) return { ready: false, unplaced: 0, operations };
+    if (offers.length === 0 && !this.dirty && this.quietAnswer) return this.quietAnswer;
     const d = this.decide(offers);
     const add = (offerId: string, ops: readonly Operation[]): void => {
       operations.set(offerId, [...(operations.get(offerId) ?? []), ...ops]);
@@ -211,7 +217,6 @@ export class ServiceScheduler implements ManagedService {
   private step(id: string): Step | undefined {
     return findStep(this.plans, id);
   }
-
 
   unexpectedResources(resources: readonly Resource[]): Resource[] {
     return unownedReservations(this.tasks.values(), resources);
