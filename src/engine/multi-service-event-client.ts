@@ -110,7 +110,8 @@ export class MultiServiceEventClient {
       }
       ready &&= result.ready && result.unplaced === 0;
       if (result.kills) kills.push(...result.kills);
-      if (result.operations.size === 0) continue;
+      // Writes without operations (an erasure on its own) are stored and applied all the same.
+      if (result.operations.size === 0 && !result.launches) continue;
       for (const [id, ops] of result.operations) {
         const before = operations.get(id);
         operations.set(id, before === undefined ? ops : [...before, ...ops]);
