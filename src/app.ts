@@ -86,7 +86,7 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
     const parts = await startParts(options, logger, server, deadline, undo, signal);
     signal?.throwIfAborted();
     gate.open(parts.keeper.api);
-    if (!parts.uninstalledAlready()) server.setServing(true);
+    if (!parts.uninstalledAlready() && parts.holdsLock()) server.setServing(true);
     const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
     logger.info(
       { address, cluster: options.cluster, store: options.store, ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}) },
@@ -170,6 +170,7 @@ interface Parts {
   readonly persister: Persister;
   readonly uninstalled: Promise<void>;
   uninstalledAlready(): boolean;
+  holdsLock(): boolean;
 }
 
 /**
@@ -241,7 +242,17 @@ async function startParts(
   if (specPool) undo.push({ name: "spec workers", run: () => specPool.close() });
   signal?.throwIfAborted();
   await keeper.start();
-  return { keeper, cluster, persister, uninstalled, uninstalledAlready: () => done };
+  // Health tells a supervisor or load balancer that this scheduler may not act: NOT_SERVING
+  // while the store lock is lost (on SQLite until a restart, a data-directory lock taken by
+  // another process never comes back), SERVING again once it is held.
+  const unwatch = fence?.watch?.((holds) => {
+    if (done) return;
+    server.setServing(holds);
+    if (holds) logger.info({}, "store lock held again: serving");
+    else logger.error({}, "store lock lost: health NOT_SERVING, no write is made until it is held again");
+  });
+  if (unwatch) undo.push({ name: "store lock watch", run: async () => unwatch() });
+  return { keeper, cluster, persister, uninstalled, uninstalledAlready: () => done, holdsLock: () => fence?.holds() ?? true };
 }
 
 /**

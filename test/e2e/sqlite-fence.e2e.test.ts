@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { startCorral } from "../../src/app.js";
+import { Health, HealthCheckResponse_ServingStatus, createPromiseClient } from "../../src/client/index.js";
 import { resolveOptions } from "../../src/config.js";
 import { LOCK_FILE, acquireDataDirLock } from "../../src/adapters/persister/file-lock.js";
 import { example } from "../harness/harness.js";
@@ -32,6 +33,13 @@ describe("the SQLite write fence", () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(await dumpStore(corral.persister)).toEqual(before);
       expect(corral.scheduler.listServices().map((s) => s.name)).toEqual(["hello"]);
+      // Health says so: a supervisor sees a scheduler that may not act.
+      const health = createPromiseClient(Health, corral.address);
+      try {
+        expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+      } finally {
+        health.close();
+      }
     } finally {
       await corral.stop();
       await thief?.release();
