@@ -10,8 +10,8 @@ import { sanitizeServiceName } from "../domain/names.js";
 import { planStatus } from "../domain/plan/aggregate.js";
 import type { BackoffState } from "../domain/plan/backoff.js";
 import { NO_BACKOFF, backoffDue } from "../domain/plan/backoff.js";
-import type { Plan, Step } from "../domain/plan/model.js";
-import { setStepMessage } from "../domain/plan/step.js";
+import type { Plan } from "../domain/plan/model.js";
+import { markComplete, setStepMessage } from "../domain/plan/step.js";
 import { recoveryLogFields, recoveryLogLine } from "../domain/plan/recovery.js";
 import { decideService } from "../domain/service/decide.js";
 import type { FrameworkIdentity, ServiceDecisions, ServiceState } from "../domain/service/model.js";
@@ -22,7 +22,7 @@ import type { StoredTask, TaskSlot } from "../domain/service/task-record.js";
 import { confirmsLaunch, isLive, taskSlots, unownedReservations } from "../domain/service/task-record.js";
 import { parseTaskId } from "../domain/task-id.js";
 import type { ServiceView } from "./admin-api.js";
-import type { ClientStatus, KillDecision, ManagedService, OfferResult, UpdateOutcome } from "./managed-service.js";
+import type { ClientStatus, ManagedService, OfferResult, UpdateOutcome } from "./managed-service.js";
 import { prepareLaunches } from "./service-launches.js";
 import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
@@ -74,6 +74,8 @@ export class ServiceScheduler implements ManagedService {
   private launchedOn = new Map<string, string[]>();
   /** A deployment completed (this config's or an earlier one's): a later change may run the `update` plan. */
   private deployedOnce = false;
+  /** Set while this service, made by an update, has not been registered yet. */
+  private carried: ServiceCarryOver | undefined;
 
   constructor(
     readonly built: BuiltService,
@@ -90,6 +92,7 @@ export class ServiceScheduler implements ManagedService {
       this.frameworkId = carried.frameworkId;
       this.backoff = carried.backoff;
       this.deployedOnce = carried.deployedOnce;
+      this.carried = carried;
     } else {
       this.plans = buildServicePlans(built.spec, configId, this.tasks, () => deps.random.uuid());
     }
@@ -122,6 +125,7 @@ export class ServiceScheduler implements ManagedService {
       frameworkId: this.frameworkId,
       backoff: this.backoff,
       deployedOnce: this.deployedOnce || planStatus(this.plans.deploy) === "COMPLETE",
+      unreconciled: this.unreconciled,
       store: this.deps.store,
       newId: () => this.deps.random.uuid(),
     };
@@ -133,9 +137,15 @@ export class ServiceScheduler implements ManagedService {
    * tasks no slot of the spec has (to kill). Offers get NOT_READY until reconciled.
    */
   registered(frameworkId: string): { reconcile: TaskInfo[]; kill: TaskInfo[] } {
+    // Registered as a reconfigured service under the same framework: only what its predecessor
+    // still waited for is asked about (1,000 updates would otherwise re-reconcile 3,000 tasks).
+    const known = this.carried?.frameworkId === frameworkId && frameworkId !== "" ? this.carried.unreconciled : undefined;
+    this.carried = undefined;
     this.frameworkId = frameworkId;
     this.dirty = true;
-    const reconcile = [...this.tasks.values()].filter((t) => isLive(t.status) || !t.status).map((t) => t.info);
+    const reconcile = [...this.tasks.values()]
+      .filter((t) => (isLive(t.status) || !t.status) && (known === undefined || known.has(t.info.taskId)))
+      .map((t) => t.info);
     this.unreconciled = new Set(reconcile.map((i) => i.taskId));
     const kill = [...this.tasks.entries()].filter(([n, t]) => !this.slots.has(n) && isLive(t.status)).map(([, t]) => t.info);
     return { reconcile, kill };
@@ -202,7 +212,7 @@ export class ServiceScheduler implements ManagedService {
         tasks: this.tasks,
         slots: this.slots,
         store: this.deps.store,
-        step: (id) => this.step(id),
+        step: (id) => findStep(this.plans, id),
         launched: (byOffer) => {
           this.dirty = true;
           this.launchedOn = byOffer;
@@ -210,12 +220,7 @@ export class ServiceScheduler implements ManagedService {
       },
       d,
     );
-    const kills: readonly KillDecision[] = d.kills;
-    return { ready: true, unplaced: d.unplaced.length, operations, ...(launches ? { launches } : {}), ...(kills.length > 0 ? { kills } : {}) };
-  }
-
-  private step(id: string): Step | undefined {
-    return findStep(this.plans, id);
+    return { ready: true, unplaced: d.unplaced.length, operations, ...(launches ? { launches } : {}), ...(d.kills.length > 0 ? { kills: d.kills } : {}) };
   }
 
   unexpectedResources(resources: readonly Resource[]): Resource[] {
@@ -254,12 +259,7 @@ export class ServiceScheduler implements ManagedService {
   /** Decommissioned records erased with a status write. */
   private erased(erase: { tasks: readonly string[]; stepIds: readonly string[] }): void {
     for (const t of erase.tasks) this.tasks.delete(t);
-    for (const id of erase.stepIds) {
-      const step = this.step(id);
-      if (!step) continue;
-      step.status = "COMPLETE";
-      step.message = "";
-    }
+    for (const step of erase.stepIds.map((id) => findStep(this.plans, id))) if (step) markComplete(step);
   }
 
   /** Second half, once `prepared.ops` are stored: fold the status into the task and its steps. */
@@ -273,13 +273,12 @@ export class ServiceScheduler implements ManagedService {
     this.tasks.set(instance, { info: stored.info, status, confirmed: prepared.confirmed || stored.confirmed });
     const fold = foldStatus(this.plans, this.backoff, instance, this.slots.get(instance), status, this.deps.clock.now());
     this.backoff = fold.backoff;
-    if (fold.slotless) return isTerminal(status.state) ? "processed" : "unknown";
-    return "processed";
+    return fold.slotless && !isTerminal(status.state) ? "unknown" : "processed";
   }
 
   acceptRefused(offerId: string, reason: string): void {
     for (const id of this.launchedOn.get(offerId) ?? []) {
-      const step = this.step(id);
+      const step = findStep(this.plans, id);
       if (!step || step.status === "COMPLETE") continue;
       for (const t of step.tasks) step.progress.set(t, "PENDING");
       step.status = "PENDING";

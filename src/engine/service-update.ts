@@ -26,6 +26,11 @@ export interface ServiceCarryOver {
   readonly backoff: BackoffState;
   /** A deployment of the service completed before. */
   readonly deployedOnce: boolean;
+  /**
+   * Task ids whose reconciliation the replaced service was still waiting for. The replaced
+   * service followed every status of the others in this process, so only these need asking about.
+   */
+  readonly unreconciled: ReadonlySet<string>;
 }
 
 /** The running service an update starts from. */
@@ -36,6 +41,7 @@ export interface UpdateBase {
   readonly frameworkId: string;
   readonly backoff: BackoffState;
   readonly deployedOnce: boolean;
+  readonly unreconciled: ReadonlySet<string>;
   readonly store: StateStore;
   readonly newId: () => string;
 }
@@ -76,6 +82,6 @@ export function prepareServiceUpdate(
     change,
     ops,
     commit: () =>
-      replace({ tasks: planning.tasks, plans: planning.plans, frameworkId: base.frameworkId, backoff: base.backoff, deployedOnce: base.deployedOnce }),
+      replace({ tasks: planning.tasks, plans: planning.plans, frameworkId: base.frameworkId, backoff: base.backoff, deployedOnce: base.deployedOnce, unreconciled: base.unreconciled }),
   };
 }

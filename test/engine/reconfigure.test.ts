@@ -58,6 +58,20 @@ async function relaunched(h: Harness, before: Record<string, string>, names: rea
 }
 
 describe("reconfiguration", () => {
+  it("asks the cluster about no task after a change: the replaced service followed their statuses", async () => {
+    const h = await deployed(await createHarness());
+    const asked: string[] = [];
+    const reconcile = h.cluster.reconcile.bind(h.cluster);
+    h.cluster.reconcile = (tasks) => {
+      asked.push(...tasks.map((t) => t.taskId));
+      return reconcile(tasks);
+    };
+    const before = taskIds(h);
+    await put(h, WORLD_CPUS);
+    await relaunched(h, before, ["world-0-server", "world-1-server"]);
+    expect(asked).toEqual([]);
+  });
+
   it("a cpu change of one pod relaunches only that pod, with new task IDs on the same grown reservation", async () => {
     const h = await deployed(await createHarness());
     const before = taskIds(h);
