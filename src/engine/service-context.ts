@@ -18,6 +18,12 @@ export interface ServiceContext {
   readonly generation: number;
   readonly createdMs: number;
   readonly updatedMs: number;
+  /**
+   * A deployment of the service had completed when this context's config became the target:
+   * the spec's `update` plan deploys it (the reference's `last-completed-update-type`), also
+   * after a restart in the middle of it. Absent for a service's first config.
+   */
+  readonly deployed?: boolean;
 }
 
 /** A service as the factory builds it from a context, before anything is stored. */
@@ -51,5 +57,6 @@ export function decodeContext(data: Uint8Array): ServiceContext {
     generation: v.generation ?? 1,
     createdMs: v.createdMs ?? 0,
     updatedMs: v.updatedMs ?? 0,
+    ...(v.deployed === true ? { deployed: true } : {}),
   };
 }

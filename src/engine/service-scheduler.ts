@@ -94,7 +94,8 @@ export class ServiceScheduler implements ManagedService {
       this.deployedOnce = carried.deployedOnce;
       this.carried = carried;
     } else {
-      this.plans = buildServicePlans(built.spec, configId, this.tasks, () => deps.random.uuid());
+      this.deployedOnce = built.context.deployed === true;
+      this.plans = buildServicePlans(built.spec, configId, this.tasks, () => deps.random.uuid(), { update: this.deployedOnce });
     }
   }
 

@@ -71,7 +71,7 @@ export function prepareServiceUpdate(
   if (planning.violations.length > 0 || options.dryRun) return { unchanged: false, change };
   const name = built.spec.name;
   const ops: PersisterOp[] = [
-    { kind: "set", path: layout.contextPath(name), data: encodeContext(built.context) },
+    { kind: "set", path: layout.contextPath(name), data: encodeContext(base.deployedOnce ? { ...built.context, deployed: true } : built.context) },
     { kind: "set", path: layout.configurationPath(name, configId), data: encodeJson(built.spec) },
     { kind: "set", path: layout.configTargetPath(name), data: encodeText(configId) },
     ...planning.relabelled.flatMap((t) => base.store.taskInfoOps(t.info)),

@@ -209,6 +209,20 @@ describe("reconfiguration", () => {
     expect(taskIds(h)["hello-0-server"]).toBe(before["hello-0-server"]);
   });
 
+  it("a change cut short by a restart goes on with the spec's update plan (the completed deployment is stored)", async () => {
+    const first = await createHarness();
+    const UPDATE = "plans:\n  update:\n    strategy: serial\n    phases:\n      worlds:\n        pod: world\n        strategy: parallel\n";
+    await put(first, `${HELLO}\n${UPDATE}`);
+    await first.deployAll(["hello"]);
+    const before = taskIds(first);
+    await put(first, `${WORLD_CPUS}\n${UPDATE}`);
+    await first.scheduler.stop();
+    const h = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister });
+    expect(h.scheduler.getPlan("hello", "deploy").phases.map((p) => p.name)).toEqual(["worlds"]);
+    await relaunched(h, before, ["world-0-server", "world-1-server"]);
+    expect(taskIds(h)["hello-0-server"]).toBe(before["hello-0-server"]);
+  });
+
   it("a dry run says what would change (and what is refused) and changes nothing", async () => {
     const h = await deployed(await createHarness());
     const before = { target: await target(h), tasks: taskIds(h), configs: await h.persister.children("Services/hello/Configurations") };
