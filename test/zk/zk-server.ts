@@ -13,19 +13,16 @@
  * install takes about 30 s). Concurrent installs from parallel test files are serialized by a
  * lock directory.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from "node:fs";
 import { connect as netConnect, createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { ensureDebianPackages } from "../apt-install.js";
 import { makeTempDir } from "../temp-dir.js";
 
 const ZK_JAR = "/usr/share/java/zookeeper.jar";
 const SLF4J_SIMPLE = "/usr/share/java/slf4j-simple.jar";
-const INSTALL_LOCK = join(tmpdir(), "corral-zookeeper-install.lock");
-const run = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface ZooKeeperServer {
@@ -56,29 +53,7 @@ export interface ZooKeeperOptions {
 
 /** Installs the Debian package when the jar is missing; a no-op otherwise. */
 export async function ensureZooKeeperInstalled(): Promise<void> {
-  if (existsSync(ZK_JAR)) return;
-  // One installer at a time across test workers: mkdir is atomic.
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    try {
-      mkdirSync(INSTALL_LOCK);
-      break;
-    } catch {
-      if (existsSync(ZK_JAR)) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${INSTALL_LOCK}`);
-      await sleep(500);
-    }
-  }
-  try {
-    if (existsSync(ZK_JAR)) return;
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    const opts = { env, maxBuffer: 64 * 1024 * 1024 };
-    await run("apt-get", ["update"], opts);
-    await run("apt-get", ["install", "-y", "--no-install-recommends", "zookeeper", "libslf4j-java"], opts);
-    if (!existsSync(ZK_JAR)) throw new Error(`apt-get install zookeeper did not provide ${ZK_JAR}`);
-  } finally {
-    rmSync(INSTALL_LOCK, { recursive: true, force: true });
-  }
+  await ensureDebianPackages(["zookeeper", "libslf4j-java"], async () => existsSync(ZK_JAR));
 }
 
 /** A port that was free a moment ago. */
