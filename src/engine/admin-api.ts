@@ -162,6 +162,89 @@ export interface TaskLogChunk {
   readonly data: Uint8Array;
 }
 
+/** What `controlPlan` does to a plan, a phase or a step (dcos-commons §1.10). */
+export type PlanAction = "START" | "STOP" | "INTERRUPT" | "CONTINUE" | "FORCE_COMPLETE" | "RESTART";
+
+export interface PlanControlInput {
+  readonly name: string;
+  readonly plan: string;
+  readonly action: PlanAction;
+  /** A phase of the plan, by name or id; "" = the whole plan. */
+  readonly phase: string;
+  /** A step of the phase, by name or id; "" = the whole phase. Needs `phase`. */
+  readonly step: string;
+  /** START only: environment for the tasks the plan launches. */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+export interface PlanControlResult {
+  readonly plan: PlanView;
+  /** False when the element already was in the state asked for (the reference's 208). */
+  readonly changed: boolean;
+}
+
+/** A reservation a pod instance holds. */
+export interface ReservationView {
+  readonly resourceId: string;
+  /** cpus, mem, disk, gpus, ports. */
+  readonly resource: string;
+  /** `0.5`, `256`, `31000-31001`. */
+  readonly value: string;
+  readonly persistenceId: string;
+  readonly containerPath: string;
+}
+
+/** One pod instance of a service. */
+export interface PodView {
+  /** `hello-0`. */
+  readonly name: string;
+  readonly podType: string;
+  readonly podIndex: number;
+  readonly tasks: readonly TaskView[];
+  readonly reservations: readonly ReservationView[];
+  readonly paused: boolean;
+  readonly permanentlyFailed: boolean;
+  readonly agentId: string;
+  readonly hostname: string;
+}
+
+export type PodAction = "RESTART" | "REPLACE" | "PAUSE" | "RESUME";
+
+export interface PodControlInput {
+  readonly name: string;
+  /** The pod instance, `world-0`. */
+  readonly pod: string;
+  readonly action: PodAction;
+}
+
+export interface PodControlResult {
+  readonly pod: PodView;
+  /** Task IDs killed by the action. */
+  readonly killed: readonly string[];
+  /** False when the pod already was in the state asked for. */
+  readonly changed: boolean;
+}
+
+/** A plan, phase or step changed (status, message or task IDs). */
+export interface PlanEventView {
+  readonly sequence: bigint;
+  /** The service. */
+  readonly name: string;
+  readonly generation: number;
+  readonly plan: string;
+  /** "" for the plan's own change. */
+  readonly phase: string;
+  /** "" for a plan's or phase's own change. */
+  readonly step: string;
+  readonly stepId: string;
+  readonly status: Status;
+  readonly message: string;
+  readonly taskIds: readonly string[];
+  readonly timeMs: number;
+  /** The plan's status after the change. */
+  readonly planStatus: Status;
+}
+
 export interface AdminApi {
   putService(input: PutServiceInput): Promise<PutServiceResult>;
   uninstallService(name: string): Promise<ServiceView>;
@@ -185,4 +268,14 @@ export interface AdminApi {
    * ID); without `follow` the stream ends at the end of the file. Ends early when `signal` aborts.
    */
   taskLog?(input: TaskLogInput, signal: AbortSignal): AsyncIterable<TaskLogChunk>;
+  /** Every plan of a service: deploy, custom plans, recovery, decommission. */
+  listPlans?(name: string): readonly PlanView[];
+  /** Acts on a plan, phase or step; the override is stored before it is answered. */
+  controlPlan?(input: PlanControlInput): Promise<PlanControlResult>;
+  /** The pod instances of a service, sorted by type then index. */
+  listPods?(name: string): Promise<readonly PodView[]>;
+  /** Restarts, replaces, pauses or resumes a pod instance; stored before it is answered. */
+  controlPod?(input: PodControlInput): Promise<PodControlResult>;
+  /** Plan changes after `after`; empty `names` = every service. Ends when `signal` aborts. */
+  watchPlans?(names: readonly string[], after: bigint, signal: AbortSignal): AsyncIterable<PlanEventView>;
 }

@@ -7,7 +7,7 @@
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
 import type { Plan } from "../domain/plan/model.js";
 import type { PersisterOp } from "./ports.js";
-import type { ServiceChangeView, ServiceView } from "./admin-api.js";
+import type { PlanControlInput, PlanControlResult, PodAction, ReservationView, ServiceChangeView, ServiceView } from "./admin-api.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
 
 /** What a service needs from offers now (§1.1 ClientStatusResponse). */
@@ -68,6 +68,34 @@ export interface UpdateOutcome {
   commit?(): ManagedService;
 }
 
+/**
+ * An operator's action on one service (plan or pod control), checked against its state and
+ * changing nothing yet: `ops` are stored (fenced), then `apply()` changes the service and
+ * `kills` are sent. Refused actions throw (invalid_argument, not_found, failed_precondition).
+ */
+export interface PreparedControl<R> {
+  readonly ops: readonly PersisterOp[];
+  readonly kills: readonly KillDecision[];
+  apply(): R;
+}
+
+/** What a pod control did (the façade adds the pod's view). */
+export interface PodControlOutcome {
+  readonly changed: boolean;
+  readonly killed: readonly string[];
+}
+
+/** One pod instance as the service knows it (ListPods adds what the cluster says of its tasks). */
+export interface PodState {
+  readonly podType: string;
+  readonly podIndex: number;
+  readonly paused: boolean;
+  readonly permanentlyFailed: boolean;
+  readonly reservations: readonly ReservationView[];
+  readonly agentId: string;
+  readonly hostname: string;
+}
+
 export interface ManagedService {
   readonly name: string;
   readonly sanitizedName: string;
@@ -108,4 +136,10 @@ export interface ManagedService {
    * the error in its plan (until a later cycle of it succeeds) and is retried next cycle.
    */
   cycleFailed(error: string): void;
+  /** Plan control (§1.10): start/stop/interrupt/continue/force-complete/restart. */
+  controlPlan(input: PlanControlInput): PreparedControl<PlanControlResult>;
+  /** Pod control (§1.10, §3.6): restart, replace, pause, resume one pod instance (`world-0`). */
+  controlPod(pod: string, action: PodAction): PreparedControl<PodControlOutcome>;
+  /** The pod instances the spec has, and those stored tasks still hold, sorted by type then index. */
+  pods(): readonly PodState[];
 }

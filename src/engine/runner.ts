@@ -121,6 +121,17 @@ export class SchedulerRunner {
   }
 
   /**
+   * An operator steered a service (plan or pod control): its kills go out now, through the
+   * killer (re-sent until the task is dead), and offers are revived for the work it made.
+   */
+  steered(kills: readonly { readonly taskId: string; readonly agentId?: string; readonly reason: string }[]): void {
+    for (const k of kills) this.killer.kill(k.taskId, k.agentId, k.reason);
+    this.reviveWanted = true;
+    this.declinedSinceRevive = true;
+    this.scheduleCycle(0);
+  }
+
+  /**
    * Reservations may have been left behind: look at offers again and collect them. For
    * `expected` namespaces (a forced removal's leftovers, perhaps on an agent that is away) look
    * again every GC_PROBE_MS until they were collected, for at most a day.

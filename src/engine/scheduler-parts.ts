@@ -25,7 +25,7 @@ import { FencedPersister, lockLost } from "./store/fenced-persister.js";
 import * as layout from "./store/layout.js";
 import { ServiceStore } from "./store/service-store.js";
 import { StateStore } from "./store/state-store.js";
-import type { StoredTask } from "./store/state-store.js";
+import type { StoredSteering, StoredTask } from "./store/state-store.js";
 
 export interface SchedulerDeps {
   readonly persister: Persister;
@@ -107,9 +107,9 @@ export class SchedulerParts {
   }
 
   /** `tasks`: already read by recovery (`StateStore.loadMany`); `load()` then reads nothing. */
-  newScheduler(built: BuiltService, configId: string, tasks?: Map<string, StoredTask>): ServiceScheduler {
+  newScheduler(built: BuiltService, configId: string, tasks?: Map<string, StoredTask>, steering?: StoredSteering): ServiceScheduler {
     return new ServiceScheduler(built, configId, {
-      store: new StateStore(this.persister, built.spec.name, tasks),
+      store: new StateStore(this.persister, built.spec.name, tasks, steering),
       random: this.deps.random,
       clock: this.deps.clock,
       log: this.deps.log.child({ service: built.spec.name }),

@@ -7,7 +7,12 @@ import { SchedulerError } from "../domain/errors.js";
 import { validateServiceName } from "../domain/names.js";
 import type {
   AdminApi,
+  PlanControlInput,
+  PlanControlResult,
   PlanView,
+  PodControlInput,
+  PodControlResult,
+  PodView,
   PutServiceInput,
   PutServiceResult,
   SchedulerView,
@@ -22,6 +27,7 @@ import { ServicePuts } from "./put-service.js";
 import type { SchedulerRunner } from "./runner.js";
 import type { SchedulerDeps, SchedulerMode, SchedulerOptions } from "./scheduler-parts.js";
 import { SchedulerParts } from "./scheduler-parts.js";
+import { ServiceSteering } from "./scheduler-steer.js";
 import { SchedulerUninstall } from "./scheduler-uninstall.js";
 import { planView } from "./service-view.js";
 import { checkSchema, recoverServices } from "./stored-services.js";
@@ -40,6 +46,7 @@ export class MultiServiceScheduler implements AdminApi {
   readonly runner: SchedulerRunner;
   private readonly parts: SchedulerParts;
   private readonly puts: ServicePuts;
+  private readonly steering: ServiceSteering;
   private events: UninstallEventLog | undefined;
   /** Aborted when the engine is abandoned: its watch streams end UNAVAILABLE. */
   private readonly abandoned = new AbortController();
@@ -50,6 +57,7 @@ export class MultiServiceScheduler implements AdminApi {
     this.manager = this.parts.manager;
     this.runner = this.parts.runner;
     this.puts = new ServicePuts(this.parts);
+    this.steering = new ServiceSteering(this.parts);
   }
 
   get mode(): SchedulerMode {
@@ -151,6 +159,22 @@ export class MultiServiceScheduler implements AdminApi {
 
   taskLog(input: TaskLogInput, signal: AbortSignal): AsyncIterable<TaskLogChunk> {
     return openTaskLog({ ...this.taskReadDeps(), clock: this.parts.deps.clock }, input, signal);
+  }
+
+  listPlans(name: string): readonly PlanView[] {
+    return this.steering.listPlans(name);
+  }
+
+  controlPlan(input: PlanControlInput): Promise<PlanControlResult> {
+    return this.steering.controlPlan(input);
+  }
+
+  listPods(name: string): Promise<readonly PodView[]> {
+    return this.steering.listPods(name);
+  }
+
+  controlPod(input: PodControlInput): Promise<PodControlResult> {
+    return this.steering.controlPod(input);
   }
 
   private taskReadDeps(): TaskReadDeps {

@@ -17,8 +17,8 @@ import { decideRemoval, removalPlan } from "../domain/service/removal.js";
 import type { StoredTask } from "../domain/service/task-record.js";
 import { confirmsLaunch, mayBeLive } from "../domain/service/task-record.js";
 import { parseTaskId } from "../domain/task-id.js";
-import type { ServiceView } from "./admin-api.js";
-import type { ClientStatus, ManagedService, OfferResult, UpdateOutcome } from "./managed-service.js";
+import type { PlanControlResult, ServiceView } from "./admin-api.js";
+import type { ClientStatus, ManagedService, OfferResult, PodControlOutcome, PodState, PreparedControl, UpdateOutcome } from "./managed-service.js";
 import type { Logger, PersisterOp, Random } from "./ports.js";
 import type { ServiceContext } from "./service-context.js";
 import { removalView } from "./service-view.js";
@@ -218,6 +218,22 @@ export class ServiceRemoval implements ManagedService {
     this.deps.log.warn({ service: this.name, error }, "the removal's offer cycle failed; trying again next cycle");
     this.dirty = true;
   }
+  controlPlan(): PreparedControl<PlanControlResult> {
+    throw this.beingRemoved();
+  }
+
+  controlPod(): PreparedControl<PodControlOutcome> {
+    throw this.beingRemoved();
+  }
+
+  pods(): PodState[] {
+    return [];
+  }
+
+  private beingRemoved(): SchedulerError {
+    return new SchedulerError("failed_precondition", `service '${this.name}' is being removed; its plans and pods can no longer be steered`);
+  }
+
 
   /** Everything in these offers is handled by `offers`; nothing is left for garbage collection. */
   unexpectedResources(_resources: readonly Resource[]): Resource[] {

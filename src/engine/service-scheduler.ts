@@ -22,12 +22,16 @@ import type { StoredTask, TaskSlot } from "../domain/service/task-record.js";
 import { confirmsLaunch, isLive, taskSlots, unownedReservations } from "../domain/service/task-record.js";
 import { parseTaskId } from "../domain/task-id.js";
 import type { ServiceView } from "./admin-api.js";
-import type { ClientStatus, ManagedService, OfferResult, UpdateOutcome } from "./managed-service.js";
+import type { PlanControlInput, PlanControlResult, PodAction } from "./admin-api.js";
+import type { ClientStatus, ManagedService, OfferResult, PodControlOutcome, PodState, PreparedControl, UpdateOutcome } from "./managed-service.js";
 import { prepareLaunches } from "./service-launches.js";
 import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
 import type { ServiceCarryOver } from "./service-update.js";
 import { prepareServiceUpdate } from "./service-update.js";
+import type { ServiceInternals } from "./service-internals.js";
+import { preparePlanControl, restorePlanOverrides } from "./service-plan-control.js";
+import { podStates, preparePodControl, restorePausedPods } from "./service-pod-control.js";
 import { serviceView } from "./service-view.js";
 import type { StateStore } from "./store/state-store.js";
 
@@ -114,9 +118,45 @@ export class ServiceScheduler implements ManagedService {
   /** Loads stored tasks and resumes each step from what they say. */
   async load(): Promise<void> {
     this.tasks = await this.deps.store.loadTasks();
+    const steering = await this.deps.store.loadSteering();
     this.plans = resumePlans(this.plans, this.built.spec, this.configId, this.tasks, () => this.deps.random.uuid());
+    restorePausedPods(this.internals, steering.pausedPods);
+    restorePlanOverrides(this.internals, steering.planOverrides);
     this.dirty = true;
   }
+
+  controlPlan(input: PlanControlInput): PreparedControl<PlanControlResult> {
+    return preparePlanControl(this.internals, input);
+  }
+
+  controlPod(pod: string, action: PodAction): PreparedControl<PodControlOutcome> {
+    return preparePodControl(this.internals, pod, action);
+  }
+
+  pods(): PodState[] {
+    return podStates(this.internals);
+  }
+
+  /** What plan and pod control may see and change of this service. */
+  private readonly internals: ServiceInternals = ((self: ServiceScheduler): ServiceInternals => ({
+    get name() { return self.name; },
+    get built() { return self.built; },
+    get configId() { return self.configId; },
+    get slots() { return self.slots; },
+    get store() { return self.deps.store; },
+    get log() { return self.deps.log; },
+    get plans() { return self.plans; },
+    set plans(p) { self.plans = p; },
+    get tasks() { return self.tasks; },
+    get backoff() { return self.backoff; },
+    set backoff(b) { self.backoff = b; },
+    now: () => self.deps.clock.now(),
+    newId: () => self.deps.random.uuid(),
+    touch: () => {
+      self.dirty = true;
+      self.quietAnswer = undefined;
+    },
+  }))(this);
 
   prepareUpdate(built: BuiltService, configId: string, options: { readonly dryRun: boolean }): UpdateOutcome {
     const base = {

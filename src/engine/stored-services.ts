@@ -14,6 +14,7 @@ import * as layout from "./store/layout.js";
 import { chunks, getMany } from "./store/read-many.js";
 import type { StoredContext } from "./store/service-store.js";
 import { StateStore } from "./store/state-store.js";
+import type { StoredSteering } from "./store/state-store.js";
 
 /** Schema of the store layout (dcos-commons §2.4): 2 = multi-service. */
 const SCHEMA_VERSION = "2";
@@ -67,15 +68,15 @@ async function recoverBatch(parts: SchedulerParts, batch: readonly StoredContext
   const paths: string[] = [];
   const at = batch.map((stored, i) => {
     try {
-      const two = [removalPath(stored.name), layout.configTargetPath(stored.name)];
-      return paths.push(...two) - 2;
+      const four = [removalPath(stored.name), layout.configTargetPath(stored.name), layout.planOverridesPath(stored.name), layout.pausedPodsPath(stored.name)];
+      return paths.push(...four) - 4;
     } catch (err) {
       out[i] = { stored, err };
       return -1;
     }
   });
   const nodes = await getMany(parts.persister, paths).catch((err: unknown) => err as Error);
-  const building: { i: number; built: BuiltService; configId: string }[] = [];
+  const building: { i: number; built: BuiltService; configId: string; steering: StoredSteering }[] = [];
   for (const [i, stored] of batch.entries()) {
     if (out[i]) continue;
     try {
@@ -89,17 +90,19 @@ async function recoverBatch(parts: SchedulerParts, batch: readonly StoredContext
       if (!stored.context) throw new SchedulerError("internal", stored.error ?? "context unreadable");
       const built = parts.factory.build(stored.context);
       const target = nodes[at[i]! + 1];
-      building.push({ i, built, configId: target ? decodeText(target.data) : parts.deps.random.uuid() });
+      const [overrides, paused] = [nodes[at[i]! + 2], nodes[at[i]! + 3]];
+      const steering: StoredSteering = { ...(overrides ? { planOverrides: overrides.data } : {}), ...(paused ? { pausedPods: paused.data } : {}) };
+      building.push({ i, built, configId: target ? decodeText(target.data) : parts.deps.random.uuid(), steering });
     } catch (err) {
       out[i] = { stored, err };
     }
   }
   const loaded = await StateStore.loadMany(parts.persister, building.map((b) => b.built.spec.name));
-  for (const [k, { i, built, configId }] of building.entries()) {
+  for (const [k, { i, built, configId, steering }] of building.entries()) {
     const stored = batch[i]!;
     const got = loaded[k]!;
     try {
-      const svc = parts.newScheduler(built, configId, "tasks" in got ? got.tasks : undefined);
+      const svc = parts.newScheduler(built, configId, "tasks" in got ? got.tasks : undefined, steering);
       if ("error" in got) throw got.error;
       await svc.load();
       out[i] = { stored, svc };

@@ -255,6 +255,10 @@ const u64Arb: fc.Arbitrary<U64> = fc.oneof(
 
 const PLAN_NAMES = ["", "deploy", "recovery", "uninstall", "DEPLOY", "nope", "deploy\0", "../deploy", "deploy ", "😀"] as const;
 
+const PHASE_REFS = ["", "hello", "world", "hello-0:[server]", "nope", "hello\0", "00000000-0000-0000-0000-000000000000", "😀"] as const;
+const STEP_REFS = ["", "hello-0:[server]", "world-1:[server]", "hello-0", "nope", "\0", "00000000-0000-0000-0000-000000000000"] as const;
+const POD_REFS = ["hello-0", "world-0", "world-1", "hello-1", "", "hello", "hello-", "hello-01", "hello--1", "hello-99999999999999999999", "\0", "../hello-0"] as const;
+
 const str = (s: fc.Arbitrary<Str>): fc.Arbitrary<FieldValue> => s.map((v) => ({ t: "str" as const, s: v }));
 
 /** TaskLog's `task`: the examples' task names, task-ID shapes, and paths that must never become one. */
@@ -318,6 +322,43 @@ export const GENERATORS: Readonly<Record<string, fc.Arbitrary<Readonly<Record<st
       follow: fc.constantFrom(0n, 1n).map((v): FieldValue => ({ t: "int", v })),
     }),
   ),
+  ListPlans: fc.record({ name: str(nameArb) }),
+  ControlPlan: fc.oneof(
+    fc.record({
+      name: str(nameArb),
+      plan: str(strArb(PLAN_NAMES)),
+      // 1–6 the actions; 0 and the rest are values the proto does not name.
+      action: intArb(0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 99n, (1n << 31n) - 1n, (1n << 64n) - 1n),
+      phase: str(strArb(PHASE_REFS)),
+      step: str(strArb(STEP_REFS)),
+      parameters: paramsArb.map((p): FieldValue => ({ t: "params", p })),
+    }),
+    // An action on an existing service's plan, as a well-meaning operator asks for it.
+    fc.record({
+      name: fc.nat(1000).map((i): FieldValue => ({ t: "str", s: { k: "existing", i } })),
+      plan: fc.constantFrom("deploy", "recovery").map((v): FieldValue => ({ t: "str", s: { k: "lit", v } })),
+      action: fc.constantFrom(1n, 2n, 3n, 4n, 5n, 6n).map((v): FieldValue => ({ t: "int", v })),
+      phase: str(strArb(PHASE_REFS)),
+      step: str(strArb(STEP_REFS)),
+    }),
+  ),
+  ListPods: fc.record({ name: str(nameArb) }),
+  ControlPod: fc.oneof(
+    fc.record({
+      name: str(nameArb),
+      pod: str(strArb(POD_REFS)),
+      action: intArb(0n, 1n, 2n, 3n, 4n, 5n, 99n, (1n << 64n) - 1n),
+    }),
+    fc.record({
+      name: fc.nat(1000).map((i): FieldValue => ({ t: "str", s: { k: "existing", i } })),
+      pod: fc.constantFrom(...POD_REFS.slice(0, 4)).map((v): FieldValue => ({ t: "str", s: { k: "lit", v } })),
+      action: fc.constantFrom(1n, 2n, 3n, 4n).map((v): FieldValue => ({ t: "int", v })),
+    }),
+  ),
+  WatchPlans: fc.record({
+    names: namesArb.map((names): FieldValue => ({ t: "names", names })),
+    after: u64Arb.map((u): FieldValue => ({ t: "u64", u })),
+  }),
 };
 
 /** Methods of the service descriptor that have no generator (must be empty). */

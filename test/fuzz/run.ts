@@ -43,7 +43,7 @@ import { encodeRecords, strictVerdict, toRecords } from "./wire.js";
 import type { Verdict } from "./wire.js";
 
 /** RPCs that may change state when they succeed; every other RPC must never change anything. */
-export const MUTATING_RPCS: ReadonlySet<string> = new Set(["PutService", "UninstallService"]);
+export const MUTATING_RPCS: ReadonlySet<string> = new Set(["PutService", "UninstallService", "ControlPlan", "ControlPod"]);
 
 export interface Violation {
   readonly property: string;

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file corral/v1/admin.proto.
  */
 export const file_corral_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb3JyYWwvdjEvYWRtaW4ucHJvdG8SCWNvcnJhbC52MSLvAQoRUHV0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRzcGVjGAIgASgJEkAKCnBhcmFtZXRlcnMYAyADKAsyLC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5EiAKE2V4cGVjdGVkX2dlbmVyYXRpb24YBCABKARIAIgBARIPCgdkcnlfcnVuGAUgASgIGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhYKFF9leHBlY3RlZF9nZW5lcmF0aW9uIsIBChJQdXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlEiYKB291dGNvbWUYAiABKA4yFS5jb3JyYWwudjEuUHV0T3V0Y29tZRIkCgh3YXJuaW5ncxgDIAMoCzISLmNvcnJhbC52MS5XYXJuaW5nEigKBmNoYW5nZRgEIAEoCzIYLmNvcnJhbC52MS5TZXJ2aWNlQ2hhbmdlEg8KB2RyeV9ydW4YBSABKAgimAEKDVNlcnZpY2VDaGFuZ2USEgoKcmVsYXVuY2hlZBgBIAMoCRINCgVhZGRlZBgCIAMoCRIWCg5kZWNvbW1pc3Npb25lZBgDIAMoCRIdCgRwbGFuGAQgASgLMg8uY29ycmFsLnYxLlBsYW4SLQoKdmlvbGF0aW9ucxgFIAMoCzIZLmNvcnJhbC52MS5GaWVsZFZpb2xhdGlvbiIvCg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKQoHV2FybmluZxINCgVmaWVsZBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIicKF1VuaW5zdGFsbFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoYVW5pbnN0YWxsU2VydmljZVJlc3BvbnNlEiMKB3NlcnZpY2UYASABKAsyEi5jb3JyYWwudjEuU2VydmljZSI1ChVXYXRjaFVuaW5zdGFsbFJlcXVlc3QSDQoFbmFtZXMYASADKAkSDQoFYWZ0ZXIYAiABKAQiQgoWV2F0Y2hVbmluc3RhbGxSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLmNvcnJhbC52MS5Vbmluc3RhbGxFdmVudCLsAQoOVW5pbnN0YWxsRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSDAoEbmFtZRgCIAEoCRIrCgRraW5kGAMgASgOMh0uY29ycmFsLnYxLlVuaW5zdGFsbEV2ZW50S2luZBIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5zdGVwc19jb21wbGV0ZRgFIAEoDRITCgtzdGVwc190b3RhbBgGIAEoDRIRCglsZWZ0b3ZlcnMYByADKAkSDwoHbWVzc2FnZRgIIAEoCRISCgpyZW1vdmFsX2lkGAkgASgEIhUKE0xpc3RTZXJ2aWNlc1JlcXVlc3QiPAoUTGlzdFNlcnZpY2VzUmVzcG9uc2USJAoIc2VydmljZXMYASADKAsyEi5jb3JyYWwudjEuU2VydmljZSIhChFHZXRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJIjkKEkdldFNlcnZpY2VSZXNwb25zZRIjCgdzZXJ2aWNlGAEgASgLMhIuY29ycmFsLnYxLlNlcnZpY2UiLAoOR2V0UGxhblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwbGFuGAIgASgJIjAKD0dldFBsYW5SZXNwb25zZRIdCgRwbGFuGAEgASgLMg8uY29ycmFsLnYxLlBsYW4ilAIKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLmNvcnJhbC52MS5TZXJ2aWNlU3RhdGUSEQoJY29uZmlnX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAQSJQoFcGxhbnMYBSADKAsyFi5jb3JyYWwudjEuUGxhblN1bW1hcnkSDQoFZXJyb3IYBiABKAkSMAoMY3JlYXRlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgx1cGRhdGVkX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlbW92YWxfaWQYCSABKAQiawoLUGxhblN1bW1hcnkSDAoEbmFtZRgBIAEoCRIhCgZzdGF0dXMYAiABKA4yES5jb3JyYWwudjEuU3RhdHVzEhYKDnN0ZXBzX2NvbXBsZXRlGAMgASgNEhMKC3N0ZXBzX3RvdGFsGAQgASgNIpABCgRQbGFuEgwKBG5hbWUYASABKAkSIQoGc3RhdHVzGAIgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIlCghzdHJhdGVneRgDIAEoDjITLmNvcnJhbC52MS5TdHJhdGVneRIgCgZwaGFzZXMYBCADKAsyEC5jb3JyYWwudjEuUGhhc2USDgoGZXJyb3JzGAUgAygJIosBCgVQaGFzZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiEKBnN0YXR1cxgDIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSJQoIc3RyYXRlZ3kYBCABKA4yEy5jb3JyYWwudjEuU3RyYXRlZ3kSHgoFc3RlcHMYBSADKAsyDy5jb3JyYWwudjEuU3RlcCJmCgRTdGVwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSIQoGc3RhdHVzGAMgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIPCgdtZXNzYWdlGAQgASgJEhAKCHRhc2tfaWRzGAUgAygJIhUKE0dldFNjaGVkdWxlclJlcXVlc3QihgEKFEdldFNjaGVkdWxlclJlc3BvbnNlEigKBXN0YXRlGAEgASgOMhkuY29ycmFsLnYxLlNjaGVkdWxlclN0YXRlEhAKCHNlcnZpY2VzGAIgASgNEhQKDHVuaW5zdGFsbGluZxgDIAEoDRIcChRsYXN0X3VuaW5zdGFsbF9ldmVudBgEIAEoBCIgChBMaXN0VGFza3NSZXF1ZXN0EgwKBG5hbWUYASABKAkiMwoRTGlzdFRhc2tzUmVzcG9uc2USHgoFdGFza3MYASADKAsyDy5jb3JyYWwudjEuVGFzayLHAQoEVGFzaxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHBvZF90eXBlGAMgASgJEhEKCXBvZF9pbmRleBgEIAEoDRINCgVzdGF0ZRgFIAEoCRILCgNwaWQYBiABKA0SEAoIYWdlbnRfaWQYByABKAkSDwoHc2FuZGJveBgIIAEoCRIPCgdtZXNzYWdlGAkgASgJEjAKDHVwZGF0ZWRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihgEKDlRhc2tMb2dSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEdGFzaxgCIAEoCRIkCgRmaWxlGAMgASgOMhYuY29ycmFsLnYxLlRhc2tMb2dGaWxlEg4KBm9mZnNldBgEIAEoBBISCgp0YWlsX2xpbmVzGAUgASgNEg4KBmZvbGxvdxgGIAEoCCJACg9UYXNrTG9nUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIOCgZvZmZzZXQYAiABKAQSDwoHdGFza19pZBgDIAEoCSrZAQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhAKDFNUQVRVU19FUlJPUhABEhIKDlNUQVRVU19XQUlUSU5HEAISEgoOU1RBVFVTX1BFTkRJTkcQAxITCg9TVEFUVVNfUFJFUEFSRUQQBBITCg9TVEFUVVNfU1RBUlRJTkcQBRISCg5TVEFUVVNfU1RBUlRFRBAGEhMKD1NUQVRVU19DT01QTEVURRAHEhYKElNUQVRVU19JTl9QUk9HUkVTUxAIEhIKDlNUQVRVU19ERUxBWUVEEAkqvQEKDFNlcnZpY2VTdGF0ZRIdChlTRVJWSUNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXU0VSVklDRV9TVEFURV9ERVBMT1lJTkcQARIZChVTRVJWSUNFX1NUQVRFX1JVTk5JTkcQAhIXChNTRVJWSUNFX1NUQVRFX0VSUk9SEAMSHgoaU0VSVklDRV9TVEFURV9VTklOU1RBTExJTkcQBBIdChlTRVJWSUNFX1NUQVRFX1FVQVJBTlRJTkVEEAUqdgoKUHV0T3V0Y29tZRIbChdQVVRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhcKE1BVVF9PVVRDT01FX0NSRUFURUQQARIZChVQVVRfT1VUQ09NRV9VTkNIQU5HRUQQAhIXChNQVVRfT1VUQ09NRV9VUERBVEVEEAMqxAEKElVuaW5zdGFsbEV2ZW50S2luZBIkCiBVTklOU1RBTExfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEiAKHFVOSU5TVEFMTF9FVkVOVF9LSU5EX1NUQVJURUQQARIhCh1VTklOU1RBTExfRVZFTlRfS0lORF9QUk9HUkVTUxACEiIKHlVOSU5TVEFMTF9FVkVOVF9LSU5EX0NPTVBMRVRFRBADEh8KG1VOSU5TVEFMTF9FVkVOVF9LSU5EX0ZPUkNFRBAEKrgBCghTdHJhdGVneRIYChRTVFJBVEVHWV9VTlNQRUNJRklFRBAAEhMKD1NUUkFURUdZX1NFUklBTBABEhUKEVNUUkFURUdZX1BBUkFMTEVMEAISEwoPU1RSQVRFR1lfQ0FOQVJZEAMSGgoWU1RSQVRFR1lfU0VSSUFMX0NBTkFSWRAEEhwKGFNUUkFURUdZX1BBUkFMTEVMX0NBTkFSWRAFEhcKE1NUUkFURUdZX0RFUEVOREVOQ1kQBiqRAQoOU2NoZWR1bGVyU3RhdGUSHwobU0NIRURVTEVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXU0NIRURVTEVSX1NUQVRFX1JVTk5JTkcQARIgChxTQ0hFRFVMRVJfU1RBVEVfVU5JTlNUQUxMSU5HEAISHwobU0NIRURVTEVSX1NUQVRFX1VOSU5TVEFMTEVEEAMqYAoLVGFza0xvZ0ZpbGUSHQoZVEFTS19MT0dfRklMRV9VTlNQRUNJRklFRBAAEhgKFFRBU0tfTE9HX0ZJTEVfU1RET1VUEAESGAoUVEFTS19MT0dfRklMRV9TVERFUlIQAjLPBQoRTXVsdGlTZXJ2aWNlQWRtaW4SSQoKUHV0U2VydmljZRIcLmNvcnJhbC52MS5QdXRTZXJ2aWNlUmVxdWVzdBodLmNvcnJhbC52MS5QdXRTZXJ2aWNlUmVzcG9uc2USWwoQVW5pbnN0YWxsU2VydmljZRIiLmNvcnJhbC52MS5Vbmluc3RhbGxTZXJ2aWNlUmVxdWVzdBojLmNvcnJhbC52MS5Vbmluc3RhbGxTZXJ2aWNlUmVzcG9uc2USVwoOV2F0Y2hVbmluc3RhbGwSIC5jb3JyYWwudjEuV2F0Y2hVbmluc3RhbGxSZXF1ZXN0GiEuY29ycmFsLnYxLldhdGNoVW5pbnN0YWxsUmVzcG9uc2UwARJPCgxMaXN0U2VydmljZXMSHi5jb3JyYWwudjEuTGlzdFNlcnZpY2VzUmVxdWVzdBofLmNvcnJhbC52MS5MaXN0U2VydmljZXNSZXNwb25zZRJJCgpHZXRTZXJ2aWNlEhwuY29ycmFsLnYxLkdldFNlcnZpY2VSZXF1ZXN0Gh0uY29ycmFsLnYxLkdldFNlcnZpY2VSZXNwb25zZRJACgdHZXRQbGFuEhkuY29ycmFsLnYxLkdldFBsYW5SZXF1ZXN0GhouY29ycmFsLnYxLkdldFBsYW5SZXNwb25zZRJPCgxHZXRTY2hlZHVsZXISHi5jb3JyYWwudjEuR2V0U2NoZWR1bGVyUmVxdWVzdBofLmNvcnJhbC52MS5HZXRTY2hlZHVsZXJSZXNwb25zZRJGCglMaXN0VGFza3MSGy5jb3JyYWwudjEuTGlzdFRhc2tzUmVxdWVzdBocLmNvcnJhbC52MS5MaXN0VGFza3NSZXNwb25zZRJCCgdUYXNrTG9nEhkuY29ycmFsLnYxLlRhc2tMb2dSZXF1ZXN0GhouY29ycmFsLnYxLlRhc2tMb2dSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChVjb3JyYWwvdjEvYWRtaW4ucHJvdG8SCWNvcnJhbC52MSLvAQoRUHV0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRzcGVjGAIgASgJEkAKCnBhcmFtZXRlcnMYAyADKAsyLC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5EiAKE2V4cGVjdGVkX2dlbmVyYXRpb24YBCABKARIAIgBARIPCgdkcnlfcnVuGAUgASgIGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhYKFF9leHBlY3RlZF9nZW5lcmF0aW9uIsIBChJQdXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlEiYKB291dGNvbWUYAiABKA4yFS5jb3JyYWwudjEuUHV0T3V0Y29tZRIkCgh3YXJuaW5ncxgDIAMoCzISLmNvcnJhbC52MS5XYXJuaW5nEigKBmNoYW5nZRgEIAEoCzIYLmNvcnJhbC52MS5TZXJ2aWNlQ2hhbmdlEg8KB2RyeV9ydW4YBSABKAgimAEKDVNlcnZpY2VDaGFuZ2USEgoKcmVsYXVuY2hlZBgBIAMoCRINCgVhZGRlZBgCIAMoCRIWCg5kZWNvbW1pc3Npb25lZBgDIAMoCRIdCgRwbGFuGAQgASgLMg8uY29ycmFsLnYxLlBsYW4SLQoKdmlvbGF0aW9ucxgFIAMoCzIZLmNvcnJhbC52MS5GaWVsZFZpb2xhdGlvbiIvCg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKQoHV2FybmluZxINCgVmaWVsZBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIicKF1VuaW5zdGFsbFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoYVW5pbnN0YWxsU2VydmljZVJlc3BvbnNlEiMKB3NlcnZpY2UYASABKAsyEi5jb3JyYWwudjEuU2VydmljZSI1ChVXYXRjaFVuaW5zdGFsbFJlcXVlc3QSDQoFbmFtZXMYASADKAkSDQoFYWZ0ZXIYAiABKAQiQgoWV2F0Y2hVbmluc3RhbGxSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLmNvcnJhbC52MS5Vbmluc3RhbGxFdmVudCLsAQoOVW5pbnN0YWxsRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSDAoEbmFtZRgCIAEoCRIrCgRraW5kGAMgASgOMh0uY29ycmFsLnYxLlVuaW5zdGFsbEV2ZW50S2luZBIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5zdGVwc19jb21wbGV0ZRgFIAEoDRITCgtzdGVwc190b3RhbBgGIAEoDRIRCglsZWZ0b3ZlcnMYByADKAkSDwoHbWVzc2FnZRgIIAEoCRISCgpyZW1vdmFsX2lkGAkgASgEIhUKE0xpc3RTZXJ2aWNlc1JlcXVlc3QiPAoUTGlzdFNlcnZpY2VzUmVzcG9uc2USJAoIc2VydmljZXMYASADKAsyEi5jb3JyYWwudjEuU2VydmljZSIhChFHZXRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJIjkKEkdldFNlcnZpY2VSZXNwb25zZRIjCgdzZXJ2aWNlGAEgASgLMhIuY29ycmFsLnYxLlNlcnZpY2UiLAoOR2V0UGxhblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwbGFuGAIgASgJIjAKD0dldFBsYW5SZXNwb25zZRIdCgRwbGFuGAEgASgLMg8uY29ycmFsLnYxLlBsYW4ilAIKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLmNvcnJhbC52MS5TZXJ2aWNlU3RhdGUSEQoJY29uZmlnX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAQSJQoFcGxhbnMYBSADKAsyFi5jb3JyYWwudjEuUGxhblN1bW1hcnkSDQoFZXJyb3IYBiABKAkSMAoMY3JlYXRlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgx1cGRhdGVkX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlbW92YWxfaWQYCSABKAQiawoLUGxhblN1bW1hcnkSDAoEbmFtZRgBIAEoCRIhCgZzdGF0dXMYAiABKA4yES5jb3JyYWwudjEuU3RhdHVzEhYKDnN0ZXBzX2NvbXBsZXRlGAMgASgNEhMKC3N0ZXBzX3RvdGFsGAQgASgNIpABCgRQbGFuEgwKBG5hbWUYASABKAkSIQoGc3RhdHVzGAIgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIlCghzdHJhdGVneRgDIAEoDjITLmNvcnJhbC52MS5TdHJhdGVneRIgCgZwaGFzZXMYBCADKAsyEC5jb3JyYWwudjEuUGhhc2USDgoGZXJyb3JzGAUgAygJIosBCgVQaGFzZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiEKBnN0YXR1cxgDIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSJQoIc3RyYXRlZ3kYBCABKA4yEy5jb3JyYWwudjEuU3RyYXRlZ3kSHgoFc3RlcHMYBSADKAsyDy5jb3JyYWwudjEuU3RlcCJmCgRTdGVwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSIQoGc3RhdHVzGAMgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIPCgdtZXNzYWdlGAQgASgJEhAKCHRhc2tfaWRzGAUgAygJIhUKE0dldFNjaGVkdWxlclJlcXVlc3QihgEKFEdldFNjaGVkdWxlclJlc3BvbnNlEigKBXN0YXRlGAEgASgOMhkuY29ycmFsLnYxLlNjaGVkdWxlclN0YXRlEhAKCHNlcnZpY2VzGAIgASgNEhQKDHVuaW5zdGFsbGluZxgDIAEoDRIcChRsYXN0X3VuaW5zdGFsbF9ldmVudBgEIAEoBCIgChBMaXN0VGFza3NSZXF1ZXN0EgwKBG5hbWUYASABKAkiMwoRTGlzdFRhc2tzUmVzcG9uc2USHgoFdGFza3MYASADKAsyDy5jb3JyYWwudjEuVGFzayLHAQoEVGFzaxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHBvZF90eXBlGAMgASgJEhEKCXBvZF9pbmRleBgEIAEoDRINCgVzdGF0ZRgFIAEoCRILCgNwaWQYBiABKA0SEAoIYWdlbnRfaWQYByABKAkSDwoHc2FuZGJveBgIIAEoCRIPCgdtZXNzYWdlGAkgASgJEjAKDHVwZGF0ZWRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihgEKDlRhc2tMb2dSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEdGFzaxgCIAEoCRIkCgRmaWxlGAMgASgOMhYuY29ycmFsLnYxLlRhc2tMb2dGaWxlEg4KBm9mZnNldBgEIAEoBBISCgp0YWlsX2xpbmVzGAUgASgNEg4KBmZvbGxvdxgGIAEoCCJACg9UYXNrTG9nUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIOCgZvZmZzZXQYAiABKAQSDwoHdGFza19pZBgDIAEoCSIgChBMaXN0UGxhbnNSZXF1ZXN0EgwKBG5hbWUYASABKAkiMwoRTGlzdFBsYW5zUmVzcG9uc2USHgoFcGxhbnMYASADKAsyDy5jb3JyYWwudjEuUGxhbiLqAQoSQ29udHJvbFBsYW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGxhbhgCIAEoCRIlCgZhY3Rpb24YAyABKA4yFS5jb3JyYWwudjEuUGxhbkFjdGlvbhINCgVwaGFzZRgEIAEoCRIMCgRzdGVwGAUgASgJEkEKCnBhcmFtZXRlcnMYBiADKAsyLS5jb3JyYWwudjEuQ29udHJvbFBsYW5SZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJFChNDb250cm9sUGxhblJlc3BvbnNlEh0KBHBsYW4YASABKAsyDy5jb3JyYWwudjEuUGxhbhIPCgdjaGFuZ2VkGAIgASgIIh8KD0xpc3RQb2RzUmVxdWVzdBIMCgRuYW1lGAEgASgJIjAKEExpc3RQb2RzUmVzcG9uc2USHAoEcG9kcxgBIAMoCzIOLmNvcnJhbC52MS5Qb2Qi1gEKA1BvZBIMCgRuYW1lGAEgASgJEhAKCHBvZF90eXBlGAIgASgJEhEKCXBvZF9pbmRleBgDIAEoDRIeCgV0YXNrcxgEIAMoCzIPLmNvcnJhbC52MS5UYXNrEiwKDHJlc2VydmF0aW9ucxgFIAMoCzIWLmNvcnJhbC52MS5SZXNlcnZhdGlvbhIOCgZwYXVzZWQYBiABKAgSGgoScGVybWFuZW50bHlfZmFpbGVkGAcgASgIEhAKCGFnZW50X2lkGAggASgJEhAKCGhvc3RuYW1lGAkgASgJInMKC1Jlc2VydmF0aW9uEhMKC3Jlc291cmNlX2lkGAEgASgJEhAKCHJlc291cmNlGAIgASgJEg0KBXZhbHVlGAMgASgJEhYKDnBlcnNpc3RlbmNlX2lkGAQgASgJEhYKDmNvbnRhaW5lcl9wYXRoGAUgASgJIlQKEUNvbnRyb2xQb2RSZXF1ZXN0EgwKBG5hbWUYASABKAkSCwoDcG9kGAIgASgJEiQKBmFjdGlvbhgDIAEoDjIULmNvcnJhbC52MS5Qb2RBY3Rpb24iUgoSQ29udHJvbFBvZFJlc3BvbnNlEhsKA3BvZBgBIAEoCzIOLmNvcnJhbC52MS5Qb2QSDgoGa2lsbGVkGAIgAygJEg8KB2NoYW5nZWQYAyABKAgiMQoRV2F0Y2hQbGFuc1JlcXVlc3QSDQoFbmFtZXMYASADKAkSDQoFYWZ0ZXIYAiABKAQiOQoSV2F0Y2hQbGFuc1Jlc3BvbnNlEiMKBWV2ZW50GAEgASgLMhQuY29ycmFsLnYxLlBsYW5FdmVudCKTAgoJUGxhbkV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIMCgRwbGFuGAQgASgJEg0KBXBoYXNlGAUgASgJEgwKBHN0ZXAYBiABKAkSDwoHc3RlcF9pZBgHIAEoCRIhCgZzdGF0dXMYCCABKA4yES5jb3JyYWwudjEuU3RhdHVzEg8KB21lc3NhZ2UYCSABKAkSEAoIdGFza19pZHMYCiADKAkSKAoEdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoLcGxhbl9zdGF0dXMYDCABKA4yES5jb3JyYWwudjEuU3RhdHVzKtkBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEAoMU1RBVFVTX0VSUk9SEAESEgoOU1RBVFVTX1dBSVRJTkcQAhISCg5TVEFUVVNfUEVORElORxADEhMKD1NUQVRVU19QUkVQQVJFRBAEEhMKD1NUQVRVU19TVEFSVElORxAFEhIKDlNUQVRVU19TVEFSVEVEEAYSEwoPU1RBVFVTX0NPTVBMRVRFEAcSFgoSU1RBVFVTX0lOX1BST0dSRVNTEAgSEgoOU1RBVFVTX0RFTEFZRUQQCSq9AQoMU2VydmljZVN0YXRlEh0KGVNFUlZJQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdTRVJWSUNFX1NUQVRFX0RFUExPWUlORxABEhkKFVNFUlZJQ0VfU1RBVEVfUlVOTklORxACEhcKE1NFUlZJQ0VfU1RBVEVfRVJST1IQAxIeChpTRVJWSUNFX1NUQVRFX1VOSU5TVEFMTElORxAEEh0KGVNFUlZJQ0VfU1RBVEVfUVVBUkFOVElORUQQBSp2CgpQdXRPdXRjb21lEhsKF1BVVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASFwoTUFVUX09VVENPTUVfQ1JFQVRFRBABEhkKFVBVVF9PVVRDT01FX1VOQ0hBTkdFRBACEhcKE1BVVF9PVVRDT01FX1VQREFURUQQAyrEAQoSVW5pbnN0YWxsRXZlbnRLaW5kEiQKIFVOSU5TVEFMTF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIAocVU5JTlNUQUxMX0VWRU5UX0tJTkRfU1RBUlRFRBABEiEKHVVOSU5TVEFMTF9FVkVOVF9LSU5EX1BST0dSRVNTEAISIgoeVU5JTlNUQUxMX0VWRU5UX0tJTkRfQ09NUExFVEVEEAMSHwobVU5JTlNUQUxMX0VWRU5UX0tJTkRfRk9SQ0VEEAQquAEKCFN0cmF0ZWd5EhgKFFNUUkFURUdZX1VOU1BFQ0lGSUVEEAASEwoPU1RSQVRFR1lfU0VSSUFMEAESFQoRU1RSQVRFR1lfUEFSQUxMRUwQAhITCg9TVFJBVEVHWV9DQU5BUlkQAxIaChZTVFJBVEVHWV9TRVJJQUxfQ0FOQVJZEAQSHAoYU1RSQVRFR1lfUEFSQUxMRUxfQ0FOQVJZEAUSFwoTU1RSQVRFR1lfREVQRU5ERU5DWRAGKpEBCg5TY2hlZHVsZXJTdGF0ZRIfChtTQ0hFRFVMRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdTQ0hFRFVMRVJfU1RBVEVfUlVOTklORxABEiAKHFNDSEVEVUxFUl9TVEFURV9VTklOU1RBTExJTkcQAhIfChtTQ0hFRFVMRVJfU1RBVEVfVU5JTlNUQUxMRUQQAypgCgtUYXNrTG9nRmlsZRIdChlUQVNLX0xPR19GSUxFX1VOU1BFQ0lGSUVEEAASGAoUVEFTS19MT0dfRklMRV9TVERPVVQQARIYChRUQVNLX0xPR19GSUxFX1NUREVSUhACKsQBCgpQbGFuQWN0aW9uEhsKF1BMQU5fQUNUSU9OX1VOU1BFQ0lGSUVEEAASFQoRUExBTl9BQ1RJT05fU1RBUlQQARIUChBQTEFOX0FDVElPTl9TVE9QEAISGQoVUExBTl9BQ1RJT05fSU5URVJSVVBUEAMSGAoUUExBTl9BQ1RJT05fQ09OVElOVUUQBBIeChpQTEFOX0FDVElPTl9GT1JDRV9DT01QTEVURRAFEhcKE1BMQU5fQUNUSU9OX1JFU1RBUlQQBiqEAQoJUG9kQWN0aW9uEhoKFlBPRF9BQ1RJT05fVU5TUEVDSUZJRUQQABIWChJQT0RfQUNUSU9OX1JFU1RBUlQQARIWChJQT0RfQUNUSU9OX1JFUExBQ0UQAhIUChBQT0RfQUNUSU9OX1BBVVNFEAMSFQoRUE9EX0FDVElPTl9SRVNVTUUQBDLCCAoRTXVsdGlTZXJ2aWNlQWRtaW4SSQoKUHV0U2VydmljZRIcLmNvcnJhbC52MS5QdXRTZXJ2aWNlUmVxdWVzdBodLmNvcnJhbC52MS5QdXRTZXJ2aWNlUmVzcG9uc2USWwoQVW5pbnN0YWxsU2VydmljZRIiLmNvcnJhbC52MS5Vbmluc3RhbGxTZXJ2aWNlUmVxdWVzdBojLmNvcnJhbC52MS5Vbmluc3RhbGxTZXJ2aWNlUmVzcG9uc2USVwoOV2F0Y2hVbmluc3RhbGwSIC5jb3JyYWwudjEuV2F0Y2hVbmluc3RhbGxSZXF1ZXN0GiEuY29ycmFsLnYxLldhdGNoVW5pbnN0YWxsUmVzcG9uc2UwARJPCgxMaXN0U2VydmljZXMSHi5jb3JyYWwudjEuTGlzdFNlcnZpY2VzUmVxdWVzdBofLmNvcnJhbC52MS5MaXN0U2VydmljZXNSZXNwb25zZRJJCgpHZXRTZXJ2aWNlEhwuY29ycmFsLnYxLkdldFNlcnZpY2VSZXF1ZXN0Gh0uY29ycmFsLnYxLkdldFNlcnZpY2VSZXNwb25zZRJACgdHZXRQbGFuEhkuY29ycmFsLnYxLkdldFBsYW5SZXF1ZXN0GhouY29ycmFsLnYxLkdldFBsYW5SZXNwb25zZRJPCgxHZXRTY2hlZHVsZXISHi5jb3JyYWwudjEuR2V0U2NoZWR1bGVyUmVxdWVzdBofLmNvcnJhbC52MS5HZXRTY2hlZHVsZXJSZXNwb25zZRJGCglMaXN0VGFza3MSGy5jb3JyYWwudjEuTGlzdFRhc2tzUmVxdWVzdBocLmNvcnJhbC52MS5MaXN0VGFza3NSZXNwb25zZRJCCgdUYXNrTG9nEhkuY29ycmFsLnYxLlRhc2tMb2dSZXF1ZXN0GhouY29ycmFsLnYxLlRhc2tMb2dSZXNwb25zZTABEkYKCUxpc3RQbGFucxIbLmNvcnJhbC52MS5MaXN0UGxhbnNSZXF1ZXN0GhwuY29ycmFsLnYxLkxpc3RQbGFuc1Jlc3BvbnNlEkwKC0NvbnRyb2xQbGFuEh0uY29ycmFsLnYxLkNvbnRyb2xQbGFuUmVxdWVzdBoeLmNvcnJhbC52MS5Db250cm9sUGxhblJlc3BvbnNlEkMKCExpc3RQb2RzEhouY29ycmFsLnYxLkxpc3RQb2RzUmVxdWVzdBobLmNvcnJhbC52MS5MaXN0UG9kc1Jlc3BvbnNlEkkKCkNvbnRyb2xQb2QSHC5jb3JyYWwudjEuQ29udHJvbFBvZFJlcXVlc3QaHS5jb3JyYWwudjEuQ29udHJvbFBvZFJlc3BvbnNlEksKCldhdGNoUGxhbnMSHC5jb3JyYWwudjEuV2F0Y2hQbGFuc1JlcXVlc3QaHS5jb3JyYWwudjEuV2F0Y2hQbGFuc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message corral.v1.PutServiceRequest
@@ -932,6 +932,471 @@ export const TaskLogResponseSchema: GenMessage<TaskLogResponse> = /*@__PURE__*/
   messageDesc(file_corral_v1_admin, 27);
 
 /**
+ * @generated from message corral.v1.ListPlansRequest
+ */
+export type ListPlansRequest = Message<"corral.v1.ListPlansRequest"> & {
+  /**
+   * The service.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message corral.v1.ListPlansRequest.
+ * Use `create(ListPlansRequestSchema)` to create a new message.
+ */
+export const ListPlansRequestSchema: GenMessage<ListPlansRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 28);
+
+/**
+ * @generated from message corral.v1.ListPlansResponse
+ */
+export type ListPlansResponse = Message<"corral.v1.ListPlansResponse"> & {
+  /**
+   * deploy, the custom plans in spec order, recovery, decommission (while there is one).
+   *
+   * @generated from field: repeated corral.v1.Plan plans = 1;
+   */
+  plans: Plan[];
+};
+
+/**
+ * Describes the message corral.v1.ListPlansResponse.
+ * Use `create(ListPlansResponseSchema)` to create a new message.
+ */
+export const ListPlansResponseSchema: GenMessage<ListPlansResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 29);
+
+/**
+ * @generated from message corral.v1.ControlPlanRequest
+ */
+export type ControlPlanRequest = Message<"corral.v1.ControlPlanRequest"> & {
+  /**
+   * The service.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The plan, e.g. "deploy".
+   *
+   * @generated from field: string plan = 2;
+   */
+  plan: string;
+
+  /**
+   * @generated from field: corral.v1.PlanAction action = 3;
+   */
+  action: PlanAction;
+
+  /**
+   * A phase of the plan, by name or id; empty: the whole plan.
+   *
+   * @generated from field: string phase = 4;
+   */
+  phase: string;
+
+  /**
+   * A step of the phase, by name or id; empty: the whole phase. Needs `phase`.
+   *
+   * @generated from field: string step = 5;
+   */
+  step: string;
+
+  /**
+   * START only: environment for the plan's tasks; keys match [A-Za-z_][A-Za-z0-9_]*.
+   *
+   * @generated from field: map<string, string> parameters = 6;
+   */
+  parameters: { [key: string]: string };
+};
+
+/**
+ * Describes the message corral.v1.ControlPlanRequest.
+ * Use `create(ControlPlanRequestSchema)` to create a new message.
+ */
+export const ControlPlanRequestSchema: GenMessage<ControlPlanRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 30);
+
+/**
+ * @generated from message corral.v1.ControlPlanResponse
+ */
+export type ControlPlanResponse = Message<"corral.v1.ControlPlanResponse"> & {
+  /**
+   * The plan after the action.
+   *
+   * @generated from field: corral.v1.Plan plan = 1;
+   */
+  plan?: Plan | undefined;
+
+  /**
+   * False when the element already was in the state asked for (the reference answers 208).
+   *
+   * @generated from field: bool changed = 2;
+   */
+  changed: boolean;
+};
+
+/**
+ * Describes the message corral.v1.ControlPlanResponse.
+ * Use `create(ControlPlanResponseSchema)` to create a new message.
+ */
+export const ControlPlanResponseSchema: GenMessage<ControlPlanResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 31);
+
+/**
+ * @generated from message corral.v1.ListPodsRequest
+ */
+export type ListPodsRequest = Message<"corral.v1.ListPodsRequest"> & {
+  /**
+   * The service.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message corral.v1.ListPodsRequest.
+ * Use `create(ListPodsRequestSchema)` to create a new message.
+ */
+export const ListPodsRequestSchema: GenMessage<ListPodsRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 32);
+
+/**
+ * @generated from message corral.v1.ListPodsResponse
+ */
+export type ListPodsResponse = Message<"corral.v1.ListPodsResponse"> & {
+  /**
+   * Sorted by pod type, then index.
+   *
+   * @generated from field: repeated corral.v1.Pod pods = 1;
+   */
+  pods: Pod[];
+};
+
+/**
+ * Describes the message corral.v1.ListPodsResponse.
+ * Use `create(ListPodsResponseSchema)` to create a new message.
+ */
+export const ListPodsResponseSchema: GenMessage<ListPodsResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 33);
+
+/**
+ * One pod instance of a service.
+ *
+ * @generated from message corral.v1.Pod
+ */
+export type Pod = Message<"corral.v1.Pod"> & {
+  /**
+   * "<pod type>-<index>", e.g. "hello-0".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string pod_type = 2;
+   */
+  podType: string;
+
+  /**
+   * @generated from field: uint32 pod_index = 3;
+   */
+  podIndex: number;
+
+  /**
+   * The pod instance's tasks (ListTasks' view of them), sorted by task name.
+   *
+   * @generated from field: repeated corral.v1.Task tasks = 4;
+   */
+  tasks: Task[];
+
+  /**
+   * The reservations its tasks hold.
+   *
+   * @generated from field: repeated corral.v1.Reservation reservations = 5;
+   */
+  reservations: Reservation[];
+
+  /**
+   * Paused: its tasks run an idle command in place of their own (PodAction PAUSE).
+   *
+   * @generated from field: bool paused = 6;
+   */
+  paused: boolean;
+
+  /**
+   * Marked permanently failed (replaced, or its agent gone): it moves to new reservations.
+   *
+   * @generated from field: bool permanently_failed = 7;
+   */
+  permanentlyFailed: boolean;
+
+  /**
+   * The agent its tasks run on ("" before the first launch).
+   *
+   * @generated from field: string agent_id = 8;
+   */
+  agentId: string;
+
+  /**
+   * That agent's hostname ("" when unknown).
+   *
+   * @generated from field: string hostname = 9;
+   */
+  hostname: string;
+};
+
+/**
+ * Describes the message corral.v1.Pod.
+ * Use `create(PodSchema)` to create a new message.
+ */
+export const PodSchema: GenMessage<Pod> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 34);
+
+/**
+ * A reservation a pod instance holds on its agent.
+ *
+ * @generated from message corral.v1.Reservation
+ */
+export type Reservation = Message<"corral.v1.Reservation"> & {
+  /**
+   * The reservation's resource_id label.
+   *
+   * @generated from field: string resource_id = 1;
+   */
+  resourceId: string;
+
+  /**
+   * cpus, mem, disk, gpus or ports.
+   *
+   * @generated from field: string resource = 2;
+   */
+  resource: string;
+
+  /**
+   * The amount ("0.5", "256") or the ranges ("31000-31001").
+   *
+   * @generated from field: string value = 3;
+   */
+  value: string;
+
+  /**
+   * A persistent volume's id and container path ("" for other resources).
+   *
+   * @generated from field: string persistence_id = 4;
+   */
+  persistenceId: string;
+
+  /**
+   * @generated from field: string container_path = 5;
+   */
+  containerPath: string;
+};
+
+/**
+ * Describes the message corral.v1.Reservation.
+ * Use `create(ReservationSchema)` to create a new message.
+ */
+export const ReservationSchema: GenMessage<Reservation> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 35);
+
+/**
+ * @generated from message corral.v1.ControlPodRequest
+ */
+export type ControlPodRequest = Message<"corral.v1.ControlPodRequest"> & {
+  /**
+   * The service.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The pod instance, e.g. "world-0".
+   *
+   * @generated from field: string pod = 2;
+   */
+  pod: string;
+
+  /**
+   * @generated from field: corral.v1.PodAction action = 3;
+   */
+  action: PodAction;
+};
+
+/**
+ * Describes the message corral.v1.ControlPodRequest.
+ * Use `create(ControlPodRequestSchema)` to create a new message.
+ */
+export const ControlPodRequestSchema: GenMessage<ControlPodRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 36);
+
+/**
+ * @generated from message corral.v1.ControlPodResponse
+ */
+export type ControlPodResponse = Message<"corral.v1.ControlPodResponse"> & {
+  /**
+   * The pod instance after the action was stored (its relaunch follows).
+   *
+   * @generated from field: corral.v1.Pod pod = 1;
+   */
+  pod?: Pod | undefined;
+
+  /**
+   * Task IDs killed by the action.
+   *
+   * @generated from field: repeated string killed = 2;
+   */
+  killed: string[];
+
+  /**
+   * False when the pod already was in the state asked for (pause of a paused pod).
+   *
+   * @generated from field: bool changed = 3;
+   */
+  changed: boolean;
+};
+
+/**
+ * Describes the message corral.v1.ControlPodResponse.
+ * Use `create(ControlPodResponseSchema)` to create a new message.
+ */
+export const ControlPodResponseSchema: GenMessage<ControlPodResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 37);
+
+/**
+ * @generated from message corral.v1.WatchPlansRequest
+ */
+export type WatchPlansRequest = Message<"corral.v1.WatchPlansRequest"> & {
+  /**
+   * Services to follow; empty means all services.
+   *
+   * @generated from field: repeated string names = 1;
+   */
+  names: string[];
+
+  /**
+   * Resume after this event sequence number; 0 starts from the oldest retained event.
+   *
+   * @generated from field: uint64 after = 2;
+   */
+  after: bigint;
+};
+
+/**
+ * Describes the message corral.v1.WatchPlansRequest.
+ * Use `create(WatchPlansRequestSchema)` to create a new message.
+ */
+export const WatchPlansRequestSchema: GenMessage<WatchPlansRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 38);
+
+/**
+ * @generated from message corral.v1.WatchPlansResponse
+ */
+export type WatchPlansResponse = Message<"corral.v1.WatchPlansResponse"> & {
+  /**
+   * @generated from field: corral.v1.PlanEvent event = 1;
+   */
+  event?: PlanEvent | undefined;
+};
+
+/**
+ * Describes the message corral.v1.WatchPlansResponse.
+ * Use `create(WatchPlansResponseSchema)` to create a new message.
+ */
+export const WatchPlansResponseSchema: GenMessage<WatchPlansResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 39);
+
+/**
+ * A plan, phase or step changed status (or message, or task IDs).
+ *
+ * @generated from message corral.v1.PlanEvent
+ */
+export type PlanEvent = Message<"corral.v1.PlanEvent"> & {
+  /**
+   * @generated from field: uint64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * The service.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The service's generation when the change happened.
+   *
+   * @generated from field: uint64 generation = 3;
+   */
+  generation: bigint;
+
+  /**
+   * @generated from field: string plan = 4;
+   */
+  plan: string;
+
+  /**
+   * Empty for a plan's own change.
+   *
+   * @generated from field: string phase = 5;
+   */
+  phase: string;
+
+  /**
+   * Empty for a plan's or a phase's own change.
+   *
+   * @generated from field: string step = 6;
+   */
+  step: string;
+
+  /**
+   * @generated from field: string step_id = 7;
+   */
+  stepId: string;
+
+  /**
+   * @generated from field: corral.v1.Status status = 8;
+   */
+  status: Status;
+
+  /**
+   * @generated from field: string message = 9;
+   */
+  message: string;
+
+  /**
+   * @generated from field: repeated string task_ids = 10;
+   */
+  taskIds: string[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 11;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The plan's status after the change.
+   *
+   * @generated from field: corral.v1.Status plan_status = 12;
+   */
+  planStatus: Status;
+};
+
+/**
+ * Describes the message corral.v1.PlanEvent.
+ * Use `create(PlanEventSchema)` to create a new message.
+ */
+export const PlanEventSchema: GenMessage<PlanEvent> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 40);
+
+/**
  * Status of a plan, phase or step (dcos-commons §1.12).
  *
  * @generated from enum corral.v1.Status
@@ -1236,6 +1701,114 @@ export const TaskLogFileSchema: GenEnum<TaskLogFile> = /*@__PURE__*/
   enumDesc(file_corral_v1_admin, 6);
 
 /**
+ * What ControlPlan does (dcos-commons §1.10).
+ *
+ * @generated from enum corral.v1.PlanAction
+ */
+export enum PlanAction {
+  /**
+   * @generated from enum value: PLAN_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Un-interrupt the plan (a COMPLETE plan is restarted first); `parameters` become environment
+   * variables of the tasks the plan launches. Plan level only.
+   *
+   * @generated from enum value: PLAN_ACTION_START = 1;
+   */
+  START = 1,
+
+  /**
+   * Interrupt and reset to PENDING.
+   *
+   * @generated from enum value: PLAN_ACTION_STOP = 2;
+   */
+  STOP = 2,
+
+  /**
+   * Interrupt: no new step starts; steps under way go on.
+   *
+   * @generated from enum value: PLAN_ACTION_INTERRUPT = 3;
+   */
+  INTERRUPT = 3,
+
+  /**
+   * Un-interrupt; on a canary phase, release the next waiting step.
+   *
+   * @generated from enum value: PLAN_ACTION_CONTINUE = 4;
+   */
+  CONTINUE = 4,
+
+  /**
+   * Mark COMPLETE without running.
+   *
+   * @generated from enum value: PLAN_ACTION_FORCE_COMPLETE = 5;
+   */
+  FORCE_COMPLETE = 5,
+
+  /**
+   * Back to PENDING (back-off cleared), to run again.
+   *
+   * @generated from enum value: PLAN_ACTION_RESTART = 6;
+   */
+  RESTART = 6,
+}
+
+/**
+ * Describes the enum corral.v1.PlanAction.
+ */
+export const PlanActionSchema: GenEnum<PlanAction> = /*@__PURE__*/
+  enumDesc(file_corral_v1_admin, 7);
+
+/**
+ * What ControlPod does (dcos-commons §1.10, §3.6).
+ *
+ * @generated from enum corral.v1.PodAction
+ */
+export enum PodAction {
+  /**
+   * @generated from enum value: POD_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Kill the pod's tasks and relaunch them in place, on the same reservations.
+   *
+   * @generated from enum value: POD_ACTION_RESTART = 1;
+   */
+  RESTART = 1,
+
+  /**
+   * Permanent recovery: the pod gets fresh placement and reservations; its old volumes are
+   * destroyed and its old reservations released when next offered.
+   *
+   * @generated from enum value: POD_ACTION_REPLACE = 2;
+   */
+  REPLACE = 2,
+
+  /**
+   * Relaunch the pod's tasks with an idle command, keeping reservations and volumes.
+   *
+   * @generated from enum value: POD_ACTION_PAUSE = 3;
+   */
+  PAUSE = 3,
+
+  /**
+   * Relaunch a paused pod's tasks with their own command.
+   *
+   * @generated from enum value: POD_ACTION_RESUME = 4;
+   */
+  RESUME = 4,
+}
+
+/**
+ * Describes the enum corral.v1.PodAction.
+ */
+export const PodActionSchema: GenEnum<PodAction> = /*@__PURE__*/
+  enumDesc(file_corral_v1_admin, 8);
+
+/**
  * MultiServiceAdmin adds, reconfigures, inspects and removes the services that one Corral
  * scheduler runs. Services are keyed by their original name (e.g. "team/db"), never by the
  * sanitized form used inside task IDs.
@@ -1337,6 +1910,61 @@ export const MultiServiceAdmin: GenService<{
     methodKind: "server_streaming";
     input: typeof TaskLogRequestSchema;
     output: typeof TaskLogResponseSchema;
+  },
+  /**
+   * ListPlans returns every plan of a service in full: deploy, the custom (manual) plans,
+   * recovery and, while pods are being removed, decommission.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.ListPlans
+   */
+  listPlans: {
+    methodKind: "unary";
+    input: typeof ListPlansRequestSchema;
+    output: typeof ListPlansResponseSchema;
+  },
+  /**
+   * ControlPlan starts, stops, interrupts, continues, force-completes or restarts a plan, one
+   * of its phases or one step (dcos-commons plan commands). The override is stored and
+   * survives a scheduler restart.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.ControlPlan
+   */
+  controlPlan: {
+    methodKind: "unary";
+    input: typeof ControlPlanRequestSchema;
+    output: typeof ControlPlanResponseSchema;
+  },
+  /**
+   * ListPods returns a service's pod instances with their tasks and reservations.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.ListPods
+   */
+  listPods: {
+    methodKind: "unary";
+    input: typeof ListPodsRequestSchema;
+    output: typeof ListPodsResponseSchema;
+  },
+  /**
+   * ControlPod restarts (relaunch in place), replaces (permanent recovery: new placement and
+   * reservations, the old ones released), pauses or resumes one pod instance.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.ControlPod
+   */
+  controlPod: {
+    methodKind: "unary";
+    input: typeof ControlPodRequestSchema;
+    output: typeof ControlPodResponseSchema;
+  },
+  /**
+   * WatchPlans streams status changes of plans, phases and steps; durable and resumable with
+   * `after`, like WatchUninstall.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.WatchPlans
+   */
+  watchPlans: {
+    methodKind: "server_streaming";
+    input: typeof WatchPlansRequestSchema;
+    output: typeof WatchPlansResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_corral_v1_admin, 0);

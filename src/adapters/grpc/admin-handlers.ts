@@ -4,10 +4,6 @@
  * fresh UUID) that is bound to its logger, echoed in the response headers, and named in INTERNAL
  * errors; every RPC logs exactly one line with method, status code and duration.
  */
-import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { performance } from "node:perf_hooks";
-import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -16,29 +12,24 @@ import {
   SchedulerState,
   ServiceState,
   Status,
-  Strategy,
   TaskLogFile,
   UninstallEventKind,
   WatchUninstallResponseSchema,
 } from "../../../gen/corral/v1/admin_pb.js";
 import type {
   MultiServiceAdmin,
-  PlanSchema,
   PutServiceRequest,
   PutServiceResponseSchema,
   ServiceChangeSchema,
   ServiceSchema,
   TaskLogRequest,
   TaskLogResponseSchema,
-  TaskSchema,
   UninstallEventSchema,
   WatchUninstallResponse,
 } from "../../../gen/corral/v1/admin_pb.js";
 import { SchedulerError } from "../../domain/errors.js";
-import type { StrategyName } from "../../domain/spec/types.js";
 import type {
   AdminApi,
-  PlanView,
   PutServiceInput,
   PutServiceResult,
   ServiceChangeView,
@@ -46,13 +37,13 @@ import type {
   TaskLogChunk,
   TaskLogFile as TaskLogFileName,
   TaskLogInput,
-  TaskView,
   UninstallEventView,
 } from "../../engine/admin-api.js";
 import type { Logger } from "../../engine/ports.js";
-import { parsedRequest } from "./service-definition.js";
 import type { ServiceImpl } from "./service-definition.js";
-import { REQUEST_ID_METADATA_KEY, toServiceError } from "./status.js";
+import { steerHandlers } from "./steer-handlers.js";
+import { mapStream, serverStream, unary } from "./rpc-calls.js";
+import { deepFreeze, toPlanMessage, toTaskMessage } from "./view-messages.js";
 
 /** The MultiServiceAdmin handler map; register it with `addService(server, MultiServiceAdmin, …)`. */
 export function createAdminHandlers(
@@ -88,21 +79,13 @@ export function createAdminHandlers(
       if (!api.taskLog) throw new SchedulerError("unimplemented", "this scheduler does not serve task logs");
       return mapStream(api.taskLog(toTaskLogInput(req), signal), toTaskLogResponse);
     }),
+    ...steerHandlers(api, logger),
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Views → messages. Enum names of the views equal the proto enum names without their prefix,
 // so indexing the generated enum is total and checked by tsc.
-
-const STRATEGY: { readonly [S in StrategyName]: Strategy } = {
-  serial: Strategy.SERIAL,
-  parallel: Strategy.PARALLEL,
-  canary: Strategy.CANARY,
-  "serial-canary": Strategy.SERIAL_CANARY,
-  "parallel-canary": Strategy.PARALLEL_CANARY,
-  dependency: Strategy.DEPENDENCY,
-};
 
 export function toServiceMessage(view: ServiceView): MessageInitShape<typeof ServiceSchema> {
   return {
@@ -158,28 +141,6 @@ function toChangeMessage(view: ServiceChangeView): MessageInitShape<typeof Servi
   };
 }
 
-export function toPlanMessage(view: PlanView): MessageInitShape<typeof PlanSchema> {
-  return {
-    name: view.name,
-    status: Status[view.status],
-    strategy: STRATEGY[view.strategy],
-    errors: [...view.errors],
-    phases: view.phases.map((phase) => ({
-      id: phase.id,
-      name: phase.name,
-      status: Status[phase.status],
-      strategy: STRATEGY[phase.strategy],
-      steps: phase.steps.map((step) => ({
-        id: step.id,
-        name: step.name,
-        status: Status[step.status],
-        message: step.message,
-        taskIds: [...step.taskIds],
-      })),
-    })),
-  };
-}
-
 export function toEventMessage(view: UninstallEventView): MessageInitShape<typeof UninstallEventSchema> {
   return {
     sequence: view.sequence,
@@ -190,21 +151,6 @@ export function toEventMessage(view: UninstallEventView): MessageInitShape<typeo
     stepsTotal: view.stepsTotal,
     leftovers: [...view.leftovers],
     message: view.message,
-  };
-}
-
-export function toTaskMessage(view: TaskView): MessageInitShape<typeof TaskSchema> {
-  return {
-    id: view.id,
-    name: view.name,
-    podType: view.podType,
-    podIndex: view.podIndex,
-    state: view.state,
-    pid: view.pid,
-    agentId: view.agentId,
-    sandbox: view.sandbox,
-    message: view.message,
-    ...(view.updatedMs === undefined ? {} : { updatedTime: timestampFromMs(view.updatedMs) }),
   };
 }
 
@@ -242,133 +188,4 @@ function toWatchResponse(view: UninstallEventView): WatchUninstallResponse {
     watchResponses.set(view, response);
   }
   return response;
-}
-
-/** Freezes a built message with every message and list in it. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-/** `source` with `f` applied to each value; no async generator in between (one less hop per message). */
-function mapStream<T, R>(source: AsyncIterable<T>, f: (value: T) => R): AsyncIterable<R> {
-  return {
-    [Symbol.asyncIterator]: () => {
-      const it = source[Symbol.asyncIterator]();
-      return {
-        next: async () => {
-          const r = await it.next();
-          return r.done === true ? { done: true, value: undefined } : { done: false, value: f(r.value) };
-        },
-        return: async () => {
-          await it.return?.();
-          return { done: true, value: undefined };
-        },
-      };
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Call plumbing: request id, one log line per RPC, error mapping through status.ts.
-
-interface Rpc {
-  readonly requestId: string;
-  readonly log: Logger;
-  finish(code: grpc.status): void;
-}
-
-type ServerCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, "metadata" | "sendMetadata">;
-
-function startRpc(method: string, call: ServerCall, base: Logger): Rpc {
-  const requestId = requestIdOf(call.metadata);
-  const log = base.child({ requestId });
-  const started = performance.now();
-  const headers = new grpc.Metadata();
-  headers.set(REQUEST_ID_METADATA_KEY, requestId);
-  call.sendMetadata(headers);
-  return {
-    requestId,
-    log,
-    finish(code) {
-      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-      log.info({ method, code: grpc.status[code], durationMs }, "rpc");
-    },
-  };
-}
-
-/** A caller-supplied id is kept when it is 1–128 printable ASCII characters. */
-function requestIdOf(metadata: grpc.Metadata): string {
-  const given = metadata.get(REQUEST_ID_METADATA_KEY)[0];
-  return typeof given === "string" && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
-}
-
-function unary<Req, Res>(
-  method: string,
-  base: Logger,
-  handle: (request: Req) => Promise<Res> | Res,
-): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    const rpc = startRpc(method, call, base);
-    void (async () => {
-      try {
-        const response = await handle(parsedRequest(call.request));
-        rpc.finish(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
-        callback(null, response);
-      } catch (err) {
-        const error = toServiceError(err, rpc.log, rpc.requestId);
-        rpc.finish(error.code);
-        callback(error);
-      }
-    })();
-  };
-}
-
-/**
- * A server stream fed by an async iterable. `signal` aborts when the call is cancelled (client
- * cancel, deadline, server shutdown) or closes. Flow control: when `call.write()` returns false
- * (grpc-js holds 16 messages the HTTP/2 stream has not taken, i.e. the client reads slower than
- * we write), the next message is pulled only after 'drain' or once the call is over. A slow
- * client thus leaves its events in the producer (the uninstall event log's bounded watcher,
- * which fails with RESOURCE_EXHAUSTED), never in unbounded grpc-js buffers.
- */
-function serverStream<Req, Res>(
-  method: string,
-  base: Logger,
-  produce: (request: Req, signal: AbortSignal) => AsyncIterable<Res>,
-): grpc.handleServerStreamingCall<Req, Res> {
-  return (call) => {
-    const rpc = startRpc(method, call, base);
-    const abort = new AbortController();
-    let over = false; // abort.signal.aborted, without the getter on the per-message path
-    const onCancelled = (): void => {
-      over = true;
-      abort.abort();
-    };
-    call.once("cancelled", onCancelled);
-    call.once("close", onCancelled);
-    if (call.cancelled) onCancelled();
-    void (async () => {
-      try {
-        for await (const message of produce(parsedRequest(call.request), abort.signal)) {
-          if (over) break;
-          if (!call.write(message)) await once(call, "drain", { signal: abort.signal });
-        }
-        if (abort.signal.aborted) return rpc.finish(grpc.status.CANCELLED);
-        call.end();
-        rpc.finish(grpc.status.OK);
-      } catch (err) {
-        if (abort.signal.aborted) return rpc.finish(grpc.status.CANCELLED);
-        const error = toServiceError(err, rpc.log, rpc.requestId);
-        rpc.finish(error.code);
-        call.emit("error", error);
-      } finally {
-        call.off("cancelled", onCancelled);
-        call.off("close", onCancelled);
-      }
-    })();
-  };
 }

@@ -46,6 +46,27 @@ export function taskConfirmedPath(service: string, task: string): string {
   return `${tasksPath(service)}/${task}/Confirmed`;
 }
 
+/** Present once the task instance was marked permanently failed (pod replace, agent gone): it moves. */
+export function taskPermanentlyFailedPath(service: string, task: string): string {
+  return `${tasksPath(service)}/${task}/PermanentlyFailed`;
+}
+
+/** The operator's plan overrides of a service (plan-control.ts), JSON; survives restarts. */
+export function planOverridesPath(service: string): string {
+  return `${serviceRoot(service)}/PlanOverrides`;
+}
+
+/** The service's paused pod instances (pod pause/resume), JSON list of `hello-0`. */
+export function pausedPodsPath(service: string): string {
+  return `${serviceRoot(service)}/PausedPods`;
+}
+
+/** The deployment limit's admitted services (reference DisciplineSelectionStore: names joined by `__`). */
+export const SELECTED_SERVICES = "SelectedServices";
+
+/** The durable plan event log (WatchPlans), laid out like the uninstall event log. */
+export const PLAN_EVENTS = "PlanEvents";
+
 /**
  * The durable uninstall event log (uninstall-events.ts): one child per event, named by its
  * sequence number zero-padded to 20 digits (so the sorted children are in sequence order), value

@@ -35,6 +35,15 @@ function decodeTasks(names: readonly string[], nodes: readonly (Versioned | unde
   return out;
 }
 
+/**
+ * What operators steered, stored apart from the tasks and read with them at recovery: the plan
+ * overrides (service-plan-control.ts decodes them) and the paused pods (service-pod-control.ts).
+ */
+export interface StoredSteering {
+  readonly planOverrides?: Uint8Array;
+  readonly pausedPods?: Uint8Array;
+}
+
 export class StateStore {
   /**
    * `preloaded`: the tasks, already read (recovery reads many services' at once with
@@ -44,7 +53,19 @@ export class StateStore {
     private readonly persister: Persister,
     readonly service: string,
     private preloaded?: Map<string, StoredTask>,
+    private preloadedSteering?: StoredSteering,
   ) {}
+
+  /** The service's stored steering (read with the recovery batch, or now). */
+  async loadSteering(): Promise<StoredSteering> {
+    const preloaded = this.preloadedSteering;
+    if (preloaded) {
+      this.preloadedSteering = undefined;
+      return preloaded;
+    }
+    const [overrides, paused] = await getMany(this.persister, [layout.planOverridesPath(this.service), layout.pausedPodsPath(this.service)]);
+    return { ...(overrides ? { planOverrides: overrides.data } : {}), ...(paused ? { pausedPods: paused.data } : {}) };
+  }
 
   /** Every stored task by instance name. */
   async loadTasks(): Promise<Map<string, StoredTask>> {
