@@ -306,6 +306,14 @@ export class ProcessRuntime implements TaskRuntime {
 
   private ended(t: Tracked, exit: ExitFile): void {
     this.forget(t);
+    // A command that ran and ended before a poll saw it running was RUNNING all the same, as
+    // Mesos' command executor says once it has forked: its deploy step is complete, and
+    // recovery (not the deploy step's launch back-off) relaunches it.
+    const ran = exit.error === undefined && (exit.code !== null || exit.signal !== null);
+    if (ran && !t.running && !exit.killed) {
+      t.running = true;
+      this.o.report(t.task, "TASK_RUNNING", t.task.info.check ? { checkStatus: {} } : {});
+    }
     if (exit.error) {
       this.o.report(t.task, "TASK_FAILED", { reason: "REASON_COMMAND_EXECUTOR_FAILED", message: exit.error });
     } else if (t.healthKilled) {
