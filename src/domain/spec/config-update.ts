@@ -6,8 +6,10 @@
  * allowed decommission; counts may not shrink unless the new pod allows decommission; the service
  * and pod users may not change; task volumes may not change (the reservation role is the
  * scheduler's and never changes with a put, so the reference's role-dependent exceptions never
- * apply). The reference's other validators concern features Corral's spec does not have
- * (networks, placement, TLS, regions, pre-reserved roles, resource limits).
+ * apply). A placement change is allowed and moves no running pod: it applies to pods placed
+ * from then on (new instances, replaced pods), as in the reference. The reference's other
+ * validators concern features Corral's spec does not have (networks, TLS, regions, pre-reserved
+ * roles, resource limits).
  */
 import type { FieldViolation } from "../errors.js";
 import { abbreviate } from "../errors.js";
@@ -162,7 +164,7 @@ function inlineSetId(task: TaskSpec): string {
 }
 
 /**
- * Two pod specs describe the same tasks (§1.13 item 6): equal but for count and
+ * Two pod specs describe the same tasks (§1.13 item 6): equal but for count, placement and
  * allow-decommission. A task on a config whose pod is equivalent to the target's need not be
  * relaunched. The order of resource sets, tasks, ports and volumes, and of env keys, does not matter.
  */

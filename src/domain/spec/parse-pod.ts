@@ -19,10 +19,10 @@ import {
 import { SPEC_LIMITS } from "./limits.js";
 import { parseResourceSet } from "./parse-resources.js";
 import { parseTask } from "./parse-task.js";
+import { parsePlacement } from "./placement-parse.js";
 
-const POD_KEYS = ["count", "allow-decommission", "user", "resource-sets", "tasks"];
+const POD_KEYS = ["count", "allow-decommission", "user", "placement", "resource-sets", "tasks"];
 const POD_NOT_YET = [
-  "placement",
   "rlimits",
   "image",
   "uris",
@@ -150,6 +150,7 @@ export function parsePod(
   checkDuplicatePorts(issues, [...explicit, ...inline]);
   warnUnusedSets(issues, explicit, tasks);
   const user = readString(issues, `${field}.user`, map.get("user"), false);
+  const placement = parsePlacement(issues, `${field}.placement`, map.get("placement"));
   return {
     type,
     count,
@@ -160,6 +161,7 @@ export function parsePod(
       false,
     ),
     ...(user !== undefined ? { user } : {}),
+    ...(placement !== undefined ? { placement } : {}),
     resourceSets: [...explicit, ...inline].map((p) => p.set),
     tasks,
   };

@@ -18,7 +18,7 @@ describe("examples/ deploy with only the preset parameters", () => {
         ["hello", 1, ["server"]],
         ["world", 2, ["server"]],
       ],
-      warnings: 1,
+      warnings: 0,
     },
     { file: "simple.yml", pods: [["hello", 1, ["server"]]], warnings: 0 },
     {
@@ -37,7 +37,7 @@ describe("examples/ deploy with only the preset parameters", () => {
     expect(parsed.warnings).toHaveLength(warnings);
   });
 
-  it("hello-world carries volumes, checks and a placement warning", () => {
+  it("hello-world carries volumes, checks and its hello pod's placement, without warnings", () => {
     const { spec: s, warnings } = loadSpec("examples/hello-world.yml", PRESET);
     const [hello, world] = s.pods;
     expect(hello?.resourceSets[0]).toMatchObject({
@@ -52,9 +52,10 @@ describe("examples/ deploy with only the preset parameters", () => {
     expect(world?.resourceSets[0]?.volumes).toHaveLength(2);
     expect(world?.tasks[0]?.readinessCheck?.cmd).toContain("wc -c");
     expect(world?.tasks[0]?.killGracePeriodS).toBeGreaterThan(0);
-    expect(warnings).toEqual([
-      { field: "spec.pods.hello.placement", message: "not supported by Corral yet, ignored" },
-    ]);
+    expect(hello?.placement).toEqual({
+      constraints: [{ field: "hostname", target: "hostname", operator: "UNIQUE" }],
+    });
+    expect(warnings).toEqual([]);
   });
 
   it("finish-once has every goal and an explicit plan", () => {
@@ -80,7 +81,7 @@ describe("reference fixtures", () => {
     ...REFERENCE_SVC_PARAMS,
   };
 
-  it("svc.yml parses, with warnings (not errors) for placement, rlimits and principal", () => {
+  it("svc.yml parses its placement, with warnings (not errors) for rlimits and principal", () => {
     const parsed = loadSpec("test/fixtures/reference-svc.yml", params);
     expect(shape(parsed)).toEqual([
       ["hello", 1, ["server"]],
@@ -89,11 +90,10 @@ describe("reference fixtures", () => {
     expect(parsed.spec.user).toBe("nobody");
     expect(parsed.spec.pods[0]?.tasks[0]?.env).toEqual({ SLEEP_DURATION: "1000" });
     expect(parsed.spec.pods[1]?.tasks[0]?.killGracePeriodS).toBe(5);
+    expect(parsed.spec.pods.map((p) => p.placement?.constraints.map((c) => c.operator))).toEqual([["UNIQUE"], ["UNIQUE"]]);
     expect(parsed.warnings.map((w) => w.field)).toEqual([
       "spec.scheduler.principal",
-      "spec.pods.hello.placement",
       "spec.pods.hello.rlimits",
-      "spec.pods.world.placement",
       "spec.pods.world.rlimits",
     ]);
   });

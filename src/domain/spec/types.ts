@@ -2,6 +2,7 @@
  * ServiceSpec: the validated, normalised form of a service's YAML (dcos-commons §4).
  * Everything here is plain readonly data; `parseServiceSpec` builds it.
  */
+import type { PlacementSpec } from "./placement.js";
 
 /** Goal state of a task: keep RUNNING, run to a zero exit on each config (FINISH), or ONCE ever. */
 export type GoalState = "RUNNING" | "FINISH" | "ONCE";
@@ -66,6 +67,8 @@ export interface PodSpec {
   readonly count: number;
   readonly allowDecommission: boolean;
   readonly user?: string;
+  /** Where its instances may go (`placement:`); absent: any agent. */
+  readonly placement?: PlacementSpec;
   readonly resourceSets: readonly ResourceSetSpec[];
   readonly tasks: readonly TaskSpec[];
 }
