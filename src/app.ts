@@ -234,6 +234,7 @@ async function startParts(
       removalTimeoutMs: options.serviceRemovalTimeoutMs,
       uninstall: options.uninstall,
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
+      maxParallelDeploys: options.maxParallelDeploys,
     },
   );
   undo.push({ name: "scheduler", run: () => keeper.stop() });

@@ -34,6 +34,7 @@ describe("resolveOptions", () => {
       logLevel: "info",
       logFormat: "json",
       specWorkers: 1,
+      maxParallelDeploys: 0,
       serviceRemovalTimeoutMs: 600_000,
       uninstall: false,
       stayAfterUninstall: false,
@@ -50,6 +51,14 @@ describe("resolveOptions", () => {
       listen: "127.0.0.1:0",
       simAgents: 2,
     });
+  });
+
+  it("limits parallel deploys from the flag or the environment; 0 is unlimited", () => {
+    expect(resolveOptions(["--max-parallel-deploys", "5"], {}).maxParallelDeploys).toBe(5);
+    expect(resolveOptions([], { CORRAL_MAX_PARALLEL_DEPLOYS: "2" }).maxParallelDeploys).toBe(2);
+    expect(resolveOptions(["--max-parallel-deploys", "0"], { CORRAL_MAX_PARALLEL_DEPLOYS: "2" }).maxParallelDeploys).toBe(0);
+    expect(refusal(["--max-parallel-deploys", "-1"]).stderr).toMatch(/^corral: option '--max-parallel-deploys <n>' argument '-1' is invalid/);
+    expect(refusal([], { CORRAL_MAX_PARALLEL_DEPLOYS: "1.5" }).stderr).toBe("corral: CORRAL_MAX_PARALLEL_DEPLOYS must be an integer ≥ 0\n");
   });
 
   it("accepts a ZooKeeper store address", () => {

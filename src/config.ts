@@ -61,6 +61,11 @@ export interface ResolvedOptions extends ApiSecurityFiles {
    * @default 1
    */
   readonly specWorkers: number;
+  /**
+   * At most this many services acquire new resources (deploy) at once, admitted in the order
+   * they started deploying; the admitted set is stored. 0 = unlimited. @default 0
+   */
+  readonly maxParallelDeploys: number;
 }
 
 /** `json`: pino's JSON lines; `pretty`: readable lines (pino-pretty). */
@@ -126,7 +131,8 @@ export function schedulerCommand(env: NodeJS.ProcessEnv, stdoutIsTty = false): C
     .addOption(new Option("--principal <p>", "principal (CORRAL_PRINCIPAL; default <framework-name>-principal)").default(env["CORRAL_PRINCIPAL"]))
     .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"))
     .addOption(new Option("--log-format <format>", "log lines: json (for machines) or pretty (for people) (CORRAL_LOG_FORMAT)").choices(LOG_FORMATS).default(env["CORRAL_LOG_FORMAT"] ?? (stdoutIsTty ? "pretty" : "json"), "pretty on a terminal, json otherwise"))
-    .addOption(new Option("--spec-workers <n>", "threads building PutService specs off the event loop; 0 = on it (CORRAL_SPEC_WORKERS)").argParser(nonNegativeInt).default(env["CORRAL_SPEC_WORKERS"] ?? "1"));
+    .addOption(new Option("--spec-workers <n>", "threads building PutService specs off the event loop; 0 = on it (CORRAL_SPEC_WORKERS)").argParser(nonNegativeInt).default(env["CORRAL_SPEC_WORKERS"] ?? "1"))
+    .addOption(new Option("--max-parallel-deploys <n>", "at most this many services acquire new resources at once; 0 = unlimited (CORRAL_MAX_PARALLEL_DEPLOYS)").argParser(nonNegativeInt).default(env["CORRAL_MAX_PARALLEL_DEPLOYS"] ?? "0"));
   // Service removal and whole-scheduler uninstall (§3.7, §3.9).
   program
     .addOption(new Option("--service-removal-timeout <seconds>", "a removal not done by then completes anyway, FORCED; 0 = never (CORRAL_SERVICE_REMOVAL_TIMEOUT)").default(env["CORRAL_SERVICE_REMOVAL_TIMEOUT"] ?? "600"))
@@ -185,6 +191,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     principal?: string;
     logLevel: string;
     specWorkers: number | string;
+    maxParallelDeploys: number | string;
   }>();
   return {
     listen,
@@ -200,6 +207,8 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     logLevel: o.logLevel,
     logFormat: logFormat as LogFormat,
     specWorkers: typeof o.specWorkers === "string" ? envInt(program, "CORRAL_SPEC_WORKERS", o.specWorkers, nonNegativeInt) : o.specWorkers,
+    maxParallelDeploys:
+      typeof o.maxParallelDeploys === "string" ? envInt(program, "CORRAL_MAX_PARALLEL_DEPLOYS", o.maxParallelDeploys, nonNegativeInt) : o.maxParallelDeploys,
     serviceRemovalTimeoutMs: Math.max(0, removalS) * 1000,
     // The reference uninstalls when SDK_UNINSTALL is set to anything, even empty.
     uninstall: flags.uninstall === true || env["CORRAL_UNINSTALL"] === "true" || env["SDK_UNINSTALL"] !== undefined,

@@ -136,6 +136,12 @@ export interface ManagedService {
    * the error in its plan (until a later cycle of it succeeds) and is retried next cycle.
    */
   cycleFailed(error: string): void;
+  /**
+   * The deployment limit (`deploy-limit.ts`): why this service may not acquire resources now
+   * (it is offered only its own reservations; its waiting deploy steps say why), or undefined.
+   * Absent: the service never wants footprint.
+   */
+  deploySlot?(waiting: string | undefined): void;
   /** Plan control (§1.10): start/stop/interrupt/continue/force-complete/restart. */
   controlPlan(input: PlanControlInput): PreparedControl<PlanControlResult>;
   /** Pod control (§1.10, §3.6): restart, replace, pause, resume one pod instance (`world-0`). */

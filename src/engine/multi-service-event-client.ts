@@ -7,6 +7,8 @@ import type { Offer, Operation, Resource, TaskStatus } from "../domain/cluster.j
 import { LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import { tryParseTaskId } from "../domain/task-id.js";
+import type { DeployLimit } from "./deploy-limit.js";
+import { ownReservations } from "./deploy-limit.js";
 import type { ClientStatus, KillDecision, ManagedService, PreparedLaunches, PreparedStatus } from "./managed-service.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
 import type { PersisterOp } from "./ports.js";
@@ -40,8 +42,14 @@ export interface StatusOutcome {
 /** A batch's statuses are stored in multis of at most this many value bytes (ZooKeeper allows < 1 MiB per request). */
 export const MAX_STATUS_MULTI_BYTES = 256 * 1024;
 
+/** A working service of this cycle, and whether it wants footprint (new reservations). */
+interface OfferTarget {
+  readonly svc: ManagedService;
+  readonly footprint: boolean;
+}
+
 export class MultiServiceEventClient {
-  private offerTargets: ManagedService[] = [];
+  private offerTargets: OfferTarget[] = [];
   /** Failures of `clientStatus`, reported with the next `offers`. */
   private statusFailures: ServiceFailure[] = [];
   private rotation = 0;
@@ -53,7 +61,14 @@ export class MultiServiceEventClient {
       Promise.reject(new SchedulerError("internal", "event client has no persister")),
     /** A launch write failed: its operations were not sent. */
     private readonly onWriteError?: (err: unknown) => void,
+    /** `--max-parallel-deploys`; none: every service may acquire resources. */
+    private readonly limit?: DeployLimit,
   ) {}
+
+  /** Before a cycle's status round: the deployment limit's stored slots are read (once). */
+  async prepare(): Promise<void> {
+    await this.limit?.load();
+  }
 
   /**
    * Aggregate status of all services; also fixes which services get this cycle's offers. A
@@ -65,6 +80,8 @@ export class MultiServiceEventClient {
     const ordered = [...services.slice(start), ...services.slice(0, start)];
     this.offerTargets = [];
     this.statusFailures = [];
+    // For the deployment limit, in arrival order: whether each wants footprint (undefined: failed).
+    const round = this.limit ? new Map(services.map((svc) => [svc.name, undefined as boolean | undefined])) : undefined;
     let footprint = false;
     let newWork = false;
     for (const svc of ordered) {
@@ -75,11 +92,17 @@ export class MultiServiceEventClient {
         this.fail(svc, error, this.statusFailures);
         continue;
       }
-      if (status.kind === "IDLE") continue;
-      this.offerTargets.push(svc);
+      round?.set(svc.name, status.kind === "WORKING" && status.footprint);
+      if (status.kind === "IDLE") {
+        if (this.limit) svc.deploySlot?.(undefined);
+        continue;
+      }
+      this.offerTargets.push({ svc, footprint: status.footprint });
       footprint ||= status.footprint;
       newWork ||= status.newWork;
     }
+    // A service admitted to a deploy slot has new work: the offers it now may use.
+    if (round && this.limit!.round(round)) newWork = true;
     if (this.offerTargets.length === 0) return { kind: "IDLE" };
     return { kind: "WORKING", footprint, newWork };
   }
@@ -97,11 +120,21 @@ export class MultiServiceEventClient {
     this.statusFailures = [];
     let remaining = offers;
     let ready = failures.length === 0;
-    for (const svc of this.offerTargets) {
+    await this.limit?.persist();
+    let own: Map<string, Offer[]> | undefined;
+    const taken = new Set<string>();
+    for (const { svc, footprint } of this.offerTargets) {
       if (this.manager.get(svc.name) !== svc) continue;
+      // Without a deploy slot a service is offered only its own reservations.
+      const wait = footprint ? this.limit?.waitReason(svc.name) : undefined;
+      let given = remaining;
+      if (this.limit) {
+        svc.deploySlot?.(wait);
+        if (wait !== undefined) given = ((own ??= ownReservations(offers)).get(svc.name) ?? []).filter((o) => !taken.has(o.id));
+      }
       let result;
       try {
-        result = await svc.offers(remaining);
+        result = await svc.offers(given);
       } catch (error) {
         this.fail(svc, error, failures);
         // It wants offers again soon: unused ones are declined short.
@@ -118,6 +151,7 @@ export class MultiServiceEventClient {
       }
       used.push({ svc, ...(result.launches ? { launches: result.launches } : {}), offerIds: [...result.operations.keys()] });
       remaining = remaining.filter((o) => !result.operations.has(o.id));
+      for (const id of result.operations.keys()) taken.add(id);
     }
     // Every service's TaskInfos of this cycle in as few multis as fit (one fsync on SQLite),
     // before any operation leaves; what could not be stored is not sent.

@@ -50,6 +50,7 @@ export interface CycleOutcome {
 
 export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], options: CycleOptions): Promise<CycleOutcome> {
   const { client, driver, log } = deps;
+  await client.prepare();
   const status = client.clientStatus();
   const working = status.kind === "WORKING";
   const result = await client.offers(working ? offers : []);

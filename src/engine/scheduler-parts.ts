@@ -5,6 +5,7 @@
  */
 import { SchedulerError, abbreviate } from "../domain/errors.js";
 import type { SchedulerState, ServiceView } from "./admin-api.js";
+import { DeployLimit } from "./deploy-limit.js";
 import type { ManagedService } from "./managed-service.js";
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
 import { MultiServiceManager } from "./multi-service-manager.js";
@@ -23,6 +24,7 @@ import type { UninstallEventLogOptions } from "./uninstall-events.js";
 import { encodeText } from "./store/codec.js";
 import { FencedPersister, lockLost } from "./store/fenced-persister.js";
 import * as layout from "./store/layout.js";
+import { SelectionStore } from "./store/selection-store.js";
 import { ServiceStore } from "./store/service-store.js";
 import { StateStore } from "./store/state-store.js";
 import type { StoredSteering, StoredTask } from "./store/state-store.js";
@@ -51,6 +53,11 @@ export interface SchedulerOptions extends RunnerOptions {
   /** Uninstall the whole scheduler (CORRAL_UNINSTALL / SDK_UNINSTALL, §3.9). @default false */
   readonly uninstall?: boolean;
   readonly events?: UninstallEventLogOptions;
+  /**
+   * At most this many services acquire new resources at once (`--max-parallel-deploys`,
+   * deploy-limit.ts); 0 = unlimited. @default 0
+   */
+  readonly maxParallelDeploys?: number;
 }
 
 export type SchedulerMode = SchedulerState;
@@ -90,6 +97,9 @@ export class SchedulerParts {
       this.manager,
       (ops) => this.persister.multi(ops),
       (err) => deps.log.warn({ err }, "could not store this cycle's launches; their offers are declined"),
+      (options.maxParallelDeploys ?? 0) > 0
+        ? new DeployLimit(options.maxParallelDeploys!, new SelectionStore(this.persister), deps.log.child({ component: "deploy-limit" }))
+        : undefined,
     );
     this.runner = new SchedulerRunner(
       {

@@ -80,6 +80,8 @@ export class ServiceScheduler implements ManagedService {
   private deployedOnce = false;
   /** Set while this service, made by an update, has not been registered yet. */
   private carried: ServiceCarryOver | undefined;
+  /** Why the deployment limit keeps it from acquiring resources; undefined: it may. */
+  private slotWait: string | undefined;
 
   constructor(
     readonly built: BuiltService,
@@ -209,7 +211,15 @@ export class ServiceScheduler implements ManagedService {
       backoff: this.backoff,
       frameworkId: this.frameworkId,
       framework: this.deps.framework,
+      ...(this.slotWait !== undefined ? { deploySlotWait: this.slotWait } : {}),
     };
+  }
+
+  deploySlot(waiting: string | undefined): void {
+    if (waiting === this.slotWait) return;
+    this.slotWait = waiting;
+    this.dirty = true;
+    this.quietAnswer = undefined;
   }
 
   /** Decides and takes the plans and back-off it leaves (steps, recoveries); launches are applied once stored. */

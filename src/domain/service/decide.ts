@@ -33,6 +33,7 @@ import type {
 } from "./model.js";
 import type { ServicePlans } from "./plans.js";
 import { decommissionStepName } from "./plans.js";
+import { deployAcquiring, waitForDeploySlot } from "./deploy-slot.js";
 import type { StoredTask } from "./task-record.js";
 import { mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
 import { prepareWork } from "./work.js";
@@ -53,6 +54,7 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
   const work = prepareWork(state, nowMs, newId, look);
   const out = new Decider(state, work.plans, offers ?? [], newId);
   if (look) for (const step of work.candidates) out.step(step);
+  const slotWait = state.deploySlotWait;
   const deployDone = done(work.plans.deploy);
   const working = !(deployDone && done(work.plans.recovery) && done(work.plans.decommission));
   return {
@@ -62,12 +64,12 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
     kills: out.kills,
     releases: out.releases,
     erases: out.erases,
-    unplaced: out.unplaced,
+    unplaced: slotWait === undefined ? out.unplaced : waitForDeploySlot(work.plans.deploy, out.unplaced, slotWait),
     recoveries: work.recoveries,
     recoveryDeferred: work.recoveryDeferred,
     // A step waiting for its old tasks to stop wants no offer yet: once they are dead it is a
     // new candidate, which is new work (a revive brings back the offers of its agent).
-    work: { working, footprint: working && !deployDone, candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0).map((s) => s.id) },
+    work: { working, footprint: !deployDone && deployAcquiring(work.plans.deploy), candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0).map((s) => s.id) },
   };
 }
 

@@ -35,6 +35,11 @@ export interface ServiceState {
   /** "" before registration. */
   readonly frameworkId: string;
   readonly framework: FrameworkIdentity;
+  /**
+   * Set while the deployment limit keeps this service from acquiring resources (it is offered
+   * only its own reservations): why, shown on its deploy steps that wait.
+   */
+  readonly deploySlotWait?: string;
 }
 
 /** Launch tasks on one offer: RESERVE/CREATE/UNRESERVE as needed, then LAUNCH_GROUP. */
@@ -76,7 +81,10 @@ export interface UnplacedStep {
 /** A working service, or one that needs nothing from offers (§1.1). */
 export interface ServiceWork {
   readonly working: boolean;
-  /** The deploy plan is unfinished: this service wants reservations (the footprint discipline). */
+  /**
+   * The deploy plan is unfinished and acquiring (`deploy-slot.ts`): this service wants
+   * reservations, so it needs a deploy slot under the deployment limit.
+   */
   readonly footprint: boolean;
   /** Ids of the steps that want an offer now (not those waiting for their old tasks to stop). */
   readonly candidates: readonly string[];

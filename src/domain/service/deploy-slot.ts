@@ -1,0 +1,37 @@
+/**
+ * The deployment limit as the decision core sees it (dcos-commons §1.4, §7.2 hazard 9): whether
+ * a service's deploy plan is acquiring resources (it then needs a deploy slot), and what its
+ * deploy steps say while it waits for one.
+ */
+import type { Plan, Step } from "../plan/model.js";
+import { allSteps } from "../plan/model.js";
+import { setStepMessage } from "../plan/step.js";
+import { planCandidates } from "../plan/strategy.js";
+import type { UnplacedStep } from "./model.js";
+
+/**
+ * An unfinished deploy plan is acquiring while some step wants an offer or has tasks starting.
+ * One that waits for an operator (interrupted, a canary waiting for `continue`) or is stuck in
+ * ERROR is not, so it holds no deploy slot; the reference keeps the slot forever (hazard 9).
+ */
+export function deployAcquiring(deploy: Plan): boolean {
+  return planCandidates(deploy).length > 0 || allSteps(deploy).some(launching);
+}
+
+function launching(step: Step): boolean {
+  return step.status === "STARTING" || step.status === "STARTED";
+}
+
+/**
+ * The deploy steps no offer took while the service may not acquire resources say why
+ * (`waiting for a deploy slot: 1 of 1 held by svc-a`); other unplaced steps keep their reason.
+ */
+export function waitForDeploySlot(deploy: Plan, unplaced: readonly UnplacedStep[], reason: string): UnplacedStep[] {
+  const steps = new Map(allSteps(deploy).map((s) => [s.id, s] as const));
+  return unplaced.map((u) => {
+    const step = steps.get(u.stepId);
+    if (!step) return u;
+    setStepMessage(step, reason);
+    return { stepId: u.stepId, reason };
+  });
+}
