@@ -1,12 +1,14 @@
 /**
  * Builds a service's plans from its spec. Without `plans:` the deploy plan is generated as the
  * reference does: one serial phase per pod in spec order, one step per pod instance launching
- * all of its tasks. Plans other than `deploy` start interrupted (manual plans).
+ * all of its tasks. Plans other than `deploy` start interrupted (manual plans); a canary phase's
+ * first two steps wait for the operator's `continue`.
  */
 import type { PhaseSpec, PodSpec, ServiceSpec } from "../spec/types.js";
 import { stepName } from "../task-id.js";
 import type { Phase, Plan, Step } from "./model.js";
 import { newStep } from "./model.js";
+import { armCanary } from "./strategy.js";
 
 export type NewId = () => string;
 
@@ -34,7 +36,9 @@ function buildPhase(phase: PhaseSpec, pod: PodSpec, newId: NewId): Phase {
       steps.push(step);
     }
   }
-  return { id: newId(), name: phase.name, strategy: phase.strategy, steps };
+  const built: Phase = { id: newId(), name: phase.name, strategy: phase.strategy, steps };
+  armCanary(built);
+  return built;
 }
 
 function defaultDeploySpec(spec: ServiceSpec): { strategy: "serial"; phases: PhaseSpec[] } {

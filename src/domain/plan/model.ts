@@ -25,6 +25,15 @@ export interface Step {
   readonly progress: Map<string, TaskProgress>;
   /** Set on recovery steps: the latest recovery of the pod instance, kept in front of `message`. */
   recovery?: RecoveryNote;
+  /** The operator's START parameters of the step's plan: environment for the tasks it launches. */
+  parameters?: Readonly<Record<string, string>>;
+  /** The operator force-completed the step (kept as an override: its tasks may never have run). */
+  forced?: boolean;
+  /**
+   * Task IDs the operator's restart (or stop) discarded: a task record still on one of them does
+   * not complete the step again when it is resumed after a scheduler restart.
+   */
+  discarded?: readonly string[];
 }
 
 /** Why and how often the recovery plan relaunched a pod instance (see `recovery.ts`). */
@@ -42,6 +51,14 @@ export interface Phase {
   readonly name: string;
   readonly strategy: StrategyName;
   readonly steps: Step[];
+  /** The operator interrupted the phase: none of its steps is started until it is continued. */
+  interrupted?: boolean;
+  /**
+   * Canary strategies only: names of the steps still waiting for the operator's `continue`, in
+   * order (the first two pending steps when the phase was built; each continue releases one).
+   * Empty once both were released: the wrapped strategy has taken over.
+   */
+  canary?: readonly string[];
 }
 
 export interface Plan {
@@ -50,6 +67,8 @@ export interface Plan {
   readonly phases: Phase[];
   readonly errors: string[];
   interrupted: boolean;
+  /** The operator's START parameters (environment for the tasks the plan launches). */
+  parameters?: Readonly<Record<string, string>>;
 }
 
 export function newStep(

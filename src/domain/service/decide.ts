@@ -21,6 +21,7 @@ import { cleanupOperations } from "../offer/release.js";
 import { planStatus } from "../plan/aggregate.js";
 import type { Plan, Step } from "../plan/model.js";
 import { markPrepared } from "../plan/step.js";
+import type { TaskSpec } from "../spec/types.js";
 import { taskInstanceName } from "../task-id.js";
 import type {
   EraseDecision,
@@ -56,7 +57,8 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
   if (look) for (const step of work.candidates) out.step(step);
   const slotWait = state.deploySlotWait;
   const deployDone = done(work.plans.deploy);
-  const working = !(deployDone && done(work.plans.recovery) && done(work.plans.decommission));
+  // A custom plan the operator started works like the others until it completes.
+  const working = !(deployDone && done(work.plans.recovery) && done(work.plans.decommission)) || work.plans.custom.some((p) => !p.interrupted && !done(p));
   return {
     plans: work.plans,
     backoff: work.backoff,
@@ -73,11 +75,20 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
   };
 }
 
-/** Tasks of a step that (may) still run a config other than the target: relaunching them kills them first. */
+/**
+ * Tasks of a step that (may) still run and are not the step's own launch — another config's, or
+ * ones the operator's restart discarded: relaunching them kills them first.
+ */
 function replacedTasks(state: ServiceState, step: Step): StoredTask[] {
   return step.tasks
-    .map((t) => state.tasks.get(taskInstanceName(step.podType, step.podIndex, t)))
-    .filter((s): s is StoredTask => s !== undefined && mayBeLive(s) && !onConfig(s, state.configId));
+    .map((t) => [t, state.tasks.get(taskInstanceName(step.podType, step.podIndex, t))] as const)
+    .filter(([t, s]) => s !== undefined && mayBeLive(s) && (!onConfig(s, state.configId) || step.taskIds.get(t) !== s.info.taskId))
+    .map(([, s]) => s!);
+}
+
+/** A task of a plan started with parameters gets them as environment (its own env wins nothing: §1.10 `plan start -p`). */
+function withParameters(task: TaskSpec, parameters: Readonly<Record<string, string>> | undefined): TaskSpec {
+  return parameters ? { ...task, env: { ...task.env, ...parameters } } : task;
 }
 
 /** Step 4, one candidate at a time; offers used by one step are not over-committed by the next. */
@@ -122,7 +133,7 @@ class Decider {
       return;
     }
     const footprint = podFootprint(podTasks(this.state.tasks, step.podType, step.podIndex).values());
-    const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => s!.task), ...(footprint ? { footprint } : {}) };
+    const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(s!.task, step.parameters)), ...(footprint ? { footprint } : {}) };
     let reason = "no offer matched";
     let placed = false;
     for (let i = 0; i < this.offers.length; i++) {
@@ -156,8 +167,9 @@ class Decider {
   private killOffConfig(step: Step): boolean {
     const old = replacedTasks(this.state, step);
     if (old.length === 0) return false;
-    for (const s of old) this.kills.push({ taskId: s.info.taskId, agentId: s.info.agentId, reason: "relaunching on the new config" });
-    this.waits(step, `waiting for ${old.map((s) => s.info.name).join(", ")} to stop before relaunching on the new config`);
+    const why = old.some((s) => !onConfig(s, this.state.configId)) ? "relaunching on the new config" : "relaunching (restarted by the operator)";
+    for (const s of old) this.kills.push({ taskId: s.info.taskId, agentId: s.info.agentId, reason: why });
+    this.waits(step, `waiting for ${old.map((s) => s.info.name).join(", ")} to stop before ${why}`);
     return true;
   }
 

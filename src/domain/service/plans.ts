@@ -13,6 +13,7 @@ import { buildPlans } from "../plan/build.js";
 import type { Phase, Plan, Step } from "../plan/model.js";
 import { allSteps, newStep } from "../plan/model.js";
 import { progressFor, readinessPassed } from "../plan/step.js";
+import { armCanary } from "../plan/strategy.js";
 import type { ServiceSpec } from "../spec/types.js";
 import { taskInstanceName } from "../task-id.js";
 import type { StoredTask, TaskSlot } from "./task-record.js";
@@ -86,8 +87,9 @@ export function buildServicePlans(
 }
 
 /**
- * Every deploy and custom step resumed from the task records (changing the plans given), and
- * the decommission plan for records the spec has no slot for.
+ * Every deploy and custom step resumed from the task records (changing the plans given), canary
+ * phases armed on the steps still pending, and the decommission plan for records the spec has
+ * no slot for.
  */
 export function resumePlans(
   plans: ServicePlans,
@@ -98,6 +100,8 @@ export function resumePlans(
 ): ServicePlans {
   const slots = taskSlots(spec);
   for (const step of [plans.deploy, ...plans.custom].flatMap(allSteps)) resumeStep(step, slots, tasks, configId);
+  // A canary waits on the steps still pending once the records are read.
+  for (const phase of [plans.deploy, ...plans.custom].flatMap((p) => p.phases)) armCanary(phase);
   const decommission = decommissionPlan(tasks, slots, newId);
   return { deploy: plans.deploy, custom: plans.custom, recovery: plans.recovery, ...(decommission ? { decommission } : {}) };
 }

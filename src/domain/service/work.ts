@@ -85,11 +85,15 @@ export function prepareWork(state: ServiceState, nowMs: number, newId: NewId, wi
   return { plans, backoff, recoveries: decisions, recoveryDeferred: deferred, candidates: candidates(plans) };
 }
 
-/** Candidate steps of deploy, recovery, then decommission; a pod instance claimed is skipped later. */
+/**
+ * Candidate steps of deploy, recovery, decommission, then the custom plans (the reference's
+ * PlanCoordinator order; a custom plan offers steps once the operator started it); a pod
+ * instance claimed by an earlier plan is skipped in the later ones.
+ */
 function candidates(plans: ServicePlans): Step[] {
   const claimed = new Set<string>();
   const out: Step[] = [];
-  for (const plan of [plans.deploy, plans.recovery, ...(plans.decommission ? [plans.decommission] : [])]) {
+  for (const plan of [plans.deploy, plans.recovery, ...(plans.decommission ? [plans.decommission] : []), ...plans.custom]) {
     for (const step of planCandidates(plan)) {
       const pod = `${step.podType}-${step.podIndex}`;
       if (claimed.has(pod)) continue;

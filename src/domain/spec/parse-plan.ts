@@ -30,17 +30,9 @@ const PLAN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 type StepKey = number | "default";
 
-/** Canary needs `continue` from an operator; until then it runs as the strategy it wraps. */
+/** Canary strategies wait for the operator's `continue` on their first two pending steps (§1.12). */
 function parsePhaseStrategy(issues: Issues, field: string, value: unknown): StrategyName {
-  const strategy = readEnum(issues, field, value, PHASE_STRATEGIES, "serial") ?? "serial";
-  if (!strategy.includes("canary")) return strategy;
-  const wrapped = strategy === "parallel-canary" ? "parallel" : "serial";
-  warn(
-    issues,
-    field,
-    `${strategy} is not supported yet (canary comes with reconfiguration); runs as ${wrapped}`,
-  );
-  return wrapped;
+  return readEnum(issues, field, value, PHASE_STRATEGIES, "serial") ?? "serial";
 }
 
 function parseGroup(issues: Issues, field: string, value: unknown, pod: PodSpec): string[] {
