@@ -6,13 +6,13 @@ import type { CommandCheck, Offer, Resource, TaskInfo } from "../cluster.js";
 import { LABEL_TARGET_CONFIG } from "../cluster.js";
 import type { CheckSpec, PodSpec, TaskSpec } from "../spec/types.js";
 import { makeTaskId, taskInstanceName } from "../task-id.js";
+import { placeLabels } from "./agent-place.js";
 import type { LaunchContext } from "./launch-context.js";
 
 /** TaskInfo labels beyond the reference's, so a stored TaskInfo alone says where it belongs. */
 export const LABEL_TASK_TYPE = "task_type";
 export const LABEL_INDEX = "index";
 export const LABEL_RESOURCE_SET = "resource_set";
-export const LABEL_OFFER_HOSTNAME = "offer_hostname";
 /** Goal state, so an agent-side executor knows whether an exit is expected. */
 export const LABEL_GOAL = "goal";
 
@@ -66,7 +66,7 @@ export function buildTaskInfo(
       [LABEL_TASK_TYPE]: pod.type,
       [LABEL_INDEX]: String(podIndex),
       [LABEL_RESOURCE_SET]: task.resourceSetId,
-      [LABEL_OFFER_HOSTNAME]: offer.hostname,
+      ...placeLabels(offer),
       [LABEL_GOAL]: task.goal,
     },
     killGracePeriodS: task.killGracePeriodS,

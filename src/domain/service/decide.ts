@@ -9,19 +9,24 @@
  *      candidates: deploy, then recovery, then decommission (a pod instance claimed once is skipped).
  *   4. Each candidate: tasks of it still running another config are killed first (a
  *      reconfiguration relaunches in place, so the old task must free the reservations); then
- *      the step is fitted into the first offer that takes it, or says why none did.
+ *      the step is fitted into the first offer that takes it, or says why none did; a pod with
+ *      placement constraints tries only the agents they allow, best first (offer/placement.ts).
  *      Decommission steps kill, release the pod's reservations found in the offers, erase.
  */
 import type { Offer, Resource } from "../cluster.js";
 import { LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../cluster.js";
 import type { LaunchContext } from "../offer/launch-context.js";
+import { offerPlace } from "../offer/agent-place.js";
+import type { PodFootprint } from "../offer/evaluate.js";
 import { evaluateOffer } from "../offer/evaluate.js";
+import type { RankedOffers } from "../offer/placement.js";
+import { PodPlacement, placedInstances } from "../offer/placement.js";
 import { OfferPool, reservationLabels } from "../offer/pool.js";
 import { cleanupOperations } from "../offer/release.js";
 import { planStatus } from "../plan/aggregate.js";
 import type { Plan, Step } from "../plan/model.js";
 import { markPrepared } from "../plan/step.js";
-import type { TaskSpec } from "../spec/types.js";
+import type { PodSpec, TaskSpec } from "../spec/types.js";
 import { taskInstanceName } from "../task-id.js";
 import type {
   EraseDecision,
@@ -100,6 +105,8 @@ class Decider {
   readonly unplaced: UnplacedStep[] = [];
   /** Made on first use: most offers are never looked at by most services. */
   private readonly pools: (OfferPool | undefined)[];
+  /** By pod type, made on first use; counts the launches of this decision too. */
+  private readonly placements = new Map<string, PodPlacement>();
   private readonly ctx: LaunchContext;
 
   constructor(
@@ -134,9 +141,12 @@ class Decider {
     }
     const footprint = podFootprint(podTasks(this.state.tasks, step.podType, step.podIndex).values());
     const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(s!.task, step.parameters)), ...(footprint ? { footprint } : {}) };
-    let reason = "no offer matched";
+    const ranked = this.rank(pod, step.podIndex, footprint);
+    let reason = ranked?.refused || "no offer matched";
     let placed = false;
-    for (let i = 0; i < this.offers.length; i++) {
+    const tries = ranked ? ranked.order.length : this.offers.length;
+    for (let k = 0; k < tries; k++) {
+      const i = ranked ? ranked.order[k]! : k;
       const pool = (this.pools[i] ??= OfferPool.of(this.offers[i]!));
       const result = evaluateOffer(this.ctx, request, pool);
       if (result.kind === "no-match") {
@@ -146,6 +156,7 @@ class Decider {
         continue;
       }
       this.pools[i] = result.pool;
+      ranked?.placement.add({ name: ranked.self, place: offerPlace(pool.offer) });
       this.launches.push({
         offerId: pool.offer.id,
         operations: result.operations,
@@ -156,6 +167,22 @@ class Decider {
       return;
     }
     this.waits(step, reason);
+  }
+
+  /**
+   * Placement as filter → score → select: the offers a pod instance may use, best first, and why
+   * the others were refused. Undefined (every offer, in order) for a pod without placement, and
+   * for one relaunched in place: it stays where it is.
+   */
+  private rank(pod: PodSpec, podIndex: number, footprint: PodFootprint | undefined): (RankedOffers & { placement: PodPlacement; self: string }) | undefined {
+    if (!pod.placement || (footprint && footprint.resourceSets.size > 0)) return undefined;
+    let placement = this.placements.get(pod.type);
+    if (!placement) {
+      placement = new PodPlacement(pod.placement, placedInstances(this.state.tasks.values(), pod.type));
+      this.placements.set(pod.type, placement);
+    }
+    const self = `${pod.type}-${podIndex}`;
+    return { ...placement.rank(this.offers, self), placement, self };
   }
 
   private waits(step: Step, reason: string): void {
