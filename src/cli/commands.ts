@@ -21,10 +21,11 @@ import {
   Status,
   TaskLogFile,
 } from "../client/index.js";
-import type { Plan, UninstallEvent } from "../client/index.js";
+import type { Plan, PlanEvent, UninstallEvent, WatchPlansResponse } from "../client/index.js";
 import type { Connection } from "./connection.js";
 import { CliError, EXIT } from "./errors.js";
-import { barDisplay, lineDisplay, silentDisplay, watchPlan } from "./plan-watch.js";
+import { followPlan } from "./plan-follow.js";
+import { barDisplay, lineDisplay, silentDisplay } from "./plan-watch.js";
 import {
   json,
   renderPlan,
@@ -89,7 +90,7 @@ export async function put(ctx: CommandContext, name: string, file: string, o: Pu
     return;
   }
   // An update may run the spec's `update` plan rather than `deploy`.
-  const plan = await followPlan(ctx, name, res.change?.plan?.name ?? "", o.intervalMs);
+  const plan = await watch(ctx, name, res.change?.plan?.name ?? "", o.intervalMs, res.service?.generation);
   if (ctx.json) {
     const both = { put: toJson(PutServiceResponseSchema, res, { alwaysEmitImplicit: true }), plan: toJson(PlanSchema, plan, { alwaysEmitImplicit: true }) };
     ctx.out(JSON.stringify(both, null, 2));
@@ -123,7 +124,7 @@ export async function plan(ctx: CommandContext, name: string, planName: string, 
     if (res.plan === undefined) throw new CliError(`GetPlan returned no plan for ${name}`);
     return ctx.out(renderPlan(res.plan));
   }
-  const last = await followPlan(ctx, name, planName, o.intervalMs);
+  const last = await watch(ctx, name, planName, o.intervalMs);
   if (ctx.json) ctx.out(json(PlanSchema, last));
   failIfError(last);
 }
@@ -173,17 +174,38 @@ export async function watchUninstall(ctx: CommandContext, names: readonly string
   }
 }
 
-async function followPlan(ctx: CommandContext, name: string, planName: string, intervalMs: number): Promise<Plan> {
+/**
+ * Follows a plan until it is COMPLETE or in ERROR. With `generation` (put --watch), events of
+ * earlier generations are not about it, and a later generation means someone put the service
+ * again: the plan being followed will never finish as such (ABORTED, exit 6).
+ */
+export async function watch(ctx: CommandContext, name: string, planName: string, intervalMs: number, generation?: bigint): Promise<Plan> {
+  let followed = planName;
   const fetch = async (): Promise<Plan> => {
     const res = await ctx.connection.unary("GetPlan", (a, opts) => a.getPlan({ name, plan: planName }, opts));
     if (res.plan === undefined) throw new CliError(`GetPlan returned no plan for ${name}`);
+    followed = res.plan.name; // "" asks for the default plan; events name it
     return res.plan;
   };
+  const concerns = (e: PlanEvent): boolean => {
+    if (e.name !== name || (generation !== undefined && e.generation < generation)) return false;
+    if (generation !== undefined && e.generation > generation) {
+      throw new CliError(`${name} was put again (generation ${e.generation}) while the CLI followed generation ${generation}; follow it with: corral plan ${name} --watch`, EXIT.ABORTED);
+    }
+    return e.plan === followed;
+  };
+  const events = (after: bigint, signal: AbortSignal): AsyncIterable<PlanEvent> =>
+    eventsOf(ctx.connection.stream("WatchPlans", (a, opts) => a.watchPlans({ names: [name], after }, opts), signal));
   const display = ctx.json ? silentDisplay : ctx.tty ? barDisplay(ctx.stdout) : lineDisplay((line) => ctx.out(line));
-  return watchPlan(fetch, display, { intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  return followPlan({ fetch, events, concerns }, display, { intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 }
 
-function failIfError(plan: Plan): void {
+async function* eventsOf(responses: AsyncIterable<WatchPlansResponse>): AsyncGenerator<PlanEvent> {
+  for await (const { event } of responses) if (event !== undefined) yield event;
+}
+
+/** A watched plan in ERROR ends the command with exit 5, naming the failed steps. */
+export function failIfError(plan: Plan): void {
   if (plan.status === Status.ERROR) throw new CliError(renderPlanFailure(plan), EXIT.PLAN_ERROR);
 }
 

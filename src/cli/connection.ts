@@ -46,10 +46,14 @@ export class Connection {
     }
   }
 
-  /** Iterates a server stream (no deadline: it lasts as long as the caller wants). */
-  async *stream<T>(rpc: string, call: (admin: AdminClient, options: CallOptions) => AsyncIterable<T>): AsyncGenerator<T> {
+  /**
+   * Iterates a server stream (no deadline: it lasts as long as the caller wants). `signal`
+   * cancels this one stream (besides Ctrl-C): a caller that stops waiting on it ends it at once,
+   * without waiting for its next message.
+   */
+  async *stream<T>(rpc: string, call: (admin: AdminClient, options: CallOptions) => AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
     try {
-      yield* call(this.#admin, this.#callOptions(undefined));
+      yield* call(this.#admin, this.#callOptions(undefined, signal));
     } catch (err) {
       throw this.#tag(rpc, err, undefined);
     }
@@ -59,13 +63,15 @@ export class Connection {
     this.#admin.close();
   }
 
-  #callOptions(deadlineMs: number | undefined): CallOptions {
+  #callOptions(deadlineMs: number | undefined, callSignal?: AbortSignal): CallOptions {
     const metadata = new grpc.Metadata();
     if (this.#token !== undefined) metadata.set("authorization", `Bearer ${this.#token}`);
+    const signals = [this.#options.signal, callSignal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     return {
       metadata,
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
-      ...(this.#options.signal === undefined ? {} : { signal: this.#options.signal }),
+      ...(signal === undefined ? {} : { signal }),
     };
   }
 

@@ -1,6 +1,7 @@
 /**
- * `--watch` for plans: polls GetPlan until the plan is COMPLETE or in ERROR, showing progress
- * as bars (terminal) or as one line per step status change (pipe, file).
+ * How `--watch` shows a plan: as bars (terminal) or as one line per step status change (pipe,
+ * file); and polling GetPlan until the plan is COMPLETE or in ERROR, for a scheduler without
+ * WatchPlans (plan-follow.ts uses the stream).
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { Status } from "../client/index.js";
@@ -21,18 +22,19 @@ export interface WatchPlanOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
 }
 
-/** Polls `fetch` until the plan is COMPLETE or ERROR and returns that last plan. */
-export async function watchPlan(fetch: () => Promise<Plan>, display: PlanDisplay, options: WatchPlanOptions): Promise<Plan> {
-  const sleep = options.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, signal ? { signal } : {}));
-  try {
-    for (;;) {
-      const plan = await fetch();
-      display.update(plan);
-      if (plan.status === Status.COMPLETE || plan.status === Status.ERROR) return plan;
-      await sleep(options.intervalMs, options.signal);
-    }
-  } finally {
-    display.finish();
+/** A plan that will not change by itself any more: the end of a watch. */
+export const isSettled = (plan: Plan): boolean => plan.status === Status.COMPLETE || plan.status === Status.ERROR;
+
+export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<unknown> => delay(ms, undefined, signal ? { signal } : {});
+
+/** Polls `fetch` until the plan is COMPLETE or ERROR and returns that last plan (the display is not finished). */
+export async function pollPlan(fetch: () => Promise<Plan>, display: PlanDisplay, options: WatchPlanOptions): Promise<Plan> {
+  const sleep = options.sleep ?? defaultSleep;
+  for (;;) {
+    const plan = await fetch();
+    display.update(plan);
+    if (isSettled(plan)) return plan;
+    await sleep(options.intervalMs, options.signal);
   }
 }
 

@@ -8,9 +8,11 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import * as commands from "./commands.js";
 import type { CommandContext } from "./commands.js";
 import { SHELLS, completionScript } from "./completion.js";
+import * as steer from "./steer-commands.js";
+import { PLAN_ACTIONS, POD_ACTIONS } from "./steer-render.js";
 import type { Shell } from "./completion.js";
 import { Connection } from "./connection.js";
-import { ERROR_PREFIX, EXIT, describeFailure } from "./errors.js";
+import { CliError, ERROR_PREFIX, EXIT, describeFailure } from "./errors.js";
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
@@ -30,11 +32,12 @@ Exit codes:
        an unreadable file, a stream that ended early)
   2    INVALID_ARGUMENT: the scheduler rejected the request (the fields are listed one per
        line), or the command line is wrong
-  3    NOT_FOUND: no such service or plan
+  3    NOT_FOUND: no such service, plan, phase, step or pod
   4    UNAVAILABLE: no scheduler answers at --server
   5    a watched plan reached ERROR (the failing steps are printed)
   6    ABORTED: put --expect-generation N found the service at another generation
-       (someone else changed it); get it again and retry
+       (someone else changed it), or put --watch saw the service put again while it
+       followed its plan; get it again and retry
   130  interrupted (Ctrl-C)`;
 
 interface GlobalOptions {
@@ -64,7 +67,8 @@ function sequence(value: string): bigint {
   return BigInt(value);
 }
 
-const intervalOption = () => new Option("--interval <ms>", "poll interval of --watch").argParser(positiveInt).default(500);
+const intervalOption = () =>
+  new Option("--interval <ms>", "--watch on a scheduler without the WatchPlans stream: poll interval; with it: first wait before reopening a broken stream").argParser(positiveInt).default(500);
 
 /** Commands people reach for that Corral calls something else. */
 const MISNAMED: Readonly<Record<string, string>> = { delete: "uninstall", remove: "uninstall", rm: "uninstall", ls: "list", log: "logs" };
@@ -170,14 +174,43 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
 
   program
     .command("plan")
-    .description("show a plan of a service: its phases and steps")
+    .description("show a plan of a service: its phases and steps; with an ACTION, act on the plan, one of its phases or one step, then show the plan (saying so when nothing changed)")
     .argument("<name>", "service name")
-    .argument("[plan]", "plan name: deploy, recovery or uninstall (default: deploy, or uninstall while the service is removed)")
-    .option("-w, --watch", "poll until the plan is COMPLETE (exit 0) or in ERROR (exit 5)")
+    .argument("[plan]", "plan name: deploy, update, recovery, decommission, uninstall or a custom plan (corral plans NAME lists them; default: deploy, or uninstall while the service is removed)")
+    .addArgument(
+      new Argument("[action]", "start (a custom plan, with -p parameters), stop (interrupt and reset to PENDING), interrupt, continue (on a canary phase: release the next step), force-complete, restart").choices(
+        Object.keys(PLAN_ACTIONS),
+      ),
+    )
+    .argument("[phase]", "the action's phase, by name or id (default: the whole plan)")
+    .argument("[step]", "the action's step of that phase, by name or id (default: the whole phase)")
+    .option("-p, --param <KEY=VALUE>", "with start: an environment variable of the plan's tasks (repeatable)", param)
+    .option("-w, --watch", "follow the plan (after the action) until it is COMPLETE (exit 0) or in ERROR (exit 5)")
     .addOption(intervalOption())
-    .action((name: string, planName: string | undefined, o: { watch?: boolean; interval: number }, cmd: Command) =>
-      commands.plan(context(cmd), name, planName ?? "", { watch: o.watch === true, intervalMs: o.interval }),
-    );
+    .action((name: string, planName: string | undefined, action: string | undefined, phase: string | undefined, step: string | undefined, o: { param?: Record<string, string>; watch?: boolean; interval: number }, cmd: Command) => {
+      const watch = { watch: o.watch === true, intervalMs: o.interval };
+      if (o.param !== undefined && action !== "start") throw new CliError(`-p/--param goes with start: corral plan ${name} ${planName ?? "PLAN"} start -p KEY=VALUE`, EXIT.INVALID);
+      if (action === undefined) return commands.plan(context(cmd), name, planName ?? "", watch);
+      return steer.controlPlan(context(cmd), { name, plan: planName ?? "", action, phase: phase ?? "", step: step ?? "" }, o.param ?? {}, watch);
+    });
+
+  program
+    .command("plans")
+    .description("list the plans of a service: deploy, update, custom plans, recovery, decommission, with status, strategy and steps complete")
+    .argument("<name>", "service name")
+    .action((name: string, _o: unknown, cmd: Command) => steer.plans(context(cmd), name));
+
+  program
+    .command("pod")
+    .description("list the pod instances of a service (tasks, states, agents), show one in detail (task ids, reservations), or restart, replace, pause or resume one")
+    .argument("<name>", "service name")
+    .addArgument(
+      new Argument("[action]", "list, info, restart (kill, relaunch in place), replace (move to new reservations, destroying the old volumes), pause (relaunch idle), resume")
+        .choices(["list", "info", ...Object.keys(POD_ACTIONS)])
+        .default("list"),
+    )
+    .argument("[pod]", "pod instance, e.g. world-0 (every action but list)")
+    .action((name: string, action: string, pod: string | undefined, _o: unknown, cmd: Command) => steer.pod(context(cmd), name, action, pod));
 
   program
     .command("tasks")

@@ -20,7 +20,7 @@ describe("corral help and errors", () => {
     const text = top.stdout.replace(/\s+/g, " "); // commander wraps at 80 columns off a terminal
     expect(text).toContain('--server <host:port> scheduler address (env: CORRAL_SERVER) (default: "127.0.0.1:50051")');
     expect(text).toMatch(/--token-file <file> [^-]*\(env: CORRAL_TOKEN_FILE\)/);
-    for (const command of ["put", "plan", "uninstall", "logs", "tasks"]) {
+    for (const command of ["put", "plan", "plans", "pod", "uninstall", "logs", "tasks"]) {
       const r = await runCli([command, "--help"]);
       expect(r.code, shown(r)).toBe(0);
       expect(r.stdout, command).not.toMatch(/\(default: (\{\}|""|false)\)/);
@@ -74,8 +74,13 @@ describe("corral completion", () => {
     const r = await runCli(["completion", "bash"]);
     expect(r.code, shown(r)).toBe(0);
     const script = r.stdout;
-    expect(await bashComplete(script, "corral ")).toEqual(expect.arrayContaining(["put", "list", "get", "plan", "tasks", "logs", "uninstall", "scheduler", "watch-uninstall", "completion"]));
-    expect(await bashComplete(script, "corral pl")).toEqual(["plan"]);
+    expect(await bashComplete(script, "corral ")).toEqual(expect.arrayContaining(["put", "list", "get", "plan", "plans", "pod", "tasks", "logs", "uninstall", "scheduler", "watch-uninstall", "completion"]));
+    expect(await bashComplete(script, "corral pl")).toEqual(["plan", "plans"]);
+    expect(await bashComplete(script, "corral plan hello deploy ")).toEqual(["start", "stop", "interrupt", "continue", "force-complete", "restart"]);
+    expect(await bashComplete(script, "corral plan hello deploy f")).toEqual(["force-complete"]);
+    expect(await bashComplete(script, "corral plan hello deploy start --")).toEqual(expect.arrayContaining(["--param", "--watch"]));
+    expect(await bashComplete(script, "corral pod hello ")).toEqual(["list", "info", "restart", "replace", "pause", "resume"]);
+    expect(await bashComplete(script, "corral pod hello re")).toEqual(["restart", "replace", "resume"]);
     expect(await bashComplete(script, "corral --server 127.0.0.1:1 li")).toEqual(["list"]);
     expect(await bashComplete(script, "corral logs hello t --")).toEqual(expect.arrayContaining(["--stderr", "--follow", "--tail", "--server", "--json"]));
     expect(await bashComplete(script, "corral completion ")).toEqual(["bash", "zsh"]);
@@ -88,7 +93,8 @@ describe("corral completion", () => {
     const r = await runCli(["completion", "zsh"]);
     expect(r.code, shown(r)).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("#compdef corral");
-    for (const command of ["put", "list", "tasks", "logs", "completion"]) expect(r.stdout).toContain(`'${command}:`);
+    for (const command of ["put", "list", "plan", "plans", "pod", "tasks", "logs", "completion"]) expect(r.stdout).toContain(`'${command}:`);
+    expect(r.stdout).toMatch(/^ {8}pod\) _arguments .*'2:argument:\(list info restart replace pause resume\)'/m);
     expect(r.stdout).toContain("compdef _corral corral");
     if (hasZsh) {
       const file = join(tempDir("cli-zsh"), "_corral");
