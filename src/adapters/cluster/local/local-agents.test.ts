@@ -6,7 +6,24 @@ const machine = { hostname: "h", cpus: 2, memMb: 24_000, diskMb: 1001, ports: { 
 describe("localAgentSpecs", () => {
   it("offers the whole machine as one agent by default", () => {
     expect(localAgentSpecs(machine, 1)).toEqual([
-      { hostname: "h", cpus: 2, memMb: 24_000, diskMb: 1001, ports: { begin: 31000, end: 32000 }, attributes: { agent: "0" } },
+      {
+        hostname: "h",
+        cpus: 2,
+        memMb: 24_000,
+        diskMb: 1001,
+        ports: { begin: 31000, end: 32000 },
+        attributes: { agent: "0", rack: "rack-0", zone: "zone-0", region: "local" },
+      },
+    ]);
+  });
+
+  it("gives several agents hostnames and racks of their own, two zones and one region", () => {
+    const agents = localAgentSpecs(machine, 3);
+    expect(agents.map((a) => a.hostname)).toEqual(["h-agent-0", "h-agent-1", "h-agent-2"]);
+    expect(agents.map((a) => a.attributes)).toEqual([
+      { agent: "0", rack: "rack-0", zone: "zone-0", region: "local" },
+      { agent: "1", rack: "rack-1", zone: "zone-1", region: "local" },
+      { agent: "2", rack: "rack-2", zone: "zone-0", region: "local" },
     ]);
   });
 

@@ -1,6 +1,10 @@
 /**
  * This machine as the local cluster's agents: its cpus, memory, free disk and a port range,
- * split evenly into `n` agents so placement across agents can be tried on one machine.
+ * split evenly into `n` agents so placement across agents can be tried on one machine. Each of
+ * several agents has a hostname of its own (`<machine>-agent-<i>`; the processes still run here)
+ * and attributes `agent` (its index), `rack` (`rack-<i>`), `zone` (`zone-0`, `zone-1`,
+ * alternating) and `region` (`local`), so hostname-UNIQUE pods land on different agents and the
+ * other operators have something to work on. A single agent keeps the machine's hostname.
  */
 import type { SimAgentSpec } from "../sim-agent.js";
 
@@ -21,11 +25,11 @@ export function localAgentSpecs(machine: Machine, n: number): SimAgentSpec[] {
   // Two decimals, rounded down, so the agents never add up to more than the machine.
   const share = (total: number): number => Math.floor((total / n) * 100) / 100;
   return Array.from({ length: n }, (_, i) => ({
-    hostname: machine.hostname,
+    hostname: n === 1 ? machine.hostname : `${machine.hostname}-agent-${i}`,
     cpus: share(machine.cpus),
     memMb: Math.floor(machine.memMb / n),
     diskMb: Math.floor(machine.diskMb / n),
     ports: { begin: machine.ports.begin + i * width, end: machine.ports.begin + (i + 1) * width - 1 },
-    attributes: { agent: String(i) },
+    attributes: { agent: String(i), rack: `rack-${i}`, zone: `zone-${i % 2}`, region: "local" },
   }));
 }
