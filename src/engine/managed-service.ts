@@ -114,6 +114,11 @@ export interface ManagedService {
    */
   prepareUpdate(built: BuiltService, configId: string, options: { readonly dryRun: boolean }): UpdateOutcome;
   allPlans(): readonly Plan[];
+  /**
+   * Moves whenever the plans may have changed (plan-events.ts diffs only services whose count
+   * moved since it last looked); undefined: the plans are looked at after every unit of work.
+   */
+  readonly planRevision?: number;
   /** The admin API's view of the service. */
   view(): ServiceView;
   /** The cluster (re)registered the framework: tasks to reconcile explicitly, and tasks to kill. */

@@ -9,6 +9,7 @@ import type {
   AdminApi,
   PlanControlInput,
   PlanControlResult,
+  PlanEventView,
   PlanView,
   PodControlInput,
   PodControlResult,
@@ -23,6 +24,7 @@ import type {
   UninstallEventView,
 } from "./admin-api.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
+import { PlanEvents } from "./plan-events.js";
 import { ServicePuts } from "./put-service.js";
 import type { SchedulerRunner } from "./runner.js";
 import type { SchedulerDeps, SchedulerMode, SchedulerOptions } from "./scheduler-parts.js";
@@ -35,6 +37,7 @@ import { openTaskLog } from "./task-log.js";
 import { listServiceTasks } from "./task-views.js";
 import type { TaskReadDeps } from "./task-views.js";
 import { UninstallEventLog } from "./uninstall-events.js";
+import type { PersisterOp } from "./ports.js";
 import { decodeText } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 
@@ -48,6 +51,7 @@ export class MultiServiceScheduler implements AdminApi {
   private readonly puts: ServicePuts;
   private readonly steering: ServiceSteering;
   private events: UninstallEventLog | undefined;
+  private planEvents: PlanEvents | undefined;
   /** Aborted when the engine is abandoned: its watch streams end UNAVAILABLE. */
   private readonly abandoned = new AbortController();
   private uninstalls: SchedulerUninstall | undefined;
@@ -69,7 +73,14 @@ export class MultiServiceScheduler implements AdminApi {
     const { parts } = this;
     const { deps, options } = parts;
     await checkSchema(parts);
-    this.events = await UninstallEventLog.load(parts.persister, deps.clock, options.events);
+    const source = { services: () => this.manager.services(), isQuarantined: (n: string) => this.manager.getQuarantined(n) !== undefined };
+    const persist = (ops: readonly PersisterOp[]): Promise<void> => parts.persister.multi(ops);
+    [this.events, this.planEvents] = await Promise.all([
+      UninstallEventLog.load(parts.persister, deps.clock, options.events),
+      PlanEvents.load(parts.persister, deps.clock, source, persist, deps.log, options.events),
+    ]);
+    const planEvents = this.planEvents;
+    this.runner.queue.afterEach = () => planEvents.observe();
     const uninstalls = new SchedulerUninstall(parts, this.events);
     this.uninstalls = uninstalls;
     await recoverServices(parts, uninstalls.removals);
@@ -97,6 +108,7 @@ export class MultiServiceScheduler implements AdminApi {
   async stop(): Promise<void> {
     this.uninstalls?.stop();
     await this.runner.stop();
+    await this.planEvents?.idle();
   }
 
   /**
@@ -120,15 +132,21 @@ export class MultiServiceScheduler implements AdminApi {
   }
 
   watchUninstall(names: readonly string[], after: bigint, signal: AbortSignal): AsyncIterable<UninstallEventView> {
-    for (const n of names) {
-      const violations = validateServiceName(n).map((v) => ({ ...v, field: `names[${names.indexOf(n)}]` }));
-      if (violations.length > 0) throw SchedulerError.invalid(violations);
-    }
+    checkNames(names);
     if (!this.events) throw new SchedulerError("unavailable", "the scheduler is starting");
-    const isKnown = (n: string): boolean => this.manager.get(n) !== undefined || this.manager.getQuarantined(n) !== undefined;
-    const inner = this.events.watch(names, after, AbortSignal.any([signal, this.abandoned.signal]), isKnown);
+    const inner = this.events.watch(names, after, AbortSignal.any([signal, this.abandoned.signal]), this.isKnown);
     return endsUnavailable(inner, this.abandoned.signal, signal);
   }
+
+  /** Plan, phase and step changes (plan-events.ts); ends UNAVAILABLE when this engine is abandoned. */
+  watchPlans(names: readonly string[], after: bigint, signal: AbortSignal): AsyncIterable<PlanEventView> {
+    checkNames(names);
+    if (!this.planEvents) throw new SchedulerError("unavailable", "the scheduler is starting");
+    const inner = this.planEvents.watch(names, after, AbortSignal.any([signal, this.abandoned.signal]), this.isKnown);
+    return endsUnavailable(inner, this.abandoned.signal, signal);
+  }
+
+  private readonly isKnown = (n: string): boolean => this.manager.get(n) !== undefined || this.manager.getQuarantined(n) !== undefined;
 
   listServices(): readonly ServiceView[] {
     return this.manager.names().map((n) => this.parts.viewOf(n));
@@ -180,6 +198,13 @@ export class MultiServiceScheduler implements AdminApi {
   private taskReadDeps(): TaskReadDeps {
     return { manager: this.manager, persister: this.parts.persister, files: this.parts.deps.driver.taskFiles };
   }
+}
+
+function checkNames(names: readonly string[]): void {
+  names.forEach((n, i) => {
+    const violations = validateServiceName(n).map((v) => ({ ...v, field: `names[${i}]` }));
+    if (violations.length > 0) throw SchedulerError.invalid(violations);
+  });
 }
 
 /**

@@ -70,7 +70,9 @@ export class ServiceScheduler implements ManagedService {
   private unreconciled = new Set<string>();
   private lastCandidates = new Set<string>();
   /** Status is recomputed only after something changed: idle services cost nothing per cycle. */
-  private dirty = true;
+  private stale = true;
+  /** See ManagedService: moves with every change (`dirty`) and every decision. */
+  planRevision = 0;
   private lastStatus: ClientStatus = { kind: "IDLE" };
   /** The answer to no offers while nothing changes (not dirty); unset when deciding would write or recover. */
   private quietAnswer: OfferResult | undefined;
@@ -103,6 +105,15 @@ export class ServiceScheduler implements ManagedService {
       this.deployedOnce = built.context.deployed === true;
       this.plans = buildServicePlans(built.spec, configId, this.tasks, () => deps.random.uuid(), { update: this.deployedOnce });
     }
+  }
+
+  private get dirty(): boolean {
+    return this.stale;
+  }
+
+  private set dirty(value: boolean) {
+    this.stale = value;
+    if (value) this.planRevision++;
   }
 
   get context(): ServiceContext {
@@ -225,6 +236,7 @@ export class ServiceScheduler implements ManagedService {
   /** Decides and takes the plans and back-off it leaves (steps, recoveries); launches are applied once stored. */
   private decide(offers: readonly Offer[] | undefined): ServiceDecisions {
     const d = decideService(this.state(), offers, this.deps.clock.now(), () => this.deps.random.uuid());
+    this.planRevision++;
     const quiet = offers?.length === 0 && this.unreconciled.size === 0 && d.launches.length + d.releases.length + d.erases.length + d.recoveries.length === 0 && !d.recoveryDeferred;
     this.quietAnswer = quiet ? { ready: true, unplaced: d.unplaced.length, operations: new Map(), ...(d.kills.length > 0 ? { kills: d.kills } : {}) } : undefined;
     this.plans = d.plans;

@@ -80,13 +80,3 @@ export function assignRemovalIds(events: readonly DecodedEvent[]): LoggedEvent[]
     return Object.freeze({ ...e, removalId });
   });
 }
-
-/** The last sequence number stored on the `UninstallEvents` node (0 when unreadable). */
-export function decodeMarker(data: Uint8Array): bigint {
-  try {
-    const value: unknown = decodeJson(data);
-    return typeof value === "string" && DECIMAL.test(value) ? BigInt(value) : 0n;
-  } catch {
-    return 0n;
-  }
-}

@@ -7,6 +7,8 @@ import type { Logger } from "./ports.js";
 export class WorkQueue {
   private tail: Promise<void> = Promise.resolve();
   private depth = 0;
+  /** Runs after every item, before the next one starts (plan-events.ts records what the item changed). */
+  afterEach: (() => void) | undefined;
 
   constructor(private readonly log: Logger) {}
 
@@ -17,13 +19,23 @@ export class WorkQueue {
     this.tail = result.then(
       () => {
         this.depth--;
+        this.settled(what);
       },
       (err: unknown) => {
         this.depth--;
         this.log.error({ err, what }, "engine work failed");
+        this.settled(what);
       },
     );
     return result;
+  }
+
+  private settled(what: string): void {
+    try {
+      this.afterEach?.();
+    } catch (err) {
+      this.log.error({ err, what }, "work after an engine item failed");
+    }
   }
 
   /** Queues `fn` and does not wait; errors are logged. */

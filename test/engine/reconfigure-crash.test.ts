@@ -15,8 +15,8 @@ import { createHarness, example } from "../harness/harness.js";
 const HELLO = example("hello-world.yml");
 const WORLD_CPUS = HELLO.replace("cpus: 0.2", "cpus: 0.3");
 
-/** Writes from the put of WORLD_CPUS until its deploy is COMPLETE (counted by the first test). */
-const WRITES = 9;
+/** Writes from the put of WORLD_CPUS until its deploy is COMPLETE (7 of them plan events; counted by the first test). */
+const WRITES = 16;
 
 async function stored(p: Persister): Promise<{ target: string; configs: string[]; generation: number; infos: TaskInfo[] }> {
   const target = decodeText((await p.get("Services/hello/ConfigTarget"))!.data);

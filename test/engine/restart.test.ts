@@ -69,8 +69,8 @@ describe("restart recovery", () => {
     expect(first.cluster.tasks().filter((t) => t.taskId.startsWith("hello__")).map((t) => t.taskId)).toEqual([task!.taskId]);
   });
 
-  /** Writes of putting hello-world and deploying it, counted by the first test below. */
-  const WRITES = 10;
+  /** Writes of putting hello-world and deploying it (8 of them plan events), counted by the first test below. */
+  const WRITES = 18;
 
   it("the scenario below makes exactly the writes the table covers", async () => {
     const faulty = new FaultInjectingPersister(new MemoryPersister());

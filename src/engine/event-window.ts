@@ -1,27 +1,33 @@
 /**
- * The retained uninstall events in memory, in sequence order, held once for every watcher.
- * Events are addressed by absolute index (an event keeps its index while older ones are
- * dropped), which is what a watcher's cursor holds (uninstall-watchers.ts).
+ * The retained events of an event log (event-log.ts) in memory, in sequence order, held once
+ * for every watcher. Events are addressed by absolute index (an event keeps its index while
+ * older ones are dropped), which is what a watcher's cursor holds (event-watchers.ts).
  */
-import { isTerminal } from "./uninstall-event-codec.js";
-import type { LoggedEvent } from "./uninstall-event-codec.js";
+
+/** What every logged event has: its place in the log, the service it concerns, when. */
+export interface SequencedEvent {
+  readonly sequence: bigint;
+  /** The service. */
+  readonly name: string;
+  readonly timeMs: number;
+}
 
 /** Dropped entries are spliced off the array once this many pile up (and at least half of it). */
 const COMPACT_AFTER = 1024;
 
-export class RetainedEvents {
+export class RetainedEvents<E extends SequencedEvent> {
   /** Retained events are `#entries[#head..]`; `#dropped` counts entries spliced off the front. */
-  #entries: LoggedEvent[] = [];
+  #entries: E[] = [];
   #head = 0;
   #dropped = 0;
   /** The last event of each name among the retained ones. */
-  readonly #lastByName = new Map<string, LoggedEvent>();
+  readonly #lastByName = new Map<string, E>();
 
   get size(): number {
     return this.#entries.length - this.#head;
   }
 
-  first(): LoggedEvent | undefined {
+  first(): E | undefined {
     return this.#entries[this.#head];
   }
 
@@ -35,7 +41,7 @@ export class RetainedEvents {
     return this.#dropped + this.#entries.length;
   }
 
-  at(index: number): LoggedEvent {
+  at(index: number): E {
     return this.#entries[index - this.#dropped]!;
   }
 
@@ -52,26 +58,17 @@ export class RetainedEvents {
   }
 
   /** The last retained event of `name`. */
-  lastOf(name: string): LoggedEvent | undefined {
+  lastOf(name: string): E | undefined {
     return this.#lastByName.get(name);
   }
 
-  /**
-   * The removal of `name` in progress as far as the retained events tell (its last event is not
-   * COMPLETED or FORCED): its id, or 0 when none (or its events are no longer retained).
-   */
-  currentRemoval(name: string): bigint {
-    const last = this.#lastByName.get(name);
-    return last === undefined || isTerminal(last) ? 0n : last.removalId;
-  }
-
-  append(event: LoggedEvent): void {
+  append(event: E): void {
     this.#entries.push(event);
     this.#lastByName.set(event.name, event);
   }
 
   /** Drops the oldest event (the caller checked there is one). */
-  dropFirst(): LoggedEvent {
+  dropFirst(): E {
     const e = this.#entries[this.#head++]!;
     if (this.#lastByName.get(e.name) === e) this.#lastByName.delete(e.name);
     return e;

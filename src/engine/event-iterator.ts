@@ -1,6 +1,6 @@
 /**
- * The async iterator of one WatchUninstall watch over a cursor of the event log
- * (uninstall-events.ts). Hand-written rather than an async generator: with 1,000 watchers every
+ * The async iterator of one watch (WatchUninstall, WatchPlans) over a cursor of an event log
+ * (event-log.ts). Hand-written rather than an async generator: with 1,000 watchers every
  * event is taken 1,000 times, and a ready event here costs one resolved promise.
  *
  * Subscribes on the first `next`; `return` (leaving a for-await loop), the cursor ending or
@@ -14,7 +14,7 @@ export interface WatchCursor<T> {
   subscribe(): void;
   /** Leaves the log; idempotent. */
   unsubscribe(): void;
-  /** Nothing more will come: every watched removal ended. */
+  /** Nothing more will come (WatchUninstall: every watched removal ended). */
   ended(): boolean;
   /** The next event, or undefined when there is none yet; throws when the cursor failed. */
   take(): T | undefined;
@@ -60,7 +60,7 @@ export function watchIterator<T>(signal: AbortSignal, cursor: WatchCursor<T>): A
       }
       const event = cursor.take();
       if (event !== undefined) {
-        if (cursor.ended()) finish(); // the last watched removal is done: let go now
+        if (cursor.ended()) finish(); // nothing more will come: let go now
         return Promise.resolve({ done: false, value: event });
       }
       const p = cursor.sleep().then(() => {
