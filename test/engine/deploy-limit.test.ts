@@ -14,13 +14,27 @@ import { createHarness, example } from "../harness/harness.js";
 /** Each task transition takes a second, so a deploy spans several cycles. */
 const SLOW = { statusDelayMs: 1000 };
 
+/** hello-world whose world phase is a canary: its first two steps wait for `continue`. */
+const CANARY = `${example("hello-world.yml")}
+plans:
+  deploy:
+    strategy: serial
+    phases:
+      hello:
+        strategy: serial
+        pod: hello
+      world:
+        strategy: canary
+        pod: world
+`;
+
 async function limited(limit: number, options: HarnessOptions = {}): Promise<Harness> {
   return createHarness({ agents: 5, ...options, sim: options.sim ?? SLOW, scheduler: { maxParallelDeploys: limit, ...options.scheduler } });
 }
 
 /** Puts every service at once (in this order), as concurrent PutService calls. */
-async function putAll(h: Harness, names: readonly string[], file = "hello-world.yml"): Promise<void> {
-  await Promise.all(names.map((name) => h.scheduler.putService({ name, spec: example(file), parameters: {} })));
+async function putAll(h: Harness, names: readonly string[], spec = example("hello-world.yml")): Promise<void> {
+  await Promise.all(names.map((name) => h.scheduler.putService({ name, spec, parameters: {} })));
   await h.settle();
 }
 
@@ -112,11 +126,6 @@ describe("deployment limit", () => {
 
   it.each<{ name: string; change: (plan: Plan) => void }>([
     { name: "is interrupted", change: (plan) => void (plan.interrupted = true) },
-    {
-      // Canary steps wait interrupted for `continue`.
-      name: "waits for a canary continue",
-      change: (plan) => plan.phases.flatMap((p) => p.steps).filter((s) => s.status === "PENDING").forEach((s) => (s.interrupted = true)),
-    },
     { name: "is in ERROR", change: (plan) => void plan.errors.push("invalid plan") },
   ])("a service whose deploy $name releases its slot to the next", async ({ change }) => {
     const h = await limited(1);
@@ -128,6 +137,19 @@ describe("deployment limit", () => {
     const run = await watch(h, ["a", "b"], ["b"]);
     expect(run.completed).toEqual(["b"]);
     expect(h.deployStatus("a")).not.toBe("COMPLETE");
+    expect(await stored(h.persister)).toBe("");
+  });
+
+  it("a service whose canary phase waits for continue releases its slot to the next", async () => {
+    const h = await limited(1);
+    await putAll(h, ["a"], CANARY);
+    await putAll(h, ["b"]);
+    const run = await watch(h, ["a", "b"], ["b"]);
+    expect(run.started).toEqual(["a", "b"]);
+    expect(run.completed).toEqual(["b"]);
+    // a deployed its hello phase, then the canary's first world step waits for the operator.
+    const world = h.scheduler.getPlan("a", "deploy").phases[1]!;
+    expect([world.status, world.steps[0]!.status]).toEqual(["WAITING", "WAITING"]);
     expect(await stored(h.persister)).toBe("");
   });
 
@@ -186,6 +208,14 @@ describe("deployment limit", () => {
     expect(second.scheduler.getPlan("a", "deploy").phases[0]!.steps[0]!.status).toBe("COMPLETE");
     expect(messages(second, "a")[1]).toBe("waiting for a deploy slot: 1 of 1 held by c");
     expect(deploying(second, ["b", "c"])).toEqual(["c"]);
+    // Without a slot, a's recovery still relaunches its failed task in place.
+    const before = second.cluster.tasks().find((t) => t.taskId.startsWith("a__"))!;
+    second.cluster.failTask(before.taskId);
+    await second.advance(3000);
+    const after = second.cluster.tasks().find((t) => t.taskId.startsWith("a__"))!;
+    expect(after.taskId).not.toBe(before.taskId);
+    expect(after.agentId).toBe(before.agentId);
+    expect(await stored(second.persister)).toBe("c");
     const run = await watch(second, ["a", "b", "c"]);
     expect(run.most).toBe(2);
     expect(run.completed).toEqual(["c", "a", "b"]);
