@@ -66,9 +66,9 @@ describe("placement in the decision core", () => {
     expect(labels).toMatchObject({ offer_attributes: "zone:z2", offer_zone: "z2" });
   });
 
-  it("an offer the constraints allow but too small gives the resource reason", () => {
+  it("when the agents the constraints allow have no room, says so and names the agents refused", () => {
     const d = decideService(serviceState(worlds(1, "hostname:LIKE:a2.*")), [offer("o1", "a1"), offer("o2", "a2", { cpus: 0.1 })], 0, ids());
-    expect(d.unplaced.map((u) => u.reason)).toEqual(["insufficient cpus: need 0.2, offered 0.1"]);
+    expect(d.unplaced.map((u) => u.reason)).toEqual(["insufficient cpus: need 0.2, offered 0.1; agent a1.host: hostname:LIKE:a2.*, hostname a1.host does not match"]);
   });
 
   it("a pod relaunched in place is not checked again", () => {

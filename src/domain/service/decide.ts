@@ -166,7 +166,8 @@ class Decider {
       });
       return;
     }
-    this.waits(step, reason);
+    // Agents placement refused are named too when the ones it allowed had no room.
+    this.waits(step, ranked?.refused && ranked.order.length > 0 ? `${reason}; ${ranked.refused}` : reason);
   }
 
   /**
