@@ -22,6 +22,8 @@ export interface ServiceInternals {
   plans: ServicePlans;
   readonly tasks: Map<string, StoredTask>;
   backoff: BackoffState;
+  /** Paused pod instances (`hello-0`); replaced, never changed in place. */
+  paused: ReadonlySet<string>;
   now(): number;
   newId(): string;
   /** Something changed: the service decides again on the next cycle. */

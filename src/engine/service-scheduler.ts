@@ -19,7 +19,7 @@ import type { ServicePlans } from "../domain/service/plans.js";
 import { allPlans, buildServicePlans, findStep, resumePlans } from "../domain/service/plans.js";
 import { erasedWithStatus, foldStatus } from "../domain/service/status.js";
 import type { StoredTask, TaskSlot } from "../domain/service/task-record.js";
-import { confirmsLaunch, isLive, taskSlots, unownedReservations } from "../domain/service/task-record.js";
+import { confirmsLaunch, isLive, markedByStatus, taskSlots, unownedReservations } from "../domain/service/task-record.js";
 import { parseTaskId } from "../domain/task-id.js";
 import type { ServiceView } from "./admin-api.js";
 import type { PlanControlInput, PlanControlResult, PodAction } from "./admin-api.js";
@@ -31,7 +31,7 @@ import type { ServiceCarryOver } from "./service-update.js";
 import { prepareServiceUpdate } from "./service-update.js";
 import type { ServiceInternals } from "./service-internals.js";
 import { preparePlanControl, restorePlanOverrides } from "./service-plan-control.js";
-import { podStates, preparePodControl, restorePausedPods } from "./service-pod-control.js";
+import { podStates, preparePodControl, restorePausedPods, withInfos } from "./service-pod-control.js";
 import { serviceView } from "./service-view.js";
 import type { StateStore } from "./store/state-store.js";
 
@@ -66,6 +66,7 @@ export class ServiceScheduler implements ManagedService {
   private plans: ServicePlans;
   private tasks = new Map<string, StoredTask>();
   private backoff: BackoffState = NO_BACKOFF;
+  private paused: ReadonlySet<string> = new Set();
   private frameworkId = "";
   private unreconciled = new Set<string>();
   private lastCandidates = new Set<string>();
@@ -100,6 +101,7 @@ export class ServiceScheduler implements ManagedService {
       this.frameworkId = carried.frameworkId;
       this.backoff = carried.backoff;
       this.deployedOnce = carried.deployedOnce;
+      this.paused = carried.paused;
       this.carried = carried;
     } else {
       this.deployedOnce = built.context.deployed === true;
@@ -163,6 +165,8 @@ export class ServiceScheduler implements ManagedService {
     get tasks() { return self.tasks; },
     get backoff() { return self.backoff; },
     set backoff(b) { self.backoff = b; },
+    get paused() { return self.paused; },
+    set paused(p) { self.paused = p; },
     now: () => self.deps.clock.now(),
     newId: () => self.deps.random.uuid(),
     touch: () => {
@@ -180,6 +184,7 @@ export class ServiceScheduler implements ManagedService {
       backoff: this.backoff,
       deployedOnce: this.deployedOnce || planStatus(this.plans.deploy) === "COMPLETE",
       unreconciled: this.unreconciled,
+      paused: this.paused,
       store: this.deps.store,
       newId: () => this.deps.random.uuid(),
     };
@@ -220,6 +225,7 @@ export class ServiceScheduler implements ManagedService {
       tasks: this.tasks,
       unreconciled: this.unreconciled,
       backoff: this.backoff,
+      ...(this.paused.size > 0 ? { paused: this.paused } : {}),
       frameworkId: this.frameworkId,
       framework: this.deps.framework,
       ...(this.slotWait !== undefined ? { deploySlotWait: this.slotWait } : {}),
@@ -300,7 +306,9 @@ export class ServiceScheduler implements ManagedService {
     if (!stored || stored.info.taskId !== status.taskId) return "unknown";
     const confirmed = stored.confirmed || confirmsLaunch(status);
     const erase = !this.slots.has(instance) && isTerminal(status.state) ? erasedWithStatus(this.plans, instance) : undefined;
+    const marks = markedByStatus(this.tasks, this.slots.get(instance), status);
     const ops = [
+      ...marks.flatMap((info) => this.deps.store.taskInfoOps(info)),
       ...this.deps.store.statusOps(instance, status, confirmed && !stored.confirmed),
       ...(erase?.tasks.flatMap((t) => this.deps.store.eraseTaskOps(t)) ?? []),
     ];
@@ -311,6 +319,7 @@ export class ServiceScheduler implements ManagedService {
       confirmed,
       ops,
       apply: () => {
+        withInfos(this.tasks, marks);
         const answer = this.applyStatus(prepared);
         if (erase) this.erased(erase);
         return answer;

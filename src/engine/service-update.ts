@@ -31,6 +31,8 @@ export interface ServiceCarryOver {
    * service followed every status of the others in this process, so only these need asking about.
    */
   readonly unreconciled: ReadonlySet<string>;
+  /** Paused pod instances the new spec still has (`hello-0`): they stay paused. */
+  readonly paused: ReadonlySet<string>;
 }
 
 /** The running service an update starts from. */
@@ -42,6 +44,7 @@ export interface UpdateBase {
   readonly backoff: BackoffState;
   readonly deployedOnce: boolean;
   readonly unreconciled: ReadonlySet<string>;
+  readonly paused: ReadonlySet<string>;
   readonly store: StateStore;
   readonly newId: () => string;
 }
@@ -70,7 +73,9 @@ export function prepareServiceUpdate(
   };
   if (planning.violations.length > 0 || options.dryRun) return { unchanged: false, change };
   const name = built.spec.name;
+  const paused = new Set([...base.paused].filter((key) => built.spec.pods.some((p) => Array.from({ length: p.count }, (_, i) => `${p.type}-${i}`).includes(key))));
   const ops: PersisterOp[] = [
+    ...(paused.size !== base.paused.size ? base.store.pausedPodsOps(paused) : []),
     { kind: "set", path: layout.contextPath(name), data: encodeContext(base.deployedOnce ? { ...built.context, deployed: true } : built.context) },
     { kind: "set", path: layout.configurationPath(name, configId), data: encodeJson(built.spec) },
     { kind: "set", path: layout.configTargetPath(name), data: encodeText(configId) },
@@ -82,6 +87,6 @@ export function prepareServiceUpdate(
     change,
     ops,
     commit: () =>
-      replace({ tasks: planning.tasks, plans: planning.plans, frameworkId: base.frameworkId, backoff: base.backoff, deployedOnce: base.deployedOnce, unreconciled: base.unreconciled }),
+      replace({ tasks: planning.tasks, plans: planning.plans, frameworkId: base.frameworkId, backoff: base.backoff, deployedOnce: base.deployedOnce, unreconciled: base.unreconciled, paused }),
   };
 }

@@ -26,7 +26,7 @@ describe("crash-loop back-off", () => {
     h.cluster.failTask(second);
     await h.advance(100);
     expect(h.cluster.tasks()).toEqual([]);
-    expect(lastRecoveryStep(h)).toMatchObject({ status: "DELAYED", message: expect.stringMatching(/^attempt 2: task hello-0-server failed: simulated failure; relaunching in 1 s$/) });
+    expect(lastRecoveryStep(h)).toMatchObject({ status: "DELAYED", message: expect.stringMatching(/^attempt 2 \(transient\): task hello-0-server failed: simulated failure; relaunching in 1 s$/) });
     const launches = h.cluster.counts.launches;
     await h.advance(800);
     expect(h.cluster.counts.launches).toBe(launches);
@@ -34,7 +34,7 @@ describe("crash-loop back-off", () => {
     expect(h.cluster.counts.launches).toBe(launches + 1);
     h.cluster.failTask(live(h));
     await h.advance(100);
-    expect(lastRecoveryStep(h).message).toMatch(/^attempt 3: .*; relaunching in 2 s$/);
+    expect(lastRecoveryStep(h).message).toMatch(/^attempt 3 \(transient\): .*; relaunching in 2 s$/);
   });
 
   it("starts counting again after the task ran for a minute", async () => {

@@ -86,7 +86,7 @@ describe("deploy and recovery of a task that ends", () => {
     }
     const recovery = plan(h, "crash", "recovery");
     expect(recovery.steps).toHaveLength(1);
-    expect(recovery.steps[0]!.message).toMatch(/^attempt \d+: task hello-0-server failed: command exited with status 1; relaunching in \d+ s$/);
+    expect(recovery.steps[0]!.message).toMatch(/^attempt \d+ \(transient\): task hello-0-server failed: command exited with status 1; relaunching in \d+ s$/);
     // Relaunched again and again, ever further apart (crash-loop back-off).
     expect(launches.at(-1)!).toBeGreaterThan(3);
     expect(launches.at(-1)!).toBeLessThan(12);

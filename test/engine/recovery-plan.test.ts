@@ -63,7 +63,7 @@ describe("the recovery plan", () => {
     expect(step.id).toBe(first.id); // the same step, updated in place
     expect(step).toMatchObject({
       status: "DELAYED",
-      message: "attempt 3: task hello-0-server failed: command was terminated by SIGKILL; relaunching in 2 s",
+      message: "attempt 3 (transient): task hello-0-server failed: command was terminated by SIGKILL; relaunching in 2 s",
     });
 
     const done = await recovered(h, "simple");
@@ -71,7 +71,7 @@ describe("the recovery plan", () => {
     expect(done.phases[0]!.steps[0]).toMatchObject({
       id: first.id,
       status: "COMPLETE",
-      message: "attempt 3: task hello-0-server failed: command was terminated by SIGKILL; recovered",
+      message: "attempt 3 (transient): task hello-0-server failed: command was terminated by SIGKILL; recovered",
     });
     expect(h.scheduler.getService("simple").state).toBe("RUNNING");
   });
@@ -93,9 +93,9 @@ describe("the recovery plan", () => {
       ["hello", ["hello-0:[server]"]],
     ]);
     const messages = plan.phases.flatMap((p) => p.steps.map((s) => s.message));
-    expect(messages[0]).toMatch(/^attempt 1: task world-0-server was killed: killed by the scheduler; /);
-    expect(messages[1]).toMatch(/^attempt 1: task world-1-server failed: command exited with status 2; /);
-    expect(messages[2]).toMatch(/^attempt 1: task hello-0-server failed: simulated failure; /);
+    expect(messages[0]).toMatch(/^attempt 1 \(transient\): task world-0-server was killed: killed by the scheduler; /);
+    expect(messages[1]).toMatch(/^attempt 1 \(transient\): task world-1-server failed: command exited with status 2; /);
+    expect(messages[2]).toMatch(/^attempt 1 \(transient\): task hello-0-server failed: simulated failure; /);
 
     const done = await recovered(h, "hello");
     expect(shape(done)).toEqual(shape(plan));
@@ -116,7 +116,7 @@ describe("the recovery plan", () => {
     expect(shape(plan)).toEqual([["hello", ["hello-0:[server]"]]]);
     expect(plan.phases[0]!.steps[0]).toMatchObject({
       status: "DELAYED",
-      message: "attempt 2: task hello-0-server failed (container launch failed): simulated launch failure; relaunching in 1 s",
+      message: "attempt 2 (transient): task hello-0-server failed (container launch failed): simulated launch failure; relaunching in 1 s",
     });
     const launches = h.cluster.counts.launches;
     await h.advance(500);
@@ -125,7 +125,7 @@ describe("the recovery plan", () => {
     failLaunch = false;
     const done = await recovered(h, "simple");
     expect(shape(done)).toEqual([["hello", ["hello-0:[server]"]]]);
-    expect(done.phases[0]!.steps[0]!.message).toMatch(/^attempt \d+: .*; recovered$/);
+    expect(done.phases[0]!.steps[0]!.message).toMatch(/^attempt \d+ \(transient\): .*; recovered$/);
   });
 
   it("keeps the reason in the message while the step waits for an offer", async () => {
@@ -137,7 +137,7 @@ describe("the recovery plan", () => {
     h.cluster.crashAgent(task!.agentId);
     await h.advance(6000);
     const step = h.scheduler.getPlan("simple", "recovery").phases[0]!.steps[0]!;
-    expect(step.message).toMatch(/^attempt 1: task hello-0-server is unreachable \(agent lost\): agent is unreachable; /);
+    expect(step.message).toMatch(/^attempt 1 \(transient\): task hello-0-server is unreachable \(agent lost\): agent is unreachable; /);
     expect(step.status).not.toBe("COMPLETE");
 
     h.cluster.recoverAgent(task!.agentId);
@@ -172,14 +172,14 @@ describe("recovery log lines", () => {
       statusMessage: "command exited with status 1",
       attempt: 1,
       delayMs: 0,
-      msg: "recovering hello-0:[server]: attempt 1: task hello-0-server failed: command exited with status 1; relaunching now",
+      msg: "recovering hello-0:[server]: attempt 1 (transient): task hello-0-server failed: command exited with status 1; relaunching now",
     });
     expect(two).toMatchObject({
       taskId: id,
       state: "TASK_KILLED",
       attempt: 2,
       delayMs: 1000,
-      msg: "recovering hello-0:[server]: attempt 2: task hello-0-server was killed: health check failed 3 times in a row; relaunching in 1 s",
+      msg: "recovering hello-0:[server]: attempt 2 (transient): task hello-0-server was killed: health check failed 3 times in a row; relaunching in 1 s",
     });
   });
 });
@@ -205,7 +205,7 @@ describe("GetPlan recovery over gRPC", () => {
       expect(plan?.phases.map((p) => [p.name, p.steps.map((s) => s.name)])).toEqual([["hello", ["hello-0:[server]"]]]);
       expect(plan?.phases[0]?.steps[0]).toMatchObject({
         status: Status.COMPLETE,
-        message: "attempt 2: task hello-0-server failed: command exited with status 1; recovered",
+        message: "attempt 2 (transient): task hello-0-server failed: command exited with status 1; recovered",
       });
     } finally {
       admin.close();

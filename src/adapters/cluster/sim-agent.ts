@@ -44,13 +44,18 @@ interface SimExecutor {
   readonly tasks: Set<string>;
 }
 
+/**
+ * "unreachable" after `crashAgent` (it may come back), "gone" after `removeAgent` (the operator
+ * removed it for good); neither offers anything.
+ */
+export type SimAgentState = "active" | "unreachable" | "gone";
+
 /** One agent: its resources in their current shape, who holds them, and its decline filters. */
 export class SimAgent {
   readonly id: string;
   readonly hostname: string;
   readonly attributes: Readonly<Record<string, string>> | undefined;
-  /** "unreachable" after `crashAgent`: nothing is offered and its tasks are gone. */
-  state: "active" | "unreachable" = "active";
+  state: SimAgentState = "active";
   readonly ledger: SimLedger;
   private filters: { readonly bag: ResourceBag; readonly untilMs: number }[] = [];
   private readonly executors = new Map<string, SimExecutor>();

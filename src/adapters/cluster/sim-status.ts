@@ -138,18 +138,14 @@ export function latestStatus(
 export function unknownTaskStatus(
   taskId: string,
   agentId: string | undefined,
-  agentState: "active" | "unreachable" | undefined,
+  agentState: "active" | "unreachable" | "gone" | undefined,
   partitionAware: boolean,
   nowMs: number,
 ): TaskStatus {
   let state: TaskState = "TASK_LOST";
   if (partitionAware) {
-    state =
-      agentState === undefined
-        ? "TASK_UNKNOWN"
-        : agentState === "active"
-          ? "TASK_GONE"
-          : "TASK_UNREACHABLE";
+    const byAgent = { active: "TASK_GONE", unreachable: "TASK_UNREACHABLE", gone: "TASK_GONE_BY_OPERATOR" } as const;
+    state = agentState === undefined ? "TASK_UNKNOWN" : byAgent[agentState];
   }
   const message = "Reconciliation: Task is unknown";
   return masterStatus(taskId, state, nowMs, RECONCILIATION, message, agentId);

@@ -237,10 +237,11 @@ export class SimTasks {
   }
 
   /**
-   * The agent became unreachable: its live tasks turn `state` (TASK_UNREACHABLE or TASK_LOST)
-   * and their unacknowledged updates are lost with it. Returns the master's updates to send.
+   * The agent became unreachable (or was removed): its live tasks turn `state`
+   * (TASK_UNREACHABLE, TASK_LOST, TASK_GONE_BY_OPERATOR) and their unacknowledged updates are
+   * lost with it. Returns the master's updates to send.
    */
-  loseAgent(agent: SimAgent, state: TaskState): TaskStatus[] {
+  loseAgent(agent: SimAgent, state: TaskState, why = { reason: "REASON_AGENT_REMOVED", message: "agent is unreachable" }): TaskStatus[] {
     const out: TaskStatus[] = [];
     for (const task of this.byId.values()) {
       if (task.agent !== agent) continue;
@@ -256,8 +257,8 @@ export class SimTasks {
         task.info.taskId,
         state,
         this.o.now(),
-        "REASON_AGENT_REMOVED",
-        "agent is unreachable",
+        why.reason,
+        why.message,
         agent.id,
       );
       out.push(task.lastSent);

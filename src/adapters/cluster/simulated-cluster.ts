@@ -268,9 +268,25 @@ export class SimulatedCluster implements ClusterDriver {
     for (const s of this.m.tasks.loseAgent(agent, state)) this.m.sendMaster(s);
   }
 
+  /**
+   * The operator removes the agent for good (Mesos' MARK_AGENT_GONE): offers rescinded and none
+   * again, its tasks TASK_GONE_BY_OPERATOR (TASK_LOST for a framework not partition-aware), its
+   * reservations and volumes gone with it.
+   */
+  removeAgent(agentId: string): void {
+    const agent = this.agent(agentId);
+    agent.state = "gone";
+    for (const id of this.m.offers.removeAgent(agent)) this.m.emitSoon((e) => e.rescind(id));
+    const state = this.m.partitionAware ? "TASK_GONE_BY_OPERATOR" : "TASK_LOST";
+    const why = { reason: "REASON_AGENT_REMOVED_BY_OPERATOR", message: "agent was removed by the operator" };
+    for (const s of this.m.tasks.loseAgent(agent, state, why)) this.m.sendMaster(s);
+    agent.ledger.reset();
+  }
+
   /** The agent re-registers after a restart: its tasks are gone, its reservations and volumes remain. */
   recoverAgent(agentId: string): void {
     const agent = this.agent(agentId);
+    if (agent.state === "gone") throw new Error(`recoverAgent: agent ${agentId} was removed`);
     agent.state = "active";
     this.m.tasks.forgetAgent(agent);
     this.m.requestAllocation();

@@ -58,6 +58,14 @@ export function observeStatus(
   return { ...state, counts: new Map(state.counts).set(pod, next) };
 }
 
+/** The pod instance starts counting again (pod restart or replace, its agent gone). */
+export function forgetFailures(state: BackoffState, pod: string): BackoffState {
+  if (!state.counts.has(pod)) return state;
+  const counts = new Map(state.counts);
+  counts.delete(pod);
+  return { ...state, counts };
+}
+
 /** Failures in a row of a pod instance. */
 export function failuresOf(state: BackoffState, pod: string): number {
   return state.counts.get(pod)?.failures ?? 0;

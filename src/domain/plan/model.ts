@@ -44,6 +44,8 @@ export interface RecoveryNote {
   readonly why: string;
   /** Task IDs whose terminal status this recovery answers: a repeat of them is no new failure. */
   readonly handled: ReadonlySet<string>;
+  /** Permanent recovery (the pod moves: fresh placement, new reservations); transient when unset. */
+  readonly permanent?: boolean;
 }
 
 export interface Phase {

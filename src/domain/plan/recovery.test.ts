@@ -16,9 +16,9 @@ function emptyRecovery(): Plan {
   return { name: "recovery", strategy: "parallel", phases: [], errors: [], interrupted: false };
 }
 
-function failed(pod: string, index: number, task: string, over: Partial<TaskStatus> = {}): FailedTask {
+function failed(pod: string, index: number, task: string, over: Partial<TaskStatus> = {}, permanent = false): FailedTask {
   const instance = `${pod}-${index}-${task}`;
-  return { podType: pod, podIndex: index, task, instance, status: { taskId: `${instance}__1`, state: "TASK_FAILED", timestampMs: 0, ...over } };
+  return { podType: pod, podIndex: index, task, instance, status: { taskId: `${instance}__1`, state: "TASK_FAILED", timestampMs: 0, ...over }, permanent };
 }
 
 function input(over: Partial<RecoveryInput>): RecoveryInput {
@@ -111,11 +111,11 @@ describe("applyRecoveryDecision", () => {
     const f = failed("hello", 0, "server", { message: "command exited with status 1" });
     const [d] = planRecovery(input({ recovery, failed: [f], failuresInARow: () => 3 })).decisions;
     const { step } = applyRecoveryDecision(recovery, d!, ids());
-    expect(step).toMatchObject({ status: "DELAYED", message: "attempt 1: task hello-0-server failed: command exited with status 1; relaunching in 2 s" });
+    expect(step).toMatchObject({ status: "DELAYED", message: "attempt 1 (transient): task hello-0-server failed: command exited with status 1; relaunching in 2 s" });
     expect(step.taskIds.size).toBe(0);
     step.status = "PENDING";
     markPrepared(step, "waiting for offers");
-    expect(step.message).toBe("attempt 1: task hello-0-server failed: command exited with status 1; waiting for offers");
+    expect(step.message).toBe("attempt 1 (transient): task hello-0-server failed: command exited with status 1; waiting for offers");
   });
 
   it("replaces the step, keeping its id and place, when other tasks died this time", () => {
@@ -130,6 +130,30 @@ describe("applyRecoveryDecision", () => {
     expect(applied.replaced).toBe(first);
     expect(applied.step).toMatchObject({ id: first.id, name: "hello-0:[sidecar]", recovery: { attempt: 2 } });
     expect(recovery.phases[0]!.steps).toEqual([applied.step]);
+  });
+
+  it("recovers a pod with a permanently failed task permanently, at once, whatever the back-off says", () => {
+    const gone = failed("hello", 0, "server", { state: "TASK_GONE_BY_OPERATOR" }, true);
+    const [d] = planRecovery(input({ failed: [gone, failed("hello", 0, "sidecar")], failuresInARow: () => 5 })).decisions;
+    expect(d).toMatchObject({ permanent: true, delayMs: 0, tasks: ["server", "sidecar"], cause: gone, attempt: 1 });
+    const recovery = emptyRecovery();
+    const { step } = applyRecoveryDecision(recovery, d!, ids());
+    expect(step).toMatchObject({ status: "PENDING", recovery: { permanent: true } });
+    expect(step.message).toBe("attempt 1 (permanent): task hello-0-server was marked gone by the operator; relaunching");
+  });
+
+  it("plans a transient recovery again when its failure turns permanent (a pod replaced while it backs off)", () => {
+    const recovery = emptyRecovery();
+    const transient = failed("hello", 0, "server");
+    const [a] = planRecovery(input({ recovery, failed: [transient], failuresInARow: () => 3 })).decisions;
+    applyRecoveryDecision(recovery, a!, ids());
+    expect(recoveryStep(recovery, "hello", 0)).toMatchObject({ status: "DELAYED", recovery: { attempt: 1 } });
+    expect(planRecovery(input({ recovery, failed: [transient], failuresInARow: () => 3 })).decisions).toEqual([]); // answered
+    const [b] = planRecovery(input({ recovery, failed: [{ ...transient, permanent: true }], failuresInARow: () => 3 })).decisions;
+    expect(b).toMatchObject({ permanent: true, delayMs: 0, attempt: 2 });
+    applyRecoveryDecision(recovery, b!, ids());
+    expect(recoveryStep(recovery, "hello", 0)!.message).toMatch(/^attempt 2 \(permanent\): task hello-0-server failed; relaunching$/);
+    expect(planRecovery(input({ recovery, failed: [{ ...transient, permanent: true }] })).decisions).toEqual([]);
   });
 });
 

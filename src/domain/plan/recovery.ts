@@ -1,6 +1,6 @@
 /**
  * The recovery plan's shape, decided from the task states (reference DefaultRecoveryPlanManager,
- * transient recovery only; dcos-commons §1.12, §3.6). Unlike the reference, which adds a phase
+ * dcos-commons §1.12, §3.6). Unlike the reference, which adds a phase
  * per recovery, the plan stays readable however often tasks fail:
  *
  *   recovery (parallel)
@@ -10,8 +10,11 @@
  * A pod instance with dead RUNNING-goal tasks that no other plan works on gets its step back
  * to PENDING (or DELAYED, as the crash-loop back-off says), relaunching the dead tasks on the
  * pod's existing reservations; the step's message says which attempt it is and why
- * (`attempt 3: task hello-0-server failed: command exited with status 1; relaunching in 2 s`).
- * FINISH/ONCE tasks are retried by their deploy step, never here.
+ * (`attempt 3 (transient): task hello-0-server failed: command exited with status 1; relaunching in 2 s`).
+ * A pod instance whose failed tasks are permanently failed (pod replace, agent gone) is
+ * recovered permanently: at once, with fresh placement and new reservations (its records hold
+ * none); a transient recovery that escalates is planned again. FINISH/ONCE tasks are retried
+ * by their deploy step, never here.
  *
  * `planRecovery` only decides; `applyRecoveryDecision` shapes the plan; the engine holds the
  * back-off and logs.
@@ -35,6 +38,8 @@ export interface FailedTask {
   readonly instance: string;
   /** Its latest status (terminal). */
   readonly status: TaskStatus;
+  /** Marked permanently failed (`permanently-failed` TaskInfo label): its pod moves. */
+  readonly permanent: boolean;
 }
 
 export interface RecoveryInput {
@@ -65,6 +70,8 @@ export interface RecoveryDecision {
   readonly why: string;
   /** Task IDs whose terminal status this recovery answers. */
   readonly handled: ReadonlySet<string>;
+  /** Permanent: fresh placement and new reservations, no back-off. Transient: in place. */
+  readonly permanent: boolean;
 }
 
 export interface RecoveryPlanning {
@@ -124,7 +131,11 @@ export function planRecovery(input: RecoveryInput): RecoveryPlanning {
     const { podType, podIndex } = failed[0]!;
     const step = recoveryStep(input.recovery, podType, podIndex);
     const note = step?.recovery;
-    const fresh = failed.filter((f) => !note?.handled.has(f.status.taskId));
+    // A pod with a permanently failed task moves whole (a mixed pod is not left unrecovered, as
+    // the reference leaves it: its live reservations would pin it to a gone agent).
+    const permanent = failed.some((f) => f.permanent);
+    const escalated = permanent && note?.permanent !== true;
+    const fresh = failed.filter((f) => escalated || !note?.handled.has(f.status.taskId));
     if (fresh.length === 0) continue; // answered already: the step is relaunching or waiting
     // Another plan, or this step's launch of other tasks, is under way: recover after it.
     const launching = step?.status === "STARTING" || step?.status === "STARTED";
@@ -134,8 +145,8 @@ export function planRecovery(input: RecoveryInput): RecoveryPlanning {
     }
     // Another failure of a launch already answered (a task of the same group) is the same attempt.
     const launchedSince = step !== undefined && step.tasks.some((t) => step.taskIds.has(t));
-    const attempt = (note?.attempt ?? 0) + (note === undefined || launchedSince ? 1 : 0);
-    const cause = earliest(fresh);
+    const attempt = (note?.attempt ?? 0) + (note === undefined || launchedSince || escalated ? 1 : 0);
+    const cause = earliest(permanent ? fresh.filter((f) => f.permanent) : fresh);
     const tasks = failed.map((f) => f.task);
     decisions.push({
       podType,
@@ -143,10 +154,12 @@ export function planRecovery(input: RecoveryInput): RecoveryPlanning {
       tasks,
       stepName: stepName(podType, podIndex, tasks),
       attempt,
-      delayMs: relaunchDelayMs(input.failuresInARow(pod)),
+      // The operator asked for it, or the agent is gone: no crash loop to wait out.
+      delayMs: permanent ? 0 : relaunchDelayMs(input.failuresInARow(pod)),
       cause,
       why: describeTaskEnd(cause.instance, cause.status),
       handled: new Set(failed.map((f) => f.status.taskId)),
+      permanent,
     });
   }
   return { decisions, deferred };
@@ -200,16 +213,16 @@ export function applyRecoveryDecision(recovery: Plan, d: RecoveryDecision, newId
     step.taskIds.delete(t);
     step.progress.set(t, "PENDING");
   }
-  step.recovery = { attempt: d.attempt, why: d.why, handled: d.handled };
+  step.recovery = { attempt: d.attempt, why: d.why, handled: d.handled, ...(d.permanent ? { permanent: true } : {}) };
   step.status = d.delayMs > 0 ? "DELAYED" : "PENDING";
   setStepMessage(step, d.delayMs > 0 ? `relaunching in ${formatDelay(d.delayMs)}` : "relaunching");
   return old && !reuse ? { step, replaced: old } : { step };
 }
 
-/** `recovering hello-0:[server]: attempt 3: task hello-0-server failed: command exited with status 1; relaunching in 2 s` */
+/** `recovering hello-0:[server]: attempt 3 (transient): task hello-0-server failed: command exited with status 1; relaunching in 2 s` */
 export function recoveryLogLine(d: RecoveryDecision): string {
   const when = d.delayMs > 0 ? `relaunching in ${formatDelay(d.delayMs)}` : "relaunching now";
-  return `recovering ${d.stepName}: attempt ${d.attempt}: ${d.why}; ${when}`;
+  return `recovering ${d.stepName}: attempt ${d.attempt} (${d.permanent ? "permanent" : "transient"}): ${d.why}; ${when}`;
 }
 
 /** The same for machines: the cause's last status as the cluster sent it, attempt and delay. */
@@ -226,5 +239,6 @@ export function recoveryLogFields(d: RecoveryDecision): Record<string, unknown> 
     ...(d.tasks.length > 1 ? { tasks: d.tasks } : {}),
     attempt: d.attempt,
     delayMs: d.delayMs,
+    permanent: d.permanent,
   };
 }

@@ -19,9 +19,9 @@ function recompute(step: Step): TaskProgress {
 }
 
 /**
- * Sets what the step says about itself. A recovery step keeps its attempt and the failure
- * behind it in front (`attempt 3: task hello-0-server failed: …; waiting for offers`), so the
- * reason stays visible through every later transition.
+ * Sets what the step says about itself. A recovery step keeps its attempt, its kind and the
+ * failure behind it in front (`attempt 3 (transient): task hello-0-server failed: …; waiting
+ * for offers`), so the reason stays visible through every later transition.
  */
 export function setStepMessage(step: Step, detail: string): void {
   const note = step.recovery;
@@ -29,7 +29,7 @@ export function setStepMessage(step: Step, detail: string): void {
     step.message = detail;
     return;
   }
-  const head = `attempt ${note.attempt}: ${note.why}`;
+  const head = `attempt ${note.attempt} (${note.permanent === true ? "permanent" : "transient"}): ${note.why}`;
   step.message = detail === "" ? head : `${head}; ${detail}`;
 }
 

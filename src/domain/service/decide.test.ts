@@ -128,7 +128,7 @@ describe("recovery", () => {
     const state = serviceState(HELLO_WORLD, { tasks, plans, backoff });
     const held = decideService(state, [offerBack("o1", "a1", tasks.values())], 1000, ids());
     expect(held.launches).toEqual([]);
-    expect(steps(held.plans.recovery)).toEqual([["hello-0:[server]", "DELAYED", "attempt 1: task hello-0-server failed; relaunching in 2 s"]]);
+    expect(steps(held.plans.recovery)).toEqual([["hello-0:[server]", "DELAYED", "attempt 1 (transient): task hello-0-server failed; relaunching in 2 s"]]);
     expect([...held.backoff.heldUntilMs.values()]).toEqual([3000]);
     const later = { ...state, plans: held.plans, backoff: held.backoff };
     expect(decideService(later, [offerBack("o1", "a1", tasks.values())], 2999, ids()).launches).toEqual([]);

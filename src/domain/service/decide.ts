@@ -42,6 +42,7 @@ import { decommissionStepName } from "./plans.js";
 import { deployAcquiring, waitForDeploySlot } from "./deploy-slot.js";
 import type { StoredTask } from "./task-record.js";
 import { mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
+import { pausedTask } from "./pause.js";
 import { prepareWork } from "./work.js";
 
 type NewId = () => string;
@@ -76,7 +77,8 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
     recoveryDeferred: work.recoveryDeferred,
     // A step waiting for its old tasks to stop wants no offer yet: once they are dead it is a
     // new candidate, which is new work (a revive brings back the offers of its agent).
-    work: { working, footprint: !deployDone && deployAcquiring(work.plans.deploy), candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0).map((s) => s.id) },
+    // Footprint while deploying, or while a pod moves (§3.6: a replace step wants new reservations).
+    work: { working, footprint: (!deployDone && deployAcquiring(work.plans.deploy)) || (working && work.replacing), candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0).map((s) => s.id) },
   };
 }
 
@@ -140,7 +142,8 @@ class Decider {
       return;
     }
     const footprint = podFootprint(podTasks(this.state.tasks, step.podType, step.podIndex).values());
-    const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(s!.task, step.parameters)), ...(footprint ? { footprint } : {}) };
+    const paused = this.state.paused?.has(`${step.podType}-${step.podIndex}`) === true;
+    const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(paused ? pausedTask(s!.task) : s!.task, step.parameters)), ...(footprint ? { footprint } : {}) };
     const ranked = this.rank(pod, step.podIndex, footprint);
     let reason = ranked?.refused || "no offer matched";
     let placed = false;

@@ -32,6 +32,8 @@ export interface ServiceState {
   /** Task IDs whose reconciliation answer has not come: no offer is used until none is left. */
   readonly unreconciled: ReadonlySet<string>;
   readonly backoff: BackoffState;
+  /** Paused pod instances (`hello-0`): their tasks launch with the idle command (`pause.ts`). */
+  readonly paused?: ReadonlySet<string>;
   /** "" before registration. */
   readonly frameworkId: string;
   readonly framework: FrameworkIdentity;

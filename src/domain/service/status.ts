@@ -1,13 +1,15 @@
 /**
  * Folding a task's status into its service's plans (§1.12 DeploymentStep transitions): every
- * step of the task's pod instance that launched it moves; a deploy step whose FINISH/ONCE task
- * failed waits out the crash-loop back-off; a decommissioned task's kill step completes once it
- * is dead. A transition on the plans given (like `plan/step.ts`); returns the new back-off.
+ * step of the task's pod instance that launched it moves; a deploy step whose task ended before
+ * it completed (a launch that failed, a FINISH/ONCE task that failed) waits out the crash-loop
+ * back-off, unless its agent is gone (TASK_GONE_BY_OPERATOR clears the pod's back-off); a
+ * decommissioned task's kill step completes once it is dead. A transition on the plans given
+ * (like `plan/step.ts`); returns the new back-off.
  */
 import type { TaskStatus } from "../cluster.js";
 import { isTerminal } from "../cluster.js";
 import type { BackoffState } from "../plan/backoff.js";
-import { failuresOf, holdStep, observeStatus, relaunchDelayMs } from "../plan/backoff.js";
+import { failuresOf, forgetFailures, holdStep, observeStatus, relaunchDelayMs } from "../plan/backoff.js";
 import type { Step } from "../plan/model.js";
 import { applyTaskStatus, setStepMessage } from "../plan/step.js";
 import type { ServicePlans } from "./plans.js";
@@ -52,7 +54,9 @@ export function foldStatus(
     return { backoff, slotless: true };
   }
   const pod = `${slot.pod.type}-${slot.index}`;
-  let next = observeStatus(backoff, pod, status, slot.task.goal === "RUNNING", terminal, nowMs);
+  // The agent is gone (§1.12): no crash loop, the pod moves at once.
+  const gone = status.state === "TASK_GONE_BY_OPERATOR";
+  let next = gone ? forgetFailures(backoff, pod) : observeStatus(backoff, pod, status, slot.task.goal === "RUNNING", terminal, nowMs);
   for (const plan of allPlans(plans)) {
     for (const phase of plan.phases) {
       for (const step of phase.steps) {
@@ -61,7 +65,7 @@ export function foldStatus(
         const changed = applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
         // A deploy step that retries a failed FINISH/ONCE task backs off like recovery does;
         // a recovery step's next attempt (and its back-off) is decided by recovery planning.
-        if (changed && terminal && plan !== plans.recovery) next = hold(step, failuresOf(next, pod), next, nowMs);
+        if (changed && terminal && !gone && plan !== plans.recovery) next = hold(step, failuresOf(next, pod), next, nowMs);
       }
     }
   }

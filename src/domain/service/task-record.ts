@@ -25,6 +25,59 @@ export interface StoredTask {
   readonly confirmed: boolean;
 }
 
+/**
+ * TaskInfo label (the reference's, §2.2, scheduler-side only): the task instance is permanently
+ * failed — its pod was replaced by the operator or its agent is gone — so its pod moves: fresh
+ * placement and new reservations; the record holds no reservation and pins no agent any more.
+ * A new launch writes a TaskInfo without it.
+ */
+export const LABEL_PERMANENTLY_FAILED = "permanently-failed";
+
+export function isPermanentlyFailed(stored: StoredTask): boolean {
+  return stored.info.labels[LABEL_PERMANENTLY_FAILED] === "true";
+}
+
+/**
+ * The TaskInfos to store to mark a whole pod instance permanently failed (a pod lives on one
+ * agent: all of it moves). Records marked already are left out; empty when nothing changes.
+ */
+export function permanentlyFailedInfos(tasks: ReadonlyMap<string, StoredTask>, podType: string, podIndex: number): TaskInfo[] {
+  return [...podTasks(tasks, podType, podIndex).values()]
+    .filter((t) => !isPermanentlyFailed(t))
+    .map((t) => ({ ...t.info, labels: { ...t.info.labels, [LABEL_PERMANENTLY_FAILED]: "true" } }));
+}
+
+/**
+ * The TaskInfos a status marks permanently failed: TASK_GONE_BY_OPERATOR (the operator removed
+ * the agent, §1.12) marks the task's whole pod instance; any other status marks nothing.
+ */
+export function markedByStatus(tasks: ReadonlyMap<string, StoredTask>, slot: TaskSlot | undefined, status: TaskStatus): TaskInfo[] {
+  if (status.state !== "TASK_GONE_BY_OPERATOR" || !slot) return [];
+  return permanentlyFailedInfos(tasks, slot.pod.type, slot.index);
+}
+
+/**
+ * Pod instances (`hello-0`) whose RUNNING-goal tasks have been UNREACHABLE or LOST since at
+ * least `afterMs` ago (the opt-in timeout after which such a pod is given up and moves; never
+ * on UNREACHABLE or LOST alone) and that are not marked yet.
+ */
+export function timedOutPods(
+  tasks: ReadonlyMap<string, StoredTask>,
+  slots: ReadonlyMap<string, TaskSlot>,
+  nowMs: number,
+  afterMs: number,
+): { podType: string; podIndex: number }[] {
+  const out = new Map<string, { podType: string; podIndex: number }>();
+  for (const [instance, slot] of slots) {
+    const stored = tasks.get(instance);
+    const s = stored?.status;
+    if (!stored || !s || slot.task.goal !== "RUNNING" || isPermanentlyFailed(stored)) continue;
+    if (s.state !== "TASK_UNREACHABLE" && s.state !== "TASK_LOST") continue;
+    if (nowMs - s.timestampMs >= afterMs) out.set(`${slot.pod.type}-${slot.index}`, { podType: slot.pod.type, podIndex: slot.index });
+  }
+  return [...out.values()];
+}
+
 /** Where a task instance sits in the spec. */
 export interface TaskSlot {
   readonly pod: PodSpec;
@@ -75,7 +128,7 @@ export function failedTasks(tasks: ReadonlyMap<string, StoredTask>, slots: Reado
   for (const [instance, slot] of slots) {
     const stored = tasks.get(instance);
     if (!stored?.status || !needsRecovery(stored, slot.task)) continue;
-    out.push({ podType: slot.pod.type, podIndex: slot.index, task: slot.task.name, instance, status: stored.status });
+    out.push({ podType: slot.pod.type, podIndex: slot.index, task: slot.task.name, instance, status: stored.status, permanent: isPermanentlyFailed(stored) });
   }
   return out;
 }
@@ -104,9 +157,12 @@ export function podTasks(tasks: ReadonlyMap<string, StoredTask>, podType: string
   return out;
 }
 
-/** Reservations held by the tasks of one pod instance, by resource set; unconfirmed launches hold none. */
+/**
+ * Reservations held by the tasks of one pod instance, by resource set; unconfirmed launches and
+ * permanently failed records hold none (a replaced pod gets fresh placement).
+ */
 export function podFootprint(tasks: Iterable<StoredTask>): PodFootprint | undefined {
-  const infos = [...tasks].filter((t) => t.confirmed).map((t) => t.info);
+  const infos = [...tasks].filter((t) => t.confirmed && !isPermanentlyFailed(t)).map((t) => t.info);
   const first = infos[0];
   if (!first) return undefined;
   const resourceSets = new Map<string, TaskInfo["resources"]>();
@@ -119,10 +175,14 @@ export function podFootprint(tasks: Iterable<StoredTask>): PodFootprint | undefi
   return { agentId: first.agentId, resourceSets };
 }
 
-/** Reserved resources (with a resource id) that no record holds: this service disowns them (§3.3). */
+/**
+ * Reserved resources (with a resource id) that no record holds: this service disowns them (§3.3).
+ * A permanently failed record holds none: its pod moves and what it had goes (§3.6).
+ */
 export function unownedReservations(tasks: Iterable<StoredTask>, resources: readonly Resource[]): Resource[] {
   const owned = new Set<string>();
   for (const t of tasks) {
+    if (isPermanentlyFailed(t)) continue;
     for (const r of t.info.resources) {
       const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
       if (id !== undefined) owned.add(id);

@@ -25,6 +25,13 @@ export interface Work {
   readonly recoveries: readonly RecoveryDecision[];
   readonly recoveryDeferred: boolean;
   readonly candidates: readonly Step[];
+  /** A pod instance is being replaced (permanent recovery unfinished): it wants new reservations. */
+  readonly replacing: boolean;
+}
+
+function replacing(plans: ServicePlans, failed: readonly FailedTask[]): boolean {
+  if (failed.some((f) => f.permanent)) return true;
+  return plans.recovery.phases.some((ph) => ph.steps.some((s) => s.recovery?.permanent === true && s.status !== "COMPLETE"));
 }
 
 function releaseBackoff(plans: ServicePlans, backoff: BackoffState, nowMs: number): BackoffState {
@@ -66,11 +73,11 @@ export function prepareWork(state: ServiceState, nowMs: number, newId: NewId, wi
   if (unchanged) {
     const c = candidates(state.plans);
     if (!willTouch || c.length === 0) {
-      return { plans: state.plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: c };
+      return { plans: state.plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: c, replacing: replacing(state.plans, failed) };
     }
     // Only the candidates are going to change.
     const plans = clonePlans(state.plans, new Set(c.map((s) => s.id)));
-    return { plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: candidates(plans) };
+    return { plans, backoff: state.backoff, recoveries: [], recoveryDeferred: first.deferred, candidates: candidates(plans), replacing: replacing(plans, failed) };
   }
   const plans = clonePlans(state.plans);
   let backoff = releaseBackoff(plans, state.backoff, nowMs);
@@ -82,7 +89,7 @@ export function prepareWork(state: ServiceState, nowMs: number, newId: NewId, wi
     backoff = { ...backoff, heldUntilMs: held };
     if (d.delayMs > 0) backoff = holdStep(backoff, step.id, nowMs + d.delayMs);
   }
-  return { plans, backoff, recoveries: decisions, recoveryDeferred: deferred, candidates: candidates(plans) };
+  return { plans, backoff, recoveries: decisions, recoveryDeferred: deferred, candidates: candidates(plans), replacing: replacing(plans, failed) };
 }
 
 /**

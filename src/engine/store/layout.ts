@@ -46,11 +46,6 @@ export function taskConfirmedPath(service: string, task: string): string {
   return `${tasksPath(service)}/${task}/Confirmed`;
 }
 
-/** Present once the task instance was marked permanently failed (pod replace, agent gone): it moves. */
-export function taskPermanentlyFailedPath(service: string, task: string): string {
-  return `${tasksPath(service)}/${task}/PermanentlyFailed`;
-}
-
 /** The operator's plan overrides of a service (plan-control.ts), JSON; survives restarts. */
 export function planOverridesPath(service: string): string {
   return `${serviceRoot(service)}/PlanOverrides`;

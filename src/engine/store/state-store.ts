@@ -141,6 +141,12 @@ export class StateStore {
     return [{ kind: "set", path: layout.taskInfoPath(this.service, info.name), data: encodeJson(info) }];
   }
 
+  /** The ops that store the service's paused pod instances (`hello-0`); none paused deletes the node. */
+  pausedPodsOps(pods: ReadonlySet<string>): PersisterOp[] {
+    const path = layout.pausedPodsPath(this.service);
+    return pods.size === 0 ? [{ kind: "delete", path }] : [{ kind: "set", path, data: encodeJson([...pods].sort()) }];
+  }
+
   /** The ops that erase a task's record (TaskInfo, status, confirmation). */
   eraseTaskOps(taskName: string): PersisterOp[] {
     return [{ kind: "delete", path: `${layout.tasksPath(this.service)}/${taskName}` }];
