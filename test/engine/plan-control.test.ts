@@ -4,22 +4,10 @@ import type { PlanAction, PlanControlInput, PlanView } from "../../src/engine/ad
 import { decodeJson } from "../../src/engine/store/codec.js";
 import * as layout from "../../src/engine/store/layout.js";
 import type { Harness } from "../harness/harness.js";
-import { createHarness } from "../harness/harness.js";
+import { createHarness, example } from "../harness/harness.js";
 
-const CANARY = `name: {{SERVICE_NAME}}
-pods:
-  hello:
-    count: 4
-    tasks:
-      server: {goal: RUNNING, cmd: sleep 1000, cpus: 0.1, memory: 32}
-plans:
-  deploy:
-    strategy: serial
-    phases:
-      hello-deploy:
-        strategy: parallel-canary
-        pod: hello
-`;
+const CANARY = example("canary.yml");
+
 
 const BACKUP = `name: {{SERVICE_NAME}}
 pods:
@@ -78,11 +66,13 @@ async function storedInfo(h: Harness, service: string, task: string): Promise<Ta
 }
 
 describe("canary deploy", () => {
-  it("waits for continue twice, then the wrapped parallel strategy runs the rest", async () => {
+  const WAITING_ALL = ["WAITING", "WAITING", "PENDING", "PENDING"];
+
+  it("each phase waits for continue twice, then its wrapped strategy runs the rest", async () => {
     const h = await createHarness();
     await put(h, "hello", CANARY);
     await h.advance(10_000);
-    expect(steps(h, "hello")).toEqual(["WAITING", "WAITING", "PENDING", "PENDING"]);
+    expect(steps(h, "hello")).toEqual([...WAITING_ALL, ...WAITING_ALL]);
     expect(h.scheduler.getPlan("hello", "deploy").status).toBe("WAITING");
     expect(running(h, "hello__")).toEqual([]);
 
@@ -90,13 +80,22 @@ describe("canary deploy", () => {
     expect(first.changed).toBe(true);
     await h.advance(10_000);
     expect(running(h, "hello__")).toEqual(["hello-0-server"]);
-    expect(steps(h, "hello")).toEqual(["COMPLETE", "WAITING", "PENDING", "PENDING"]);
-    expect(h.scheduler.getPlan("hello", "deploy").phases[0]!.status).toBe("WAITING");
+    expect(steps(h, "hello")).toEqual(["COMPLETE", "WAITING", "PENDING", "PENDING", ...WAITING_ALL]);
+    expect(h.scheduler.getPlan("hello", "deploy").phases.map((ph) => ph.status)).toEqual(["WAITING", "WAITING"]);
     expect(h.scheduler.getPlan("hello", "deploy").status).toBe("WAITING");
 
+    // The second continue (here on the phase) hands over to parallel: hello-1..3 at once.
     await control(h, "hello", "deploy", "CONTINUE", { phase: "hello-deploy" });
-    await h.deployAll(["hello"]);
+    await h.advance(10_000);
     expect(running(h, "hello__")).toEqual(["hello-0-server", "hello-1-server", "hello-2-server", "hello-3-server"]);
+    expect(steps(h, "hello").slice(4)).toEqual(WAITING_ALL);
+
+    await control(h, "hello", "deploy", "CONTINUE");
+    await h.advance(10_000);
+    expect(running(h, "hello__").filter((n) => n.startsWith("world"))).toEqual(["world-0-server"]);
+    await control(h, "hello", "deploy", "CONTINUE");
+    await h.deployAll(["hello"]);
+    expect(running(h, "hello__")).toHaveLength(8);
     // Nothing left to release.
     expect((await control(h, "hello", "deploy", "CONTINUE")).changed).toBe(false);
   });
@@ -110,13 +109,16 @@ describe("canary deploy", () => {
 
     const second = await restart(h);
     expect(shape(second.scheduler.getPlan("hello", "deploy"))).toEqual(before);
-    expect(steps(second, "hello")).toEqual(["COMPLETE", "WAITING", "PENDING", "PENDING"]);
+    expect(steps(second, "hello")).toEqual(["COMPLETE", "WAITING", "PENDING", "PENDING", ...WAITING_ALL]);
     await second.advance(30_000);
     expect(running(second, "hello__")).toEqual(["hello-0-server"]);
 
-    await control(second, "hello", "deploy", "CONTINUE");
+    for (let i = 0; i < 3; i++) {
+      await control(second, "hello", "deploy", "CONTINUE");
+      await second.advance(10_000);
+    }
     await second.deployAll(["hello"]);
-    expect(running(second, "hello__")).toHaveLength(4);
+    expect(running(second, "hello__")).toHaveLength(8);
   });
 });
 
@@ -215,7 +217,7 @@ describe("every override survives a restart", () => {
   it("interrupted phase and step, force-completed and restarted steps, a started plan and its parameters", async () => {
     const h = await createHarness();
     await put(h, "svc", BACKUP);
-    await put(h, "hello", "name: hello\n" + CANARY.split("\n").slice(1).join("\n"));
+    await put(h, "hello", CANARY);
     await h.deployAll(["svc"]);
     await control(h, "svc", "deploy", "RESTART", { phase: "hello-deploy", step: "hello-1:[server]" });
     await control(h, "svc", "deploy", "INTERRUPT", { phase: "hello-deploy" });
@@ -228,7 +230,7 @@ describe("every override survives a restart", () => {
     const before = views(h);
     expect(steps(h, "svc")).toEqual(["COMPLETE", "PENDING"]);
     expect(steps(h, "svc", "backup")).toEqual(["WAITING"]);
-    expect(steps(h, "hello")).toEqual(["COMPLETE", "WAITING", "PENDING", "WAITING"]);
+    expect(steps(h, "hello")).toEqual(["COMPLETE", "WAITING", "PENDING", "WAITING", ...["WAITING", "WAITING", "PENDING", "PENDING"]]);
 
     const second = await restart(h);
     expect(views(second)).toEqual(before);
