@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { decodeText, encodeText } from "../../src/engine/store/codec.js";
 import { SELECTED_SERVICES } from "../../src/engine/store/layout.js";
 import type { Plan } from "../../src/domain/plan/model.js";
+import type { PlanAction } from "../../src/engine/admin-api.js";
 import type { Persister } from "../../src/engine/ports.js";
 import type { Harness, HarnessOptions } from "../harness/harness.js";
 import { createHarness, example } from "../harness/harness.js";
@@ -75,6 +76,10 @@ async function stored(persister: Persister): Promise<string | undefined> {
   return v && decodeText(v.data);
 }
 
+function control(h: Harness, name: string, action: PlanAction): Promise<unknown> {
+  return h.scheduler.controlPlan({ name, plan: "deploy", action, phase: "", step: "", parameters: {} }).then(() => h.settle());
+}
+
 /** The service's live deploy plan, changed in place, and the service told to decide again. */
 function changeDeploy(h: Harness, name: string, change: (plan: Plan) => void): void {
   const svc = h.scheduler.manager.get(name)!;
@@ -124,15 +129,17 @@ describe("deployment limit", () => {
     expect(run.started).toEqual(["a", "b", "0-late"]);
   });
 
-  it.each<{ name: string; change: (plan: Plan) => void }>([
-    { name: "is interrupted", change: (plan) => void (plan.interrupted = true) },
-    { name: "is in ERROR", change: (plan) => void plan.errors.push("invalid plan") },
-  ])("a service whose deploy $name releases its slot to the next", async ({ change }) => {
+  it.each<{ name: string; act: (h: Harness) => Promise<unknown> }>([
+    { name: "is interrupted", act: (h) => control(h, "a", "INTERRUPT") },
+    { name: "is stopped", act: (h) => control(h, "a", "STOP") },
+    // No operator action makes a deploy ERROR; a plan with errors does (invalid steps).
+    { name: "is in ERROR", act: async (h) => changeDeploy(h, "a", (plan) => void plan.errors.push("invalid plan")) },
+  ])("a service whose deploy $name releases its slot to the next", async ({ act }) => {
     const h = await limited(1);
     await putAll(h, ["a", "b"]);
     await h.advance(1500);
     expect(deploying(h, ["a", "b"])).toEqual(["a"]);
-    changeDeploy(h, "a", change);
+    await act(h);
     // Its launched step finishes; then nothing of it is acquiring.
     const run = await watch(h, ["a", "b"], ["b"]);
     expect(run.completed).toEqual(["b"]);
@@ -140,17 +147,22 @@ describe("deployment limit", () => {
     expect(await stored(h.persister)).toBe("");
   });
 
-  it("a service whose canary phase waits for continue releases its slot to the next", async () => {
+  it("a service whose canary phase waits for continue releases its slot, and queues again once continued", async () => {
     const h = await limited(1);
     await putAll(h, ["a"], CANARY);
-    await putAll(h, ["b"]);
-    const run = await watch(h, ["a", "b"], ["b"]);
-    expect(run.started).toEqual(["a", "b"]);
+    await putAll(h, ["b", "c"]);
+    const run = await watch(h, ["a", "b", "c"], ["b"]);
+    expect(run.started.slice(0, 2)).toEqual(["a", "b"]);
     expect(run.completed).toEqual(["b"]);
     // a deployed its hello phase, then the canary's first world step waits for the operator.
     const world = h.scheduler.getPlan("a", "deploy").phases[1]!;
     expect([world.status, world.steps[0]!.status]).toEqual(["WAITING", "WAITING"]);
-    expect(await stored(h.persister)).toBe("");
+    await control(h, "a", "CONTINUE");
+    // c was in line first: a goes on after it.
+    expect((await watch(h, ["a", "c"], ["c"])).completed).toEqual(["c"]);
+    for (let i = 0; i < 100 && h.scheduler.getPlan("a", "deploy").phases[1]!.steps[1]!.status !== "WAITING"; i++) await h.advance(500);
+    await control(h, "a", "CONTINUE");
+    expect((await watch(h, ["a"])).completed).toEqual(["a"]);
   });
 
   it("with limit 1, five services put at once deploy one after another, and a stopped one does not block the rest", async () => {
@@ -161,12 +173,15 @@ describe("deployment limit", () => {
     expect(deploying(h, names)).toEqual(["s1"]);
     // The operator stops s2's deploy as soon as it is admitted.
     for (let i = 0; i < 100 && !launched(h, "s2"); i++) await h.advance(500);
-    changeDeploy(h, "s2", (plan) => (plan.interrupted = true));
+    await control(h, "s2", "STOP");
     const rest = ["s1", "s3", "s4", "s5"];
     const run = await watch(h, rest);
     expect(run.most).toBe(1);
-    expect(run.completed).toEqual(["s1", "s3", "s4", "s5"]);
+    expect(run.completed).toEqual(rest);
     expect(h.deployStatus("s2")).not.toBe("COMPLETE");
+    // Started again, it deploys.
+    await control(h, "s2", "START");
+    expect((await watch(h, ["s2"])).completed).toEqual(["s2"]);
   });
 
   it("frees the slot of a removed service", async () => {
