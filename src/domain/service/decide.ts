@@ -93,7 +93,7 @@ function replacedTasks(state: ServiceState, step: Step): StoredTask[] {
     .map(([, s]) => s!);
 }
 
-/** A task of a plan started with parameters gets them as environment (its own env wins nothing: §1.10 `plan start -p`). */
+/** A task of a plan started with parameters (§1.10 `plan start -p`) gets them as environment, over its spec's `env`. */
 function withParameters(task: TaskSpec, parameters: Readonly<Record<string, string>> | undefined): TaskSpec {
   return parameters ? { ...task, env: { ...task.env, ...parameters } } : task;
 }
