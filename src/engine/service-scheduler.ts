@@ -343,7 +343,7 @@ export class ServiceScheduler implements ManagedService {
     this.dirty = true;
     // Once confirmed, a TaskInfo stays confirmed (an earlier status of the same batch may have).
     this.tasks.set(instance, { info: stored.info, status, confirmed: prepared.confirmed || stored.confirmed });
-    const fold = foldStatus(this.plans, this.backoff, instance, this.slots.get(instance), status, this.deps.clock.now());
+    const fold = foldStatus(this.plans, this.backoff, instance, this.slots.get(instance), status, this.deps.clock.now(), stored.info.check !== undefined);
     this.backoff = fold.backoff;
     return fold.slotless && !isTerminal(status.state) ? "unknown" : "processed";
   }

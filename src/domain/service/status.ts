@@ -39,6 +39,8 @@ export function foldStatus(
   slot: TaskSlot | undefined,
   status: TaskStatus,
   nowMs: number,
+  /** Whether the task was launched with a readiness check (a paused pod's tasks are not). @default the spec's */
+  hasReadinessCheck = slot?.task.readinessCheck !== undefined,
 ): StatusFold {
   const terminal = isTerminal(status.state);
   if (!slot) {
@@ -62,7 +64,7 @@ export function foldStatus(
       for (const step of phase.steps) {
         if (step.podType !== slot.pod.type || step.podIndex !== slot.index) continue;
         if (!step.tasks.includes(slot.task.name)) continue;
-        const changed = applyTaskStatus(step, slot.task.name, status, slot.task.goal, slot.task.readinessCheck !== undefined);
+        const changed = applyTaskStatus(step, slot.task.name, status, slot.task.goal, hasReadinessCheck);
         // A deploy step that retries a failed FINISH/ONCE task backs off like recovery does;
         // a recovery step's next attempt (and its back-off) is decided by recovery planning.
         if (changed && terminal && !gone && plan !== plans.recovery) next = hold(step, failuresOf(next, pod), next, nowMs);

@@ -103,7 +103,8 @@ export function reachedGoal(stored: StoredTask, task: TaskSpec, configId: string
   const sameConfig = onConfig(stored, configId);
   switch (task.goal) {
     case "RUNNING":
-      return status.state === "TASK_RUNNING" && sameConfig && readinessPassed(status, task.readinessCheck !== undefined);
+      // The TaskInfo says whether it was launched with a readiness check (a paused pod's is not).
+      return status.state === "TASK_RUNNING" && sameConfig && readinessPassed(status, stored.info.check !== undefined);
     case "FINISH":
       return status.state === "TASK_FINISHED" && sameConfig;
     case "ONCE":
