@@ -98,19 +98,18 @@ describe("ranking offers", () => {
 });
 
 describe("where instances run, from task records", () => {
-  function info(name: string, type: string, index: number, place: AgentPlace, extra: Record<string, string> = {}): { info: TaskInfo } {
+  function info(name: string, type: string, index: number, place: AgentPlace): { info: TaskInfo } {
     const offer = offerAt("x", place);
     return {
-      info: { name, taskId: `svc__${name}__1`, agentId: "a", resources: [], command: { value: "x", environment: {} }, labels: { task_type: type, index: String(index), ...placeLabels(offer), ...extra } },
+      info: { name, taskId: `svc__${name}__1`, agentId: "a", resources: [], command: { value: "x", environment: {} }, labels: { task_type: type, index: String(index), ...placeLabels(offer) } },
     };
   }
 
-  it("one entry per pod instance of the type, without permanently failed ones", () => {
+  it("one entry per pod instance of the type", () => {
     const tasks = [
       info("world-0-a", "world", 0, H1),
       info("world-0-b", "world", 0, H1),
       info("world-1-a", "world", 1, H3),
-      info("world-2-a", "world", 2, H2, { "permanently-failed": "true" }),
       info("hello-0-a", "hello", 0, H2),
     ];
     expect(placedInstances(tasks, "world")).toEqual([on("world-0", H1), on("world-1", H3)]);

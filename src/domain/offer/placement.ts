@@ -13,9 +13,6 @@ import type { AgentPlace } from "./agent-place.js";
 import { REGION_ATTRIBUTE, ZONE_ATTRIBUTE, offerPlace, placeOfLabels } from "./agent-place.js";
 import { LABEL_INDEX, LABEL_TASK_TYPE } from "./task-info.js";
 
-/** The reference's scheduler-side mark of a pod that is to be placed anew (§2.2). */
-const LABEL_PERMANENTLY_FAILED = "permanently-failed";
-
 /** One instance of the pod type and where it runs (`world-0` on its agent). */
 export interface PlacedInstance {
   readonly name: string;
@@ -38,12 +35,15 @@ const QUOTED_REFUSALS = 3;
 const QUOTED_NAMES = 3;
 const NONE: readonly string[] = [];
 
-/** Where the instances of `podType` run, by their task records (one entry per instance). */
+/**
+ * Where the instances of `podType` run, by their task records (one entry per instance). Leave
+ * out the records of pods that are to move (permanently failed).
+ */
 export function placedInstances(tasks: Iterable<{ readonly info: TaskInfo }>, podType: string): PlacedInstance[] {
   const seen = new Map<string, PlacedInstance>();
   for (const { info } of tasks) {
     const labels = info.labels;
-    if (labels[LABEL_TASK_TYPE] !== podType || labels[LABEL_PERMANENTLY_FAILED] === "true") continue;
+    if (labels[LABEL_TASK_TYPE] !== podType) continue;
     const name = `${podType}-${labels[LABEL_INDEX] ?? ""}`;
     if (seen.has(name)) continue;
     const place = placeOfLabels(labels);

@@ -71,6 +71,16 @@ describe("placement in the decision core", () => {
     expect(d.unplaced.map((u) => u.reason)).toEqual(["insufficient cpus: need 0.2, offered 0.1; agent a1.host: hostname:LIKE:a2.*, hostname a1.host does not match"]);
   });
 
+  it("a pod marked permanently failed is about to move: its agent is free for another", () => {
+    const first = decideService(serviceState(worlds(2, "")), [offer("o1", "a1", { cpus: 0.3 }), offer("o2", "a2")], 0, ids("a"));
+    const tasks = new Map<string, StoredTask>([...launched(first)].map(([n, info]) => [n, record(info, "TASK_RUNNING")]));
+    expect([...tasks.values()].map((t) => t.info.agentId)).toEqual(["a1", "a2"]);
+    const world1 = tasks.get("world-1-server")!;
+    tasks.set(world1.info.name, record({ ...world1.info, labels: { ...world1.info.labels, "permanently-failed": "true" } }, "TASK_RUNNING"));
+    const d = decideService(serviceState(worlds(3, "hostname:UNIQUE"), { tasks }), [offer("o1", "a1"), offer("o2", "a2")], 0, ids("b"));
+    expect(agentsOf(d)["world-2-server"]).toBe("a2");
+  });
+
   it("a pod relaunched in place is not checked again", () => {
     // Both instances were placed on a1 before the spec asked for UNIQUE; world-1 died.
     const loose = serviceState(worlds(2, ""));

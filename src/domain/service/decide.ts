@@ -41,7 +41,7 @@ import type { ServicePlans } from "./plans.js";
 import { decommissionStepName } from "./plans.js";
 import { deployAcquiring, waitForDeploySlot } from "./deploy-slot.js";
 import type { StoredTask } from "./task-record.js";
-import { mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
+import { isPermanentlyFailed, mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
 import { pausedTask } from "./pause.js";
 import { prepareWork } from "./work.js";
 
@@ -182,7 +182,8 @@ class Decider {
     if (!pod.placement || (footprint && footprint.resourceSets.size > 0)) return undefined;
     let placement = this.placements.get(pod.type);
     if (!placement) {
-      placement = new PodPlacement(pod.placement, placedInstances(this.state.tasks.values(), pod.type));
+      const staying = [...this.state.tasks.values()].filter((t) => !isPermanentlyFailed(t));
+      placement = new PodPlacement(pod.placement, placedInstances(staying, pod.type));
       this.placements.set(pod.type, placement);
     }
     const self = `${pod.type}-${podIndex}`;
