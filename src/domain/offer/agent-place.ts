@@ -41,6 +41,13 @@ export function placeLabels(offer: Offer): Record<string, string> {
   return labels;
 }
 
+/** `ZONE` and `REGION` of the agent, when it has them: the environment the reference gives tasks (§4.2). */
+export function placeEnv(offer: Offer): Record<string, string> {
+  const zone = offer.attributes?.[ZONE_ATTRIBUTE];
+  const region = offer.attributes?.[REGION_ATTRIBUTE];
+  return { ...(zone !== undefined ? { ZONE: zone } : {}), ...(region !== undefined ? { REGION: region } : {}) };
+}
+
 /** Where a task with these labels was launched; undefined for a record without them. */
 export function placeOfLabels(labels: Readonly<Record<string, string>>): AgentPlace | undefined {
   const hostname = labels[LABEL_OFFER_HOSTNAME];

@@ -6,7 +6,7 @@ import type { CommandCheck, Offer, Resource, TaskInfo } from "../cluster.js";
 import { LABEL_TARGET_CONFIG } from "../cluster.js";
 import type { CheckSpec, PodSpec, TaskSpec } from "../spec/types.js";
 import { makeTaskId, taskInstanceName } from "../task-id.js";
-import { placeLabels } from "./agent-place.js";
+import { placeEnv, placeLabels } from "./agent-place.js";
 import type { LaunchContext } from "./launch-context.js";
 
 /** TaskInfo labels beyond the reference's, so a stored TaskInfo alone says where it belongs. */
@@ -50,6 +50,7 @@ export function buildTaskInfo(
   const environment = {
     ...task.env,
     ...portEnv(task, pod, resources),
+    ...placeEnv(offer),
     TASK_NAME: name,
     POD_INSTANCE_INDEX: String(podIndex),
     FRAMEWORK_NAME: ctx.frameworkName,

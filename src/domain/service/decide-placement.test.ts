@@ -62,8 +62,10 @@ describe("placement in the decision core", () => {
     const offers = [zoned("o1", "a1", "z1"), zoned("o2", "a2", "z1"), zoned("o3", "a3", "z2")];
     const d = decideService(serviceState(worlds(3, "zone:GROUP_BY")), offers, 0, ids());
     expect(agentsOf(d)).toEqual({ "world-0-server": "a1", "world-1-server": "a3", "world-2-server": "a1" });
-    const labels = launched(d).get("world-1-server")!.labels;
-    expect(labels).toMatchObject({ offer_attributes: "zone:z2", offer_zone: "z2" });
+    const world1 = launched(d).get("world-1-server")!;
+    expect(world1.labels).toMatchObject({ offer_attributes: "zone:z2", offer_zone: "z2" });
+    expect(world1.command.environment["ZONE"]).toBe("z2");
+    expect(world1.command.environment["REGION"]).toBeUndefined();
   });
 
   it("when the agents the constraints allow have no room, says so and names the agents refused", () => {
