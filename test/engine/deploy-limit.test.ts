@@ -184,6 +184,26 @@ describe("deployment limit", () => {
     expect((await watch(h, ["s2"])).completed).toEqual(["s2"]);
   });
 
+  it("a pod replaced while another service holds the slot waits for it, and says so", async () => {
+    const h = await limited(1);
+    await putAll(h, ["a"], example("simple.yml"));
+    await watch(h, ["a"]);
+    const before = h.cluster.tasks().find((t) => t.taskId.startsWith("a__"))!;
+    await putAll(h, ["b"]);
+    await h.advance(500);
+    expect(deploying(h, ["b"])).toEqual(["b"]);
+    await h.scheduler.controlPod({ name: "a", pod: "hello-0", action: "REPLACE" });
+    await h.advance(3000);
+    const recovery = () => h.scheduler.getPlan("a", "recovery").phases.flatMap((p) => p.steps);
+    expect(recovery().map((s) => s.message)).toEqual([expect.stringContaining("waiting for a deploy slot: 1 of 1 held by b")]);
+    expect(h.cluster.tasks().some((t) => t.taskId.startsWith("a__"))).toBe(false);
+    await watch(h, ["b"]);
+    for (let i = 0; i < 100 && recovery()[0]!.status !== "COMPLETE"; i++) await h.advance(500);
+    const after = h.cluster.tasks().find((t) => t.taskId.startsWith("a__"))!;
+    expect(after.taskId).not.toBe(before.taskId);
+    expect(await stored(h.persister)).toBe("");
+  });
+
   it("frees the slot of a removed service", async () => {
     const h = await limited(1);
     await putAll(h, ["a", "b"]);

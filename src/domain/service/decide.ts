@@ -72,7 +72,7 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
     kills: out.kills,
     releases: out.releases,
     erases: out.erases,
-    unplaced: slotWait === undefined ? out.unplaced : waitForDeploySlot(work.plans.deploy, out.unplaced, slotWait),
+    unplaced: slotWait === undefined ? out.unplaced : waitForDeploySlot(work.plans.deploy, work.plans.recovery, out.unplaced, slotWait),
     recoveries: work.recoveries,
     recoveryDeferred: work.recoveryDeferred,
     // A step waiting for its old tasks to stop wants no offer yet: once they are dead it is a

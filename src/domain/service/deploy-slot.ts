@@ -26,11 +26,13 @@ function launching(step: Step): boolean {
 }
 
 /**
- * The deploy steps no offer took while the service may not acquire resources say why
- * (`waiting for a deploy slot: 1 of 1 held by svc-a`); other unplaced steps keep their reason.
+ * The steps that want new reservations — deploy steps, and recovery steps replacing a pod — and
+ * that no offer took while the service may not acquire any say why (`waiting for a deploy slot:
+ * 1 of 1 held by svc-a`); other unplaced steps keep their reason.
  */
-export function waitForDeploySlot(deploy: Plan, unplaced: readonly UnplacedStep[], reason: string): UnplacedStep[] {
-  const steps = new Map(allSteps(deploy).map((s) => [s.id, s] as const));
+export function waitForDeploySlot(deploy: Plan, recovery: Plan, unplaced: readonly UnplacedStep[], reason: string): UnplacedStep[] {
+  const replacing = allSteps(recovery).filter((s) => s.recovery?.permanent === true);
+  const steps = new Map([...allSteps(deploy), ...replacing].map((s) => [s.id, s] as const));
   return unplaced.map((u) => {
     const step = steps.get(u.stepId);
     if (!step) return u;
