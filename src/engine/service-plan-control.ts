@@ -60,7 +60,7 @@ export function preparePlanControl(svc: ServiceInternals, input: PlanControlInpu
       svc.plans = plans;
       svc.backoff = clearBackoff(svc.backoff, outcome.reset);
       svc.touch();
-      svc.log.info({ service: svc.name, plan: plan.name, action: input.action, phase: input.phase, step: input.step }, `plan ${plan.name}: ${input.action}`);
+      svc.log.info({ plan: plan.name, action: input.action, phase: input.phase, step: input.step }, `plan ${plan.name}: ${input.action}`);
       return { plan: toPlanView(plan), changed: true };
     },
   };
@@ -78,15 +78,15 @@ export function restorePlanOverrides(svc: ServiceInternals, stored: Uint8Array |
   try {
     overrides = decodeJson(stored);
   } catch (err) {
-    svc.log.warn({ service: svc.name, err }, "stored plan overrides are not JSON: ignored");
+    svc.log.warn({ err }, "stored plan overrides are not JSON: ignored");
     return;
   }
   if (!isOverrides(overrides)) {
-    svc.log.warn({ service: svc.name }, "stored plan overrides have an unknown shape: ignored");
+    svc.log.warn({}, "stored plan overrides have an unknown shape: ignored");
     return;
   }
   if (overrides.configId !== svc.configId) {
-    svc.log.info({ service: svc.name, configId: overrides.configId }, "plan overrides were given on an earlier config: dropped");
+    svc.log.info({ configId: overrides.configId }, "plan overrides were given on an earlier config: dropped");
     return;
   }
   const plans = clonePlans(svc.plans);

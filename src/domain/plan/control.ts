@@ -83,7 +83,7 @@ export function applyPlanControl(
       return start(plan, parameters);
     case "STOP": {
       const interrupted = interrupt(plan, phase, step);
-      const reset = steps.filter(resetStep);
+      const reset = steps.filter((s) => resetStep(s, "stopped by the operator"));
       return { changed: interrupted || reset.length > 0, reset };
     }
     case "INTERRUPT":
@@ -93,7 +93,7 @@ export function applyPlanControl(
     case "FORCE_COMPLETE":
       return { changed: steps.filter((s) => forceComplete(s, plan)).length > 0, reset: [] };
     case "RESTART": {
-      const reset = steps.filter(resetStep);
+      const reset = steps.filter((s) => resetStep(s));
       return { changed: reset.length > 0, reset };
     }
   }
@@ -101,7 +101,7 @@ export function applyPlanControl(
 
 function start(plan: Plan, parameters: Readonly<Record<string, string>>): ControlOutcome {
   const complete = allSteps(plan).every((s) => s.status === "COMPLETE");
-  const reset = complete ? allSteps(plan).filter(resetStep) : [];
+  const reset = complete ? allSteps(plan).filter((s) => resetStep(s)) : [];
   const wasInterrupted = plan.interrupted;
   plan.interrupted = false;
   const sameParameters = sameRecord(plan.parameters ?? {}, parameters);
@@ -174,13 +174,13 @@ function forceComplete(step: Step, plan: Plan): boolean {
  * Back to PENDING: the step forgets the tasks it launched (their late statuses no longer move
  * it) and remembers them as discarded, so a scheduler restart does not complete it from them.
  */
-function resetStep(step: Step): boolean {
+function resetStep(step: Step, message = "restarted by the operator"): boolean {
   if (step.status === "PENDING") return false;
   if (step.taskIds.size > 0) step.discarded = [...step.taskIds.values()];
   step.taskIds.clear();
   step.progress.clear();
   step.status = "PENDING";
   delete step.forced;
-  setStepMessage(step, "restarted by the operator");
+  setStepMessage(step, message);
   return true;
 }
