@@ -24,7 +24,7 @@ import { activePhases } from "./strategy.js";
 /** What the operator does (the admin API's PlanAction). */
 export type PlanControlAction = "START" | "STOP" | "INTERRUPT" | "CONTINUE" | "FORCE_COMPLETE" | "RESTART";
 
-/** The element acted on: a phase and a step by name or id; "" = the whole plan (phase) . */
+/** The element acted on: a phase and a step of it, by name or id; "" = none (the whole plan, or the whole phase). */
 export interface ControlTarget {
   readonly phase: string;
   readonly step: string;
