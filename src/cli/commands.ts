@@ -197,7 +197,9 @@ export async function watch(ctx: CommandContext, name: string, planName: string,
   const events = (after: bigint, signal: AbortSignal): AsyncIterable<PlanEvent> =>
     eventsOf(ctx.connection.stream("WatchPlans", (a, opts) => a.watchPlans({ names: [name], after }, opts), signal));
   const display = ctx.json ? silentDisplay : ctx.tty ? barDisplay(ctx.stdout) : lineDisplay((line) => ctx.out(line));
-  return followPlan({ fetch, events, concerns }, display, { intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  // A service's removal is told by WatchUninstall, not WatchPlans.
+  const watchable = (plan: Plan): boolean => plan.name !== "uninstall";
+  return followPlan({ fetch, events, concerns, watchable }, display, { intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 }
 
 async function* eventsOf(responses: AsyncIterable<WatchPlansResponse>): AsyncGenerator<PlanEvent> {

@@ -7,10 +7,12 @@
  *
  * The stream is opened with `after` 0 (the oldest retained event): whatever happened between
  * the first GetPlan and the subscription is replayed, so no change is missed. A stream that
- * breaks (UNAVAILABLE, or CANCELLED by the server: a scheduler stopping or restarting) or ends
- * is reopened after the last sequence seen, and the plan is got again, for up to
- * `reconnectForMs`; a scheduler without WatchPlans (UNIMPLEMENTED: older than the RPC) is
- * polled every `intervalMs` instead.
+ * breaks (UNAVAILABLE, or CANCELLED by the server: a scheduler stopping or restarting;
+ * RESOURCE_EXHAUSTED: the CLI fell behind) or ends is reopened after the last sequence seen, and
+ * the plan is got again, for up to `reconnectForMs`; OUT_OF_RANGE (the scheduler no longer has
+ * that sequence: restarted with an empty log, or retention dropped it) starts again from 0.
+ * A scheduler without WatchPlans (UNIMPLEMENTED: older than the RPC), and a plan the stream does
+ * not tell about (the uninstall plan: WatchUninstall's), are polled every `intervalMs` instead.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Plan, PlanEvent } from "../client/index.js";
@@ -26,6 +28,8 @@ export interface PlanSource {
   events(after: bigint, signal: AbortSignal): AsyncIterable<PlanEvent>;
   /** Whether `event` changed the followed plan; throws to end the watch (CliError). */
   concerns(event: PlanEvent): boolean;
+  /** Whether WatchPlans tells about this plan at all (otherwise it is polled). */
+  watchable(plan: Plan): boolean;
 }
 
 export interface FollowPlanOptions extends WatchPlanOptions {
@@ -56,6 +60,7 @@ async function follow(source: PlanSource, display: PlanDisplay, o: FollowPlanOpt
   let failingSince: number | undefined;
   let failures = 0;
   let plan: Plan | undefined = await source.fetch();
+  if (!source.watchable(plan)) return pollPlan(source.fetch, display, o);
   for (;;) {
     if (plan !== undefined) {
       display.update(plan);
@@ -64,8 +69,10 @@ async function follow(source: PlanSource, display: PlanDisplay, o: FollowPlanOpt
     const opened = now();
     const end = await session(source, cursor, display);
     if (end.kind === "settled") return end.plan;
-    if (hasCode(end.error, grpc.status.UNIMPLEMENTED)) return pollPlan(source.fetch, display, o);
-    if (end.error !== undefined && !(broken(end.error) && o.signal?.aborted !== true)) throw end.error;
+    const code = codeOf(end.error);
+    if (code === grpc.status.UNIMPLEMENTED) return pollPlan(source.fetch, display, o);
+    if (end.error !== undefined && (o.signal?.aborted === true || !RESUMABLE.has(code))) throw end.error;
+    if (code === grpc.status.OUT_OF_RANGE) cursor.after = 0n;
     if (end.received || now() - opened >= HEALTHY_MS) [failingSince, failures] = [undefined, 0];
     // Reconnect: wait, get the plan again (the scheduler is back once it answers), reopen.
     for (plan = undefined; plan === undefined; ) {
@@ -75,7 +82,7 @@ async function follow(source: PlanSource, display: PlanDisplay, o: FollowPlanOpt
       try {
         plan = await source.fetch();
       } catch (err) {
-        if (!broken(err) || o.signal?.aborted === true) throw err;
+        if (!GONE.has(codeOf(err)) || o.signal?.aborted === true) throw err;
       }
     }
   }
@@ -127,8 +134,8 @@ async function session(source: PlanSource, cursor: { after: bigint }, display: P
 }
 
 /** The scheduler went away (or is going): worth calling again. A Ctrl-C is CANCELLED too, and checked apart. */
-const broken = (err: unknown): boolean => hasCode(err, grpc.status.UNAVAILABLE) || hasCode(err, grpc.status.CANCELLED);
+const GONE: ReadonlySet<grpc.status | undefined> = new Set([grpc.status.UNAVAILABLE, grpc.status.CANCELLED]);
+/** A stream that ended so is reopened. */
+const RESUMABLE: ReadonlySet<grpc.status | undefined> = new Set([...GONE, grpc.status.RESOURCE_EXHAUSTED, grpc.status.OUT_OF_RANGE]);
 
-function hasCode(err: unknown, code: grpc.status): boolean {
-  return err instanceof RpcError && err.error.code === code;
-}
+const codeOf = (err: unknown): grpc.status | undefined => (err instanceof RpcError ? err.error.code : undefined);

@@ -96,10 +96,17 @@ export function renderPod(p: Pod): string {
 const taskRow = (t: Task): string[] => [t.name, t.id, known(t.state), t.pid === 0 ? "-" : String(t.pid), known(t.agentId), t.message];
 
 const PAST: Readonly<Record<string, string>> = { restart: "restarted", replace: "replaced", pause: "paused", resume: "resumed" };
+/** Why an action can change nothing. */
+const ALREADY: Readonly<Record<string, string>> = {
+  restart: "it has no task to kill",
+  replace: "it already is marked permanently failed",
+  pause: "already paused",
+  resume: "it is not paused",
+};
 
 /** `hello: pod world-0 restarted; killed: <task ids>` (or that nothing changed), then the pod. */
 export function renderPodControl(name: string, pod: string, action: string, res: ControlPodResponse): string {
   const killed = res.killed.length === 0 ? "no task killed" : `killed ${res.killed.join(", ")}`;
-  const head = res.changed ? `${name}: pod ${pod} ${PAST[action] ?? action}; ${killed}` : `${name}: pod ${pod}: nothing changed (already ${PAST[action] ?? action})`;
+  const head = res.changed ? `${name}: pod ${pod} ${PAST[action] ?? action}; ${killed}` : `${name}: pod ${pod}: nothing changed (${ALREADY[action] ?? "already so"})`;
   return [head, ...(res.pod === undefined ? [] : ["", renderPod(res.pod)])].join("\n");
 }

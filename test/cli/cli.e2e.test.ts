@@ -85,7 +85,7 @@ describe("corral CLI against a real scheduler", () => {
     for (const step of ["hello/hello-0:[server]", "world/world-0:[server]", "world/world-1:[server]"]) {
       expect(lines).toContain(`${step} COMPLETE`);
     }
-    expect(r.stderr).toContain("warning: spec.pods.hello.placement:");
+    expect(r.stderr).toBe(""); // placement is evaluated, no longer warned about
 
     const watched = await corralCli(["plan", "hello", "--watch", "--json"]);
     expect(watched.code, shown(watched)).toBe(0);

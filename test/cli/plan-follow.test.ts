@@ -74,6 +74,7 @@ function scripted(script: Script) {
       return feed.open(signal);
     },
     concerns: script.concerns ?? ((e) => e.name === "hello" && e.plan === "deploy"),
+    watchable: (p) => p.name !== "uninstall",
   };
   const shown: Status[] = [];
   let finished = 0;
@@ -136,6 +137,33 @@ describe("followPlan over WatchPlans", () => {
     expect(last.status).toBe(Status.COMPLETE);
     expect(s.subscriptions).toEqual([0n, 9n]);
     expect(s.sleeps).toEqual([100, 200, 400]); // backing off while GetPlan is UNAVAILABLE
+  });
+
+  it("RESOURCE_EXHAUSTED (fell behind) resumes after the last sequence; OUT_OF_RANGE (a scheduler that lost it) starts again from 0", async () => {
+    const feeds = [new Feed(), new Feed(), new Feed()];
+    feeds[0]!.push(event(41), { error: rpcError(grpc.status.RESOURCE_EXHAUSTED) });
+    feeds[1]!.push({ error: rpcError(grpc.status.OUT_OF_RANGE) });
+    feeds[2]!.push(event(3));
+    const s = scripted({ plans: [plan(Status.IN_PROGRESS), plan(Status.IN_PROGRESS), plan(Status.IN_PROGRESS), plan(Status.IN_PROGRESS), plan(Status.COMPLETE)], feeds });
+    expect((await followPlan(s.source, s.display, s.options)).status).toBe(Status.COMPLETE);
+    expect(s.subscriptions).toEqual([0n, 41n, 0n]);
+  });
+
+  it("other errors of the stream end the watch with them", async () => {
+    const feed = new Feed();
+    const denied = rpcError(grpc.status.PERMISSION_DENIED);
+    feed.push({ error: denied });
+    const s = scripted({ plans: [plan(Status.IN_PROGRESS)], feeds: [feed] });
+    await expect(followPlan(s.source, s.display, s.options)).rejects.toBe(denied);
+    expect(s.subscriptions).toEqual([0n]);
+  });
+
+  it("the uninstall plan, which WatchPlans does not tell about, is polled", async () => {
+    const removal = (status: Status): Plan => create(PlanSchema, { name: "uninstall", status });
+    const s = scripted({ plans: [removal(Status.IN_PROGRESS), removal(Status.IN_PROGRESS), removal(Status.COMPLETE)], feeds: [] });
+    expect((await followPlan(s.source, s.display, s.options)).status).toBe(Status.COMPLETE);
+    expect(s.subscriptions).toEqual([]);
+    expect(s.sleeps).toEqual([100]);
   });
 
   it("a stream that ends is reopened too; one that keeps failing gives up after reconnectForMs with its error", async () => {
