@@ -58,6 +58,12 @@ export interface SchedulerOptions extends RunnerOptions {
    * deploy-limit.ts); 0 = unlimited. @default 0
    */
   readonly maxParallelDeploys?: number;
+  /**
+   * A pod whose RUNNING tasks stay UNREACHABLE or LOST this long is given up and replaced
+   * (permanent recovery: it moves, its old volumes go); 0 = never, as UNREACHABLE or LOST alone
+   * is transient (§1.12). @default 0
+   */
+  readonly replaceUnreachableAfterMs?: number;
 }
 
 export type SchedulerMode = SchedulerState;
@@ -124,6 +130,7 @@ export class SchedulerParts {
       clock: this.deps.clock,
       log: this.deps.log.child({ service: built.spec.name }),
       framework: this.options.framework,
+      ...(this.options.replaceUnreachableAfterMs ? { replaceUnreachableAfterMs: this.options.replaceUnreachableAfterMs } : {}),
     });
   }
 

@@ -14,7 +14,7 @@ import { reservationLabels } from "../domain/offer/pool.js";
 import { forgetFailures } from "../domain/plan/backoff.js";
 import { clonePlans, allPlans } from "../domain/service/plans.js";
 import type { StoredTask } from "../domain/service/task-record.js";
-import { isPermanentlyFailed, mayBeLive, permanentlyFailedInfos, podTasks } from "../domain/service/task-record.js";
+import { isPermanentlyFailed, mayBeLive, permanentlyFailedInfos, podTasks, timedOutPods } from "../domain/service/task-record.js";
 import { decodeJson } from "./store/codec.js";
 import type { PodAction, ReservationView } from "./admin-api.js";
 import type { KillDecision, PodControlOutcome, PodState, PreparedControl } from "./managed-service.js";
@@ -101,6 +101,23 @@ function releaseBackoff(svc: ServiceInternals, p: PodInstance): void {
     backoff = { ...backoff, heldUntilMs: until };
   }
   svc.backoff = backoff;
+}
+
+/**
+ * The opt-in timeout (`replaceUnreachableAfterMs` > 0): pods whose RUNNING-goal tasks have been
+ * UNREACHABLE or LOST that long are marked permanently failed (stored first) and so move, as
+ * if their agent had been removed. Returns whether any was.
+ */
+export async function giveUpUnreachable(svc: ServiceInternals, afterMs: number): Promise<boolean> {
+  if (afterMs <= 0) return false;
+  const pods = timedOutPods(svc.tasks, svc.slots, svc.now(), afterMs);
+  if (pods.length === 0) return false;
+  const infos = pods.flatMap((p) => permanentlyFailedInfos(svc.tasks, p.podType, p.podIndex));
+  await svc.store.storeTaskInfos(infos);
+  withInfos(svc.tasks, infos);
+  for (const p of pods) svc.log.warn({ pod: `${p.podType}-${p.podIndex}`, afterMs }, `replacing pod ${p.podType}-${p.podIndex}: unreachable for ${Math.round(afterMs / 1000)} s`);
+  svc.touch();
+  return true;
 }
 
 /** Puts rewritten TaskInfos (marked permanently failed) into the records, keeping status and confirmation. */

@@ -19,7 +19,7 @@ import type { ServicePlans } from "../domain/service/plans.js";
 import { allPlans, buildServicePlans, findStep, resumePlans } from "../domain/service/plans.js";
 import { erasedWithStatus, foldStatus } from "../domain/service/status.js";
 import type { StoredTask, TaskSlot } from "../domain/service/task-record.js";
-import { confirmsLaunch, isLive, markedByStatus, taskSlots, unownedReservations } from "../domain/service/task-record.js";
+import { confirmsLaunch, isLive, keepUnreachableSince, markedByStatus, taskSlots, unownedReservations } from "../domain/service/task-record.js";
 import { parseTaskId } from "../domain/task-id.js";
 import type { ServiceView } from "./admin-api.js";
 import type { PlanControlInput, PlanControlResult, PodAction } from "./admin-api.js";
@@ -31,7 +31,7 @@ import type { ServiceCarryOver } from "./service-update.js";
 import { prepareServiceUpdate } from "./service-update.js";
 import type { ServiceInternals } from "./service-internals.js";
 import { preparePlanControl, restorePlanOverrides } from "./service-plan-control.js";
-import { podStates, preparePodControl, restorePausedPods, withInfos } from "./service-pod-control.js";
+import { giveUpUnreachable, podStates, preparePodControl, restorePausedPods, withInfos } from "./service-pod-control.js";
 import { serviceView } from "./service-view.js";
 import type { StateStore } from "./store/state-store.js";
 
@@ -45,6 +45,8 @@ export interface ServiceDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly framework: FrameworkIdentity;
+  /** A pod whose RUNNING tasks stay UNREACHABLE or LOST this long is replaced (moves); 0 never. @default 0 */
+  readonly replaceUnreachableAfterMs?: number;
 }
 
 /** A status checked against the service's tasks, with the ops that store it (`prepareStatus`). */
@@ -269,6 +271,7 @@ export class ServiceScheduler implements ManagedService {
   async offers(offers: readonly Offer[]): Promise<OfferResult> {
     const operations = new Map<string, Operation[]>();
     if (this.unreconciled.size > 0) return { ready: false, unplaced: 0, operations };
+    await giveUpUnreachable(this.internals, this.deps.replaceUnreachableAfterMs ?? 0);
     if (offers.length === 0 && !this.dirty && this.quietAnswer) return this.quietAnswer;
     const d = this.decide(offers);
     const add = (offerId: string, ops: readonly Operation[]): void => {
@@ -307,15 +310,16 @@ export class ServiceScheduler implements ManagedService {
     const confirmed = stored.confirmed || confirmsLaunch(status);
     const erase = !this.slots.has(instance) && isTerminal(status.state) ? erasedWithStatus(this.plans, instance) : undefined;
     const marks = markedByStatus(this.tasks, this.slots.get(instance), status);
+    const kept = keepUnreachableSince(stored.status, status);
     const ops = [
       ...marks.flatMap((info) => this.deps.store.taskInfoOps(info)),
-      ...this.deps.store.statusOps(instance, status, confirmed && !stored.confirmed),
+      ...this.deps.store.statusOps(instance, kept, confirmed && !stored.confirmed),
       ...(erase?.tasks.flatMap((t) => this.deps.store.eraseTaskOps(t)) ?? []),
     ];
     const prepared: PreparedStatus = {
       service: this,
       instance,
-      status,
+      status: kept,
       confirmed,
       ops,
       apply: () => {

@@ -63,20 +63,41 @@ describe("permanent recovery", () => {
     expect(new Set(pod.reservations.map((r) => r.resourceId))).toEqual(newIds);
   });
 
-  it("relaunches a pod on an unreachable agent in place only: its volumes are kept", async () => {
-    const h = await createHarness({ agents: 1 });
+  it("relaunches a pod on an unreachable agent in place only, however long it is away: its reservations are kept", async () => {
+    const h = await createHarness();
     await h.put("simple", "simple.yml");
     await h.deployAll(["simple"]);
     const before = live(h, "hello-0-server");
     const ids = heldIds(h, "hello-0-server");
     h.cluster.crashAgent(before.agentId);
-    await h.advance(30_000);
-    expect(h.cluster.tasks()).toEqual([]);
+    await h.advance(10 * 60_000);
+    expect(h.cluster.tasks()).toEqual([]); // two other agents, but the pod does not move
     expect(h.scheduler.getPlan("simple", "recovery").phases[0]!.steps[0]!.message).toMatch(/^attempt 1 \(transient\): /);
     h.cluster.recoverAgent(before.agentId);
     const after = await relaunched(h, "hello-0-server", before.taskId);
     expect(after.agentId).toBe(before.agentId);
     expect(heldIds(h, "hello-0-server")).toEqual(ids);
+  });
+
+  it("with the opt-in timeout, moves a pod whose agent stays unreachable that long, counting from when it became unreachable", async () => {
+    const h = await createHarness({ scheduler: { replaceUnreachableAfterMs: 60_000 } });
+    await h.put("hello", "hello-world.yml");
+    await h.deployAll(["hello"]);
+    const before = live(h, "world-0-server");
+    const oldIds = heldIds(h, "world-0-server");
+    const crashedAt = h.clock.now();
+    h.cluster.crashAgent(before.agentId);
+    await h.advance(50_000);
+    expect(h.cluster.tasks().some((t) => t.name === "world-0-server")).toBe(false);
+    const step = (): string => h.scheduler.getPlan("hello", "recovery").phases.find((p) => p.name === "world")!.steps[0]!.message;
+    expect(step()).toMatch(/^attempt 1 \(transient\): task world-0-server is unreachable/);
+    await h.cluster.reconcile([{ taskId: before.taskId, agentId: before.agentId }]); // UNREACHABLE again, stamped now
+    await h.settle();
+    const after = await relaunched(h, "world-0-server", before.taskId);
+    expect(h.clock.now() - crashedAt).toBeLessThan(70_000);
+    expect(after.agentId).not.toBe(before.agentId);
+    expect([...heldIds(h, "world-0-server")].filter((id) => oldIds.has(id))).toEqual([]);
+    expect(step()).toMatch(/^attempt 2 \(permanent\): task world-0-server is unreachable/);
   });
 
   it("replaces a pod on the operator's word: new reservations, the old ones unreserved and its volumes destroyed", async () => {

@@ -56,6 +56,17 @@ export function markedByStatus(tasks: ReadonlyMap<string, StoredTask>, slot: Tas
   return permanentlyFailedInfos(tasks, slot.pod.type, slot.index);
 }
 
+const UNREACHABLE: ReadonlySet<string> = new Set(["TASK_UNREACHABLE", "TASK_LOST"]);
+
+/**
+ * The status to store for `next`: a task that stays UNREACHABLE or LOST (a reconciliation
+ * answer says so again) keeps the time it became so, which the opt-in timeout counts from.
+ */
+export function keepUnreachableSince(previous: TaskStatus | undefined, next: TaskStatus): TaskStatus {
+  const still = previous?.taskId === next.taskId && UNREACHABLE.has(previous.state) && UNREACHABLE.has(next.state);
+  return still && previous.timestampMs < next.timestampMs ? { ...next, timestampMs: previous.timestampMs } : next;
+}
+
 /**
  * Pod instances (`hello-0`) whose RUNNING-goal tasks have been UNREACHABLE or LOST since at
  * least `afterMs` ago (the opt-in timeout after which such a pod is given up and moves; never
@@ -72,7 +83,7 @@ export function timedOutPods(
     const stored = tasks.get(instance);
     const s = stored?.status;
     if (!stored || !s || slot.task.goal !== "RUNNING" || isPermanentlyFailed(stored)) continue;
-    if (s.state !== "TASK_UNREACHABLE" && s.state !== "TASK_LOST") continue;
+    if (!UNREACHABLE.has(s.state) || s.taskId !== stored.info.taskId) continue;
     if (nowMs - s.timestampMs >= afterMs) out.set(`${slot.pod.type}-${slot.index}`, { podType: slot.pod.type, podIndex: slot.index });
   }
   return [...out.values()];

@@ -141,6 +141,11 @@ export class StateStore {
     return [{ kind: "set", path: layout.taskInfoPath(this.service, info.name), data: encodeJson(info) }];
   }
 
+  /** Stores rewritten TaskInfos now (pods given up after the unreachable timeout). */
+  async storeTaskInfos(infos: readonly TaskInfo[]): Promise<void> {
+    await this.persister.multi(infos.flatMap((info) => this.taskInfoOps(info)));
+  }
+
   /** The ops that store the service's paused pod instances (`hello-0`); none paused deletes the node. */
   pausedPodsOps(pods: ReadonlySet<string>): PersisterOp[] {
     const path = layout.pausedPodsPath(this.service);
