@@ -9,7 +9,7 @@ import { placementTarget } from "../spec/placement.js";
 import type { AgentPlace } from "./agent-place.js";
 import { placeLabels, placeOfLabels } from "./agent-place.js";
 import type { PlacedInstance } from "./placement.js";
-import { PodPlacement, placedInstances } from "./placement.js";
+import { PlacementPass, PodPlacement, placedInstances } from "./placement.js";
 
 function rule(field: string, operator: PlacementConstraint["operator"], param?: string | number): PlacementConstraint {
   const base = { field, target: placementTarget(field), operator };
@@ -94,6 +94,29 @@ describe("ranking offers", () => {
     expect(placement.rank(offers, "world-0").order).toEqual([0, 1]);
     placement.add(on("world-0", H1));
     expect(placement.rank(offers, "world-1")).toEqual({ order: [1], refused: "agent h1: hostname:UNIQUE, world-0 already there" });
+  });
+});
+
+describe("a step's pass over the offers", () => {
+  const offers = [offerAt("a", H1), offerAt("b", H2), offerAt("c", H3), offerAt("d", at("h1", { zone: "z9" }))];
+
+  it("without a ranking constraint judges offers as they are tried, so the first allowed one ends the pass", () => {
+    const placement = new PodPlacement({ constraints: [rule("hostname", "UNIQUE")] }, [on("world-0", H1)]);
+    const pass = new PlacementPass(placement, offers, "world-1");
+    expect(pass.order).toBeUndefined();
+    expect([0, 1].map((i) => pass.allows(i))).toEqual([false, true]);
+    expect(pass.why("insufficient cpus")).toBe("insufficient cpus; agent h1: hostname:UNIQUE, world-0 already there");
+    pass.placed(offers[1]!);
+    expect(placement.judge(H2, "world-2")).toEqual({ ok: false, reason: "hostname:UNIQUE, world-1 already there" });
+  });
+
+  it("with one ranks them all first; without an allowed offer the refusals alone say why", () => {
+    const placement = new PodPlacement({ constraints: [rule("hostname", "MAX_PER", 1)] }, [on("world-0", H1), on("world-2", H2), on("world-3", H3)]);
+    const pass = new PlacementPass(placement, offers, "world-1");
+    expect(pass.order).toEqual([]);
+    expect(pass.why("no offer matched")).toBe(
+      "agent h1: hostname:MAX_PER:1, world-0 already there; agent h2: hostname:MAX_PER:1, world-2 already there; agent h3: hostname:MAX_PER:1, world-3 already there; and 1 more agent",
+    );
   });
 });
 

@@ -16,11 +16,9 @@
 import type { Offer, Resource } from "../cluster.js";
 import { LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../cluster.js";
 import type { LaunchContext } from "../offer/launch-context.js";
-import { offerPlace } from "../offer/agent-place.js";
 import type { PodFootprint } from "../offer/evaluate.js";
 import { evaluateOffer } from "../offer/evaluate.js";
-import type { RankedOffers } from "../offer/placement.js";
-import { PodPlacement, placedInstances } from "../offer/placement.js";
+import { PlacementPass, PodPlacement, placedInstances } from "../offer/placement.js";
 import { OfferPool, reservationLabels } from "../offer/pool.js";
 import { cleanupOperations } from "../offer/release.js";
 import { planStatus } from "../plan/aggregate.js";
@@ -144,12 +142,13 @@ class Decider {
     const footprint = podFootprint(podTasks(this.state.tasks, step.podType, step.podIndex).values());
     const paused = this.state.paused?.has(`${step.podType}-${step.podIndex}`) === true;
     const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(paused ? pausedTask(s!.task) : s!.task, step.parameters)), ...(footprint ? { footprint } : {}) };
-    const ranked = this.rank(pod, step.podIndex, footprint);
-    let reason = ranked?.refused || "no offer matched";
+    const pass = this.placementPass(pod, step.podIndex, footprint);
+    let reason = "no offer matched";
     let placed = false;
-    const tries = ranked ? ranked.order.length : this.offers.length;
+    const tries = pass?.order?.length ?? this.offers.length;
     for (let k = 0; k < tries; k++) {
-      const i = ranked ? ranked.order[k]! : k;
+      const i = pass?.order?.[k] ?? k;
+      if (pass && !pass.allows(i)) continue;
       const pool = (this.pools[i] ??= OfferPool.of(this.offers[i]!));
       const result = evaluateOffer(this.ctx, request, pool);
       if (result.kind === "no-match") {
@@ -159,7 +158,7 @@ class Decider {
         continue;
       }
       this.pools[i] = result.pool;
-      ranked?.placement.add({ name: ranked.self, place: offerPlace(pool.offer) });
+      pass?.placed(pool.offer);
       this.launches.push({
         offerId: pool.offer.id,
         operations: result.operations,
@@ -169,16 +168,15 @@ class Decider {
       });
       return;
     }
-    // Agents placement refused are named too when the ones it allowed had no room.
-    this.waits(step, ranked?.refused && ranked.order.length > 0 ? `${reason}; ${ranked.refused}` : reason);
+    this.waits(step, pass ? pass.why(reason) : reason);
   }
 
   /**
-   * Placement as filter → score → select: the offers a pod instance may use, best first, and why
-   * the others were refused. Undefined (every offer, in order) for a pod without placement, and
-   * for one relaunched in place: it stays where it is.
+   * Placement as filter → score → select over the offers for one pod instance. Undefined (every
+   * offer, in order) for a pod without placement, and for one relaunched in place: it stays
+   * where it is.
    */
-  private rank(pod: PodSpec, podIndex: number, footprint: PodFootprint | undefined): (RankedOffers & { placement: PodPlacement; self: string }) | undefined {
+  private placementPass(pod: PodSpec, podIndex: number, footprint: PodFootprint | undefined): PlacementPass | undefined {
     if (!pod.placement || (footprint && footprint.resourceSets.size > 0)) return undefined;
     let placement = this.placements.get(pod.type);
     if (!placement) {
@@ -186,8 +184,7 @@ class Decider {
       placement = new PodPlacement(pod.placement, placedInstances(staying, pod.type));
       this.placements.set(pod.type, placement);
     }
-    const self = `${pod.type}-${podIndex}`;
-    return { ...placement.rank(this.offers, self), placement, self };
+    return new PlacementPass(placement, this.offers, `${pod.type}-${podIndex}`);
   }
 
   private waits(step: Step, reason: string): void {
