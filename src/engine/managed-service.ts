@@ -115,10 +115,10 @@ export interface ManagedService {
   prepareUpdate(built: BuiltService, configId: string, options: { readonly dryRun: boolean }): UpdateOutcome;
   allPlans(): readonly Plan[];
   /**
-   * Moves whenever the plans may have changed (plan-events.ts diffs only services whose count
-   * moved since it last looked); undefined: the plans are looked at after every unit of work.
+   * Set by plan-events.ts on services whose plans change as they work: called whenever the plans
+   * may have changed, so that only those are diffed after a unit of work.
    */
-  readonly planRevision?: number;
+  planChanged?: (() => void) | undefined;
   /** The admin API's view of the service. */
   view(): ServiceView;
   /** The cluster (re)registered the framework: tasks to reconcile explicitly, and tasks to kill. */

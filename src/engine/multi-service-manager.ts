@@ -25,6 +25,8 @@ export class MultiServiceManager {
   private readonly bySanitized = new Map<string, string>();
   private readonly quarantine = new Map<string, QuarantinedService>();
   private readonly quarantinedSanitized = new Set<string>();
+  /** Told the name of every service added, replaced or removed (plan-events.ts looks at it). */
+  onChange: ((name: string) => void) | undefined;
 
   /** Adds or replaces a service. A different name with the same sanitized form is refused. */
   put(service: ManagedService): void {
@@ -38,6 +40,7 @@ export class MultiServiceManager {
     this.byName.set(service.name, service);
     this.bySanitized.set(service.sanitizedName, service.name);
     if (this.quarantine.delete(service.name)) this.quarantinedSanitized.delete(service.sanitizedName);
+    this.onChange?.(service.name);
   }
 
   putQuarantined(entry: QuarantinedService): void {
@@ -72,6 +75,7 @@ export class MultiServiceManager {
     if (!svc) return;
     this.byName.delete(name);
     this.bySanitized.delete(svc.sanitizedName);
+    this.onChange?.(name);
   }
 
   /** Original names of running and quarantined services, sorted. */

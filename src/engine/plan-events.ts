@@ -7,9 +7,10 @@
  * Changes are found by diffing, not reported by every place that changes a plan: after each
  * unit of engine work (`observe`, run by the work queue after every item: offer cycle, status
  * batch, put, plan or pod control, removal step) the services whose plans may have changed
- * (their `planRevision` moved) are compared with what the log last recorded of them
- * (plan-event-baseline.ts), and the differences of the whole unit are stored in one multi
- * (plan-event-writer.ts) with the services' new baselines.
+ * (they called `planChanged`, or the manager added, replaced or removed them) are compared with
+ * what the log last recorded of them (plan-event-baseline.ts), and the differences of the whole
+ * unit are stored in one multi (plan-event-writer.ts) with the services' new baselines. A unit
+ * of work costs the services it touched, not all of them.
  *
  * Across a restart: the baselines are stored with the events, so the first diff after recovery
  * compares the plans rebuilt from task records with what watchers were last told; it announces
@@ -35,12 +36,14 @@ import { getMany } from "./store/read-many.js";
 
 const WORDING = { events: "plan events", relist: "re-list with ListPlans and watch from 0" };
 
-/** What the log reads of the scheduler's services. */
+/** What the log reads of the scheduler's services (the MultiServiceManager). */
 export interface PlanSource {
-  /** The services in the manager (running, being reconfigured, being removed). */
-  services(): readonly ManagedService[];
-  /** Whether a name that is no service in the manager is quarantined (its baseline is kept). */
+  /** The service of that name (running, being reconfigured, being removed). */
+  get(name: string): ManagedService | undefined;
+  /** Whether a name that is no service in the manager is quarantined (its baseline is kept until it is repaired or removed). */
   isQuarantined(name: string): boolean;
+  /** Told the name of every service added, replaced or removed. */
+  onChange: ((name: string) => void) | undefined;
 }
 
 export class PlanEvents {
@@ -48,10 +51,8 @@ export class PlanEvents {
   readonly #baselines: Map<string, PlanBaseline>;
   /** What the store holds of each service's baseline (for a write that fails). */
   readonly #stored: Map<string, Uint8Array>;
-  /** The `planRevision` each service was last diffed at. */
-  readonly #revisions = new WeakMap<ManagedService, number>();
-  /** Services to diff whatever their revision (their write failed). */
-  readonly #again = new Set<string>();
+  /** Services to diff after this unit of work. */
+  readonly #touched = new Set<string>();
   readonly #writer: PlanEventWriter;
 
   private constructor(
@@ -79,10 +80,13 @@ export class PlanEvents {
           const back = data === undefined ? undefined : PlanBaseline.decode(data)?.baseline;
           if (back === undefined) this.#baselines.delete(name);
           else this.#baselines.set(name, back);
-          this.#again.add(name);
+          this.#touched.add(name);
         }
       },
     });
+    // Stored baselines of services that did not come back are deleted by the first look.
+    for (const name of stored.keys()) this.#touched.add(name);
+    source.onChange = (name) => this.#touched.add(name);
   }
 
   /** Reads the retained events and every service's baseline (`PlanEvents/Seen/*`); writes go through `persist`. */
@@ -108,27 +112,22 @@ export class PlanEvents {
 
   /** After a unit of engine work: records what changed in the plans of the services it touched. */
   observe(): void {
+    if (this.#touched.size === 0) return;
     const records: ServiceRecord[] = [];
-    const active = new Set<string>();
-    for (const svc of this.source.services()) {
-      if (svc.removing) continue;
-      active.add(svc.name);
-      const revision = svc.planRevision;
-      if (revision !== undefined && this.#revisions.get(svc) === revision && !this.#again.has(svc.name)) continue;
-      if (revision !== undefined) this.#revisions.set(svc, revision);
-      this.#again.delete(svc.name);
-      let baseline = this.#baselines.get(svc.name);
-      if (baseline === undefined) this.#baselines.set(svc.name, (baseline = PlanBaseline.empty()));
-      const { changes, vanished } = baseline.diff(svc.name, svc.context?.generation ?? 0, svc.allPlans());
-      if (changes.length > 0 || vanished) records.push({ name: svc.name, changes, baseline: baseline.encode(svc.name) });
-    }
-    if (this.#baselines.size > active.size) {
-      for (const name of this.#baselines.keys()) {
-        if (active.has(name) || this.source.isQuarantined(name)) continue;
-        this.#baselines.delete(name);
-        records.push({ name, changes: [], baseline: undefined });
+    for (const name of this.#touched) {
+      const svc = this.source.get(name);
+      if (svc === undefined || svc.removing) {
+        if (svc === undefined && this.source.isQuarantined(name)) continue;
+        if (this.#baselines.delete(name) || this.#stored.has(name)) records.push({ name, changes: [], baseline: undefined });
+        continue;
       }
+      svc.planChanged ??= () => this.#touched.add(name);
+      let baseline = this.#baselines.get(name);
+      if (baseline === undefined) this.#baselines.set(name, (baseline = PlanBaseline.empty()));
+      const { changes, vanished } = baseline.diff(name, svc.context?.generation ?? 0, svc.allPlans());
+      if (changes.length > 0 || vanished) records.push({ name, changes, baseline: baseline.encode(name) });
     }
+    this.#touched.clear();
     if (records.length > 0) this.#writer.write(records);
   }
 

@@ -73,11 +73,10 @@ export class MultiServiceScheduler implements AdminApi {
     const { parts } = this;
     const { deps, options } = parts;
     await checkSchema(parts);
-    const source = { services: () => this.manager.services(), isQuarantined: (n: string) => this.manager.getQuarantined(n) !== undefined };
     const persist = (ops: readonly PersisterOp[]): Promise<void> => parts.persister.multi(ops);
     [this.events, this.planEvents] = await Promise.all([
       UninstallEventLog.load(parts.persister, deps.clock, options.events),
-      PlanEvents.load(parts.persister, deps.clock, source, persist, deps.log, options.events),
+      PlanEvents.load(parts.persister, deps.clock, this.manager, persist, deps.log, options.events),
     ]);
     const planEvents = this.planEvents;
     this.runner.queue.afterEach = () => planEvents.observe();
