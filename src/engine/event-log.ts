@@ -19,13 +19,13 @@
  * the last sequence it received.
  *
  * Retention is applied to memory when events are prepared, when a watch starts and at load;
- * the store follows lazily: what memory dropped is deleted by the next prepared writes (at most
- * MAX_PURGE_OPS deletes each, or as many as the batch has events). Expired events that were not
- * yet dropped may still be replayed.
+ * the store follows lazily: a stored batch whose events memory all dropped is deleted by the next
+ * prepared writes (at most MAX_PURGE_OPS deletes each, or as many as the batch has events).
+ * Expired events that were not yet dropped may still be replayed.
  */
 import { SchedulerError } from "../domain/errors.js";
 import { watchIterator } from "./event-iterator.js";
-import type { EventFormat } from "./event-log-store.js";
+import type { EventFormat, StoredNode } from "./event-log-store.js";
 import { eventWriteOps, readStoredLog } from "./event-log-store.js";
 import type { LogWording, WatchFilter } from "./event-watchers.js";
 import { EventWatchers } from "./event-watchers.js";
@@ -85,11 +85,14 @@ export class EventLog<E extends SequencedEvent> {
   #published = 0n;
   /** Highest sequence number dropped by retention; a resume point below it missed events. */
   #prunedThrough = 0n;
-  /** Prepared, not yet settled, by first sequence number. */
+  /** Prepared, not yet settled, by first sequence number (each batch is one stored node). */
   readonly #pending = new Map<bigint, Pending>();
   /** Published, waiting for a lower pending sequence number to settle, by first sequence number. */
   readonly #ready = new Map<bigint, readonly E[]>();
-  /** Dropped from memory, maybe still stored: deleted by the next prepared writes. */
+  /** Stored nodes (batches) of the retained events, oldest first from `#nodeHead`. */
+  #nodes: StoredNode[] = [];
+  #nodeHead = 0;
+  /** Nodes (by first sequence) whose events were all dropped from memory, maybe still stored: deleted by the next prepared writes. */
   readonly #unpurged = new Set<bigint>();
 
   private constructor(clock: Clock, format: EventFormat<E, unknown>, wording: LogWording, options: EventLogOptions) {
@@ -118,11 +121,13 @@ export class EventLog<E extends SequencedEvent> {
     const log = new EventLog<E>(clock, format as EventFormat<E, unknown>, wording, options);
     const stored = await readStoredLog(persister, format, log.#maxEvents, clock.now() - log.#maxAgeMs);
     for (const event of stored.retained) log.events.append(event);
+    log.#nodes = [...stored.nodes];
     for (const s of stored.unpurged) log.#unpurged.add(s);
     log.#published = stored.last;
     log.#allocated = stored.last;
     const first = log.events.first();
     log.#prunedThrough = first === undefined ? stored.last : first.sequence - 1n;
+    log.#expire(clock.now(), 0);
     return log;
   }
 
@@ -224,6 +229,7 @@ export class EventLog<E extends SequencedEvent> {
     for (const s of due) {
       const batch = this.#ready.get(s)!;
       this.#ready.delete(s);
+      this.#nodes.push({ first: s, last: batch.at(-1)!.sequence });
       for (const event of batch) {
         this.events.append(event);
         this.#published = event.sequence;
@@ -249,13 +255,20 @@ export class EventLog<E extends SequencedEvent> {
     for (let e = this.events.first(); e !== undefined; e = this.events.first()) {
       if (this.events.size + room <= this.#maxEvents && e.timeMs >= oldest) break;
       this.events.dropFirst();
-      this.#unpurged.add(e.sequence);
+      for (let n = this.#nodes[this.#nodeHead]; n !== undefined && n.last <= e.sequence; n = this.#nodes[this.#nodeHead]) {
+        this.#unpurged.add(n.first);
+        this.#nodeHead++;
+      }
       this.#prunedThrough = e.sequence;
       dropped = true;
     }
     if (!dropped) return;
     this.#watchers.dropped();
     this.events.compact();
+    if (this.#nodeHead > 1024 && this.#nodeHead * 2 > this.#nodes.length) {
+      this.#nodes = this.#nodes.slice(this.#nodeHead);
+      this.#nodeHead = 0;
+    }
   }
 
   #checkResume(after: bigint): void {

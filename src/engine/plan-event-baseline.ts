@@ -1,7 +1,7 @@
 /**
  * What the plan event log last recorded of one service's plans, phases and steps, and the diff
  * of its plans against it (plan-events.ts). The stored form keeps a 53-bit fingerprint per
- * element (`PlanEvents/Seen/<escaped>`: {name, seen: [[element, fingerprint]…]}), written in the same multi as the events it records, so
+ * element (`PlanEvents/Seen/<escaped>`: {name, seen: [[plan, phase, step, fingerprint]…]}), written in the same multi as the events it records, so
  * a restarted scheduler compares the plans it rebuilt from task records with what watchers were
  * last told, and announces only what differs.
  *
@@ -19,30 +19,39 @@ import { decodeJson, encodeJson } from "./store/codec.js";
 /** A plan event before the log gives it its sequence number and time. */
 export type PlanChange = Omit<PlanEventView, "sequence" | "timeMs">;
 
-/** One element as last recorded; `status` undefined: only its fingerprint is known (read from the store). */
+/**
+ * One element as last recorded: a plan (`phase` and `step` ""), a phase (`step` "") or a step.
+ * `status` undefined: only its fingerprint is known (read from the store).
+ */
 interface Seen {
-  readonly status: Status | undefined;
-  readonly message: string;
-  readonly taskIds: readonly string[];
-  readonly generation: number;
+  readonly plan: string;
+  readonly phase: string;
+  readonly step: string;
+  status: Status | undefined;
+  message: string;
+  taskIds: readonly string[];
+  generation: number;
   fingerprint: string | undefined;
 }
 
-const NO_IDS: readonly string[] = Object.freeze([]);
+/** A stored element: [plan, phase, step, fingerprint]. */
+type StoredSeen = [string, string, string, string];
+
+const NO_IDS: readonly string[] = [];
 /** A step's task ids (task spec name → task ID); phases and plans have none. */
 type TaskIds = ReadonlyMap<string, string>;
 const NO_TASKS: TaskIds = new Map();
-const SEP = "\u0001";
 
 export class PlanBaseline {
-  #seen: Map<string, Seen>;
+  /** In the order a diff walks the plans, so that an unchanged layout is compared element by element. */
+  #seen: Seen[];
 
-  private constructor(seen: Map<string, Seen>) {
+  private constructor(seen: Seen[]) {
     this.#seen = seen;
   }
 
   static empty(): PlanBaseline {
-    return new PlanBaseline(new Map());
+    return new PlanBaseline([]);
   }
 
   /** From the stored form: the service's name and its baseline; undefined when unreadable. */
@@ -54,18 +63,18 @@ export class PlanBaseline {
       return undefined;
     }
     if (typeof raw !== "object" || raw === null || typeof raw.name !== "string" || !Array.isArray(raw.seen)) return undefined;
-    const seen = new Map<string, Seen>();
-    for (const pair of raw.seen as unknown[]) {
-      if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "string") continue;
-      seen.set(pair[0], { status: undefined, message: "", taskIds: NO_IDS, generation: 0, fingerprint: pair[1] });
+    const seen: Seen[] = [];
+    for (const e of raw.seen as unknown[]) {
+      if (!Array.isArray(e) || e.length !== 4 || !e.every((x) => typeof x === "string")) continue;
+      const [plan, phase, step, fp] = e as StoredSeen;
+      seen.push({ plan, phase, step, status: undefined, message: "", taskIds: NO_IDS, generation: 0, fingerprint: fp });
     }
     return { name: raw.name, baseline: new PlanBaseline(seen) };
   }
 
-  /** The stored form: the service's name and [element, fingerprint] pairs. */
+  /** The stored form: the service's name and its elements' fingerprints. */
   encode(name: string): Uint8Array {
-    const seen: [string, string][] = [];
-    for (const [key, e] of this.#seen) seen.push([key, (e.fingerprint ??= fingerprint(e.status!, e.message, e.taskIds, e.generation))]);
+    const seen = this.#seen.map((e): StoredSeen => [e.plan, e.phase, e.step, (e.fingerprint ??= fingerprint(e.status!, e.message, e.taskIds, e.generation))]);
     return encodeJson({ name, seen });
   }
 
@@ -75,63 +84,105 @@ export class PlanBaseline {
    * whether elements the baseline had are gone (a plan no longer there): the stored form changed.
    */
   diff(name: string, generation: number, plans: readonly Plan[]): { changes: PlanChange[]; vanished: boolean } {
-    const before = this.#seen;
-    const after = new Map<string, Seen>();
+    const walk = new Walk(this.#seen);
     const changes: PlanChange[] = [];
-    const note = (key: string, status: Status, message: string, taskIds: TaskIds, gen: number, change: () => PlanChange): void => {
-      const prev = before.get(key);
-      if (prev !== undefined && same(prev, status, message, taskIds, gen)) {
-        after.set(key, prev.status === undefined ? { status, message, taskIds: [...taskIds.values()], generation: gen, fingerprint: prev.fingerprint } : prev);
-        return;
-      }
-      const event = change();
-      after.set(key, { status, message, taskIds: event.taskIds, generation: gen, fingerprint: undefined });
-      changes.push(event);
-    };
     for (const plan of plans) {
       const phases = plan.phases.map(phaseStatus);
       const planStatus = aggregateStatus(phases, plan.interrupted, plan.errors.length > 0);
-      const base = { name, generation, plan: plan.name, planStatus };
       for (const phase of plan.phases) {
         for (const step of phase.steps) {
           const status = stepDisplayStatus(step);
-          note(plan.name + SEP + phase.name + SEP + step.name, status, step.message, step.taskIds, 0, () => ({
-            ...base,
-            phase: phase.name,
-            step: step.name,
-            stepId: step.id,
-            status,
-            message: step.message,
-            taskIds: Object.freeze([...step.taskIds.values()]),
-          }));
+          const seen = walk.next(plan.name, phase.name, step.name);
+          if (walk.same(seen, status, step.message, step.taskIds, 0)) continue;
+          const taskIds = [...step.taskIds.values()];
+          walk.record(seen, status, step.message, taskIds, 0);
+          changes.push({ name, generation, plan: plan.name, phase: phase.name, step: step.name, stepId: step.id, status, message: step.message, taskIds, planStatus });
         }
       }
       plan.phases.forEach((phase, i) => {
         const status = phases[i]!;
-        note(plan.name + SEP + phase.name, status, "", NO_TASKS, 0, () => ({ ...base, phase: phase.name, step: "", stepId: phase.id, status, message: "", taskIds: NO_IDS }));
+        const seen = walk.next(plan.name, phase.name, "");
+        if (walk.same(seen, status, "", NO_TASKS, 0)) return;
+        walk.record(seen, status, "", NO_IDS, 0);
+        changes.push({ name, generation, plan: plan.name, phase: phase.name, step: "", stepId: phase.id, status, message: "", taskIds: NO_IDS, planStatus });
       });
-      const errors = plan.errors.join("; ");
-      note(plan.name, planStatus, errors, NO_TASKS, generation, () => ({ ...base, phase: "", step: "", stepId: "", status: planStatus, message: errors, taskIds: NO_IDS }));
+      const errors = plan.errors.length === 0 ? "" : plan.errors.join("; ");
+      const seen = walk.next(plan.name, "", "");
+      if (walk.same(seen, planStatus, errors, NO_TASKS, generation)) continue;
+      walk.record(seen, planStatus, errors, NO_IDS, generation);
+      changes.push({ name, generation, plan: plan.name, phase: "", step: "", stepId: "", status: planStatus, message: errors, taskIds: NO_IDS, planStatus });
     }
-    this.#seen = after;
-    let vanished = false;
-    for (const key of before.keys()) {
-      if (!after.has(key)) {
-        vanished = true;
-        break;
-      }
-    }
+    const { seen, vanished } = walk.done();
+    this.#seen = seen;
     return { changes, vanished };
   }
 }
 
-function same(prev: Seen, status: Status, message: string, taskIds: TaskIds, generation: number): boolean {
-  if (prev.status === undefined) return prev.fingerprint === fingerprint(status, message, [...taskIds.values()], generation);
-  if (prev.status !== status || prev.message !== message || prev.generation !== generation) return false;
-  if (prev.taskIds.length !== taskIds.size) return false;
-  let i = 0;
-  for (const id of taskIds.values()) if (prev.taskIds[i++] !== id) return false;
-  return true;
+/**
+ * One diff's walk over the recorded elements: while the plans are laid out as last time (the
+ * usual case) each element is the next recorded one; after a difference in layout, elements are
+ * looked up by name.
+ */
+class Walk {
+  #index = 0;
+  /** Set once the layout differs: the recorded elements by name, and the new order. */
+  #byName: Map<string, Seen> | undefined;
+  #order: Seen[] | undefined;
+  #reused = 0;
+
+  constructor(private readonly before: Seen[]) {}
+
+  next(plan: string, phase: string, step: string): Seen {
+    if (this.#byName === undefined) {
+      const e = this.before[this.#index];
+      if (e !== undefined && e.plan === plan && e.phase === phase && e.step === step) {
+        this.#index++;
+        this.#reused++;
+        return e;
+      }
+      this.#byName = new Map(this.before.map((x) => [key(x.plan, x.phase, x.step), x]));
+      this.#order = this.before.slice(0, this.#index);
+    }
+    const found = this.#byName.get(key(plan, phase, step));
+    const e = found ?? { plan, phase, step, status: undefined, message: "", taskIds: NO_IDS, generation: 0, fingerprint: undefined };
+    if (found !== undefined) {
+      this.#byName.delete(key(plan, phase, step));
+      this.#reused++;
+    }
+    this.#order!.push(e);
+    return e;
+  }
+
+  same(e: Seen, status: Status, message: string, taskIds: TaskIds, generation: number): boolean {
+    if (e.status === undefined) {
+      // New (no fingerprint either), or read from the store.
+      if (e.fingerprint === undefined || e.fingerprint !== fingerprint(status, message, [...taskIds.values()], generation)) return false;
+      this.record(e, status, message, [...taskIds.values()], generation, e.fingerprint);
+      return true;
+    }
+    if (e.status !== status || e.message !== message || e.generation !== generation || e.taskIds.length !== taskIds.size) return false;
+    let i = 0;
+    for (const id of taskIds.values()) if (e.taskIds[i++] !== id) return false;
+    return true;
+  }
+
+  record(e: Seen, status: Status, message: string, taskIds: readonly string[], generation: number, fp?: string): void {
+    e.status = status;
+    e.message = message;
+    e.taskIds = taskIds;
+    e.generation = generation;
+    e.fingerprint = fp;
+  }
+
+  /** The elements in the new order, and whether recorded ones are gone. */
+  done(): { seen: Seen[]; vanished: boolean } {
+    if (this.#order === undefined) return { seen: this.before.length === this.#index ? this.before : this.before.slice(0, this.#index), vanished: this.#index < this.before.length };
+    return { seen: this.#order, vanished: this.#reused < this.before.length };
+  }
+}
+
+function key(plan: string, phase: string, step: string): string {
+  return `${plan}\u0001${phase}\u0001${step}`;
 }
 
 /** A 53-bit hash (cyrb53) of what an element shows: a collision hides one change with odds of 2⁻⁵³. */

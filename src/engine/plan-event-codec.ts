@@ -1,6 +1,7 @@
 /**
- * How plan events are stored (`PlanEvents/<sequence, 20 digits>` → JSON, the sequence number as
- * a decimal string) and read back; the format of the plan event log (plan-events.ts).
+ * How plan events are stored (`PlanEvents/<first sequence, 20 digits>` → the JSON array of the
+ * events written together, sequence numbers as decimal strings) and read back; the format of the
+ * plan event log (plan-events.ts).
  */
 import type { Status } from "../domain/plan/status.js";
 import type { PlanEventView } from "./admin-api.js";
@@ -23,18 +24,28 @@ const STATUSES: ReadonlySet<string> = new Set<Status>([
 /** A plan event as stored: JSON has no bigint. */
 type StoredPlanEvent = Omit<PlanEventView, "sequence"> & { readonly sequence: string };
 
-function encode(event: PlanEventView): Uint8Array {
-  const stored: StoredPlanEvent = { ...event, sequence: event.sequence.toString() };
-  return encodeJson(stored);
+function encode(events: readonly PlanEventView[]): Uint8Array {
+  return encodeJson(events.map((e): StoredPlanEvent => ({ ...e, sequence: e.sequence.toString() })));
 }
 
-function decode(data: Uint8Array, sequence: bigint): PlanEventView | undefined {
-  let raw: Partial<Record<keyof StoredPlanEvent, unknown>>;
+function decode(data: Uint8Array, first: bigint): PlanEventView[] | undefined {
+  let raw: unknown;
   try {
     raw = decodeJson(data);
   } catch {
     return undefined;
   }
+  if (!Array.isArray(raw)) return undefined;
+  const events: PlanEventView[] = [];
+  for (const [i, e] of raw.entries()) {
+    const event = decodeOne(e as Partial<Record<keyof StoredPlanEvent, unknown>>, first + BigInt(i));
+    if (event === undefined) return undefined;
+    events.push(event);
+  }
+  return events;
+}
+
+function decodeOne(raw: Partial<Record<keyof StoredPlanEvent, unknown>>, sequence: bigint): PlanEventView | undefined {
   if (typeof raw !== "object" || raw === null || raw.sequence !== sequence.toString()) return undefined;
   const text = (v: unknown): v is string => typeof v === "string";
   const status = (v: unknown): v is Status => typeof v === "string" && STATUSES.has(v);
@@ -54,7 +65,7 @@ function decode(data: Uint8Array, sequence: bigint): PlanEventView | undefined {
     Number.isFinite(raw.timeMs) &&
     status(raw.planStatus);
   if (!ok) return undefined;
-  return Object.freeze({
+  return {
     sequence,
     name: raw.name as string,
     generation: raw.generation as number,
@@ -64,10 +75,10 @@ function decode(data: Uint8Array, sequence: bigint): PlanEventView | undefined {
     stepId: raw.stepId as string,
     status: raw.status as Status,
     message: raw.message as string,
-    taskIds: Object.freeze([...(raw.taskIds as string[])]),
+    taskIds: [...(raw.taskIds as string[])],
     timeMs: raw.timeMs as number,
     planStatus: raw.planStatus as Status,
-  });
+  };
 }
 
 export const PLAN_EVENT_FORMAT: EventFormat<PlanEventView> = {

@@ -85,7 +85,20 @@ export class PlanEventWriter {
     );
     if (changes.length === 0) return { events: [], ops: baselineOps, records };
     const { events, ops } = this.deps.log.prepare(changes.length, (first, timeMs) =>
-      changes.map((c, i) => Object.freeze({ ...c, sequence: first + BigInt(i), timeMs })),
+      changes.map((c, i) => ({
+        sequence: first + BigInt(i),
+        name: c.name,
+        generation: c.generation,
+        plan: c.plan,
+        phase: c.phase,
+        step: c.step,
+        stepId: c.stepId,
+        status: c.status,
+        message: c.message,
+        taskIds: c.taskIds,
+        timeMs,
+        planStatus: c.planStatus,
+      })),
     );
     return { events, ops: [...ops, ...baselineOps], records };
   }

@@ -74,7 +74,7 @@ export class ServiceScheduler implements ManagedService {
   private lastCandidates = new Set<string>();
   /** Status is recomputed only after something changed: idle services cost nothing per cycle. */
   private stale = true;
-  /** See ManagedService: called with every change (`dirty`) and every decision. */
+  /** See ManagedService: called with every change (`dirty`) and every decision that changed the plans. */
   planChanged: (() => void) | undefined;
   private lastStatus: ClientStatus = { kind: "IDLE" };
   /** The answer to no offers while nothing changes (not dirty); unset when deciding would write or recover. */
@@ -244,7 +244,8 @@ export class ServiceScheduler implements ManagedService {
   /** Decides and takes the plans and back-off it leaves (steps, recoveries); launches are applied once stored. */
   private decide(offers: readonly Offer[] | undefined): ServiceDecisions {
     const d = decideService(this.state(), offers, this.deps.clock.now(), () => this.deps.random.uuid());
-    this.planChanged?.();
+    // The decision copies the plans it changes: the same object back means nothing changed.
+    if (d.plans !== this.plans) this.planChanged?.();
     const quiet = offers?.length === 0 && this.unreconciled.size === 0 && d.launches.length + d.releases.length + d.erases.length + d.recoveries.length === 0 && !d.recoveryDeferred;
     this.quietAnswer = quiet ? { ready: true, unplaced: d.unplaced.length, operations: new Map(), ...(d.kills.length > 0 ? { kills: d.kills } : {}) } : undefined;
     this.plans = d.plans;

@@ -34,10 +34,14 @@ export type UninstallEventLogOptions = EventLogOptions;
 export type UninstallEventLogStats = EventLogStats;
 export { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_EVENTS, DEFAULT_WATCHER_BUFFER, MAX_PURGE_OPS } from "./event-log.js";
 
+/** One event per node, as the log was stored before it was shared with plan events. */
 const FORMAT: EventFormat<LoggedEvent, DecodedEvent> = {
   root: UNINSTALL_EVENTS,
-  encode: encodeEvent,
-  decode: decodeEvent,
+  encode: (events) => encodeEvent(events[0]!),
+  decode: (data, sequence) => {
+    const event = decodeEvent(data, sequence);
+    return event === undefined ? undefined : [event];
+  },
   complete: assignRemovalIds,
 };
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
 import type { PlanEventView } from "../../src/engine/admin-api.js";
 import { BASELINES } from "../../src/engine/plan-event-writer.js";
+import { decodeJson } from "../../src/engine/store/codec.js";
 import { createHarness, example } from "../harness/harness.js";
 import type { Harness } from "../harness/harness.js";
 
@@ -63,8 +64,12 @@ describe("plan event watchers", () => {
     const again = await createHarness({ persister, cluster: h.cluster, clock: h.clock, scheduler: { events: { maxEvents: 5 } } });
     expect((await all(again, [])).map((e) => e.sequence)).toEqual(kept.map((e) => e.sequence));
     expect(await code(all(again, [], last - 6n))).toBe("out_of_range");
-    // The store follows: what fell out of retention was deleted by the writes after it.
-    expect((await persister.children("PlanEvents")).filter((c) => c !== "Seen")).toHaveLength(5);
+    // The store follows: a batch whose events all fell out of retention was deleted by the writes after it.
+    const nodes = (await persister.children("PlanEvents")).filter((c) => c !== "Seen");
+    const stored = await Promise.all(nodes.map(async (n) => decodeJson<{ sequence: string }[]>((await persister.get(`PlanEvents/${n}`))!.data)));
+    const keptSeqs = new Set(kept.map((e) => e.sequence.toString()));
+    expect(stored.every((batch) => batch.some((e) => keptSeqs.has(e.sequence)))).toBe(true);
+    expect(stored.flat().filter((e) => keptSeqs.has(e.sequence))).toHaveLength(5);
   });
 
   it("a put of a new generation tells each plan once with it, then the relaunch step by step", async () => {
