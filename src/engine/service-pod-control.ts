@@ -146,7 +146,8 @@ function podState(svc: ServiceInternals, key: string, podType: string, podIndex:
   // A marked RUNNING-goal task has not been relaunched yet: the pod is still being replaced.
   const permanentlyFailed = records.some(([name, t]) => isPermanentlyFailed(t) && svc.slots.get(name)?.task.goal !== "FINISH" && svc.slots.get(name)?.task.goal !== "ONCE");
   const holding = records.map(([, t]) => t).filter((t) => t.confirmed && !isPermanentlyFailed(t));
-  const placed = holding[0] ?? records.map(([, t]) => t).find((t) => !isPermanentlyFailed(t));
+  // Where it runs: its reservations' agent, else (being replaced) where its old tasks still run.
+  const placed = holding[0] ?? records.map(([, t]) => t).find((t) => !isPermanentlyFailed(t) || mayBeLive(t));
   return {
     podType,
     podIndex,

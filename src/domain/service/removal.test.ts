@@ -35,6 +35,12 @@ describe("removal", () => {
     ]);
   });
 
+  it("waits for no reservation of a permanently failed record (its agent is gone, or they were collected)", () => {
+    const gone = record({ ...info("web-2-server", [reserved("r4", "cpus")]), labels: { "permanently-failed": "true" } }, "TASK_GONE_BY_OPERATOR");
+    const plan = removalPlan(new Map([[RUNNING.info.name, RUNNING], [gone.info.name, gone]]), new Set(), ids());
+    expect(plan.phases[1]!.steps.map((s) => s.name)).toEqual(["unreserve-r1", "unreserve-r2"]);
+  });
+
   it("kills every task not known dead, and releases nothing until all are dead", () => {
     const tasks = new Map([[RUNNING.info.name, RUNNING]]);
     const plan = removalPlan(tasks, new Set(), ids());

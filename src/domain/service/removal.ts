@@ -12,12 +12,13 @@ import { buildUninstallPlan, killsDone } from "../plan/uninstall.js";
 import type { KillDecision, ReleaseDecision } from "./model.js";
 import { heldResourceIds } from "./plans.js";
 import type { StoredTask } from "./task-record.js";
-import { mayBeLive } from "./task-record.js";
+import { isPermanentlyFailed, mayBeLive } from "./task-record.js";
 
 /** The uninstall plan from the task records and the reservations already released. */
 export function removalPlan(tasks: ReadonlyMap<string, StoredTask>, released: ReadonlySet<string>, newId: () => string): Plan {
-  // A record never reported on holds no reservations: they may never have existed.
-  const reservations = new Set([...tasks.values()].flatMap(heldResourceIds));
+  // A record never reported on holds no reservations: they may never have existed. A permanently
+  // failed one holds none either: they went with a removed agent, or as garbage once offered.
+  const reservations = new Set([...tasks.values()].flatMap((t) => (isPermanentlyFailed(t) ? [] : heldResourceIds(t))));
   return buildUninstallPlan(
     [...tasks.values()].map((t) => ({ taskId: t.info.taskId, dead: t.status !== undefined && isTerminal(t.status.state) })),
     [...reservations].sort().map((resourceId) => ({ resourceId, released: released.has(resourceId) })),
