@@ -120,7 +120,14 @@ async function session(source: PlanSource, cursor: { after: bigint }, display: P
       if (!stale && ended === undefined) await new Promise<void>((resolve) => (wake = resolve));
       if (stale) {
         stale = false;
-        const plan = await source.fetch();
+        let plan: Plan;
+        try {
+          plan = await source.fetch();
+        } catch (error) {
+          // The scheduler is going away as it tells of a change (e.g. while it stops): reconnect.
+          if (!GONE.has(codeOf(error))) throw error;
+          return { kind: "ended", error, received };
+        }
         display.update(plan);
         if (isSettled(plan)) return { kind: "settled", plan };
       } else if (ended !== undefined) {

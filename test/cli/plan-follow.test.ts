@@ -139,6 +139,16 @@ describe("followPlan over WatchPlans", () => {
     expect(s.sleeps).toEqual([100, 200, 400]); // backing off while GetPlan is UNAVAILABLE
   });
 
+  it("a GetPlan that finds the scheduler gone after an event reconnects too", async () => {
+    const [first, second] = [new Feed(), new Feed()];
+    const down = rpcError(grpc.status.UNAVAILABLE);
+    first.push(event(5));
+    second.push(event(6));
+    const s = scripted({ plans: [plan(Status.IN_PROGRESS), down, plan(Status.IN_PROGRESS), plan(Status.COMPLETE)], feeds: [first, second] });
+    expect((await followPlan(s.source, s.display, s.options)).status).toBe(Status.COMPLETE);
+    expect(s.subscriptions).toEqual([0n, 5n]);
+  });
+
   it("RESOURCE_EXHAUSTED (fell behind) resumes after the last sequence; OUT_OF_RANGE (a scheduler that lost it) starts again from 0", async () => {
     const feeds = [new Feed(), new Feed(), new Feed()];
     feeds[0]!.push(event(41), { error: rpcError(grpc.status.RESOURCE_EXHAUSTED) });
