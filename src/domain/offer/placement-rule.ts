@@ -4,7 +4,7 @@
  */
 import type { PlacementConstraint } from "../spec/placement.js";
 import { describeConstraint } from "../spec/placement.js";
-import { wholeValueRegex } from "../spec/placement-regex.js";
+import { matchesWhole } from "../spec/placement-regex.js";
 import type { AgentPlace } from "./agent-place.js";
 import { REGION_ATTRIBUTE, ZONE_ATTRIBUTE } from "./agent-place.js";
 
@@ -48,11 +48,9 @@ export class Rule {
   private readonly valueOf = new Map<string, string>();
   /** GROUP_BY: values holding instances and the fewest any holds; recomputed after an add. */
   private spread: { readonly values: number; readonly fewest: number } | undefined;
-  private readonly regex: RegExp | undefined;
 
   constructor(readonly c: PlacementConstraint) {
     this.label = describeConstraint(c);
-    this.regex = c.operator === "LIKE" || c.operator === "UNLIKE" ? wholeValueRegex(c.value ?? "") : undefined;
   }
 
   add(instance: PlacedInstance): void {
@@ -93,9 +91,9 @@ export class Rule {
         return v === c.value ? `${fieldName(c)} is ${v}` : undefined;
       case "LIKE":
         if (v === undefined) return missing;
-        return this.regex!.test(v) ? undefined : `${fieldName(c)} ${v} does not match`;
+        return matchesWhole(c.value ?? "", v) ? undefined : `${fieldName(c)} ${v} does not match`;
       case "UNLIKE":
-        return v !== undefined && this.regex!.test(v) ? `${fieldName(c)} ${v} matches` : undefined;
+        return v !== undefined && matchesWhole(c.value ?? "", v) ? `${fieldName(c)} ${v} matches` : undefined;
       case "GROUP_BY":
         return v === undefined ? missing : this.groupBy(v, self);
     }

@@ -2,11 +2,12 @@
  * `pods.<type>.placement` in both of the reference's syntaxes, every operator, and the
  * violations a malformed constraint gives (INVALID_ARGUMENT naming the pod and the operator).
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SchedulerError } from "../errors.js";
 import { podsEquivalent } from "./config-update.js";
 import { escapedSplit } from "./placement-parse.js";
-import { regexProblem } from "./placement-regex.js";
+import { matchesWhole, regexProblem } from "./placement-regex.js";
 import { parseServiceSpec } from "./parse.js";
 import type { PlacementConstraint } from "./placement.js";
 
@@ -142,6 +143,29 @@ describe("placement regular expressions", () => {
 
   it.each(["(a+)+", "(a|aa)*", "(a*){2,}", "((ab)*c)+", "(\\d+x?)*", "(?:a|b)+"])("refuses %s (exponential backtracking)", (pattern) => {
     expect(regexProblem(pattern)).toMatch(/repeated group/);
+  });
+
+  it.each([
+    { pattern: ".*.*.*.*x", reason: /has 4 repetitions .* at most 3/ },
+    { pattern: "(a|a)(a|a)(a|a)(a|a)(a|a)", reason: /has 32 ways through its alternatives, at most 16/ },
+  ])("refuses $pattern (polynomial or branching blow-up)", ({ pattern, reason }) => {
+    expect(regexProblem(pattern)).toMatch(reason);
+  });
+
+  it("any pattern it accepts matches a hostname-sized value in milliseconds", () => {
+    // Pieces that overlap on the values below, so that backtracking has every chance to explode.
+    const piece = fc.constantFrom(".*", "a*", "a+", "[ab]*", "(a|a)", "(a|ab)", "(?:a|b)", "a{2,}", "a", "x", "(", ")", "|", "*");
+    const adversarial = ["a".repeat(80) + "!", "ab".repeat(40) + "!", "a".repeat(80)];
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const pattern = pieces.join("");
+        if (regexProblem(pattern) !== undefined) return;
+        const started = performance.now();
+        for (const value of adversarial) matchesWhole(pattern, value);
+        expect(performance.now() - started).toBeLessThan(100);
+      }),
+      { numRuns: 1000, seed: 13 },
+    );
   });
 
   it("splits at separators not escaped, keeping other backslashes", () => {

@@ -1,16 +1,29 @@
 /**
  * The regular expressions of LIKE and UNLIKE constraints. They come from users and are matched
- * against every offered agent inside the offer cycle, so a pattern that backtracks
- * exponentially would stall every service: besides a length limit, a repeated group may hold no
- * repetition or alternation (`(a+)+`, `(a|aa)*`) and backreferences are refused. Matching is on
- * the whole value, as the reference's `String.matches`.
+ * against every offered agent inside the offer cycle, so a pattern whose backtracking explodes
+ * would stall every service. Besides a length limit: a repeated group may hold no repetition or
+ * alternation (`(a+)+`, `(a|aa)*`: exponential), backreferences are refused, at most
+ * `maxRegexRepetitions` repetitions (`.*.*.*.*x` is polynomial of that degree) and at most
+ * `maxRegexBranches` ways through the alternations (`(a|a)(a|a)…` doubles with each). A match
+ * is then a few milliseconds at worst on a hostname-sized value, and each (pattern, value) is
+ * matched once: agents' values repeat from cycle to cycle. Matching is on the whole value, as
+ * the reference's `String.matches`.
  */
 import { PLACEMENT_LIMITS } from "./placement.js";
 
 interface Group {
   repeats: boolean;
   alternates: boolean;
+  branches: number;
 }
+
+/** What bounds a pattern's backtracking. */
+export const REGEX_LIMITS = {
+  /** `*`, `+`, `{n,}` and `{n,m}` with m > 1, anywhere in the pattern. */
+  maxRegexRepetitions: 3,
+  /** The product over groups (and the whole pattern) of their alternatives. */
+  maxRegexBranches: 16,
+} as const;
 
 /** Why `pattern` may not be used, or undefined when it may. */
 export function regexProblem(pattern: string): string | undefined {
@@ -25,15 +38,39 @@ export function regexProblem(pattern: string): string | undefined {
   return backtrackingProblem(pattern);
 }
 
-/** `pattern` anchored to the whole value. Call only on a pattern `regexProblem` accepted. */
-export function wholeValueRegex(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`);
+interface Matcher {
+  readonly re: RegExp;
+  readonly results: Map<string, boolean>;
+}
+
+/** Bounds of the memo: patterns kept, and values kept per pattern (each is dropped whole when full). */
+const MEMO_PATTERNS = 1024;
+const MEMO_VALUES = 8192;
+const matchers = new Map<string, Matcher>();
+
+/** Whether the whole of `value` matches `pattern`. Call only with a pattern `regexProblem` accepted. */
+export function matchesWhole(pattern: string, value: string): boolean {
+  let m = matchers.get(pattern);
+  if (!m) {
+    if (matchers.size >= MEMO_PATTERNS) matchers.clear();
+    m = { re: new RegExp(`^(?:${pattern})$`), results: new Map() };
+    matchers.set(pattern, m);
+  }
+  let hit = m.results.get(value);
+  if (hit === undefined) {
+    if (m.results.size >= MEMO_VALUES) m.results.clear();
+    hit = m.re.test(value);
+    m.results.set(value, hit);
+  }
+  return hit;
 }
 
 const NESTED = "a repeated group may not contain a repetition or an alternation (exponential matching time); use a character class such as [ab]* instead";
 
 function backtrackingProblem(p: string): string | undefined {
-  const stack: Group[] = [{ repeats: false, alternates: false }];
+  const stack: Group[] = [{ repeats: false, alternates: false, branches: 1 }];
+  let repetitions = 0;
+  let ways = 1;
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
     const top = stack[stack.length - 1]!;
@@ -44,21 +81,32 @@ function backtrackingProblem(p: string): string | undefined {
     } else if (c === "[") {
       i = classEnd(p, i);
     } else if (c === "(") {
-      stack.push({ repeats: false, alternates: false });
+      stack.push({ repeats: false, alternates: false, branches: 1 });
     } else if (c === "|") {
       top.alternates = true;
+      top.branches++;
     } else if (c === ")" && stack.length > 1) {
       stack.pop();
+      ways *= top.branches;
       const q = quantifier(p, i + 1);
       if (q.repeats && (top.repeats || top.alternates)) return NESTED;
+      if (q.repeats) repetitions++;
       const parent = stack[stack.length - 1]!;
       parent.repeats ||= top.repeats || q.repeats;
       i += q.length;
     } else {
       const q = quantifier(p, i);
+      if (q.repeats) repetitions++;
       top.repeats ||= q.repeats;
       if (q.length > 0) i += q.length - 1;
     }
+  }
+  ways *= stack[0]!.branches;
+  if (repetitions > REGEX_LIMITS.maxRegexRepetitions) {
+    return `has ${repetitions} repetitions (*, +, {n,}), at most ${REGEX_LIMITS.maxRegexRepetitions} are allowed (REGEX_LIMITS.maxRegexRepetitions), so matching stays fast`;
+  }
+  if (ways > REGEX_LIMITS.maxRegexBranches) {
+    return `has ${ways} ways through its alternatives, at most ${REGEX_LIMITS.maxRegexBranches} are allowed (REGEX_LIMITS.maxRegexBranches), so matching stays fast`;
   }
   return undefined;
 }
