@@ -72,6 +72,21 @@ describe("placement on the simulated cluster", () => {
     expect(labels.filter((l) => l["offer_attributes"]?.includes("rack:r3"))).toHaveLength(2);
   });
 
+  it("a placement change is accepted and moves no running pod; new instances follow it", async () => {
+    const h = await createHarness({ agents: 3 });
+    await put(h, worlds(2, "hostname:UNIQUE"));
+    await h.deployAll(["hw"]);
+    const before = new Map(h.cluster.tasks().map((t) => [t.name, t.taskId]));
+    const result = await h.scheduler.putService({ name: "hw", spec: worlds(3, "hostname:CLUSTER:agent-0.sim.local"), parameters: {} });
+    expect(result.outcome).toBe("UPDATED");
+    expect(result.change).toMatchObject({ relaunched: [], added: ["world-2"], violations: [] });
+    await h.deployAll(["hw"]);
+    const after = new Map(h.cluster.tasks().map((t) => [t.name, t.taskId]));
+    expect(after.get("world-0-server")).toBe(before.get("world-0-server"));
+    expect(after.get("world-1-server")).toBe(before.get("world-1-server"));
+    expect(hostsOf(h).get("world-2-server")).toBe("agent-0.sim.local");
+  });
+
   it("a restarted scheduler counts the pods placed before it, from their task records", async () => {
     const first = await createHarness({ agents: 4 });
     await put(first, worlds(3, "hostname:UNIQUE"));
