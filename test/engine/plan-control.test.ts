@@ -4,9 +4,10 @@ import type { PlanAction, PlanControlInput, PlanView } from "../../src/engine/ad
 import { decodeJson } from "../../src/engine/store/codec.js";
 import * as layout from "../../src/engine/store/layout.js";
 import type { Harness } from "../harness/harness.js";
-import { createHarness, example } from "../harness/harness.js";
+import { readFileSync } from "node:fs";
+import { createHarness } from "../harness/harness.js";
 
-const CANARY = example("canary.yml");
+const CANARY = readFileSync(new URL("../fixtures/canary.yml", import.meta.url), "utf8");
 
 
 const BACKUP = `name: {{SERVICE_NAME}}
