@@ -512,6 +512,35 @@ describe("SimulatedCluster", () => {
     expect(back?.resources.filter((r) => r.reservations)).toEqual([cpus]);
   });
 
+  it("removes an agent for good: offers rescinded and none again, tasks GONE_BY_OPERATOR, its reservations gone", async () => {
+    const h = await harness();
+    const cpus = scalar("cpus", 1, "r1");
+    await h.cluster.accept(
+      [h.offerFor(h.agent0).id],
+      [{ type: "RESERVE", resources: [cpus] }, launch([task("t1", h.agent0, [cpus])])],
+    );
+    await h.settle(5_000);
+    const offerId = h.offerFor(h.agent0).id;
+    h.cluster.removeAgent(h.agent0);
+    h.clock.advance(0);
+    expect(h.log.rescinds).toEqual([offerId]);
+    expect(h.takeUpdates()).toMatchObject([
+      { taskId: "t1", state: "TASK_GONE_BY_OPERATOR", source: "SOURCE_MASTER", reason: "REASON_AGENT_REMOVED_BY_OPERATOR" },
+    ]);
+    expect(h.cluster.reservations().has(h.agent0)).toBe(false);
+    h.takeOffers();
+    await h.cluster.decline(h.cluster.outstandingOffers().map((o) => o.id));
+    await h.cluster.revive();
+    await h.settle(10_000);
+    const offers = h.takeOffers();
+    expect(offers.length).toBeGreaterThan(0);
+    expect(offers.some((o) => o.agentId === h.agent0)).toBe(false);
+    await h.cluster.reconcile([{ taskId: "gone", agentId: h.agent0 }]);
+    h.clock.advance(0);
+    expect(h.takeUpdates()).toMatchObject([{ taskId: "gone", state: "TASK_GONE_BY_OPERATOR" }]);
+    expect(() => h.cluster.recoverAgent(h.agent0)).toThrow(/removed/);
+  });
+
   it("is deterministic for a given seed", async () => {
     const run = async (): Promise<string> => {
       const h = await harness();

@@ -7,6 +7,7 @@ import { LABEL_RESOURCE_ID, LABEL_TARGET_CONFIG } from "../cluster.js";
 import { ids, launched, offer, operationTypes, record, serviceState, spec, steps } from "../../../test/fixtures/service-state.js";
 import { decideService } from "./decide.js";
 import type { StoredTask } from "./task-record.js";
+import { LABEL_PERMANENTLY_FAILED } from "./task-record.js";
 
 const HELLO_WORLD = spec(`
 name: hw
@@ -120,6 +121,22 @@ describe("recovery", () => {
     expect(info.taskId).not.toBe(hello.info.taskId);
     expect(resourceIds(info.resources)).toEqual(resourceIds(hello.info.resources));
     expect(d.launches[0]!.inPlace).toEqual(["hello-0-server"]);
+  });
+
+  it("a permanently failed pod is recovered at once on new reservations, whatever its back-off; the service wants footprint meanwhile", () => {
+    const { tasks, plans, hello } = failed();
+    const marked = { ...hello.info, labels: { ...hello.info.labels, [LABEL_PERMANENTLY_FAILED]: "true" } };
+    tasks.set(hello.info.name, { ...tasks.get(hello.info.name)!, info: marked });
+    const backoff = { counts: new Map([["hello-0", { failures: 5 }]]), heldUntilMs: new Map<string, number>() };
+    const state = serviceState(HELLO_WORLD, { tasks, plans, backoff });
+    expect(decideService(state, undefined, 0, ids()).work).toMatchObject({ working: true, footprint: true });
+    const d = decideService(state, [offerBack("o1", "a1", tasks.values())], 0, ids());
+    expect(d.recoveries.map((r) => [r.stepName, r.permanent, r.delayMs])).toEqual([["hello-0:[server]", true, 0]]);
+    expect(operationTypes(d)).toEqual([["RESERVE", "CREATE", "LAUNCH_GROUP"]]);
+    const info = launched(d).get("hello-0-server")!;
+    expect(resourceIds(info.resources).filter((id) => resourceIds(hello.info.resources).includes(id))).toEqual([]);
+    expect(d.launches[0]!.inPlace).toEqual([]);
+    expect(info.labels[LABEL_PERMANENTLY_FAILED]).toBeUndefined();
   });
 
   it("a pod failing again and again waits out its back-off DELAYED, then relaunches", () => {

@@ -53,6 +53,18 @@ describe("task statuses", () => {
     expect([...backoff.heldUntilMs.values()]).toEqual([1010]);
   });
 
+  it("TASK_GONE_BY_OPERATOR sends the deploy step back to PENDING at once and forgets the pod's failures", () => {
+    const state = serviceState(SVC);
+    const step = state.plans.deploy.phases[1]!.steps[0]!;
+    const slot = state.slots.get("init-0-setup");
+    const failing = { counts: new Map([["init-0", { failures: 4 }]]), heldUntilMs: new Map<string, number>() };
+    markLaunched(step, new Map([["setup", "svc__init-0-setup__1"]]));
+    const fold = foldStatus(state.plans, failing, "init-0-setup", slot, status("svc__init-0-setup__1", "TASK_GONE_BY_OPERATOR"), 0);
+    expect(step.status).toBe("PENDING");
+    expect(fold.backoff.counts.has("init-0")).toBe(false);
+    expect(fold.backoff.heldUntilMs.size).toBe(0);
+  });
+
   it("a decommissioned task's end completes its kill step; a pod holding no reservation is erased with that status", () => {
     const web1: StoredTask = {
       info: { name: "web-1-server", taskId: "svc__web-1-server__1", agentId: "a1", resources: [], command: { value: "x", environment: {} }, labels: { task_type: "web", index: "1" } },
