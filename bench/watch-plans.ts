@@ -20,7 +20,6 @@
  * (watcher i follows service i mod S).
  * Usage: npx tsx bench/watch-plans.ts [watchers=1000]
  */
-import { spawn } from "node:child_process";
 import { setMaxListeners } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +30,7 @@ import { pino } from "pino";
 import { MultiServiceAdmin, createPromiseClient } from "../src/client/index.js";
 import type { PromiseClient } from "../src/client/index.js";
 import type { AdminApi, PlanEventView } from "../src/engine/admin-api.js";
+import { spawnAsking } from "./child-ask.js";
 import { machine, ms, summarize, table, verdict } from "./stats.js";
 
 const here = fileURLToPath(import.meta.url);
@@ -176,18 +176,7 @@ async function server(): Promise<void> {
 // --- the watchers -----------------------------------------------------------------------------
 
 async function client(watchers: number): Promise<void> {
-  const child = spawn(process.execPath, ["--import", "tsx", here, "server"], { stdio: ["pipe", "pipe", "inherit"] });
-  const waiting: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout }).on("line", (line) => waiting.shift()?.(line));
-  const ask = <T>(op: object | undefined, timeoutMs = 300_000): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error("server child did not answer")), timeoutMs);
-      waiting.push((line) => {
-        clearTimeout(t);
-        resolve(JSON.parse(line) as T);
-      });
-      if (op !== undefined) child.stdin.write(`${JSON.stringify(op)}\n`);
-    });
+  const { child, ask } = spawnAsking(["--import", "tsx", here, "server"]);
   const { address, store } = await ask<{ address: string; store: string }>(undefined, 60_000);
   const clients: PromiseClient<typeof MultiServiceAdmin>[] = Array.from({ length: CHANNELS }, () =>
     createPromiseClient(MultiServiceAdmin, address, undefined, { channelOptions: { "grpc.use_local_subchannel_pool": 1 } }),

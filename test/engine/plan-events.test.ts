@@ -86,16 +86,11 @@ describe("plan events", () => {
     await first.scheduler.stop();
     const seen = before.events.at(-1)!.sequence;
 
-    const second = await createHarness({ persister, cluster: first.cluster, clock: first.clock });
-    const after = follow(second, ["hello"], seen);
-    await second.deployAll(["hello"]);
-    await drained(second);
-    await after.stop();
-
-    const all = [...before.events, ...after.events];
+    const { second, events: resumedEvents } = await resumed(first, persister, seen);
+    const all = [...before.events, ...resumedEvents];
     expectOnceEach(all);
     // hello-0 was COMPLETE before the restart: rebuilt from its task record, it is not told again.
-    expect(after.events.filter((e) => e.step === "hello-0:[server]")).toEqual([]);
+    expect(resumedEvents.filter((e) => e.step === "hello-0:[server]")).toEqual([]);
     expectFinal(second, all);
     // The log holds the same, in the same order: a watch from the start replays it.
     const replay = follow(second, ["hello"]);
@@ -120,15 +115,11 @@ describe("plan events", () => {
     const seen = before.events.at(-1)!.sequence;
     expect(before.events.filter((e) => e.step === "hello-0:[server]").map((e) => e.status)).toEqual(["PENDING"]);
 
-    const second = await createHarness({ persister, cluster: first.cluster, clock: first.clock });
-    const after = follow(second, ["hello"], seen);
-    await second.deployAll(["hello"]);
-    await drained(second);
-    await after.stop();
-    const all = [...before.events, ...after.events];
+    const { second, events: resumedEvents } = await resumed(first, persister, seen);
+    const all = [...before.events, ...resumedEvents];
     expectOnceEach(all);
     // What the first scheduler stored (hello-0 running) but never told comes first, once.
-    expect(after.events.filter((e) => e.step === "hello-0:[server]").map((e) => e.status)).toEqual(["COMPLETE"]);
+    expect(resumedEvents.filter((e) => e.step === "hello-0:[server]").map((e) => e.status)).toEqual(["COMPLETE"]);
     expectFinal(second, all);
   });
 
@@ -148,6 +139,16 @@ describe("plan events", () => {
     expect(beyond.failure()).toMatchObject({ code: "out_of_range" });
   });
 });
+
+/** A scheduler restarted on the same store and cluster, and a watch of hello resumed after `seen` until its deploy is COMPLETE. */
+async function resumed(first: Harness, persister: Persister, seen: bigint): Promise<{ second: Harness; events: PlanEventView[] }> {
+  const second = await createHarness({ persister, cluster: first.cluster, clock: first.clock });
+  const after = follow(second, ["hello"], seen);
+  await second.deployAll(["hello"]);
+  await drained(second);
+  await after.stop();
+  return { second, events: after.events };
+}
 
 /** Advances the clock until the deploy step `step` of hello shows `status`. */
 async function untilStep(h: Harness, step: string, status: string): Promise<void> {
