@@ -74,16 +74,19 @@ export function preparePodControl(svc: ServiceInternals, pod: string, action: Po
     apply: () => {
       withInfos(svc.tasks, marks);
       if (pausing) svc.paused = paused;
-      releaseBackoff(svc, p);
+      const released = releaseBackoff(svc, p);
       svc.touch();
       svc.log.info({ pod: p.key, action, killed: kills.map((k) => k.taskId) }, `${REASONS[action]} ${p.key}`);
-      return { changed: pausing || kills.length > 0 || marks.length > 0, killed: kills.map((k) => k.taskId) };
+      return { changed: pausing || released || kills.length > 0 || marks.length > 0, killed: kills.map((k) => k.taskId) };
     },
   };
 }
 
-/** The operator acted: the pod instance starts counting failures again, and a step of it held back goes now. */
-function releaseBackoff(svc: ServiceInternals, p: PodInstance): void {
+/**
+ * The operator acted: the pod instance starts counting failures again, and a step of it held
+ * back goes now. Returns whether a step was held back.
+ */
+function releaseBackoff(svc: ServiceInternals, p: PodInstance): boolean {
   const held = allPlans(svc.plans).flatMap((plan) =>
     plan.phases.flatMap((ph) => ph.steps.filter((s) => s.podType === p.podType && s.podIndex === p.podIndex && s.status === "DELAYED")),
   );
@@ -101,6 +104,7 @@ function releaseBackoff(svc: ServiceInternals, p: PodInstance): void {
     backoff = { ...backoff, heldUntilMs: until };
   }
   svc.backoff = backoff;
+  return held.length > 0;
 }
 
 /**

@@ -61,6 +61,23 @@ describe("pod control", () => {
     expect(step).toMatchObject({ name: "world-1:[server]", status: "COMPLETE", message: expect.stringMatching(/^attempt 1 \(transient\): task world-1-server was killed: .*; recovered$/) });
   });
 
+  it("restart of a crash-looping pod relaunches it now instead of after its back-off", async () => {
+    const h = await createHarness();
+    await h.put("simple", "simple.yml");
+    await h.deployAll(["simple"]);
+    for (let i = 0; i < 4; i++) {
+      const t = await relaunched(h, "hello-0-server", "");
+      h.cluster.failTask(t.taskId);
+      await h.advance(100);
+    }
+    const step = () => h.scheduler.getPlan("simple", "recovery").phases[0]!.steps[0]!;
+    expect(step().message).toMatch(/relaunching in 4 s$/);
+    const launches = h.cluster.counts.launches;
+    expect(await h.scheduler.controlPod({ name: "simple", pod: "hello-0", action: "RESTART" })).toMatchObject({ changed: true, killed: [] });
+    await h.advance(100);
+    expect(h.cluster.counts.launches).toBe(launches + 1);
+  });
+
   it("pause relaunches the pod with the idle command and no checks on its reservations; it stays paused across a scheduler restart; resume runs its command again", async () => {
     const h = await createHarness();
     await h.put("hello", "hello-world.yml");
