@@ -1,7 +1,6 @@
 /**
- * How plan events are stored (`PlanEvents/<first sequence, 20 digits>` → the JSON array of the
- * events written together, sequence numbers as decimal strings) and read back; the format of the
- * plan event log (plan-events.ts).
+ * How plan events are stored (`PlanEvents/<first sequence, 20 digits>` → the events written
+ * together, as JSON rows) and read back; the format of the plan event log (plan-events.ts).
  */
 import type { Status } from "../domain/plan/status.js";
 import type { PlanEventView } from "./admin-api.js";
@@ -21,64 +20,65 @@ const STATUSES: ReadonlySet<string> = new Set<Status>([
   "DELAYED",
 ]);
 
-/** A plan event as stored: JSON has no bigint. */
-type StoredPlanEvent = Omit<PlanEventView, "sequence"> & { readonly sequence: string };
+/**
+ * A batch as stored: its events have consecutive sequence numbers from the node's name on and
+ * the same time, so neither is repeated; each event is a row
+ * [name, generation, plan, phase, step, stepId, status, message, taskIds, planStatus].
+ */
+interface StoredBatch {
+  readonly timeMs: number;
+  readonly events: readonly StoredRow[];
+}
+
+type StoredRow = readonly [string, number, string, string, string, string, Status, string, readonly string[], Status];
 
 function encode(events: readonly PlanEventView[]): Uint8Array {
-  return encodeJson(events.map((e): StoredPlanEvent => ({ ...e, sequence: e.sequence.toString() })));
+  const batch: StoredBatch = {
+    timeMs: events[0]!.timeMs,
+    events: events.map((e): StoredRow => [e.name, e.generation, e.plan, e.phase, e.step, e.stepId, e.status, e.message, e.taskIds, e.planStatus]),
+  };
+  return encodeJson(batch);
 }
 
 function decode(data: Uint8Array, first: bigint): PlanEventView[] | undefined {
-  let raw: unknown;
+  let raw: Partial<Record<keyof StoredBatch, unknown>>;
   try {
     raw = decodeJson(data);
   } catch {
     return undefined;
   }
-  if (!Array.isArray(raw)) return undefined;
+  if (typeof raw !== "object" || raw === null || typeof raw.timeMs !== "number" || !Number.isFinite(raw.timeMs) || !Array.isArray(raw.events)) {
+    return undefined;
+  }
+  const timeMs = raw.timeMs;
   const events: PlanEventView[] = [];
-  for (const [i, e] of raw.entries()) {
-    const event = decodeOne(e as Partial<Record<keyof StoredPlanEvent, unknown>>, first + BigInt(i));
-    if (event === undefined) return undefined;
-    events.push(event);
+  for (const [i, row] of (raw.events as unknown[]).entries()) {
+    if (!isRow(row)) return undefined;
+    const [name, generation, plan, phase, step, stepId, status, message, taskIds, planStatus] = row;
+    events.push({ sequence: first + BigInt(i), name, generation, plan, phase, step, stepId, status, message, taskIds: [...taskIds], timeMs, planStatus });
   }
   return events;
 }
 
-function decodeOne(raw: Partial<Record<keyof StoredPlanEvent, unknown>>, sequence: bigint): PlanEventView | undefined {
-  if (typeof raw !== "object" || raw === null || raw.sequence !== sequence.toString()) return undefined;
+function isRow(row: unknown): row is StoredRow {
   const text = (v: unknown): v is string => typeof v === "string";
   const status = (v: unknown): v is Status => typeof v === "string" && STATUSES.has(v);
-  const ok =
-    text(raw.name) &&
-    Number.isSafeInteger(raw.generation) &&
-    (raw.generation as number) >= 0 &&
-    text(raw.plan) &&
-    text(raw.phase) &&
-    text(raw.step) &&
-    text(raw.stepId) &&
-    status(raw.status) &&
-    text(raw.message) &&
-    Array.isArray(raw.taskIds) &&
-    raw.taskIds.every(text) &&
-    typeof raw.timeMs === "number" &&
-    Number.isFinite(raw.timeMs) &&
-    status(raw.planStatus);
-  if (!ok) return undefined;
-  return {
-    sequence,
-    name: raw.name as string,
-    generation: raw.generation as number,
-    plan: raw.plan as string,
-    phase: raw.phase as string,
-    step: raw.step as string,
-    stepId: raw.stepId as string,
-    status: raw.status as Status,
-    message: raw.message as string,
-    taskIds: [...(raw.taskIds as string[])],
-    timeMs: raw.timeMs as number,
-    planStatus: raw.planStatus as Status,
-  };
+  if (!Array.isArray(row) || row.length !== 10) return false;
+  const [name, generation, plan, phase, step, stepId, s, message, taskIds, planStatus] = row as unknown[];
+  return (
+    text(name) &&
+    Number.isSafeInteger(generation) &&
+    (generation as number) >= 0 &&
+    text(plan) &&
+    text(phase) &&
+    text(step) &&
+    text(stepId) &&
+    status(s) &&
+    text(message) &&
+    Array.isArray(taskIds) &&
+    taskIds.every(text) &&
+    status(planStatus)
+  );
 }
 
 export const PLAN_EVENT_FORMAT: EventFormat<PlanEventView> = {

@@ -66,10 +66,13 @@ describe("plan event watchers", () => {
     expect(await code(all(again, [], last - 6n))).toBe("out_of_range");
     // The store follows: a batch whose events all fell out of retention was deleted by the writes after it.
     const nodes = (await persister.children("PlanEvents")).filter((c) => c !== "Seen");
-    const stored = await Promise.all(nodes.map(async (n) => decodeJson<{ sequence: string }[]>((await persister.get(`PlanEvents/${n}`))!.data)));
-    const keptSeqs = new Set(kept.map((e) => e.sequence.toString()));
-    expect(stored.every((batch) => batch.some((e) => keptSeqs.has(e.sequence)))).toBe(true);
-    expect(stored.flat().filter((e) => keptSeqs.has(e.sequence))).toHaveLength(5);
+    // A node holds consecutive events from the sequence number it is named by.
+    const stored = await Promise.all(
+      nodes.map(async (n) => decodeJson<{ events: unknown[] }>((await persister.get(`PlanEvents/${n}`))!.data).events.map((_, i) => BigInt(n) + BigInt(i))),
+    );
+    const keptSeqs = new Set(kept.map((e) => e.sequence));
+    expect(stored.every((batch) => batch.some((s) => keptSeqs.has(s)))).toBe(true);
+    expect(stored.flat().filter((s) => keptSeqs.has(s))).toHaveLength(5);
   });
 
   it("a put of a new generation tells each plan once with it, then the relaunch step by step", async () => {
