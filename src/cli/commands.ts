@@ -194,12 +194,16 @@ export async function watch(ctx: CommandContext, name: string, planName: string,
     }
     return e.plan === followed;
   };
-  const events = (after: bigint, signal: AbortSignal): AsyncIterable<PlanEvent> =>
-    eventsOf(ctx.connection.stream("WatchPlans", (a, opts) => a.watchPlans({ names: [name], after }, opts), signal));
+  const events = planEvents(ctx, name);
   const display = ctx.json ? silentDisplay : ctx.tty ? barDisplay(ctx.stdout) : lineDisplay((line) => ctx.out(line));
   // A service's removal is told by WatchUninstall, not WatchPlans.
   const watchable = (plan: Plan): boolean => plan.name !== "uninstall";
   return followPlan({ fetch, events, concerns, watchable }, display, { intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+}
+
+/** The WatchPlans stream of one service, after a sequence number. */
+export function planEvents(ctx: CommandContext, name: string): (after: bigint, signal: AbortSignal) => AsyncIterable<PlanEvent> {
+  return (after, signal) => eventsOf(ctx.connection.stream("WatchPlans", (a, opts) => a.watchPlans({ names: [name], after }, opts), signal));
 }
 
 async function* eventsOf(responses: AsyncIterable<WatchPlansResponse>): AsyncGenerator<PlanEvent> {

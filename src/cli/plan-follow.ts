@@ -1,5 +1,6 @@
 /**
- * `plan --watch` and `put --watch` over the WatchPlans stream. An event about the followed plan
+ * `plan --watch` and `put --watch` over the WatchPlans stream (and `pod … --watch`, whose pod
+ * is got again the same way: pod-watch.ts). An event about the followed plan
  * makes the CLI get the plan again (GetPlan; a burst of events costs one or two calls), so what
  * is shown, and when the watch ends, is decided on the scheduler's whole plan as polling did —
  * without polling, and without rebuilding a plan from events (a replayed older event can never
@@ -17,20 +18,24 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Plan, PlanEvent } from "../client/index.js";
 import { CliError, RpcError } from "./errors.js";
-import { defaultSleep, isSettled, pollPlan } from "./plan-watch.js";
-import type { PlanDisplay, WatchPlanOptions } from "./plan-watch.js";
+import { defaultSleep, isSettled, poll } from "./plan-watch.js";
+import type { Display, WatchPlanOptions } from "./plan-watch.js";
 
-/** Where a followed plan comes from. */
-export interface PlanSource {
-  /** The plan as it is now (GetPlan). */
-  fetch(): Promise<Plan>;
+/** Where a followed value (a plan; a pod, whose relaunch shows in plan events) comes from. */
+export interface FollowSource<T> {
+  /** The value as it is now (GetPlan, ListPods). */
+  fetch(): Promise<T>;
+  /** Where the watch ends: a plan COMPLETE or in ERROR, a pod running again. */
+  settled(value: T): boolean;
   /** Plan events after `after` (WatchPlans); ends, or throws CANCELLED, once `signal` aborts. */
   events(after: bigint, signal: AbortSignal): AsyncIterable<PlanEvent>;
-  /** Whether `event` changed the followed plan; throws to end the watch (CliError). */
+  /** Whether `event` may have changed the value; throws to end the watch (CliError). */
   concerns(event: PlanEvent): boolean;
-  /** Whether WatchPlans tells about this plan at all (otherwise it is polled). */
-  watchable(plan: Plan): boolean;
+  /** Whether WatchPlans tells about it at all (otherwise it is polled). */
+  watchable(value: T): boolean;
 }
+
+export type PlanSource = Omit<FollowSource<Plan>, "settled">;
 
 export interface FollowPlanOptions extends WatchPlanOptions {
   /** How long a broken stream is retried before the watch fails with its error. @default 60_000 */
@@ -44,7 +49,12 @@ const HEALTHY_MS = 2_000;
 const MAX_BACKOFF_MS = 5_000;
 
 /** Follows the plan until it is COMPLETE or in ERROR and returns that last plan. */
-export async function followPlan(source: PlanSource, display: PlanDisplay, options: FollowPlanOptions): Promise<Plan> {
+export function followPlan(source: PlanSource, display: Display<Plan>, options: FollowPlanOptions): Promise<Plan> {
+  return followUntilSettled({ ...source, settled: isSettled }, display, options);
+}
+
+/** Follows a value until it is `settled` and returns it. */
+export async function followUntilSettled<T>(source: FollowSource<T>, display: Display<T>, options: FollowPlanOptions): Promise<T> {
   try {
     return await follow(source, display, options);
   } finally {
@@ -52,35 +62,35 @@ export async function followPlan(source: PlanSource, display: PlanDisplay, optio
   }
 }
 
-async function follow(source: PlanSource, display: PlanDisplay, o: FollowPlanOptions): Promise<Plan> {
+async function follow<T>(source: FollowSource<T>, display: Display<T>, o: FollowPlanOptions): Promise<T> {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? defaultSleep;
   const reconnectForMs = o.reconnectForMs ?? 60_000;
   const cursor = { after: 0n };
   let failingSince: number | undefined;
   let failures = 0;
-  let plan: Plan | undefined = await source.fetch();
-  if (!source.watchable(plan)) return pollPlan(source.fetch, display, o);
+  let value: T | undefined = await source.fetch();
+  if (!source.watchable(value)) return poll(source.fetch, source.settled, display, o);
   for (;;) {
-    if (plan !== undefined) {
-      display.update(plan);
-      if (isSettled(plan)) return plan;
+    if (value !== undefined) {
+      display.update(value);
+      if (source.settled(value)) return value;
     }
     const opened = now();
     const end = await session(source, cursor, display);
-    if (end.kind === "settled") return end.plan;
+    if (end.kind === "settled") return end.value;
     const code = codeOf(end.error);
-    if (code === grpc.status.UNIMPLEMENTED) return pollPlan(source.fetch, display, o);
+    if (code === grpc.status.UNIMPLEMENTED) return poll(source.fetch, source.settled, display, o);
     if (end.error !== undefined && (o.signal?.aborted === true || !RESUMABLE.has(code))) throw end.error;
     if (code === grpc.status.OUT_OF_RANGE) cursor.after = 0n;
     if (end.received || now() - opened >= HEALTHY_MS) [failingSince, failures] = [undefined, 0];
     // Reconnect: wait, get the plan again (the scheduler is back once it answers), reopen.
-    for (plan = undefined; plan === undefined; ) {
+    for (value = undefined; value === undefined; ) {
       failingSince ??= now();
       if (now() - failingSince > reconnectForMs) throw end.error ?? new CliError("the plan event stream (WatchPlans) keeps ending");
       await sleep(Math.min(o.intervalMs * 2 ** failures++, MAX_BACKOFF_MS), o.signal);
       try {
-        plan = await source.fetch();
+        value = await source.fetch();
       } catch (err) {
         if (!GONE.has(codeOf(err)) || o.signal?.aborted === true) throw err;
       }
@@ -88,14 +98,14 @@ async function follow(source: PlanSource, display: PlanDisplay, o: FollowPlanOpt
   }
 }
 
-type SessionEnd = { readonly kind: "settled"; readonly plan: Plan } | { readonly kind: "ended"; readonly error: unknown; readonly received: boolean };
+type SessionEnd<T> = { readonly kind: "settled"; readonly value: T } | { readonly kind: "ended"; readonly error: unknown; readonly received: boolean };
 
 /**
  * One subscription: events are read as they come while the plan is got again after each that
  * concerns it; events that arrive during a GetPlan are covered by the next one. Returns when the
  * plan settles or the stream ends (with its error, if any).
  */
-async function session(source: PlanSource, cursor: { after: bigint }, display: PlanDisplay): Promise<SessionEnd> {
+async function session<T>(source: FollowSource<T>, cursor: { after: bigint }, display: Display<T>): Promise<SessionEnd<T>> {
   const cancel = new AbortController();
   let stale = false;
   let received = false;
@@ -120,16 +130,16 @@ async function session(source: PlanSource, cursor: { after: bigint }, display: P
       if (!stale && ended === undefined) await new Promise<void>((resolve) => (wake = resolve));
       if (stale) {
         stale = false;
-        let plan: Plan;
+        let value: T;
         try {
-          plan = await source.fetch();
+          value = await source.fetch();
         } catch (error) {
           // The scheduler is going away as it tells of a change (e.g. while it stops): reconnect.
           if (!GONE.has(codeOf(error))) throw error;
           return { kind: "ended", error, received };
         }
-        display.update(plan);
-        if (isSettled(plan)) return { kind: "settled", plan };
+        display.update(value);
+        if (source.settled(value)) return { kind: "settled", value };
       } else if (ended !== undefined) {
         return { kind: "ended", error: ended.error, received };
       }

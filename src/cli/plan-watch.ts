@@ -9,11 +9,14 @@ import type { Plan } from "../client/index.js";
 import { Bars } from "./progress.js";
 import { statusName } from "./render.js";
 
-export interface PlanDisplay {
-  update(plan: Plan): void;
+/** Shows what a watch sees (a plan, a pod) each time it is got again. */
+export interface Display<T> {
+  update(value: T): void;
   /** Called once the watch ends, however it ends. */
   finish(): void;
 }
+
+export type PlanDisplay = Display<Plan>;
 
 export interface WatchPlanOptions {
   readonly intervalMs: number;
@@ -27,19 +30,19 @@ export const isSettled = (plan: Plan): boolean => plan.status === Status.COMPLET
 
 export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<unknown> => delay(ms, undefined, signal ? { signal } : {});
 
-/** Polls `fetch` until the plan is COMPLETE or ERROR and returns that last plan (the display is not finished). */
-export async function pollPlan(fetch: () => Promise<Plan>, display: PlanDisplay, options: WatchPlanOptions): Promise<Plan> {
+/** Polls `fetch` until what it gets is `settled` and returns that (the display is not finished). */
+export async function poll<T>(fetch: () => Promise<T>, settled: (value: T) => boolean, display: Display<T>, options: WatchPlanOptions): Promise<T> {
   const sleep = options.sleep ?? defaultSleep;
   for (;;) {
-    const plan = await fetch();
-    display.update(plan);
-    if (isSettled(plan)) return plan;
+    const value = await fetch();
+    display.update(value);
+    if (settled(value)) return value;
     await sleep(options.intervalMs, options.signal);
   }
 }
 
 /** Shows nothing (`--json`: only the final plan is printed). */
-export const silentDisplay: PlanDisplay = { update: () => undefined, finish: () => undefined };
+export const silentDisplay: Display<unknown> = { update: () => undefined, finish: () => undefined };
 
 /** One line per change: `PHASE/STEP STATUS [message]`, then `plan NAME STATUS` when that changes. */
 export function lineDisplay(write: (line: string) => void): PlanDisplay {

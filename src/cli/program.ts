@@ -210,7 +210,11 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
         .default("list"),
     )
     .argument("[pod]", "pod instance, e.g. world-0 (every action but list)")
-    .action((name: string, action: string, pod: string | undefined, _o: unknown, cmd: Command) => steer.pod(context(cmd), name, action, pod));
+    .option("-w, --watch", "with restart, replace, pause, resume: then wait until the pod's tasks run again (new task ids)")
+    .addOption(intervalOption())
+    .action((name: string, action: string, pod: string | undefined, o: { watch?: boolean; interval: number }, cmd: Command) =>
+      steer.pod(context(cmd), name, action, pod, { watch: o.watch === true, intervalMs: o.interval }),
+    );
 
   program
     .command("tasks")

@@ -5,9 +5,12 @@
 import { toJson } from "@bufbuild/protobuf";
 import { ControlPlanResponseSchema, ControlPodResponseSchema, ListPlansResponseSchema, ListPodsResponseSchema, PlanSchema, PodSchema } from "../client/index.js";
 import type { Pod } from "../client/index.js";
-import { failIfError, watch } from "./commands.js";
+import { failIfError, planEvents, watch } from "./commands.js";
 import type { CommandContext } from "./commands.js";
 import { CliError, EXIT } from "./errors.js";
+import { followUntilSettled } from "./plan-follow.js";
+import { silentDisplay } from "./plan-watch.js";
+import { podLines, runsAgain } from "./pod-watch.js";
 import { json } from "./render.js";
 import { PLAN_ACTIONS, POD_ACTIONS, renderPlanControl, renderPlans, renderPod, renderPodControl, renderPods } from "./steer-render.js";
 import type { PlanTarget } from "./steer-render.js";
@@ -42,8 +45,9 @@ export async function controlPlan(
   failIfError(plan);
 }
 
-/** `pod NAME list`, `pod NAME info POD`, `pod NAME restart|replace|pause|resume POD`. */
-export async function pod(ctx: CommandContext, name: string, action: string, podName: string | undefined): Promise<void> {
+/** `pod NAME list`, `pod NAME info POD`, `pod NAME restart|replace|pause|resume POD [--watch]`. */
+export async function pod(ctx: CommandContext, name: string, action: string, podName: string | undefined, o: { readonly watch: boolean; readonly intervalMs: number }): Promise<void> {
+  if (o.watch && !(action in POD_ACTIONS)) throw new CliError(`--watch goes with restart, replace, pause and resume (it waits for the pod to run again), not ${action}`, EXIT.INVALID);
   if (action === "list") {
     if (podName !== undefined) throw new CliError(`pod list takes no pod (got ${podName}); for one pod: corral pod ${name} info ${podName}`, EXIT.INVALID);
     const res = await ctx.connection.unary("ListPods", (a, opts) => a.listPods({ name }, opts));
@@ -57,7 +61,15 @@ export async function pod(ctx: CommandContext, name: string, action: string, pod
   const podAction = POD_ACTIONS[action];
   if (podAction === undefined) throw new CliError(`unknown pod action ${action}`, EXIT.INVALID);
   const res = await ctx.connection.unary("ControlPod", (a, opts) => a.controlPod({ name, pod: podName, action: podAction }, opts));
-  ctx.out(ctx.json ? json(ControlPodResponseSchema, res) : renderPodControl(name, podName, action, res));
+  if (!o.watch) return ctx.out(ctx.json ? json(ControlPodResponseSchema, res) : renderPodControl(name, podName, action, res));
+  if (!ctx.json) ctx.out(renderPodControl(name, podName, action, { ...res, pod: undefined }));
+  const source = { fetch: () => podInfo(ctx, name, podName), settled: runsAgain(res.killed), events: planEvents(ctx, name), concerns: (e: { name: string }) => e.name === name, watchable: () => true };
+  const after = await followUntilSettled<Pod>(source, ctx.json ? silentDisplay : podLines((line) => ctx.out(line)), { intervalMs: o.intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  if (ctx.json) {
+    const both = { control: toJson(ControlPodResponseSchema, res, { alwaysEmitImplicit: true }), pod: toJson(PodSchema, after, { alwaysEmitImplicit: true }) };
+    return ctx.out(JSON.stringify(both, null, 2));
+  }
+  ctx.out(`${name}: pod ${podName} runs again\n\n${renderPod(after)}`);
 }
 
 /** One pod of ListPods; NOT_FOUND (exit 3) naming the pods there are when it is not one of them. */

@@ -1,7 +1,7 @@
 /**
  * Steering a running service with the `corral` bin against a real scheduler (startCorral,
  * memory store, simulated cluster): a canary deploy that waits for `plan … continue`, a plan
- * interrupted and continued, `plans`, and `pod` list, info, restart, pause. Assertions are on
+ * interrupted and continued, `plans`, and `pod` list, info, restart --watch, pause. Assertions are on
  * what the CLI prints and its exit codes; waiting is the CLI's own `--watch` (over WatchPlans:
  * its poll interval is a minute, so a CLI that polled would time out) or a bounded loop of CLI
  * calls.
@@ -126,12 +126,13 @@ describe("steering a service with the CLI on a real scheduler", () => {
     const text = await ok(["pod", "pods", "info", "world-0"]);
     expect(text).toContain(before.tasks[0]!.id);
 
-    const restarted = await ok(["pod", "pods", "restart", "world-0"]);
+    // --watch waits (over WatchPlans) until the pod runs a new task.
+    const restarted = await ok(["pod", "pods", "restart", "world-0", "--watch", "--interval", "60000"]);
     expect(restarted.split("\n")[0]).toBe(`pods: pod world-0 restarted; killed ${before.tasks[0]!.id}`);
-    await until(async () => {
-      const now = await info();
-      return now.tasks[0]!.id !== before.tasks[0]!.id && now.tasks[0]!.state === "TASK_RUNNING";
-    }, "world-0 runs a new task");
+    expect(restarted).toContain("pods: pod world-0 runs again");
+    const after = await info();
+    expect(after.tasks[0]!.id).not.toBe(before.tasks[0]!.id);
+    expect(after.tasks[0]!.state).toBe("TASK_RUNNING");
     expect((await info()).agentId).toBe(before.agentId); // relaunched in place
 
     const paused = await ok(["pod", "pods", "pause", "world-1"]);

@@ -73,6 +73,13 @@ const requests = <T>(method: string): T[] => fake.calls.filter((c) => c.method =
 beforeAll(async () => {
   const done = new Set<string>();
   const paused = new Set<string>();
+  /** How often each pod was relaunched (its tasks' ids end in -N), and the pods an action killed since. */
+  const relaunches = new Map<string, number>();
+  const killed = new Set<string>();
+  const current = (p: Pod): Pod => {
+    const n = relaunches.get(p.name) ?? 0;
+    return { ...p, paused: paused.has(p.name), tasks: n === 0 ? p.tasks : p.tasks.map((t) => ({ ...t, id: `${t.id}-${n}` })) };
+  };
   fake = await startFakeAdmin({
     listPlans: (call: grpc.ServerUnaryCall<{ name: string }, object>, cb: grpc.sendUnaryData<object>) =>
       call.request.name === "hello" ? cb(null, { plans: PLANS }) : cb(notFound(`service ${call.request.name}`)),
@@ -90,13 +97,23 @@ beforeAll(async () => {
       done.add(key);
       cb(null, { plan, changed });
     },
+    // The pods an action killed relaunch 60 ms after a watcher subscribes, and an event tells of it.
+    watchPlans: (call: grpc.ServerWritableStream<{ names: string[] }, object>) => {
+      const timer = setTimeout(() => {
+        for (const p of killed) relaunches.set(p, (relaunches.get(p) ?? 0) + 1);
+        killed.clear();
+        call.write({ event: { sequence: 1n, name: "hello", plan: "recovery", phase: "world-0:[server]", step: "world-0:[server]", status: Status.COMPLETE } });
+      }, 60);
+      call.on("cancelled", () => clearTimeout(timer));
+    },
     listPods: (call: grpc.ServerUnaryCall<{ name: string }, object>, cb: grpc.sendUnaryData<object>) =>
-      call.request.name === "hello" ? cb(null, { pods: PODS.map((p) => ({ ...p, paused: paused.has(p.name) })) }) : cb(notFound(`service ${call.request.name}`)),
+      call.request.name === "hello" ? cb(null, { pods: PODS.map(current) }) : cb(notFound(`service ${call.request.name}`)),
     controlPod: (call: grpc.ServerUnaryCall<ControlPodRequest, object>, cb: grpc.sendUnaryData<object>) => {
       const r = call.request;
       const pod = PODS.find((p) => p.name === r.pod);
       if (pod === undefined) return cb(notFound(`pod ${r.pod} of service ${r.name}`));
-      const ids = pod.tasks.map((t) => t.id);
+      const ids = current(pod).tasks.map((t) => t.id);
+      killed.add(pod.name);
       if (r.action === PodAction.PAUSE || r.action === PodAction.RESUME) {
         const changed = paused.has(pod.name) !== (r.action === PodAction.PAUSE);
         if (r.action === PodAction.PAUSE) paused.add(pod.name);
@@ -285,7 +302,24 @@ describe("corral pod", () => {
     expect(service.code, shown(service)).toBe(3);
   });
 
+  it("--watch after an action waits until the pod's tasks are new ones and running, following WatchPlans", async () => {
+    const r = await cli(["pod", "hello", "restart", "world-0", "--watch", "--interval", "60000"]);
+    expect(r.code, shown(r)).toBe(0);
+    const out = lines(r);
+    expect(out.slice(0, 4)).toEqual([
+      "hello: pod world-0 restarted; killed hello__world-0-server__b2",
+      "world-0-server TASK_RUNNING on host-2 (task hello__world-0-server__b2)",
+      "world-0-server TASK_RUNNING on host-2 (task hello__world-0-server__b2-1)",
+      "hello: pod world-0 runs again",
+    ]);
+    expect(r.stdout).toMatch(/^world-0-server\s+hello__world-0-server__b2-1\s+TASK_RUNNING/m);
+    const j = await cli(["pod", "hello", "restart", "world-0", "--watch", "--json", "--interval", "60000"]);
+    expect(j.code, shown(j)).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ control: { killed: ["hello__world-0-server__b2-1"] }, pod: { tasks: [{ id: "hello__world-0-server__b2-2" }] } });
+  });
+
   it.each([
+    ["--watch with list", ["pod", "hello", "list", "--watch"], /^corral: --watch goes with restart, replace, pause and resume \(it waits for the pod to run again\), not list$/m],
     ["an action without a pod", ["pod", "hello", "info"], /^corral: pod info needs a pod instance, e.g\. corral pod hello info hello-0$/m],
     ["list with a pod", ["pod", "hello", "list", "world-0"], /^corral: pod list takes no pod \(got world-0\); for one pod: corral pod hello info world-0$/m],
     ["an unknown action", ["pod", "hello", "bounce", "world-0"], /^corral: command-argument value 'bounce' is invalid for argument 'action'\. Allowed choices are list, info, restart, replace, pause, resume\./],
