@@ -9,7 +9,7 @@
  */
 import type { Persister, PersisterOp } from "./ports.js";
 import { decodeJson, encodeJson } from "./store/codec.js";
-import { READ_CONCURRENCY, mapLimit } from "./store/concurrency.js";
+import { getMany } from "./store/read-many.js";
 import { UNINSTALL_EVENT_DIGITS } from "./store/layout.js";
 import type { SequencedEvent } from "./event-window.js";
 
@@ -49,8 +49,8 @@ export function eventPath(root: string, sequence: bigint): string {
 }
 
 /**
- * Reads the stored log: only the newest `maxEvents` nodes are read (64 reads in flight, see
- * store/concurrency.ts); older, unreadable and expired nodes (whose last event's `timeMs` is
+ * Reads the stored log: only the newest `maxEvents` nodes are read, in one `getMany` (ZooKeeper:
+ * multiReads of ≤ 128 nodes); older, unreadable and expired nodes (whose last event's `timeMs` is
  * before `oldestMs`) are returned as unpurged.
  */
 export async function readStoredLog<E extends SequencedEvent, D>(
@@ -64,7 +64,7 @@ export async function readStoredLog<E extends SequencedEvent, D>(
   sequences.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const keep = sequences.slice(Math.max(0, sequences.length - maxEvents));
   const unpurged = sequences.slice(0, sequences.length - keep.length);
-  const values = await mapLimit(keep, READ_CONCURRENCY, (s) => persister.get(eventPath(format.root, s)));
+  const values = await getMany(persister, keep.map((s) => eventPath(format.root, s)));
   const decoded: D[] = [];
   const read: { first: bigint; count: number }[] = [];
   keep.forEach((first, i) => {

@@ -122,13 +122,15 @@ describe("recovery in batches", () => {
     expect(view("ghost")).toBe("ghost QUARANTINED context missing");
     for (const name of ["svc-00", "svc-31", "svc-32", "svc-69"]) expect(view(name)).toBe(`${name} RUNNING COMPLETE`);
 
-    // Node by node: ~6 reads per service. Batched: contexts in one read, then per batch of 32
-    // services one read of Removal + ConfigTarget and one of the task nodes, and the resumed
-    // removal's task nodes; the `get`s left are the schema, the event log and the framework id.
+    // Node by node: ~6 reads per service. Batched: the plan event log's nodes and its services'
+    // baselines in one read each, contexts in one read, then per batch of 32 services one read of
+    // Removal + ConfigTarget and one of the task nodes, and the resumed removal's task nodes; the
+    // `get`s left are the schema, the event logs' sequence numbers and the framework id.
     expect(single.gets).toBeGreaterThan(5 * N);
-    expect(batched.getManys).toHaveLength(1 + 2 * 3 + 1);
-    expect(batched.getManys[0]).toBe(N + 1);
-    expect(batched.gets).toBeLessThanOrEqual(6);
+    expect(batched.getManys).toHaveLength(2 + 1 + 2 * 3 + 1);
+    expect(batched.getManys[1]).toBe(N);
+    expect(batched.getManys[2]).toBe(N + 1);
+    expect(batched.gets).toBeLessThanOrEqual(7);
     expect(batched.children_).toBe(single.children_);
   }, 60_000);
 });
