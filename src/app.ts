@@ -235,6 +235,7 @@ async function startParts(
       uninstall: options.uninstall,
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
       maxParallelDeploys: options.maxParallelDeploys,
+      replaceUnreachableAfterMs: options.replaceUnreachableAfterMs,
     },
   );
   undo.push({ name: "scheduler", run: () => keeper.stop() });

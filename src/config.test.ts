@@ -35,6 +35,7 @@ describe("resolveOptions", () => {
       logFormat: "json",
       specWorkers: 1,
       maxParallelDeploys: 0,
+      replaceUnreachableAfterMs: 0,
       serviceRemovalTimeoutMs: 600_000,
       uninstall: false,
       stayAfterUninstall: false,
@@ -57,6 +58,9 @@ describe("resolveOptions", () => {
     expect(resolveOptions(["--max-parallel-deploys", "5"], {}).maxParallelDeploys).toBe(5);
     expect(resolveOptions([], { CORRAL_MAX_PARALLEL_DEPLOYS: "2" }).maxParallelDeploys).toBe(2);
     expect(resolveOptions(["--max-parallel-deploys", "0"], { CORRAL_MAX_PARALLEL_DEPLOYS: "2" }).maxParallelDeploys).toBe(0);
+    expect(resolveOptions(["--replace-unreachable-after", "90"], {}).replaceUnreachableAfterMs).toBe(90_000);
+    expect(resolveOptions([], { CORRAL_REPLACE_UNREACHABLE_AFTER: "1.5" }).replaceUnreachableAfterMs).toBe(1500);
+    expect(refusal(["--replace-unreachable-after", "-1"]).stderr).toMatch(/^corral: --replace-unreachable-after/);
     expect(refusal(["--max-parallel-deploys", "-1"]).stderr).toMatch(/^corral: option '--max-parallel-deploys <n>' argument '-1' is invalid/);
     expect(refusal([], { CORRAL_MAX_PARALLEL_DEPLOYS: "1.5" }).stderr).toBe("corral: CORRAL_MAX_PARALLEL_DEPLOYS must be an integer ≥ 0\n");
   });

@@ -66,6 +66,11 @@ export interface ResolvedOptions extends ApiSecurityFiles {
    * they started deploying; the admitted set is stored. 0 = unlimited. @default 0
    */
   readonly maxParallelDeploys: number;
+  /**
+   * A pod whose RUNNING tasks stay UNREACHABLE or LOST this long is marked permanently failed and
+   * moves (new reservations, its volumes destroyed); 0 = never (a network blip destroys nothing). @default 0
+   */
+  readonly replaceUnreachableAfterMs: number;
 }
 
 /** `json`: pino's JSON lines; `pretty`: readable lines (pino-pretty). */
@@ -132,6 +137,7 @@ export function schedulerCommand(env: NodeJS.ProcessEnv, stdoutIsTty = false): C
     .addOption(new Option("--log-level <level>", "log level (CORRAL_LOG_LEVEL)").choices(["trace", "debug", "info", "warn", "error"]).default(env["CORRAL_LOG_LEVEL"] ?? "info"))
     .addOption(new Option("--log-format <format>", "log lines: json (for machines) or pretty (for people) (CORRAL_LOG_FORMAT)").choices(LOG_FORMATS).default(env["CORRAL_LOG_FORMAT"] ?? (stdoutIsTty ? "pretty" : "json"), "pretty on a terminal, json otherwise"))
     .addOption(new Option("--spec-workers <n>", "threads building PutService specs off the event loop; 0 = on it (CORRAL_SPEC_WORKERS)").argParser(nonNegativeInt).default(env["CORRAL_SPEC_WORKERS"] ?? "1"))
+    .addOption(new Option("--replace-unreachable-after <seconds>", "replace a pod whose tasks stay unreachable this long: new reservations, its volumes destroyed; 0 = never (CORRAL_REPLACE_UNREACHABLE_AFTER)").default(env["CORRAL_REPLACE_UNREACHABLE_AFTER"] ?? "0"))
     .addOption(new Option("--max-parallel-deploys <n>", "at most this many services acquire new resources at once; 0 = unlimited (CORRAL_MAX_PARALLEL_DEPLOYS)").argParser(nonNegativeInt).default(env["CORRAL_MAX_PARALLEL_DEPLOYS"] ?? "0"));
   // Service removal and whole-scheduler uninstall (§3.7, §3.9).
   program
@@ -168,6 +174,8 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
   if (!Number.isFinite(wait) || wait < 0) program.error(`${ERROR_PREFIX}--wait-for-lock / CORRAL_WAIT_FOR_LOCK must be a number of seconds ≥ 0`);
   const removalS = Number(program.opts<{ serviceRemovalTimeout: string }>().serviceRemovalTimeout);
   if (!Number.isFinite(removalS)) program.error(`${ERROR_PREFIX}--service-removal-timeout / CORRAL_SERVICE_REMOVAL_TIMEOUT must be a number of seconds (0 or less: never)`);
+  const unreachableS = Number(program.opts<{ replaceUnreachableAfter: string }>().replaceUnreachableAfter);
+  if (!Number.isFinite(unreachableS) || unreachableS < 0) program.error(`${ERROR_PREFIX}--replace-unreachable-after / CORRAL_REPLACE_UNREACHABLE_AFTER must be a number of seconds ≥ 0 (0: never)`);
   const maxAgeH = Number(program.opts<{ eventMaxAge: string }>().eventMaxAge);
   if (!Number.isFinite(maxAgeH) || maxAgeH <= 0) program.error(`${ERROR_PREFIX}--event-max-age / CORRAL_EVENT_MAX_AGE must be a positive number of hours`);
   const flags = program.opts<{ uninstall?: boolean; stayAfterUninstall?: boolean; eventRetention: number | string }>();
@@ -209,6 +217,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     specWorkers: typeof o.specWorkers === "string" ? envInt(program, "CORRAL_SPEC_WORKERS", o.specWorkers, nonNegativeInt) : o.specWorkers,
     maxParallelDeploys:
       typeof o.maxParallelDeploys === "string" ? envInt(program, "CORRAL_MAX_PARALLEL_DEPLOYS", o.maxParallelDeploys, nonNegativeInt) : o.maxParallelDeploys,
+    replaceUnreachableAfterMs: unreachableS * 1000,
     serviceRemovalTimeoutMs: Math.max(0, removalS) * 1000,
     // The reference uninstalls when SDK_UNINSTALL is set to anything, even empty.
     uninstall: flags.uninstall === true || env["CORRAL_UNINSTALL"] === "true" || env["SDK_UNINSTALL"] !== undefined,

@@ -80,7 +80,7 @@ describe("corral through buf curl and server reflection", () => {
       .filter((l) => l.startsWith(`${ADMIN}/`))
       .sort();
     expect(methods).toEqual(
-      ["GetPlan", "GetScheduler", "GetService", "ListServices", "ListTasks", "PutService", "TaskLog", "UninstallService", "WatchUninstall"].map((m) => `${ADMIN}/${m}`),
+      ["ControlPlan", "ControlPod", "GetPlan", "GetScheduler", "GetService", "ListPlans", "ListPods", "ListServices", "ListTasks", "PutService", "TaskLog", "UninstallService", "WatchPlans", "WatchUninstall"].map((m) => `${ADMIN}/${m}`),
     );
   });
 

@@ -13,7 +13,7 @@ import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
 import { tempDir } from "../use-temp-dir.js";
-import { PutOutcome, Status, createAdminClient, fieldViolations } from "../../src/client/index.js";
+import { PlanAction, PutOutcome, Status, createAdminClient, fieldViolations } from "../../src/client/index.js";
 import type { AdminClient, ListServicesResponse, Plan } from "../../src/client/index.js";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url);
@@ -53,7 +53,11 @@ function describePlan(plan: Plan | undefined): string {
  * Polls GetPlan(name, deploy) every 50 ms until COMPLETE. Gives up only when vitest aborts the
  * test (timeout); the last plan seen is printed when the test fails.
  */
-async function waitForDeploy(ctx: TestContext, name: string): Promise<Plan> {
+/**
+ * Polls the deploy plan until COMPLETE. With `continues`, a plan WAITING for the operator (a
+ * canary phase) is continued, at most that many times, as an operator would.
+ */
+async function waitForDeploy(ctx: TestContext, name: string, continues = 0): Promise<Plan> {
   let last: Plan | undefined;
   ctx.onTestFailed(() => {
     console.error(`[${ctx.task.name}] last deploy plan of '${name}':\n${describePlan(last)}`);
@@ -61,6 +65,10 @@ async function waitForDeploy(ctx: TestContext, name: string): Promise<Plan> {
   for (;;) {
     last = (await admin.getPlan({ name })).plan;
     if (last?.status === Status.COMPLETE) return last;
+    if (last?.status === Status.WAITING && continues > 0) {
+      continues--;
+      expect((await admin.controlPlan({ name, plan: "deploy", action: PlanAction.CONTINUE })).changed).toBe(true);
+    }
     if (ctx.signal.aborted) throw new Error(`deploy of '${name}' did not complete:\n${describePlan(last)}`);
     await sleep(50);
   }
@@ -204,20 +212,29 @@ describe("corral server end to end", () => {
   });
 });
 
-describe("every example deploys with no parameters", () => {
+/** Continues an operator gives an example's deploy plan: a canary phase waits for two each. */
+const OPERATOR_CONTINUES: Readonly<Record<string, number>> = { "canary.yml": 4 };
+
+describe("every example deploys with no parameters (and canary ones with the operator's continues)", () => {
   const files = readdirSync(EXAMPLES)
     .filter((f) => f.endsWith(".yml"))
     .sort();
 
   it("finds the examples", () => {
-    expect(files).toEqual(expect.arrayContaining(["finish-once.yml", "hello-world.yml", "multistep.yml", "simple.yml"]));
+    expect(files).toEqual(expect.arrayContaining(["canary.yml", "finish-once.yml", "hello-world.yml", "multistep.yml", "simple.yml"]));
   });
 
   it.for(files)("examples/%s reaches deploy COMPLETE", async (file, ctx) => {
     const name = `examples/${basename(file, ".yml")}`;
     const res = await admin.putService({ name, spec: example(file) });
     expect(res.outcome).toBe(PutOutcome.CREATED);
-    const plan = await waitForDeploy(ctx, name);
+    const continues = OPERATOR_CONTINUES[file] ?? 0;
+    if (continues > 0) {
+      // Nothing starts before the first continue.
+      await sleep(300);
+      expect((await admin.getPlan({ name })).plan?.status).toBe(Status.WAITING);
+    }
+    const plan = await waitForDeploy(ctx, name, continues);
     expect(stepsOf(plan).every((s) => s.status === Status.COMPLETE)).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import type { Harness } from "../harness/harness.js";
 import { readFileSync } from "node:fs";
 import { createHarness } from "../harness/harness.js";
 
-const CANARY = readFileSync(new URL("../fixtures/canary.yml", import.meta.url), "utf8");
+const CANARY = readFileSync(new URL("../../examples/canary.yml", import.meta.url), "utf8");
 
 
 const BACKUP = `name: {{SERVICE_NAME}}

@@ -32,6 +32,11 @@ function otherPlan(pod: string, index: number, status: "PENDING" | "STARTING" | 
   return { name: "deploy", strategy: "serial", phases: [{ id: "p", name: pod, strategy: "serial", steps: [step] }], errors: [], interrupted };
 }
 
+/** The plan with its phase interrupted (plan control on a phase), the plan itself not. */
+function interruptedPhase(plan: Plan): Plan {
+  return { ...plan, phases: plan.phases.map((ph) => ({ ...ph, interrupted: true })) };
+}
+
 describe("planRecovery", () => {
   it("relaunches a pod instance's failed tasks at once the first time, later after the back-off", () => {
     const first = planRecovery(input({ failed: [failed("hello", 0, "server")] }));
@@ -47,6 +52,7 @@ describe("planRecovery", () => {
     { name: "a complete deploy step", plans: [otherPlan("hello", 0, "COMPLETE")], deferred: false },
     { name: "a waiting step of an interrupted plan", plans: [otherPlan("hello", 0, "PENDING", true)], deferred: false },
     { name: "a started step of an interrupted plan", plans: [otherPlan("hello", 0, "STARTING", true)], deferred: true },
+    { name: "a waiting step of an interrupted phase", plans: [interruptedPhase(otherPlan("hello", 0, "PENDING"))], deferred: false },
   ])("defers to $name: $deferred", ({ plans, deferred }) => {
     const r = planRecovery(input({ plans, failed: [failed("hello", 0, "server")] }));
     expect(r.deferred).toBe(deferred);

@@ -96,7 +96,7 @@ function busyPodInstances(plans: readonly Plan[]): Set<string> {
       for (const s of phase.steps) {
         if (s.status === "COMPLETE") continue;
         const waiting = s.status === "PENDING" || s.status === "PREPARED" || s.status === "DELAYED";
-        if (waiting && (plan.interrupted || s.interrupted)) continue;
+        if (waiting && (plan.interrupted || phase.interrupted === true || s.interrupted)) continue;
         busy.add(podInstanceKey(s.podType, s.podIndex));
       }
     }

@@ -17,7 +17,7 @@ import { armCanary } from "../plan/strategy.js";
 import type { ServiceSpec } from "../spec/types.js";
 import { taskInstanceName } from "../task-id.js";
 import type { StoredTask, TaskSlot } from "./task-record.js";
-import { mayBeLive, onConfig, reachedGoal, taskSlots } from "./task-record.js";
+import { isPermanentlyFailed, mayBeLive, onConfig, reachedGoal, taskSlots } from "./task-record.js";
 
 export interface ServicePlans {
   /** The plan that deploys the target config: `deploy` (the spec's `update` plan, swapped in). */
@@ -121,6 +121,8 @@ function resumeStep(step: Step, slots: ReadonlyMap<string, TaskSlot>, tasks: Rea
       allAtGoal = false;
       continue;
     }
+    // A pod being replaced is the recovery plan's (the reference counts it at its goal).
+    if (isPermanentlyFailed(stored)) continue;
     if (!reachedGoal(stored, slot.task, configId)) allAtGoal = false;
     if (slot.task.goal !== "ONCE" && !onConfig(stored, configId)) continue;
     step.taskIds.set(name, stored.info.taskId);
@@ -145,7 +147,8 @@ export const decommissionStepName = {
 
 /** Reservation ids a confirmed task record holds. */
 export function heldResourceIds(stored: StoredTask): string[] {
-  if (!stored.confirmed) return [];
+  // A permanently failed record holds nothing: its reservations are garbage (its agent may be gone).
+  if (!stored.confirmed || isPermanentlyFailed(stored)) return [];
   const ids = stored.info.resources.map((r) => reservationLabels(r)?.[LABEL_RESOURCE_ID]);
   return [...new Set(ids.filter((id): id is string => id !== undefined))];
 }
