@@ -38,6 +38,9 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "i", title: "(i) kill -9 run: 50 iterations on the local cluster with SQLite (time to healthy, time to converged)", args: ["--import", "tsx", here("./chaos.ts"), "50"] },
   { key: "j", title: "(j) corral CLI start-up: corral list beside node -e 0, 10 runs in turn", args: ["--import", "tsx", here("./cli.ts"), "10"] },
   { key: "k", title: "(k) reconfigure 1,000 running hello-world services (the world pod's env), beside a fresh deploy of the same", args: ["--import", "tsx", here("./reconfigure-scale.ts"), "1000", "120"] },
+  { key: "l", title: "(l) placement: offer-evaluation cost per offer with 0, 1 and 3 constraints on 1,000 agents", args: ["--import", "tsx", here("./placement-eval.ts")] },
+  { key: "m", title: "(m) 1,000 services × 3 hostname-UNIQUE pods on 1,000 agents with --max-parallel-deploys 50, beside no constraints and no limit", args: ["--import", "tsx", here("./steer-scale.ts"), "1000", "1000", "50", "3", "300"] },
+  { key: "n", title: "(n) WatchPlans: latency from a step change to 1,000 watchers", args: ["--import", "tsx", here("./watch-plans.ts")] },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);

@@ -31,8 +31,8 @@ describe("plan event baseline", () => {
     expect(told(b, [deploy])).toEqual([]);
     a.status = "STARTING";
     a.taskIds.set("server", "t1");
-    // b is still PENDING: so are its phase and plan (§1.12), and they are not told.
-    expect(told(b, [deploy])).toEqual(["deploy/phase/a STARTING t1"]);
+    // The serial phase works on a alone: it and its plan are STARTING (§1.12 candidates), b waits.
+    expect(told(b, [deploy])).toEqual(["deploy/phase/a STARTING t1", "deploy/phase/ STARTING", "deploy// STARTING"]);
     a.status = "COMPLETE";
     expect(told(b, [deploy])).toEqual(["deploy/phase/a COMPLETE t1", "deploy/phase/ IN_PROGRESS", "deploy// IN_PROGRESS"]);
     a.message = "slow";

@@ -33,9 +33,15 @@ export function aggregateStatus(
   if (children.every((s) => s === "COMPLETE" || s === "DELAYED")) return "DELAYED";
   if (has("PREPARED") || has("IN_PROGRESS")) return "IN_PROGRESS";
   if (candidate("WAITING")) return "WAITING";
+  const moving = candidate("PENDING") || candidate("STARTING") || candidate("STARTED");
+  if (has("COMPLETE") && moving) return "IN_PROGRESS";
+  if (candidate("PENDING")) return "PENDING";
+  if (has("WAITING")) return "WAITING";
+  if (candidate("STARTING")) return "STARTING";
+  if (candidate("STARTED")) return "STARTED";
+  // Past the reference's rules (it logs these as unexpected): the nearest honest answer.
   if (has("COMPLETE")) return "IN_PROGRESS";
   if (has("PENDING")) return "PENDING";
-  if (has("WAITING")) return "WAITING";
   if (has("STARTING")) return "STARTING";
   if (has("STARTED")) return "STARTED";
   return "ERROR";

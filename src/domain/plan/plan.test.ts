@@ -71,6 +71,33 @@ describe("status aggregation", () => {
   ] as { children: Status[]; want: Status }[])("$children → $want", ({ children, want }) => {
     expect(aggregateStatus(children, false, false)).toBe(want);
   });
+
+  // §1.12: the candidates (the children the strategy works on) decide, not the children behind them.
+  it.each([
+    { children: ["STARTING", "PENDING"], candidates: ["STARTING"], want: "STARTING" },
+    { children: ["STARTED", "PENDING"], candidates: ["STARTED"], want: "STARTED" },
+    { children: ["COMPLETE", "STARTING", "PENDING"], candidates: ["STARTING"], want: "IN_PROGRESS" },
+    { children: ["PENDING", "PENDING"], candidates: ["PENDING"], want: "PENDING" },
+  ] as { children: Status[]; candidates: Status[]; want: Status }[])("$children, candidates $candidates → $want", ({ children, candidates, want }) => {
+    expect(aggregateStatus(children, false, false, candidates)).toBe(want);
+  });
+
+  it("a serial deploy plan whose first step is starting is STARTING, not PENDING", () => {
+    const hello = newStep("a", "hello-0:[server]", "hello", 0, ["server"]);
+    hello.status = "STARTING";
+    const world = newStep("b", "world-0:[server]", "world", 0, ["server"]);
+    const plan: Plan = {
+      name: "deploy",
+      strategy: "serial",
+      errors: [],
+      interrupted: false,
+      phases: [
+        { id: "p1", name: "hello", strategy: "serial", steps: [hello] },
+        { id: "p2", name: "world", strategy: "serial", steps: [world] },
+      ],
+    };
+    expect(planStatus(plan)).toBe("STARTING");
+  });
 });
 
 describe("plans from a spec", () => {
