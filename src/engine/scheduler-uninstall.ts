@@ -87,7 +87,7 @@ export class SchedulerUninstall {
     if (parts.mode === "UNINSTALLED") return;
     try {
       // Everything of the schema-2 layout but the FrameworkID; the ZooKeeper lock node is not part of it.
-      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.SCHEMA_VERSION];
+      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.SCHEMA_VERSION, layout.PLAN_EVENTS, layout.SELECTED_SERVICES];
       await parts.persister.multi([...roots.map((path) => ({ kind: "delete" as const, path })), ...this.events.wipeOps()]);
       // The FrameworkID goes last: a scheduler that dies before the teardown still knows what to tear down.
       if (parts.runner.registered) await parts.deps.driver.teardown();

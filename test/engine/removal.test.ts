@@ -38,8 +38,8 @@ async function eventsSoFar(h: Harness): Promise<UninstallEventView[]> {
 }
 
 async function expectWiped(h: Harness): Promise<void> {
-  for (const root of ["ServiceList", "Services", "UninstallEvents"]) expect(await h.persister.children(root)).toEqual([]);
-  for (const node of ["SchemaVersion", "FrameworkID", "UninstallEvents"]) expect(await h.persister.get(node)).toBeUndefined();
+  for (const root of ["ServiceList", "Services", "UninstallEvents", "PlanEvents"]) expect(await h.persister.children(root)).toEqual([]);
+  for (const node of ["SchemaVersion", "FrameworkID", "UninstallEvents", "PlanEvents", "SelectedServices"]) expect(await h.persister.get(node)).toBeUndefined();
 }
 
 async function untilGone(h: Harness, name: string, maxSteps = 60): Promise<void> {
