@@ -22,6 +22,8 @@ export interface ServiceInternals {
   plans: ServicePlans;
   readonly tasks: Map<string, StoredTask>;
   backoff: BackoffState;
+  /** Task IDs whose reconciliation answer has not come. */
+  readonly unreconciled: Set<string>;
   /** Paused pod instances (`hello-0`); replaced, never changed in place. */
   paused: ReadonlySet<string>;
   now(): number;

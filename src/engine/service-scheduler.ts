@@ -5,37 +5,36 @@
  * task statuses into its plans. Called only by the event client, one call at a time.
  */
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
-import { isTerminal } from "../domain/cluster.js";
 import { sanitizeServiceName } from "../domain/names.js";
 import { planStatus } from "../domain/plan/aggregate.js";
 import type { BackoffState } from "../domain/plan/backoff.js";
 import { NO_BACKOFF, backoffDue } from "../domain/plan/backoff.js";
 import type { Plan } from "../domain/plan/model.js";
-import { markComplete, setStepMessage } from "../domain/plan/step.js";
 import { recoveryLogFields, recoveryLogLine } from "../domain/plan/recovery.js";
 import { decideService } from "../domain/service/decide.js";
 import type { FrameworkIdentity, ServiceDecisions, ServiceState } from "../domain/service/model.js";
 import type { ServicePlans } from "../domain/service/plans.js";
-import { allPlans, buildServicePlans, findStep, resumePlans } from "../domain/service/plans.js";
-import { erasedWithStatus, foldStatus } from "../domain/service/status.js";
+import { allPlans, buildServicePlans, cycleFailedOn, findStep, launchRefused, resumePlans } from "../domain/service/plans.js";
 import type { StoredTask, TaskSlot } from "../domain/service/task-record.js";
-import { confirmsLaunch, isLive, keepUnreachableSince, markedByStatus, taskSlots, unownedReservations } from "../domain/service/task-record.js";
-import { parseTaskId } from "../domain/task-id.js";
+import { registrationWork, taskSlots, unownedReservations } from "../domain/service/task-record.js";
 import type { ServiceView } from "./admin-api.js";
 import type { PlanControlInput, PlanControlResult, PodAction } from "./admin-api.js";
 import type { ClientStatus, ManagedService, OfferResult, PodControlOutcome, PodState, PreparedControl, UpdateOutcome } from "./managed-service.js";
 import { prepareLaunches } from "./service-launches.js";
-import type { Clock, Logger, PersisterOp, Random } from "./ports.js";
+import type { Clock, Logger, Random } from "./ports.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
 import type { ServiceCarryOver } from "./service-update.js";
 import { prepareServiceUpdate } from "./service-update.js";
 import type { ServiceInternals } from "./service-internals.js";
 import { preparePlanControl, restorePlanOverrides } from "./service-plan-control.js";
-import { giveUpUnreachable, podStates, preparePodControl, restorePausedPods, withInfos } from "./service-pod-control.js";
+import { giveUpUnreachable, podStates, preparePodControl, restorePausedPods } from "./service-pod-control.js";
+import { prepareServiceStatus } from "./service-status.js";
+import type { PreparedStatus } from "./service-status.js";
 import { serviceView } from "./service-view.js";
 import type { StateStore } from "./store/state-store.js";
 
 export type { ClientStatus, OfferResult, PreparedLaunches } from "./managed-service.js";
+export type { PreparedStatus } from "./service-status.js";
 export type { FrameworkIdentity } from "../domain/service/model.js";
 export type { BuiltService } from "./service-context.js";
 
@@ -47,16 +46,6 @@ export interface ServiceDeps {
   readonly framework: FrameworkIdentity;
   /** A pod whose RUNNING tasks stay UNREACHABLE or LOST this long is replaced (moves); 0 never. @default 0 */
   readonly replaceUnreachableAfterMs?: number;
-}
-
-/** A status checked against the service's tasks, with the ops that store it (`prepareStatus`). */
-export interface PreparedStatus {
-  readonly service: ServiceScheduler;
-  readonly instance: string;
-  readonly status: TaskStatus;
-  readonly confirmed: boolean;
-  readonly ops: readonly PersisterOp[];
-  apply(): "processed" | "unknown";
 }
 
 export class ServiceScheduler implements ManagedService {
@@ -74,10 +63,10 @@ export class ServiceScheduler implements ManagedService {
   private lastCandidates = new Set<string>();
   /** Status is recomputed only after something changed: idle services cost nothing per cycle. */
   private stale = true;
-  /** See ManagedService: called with every change (`dirty`) and every decision that changed the plans. */
+  /** See ManagedService: called with every change (`touch`) and every decision that changed the plans. */
   planChanged: (() => void) | undefined;
   private lastStatus: ClientStatus = { kind: "IDLE" };
-  /** The answer to no offers while nothing changes (not dirty); unset when deciding would write or recover. */
+  /** The answer to no offers while nothing changes (not stale); unset when deciding would write or recover. */
   private quietAnswer: OfferResult | undefined;
   /** Steps launched on each offer of the last cycle, for `acceptRefused`. */
   private launchedOn = new Map<string, string[]>();
@@ -111,13 +100,10 @@ export class ServiceScheduler implements ManagedService {
     }
   }
 
-  private get dirty(): boolean {
-    return this.stale;
-  }
-
-  private set dirty(value: boolean) {
-    this.stale = value;
-    if (value) this.planChanged?.();
+  /** Something changed: decide again (status) next cycle, and tell the plan events. */
+  private touch(): void {
+    this.stale = true;
+    this.planChanged?.();
   }
 
   get context(): ServiceContext {
@@ -139,7 +125,7 @@ export class ServiceScheduler implements ManagedService {
     this.plans = resumePlans(this.plans, this.built.spec, this.configId, this.tasks, () => this.deps.random.uuid());
     restorePausedPods(this.internals, steering.pausedPods);
     restorePlanOverrides(this.internals, steering.planOverrides);
-    this.dirty = true;
+    this.touch();
   }
 
   controlPlan(input: PlanControlInput): PreparedControl<PlanControlResult> {
@@ -167,29 +153,21 @@ export class ServiceScheduler implements ManagedService {
     get tasks() { return self.tasks; },
     get backoff() { return self.backoff; },
     set backoff(b) { self.backoff = b; },
+    get unreconciled() { return self.unreconciled; },
     get paused() { return self.paused; },
     set paused(p) { self.paused = p; },
     now: () => self.deps.clock.now(),
     newId: () => self.deps.random.uuid(),
     touch: () => {
-      self.dirty = true;
+      self.touch();
       self.quietAnswer = undefined;
     },
   }))(this);
 
   prepareUpdate(built: BuiltService, configId: string, options: { readonly dryRun: boolean }): UpdateOutcome {
-    const base = {
-      built: this.built,
-      configId: this.configId,
-      tasks: this.tasks,
-      frameworkId: this.frameworkId,
-      backoff: this.backoff,
-      deployedOnce: this.deployedOnce || planStatus(this.plans.deploy) === "COMPLETE",
-      unreconciled: this.unreconciled,
-      paused: this.paused,
-      store: this.deps.store,
-      newId: () => this.deps.random.uuid(),
-    };
+    const { built: current, configId: currentId, tasks, frameworkId, backoff, unreconciled, paused } = this;
+    const deployedOnce = this.deployedOnce || planStatus(this.plans.deploy) === "COMPLETE";
+    const base = { built: current, configId: currentId, tasks, frameworkId, backoff, deployedOnce, unreconciled, paused, store: this.deps.store, newId: () => this.deps.random.uuid() };
     return prepareServiceUpdate(base, built, configId, options, (carried) => new ServiceScheduler(built, configId, this.deps, carried));
   }
 
@@ -203,13 +181,10 @@ export class ServiceScheduler implements ManagedService {
     const known = this.carried?.frameworkId === frameworkId && frameworkId !== "" ? this.carried.unreconciled : undefined;
     this.carried = undefined;
     this.frameworkId = frameworkId;
-    this.dirty = true;
-    const reconcile = [...this.tasks.values()]
-      .filter((t) => (isLive(t.status) || !t.status) && (known === undefined || known.has(t.info.taskId)))
-      .map((t) => t.info);
-    this.unreconciled = new Set(reconcile.map((i) => i.taskId));
-    const kill = [...this.tasks.entries()].filter(([n, t]) => !this.slots.has(n) && isLive(t.status)).map(([, t]) => t.info);
-    return { reconcile, kill };
+    this.touch();
+    const work = registrationWork(this.tasks, this.slots, known);
+    this.unreconciled = new Set(work.reconcile.map((i) => i.taskId));
+    return work;
   }
 
   pendingReconciliation(): TaskInfo[] {
@@ -237,7 +212,7 @@ export class ServiceScheduler implements ManagedService {
   deploySlot(waiting: string | undefined): void {
     if (waiting === this.slotWait) return;
     this.slotWait = waiting;
-    this.dirty = true;
+    this.touch();
     this.quietAnswer = undefined;
   }
 
@@ -251,16 +226,16 @@ export class ServiceScheduler implements ManagedService {
     this.plans = d.plans;
     this.backoff = d.backoff;
     for (const r of d.recoveries) this.deps.log.info(recoveryLogFields(r), recoveryLogLine(r));
-    if (d.recoveryDeferred) this.dirty = true;
+    if (d.recoveryDeferred) this.touch();
     return d;
   }
 
   status(): ClientStatus {
-    if (backoffDue(this.backoff, this.deps.clock.now())) this.dirty = true;
-    if (!this.dirty) {
+    if (backoffDue(this.backoff, this.deps.clock.now())) this.touch();
+    if (!this.stale) {
       return this.lastStatus.kind === "WORKING" ? { ...this.lastStatus, newWork: false } : this.lastStatus;
     }
-    this.dirty = false;
+    this.stale = false;
     // Decided as for no offers: most working services get none this cycle (others take them all).
     const { work } = this.decide([]);
     const newWork = work.candidates.some((id) => !this.lastCandidates.has(id));
@@ -273,7 +248,7 @@ export class ServiceScheduler implements ManagedService {
     const operations = new Map<string, Operation[]>();
     if (this.unreconciled.size > 0) return { ready: false, unplaced: 0, operations };
     await giveUpUnreachable(this.internals, this.deps.replaceUnreachableAfterMs ?? 0);
-    if (offers.length === 0 && !this.dirty && this.quietAnswer) return this.quietAnswer;
+    if (offers.length === 0 && !this.stale && this.quietAnswer) return this.quietAnswer;
     const d = this.decide(offers);
     const add = (offerId: string, ops: readonly Operation[]): void => {
       operations.set(offerId, [...(operations.get(offerId) ?? []), ...ops]);
@@ -287,7 +262,7 @@ export class ServiceScheduler implements ManagedService {
         store: this.deps.store,
         step: (id) => findStep(this.plans, id),
         launched: (byOffer) => {
-          this.dirty = true;
+          this.touch();
           this.launchedOn = byOffer;
         },
       },
@@ -305,72 +280,17 @@ export class ServiceScheduler implements ManagedService {
    * the task). Changes nothing, so many statuses can be stored in one multi and applied after.
    */
   prepareStatus(status: TaskStatus): PreparedStatus | "unknown" {
-    const instance = parseTaskId(status.taskId).taskName;
-    const stored = this.tasks.get(instance);
-    if (!stored || stored.info.taskId !== status.taskId) return "unknown";
-    const confirmed = stored.confirmed || confirmsLaunch(status);
-    const erase = !this.slots.has(instance) && isTerminal(status.state) ? erasedWithStatus(this.plans, instance) : undefined;
-    const marks = markedByStatus(this.tasks, this.slots.get(instance), status);
-    const kept = keepUnreachableSince(stored.status, status);
-    const ops = [
-      ...marks.flatMap((info) => this.deps.store.taskInfoOps(info)),
-      ...this.deps.store.statusOps(instance, kept, confirmed && !stored.confirmed),
-      ...(erase?.tasks.flatMap((t) => this.deps.store.eraseTaskOps(t)) ?? []),
-    ];
-    const prepared: PreparedStatus = {
-      service: this,
-      instance,
-      status: kept,
-      confirmed,
-      ops,
-      apply: () => {
-        withInfos(this.tasks, marks);
-        const answer = this.applyStatus(prepared);
-        if (erase) this.erased(erase);
-        return answer;
-      },
-    };
-    return prepared;
-  }
-
-  /** Decommissioned records erased with a status write. */
-  private erased(erase: { tasks: readonly string[]; stepIds: readonly string[] }): void {
-    for (const t of erase.tasks) this.tasks.delete(t);
-    for (const step of erase.stepIds.map((id) => findStep(this.plans, id))) if (step) markComplete(step);
-  }
-
-  /** Second half, once `prepared.ops` are stored: fold the status into the task and its steps. */
-  private applyStatus(prepared: PreparedStatus): "processed" | "unknown" {
-    const { instance, status } = prepared;
-    const stored = this.tasks.get(instance);
-    if (!stored || stored.info.taskId !== status.taskId) return "unknown";
-    this.unreconciled.delete(status.taskId);
-    this.dirty = true;
-    // Once confirmed, a TaskInfo stays confirmed (an earlier status of the same batch may have).
-    this.tasks.set(instance, { info: stored.info, status, confirmed: prepared.confirmed || stored.confirmed });
-    const fold = foldStatus(this.plans, this.backoff, instance, this.slots.get(instance), status, this.deps.clock.now(), stored.info.check !== undefined);
-    this.backoff = fold.backoff;
-    return fold.slotless && !isTerminal(status.state) ? "unknown" : "processed";
+    return prepareServiceStatus(this, this.internals, status);
   }
 
   acceptRefused(offerId: string, reason: string): void {
-    for (const id of this.launchedOn.get(offerId) ?? []) {
-      const step = findStep(this.plans, id);
-      if (!step || step.status === "COMPLETE") continue;
-      for (const t of step.tasks) step.progress.set(t, "PENDING");
-      step.status = "PENDING";
-      setStepMessage(step, `the cluster refused the launch: ${reason}`);
-    }
+    launchRefused(this.plans, this.launchedOn.get(offerId) ?? [], reason);
     this.launchedOn.delete(offerId);
-    this.dirty = true;
+    this.touch();
   }
 
   cycleFailed(error: string): void {
-    for (const plan of [this.plans.deploy, this.plans.recovery]) {
-      for (const step of plan.phases.flatMap((ph) => ph.steps)) {
-        if (step.status === "PENDING" || step.status === "PREPARED") setStepMessage(step, `offer cycle failed: ${error}`);
-      }
-    }
-    this.dirty = true;
+    cycleFailedOn(this.plans, error);
+    this.touch();
   }
 }

@@ -12,7 +12,7 @@ import type { NewId } from "../plan/build.js";
 import { buildPlans } from "../plan/build.js";
 import type { Phase, Plan, Step } from "../plan/model.js";
 import { allSteps, newStep } from "../plan/model.js";
-import { progressFor, readinessPassed } from "../plan/step.js";
+import { progressFor, readinessPassed, setStepMessage } from "../plan/step.js";
 import { armCanary } from "../plan/strategy.js";
 import type { ServiceSpec } from "../spec/types.js";
 import { taskInstanceName } from "../task-id.js";
@@ -199,4 +199,24 @@ function decommissionPlan(tasks: ReadonlyMap<string, StoredTask>, slots: Readonl
 export function findStep(plans: ServicePlans, id: string): Step | undefined {
   for (const plan of allPlans(plans)) for (const ph of plan.phases) for (const s of ph.steps) if (s.id === id) return s;
   return undefined;
+}
+
+/** The cluster refused the launch of these steps: they go back to PENDING, saying why (retried later). */
+export function launchRefused(plans: ServicePlans, stepIds: readonly string[], reason: string): void {
+  for (const id of stepIds) {
+    const step = findStep(plans, id);
+    if (!step || step.status === "COMPLETE") continue;
+    for (const t of step.tasks) step.progress.set(t, "PENDING");
+    step.status = "PENDING";
+    setStepMessage(step, `the cluster refused the launch: ${reason}`);
+  }
+}
+
+/** A service's part of an offer cycle threw: the steps waiting for offers show it until a cycle succeeds. */
+export function cycleFailedOn(plans: ServicePlans, error: string): void {
+  for (const plan of [plans.deploy, plans.recovery]) {
+    for (const step of plan.phases.flatMap((ph) => ph.steps)) {
+      if (step.status === "PENDING" || step.status === "PREPARED") setStepMessage(step, `offer cycle failed: ${error}`);
+    }
+  }
 }

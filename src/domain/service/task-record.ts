@@ -205,3 +205,19 @@ export function unownedReservations(tasks: Iterable<StoredTask>, resources: read
     return id !== undefined && !owned.has(id);
   });
 }
+
+/**
+ * What a (re)registration asks of the cluster: the tasks to reconcile explicitly (live or never
+ * heard of; of `known` only, when given) and the live tasks the spec has no slot for (to kill).
+ */
+export function registrationWork(
+  tasks: ReadonlyMap<string, StoredTask>,
+  slots: ReadonlyMap<string, TaskSlot>,
+  known: ReadonlySet<string> | undefined,
+): { reconcile: TaskInfo[]; kill: TaskInfo[] } {
+  const reconcile = [...tasks.values()]
+    .filter((t) => (isLive(t.status) || !t.status) && (known === undefined || known.has(t.info.taskId)))
+    .map((t) => t.info);
+  const kill = [...tasks.entries()].filter(([n, t]) => !slots.has(n) && isLive(t.status)).map(([, t]) => t.info);
+  return { reconcile, kill };
+}
