@@ -139,6 +139,18 @@ describe("recovery", () => {
     expect(info.labels[LABEL_PERMANENTLY_FAILED]).toBeUndefined();
   });
 
+  it("a replaced pod moves: the agent it leaves is tried only after every other", () => {
+    const { tasks, plans, hello } = failed();
+    const marked = { ...hello.info, labels: { ...hello.info.labels, [LABEL_PERMANENTLY_FAILED]: "true" } };
+    tasks.set(hello.info.name, { ...tasks.get(hello.info.name)!, info: marked });
+    const state = serviceState(HELLO_WORLD, { tasks, plans });
+    const elsewhere = decideService(state, [offerBack("o1", "a1", tasks.values()), offer("o9", "a9")], 0, ids());
+    expect(launched(elsewhere).get("hello-0-server")!.agentId).toBe("a9");
+    // Alone, the agent it leaves still takes it (on new reservations).
+    const alone = decideService(state, [offerBack("o1", "a1", tasks.values())], 0, ids());
+    expect(launched(alone).get("hello-0-server")!.agentId).toBe("a1");
+  });
+
   it("a pod failing again and again waits out its back-off DELAYED, then relaunches", () => {
     const { tasks, plans } = failed();
     const backoff = { counts: new Map([["hello-0", { failures: 3 }]]), heldUntilMs: new Map<string, number>() };

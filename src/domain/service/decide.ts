@@ -143,11 +143,12 @@ class Decider {
     const paused = this.state.paused?.has(`${step.podType}-${step.podIndex}`) === true;
     const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(paused ? pausedTask(s!.task) : s!.task, step.parameters)), ...(footprint ? { footprint } : {}) };
     const pass = this.placementPass(pod, step.podIndex, footprint);
+    const order = footprint ? pass?.order : this.leavingLast(step, pass?.order);
     let reason = "no offer matched";
     let placed = false;
-    const tries = pass?.order?.length ?? this.offers.length;
+    const tries = order?.length ?? this.offers.length;
     for (let k = 0; k < tries; k++) {
-      const i = pass?.order?.[k] ?? k;
+      const i = order?.[k] ?? k;
       if (pass && !pass.allows(i)) continue;
       const pool = (this.pools[i] ??= OfferPool.of(this.offers[i]!));
       const result = evaluateOffer(this.ctx, request, pool);
@@ -169,6 +170,18 @@ class Decider {
       return;
     }
     this.waits(step, pass ? pass.why(reason) : reason);
+  }
+
+  /**
+   * A replaced pod (permanently failed: its agent is suspect, or gone) tries every other agent
+   * before the one it leaves; `order` (placement's) is kept otherwise. Undefined: offer order.
+   */
+  private leavingLast(step: Step, order: readonly number[] | undefined): readonly number[] | undefined {
+    const leaving = new Set([...podTasks(this.state.tasks, step.podType, step.podIndex).values()].filter(isPermanentlyFailed).map((t) => t.info.agentId));
+    if (leaving.size === 0) return order;
+    const base = order ?? this.offers.map((_, i) => i);
+    const away = (i: number): boolean => !leaving.has(this.offers[i]!.agentId);
+    return [...base.filter(away), ...base.filter((i) => !away(i))];
   }
 
   /**
