@@ -96,5 +96,5 @@ function applyStep(step: Step, so: StepOverride | undefined, recordTaskId: (step
   step.taskIds.clear();
   step.progress.clear();
   step.status = "PENDING";
-  step.message = "restarted by the operator";
+  step.message = "reset by the operator";
 }
