@@ -1,8 +1,7 @@
 /**
  * A benchmark's server child that answers JSON lines: `ask(op)` writes the op as a line to its
  * stdin and resolves with its next stdout line, parsed (`ask(undefined)` only waits for the next
- * line, e.g. the address it prints when ready). Used by watch-plans.ts; uninstall-watch.ts has
- * the same plumbing inline.
+ * line, e.g. the address it prints when ready). Used by watch-plans.ts and uninstall-watch.ts.
  */
 import { spawn } from "node:child_process";
 import type { ChildProcessByStdio } from "node:child_process";

@@ -15,7 +15,7 @@
  * Target (issue 5, item 8): p99 ≤ 50 ms.
  * Usage: npx tsx bench/uninstall-watch.ts [watchers=1000]
  */
-import { spawn } from "node:child_process";
+import { spawnAsking } from "./child-ask.js";
 import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -159,20 +159,7 @@ async function server(services: number): Promise<void> {
 
 async function client(watchers: number): Promise<void> {
   const profile = process.env["BENCH_SERVER_PROF"] === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_SERVER_PROF"]}`];
-  const child = spawn(process.execPath, [...profile, "--expose-gc", "--import", "tsx", here, "server", String(watchers)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const waiting: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout }).on("line", (line) => waiting.shift()?.(line));
-  const ask = <T>(op: object | undefined, timeoutMs = 120_000): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error("server child did not answer")), timeoutMs);
-      waiting.push((line) => {
-        clearTimeout(t);
-        resolve(JSON.parse(line) as T);
-      });
-      if (op !== undefined) child.stdin.write(`${JSON.stringify(op)}\n`);
-    });
+  const { child, ask } = spawnAsking([...profile, "--expose-gc", "--import", "tsx", here, "server", String(watchers)]);
   const { address, store } = await ask<{ address: string; store: string }>(undefined, 30_000);
   const clients: PromiseClient<typeof MultiServiceAdmin>[] = Array.from({ length: CHANNELS }, () =>
     createPromiseClient(MultiServiceAdmin, address, undefined, { channelOptions: { "grpc.use_local_subchannel_pool": 1 } }),
