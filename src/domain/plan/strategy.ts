@@ -73,7 +73,14 @@ export function activePhases(plan: Plan): Phase[] {
 /** Candidate steps of a plan in plan order; none while the plan is interrupted. */
 export function planCandidates(plan: Plan): Step[] {
   if (plan.interrupted || plan.errors.length > 0) return [];
-  return activePhases(plan).flatMap(phaseCandidates);
+  // A loop, not activePhases(plan).flatMap(…): this runs several times per decision.
+  const out: Step[] = [];
+  for (const phase of plan.phases) {
+    if (isPhaseComplete(phase)) continue;
+    for (const step of phaseCandidates(phase)) out.push(step);
+    if (plan.strategy !== "parallel") break;
+  }
+  return out;
 }
 
 /**

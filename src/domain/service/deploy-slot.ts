@@ -7,18 +7,22 @@ import type { Plan, Step } from "../plan/model.js";
 import { allSteps } from "../plan/model.js";
 import { setStepMessage } from "../plan/step.js";
 import { planCandidates } from "../plan/strategy.js";
-import { waitsForOperator } from "../plan/waits-for-operator.js";
 import type { UnplacedStep } from "./model.js";
 
 /**
- * An unfinished deploy plan is acquiring while some step wants an offer or has tasks starting.
+ * An unfinished deploy plan is acquiring while some step wants an offer or has tasks starting
+ * (the same as `!waitsForOperator(deploy)` and either of those, plan/waits-for-operator.ts).
  * One that waits for an operator (stopped, interrupted, a canary waiting for `continue`), is
  * stuck in ERROR or waits out a back-off is not, so it holds no deploy slot (the reference keeps
  * the slot forever, hazard 9); it queues again when it goes on.
  */
 export function deployAcquiring(deploy: Plan): boolean {
-  if (waitsForOperator(deploy)) return false;
-  return planCandidates(deploy).length > 0 || allSteps(deploy).some(launching);
+  // What `!waitsForOperator(deploy) && (candidates || launching)` says, with the candidates
+  // worked out once: this runs in every decision of every deploying service.
+  if (planCandidates(deploy).length > 0) return true;
+  const steps = allSteps(deploy);
+  if (!steps.some(launching)) return false;
+  return !deploy.interrupted || deploy.errors.length > 0 || steps.some((s) => s.status === "ERROR");
 }
 
 function launching(step: Step): boolean {
