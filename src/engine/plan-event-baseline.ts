@@ -10,7 +10,7 @@
  * shown, its message and its task ids). Elements are named, not identified: step ids are made
  * again when plans are rebuilt.
  */
-import { aggregateStatus, phaseStatus, stepDisplayStatus } from "../domain/plan/aggregate.js";
+import { phaseStatus, planStatusFrom, stepDisplayStatus } from "../domain/plan/aggregate.js";
 import type { Plan } from "../domain/plan/model.js";
 import type { Status } from "../domain/plan/status.js";
 import type { PlanEventView } from "./admin-api.js";
@@ -88,7 +88,7 @@ export class PlanBaseline {
     const changes: PlanChange[] = [];
     for (const plan of plans) {
       const phases = plan.phases.map(phaseStatus);
-      const planStatus = aggregateStatus(phases, plan.interrupted, plan.errors.length > 0);
+      const planStatus = planStatusFrom(plan, phases);
       for (const phase of plan.phases) {
         for (const step of phase.steps) {
           const status = stepDisplayStatus(step);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { Plan, Step } from "../../src/domain/plan/model.js";
 import { newStep } from "../../src/domain/plan/model.js";
+import { planStatus } from "../../src/domain/plan/aggregate.js";
 import { PlanBaseline } from "../../src/engine/plan-event-baseline.js";
 
 function step(name: string, status: Step["status"] = "PENDING", taskId?: string): Step {
@@ -23,6 +24,25 @@ const told = (b: PlanBaseline, plans: Plan[], generation = 1): string[] =>
   b.diff("svc", generation, plans).changes.map((c) => `${c.plan}/${c.phase}/${c.step} ${c.status}${c.taskIds.length > 0 ? ` ${c.taskIds.join(",")}` : ""}`);
 
 describe("plan event baseline", () => {
+  it("tells the plan's status as GetPlan shows it: a serial plan whose first phase starts is STARTING", () => {
+    const b = PlanBaseline.empty();
+    const first = step("a", "STARTING", "t1");
+    const deploy: Plan = {
+      name: "deploy",
+      strategy: "serial",
+      errors: [],
+      interrupted: false,
+      phases: [
+        { id: "p1", name: "one", strategy: "serial", steps: [first] },
+        { id: "p2", name: "two", strategy: "serial", steps: [step("b")] },
+      ],
+    };
+    const told = b.diff("svc", 1, [deploy]).changes;
+    expect(planStatus(deploy)).toBe("STARTING");
+    expect(told.map((c) => c.planStatus)).toEqual(told.map(() => "STARTING"));
+    expect(told.find((c) => c.phase === "" && c.step === "")?.status).toBe("STARTING");
+  });
+
   it("tells each element once, steps before their phase before their plan, then only what changes", () => {
     const b = PlanBaseline.empty();
     const a = step("a");

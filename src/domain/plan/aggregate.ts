@@ -69,7 +69,11 @@ export function phaseStatus(phase: Phase): Status {
 }
 
 export function planStatus(plan: Plan): Status {
-  const statuses = plan.phases.map(phaseStatus);
+  return planStatusFrom(plan, plan.phases.map(phaseStatus));
+}
+
+/** The plan's status from its phases' statuses (`phaseStatus`, in plan order) already worked out. */
+export function planStatusFrom(plan: Plan, statuses: readonly Status[]): Status {
   const candidates = activePhases(plan).map((p) => statuses[plan.phases.indexOf(p)]!);
   return aggregateStatus(statuses, plan.interrupted, plan.errors.length > 0, candidates);
 }
