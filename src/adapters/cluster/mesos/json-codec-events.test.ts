@@ -105,7 +105,7 @@ describe("decodeEvent on the fixtures", () => {
       executorIds: [],
       setResources: [],
     };
-    expect(decodeOk(mesosFixture("event-offers-doc"))).toStrictEqual({ kind: "offers", offers: [offer] });
+    expect(decodeOk(mesosFixture("event-offers-doc"))).toStrictEqual({ kind: "offers", offers: [offer], rejected: [] });
   });
 
   it("reads reserved resources with labels, volumes, disk sources, every attribute type and the fault domain", () => {
@@ -148,7 +148,7 @@ describe("decodeEvent on the fixtures", () => {
       attributes: { rack: "rack-7", weight: "2.5", level: "10", slots: "[1-4,8-8]", features: "{ssd,avx2}" },
       executorIds: ["kafka-prod__broker-0__exec-7f2a"],
     };
-    expect(decodeOk(mesosFixture("event-offers-reserved"))).toStrictEqual({ kind: "offers", offers: [offer] });
+    expect(decodeOk(mesosFixture("event-offers-reserved"))).toStrictEqual({ kind: "offers", offers: [offer], rejected: [] });
   });
 });
 
@@ -224,6 +224,7 @@ describe("stout's lenient input", () => {
           setResources: [],
         },
       ],
+      rejected: [],
     });
   });
 
@@ -277,12 +278,26 @@ describe("bad input gives a decode error naming the path", () => {
     ["a fault domain without zone", offer({ domain: { fault_domain: { region: { name: "r" } } } }), "$.offers.offers[0].domain.fault_domain.zone", /missing/],
   ])("%s", (_name, json, path, reason) => {
     const d = decodeEvent(json, NOW_MS);
-    expect(d.ok).toBe(false);
-    if (d.ok) return;
-    expect(d.error.path).toBe(path);
-    expect(d.error.message).toMatch(reason);
-    expect(d.error.code).toBe("invalid_argument");
-    expect(d.error.violations).toStrictEqual([{ field: path, reason: d.error.message.slice(path.length + 2) }]);
+    // A bad offer is rejected alone; anything else fails the whole event.
+    const error = d.ok ? (d.value.kind === "offers" && d.value.offers.length === 0 ? d.value.rejected[0]?.error : undefined) : d.error;
+    expect(error?.path).toBe(path);
+    expect(error?.message).toMatch(reason);
+    expect(error?.code).toBe("invalid_argument");
+    expect(error?.violations).toStrictEqual([{ field: path, reason: error?.message.slice(path.length + 2) }]);
+  });
+
+  it("rejects a bad offer alone, with its id when it has one, and keeps the good ones", () => {
+    const good = { id: { value: "o1" }, framework_id: { value: "f" }, agent_id: { value: "a" }, hostname: "h" };
+    const d = decodeEvent(
+      { type: "OFFERS", offers: { offers: [{ ...good, id: { value: "o0" }, hostname: 7 }, good, { hostname: "h" }] } },
+      NOW_MS,
+    );
+    if (!d.ok || d.value.kind !== "offers") throw new Error("expected an OFFERS event");
+    expect(d.value.offers.map((o) => o.id)).toStrictEqual(["o1"]);
+    expect(d.value.rejected.map((r) => [r.offerId, r.error.path])).toStrictEqual([
+      ["o0", "$.offers.offers[0].hostname"],
+      [undefined, "$.offers.offers[2].id"],
+    ]);
   });
 
   it("reports text that is not JSON at $", () => {

@@ -49,10 +49,19 @@ export type OperationState =
   | "OPERATION_RECOVERING"
   | "OPERATION_UNKNOWN";
 
+/**
+ * An offer of an OFFERS event that did not decode. The others still do, and the driver declines
+ * this one by its id when it could be read: an offer never answered holds its resources.
+ */
+export interface RejectedOffer {
+  readonly offerId?: string;
+  readonly error: MesosDecodeError;
+}
+
 /** One decoded event. */
 export type MesosEvent =
   | { readonly kind: "subscribed"; readonly frameworkId: string; readonly heartbeatIntervalS?: number; readonly masterId?: string }
-  | { readonly kind: "offers"; readonly offers: readonly MesosOffer[] }
+  | { readonly kind: "offers"; readonly offers: readonly MesosOffer[]; readonly rejected: readonly RejectedOffer[] }
   | { readonly kind: "rescind"; readonly offerId: string }
   | { readonly kind: "update"; readonly status: MesosTaskStatus }
   | { readonly kind: "operationStatus"; readonly status: MesosOperationStatus }
@@ -88,7 +97,7 @@ function readEvent(e: JsonReader, nowMs: number): MesosEvent {
     case "SUBSCRIBED":
       return readSubscribed(e.at("subscribed"));
     case "OFFERS":
-      return { kind: "offers", offers: e.at("offers").at("offers").list().map(readOffer) };
+      return readOffers(e.at("offers").at("offers"));
     case "RESCIND":
       return { kind: "rescind", offerId: e.at("rescind").at("offer_id").id() };
     case "UPDATE":
@@ -117,6 +126,22 @@ function readSubscribed(s: JsonReader): MesosEvent {
     ...(heartbeatIntervalS !== undefined ? { heartbeatIntervalS } : {}),
     ...(masterId !== undefined ? { masterId } : {}),
   };
+}
+
+function readOffers(list: JsonReader): MesosEvent {
+  const offers: MesosOffer[] = [];
+  const rejected: RejectedOffer[] = [];
+  for (const o of list.list()) {
+    const d = decoded(() => readOffer(o));
+    if (d.ok) offers.push(d.value);
+    else rejected.push(rejectedOffer(o, d.error));
+  }
+  return { kind: "offers", offers, rejected };
+}
+
+function rejectedOffer(o: JsonReader, error: MesosDecodeError): RejectedOffer {
+  const id = decoded(() => o.at("id").id());
+  return id.ok ? { offerId: id.value, error } : { error };
 }
 
 function readOffer(o: JsonReader): MesosOffer {
