@@ -58,6 +58,13 @@ export interface ClusterEvents {
   update(status: TaskStatus): void;
   /** The subscription was lost; the driver resubscribes by itself. */
   disconnected(reason: string): void;
+  /**
+   * The cluster will not serve this framework any more: it was removed (torn down, or failed
+   * over past its timeout) or another scheduler took over its framework ID. The driver stops
+   * resubscribing; the scheduler must stop, because registering anew would orphan the
+   * framework's reservations. Optional for drivers that cannot lose a framework.
+   */
+  fatal?(message: string): void;
 }
 
 export interface FrameworkInfo {
