@@ -5,11 +5,12 @@
  */
 import type pino from "pino";
 import { CryptoRandom, SystemClock } from "./adapters/clock.js";
-import { LocalCluster } from "./adapters/cluster/local/local-cluster.js";
-import { thisMachine } from "./adapters/cluster/local/this-machine.js";
+import { ensureAgent } from "./adapters/cluster/agent/daemon.js";
+import { MesosDriver, parseMasterAddress } from "./adapters/cluster/mesos/driver.js";
 import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
 import { hostOf, loadApiSecurity } from "./adapters/grpc/auth.js";
 import { AdminServer } from "./adapters/grpc/server.js";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -40,6 +41,8 @@ export interface Corral {
   readonly address: string;
   /** Settles once a whole-scheduler uninstall (`options.uninstall`) has finished. */
   readonly uninstalled: Promise<void>;
+  /** Settles with the reason when the cluster no longer serves this framework: the process must stop. */
+  readonly clusterLost: Promise<string>;
   /**
    * The API stops taking calls (5 s grace for calls in flight), then the parts stop in the reverse
    * of their start. Rejects with a StopDeadlineError when that takes longer than `stopDeadlineMs`.
@@ -92,8 +95,9 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
       { address, cluster: options.cluster, store: options.store, ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}) },
       "corral is serving",
     );
-    const { keeper, cluster, persister, uninstalled } = parts;
+    const { keeper, cluster, persister, uninstalled, clusterLost } = parts;
     return {
+      clusterLost,
       get scheduler() {
         return keeper.scheduler;
       },
@@ -169,6 +173,7 @@ interface Parts {
   readonly cluster: ClusterDriver;
   readonly persister: Persister;
   readonly uninstalled: Promise<void>;
+  readonly clusterLost: Promise<string>;
   uninstalledAlready(): boolean;
   holdsLock(): boolean;
 }
@@ -196,7 +201,7 @@ async function startParts(
   signal?.throwIfAborted();
   const clock = new SystemClock({ unref: false });
   const random = new CryptoRandom();
-  const cluster = openCluster(options, clock, random, logger);
+  const cluster = await openCluster(options, clock, random, logger);
   undo.push({
     name: "cluster",
     run: async () => {
@@ -212,6 +217,8 @@ async function startParts(
   let done = false;
   let markUninstalled = (): void => undefined;
   const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
+  let markClusterLost = (_: string): void => undefined;
+  const clusterLost = new Promise<string>((resolve) => (markClusterLost = resolve));
   // After the store lock was lost and held again, the keeper starts a fresh engine.
   const keeper = new SchedulerKeeper(
     {
@@ -226,6 +233,10 @@ async function startParts(
         done = true;
         server.setServing(false);
         markUninstalled();
+      },
+      onClusterFatal: (message) => {
+        server.setServing(false);
+        markClusterLost(message);
       },
     },
     {
@@ -254,7 +265,7 @@ async function startParts(
     else logger.error({}, "store lock lost: health NOT_SERVING, no write is made until it is held again");
   });
   if (unwatch) undo.push({ name: "store lock watch", run: async () => unwatch() });
-  return { keeper, cluster, persister, uninstalled, uninstalledAlready: () => done, holdsLock: () => fence?.holds() ?? true };
+  return { keeper, cluster, persister, uninstalled, clusterLost, uninstalledAlready: () => done, holdsLock: () => fence?.holds() ?? true };
 }
 
 /**
@@ -364,17 +375,39 @@ async function openStore(
   return { persister, ...(dirLock ? { fence: dirLock } : {}), release: async () => undefined };
 }
 
-/** This machine (`local`, the default) or the in-process simulated cluster (`sim`). */
-function openCluster(options: ResolvedOptions, clock: SystemClock, random: CryptoRandom, logger: pino.Logger): SimulatedCluster | LocalCluster {
+/**
+ * The cluster: this machine through the local agent (`local`, started when none runs on its
+ * state directory), a Mesos master (`mesos`) — both through the Mesos driver — or the
+ * in-process simulated cluster (`sim`).
+ */
+async function openCluster(options: ResolvedOptions, clock: SystemClock, random: CryptoRandom, logger: pino.Logger): Promise<ClusterDriver> {
   if (options.cluster === "sim") return new SimulatedCluster({ agents: options.simAgents, clock, random });
-  return new LocalCluster({
-    dataDir: options.dataDir,
-    agents: options.localAgents,
-    machine: thisMachine(options.dataDir),
-    clock,
-    random,
-    log: logger.child({ component: "local-cluster" }),
-    taskPath: options.taskPath,
-    canSwitchUser: process.getuid?.() === 0,
-  });
+  const log = logger.child({ component: "mesos-driver" });
+  const common = { user: options.frameworkUser, clock, random, log };
+  if (options.cluster === "mesos") {
+    const secret = options.mesosSecretFile ? readFileSync(options.mesosSecretFile, "utf8").split("\n")[0]!.trim() : undefined;
+    return new MesosDriver({
+      ...common,
+      master: parseMasterAddress(options.master ?? ""),
+      ...(secret !== undefined ? { credential: { principal: options.principal, secret } } : {}),
+      ...(options.mesosCaFile ? { caFile: options.mesosCaFile } : {}),
+    });
+  }
+  refuseOldLocalCluster(options.dataDir);
+  const agent = await ensureAgent({ stateDir: resolve(options.agentDir), agents: options.localAgents });
+  if (agent.started) logger.info({ pid: agent.pid, stateDir: resolve(options.agentDir) }, "started the local agent (`corral agent status` tells about it, `corral agent stop` stops it)");
+  else logger.info({ pid: agent.pid, stateDir: resolve(options.agentDir) }, "using the running local agent");
+  return new MesosDriver({ ...common, master: { kind: "unix", socketPath: agent.socketPath }, files: true });
+}
+
+/** Before issue 14 the local cluster ran inside the scheduler; its state cannot be carried over. */
+function refuseOldLocalCluster(dataDir: string): void {
+  const old = join(resolve(dataDir), "local", "cluster.json");
+  if (!existsSync(old)) return;
+  throw new SchedulerError(
+    "failed_precondition",
+    `${old} holds the state of the old in-process local cluster, which this Corral no longer runs (the local agent replaced it). ` +
+      `Its tasks may still run under their supervisors. Reset it: stop them with \`pkill -f supervisor.mjs\`, then \`rm -rf ${resolve(dataDir)}\` ` +
+      `(services are put again afterwards), or start with another --data-dir.`,
+  );
 }

@@ -3,6 +3,8 @@
  * `resolveOptions` validates everything up front so a bad setting fails at start, not later.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { userInfo } from "node:os";
+import { join } from "node:path";
 import { apiSecurityProblem } from "./adapters/grpc/auth.js";
 import type { ApiSecurityFiles } from "./adapters/grpc/auth.js";
 import { ERROR_PREFIX } from "./error-prefix.js";
@@ -14,11 +16,22 @@ export interface ResolvedOptions extends ApiSecurityFiles {
    */
   readonly listen: string;
   /**
-   * Cluster driver: this machine, tasks as real processes (`local`), or the in-process
-   * simulated cluster (`sim`, for tests and benchmarks). @default "local"
+   * Cluster: this machine through the local agent (`local`), a Mesos master (`mesos`, with
+   * `master`), both through the one Mesos driver; or the in-process simulated cluster (`sim`,
+   * for tests and benchmarks). @default "local"
    */
-  readonly cluster: "local" | "sim";
-  /** Agents the local cluster splits this machine into. @default 1 */
+  readonly cluster: "local" | "mesos" | "sim";
+  /** The Mesos master for `--cluster mesos`: http(s)://host:5050 or zk://host:2181/mesos. */
+  readonly master?: string;
+  /** The principal's secret for HTTP basic authentication against the master (file, first line). */
+  readonly mesosSecretFile?: string;
+  /** CA bundle (PEM) to verify an https master. */
+  readonly mesosCaFile?: string;
+  /** FrameworkInfo.user: tasks run as this Unix user unless their spec names one. @default the scheduler's user */
+  readonly frameworkUser: string;
+  /** The local agent's state directory. @default "<data-dir>/agent" */
+  readonly agentDir: string;
+  /** Agents the local agent splits this machine into. @default 1 */
   readonly localAgents: number;
   /** Agents of the simulated cluster. @default 3 */
   readonly simAgents: number;
@@ -76,7 +89,7 @@ export interface ResolvedOptions extends ApiSecurityFiles {
 /** `json`: pino's JSON lines; `pretty`: readable lines (pino-pretty). */
 export type LogFormat = "json" | "pretty";
 
-const CLUSTERS = ["local", "sim"];
+const CLUSTERS = ["local", "mesos", "sim"];
 const LOG_FORMATS: readonly LogFormat[] = ["json", "pretty"];
 
 export { ERROR_PREFIX };
@@ -125,8 +138,13 @@ export function schedulerCommand(env: NodeJS.ProcessEnv, stdoutIsTty = false): C
     // commander's own messages start "error: "; the scheduler's fatal errors all start "corral: ".
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, ERROR_PREFIX)) })
     .addOption(new Option("--listen <host:port>", "gRPC listen address; :0 = a free port on 127.0.0.1 (CORRAL_LISTEN)").default(env["CORRAL_LISTEN"] ?? "127.0.0.1:50051"))
-    .addOption(new Option("--cluster <kind>", "cluster driver: local (this machine) or sim (CORRAL_CLUSTER)").choices(CLUSTERS).default(env["CORRAL_CLUSTER"] ?? "local"))
-    .addOption(new Option("--local-agents <n>", "agents the local cluster splits this machine into (CORRAL_LOCAL_AGENTS)").argParser(positiveInt).default(env["CORRAL_LOCAL_AGENTS"] ?? "1"))
+    .addOption(new Option("--cluster <kind>", "cluster: local (this machine, through the local agent), mesos (--master) or sim (CORRAL_CLUSTER)").choices(CLUSTERS).default(env["CORRAL_CLUSTER"] ?? "local"))
+    .addOption(new Option("--master <url>", "Mesos master for --cluster mesos: http(s)://host:5050 or zk://host:2181/mesos (CORRAL_MASTER)").default(env["CORRAL_MASTER"]))
+    .addOption(new Option("--mesos-secret-file <file>", "the principal's secret for HTTP basic authentication with the master (CORRAL_MESOS_SECRET_FILE)").default(env["CORRAL_MESOS_SECRET_FILE"]))
+    .addOption(new Option("--mesos-ca-file <file>", "CA bundle (PEM) to verify an https master (CORRAL_MESOS_CA_FILE)").default(env["CORRAL_MESOS_CA_FILE"]))
+    .addOption(new Option("--framework-user <user>", "Unix user tasks run as unless their spec names one (CORRAL_FRAMEWORK_USER; default: the scheduler's user)").default(env["CORRAL_FRAMEWORK_USER"]))
+    .addOption(new Option("--agent-dir <dir>", "the local agent's state directory (CORRAL_AGENT_DIR; default <data-dir>/agent)").default(env["CORRAL_AGENT_DIR"]))
+    .addOption(new Option("--local-agents <n>", "agents the local agent splits this machine into (CORRAL_LOCAL_AGENTS)").argParser(positiveInt).default(env["CORRAL_LOCAL_AGENTS"] ?? "1"))
     .addOption(new Option("--sim-agents <n>", "agents of the simulated cluster (CORRAL_SIM_AGENTS)").argParser(positiveInt).default(env["CORRAL_SIM_AGENTS"] ?? "3"))
     .addOption(new Option("--store <kind>", "state store: sqlite, memory or zk://host:port/chroot (CORRAL_STORE)").default(env["CORRAL_STORE"] ?? "sqlite"))
     .addOption(new Option("--data-dir <dir>", "data directory (CORRAL_DATA_DIR)").default(env["CORRAL_DATA_DIR"] ?? "./.corral"))
@@ -187,9 +205,10 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
   }
   const insecure = apiSecurityProblem(listen, security);
   if (insecure !== undefined) program.error(`${ERROR_PREFIX}${insecure}`);
+  const mesos = mesosOptions(program);
   const o = program.opts<{
     listen: string;
-    cluster: "local" | "sim";
+    cluster: "local" | "mesos" | "sim";
     localAgents: number | string;
     simAgents: number | string;
     store: ResolvedOptions["store"];
@@ -208,6 +227,8 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     simAgents: typeof o.simAgents === "string" ? envInt(program, "CORRAL_SIM_AGENTS", o.simAgents) : o.simAgents,
     store: o.store,
     dataDir: o.dataDir,
+    ...mesos,
+    agentDir: program.opts<{ agentDir?: string }>().agentDir || join(o.dataDir, "agent"),
     waitForLockMs: wait * 1000,
     frameworkName: o.frameworkName,
     role: o.role ?? `${o.frameworkName}-role`,
@@ -226,6 +247,22 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     eventMaxAgeMs: maxAgeH * 3600 * 1000,
     taskPath: env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
     ...security,
+  };
+}
+
+/** --master and its companions: a master only with --cluster mesos, and one is then needed. */
+function mesosOptions(program: Command): Pick<ResolvedOptions, "master" | "mesosSecretFile" | "mesosCaFile" | "frameworkUser"> {
+  const o = program.opts<{ cluster: string; master?: string; mesosSecretFile?: string; mesosCaFile?: string; frameworkUser?: string }>();
+  if (o.cluster === "mesos" && !o.master) program.error(`${ERROR_PREFIX}--cluster mesos needs --master http://host:5050 or zk://host:2181/mesos (CORRAL_MASTER)`);
+  if (o.cluster !== "mesos" && o.master) program.error(`${ERROR_PREFIX}--master is for --cluster mesos; --cluster ${o.cluster} does not use it`);
+  if (o.master && !/^(https?:\/\/[^/]+|zk:\/\/[^/]+\/.+)/.test(o.master)) {
+    program.error(`${ERROR_PREFIX}--master / CORRAL_MASTER must be http(s)://host:port or zk://host:port[,host:port]/path`);
+  }
+  return {
+    ...(o.master ? { master: o.master } : {}),
+    ...(o.mesosSecretFile ? { mesosSecretFile: o.mesosSecretFile } : {}),
+    ...(o.mesosCaFile ? { mesosCaFile: o.mesosCaFile } : {}),
+    frameworkUser: o.frameworkUser || userInfo().username,
   };
 }
 

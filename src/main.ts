@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     throw err;
   }
   stopper.started(corral);
+  void corral.clusterLost.then((reason) => stopper.lost(reason));
   if (options.uninstall) {
     await stopper.corral?.uninstalled;
     logger.info({ stay: options.stayAfterUninstall }, "uninstall complete");
@@ -96,6 +97,16 @@ class Stopper {
     process.exit(1);
   }
 
+  /** The cluster gave the framework up: stop, then exit 1 with the reason on stderr. */
+  lost(reason: string): void {
+    this.#exitCode = 1;
+    this.#why = reason;
+    this.stop("cluster lost the framework");
+  }
+
+  #exitCode = 0;
+  #why: string | undefined;
+
   stop(reason: string): void {
     if (this.#stopping) return;
     this.#stopping = true;
@@ -108,7 +119,8 @@ class Stopper {
     corral.stop().then(
       () => {
         this.logger.info("stopped");
-        process.exit(0);
+        if (this.#why !== undefined) process.stderr.write(`${ERROR_PREFIX}${this.#why}\n`);
+        process.exit(this.#exitCode);
       },
       (err: unknown) => {
         if (err instanceof StopDeadlineError) this.#ranOut(err);

@@ -140,6 +140,15 @@ describe("MultiServiceEventClient", () => {
     expect(result.get("o1")).toEqual([gone, stray]);
   });
 
+  it("never collects another framework's reservations in the role, even of a namespace no service owns", () => {
+    const client = new MultiServiceEventClient(new MultiServiceManager());
+    const theirs = reserved("cpus", { namespace: "gone", framework_id: "other" });
+    const ours = reserved("mem", { namespace: "gone", framework_id: "f" });
+    const unlabelled = reserved("disk", { namespace: "gone" });
+    expect(client.unexpectedResources([offer("o1", [theirs, ours, unlabelled])]).get("o1")).toEqual([ours, unlabelled]);
+    expect(client.unexpectedResources([offer("o2", [theirs])]).has("o2")).toBe(false);
+  });
+
   it("routes statuses by the service name inside the task ID", async () => {
     const manager = new MultiServiceManager();
     manager.put(stub("team/db", working).svc);

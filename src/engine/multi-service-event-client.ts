@@ -4,7 +4,7 @@
  * that sorts first; an offer one service used is not shown to the services after it.
  */
 import type { Offer, Operation, Resource, TaskStatus } from "../domain/cluster.js";
-import { LABEL_NAMESPACE } from "../domain/cluster.js";
+import { LABEL_FRAMEWORK_ID, LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import { tryParseTaskId } from "../domain/task-id.js";
 import type { DeployLimit } from "./deploy-limit.js";
@@ -229,8 +229,12 @@ export class MultiServiceEventClient {
     for (const offer of offers) {
       const byService = new Map<string, Resource[]>();
       for (const r of offer.resources) {
-        const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
+        const labels = reservationLabels(r);
+        const ns = labels?.[LABEL_NAMESPACE];
         if (ns === undefined) continue;
+        // Another framework sharing the role owns it: never ours to collect (dcos-commons PR #3213 destroyed them).
+        const owner = labels?.[LABEL_FRAMEWORK_ID];
+        if (owner !== undefined && owner !== offer.frameworkId) continue;
         byService.set(ns, [...(byService.get(ns) ?? []), r]);
       }
       const unexpected: Resource[] = [];

@@ -42,6 +42,8 @@ export interface RunnerDeps {
   readonly fence?: WriteFence;
   /** Observes each cycle (benchmarks, metrics). */
   readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
+  /** The cluster gave up on this framework (ClusterEvents.fatal); the runner has halted. */
+  readonly onFatal?: (message: string) => void;
 }
 
 /** How often offers are revived to look for a forced removal's leftovers, and for how long. */
@@ -109,6 +111,7 @@ export class SchedulerRunner {
       rescind: (id) => this.pendingOffers.delete(id),
       update: (status) => this.queueUpdate(status),
       disconnected: (reason) => this.deps.log.warn({ reason }, "cluster subscription lost"),
+      fatal: (message) => this.onFatal(message),
     };
     await this.deps.driver.subscribe(framework, events);
     this.scheduleCycle(this.options.cycleIntervalMs);
@@ -168,6 +171,16 @@ export class SchedulerRunner {
     this.killer.stop();
     this.reconciler.stop();
     this.gcProbe?.();
+  }
+
+  /**
+   * Registering anew would orphan the framework's reservations and tasks, so the scheduler
+   * stops instead and says why; the operator decides (dcos-commons re-registered silently).
+   */
+  private onFatal(message: string): void {
+    this.deps.log.error({ frameworkId: this.frameworkId, reason: message }, "the cluster no longer serves this framework; stopping");
+    this.halt();
+    this.deps.onFatal?.(message);
   }
 
   private async onSubscribed(id: string): Promise<void> {

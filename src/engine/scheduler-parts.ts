@@ -44,6 +44,8 @@ export interface SchedulerDeps {
   readonly onServiceRemoved?: UninstallCallback;
   /** Whole-scheduler uninstall finished: state wiped, framework torn down. */
   readonly onUninstalled?: () => void;
+  /** The cluster will not serve this framework any more (ClusterEvents.fatal): stop the process. */
+  readonly onClusterFatal?: (message: string) => void;
 }
 
 export interface SchedulerOptions extends RunnerOptions {
@@ -117,6 +119,7 @@ export class SchedulerParts {
         fence: this.fence,
         onFrameworkId: (id) => this.persister.multi([{ kind: "set", path: layout.FRAMEWORK_ID, data: encodeText(id) }]),
         ...(deps.onCycle ? { onCycle: deps.onCycle } : {}),
+        ...(deps.onClusterFatal ? { onFatal: deps.onClusterFatal } : {}),
       },
       options,
     );
