@@ -11,6 +11,7 @@
  */
 import { rmSync } from "node:fs";
 import { afterAll } from "vitest";
+import { killProcessesIn } from "./processes.js";
 import { makeTempDir } from "./temp-dir.js";
 
 interface Made {
@@ -26,6 +27,8 @@ export async function removeTempDirs(): Promise<void> {
   for (const m of made.splice(0).reverse()) {
     try {
       await m.beforeRemove?.(m.dir);
+      // A local agent a scheduler started in the directory, and its tasks: tests stop what they start.
+      await killProcessesIn(m.dir);
     } catch (err) {
       errors.push(err);
     }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import * as agents from "./agent-commands.js";
 import * as commands from "./commands.js";
 import type { CommandContext } from "./commands.js";
 import { SHELLS, completionScript } from "./completion.js";
@@ -252,6 +253,26 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .argument("[names...]", "services to follow (default: all, and the stream stays open)")
     .addOption(new Option("--after <n>", "resume after this event sequence number").argParser(sequence).default(0n, "0"))
     .action((names: string[], o: { after: bigint }, cmd: Command) => commands.watchUninstall(context(cmd), names, o.after));
+
+  const agent = program
+    .command("agent")
+    .description("the local agent daemon that runs this machine's tasks (started by the scheduler with --cluster local)")
+    .addOption(new Option("--agent-dir <dir>", "its state directory (env: CORRAL_AGENT_DIR; default <data-dir>/agent)"))
+    .addOption(new Option("--data-dir <dir>", "the scheduler's data directory (env: CORRAL_DATA_DIR; default ./.corral)"));
+  const agentDir = (cmd: Command): string => agents.agentDirOf(cmd.optsWithGlobals<{ agentDir?: string; dataDir?: string }>(), io.env);
+  const agentContext = (cmd: Command): agents.AgentCommandContext => ({
+    json: cmd.optsWithGlobals<GlobalOptions>().json === true,
+    out: (text) => io.stdout.write(`${text}\n`),
+  });
+  agent
+    .command("status")
+    .description("whether an agent runs on the state directory: pid, agents, running tasks, socket (exit 3 when none runs)")
+    .action((_o: unknown, cmd: Command) => agents.status(agentContext(cmd), agentDir(cmd)));
+  agent
+    .command("stop")
+    .description("stop the agent; its tasks keep running and the next agent adopts them")
+    .option("--kill-tasks", "kill every task it runs first")
+    .action((o: { killTasks?: boolean }, cmd: Command) => agents.stop(agentContext(cmd), agentDir(cmd), o.killTasks === true));
 
   program
     .command("completion")
