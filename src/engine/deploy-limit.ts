@@ -12,6 +12,7 @@
  */
 import type { Offer, Resource } from "../domain/cluster.js";
 import { LABEL_NAMESPACE } from "../domain/cluster.js";
+import { EXECUTOR_RESOURCES } from "../domain/offer/evaluate.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import type { Logger } from "./ports.js";
 import type { SelectionStore } from "./store/selection-store.js";
@@ -104,19 +105,32 @@ export class DeployLimit {
   }
 }
 
-/** Each service's own reservations in `offers` (by namespace), one copy per offer holding any. */
+/**
+ * Each service's own reservations in `offers` (by namespace), one copy per offer holding any,
+ * plus just enough unreserved cpus, mem and disk for one executor: a relaunch in place needs
+ * its executor's (unreserved) resources, not a slot's worth.
+ */
 export function ownReservations(offers: readonly Offer[]): Map<string, Offer[]> {
   const out = new Map<string, Offer[]>();
   for (const offer of offers) {
     const byService = new Map<string, Resource[]>();
+    const unreserved = new Map<string, number>();
     for (const r of offer.resources) {
       const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
-      if (ns === undefined) continue;
+      if (ns === undefined) {
+        if (!r.reservations?.length && r.type === "SCALAR") unreserved.set(r.name, (unreserved.get(r.name) ?? 0) + (r.scalar ?? 0));
+        continue;
+      }
       const mine = byService.get(ns);
       if (mine) mine.push(r);
       else byService.set(ns, [r]);
     }
-    for (const [ns, resources] of byService) {
+    const forExecutor = EXECUTOR_RESOURCES.flatMap((e) => {
+      const have = unreserved.get(e.name) ?? 0;
+      return have > 0 ? [{ ...e, scalar: Math.min(have, e.scalar) }] : [];
+    });
+    for (const [ns, own] of byService) {
+      const resources = [...own, ...forExecutor];
       const copies = out.get(ns);
       if (copies) copies.push({ ...offer, resources });
       else out.set(ns, [{ ...offer, resources }]);

@@ -183,14 +183,14 @@ describe("ownReservations", () => {
   });
   const offer = (id: string, resources: Resource[]): Offer => ({ id, frameworkId: "f", agentId: `agent-${id}`, hostname: "h", resources });
 
-  it("splits offers by the namespace of their reservations and drops unreserved resources", () => {
+  it("splits offers by the namespace of their reservations and keeps of the unreserved only one executor's share", () => {
     const free: Resource = { name: "cpus", type: "SCALAR", scalar: 8 };
     const own = ownReservations([offer("o1", [free, reserved("a", "cpus"), reserved("b", "mem")]), offer("o2", [free]), offer("o3", [reserved("a", "mem")])]);
     expect([...own.keys()].sort()).toEqual(["a", "b"]);
-    expect(own.get("a")!.map((o) => [o.id, o.agentId, o.resources.map((r) => r.name)])).toEqual([
-      ["o1", "agent-o1", ["cpus"]],
-      ["o3", "agent-o3", ["mem"]],
+    expect(own.get("a")!.map((o) => [o.id, o.agentId, o.resources.map((r) => [r.name, r.reservations ? "reserved" : r.scalar])])).toEqual([
+      ["o1", "agent-o1", [["cpus", "reserved"], ["cpus", 0.01]]],
+      ["o3", "agent-o3", [["mem", "reserved"]]],
     ]);
-    expect(own.get("b")!.map((o) => o.resources.length)).toEqual([1]);
+    expect(own.get("b")!.map((o) => o.resources.length)).toEqual([2]);
   });
 });

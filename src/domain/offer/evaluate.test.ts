@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Offer, Operation, Resource } from "../cluster.js";
 import { parseServiceSpec } from "../spec/parse.js";
 import type { LaunchContext, LaunchRequest } from "./evaluate.js";
-import { evaluateOffer } from "./evaluate.js";
+import { EXECUTOR_RESOURCES, evaluateOffer } from "./evaluate.js";
 import { OfferPool } from "./pool.js";
 
 const SPEC = `
@@ -106,10 +106,15 @@ describe("evaluateOffer", () => {
     const req = { ...request(), footprint };
     expect(evaluateOffer(ctx(), req, OfferPool.of({ ...offer(), agentId: "a2" }))).toMatchObject({ kind: "no-match" });
     expect(evaluateOffer(ctx(), req, OfferPool.of(offer()))).toMatchObject({ kind: "no-match", reason: /not in offer/ });
-    const reoffer: Offer = { ...offer(), resources: [...held] };
+    // The reservations alone are not enough: the executor needs its own unreserved cpus, mem and disk.
+    expect(evaluateOffer(ctx(), req, OfferPool.of({ ...offer(), resources: [...held] }))).toMatchObject({ kind: "no-match", reason: /for the pod's executor/ });
+    const executorShare = EXECUTOR_RESOURCES.map((r) => ({ ...r }));
+    const reoffer: Offer = { ...offer(), resources: [...held, ...executorShare] };
     const again = evaluateOffer(ctx(), req, OfferPool.of(reoffer));
     if (again.kind !== "match") throw new Error(again.reason);
     expect(again.operations.map((o) => o.type)).toEqual(["LAUNCH_GROUP"]);
+    const launch = again.operations[0] as { executor: { resources: Resource[] } };
+    expect(launch.executor.resources.map((r) => [r.name, r.scalar])).toEqual([["cpus", 0.01], ["mem", 32], ["disk", 8]]);
     expect(again.tasks[0]!.command.environment["PORT_HTTP"]).toBe("8000");
   });
 

@@ -85,6 +85,16 @@ function fitNew(ctx: LaunchContext, rs: ResourceSetSpec, pool: OfferPool): Fit {
 
 const EPSILON = 1e-6;
 
+/**
+ * What each pod's DEFAULT executor runs with: Mesos' minimum (0.01 cpus, 32 MB mem, and some
+ * disk, mesos-v1-api.md §11). Unreserved, so a pod's reservations stay what its spec asks for.
+ */
+export const EXECUTOR_RESOURCES: readonly (Resource & { readonly scalar: number })[] = [
+  { name: "cpus", type: "SCALAR", scalar: 0.01 },
+  { name: "mem", type: "SCALAR", scalar: 32 },
+  { name: "disk", type: "SCALAR", scalar: 8 },
+];
+
 function resourceIdOf(r: Resource): string {
   return r.reservations?.at(-1)?.labels[LABEL_RESOURCE_ID] ?? "";
 }
@@ -186,10 +196,16 @@ export function evaluateOffer(ctx: LaunchContext, req: LaunchRequest, from: Offe
     operations.push(...fit.ops);
     bySet.set(rs.id, fit.resources);
   }
+  // Mesos refuses a DEFAULT executor without its own cpus, mem and disk (§11); taken unreserved.
+  for (const r of EXECUTOR_RESOURCES) {
+    if (!pool.takeScalar(r.name, r.scalar)) {
+      return { kind: "no-match", reason: `insufficient ${r.name} for the pod's executor: need ${r.scalar}, offered ${pool.available(r.name)}` };
+    }
+  }
   const executor: ExecutorInfo = {
     executorId: makeExecutorId(ctx.sanitizedService, req.pod.type, ctx.newId()),
     frameworkId: ctx.frameworkId,
-    resources: [],
+    resources: EXECUTOR_RESOURCES,
     labels: {},
   };
   const tasks = req.tasks.map((t) =>
