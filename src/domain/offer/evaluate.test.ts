@@ -113,7 +113,7 @@ describe("evaluateOffer", () => {
     const again = evaluateOffer(ctx(), req, OfferPool.of(reoffer));
     if (again.kind !== "match") throw new Error(again.reason);
     expect(again.operations.map((o) => o.type)).toEqual(["LAUNCH_GROUP"]);
-    const launch = again.operations[0] as { executor: { resources: Resource[] } };
+    const launch = again.operations[0] as { executor: { resources: readonly Resource[] } };
     expect(launch.executor.resources.map((r) => [r.name, r.scalar])).toEqual([["cpus", 0.01], ["mem", 32], ["disk", 8]]);
     expect(again.tasks[0]!.command.environment["PORT_HTTP"]).toBe("8000");
   });
