@@ -1,11 +1,12 @@
 /**
- * The local cluster under the real scheduler: tasks are real processes with real sandboxes and
- * volumes, they survive a scheduler restart, and a restarted scheduler reports what happened
- * to them while it was away.
+ * The local agent under the real scheduler, through the Mesos driver: tasks are real processes
+ * with real sandboxes and volumes, they survive a scheduler restart, and a restarted scheduler
+ * learns what happened to them while it was away.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { sandboxIds, sandboxOf, volumeDirs } from "./agent-world.js";
 import { isAlive, killEverything, startLocal, tempDataDir, waitFor } from "./local-harness.js";
 import { FINISH_SPEC } from "./specs.js";
 import type { LocalRun } from "./local-harness.js";
@@ -78,7 +79,7 @@ async function deployAndStop(dir: string): Promise<{ taskId: string; pid: number
   return task;
 }
 
-describe("local cluster", () => {
+describe("local agent", () => {
   it("runs a service's task as a real process with its environment, volume and captured output", async () => {
     const run = await start(newDir());
     await run.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
@@ -88,8 +89,7 @@ describe("local cluster", () => {
     expect(readFileSync(join(task.sandbox, "data", "output"), "utf8")).toBe("hello-0-server 0 corral hi\n");
     expect(existsSync(join(task.sandbox, "stdout"))).toBe(true);
     // The volume lives outside the sandbox, so it outlives the task.
-    const volumes = readdirSync(join(run.dataDir, "local", "volumes"));
-    expect(volumes).toHaveLength(1);
+    expect(volumeDirs(run.dataDir)).toHaveLength(1);
   });
 
   it("works from a relative data directory (the default ./.corral): volumes resolve, tasks run", async () => {
@@ -122,10 +122,11 @@ describe("local cluster", () => {
     const run = await start(newDir());
     await run.scheduler.putService({ name: "job", spec: FINISH_SPEC, parameters: {} });
     await waitFor("deploy COMPLETE", () => deployed(run, "job"));
-    const sandboxes = readdirSync(join(run.dataDir, "local", "sandboxes"));
+    const sandboxes = run.cluster.tasks().length === 0 ? sandboxIds(run.dataDir) : [];
     expect(sandboxes).toHaveLength(2);
-    const exits = sandboxes.map((id) => JSON.parse(readFileSync(join(run.dataDir, "local", "sandboxes", id, "exit.json"), "utf8")) as { code: number });
-    expect(exits.map((e) => e.code).sort()).toEqual([0, 1]);
+    // The wrapper records each run's exit status in its sandbox.
+    const exits = sandboxes.map((id) => readFileSync(join(sandboxOf(run.dataDir, id)!, "exit"), "utf8").trim());
+    expect(exits.sort()).toEqual(["0", "1"]);
   });
 
   it("keeps tasks running across a scheduler restart and re-adopts the same processes", async () => {
@@ -137,14 +138,14 @@ describe("local cluster", () => {
     await waitFor("deploy COMPLETE after restart", () => deployed(second, "hello"));
     const after = await waitFor("the adopted task", () => second.cluster.tasks()[0]?.pid !== undefined && onlyTask(second));
     expect(after).toEqual(before);
-    expect(readdirSync(join(dir, "local", "sandboxes"))).toHaveLength(1); // nothing launched twice
+    expect(sandboxIds(dir)).toHaveLength(1); // nothing launched twice
   });
 
   it("reports a task that ended while the scheduler was down and relaunches it", async () => {
     const dir = newDir();
     const before = await deployAndStop(dir);
     process.kill(-before.pid, "SIGKILL");
-    await waitFor("the exit recorded", () => existsSync(join(before.sandbox, "exit.json")));
+    await waitFor("the task gone", () => !isAlive(before.pid));
 
     const second = await start(dir);
     const relaunched = await waitFor("a relaunched task", () => {
@@ -156,7 +157,7 @@ describe("local cluster", () => {
   });
 });
 
-describe("local cluster: removing a service", () => {
+describe("local agent: removing a service", () => {
   it("leaves nothing of it on the machine: no process, no volume, no sandbox, no reservation; the other service untouched", async () => {
     const run = await start(newDir());
     await run.scheduler.putService({ name: "hello", spec: SPEC, parameters: {} });
@@ -168,8 +169,7 @@ describe("local cluster: removing a service", () => {
     });
     const hello = tasks.find((t) => t.taskId.startsWith("hello__"))!;
     const other = tasks.find((t) => t.taskId.startsWith("other__"))!;
-    const volumeRoot = join(run.dataDir, "local", "volumes", hello.agentId);
-    expect(readdirSync(volumeRoot)).toHaveLength(2);
+    expect(volumeDirs(run.dataDir)).toHaveLength(2);
 
     const ac = new AbortController();
     const seen: string[] = [];
@@ -183,7 +183,7 @@ describe("local cluster: removing a service", () => {
     expect(run.scheduler.listServices().map((s) => s.name)).toEqual(["other"]);
     expect(isAlive(hello.pid!)).toBe(false);
     expect(existsSync(hello.sandbox)).toBe(false);
-    expect(readdirSync(volumeRoot)).toHaveLength(1); // only other's volume
+    expect(volumeDirs(run.dataDir)).toHaveLength(1); // only other's volume
     const namespaces = [...run.cluster.reservations().values()].flat().map((r) => r.reservations?.at(-1)?.labels["namespace"]);
     expect(new Set(namespaces)).toEqual(new Set(["other"]));
     expect(isAlive(other.pid!)).toBe(true);
@@ -191,7 +191,7 @@ describe("local cluster: removing a service", () => {
   });
 });
 
-describe("local cluster: a removal interrupted by a restart", () => {
+describe("local agent: a removal interrupted by a restart", () => {
   it("after the kills and before the releases: the restarted scheduler finishes it, with exactly one COMPLETED event", async () => {
     const dir = newDir();
     const first = await start(dir);
@@ -199,8 +199,8 @@ describe("local cluster: a removal interrupted by a restart", () => {
     await waitFor("deploy COMPLETE", () => deployed(first, "hello"));
     const task = await waitFor("a pid", () => first.cluster.tasks()[0]?.pid !== undefined && onlyTask(first));
     // No more offers: the kill completes, the reservations stay.
-    await first.cluster.suppress();
-    first.cluster.revive = async () => undefined;
+    await first.cluster.driver.suppress();
+    first.cluster.driver.revive = async () => undefined;
     await first.scheduler.uninstallService("hello");
     await waitFor("the kill done", () => first.scheduler.getPlan("hello", "uninstall").phases[0]!.status === "COMPLETE");
     expect(isAlive(task.pid)).toBe(false);
@@ -212,7 +212,7 @@ describe("local cluster: a removal interrupted by a restart", () => {
     const second = await start(dir);
     await waitFor("hello removed", () => second.scheduler.listServices().length === 0);
     expect([...second.cluster.reservations().values()].flat()).toEqual([]);
-    expect(readdirSync(join(dir, "local", "volumes", second.cluster.agentIds()[0]!))).toEqual([]);
+    expect(volumeDirs(dir)).toEqual([]);
     const ac = new AbortController();
     const kinds: string[] = [];
     for await (const e of second.scheduler.watchUninstall(["hello"], 0n, ac.signal)) kinds.push(e.kind);

@@ -1,16 +1,42 @@
 /**
- * The real scheduler on the local cluster (real processes) with a SQLite store in a temporary
- * data directory, and the clean-up that kills every task process the test left behind. The
- * temporary data directories are removed after the test file, their processes killed first.
+ * The real scheduler on the local agent (real processes) through the Mesos driver, with a SQLite
+ * store in a temporary data directory. The agent runs in the test's process (`LocalAgent`), so a
+ * test can look at what it keeps; the scheduler talks to it over its Unix socket as it would to a
+ * daemon. The temporary data directories are removed after the test file, every process that runs
+ * in them killed first.
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import pino from "pino";
 import { CryptoRandom, SystemClock } from "../../src/adapters/clock.js";
-import { LocalCluster } from "../../src/adapters/cluster/local/local-cluster.js";
+import { LocalAgent } from "../../src/adapters/cluster/agent/agent.js";
+import { MesosDriver } from "../../src/adapters/cluster/mesos/driver.js";
+import type { SimTaskView } from "../../src/adapters/cluster/simulated-cluster.js";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
+import type { Resource, TaskStatus } from "../../src/domain/cluster.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "../../src/engine/scheduler.js";
 import { tempDir } from "../use-temp-dir.js";
+import { sandboxOf, stopEverything } from "./agent-world.js";
+
+export { isAlive } from "../processes.js";
+
+/** A task as the agent keeps it, with its pid once spawned and its sandbox. */
+export interface LocalTaskView extends SimTaskView {
+  readonly pid?: number;
+  readonly sandbox: string;
+}
+
+/** What the tests look at and poke: the driver (kill, suppress, revive, task files) and the agent's books. */
+export interface LocalCluster {
+  readonly driver: MesosDriver;
+  readonly agent: LocalAgent;
+  tasks(): LocalTaskView[];
+  reservations(): Map<string, Resource[]>;
+  agentIds(): string[];
+  /** DECLINE calls the driver sent. */
+  readonly counts: { readonly declines: number };
+  /** Every task status the scheduler was told, in order. */
+  readonly statuses: readonly TaskStatus[];
+}
 
 export interface LocalRun {
   readonly dataDir: string;
@@ -21,35 +47,72 @@ export interface LocalRun {
 
 /**
  * A new data directory `<tmpdir>/corral-<kind>-<run tag>-XXXXXX`, removed after the test file
- * once every process of it is killed (killEverything, then any process still working in it).
+ * once the agent of it and everything it runs are stopped.
  */
 export function tempDataDir(kind = "local"): string {
-  return tempDir(kind, {
-    beforeRemove: async (dir) => {
-      await killEverything(dir);
-      await killProcessesIn(dir);
-    },
-  });
+  return tempDir(kind, { beforeRemove: stopEverything });
 }
+
+/** Kills every task of a data directory's agent, and the agent. */
+export const killEverything = stopEverything;
 
 export async function startLocal(dataDir: string, options: { agents?: number; canSwitchUser?: boolean } = {}): Promise<LocalRun> {
   const clock = new SystemClock();
   const random = new CryptoRandom();
   const log = pino({ level: "silent" });
   const persister = SqlitePersister.open(join(dataDir, "corral.db"));
-  const cluster = new LocalCluster({
-    dataDir,
+  const agent = await LocalAgent.start({
+    stateDir: join(dataDir, "agent"),
     agents: options.agents ?? 1,
     machine: { hostname: "localhost", cpus: 4, memMb: 8192, diskMb: 10240, ports: { begin: 31000, end: 31999 } },
+    taskPath: process.env["PATH"] ?? "/usr/bin:/bin",
+    canSwitchUser: options.canSwitchUser ?? false,
+    heartbeatIntervalS: 1,
     clock,
     random,
     log,
-    taskPath: process.env["PATH"] ?? "/usr/bin:/bin",
-    canSwitchUser: options.canSwitchUser ?? false,
-    pollMs: 50,
   });
+  const driver = new MesosDriver({ master: { kind: "unix", socketPath: agent.socketPath }, user: "root", files: true, clock, random, log });
+  const counts = { declines: 0 };
+  const decline = driver.decline.bind(driver);
+  driver.decline = (...args: Parameters<MesosDriver["decline"]>) => {
+    counts.declines++;
+    return decline(...args);
+  };
+  const statuses: TaskStatus[] = [];
+  const subscribe = driver.subscribe.bind(driver);
+  driver.subscribe = (framework, events) =>
+    subscribe(framework, {
+      ...events,
+      update: (status) => {
+        statuses.push(status);
+        events.update(status);
+      },
+    });
+  const hosts = () => agent.frameworkHosts().filter((h) => !h.removed);
+  const cluster: LocalCluster = {
+    driver,
+    agent,
+    counts,
+    statuses,
+    tasks: () => {
+      const pids = new Map(agent.processes().map((p) => [p.taskId, p.taskPid]));
+      return hosts().flatMap((h) =>
+        h.sim.tasks().map((t) => {
+          const pid = pids.get(t.taskId);
+          return { ...t, sandbox: sandboxOf(resolve(dataDir), t.taskId) ?? join(resolve(dataDir), "agent", "frameworks", h.dir, "sandboxes", t.taskId), ...(pid === undefined ? {} : { pid }) };
+        }),
+      );
+    },
+    reservations: () => {
+      const out = new Map<string, Resource[]>();
+      for (const h of hosts()) for (const [agentId, rs] of h.sim.reservations()) out.set(agentId, [...(out.get(agentId) ?? []), ...rs]);
+      return out;
+    },
+    agentIds: () => hosts()[0]?.sim.agentIds() ?? [],
+  };
   const scheduler = new MultiServiceScheduler(
-    { persister, driver: cluster, clock, random, log },
+    { persister, driver, clock, random, log },
     { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" } },
   );
   await scheduler.start();
@@ -59,7 +122,8 @@ export async function startLocal(dataDir: string, options: { agents?: number; ca
     scheduler,
     async stop() {
       await scheduler.stop();
-      await cluster.close();
+      await driver.close();
+      await agent.close();
       await persister.close();
     },
   };
@@ -76,80 +140,3 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** Kills every supervisor and task process of a data directory, waiting out a supervisor that is still spawning its task. */
-export async function killEverything(dataDir: string): Promise<void> {
-  const sandboxes = join(dataDir, "local", "sandboxes");
-  if (!existsSync(sandboxes)) return;
-  const killed: number[] = [];
-  for (const id of readdirSync(sandboxes)) {
-    const dir = join(sandboxes, id);
-    const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), "utf8")) as T) : undefined);
-    const spawned = read<{ pid: number }>("spawn.json");
-    if (!spawned) continue;
-    const deadline = Date.now() + 5000;
-    let sup = read<{ supervisorPid: number; taskPid?: number }>("supervisor.json");
-    while (sup?.taskPid === undefined && !existsSync(join(dir, "exit.json")) && isAlive(spawned.pid) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      sup = read("supervisor.json");
-    }
-    for (const pid of [sup?.taskPid !== undefined ? -sup.taskPid : undefined, spawned.pid]) {
-      try {
-        if (pid !== undefined) process.kill(pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    }
-    if (sup?.taskPid !== undefined) killed.push(sup.taskPid);
-    killed.push(spawned.pid);
-  }
-  await waitDead(killed);
-}
-
-/** Waits (up to 5 s) until the processes are gone: a dying process may still be writing. */
-async function waitDead(pids: readonly number[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
-
-/**
- * Kills (SIGKILL) every other process whose working directory or command line is inside `dir`
- * (a supervisor spawned just before its scheduler died, before it noted its pid), and waits
- * until they are gone. Linux /proc; elsewhere a no-op.
- */
-export async function killProcessesIn(dir: string): Promise<void> {
-  const inside = (p: string): boolean => p === dir || p.startsWith(`${dir}/`);
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
-  } catch {
-    return;
-  }
-  const found: number[] = [];
-  for (const p of pids) {
-    try {
-      const cwd = readlinkSync(`/proc/${p}/cwd`);
-      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-      if (inside(cwd) || cmd.some((a) => inside(a) || a.includes(`${dir}/`))) found.push(Number(p));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  for (const pid of found) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone already
-    }
-  }
-  await waitDead(found);
-}

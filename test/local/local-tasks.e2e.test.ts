@@ -1,13 +1,12 @@
 /**
- * What the local cluster does to task processes: the kill grace period and the process-group
+ * What the local agent does to task processes: the kill grace period and the process-group
  * kill, health checks that kill, readiness checks that hold a step back, ports in the
  * environment, the task's user, and accounting that never offers more than the agents have.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { lookupUser } from "../../src/adapters/cluster/local/sandbox.js";
+import { lookupUser } from "../../src/adapters/cluster/agent/runtime/sandbox.js";
 import { isAlive, killEverything, startLocal, tempDataDir, waitFor } from "./local-harness.js";
 import type { LocalRun } from "./local-harness.js";
 
@@ -42,7 +41,7 @@ function liveTask(run: LocalRun) {
   });
 }
 
-describe("local cluster tasks", () => {
+describe("local agent tasks", () => {
   it("kills the task's whole process group: SIGTERM first, SIGKILL after the kill grace period", async () => {
     const run = await start();
     // The shell traps TERM and stays; its background child ignores nothing and dies with the group.
@@ -60,12 +59,12 @@ describe("local cluster tasks", () => {
     await deployed(run, "trap");
     const t = await liveTask(run);
     const childPid = Number(await waitFor("child pid", () => existsSync(join(t.sandbox, "child.pid")) && readFileSync(join(t.sandbox, "child.pid"), "utf8").trim()));
-    await run.cluster.kill(t.taskId, t.agentId);
+    await run.cluster.driver.kill(t.taskId, t.agentId);
     await waitFor("SIGTERM seen", () => existsSync(join(t.sandbox, "got-term")));
     expect(isAlive(t.pid!)).toBe(true); // still in its grace period
     await waitFor("the group killed", () => !isAlive(t.pid!) && !isAlive(childPid));
-    const exit = await waitFor("exit.json", () => existsSync(join(t.sandbox, "exit.json")) && JSON.parse(readFileSync(join(t.sandbox, "exit.json"), "utf8")));
-    expect(exit).toMatchObject({ killed: true, signal: "SIGKILL" });
+    const killed = await waitFor("TASK_KILLED", () => run.cluster.statuses.find((s) => s.taskId === t.taskId && s.state === "TASK_KILLED"));
+    expect(killed.message).toMatch(/killed/);
   });
 
   it("kills a task whose health check fails and the recovery plan relaunches it", async () => {
@@ -91,8 +90,8 @@ describe("local cluster tasks", () => {
     });
     expect(isAlive(first.pid!)).toBe(false);
     expect(second.taskId).not.toBe(first.taskId);
-    const exit = JSON.parse(readFileSync(join(first.sandbox, "exit.json"), "utf8")) as { killed: boolean };
-    expect(exit.killed).toBe(true);
+    const ended = run.cluster.statuses.find((s) => s.taskId === first.taskId && s.state === "TASK_KILLED");
+    expect(ended?.healthy).toBe(false);
     expect(run.scheduler.getPlan("sick", "recovery").phases.length).toBeGreaterThan(0);
   });
 
@@ -177,24 +176,5 @@ describe("users", () => {
   it("reads accounts from /etc/passwd", () => {
     expect(lookupUser("root")).toEqual({ uid: 0, gid: 0 });
     expect(lookupUser("no-such-user-here")).toBeUndefined();
-  });
-});
-
-describe("the task supervisor", () => {
-  it("runs once per sandbox: a second supervisor started on the same sandbox leaves without running the task", async () => {
-    const dir = tempDataDir();
-    dirs.push(dir);
-    const sandbox = join(dir, "local", "sandboxes", "t1");
-    mkdirSync(sandbox, { recursive: true });
-    writeFileSync(
-      join(sandbox, "launch.json"),
-      JSON.stringify({ cmd: "echo ran >> runs; exit 0", env: { PATH: process.env["PATH"] }, cwd: sandbox, stdout: join(sandbox, "stdout"), stderr: join(sandbox, "stderr"), killGraceS: 1 }),
-    );
-    const supervisor = new URL("../../src/adapters/cluster/local/supervisor.mjs", import.meta.url).pathname;
-    const run = () => new Promise<number | null>((resolve) => spawn(process.execPath, [supervisor, sandbox], { stdio: "ignore" }).on("exit", resolve));
-    const [a, b] = await Promise.all([run(), run()]);
-    expect([a, b]).toEqual([0, 0]);
-    expect(readFileSync(join(sandbox, "runs"), "utf8")).toBe("ran\n");
-    expect(JSON.parse(readFileSync(join(sandbox, "exit.json"), "utf8"))).toMatchObject({ code: 0, killed: false });
   });
 });

@@ -1,12 +1,12 @@
 /**
- * ListTasks and TaskLog on the local cluster, with real processes: real pids and sandboxes,
+ * ListTasks and TaskLog on the local agent (its /files API through the Mesos driver), with real processes: real pids and sandboxes,
  * what a task's cmd wrote, the last N lines, a follow stream that gets appended output and ends
  * when the service is uninstalled, traversal and symlink/FIFO attempts refused, and a task name
  * that resolves to the new sandbox after a recovery.
  */
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SchedulerError } from "../../src/domain/errors.js";
 import type { TaskLogChunk, TaskLogInput } from "../../src/engine/admin-api.js";
@@ -81,7 +81,7 @@ async function errorOf(p: () => Promise<unknown>): Promise<SchedulerError> {
   throw new Error("no error");
 }
 
-describe("task visibility and logs on the local cluster", () => {
+describe("task visibility and logs on the local agent", () => {
   it("ListTasks shows the running task with its real pid and sandbox; TaskLog of examples/simple.yml's task prints what its cmd wrote", async () => {
     const run = await start();
     await put(run, "hello", example("simple.yml"));
@@ -91,7 +91,7 @@ describe("task visibility and logs on the local cluster", () => {
       expect.objectContaining({ id: live.taskId, name: "hello-0-server", podType: "hello", podIndex: 0, state: "TASK_RUNNING", pid: live.pid, agentId: live.agentId }),
     ]);
     expect(isAlive(tasks[0]!.pid)).toBe(true);
-    expect(realpathSync(tasks[0]!.sandbox)).toBe(realpathSync(join(run.dataDir, "local", "sandboxes", live.taskId)));
+    expect(realpathSync(tasks[0]!.sandbox)).toBe(realpathSync(live.sandbox));
     const { text, chunks } = await readUntil(run, input("hello", "hello-0-server"), (t) => t === "hello\n");
     expect(text).toBe("hello\n");
     expect(chunks[0]).toMatchObject({ taskId: live.taskId, offset: 0 });
@@ -138,14 +138,14 @@ describe("task visibility and logs on the local cluster", () => {
     }
     expect((await errorOf(() => read(run, input("sly", "sandboxes")))).code).toBe("not_found");
     // The cluster itself serves only task IDs it knows, and only regular files inside their sandbox.
-    const files = run.cluster.taskFiles;
+    const files = run.cluster.driver.taskFiles!;
     const agent = run.cluster.agentIds()[0]!;
     for (const bad of ["..", ".", "../local", "../../etc", "/etc", "", "x".repeat(600), "sly__app-0-main__nope"]) {
       expect(await files.sandboxOf(bad, agent)).toBeUndefined();
       expect(await files.readFile(bad, agent, "stdout", 0, 100)).toBeUndefined();
     }
     // A sandbox directory that is a symlink (made by someone who can write there) is not one.
-    const sandboxes = join(run.dataDir, "local", "sandboxes");
+    const sandboxes = dirname(run.cluster.tasks()[0]!.sandbox);
     await mkdir(join(run.dataDir, "outside"));
     await writeFile(join(run.dataDir, "outside", "launch.json"), "{}");
     await writeFile(join(run.dataDir, "outside", "stdout"), "secret\n");
@@ -162,9 +162,8 @@ describe("task visibility and logs on the local cluster", () => {
   it("refuses a stdout that is a hard link to a file outside the sandbox", async () => {
     const run = await start();
     await writeFile(join(run.dataDir, "secret"), "secret\n");
-    await put(run, "linker", spec("rm -f stdout; ln ../../../secret stdout; exec sleep 1000"));
-    const id = (await run.scheduler.listTasks("linker"))[0]!.id;
-    const stdout = join(run.dataDir, "local", "sandboxes", id, "stdout");
+    await put(run, "linker", spec(`rm -f stdout; ln ${join(run.dataDir, "secret")} stdout; exec sleep 1000`));
+    const stdout = join(run.cluster.tasks()[0]!.sandbox, "stdout");
     await waitFor("the hard link", () => existsSync(stdout) && statSync(stdout).nlink === 2);
     const err = await errorOf(() => read(run, input("linker", "app-0-main")));
     expect(err).toMatchObject({ code: "failed_precondition", message: expect.stringMatching(/stdout .* has 2 hard links/) });

@@ -16,6 +16,7 @@ import { thisMachine } from "../local/this-machine.js";
 import { encodeKnobs, NO_CHAOS, readChaosRequest, type ChaosKnobs } from "./chaos.js";
 import type { EventStream } from "./event-stream.js";
 import { filesApi } from "./files-api.js";
+import type { FrameworkHost } from "./framework-host.js";
 import { Frameworks } from "./frameworks.js";
 import { authorized, readBody, reply, replyJson } from "./http-util.js";
 import { operatorApi } from "./operator-api.js";
@@ -103,6 +104,11 @@ export class LocalAgent {
   /** The agent's id: agents are `<masterId>-S<n>`, frameworks `<masterId>-<nnnn>`. */
   get masterId(): string {
     return this.frameworks.masterId;
+  }
+
+  /** The framework hosts, each with its simulated master and runtime (tests, diagnostics). */
+  frameworkHosts(): readonly FrameworkHost[] {
+    return this.frameworks.all();
   }
 
   /** Live task processes of every framework (tests, diagnostics). */

@@ -1,0 +1,67 @@
+/**
+ * What the local agent of a data directory keeps on disk, for tests that check the machine
+ * itself: each framework host's checkpoint (`<data-dir>/agent/frameworks/<dir>/cluster.json`,
+ * the simulated master's snapshot), its sandboxes and its volume directories. And the clean-up
+ * that stops the agent and everything it runs.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { stopAgent } from "../../src/adapters/cluster/agent/daemon.js";
+import type { Resource } from "../../src/domain/cluster.js";
+import type { MasterSnapshot } from "../../src/adapters/cluster/sim-snapshot.js";
+import { killProcessesIn } from "../processes.js";
+
+export function agentDir(dataDir: string): string {
+  return join(dataDir, "agent");
+}
+
+const list = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
+
+/** The framework hosts' directories. */
+export function frameworkDirs(dataDir: string): string[] {
+  const root = join(agentDir(dataDir), "frameworks");
+  return list(root).map((d) => join(root, d));
+}
+
+/** Every framework host's saved state. */
+export function savedStates(dataDir: string): MasterSnapshot[] {
+  return frameworkDirs(dataDir).flatMap((d) => (existsSync(join(d, "cluster.json")) ? [JSON.parse(readFileSync(join(d, "cluster.json"), "utf8")) as MasterSnapshot] : []));
+}
+
+/** Every reserved resource the agent keeps, of every framework. */
+export function reservedResources(dataDir: string): Resource[] {
+  return savedStates(dataDir).flatMap((s) => s.agents.flatMap((a) => a.reserved));
+}
+
+/** Namespaces (services) that hold reservations. */
+export function reservationOwners(dataDir: string): Set<string | undefined> {
+  return new Set(reservedResources(dataDir).map((r) => r.reservations?.at(-1)?.labels["namespace"]));
+}
+
+/** Tasks the agent keeps (live, or ended and not yet acknowledged). */
+export function savedTasks(dataDir: string): MasterSnapshot["tasks"][number][] {
+  return savedStates(dataDir).flatMap((s) => s.tasks);
+}
+
+/** Task IDs that have a sandbox directory. */
+export function sandboxIds(dataDir: string): string[] {
+  return frameworkDirs(dataDir).flatMap((d) => list(join(d, "sandboxes")));
+}
+
+/** A task's sandbox (absolute), or undefined when it has none. */
+export function sandboxOf(dataDir: string, taskId: string): string | undefined {
+  return frameworkDirs(dataDir)
+    .map((d) => join(d, "sandboxes", taskId))
+    .find((p) => existsSync(p));
+}
+
+/** `<agentId>/<persistenceId>` of every volume directory. */
+export function volumeDirs(dataDir: string): string[] {
+  return frameworkDirs(dataDir).flatMap((d) => list(join(d, "volumes")).flatMap((agent) => list(join(d, "volumes", agent)).map((id) => `${agent}/${id}`)));
+}
+
+/** Stops the data directory's agent with every task it runs, then kills whatever still runs in the directory. */
+export async function stopEverything(dataDir: string): Promise<void> {
+  await stopAgent(agentDir(dataDir), { killTasks: true }).catch(() => false);
+  await killProcessesIn(dataDir);
+}
