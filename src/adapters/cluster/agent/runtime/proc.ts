@@ -1,0 +1,84 @@
+/**
+ * Process identity on Linux: a pid alone can be reused once its process is gone, so a process
+ * is named by its pid, its start time (field 22 of /proc/<pid>/stat) and the boot id.
+ */
+import { readFileSync } from "node:fs";
+
+/** The start time of `pid` in clock ticks since boot, or undefined when there is no such process. */
+export function procStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // A zombie has exited: it is waiting for its parent to collect it.
+    if (fields[0] === "Z") return undefined;
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let boot: string | undefined;
+
+export function bootId(): string {
+  boot ??= readBootId();
+  return boot;
+}
+
+function readBootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Whether the process that started as (`pid`, `start`) in boot `boot` still runs. */
+export function isSameProcess(pid: number | undefined, start: string | undefined, boot: string): boolean {
+  if (pid === undefined || start === undefined || boot !== bootId()) return false;
+  return procStart(pid) === start;
+}
+
+/** Sends `signal` to one process; false when it is gone. */
+export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal` to a process group; false when the group is gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What task.json records of a task's wrapper: the leader of the task's process group. */
+export interface ProcessIdentity {
+  readonly pid: number;
+  readonly procStart: string | undefined;
+  readonly bootId: string;
+}
+
+/**
+ * Whether anything of the task's process group still runs: its leader (the wrapper) as it was
+ * started, or members it left behind. A pid is not handed out while a group of that id exists,
+ * so a live group whose leader pid is free is still ours; once a new process holds the pid, the
+ * group is someone else's.
+ */
+export function groupAlive(id: ProcessIdentity): boolean {
+  if (id.bootId !== bootId()) return false;
+  const start = procStart(id.pid);
+  if (start !== undefined) return start === id.procStart;
+  try {
+    process.kill(-id.pid, 0); // the leader is gone (or a zombie): are its group's members?
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

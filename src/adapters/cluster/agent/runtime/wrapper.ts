@@ -1,0 +1,95 @@
+/**
+ * How a task process is started: `/bin/sh -c <WRAPPER> sh <command> <exit-file>`, detached (a
+ * process group of its own, led by the wrapper), stdout/stderr appended to the sandbox's files.
+ * The wrapper is a shell (dash: ~100 kB private), not Node, and it outlives the agent: it runs
+ * the command as Mesos' command executor does (`/bin/sh -c`), then writes the exit status whole
+ * (tmp + rename), so an agent that restarts meanwhile still learns the code.
+ *
+ * It catches TERM/INT/HUP with a no-op trap, so a kill of the group ends the command but not the
+ * wrapper; a caught (not ignored) signal is reset in the command it runs, which keeps the
+ * default. dash runs a trap only once the foreground command has ended, so the status is that
+ * of the command. A status above 128 is the shell's "killed by signal (status - 128)".
+ */
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { closeSync, fchownSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bootId, procStart } from "./proc.js";
+import type { ProcessIdentity } from "./proc.js";
+import type { Account } from "./sandbox.js";
+import { SANDBOX_FILES } from "./sandbox.js";
+
+export const WRAPPER = [
+  "trap : TERM INT HUP",
+  '/bin/sh -c "$1"',
+  "s=$?",
+  'printf %s "$s" >"$2.tmp" && command -p mv -f "$2.tmp" "$2"',
+  "exit $s",
+].join("\n");
+
+/** task.json: the wrapper's identity, and whose reservations the task ran on. */
+export interface TaskRecord extends ProcessIdentity {
+  readonly namespaces: readonly string[];
+}
+
+export interface WrappedLaunch {
+  readonly command: string;
+  readonly sandbox: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly account: Account | undefined;
+}
+
+/**
+ * Spawns the wrapper; `child.pid` is undefined when the spawn failed (its 'error' event says
+ * why). Throws when the output files cannot be opened.
+ */
+export function spawnWrapped(launch: WrappedLaunch): ChildProcess {
+  const { sandbox, account } = launch;
+  const out = openSync(join(sandbox, SANDBOX_FILES.stdout), "a");
+  try {
+    const err = openSync(join(sandbox, SANDBOX_FILES.stderr), "a");
+    try {
+      if (account) for (const fd of [out, err]) fchownSync(fd, account.uid, account.gid); // the task's own files
+      return spawn("/bin/sh", ["-c", WRAPPER, "sh", launch.command, join(sandbox, SANDBOX_FILES.exit)], {
+        cwd: sandbox,
+        env: launch.env,
+        detached: true,
+        stdio: ["ignore", out, err],
+        ...(account ? { uid: account.uid, gid: account.gid } : {}),
+      });
+    } finally {
+      closeSync(err);
+    }
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Writes task.json whole, right after the spawn: from now on the task counts as started. */
+export function writeRecord(sandbox: string, pid: number, namespaces: readonly string[]): TaskRecord {
+  const record: TaskRecord = { pid, procStart: procStart(pid), bootId: bootId(), namespaces };
+  const path = join(sandbox, SANDBOX_FILES.record);
+  writeFileSync(`${path}.tmp`, JSON.stringify(record));
+  renameSync(`${path}.tmp`, path);
+  return record;
+}
+
+export function readRecord(sandbox: string): TaskRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(join(sandbox, SANDBOX_FILES.record), "utf8")) as Partial<TaskRecord>;
+    if (typeof r.pid !== "number" || typeof r.bootId !== "string") return undefined;
+    return { pid: r.pid, procStart: r.procStart, bootId: r.bootId, namespaces: Array.isArray(r.namespaces) ? r.namespaces : [] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The command's exit status as the wrapper wrote it, or undefined when it wrote none. */
+export function readExitStatus(sandbox: string): number | undefined {
+  try {
+    const text = readFileSync(join(sandbox, SANDBOX_FILES.exit), "utf8").trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
