@@ -10,7 +10,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock, Logger } from "../../../../engine/ports.js";
-import { groupAlive } from "./proc.js";
+import { groupAlive, isSameProcess } from "./proc.js";
 import { SANDBOX_FILES, sandboxesDir } from "./sandbox.js";
 import { readRecord } from "./wrapper.js";
 
@@ -114,7 +114,9 @@ export function collectNamespaceSandboxes(root: string, namespaces: ReadonlySet<
     if (isLive(id)) continue;
     const dir = join(sandboxesDir(root), id);
     const record = readRecord(dir);
-    if (!record?.namespaces.some((ns) => namespaces.has(ns)) || groupAlive(record)) continue;
+    // Its wrapper gone, the task has ended (what it left behind was killed then; zombies may
+    // linger until init reaps them, which must not keep a removed service's files).
+    if (!record?.namespaces.some((ns) => namespaces.has(ns)) || isSameProcess(record.pid, record.procStart, record.bootId)) continue;
     rmSync(dir, { recursive: true, force: true });
     removed.push(id);
   }
