@@ -57,6 +57,8 @@ export class LocalAgentRuntime implements AgentRuntime {
   readonly files: TaskFiles;
   private readonly watched = new Map<string, Watched>();
   private readonly adopted = new Set<Watched>();
+  /** Adopted and not looked at yet: startQueued looks at them once, then the poll does. */
+  private fresh: Watched[] = [];
   private queued = new Map<string, SimTask>();
   private readonly gc: SandboxGc;
   private poll: Cancel | undefined;
@@ -100,11 +102,14 @@ export class LocalAgentRuntime implements AgentRuntime {
     t.killRequested = existsSync(join(sandbox, SANDBOX_FILES.killRequested));
     // Looked at in startQueued, when the master takes reports again, then on the shared poll.
     this.adopted.add(t);
+    this.fresh.push(t);
   }
 
   startQueued(): void {
     if (this.closed) return;
-    for (const t of [...this.adopted]) this.observe(t);
+    const fresh = this.fresh;
+    this.fresh = [];
+    for (const t of fresh) this.observe(t);
     const queued = this.queued;
     this.queued = new Map();
     for (const task of queued.values()) if (!isTerminal(task.state)) this.launch(task);
