@@ -128,6 +128,9 @@ function groupMembers(pgid: number): number[] {
   return out;
 }
 
+/** The wrapper creates the output files once it runs: 0 until then. */
+const sizeOf = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
+
 const comm = (pid: number): string => readFileSync(`/proc/${pid}/comm`, "utf8").trim();
 
 describe("LocalAgentRuntime with real processes", () => {
@@ -186,6 +189,7 @@ describe("LocalAgentRuntime with real processes", () => {
     const pidOf = (t: SimTask): number => runtime.processes().find((p) => p.taskId === t.info.taskId)!.taskPid!;
     const stubbornPid = pidOf(stubborn);
     await until("the trap", () => existsSync(join(root, "sandboxes", stubborn.info.taskId, "trapped")));
+    await until("the polite command", () => groupMembers(pidOf(polite)).length >= 3); // wrapper, its shell, sleep
     runtime.kill(stubborn);
     runtime.kill(polite);
     await until("the polite task's end", () => states(polite.info.taskId).length === 2);
@@ -297,7 +301,7 @@ describe("LocalAgentRuntime with real processes", () => {
     first.runtime.close();
     writeFileSync(join(first.root, "sandboxes", finished.info.taskId, "go"), "");
     process.kill(-pids.get(killed.info.taskId)!, "SIGKILL");
-    await until("both ended", () => existsSync(join(first.root, "sandboxes", finished.info.taskId, "exit")) && groupMembers(pids.get(killed.info.taskId)!).length === 0);
+    await until("both ended", () => [finished, killed].every((t) => groupMembers(pids.get(t.info.taskId)!).length === 0));
 
     const second = setup({}, first.root);
     finished.state = "TASK_RUNNING";
@@ -319,7 +323,7 @@ describe("LocalAgentRuntime with real processes", () => {
     runtime.start(task);
     runtime.startQueued();
     const sandbox = join(root, "sandboxes", task.info.taskId);
-    await until("the output", () => statSync(join(sandbox, "stdout")).size === 5000);
+    await until("the output", () => sizeOf(join(sandbox, "stdout")) === 5000);
     await runtime.rotateLogs();
     expect(statSync(join(sandbox, "stdout.1")).size).toBe(5000);
     expect(statSync(join(sandbox, "stdout")).size).toBe(0);
@@ -334,7 +338,7 @@ describe("LocalAgentRuntime with real processes", () => {
     runtime.start(task);
     runtime.startQueued();
     const sandbox = join(root, "sandboxes", task.info.taskId);
-    await until("the output", () => statSync(join(sandbox, "stdout")).size > 0);
+    await until("the output", () => sizeOf(join(sandbox, "stdout")) > 0);
     const pid = runtime.processes()[0]!.taskPid!;
     await expect(runtime.files.sandboxOf(task.info.taskId, "agent-1")).resolves.toEqual({ path: sandbox, pid, ended: false });
     const chunk = await runtime.files.readFile(task.info.taskId, "agent-1", "stdout", 0, 100);

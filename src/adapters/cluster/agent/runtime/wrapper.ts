@@ -7,10 +7,12 @@
  * the command as Mesos' command executor does (`/bin/sh -c`), then writes the exit status whole
  * (tmp + rename), so an agent that restarts meanwhile still learns the code.
  *
- * It catches TERM/INT/HUP with a no-op trap, so a kill of the group ends the command but not the
- * wrapper; a caught (not ignored) signal is reset in the command it runs, which keeps the
- * default. dash runs a trap only once the foreground command has ended, so the status is that
- * of the command. A status above 128 is the shell's "killed by signal (status - 128)".
+ * It catches TERM/INT/HUP, so a kill of the group ends the command but not the wrapper; a
+ * caught (not ignored) signal is reset in the command it runs, which keeps the default. dash
+ * runs a trap only once the foreground command has ended, so the status is that of the
+ * command. A kill that comes before the command starts keeps it from starting (status 143);
+ * one in the instant between the check and the command's exec is ended by the agent's SIGKILL
+ * after the grace period. A status above 128 is the shell's "killed by signal (status - 128)".
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -23,9 +25,9 @@ import { SANDBOX_FILES } from "./sandbox.js";
 
 export const WRAPPER = [
   `exec >>${SANDBOX_FILES.stdout} 2>>${SANDBOX_FILES.stderr}`,
-  "trap : TERM INT HUP",
-  '/bin/sh -c "$1"',
-  "s=$?",
+  "k=",
+  "trap k=1 TERM INT HUP",
+  'if [ -z "$k" ]; then /bin/sh -c "$1"; s=$?; else s=143; fi',
   'printf %s "$s" >"$2.tmp" && command -p mv -f "$2.tmp" "$2"',
   "exit $s",
 ].join("\n");
