@@ -96,7 +96,7 @@ export class LocalAgentRuntime implements AgentRuntime {
     }
     const user = info.command.user;
     const account = user && this.o.canSwitchUser ? lookupUserQuietly(user) : undefined;
-    const t = this.watch(task, sandbox, account, record, undefined);
+    const t = this.watch(task, sandbox, taskEnvironment(info, sandbox, task.frameworkId, this.o.taskPath), account, record, undefined);
     t.running = task.state === "TASK_RUNNING";
     t.readinessPassed = task.lastSent?.checkStatus?.exitCode === 0;
     t.killRequested = existsSync(join(sandbox, SANDBOX_FILES.killRequested));
@@ -195,10 +195,12 @@ export class LocalAgentRuntime implements AgentRuntime {
       }
     }
     let sandbox: string;
+    let env: Record<string, string>;
     let child: ChildProcess;
     try {
       sandbox = prepareSandbox(this.o.root, info, account);
-      child = spawnWrapped({ command: info.command.value, sandbox, env: taskEnvironment(info, sandbox, task.frameworkId, this.o.taskPath), account });
+      env = taskEnvironment(info, sandbox, task.frameworkId, this.o.taskPath);
+      child = spawnWrapped({ command: info.command.value, sandbox, env, account });
     } catch (err) {
       this.o.report(task, "TASK_FAILED", { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `sandbox: ${(err as Error).message}` });
       return;
@@ -221,7 +223,7 @@ export class LocalAgentRuntime implements AgentRuntime {
       this.o.report(task, "TASK_FAILED", { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `sandbox: ${(err as Error).message}` });
       return;
     }
-    const t = this.watch(task, sandbox, account, record, child);
+    const t = this.watch(task, sandbox, env, account, record, child);
     child.once("exit", (code, signal) => this.exited(t, code, signal));
     t.running = true;
     // As Mesos' command executor once it has forked.
@@ -229,11 +231,18 @@ export class LocalAgentRuntime implements AgentRuntime {
     this.startChecks(t);
   }
 
-  private watch(task: SimTask, sandbox: string, account: Account | undefined, record: TaskRecord, child: ChildProcess | undefined): Watched {
+  private watch(
+    task: SimTask,
+    sandbox: string,
+    env: Readonly<Record<string, string>>,
+    account: Account | undefined,
+    record: TaskRecord,
+    child: ChildProcess | undefined,
+  ): Watched {
     const t: Watched = {
       task,
       sandbox,
-      env: taskEnvironment(task.info, sandbox, task.frameworkId, this.o.taskPath),
+      env,
       account,
       record,
       child,
