@@ -3,7 +3,7 @@
  * runtime on the same root, rotation, discard, files. Timers the test drives (kill grace, the
  * adoption poll) run on a FakeClock; process ends are real and waited for.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo, TaskState } from "../../../../domain/cluster.js";
@@ -226,6 +226,26 @@ describe("LocalAgentRuntime with real processes", () => {
     expect(broken.reports).toEqual([{ taskId: task.info.taskId, state: "TASK_FAILED", extra: expect.objectContaining({ reason: "REASON_CONTAINER_LAUNCH_FAILED" }) }]);
   });
 
+  it("runs the task as the user its spec names when it may switch users (root), and fails the launch when it may not", async () => {
+    const root = tempDir("agent-rt", { beforeRemove: killGroups });
+    chmodSync(root, 0o755); // the task's user must reach its sandbox
+    const { runtime, reports, states } = setup({ canSwitchUser: true }, root);
+    const task = simTask("id -u", { command: { value: "id -u", environment: {}, user: "nobody" } });
+    runtime.start(task);
+    runtime.startQueued();
+    const sandbox = join(root, "sandboxes", task.info.taskId);
+    if (process.getuid?.() === 0) {
+      await until("FINISHED", () => states(task.info.taskId).length === 2);
+      expect(states(task.info.taskId)).toEqual(["TASK_RUNNING", "TASK_FINISHED"]);
+      expect(readFileSync(join(sandbox, "stdout"), "utf8")).toBe("65534\n");
+      expect(statSync(sandbox).uid).toBe(65534);
+    } else {
+      // Not root: neither the sandbox's chown nor the spawn as another user is allowed.
+      await until("FAILED", () => states(task.info.taskId).length === 1);
+      expect(reports[0]).toMatchObject({ state: "TASK_FAILED", extra: { reason: "REASON_CONTAINER_LAUNCH_FAILED" } });
+    }
+  });
+
   it("runs a readiness check until it passes", async () => {
     const { runtime, reports, clock } = setup();
     const check = { command: "test -f ready", intervalS: 1, timeoutS: 5, delayS: 0, gracePeriodS: 0, consecutiveFailures: 3 };
@@ -288,6 +308,29 @@ describe("LocalAgentRuntime with real processes", () => {
       extra: { reason: "REASON_COMMAND_EXECUTOR_FAILED", message: "command exited with status 7" },
     });
     expect(first.states(task.info.taskId)).toEqual(["TASK_RUNNING"]); // the closed runtime said nothing more
+  });
+
+  it("finishes a kill the last runtime began: the adopting one sends SIGKILL after the grace period and reports KILLED", async () => {
+    const first = setup();
+    const task = simTask('trap "" TERM; touch trapped; while :; do sleep 0.05; done', { killGracePeriodS: 2 });
+    first.runtime.start(task);
+    first.runtime.startQueued();
+    const pid = first.runtime.processes()[0]!.taskPid!;
+    await until("the trap", () => existsSync(join(first.root, "sandboxes", task.info.taskId, "trapped")));
+    first.runtime.kill(task);
+    first.runtime.close(); // before its grace period is over
+
+    const second = setup({}, first.root);
+    second.runtime.adopt(task);
+    second.runtime.startQueued();
+    expect(second.reports).toEqual([]);
+    second.clock.advance(2000);
+    await until("KILLED", () => {
+      second.clock.advance(20); // the shared poll
+      return second.reports.length === 1;
+    });
+    expect(second.reports[0]).toMatchObject({ state: "TASK_KILLED", extra: { message: "killed by the scheduler" } });
+    await until("its group gone", () => groupMembers(pid).length === 0);
   });
 
   it("reports what ended while no runtime watched: the code from the exit file, or FAILED with the code unknown when the wrapper was killed too", async () => {
