@@ -1,23 +1,32 @@
 /**
- * CONTRACT STUB (issue 14) — replaced by the driver helper. The Mesos driver: the one
- * production ClusterDriver, against a Mesos master or the local agent (mesos-v1-api.md).
+ * The Mesos driver: the one production ClusterDriver, against a Mesos master or the local agent
+ * (mesos-v1-api.md). It keeps one subscription alive — SUBSCRIBE, the event stream, resubscribing
+ * with back-off and the learned framework ID after any loss — and sends every other call on
+ * pooled connections with the subscription's stream ID. Offers live as long as the subscription
+ * that brought them; an ERROR saying the framework is gone stops it for good (`events.fatal`).
  */
+import { SchedulerError } from "../../../domain/errors.js";
 import type { Filters, Operation } from "../../../domain/cluster.js";
 import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random, TaskFiles } from "../../../engine/ports.js";
+import type { MasterAddress } from "./driver-address.js";
+import { postCall } from "./driver-calls.js";
+import { MesosTaskFiles } from "./driver-files.js";
+import { SubscriptionLoop } from "./driver-subscriber.js";
+import {
+  encodeAccept,
+  encodeAcknowledge,
+  encodeDecline,
+  encodeKill,
+  encodeReconcile,
+  encodeRevive,
+  encodeSuppress,
+  encodeTeardown,
+} from "./json-codec-calls.js";
+import type { JsonObject } from "./json-codec.js";
+import { createDetector } from "./master-detector.js";
+import { Transport } from "./transport.js";
 
-/** Where the master is. */
-export type MasterAddress =
-  /** `http://host:5050` or `https://host:5050` (a path prefix is kept). */
-  | { readonly kind: "http"; readonly url: URL }
-  /** The local agent's Unix socket (`unix:/path/agent.sock`). */
-  | { readonly kind: "unix"; readonly socketPath: string }
-  /** `zk://host1:2181,host2:2181/mesos`: the leader is the `json.info_` member with the smallest sequence. */
-  | { readonly kind: "zk"; readonly servers: string; readonly path: string };
-
-/** Parses `--master`: http(s)://…, zk://…, unix:/path. Throws invalid_argument with the reason. */
-export function parseMasterAddress(spec: string): MasterAddress {
-  throw new Error(`not built yet: ${spec}`);
-}
+export { parseMasterAddress, type MasterAddress } from "./driver-address.js";
 
 export interface MesosDriverOptions {
   readonly master: MasterAddress;
@@ -47,40 +56,150 @@ export interface MesosDriverStats {
   readonly callsSent: number;
 }
 
+export const DEFAULT_BACKOFF = { initialMs: 200, maxMs: 15_000 } as const;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 75_000;
+
 export class MesosDriver implements ClusterDriver {
   readonly taskFiles?: TaskFiles;
-  constructor(readonly options: MesosDriverOptions) {}
+  private readonly transport: Transport;
+  private readonly log: Logger;
+  private readonly timeoutMs: number;
+  private loop: SubscriptionLoop | undefined;
+  private callsSent = 0;
+  private closed = false;
+
+  constructor(readonly options: MesosDriverOptions) {
+    this.log = options.log.child({ component: "mesos-driver" });
+    this.transport = new Transport({
+      clock: options.clock,
+      ...(options.credential !== undefined ? { credential: options.credential } : {}),
+      ...(options.caFile !== undefined ? { caFile: options.caFile } : {}),
+    });
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (options.files === true) {
+      this.taskFiles = new MesosTaskFiles({
+        transport: this.transport,
+        timeoutMs: this.timeoutMs,
+        target: () => {
+          const t = this.loop?.fileTarget();
+          if (t === undefined) throw new SchedulerError("unavailable", "task files: not subscribed to the Mesos master yet");
+          return t;
+        },
+      });
+    }
+  }
+
   get stats(): MesosDriverStats {
-    return { subscriptions: 0, offersReceived: 0, callsSent: 0 };
+    const s = this.loop?.stats;
+    return {
+      subscriptions: s?.subscriptions ?? 0,
+      ...(s?.lastResubscribeMs !== undefined ? { lastResubscribeMs: s.lastResubscribeMs } : {}),
+      offersReceived: s?.offersReceived ?? 0,
+      callsSent: this.callsSent,
+    };
   }
-  subscribe(_framework: FrameworkInfo, _events: ClusterEvents): Promise<void> {
-    throw new Error("not built yet");
+
+  /** Resolves at the first SUBSCRIBED; rejects failed_precondition when the master refuses the framework for good. */
+  subscribe(framework: FrameworkInfo, events: ClusterEvents): Promise<void> {
+    if (this.closed) return Promise.reject(new SchedulerError("failed_precondition", "the Mesos driver is closed"));
+    if (this.loop !== undefined) return Promise.reject(new SchedulerError("failed_precondition", "the Mesos driver is already subscribed"));
+    const o = this.options;
+    const detector = createDetector(o.master, { log: this.log, scheme: o.caFile !== undefined ? "https:" : "http:" });
+    this.loop = new SubscriptionLoop({
+      transport: this.transport,
+      detector,
+      framework,
+      events,
+      user: o.user,
+      clock: o.clock,
+      random: o.random,
+      log: this.log,
+      backoff: o.backoff ?? DEFAULT_BACKOFF,
+      timeoutMs: this.timeoutMs,
+      // Offers that failed to decode are declined by id: an unanswered offer holds its resources.
+      declineRejected: (ids) => void this.decline(ids).catch((err: unknown) => this.log.warn({ err, offers: ids }, "declining undecodable offers failed")),
+    });
+    return this.loop.start();
   }
-  accept(_offerIds: readonly string[], _operations: readonly Operation[], _filters?: Filters): Promise<void> {
-    throw new Error("not built yet");
+
+  async accept(offerIds: readonly string[], operations: readonly Operation[], filters?: Filters): Promise<void> {
+    const loop = this.subscribed("ACCEPT");
+    const stale = loop.takeOffers(offerIds);
+    if (stale.length > 0) {
+      // The master forgot these offers when the subscription that brought them ended.
+      this.log.debug({ offers: stale }, "ACCEPT of offers from an earlier subscription skipped");
+      const live = offerIds.filter((id) => !stale.includes(id));
+      if (live.length > 0) await this.call(loop, (fid) => encodeDecline(fid, live, filters));
+      return;
+    }
+    await this.call(loop, (fid) => encodeAccept(fid, offerIds, operations, filters));
   }
-  decline(_offerIds: readonly string[], _filters?: Filters): Promise<void> {
-    throw new Error("not built yet");
+
+  async decline(offerIds: readonly string[], filters?: Filters): Promise<void> {
+    const loop = this.subscribed("DECLINE");
+    const stale = loop.takeOffers(offerIds);
+    if (stale.length > 0) this.log.debug({ offers: stale }, "DECLINE of offers from an earlier subscription skipped");
+    const live = offerIds.filter((id) => !stale.includes(id));
+    if (live.length > 0) await this.call(loop, (fid) => encodeDecline(fid, live, filters));
   }
-  kill(_taskId: string, _agentId?: string): Promise<void> {
-    throw new Error("not built yet");
+
+  async kill(taskId: string, agentId?: string): Promise<void> {
+    await this.call(this.subscribed("KILL"), (fid) => encodeKill(fid, taskId, agentId));
   }
-  acknowledge(_agentId: string, _taskId: string, _uuid: string): Promise<void> {
-    throw new Error("not built yet");
+
+  /** `uuid` is the status's base64 text as decoded, echoed exactly (§12). */
+  async acknowledge(agentId: string, taskId: string, uuid: string): Promise<void> {
+    await this.call(this.subscribed("ACKNOWLEDGE"), (fid) => encodeAcknowledge(fid, agentId, taskId, uuid));
   }
-  reconcile(_tasks: readonly { taskId: string; agentId?: string }[]): Promise<void> {
-    throw new Error("not built yet");
+
+  async reconcile(tasks: readonly { taskId: string; agentId?: string }[]): Promise<void> {
+    await this.call(this.subscribed("RECONCILE"), (fid) => encodeReconcile(fid, tasks));
   }
-  revive(): Promise<void> {
-    throw new Error("not built yet");
+
+  /** Un-suppresses our role; while disconnected only the next SUBSCRIBE's suppressed_roles carry it. */
+  async revive(): Promise<void> {
+    const loop = this.started("REVIVE");
+    loop.setSuppressed(false);
+    if (loop.target() === undefined) return;
+    await this.call(loop, (fid) => encodeRevive(fid, [loop.role]));
   }
-  suppress(): Promise<void> {
-    throw new Error("not built yet");
+
+  /** Suppresses our role; kept in suppressed_roles on every resubscription (§13). */
+  async suppress(): Promise<void> {
+    const loop = this.started("SUPPRESS");
+    loop.setSuppressed(true);
+    if (loop.target() === undefined) return;
+    await this.call(loop, (fid) => encodeSuppress(fid, [loop.role]));
   }
-  teardown(): Promise<void> {
-    throw new Error("not built yet");
+
+  /** Removes the framework, then closes the stream for good (no resubscription). */
+  async teardown(): Promise<void> {
+    const loop = this.subscribed("TEARDOWN");
+    await this.call(loop, (fid) => encodeTeardown(fid));
+    loop.stop("torn down");
   }
-  close(): Promise<void> {
-    throw new Error("not built yet");
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.loop?.stop("closed");
+    this.transport.close();
+  }
+
+  private started(what: string): SubscriptionLoop {
+    if (this.loop === undefined) throw new SchedulerError("failed_precondition", `${what}: subscribe first`);
+    return this.loop;
+  }
+
+  private subscribed(what: string): SubscriptionLoop {
+    const loop = this.started(what);
+    if (loop.target() === undefined) throw new SchedulerError("unavailable", `${what}: not subscribed to the Mesos master (resubscribing)`);
+    return loop;
+  }
+
+  private async call(loop: SubscriptionLoop, build: (frameworkId: string) => JsonObject): Promise<void> {
+    const target = loop.target();
+    if (target === undefined) throw new SchedulerError("unavailable", "not subscribed to the Mesos master (resubscribing)");
+    this.callsSent++;
+    await postCall(this.transport, target, build(target.frameworkId), this.timeoutMs);
   }
 }
