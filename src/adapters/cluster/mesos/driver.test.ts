@@ -1,0 +1,372 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { mesosFixture } from "../../../../test/fixtures/mesos/load.js";
+import { addressOf, closeDrivers, FRAMEWORK, makeDriver, passBackoff } from "../../../../test/fixtures/mesos/driver-kit.js";
+import { reply, ScriptedMaster, waitFor } from "../../../../test/fixtures/mesos/scripted-master.js";
+import { tempDir } from "../../../../test/use-temp-dir.js";
+import { SchedulerError } from "../../../domain/errors.js";
+import type { Json } from "./json-codec.js";
+import { encodeSubscribe } from "./json-codec-calls.js";
+import { encodeRecord, splitRandomly } from "./recordio.js";
+import { SeededRandom } from "../../fake-clock.js";
+
+const masters: ScriptedMaster[] = [];
+async function master(options: Parameters<typeof ScriptedMaster.start>[0] = {}): Promise<ScriptedMaster> {
+  const m = await ScriptedMaster.start(options);
+  masters.push(m);
+  return m;
+}
+
+afterEach(async () => {
+  await closeDrivers();
+  for (const m of masters.splice(0)) await m.close();
+});
+
+function body(json: Json): { [key: string]: Json } {
+  return json as { [key: string]: Json };
+}
+
+describe("MesosDriver subscription", () => {
+  it("subscribes over the local agent's Unix socket; every call carries the stream id and the framework id", async () => {
+    const m = await master({ socketPath: join(tempDir("mesos-driver"), "agent.sock") });
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+
+    expect(kit.events.subscribedIds).toEqual([m.frameworkId]);
+    const sub = m.subscribes[0]!;
+    expect(sub.body).toEqual(encodeSubscribe(FRAMEWORK, { user: "svc", suppressedRoles: [] }));
+    expect(sub.body["framework_id"]).toBeUndefined();
+    expect(sub.headers.host).toBe("localhost");
+    expect(sub.headers["content-type"]).toBe("application/json");
+    expect(sub.headers["mesos-stream-id"]).toBeUndefined();
+
+    await kit.driver.kill("task-1", "agent-1");
+    await kit.driver.reconcile([{ taskId: "task-1", agentId: "agent-1" }]);
+    await kit.driver.reconcile([]);
+    const calls = m.calls();
+    expect(calls.map((c) => c.body["type"])).toEqual(["KILL", "RECONCILE", "RECONCILE"]);
+    for (const c of calls) {
+      expect(c.headers["mesos-stream-id"]).toBe(m.stream.streamId);
+      expect(c.body["framework_id"]).toEqual({ value: m.frameworkId });
+    }
+    expect(calls[2]!.body["reconcile"]).toEqual({});
+    expect(kit.driver.stats).toMatchObject({ subscriptions: 1, callsSent: 3, offersReceived: 0 });
+  });
+
+  it("resubscribes after EOF on a new connection with the learned framework id (both places) and the suppressed roles", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    await kit.driver.suppress();
+    expect(m.calls("SUPPRESS")[0]!.body["suppress"]).toEqual({ roles: ["svc-role"] });
+
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    const delay = await passBackoff(kit, 1);
+    expect(delay).toBeGreaterThanOrEqual(100);
+    expect(delay).toBeLessThanOrEqual(200);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "second SUBSCRIBED");
+
+    const again = m.subscribes[1]!;
+    expect(again.body["framework_id"]).toEqual({ value: m.frameworkId });
+    const subscribe = body(again.body["subscribe"]!);
+    expect(body(subscribe["framework_info"]!)["id"]).toEqual({ value: m.frameworkId });
+    expect(subscribe["suppressed_roles"]).toEqual(["svc-role"]);
+    expect(again.remotePort).not.toBe(m.subscribes[0]!.remotePort);
+    expect(kit.driver.stats.lastResubscribeMs).toBe(delay);
+    expect(kit.driver.stats.subscriptions).toBe(2);
+
+    // A call after the resubscription carries the new stream id.
+    await kit.driver.revive();
+    const revive = m.calls("REVIVE")[0]!;
+    expect(revive.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
+    expect(revive.body["revive"]).toEqual({ roles: ["svc-role"] });
+  });
+
+  it("uses the framework id it was given on the first SUBSCRIBE", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe({ ...FRAMEWORK, frameworkId: m.frameworkId }, kit.events);
+    const sub = m.subscribes[0]!;
+    expect(sub.body["framework_id"]).toEqual({ value: m.frameworkId });
+    expect(body(body(sub.body["subscribe"]!)["framework_info"]!)["id"]).toEqual({ value: m.frameworkId });
+  });
+
+  it("revive and suppress while disconnected only change the next SUBSCRIBE's suppressed_roles", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.subscribeScripts.push(reply(503, "Master has not finished recovery"));
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    await kit.driver.suppress();
+    await passBackoff(kit, 1);
+    await passBackoff(kit, 2);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
+    expect(body(m.subscribes[2]!.body["subscribe"]!)["suppressed_roles"]).toEqual(["svc-role"]);
+    expect(m.calls("SUPPRESS")).toHaveLength(0);
+  });
+
+  it("reads records split across chunks (inside a UTF-8 character too) and records coalesced into one chunk", async () => {
+    const m = await master();
+    const text = "naïve €uro 😀 — done";
+    const update = mesosFixture("event-update-running") as { update: { status: Record<string, Json> } };
+    const withText = { ...update, update: { status: { ...update.update.status, message: text } } };
+    m.subscribeScripts.push((_req, res) => {
+      const stream = m.acceptSubscribe(res, true);
+      void (async () => {
+        const joined = Buffer.concat([m.subscribed(), mesosFixture("event-heartbeat"), mesosFixture("event-offers-doc")].map((e) => encodeRecord(Buffer.from(JSON.stringify(e)))));
+        stream.res.write(joined);
+        const rng = new SeededRandom(3);
+        const pieces = splitRandomly(encodeRecord(Buffer.from(JSON.stringify(withText))), () => rng.next(), 5);
+        for (const p of pieces) {
+          await new Promise<void>((r) => stream.res.write(p, () => r()));
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      return true;
+    });
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    await waitFor(() => kit.events.updates.length === 1, "the split UPDATE");
+    expect(kit.events.offerBatches.map((b) => b.map((o) => o.id))).toEqual([["MID-O117"]]);
+    expect(kit.events.updates[0]!.message).toBe(text);
+    expect(kit.events.updates[0]!.uuid).toBe("Xwwqnjt9TB6KZA2bLn8cMw==");
+    expect(kit.driver.stats.offersReceived).toBe(1);
+  });
+
+  it("acknowledges with the update's uuid exactly as received", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.send(mesosFixture("event-update-running"));
+    await waitFor(() => kit.events.updates.length === 1, "UPDATE");
+    const s = kit.events.updates[0]!;
+    await kit.driver.acknowledge(s.agentId!, s.taskId, s.uuid!);
+    expect(m.calls("ACKNOWLEDGE")[0]!.body).toEqual({
+      framework_id: { value: m.frameworkId },
+      type: "ACKNOWLEDGE",
+      acknowledge: { agent_id: { value: "MID-S3" }, task_id: { value: "kafka__broker-0-server__1c9e" }, uuid: "Xwwqnjt9TB6KZA2bLn8cMw==" },
+    });
+  });
+
+  it("passes offers and rescinds on; offers of an earlier subscription are forgotten (accept/decline of them send nothing)", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.send(mesosFixture("event-offers-doc"), mesosFixture("event-rescind"));
+    await waitFor(() => kit.events.rescinds.length === 1, "RESCIND");
+    expect(kit.events.offerBatches[0]![0]!.id).toBe("MID-O117");
+    expect(kit.events.rescinds).toEqual(["MID-O117"]);
+
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    await passBackoff(kit, 1);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
+    await kit.driver.accept(["MID-O117"], []);
+    await kit.driver.decline(["MID-O117"], { refuseSeconds: 5 });
+    expect(m.calls("ACCEPT")).toHaveLength(0);
+    expect(m.calls("DECLINE")).toHaveLength(0);
+
+    // A current offer is answered for real, with the filters.
+    m.send(mesosFixture("event-offers-doc"));
+    await waitFor(() => kit.events.offerBatches.length === 2, "new OFFERS");
+    await kit.driver.decline(["MID-O117"], { refuseSeconds: 30 });
+    expect(m.calls("DECLINE")[0]!.body["decline"]).toEqual({ offer_ids: [{ value: "MID-O117" }], filters: { refuse_seconds: 30 } });
+    expect(m.calls("DECLINE")[0]!.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
+  });
+
+  it("follows a scheme-less 307 on SUBSCRIBE (socket → TCP leader) and on a call", async () => {
+    const leader = await master();
+    const other = await master();
+    const follower = await master({ socketPath: join(tempDir("mesos-driver"), "agent.sock") });
+    follower.subscribeScripts.push(reply(307, "", { Location: `//${leader.hostPort}/api/v1/scheduler` }));
+    const kit = makeDriver(addressOf(follower.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    expect(follower.subscribes).toHaveLength(1);
+    expect(leader.subscribes).toHaveLength(1);
+    expect(leader.subscribes[0]!.body).toEqual(follower.subscribes[0]!.body);
+
+    await kit.driver.kill("t1");
+    expect(leader.calls("KILL")).toHaveLength(1);
+
+    leader.callScripts.push(reply(307, "", { Location: `//${other.hostPort}/api/v1/scheduler` }));
+    other.callScripts.push(reply(202, ""));
+    await kit.driver.kill("t2");
+    const moved = other.calls("KILL")[0]!;
+    expect(moved.body["kill"]).toEqual({ task_id: { value: "t2" } });
+    expect(moved.headers["mesos-stream-id"]).toBe(leader.stream.streamId);
+  });
+
+  it("backs off exponentially (with jitter) through 503s, then subscribes", async () => {
+    const m = await master();
+    for (let i = 0; i < 3; i++) m.subscribeScripts.push(reply(503, "Master has not finished recovery"));
+    const kit = makeDriver(addressOf(m.endpoint));
+    const subscribed = kit.driver.subscribe(FRAMEWORK, kit.events);
+    const delays = [await passBackoff(kit, 1), await passBackoff(kit, 2), await passBackoff(kit, 3)];
+    await subscribed;
+    expect(m.subscribes).toHaveLength(4);
+    expect(delays[0]).toBeGreaterThanOrEqual(100);
+    expect(delays[0]).toBeLessThanOrEqual(200);
+    expect(delays[1]).toBeGreaterThanOrEqual(200);
+    expect(delays[1]).toBeLessThanOrEqual(400);
+    expect(delays[2]).toBeGreaterThanOrEqual(400);
+    expect(delays[2]).toBeLessThanOrEqual(800);
+    expect(kit.log.entries.some((e) => e.level === "info" && JSON.stringify(e.obj).includes("Master has not finished recovery"))).toBe(true);
+  });
+
+  it("caps the back-off at maxMs", async () => {
+    const m = await master();
+    for (let i = 0; i < 6; i++) m.subscribeScripts.push(reply(503, ""));
+    const kit = makeDriver(addressOf(m.endpoint), { backoff: { initialMs: 100, maxMs: 500 } });
+    const subscribed = kit.driver.subscribe(FRAMEWORK, kit.events);
+    const delays: number[] = [];
+    for (let i = 1; i <= 6; i++) delays.push(await passBackoff(kit, i));
+    await subscribed;
+    expect(Math.max(...delays)).toBeLessThanOrEqual(500);
+    expect(delays.slice(3).every((d) => d >= 250)).toBe(true);
+  });
+
+  it("sends basic auth as the principal; a 401 is logged naming the principal and retried", async () => {
+    const m = await master();
+    m.subscribeScripts.push(reply(401, "", { "WWW-Authenticate": 'Basic realm="mesos"' }));
+    const kit = makeDriver(addressOf(m.endpoint), { credential: { principal: "svc-principal", secret: "s3cr:et" } });
+    const subscribed = kit.driver.subscribe(FRAMEWORK, kit.events);
+    await passBackoff(kit, 1);
+    await subscribed;
+    const expected = `Basic ${Buffer.from("svc-principal:s3cr:et").toString("base64")}`;
+    expect(m.subscribes.map((s) => s.headers.authorization)).toEqual([expected, expected]);
+    const err = kit.log.messages("error").find((msg) => msg.includes("401"));
+    expect(err).toContain('"svc-principal"');
+    await kit.driver.kill("t");
+    expect(m.calls("KILL")[0]!.headers.authorization).toBe(expected);
+  });
+
+  it("without a credential sends no Authorization; a 401 keeps it retrying, and close() rejects the pending subscribe", async () => {
+    const m = await master();
+    for (let i = 0; i < 2; i++) m.subscribeScripts.push(reply(401, ""));
+    const kit = makeDriver(addressOf(m.endpoint));
+    const subscribed = kit.driver.subscribe(FRAMEWORK, kit.events);
+    await passBackoff(kit, 1);
+    await passBackoff(kit, 2, false);
+    expect(m.subscribes.map((s) => s.headers.authorization)).toEqual([undefined, undefined]);
+    expect(kit.log.messages("error").filter((msg) => msg.includes("401"))).toHaveLength(2);
+    await kit.driver.close();
+    await expect(subscribed).rejects.toMatchObject({ code: "unavailable" });
+  });
+
+  it("takes a stream silent for 5 heartbeat intervals for dead, aborts it and resubscribes on a new connection", async () => {
+    const m = await master();
+    m.heartbeatS = 1;
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    await kit.clock.advanceAsync(4_900);
+    m.send(mesosFixture("event-heartbeat"));
+    // The watchdog is re-armed by the record: 5 s from now.
+    await waitFor(() => kit.clock.nextDueMs() === kit.clock.now() + 5_000, "the watchdog re-armed");
+    await kit.clock.advanceAsync(4_900);
+    expect(kit.events.disconnects).toEqual([]);
+    await kit.clock.advanceAsync(100);
+    expect(kit.events.disconnects).toEqual(["no event from the master for 5000 ms"]);
+    await waitFor(() => m.streams[0]!.closed, "the dead stream aborted");
+    await passBackoff(kit, 1);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
+    expect(m.subscribes[1]!.remotePort).not.toBe(m.subscribes[0]!.remotePort);
+  });
+
+  it("rejects the first subscribe with failed_precondition when the framework was removed, and stops", async () => {
+    const m = await master();
+    m.subscribeScripts.push((_req, res) => {
+      const s = m.acceptSubscribe(res, true);
+      s.res.write(encodeRecord(Buffer.from(JSON.stringify(mesosFixture("event-error-removed")))));
+      s.res.end();
+      return true;
+    });
+    const kit = makeDriver(addressOf(m.endpoint));
+    const err = await kit.driver.subscribe({ ...FRAMEWORK, frameworkId: "old-fw" }, kit.events).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SchedulerError);
+    expect(err).toMatchObject({ code: "failed_precondition" });
+    expect((err as Error).message).toContain("Framework has been removed");
+    expect((err as Error).message).toContain("old-fw");
+    await kit.clock.advanceAsync(60_000);
+    expect(m.subscribes).toHaveLength(1);
+    expect(kit.events.fatals).toEqual([]);
+    await expect(kit.driver.kill("t")).rejects.toMatchObject({ code: "unavailable" });
+  });
+
+  it("calls events.fatal on 'Framework failed over' and does not resubscribe", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.send({ type: "ERROR", error: { message: "Framework failed over" } });
+    await waitFor(() => kit.events.fatals.length === 1, "fatal");
+    expect(kit.events.fatals[0]).toContain("Framework failed over");
+    expect(kit.events.disconnects).toEqual([]);
+    await waitFor(() => m.stream.closed, "stream closed");
+    await kit.clock.advanceAsync(60_000);
+    expect(m.subscribes).toHaveLength(1);
+  });
+
+  it("resubscribes after any other ERROR", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.send({ type: "ERROR", error: { message: "Framework is not authorized to use roles" } });
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    expect(kit.events.disconnects[0]).toMatch(/^ERROR event: /);
+    await passBackoff(kit, 1);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
+    expect(kit.events.fatals).toEqual([]);
+  });
+
+  it("teardown sends TEARDOWN, closes the stream and does not resubscribe", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    await kit.driver.teardown();
+    expect(m.calls("TEARDOWN")[0]!.body).toEqual({ framework_id: { value: m.frameworkId }, type: "TEARDOWN" });
+    await waitFor(() => m.stream.closed, "stream closed");
+    await kit.clock.advanceAsync(60_000);
+    expect(m.subscribes).toHaveLength(1);
+    expect(kit.events.disconnects).toEqual([]);
+  });
+});
+
+describe("MesosDriver call errors", () => {
+  it.each([
+    [400, "invalid_argument", "Failed to validate scheduler::Call: Expecting 'accept' to be present"],
+    [403, "failed_precondition", "Framework is not subscribed"],
+    [503, "unavailable", "Master has not finished recovery"],
+    [401, "unauthenticated", ""],
+  ])("%i → %s with the master's text", async (status, code, text) => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.callScripts.push(reply(status, text));
+    const err = await kit.driver.kill("t").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SchedulerError);
+    expect(err).toMatchObject({ code });
+    expect((err as Error).message).toContain(`answered ${status}`);
+    expect((err as Error).message).toContain(text);
+  });
+
+  it("a call with no answer within requestTimeoutMs fails unavailable", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint), { requestTimeoutMs: 1_000 });
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.callScripts.push(() => true); // never answers
+    const pending = kit.driver.kill("t").catch((e: unknown) => e);
+    await waitFor(() => m.calls("KILL").length === 1, "KILL arrived");
+    await kit.clock.advanceAsync(1_000);
+    expect(await pending).toMatchObject({ code: "unavailable" });
+  });
+
+  it("calls before the first SUBSCRIBED are unavailable", async () => {
+    const m = await master();
+    m.subscribeScripts.push(reply(503, ""));
+    const kit = makeDriver(addressOf(m.endpoint));
+    void kit.driver.subscribe(FRAMEWORK, kit.events).catch(() => undefined);
+    await expect(kit.driver.kill("t")).rejects.toMatchObject({ code: "unavailable" });
+    await expect(kit.driver.accept(["o"], [])).rejects.toMatchObject({ code: "unavailable" });
+  });
+});
