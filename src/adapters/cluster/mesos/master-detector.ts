@@ -185,7 +185,11 @@ class ZooKeeperDetector implements MasterDetector {
   private async read(): Promise<void> {
     for (let attempt = 0; attempt < READ_RETRIES && !this.closed; attempt++) {
       const children = await this.children();
-      if (children === undefined) return; // no znode yet: the exists watch fires on its creation
+      if (children === undefined) {
+        // The exists watch fires when the znode is created.
+        this.log.warn({}, "the masters' znode does not exist (yet); waiting for it");
+        return;
+      }
       const leader = groupMembers(children)[0];
       if (leader === undefined) {
         this.log.warn({}, "no Mesos master is registered in ZooKeeper; waiting for one");
