@@ -68,6 +68,8 @@ export class SubscriptionLoop {
   private redirectedTo: Endpoint | undefined;
   private lastEndpoint: Endpoint | undefined;
   private attempt = 0;
+  /** Bumped at each leader change: a SUBSCRIBE answered by the old leader is dropped. */
+  private leaderEpoch = 0;
   private running = true;
   private first: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   private wake: (() => void) | undefined;
@@ -91,6 +93,7 @@ export class SubscriptionLoop {
       this.first = { resolve, reject };
     });
     this.o.detector.onChange(() => {
+      this.leaderEpoch++;
       this.redirectedTo = undefined;
       if (this.conn !== undefined) this.conn.stream.fail("the leading master changed");
       else this.wake?.();
@@ -150,6 +153,7 @@ export class SubscriptionLoop {
 
   /** One SUBSCRIBE and, if it is accepted, the life of its stream. */
   private async subscribeOnce(): Promise<void> {
+    const epoch = this.leaderEpoch;
     let endpoint: Endpoint;
     try {
       endpoint = this.redirectedTo ?? (await this.o.detector.leader());
@@ -166,7 +170,7 @@ export class SubscriptionLoop {
         if (this.running) this.log.warn({ err, master: this.o.transport.describe(endpoint, "") }, "SUBSCRIBE failed");
         return;
       }
-      if (!this.running) {
+      if (!this.running || epoch !== this.leaderEpoch) {
         if (answer.kind === "stream") answer.stream.close();
         return;
       }

@@ -45,6 +45,7 @@ export async function postSubscribe(req: SubscribeRequest): Promise<SubscribeAns
   const status = response.statusCode ?? 0;
   if (status === 200) {
     const streamId = headerOf(response, "mesos-stream-id");
+    if (streamId === undefined) req.log.warn({}, "SUBSCRIBE answered without a Mesos-Stream-Id header; calls will be refused");
     return { kind: "stream", stream: new EventStream(response, abort, streamId, req) };
   }
   const text = await readSome(response, req.clock, req.timeoutMs).finally(abort);
@@ -162,7 +163,7 @@ function readSome(res: IncomingMessage, clock: Clock, timeoutMs: number): Promis
       size += c.length;
     });
     res.once("end", done);
-    res.once("error", done);
+    res.on("error", done);
     res.once("close", done);
   });
 }

@@ -71,7 +71,7 @@ export class Transport {
       if (init.timeoutMs !== undefined) {
         cancelTimer = this.options.clock.setTimer(init.timeoutMs, () => fail(new Error(`no answer within ${init.timeoutMs} ms`)));
       }
-      req.once("error", fail);
+      req.on("error", fail);
       req.once("response", (res) => {
         const parts: Buffer[] = [];
         let size = 0;
@@ -80,7 +80,7 @@ export class Transport {
           if (size > MAX_REPLY_BYTES) fail(new Error(`reply body over ${MAX_REPLY_BYTES} bytes`));
           else parts.push(chunk);
         });
-        res.once("error", fail);
+        res.on("error", fail);
         res.once("end", () => {
           cancelTimer();
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) });
@@ -106,12 +106,14 @@ export class Transport {
       if (init.timeoutMs !== undefined) {
         cancelTimer = this.options.clock.setTimer(init.timeoutMs, () => fail(new Error(`no response within ${init.timeoutMs} ms`)));
       }
-      req.once("error", fail);
+      req.on("error", fail);
       req.once("response", (response) => {
         cancelTimer();
         req.removeListener("error", fail);
-        // Errors after the head surface on the response (the subscription listens there).
+        // Errors after the head surface on the response (the subscription listens there); the
+        // sinks keep a late error (after an abort) from going unhandled.
         req.on("error", (err) => response.destroy(err));
+        response.on("error", () => undefined);
         resolve({ response, abort: () => req.destroy() });
       });
       req.end(init.body);
