@@ -176,6 +176,30 @@ describe("MesosDriver subscription", () => {
     expect(m.calls("DECLINE")[0]!.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
   });
 
+  it("declines an offer that does not decode (by its id) and passes the others on", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    const good = (mesosFixture("event-offers-doc") as { offers: { offers: Json[] } }).offers.offers[0] as { [key: string]: Json };
+    const bad = { ...good, id: { value: "MID-O999" }, hostname: 42 };
+    m.send({ type: "OFFERS", offers: { offers: [bad, good] } });
+    await waitFor(() => m.calls("DECLINE").length === 1, "the DECLINE of the bad offer");
+    expect(m.calls("DECLINE")[0]!.body["decline"]).toEqual({ offer_ids: [{ value: "MID-O999" }] });
+    expect(kit.events.offerBatches.map((b) => b.map((o) => o.id))).toEqual([["MID-O117"]]);
+    expect(kit.log.messages("warn")).toContain("an offer did not decode; declining it");
+  });
+
+  it("keeps reading the stream when an engine handler throws", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    const events = { ...kit.events, rescind: () => { throw new Error("engine bug"); } };
+    await kit.driver.subscribe(FRAMEWORK, events);
+    m.send(mesosFixture("event-rescind"), mesosFixture("event-update-running"));
+    await waitFor(() => kit.events.updates.length === 1, "the UPDATE after the throwing RESCIND handler");
+    expect(kit.log.messages("error")).toContain("a cluster event handler threw");
+    expect(kit.events.disconnects).toEqual([]);
+  });
+
   it("follows a scheme-less 307 on SUBSCRIBE (socket → TCP leader) and on a call", async () => {
     const leader = await master();
     const other = await master();

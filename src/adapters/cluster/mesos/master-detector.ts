@@ -113,6 +113,9 @@ class ZooKeeperDetector implements MasterDetector {
   private closed = false;
   private reading = false;
   private readAgain = false;
+  private connected = false;
+  /** Says so once when ZooKeeper cannot be reached within a session timeout (the library retries silently). */
+  private readonly unreachable: NodeJS.Timeout;
 
   constructor(
     private readonly servers: string,
@@ -122,6 +125,10 @@ class ZooKeeperDetector implements MasterDetector {
     installSocketDataGuard();
     this.log = options.log.child({ zookeeper: servers, znode: path });
     this.client = this.build();
+    this.unreachable = setTimeout(() => {
+      if (!this.connected && !this.closed) this.log.warn({}, "cannot reach ZooKeeper to find the leading Mesos master; still trying");
+    }, options.sessionTimeoutMs ?? 10_000);
+    this.unreachable.unref();
   }
 
   leader(): Promise<Endpoint> {
@@ -137,6 +144,7 @@ class ZooKeeperDetector implements MasterDetector {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.unreachable);
     this.client.removeAllListeners();
     this.client.close();
     for (const w of this.waiters.splice(0)) w.reject(closedError());
@@ -151,6 +159,7 @@ class ZooKeeperDetector implements MasterDetector {
     client.on("state", (state) => {
       if (this.closed || client !== this.client) return;
       if (state === zookeeper.State.SYNC_CONNECTED || state === zookeeper.State.CONNECTED_READ_ONLY) {
+        this.connected = true;
         this.refresh();
       } else if (state === zookeeper.State.EXPIRED) {
         // An expired client is dead for good (toolchain.md §6): build a new one, which reads again.
