@@ -69,7 +69,7 @@ export class MesosDriver implements ClusterDriver {
   private closed = false;
 
   constructor(readonly options: MesosDriverOptions) {
-    this.log = options.log.child({ component: "mesos-driver" });
+    this.log = options.log;
     this.transport = new Transport({
       clock: options.clock,
       ...(options.credential !== undefined ? { credential: options.credential } : {}),
