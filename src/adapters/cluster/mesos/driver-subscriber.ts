@@ -249,15 +249,17 @@ export class SubscriptionLoop {
 
   private onEvent(conn: Connection, decoded: Decoded<MesosEvent>): void {
     if (this.conn !== conn) return;
+    // The first record is SUBSCRIBED or ERROR (§2 step 3); anything else (say, heartbeats of a
+    // stream whose SUBSCRIBED was lost) would keep a useless stream alive.
+    if (!conn.subscribed && !(decoded.ok && (decoded.value.kind === "subscribed" || decoded.value.kind === "error"))) {
+      conn.stream.fail(`the stream began with ${decoded.ok ? decoded.value.kind : "an undecodable event"}, not SUBSCRIBED`);
+      return;
+    }
     if (!decoded.ok) {
       this.log.error({ err: decoded.error }, "an event from the Mesos master did not decode; it is ignored");
       return;
     }
     const e = decoded.value;
-    if (!conn.subscribed && e.kind !== "subscribed" && e.kind !== "error" && e.kind !== "heartbeat") {
-      this.log.warn({ event: e.kind }, "an event before SUBSCRIBED is ignored");
-      return;
-    }
     switch (e.kind) {
       case "subscribed":
         return this.onSubscribed(conn, e.frameworkId, e.heartbeatIntervalS ?? DEFAULT_HEARTBEAT_S);

@@ -298,6 +298,22 @@ describe("MesosDriver subscription", () => {
     expect(m.subscribes[1]!.remotePort).not.toBe(m.subscribes[0]!.remotePort);
   });
 
+  it("drops a stream whose first event is not SUBSCRIBED and subscribes again", async () => {
+    const m = await master();
+    m.subscribeScripts.push((_req, res) => {
+      const s = m.acceptSubscribe(res, true);
+      s.res.write(encodeRecord(Buffer.from(JSON.stringify(mesosFixture("event-heartbeat")))));
+      return true;
+    });
+    const kit = makeDriver(addressOf(m.endpoint));
+    const subscribed = kit.driver.subscribe(FRAMEWORK, kit.events);
+    await waitFor(() => m.streams[0]?.closed === true, "the first stream dropped");
+    await passBackoff(kit, 1);
+    await subscribed;
+    expect(m.subscribes).toHaveLength(2);
+    expect(kit.log.messages("warn")).toContain("the SUBSCRIBE stream ended before SUBSCRIBED");
+  });
+
   it("rejects the first subscribe with failed_precondition when the framework was removed, and stops", async () => {
     const m = await master();
     m.subscribeScripts.push((_req, res) => {
