@@ -401,12 +401,23 @@ describe("MesosDriver call errors", () => {
     expect(await pending).toMatchObject({ code: "unavailable" });
   });
 
-  it("calls before the first SUBSCRIBED are unavailable", async () => {
+  it("calls before the first SUBSCRIBED are unavailable, answers to offers are no-ops", async () => {
     const m = await master();
     m.subscribeScripts.push(reply(503, ""));
     const kit = makeDriver(addressOf(m.endpoint));
     void kit.driver.subscribe(FRAMEWORK, kit.events).catch(() => undefined);
     await expect(kit.driver.kill("t")).rejects.toMatchObject({ code: "unavailable" });
-    await expect(kit.driver.accept(["o"], [])).rejects.toMatchObject({ code: "unavailable" });
+    await expect(kit.driver.teardown()).rejects.toMatchObject({ code: "unavailable" });
+    // Offers are void while disconnected: answering them does nothing.
+    await kit.driver.accept(["o"], []);
+    await kit.driver.decline(["o"]);
+    expect(m.calls()).toHaveLength(0);
+  });
+
+  it("calls before subscribe() are failed_precondition", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await expect(kit.driver.decline(["o"])).rejects.toMatchObject({ code: "failed_precondition" });
+    await expect(kit.driver.suppress()).rejects.toMatchObject({ code: "failed_precondition" });
   });
 });
