@@ -20,6 +20,9 @@ import type { Endpoint, Transport } from "./transport.js";
 /** Mesos's heartbeat interval when SUBSCRIBED does not say (DEFAULT_HEARTBEAT_INTERVAL). */
 const DEFAULT_HEARTBEAT_S = 15;
 
+/** Void offer IDs remembered at most. */
+const MAX_VOID_OFFERS = 100_000;
+
 export interface SubscriptionLoopOptions {
   readonly transport: Transport;
   readonly detector: MasterDetector;
@@ -63,8 +66,14 @@ export class SubscriptionLoop {
   private frameworkId: string | undefined;
   private readonly suppressedRoles = new Set<string>();
   private conn: Connection | undefined;
-  /** Offers of the current subscription not yet answered; all are void after a disconnection (§15). */
+  /** Offers of the current subscription not yet answered. */
   private readonly offers = new Set<string>();
+  /**
+   * Offers still unanswered when their subscription ended: the master forgot them (§15), so
+   * answering them is a no-op. Any other offer ID goes to the master, which judges it (an offer
+   * used twice gets its tasks TASK_DROPPED).
+   */
+  private voidOffers = new Set<string>();
   private redirectedTo: Endpoint | undefined;
   private lastEndpoint: Endpoint | undefined;
   private attempt = 0;
@@ -115,10 +124,13 @@ export class SubscriptionLoop {
     return endpoint !== undefined && this.frameworkId !== undefined ? { endpoint, frameworkId: this.frameworkId } : undefined;
   }
 
-  /** Marks the offers answered; returns those that are not offers of the current subscription. */
+  /** Marks the offers answered; returns those of an earlier subscription (void). */
   takeOffers(offerIds: readonly string[]): string[] {
-    const stale = offerIds.filter((id) => !this.offers.has(id));
-    for (const id of offerIds) this.offers.delete(id);
+    const stale = offerIds.filter((id) => this.voidOffers.has(id));
+    for (const id of offerIds) {
+      this.offers.delete(id);
+      this.voidOffers.delete(id);
+    }
     return stale;
   }
 
@@ -135,6 +147,7 @@ export class SubscriptionLoop {
     const c = this.conn;
     this.conn = undefined;
     this.offers.clear();
+    this.voidOffers.clear();
     c?.stream.close();
     c?.done();
     this.wake?.();
@@ -237,7 +250,7 @@ export class SubscriptionLoop {
   private lost(conn: Connection, reason: string): void {
     if (this.conn !== conn) return;
     this.conn = undefined;
-    this.offers.clear();
+    this.forgetOffers();
     if (!conn.subscribed) {
       this.log.warn({ reason }, "the SUBSCRIBE stream ended before SUBSCRIBED");
       return;
@@ -245,6 +258,13 @@ export class SubscriptionLoop {
     this.disconnectedAtMs = this.o.clock.now();
     this.log.warn({ reason }, "lost the Mesos subscription; resubscribing");
     this.notify("disconnected", () => this.o.events.disconnected(reason));
+  }
+
+  /** The current subscription's unanswered offers become void; the set is bounded (the engine answers offers promptly). */
+  private forgetOffers(): void {
+    if (this.voidOffers.size + this.offers.size > MAX_VOID_OFFERS) this.voidOffers.clear();
+    for (const id of this.offers) this.voidOffers.add(id);
+    this.offers.clear();
   }
 
   private onEvent(conn: Connection, decoded: Decoded<MesosEvent>): void {

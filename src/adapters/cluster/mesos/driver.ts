@@ -122,7 +122,7 @@ export class MesosDriver implements ClusterDriver {
     return this.loop.start();
   }
 
-  /** Offers of an earlier subscription (all of them while disconnected) are void: answering them is a no-op. */
+  /** Offers of an earlier subscription are void: answering them is a no-op (the master forgot them). */
   async accept(offerIds: readonly string[], operations: readonly Operation[], filters?: Filters): Promise<void> {
     const loop = this.started("ACCEPT");
     const stale = loop.takeOffers(offerIds);
