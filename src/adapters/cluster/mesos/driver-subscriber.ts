@@ -80,6 +80,8 @@ export class SubscriptionLoop {
   /** Bumped at each leader change: a SUBSCRIBE answered by the old leader is dropped. */
   private leaderEpoch = 0;
   private running = true;
+  /** Aborts a SUBSCRIBE still waiting for its answer when the loop stops. */
+  private readonly stopping = new AbortController();
   private first: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   private wake: (() => void) | undefined;
   private disconnectedAtMs: number | undefined;
@@ -143,6 +145,7 @@ export class SubscriptionLoop {
   stop(reason: string): void {
     if (!this.running) return;
     this.running = false;
+    this.stopping.abort();
     this.log.info({ reason }, "Mesos subscription stopped");
     const c = this.conn;
     this.conn = undefined;
@@ -177,7 +180,7 @@ export class SubscriptionLoop {
     for (let hops = 0; this.running; hops++) {
       let answer: SubscribeAnswer;
       try {
-        answer = await postSubscribe({ ...this.o, endpoint, body: this.subscribeBody() });
+        answer = await postSubscribe({ ...this.o, endpoint, body: this.subscribeBody(), signal: this.stopping.signal });
       } catch (err) {
         this.redirectedTo = undefined;
         if (this.running) this.log.warn({ err, master: this.o.transport.describe(endpoint, "") }, "SUBSCRIBE failed");

@@ -421,6 +421,18 @@ describe("MesosDriver call errors", () => {
     expect(m.calls()).toHaveLength(0);
   });
 
+  it("close() aborts a SUBSCRIBE that has no answer yet", async () => {
+    const m = await master();
+    m.subscribeScripts.push(() => true); // never answers
+    const kit = makeDriver(addressOf(m.endpoint));
+    const subscribed = kit.driver.subscribe(FRAMEWORK, kit.events);
+    await waitFor(() => m.subscribes.length === 1, "SUBSCRIBE arrived");
+    const socketClosed = new Promise<void>((resolve) => m.lastRequestSocket!.once("close", () => resolve()));
+    await kit.driver.close();
+    await expect(subscribed).rejects.toMatchObject({ code: "unavailable" });
+    await socketClosed;
+  });
+
   it("calls before subscribe() are failed_precondition", async () => {
     const m = await master();
     const kit = makeDriver(addressOf(m.endpoint));

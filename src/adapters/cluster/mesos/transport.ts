@@ -29,6 +29,8 @@ export interface RequestInit {
   readonly headers?: Readonly<Record<string, string>>;
   /** No answer (head and body) within this many ms on the Clock → unavailable. */
   readonly timeoutMs?: number;
+  /** Aborting destroys the connection (a pending SUBSCRIBE when the driver closes). */
+  readonly signal?: AbortSignal;
 }
 
 export interface HttpReply {
@@ -112,9 +114,13 @@ export class Transport {
       if (init.timeoutMs !== undefined) {
         cancelTimer = this.options.clock.setTimer(init.timeoutMs, () => fail(new Error(`no response within ${init.timeoutMs} ms`)));
       }
+      const onAbort = (): void => fail(new Error("aborted"));
+      if (init.signal?.aborted === true) return onAbort();
+      init.signal?.addEventListener("abort", onAbort, { once: true });
       req.on("error", fail);
       req.once("response", (response) => {
         cancelTimer();
+        init.signal?.removeEventListener("abort", onAbort);
         req.removeListener("error", fail);
         // Errors after the head surface on the response (the subscription listens there); the
         // sinks keep a late error (after an abort) from going unhandled.
