@@ -1,0 +1,306 @@
+/**
+ * One framework on the local agent: its own simulated master for the books (offers,
+ * reservations, volumes, filters, at-least-once updates, reconciliation) with a real task
+ * runtime plugged in, checkpointed to `<stateDir>/frameworks/<dir>/cluster.json` exactly as the
+ * local cluster did: saved before any process starts, restored and re-adopted on restart. Every
+ * host offers the same agents (the agent's master id names them), so several schedulers can
+ * share one agent; each sees the whole machine (documented deviation: no cross-framework sharing).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Filters, Operation, TaskStatus } from "../../../domain/cluster.js";
+import { LABEL_NAMESPACE, isTerminal } from "../../../domain/cluster.js";
+import { reservationLabels } from "../../../domain/offer/pool.js";
+import type { Cancel, Clock, ClusterEvents, Logger, Random } from "../../../engine/ports.js";
+import type { SimAgentSpec } from "../sim-agent.js";
+import { SNAPSHOT_VERSION, type MasterSnapshot, type SavedTask } from "../sim-snapshot.js";
+import { SimulatedCluster } from "../simulated-cluster.js";
+import { frameworkRole, type WireFrameworkInfo } from "./call-codec.js";
+import type { AgentMasterInfo } from "./event-codec.js";
+import type { EventStream } from "./event-stream.js";
+import type { AgentRuntime } from "./runtime/types.js";
+import { readJson, writeJsonAtomic } from "./state-file.js";
+import { createTaskRuntime, destroyVolume } from "./task-runtime.js";
+
+export interface FrameworkHostOptions {
+  /** `<stateDir>/frameworks/<dir>`, absolute. */
+  readonly root: string;
+  readonly dir: string;
+  readonly frameworkId: string;
+  readonly info: WireFrameworkInfo;
+  readonly removed: boolean;
+  readonly masterId: string;
+  readonly agents: readonly SimAgentSpec[];
+  readonly master: AgentMasterInfo;
+  readonly heartbeatIntervalS: number;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly taskPath: string;
+  readonly canSwitchUser: boolean;
+  readonly statusRetryMs: number;
+  /** The framework was removed (failover timeout): the agent records it. */
+  readonly onRemoved: (host: FrameworkHost, frameworkId: string) => void;
+}
+
+/** A task as the operator API shows it. */
+export interface HostTask {
+  readonly saved: SavedTask;
+  readonly pid?: number;
+}
+
+export class FrameworkHost {
+  readonly dir: string;
+  frameworkId: string;
+  info: WireFrameworkInfo;
+  removed: boolean;
+  readonly sim: SimulatedCluster;
+  readonly runtime: AgentRuntime;
+  /** The subscription stream; undefined while the framework is disconnected. */
+  private stream: EventStream | undefined;
+  private failover: Cancel | undefined;
+  private savePending = false;
+  private closed = false;
+  registeredAtMs: number;
+
+  constructor(private readonly o: FrameworkHostOptions) {
+    this.dir = o.dir;
+    this.frameworkId = o.frameworkId;
+    this.info = o.info;
+    this.removed = o.removed;
+    this.registeredAtMs = o.clock.now();
+    mkdirSync(o.root, { recursive: true, mode: 0o700 });
+    const saved = this.load();
+    this.runtime = createTaskRuntime(
+      {
+        root: o.root,
+        clock: o.clock,
+        log: o.log,
+        taskPath: o.taskPath,
+        canSwitchUser: o.canSwitchUser,
+        report: (task, state, extra) => {
+          this.sim.report(task, state, extra);
+          this.saveSoon();
+        },
+      },
+      () => this.livePids(),
+    );
+    this.sim = new SimulatedCluster({
+      agents: o.agents,
+      clock: o.clock,
+      random: o.random,
+      masterId: o.masterId,
+      runtime: this.runtime,
+      statusRetryMs: o.statusRetryMs,
+      // Mesos keeps reservations and volumes when a framework goes (§15.5).
+      teardownReleasesReservations: false,
+      onVolumesDestroyed: (agentId, ids) => {
+        for (const id of ids) destroyVolume(o.root, agentId, id);
+      },
+      onUnreserved: (_agentId, resources) => {
+        const namespaces = new Set(resources.flatMap((r) => reservationLabels(r)?.[LABEL_NAMESPACE] ?? []));
+        this.runtime.collectSandboxes(namespaces);
+      },
+    });
+    if (saved) {
+      const { live, problems } = this.sim.restore(saved);
+      for (const p of problems) o.log.warn({ what: p.what, reason: p.reason, frameworkId: this.frameworkId }, "agent: not restored");
+      for (const task of live) this.runtime.adopt(task);
+      o.log.info({ tasks: live.length, frameworkId: this.frameworkId }, "agent: framework restored");
+    }
+    this.save();
+    this.runtime.startQueued();
+  }
+
+  get role(): string {
+    return frameworkRole(this.info);
+  }
+
+  get connected(): boolean {
+    return this.stream !== undefined;
+  }
+
+  get streamId(): string | undefined {
+    return this.stream?.streamId;
+  }
+
+  /**
+   * (Re)subscription on `stream`: an older stream gets ERROR "Framework failed over" and is
+   * closed, its offers dropped without RESCIND (§2 step 6); `suppressed_roles` replaces the
+   * suppressed set (§13).
+   */
+  async subscribe(frameworkId: string, info: WireFrameworkInfo, stream: EventStream, suppressedRoles: readonly string[]): Promise<void> {
+    const old = this.stream;
+    this.stream = stream;
+    if (old) {
+      old.send({ kind: "error", message: "Framework failed over" });
+      old.end();
+    }
+    this.failover?.();
+    this.failover = undefined;
+    this.frameworkId = frameworkId;
+    this.info = info;
+    this.removed = false;
+    this.registeredAtMs = this.o.clock.now();
+    await this.sim.subscribe(
+      { name: info.name ?? "", role: this.role, principal: info.principal ?? "", frameworkId, failoverTimeoutS: info.failoverTimeoutS },
+      this.events(stream),
+    );
+    if (suppressedRoles.includes(this.role)) await this.sim.suppress();
+    this.save();
+  }
+
+  /** The stream was lost: offers gone, calls 403 until a resubscription, removal after failover_timeout (§15). */
+  streamLost(stream: EventStream): void {
+    if (this.stream !== stream) return;
+    this.stream = undefined;
+    void this.sim.close();
+    this.armFailover();
+  }
+
+  /** Starts the failover timer of a disconnected framework (also after an agent restart). */
+  armFailover(): void {
+    if (this.removed || this.connected || this.closed) return;
+    this.failover?.();
+    const id = this.frameworkId;
+    this.failover = this.o.clock.setTimer(this.info.failoverTimeoutS * 1000, () => {
+      this.failover = undefined;
+      if (this.connected || this.frameworkId !== id || this.removed) return;
+      this.o.log.info({ frameworkId: id }, "agent: framework did not come back within its failover timeout; removing it");
+      void this.remove().then(() => this.o.onRemoved(this, id));
+    });
+  }
+
+  /**
+   * Removes the framework (TEARDOWN, failover timeout): its tasks are killed, its stream closed;
+   * reservations and volumes stay with the role (§15.5), for the next framework of that role.
+   */
+  async remove(): Promise<void> {
+    this.failover?.();
+    this.failover = undefined;
+    if (!this.connected) {
+      // The books only tear down a subscribed framework: subscribe it to nothing first.
+      await this.sim.subscribe({ name: "", role: this.role, principal: "", frameworkId: this.frameworkId, failoverTimeoutS: 0 }, SILENT);
+    }
+    await this.sim.teardown();
+    this.removed = true;
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.end();
+    this.save();
+  }
+
+  // Calls (the framework is subscribed) ------------------------------------------------------------
+
+  /** Applied in the call; saved before the launched processes start. */
+  async accept(offerIds: readonly string[], operations: readonly Operation[], filters: Filters | undefined): Promise<void> {
+    try {
+      await this.sim.accept(offerIds, operations, filters);
+    } finally {
+      this.saveSoon();
+    }
+  }
+
+  async decline(offerIds: readonly string[], filters: Filters | undefined): Promise<void> {
+    await this.sim.decline(offerIds, filters);
+  }
+
+  async kill(taskId: string, agentId: string | undefined): Promise<void> {
+    await this.sim.kill(taskId, agentId);
+    this.saveSoon();
+  }
+
+  async acknowledge(agentId: string, taskId: string, uuid: string): Promise<void> {
+    await this.sim.acknowledge(agentId, taskId, uuid);
+    this.saveSoon();
+  }
+
+  // Views --------------------------------------------------------------------------------------------
+
+  /** Tasks the books know (live, or terminal with an update unacknowledged), with their pids. */
+  tasks(): HostTask[] {
+    const pids = new Map(this.runtime.processes().map((p) => [p.taskId, p.taskPid]));
+    return this.sim.snapshot().tasks.map((saved) => {
+      const pid = isTerminal(saved.state) ? undefined : pids.get(saved.info.taskId);
+      return { saved, ...(pid !== undefined ? { pid } : {}) };
+    });
+  }
+
+  /** Stops serving: the stream ends, timers stop, the processes keep running for the next agent. */
+  close(): void {
+    if (this.closed) return;
+    this.save();
+    this.closed = true;
+    this.failover?.();
+    this.failover = undefined;
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.end();
+    this.runtime.close();
+    this.sim.stop();
+  }
+
+  // Internals ----------------------------------------------------------------------------------------
+
+  /** The books' events, written to `stream` while it is this framework's stream. */
+  private events(stream: EventStream): ClusterEvents {
+    const role = this.role;
+    const live = (): boolean => this.stream === stream;
+    return {
+      subscribed: (frameworkId) => {
+        if (live()) stream.subscribed({ kind: "subscribed", frameworkId, heartbeatIntervalS: this.o.heartbeatIntervalS, master: this.o.master });
+      },
+      offers: (offers) => (live() ? stream.send({ kind: "offers", offers, role }) : undefined),
+      rescind: (offerId) => (live() ? stream.send({ kind: "rescind", offerId }) : undefined),
+      update: (status: TaskStatus) => (live() ? stream.send({ kind: "update", status }) : undefined),
+      disconnected: () => undefined,
+    };
+  }
+
+  private livePids(): Map<string, number | undefined> {
+    const pids = new Map(this.runtime.processes().map((p) => [p.taskId, p.taskPid]));
+    return new Map(this.sim.tasks().map((t) => [t.taskId, pids.get(t.taskId)]));
+  }
+
+  private get statePath(): string {
+    return join(this.o.root, "cluster.json");
+  }
+
+  private load(): MasterSnapshot | undefined {
+    const snap = readJson<MasterSnapshot>(this.statePath);
+    if (snap && snap.version !== SNAPSHOT_VERSION) {
+      throw new Error(`${this.statePath}: state version ${String(snap.version)}, this agent reads ${SNAPSHOT_VERSION}`);
+    }
+    return snap;
+  }
+
+  private save(): void {
+    if (this.closed) return;
+    try {
+      writeJsonAtomic(this.statePath, this.sim.snapshot());
+    } catch (err) {
+      // Serving on is right; but an agent restarted now would not know the latest tasks.
+      this.o.log.error({ err, path: this.statePath }, "agent: could not save a framework's state");
+    }
+  }
+
+  /** One save for everything that happened in this turn, then the processes it launched start. */
+  private saveSoon(): void {
+    if (this.savePending) return;
+    this.savePending = true;
+    queueMicrotask(() => {
+      this.savePending = false;
+      this.save();
+      if (!this.closed) this.runtime.startQueued();
+    });
+  }
+}
+
+/** Events of a framework subscribed only to be torn down. */
+const SILENT: ClusterEvents = {
+  subscribed: () => undefined,
+  offers: () => undefined,
+  rescind: () => undefined,
+  update: () => undefined,
+  disconnected: () => undefined,
+};

@@ -1,0 +1,64 @@
+/** The agent daemon's command line (main.ts); shared with daemon.ts, which builds it. */
+export interface AgentArgs {
+  readonly stateDir: string;
+  readonly agents: number;
+  readonly heartbeatIntervalS: number;
+  readonly listen?: { readonly host: string; readonly port: number };
+  readonly chaos: boolean;
+}
+
+export function parseAgentArgs(argv: readonly string[]): AgentArgs {
+  let stateDir: string | undefined;
+  let agents = 1;
+  let heartbeatIntervalS = 15;
+  let listen: AgentArgs["listen"];
+  let chaos = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--state-dir":
+        stateDir = value();
+        break;
+      case "--local-agents":
+        agents = positive(flag, value(), true);
+        break;
+      case "--heartbeat-interval":
+        heartbeatIntervalS = positive(flag, value(), false);
+        break;
+      case "--listen": {
+        const m = /^(.+):(\d+)$/.exec(value());
+        if (!m?.[1] || !m[2]) throw new Error("--listen expects host:port");
+        listen = { host: m[1], port: Number(m[2]) };
+        break;
+      }
+      case "--chaos":
+        chaos = true;
+        break;
+      default:
+        throw new Error(`unknown option ${String(flag)}`);
+    }
+  }
+  if (stateDir === undefined) throw new Error("--state-dir is required");
+  return { stateDir, agents, heartbeatIntervalS, chaos, ...(listen ? { listen } : {}) };
+}
+
+export function agentArgv(a: AgentArgs): string[] {
+  return [
+    "--state-dir", a.stateDir,
+    "--local-agents", String(a.agents),
+    "--heartbeat-interval", String(a.heartbeatIntervalS),
+    ...(a.listen ? ["--listen", `${a.listen.host}:${a.listen.port}`] : []),
+    ...(a.chaos ? ["--chaos"] : []),
+  ];
+}
+
+function positive(flag: string, text: string, integer: boolean): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`${flag} expects a positive ${integer ? "integer" : "number"}, got ${text}`);
+  return n;
+}

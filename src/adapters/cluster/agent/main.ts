@@ -1,0 +1,64 @@
+/**
+ * The agent daemon's entry point:
+ *   node --import tsx src/adapters/cluster/agent/main.ts --state-dir D --local-agents N
+ *        [--heartbeat-interval S] [--listen host:port] [--chaos]
+ * One per state directory (an exclusive lock on `<D>/corral.lock`); logs to `<D>/agent.log`;
+ * writes `<D>/agent.json` once it serves; SIGTERM/SIGINT stop it, the tasks keep running.
+ */
+import { resolve } from "node:path";
+import pino from "pino";
+import { SystemClock, CryptoRandom } from "../../clock.js";
+import { acquireDataDirLock } from "../../persister/file-lock.js";
+import { LocalAgent } from "./agent.js";
+import { writeAgentInfo, procStartOf } from "./agent-info.js";
+import { parseAgentArgs } from "./main-args.js";
+
+async function main(): Promise<void> {
+  const args = parseAgentArgs(process.argv.slice(2));
+  const stateDir = resolve(args.stateDir);
+  const log = pino({ level: process.env["CORRAL_AGENT_LOG_LEVEL"] ?? "info", base: { app: "corral-agent" } }, pino.destination({ dest: `${stateDir}/agent.log`, mkdir: true, sync: true }));
+  let lock;
+  try {
+    lock = await acquireDataDirLock(stateDir);
+  } catch (err) {
+    log.error({ err }, "agent: another agent serves this state directory");
+    process.stderr.write(`corral agent: another agent serves ${stateDir}\n`);
+    process.exit(3);
+  }
+  const agent = await LocalAgent.start({
+    stateDir,
+    agents: args.agents,
+    heartbeatIntervalS: args.heartbeatIntervalS,
+    taskPath: process.env["PATH"] ?? "/usr/bin:/bin",
+    canSwitchUser: process.getuid?.() === 0,
+    ...(args.listen ? { listen: args.listen } : {}),
+    chaos: args.chaos,
+    clock: new SystemClock(),
+    random: new CryptoRandom(),
+    log,
+  });
+  writeAgentInfo(stateDir, {
+    pid: process.pid,
+    procStart: procStartOf(process.pid) ?? "",
+    config: { stateDir, agents: args.agents, heartbeatIntervalS: args.heartbeatIntervalS },
+    socketPath: agent.socketPath,
+    startedAt: new Date().toISOString(),
+  });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "agent: stopping; tasks keep running");
+    void agent
+      .close()
+      .then(() => lock.release())
+      .finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`corral agent: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
