@@ -24,6 +24,7 @@ export function agentRequest(target: AgentTarget, method: string, path: string, 
     const req = request(
       {
         ...where,
+        agent: false, // one connection per request: a pooled one may belong to an agent that has gone
         method,
         headers: payload ? { "Content-Type": "application/json", "Content-Length": String(payload.length), Accept: "application/json" } : {},
         timeout: timeoutMs,
