@@ -133,12 +133,13 @@ export class LocalAgent {
     // A socket left by an agent that died: the daemon's lock says none runs now.
     rmSync(this.socket, { force: true });
     const unix = this.server();
-    // umask-safe: nobody else may connect between listen and chmod.
-    const umask = process.umask(0o177);
+    // umask-safe: nobody else may connect between listen and chmod. (A worker thread cannot set
+    // the umask; the state directory, mode 0700, still keeps others out then.)
+    const umask = trySetUmask(0o177);
     try {
       await listenOn(unix, { path: this.socket });
     } finally {
-      process.umask(umask);
+      if (umask !== undefined) trySetUmask(umask);
     }
     chmodSync(this.socket, 0o600);
     if (this.o.listen) {
@@ -211,6 +212,14 @@ export class LocalAgent {
     }
     if (request.loseAgent !== undefined) this.frameworks.loseAgent(request.loseAgent);
     replyJson(res, 200, encodeKnobs(this.knobs));
+  }
+}
+
+function trySetUmask(mask: number): number | undefined {
+  try {
+    return process.umask(mask);
+  } catch {
+    return undefined;
   }
 }
 

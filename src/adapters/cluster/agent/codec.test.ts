@@ -1,0 +1,156 @@
+import { describe, expect, it } from "vitest";
+import type { ExecutorInfo, Offer, Operation, Resource, TaskInfo, TaskStatus } from "../../../domain/cluster.js";
+import { mesosFixture } from "../../../../test/fixtures/mesos/load.js";
+import {
+  encodeAccept,
+  encodeAcknowledge,
+  encodeDecline,
+  encodeKill,
+  encodeReconcile,
+  encodeRevive,
+  encodeSubscribe,
+  encodeSuppress,
+  encodeTeardown,
+} from "../mesos/json-codec-calls.js";
+import { decodeEvent } from "../mesos/json-codec-events.js";
+import type { Json } from "../mesos/json-codec.js";
+import { decodeCall, frameworkInfoProblem, type AgentCall } from "./call-codec.js";
+import { encodeEvent, type AgentEvent } from "./event-codec.js";
+import { bytesToUuid, uuidToBase64 } from "./uuid-bytes.js";
+
+function call(json: Json): AgentCall {
+  const d = decodeCall(json);
+  if (!d.ok) throw d.error;
+  return d.value;
+}
+
+const reservedDisk: Resource = {
+  name: "disk",
+  type: "SCALAR",
+  scalar: 512,
+  reservations: [{ type: "DYNAMIC", role: "r", principal: "p", labels: { resource_id: "x", namespace: "svc" } }],
+  disk: { persistence: { id: "vol-1", principal: "p" }, volume: { containerPath: "data", mode: "RW" } },
+};
+const ports: Resource = { name: "ports", type: "RANGES", ranges: [{ begin: 31000, end: 31005 }] };
+const task: TaskInfo = {
+  name: "server",
+  taskId: "svc__pod-0-server__1",
+  agentId: "M-S0",
+  resources: [{ name: "cpus", type: "SCALAR", scalar: 0.5 }, reservedDisk, ports],
+  command: { value: "exec sleep 10", environment: { A: "1" }, user: "nobody" },
+  labels: { goal: "RUNNING" },
+  healthCheck: { command: "true", intervalS: 5, timeoutS: 2, delayS: 1, gracePeriodS: 30, consecutiveFailures: 4 },
+  check: { command: "test -f ready", intervalS: 3, timeoutS: 1, delayS: 0, gracePeriodS: 0, consecutiveFailures: 1 },
+  killGracePeriodS: 7.5,
+};
+const executor: ExecutorInfo = { executorId: "e1", frameworkId: "FID", resources: [{ name: "mem", type: "SCALAR", scalar: 32 }], labels: { a: "b" } };
+
+describe("decodeCall reads what the driver writes", () => {
+  it("round-trips every call the driver sends", () => {
+    const ops: Operation[] = [
+      { type: "RESERVE", resources: [reservedDisk] },
+      { type: "CREATE", volumes: [reservedDisk] },
+      { type: "LAUNCH_GROUP", executor, tasks: [task] },
+      { type: "DESTROY", volumes: [reservedDisk] },
+      { type: "UNRESERVE", resources: [ports] },
+    ];
+    expect(call(encodeAccept("FID", ["O1", "O2"], ops, { refuseSeconds: 30 }) as Json)).toEqual({
+      type: "ACCEPT",
+      frameworkId: "FID",
+      offerIds: ["O1", "O2"],
+      operations: ops,
+      filters: { refuseSeconds: 30 },
+      skipped: [],
+    });
+    expect(call(encodeDecline("FID", ["O3"]) as Json)).toEqual({ type: "DECLINE", frameworkId: "FID", offerIds: ["O3"] });
+    expect(call(encodeRevive("FID", ["r"]) as Json)).toEqual({ type: "REVIVE", frameworkId: "FID", roles: ["r"] });
+    expect(call(encodeSuppress("FID", []) as Json)).toEqual({ type: "SUPPRESS", frameworkId: "FID", roles: [] });
+    expect(call(encodeKill("FID", "t", "A") as Json)).toEqual({ type: "KILL", frameworkId: "FID", taskId: "t", agentId: "A" });
+    const uuid = "5f0c2a9e-3b7d-4c1e-8a64-0d9b2e7f3f31";
+    expect(call(encodeAcknowledge("FID", "A", "t", uuidToBase64(uuid)) as Json)).toEqual({ type: "ACKNOWLEDGE", frameworkId: "FID", agentId: "A", taskId: "t", uuid });
+    expect(call(encodeReconcile("FID", [{ taskId: "t" }]) as Json)).toEqual({ type: "RECONCILE", frameworkId: "FID", tasks: [{ taskId: "t" }] });
+    expect(call(encodeReconcile("FID", []) as Json)).toEqual({ type: "RECONCILE", frameworkId: "FID", tasks: [] });
+    expect(call(encodeTeardown("FID") as Json)).toEqual({ type: "TEARDOWN", frameworkId: "FID" });
+    const sub = call(encodeSubscribe({ name: "n", role: "r", principal: "p", frameworkId: "FID", failoverTimeoutS: 60 }, { user: "u", suppressedRoles: ["r"] }) as Json);
+    expect(sub).toMatchObject({ type: "SUBSCRIBE", frameworkId: "FID", suppressedRoles: ["r"], frameworkInfo: { id: "FID", user: "u", name: "n", roles: ["r"], failoverTimeoutS: 60, checkpoint: true } });
+    expect(sub.type === "SUBSCRIBE" && frameworkInfoProblem(sub.frameworkInfo)).toBeUndefined();
+  });
+
+  it("reads the documented call fixtures", () => {
+    const launch = call(mesosFixture("call-accept-launch-group"));
+    expect(launch.type === "ACCEPT" && launch.operations[0]?.type === "LAUNCH_GROUP" && launch.operations[0].tasks[0]?.healthCheck?.gracePeriodS).toBe(60);
+    for (const name of ["call-subscribe", "call-subscribe-again", "call-decline", "call-revive", "call-suppress", "call-kill", "call-acknowledge", "call-reconcile-explicit", "call-reconcile-implicit", "call-teardown", "call-accept-reserve", "call-accept-unreserve", "call-accept-create", "call-accept-destroy", "call-acknowledge-operation-status"]) {
+      expect(decodeCall(mesosFixture(name)).ok, name).toBe(true);
+    }
+    expect(call(mesosFixture("call-acknowledge-operation-status")).type).toBe("IGNORED");
+  });
+
+  it("ignores unknown and camelCase keys, and says which required field is missing", () => {
+    expect(call({ type: "REVIVE", framework_id: { value: "F" }, frameworkId: { value: "G" }, extra: 1 } as Json)).toEqual({ type: "REVIVE", frameworkId: "F", roles: [] });
+    const miss = decodeCall({ type: "KILL", framework_id: { value: "F" }, kill: { taskId: { value: "t" } } } as Json);
+    expect(miss.ok ? "" : miss.error.message).toMatch(/task_id: missing/);
+    const bad = decodeCall({ type: "NOPE" } as Json);
+    expect(bad.ok).toBe(false);
+    const uuid = decodeCall({ type: "ACKNOWLEDGE", framework_id: { value: "F" }, acknowledge: { agent_id: { value: "a" }, task_id: { value: "t" }, uuid: Buffer.alloc(15).toString("base64") } } as Json);
+    expect(uuid.ok ? "" : uuid.error.message).toMatch(/16-byte/);
+  });
+
+  it("finds what is wrong with a FrameworkInfo", () => {
+    const base = { roles: ["r"], failoverTimeoutS: 0, checkpoint: true, capabilities: ["MULTI_ROLE"], user: "u", name: "n" };
+    expect(frameworkInfoProblem(base)).toBeUndefined();
+    expect(frameworkInfoProblem({ ...base, capabilities: [] })).toMatch(/MULTI_ROLE/);
+    expect(frameworkInfoProblem({ ...base, roles: ["r", "r"] })).toMatch(/duplicate/);
+    const { user: _u, ...noUser } = base;
+    expect(frameworkInfoProblem(noUser)).toMatch(/'user'/);
+  });
+});
+
+describe("encodeEvent writes what the driver reads", () => {
+  const decode = (e: AgentEvent) => {
+    const d = decodeEvent(JSON.parse(JSON.stringify(encodeEvent(e))) as Json, 0);
+    if (!d.ok) throw d.error;
+    return d.value;
+  };
+
+  it("round-trips SUBSCRIBED, RESCIND, ERROR and HEARTBEAT", () => {
+    expect(decode({ kind: "subscribed", frameworkId: "F", heartbeatIntervalS: 2.5, master: { id: "M", hostname: "h", port: 0 } })).toEqual({ kind: "subscribed", frameworkId: "F", heartbeatIntervalS: 2.5, masterId: "M" });
+    expect(decode({ kind: "rescind", offerId: "O" })).toEqual({ kind: "rescind", offerId: "O" });
+    expect(decode({ kind: "error", message: "Framework failed over" })).toEqual({ kind: "error", message: "Framework failed over" });
+    expect(decode({ kind: "heartbeat" })).toEqual({ kind: "heartbeat" });
+    expect(encodeEvent({ kind: "error", message: "m" })).toEqual({ type: "ERROR", error: { message: "m" } });
+  });
+
+  it("round-trips OFFERS with the role on the offer and on every resource", () => {
+    const offer: Offer = { id: "O1", frameworkId: "F", agentId: "A", hostname: "h", resources: [{ name: "cpus", type: "SCALAR", scalar: 1.5 }, reservedDisk, ports], attributes: { zone: "z1", rack: "r1" } };
+    const json = encodeEvent({ kind: "offers", offers: [offer], role: "r" }) as { offers: { offers: unknown[] } };
+    expect(json.offers.offers).toHaveLength(1);
+    const d = decode({ kind: "offers", offers: [offer], role: "r" });
+    expect(d).toEqual({
+      kind: "offers",
+      rejected: [],
+      offers: [{ ...offer, allocationRole: "r", resources: offer.resources.map((r) => ({ ...r, allocationRole: "r" })), executorIds: [], setResources: [] }],
+    });
+  });
+
+  it("round-trips UPDATE with the uuid as base64 of its 16 bytes", () => {
+    const status: TaskStatus = {
+      taskId: "t",
+      state: "TASK_RUNNING",
+      agentId: "A",
+      uuid: "5f0c2a9e-3b7d-4c1e-8a64-0d9b2e7f3f31",
+      source: "SOURCE_EXECUTOR",
+      reason: "REASON_TASK_CHECK_STATUS_UPDATED",
+      message: "ok",
+      healthy: true,
+      checkStatus: { exitCode: 0 },
+      labels: { readiness_check_passed: "true" },
+      timestampMs: 1_718_000_000_123,
+    };
+    const d = decode({ kind: "update", status });
+    expect(d).toEqual({ kind: "update", status: { ...status, uuid: uuidToBase64(status.uuid!) } });
+    expect(Buffer.from(uuidToBase64(status.uuid!), "base64")).toHaveLength(16);
+    expect(bytesToUuid(Buffer.from(uuidToBase64(status.uuid!), "base64"))).toBe(status.uuid);
+    const master = decode({ kind: "update", status: { taskId: "t", state: "TASK_LOST", source: "SOURCE_MASTER", timestampMs: 1000 } });
+    expect(master.kind === "update" && master.status.uuid).toBeUndefined();
+  });
+});
