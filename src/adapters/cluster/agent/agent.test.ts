@@ -198,7 +198,9 @@ describe("chaos knobs", () => {
     const { sub, frameworkId } = await open(a);
     const offers = await sub.next("offers");
     const offer = offers.offers[0]!;
-    await call(a.socketPath, sub.streamId, launch(offer, frameworkId, "svc__t3", "exec sleep 1000.5"));
+    const marker = `1000.${process.pid}5`;
+    await call(a.socketPath, sub.streamId, launch(offer, frameworkId, "svc__t3", `exec sleep ${marker}`));
+    await eventually(() => processesWith(marker).length === 1 || undefined, 5000, "the task");
     await sub.next("update", (e) => e.status.state === "TASK_STARTING");
     const starting = sub.events.filter((e) => e.kind === "update" && e.status.state === "TASK_STARTING");
     await eventually(() => (sub.events.filter((e) => e.kind === "update" && e.status.state === "TASK_STARTING").length >= 2 ? true : undefined));
@@ -210,6 +212,7 @@ describe("chaos knobs", () => {
     await setChaos(target, { lose_agent: offer.agentId });
     const gone = await sub.next("update", (e) => e.status.taskId === "svc__t3" && e.status.state === "TASK_GONE_BY_OPERATOR", from);
     expect(gone.status.reason).toBe("REASON_AGENT_REMOVED_BY_OPERATOR");
+    await eventually(() => processesWith(marker).length === 0 || undefined, 5000, "the lost agent's task to stop");
 
     // drop_streams: the stream ends, the framework is disconnected (403) until it resubscribes.
     await setChaos(target, { drop_streams: true });

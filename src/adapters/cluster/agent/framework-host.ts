@@ -14,7 +14,7 @@ import { reservationLabels } from "../../../domain/offer/pool.js";
 import type { Cancel, Clock, ClusterEvents, Logger, Random } from "../../../engine/ports.js";
 import type { SimAgentSpec } from "../sim-agent.js";
 import { SNAPSHOT_VERSION, type MasterSnapshot, type SavedTask } from "../sim-snapshot.js";
-import { SimulatedCluster } from "../simulated-cluster.js";
+import { SimulatedCluster, type SimTask, type TaskRuntime } from "../simulated-cluster.js";
 import { frameworkRole, type WireFrameworkInfo } from "./call-codec.js";
 import type { AgentMasterInfo } from "./event-codec.js";
 import type { EventStream } from "./event-stream.js";
@@ -60,8 +60,11 @@ export class FrameworkHost {
   private stream: EventStream | undefined;
   private failover: Cancel | undefined;
   private savePending = false;
+  private saveTimer: Cancel | undefined;
   private closed = false;
   registeredAtMs: number;
+  /** The books' task objects by ID, as the runtime got them (to stop the processes of a lost agent). */
+  private readonly simTasks = new Map<string, SimTask>();
 
   constructor(private readonly o: FrameworkHostOptions) {
     this.dir = o.dir;
@@ -80,6 +83,7 @@ export class FrameworkHost {
         canSwitchUser: o.canSwitchUser,
         report: (task, state, extra) => {
           this.sim.report(task, state, extra);
+          if (isTerminal(state)) this.simTasks.delete(task.info.taskId);
           this.saveSoon();
         },
       },
@@ -90,7 +94,7 @@ export class FrameworkHost {
       clock: o.clock,
       random: o.random,
       masterId: o.masterId,
-      runtime: this.runtime,
+      runtime: this.tracking(this.runtime),
       statusRetryMs: o.statusRetryMs,
       // Mesos keeps reservations and volumes when a framework goes (§15.5).
       teardownReleasesReservations: false,
@@ -105,7 +109,10 @@ export class FrameworkHost {
     if (saved) {
       const { live, problems } = this.sim.restore(saved);
       for (const p of problems) o.log.warn({ what: p.what, reason: p.reason, frameworkId: this.frameworkId }, "agent: not restored");
-      for (const task of live) this.runtime.adopt(task);
+      for (const task of live) {
+        this.simTasks.set(task.info.taskId, task);
+        this.runtime.adopt(task);
+      }
       o.log.info({ tasks: live.length, frameworkId: this.frameworkId }, "agent: framework restored");
     }
     this.save();
@@ -210,8 +217,23 @@ export class FrameworkHost {
     this.saveSoon();
   }
 
+  /** Saved lazily: an acknowledgement lost in a crash only makes the update come again (at-least-once). */
   async acknowledge(agentId: string, taskId: string, uuid: string): Promise<void> {
     await this.sim.acknowledge(agentId, taskId, uuid);
+    this.saveLater();
+  }
+
+  /**
+   * The agent is removed (chaos `lose_agent`): the books mark its tasks gone; their processes
+   * are stopped without further updates, as an agent that was removed shuts its tasks down.
+   */
+  loseAgent(agentId: string): void {
+    const doomed = [...this.simTasks.values()].filter((t) => t.agent.id === agentId && !isTerminal(t.state));
+    this.sim.removeAgent(agentId);
+    for (const t of doomed) {
+      this.simTasks.delete(t.info.taskId);
+      this.runtime.discard(t);
+    }
     this.saveSoon();
   }
 
@@ -257,6 +279,22 @@ export class FrameworkHost {
     };
   }
 
+  /** The runtime as the books see it, remembering the tasks it is given. */
+  private tracking(runtime: AgentRuntime): TaskRuntime {
+    const known = this.simTasks;
+    return {
+      start: (task) => {
+        known.set(task.info.taskId, task);
+        runtime.start(task);
+      },
+      kill: (task) => runtime.kill(task),
+      discard: (task) => {
+        known.delete(task.info.taskId);
+        runtime.discard(task);
+      },
+    };
+  }
+
   private livePids(): Map<string, number | undefined> {
     const pids = new Map(this.runtime.processes().map((p) => [p.taskId, p.taskPid]));
     return new Map(this.sim.tasks().map((t) => [t.taskId, pids.get(t.taskId)]));
@@ -276,6 +314,8 @@ export class FrameworkHost {
 
   private save(): void {
     if (this.closed) return;
+    this.saveTimer?.();
+    this.saveTimer = undefined;
     try {
       writeJsonAtomic(this.statePath, this.sim.snapshot());
     } catch (err) {
@@ -284,17 +324,31 @@ export class FrameworkHost {
     }
   }
 
-  /** One save for everything that happened in this turn, then the processes it launched start. */
+  /**
+   * One save for everything that arrived in this turn of the event loop (calls of many
+   * connections), then the processes it launched start: saved before started, never after.
+   */
   private saveSoon(): void {
     if (this.savePending) return;
     this.savePending = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.savePending = false;
       this.save();
       if (!this.closed) this.runtime.startQueued();
     });
   }
+
+  /** A save within a second, unless one happens sooner. */
+  private saveLater(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = this.o.clock.setTimer(LAZY_SAVE_MS, () => {
+      this.saveTimer = undefined;
+      this.save();
+    });
+  }
 }
+
+const LAZY_SAVE_MS = 1000;
 
 /** Events of a framework subscribed only to be torn down. */
 const SILENT: ClusterEvents = {

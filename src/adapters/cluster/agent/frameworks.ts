@@ -108,7 +108,7 @@ export class Frameworks {
   loseAgent(agentId: string): void {
     if (!this.agentIds.includes(agentId)) throw new Error(`unknown agent ${agentId}`);
     this.lostAgents.add(agentId);
-    for (const h of this.hosts) h.sim.removeAgent(agentId);
+    for (const h of this.hosts) h.loseAgent(agentId);
   }
 
   close(): void {
