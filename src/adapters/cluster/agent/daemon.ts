@@ -18,6 +18,10 @@ export interface AgentDaemonConfig {
   readonly agents: number;
   /** @default 15 */
   readonly heartbeatIntervalS?: number;
+  /** Serve `POST /__chaos` (chaos runs, tests); not compared with a running agent's. @default false */
+  readonly chaos?: boolean;
+  /** An extra TCP listener (`--listen host:port`); not compared either. */
+  readonly listen?: { readonly host: string; readonly port: number };
 }
 
 export interface AgentStatus {
@@ -69,12 +73,14 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const logFd = openSync(join(dir, "agent.log"), "a", 0o600);
   let pid: number | undefined;
+  let exited: number | null | undefined;
   try {
     const loader = MAIN.endsWith(".ts") ? ["--import", import.meta.resolve("tsx")] : [];
-    const child = spawn(process.execPath, [...loader, MAIN, ...agentArgv({ stateDir: dir, agents: config.agents, heartbeatIntervalS, chaos: false })], {
+    const child = spawn(process.execPath, [...loader, MAIN, ...agentArgv({ stateDir: dir, agents: config.agents, heartbeatIntervalS, chaos: config.chaos ?? false, ...(config.listen ? { listen: config.listen } : {}) })], {
       detached: true,
       stdio: ["ignore", logFd, logFd],
     });
+    child.on("exit", (code) => (exited = code));
     child.unref();
     pid = child.pid;
   } finally {
@@ -89,6 +95,10 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
       // Another scheduler may have started one at the same time: ours then gave up the lock race.
       if (info.pid !== pid) checkSameConfig(dir, info, config.agents, heartbeatIntervalS);
       return { socketPath: info.socketPath, pid: info.pid, started: info.pid === pid };
+    }
+    // Exit 3: another daemon holds the lock (it may still be starting); anything else is a failure.
+    if (exited !== undefined && exited !== 3) {
+      throw new SchedulerError("internal", `the local agent on ${dir} exited with status ${String(exited)} while starting (see ${join(dir, "agent.log")})`);
     }
   }
   throw new SchedulerError("unavailable", `the local agent on ${dir} did not start within ${START_TIMEOUT_MS / 1000} s (see ${join(dir, "agent.log")})`);
