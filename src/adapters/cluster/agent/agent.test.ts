@@ -1,3 +1,4 @@
+import { rmSync, symlinkSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Resource, TaskInfo } from "../../../domain/cluster.js";
 import { tempDir } from "../../../../test/use-temp-dir.js";
@@ -105,6 +106,12 @@ describe("the local agent running tasks", () => {
     expect(end).toEqual({ data: "", offset: 6 });
     expect((await raw(a.socketPath, "GET", `/files/read?path=${encodeURIComponent(`${dir}/../../x/stdout`)}`, {})).status).toBe(404);
     expect((await raw(a.socketPath, "GET", `/files/browse?path=${encodeURIComponent("/frameworks/nope/tasks/svc__t1")}`, {})).status).toBe(404);
+
+    // A task that swaps its stdout for a link gets nothing served.
+    const sandbox = (JSON.parse(browse.body) as { path: string }[]).find((f) => f.path.endsWith("/stdout"))!.path;
+    rmSync(sandbox.replace(/\/stdout$/, "/stderr"), { force: true });
+    symlinkSync("/etc/hostname", sandbox.replace(/\/stdout$/, "/stderr"));
+    expect((await raw(a.socketPath, "GET", `/files/read?path=${encodeURIComponent(`${dir}/stderr`)}&offset=0&length=10`, {})).status).toBe(400);
 
     // KILL: TASK_KILLED, the process is gone.
     const from = sub.events.length;
