@@ -81,10 +81,12 @@ export class FrameworkHost {
         log: o.log,
         taskPath: o.taskPath,
         canSwitchUser: o.canSwitchUser,
+        // Saved lazily: a transition lost in a crash is seen again when the next agent adopts
+        // the task (the runtime keeps its exit status), and no process waits on this save.
         report: (task, state, extra) => {
           this.sim.report(task, state, extra);
           if (isTerminal(state)) this.simTasks.delete(task.info.taskId);
-          this.saveSoon();
+          this.saveLater();
         },
       },
       () => this.livePids(),
