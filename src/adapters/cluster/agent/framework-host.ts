@@ -89,7 +89,6 @@ export class FrameworkHost {
           this.saveLater();
         },
       },
-      () => this.livePids(),
     );
     this.sim = new SimulatedCluster({
       agents: o.agents,
@@ -295,11 +294,6 @@ export class FrameworkHost {
         runtime.discard(task);
       },
     };
-  }
-
-  private livePids(): Map<string, number | undefined> {
-    const pids = new Map(this.runtime.processes().map((p) => [p.taskId, p.taskPid]));
-    return new Map(this.sim.tasks().map((t) => [t.taskId, pids.get(t.taskId)]));
   }
 
   private get statePath(): string {
