@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SchedulerError } from "../../../domain/errors.js";
 import { tempDir } from "../../../../test/use-temp-dir.js";
-import { encodeAccept, encodeAcknowledge } from "../mesos/json-codec-calls.js";
+import { encodeAccept } from "../mesos/json-codec-calls.js";
 import type { Json } from "../mesos/json-codec.js";
 import { agentStatus, ensureAgent, stopAgent } from "./daemon.js";
-import { call, eventually, processesWith, subscribeBody, Subscription } from "./test-kit.js";
+import { ackUntil, call, eventually, processesWith, subscribeBody, Subscription } from "./test-kit.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -51,9 +51,7 @@ describe("the agent daemon", () => {
     const task = { name: "t", taskId: "svc__d1", agentId: offer.agentId, resources: [{ name: "cpus", type: "SCALAR" as const, scalar: 0.1 }], command: { value: `exec sleep ${marker}`, environment: {} }, labels: {} };
     const executor = { executorId: "e", frameworkId, resources: [{ name: "mem", type: "SCALAR" as const, scalar: 32 }], labels: {} };
     await call(first.socketPath, sub.streamId, encodeAccept(frameworkId, [offer.id], [{ type: "LAUNCH_GROUP", executor, tasks: [task] }]) as Json);
-    const starting = await sub.next("update", (e) => e.status.state === "TASK_STARTING");
-    await call(first.socketPath, sub.streamId, encodeAcknowledge(frameworkId, offer.agentId, "svc__d1", starting.status.uuid!) as Json);
-    await sub.next("update", (e) => e.status.state === "TASK_RUNNING");
+    await ackUntil(sub, first.socketPath, frameworkId, "svc__d1", "TASK_RUNNING");
     await eventually(() => processesWith(marker).length === 1 || undefined, 5000, "the task");
     const status = await agentStatus(dir);
     expect(status).toMatchObject({ running: true, pid: first.pid, tasks: 1, config: { stateDir: dir, agents: 1, heartbeatIntervalS: 15 } });

@@ -81,13 +81,14 @@ export class FrameworkHost {
         log: o.log,
         taskPath: o.taskPath,
         canSwitchUser: o.canSwitchUser,
+        // Saved lazily: a transition lost in a crash is seen again when the next agent adopts
+        // the task (the runtime keeps its exit status), and no process waits on this save.
         report: (task, state, extra) => {
           this.sim.report(task, state, extra);
           if (isTerminal(state)) this.simTasks.delete(task.info.taskId);
-          this.saveSoon();
+          this.saveLater();
         },
       },
-      () => this.livePids(),
     );
     this.sim = new SimulatedCluster({
       agents: o.agents,
@@ -293,11 +294,6 @@ export class FrameworkHost {
         runtime.discard(task);
       },
     };
-  }
-
-  private livePids(): Map<string, number | undefined> {
-    const pids = new Map(this.runtime.processes().map((p) => [p.taskId, p.taskPid]));
-    return new Map(this.sim.tasks().map((t) => [t.taskId, pids.get(t.taskId)]));
   }
 
   private get statePath(): string {

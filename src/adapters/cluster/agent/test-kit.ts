@@ -199,7 +199,7 @@ export function killTaskProcesses(agent: LocalAgent): void {
   }
 }
 
-/** Pids of live processes whose command line contains `marker`. */
+/** Pids of live `sleep <marker>` processes (the task itself, not a wrapper naming it). */
 export function processesWith(marker: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -207,10 +207,38 @@ export function processesWith(marker: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (cmd.includes(marker) && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z") out.push(Number(entry));
+      const argv = cmd.split("\0").filter((a) => a !== "");
+      const isTask = argv.length === 2 && argv[0]?.split("/").at(-1) === "sleep" && argv[1] === marker;
+      if (isTask && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z") out.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
   return out;
+}
+
+/**
+ * Acknowledges the task's updates in order (head-of-line delivery sends the next only then)
+ * until one in `state` arrives, which is returned (acknowledged unless `ackLast` is false).
+ * Runtime-agnostic: one runtime reports STARTING first, another RUNNING at once.
+ */
+export async function ackUntil(
+  sub: Subscription,
+  socketPath: string,
+  frameworkId: string,
+  taskId: string,
+  state: string,
+  ackLast = true,
+): Promise<Extract<MesosEvent, { kind: "update" }>> {
+  let from = 0;
+  for (;;) {
+    const u = await sub.next("update", (e) => e.status.taskId === taskId && e.status.uuid !== undefined, from);
+    from = sub.events.indexOf(u) + 1;
+    const last = u.status.state === state;
+    if (!last || ackLast) {
+      const ack = { framework_id: { value: frameworkId }, type: "ACKNOWLEDGE", acknowledge: { agent_id: { value: u.status.agentId ?? "" }, task_id: { value: taskId }, uuid: u.status.uuid ?? "" } };
+      await call(socketPath, sub.streamId, ack);
+    }
+    if (last) return u;
+  }
 }

@@ -20,6 +20,9 @@ import type { Endpoint, Transport } from "./transport.js";
 /** Mesos's heartbeat interval when SUBSCRIBED does not say (DEFAULT_HEARTBEAT_INTERVAL). */
 const DEFAULT_HEARTBEAT_S = 15;
 
+/** Void offer IDs remembered at most. */
+const MAX_VOID_OFFERS = 100_000;
+
 export interface SubscriptionLoopOptions {
   readonly transport: Transport;
   readonly detector: MasterDetector;
@@ -63,14 +66,22 @@ export class SubscriptionLoop {
   private frameworkId: string | undefined;
   private readonly suppressedRoles = new Set<string>();
   private conn: Connection | undefined;
-  /** Offers of the current subscription not yet answered; all are void after a disconnection (§15). */
+  /** Offers of the current subscription not yet answered. */
   private readonly offers = new Set<string>();
+  /**
+   * Offers still unanswered when their subscription ended: the master forgot them (§15), so
+   * answering them is a no-op. Any other offer ID goes to the master, which judges it (an offer
+   * used twice gets its tasks TASK_DROPPED).
+   */
+  private voidOffers = new Set<string>();
   private redirectedTo: Endpoint | undefined;
   private lastEndpoint: Endpoint | undefined;
   private attempt = 0;
   /** Bumped at each leader change: a SUBSCRIBE answered by the old leader is dropped. */
   private leaderEpoch = 0;
   private running = true;
+  /** Aborts a SUBSCRIBE still waiting for its answer when the loop stops. */
+  private readonly stopping = new AbortController();
   private first: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   private wake: (() => void) | undefined;
   private disconnectedAtMs: number | undefined;
@@ -115,10 +126,13 @@ export class SubscriptionLoop {
     return endpoint !== undefined && this.frameworkId !== undefined ? { endpoint, frameworkId: this.frameworkId } : undefined;
   }
 
-  /** Marks the offers answered; returns those that are not offers of the current subscription. */
+  /** Marks the offers answered; returns those of an earlier subscription (void). */
   takeOffers(offerIds: readonly string[]): string[] {
-    const stale = offerIds.filter((id) => !this.offers.has(id));
-    for (const id of offerIds) this.offers.delete(id);
+    const stale = offerIds.filter((id) => this.voidOffers.has(id));
+    for (const id of offerIds) {
+      this.offers.delete(id);
+      this.voidOffers.delete(id);
+    }
     return stale;
   }
 
@@ -131,10 +145,12 @@ export class SubscriptionLoop {
   stop(reason: string): void {
     if (!this.running) return;
     this.running = false;
+    this.stopping.abort();
     this.log.info({ reason }, "Mesos subscription stopped");
     const c = this.conn;
     this.conn = undefined;
     this.offers.clear();
+    this.voidOffers.clear();
     c?.stream.close();
     c?.done();
     this.wake?.();
@@ -164,7 +180,7 @@ export class SubscriptionLoop {
     for (let hops = 0; this.running; hops++) {
       let answer: SubscribeAnswer;
       try {
-        answer = await postSubscribe({ ...this.o, endpoint, body: this.subscribeBody() });
+        answer = await postSubscribe({ ...this.o, endpoint, body: this.subscribeBody(), signal: this.stopping.signal });
       } catch (err) {
         this.redirectedTo = undefined;
         if (this.running) this.log.warn({ err, master: this.o.transport.describe(endpoint, "") }, "SUBSCRIBE failed");
@@ -237,7 +253,7 @@ export class SubscriptionLoop {
   private lost(conn: Connection, reason: string): void {
     if (this.conn !== conn) return;
     this.conn = undefined;
-    this.offers.clear();
+    this.forgetOffers();
     if (!conn.subscribed) {
       this.log.warn({ reason }, "the SUBSCRIBE stream ended before SUBSCRIBED");
       return;
@@ -247,17 +263,26 @@ export class SubscriptionLoop {
     this.notify("disconnected", () => this.o.events.disconnected(reason));
   }
 
+  /** The current subscription's unanswered offers become void; the set is bounded (the engine answers offers promptly). */
+  private forgetOffers(): void {
+    if (this.voidOffers.size + this.offers.size > MAX_VOID_OFFERS) this.voidOffers.clear();
+    for (const id of this.offers) this.voidOffers.add(id);
+    this.offers.clear();
+  }
+
   private onEvent(conn: Connection, decoded: Decoded<MesosEvent>): void {
     if (this.conn !== conn) return;
+    // The first record is SUBSCRIBED or ERROR (§2 step 3); anything else (say, heartbeats of a
+    // stream whose SUBSCRIBED was lost) would keep a useless stream alive.
+    if (!conn.subscribed && !(decoded.ok && (decoded.value.kind === "subscribed" || decoded.value.kind === "error"))) {
+      conn.stream.fail(`the stream began with ${decoded.ok ? decoded.value.kind : "an undecodable event"}, not SUBSCRIBED`);
+      return;
+    }
     if (!decoded.ok) {
       this.log.error({ err: decoded.error }, "an event from the Mesos master did not decode; it is ignored");
       return;
     }
     const e = decoded.value;
-    if (!conn.subscribed && e.kind !== "subscribed" && e.kind !== "error" && e.kind !== "heartbeat") {
-      this.log.warn({ event: e.kind }, "an event before SUBSCRIBED is ignored");
-      return;
-    }
     switch (e.kind) {
       case "subscribed":
         return this.onSubscribed(conn, e.frameworkId, e.heartbeatIntervalS ?? DEFAULT_HEARTBEAT_S);

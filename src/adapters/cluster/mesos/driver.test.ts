@@ -154,9 +154,11 @@ describe("MesosDriver subscription", () => {
     const m = await master();
     const kit = makeDriver(addressOf(m.endpoint));
     await kit.driver.subscribe(FRAMEWORK, kit.events);
-    m.send(mesosFixture("event-offers-doc"), mesosFixture("event-rescind"));
+    const doc = mesosFixture("event-offers-doc") as { offers: { offers: { [key: string]: Json }[] } };
+    const second = { ...doc.offers.offers[0]!, id: { value: "MID-O118" } };
+    m.send({ type: "OFFERS", offers: { offers: [doc.offers.offers[0]!, second] } }, mesosFixture("event-rescind"));
     await waitFor(() => kit.events.rescinds.length === 1, "RESCIND");
-    expect(kit.events.offerBatches[0]![0]!.id).toBe("MID-O117");
+    expect(kit.events.offerBatches[0]!.map((o) => o.id)).toEqual(["MID-O117", "MID-O118"]);
     expect(kit.events.rescinds).toEqual(["MID-O117"]);
 
     m.dropStreams();
@@ -164,13 +166,20 @@ describe("MesosDriver subscription", () => {
     await passBackoff(kit, 1);
     await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
     await kit.driver.accept(["MID-O117"], []);
-    await kit.driver.decline(["MID-O117"], { refuseSeconds: 5 });
+    await kit.driver.decline(["MID-O118"], { refuseSeconds: 5 });
     expect(m.calls("ACCEPT")).toHaveLength(0);
     expect(m.calls("DECLINE")).toHaveLength(0);
 
-    // A current offer is answered for real, with the filters.
+    // An offer answered twice in one subscription goes to the master, which judges it.
     m.send(mesosFixture("event-offers-doc"));
     await waitFor(() => kit.events.offerBatches.length === 2, "new OFFERS");
+    await kit.driver.accept(["MID-O117"], []);
+    await kit.driver.accept(["MID-O117"], []);
+    expect(m.calls("ACCEPT")).toHaveLength(2);
+
+    // A current offer is answered for real, with the filters.
+    m.send(mesosFixture("event-offers-doc"));
+    await waitFor(() => kit.events.offerBatches.length === 3, "new OFFERS");
     await kit.driver.decline(["MID-O117"], { refuseSeconds: 30 });
     expect(m.calls("DECLINE")[0]!.body["decline"]).toEqual({ offer_ids: [{ value: "MID-O117" }], filters: { refuse_seconds: 30 } });
     expect(m.calls("DECLINE")[0]!.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
@@ -298,6 +307,22 @@ describe("MesosDriver subscription", () => {
     expect(m.subscribes[1]!.remotePort).not.toBe(m.subscribes[0]!.remotePort);
   });
 
+  it("drops a stream whose first event is not SUBSCRIBED and subscribes again", async () => {
+    const m = await master();
+    m.subscribeScripts.push((_req, res) => {
+      const s = m.acceptSubscribe(res, true);
+      s.res.write(encodeRecord(Buffer.from(JSON.stringify(mesosFixture("event-heartbeat")))));
+      return true;
+    });
+    const kit = makeDriver(addressOf(m.endpoint));
+    const subscribed = kit.driver.subscribe(FRAMEWORK, kit.events);
+    await waitFor(() => m.streams[0]?.closed === true, "the first stream dropped");
+    await passBackoff(kit, 1);
+    await subscribed;
+    expect(m.subscribes).toHaveLength(2);
+    expect(kit.log.messages("warn")).toContain("the SUBSCRIBE stream ended before SUBSCRIBED");
+  });
+
   it("rejects the first subscribe with failed_precondition when the framework was removed, and stops", async () => {
     const m = await master();
     m.subscribeScripts.push((_req, res) => {
@@ -391,6 +416,27 @@ describe("MesosDriver call errors", () => {
     const kit = makeDriver(addressOf(m.endpoint));
     void kit.driver.subscribe(FRAMEWORK, kit.events).catch(() => undefined);
     await expect(kit.driver.kill("t")).rejects.toMatchObject({ code: "unavailable" });
+    await expect(kit.driver.teardown()).rejects.toMatchObject({ code: "unavailable" });
     await expect(kit.driver.accept(["o"], [])).rejects.toMatchObject({ code: "unavailable" });
+    expect(m.calls()).toHaveLength(0);
+  });
+
+  it("close() aborts a SUBSCRIBE that has no answer yet", async () => {
+    const m = await master();
+    m.subscribeScripts.push(() => true); // never answers
+    const kit = makeDriver(addressOf(m.endpoint));
+    const subscribed = kit.driver.subscribe(FRAMEWORK, kit.events);
+    await waitFor(() => m.subscribes.length === 1, "SUBSCRIBE arrived");
+    const socketClosed = new Promise<void>((resolve) => m.lastRequestSocket!.once("close", () => resolve()));
+    await kit.driver.close();
+    await expect(subscribed).rejects.toMatchObject({ code: "unavailable" });
+    await socketClosed;
+  });
+
+  it("calls before subscribe() are failed_precondition", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await expect(kit.driver.decline(["o"])).rejects.toMatchObject({ code: "failed_precondition" });
+    await expect(kit.driver.suppress()).rejects.toMatchObject({ code: "failed_precondition" });
   });
 });

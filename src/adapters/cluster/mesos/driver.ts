@@ -122,8 +122,9 @@ export class MesosDriver implements ClusterDriver {
     return this.loop.start();
   }
 
+  /** Offers of an earlier subscription are void: answering them is a no-op (the master forgot them). */
   async accept(offerIds: readonly string[], operations: readonly Operation[], filters?: Filters): Promise<void> {
-    const loop = this.subscribed("ACCEPT");
+    const loop = this.started("ACCEPT");
     const stale = loop.takeOffers(offerIds);
     if (stale.length > 0) {
       // The master forgot these offers when the subscription that brought them ended.
@@ -136,7 +137,7 @@ export class MesosDriver implements ClusterDriver {
   }
 
   async decline(offerIds: readonly string[], filters?: Filters): Promise<void> {
-    const loop = this.subscribed("DECLINE");
+    const loop = this.started("DECLINE");
     const stale = loop.takeOffers(offerIds);
     if (stale.length > 0) this.log.debug({ offers: stale }, "DECLINE of offers from an earlier subscription skipped");
     const live = offerIds.filter((id) => !stale.includes(id));

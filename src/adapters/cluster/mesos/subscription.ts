@@ -32,6 +32,7 @@ export interface SubscribeRequest {
   readonly log: Logger;
   /** How long the head of the answer, and then the first record, may take. */
   readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
 }
 
 /** POSTs SUBSCRIBE; rejects (unavailable) only when no HTTP answer came at all. */
@@ -41,6 +42,7 @@ export async function postSubscribe(req: SubscribeRequest): Promise<SubscribeAns
     body: req.body,
     headers: { "Content-Type": "application/json", Accept: "application/json" },
     timeoutMs: req.timeoutMs,
+    ...(req.signal !== undefined ? { signal: req.signal } : {}),
   });
   const status = response.statusCode ?? 0;
   if (status === 200) {

@@ -9,14 +9,14 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { LABEL_NAMESPACE, isTerminal } from "../../../../domain/cluster.js";
-import type { TaskInfo, TaskState } from "../../../../domain/cluster.js";
-import { reservationLabels } from "../../../../domain/offer/pool.js";
+import { isTerminal } from "../../../../domain/cluster.js";
+import type { TaskState } from "../../../../domain/cluster.js";
 import type { Cancel, TaskFiles } from "../../../../engine/ports.js";
 import type { Extra, SimTask } from "../../sim-tasks.js";
 import { rotateOutputs } from "./log-rotation.js";
+import { launchTask, taskAccount } from "./launch.js";
 import { groupAlive, isSameProcess, signalGroup } from "./proc.js";
-import { SANDBOX_FILES, lookupUser, prepareSandbox, sandboxDir, taskEnvironment } from "./sandbox.js";
+import { SANDBOX_FILES, sandboxDir, taskEnvironment } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
 import { SandboxGc, collectNamespaceSandboxes } from "./sandbox-gc.js";
 import { SandboxFiles } from "./task-files.js";
@@ -25,7 +25,7 @@ import type { CheckedTask } from "./task-checks.js";
 import { UNKNOWN_AWAY, UNKNOWN_WRAPPER, outcome } from "./task-outcome.js";
 import type { Ending } from "./task-outcome.js";
 import type { AgentRuntime, AgentRuntimeOptions } from "./types.js";
-import { readExitStatus, readRecord, spawnWrapped, writeRecord } from "./wrapper.js";
+import { readExitStatus, readRecord } from "./wrapper.js";
 import type { TaskRecord } from "./wrapper.js";
 
 export interface LocalAgentRuntimeOptions extends AgentRuntimeOptions {
@@ -95,7 +95,7 @@ export class LocalAgentRuntime implements AgentRuntime {
       return;
     }
     const user = info.command.user;
-    const account = user && this.o.canSwitchUser ? lookupUserQuietly(user) : undefined;
+    const account = user && this.o.canSwitchUser ? taskAccount(user) : undefined;
     const t = this.watch(task, sandbox, taskEnvironment(info, sandbox, task.frameworkId, this.o.taskPath), account, record, undefined);
     t.running = task.state === "TASK_RUNNING";
     t.readinessPassed = task.lastSent?.checkStatus?.exitCode === 0;
@@ -185,45 +185,22 @@ export class LocalAgentRuntime implements AgentRuntime {
 
   private launch(task: SimTask): void {
     const { info } = task;
-    const user = info.command.user;
-    let account: Account | undefined;
-    if (user && this.o.canSwitchUser) {
-      account = lookupUserQuietly(user);
-      if (!account) {
-        this.o.report(task, "TASK_FAILED", { reason: "REASON_COMMAND_EXECUTOR_FAILED", message: `user '${user}' does not exist on this machine` });
+    const launched = launchTask(info, { root: this.o.root, frameworkId: task.frameworkId, taskPath: this.o.taskPath, canSwitchUser: this.o.canSwitchUser });
+    switch (launched.kind) {
+      case "failed":
+        this.o.report(task, "TASK_FAILED", launched.extra);
         return;
-      }
+      case "spawn-failed":
+        launched.child.once("error", (err) =>
+          this.o.report(task, "TASK_FAILED", { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `the task's process could not be started: ${err.message}` }),
+        );
+        return;
+      case "started":
+        break;
     }
-    let sandbox: string;
-    let env: Record<string, string>;
-    let child: ChildProcess;
-    try {
-      sandbox = prepareSandbox(this.o.root, info, account);
-      env = taskEnvironment(info, sandbox, task.frameworkId, this.o.taskPath);
-      child = spawnWrapped({ command: info.command.value, sandbox, env, account });
-    } catch (err) {
-      this.o.report(task, "TASK_FAILED", { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `sandbox: ${(err as Error).message}` });
-      return;
-    }
-    const pid = child.pid;
-    if (pid === undefined) {
-      child.once("error", (err) =>
-        this.o.report(task, "TASK_FAILED", { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `the task's process could not be started: ${err.message}` }),
-      );
-      return;
-    }
+    const { child } = launched;
     child.on("error", (err) => this.o.log.warn({ err, taskId: info.taskId }, "task process error"));
-    child.unref();
-    let record: TaskRecord;
-    try {
-      record = writeRecord(sandbox, pid, namespacesOf(info));
-    } catch (err) {
-      // Unrecorded, a restarted agent would start it a second time: it does not run at all.
-      signalGroup(pid, "SIGKILL");
-      this.o.report(task, "TASK_FAILED", { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `sandbox: ${(err as Error).message}` });
-      return;
-    }
-    const t = this.watch(task, sandbox, env, account, record, child);
+    const t = this.watch(task, launched.sandbox, launched.env, launched.account, launched.record, child);
     child.once("exit", (code, signal) => this.exited(t, code, signal));
     t.running = true;
     // As Mesos' command executor once it has forked.
@@ -396,18 +373,5 @@ export class LocalAgentRuntime implements AgentRuntime {
         .catch((err: unknown) => this.o.log.warn({ err }, "sandbox garbage collection failed"))
         .finally(() => this.armGc());
     });
-  }
-}
-
-/** Whose reservations the task runs on: its sandbox goes once they are released. */
-function namespacesOf(info: TaskInfo): string[] {
-  return [...new Set(info.resources.flatMap((r) => reservationLabels(r)?.[LABEL_NAMESPACE] ?? []))];
-}
-
-function lookupUserQuietly(user: string): Account | undefined {
-  try {
-    return lookupUser(user);
-  } catch {
-    return undefined; // no /etc/passwd: no such user here
   }
 }
