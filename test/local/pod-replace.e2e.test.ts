@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PodView } from "../../src/engine/admin-api.js";
+import { frameworkDirs } from "./agent-world.js";
 import { killEverything, startLocal, tempDataDir, waitFor } from "./local-harness.js";
 import type { LocalRun } from "./local-harness.js";
 
@@ -69,10 +70,11 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 function volumePath(run: LocalRun, pod: PodView): string {
   const volume = pod.reservations.find((r) => r.persistenceId !== "");
   expect(volume?.containerPath).toBe("data");
-  return join(run.dataDir, "local", "volumes", pod.agentId, volume!.persistenceId);
+  const host = frameworkDirs(run.dataDir)[0]!;
+  return join(host, "volumes", pod.agentId, volume!.persistenceId);
 }
 
-describe("local cluster: pod replace", () => {
+describe("local agent: pod replace", () => {
   it("moves the pod to a new sandbox on a new volume and removes its old volume; a task that exits at once is recovery's", async () => {
     const dir = tempDataDir();
     dirs.push(dir);
