@@ -1,10 +1,10 @@
 /**
- * The real server (startCorral, gRPC) on the local cluster: hello-world, scaled down to quick
+ * The real server (startCorral, gRPC) on the local agent it starts (a daemon, through the Mesos driver): hello-world, scaled down to quick
  * check intervals, deploys three real task processes that write their files; a killed task
  * process is relaunched by the recovery plan on the same volume; a FINISH task's non-zero exit
  * is reported as FAILED and retried.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import type { Corral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
 import { Status, createAdminClient } from "../../src/client/index.js";
 import type { AdminClient } from "../../src/client/index.js";
+import { sandboxIds, sandboxOf } from "../local/agent-world.js";
 import { killEverything, tempDataDir, waitFor } from "../local/local-harness.js";
 import { FINISH_SPEC } from "../local/specs.js";
 import { ROOT, taskPids } from "./scheduler-process.js";
@@ -49,10 +50,10 @@ async function complete(client: AdminClient, name: string, plan = "deploy"): Pro
 }
 
 function sandbox(dataDir: string, taskId: string): string {
-  return join(dataDir, "local", "sandboxes", taskId);
+  return sandboxOf(dataDir, taskId) ?? join(dataDir, "no-sandbox", taskId);
 }
 
-describe("the real server on the local cluster", () => {
+describe("the real server on the local agent", () => {
   it("runs hello-world's three tasks as processes that write their files, and heals a killed one on the same volume", async () => {
     const { client, dataDir } = await start();
     await client.putService({ name: "hello", spec: HELLO, parameters: {} });
@@ -67,8 +68,8 @@ describe("the real server on the local cluster", () => {
 
     process.kill(-taskPids(dataDir).get(hello)!, "SIGKILL");
     const relaunched = await waitFor("a new hello-0 task", () => {
-      const ids2 = readdirSync(join(dataDir, "local", "sandboxes")).filter((id) => id.includes("__hello-0-server__") && id !== hello);
-      return ids2.length === 1 && existsSync(join(sandbox(dataDir, ids2[0]!), "supervisor.json")) && ids2[0];
+      const ids2 = sandboxIds(dataDir).filter((id) => id.includes("__hello-0-server__") && id !== hello);
+      return ids2.length === 1 && existsSync(join(sandbox(dataDir, ids2[0]!), "task.json")) && ids2[0];
     });
     const [recovered] = await complete(client, "hello", "recovery");
     expect(recovered).toBe(relaunched);
@@ -82,9 +83,8 @@ describe("the real server on the local cluster", () => {
     const [last] = await complete(client, "job");
     const runs = readFileSync(join(sandbox(dataDir, last!), "data", "runs"), "utf8");
     expect(runs).toBe("run\nrun\n");
-    const exits = readdirSync(join(dataDir, "local", "sandboxes")).map(
-      (id) => (JSON.parse(readFileSync(join(sandbox(dataDir, id), "exit.json"), "utf8")) as { code: number }).code,
-    );
-    expect(exits.sort()).toEqual([0, 1]);
+    // The wrapper records each run's exit status in its sandbox.
+    const exits = sandboxIds(dataDir).map((id) => readFileSync(join(sandbox(dataDir, id), "exit"), "utf8").trim());
+    expect(exits.sort()).toEqual(["0", "1"]);
   }, 90_000);
 });

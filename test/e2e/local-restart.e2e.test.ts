@@ -1,5 +1,5 @@
 /**
- * The scheduler process itself on the local cluster: hello-world (with its checks sped up)
+ * The scheduler process itself on the local agent it starts: hello-world (with its checks sped up)
  * deploys as real processes, and when the scheduler is stopped with SIGTERM or killed with
  * SIGKILL and started again on the same data directory, the same task processes (same pids)
  * are still the services' tasks and nothing is launched twice.
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdminClient } from "../../src/client/index.js";
 import { ROOT, completedTaskIds, killSchedulers, startScheduler, taskPids } from "./scheduler-process.js";
+import { sandboxOf } from "../local/agent-world.js";
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 
 /** hello-world with 1 s check intervals, so it deploys in seconds. */
@@ -44,7 +45,7 @@ describe.each(["SIGTERM", "SIGKILL"] as const)("the scheduler process stopped wi
     for (const pid of pids.values()) expect(isAlive(pid)).toBe(true);
     // The tasks really ran: what they wrote is in their volumes.
     const hello = ids.find((id) => id.startsWith("hello__hello-0-server__"))!;
-    expect(readFileSync(join(dataDir, "local", "sandboxes", hello, "hello-container-path", "output"), "utf8")).toBe("hello\n");
+    expect(readFileSync(join(sandboxOf(dataDir, hello)!, "hello-container-path", "output"), "utf8")).toBe("hello\n");
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
   }, 120_000); // two scheduler processes start here; generous for a loaded 2-core machine

@@ -1,17 +1,18 @@
 /**
  * The reference's multi-service integration scenarios (dcos-commons-behaviour.md §5,
  * test_multiservice_dynamic.py) against our gRPC API, with the scheduler as its own process on
- * the local cluster: services are added, deployed, survive restarts and are removed, a removal
+ * the local agent it starts (through the Mesos driver): services are added, deployed, survive restarts and are removed, a removal
  * survives a crash of the scheduler, and a watcher that reconnects misses no event and sees
  * none twice. The teardown is the whole-scheduler uninstall: no process, reservation, volume,
  * sandbox or stored state may be left.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
 import { ServiceState, UninstallEventKind, createAdminClient } from "../../src/client/index.js";
 import type { AdminClient } from "../../src/client/index.js";
+import { reservationOwners, reservedResources, sandboxIds, sandboxOf, savedTasks, volumeDirs } from "../local/agent-world.js";
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 import { ROOT, completedTaskIds, killSchedulers, startScheduler, taskPids } from "./scheduler-process.js";
 import type { SchedulerProcess } from "./scheduler-process.js";
@@ -57,14 +58,10 @@ async function untilServices(c: AdminClient, count: number, timeoutMs = 60_000):
 /** Nothing of any service on the machine: no live task process, no reservation, no volume, no sandbox. */
 function expectMachineClean(dataDir: string, pids: Iterable<number>): void {
   for (const pid of pids) expect(isAlive(pid)).toBe(false);
-  const local = join(dataDir, "local");
-  const state = JSON.parse(readFileSync(join(local, "cluster.json"), "utf8")) as { agents: { reserved: unknown[] }[]; tasks: unknown[] };
-  expect(state.agents.flatMap((a) => a.reserved)).toEqual([]);
-  expect(state.tasks).toEqual([]);
-  const volumes = join(local, "volumes");
-  const left = existsSync(volumes) ? readdirSync(volumes).flatMap((agent) => readdirSync(join(volumes, agent))) : [];
-  expect(left).toEqual([]);
-  expect(readdirSync(join(local, "sandboxes"))).toEqual([]);
+  expect(reservedResources(dataDir)).toEqual([]);
+  expect(savedTasks(dataDir)).toEqual([]);
+  expect(volumeDirs(dataDir)).toEqual([]);
+  expect(sandboxIds(dataDir)).toEqual([]);
 }
 
 describe("reference scenario 1: add, deploy, restart, remove", () => {
@@ -140,10 +137,8 @@ describe("reference scenario 2: multiple services, a removal survives a restart"
     await untilServices(c, 1);
     // Nothing of test2 is left: no process, no sandbox, no reservation.
     expect(isAlive(test2Pid)).toBe(false);
-    expect(existsSync(join(dataDir, "local", "sandboxes", test2Task!))).toBe(false);
-    const state = JSON.parse(readFileSync(join(dataDir, "local", "cluster.json"), "utf8")) as { agents: { reserved: { reservations: { labels: Record<string, string> }[] }[] }[] };
-    const owners = new Set(state.agents.flatMap((a) => a.reserved.map((r) => r.reservations.at(-1)!.labels["namespace"])));
-    expect(owners).toEqual(new Set(["test1"]));
+    expect(sandboxOf(dataDir, test2Task!)).toBeUndefined();
+    expect(reservationOwners(dataDir)).toEqual(new Set(["test1"]));
     const sequences = events.map((e) => e.sequence);
     expect(new Set(sequences).size).toBe(sequences.length); // none twice
     expect([...sequences].sort((a, b) => (a < b ? -1 : 1))).toEqual(sequences);

@@ -4,10 +4,11 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Status, createAdminClient } from "../../src/client/index.js";
+import { sandboxIds, sandboxOf } from "../local/agent-world.js";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -63,10 +64,12 @@ export async function completedTaskIds(address: string, name: string, plan = "de
   }
 }
 
-/** Task id → task pid, from the supervisors' files. */
+/** Task id → task pid (its wrapper, the process group leader), from the agent's task.json files. */
 export function taskPids(dataDir: string): Map<string, number> {
-  const root = join(dataDir, "local", "sandboxes");
   return new Map(
-    readdirSync(root).map((id) => [id, (JSON.parse(readFileSync(join(root, id, "supervisor.json"), "utf8")) as { taskPid: number }).taskPid]),
+    sandboxIds(dataDir).flatMap((id) => {
+      const file = join(sandboxOf(dataDir, id)!, "task.json");
+      return existsSync(file) ? [[id, (JSON.parse(readFileSync(file, "utf8")) as { pid: number }).pid] as const] : [];
+    }),
   );
 }

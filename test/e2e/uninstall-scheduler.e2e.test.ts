@@ -1,10 +1,9 @@
 /**
- * Whole-scheduler uninstall through the real composition root on the local cluster: every
+ * Whole-scheduler uninstall through the real composition root on the local agent: every
  * service removed, the store wiped, health NOT_SERVING, and the completion queryable with
  * GetScheduler (and the CLI).
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
@@ -12,8 +11,8 @@ import { startCorral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
 import { Health, HealthCheckResponse_ServingStatus, SchedulerState, Status, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import { runCli } from "../cli/run-cli.js";
+import { reservedResources, sandboxIds, savedTasks } from "../local/agent-world.js";
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
-import type { LocalCluster } from "../../src/adapters/cluster/local/local-cluster.js";
 import { taskPids } from "./scheduler-process.js";
 
 const SIMPLE = readFileSync(new URL("../../examples/simple.yml", import.meta.url), "utf8");
@@ -46,8 +45,10 @@ describe("whole-scheduler uninstall (--uninstall)", () => {
     try {
       await second.uninstalled;
       for (const pid of pids) expect(isAlive(pid)).toBe(false);
-      expect(readdirSync(join(dataDir, "local", "sandboxes"))).toEqual([]);
-      expect([...(second.cluster as LocalCluster).reservations().values()].flat()).toEqual([]);
+      expect(sandboxIds(dataDir)).toEqual([]);
+      expect(reservedResources(dataDir)).toEqual([]);
+      // The framework was torn down: the agent knows it as removed.
+      expect(savedTasks(dataDir)).toEqual([]);
       expect(await c2.getScheduler({})).toMatchObject({ state: SchedulerState.UNINSTALLED, services: 0, uninstalling: 0 });
       expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
       expect((await c2.listServices({})).services).toEqual([]);

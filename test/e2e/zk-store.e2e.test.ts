@@ -2,11 +2,11 @@
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { LocalCluster } from "../../src/adapters/cluster/local/local-cluster.js";
 import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
 import { Status, createAdminClient } from "../../src/client/index.js";
 import { resolveOptions } from "../../src/config.js";
+import { savedTasks } from "../local/agent-world.js";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
 
@@ -18,8 +18,9 @@ async function start(store: string, dataDir: string): Promise<Corral> {
   return startCorral(resolveOptions(argv, { PATH: process.env["PATH"] }), pino({ level: "silent" }));
 }
 
-function taskIds(corral: Corral): string[] {
-  return (corral.cluster as LocalCluster).tasks().map((t) => t.taskId).sort();
+/** The live tasks the data directory's agent runs. */
+function taskIds(dataDir: string): string[] {
+  return savedTasks(dataDir).filter((t) => t.state === "TASK_RUNNING").map((t) => t.info.taskId).sort();
 }
 
 const dirs: string[] = [];
@@ -57,7 +58,7 @@ describe("--store zk://", () => {
     client.close();
     await deployed(first, "team/simple");
     await deployed(first, "other");
-    const before = taskIds(first);
+    const before = taskIds(dir);
     expect(before).toHaveLength(2);
 
     // A second scheduler on the same root (its own data directory) is refused while the first holds it.
@@ -73,7 +74,7 @@ describe("--store zk://", () => {
       await deployed(second, "team/simple");
       await deployed(second, "other");
       // The same task processes, re-adopted: nothing was launched again.
-      expect(taskIds(second)).toEqual(before);
+      expect(taskIds(dir)).toEqual(before);
     } finally {
       await second.stop();
     }
