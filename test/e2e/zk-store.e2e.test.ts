@@ -6,7 +6,7 @@ import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
 import { Status, createAdminClient } from "../../src/client/index.js";
 import { resolveOptions } from "../../src/config.js";
-import { savedTasks } from "../local/agent-world.js";
+import { liveTaskIds } from "../local/agent-world.js";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
 
@@ -19,9 +19,7 @@ async function start(store: string, dataDir: string): Promise<Corral> {
 }
 
 /** The live tasks the data directory's agent runs. */
-function taskIds(dataDir: string): string[] {
-  return savedTasks(dataDir).filter((t) => t.state === "TASK_RUNNING").map((t) => t.info.taskId).sort();
-}
+const taskIds = liveTaskIds;
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -58,7 +56,7 @@ describe("--store zk://", () => {
     client.close();
     await deployed(first, "team/simple");
     await deployed(first, "other");
-    const before = taskIds(dir);
+    const before = await taskIds(dir);
     expect(before).toHaveLength(2);
 
     // A second scheduler on the same root (its own data directory) is refused while the first holds it.
@@ -74,7 +72,7 @@ describe("--store zk://", () => {
       await deployed(second, "team/simple");
       await deployed(second, "other");
       // The same task processes, re-adopted: nothing was launched again.
-      expect(taskIds(dir)).toEqual(before);
+      expect(await taskIds(dir)).toEqual(before);
     } finally {
       await second.stop();
     }

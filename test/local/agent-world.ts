@@ -5,6 +5,7 @@
  * that stops the agent and everything it runs.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import { stopAgent } from "../../src/adapters/cluster/agent/daemon.js";
 import type { Resource } from "../../src/domain/cluster.js";
@@ -64,4 +65,26 @@ export function volumeDirs(dataDir: string): string[] {
 export async function stopEverything(dataDir: string): Promise<void> {
   await stopAgent(agentDir(dataDir), { killTasks: true }).catch(() => false);
   await killProcessesIn(dataDir);
+}
+
+/** POST /api/v1 on the agent's socket: the operator API, as tooling reads it. */
+export function operatorCall(dataDir: string, type: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { socketPath: join(agentDir(dataDir), "agent.sock"), path: "/api/v1", method: "POST", headers: { "content-type": "application/json", accept: "application/json" } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (s: string) => (body += s));
+        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Record<string, unknown>) : reject(new Error(`${type}: ${res.statusCode} ${body}`))));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify({ type }));
+  });
+}
+
+/** IDs of the tasks the agent runs (GET_TASKS `tasks`, live ones), sorted. */
+export async function liveTaskIds(dataDir: string): Promise<string[]> {
+  const answer = (await operatorCall(dataDir, "GET_TASKS"))["get_tasks"] as { tasks?: { task_id: { value: string }; state: string }[] };
+  return (answer.tasks ?? []).filter((t) => t.state === "TASK_RUNNING").map((t) => t.task_id.value).sort();
 }
