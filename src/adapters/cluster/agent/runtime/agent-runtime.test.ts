@@ -3,7 +3,7 @@
  * runtime on the same root, rotation, discard, files. Timers the test drives (kill grace, the
  * adoption poll) run on a FakeClock; process ends are real and waited for.
  */
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo, TaskState } from "../../../../domain/cluster.js";
@@ -358,6 +358,25 @@ describe("LocalAgentRuntime with real processes", () => {
     ]);
     expect(second.reports[1]!.extra).toEqual({ reason: "REASON_EXECUTOR_TERMINATED", message: expect.stringContaining("exit code is unknown") });
     expect(second.runtime.processes().map((p) => p.taskId)).toEqual([unstarted.info.taskId]);
+  });
+
+  it("adopts a wrapper the previous agent spawned but did not record (it died in between) instead of starting the task again", async () => {
+    const first = setup();
+    const task = simTask("sleep 1000");
+    first.runtime.start(task);
+    first.runtime.startQueued();
+    const taskPid = first.runtime.processes()[0]!.taskPid;
+    first.runtime.close();
+    const sandbox = join(first.root, "sandboxes", task.info.taskId);
+    rmSync(join(sandbox, "task.json")); // as if the agent died between the spawn and the record
+
+    const second = setup({}, first.root);
+    task.state = "TASK_RUNNING";
+    second.runtime.adopt(task);
+    second.runtime.startQueued();
+    expect(second.runtime.processes()).toEqual([{ taskId: task.info.taskId, taskPid }]);
+    expect(readRecord(sandbox)?.pid).toBe(taskPid);
+    expect(second.reports).toEqual([]); // still running: nothing to tell
   });
 
   it("rotates stdout by copy-truncate, and the task's next writes land at the start of the file", async () => {

@@ -10,12 +10,12 @@ import { existsSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isTerminal } from "../../../../domain/cluster.js";
-import type { TaskState } from "../../../../domain/cluster.js";
+import type { TaskInfo, TaskState } from "../../../../domain/cluster.js";
 import type { Cancel, TaskFiles } from "../../../../engine/ports.js";
 import type { Extra, SimTask } from "../../sim-tasks.js";
 import { rotateOutputs } from "./log-rotation.js";
-import { launchTask, taskAccount } from "./launch.js";
-import { groupAlive, isSameProcess, signalGroup } from "./proc.js";
+import { launchTask, namespacesOf, taskAccount } from "./launch.js";
+import { groupAlive, groupLeaderIn, isSameProcess, signalGroup } from "./proc.js";
 import { SANDBOX_FILES, sandboxDir, taskEnvironment } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
 import { SandboxGc, collectNamespaceSandboxes } from "./sandbox-gc.js";
@@ -25,7 +25,7 @@ import type { CheckedTask } from "./task-checks.js";
 import { UNKNOWN_AWAY, UNKNOWN_WRAPPER, outcome } from "./task-outcome.js";
 import type { Ending } from "./task-outcome.js";
 import type { AgentRuntime, AgentRuntimeOptions } from "./types.js";
-import { readExitStatus, readRecord } from "./wrapper.js";
+import { readExitStatus, readRecord, writeRecord } from "./wrapper.js";
 import type { TaskRecord } from "./wrapper.js";
 
 export interface LocalAgentRuntimeOptions extends AgentRuntimeOptions {
@@ -89,7 +89,7 @@ export class LocalAgentRuntime implements AgentRuntime {
     if (isTerminal(task.state)) return;
     const { info } = task;
     const sandbox = sandboxDir(this.o.root, info.taskId);
-    const record = readRecord(sandbox);
+    const record = readRecord(sandbox) ?? recordOrphan(sandbox, info);
     if (!record) {
       this.queued.set(info.taskId, task); // never started
       return;
@@ -374,4 +374,16 @@ export class LocalAgentRuntime implements AgentRuntime {
         .finally(() => this.armGc());
     });
   }
+}
+
+/**
+ * A task whose wrapper was spawned but not recorded (the agent died in between): its wrapper,
+ * found by its working directory, is recorded now and adopted, so the task does not run twice.
+ * A wrapper that already ended left its exit file, and the record of a gone process reads it.
+ */
+function recordOrphan(sandbox: string, info: TaskInfo): TaskRecord | undefined {
+  const pid = groupLeaderIn(sandbox);
+  if (pid !== undefined) return writeRecord(sandbox, pid, namespacesOf(info));
+  if (readExitStatus(sandbox) !== undefined) return { pid: 0, procStart: undefined, bootId: "", namespaces: namespacesOf(info) };
+  return undefined;
 }

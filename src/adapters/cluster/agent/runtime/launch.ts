@@ -72,6 +72,6 @@ export function taskAccount(user: string): Account | undefined {
 }
 
 /** Whose reservations the task runs on: its sandbox goes once they are released. */
-function namespacesOf(info: TaskInfo): string[] {
+export function namespacesOf(info: TaskInfo): string[] {
   return [...new Set(info.resources.flatMap((r) => reservationLabels(r)?.[LABEL_NAMESPACE] ?? []))];
 }

@@ -2,7 +2,7 @@
  * Process identity on Linux: a pid alone can be reused once its process is gone, so a process
  * is named by its pid, its start time (field 22 of /proc/<pid>/stat) and the boot id.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 /** The start time of `pid` in clock ticks since boot, or undefined when there is no such process. */
 export function procStart(pid: number): string | undefined {
@@ -81,4 +81,30 @@ export function groupAlive(id: ProcessIdentity): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * The process group leader working in `dir`, if one runs: a wrapper spawned by an agent that
+ * died before it recorded the pid (task.json). Linux /proc; undefined elsewhere.
+ */
+export function groupLeaderIn(dir: string): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) !== dir) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // fields[0] is the state, fields[2] the process group.
+      if (fields[0] !== "Z" && fields[2] === entry) return Number(entry);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
 }
