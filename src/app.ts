@@ -394,10 +394,16 @@ async function openCluster(options: ResolvedOptions, clock: SystemClock, random:
     });
   }
   refuseOldLocalCluster(options.dataDir);
-  const agent = await ensureAgent({ stateDir: resolve(options.agentDir), agents: options.localAgents });
+  const config = { stateDir: resolve(options.agentDir), agents: options.localAgents };
+  const agent = await ensureAgent(config);
   if (agent.started) logger.info({ pid: agent.pid, stateDir: resolve(options.agentDir) }, "started the local agent (`corral agent status` tells about it, `corral agent stop` stops it)");
   else logger.info({ pid: agent.pid, stateDir: resolve(options.agentDir) }, "using the running local agent");
-  return new MesosDriver({ ...common, master: { kind: "unix", socketPath: agent.socketPath }, files: true });
+  // An agent that died (killed, crashed) is started again before the driver resubscribes.
+  const restartAgent = async (): Promise<void> => {
+    const again = await ensureAgent(config);
+    if (again.started) logger.warn({ pid: again.pid, stateDir: config.stateDir }, "the local agent was gone; started it again");
+  };
+  return new MesosDriver({ ...common, master: { kind: "unix", socketPath: agent.socketPath }, files: true, beforeSubscribe: restartAgent });
 }
 
 /** Before issue 14 the local cluster ran inside the scheduler; its state cannot be carried over. */

@@ -3,7 +3,8 @@
  * cluster (real task processes) with the SQLite store. Each iteration puts a new service,
  * uninstalls one, or does nothing; kills the scheduler with SIGKILL — after a random delay,
  * while the call is in flight, or exactly at a task-record commit or during a launch (the
- * test-only crash points of src/adapters/cluster/local/test-crash.ts) — sometimes kills the
+ * test-only crash points of src/adapters/cluster/test-crash.ts; during-launch kills the local
+ * agent daemon, and a random or in-flight kill sometimes takes the agent too) — sometimes kills the
  * restarted one again during its start-up, restarts it, and checks:
  *
  *   - every acknowledged put is present, and every acknowledged removal completes;
@@ -24,6 +25,9 @@ import { kill9, spawnScheduler } from "./scheduler.js";
 import type { SpecKind } from "./specs.js";
 import { SPEC_KINDS, specText } from "./specs.js";
 import { killLocalProcesses, localWorld, taskName, taskService } from "./world.js";
+import { readAgentInfo } from "../../src/adapters/cluster/agent/agent-info.js";
+import { ensureAgent, stopAgent } from "../../src/adapters/cluster/agent/daemon.js";
+import { isAlive } from "../processes.js";
 import { makeTempDir } from "../temp-dir.js";
 
 export type Action = "put" | "uninstall" | "nothing";
@@ -78,6 +82,8 @@ export interface ChaosReport {
   readonly kills: Record<KillWindow, number>;
   /** An armed crash point that was not reached within 15 s (the scheduler was killed anyway). */
   readonly crashPointsMissed: number;
+  /** Times the local agent died with the scheduler: at its crash point, or killed beside it. */
+  readonly agentKills: number;
   readonly violations: readonly Violation[];
   readonly results: readonly IterationResult[];
   readonly wallMs: number;
@@ -107,6 +113,8 @@ interface Plan {
   readonly secondKillAfterServingMs: number | undefined;
   /** For an uninstall: which of the services (index into the sorted list, modulo its size). */
   readonly pick: number;
+  /** A random or in-flight kill takes the local agent down with the scheduler. */
+  readonly alsoAgent: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -133,13 +141,45 @@ function pickPlan(rand: () => number, i: number, services: number, o: Required<O
     secondKill: rand() < o.secondKillChance,
     secondKillAfterServingMs: rand() < 0.5 ? undefined : Math.floor(rand() * 400),
     pick: Math.floor(rand() * 1000),
+    alsoAgent: (window === "random" || window === "in-flight") && rand() < 0.3,
   };
 }
 
 /** The test-only crash point a plan needs armed in the scheduler process that will run it. */
 function crashEnv(plan: Plan | undefined): Record<string, string> {
-  if (plan?.window !== "after-task-record" && plan?.window !== "during-launch") return {};
+  if (plan?.window !== "after-task-record") return {};
   return { CORRAL_TEST_CRASH_AT: plan.window, CORRAL_TEST_CRASH_SERVICE: plan.name };
+}
+
+/** The crash point a plan needs armed in the local agent: during-launch is the agent's. */
+function agentCrashEnv(plan: Plan | undefined): Record<string, string> | undefined {
+  if (plan?.window !== "during-launch") return undefined;
+  return { CORRAL_TEST_CRASH_AT: plan.window, CORRAL_TEST_CRASH_SERVICE: plan.name };
+}
+
+/** kill -9 of a process that is not our child, and wait until it is gone. */
+async function killPid(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    return; // gone already
+  }
+  await untilDead(pid, 5000);
+}
+
+/** Whether `pid` ended within `timeoutMs`. */
+async function untilDead(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (performance.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+/** This process's environment without Corral's settings (the agent's, like the scheduler's). */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CORRAL_")));
 }
 
 async function waitHealthy(address: string, timeoutMs: number): Promise<number | undefined> {
@@ -260,6 +300,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let putsAcked = 0;
   let uninstallsAcked = 0;
   let missed = 0;
+  let agentKills = 0;
   let spawns = 0;
   /** Services that must exist (acknowledged puts) and ones that must be gone (acknowledged removals). */
   const mustExist = new Set<string>();
@@ -272,14 +313,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     violations.push({ seed: options.seed, iteration, what });
     log(`VIOLATION seed=${options.seed} iteration=${iteration}: ${what}`);
   };
-  const start = async (env: Record<string, string>): Promise<Started> => {
+  const agentDir = join(dataDir, "agent");
+  /**
+   * Starts the scheduler. A plan whose crash point is the agent's gets an agent of its own first,
+   * started with the crash point armed (the scheduler finds it running and uses it); the agent
+   * the scheduler starts after that crash has no crash point.
+   */
+  const start = async (env: Record<string, string>, agentEnv?: Record<string, string>): Promise<Started> => {
+    if (agentEnv) {
+      await stopAgent(agentDir);
+      await ensureAgent({ stateDir: agentDir, agents: 1, env: { ...cleanEnv(), ...agentEnv } });
+    }
     proc = spawnScheduler(dataDir, logDir, spawns++, env);
     return proc;
   };
+  const startFor = (plan: Plan): Promise<Started> => start(crashEnv(plan), agentCrashEnv(plan));
 
   try {
     let plan = pickPlan(rand, 0, 0, o);
-    const first = await start(crashEnv(plan));
+    const first = await startFor(plan);
     client = createAdminClient({ address: await first.serving, defaultDeadlineMs: 5000 });
     for (let i = 0; i < options.iterations && options.signal?.aborted !== true; i++) {
       const current = proc!;
@@ -306,9 +358,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             ? admin.uninstallService({ name: target! }).then(() => (acked = true))
             : Promise.resolve();
       const settled = call.catch((err: unknown) => err);
+      const agentPid = readAgentInfo(agentDir)?.pid;
+      const killBoth = async (): Promise<void> => {
+        if (plan.alsoAgent && agentPid !== undefined) {
+          await killPid(agentPid);
+          agentKills++;
+        }
+        await kill9(current);
+      };
       if (window === "in-flight") {
         await sleep(Math.floor(plan.delayMs / 40)); // 0–37 ms: before, while or just after the call is served
-        await kill9(current);
+        await killBoth();
         await settled;
       } else {
         const err = await settled;
@@ -317,6 +377,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }
         if (window === "random") {
           await sleep(plan.delayMs);
+          await killBoth();
+        } else if (window === "during-launch") {
+          // The agent dies at the crash point; the scheduler goes down with it (the machine's crash).
+          const died = agentPid !== undefined && (await untilDead(agentPid, 15_000));
+          if (died) agentKills++;
+          else {
+            missed++;
+            log(`iteration ${i}: the agent's crash point not reached in 15 s; killed the scheduler instead`);
+          }
           await kill9(current);
         } else {
           const died = await Promise.race([current.exited.then(() => true), sleep(15_000).then(() => false)]);
@@ -364,7 +433,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
       // The restart, with the next iteration's crash point armed (it concerns the next service only).
       const next = pickPlan(rand, i + 1, mustExist.size + (acked || action !== "put" ? 0 : 1), o);
-      const restarted = await start(i + 1 < options.iterations ? crashEnv(next) : {});
+      const restarted = i + 1 < options.iterations ? await startFor(next) : await start({});
       let address: string;
       try {
         address = await Promise.race([
@@ -426,6 +495,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     client?.close();
     if (proc) await kill9(proc);
+    await stopAgent(agentDir, { killTasks: true }).catch(() => false);
     const killed = await killLocalProcesses(dataDir);
     if (killed > 0) log(`clean-up: killed the task processes still running (${killed} signals)`);
     if (violations.length === 0 && !options.keep) rmSync(base, { recursive: true, force: true });
@@ -440,6 +510,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     uninstallsAcked,
     kills,
     crashPointsMissed: missed,
+    agentKills,
     violations,
     results,
     wallMs: performance.now() - started,
@@ -485,7 +556,8 @@ export function summaryLines(report: ChaosReport): string[] {
     `kill -9 run: seed ${report.seed}, ${report.iterations} iterations in ${(report.wallMs / 1000).toFixed(1)} s (${(report.wallMs / Math.max(1, report.iterations) / 1000).toFixed(2)} s each)`,
     `  actions: ${report.puts} puts (${report.putsAcked} acknowledged), ${report.uninstalls} uninstalls (${report.uninstallsAcked} acknowledged), ${report.nothings} nothing`,
     `  kills: ${KILL_WINDOWS.map((w) => `${w} ${k[w]}`).join(", ")}; total ${KILL_WINDOWS.reduce((s, w) => s + k[w], 0)}` +
-      (report.crashPointsMissed > 0 ? `; ${report.crashPointsMissed} crash points not reached (killed instead)` : ""),
+      (report.crashPointsMissed > 0 ? `; ${report.crashPointsMissed} crash points not reached (killed instead)` : "") +
+      `; the local agent died with the scheduler ${report.agentKills} times`,
     `  violations: ${report.violations.length}`,
     ...report.violations.map((v) => `    seed ${v.seed} iteration ${v.iteration}: ${v.what}`),
     ...(report.violations.length > 0 ? [`  data directory and scheduler logs kept in ${report.dataDir}`] : []),

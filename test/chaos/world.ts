@@ -1,15 +1,16 @@
 /**
- * What is really on the machine for one data directory of the local cluster: the supervisor and
- * task processes (found in /proc, not trusted from any file the scheduler wrote), the sandboxes,
- * the volume directories and the reservations the cluster saved in cluster.json. And the
- * clean-up that kills every process of a data directory.
+ * What is really on the machine for one data directory's local agent: the task processes (found
+ * in /proc by their environment, not trusted from any file the agent wrote), the sandboxes, the
+ * volume directories and the reservations each framework host saved in its cluster.json. And
+ * the clean-up that kills every task process of a data directory.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { sandboxIds, savedStates, volumeDirs } from "../local/agent-world.js";
 
 export interface LiveProcess {
   readonly pid: number;
-  readonly kind: "supervisor" | "task";
+  readonly kind: "task";
   /** The task the process belongs to (its sandbox's name, or MESOS_TASK_ID). */
   readonly taskId: string;
 }
@@ -53,57 +54,38 @@ function isZombie(pid: number): boolean {
   return stat === undefined || stat.slice(stat.lastIndexOf(")") + 2)[0] === "Z";
 }
 
-/** Every process of `dataDir`'s local cluster: supervisors by their command line, tasks by their environment. */
+/** Every task process of `dataDir`'s local agent (wrappers and what they run), by its environment. */
 export function localProcesses(dataDir: string): LiveProcess[] {
-  const sandboxes = join(dataDir, "local", "sandboxes") + "/";
+  const frameworks = `MESOS_SANDBOX=${join(dataDir, "agent", "frameworks")}/`;
   const out: LiveProcess[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
-    const cmdline = readText(`/proc/${pid}/cmdline`)?.split("\0") ?? [];
-    const supervisorArg = cmdline.findIndex((a) => a.endsWith("supervisor.mjs"));
-    const sandboxArg = supervisorArg >= 0 ? cmdline[supervisorArg + 1] : undefined;
-    if (sandboxArg !== undefined && sandboxArg.startsWith(sandboxes)) {
-      if (!isZombie(pid)) out.push({ pid, kind: "supervisor", taskId: sandboxArg.slice(sandboxes.length).replace(/\/+$/, "") });
-      continue;
-    }
     const environ = readText(`/proc/${pid}/environ`);
-    if (environ === undefined || !environ.includes(`MESOS_SANDBOX=${sandboxes}`)) continue;
+    if (environ === undefined || !environ.includes(frameworks)) continue;
     const taskId = environ.split("\0").find((v) => v.startsWith("MESOS_TASK_ID="))?.slice("MESOS_TASK_ID=".length);
     if (taskId !== undefined && !isZombie(pid)) out.push({ pid, kind: "task", taskId });
   }
   return out;
 }
 
-interface SavedCluster {
-  readonly agents?: readonly { readonly id: string; readonly reserved: readonly SavedResource[] }[];
-}
-
-interface SavedResource {
-  readonly reservations?: readonly { readonly labels?: Record<string, string> }[];
-  readonly disk?: { readonly persistence?: { readonly id: string } };
-}
-
 export function localWorld(dataDir: string): LocalWorld {
-  const root = join(dataDir, "local");
-  const list = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
-  const volumes = list(join(root, "volumes")).flatMap((agent) => list(join(root, "volumes", agent)).map((id) => `${agent}/${id}`));
-  const text = readText(join(root, "cluster.json"));
-  const saved = text === undefined ? {} : (JSON.parse(text) as SavedCluster);
-  const reservations = (saved.agents ?? []).flatMap((a) =>
-    a.reserved.map((r) => ({
-      agentId: a.id,
-      namespace: r.reservations?.at(-1)?.labels?.["namespace"],
-      persistenceId: r.disk?.persistence?.id,
-    })),
+  const reservations = savedStates(dataDir).flatMap((state) =>
+    state.agents.flatMap((a) =>
+      a.reserved.map((r) => ({
+        agentId: a.id,
+        namespace: r.reservations?.at(-1)?.labels["namespace"],
+        persistenceId: r.disk?.persistence?.id,
+      })),
+    ),
   );
-  return { processes: localProcesses(dataDir), sandboxes: list(join(root, "sandboxes")), volumes, reservations };
+  return { processes: localProcesses(dataDir), sandboxes: sandboxIds(dataDir), volumes: volumeDirs(dataDir), reservations };
 }
 
 /**
- * Kills every supervisor and task process of `dataDir` (task process groups included), until
- * none is left or `timeoutMs` passed. Returns how many processes it signalled.
+ * Kills every task process of `dataDir` (task process groups included), until none is left or
+ * `timeoutMs` passed. Returns how many processes it signalled.
  */
 export async function killLocalProcesses(dataDir: string, timeoutMs = 5000): Promise<number> {
   let signalled = 0;

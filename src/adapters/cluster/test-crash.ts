@@ -1,14 +1,15 @@
 /**
  * TEST-ONLY crash points for the kill -9 run (`npm run chaos`, test/chaos/). With
- * `CORRAL_TEST_CRASH_AT` set, the scheduler process kills itself with SIGKILL when it reaches
- * that point, so the run hits windows a random delay seldom does:
+ * `CORRAL_TEST_CRASH_AT` set, the process (the scheduler, or a local agent daemon started with
+ * it in its environment) kills itself with SIGKILL when it reaches that point, so the run hits
+ * windows a random delay seldom does:
  *
- *   after-task-record  a task's TaskInfo is committed to the store and its ACCEPT is about to be
- *                      handed to the cluster, which has not recorded the launch
- *   during-launch      the cluster has recorded (and saved) the launch and has just spawned the
- *                      task's supervisor, before noting its pid (spawn.json)
- *   startup            the restarted scheduler has recovered its services and the cluster its
- *                      state, and it is subscribing, before any reconciliation
+ *   after-task-record  (scheduler) a task's TaskInfo is committed to the store and the Mesos
+ *                      driver is about to send its ACCEPT; the agent has not heard of the launch
+ *   during-launch      (agent) the agent has saved the launch and just spawned the task's
+ *                      wrapper, before recording its pid (task.json)
+ *   startup            (scheduler) the restarted scheduler has recovered its services and is
+ *                      about to SUBSCRIBE, before any reconciliation
  *
  * `CORRAL_TEST_CRASH_SERVICE` (a sanitized service name) limits the launch points to that
  * service's tasks. Unset — always, outside that run — every point is one string comparison.

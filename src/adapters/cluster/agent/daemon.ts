@@ -22,6 +22,8 @@ export interface AgentDaemonConfig {
   readonly chaos?: boolean;
   /** An extra TCP listener (`--listen host:port`); not compared either. */
   readonly listen?: { readonly host: string; readonly port: number };
+  /** The daemon's environment (tasks get their own). @default this process's */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface AgentStatus {
@@ -79,6 +81,7 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
     const child = spawn(process.execPath, [...loader, MAIN, ...agentArgv({ stateDir: dir, agents: config.agents, heartbeatIntervalS, chaos: config.chaos ?? false, ...(config.listen ? { listen: config.listen } : {}) })], {
       detached: true,
       stdio: ["ignore", logFd, logFd],
+      ...(config.env ? { env: config.env } : {}),
     });
     child.on("exit", (code) => (exited = code));
     child.unref();

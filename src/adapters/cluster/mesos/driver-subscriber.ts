@@ -36,6 +36,8 @@ export interface SubscriptionLoopOptions {
   /** Deadline for the answer to SUBSCRIBE and for its first record. */
   readonly timeoutMs: number;
   readonly declineRejected: (offerIds: string[]) => void;
+  /** Runs before every SUBSCRIBE (the local agent: start it again if it died). */
+  readonly beforeSubscribe?: () => Promise<void>;
 }
 
 /** A call target of a live subscription. */
@@ -172,6 +174,7 @@ export class SubscriptionLoop {
     const epoch = this.leaderEpoch;
     let endpoint: Endpoint;
     try {
+      await this.o.beforeSubscribe?.();
       endpoint = this.redirectedTo ?? (await this.o.detector.leader());
     } catch (err) {
       if (this.running) this.log.warn({ err }, "no leading Mesos master known");

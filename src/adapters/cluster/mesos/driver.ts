@@ -25,6 +25,7 @@ import {
 import type { JsonObject } from "./json-codec.js";
 import { createDetector } from "./master-detector.js";
 import { Transport } from "./transport.js";
+import { crashPoint } from "../test-crash.js";
 
 export { parseMasterAddress, type MasterAddress } from "./driver-address.js";
 
@@ -43,6 +44,8 @@ export interface MesosDriverOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Per-request timeout of non-subscribe calls. @default 75_000 */
   readonly requestTimeoutMs?: number;
+  /** Runs before every SUBSCRIBE: the local agent's daemon is started again when it died. */
+  readonly beforeSubscribe?: () => Promise<void>;
   /** Serve `taskFiles` through the master's `/files` and operator API (the local agent is master and agent in one). */
   readonly files?: boolean;
 }
@@ -101,6 +104,7 @@ export class MesosDriver implements ClusterDriver {
 
   /** Resolves at the first SUBSCRIBED; rejects failed_precondition when the master refuses the framework for good. */
   subscribe(framework: FrameworkInfo, events: ClusterEvents): Promise<void> {
+    crashPoint("startup");
     if (this.closed) return Promise.reject(new SchedulerError("failed_precondition", "the Mesos driver is closed"));
     if (this.loop !== undefined) return Promise.reject(new SchedulerError("failed_precondition", "the Mesos driver is already subscribed"));
     const o = this.options;
@@ -117,6 +121,7 @@ export class MesosDriver implements ClusterDriver {
       backoff: o.backoff ?? DEFAULT_BACKOFF,
       timeoutMs: this.timeoutMs,
       // Offers that failed to decode are declined by id: an unanswered offer holds its resources.
+      ...(o.beforeSubscribe ? { beforeSubscribe: o.beforeSubscribe } : {}),
       declineRejected: (ids) => void this.decline(ids).catch((err: unknown) => this.log.warn({ err, offers: ids }, "declining undecodable offers failed")),
     });
     return this.loop.start();
@@ -133,6 +138,7 @@ export class MesosDriver implements ClusterDriver {
       if (live.length > 0) await this.call(loop, (fid) => encodeDecline(fid, live, filters));
       return;
     }
+    crashPoint("after-task-record", launchedTaskIds(operations));
     await this.call(loop, (fid) => encodeAccept(fid, offerIds, operations, filters));
   }
 
@@ -203,4 +209,8 @@ export class MesosDriver implements ClusterDriver {
     this.callsSent++;
     await postCall(this.transport, target, build(target.frameworkId), this.timeoutMs);
   }
+}
+
+function launchedTaskIds(operations: readonly Operation[]): string[] {
+  return operations.flatMap((op) => (op.type === "LAUNCH_GROUP" ? op.tasks.map((t) => t.taskId) : []));
 }

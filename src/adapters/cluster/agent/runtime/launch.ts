@@ -10,6 +10,7 @@ import type { Extra } from "../../sim-tasks.js";
 import { signalGroup } from "./proc.js";
 import { lookupUser, prepareSandbox, taskEnvironment } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
+import { crashPoint } from "../../test-crash.js";
 import { spawnWrapped, writeRecord } from "./wrapper.js";
 import type { TaskRecord } from "./wrapper.js";
 
@@ -53,6 +54,7 @@ export function launchTask(info: TaskInfo, c: LaunchContext): Launch {
   const pid = child.pid;
   if (pid === undefined) return { kind: "spawn-failed", child };
   child.unref();
+  crashPoint("during-launch", [info.taskId]);
   try {
     return { kind: "started", child, record: writeRecord(sandbox, pid, namespacesOf(info)), sandbox, env, account };
   } catch (err) {
