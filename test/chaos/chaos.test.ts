@@ -1,6 +1,6 @@
 /**
- * CI's short kill -9 run (chaos.ts): about 10 iterations on the local cluster with the scheduler
- * as its own process. Fails on invariant violations only; its times are printed, never
+ * CI's short kill -9 run (chaos.ts): about 10 iterations on the local agent with the scheduler
+ * as its own process (the agent daemon among what is killed). Fails on invariant violations only; its times are printed, never
  * asserted (a loaded CI box is slow, not wrong). Seed: CORRAL_CHAOS_SEED, else a fixed one.
  */
 import { describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ import { runChaos, summaryLines } from "./chaos.js";
 
 const seed = Number(process.env["CORRAL_CHAOS_SEED"] ?? "10");
 
-describe("kill -9 of the scheduler process", () => {
+describe("kill -9 of the scheduler process and the local agent", () => {
   it(`keeps every invariant over 10 iterations (seed ${seed})`, async () => {
     const lines: string[] = [];
     const report = await runChaos({ iterations: 10, seed, log: (l) => lines.push(l) });

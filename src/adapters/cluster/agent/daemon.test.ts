@@ -36,7 +36,7 @@ describe("the agent daemon", () => {
     const refused = await ensureAgent({ stateDir: dir, agents: 3 }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SchedulerError);
     expect((refused as SchedulerError).code).toBe("failed_precondition");
-    expect((refused as SchedulerError).message).toMatch(/runs with --local-agents 1; this scheduler asks for 3.*corral agent stop --state-dir/);
+    expect((refused as SchedulerError).message).toMatch(/runs with --local-agents 1; this scheduler asks for 3.*corral agent stop --agent-dir/);
 
     // A second daemon on the same directory gives up: the lock is held.
     const main = new URL("./main.ts", import.meta.url).pathname;

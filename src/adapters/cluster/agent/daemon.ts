@@ -153,7 +153,7 @@ function checkSameConfig(dir: string, running: AgentInfo, agents: number, heartb
   if (problems.length > 0) {
     throw new SchedulerError(
       "failed_precondition",
-      `the local agent on ${dir} ${problems.join(", and ")} — stop it with \`corral agent stop --state-dir ${dir}\` (its tasks keep running and the next agent adopts them), or start this scheduler with the agent's options`,
+      `the local agent on ${dir} ${problems.join(", and ")} — stop it with \`corral agent stop --agent-dir ${dir}\` (its tasks keep running and the next agent adopts them), or start this scheduler with the agent's options`,
     );
   }
 }
