@@ -384,6 +384,7 @@ export class LocalAgentRuntime implements AgentRuntime {
 function recordOrphan(sandbox: string, info: TaskInfo): TaskRecord | undefined {
   const pid = groupLeaderIn(sandbox);
   if (pid !== undefined) return writeRecord(sandbox, pid, namespacesOf(info));
-  if (readExitStatus(sandbox) !== undefined) return { pid: 0, procStart: undefined, bootId: "", namespaces: namespacesOf(info) };
+  // Recorded too, so that its sandbox is collected with its service's reservations.
+  if (readExitStatus(sandbox) !== undefined) return writeRecord(sandbox, 0, namespacesOf(info));
   return undefined;
 }

@@ -40,6 +40,7 @@ export function isSameProcess(pid: number | undefined, start: string | undefined
 
 /** Sends `signal` to one process; false when it is gone. */
 export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  if (!isTaskPid(pid)) return false;
   try {
     process.kill(pid, signal);
     return true;
@@ -50,12 +51,21 @@ export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
 
 /** Sends `signal` to a process group; false when the group is gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  if (!isTaskPid(pgid)) return false;
   try {
     process.kill(-pgid, signal);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * A pid a task can have. 0 (a task recorded after it ended, pid unknown) and 1 never are: as a
+ * group, 0 would be the agent's own and 1 init's, so nothing is ever signalled through them.
+ */
+function isTaskPid(pid: number): boolean {
+  return Number.isInteger(pid) && pid > 1;
 }
 
 /** What task.json records of a task's wrapper: the leader of the task's process group. */
@@ -72,7 +82,7 @@ export interface ProcessIdentity {
  * group is someone else's.
  */
 export function groupAlive(id: ProcessIdentity): boolean {
-  if (id.bootId !== bootId()) return false;
+  if (!isTaskPid(id.pid) || id.bootId !== bootId()) return false;
   const start = procStart(id.pid);
   if (start !== undefined) return start === id.procStart;
   try {

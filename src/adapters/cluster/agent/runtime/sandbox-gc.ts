@@ -10,7 +10,8 @@ import { readdirSync, rmSync } from "node:fs";
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock, Logger } from "../../../../engine/ports.js";
-import { groupAlive, isSameProcess } from "./proc.js";
+import { sanitizeServiceName } from "../../../../domain/names.js";
+import { groupAlive, groupLeaderIn, isSameProcess } from "./proc.js";
 import { SANDBOX_FILES, sandboxesDir } from "./sandbox.js";
 import { readRecord } from "./wrapper.js";
 
@@ -110,10 +111,18 @@ export function collectNamespaceSandboxes(root: string, namespaces: ReadonlySet<
     return [];
   }
   const removed: string[] = [];
+  // A sandbox without its record (the task never started, or the agent died before recording
+  // it) is known by the service name its task ID starts with.
+  const prefixes = [...namespaces].map((ns) => `${sanitizeServiceName(ns)}__`);
   for (const id of ids) {
     if (isLive(id)) continue;
     const dir = join(sandboxesDir(root), id);
     const record = readRecord(dir);
+    if (!record && prefixes.some((p) => id.startsWith(p)) && groupLeaderIn(dir) === undefined) {
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(id);
+      continue;
+    }
     // Its wrapper gone, the task has ended (what it left behind was killed then; zombies may
     // linger until init reaps them, which must not keep a removed service's files).
     if (!record?.namespaces.some((ns) => namespaces.has(ns)) || isSameProcess(record.pid, record.procStart, record.bootId)) continue;
