@@ -37,15 +37,20 @@ export function clusterDriverContract(name: string, makeHarness: MakeHarness): v
   describe(`ClusterDriver contract: ${name}`, () => {
     let h: ClusterDriverHarness;
     let f: ContractFixtures;
+    let live: ClusterDriverHarness | undefined;
 
     beforeEach(async () => {
       h = await makeHarness();
+      live = h;
       f = new ContractFixtures(h.framework, h.frameworkId);
     });
 
     afterEach(async () => {
-      await h.close();
-      expect(h.log.stale, "events delivered by a closed driver").toEqual([]);
+      const closing = live;
+      live = undefined;
+      if (!closing) return;
+      await closing.close();
+      expect(closing.log.stale, "events delivered by a closed driver").toEqual([]);
     });
 
     // Steps ---------------------------------------------------------------------------------

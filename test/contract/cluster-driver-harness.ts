@@ -215,7 +215,12 @@ export type MakeHarness = () => Promise<ClusterDriverHarness>;
 /** Makes the driver, subscribes it and waits for SUBSCRIBED. */
 export async function startHarness(target: HarnessTarget, framework = CONTRACT_FRAMEWORK): Promise<ClusterDriverHarness> {
   const h = new DriverHarness(target, framework, await target.newDriver());
-  await h.subscribe(framework);
+  try {
+    await h.subscribe(framework);
+  } catch (err) {
+    await h.close().catch(() => undefined);
+    throw err;
+  }
   return h;
 }
 
