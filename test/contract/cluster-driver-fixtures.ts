@@ -1,8 +1,8 @@
 /**
  * What the ClusterDriver contract sends: dynamic reservations labelled as the engine labels
  * them (resource_id, framework_id, namespace: src/domain/offer/evaluate.ts), persistent volumes
- * on reserved disk, LAUNCH_GROUP with the DEFAULT executor (no executor resources, as the engine
- * sends), and readers of what comes back in offers.
+ * on reserved disk, LAUNCH_GROUP with the DEFAULT executor and Mesos' minimum executor resources
+ * (unreserved, as the engine sends them), and readers of what comes back in offers.
  */
 import type {
   Offer,
@@ -16,6 +16,7 @@ import {
   LABEL_NAMESPACE,
   LABEL_RESOURCE_ID,
 } from "../../src/domain/cluster.js";
+import { EXECUTOR_RESOURCES } from "../../src/domain/offer/evaluate.js";
 import type { FrameworkInfo } from "../../src/engine/ports.js";
 
 export const CONTRACT_FRAMEWORK: FrameworkInfo = {
@@ -89,9 +90,10 @@ export class ContractFixtures {
 
   /** LAUNCH_GROUP with a new DEFAULT executor. */
   launch(tasks: readonly TaskInfo[]): Operation {
+    const resources = EXECUTOR_RESOURCES;
     return {
       type: "LAUNCH_GROUP",
-      executor: { executorId: this.id("exec"), frameworkId: this.frameworkId, resources: [], labels: {} },
+      executor: { executorId: this.id("exec"), frameworkId: this.frameworkId, resources, labels: {} },
       tasks,
     };
   }

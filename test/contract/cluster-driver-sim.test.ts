@@ -10,7 +10,13 @@ import type { HarnessTarget } from "./cluster-driver-harness.js";
 
 function simTarget(options: { readonly disrupt: boolean }): HarnessTarget {
   const clock = new FakeClock();
-  const cluster = new SimulatedCluster({ agents: 2, clock, random: new SeededRandom(14), frameworkId: "fw-contract" });
+  const cluster = new SimulatedCluster({
+    agents: 2,
+    clock,
+    random: new SeededRandom(14),
+    frameworkId: "fw-contract",
+    strictExecutorResources: true, // as Mesos (§11)
+  });
   const reconnectMs = 1_000;
   return {
     // The simulated cluster is master and driver in one: a restarted scheduler resubscribes to it.
