@@ -6,6 +6,7 @@
  */
 import { userInfo } from "node:os";
 import pino from "pino";
+import { expect } from "vitest";
 import { CryptoRandom, SystemClock } from "../../src/adapters/clock.js";
 import { LocalAgent } from "../../src/adapters/cluster/agent/agent.js";
 import type { LocalAgentOptions } from "../../src/adapters/cluster/agent/agent.js";
@@ -47,7 +48,7 @@ async function agentTarget(chaos: { readonly knobs: ChaosKnobs; readonly dropStr
     random,
     log,
   });
-  if (chaos) await postChaos(agent.socketPath, chaos.knobs);
+  if (chaos) expect(await postChaos(agent.socketPath, chaos.knobs), "the knobs in force").toMatchObject(chaos.knobs);
   const socketPath = agent.socketPath;
   return {
     newDriver: () =>
