@@ -340,6 +340,20 @@ export function clusterDriverContract(name: string, makeHarness: MakeHarness): v
       }
     });
 
+    it("tears down: every task ends without further updates and the framework ID is retired", async () => {
+      const [a, b] = await twoAgents();
+      const t1 = await runPlain(a);
+      const t2 = await runPlain(b);
+      const pids = h.realProcesses ? await Promise.all([t1, t2].map((t) => pidOf(t.taskId, t.agentId))) : [];
+      const mark = h.log.seq;
+      await h.driver.teardown();
+      for (const pid of pids) await eventually(() => !pidAlive(pid), 5_000, `pid ${pid} ends with its framework`);
+      expect(await h.trySubscribeAgain(), "SUBSCRIBE with a torn-down framework ID").toBe("refused");
+      expect(h.log.subscriptions).toEqual([h.frameworkId]);
+      const states = [t1, t2].flatMap((t) => h.log.updatesOf(t.taskId, mark)).map((u) => u.status.state);
+      expect(states.filter((s) => s !== "TASK_KILLED"), "updates after TEARDOWN").toEqual([]);
+    });
+
     it("sends no offers while suppressed, and offers again on revive", async () => {
       await twoAgents();
       await h.driver.suppress();

@@ -205,6 +205,11 @@ export interface ClusterDriverHarness {
   acknowledgeAll(): Promise<void>;
   /** Closes the driver, makes a new one and subscribes it with the stored framework ID. */
   restartScheduler(): Promise<void>;
+  /**
+   * Like `restartScheduler`, for a framework that may be gone: "refused" when SUBSCRIBE fails or
+   * the driver reports `fatal`, "subscribed" when SUBSCRIBED arrives.
+   */
+  trySubscribeAgain(): Promise<"subscribed" | "refused">;
   loseAgent(agentId: string): Promise<void>;
   readonly disrupt: (() => Promise<void>) | undefined;
   close(): Promise<void>;
@@ -318,6 +323,22 @@ class DriverHarness implements ClusterDriverHarness {
     this.log.retireDriver(); // from here on, anything the closed driver delivers is stale
     this.driver = await this.target.newDriver();
     await this.subscribe({ ...this.framework, frameworkId: this.frameworkId });
+  }
+
+  async trySubscribeAgain(): Promise<"subscribed" | "refused"> {
+    await this.driver.close();
+    this.log.retireDriver();
+    this.driver = await this.target.newDriver();
+    const [subscriptions, fatals] = [this.log.subscriptions.length, this.log.fatals.length];
+    try {
+      await this.driver.subscribe({ ...this.framework, frameworkId: this.frameworkId }, this.log.handlersForNewDriver());
+    } catch {
+      return "refused";
+    }
+    return this.until("SUBSCRIBED or fatal", () => {
+      if (this.log.fatals.length > fatals) return "refused";
+      return this.log.subscriptions.length > subscriptions ? "subscribed" : undefined;
+    });
   }
 
   loseAgent(agentId: string): Promise<void> {
