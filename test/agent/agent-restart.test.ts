@@ -2,9 +2,12 @@
  * The agent daemon killed under a running task (issue 14 item 6): kill -9 the daemon, the task
  * runs on (same pid); ensureAgent starts it again, the driver resubscribes with the same
  * framework ID, the task is re-adopted (RUNNING by reconciliation, no second process), and a
- * later KILL ends it. Nothing is left running.
+ * later KILL ends it. A second task that exits while the daemon is away is reported after the
+ * restart with an acknowledged update and its exit code. Nothing is left running.
  */
+import { writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { CryptoRandom, SystemClock } from "../../src/adapters/clock.js";
@@ -18,6 +21,8 @@ import { eventually } from "../contract/eventually.js";
 import { tempDir } from "../use-temp-dir.js";
 
 const COMMAND = "sleep 1000";
+/** Runs until a file named `stop` appears in its sandbox, then exits 3. */
+const ENDER = "while [ ! -e stop ]; do sleep 0.05; done; exit 3";
 
 /** Processes below the agent's state directory running the task's command. */
 const sleepers = (dir: string): number[] =>
@@ -68,15 +73,21 @@ describe("agent daemon restarted under a running task", () => {
     // A task that runs until killed.
     const offer = await h.until("an offer", () => h.log.outstanding()[0]);
     const task = f.task(offer.agentId, unreserved(), COMMAND);
+    const ender = f.task(offer.agentId, unreserved(), ENDER);
     h.log.spend([offer.id]);
-    await h.driver.accept([offer.id], [f.launch([task])], { refuseSeconds: 0 });
-    await h.until("RUNNING", () => h.log.updatesOf(task.taskId).find((u) => u.status.state === "TASK_RUNNING"));
+    await h.driver.accept([offer.id], [f.launch([task]), f.launch([ender])], { refuseSeconds: 0 });
+    for (const t of [task, ender]) {
+      await h.until(`${t.taskId} RUNNING`, () => h.log.updatesOf(t.taskId).find((u) => u.status.state === "TASK_RUNNING"));
+    }
     const files = h.driver.taskFiles;
     expect(files, "the driver serves the agent's task files").toBeDefined();
-    const sandbox = await eventually(async () => {
-      const s = await files?.sandboxOf(task.taskId, offer.agentId);
-      return s?.pid !== undefined ? s : undefined;
-    }, 5_000, "the task's pid");
+    const sandboxOf = (taskId: string) =>
+      eventually(async () => {
+        const s = await files?.sandboxOf(taskId, offer.agentId);
+        return s?.pid !== undefined ? s : undefined;
+      }, 5_000, `the pid of ${taskId}`);
+    const sandbox = await sandboxOf(task.taskId);
+    const enderSandbox = await sandboxOf(ender.taskId);
     const pid = sandbox.pid ?? 0;
     expect(pidAlive(pid)).toBe(true);
     const before = await eventually(() => (sleepers(stateDir).length > 0 ? sleepers(stateDir) : undefined), 5_000, "the task's process below the state directory");
@@ -88,6 +99,8 @@ describe("agent daemon restarted under a running task", () => {
     await h.until("the driver noticed", () => (h.log.disconnects.length > 0 ? true : undefined));
     expect(pidAlive(pid), "the task outlives its agent").toBe(true);
     expect(sleepers(stateDir)).toEqual(before);
+    writeFileSync(join(enderSandbox.path, "stop"), "");
+    await eventually(() => processesIn(enderSandbox.path).length === 0, 5_000, "the other task exits while the daemon is away");
 
     // The daemon again: the driver resubscribes by itself, with the same framework ID.
     const mark = h.log.seq;
@@ -111,6 +124,14 @@ describe("agent daemon restarted under a running task", () => {
     expect((await files?.sandboxOf(task.taskId, offer.agentId))?.pid).toBe(pid);
     expect(pidAlive(pid)).toBe(true);
     expect(sleepers(stateDir), "no second process with the task's command").toEqual(before);
+
+    // The task that ended meanwhile: an agent update (uuid, acknowledged) with its exit code.
+    const ended = await h.until("the ended task reported", () =>
+      h.log.updatesOf(ender.taskId, mark).find((u) => u.status.state !== "TASK_RUNNING")?.status,
+    );
+    expect(ended).toMatchObject({ state: "TASK_FAILED", agentId: offer.agentId });
+    expect(ended.uuid, "an agent update, delivered at least once").toEqual(expect.any(String));
+    expect(ended.message).toMatch(/\b3\b/);
     expect((await agentStatus(stateDir)).tasks).toBe(1);
 
     // A later KILL ends it.
