@@ -1,3 +1,4 @@
+import { userInfo } from "node:os";
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
 import { normalizeListen, resolveOptions, schedulerCommand } from "./config.js";
@@ -27,6 +28,8 @@ describe("resolveOptions", () => {
       simAgents: 3,
       store: "sqlite",
       dataDir: "./.corral",
+      agentDir: ".corral/agent",
+      frameworkUser: userInfo().username,
       waitForLockMs: 0,
       frameworkName: "corral",
       role: "corral-role",
@@ -43,6 +46,16 @@ describe("resolveOptions", () => {
       eventMaxAgeMs: 7 * 24 * 3600 * 1000,
       taskPath: "/usr/local/bin:/usr/bin:/bin",
     });
+  });
+
+  it("points --cluster mesos at its master and refuses a master without it, or none with it", () => {
+    const o = resolveOptions(["--cluster", "mesos", "--master", "zk://zk1:2181,zk2:2181/mesos", "--mesos-secret-file", "s", "--framework-user", "svc"], {});
+    expect(o).toMatchObject({ cluster: "mesos", master: "zk://zk1:2181,zk2:2181/mesos", mesosSecretFile: "s", frameworkUser: "svc" });
+    expect(resolveOptions([], { CORRAL_CLUSTER: "mesos", CORRAL_MASTER: "http://m:5050" }).master).toBe("http://m:5050");
+    expect(resolveOptions(["--agent-dir", "/srv/agent"], {}).agentDir).toBe("/srv/agent");
+    for (const argv of [["--cluster", "mesos"], ["--master", "http://m:5050"], ["--cluster", "mesos", "--master", "ftp://m"], ["--cluster", "mesos", "--master", "zk://zk:2181"]]) {
+      expect(() => resolveOptions(argv, {}), argv.join(" ")).toThrow(CommanderError);
+    }
   });
 
   it("takes the environment, and flags over the environment", () => {
