@@ -8,6 +8,7 @@ import { LABEL_FRAMEWORK_ID, LABEL_NAMESPACE } from "../domain/cluster.js";
 import { reservationLabels } from "../domain/offer/pool.js";
 import { tryParseTaskId } from "../domain/task-id.js";
 import type { DeployLimit } from "./deploy-limit.js";
+import { offerRemainder } from "../domain/offer/remainder.js";
 import { ownReservations } from "./deploy-limit.js";
 import type { ClientStatus, KillDecision, ManagedService, PreparedLaunches, PreparedStatus } from "./managed-service.js";
 import type { MultiServiceManager } from "./multi-service-manager.js";
@@ -108,8 +109,8 @@ export class MultiServiceEventClient {
   }
 
   /**
-   * Offers to the working services, in turn. Every working service is called, with the offers
-   * no earlier service used (none, once all are taken): its kill decisions flow regardless.
+   * Offers to the working services, in turn. Every working service is called, with what earlier
+   * services left of each offer (offerRemainder): its kill decisions flow regardless.
    * A service that throws is told (`cycleFailed`) and skipped: the offers go on to the next.
    */
   async offers(offers: readonly Offer[]): Promise<CycleOffers> {
@@ -150,7 +151,13 @@ export class MultiServiceEventClient {
         operations.set(id, before === undefined ? ops : [...before, ...ops]);
       }
       used.push({ svc, ...(result.launches ? { launches: result.launches } : {}), offerIds: [...result.operations.keys()] });
-      remaining = remaining.filter((o) => !result.operations.has(o.id));
+      // The next services use what the operations left of each offer: one ACCEPT carries them all.
+      remaining = remaining.flatMap((o) => {
+        const ops = result.operations.get(o.id);
+        if (ops === undefined) return [o];
+        const rest = offerRemainder(o, ops);
+        return rest ? [rest] : [];
+      });
       for (const id of result.operations.keys()) taken.add(id);
     }
     // Every service's TaskInfos of this cycle in as few multis as fit (one fsync on SQLite),

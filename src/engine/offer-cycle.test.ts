@@ -12,8 +12,8 @@ const working: ClientStatus = { kind: "WORKING", footprint: true, newWork: false
 const offer = (id: string): Offer => ({ id, frameworkId: "f", agentId: "a", hostname: "h", resources: [] });
 const launch = (taskId: string): Operation => ({
   type: "LAUNCH_GROUP",
-  executor: {} as never,
-  tasks: [{ taskId, agentId: "a" } as TaskInfo],
+  executor: { executorId: `${taskId}-exec`, frameworkId: "f", resources: [], labels: {} },
+  tasks: [{ taskId, agentId: "a", resources: [] } as unknown as TaskInfo],
 });
 
 /** A service that launches one task on the first offer it sees and decides `kills`. */
