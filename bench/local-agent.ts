@@ -90,11 +90,11 @@ function kill(target: number): void {
 
 // --- the scheduler on its agent ------------------------------------------------------------------
 
-async function startScheduler(agents: number): Promise<{ corral: Corral; dataDir: string; agentDir: string }> {
+async function startScheduler(agents: number, resources: string): Promise<{ corral: Corral; dataDir: string; agentDir: string }> {
   const dataDir = tempDir("agent");
   const agentDir = join(dataDir, "agent");
   const options = resolveOptions(
-    ["--listen", "127.0.0.1:0", "--data-dir", dataDir, "--local-agents", String(agents), "--log-level", "error", "--log-format", "json"],
+    ["--listen", "127.0.0.1:0", "--data-dir", dataDir, "--local-agents", String(agents), "--agent-resources", resources, "--log-level", "error", "--log-format", "json"],
     {},
   );
   const corral = await startCorral(options, pino({ level: "silent" }));
@@ -196,14 +196,31 @@ const rows: string[][] = [["measure", "Corral", "floor (direct spawns)", "ratio"
 try {
   // Warm both paths once (JIT, page cache), then measure.
   await floor(10);
-  const { corral, dataDir, agentDir } = await startScheduler(1);
+  // 500 one-task services need 5.5 cpus and 16.5 GB of accounting (each pod's executor takes
+  // Mesos' minimum, 0.01 cpus and 32 MB): the agent offers more than this 2-core machine has.
+  const { corral, dataDir, agentDir } = await startScheduler(1, "cpus:64;mem:65536");
   await deployAll(corral, ["warm-0", "warm-1"]);
   await removeAll(corral, ["warm-0", "warm-1"]);
-
-  const floor50 = await floor(50);
-  const deploy50 = await deployAll(corral, Array.from({ length: 50 }, (_, i) => name("s", i)));
-  rows.push(["50 services → deploy COMPLETE", ms(deploy50, 0), ms(floor50, 0), `${(deploy50 / floor50).toFixed(2)} ×`, "≤ 400 ms, ≤ 4 ×", verdict(deploy50 <= 400 && deploy50 <= 4 * floor50)]);
-  await removeAll(corral, Array.from({ length: 50 }, (_, i) => name("s", i)));
+  // A warm-up round of 50, then the median of 3 rounds, each beside a floor of its own.
+  await deployAll(corral, Array.from({ length: 50 }, (_, i) => name("w", i)));
+  await removeAll(corral, Array.from({ length: 50 }, (_, i) => name("w", i)));
+  const rounds: { deploy: number; floor: number }[] = [];
+  for (let r = 0; r < 3; r++) {
+    const names = Array.from({ length: 50 }, (_, i) => name(`s${r}`, i));
+    const f = await floor(50);
+    rounds.push({ deploy: await deployAll(corral, names), floor: f });
+    await removeAll(corral, names);
+  }
+  rounds.sort((a, b) => a.deploy - b.deploy);
+  const { deploy: deploy50, floor: floor50 } = rounds[1]!;
+  rows.push([
+    "50 services → deploy COMPLETE (median of 3)",
+    `${ms(deploy50, 0)} (${rounds.map((r) => r.deploy.toFixed(0)).join(", ")})`,
+    `${ms(floor50, 0)} (${rounds.map((r) => r.floor.toFixed(0)).join(", ")})`,
+    `${(deploy50 / floor50).toFixed(2)} ×`,
+    "≤ 400 ms, ≤ 4 ×",
+    verdict(deploy50 <= 400 && deploy50 <= 4 * floor50),
+  ]);
 
   const status = await agentStatus(agentDir);
   const agentPid = status.pid!;
@@ -236,7 +253,7 @@ try {
 
 // Offers per second and ACCEPT latency: --local-agents 100, 1,000 services.
 try {
-  const { corral, agentDir } = await startScheduler(100);
+  const { corral, agentDir } = await startScheduler(100, "cpus:200;mem:409600");
   const driver = corral.cluster as MesosDriver;
   const latencies: number[] = [];
   const accept = driver.accept.bind(driver);

@@ -394,7 +394,7 @@ async function openCluster(options: ResolvedOptions, clock: SystemClock, random:
     });
   }
   refuseOldLocalCluster(options.dataDir);
-  const config = { stateDir: resolve(options.agentDir), agents: options.localAgents };
+  const config = { stateDir: resolve(options.agentDir), agents: options.localAgents, ...(options.agentResources ? { resources: options.agentResources } : {}) };
   const agent = await ensureAgent(config);
   if (agent.started) logger.info({ pid: agent.pid, stateDir: resolve(options.agentDir) }, "started the local agent (`corral agent status` tells about it, `corral agent stop` stops it)");
   else logger.info({ pid: agent.pid, stateDir: resolve(options.agentDir) }, "using the running local agent");

@@ -53,6 +53,8 @@ describe("resolveOptions", () => {
     expect(o).toMatchObject({ cluster: "mesos", master: "zk://zk1:2181,zk2:2181/mesos", mesosSecretFile: "s", frameworkUser: "svc" });
     expect(resolveOptions([], { CORRAL_CLUSTER: "mesos", CORRAL_MASTER: "http://m:5050" }).master).toBe("http://m:5050");
     expect(resolveOptions(["--agent-dir", "/srv/agent"], {}).agentDir).toBe("/srv/agent");
+    expect(resolveOptions([], { CORRAL_AGENT_RESOURCES: "cpus:16;mem:65536" }).agentResources).toBe("cpus:16;mem:65536");
+    expect(() => resolveOptions(["--agent-resources", "cpus:lots"], {})).toThrow(CommanderError);
     for (const argv of [["--cluster", "mesos"], ["--master", "http://m:5050"], ["--cluster", "mesos", "--master", "ftp://m"], ["--cluster", "mesos", "--master", "zk://zk:2181"]]) {
       expect(() => resolveOptions(argv, {}), argv.join(" ")).toThrow(CommanderError);
     }

@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { parseAgentResources } from "./adapters/cluster/agent/machine-resources.js";
 import { apiSecurityProblem } from "./adapters/grpc/auth.js";
 import type { ApiSecurityFiles } from "./adapters/grpc/auth.js";
 import { ERROR_PREFIX } from "./error-prefix.js";
@@ -33,6 +34,8 @@ export interface ResolvedOptions extends ApiSecurityFiles {
   readonly agentDir: string;
   /** Agents the local agent splits this machine into. @default 1 */
   readonly localAgents: number;
+  /** What the local agent offers instead of what it measures: `cpus:N;mem:MB;disk:MB` (Mesos' `--resources`). */
+  readonly agentResources?: string;
   /** Agents of the simulated cluster. @default 3 */
   readonly simAgents: number;
   /**
@@ -144,6 +147,7 @@ export function schedulerCommand(env: NodeJS.ProcessEnv, stdoutIsTty = false): C
     .addOption(new Option("--mesos-ca-file <file>", "CA bundle (PEM) to verify an https master (CORRAL_MESOS_CA_FILE)").default(env["CORRAL_MESOS_CA_FILE"]))
     .addOption(new Option("--framework-user <user>", "Unix user tasks run as unless their spec names one (CORRAL_FRAMEWORK_USER; default: the scheduler's user)").default(env["CORRAL_FRAMEWORK_USER"]))
     .addOption(new Option("--agent-dir <dir>", "the local agent's state directory (CORRAL_AGENT_DIR; default <data-dir>/agent)").default(env["CORRAL_AGENT_DIR"]))
+    .addOption(new Option("--agent-resources <spec>", "what the local agent offers instead of this machine's measure, e.g. 'cpus:16;mem:65536' (CORRAL_AGENT_RESOURCES)").default(env["CORRAL_AGENT_RESOURCES"]))
     .addOption(new Option("--local-agents <n>", "agents the local agent splits this machine into (CORRAL_LOCAL_AGENTS)").argParser(positiveInt).default(env["CORRAL_LOCAL_AGENTS"] ?? "1"))
     .addOption(new Option("--sim-agents <n>", "agents of the simulated cluster (CORRAL_SIM_AGENTS)").argParser(positiveInt).default(env["CORRAL_SIM_AGENTS"] ?? "3"))
     .addOption(new Option("--store <kind>", "state store: sqlite, memory or zk://host:port/chroot (CORRAL_STORE)").default(env["CORRAL_STORE"] ?? "sqlite"))
@@ -229,6 +233,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     dataDir: o.dataDir,
     ...mesos,
     agentDir: program.opts<{ agentDir?: string }>().agentDir || join(o.dataDir, "agent"),
+    ...agentResources(program),
     waitForLockMs: wait * 1000,
     frameworkName: o.frameworkName,
     role: o.role ?? `${o.frameworkName}-role`,
@@ -264,6 +269,18 @@ function mesosOptions(program: Command): Pick<ResolvedOptions, "master" | "mesos
     ...(o.mesosCaFile ? { mesosCaFile: o.mesosCaFile } : {}),
     frameworkUser: o.frameworkUser || userInfo().username,
   };
+}
+
+/** --agent-resources, checked here so a typo stops the scheduler before the agent starts. */
+function agentResources(program: Command): Pick<ResolvedOptions, "agentResources"> {
+  const spec = program.opts<{ agentResources?: string }>().agentResources;
+  if (!spec) return {};
+  try {
+    parseAgentResources(spec);
+  } catch (err) {
+    return program.error(`${ERROR_PREFIX}--agent-resources / CORRAL_AGENT_RESOURCES ${(err as Error).message}`);
+  }
+  return { agentResources: spec };
 }
 
 /** --listen / CORRAL_LISTEN as host:port, an empty host made 127.0.0.1. */

@@ -12,6 +12,7 @@ export interface AgentInfoConfig {
   readonly stateDir: string;
   readonly agents: number;
   readonly heartbeatIntervalS: number;
+  readonly resources?: string;
 }
 
 export interface AgentInfo {

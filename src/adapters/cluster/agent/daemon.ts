@@ -18,6 +18,8 @@ export interface AgentDaemonConfig {
   readonly agents: number;
   /** @default 15 */
   readonly heartbeatIntervalS?: number;
+  /** `cpus:N;mem:MB;disk:MB` offered instead of what the agent measures (compared as given). */
+  readonly resources?: string;
   /** Serve `POST /__chaos` (chaos runs, tests); not compared with a running agent's. @default false */
   readonly chaos?: boolean;
   /** An extra TCP listener (`--listen host:port`); not compared either. */
@@ -69,7 +71,7 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
   const heartbeatIntervalS = config.heartbeatIntervalS ?? 15;
   const running = await runningAgent(dir);
   if (running) {
-    checkSameConfig(dir, running, config.agents, heartbeatIntervalS);
+    checkSameConfig(dir, running, config.agents, heartbeatIntervalS, config.resources);
     return { socketPath: running.socketPath, pid: running.pid, started: false };
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -78,7 +80,7 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
   let exited: number | null | undefined;
   try {
     const loader = MAIN.endsWith(".ts") ? ["--import", import.meta.resolve("tsx")] : [];
-    const child = spawn(process.execPath, [...loader, MAIN, ...agentArgv({ stateDir: dir, agents: config.agents, heartbeatIntervalS, chaos: config.chaos ?? false, ...(config.listen ? { listen: config.listen } : {}) })], {
+    const child = spawn(process.execPath, [...loader, MAIN, ...agentArgv({ stateDir: dir, agents: config.agents, heartbeatIntervalS, chaos: config.chaos ?? false, ...(config.listen ? { listen: config.listen } : {}), ...(config.resources !== undefined ? { resources: config.resources } : {}) })], {
       detached: true,
       stdio: ["ignore", logFd, logFd],
       ...(config.env ? { env: config.env } : {}),
@@ -96,7 +98,7 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
     const info = await runningAgent(dir);
     if (info) {
       // Another scheduler may have started one at the same time: ours then gave up the lock race.
-      if (info.pid !== pid) checkSameConfig(dir, info, config.agents, heartbeatIntervalS);
+      if (info.pid !== pid) checkSameConfig(dir, info, config.agents, heartbeatIntervalS, config.resources);
       return { socketPath: info.socketPath, pid: info.pid, started: info.pid === pid };
     }
     // Exit 3: another daemon holds the lock (it may still be starting); anything else is a failure.
@@ -144,8 +146,12 @@ async function runningAgent(dir: string): Promise<AgentInfo | undefined> {
   }
 }
 
-function checkSameConfig(dir: string, running: AgentInfo, agents: number, heartbeatIntervalS: number): void {
+function checkSameConfig(dir: string, running: AgentInfo, agents: number, heartbeatIntervalS: number, resources: string | undefined): void {
   const problems: string[] = [];
+  if ((running.config.resources ?? "") !== (resources ?? "")) {
+    const said = (r: string | undefined): string => (r === undefined ? "no --agent-resources" : `--agent-resources '${r}'`);
+    problems.push(`runs with ${said(running.config.resources)}; this scheduler asks for ${said(resources)}`);
+  }
   if (running.config.agents !== agents) problems.push(`runs with --local-agents ${running.config.agents}; this scheduler asks for ${agents}`);
   if (running.config.heartbeatIntervalS !== heartbeatIntervalS) {
     problems.push(`runs with --heartbeat-interval ${running.config.heartbeatIntervalS}; this scheduler asks for ${heartbeatIntervalS}`);

@@ -213,9 +213,13 @@ export class FrameworkHost {
     await this.sim.decline(offerIds, filters);
   }
 
+  /**
+   * Saved lazily: the runtime marks the task's sandbox before it signals, so a kill lost in a
+   * crash is carried out by the next agent, and the end is reported either way.
+   */
   async kill(taskId: string, agentId: string | undefined): Promise<void> {
     await this.sim.kill(taskId, agentId);
-    this.saveSoon();
+    this.saveLater();
   }
 
   /** Saved lazily: an acknowledgement lost in a crash only makes the update come again (at-least-once). */

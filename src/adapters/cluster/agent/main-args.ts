@@ -1,3 +1,5 @@
+import { parseAgentResources } from "./machine-resources.js";
+
 /** The agent daemon's command line (main.ts); shared with daemon.ts, which builds it. */
 export interface AgentArgs {
   readonly stateDir: string;
@@ -5,6 +7,8 @@ export interface AgentArgs {
   readonly heartbeatIntervalS: number;
   readonly listen?: { readonly host: string; readonly port: number };
   readonly chaos: boolean;
+  /** `--resources cpus:N;mem:MB;disk:MB`: offered instead of what the agent measured. */
+  readonly resources?: string;
 }
 
 export function parseAgentArgs(argv: readonly string[]): AgentArgs {
@@ -13,6 +17,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs {
   let heartbeatIntervalS = 15;
   let listen: AgentArgs["listen"];
   let chaos = false;
+  let resources: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -39,12 +44,16 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs {
       case "--chaos":
         chaos = true;
         break;
+      case "--resources":
+        resources = value();
+        parseAgentResources(resources);
+        break;
       default:
         throw new Error(`unknown option ${String(flag)}`);
     }
   }
   if (stateDir === undefined) throw new Error("--state-dir is required");
-  return { stateDir, agents, heartbeatIntervalS, chaos, ...(listen ? { listen } : {}) };
+  return { stateDir, agents, heartbeatIntervalS, chaos, ...(listen ? { listen } : {}), ...(resources !== undefined ? { resources } : {}) };
 }
 
 export function agentArgv(a: AgentArgs): string[] {
@@ -54,6 +63,7 @@ export function agentArgv(a: AgentArgs): string[] {
     "--heartbeat-interval", String(a.heartbeatIntervalS),
     ...(a.listen ? ["--listen", `${a.listen.host}:${a.listen.port}`] : []),
     ...(a.chaos ? ["--chaos"] : []),
+    ...(a.resources !== undefined ? ["--resources", a.resources] : []),
   ];
 }
 

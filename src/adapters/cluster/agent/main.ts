@@ -1,7 +1,7 @@
 /**
  * The agent daemon's entry point:
  *   node --import tsx src/adapters/cluster/agent/main.ts --state-dir D --local-agents N
- *        [--heartbeat-interval S] [--listen host:port] [--chaos]
+ *        [--heartbeat-interval S] [--listen host:port] [--chaos] [--resources cpus:N;mem:MB;disk:MB]
  * One per state directory (an exclusive lock on `<D>/corral.lock`); logs to `<D>/agent.log`;
  * writes `<D>/agent.json` once it serves; SIGTERM/SIGINT stop it, the tasks keep running.
  */
@@ -11,7 +11,9 @@ import { SystemClock, CryptoRandom } from "../../clock.js";
 import { acquireDataDirLock } from "../../persister/file-lock.js";
 import { LocalAgent } from "./agent.js";
 import { writeAgentInfo, procStartOf } from "./agent-info.js";
+import { parseAgentResources, withResources } from "./machine-resources.js";
 import { parseAgentArgs } from "./main-args.js";
+import { thisMachine } from "./this-machine.js";
 
 async function main(): Promise<void> {
   const args = parseAgentArgs(process.argv.slice(2));
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     heartbeatIntervalS: args.heartbeatIntervalS,
     taskPath: process.env["PATH"] ?? "/usr/bin:/bin",
     canSwitchUser: process.getuid?.() === 0,
+    ...(args.resources !== undefined ? { machine: withResources(thisMachine(stateDir), parseAgentResources(args.resources)) } : {}),
     ...(args.listen ? { listen: args.listen } : {}),
     chaos: args.chaos,
     clock: new SystemClock(),
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
   writeAgentInfo(stateDir, {
     pid: process.pid,
     procStart: procStartOf(process.pid) ?? "",
-    config: { stateDir, agents: args.agents, heartbeatIntervalS: args.heartbeatIntervalS },
+    config: { stateDir, agents: args.agents, heartbeatIntervalS: args.heartbeatIntervalS, ...(args.resources !== undefined ? { resources: args.resources } : {}) },
     socketPath: agent.socketPath,
     startedAt: new Date().toISOString(),
   });

@@ -61,6 +61,8 @@ export async function schedulerApi(ctx: SchedulerApiContext, req: IncomingMessag
     return reply(res, 400, `The stream ID '${streamId}' included in this request didn't match the stream ID currently associated with framework ID ${c.frameworkId}`);
   }
   reply(res, 202);
+  // Worked on after the answer has gone out, as a master does; calls keep their order.
+  await new Promise((resolve) => setImmediate(resolve));
   try {
     await dispatch(ctx, host, c);
   } catch (err) {

@@ -36,6 +36,8 @@ export interface LocalAgentRuntimeOptions extends AgentRuntimeOptions {
 }
 
 const MiB = 1024 * 1024;
+/** Tasks spawned per turn of the event loop. */
+const LAUNCH_BATCH = 16;
 
 interface Watched extends CheckedTask {
   readonly task: SimTask;
@@ -60,6 +62,9 @@ export class LocalAgentRuntime implements AgentRuntime {
   /** Adopted and not looked at yet: startQueued looks at them once, then the poll does. */
   private fresh: Watched[] = [];
   private queued = new Map<string, SimTask>();
+  /** Saved and due to start, LAUNCH_BATCH per turn of the event loop. */
+  private ready = new Map<string, SimTask>();
+  private launching = false;
   private readonly gc: SandboxGc;
   private poll: Cancel | undefined;
   private rotation: Cancel | undefined;
@@ -68,7 +73,7 @@ export class LocalAgentRuntime implements AgentRuntime {
   private closed = false;
 
   constructor(private readonly o: LocalAgentRuntimeOptions) {
-    const isLive = (id: string): boolean => this.watched.has(id) || this.queued.has(id);
+    const isLive = (id: string): boolean => this.watched.has(id) || this.queued.has(id) || this.ready.has(id);
     this.gc = new SandboxGc({
       root: o.root,
       clock: o.clock,
@@ -110,12 +115,32 @@ export class LocalAgentRuntime implements AgentRuntime {
     const fresh = this.fresh;
     this.fresh = [];
     for (const t of fresh) this.observe(t);
-    const queued = this.queued;
+    for (const [id, task] of this.queued) this.ready.set(id, task);
     this.queued = new Map();
-    for (const task of queued.values()) if (!isTerminal(task.state)) this.launch(task);
+    this.launchReady();
     this.armPoll();
     this.armRotation();
     this.armGc();
+  }
+
+  /**
+   * Starts up to LAUNCH_BATCH ready tasks, and the rest on later turns: a spawn costs a few
+   * milliseconds of the event loop, and hundreds at once would hold back every API answer
+   * and heartbeat meanwhile.
+   */
+  private launchReady(): void {
+    let n = 0;
+    for (const [id, task] of this.ready) {
+      if (n++ >= LAUNCH_BATCH) break;
+      this.ready.delete(id);
+      if (!isTerminal(task.state)) this.launch(task);
+    }
+    if (this.ready.size === 0 || this.launching) return;
+    this.launching = true;
+    setImmediate(() => {
+      this.launching = false;
+      if (!this.closed) this.launchReady();
+    });
   }
 
   kill(task: SimTask): void {
@@ -123,6 +148,7 @@ export class LocalAgentRuntime implements AgentRuntime {
     if (!t) {
       // Not started yet: it never will be.
       this.queued.delete(task.info.taskId);
+      this.ready.delete(task.info.taskId);
       this.o.report(task, "TASK_KILLED", { reason: "REASON_TASK_KILLED_DURING_LAUNCH" });
       return;
     }
@@ -132,6 +158,7 @@ export class LocalAgentRuntime implements AgentRuntime {
   /** Killed like any task, but watched only until it is gone: nobody wants its updates. */
   discard(task: SimTask): void {
     this.queued.delete(task.info.taskId);
+    this.ready.delete(task.info.taskId);
     const t = this.watched.get(task.info.taskId);
     if (!t) return;
     t.silent = true;
@@ -156,7 +183,7 @@ export class LocalAgentRuntime implements AgentRuntime {
   }
 
   collectSandboxes(namespaces: ReadonlySet<string>): void {
-    const removed = collectNamespaceSandboxes(this.o.root, namespaces, (id) => this.watched.has(id) || this.queued.has(id));
+    const removed = collectNamespaceSandboxes(this.o.root, namespaces, (id) => this.watched.has(id) || this.queued.has(id) || this.ready.has(id));
     for (const id of removed) this.gc.forget(id);
   }
 
