@@ -13,6 +13,8 @@
  *   i  the kill -9 run: 50 iterations, time to healthy and to converged per kill window
  *   j  the corral CLI: corral list wall time beside a bare node -e 0 (target ≤ 300 ms and ≤ 3 ×)
  *   k  reconfiguration: 1,000 running services re-put with one pod changed, beside a fresh deploy (target ≤ 3 s)
+ *   o  the local agent: 50 and 500 one-task services beside direct spawns, removal, agent memory per
+ *      task, offers/s and ACCEPT latency with 100 agents, resubscription
  * Usage: npx tsx bench/run.ts [a|b|c|d|e|f|g|h|i|j|k …]
  */
 import { spawnSync } from "node:child_process";
@@ -41,6 +43,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "l", title: "(l) placement: offer-evaluation cost per offer with 0, 1 and 3 constraints on 1,000 agents", args: ["--import", "tsx", here("./placement-eval.ts")] },
   { key: "m", title: "(m) 1,000 services × 3 hostname-UNIQUE pods on 1,000 agents with --max-parallel-deploys 50, beside no constraints and no limit", args: ["--import", "tsx", here("./steer-scale.ts"), "1000", "1000", "50", "3", "300"] },
   { key: "n", title: "(n) WatchPlans: latency from a step change to 1,000 watchers", args: ["--import", "tsx", here("./watch-plans.ts")] },
+  { key: "o", title: "(o) the local agent: 50 / 500 services beside direct spawns, removal, memory per task, 100 agents × 1,000 services, resubscription", args: ["--import", "tsx", here("./local-agent.ts")] },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);

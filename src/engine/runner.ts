@@ -118,7 +118,7 @@ export class SchedulerRunner {
   }
 
   /** A service was added after start: register it with the cluster and give it offers soon. */
-  serviceAdded(service: Pick<ManagedService, "registered">): void {
+  serviceAdded(service: Pick<ManagedService, "registered" | "pendingReconciliation">): void {
     if (this.frameworkId !== undefined) this.registerService(service, this.frameworkId);
     this.scheduleCycle(0);
   }
@@ -203,10 +203,10 @@ export class SchedulerRunner {
     this.implicitTimer = this.deps.clock.setTimer(this.options.implicitReconcileMs, () => this.reconcileImplicitly());
   }
 
-  private registerService(service: Pick<ManagedService, "registered">, frameworkId: string): void {
+  private registerService(service: Pick<ManagedService, "registered" | "pendingReconciliation">, frameworkId: string): void {
     const { kill, reconcile } = service.registered(frameworkId);
     for (const info of kill) this.killer.kill(info.taskId, info.agentId, "no plan of its service produces the task any more");
-    if (reconcile.length > 0) this.reconciler.start();
+    if (reconcile.length > 0) this.reconciler.start(service);
   }
 
   private onOffers(offers: readonly Offer[]): void {

@@ -60,6 +60,9 @@ export class FrameworkHost {
   private stream: EventStream | undefined;
   private failover: Cancel | undefined;
   private savePending = false;
+  /** Namespaces whose reservations were released since the last sandbox sweep. */
+  private readonly released = new Set<string>();
+  private collecting = false;
   private saveTimer: Cancel | undefined;
   private closed = false;
   registeredAtMs: number;
@@ -102,9 +105,20 @@ export class FrameworkHost {
       onVolumesDestroyed: (agentId, ids) => {
         for (const id of ids) destroyVolume(o.root, agentId, id);
       },
+      // One sweep of the sandboxes per turn, however many services an ACCEPT released.
       onUnreserved: (_agentId, resources) => {
-        const namespaces = new Set(resources.flatMap((r) => reservationLabels(r)?.[LABEL_NAMESPACE] ?? []));
-        this.runtime.collectSandboxes(namespaces);
+        for (const r of resources) {
+          const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
+          if (ns !== undefined) this.released.add(ns);
+        }
+        if (this.released.size === 0 || this.collecting) return;
+        this.collecting = true;
+        setImmediate(() => {
+          this.collecting = false;
+          const namespaces = new Set(this.released);
+          this.released.clear();
+          if (!this.closed) this.runtime.collectSandboxes(namespaces);
+        });
       },
     });
     if (saved) {

@@ -79,6 +79,8 @@ export class SubscriptionLoop {
   private redirectedTo: Endpoint | undefined;
   private lastEndpoint: Endpoint | undefined;
   private attempt = 0;
+  /** The stream just lost had been subscribed. */
+  private lostLive = false;
   /** Bumped at each leader change: a SUBSCRIBE answered by the old leader is dropped. */
   private leaderEpoch = 0;
   private running = true;
@@ -262,6 +264,7 @@ export class SubscriptionLoop {
       return;
     }
     this.disconnectedAtMs = this.o.clock.now();
+    this.lostLive = true;
     this.log.warn({ reason }, "lost the Mesos subscription; resubscribing");
     this.notify("disconnected", () => this.o.events.disconnected(reason));
   }
@@ -360,7 +363,11 @@ export class SubscriptionLoop {
   /** Waits the back-off: exponential from initialMs to maxMs, each delay jittered to 50–100 %. */
   private backOff(): Promise<void> {
     const { initialMs, maxMs } = this.o.backoff;
-    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 30));
+    // A subscription that was up is tried again at once: a dropped stream is the usual case
+    // (a restarted agent or master), and offers wait meanwhile. Failures back off from there.
+    const first = this.attempt === 0 && this.lostLive;
+    this.lostLive = false;
+    const base = first ? 0 : Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 30));
     this.attempt++;
     const delayMs = Math.round(base * (0.5 + 0.5 * this.jitter()));
     this.log.debug({ delayMs, attempt: this.attempt }, "resubscribing after a back-off");
