@@ -21,6 +21,14 @@ import type { UninstallEventFields, UninstallEventLog } from "./uninstall-events
 /** How long after a failed final write a removal tries it again. */
 export const FINISH_RETRY_MS = 5000;
 
+/** A service to start removing. */
+export interface RemovalRequest {
+  readonly name: string;
+  readonly configId: string;
+  readonly context: ServiceContext | undefined;
+  readonly timeoutMs: number | undefined;
+}
+
 /** The library API's UninstallCallback: runs after a removal's final write. */
 export type UninstallCallback = (name: string, event: UninstallEventView) => void;
 
@@ -72,34 +80,61 @@ export class Removals {
    * STARTED event's sequence number, the removal id), then the uninstall plan takes over.
    */
   async begin(name: string, configId: string, context: ServiceContext | undefined, timeoutMs: number | undefined): Promise<ServiceRemoval> {
+    const [removal] = await this.beginMany([{ name, configId, context, timeoutMs }]);
+    return removal!;
+  }
+
+  /**
+   * Starts removing several services: their records and STARTED events in one write, in order,
+   * before any of them kills a task. Hundreds of UninstallService calls in a burst then cost a
+   * few durable writes, not one each (the caller keeps batches small enough for one multi).
+   */
+  async beginMany(requests: readonly RemovalRequest[]): Promise<ServiceRemoval[]> {
     const now = this.d.clock.now();
-    const record: RemovalRecord = {
-      startedMs: now,
-      ...(timeoutMs !== undefined && timeoutMs > 0 ? { deadlineMs: now + timeoutMs } : {}),
-      released: [],
-      configId,
-      ...(context ? { context } : {}),
-    };
-    const removal = await this.open(name, record);
-    const { complete, total } = removal.progress();
-    const writeRecord = (started: UninstallEventView): PersisterOp[] => {
-      removal.assignRemovalId(started.sequence);
-      return [{ kind: "set", path: removalPath(name), data: encodeJson({ ...record, removalId: started.sequence.toString() }) }];
-    };
-    await this.writeWithEvent(writeRecord, {
-      name,
-      kind: "STARTED",
-      stepsComplete: complete,
-      stepsTotal: total,
-      leftovers: [],
-      message: record.deadlineMs === undefined ? "removal started" : `removal started; forced after ${new Date(record.deadlineMs).toISOString()}`,
+    const opened: { readonly removal: ServiceRemoval; readonly record: RemovalRecord; readonly name: string }[] = [];
+    for (const r of requests) {
+      const record: RemovalRecord = {
+        startedMs: now,
+        ...(r.timeoutMs !== undefined && r.timeoutMs > 0 ? { deadlineMs: now + r.timeoutMs } : {}),
+        released: [],
+        configId: r.configId,
+        ...(r.context ? { context: r.context } : {}),
+      };
+      opened.push({ removal: await this.open(r.name, record), record, name: r.name });
+    }
+    const prepared = opened.map(({ removal, record, name }) => {
+      const { complete, total } = removal.progress();
+      return this.d.events.prepare({
+        name,
+        kind: "STARTED",
+        stepsComplete: complete,
+        stepsTotal: total,
+        leftovers: [],
+        message: record.deadlineMs === undefined ? "removal started" : `removal started; forced after ${new Date(record.deadlineMs).toISOString()}`,
+      });
     });
-    this.d.manager.put(removal);
-    this.d.runner.serviceAdded(removal);
-    this.armDeadline(removal);
-    this.d.log.info({ service: name }, "removing service");
-    if (removal.finished()) this.finishSoon(removal, false);
-    return removal;
+    const ops = opened.flatMap(({ record, name }, i): PersisterOp[] => [
+      { kind: "set", path: removalPath(name), data: encodeJson({ ...record, removalId: prepared[i]!.event.sequence.toString() }) },
+      ...prepared[i]!.ops,
+    ]);
+    try {
+      await this.d.persister.multi(ops);
+    } catch (err) {
+      for (const p of [...prepared].reverse()) this.d.events.abandon(p.event);
+      throw err;
+    }
+    opened.forEach(({ removal, name }, i) => {
+      const started = prepared[i]!.event;
+      removal.assignRemovalId(started.sequence);
+      this.d.events.publish(started);
+      this.reported.set(name, started.stepsComplete);
+      this.d.manager.put(removal);
+      this.d.runner.serviceAdded(removal);
+      this.armDeadline(removal);
+      this.d.log.info({ service: name }, "removing service");
+      if (removal.finished()) this.finishSoon(removal, false);
+    });
+    return opened.map((o) => o.removal);
   }
 
   stop(): void {

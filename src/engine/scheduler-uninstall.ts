@@ -14,8 +14,22 @@ import * as layout from "./store/layout.js";
 import { StateStore } from "./store/state-store.js";
 import type { UninstallEventLog } from "./uninstall-events.js";
 
+/** Removals begun in one durable write (a ZooKeeper request stays far under its 1 MB limit). */
+const BEGIN_BATCH = 64;
+
+/** An UninstallService waiting for the next batch of removal starts. */
+interface Waiting {
+  readonly name: string;
+  readonly timeoutMs: number | undefined;
+  readonly resolve: (service: ManagedService) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class SchedulerUninstall {
   readonly removals: Removals;
+  /** UninstallService calls not yet begun: the next work item begins them all in one write. */
+  private waiting: Waiting[] = [];
+  private batchQueued = false;
 
   constructor(
     private readonly parts: SchedulerParts,
@@ -46,7 +60,7 @@ export class SchedulerUninstall {
     if (!current && !this.parts.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
     this.parts.mustAct();
     // After any put of the same name, and between offer cycles.
-    const removal = await this.parts.inTurn(name, () => this.parts.runner.queue.run("uninstall", () => this.begin(name, this.removalTimeoutMs())));
+    const removal = await this.parts.inTurn(name, () => this.beginSoon(name, this.removalTimeoutMs()));
     return removal.view();
   }
 
@@ -67,6 +81,58 @@ export class SchedulerUninstall {
   private removalTimeoutMs(): number | undefined {
     const ms = this.parts.options.removalTimeoutMs ?? DEFAULT_REMOVAL_TIMEOUT_MS;
     return ms > 0 ? ms : undefined;
+  }
+
+  /**
+   * Begins the removal in the next "uninstall" work item, with every other removal asked for
+   * until it runs (one durable write for all of them, between offer cycles).
+   */
+  private beginSoon(name: string, timeoutMs: number | undefined): Promise<ManagedService> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ name, timeoutMs, resolve, reject });
+      if (this.batchQueued) return;
+      this.batchQueued = true;
+      this.parts.runner.queue
+        .run("uninstall", async () => {
+          this.batchQueued = false;
+          await this.beginWaiting(this.waiting.splice(0));
+        })
+        .catch((err: unknown) => this.parts.deps.log.error({ err }, "beginning removals failed"));
+    });
+  }
+
+  private async beginWaiting(batch: readonly Waiting[]): Promise<void> {
+    const requests: { readonly waiters: Waiting[]; readonly configId: string; readonly current: ManagedService | undefined }[] = [];
+    const byName = new Map<string, Waiting[]>();
+    for (const w of batch) {
+      const current = this.parts.manager.get(w.name);
+      if (current?.removing) {
+        w.resolve(current);
+        continue;
+      }
+      if (!current && !this.parts.manager.getQuarantined(w.name)) {
+        w.reject(new SchedulerError("not_found", `service '${abbreviate(w.name)}' not found`));
+        continue;
+      }
+      const same = byName.get(w.name);
+      if (same) {
+        same.push(w);
+        continue;
+      }
+      const waiters = [w];
+      byName.set(w.name, waiters);
+      const configId = current ? current.configId : ((await new StateStore(this.parts.persister, w.name).configTarget()) ?? "");
+      requests.push({ waiters, configId, current });
+    }
+    for (let i = 0; i < requests.length; i += BEGIN_BATCH) {
+      const chunk = requests.slice(i, i + BEGIN_BATCH);
+      try {
+        const removals = await this.removals.beginMany(chunk.map((r) => ({ name: r.waiters[0]!.name, configId: r.configId, context: r.current?.context, timeoutMs: r.waiters[0]!.timeoutMs })));
+        chunk.forEach((r, j) => r.waiters.forEach((w) => w.resolve(removals[j]!)));
+      } catch (err) {
+        for (const r of chunk) r.waiters.forEach((w) => w.reject(err));
+      }
+    }
   }
 
   private async begin(name: string, timeoutMs: number | undefined): Promise<ManagedService> {
