@@ -15,8 +15,8 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { CryptoRandom, SystemClock } from "../src/adapters/clock.js";
 import { LocalAgent } from "../src/adapters/cluster/agent/agent.js";
@@ -44,8 +44,13 @@ pods:
 const name = (prefix: string, i: number): string => `${prefix}-${String(i).padStart(4, "0")}`;
 const sleep = (d: number): Promise<void> => new Promise((r) => setTimeout(r, d));
 const dirs: string[] = [];
+/**
+ * In the checkout, where `npm start` keeps ./.corral: the agent creates a sandbox per task, and
+ * creating files in this machine's crowded /tmp costs many times more than in the checkout.
+ */
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const tempDir = (kind: string): string => {
-  const d = mkdtempSync(join(tmpdir(), `corral-bench-${kind}-`));
+  const d = mkdtempSync(join(ROOT, `.bench-${kind}-`));
   dirs.push(d);
   return d;
 };

@@ -136,7 +136,8 @@ const comm = (pid: number): string => readFileSync(`/proc/${pid}/comm`, "utf8").
 describe("LocalAgentRuntime with real processes", () => {
   it("reports RUNNING right after the spawn and FINISHED when the command exits 0, with no Node process between", async () => {
     const { runtime, states, root } = setup();
-    const task = simTask("while [ ! -f go ]; do sleep 0.02; done; echo out; echo err >&2");
+    // A long sleep in the background keeps the group at three members however loaded the machine.
+    const task = simTask("sleep 1000 & while [ ! -f go ]; do sleep 0.02; done; kill $!; echo out; echo err >&2");
     runtime.start(task);
     expect(states(task.info.taskId)).toEqual([]);
     runtime.startQueued();
@@ -149,7 +150,7 @@ describe("LocalAgentRuntime with real processes", () => {
     await until("the command's processes", () => groupMembers(wrapper).length >= 3);
     expect(comm(wrapper)).toBe("sh");
     expect(ppidOf(wrapper)).toBe(process.pid);
-    // The command's shell is the wrapper's child; what it runs (short sleeps) is the shell's.
+    // The command's shell is the wrapper's child; what it runs (the sleeps) is the shell's.
     const commandShell = groupMembers(wrapper).find((p) => p !== wrapper && ppidOf(p) === wrapper);
     expect(commandShell).toBeDefined();
     expect(comm(commandShell!)).toBe("sh");

@@ -6,8 +6,8 @@
  * wrote. task.json (the wrapper's pid, start time and boot id) is the proof that a task started.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { existsSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isTerminal } from "../../../../domain/cluster.js";
 import type { TaskInfo, TaskState } from "../../../../domain/cluster.js";
@@ -336,11 +336,11 @@ export class LocalAgentRuntime implements AgentRuntime {
     if (t.signalled || t.ended) return;
     if (!t.killRequested) {
       t.killRequested = true;
-      // Off the event loop: the signal goes at once, and the scheduler sends a kill again until
-      // the task is dead, so the mark (for an agent restarted mid-kill) may land a little later.
-      writeFile(join(t.sandbox, SANDBOX_FILES.killRequested), "").catch((err: unknown) =>
-        this.o.log.warn({ err, taskId: t.task.info.taskId }, "could not mark the task as being killed"),
-      );
+      try {
+        writeFileSync(join(t.sandbox, SANDBOX_FILES.killRequested), "");
+      } catch (err) {
+        this.o.log.warn({ err, taskId: t.task.info.taskId }, "could not mark the task as being killed");
+      }
     }
     if (!this.alive(t)) return; // its end is being reported
     t.signalled = true;
