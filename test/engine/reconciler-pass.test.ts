@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../adapters/fake-clock.js";
-import type { TaskInfo } from "../domain/cluster.js";
-import type { MultiServiceManager } from "./multi-service-manager.js";
-import type { ClusterDriver, Logger } from "./ports.js";
-import { Reconciler } from "./reconciler.js";
+import { FakeClock } from "../../src/adapters/fake-clock.js";
+import type { TaskInfo } from "../../src/domain/cluster.js";
+import type { MultiServiceManager } from "../../src/engine/multi-service-manager.js";
+import type { ClusterDriver, Logger } from "../../src/engine/ports.js";
+import { Reconciler } from "../../src/engine/reconciler.js";
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => quiet };
 
