@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
 import { ServiceState, UninstallEventKind, createAdminClient } from "../../src/client/index.js";
 import type { AdminClient } from "../../src/client/index.js";
-import { reservationOwners, reservedResources, sandboxIds, sandboxOf, savedTasks, volumeDirs } from "../local/agent-world.js";
+import { reservationOwners, reservedResources, sandboxIds, sandboxOf, savedTasks, settled, volumeDirs } from "../local/agent-world.js";
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 import { ROOT, completedTaskIds, killSchedulers, startScheduler, taskPids } from "./scheduler-process.js";
 import type { SchedulerProcess } from "./scheduler-process.js";
@@ -56,12 +56,12 @@ async function untilServices(c: AdminClient, count: number, timeoutMs = 60_000):
 }
 
 /** Nothing of any service on the machine: no live task process, no reservation, no volume, no sandbox. */
-function expectMachineClean(dataDir: string, pids: Iterable<number>): void {
+async function expectMachineClean(dataDir: string, pids: Iterable<number>): Promise<void> {
   for (const pid of pids) expect(isAlive(pid)).toBe(false);
-  expect(reservedResources(dataDir)).toEqual([]);
-  expect(savedTasks(dataDir)).toEqual([]);
-  expect(volumeDirs(dataDir)).toEqual([]);
-  expect(sandboxIds(dataDir)).toEqual([]);
+  expect(await settled(() => reservedResources(dataDir), [])).toEqual([]);
+  expect(await settled(() => savedTasks(dataDir), [])).toEqual([]);
+  expect(await settled(() => volumeDirs(dataDir), [])).toEqual([]);
+  expect(await settled(() => sandboxIds(dataDir), [])).toEqual([]);
 }
 
 describe("reference scenario 1: add, deploy, restart, remove", () => {
@@ -87,7 +87,7 @@ describe("reference scenario 1: add, deploy, restart, remove", () => {
     expect(during.length).toBeLessThanOrEqual(1);
     for (const x of during) expect([x.name, x.state]).toEqual(["test1", ServiceState.UNINSTALLING]);
     await untilServices(c, 0);
-    expectMachineClean(dataDir, pids);
+    await expectMachineClean(dataDir, pids);
     s.child.kill("SIGTERM");
     expect(await s.exited).toBe(0);
   }, 180_000);
@@ -137,8 +137,8 @@ describe("reference scenario 2: multiple services, a removal survives a restart"
     await untilServices(c, 1);
     // Nothing of test2 is left: no process, no sandbox, no reservation.
     expect(isAlive(test2Pid)).toBe(false);
-    expect(sandboxOf(dataDir, test2Task!)).toBeUndefined();
-    expect(reservationOwners(dataDir)).toEqual(new Set(["test1"]));
+    expect(await settled(() => sandboxOf(dataDir, test2Task!), undefined)).toBeUndefined();
+    expect(await settled(() => [...reservationOwners(dataDir)], ["test1"])).toEqual(["test1"]);
     const sequences = events.map((e) => e.sequence);
     expect(new Set(sequences).size).toBe(sequences.length); // none twice
     expect([...sequences].sort((a, b) => (a < b ? -1 : 1))).toEqual(sequences);
@@ -160,7 +160,7 @@ describe("reference scenario 2: multiple services, a removal survives a restart"
     const u = await startScheduler(dataDir, ["--uninstall"]);
     expect(await u.exited).toBe(0);
     expect(u.log.some((l) => l["msg"] === "uninstall complete")).toBe(true);
-    expectMachineClean(dataDir, pids);
+    await expectMachineClean(dataDir, pids);
     const store = SqlitePersister.open(join(dataDir, "corral.db"));
     try {
       for (const root of ["ServiceList", "Services", "UninstallEvents"]) expect(await store.children(root)).toEqual([]);

@@ -11,7 +11,7 @@ import { startCorral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
 import { Health, HealthCheckResponse_ServingStatus, SchedulerState, Status, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import { runCli } from "../cli/run-cli.js";
-import { reservedResources, sandboxIds, savedTasks } from "../local/agent-world.js";
+import { reservedResources, sandboxIds, savedTasks, settled } from "../local/agent-world.js";
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 import { taskPids } from "./scheduler-process.js";
 
@@ -45,10 +45,9 @@ describe("whole-scheduler uninstall (--uninstall)", () => {
     try {
       await second.uninstalled;
       for (const pid of pids) expect(isAlive(pid)).toBe(false);
-      expect(sandboxIds(dataDir)).toEqual([]);
-      expect(reservedResources(dataDir)).toEqual([]);
-      // The framework was torn down: the agent knows it as removed.
-      expect(savedTasks(dataDir)).toEqual([]);
+      expect(await settled(() => sandboxIds(dataDir), [])).toEqual([]);
+      expect(await settled(() => reservedResources(dataDir), [])).toEqual([]);
+      expect(await settled(() => savedTasks(dataDir), [])).toEqual([]);
       expect(await c2.getScheduler({})).toMatchObject({ state: SchedulerState.UNINSTALLED, services: 0, uninstalling: 0 });
       expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
       expect((await c2.listServices({})).services).toEqual([]);

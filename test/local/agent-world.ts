@@ -88,3 +88,17 @@ export async function liveTaskIds(dataDir: string): Promise<string[]> {
   const answer = (await operatorCall(dataDir, "GET_TASKS"))["get_tasks"] as { tasks?: { task_id: { value: string }; state: string }[] };
   return (answer.tasks ?? []).filter((t) => t.state === "TASK_RUNNING").map((t) => t.task_id.value).sort();
 }
+
+/**
+ * What `look` returns once it equals `want` (the agent answers a call before it works on it
+ * and saves its books once per turn, so its files catch up a moment after the scheduler moved
+ * on), or the last look after `timeoutMs`, for the caller's assertion to show.
+ */
+export async function settled<T>(look: () => T, want: T, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = look();
+    if (JSON.stringify(value) === JSON.stringify(want) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
