@@ -357,5 +357,13 @@ try {
 }
 
 console.log(table(rows));
-for (const d of dirs) rmSync(d, { recursive: true, force: true });
+// Whatever part failed, no agent and no task of this run is left behind.
+for (const d of dirs) {
+  await stopAgent(join(d, "agent"), { killTasks: true }).catch(() => false);
+  for (const pid of processesIn(d)) {
+    kill(-pid);
+    kill(pid);
+  }
+  rmSync(d, { recursive: true, force: true });
+}
 process.exit(0);
