@@ -16,6 +16,10 @@ import type { PersisterOp } from "./ports.js";
 import { SchedulerError } from "../domain/errors.js";
 
 /** A service whose part of the cycle threw; nothing of it was applied. */
+
+/** Services that may launch in one cycle, at least (or one per offer when there are more offers). */
+export const MIN_LAUNCHERS_PER_CYCLE = 128;
+
 export interface ServiceFailure {
   readonly service: string;
   readonly error: unknown;
@@ -31,6 +35,8 @@ export interface CycleOffers {
   readonly kills: readonly KillDecision[];
   /** Services that threw this cycle (in status or offers); each was told with `cycleFailed`. */
   readonly failures: readonly ServiceFailure[];
+  /** Services were left for the next cycle (the per-cycle cap): unused offers must come back at once. */
+  readonly capped: boolean;
 }
 
 /** What became of one status of a batch (`taskStatuses`). */
@@ -124,11 +130,18 @@ export class MultiServiceEventClient {
     await this.limit?.persist();
     let own: Map<string, Offer[]> | undefined;
     const taken = new Set<string>();
+    let capped = false;
+    let launchers = 0;
     for (const { svc, footprint } of this.offerTargets) {
       if (this.manager.get(svc.name) !== svc) continue;
       // Without a deploy slot a service is offered only its own reservations.
       const wait = footprint ? this.limit?.waitReason(svc.name) : undefined;
-      let given = remaining;
+      // Past the cap the rest wait for the next cycle (it follows at once, on the offers' leftovers):
+      // one cycle stays short however many services could share an offer.
+      // Launches are what costs (TaskInfos built and stored); releases of removals are cheap.
+      const full = launchers >= Math.max(MIN_LAUNCHERS_PER_CYCLE, offers.length);
+      capped ||= full && remaining.length > 0;
+      let given = full ? [] : remaining;
       if (this.limit) {
         svc.deploySlot?.(wait);
         if (wait !== undefined) given = ((own ??= ownReservations(offers)).get(svc.name) ?? []).filter((o) => !taken.has(o.id));
@@ -151,6 +164,7 @@ export class MultiServiceEventClient {
         operations.set(id, before === undefined ? ops : [...before, ...ops]);
       }
       used.push({ svc, ...(result.launches ? { launches: result.launches } : {}), offerIds: [...result.operations.keys()] });
+      if (result.launches) launchers++;
       // The next services use what the operations left of each offer: one ACCEPT carries them all.
       remaining = remaining.flatMap((o) => {
         const ops = result.operations.get(o.id);
@@ -185,7 +199,7 @@ export class MultiServiceEventClient {
         else users.set(id, [...(users.get(id) ?? []), u.svc]);
       }
     }
-    return { ready: ready && dropped.size === 0, operations, users, kills, failures };
+    return { ready: ready && dropped.size === 0, operations, users, kills, failures, capped };
   }
 
   private fail(svc: ManagedService, error: unknown, failures: ServiceFailure[]): void {

@@ -77,7 +77,8 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
   // What an accepted offer leaves over comes straight back: another service is usually waiting.
   const calls = acceptIds.map((offerId) => driver.accept([offerId], accepts.get(offerId)!, { refuseSeconds: 0 }));
   if (declines.length > 0) {
-    const refuseSeconds = result.ready && failures.length === 0 ? options.declineLongS : options.declineShortS;
+    // Services left for the next cycle want these offers now: handed back without a filter.
+    const refuseSeconds = result.capped ? 0 : result.ready && failures.length === 0 ? options.declineLongS : options.declineShortS;
     calls.push(driver.decline(declines, { refuseSeconds }));
   }
   const settled = await Promise.allSettled(calls);
