@@ -14,11 +14,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { acquireDataDirLock } from "./adapters/persister/file-lock.js";
-import type { DataDirLock } from "./adapters/persister/file-lock.js";
+import { acquireDataDirLock } from "./adapters/file-lock.js";
+import type { DataDirLock } from "./adapters/file-lock.js";
 import { MemoryPersister } from "./adapters/persister/memory-persister.js";
 import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
 import { ZkLockKeeper } from "./adapters/persister/zookeeper/zk-lock-keeper.js";
+import { installSocketDataGuard } from "./adapters/persister/zookeeper/guard.js";
 import { ZooKeeperPersister } from "./adapters/persister/zookeeper/zookeeper-persister.js";
 import { SpecWorkerPool, pooledServiceFactory } from "./adapters/spec-worker/pool.js";
 import { SchedulerError } from "./domain/errors.js";
@@ -386,9 +387,12 @@ async function openCluster(options: ResolvedOptions, clock: SystemClock, random:
   const common = { user: options.frameworkUser, clock, random, log };
   if (options.cluster === "mesos") {
     const secret = options.mesosSecretFile ? readFileSync(options.mesosSecretFile, "utf8").split("\n")[0]!.trim() : undefined;
+    const master = parseMasterAddress(options.master ?? "");
+    // The library's reply parser can throw from a socket handler: the guard turns that into a lost connection.
+    if (master.kind === "zk") installSocketDataGuard();
     return new MesosDriver({
       ...common,
-      master: parseMasterAddress(options.master ?? ""),
+      master,
       ...(secret !== undefined ? { credential: { principal: options.principal, secret } } : {}),
       ...(options.mesosCaFile ? { caFile: options.mesosCaFile } : {}),
     });

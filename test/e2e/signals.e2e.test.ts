@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
-import { acquireDataDirLock } from "../../src/adapters/persister/file-lock.js";
+import { acquireDataDirLock } from "../../src/adapters/file-lock.js";
 import { Health, HealthCheckResponse_ServingStatus, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import { duplicateKeys } from "../json-keys.js";
 import { tempDir } from "../use-temp-dir.js";

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { startCorral } from "../../src/app.js";
 import { Health, HealthCheckResponse_ServingStatus, createPromiseClient } from "../../src/client/index.js";
 import { resolveOptions } from "../../src/config.js";
-import { LOCK_FILE, acquireDataDirLock } from "../../src/adapters/persister/file-lock.js";
+import { LOCK_FILE, acquireDataDirLock } from "../../src/adapters/file-lock.js";
 import { example } from "../harness/harness.js";
 import { dumpStore } from "../engine/store-dump.js";
 import { tempDataDir } from "../local/local-harness.js";

@@ -5,13 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { acquireDataDirLock } from "./file-lock.js";
+import { acquireDataDirLock } from "../file-lock.js";
 import { SqlitePersister } from "./sqlite-persister.js";
 
 const root = mkdtempSync(join(tmpdir(), "corral-lock-"));
 let n = 0;
 const freshDir = (): string => join(root, `d${++n}`);
-const moduleUrl = new URL("./file-lock.ts", import.meta.url).href;
+const moduleUrl = new URL("../file-lock.ts", import.meta.url).href;
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 const children: ChildProcess[] = [];

@@ -40,7 +40,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp, Versioned } from "../../engine/ports.js";
-import type { StoreWriteFence } from "./file-lock.js";
+import type { StoreWriteFence } from "../file-lock.js";
 import { DEFAULT_MAX_VALUE_BYTES, parsePersisterPath } from "./memory-persister.js";
 import { WalSync } from "./wal-sync.js";
 import type { FsyncFn } from "./wal-sync.js";

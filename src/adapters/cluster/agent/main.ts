@@ -8,7 +8,7 @@
 import { resolve } from "node:path";
 import pino from "pino";
 import { SystemClock, CryptoRandom } from "../../clock.js";
-import { acquireDataDirLock } from "../../persister/file-lock.js";
+import { acquireDataDirLock } from "../../file-lock.js";
 import { LocalAgent } from "./agent.js";
 import { writeAgentInfo, procStartOf } from "./agent-info.js";
 import { parseAgentResources, withResources } from "./machine-resources.js";

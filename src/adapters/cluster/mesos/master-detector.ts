@@ -10,8 +10,7 @@ import zookeeper from "node-zookeeper-client";
 import type { Client } from "node-zookeeper-client";
 import { SchedulerError } from "../../../domain/errors.js";
 import type { Logger } from "../../../engine/ports.js";
-import { withDeadline, zkErrorCode } from "../../persister/zookeeper/calls.js";
-import { installSocketDataGuard } from "../../persister/zookeeper/guard.js";
+import { withDeadline, zkErrorCode } from "../../zookeeper/deadline.js";
 import type { MasterAddress } from "./driver-address.js";
 import type { Endpoint } from "./transport.js";
 
@@ -122,7 +121,7 @@ class ZooKeeperDetector implements MasterDetector {
     private readonly path: string,
     private readonly options: DetectorOptions,
   ) {
-    installSocketDataGuard();
+    // node-zookeeper-client's socket guard is installed by the process that wires this up (app.ts).
     this.log = options.log.child({ zookeeper: servers, znode: path });
     this.client = this.build();
     this.unreachable = setTimeout(() => {

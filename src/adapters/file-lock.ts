@@ -28,8 +28,8 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
-import { SchedulerError } from "../../domain/errors.js";
-import type { Cancel, WriteFence } from "../../engine/ports.js";
+import { SchedulerError } from "../domain/errors.js";
+import type { Cancel, WriteFence } from "../engine/ports.js";
 
 export const LOCK_FILE = "corral.lock";
 const PID_FILE = `${LOCK_FILE}.pid`;
