@@ -3,7 +3,7 @@
  * (field 22 of /proc/<pid>/stat, so a reused pid is not mistaken for it), the options it runs
  * with and its socket. Written once the daemon serves; no engine imports (the CLI reads it).
  */
-import { readFileSync } from "node:fs";
+import { procStart } from "./runtime/proc.js";
 import { join } from "node:path";
 import { readJson, writeJsonAtomic } from "./state-file.js";
 
@@ -40,16 +40,7 @@ export function writeAgentInfo(stateDir: string, info: AgentInfo): void {
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined when no such live process. */
-export function procStartOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z") return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
+export const procStartOf = procStart;
 
 /** Whether the daemon agent.json names still runs (same pid, same start time). */
 export function isLive(info: AgentInfo): boolean {
