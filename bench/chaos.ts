@@ -1,6 +1,6 @@
 /**
  * The kill -9 run as a benchmark (issue 10, deliverable 7): 50 iterations of test/chaos's run
- * on the local cluster, printing time-to-healthy and time-to-converged p50/max overall and per
+ * on the local agent (the agent daemon among what is killed), printing time-to-healthy and time-to-converged p50/max overall and per
  * kill window (target: converged ≤ 2.5 s after healthy in every window). Printed, never asserted.
  *   npx tsx bench/chaos.ts [iterations] [seed]
  * or, from another bench file: `await runChaosBench(50)`.

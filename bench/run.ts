@@ -37,7 +37,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "h", title: "(h) bad input: what one request of each input class costs the thread that handles it", args: ["--import", "tsx", here("./bad-input.ts"), "builds"] },
   { key: "h", title: "(h) bad input: 16 clients, bad and maximal PutService requests, Health/Check beside (spec builds in a worker)", args: ["--import", "tsx", here("./bad-input.ts")] },
   { key: "h", title: "(h') the same with --spec-workers 0 (spec builds on the event loop, as before issue 10)", args: ["--import", "tsx", here("./bad-input.ts")], env: { BENCH_SPEC_WORKERS: "0" } },
-  { key: "i", title: "(i) kill -9 run: 50 iterations on the local cluster with SQLite (time to healthy, time to converged)", args: ["--import", "tsx", here("./chaos.ts"), "50"] },
+  { key: "i", title: "(i) kill -9 run: 50 iterations on the local agent with SQLite (time to healthy, time to converged)", args: ["--import", "tsx", here("./chaos.ts"), "50"] },
   { key: "j", title: "(j) corral CLI start-up: corral list beside node -e 0, 10 runs in turn", args: ["--import", "tsx", here("./cli.ts"), "10"] },
   { key: "k", title: "(k) reconfigure 1,000 running hello-world services (the world pod's env), beside a fresh deploy of the same", args: ["--import", "tsx", here("./reconfigure-scale.ts"), "1000", "120"] },
   { key: "l", title: "(l) placement: offer-evaluation cost per offer with 0, 1 and 3 constraints on 1,000 agents", args: ["--import", "tsx", here("./placement-eval.ts")] },
