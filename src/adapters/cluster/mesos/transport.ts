@@ -66,20 +66,36 @@ export class Transport {
     return endpoint.kind === "unix" ? `unix:${endpoint.socketPath}${path}` : `${joinPath(endpoint.url, path)}`;
   }
 
+  /**
+   * How a request fails: once (its connection destroyed, the deadline cancelled) with a network
+   * error naming the endpoint, on a socket error or when no `waiting` came within the deadline.
+   */
+  private failure(
+    req: http.ClientRequest,
+    endpoint: Endpoint,
+    path: string,
+    init: RequestInit,
+    reject: (err: unknown) => void,
+    waiting: string,
+  ): { fail: (err: unknown) => void; cancelTimer: () => void } {
+    let cancelTimer = (): void => {};
+    const fail = (err: unknown): void => {
+      cancelTimer();
+      req.destroy();
+      reject(networkError(this.describe(endpoint, path), err));
+    };
+    if (init.timeoutMs !== undefined) {
+      cancelTimer = this.options.clock.setTimer(init.timeoutMs, () => fail(new Error(`no ${waiting} within ${init.timeoutMs} ms`)));
+    }
+    req.on("error", fail);
+    return { fail, cancelTimer: () => cancelTimer() };
+  }
+
   /** One request on a pooled keep-alive connection; the whole reply body is read. */
   request(endpoint: Endpoint, path: string, init: RequestInit): Promise<HttpReply> {
     return new Promise<HttpReply>((resolve, reject) => {
       const req = this.start(endpoint, path, init, true);
-      let cancelTimer = (): void => {};
-      const fail = (err: unknown): void => {
-        cancelTimer();
-        req.destroy();
-        reject(networkError(this.describe(endpoint, path), err));
-      };
-      if (init.timeoutMs !== undefined) {
-        cancelTimer = this.options.clock.setTimer(init.timeoutMs, () => fail(new Error(`no answer within ${init.timeoutMs} ms`)));
-      }
-      req.on("error", fail);
+      const { fail, cancelTimer } = this.failure(req, endpoint, path, init, reject, "answer");
       req.once("response", (res) => {
         const parts: Buffer[] = [];
         let size = 0;
@@ -105,19 +121,10 @@ export class Transport {
   open(endpoint: Endpoint, path: string, init: RequestInit): Promise<{ response: IncomingMessage; abort: () => void }> {
     return new Promise((resolve, reject) => {
       const req = this.start(endpoint, path, init, false);
-      let cancelTimer = (): void => {};
-      const fail = (err: unknown): void => {
-        cancelTimer();
-        req.destroy();
-        reject(networkError(this.describe(endpoint, path), err));
-      };
-      if (init.timeoutMs !== undefined) {
-        cancelTimer = this.options.clock.setTimer(init.timeoutMs, () => fail(new Error(`no response within ${init.timeoutMs} ms`)));
-      }
+      const { fail, cancelTimer } = this.failure(req, endpoint, path, init, reject, "response");
       const onAbort = (): void => fail(new Error("aborted"));
       if (init.signal?.aborted === true) return onAbort();
       init.signal?.addEventListener("abort", onAbort, { once: true });
-      req.on("error", fail);
       req.once("response", (response) => {
         cancelTimer();
         init.signal?.removeEventListener("abort", onAbort);
