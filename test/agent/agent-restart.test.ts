@@ -6,15 +6,11 @@
  * restart with an acknowledged update and its exit code. Nothing is left running.
  */
 import { writeFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { CryptoRandom, SystemClock } from "../../src/adapters/clock.js";
 import { agentStatus, ensureAgent, stopAgent } from "../../src/adapters/cluster/agent/daemon.js";
-import { MesosDriver } from "../../src/adapters/cluster/mesos/driver.js";
 import { ContractFixtures, unreserved } from "../contract/cluster-driver-fixtures.js";
-import { startHarness } from "../contract/cluster-driver-harness.js";
+import { agentDriver, startHarness } from "../contract/cluster-driver-harness.js";
 import type { ClusterDriverHarness } from "../contract/cluster-driver-harness.js";
 import { killProcessesIn, pidAlive, processesIn } from "../contract/cluster-driver-procs.js";
 import { eventually } from "../contract/eventually.js";
@@ -48,20 +44,8 @@ describe("agent daemon restarted under a running task", () => {
     const config = { stateDir, agents: 1, heartbeatIntervalS: 1 };
     const first = await ensureAgent(config);
     expect(first.started).toBe(true);
-    const clock = new SystemClock();
-    const random = new CryptoRandom();
-    const log = pino({ level: "silent" });
     const h = await startHarness({
-      newDriver: () =>
-        new MesosDriver({
-          master: { kind: "unix", socketPath: first.socketPath },
-          user: userInfo().username,
-          files: true,
-          clock,
-          random,
-          log,
-          backoff: { initialMs: 20, maxMs: 200 },
-        }),
+      newDriver: () => agentDriver(first.socketPath),
       time: { kind: "real", timeoutMs: 10_000 },
       realProcesses: true,
       loseAgent: () => Promise.reject(new Error("not used")),

@@ -4,19 +4,17 @@
  * is, once with chaos: events written in random pieces, every UPDATE sent twice, and every
  * subscription stream dropped mid-way (the driver resubscribes with its framework ID).
  */
-import { userInfo } from "node:os";
 import pino from "pino";
 import { expect } from "vitest";
 import { CryptoRandom, SystemClock } from "../../src/adapters/clock.js";
 import { LocalAgent } from "../../src/adapters/cluster/agent/agent.js";
 import type { LocalAgentOptions } from "../../src/adapters/cluster/agent/agent.js";
-import { MesosDriver } from "../../src/adapters/cluster/mesos/driver.js";
 import type { ClusterDriver } from "../../src/engine/ports.js";
 import { tempDir } from "../use-temp-dir.js";
-import { postChaos } from "./cluster-driver-chaos.js";
-import type { ChaosKnobs } from "./cluster-driver-chaos.js";
+import { setChaos } from "../../src/adapters/cluster/agent/chaos-client.js";
+import type { ChaosSettings } from "../../src/adapters/cluster/agent/chaos-client.js";
 import { clusterDriverContract } from "./cluster-driver-contract.js";
-import { startHarness } from "./cluster-driver-harness.js";
+import { agentDriver, startHarness } from "./cluster-driver-harness.js";
 import type { HarnessTarget } from "./cluster-driver-harness.js";
 import { killProcessesIn, processesIn } from "./cluster-driver-procs.js";
 import { eventually } from "./eventually.js";
@@ -30,7 +28,7 @@ const MACHINE: NonNullable<LocalAgentOptions["machine"]> = {
   ports: { begin: 31000, end: 31099 },
 };
 
-async function agentTarget(chaos: { readonly knobs: ChaosKnobs; readonly dropStreams: boolean } | undefined): Promise<HarnessTarget> {
+async function agentTarget(chaos: { readonly knobs: ChaosSettings; readonly dropStreams: boolean } | undefined): Promise<HarnessTarget> {
   const stateDir = tempDir("contract-agent", { beforeRemove: (dir) => void killProcessesIn(dir) });
   const clock = new SystemClock();
   const random = new CryptoRandom();
@@ -48,23 +46,14 @@ async function agentTarget(chaos: { readonly knobs: ChaosKnobs; readonly dropStr
     random,
     log,
   });
-  if (chaos) expect(await postChaos(agent.socketPath, chaos.knobs), "the knobs in force").toMatchObject(chaos.knobs);
+  if (chaos) expect(await setChaos({ socketPath: agent.socketPath }, chaos.knobs), "the knobs in force").toMatchObject(chaos.knobs);
   const socketPath = agent.socketPath;
   return {
-    newDriver: () =>
-      new MesosDriver({
-        master: { kind: "unix", socketPath },
-        user: userInfo().username,
-        files: true,
-        clock,
-        random,
-        log,
-        backoff: { initialMs: 20, maxMs: 200 },
-      }),
+    newDriver: () => agentDriver(socketPath),
     time: { kind: "real", timeoutMs: 5_000 },
     realProcesses: true,
-    loseAgent: async (agentId) => void (await postChaos(socketPath, { lose_agent: agentId })),
-    ...(chaos?.dropStreams ? { disrupt: async () => void (await postChaos(socketPath, { drop_streams: true })) } : {}),
+    loseAgent: async (agentId) => void (await setChaos({ socketPath }, { lose_agent: agentId })),
+    ...(chaos?.dropStreams ? { disrupt: async () => void (await setChaos({ socketPath }, { drop_streams: true })) } : {}),
     close: async (driver: ClusterDriver) => {
       await driver.teardown().catch(() => undefined); // kills the framework's tasks
       await driver.close().catch(() => undefined);

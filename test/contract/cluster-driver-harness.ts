@@ -8,6 +8,10 @@
  * A target supplies the cluster: a driver factory (called again on a scheduler restart), the
  * clock kind, how to lose an agent and, optionally, how to break the subscription.
  */
+import { userInfo } from "node:os";
+import pino from "pino";
+import { CryptoRandom, SystemClock } from "../../src/adapters/clock.js";
+import { MesosDriver } from "../../src/adapters/cluster/mesos/driver.js";
 import type { Offer, TaskStatus } from "../../src/domain/cluster.js";
 import type { FakeClock } from "../../src/adapters/fake-clock.js";
 import type { ClusterDriver, ClusterEvents, FrameworkInfo } from "../../src/engine/ports.js";
@@ -361,4 +365,17 @@ class DriverHarness implements ClusterDriverHarness {
       }
     });
   }
+}
+
+/** The Mesos driver on a local agent's socket, as the agent-based tests make it (quick back-off). */
+export function agentDriver(socketPath: string): MesosDriver {
+  return new MesosDriver({
+    master: { kind: "unix", socketPath },
+    user: userInfo().username,
+    files: true,
+    clock: new SystemClock(),
+    random: new CryptoRandom(),
+    log: pino({ level: "silent" }),
+    backoff: { initialMs: 20, maxMs: 200 },
+  });
 }
