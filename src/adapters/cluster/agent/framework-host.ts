@@ -22,16 +22,9 @@ import type { AgentRuntime } from "./runtime/types.js";
 import { readJson, writeJsonAtomic } from "./state-file.js";
 import { createTaskRuntime, destroyVolume } from "./task-runtime.js";
 
-export interface FrameworkHostOptions {
-  /** `<stateDir>/frameworks/<dir>`, absolute. */
-  readonly root: string;
-  readonly dir: string;
-  readonly frameworkId: string;
-  readonly info: WireFrameworkInfo;
-  readonly removed: boolean;
-  readonly masterId: string;
+/** What every framework host of an agent shares: its machine split into agents, and how it runs tasks. */
+export interface AgentSettings {
   readonly agents: readonly SimAgentSpec[];
-  readonly master: AgentMasterInfo;
   readonly heartbeatIntervalS: number;
   readonly clock: Clock;
   readonly random: Random;
@@ -39,6 +32,17 @@ export interface FrameworkHostOptions {
   readonly taskPath: string;
   readonly canSwitchUser: boolean;
   readonly statusRetryMs: number;
+}
+
+export interface FrameworkHostOptions extends AgentSettings {
+  /** `<stateDir>/frameworks/<dir>`, absolute. */
+  readonly root: string;
+  readonly dir: string;
+  readonly frameworkId: string;
+  readonly info: WireFrameworkInfo;
+  readonly removed: boolean;
+  readonly masterId: string;
+  readonly master: AgentMasterInfo;
   /** The framework was removed (failover timeout): the agent records it. */
   readonly onRemoved: (host: FrameworkHost, frameworkId: string) => void;
 }

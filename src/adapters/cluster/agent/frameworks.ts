@@ -6,23 +6,15 @@
  * role (§15.5).
  */
 import { join } from "node:path";
-import type { Clock, Logger, Random } from "../../../engine/ports.js";
 import type { SimAgentSpec } from "../sim-agent.js";
 import { frameworkRole, type WireFrameworkInfo } from "./call-codec.js";
 import { loadAgentState, saveAgentState, AGENT_STATE_VERSION } from "./agent-state.js";
 import type { EventStream } from "./event-stream.js";
 import { FrameworkHost } from "./framework-host.js";
+import type { AgentSettings } from "./framework-host.js";
 
-export interface FrameworksOptions {
+export interface FrameworksOptions extends AgentSettings {
   readonly stateDir: string;
-  readonly agents: readonly SimAgentSpec[];
-  readonly heartbeatIntervalS: number;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly log: Logger;
-  readonly taskPath: string;
-  readonly canSwitchUser: boolean;
-  readonly statusRetryMs: number;
   /** The agent's address for SUBSCRIBED's master_info (hostname, port). */
   readonly address: () => { readonly hostname: string; readonly port: number };
 }
