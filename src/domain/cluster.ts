@@ -71,11 +71,97 @@ export interface Offer {
   readonly attributes?: Readonly<Record<string, string>>;
 }
 
+/** Mesos CommandInfo.URI: fetched into the sandbox before the task starts. */
+export interface CommandUri {
+  /** `http(s)://…`, `file://…` or an absolute path. */
+  readonly value: string;
+  /** chmod +x the fetched file (and never extract it). @default false */
+  readonly executable?: boolean;
+  /** Unpack archives (.tar, .tar.gz/.tgz, .tar.bz2, .tar.xz, .zip, .gz). @default true */
+  readonly extract?: boolean;
+  readonly cache?: boolean;
+  /** File name in the sandbox; default: the URI's last path segment. */
+  readonly outputFile?: string;
+}
+
+/** Mesos Secret of type REFERENCE: resolved by the agent, never carried as a value. */
+export interface SecretRef {
+  readonly name: string;
+  readonly key?: string;
+}
+
 export interface CommandInfo {
   /** Run with `/bin/sh -c`. */
   readonly value: string;
   readonly environment: Readonly<Record<string, string>>;
+  /** Environment variables whose value is a secret (Mesos Environment.Variable type SECRET). */
+  readonly secretEnvironment?: Readonly<Record<string, SecretRef>>;
   readonly user?: string;
+  readonly uris?: readonly CommandUri[];
+}
+
+/** Mesos Volume.Source, the kinds Corral uses. */
+export type VolumeSource =
+  /** A directory of the agent host (`host-volumes`). */
+  | { readonly type: "HOST_PATH"; readonly hostPath: { readonly path: string } }
+  /** A path in the executor's sandbox (PARENT): how tasks share pod-level volumes. */
+  | { readonly type: "SANDBOX_PATH"; readonly sandboxPath: { readonly type: "PARENT" | "SELF"; readonly path: string } }
+  /** A secret as a file (`secrets.<k>.file`). */
+  | { readonly type: "SECRET"; readonly secret: SecretRef };
+
+export interface ContainerVolume {
+  /** Relative: in the sandbox; absolute: in the container's root (needs an image). */
+  readonly containerPath: string;
+  readonly mode: "RW" | "RO";
+  readonly source: VolumeSource;
+}
+
+/** Mesos NetworkInfo: a CNI network by name, with its port mappings. */
+export interface NetworkInfo {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly portMappings?: readonly { readonly hostPort: number; readonly containerPort: number; readonly protocol?: string }[];
+}
+
+/** Mesos RLimitInfo.RLimit: `type` is Mesos' enum name (RLMT_NOFILE); absent soft and hard = unlimited. */
+export interface Rlimit {
+  readonly type: string;
+  readonly soft?: number;
+  readonly hard?: number;
+}
+
+/** Mesos LinuxInfo, the fields Corral sets. */
+export interface LinuxInfo {
+  readonly sharePidNamespace?: boolean;
+  readonly seccomp?: { readonly unconfined: boolean; readonly profileName?: string };
+  readonly ipcMode?: "PRIVATE" | "SHARE_PARENT";
+  /** MB, as Mesos has it. */
+  readonly shmSize?: number;
+}
+
+/** Mesos ContainerInfo (type MESOS): what a task's container is besides its command. */
+export interface ContainerInfo {
+  readonly type: "MESOS";
+  /** Docker image name run by the Mesos containerizer (Image type DOCKER). */
+  readonly image?: string;
+  readonly volumes?: readonly ContainerVolume[];
+  readonly networkInfos?: readonly NetworkInfo[];
+  readonly linuxInfo?: LinuxInfo;
+  readonly rlimitInfo?: { readonly rlimits: readonly Rlimit[] };
+}
+
+/** Mesos DiscoveryInfo: how the task is found (`discovery`, advertised ports, VIPs). */
+export interface DiscoveryInfo {
+  readonly visibility: "FRAMEWORK" | "CLUSTER" | "EXTERNAL";
+  readonly name?: string;
+  readonly ports?: readonly {
+    readonly number: number;
+    readonly name?: string;
+    readonly protocol: string;
+    readonly visibility?: "FRAMEWORK" | "CLUSTER" | "EXTERNAL";
+    /** `VIP_<uuid>`: `<prefix>:<port>` for a VIP. */
+    readonly labels?: Readonly<Record<string, string>>;
+  }[];
 }
 
 /** A command check with its timing (Mesos HealthCheck / CheckInfo, seconds). */
@@ -99,13 +185,26 @@ export interface TaskInfo {
   /** Readiness check (Mesos `check`): RUNNING-goal steps complete only once it passes. */
   readonly check?: CommandCheck;
   readonly killGracePeriodS?: number;
+  readonly container?: ContainerInfo;
+  readonly discovery?: DiscoveryInfo;
+  /** Mesos TaskInfo.limits (`resource-limits`); Infinity = unlimited. */
+  readonly limits?: { readonly cpus?: number; readonly mem?: number };
+  /**
+   * The executor the task was launched in. Stored with the task, not sent inside a
+   * LAUNCH_GROUP's TaskInfo (the operation carries the executor): a relaunch of one task while
+   * its pod's other tasks run goes into this same executor, which holds the pod's volumes.
+   */
+  readonly executor?: ExecutorInfo;
 }
 
 export interface ExecutorInfo {
   readonly executorId: string;
   readonly frameworkId: string;
+  /** Its own share (EXECUTOR_RESOURCES) and the pod-level volumes, reserved. */
   readonly resources: readonly Resource[];
   readonly labels: Readonly<Record<string, string>>;
+  /** Pod-wide container settings (shared PID namespace, networks). */
+  readonly container?: ContainerInfo;
 }
 
 export type Operation =

@@ -175,3 +175,23 @@ export interface WriteFence {
    */
   watch?(listener: (holds: boolean) => void): Cancel;
 }
+
+// ---------------------------------------------------------------------------------------------
+// SecretStore: named secrets that tasks reference (`secrets.<k>.secret`). Values go to the agent
+// that resolves them and to no log, no status and no GetService answer.
+
+export interface SecretEntry {
+  readonly name: string;
+  readonly sizeBytes: number;
+  /** Epoch milliseconds of the last put. */
+  readonly updatedMs: number;
+}
+
+export interface SecretStore {
+  /** Creates or replaces. @throws SchedulerError invalid_argument for a bad name or value. */
+  put(name: string, value: Uint8Array): Promise<void>;
+  /** Names and sizes, sorted by name; never values. */
+  list(): Promise<readonly SecretEntry[]>;
+  /** @returns whether it existed. */
+  delete(name: string): Promise<boolean>;
+}

@@ -15,6 +15,8 @@ export interface AgentRuntimeOptions {
   readonly report: (task: SimTask, state: TaskState, extra?: Extra) => void;
   /** PATH given to tasks. */
   readonly taskPath: string;
+  /** The secret store (`SecretFiles`): secret env variables and files are read from here at launch. */
+  readonly secretsDir?: string;
   /** Whether a task may run as the user its spec names (the agent runs as root). */
   readonly canSwitchUser: boolean;
   /** How often adopted tasks (not our children) are looked at. @default 200 */
