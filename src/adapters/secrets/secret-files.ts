@@ -4,6 +4,7 @@
  * value only when it starts a task that references it.
  */
 import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { SchedulerError } from "../../domain/errors.js";
 import { SECRET_LIMITS, secretNameProblems } from "../../domain/secret-name.js";
@@ -41,7 +42,8 @@ export class SecretFiles implements SecretStore {
     if (problems.length > 0) throw SchedulerError.invalid(problems);
     this.ensureDir();
     const path = join(this.dir, fileName(name));
-    const tmp = join(this.dir, `${TMP}${process.pid}-${fileName(name)}`);
+    // Short: the encoded name may be near the file-name limit already.
+    const tmp = join(this.dir, `${TMP}${randomUUID()}`);
     writeFileSync(tmp, value, { mode: 0o600 });
     renameSync(tmp, path);
   }
