@@ -193,7 +193,11 @@ export function readNumber(
   return problem === undefined ? n : violate(issues, field, problem);
 }
 
-/** `true`/`false` in any case; absent ⇒ `fallback`. */
+/** YAML 1.1 booleans as SnakeYAML (the reference's parser) reads them, in any case. */
+const TRUE_WORDS = ["true", "yes", "y", "on"];
+const FALSE_WORDS = ["false", "no", "n", "off"];
+
+/** A YAML 1.1 boolean (`true`/`false`, `yes`/`no`, `on`/`off`, `y`/`n`, any case); absent ⇒ `fallback`. */
 export function readBool(
   issues: Issues,
   field: string,
@@ -201,9 +205,10 @@ export function readBool(
   fallback: boolean,
 ): boolean {
   if (isAbsent(value)) return fallback;
-  const text = typeof value === "string" ? value.trim().toLowerCase() : undefined;
-  if (text === "true" || text === "false") return text === "true";
-  violate(issues, field, `must be true or false, got ${describe(value)}`);
+  const text = typeof value === "string" ? value.trim().toLowerCase() : "";
+  if (TRUE_WORDS.includes(text)) return true;
+  if (FALSE_WORDS.includes(text)) return false;
+  violate(issues, field, `must be true or false (YAML 1.1: yes/no, on/off, y/n), got ${describe(value)}`);
   return fallback;
 }
 
@@ -246,10 +251,19 @@ export function checkKeys(
   }
 }
 
-/** Lowercase DNS label: pod types and task names become parts of host and task names. */
+/** Lowercase DNS label (resource set ids, discovery prefixes). */
 export const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const LABEL_RULE =
   "must be a lowercase DNS label: a-z, 0-9 and '-', starting and ending with a letter or digit";
+
+/**
+ * Pod types and task names become parts of task ids and host names (`<pod>-<index>-<task>`):
+ * a DNS label, where the reference also allows capitals (`custom-pod-A`). DNS is
+ * case-insensitive, so names that differ only in case are refused where they would meet.
+ */
+export const NAME_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
+export const NAME_LABEL_RULE =
+  "must be a DNS label: letters, digits and '-', starting and ending with a letter or digit";
 
 /** Violation unless `limit` holds; the reason names the SPEC_LIMITS entry. */
 export function checkLimit(

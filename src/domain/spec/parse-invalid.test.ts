@@ -239,8 +239,8 @@ describe("parseServiceSpec rejects a pod", () => {
     },
     {
       name: "bad task name",
-      text: spec({ tasks: `Server:\n${indent(TASK, 2)}` }),
-      field: `${P}.tasks.Server`,
+      text: spec({ tasks: `ser_ver:\n${indent(TASK, 2)}` }),
+      field: `${P}.tasks.ser_ver`,
       reason: /DNS label/,
     },
     {
