@@ -30,6 +30,9 @@ export const RESOURCE_KEYS: readonly string[] = [
   "resource-limits",
 ];
 
+export const PORT_KEYS: readonly string[] = ["port", "env-key", "advertise", "vip", "ranges"];
+export const VOLUME_KEYS: readonly string[] = ["path", "type", "size", "profiles"];
+
 const PORT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -53,7 +56,7 @@ function parsePort(
   }
   const map = readMap(issues, field, raw);
   if (!map) return undefined;
-  checkKeys(issues, field, map, ["port", "env-key", "advertise", "vip", "ranges"]);
+  checkKeys(issues, field, map, PORT_KEYS);
   // 0 asks for any free port of the offer: the natural choice when no port is written.
   const port = readNumber(issues, `${field}.port`, map.get("port"), {
     integer: true,
@@ -91,7 +94,7 @@ function parsePorts(issues: Issues, field: string, raw: unknown): PortSpec[] {
 function parseVolume(issues: Issues, field: string, raw: unknown): VolumeSpec | undefined {
   const map = readMap(issues, field, raw);
   if (!map) return undefined;
-  checkKeys(issues, field, map, ["path", "type", "size", "profiles"]);
+  checkKeys(issues, field, map, VOLUME_KEYS);
   const path = readString(issues, `${field}.path`, map.get("path"), true);
   // The path is joined to the sandbox; an absolute or `..` path would escape it.
   if (path !== undefined && (path.startsWith("/") || path.split("/").includes(".."))) {
