@@ -17,6 +17,7 @@ import type { FieldViolation } from "../errors.js";
 import type { SpecWarning } from "./types.js";
 import { CONTROL, describe } from "./fields.js";
 import { SPEC_LIMITS } from "./limits.js";
+import { indentFlowContinuations } from "./yaml-flow-indent.js";
 import type { SpecReuse } from "./yaml-cache.js";
 
 const FIELD = "spec";
@@ -65,6 +66,22 @@ function composeOne(text: string, lines: LineCounter): { doc: Document; errors: 
     errors.unshift({ field: FIELD, reason: `YAML syntax error: ${abbreviate(e.message, 200)}${where(lines, e.pos[0])}` });
   }
   return { doc: first, errors };
+}
+
+/**
+ * composeOne, and when that fails, composeOne of the text with flow continuation lines
+ * re-indented (SnakeYAML ignores indentation inside flow collections); the retry is kept only
+ * when it parses cleanly, else the first errors stand.
+ */
+function composeLenient(text: string, lines: LineCounter): { doc: Document; errors: FieldViolation[]; lines: LineCounter; relaxed: boolean } {
+  const first = composeOne(text, lines);
+  if (first.errors.length === 0) return { ...first, lines, relaxed: false };
+  const indented = indentFlowContinuations(text);
+  if (indented === text) return { ...first, lines, relaxed: false };
+  const retryLines = new LineCounter();
+  const retry = composeOne(indented, retryLines);
+  if (retry.errors.length > 0) return { ...first, lines, relaxed: false };
+  return { ...retry, lines: retryLines, relaxed: true };
 }
 
 function tagName(tag: string): string {
@@ -173,7 +190,7 @@ export function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReus
     const limit = SPEC_LIMITS.maxSpecChars;
     throw SchedulerError.invalid([{ field: FIELD, reason: `exceeds SPEC_LIMITS.maxSpecChars (at most ${limit}, got ${text.length})` }]);
   }
-  const lines = new LineCounter();
+  let lines = new LineCounter();
   const nul = text.indexOf("\0");
   if (nul !== -1) {
     lines.addNewLine(0);
@@ -184,8 +201,9 @@ export function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReus
   // letters, digits, '-' and '/' inside plain one-line scalars (see YamlDocCache).
   const reused = reuse?.cache.documentFor(reuse.family, text);
   if (reused) return toTree(reused);
-  const { doc, errors } = composeOne(text, lines);
+  const { doc, errors, lines: at, relaxed } = composeLenient(text, lines);
   if (errors.length > 0) throw SchedulerError.invalid(errors);
+  lines = at;
   for (const w of doc.warnings) {
     const message = `${abbreviate(w.message, 200)}${where(lines, w.pos[0])}`;
     if (w.code === "BAD_DIRECTIVE" && w.message.startsWith("Unsupported YAML version")) {
@@ -201,6 +219,7 @@ export function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReus
   warnings.push(...duplicates);
   const tree = toTree(doc);
   // A reused document skips the checks that would repeat these warnings.
-  if (reuse && !reuse.cache.has(reuse.family) && duplicates.length === 0) reuse.cache.remember(reuse.family, text, doc);
+  // The cache compares texts with the one remembered: a re-indented text is not `text`.
+  if (reuse && !reuse.cache.has(reuse.family) && duplicates.length === 0 && !relaxed) reuse.cache.remember(reuse.family, text, doc);
   return tree;
 }
