@@ -229,25 +229,13 @@ export function readEnum<T extends string>(
 }
 
 /**
- * Warns about every key of `map` that is not in `known`: `notYet` keys are reference keys Corral
- * accepts but does not act on yet (`prefix-*` matches by prefix); anything else is unknown.
- * Nothing is dropped without a word.
+ * Warns about every key of `map` that is not in `known`: every key of the reference format is
+ * known (and acted on or explained where it is read), so anything else is unknown. Nothing is
+ * dropped without a word.
  */
-export function checkKeys(
-  issues: Issues,
-  field: string,
-  map: YamlMap,
-  known: readonly string[],
-  notYet: readonly string[] = [],
-): void {
+export function checkKeys(issues: Issues, field: string, map: YamlMap, known: readonly string[]): void {
   for (const key of map.keys()) {
-    if (known.includes(key)) continue;
-    const message = notYet.some((k) =>
-      k.endsWith("*") ? key.startsWith(k.slice(0, -1)) : k === key,
-    )
-      ? "not supported by Corral yet, ignored"
-      : "unknown key, ignored";
-    warn(issues, `${field}.${key}`, message);
+    if (!known.includes(key)) warn(issues, `${field}.${key}`, "unknown key, ignored");
   }
 }
 
