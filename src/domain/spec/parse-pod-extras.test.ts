@@ -107,3 +107,13 @@ describe("pod keys of §4.2: violations name the field and the reason", () => {
     expectViolation(text, field, reason);
   });
 });
+
+describe("pod mounts share the sandbox's paths", () => {
+  it.each([
+    { name: "host volume on a task volume", extra: "host-volumes: {h: {host-path: /etc, container-path: data}}", field: `${P}.host-volumes.h.container-path`, reason: /^path data is already used by a volume of spec\.pods\.hello\.tasks\.server$/ },
+    { name: "secret file on a host volume", extra: "host-volumes: {h: {host-path: /etc, container-path: etc}}\nsecrets: {s: {secret: a, file: etc}}", field: `${P}.secrets.s.file`, reason: /already used by spec\.pods\.hello\.host-volumes\.h\.container-path/ },
+    { name: "host volume on a pod volume", extra: "volume: {path: shared, type: ROOT, size: 1}\nhost-volumes: {h: {host-path: /etc, container-path: shared}}", field: `${P}.host-volumes.h.container-path`, reason: /already used by a pod volume/ },
+  ])("$name", ({ extra, field, reason }) => {
+    expectViolation(spec({ pod: extra, tasks: `server:\n${indent(`${TASK}\nvolume: {path: data, type: ROOT, size: 1}`, 2)}` }), field, reason);
+  });
+});

@@ -151,6 +151,7 @@ export function parsePod(
   const volumesField = `${field}.${isAbsent(map.get("volume")) ? "volumes" : "volume"}`;
   checkPodVolumePaths(issues, volumesField, volumes, [...explicit, ...inline]);
   const extras = parsePodExtras(issues, field, map);
+  checkMountPaths(issues, field, volumes, extras, [...explicit, ...inline]);
   const user = readString(issues, `${field}.user`, map.get("user"), false);
   const placement = parsePlacement(issues, `${field}.placement`, map.get("placement"));
   return {
@@ -169,6 +170,31 @@ export function parsePod(
     ...(volumes.length > 0 ? { volumes } : {}),
     ...extras,
   };
+}
+
+/**
+ * Host volumes and secret files are mounted in every task's sandbox of the pod: none may sit
+ * where another of them, a pod volume or a task volume is.
+ */
+function checkMountPaths(
+  issues: Issues,
+  field: string,
+  volumes: readonly VolumeSpec[],
+  extras: Pick<PodSpec, "hostVolumes" | "secrets">,
+  sets: readonly PlacedSet[],
+): void {
+  const taken = new Map<string, string>();
+  for (const v of volumes) taken.set(v.path, "a pod volume");
+  for (const { set, field: at } of sets) for (const v of set.volumes) taken.set(v.path, `a volume of ${at}`);
+  const mounts = [
+    ...(extras.hostVolumes ?? []).map((h) => ({ path: h.containerPath, at: `${field}.host-volumes.${h.key}.container-path` })),
+    ...(extras.secrets ?? []).flatMap((s) => (s.file === undefined ? [] : [{ path: s.file, at: `${field}.secrets.${s.key}.file` }])),
+  ];
+  for (const { path, at } of mounts) {
+    const other = taken.get(path);
+    if (other !== undefined) violate(issues, at, `path ${path} is already used by ${other}`);
+    else taken.set(path, at);
+  }
 }
 
 /** A pod volume is linked at its path in every task's sandbox: no task volume may sit there. */
