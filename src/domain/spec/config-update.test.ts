@@ -240,6 +240,38 @@ describe("validateConfigUpdate refuses", () => {
   });
 });
 
+describe("validateConfigUpdate and the pod's own volumes and pre-reserved role", () => {
+  const SHARED: VolumeSpec = { path: "shared", type: "ROOT", sizeMb: 100 };
+
+  it("refuses a change of a pod's volumes, naming both", () => {
+    const current = withPod("hello", { volumes: [SHARED] });
+    const next = service(current.pods.map((p) => (p.type === "hello" ? { ...p, volumes: [{ ...SHARED, sizeMb: 200 }] } : p)));
+    expect(validateConfigUpdate(current, next, done)).toEqual([
+      {
+        field: "spec.pods.hello.volumes",
+        reason: "volumes of pod hello cannot change while it runs (running: [shared ROOT 100 MB]; new: [shared ROOT 200 MB]); the volumes of a running pod keep their path, type and size",
+      },
+    ]);
+    expect(validateConfigUpdate(CURRENT, current, done).map((v) => v.field)).toEqual(["spec.pods.hello.volumes"]);
+  });
+
+  it("refuses a change of pre-reserved-role, also to and from none", () => {
+    const reserved = withPod("hello", { preReservedRole: "slave_public" });
+    const other = withPod("hello", { preReservedRole: "other" });
+    for (const [from, to] of [[CURRENT, reserved], [reserved, CURRENT], [reserved, other]] as const) {
+      const found = validateConfigUpdate(from, to, done);
+      expect(found.map((v) => v.field)).toEqual(["spec.pods.hello.pre-reserved-role"]);
+      expect(found[0]?.reason).toMatch(/cannot change, as the pod's reservations are in that role/);
+    }
+  });
+
+  it("accepts the same volumes and role, and both on a new pod", () => {
+    const current = withPod("hello", { volumes: [SHARED], preReservedRole: "r" });
+    expect(validateConfigUpdate(current, withPod("hello", { volumes: [SHARED], preReservedRole: "r", count: 3 }), done)).toEqual([]);
+    expect(validateConfigUpdate(CURRENT, service([...CURRENT.pods, pod("new", { volumes: [SHARED], preReservedRole: "r" })]), done)).toEqual([]);
+  });
+});
+
 describe("podsEquivalent", () => {
   const base = pod("hello", {
     resourceSets: [set({ id: "a", ports: [{ name: "http", port: 0, envKey: "PORT_HTTP" }, { name: "admin", port: 8080, envKey: "PORT_ADMIN" }] }), set({ id: "b" })],
@@ -276,6 +308,15 @@ describe("podsEquivalent", () => {
     { name: "a user", other: { ...base, user: "nobody" } },
     { name: "a task removed", other: { ...base, tasks: [base.tasks[0]!] } },
     { name: "another pod type", other: { ...base, type: "world" } },
+    { name: "uris added", other: { ...base, uris: ["https://example.com/a.tgz"] } },
+    { name: "an rlimit", other: { ...base, rlimits: [{ name: "RLIMIT_NOFILE" as const, soft: 1, hard: 2 }] } },
+    { name: "a secret", other: { ...base, secrets: [{ key: "s", secret: "app/s", envKey: "S" }] } },
+    { name: "an image", other: { ...base, image: "ubuntu:18.04" } },
+    { name: "a host volume", other: { ...base, hostVolumes: [{ key: "etc", hostPath: "/etc", containerPath: "etc", mode: "RO" as const }] } },
+    { name: "a network", other: { ...base, networks: [{ name: "dcos", hostPorts: [], containerPorts: [], labels: {} }] } },
+    { name: "seccomp", other: { ...base, seccomp: { unconfined: true } } },
+    { name: "a task label", other: { ...base, tasks: [task({ resourceSetId: "a", env: { A: "1", B: "2" }, labels: { k: "v" } }), base.tasks[1]!] } },
+    { name: "a memory limit made unlimited", other: { ...base, resourceSets: [{ ...base.resourceSets[0]!, limits: { memoryMb: Infinity } }, base.resourceSets[1]!] } },
   ])("is not equivalent after $name", ({ other }) => {
     expect(podsEquivalent(base, other)).toBe(false);
     expect(podsEquivalent(other, base)).toBe(false);

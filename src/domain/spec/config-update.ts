@@ -7,9 +7,9 @@
  * and pod users may not change; task volumes may not change (the reservation role is the
  * scheduler's and never changes with a put, so the reference's role-dependent exceptions never
  * apply). A placement change is allowed and moves no running pod: it applies to pods placed
- * from then on (new instances, replaced pods), as in the reference. The reference's other
- * validators concern features Corral's spec does not have (networks, TLS, regions, pre-reserved
- * roles, resource limits).
+ * from then on (new instances, replaced pods), as in the reference. Pod-level volumes may not
+ * change either, nor a pod's pre-reserved-role (its reservations are in that role). Any other
+ * change of a pod's fields (uris, rlimits, secrets, image, …) relaunches its instances.
  */
 import type { FieldViolation } from "../errors.js";
 import { abbreviate } from "../errors.js";
@@ -44,7 +44,43 @@ export function validateConfigUpdate(
     ...userViolations(current, next),
     ...podCountViolations(current, next),
     ...volumeViolations(current, next),
+    ...podVolumeViolations(current, next),
+    ...preReservedRoleViolations(current, next),
   ];
+}
+
+/** A pod's own volumes live on its executor; like task volumes they keep path, type and size. */
+function podVolumeViolations(current: ServiceSpec, next: ServiceSpec): FieldViolation[] {
+  const found: FieldViolation[] = [];
+  for (const pod of next.pods) {
+    const old = current.pods.find((p) => p.type === pod.type);
+    if (old === undefined) continue;
+    const was = describeVolumes(old.volumes ?? []);
+    const now = describeVolumes(pod.volumes ?? []);
+    if (was === now) continue;
+    found.push({
+      field: `${FIELD}.pods.${pod.type}.volumes`,
+      reason: `volumes of pod ${pod.type} cannot change while it runs (running: ${was}; new: ${now}); the volumes of a running pod keep their path, type and size`,
+    });
+  }
+  return found;
+}
+
+/** The pod's resources are reserved in (a refinement of) its pre-reserved role: it cannot move. */
+function preReservedRoleViolations(current: ServiceSpec, next: ServiceSpec): FieldViolation[] {
+  const found: FieldViolation[] = [];
+  for (const pod of next.pods) {
+    const old = current.pods.find((p) => p.type === pod.type);
+    if (old === undefined) continue;
+    const was = old.preReservedRole ?? "*";
+    const now = pod.preReservedRole ?? "*";
+    if (was === now) continue;
+    found.push({
+      field: `${FIELD}.pods.${pod.type}.pre-reserved-role`,
+      reason: `pre-reserved-role '${abbreviate(now)}' differs from the running '${abbreviate(was)}' of pod ${pod.type}; it cannot change, as the pod's reservations are in that role ('*' = none)`,
+    });
+  }
+  return found;
 }
 
 function nameViolations(current: ServiceSpec, next: ServiceSpec): FieldViolation[] {
@@ -173,11 +209,13 @@ export function podsEquivalent(a: PodSpec, b: PodSpec): boolean {
 }
 
 function canonicalPod(pod: PodSpec): string {
+  // Every field but these three describes what the tasks run with, keys added later included.
+  const { count: _count, placement: _placement, allowDecommission: _allow, ...rest } = pod;
   return canonicalJson({
-    type: pod.type,
-    user: pod.user,
+    ...rest,
     resourceSets: byKey(pod.resourceSets.map(canonicalSet), (s) => s.id),
     tasks: byKey(pod.tasks, (t) => t.name),
+    volumes: byKey(pod.volumes ?? [], (v) => v.path),
   });
 }
 
@@ -193,9 +231,13 @@ function byKey<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** JSON with object keys sorted, so key order never makes two equal values differ. */
+/**
+ * JSON with object keys sorted, so key order never makes two equal values differ; Infinity
+ * (an `unlimited` resource limit) is spelled out, as JSON would make it null.
+ */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === Infinity) return "Infinity";
     if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
     const sorted: Record<string, unknown> = {};
     for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];

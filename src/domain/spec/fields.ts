@@ -193,7 +193,11 @@ export function readNumber(
   return problem === undefined ? n : violate(issues, field, problem);
 }
 
-/** `true`/`false` in any case; absent ⇒ `fallback`. */
+/** YAML 1.1 booleans as SnakeYAML (the reference's parser) reads them, in any case. */
+const TRUE_WORDS = ["true", "yes", "y", "on"];
+const FALSE_WORDS = ["false", "no", "n", "off"];
+
+/** A YAML 1.1 boolean (`true`/`false`, `yes`/`no`, `on`/`off`, `y`/`n`, any case); absent ⇒ `fallback`. */
 export function readBool(
   issues: Issues,
   field: string,
@@ -201,9 +205,10 @@ export function readBool(
   fallback: boolean,
 ): boolean {
   if (isAbsent(value)) return fallback;
-  const text = typeof value === "string" ? value.trim().toLowerCase() : undefined;
-  if (text === "true" || text === "false") return text === "true";
-  violate(issues, field, `must be true or false, got ${describe(value)}`);
+  const text = typeof value === "string" ? value.trim().toLowerCase() : "";
+  if (TRUE_WORDS.includes(text)) return true;
+  if (FALSE_WORDS.includes(text)) return false;
+  violate(issues, field, `must be true or false (YAML 1.1: yes/no, on/off, y/n), got ${describe(value)}`);
   return fallback;
 }
 
@@ -224,32 +229,29 @@ export function readEnum<T extends string>(
 }
 
 /**
- * Warns about every key of `map` that is not in `known`: `notYet` keys are reference keys Corral
- * accepts but does not act on yet (`prefix-*` matches by prefix); anything else is unknown.
- * Nothing is dropped without a word.
+ * Warns about every key of `map` that is not in `known`: every key of the reference format is
+ * known (and acted on or explained where it is read), so anything else is unknown. Nothing is
+ * dropped without a word.
  */
-export function checkKeys(
-  issues: Issues,
-  field: string,
-  map: YamlMap,
-  known: readonly string[],
-  notYet: readonly string[] = [],
-): void {
+export function checkKeys(issues: Issues, field: string, map: YamlMap, known: readonly string[]): void {
   for (const key of map.keys()) {
-    if (known.includes(key)) continue;
-    const message = notYet.some((k) =>
-      k.endsWith("*") ? key.startsWith(k.slice(0, -1)) : k === key,
-    )
-      ? "not supported by Corral yet, ignored"
-      : "unknown key, ignored";
-    warn(issues, `${field}.${key}`, message);
+    if (!known.includes(key)) warn(issues, `${field}.${key}`, "unknown key, ignored");
   }
 }
 
-/** Lowercase DNS label: pod types and task names become parts of host and task names. */
+/** Lowercase DNS label (resource set ids, discovery prefixes). */
 export const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const LABEL_RULE =
   "must be a lowercase DNS label: a-z, 0-9 and '-', starting and ending with a letter or digit";
+
+/**
+ * Pod types and task names become parts of task ids and host names (`<pod>-<index>-<task>`):
+ * a DNS label, where the reference also allows capitals (`custom-pod-A`). DNS is
+ * case-insensitive, so names that differ only in case are refused where they would meet.
+ */
+export const NAME_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
+export const NAME_LABEL_RULE =
+  "must be a DNS label: letters, digits and '-', starting and ending with a letter or digit";
 
 /** Violation unless `limit` holds; the reason names the SPEC_LIMITS entry. */
 export function checkLimit(

@@ -27,6 +27,8 @@ const PHASE_STRATEGIES = [
   "parallel-canary",
 ] as const;
 const PLAN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+export const PLAN_KEYS: readonly string[] = ["strategy", "phases"];
+export const PHASE_KEYS: readonly string[] = ["pod", "strategy", "steps"];
 
 type StepKey = number | "default";
 
@@ -140,7 +142,7 @@ function parsePhase(
 ): PhaseSpec | undefined {
   const map = readMap(issues, field, value);
   if (!map) return undefined;
-  checkKeys(issues, field, map, ["pod", "strategy", "steps"]);
+  checkKeys(issues, field, map, PHASE_KEYS);
   const podType = readString(issues, `${field}.pod`, map.get("pod"), true);
   const pod = pods.find((p) => p.type === podType);
   if (podType !== undefined && !pod) {
@@ -169,7 +171,7 @@ function parsePlan(
     violate(issues, field, "plan name must use letters, digits, '_' and '-'");
   const map = readMap(issues, field, value);
   if (!map) return undefined;
-  checkKeys(issues, field, map, ["strategy", "phases"]);
+  checkKeys(issues, field, map, PLAN_KEYS);
   const strategy =
     readEnum(issues, `${field}.strategy`, map.get("strategy"), PLAN_STRATEGIES, "serial") ??
     "serial";

@@ -2,13 +2,16 @@
  * One pod type (`pods.<type>`, dcos-commons §4.2): count, resource sets and tasks, plus the
  * checks that span tasks (resource-set ids, duplicate static ports).
  */
-import type { PodSpec, ResourceSetSpec, TaskSpec } from "./types.js";
+import type { PodSpec, ResourceSetSpec, TaskSpec, VolumeSpec } from "./types.js";
 import type { Issues, YamlMap } from "./fields.js";
 import {
   LABEL,
   LABEL_RULE,
+  NAME_LABEL,
+  NAME_LABEL_RULE,
   checkKeys,
   checkLimit,
+  isAbsent,
   readBool,
   readMap,
   readNumber,
@@ -17,28 +20,24 @@ import {
   warn,
 } from "./fields.js";
 import { SPEC_LIMITS } from "./limits.js";
-import { parseResourceSet } from "./parse-resources.js";
+import { POD_EXTRA_KEYS, parsePodExtras } from "./parse-pod-extras.js";
+import { parseResourceSet, parseVolumes } from "./parse-resources.js";
 import { parseTask } from "./parse-task.js";
 import { parsePlacement } from "./placement-parse.js";
 
-const POD_KEYS = ["count", "allow-decommission", "user", "placement", "resource-sets", "tasks"];
-const POD_NOT_YET = [
-  "rlimits",
-  "image",
-  "uris",
+/** Every key a pod may have (the key table test checks each has a row). */
+export const POD_KEYS: readonly string[] = [
+  "count",
+  "allow-decommission",
+  "user",
+  "placement",
+  "resource-sets",
+  "tasks",
   "volume",
   "volumes",
-  "pre-reserved-role",
-  "secrets",
-  "share-pid-namespace",
-  "host-volumes",
-  "external-volumes",
-  "networks",
-  "seccomp-*",
-  "ipc-mode",
-  "shm-size",
+  ...POD_EXTRA_KEYS,
 ];
-const SET_NOT_YET = ["resource-limits"];
+export const RESOURCE_SET_KEYS: readonly string[] = ["cpus", "gpus", "memory", "ports", "volume", "volumes", "resource-limits"];
 
 /** A resource set with the YAML path it came from, for messages about its ports. */
 interface PlacedSet {
@@ -58,13 +57,7 @@ function parseResourceSets(issues: Issues, field: string, value: unknown): Place
     if (!LABEL.test(id)) violate(issues, setField, `resource set id ${LABEL_RULE}`);
     const setMap = readMap(issues, setField, raw);
     if (!setMap) continue;
-    checkKeys(
-      issues,
-      setField,
-      setMap,
-      ["cpus", "gpus", "memory", "ports", "volume", "volumes"],
-      SET_NOT_YET,
-    );
+    checkKeys(issues, setField, setMap, RESOURCE_SET_KEYS);
     sets.push({ set: parseResourceSet(issues, setField, id, setMap), field: setField });
   }
   return sets;
@@ -84,10 +77,15 @@ function parseTasks(
   if (!checkLimit(issues, field, "maxTasksPerPod", map.size, SPEC_LIMITS.maxTasksPerPod))
     return { tasks, inline };
   const setIds = explicit.map((p) => p.set.id);
+  const seen = new Map<string, string>();
   for (const [name, raw] of map) {
     const taskField = `${field}.${name}`;
-    if (!LABEL.test(name) || name.length > 63)
-      violate(issues, taskField, `task name ${LABEL_RULE}, at most 63 characters`);
+    if (!NAME_LABEL.test(name) || name.length > 63)
+      violate(issues, taskField, `task name ${NAME_LABEL_RULE}, at most 63 characters`);
+    const twin = seen.get(name.toLowerCase());
+    if (twin !== undefined)
+      violate(issues, taskField, `task ${name} differs from task ${twin} only in case; host names are case-insensitive`);
+    seen.set(name.toLowerCase(), name);
     const parsed = parseTask(issues, taskField, name, raw, setIds);
     if (!parsed) continue;
     tasks.push(parsed.task);
@@ -136,11 +134,11 @@ export function parsePod(
   type: string,
   value: unknown,
 ): PodSpec | undefined {
-  if (!LABEL.test(type) || type.length > 63)
-    violate(issues, field, `pod type ${LABEL_RULE}, at most 63 characters`);
+  if (!NAME_LABEL.test(type) || type.length > 63)
+    violate(issues, field, `pod type ${NAME_LABEL_RULE}, at most 63 characters`);
   const map: YamlMap | undefined = readMap(issues, field, value);
   if (!map) return undefined;
-  checkKeys(issues, field, map, POD_KEYS, POD_NOT_YET);
+  checkKeys(issues, field, map, POD_KEYS);
   // Required, as in the reference: silently deploying one instance would hide a missing parameter.
   const count =
     readNumber(issues, `${field}.count`, map.get("count"), { integer: true, min: 0 }) ?? 0;
@@ -149,6 +147,11 @@ export function parsePod(
   const { tasks, inline } = parseTasks(issues, `${field}.tasks`, map.get("tasks"), explicit);
   checkDuplicatePorts(issues, [...explicit, ...inline]);
   warnUnusedSets(issues, explicit, tasks);
+  const volumes = parseVolumes(issues, field, map);
+  const volumesField = `${field}.${isAbsent(map.get("volume")) ? "volumes" : "volume"}`;
+  checkPodVolumePaths(issues, volumesField, volumes, [...explicit, ...inline]);
+  const extras = parsePodExtras(issues, field, map);
+  checkMountPaths(issues, field, volumes, extras, [...explicit, ...inline]);
   const user = readString(issues, `${field}.user`, map.get("user"), false);
   const placement = parsePlacement(issues, `${field}.placement`, map.get("placement"));
   return {
@@ -164,5 +167,45 @@ export function parsePod(
     ...(placement !== undefined ? { placement } : {}),
     resourceSets: [...explicit, ...inline].map((p) => p.set),
     tasks,
+    ...(volumes.length > 0 ? { volumes } : {}),
+    ...extras,
   };
+}
+
+/**
+ * Host volumes and secret files are mounted in every task's sandbox of the pod: none may sit
+ * where another of them, a pod volume or a task volume is.
+ */
+function checkMountPaths(
+  issues: Issues,
+  field: string,
+  volumes: readonly VolumeSpec[],
+  extras: Pick<PodSpec, "hostVolumes" | "secrets">,
+  sets: readonly PlacedSet[],
+): void {
+  const taken = new Map<string, string>();
+  for (const v of volumes) taken.set(v.path, "a pod volume");
+  for (const { set, field: at } of sets) for (const v of set.volumes) taken.set(v.path, `a volume of ${at}`);
+  const mounts = [
+    ...(extras.hostVolumes ?? []).map((h) => ({ path: h.containerPath, at: `${field}.host-volumes.${h.key}.container-path` })),
+    ...(extras.secrets ?? []).flatMap((s) => (s.file === undefined ? [] : [{ path: s.file, at: `${field}.secrets.${s.key}.file` }])),
+  ];
+  for (const { path, at } of mounts) {
+    const other = taken.get(path);
+    if (other !== undefined) violate(issues, at, `path ${path} is already used by ${other}`);
+    else taken.set(path, at);
+  }
+}
+
+/** A pod volume is linked at its path in every task's sandbox: no task volume may sit there. */
+function checkPodVolumePaths(
+  issues: Issues,
+  field: string,
+  volumes: readonly VolumeSpec[],
+  sets: readonly PlacedSet[],
+): void {
+  for (const volume of volumes) {
+    const clash = sets.find((p) => p.set.volumes.some((v) => v.path === volume.path));
+    if (clash) violate(issues, field, `path ${volume.path} is also a volume path of ${clash.field}`);
+  }
 }

@@ -2,7 +2,7 @@
  * Resources of one resource set (dcos-commons §4.2): `cpus`, `gpus`, `memory`, `ports` and
  * `volume` | `volumes`, written either under a pod's `resource-sets.<id>` or inline on a task.
  */
-import type { PortSpec, ResourceSetSpec, VolumeSpec } from "./types.js";
+import type { PortSpec, ResourceLimitsSpec, ResourceSetSpec, VolumeSpec } from "./types.js";
 import { VALUE_LIMITS } from "./limits.js";
 import type { Issues, YamlMap } from "./fields.js";
 import {
@@ -10,11 +10,14 @@ import {
   describe,
   isAbsent,
   readEnum,
+  readList,
   readMap,
   readNumber,
   readString,
   violate,
+  warn,
 } from "./fields.js";
+import { parsePortExtras } from "./parse-port-extras.js";
 
 /** Keys that define resources, inline on a task or in a resource set. */
 export const RESOURCE_KEYS: readonly string[] = [
@@ -24,7 +27,11 @@ export const RESOURCE_KEYS: readonly string[] = [
   "ports",
   "volume",
   "volumes",
+  "resource-limits",
 ];
+
+export const PORT_KEYS: readonly string[] = ["port", "env-key", "advertise", "vip", "ranges"];
+export const VOLUME_KEYS: readonly string[] = ["path", "type", "size", "profiles"];
 
 const PORT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -49,7 +56,7 @@ function parsePort(
   }
   const map = readMap(issues, field, raw);
   if (!map) return undefined;
-  checkKeys(issues, field, map, ["port", "env-key"], ["advertise", "vip", "ranges"]);
+  checkKeys(issues, field, map, PORT_KEYS);
   // 0 asks for any free port of the offer: the natural choice when no port is written.
   const port = readNumber(issues, `${field}.port`, map.get("port"), {
     integer: true,
@@ -62,7 +69,8 @@ function parsePort(
   if (!ENV_NAME.test(envKey)) {
     violate(issues, `${field}.env-key`, `${describe(envKey)} is not a valid environment variable name`);
   }
-  return port === undefined ? undefined : { name, port, envKey };
+  const extras = parsePortExtras(issues, field, map, port);
+  return port === undefined ? undefined : { name, port, envKey, ...extras };
 }
 
 function parsePorts(issues: Issues, field: string, raw: unknown): PortSpec[] {
@@ -86,7 +94,7 @@ function parsePorts(issues: Issues, field: string, raw: unknown): PortSpec[] {
 function parseVolume(issues: Issues, field: string, raw: unknown): VolumeSpec | undefined {
   const map = readMap(issues, field, raw);
   if (!map) return undefined;
-  checkKeys(issues, field, map, ["path", "type", "size"], ["profiles"]);
+  checkKeys(issues, field, map, VOLUME_KEYS);
   const path = readString(issues, `${field}.path`, map.get("path"), true);
   // The path is joined to the sandbox; an absolute or `..` path would escape it.
   if (path !== undefined && (path.startsWith("/") || path.split("/").includes(".."))) {
@@ -99,8 +107,28 @@ function parseVolume(issues: Issues, field: string, raw: unknown): VolumeSpec | 
     max: VALUE_LIMITS.maxVolumeMb,
     maxName: "VALUE_LIMITS.maxVolumeMb",
   });
+  const profiles = parseProfiles(issues, `${field}.profiles`, map.get("profiles"), type);
   if (path === undefined || type === undefined || sizeMb === undefined) return undefined;
-  return { path, type, sizeMb };
+  return { path, type, sizeMb, ...(profiles.length > 0 ? { profiles } : {}) };
+}
+
+const PROFILE = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+/** `profiles`: disk profile names, as the reference checks them (MOUNT volumes only, unique). */
+function parseProfiles(issues: Issues, field: string, raw: unknown, type: string | undefined): string[] {
+  const profiles: string[] = [];
+  (readList(issues, field, raw) ?? []).forEach((item, i) => {
+    const name = readString(issues, `${field}[${i}]`, item, true);
+    if (name === undefined) return;
+    if (!PROFILE.test(name)) violate(issues, `${field}[${i}]`, `${describe(name)} must be 1–128 of a-z, A-Z, 0-9, '_', '.' and '-'`);
+    else if (profiles.includes(name)) violate(issues, `${field}[${i}]`, `profile ${describe(name)} is listed twice`);
+    else profiles.push(name);
+  });
+  if (profiles.length === 0) return profiles;
+  if (type !== undefined && type !== "MOUNT") violate(issues, field, "profiles apply only to volumes of type MOUNT");
+  // Nothing in Corral matches an offer's disk profile: a CSI resource provider would create it.
+  warn(issues, field, "disk profiles need a CSI resource provider; the local agent ignores them and Corral reserves the volume without a profile");
+  return profiles;
 }
 
 /** `volume` (one) or `volumes` (a map name → volume) of `map`; both at once is an error. */
@@ -166,6 +194,7 @@ export function parseResourceSet(
     maxName: "VALUE_LIMITS.maxGpus",
     default: 0,
   });
+  const limits = parseLimits(issues, `${field}.resource-limits`, map.get("resource-limits"), cpus, memoryMb);
   return {
     id,
     cpus: cpus ?? 0,
@@ -173,5 +202,45 @@ export function parseResourceSet(
     gpus: gpus ?? 0,
     ports: parsePorts(issues, `${field}.ports`, map.get("ports")),
     volumes: parseVolumes(issues, field, map),
+    ...(limits !== undefined ? { limits } : {}),
+  };
+}
+
+/** One limit: a number, or `unlimited` (Infinity); at least the request, as Mesos requires. */
+function readLimit(
+  issues: Issues,
+  field: string,
+  value: unknown,
+  request: number | undefined,
+  limit: "maxCpus" | "maxMemoryMb",
+): number | undefined {
+  if (isAbsent(value)) return undefined;
+  if (typeof value === "string" && value.trim().toLowerCase() === "unlimited") return Infinity;
+  const kind = limit === "maxCpus" ? { scalar: true } : { integer: true };
+  const n = readNumber(issues, field, value, { ...kind, above: 0, max: VALUE_LIMITS[limit], maxName: `VALUE_LIMITS.${limit}` });
+  if (n !== undefined && request !== undefined && n < request) {
+    return violate(issues, field, `must be at least the request (${request}) or unlimited, as Mesos requires`);
+  }
+  return n;
+}
+
+/** `resource-limits: {cpus, memory}` (Mesos TaskInfo.limits). */
+function parseLimits(
+  issues: Issues,
+  field: string,
+  raw: unknown,
+  cpus: number | undefined,
+  memoryMb: number | undefined,
+): ResourceLimitsSpec | undefined {
+  if (isAbsent(raw)) return undefined;
+  const map = readMap(issues, field, raw);
+  if (!map) return undefined;
+  checkKeys(issues, field, map, ["cpus", "memory"]);
+  const cpuLimit = readLimit(issues, `${field}.cpus`, map.get("cpus"), cpus, "maxCpus");
+  const memLimit = readLimit(issues, `${field}.memory`, map.get("memory"), memoryMb, "maxMemoryMb");
+  if (cpuLimit === undefined && memLimit === undefined) return undefined;
+  return {
+    ...(cpuLimit !== undefined ? { cpus: cpuLimit } : {}),
+    ...(memLimit !== undefined ? { memoryMb: memLimit } : {}),
   };
 }

@@ -18,8 +18,11 @@ import {
 } from "./fields.js";
 import { VALUE_LIMITS } from "./limits.js";
 import { RESOURCE_KEYS, parseResourceSet } from "./parse-resources.js";
+import { TASK_EXTRA_KEYS, parseTaskExtras } from "./parse-task-extras.js";
 
-const TASK_KEYS = [
+/** Every key a task may have (the key table test checks each has a row). */
+export const TASK_KEYS: readonly string[] = [
+  ...TASK_EXTRA_KEYS,
   "goal",
   "cmd",
   "env",
@@ -29,15 +32,6 @@ const TASK_KEYS = [
   "readiness-check",
   "resource-set",
   ...RESOURCE_KEYS,
-];
-const TASK_NOT_YET = [
-  "labels",
-  "configs",
-  "discovery",
-  "transport-encryption",
-  "resource-limits",
-  "ipc-mode",
-  "shm-size",
 ];
 
 const HEALTH_KEYS = [
@@ -176,7 +170,7 @@ export function parseTask(
 ): ParsedTask | undefined {
   const map = readMap(issues, field, value);
   if (!map) return undefined;
-  checkKeys(issues, field, map, TASK_KEYS, TASK_NOT_YET);
+  checkKeys(issues, field, map, TASK_KEYS);
   const setRef = readString(issues, `${field}.resource-set`, map.get("resource-set"), false);
   const inlineSet =
     setRef === undefined
@@ -212,6 +206,7 @@ export function parseTask(
       }) ?? 0,
     ...(healthCheck ? { healthCheck } : {}),
     ...(readinessCheck ? { readinessCheck } : {}),
+    ...parseTaskExtras(issues, field, map),
   };
   return inlineSet ? { task, inlineSet } : { task };
 }

@@ -81,7 +81,7 @@ describe("reference fixtures", () => {
     ...REFERENCE_SVC_PARAMS,
   };
 
-  it("svc.yml parses its placement, with warnings (not errors) for rlimits and principal", () => {
+  it("svc.yml parses its placement and rlimits, with a warning (not an error) for principal", () => {
     const parsed = loadSpec("test/fixtures/reference-svc.yml", params);
     expect(shape(parsed)).toEqual([
       ["hello", 1, ["server"]],
@@ -91,11 +91,8 @@ describe("reference fixtures", () => {
     expect(parsed.spec.pods[0]?.tasks[0]?.env).toEqual({ SLEEP_DURATION: "1000" });
     expect(parsed.spec.pods[1]?.tasks[0]?.killGracePeriodS).toBe(5);
     expect(parsed.spec.pods.map((p) => p.placement?.constraints.map((c) => c.operator))).toEqual([["UNIQUE"], ["UNIQUE"]]);
-    expect(parsed.warnings.map((w) => w.field)).toEqual([
-      "spec.scheduler.principal",
-      "spec.pods.hello.rlimits",
-      "spec.pods.world.rlimits",
-    ]);
+    expect(parsed.spec.pods[0]?.rlimits).toEqual([{ name: "RLIMIT_NOFILE", soft: 128000, hard: 128000 }]);
+    expect(parsed.warnings.map((w) => w.field)).toEqual(["spec.scheduler.principal"]);
   });
 
   it("svc.yml without its parameters names each missing one", () => {
@@ -189,74 +186,12 @@ describe("parseServiceSpec accepts", () => {
   });
 });
 
-describe("parseServiceSpec warns about, never rejects, reference keys it does not act on", () => {
-  const key = (line: string): string => line.split(":")[0] ?? "";
-  const podKeys = [
-    "rlimits: {}",
-    "image: x",
-    "uris: [a]",
-    "pre-reserved-role: r",
-    "secrets: {}",
-    "share-pid-namespace: true",
-    "host-volumes: {}",
-    "external-volumes: {}",
-    "networks: {}",
-    "seccomp-unconfined: true",
-    "seccomp-profile-name: p",
-    "ipc-mode: SHARE_PARENT",
-    "shm-size: 64",
-    "volume: {path: p, type: ROOT, size: 1}",
-    "volumes: {}",
-  ];
-  const taskKeys = [
-    "labels: a:b",
-    "configs: {}",
-    "discovery: {prefix: x}",
-    "transport-encryption: []",
-    "resource-limits: {}",
-  ];
+describe("parseServiceSpec warns about, never rejects, keys it does not know", () => {
   const T = "spec.pods.hello.tasks.server";
 
-  it.each([
-    { name: "web-url", text: spec({ tail: "web-url: http://x" }), field: "spec.web-url" },
-    {
-      name: "scheduler.zookeeper",
-      text: spec({ tail: "scheduler: {zookeeper: zk}" }),
-      field: "spec.scheduler.zookeeper",
-    },
-    ...podKeys.map((l) => ({
-      name: `pod ${key(l)}`,
-      text: spec({ pod: l }),
-      field: `spec.pods.hello.${key(l)}`,
-    })),
-    ...taskKeys.map((l) => ({
-      name: `task ${key(l)}`,
-      text: spec({ task: `${TASK}\n${l}` }),
-      field: `${T}.${key(l)}`,
-    })),
-    {
-      name: "port advertise",
-      text: spec({ task: `${TASK}\nports: {p: {advertise: true}}` }),
-      field: `${T}.ports.p.advertise`,
-    },
-    {
-      name: "port vip",
-      text: spec({ task: `${TASK}\nports: {p: {vip: {port: 80}}}` }),
-      field: `${T}.ports.p.vip`,
-    },
-    {
-      name: "port ranges",
-      text: spec({ task: `${TASK}\nports: {p: {ranges: []}}` }),
-      field: `${T}.ports.p.ranges`,
-    },
-    {
-      name: "volume profiles",
-      text: spec({ task: `${TASK}\nvolume: {path: p, type: MOUNT, size: 1, profiles: [x]}` }),
-      field: `${T}.volume.profiles`,
-    },
-  ])("$name", ({ text, field }) => {
-    expect(parseServiceSpec(text).warnings).toEqual([
-      { field, message: "not supported by Corral yet, ignored" },
+  it("scheduler.zookeeper, which Corral's own store setting replaces", () => {
+    expect(parseServiceSpec(spec({ tail: "scheduler: {zookeeper: zk}" })).warnings).toEqual([
+      { field: "spec.scheduler.zookeeper", message: "ignored: Corral's own --store setting applies to every service" },
     ]);
   });
 

@@ -20,6 +20,10 @@ export type { SpecReuse } from "./yaml-cache.js";
 
 const FIELD = "spec";
 const EMPTY = "is empty; a spec needs at least name and pods";
+/** Top-level keys (the key table test checks each has a row). */
+export const TOP_KEYS: readonly string[] = ["name", "web-url", "scheduler", "pods", "plans", "user"];
+export const SCHEDULER_KEYS: readonly string[] = ["user", "principal", "zookeeper"];
+const WEB_URL = "Corral has one framework URL for all services (§7.1 item 2); web-url is not served";
 
 function parseName(issues: Issues, value: unknown): string {
   const name = readString(issues, `${FIELD}.name`, value, true);
@@ -33,7 +37,10 @@ function parseScheduler(issues: Issues, value: unknown): string | undefined {
   const field = `${FIELD}.scheduler`;
   const map = readMap(issues, field, value);
   if (!map) return undefined;
-  checkKeys(issues, field, map, ["user"], ["principal", "zookeeper"]);
+  checkKeys(issues, field, map, SCHEDULER_KEYS);
+  for (const key of ["principal", "zookeeper"]) {
+    if (map.has(key)) warn(issues, `${field}.${key}`, `ignored: Corral's own --${key === "principal" ? "principal" : "store"} setting applies to every service`);
+  }
   return readString(issues, `${field}.user`, map.get("user"), false);
 }
 
@@ -43,7 +50,13 @@ function parsePods(issues: Issues, value: unknown): PodSpec[] {
   if (!map) return [];
   if (map.size === 0) violate(issues, field, "must define at least one pod");
   if (!checkLimit(issues, field, "maxPods", map.size, SPEC_LIMITS.maxPods)) return [];
+  const seen = new Map<string, string>();
   const pods = [...map].flatMap(([type, raw]) => {
+    // Pod types are parts of host names (`<pod>-<index>-<task>.<service>.autoip…`).
+    const twin = seen.get(type.toLowerCase());
+    if (twin !== undefined)
+      violate(issues, `${field}.${type}`, `pod type ${type} differs from pod type ${twin} only in case; host names are case-insensitive`);
+    seen.set(type.toLowerCase(), type);
     const pod = parsePod(issues, `${field}.${type}`, type, raw);
     return pod ? [pod] : [];
   });
@@ -65,16 +78,24 @@ export function parseServiceSpec(yamlText: string, reuse?: SpecReuse): ParsedSpe
   const root = tree === null ? new Map<string, unknown>() : readMap(issues, FIELD, tree);
   if (!root) throw SchedulerError.invalid(issues.violations);
   if (root.size === 0) throw SchedulerError.invalid([{ field: FIELD, reason: EMPTY }]);
-  checkKeys(issues, FIELD, root, ["name", "scheduler", "pods", "plans", "user"], ["web-url"]);
+  checkKeys(issues, FIELD, root, TOP_KEYS);
   if (root.has("user"))
     warn(issues, `${FIELD}.user`, "unknown key, ignored; the service user is scheduler.user");
   const name = parseName(issues, root.get("name"));
   const user = parseScheduler(issues, root.get("scheduler"));
   const pods = parsePods(issues, root.get("pods"));
   const plans = parsePlans(issues, `${FIELD}.plans`, root.get("plans"), pods);
+  const webUrl = readString(issues, `${FIELD}.web-url`, root.get("web-url"), false);
+  if (root.has("web-url")) warn(issues, `${FIELD}.web-url`, WEB_URL);
   if (issues.violations.length > 0) throw SchedulerError.invalid(issues.violations);
   return {
-    spec: { name, ...(user !== undefined ? { user } : {}), pods, plans },
+    spec: {
+      name,
+      ...(webUrl !== undefined ? { webUrl } : {}),
+      ...(user !== undefined ? { user } : {}),
+      pods,
+      plans,
+    },
     warnings: issues.warnings,
   };
 }

@@ -95,8 +95,11 @@ export interface TaskSpec {
   /** `labels: k:v,k2:v2` (or a mapping): TaskInfo labels, beside Corral's own. */
   readonly labels?: Readonly<Record<string, string>>;
   readonly discovery?: DiscoverySpec;
-  /** `transport-encryption`: accepted and warned about (no TaskInfo field; §7.1). */
-  readonly transportEncryption?: readonly { readonly name: string; readonly type: "TLS" | "KEYSTORE" }[];
+  /**
+   * `transport-encryption`: accepted and warned about (no TaskInfo field; §7.1). CUSTOM is
+   * custom_tls.yml's artifact kind.
+   */
+  readonly transportEncryption?: readonly { readonly name: string; readonly type: "TLS" | "KEYSTORE" | "CUSTOM" }[];
   /** Task-level `ipc-mode` / `shm-size` (Mesos LinuxInfo of the task's container). */
   readonly ipcMode?: IpcMode;
   readonly shmSizeMb?: number;

@@ -6,7 +6,8 @@
  * `SPEC_LIMITS.maxAliasCount`, more than one document, a `%YAML` version other than 1.1 or 1.2,
  * tags other than `!!str`, `!!map`, `!!seq` and `!` (`!!float 1`, `!!binary`, custom tags would
  * change a value's meaning where the failsafe schema keeps the text), merge keys (`<<`, which
- * the failsafe schema would keep as an ordinary key), duplicate keys, NUL anywhere and control
+ * the failsafe schema would keep as an ordinary key), duplicate keys in the maps the reference
+ * reads write-once (elsewhere the last value wins, with a warning, as Jackson reads it), NUL anywhere and control
  * characters in keys (they become names and paths).
  */
 import type { CST, Document, Node } from "yaml";
@@ -16,6 +17,7 @@ import type { FieldViolation } from "../errors.js";
 import type { SpecWarning } from "./types.js";
 import { CONTROL, describe } from "./fields.js";
 import { SPEC_LIMITS } from "./limits.js";
+import { indentFlowContinuations } from "./yaml-flow-indent.js";
 import type { SpecReuse } from "./yaml-cache.js";
 
 const FIELD = "spec";
@@ -66,6 +68,22 @@ function composeOne(text: string, lines: LineCounter): { doc: Document; errors: 
   return { doc: first, errors };
 }
 
+/**
+ * composeOne, and when that fails, composeOne of the text with flow continuation lines
+ * re-indented (SnakeYAML ignores indentation inside flow collections); the retry is kept only
+ * when it parses cleanly, else the first errors stand.
+ */
+function composeLenient(text: string, lines: LineCounter): { doc: Document; errors: FieldViolation[]; lines: LineCounter; relaxed: boolean } {
+  const first = composeOne(text, lines);
+  if (first.errors.length === 0) return { ...first, lines, relaxed: false };
+  const indented = indentFlowContinuations(text);
+  if (indented === text) return { ...first, lines, relaxed: false };
+  const retryLines = new LineCounter();
+  const retry = composeOne(indented, retryLines);
+  if (retry.errors.length > 0) return { ...first, lines, relaxed: false };
+  return { ...retry, lines: retryLines, relaxed: true };
+}
+
 function tagName(tag: string): string {
   return tag.startsWith(CORE) ? `!!${tag.slice(CORE.length)}` : abbreviate(tag);
 }
@@ -77,16 +95,57 @@ function plainTag(node: Node, tag: string): boolean {
   return isMap(node) ? tag === `${CORE}map` && node.constructor.name === "YAMLMap" : isSeq(node) && tag === `${CORE}seq` && node.constructor.name === "YAMLSeq";
 }
 
+/**
+ * Named maps the reference reads into a WriteOnceLinkedHashMap, which refuses a duplicate key;
+ * in every other mapping Jackson keeps the last value of a duplicate key.
+ */
+const WRITE_ONCE = new Set(["pods", "plans", "phases", "tasks", "resource-sets", "ports", "volumes", "configs", "rlimits"]);
+
+interface Visit {
+  readonly node: unknown;
+  readonly key: boolean;
+  /** Field path of the node (`spec.pods.hello`), for duplicate-key messages. */
+  readonly path: string;
+  /** The key this node is the value of. */
+  readonly under?: string;
+}
+
+function keyText(node: unknown): string {
+  return isScalar(node) ? String(node.value) : "?";
+}
+
+/** Duplicate keys of `map`: refused in a write-once map, else warned about (the last wins). */
+function checkDuplicates(map: Node, visit: Visit, lines: LineCounter, problems: FieldViolation[], warnings: SpecWarning[]): void {
+  if (!isMap(map)) return;
+  // yaml's own `uniqueKeys` check compares each key with every earlier one: O(n²) a map.
+  const seen = new Set<unknown>();
+  for (const pair of map.items) {
+    if (!isScalar(pair.key)) continue;
+    if (seen.has(pair.key.value)) {
+      const name = describe(String(pair.key.value));
+      const at = where(lines, pair.key.range?.[0]);
+      if (visit.under !== undefined && WRITE_ONCE.has(visit.under)) {
+        problems.push({ field: visit.path, reason: `duplicate ${visit.under} entry ${name}${at}` });
+      } else {
+        warnings.push({ field: `${visit.path}.${String(pair.key.value)}`, message: `duplicate key ${name}${at}: the last value is used, as the reference's parser does` });
+      }
+    }
+    seen.add(pair.key.value);
+  }
+}
+
 /** Every node of the document once (aliases are not followed: their source is visited). */
-function checkNodes(doc: Document, lines: LineCounter): FieldViolation[] {
+function checkNodes(doc: Document, lines: LineCounter, warnings: SpecWarning[]): FieldViolation[] {
   const problems: FieldViolation[] = [];
   const problem = (node: Node, reason: string) =>
     problems.push({ field: FIELD, reason: `${reason}${where(lines, node.range?.[0])}` });
-  const stack: { node: unknown; key: boolean }[] = [{ node: doc.contents, key: false }];
+  const stack: Visit[] = [{ node: doc.contents, key: false, path: FIELD }];
   while (stack.length > 0) {
-    const { node, key } = stack.pop()!;
+    const visit = stack.pop()!;
+    const { node, key, path } = visit;
     if (isPair(node)) {
-      stack.push({ node: node.value, key: false }, { node: node.key, key: true });
+      const name = keyText(node.key);
+      stack.push({ node: node.value, key: false, path: `${path}.${name}`, under: name }, { node: node.key, key: true, path });
       continue;
     }
     if (!isScalar(node) && !isMap(node) && !isSeq(node)) continue;
@@ -94,17 +153,13 @@ function checkNodes(doc: Document, lines: LineCounter): FieldViolation[] {
       problem(node, `YAML tag ${tagName(node.tag)} is not supported; write the value without a tag`);
       continue;
     }
+    checkDuplicates(node, visit, lines, problems, warnings);
     if (isMap(node)) {
-      // yaml's own `uniqueKeys` check compares each key with every earlier one: O(n²) a map.
-      const seen = new Set<unknown>();
-      for (const pair of node.items) {
-        if (!isScalar(pair.key)) continue;
-        if (seen.has(pair.key.value)) problem(pair.key, "YAML syntax error: Map keys must be unique");
-        seen.add(pair.key.value);
-      }
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], key: false, path });
+      continue;
     }
-    if (isMap(node) || isSeq(node)) {
-      for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], key: false });
+    if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], key: false, path: `${path}[${i}]` });
       continue;
     }
     const value = typeof node.value === "string" ? node.value : "";
@@ -135,7 +190,7 @@ export function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReus
     const limit = SPEC_LIMITS.maxSpecChars;
     throw SchedulerError.invalid([{ field: FIELD, reason: `exceeds SPEC_LIMITS.maxSpecChars (at most ${limit}, got ${text.length})` }]);
   }
-  const lines = new LineCounter();
+  let lines = new LineCounter();
   const nul = text.indexOf("\0");
   if (nul !== -1) {
     lines.addNewLine(0);
@@ -146,8 +201,9 @@ export function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReus
   // letters, digits, '-' and '/' inside plain one-line scalars (see YamlDocCache).
   const reused = reuse?.cache.documentFor(reuse.family, text);
   if (reused) return toTree(reused);
-  const { doc, errors } = composeOne(text, lines);
+  const { doc, errors, lines: at, relaxed } = composeLenient(text, lines);
   if (errors.length > 0) throw SchedulerError.invalid(errors);
+  lines = at;
   for (const w of doc.warnings) {
     const message = `${abbreviate(w.message, 200)}${where(lines, w.pos[0])}`;
     if (w.code === "BAD_DIRECTIVE" && w.message.startsWith("Unsupported YAML version")) {
@@ -157,9 +213,13 @@ export function loadYaml(text: string, warnings: SpecWarning[], reuse?: SpecReus
       warnings.push({ field: FIELD, message });
     }
   }
-  errors.push(...checkNodes(doc, lines));
+  const duplicates: SpecWarning[] = [];
+  errors.push(...checkNodes(doc, lines, duplicates));
   if (errors.length > 0) throw SchedulerError.invalid(errors);
+  warnings.push(...duplicates);
   const tree = toTree(doc);
-  if (reuse && !reuse.cache.has(reuse.family)) reuse.cache.remember(reuse.family, text, doc);
+  // A reused document skips the checks that would repeat these warnings.
+  // The cache compares texts with the one remembered: a re-indented text is not `text`.
+  if (reuse && !reuse.cache.has(reuse.family) && duplicates.length === 0 && !relaxed) reuse.cache.remember(reuse.family, text, doc);
   return tree;
 }
