@@ -125,6 +125,16 @@ describe("evaluateOffer: ports", () => {
     expect(reason({ pod, podIndex: 0, tasks: pod.tasks }, OfferPool.of(plentyOffer()))).toBe("no free port for http within 40000-40010 offered by agent a1");
   });
 
+  it("never gives a dynamic port a port another task of the pod asks for by number", () => {
+    const sets = [
+      resourceSet("a-rs", { ports: [{ name: "any", port: 0, envKey: "PORT_ANY" }] }),
+      resourceSet("b-rs", { ports: [{ name: "fixed", port: 31000, envKey: "PORT_FIXED" }] }),
+    ];
+    const pod = podSpec([taskSpec("a"), taskSpec("b")], {}, sets);
+    const tasks = match({ pod, podIndex: 0, tasks: pod.tasks }, OfferPool.of(plentyOffer())).tasks;
+    expect(tasks.map((t) => t.command.environment["PORT_ANY"] ?? t.command.environment["PORT_FIXED"])).toEqual(["31001", "31000"]);
+  });
+
   it("names a fixed port that is not offered and why it may not be", () => {
     const pod = withPort({ port: 9999 });
     expect(reason({ pod, podIndex: 0, tasks: pod.tasks }, OfferPool.of(plentyOffer()))).toBe(

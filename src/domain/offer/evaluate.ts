@@ -77,7 +77,8 @@ export function evaluateOffer(ctx: LaunchContext, req: LaunchRequest, from: Offe
     return { kind: "no-match", reason: `pod is placed on agent ${fp.agentId}` };
   }
   const pool = from.clone();
-  const r = new Reserver(ctx, pool, req.pod.preReservedRole);
+  const fixed = new Set(req.pod.resourceSets.flatMap((rs) => rs.ports.map((p) => p.port).filter((n) => n !== 0)));
+  const r = new Reserver(ctx, pool, req.pod.preReservedRole, fixed);
   const operations: Operation[] = [];
   const bySet = new Map<string, Resource[]>();
   for (const task of req.tasks) {

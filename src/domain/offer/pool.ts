@@ -17,6 +17,8 @@ export type Source = { readonly kind: "unreserved" } | { readonly kind: "static"
 
 export const UNRESERVED: Source = { kind: "unreserved" };
 
+const NO_PORTS: ReadonlySet<number> = new Set();
+
 export function sourceOf(preReservedRole: string | undefined): Source {
   return preReservedRole === undefined ? UNRESERVED : { kind: "static", role: preReservedRole };
 }
@@ -86,13 +88,15 @@ function indexOffer(offer: Offer): OfferIndex {
   return index;
 }
 
-/** The lowest port of `free` that lies in one of `within`; undefined when none does. */
-function lowestWithin(free: readonly Range[], within: readonly PortRangeSpec[]): number | undefined {
+/** The lowest port of `free` that lies in one of `within` (anywhere, when undefined) and not in `avoid`. */
+function lowestFree(free: readonly Range[], within: readonly PortRangeSpec[] | undefined, avoid: ReadonlySet<number>): number | undefined {
   let best: number | undefined;
   for (const f of free) {
-    for (const w of within) {
-      const begin = Math.max(f.begin, w.begin);
-      if (begin <= Math.min(f.end, w.end) && (best === undefined || begin < best)) best = begin;
+    for (const w of within ?? [f]) {
+      const end = Math.min(f.end, w.end);
+      let p = Math.max(f.begin, w.begin);
+      while (p <= end && avoid.has(p)) p++;
+      if (p <= end && (best === undefined || p < best)) best = p;
     }
   }
   return best;
@@ -142,14 +146,14 @@ export class OfferPool {
   }
 
   /**
-   * Takes `port`, or when `port` is 0 the lowest free port (within `ranges` when given). A fixed
-   * port ignores `ranges`. Undefined when not offered.
+   * Takes `port`, or when `port` is 0 the lowest free port (within `ranges` when given, and not
+   * one of `avoid`: the fixed ports the same pod asks for). A fixed port ignores `ranges`.
+   * Undefined when not offered.
    */
-  takePort(port: number, ranges?: readonly PortRangeSpec[], from: Source = UNRESERVED): number | undefined {
+  takePort(port: number, ranges?: readonly PortRangeSpec[], from: Source = UNRESERVED, avoid: ReadonlySet<number> = NO_PORTS): number | undefined {
     const key = keyOf(from);
     const free = this.ports.get(key) ?? [];
-    const within = ranges && ranges.length > 0 ? ranges : undefined;
-    const chosen = port !== 0 ? port : within ? lowestWithin(free, within) : free.find((r) => r.end >= r.begin)?.begin;
+    const chosen = port !== 0 ? port : lowestFree(free, ranges && ranges.length > 0 ? ranges : undefined, avoid);
     if (chosen === undefined) return undefined;
     const idx = free.findIndex((r) => chosen >= r.begin && chosen <= r.end);
     const range = free[idx];

@@ -18,6 +18,8 @@ export class Reserver {
     private readonly ctx: LaunchContext,
     readonly pool: OfferPool,
     readonly preReservedRole: string | undefined,
+    /** Fixed ports of the pod: a dynamic port never takes one (a later task of the pod needs it). */
+    private readonly fixedPorts: ReadonlySet<number> = new Set(),
   ) {
     this.source = sourceOf(preReservedRole);
   }
@@ -61,7 +63,7 @@ export class Reserver {
 
   /** The port `spec` asks for, taken from the source; a string says why none could be. */
   port(spec: PortSpec): number | string {
-    const chosen = this.pool.takePort(spec.port, spec.ranges, this.source);
+    const chosen = this.pool.takePort(spec.port, spec.ranges, this.source, this.fixedPorts);
     if (chosen !== undefined) return chosen;
     const noRole = this.noRole();
     if (noRole) return noRole;
