@@ -39,4 +39,29 @@ describe("offerRemainder", () => {
     expect(all?.resources).toEqual([reserved("disk", 100, "held")]);
     expect(offerRemainder(all!, [{ type: "UNRESERVE", resources: [reserved("disk", 100, "held")] }])).toBeUndefined();
   });
+
+  it("takes an executor's resources once however many task groups launch in it", () => {
+    const executor = { executorId: "e", frameworkId: "f", resources: [scalar("cpus", 0.01), scalar("mem", 32)], labels: {} };
+    const task = (name: string) => ({ name, taskId: name, agentId: "a", resources: [scalar("cpus", 0.1)], command: { value: "x", environment: {} }, labels: {} });
+    const rest = offerRemainder(offer, [
+      { type: "LAUNCH_GROUP", executor, tasks: [task("t1")] },
+      { type: "LAUNCH_GROUP", executor, tasks: [task("t2")] },
+    ]);
+    expect(rest?.resources.slice(0, 2)).toEqual([scalar("cpus", 1.79), scalar("mem", 992)]);
+  });
+
+  it("counts a refined RESERVE and a pre-reserved executor against the role's static resources, not the unreserved ones", () => {
+    const STATIC = [{ type: "STATIC" as const, role: "R", labels: {} }];
+    const stat = (name: string, value: number): Resource => ({ ...scalar(name, value), reservations: STATIC });
+    const refined = (name: string, value: number, id: string): Resource => ({
+      ...scalar(name, value),
+      reservations: [...STATIC, { type: "DYNAMIC", role: "R/r", labels: { resource_id: id } }],
+    });
+    const mixed: Offer = { ...offer, resources: [scalar("cpus", 2), stat("cpus", 1), stat("mem", 100)] };
+    const rest = offerRemainder(mixed, [
+      { type: "RESERVE", resources: [refined("cpus", 0.5, "c")] },
+      { type: "LAUNCH_GROUP", executor: { executorId: "e", frameworkId: "f", resources: [stat("cpus", 0.01), stat("mem", 32)], labels: {} }, tasks: [] },
+    ]);
+    expect(rest?.resources).toEqual([scalar("cpus", 2), stat("cpus", 0.49), stat("mem", 68)]);
+  });
 });

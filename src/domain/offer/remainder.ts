@@ -6,35 +6,40 @@
  */
 import type { Offer, Operation, Range, Resource } from "../cluster.js";
 import { LABEL_RESOURCE_ID } from "../cluster.js";
-import { reservationLabels } from "./pool.js";
+import { reservationLabels, sourceKey } from "./pool.js";
 
 const EPSILON = 1e-6;
 
 /**
- * `offer` less the unreserved resources `operations` take (RESERVE, and LAUNCH_GROUP's
- * unreserved executor and task resources) and less the reserved resources they use or change.
+ * `offer` less the free resources `operations` take (RESERVE, and LAUNCH_GROUP's executor — once
+ * per executor id — and task resources; unreserved, or statically reserved to a role a
+ * pre-reserved pod draws on) and less the reserved resources they use or change.
  * What an UNRESERVE or DESTROY frees is not
  * counted: it comes back in a later offer. Undefined when nothing is left.
  */
 export function offerRemainder(offer: Offer, operations: readonly Operation[]): Offer | undefined {
+  // By source (sourceKey: unreserved, or one role's static pool), then name.
   const scalars = new Map<string, number>();
-  const ports: Range[] = [];
+  const ports = new Map<string, Range[]>();
   const touched = new Set<string>();
   const take = (r: Resource): void => {
-    const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
-    if (r.reservations && r.reservations.length > 0) {
+    const key = sourceKey(r);
+    if (key === undefined) {
+      const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
       if (id !== undefined) touched.add(id);
       return;
     }
-    if (r.type === "SCALAR") scalars.set(r.name, (scalars.get(r.name) ?? 0) + (r.scalar ?? 0));
-    else if (r.name === "ports") ports.push(...(r.ranges ?? []));
+    if (r.type === "SCALAR") scalars.set(`${key}\u0000${r.name}`, (scalars.get(`${key}\u0000${r.name}`) ?? 0) + (r.scalar ?? 0));
+    else if (r.name === "ports") ports.set(key, [...(ports.get(key) ?? []), ...(r.ranges ?? [])]);
   };
+  const executors = new Set<string>();
   for (const op of operations) {
     if (op.type === "RESERVE") {
-      // Reserved from the unreserved pool: what it reserves is the service's now.
-      for (const r of op.resources) take({ ...r, reservations: [] });
+      // Reserved from what the last reservation was pushed on: that is the service's now.
+      for (const r of op.resources) take({ ...r, reservations: (r.reservations ?? []).slice(0, -1) });
     } else if (op.type === "LAUNCH_GROUP") {
-      for (const r of op.executor.resources) take(r);
+      if (!executors.has(op.executor.executorId)) for (const r of op.executor.resources) take(r);
+      executors.add(op.executor.executorId);
       for (const t of op.tasks) for (const r of t.resources) take(r);
     } else {
       for (const r of op.type === "CREATE" || op.type === "DESTROY" ? op.volumes : op.resources) take(r);
@@ -42,21 +47,23 @@ export function offerRemainder(offer: Offer, operations: readonly Operation[]): 
   }
   const resources: Resource[] = [];
   for (const r of offer.resources) {
-    if (r.reservations && r.reservations.length > 0) {
+    const key = sourceKey(r);
+    if (key === undefined || r.disk?.persistence) {
       const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
       if (id === undefined || !touched.has(id)) resources.push(r);
       continue;
     }
     if (r.type === "SCALAR") {
-      const wanted = scalars.get(r.name) ?? 0;
+      const k = `${key}\u0000${r.name}`;
+      const wanted = scalars.get(k) ?? 0;
       const used = Math.min(wanted, r.scalar ?? 0);
-      scalars.set(r.name, wanted - used);
+      scalars.set(k, wanted - used);
       const left = (r.scalar ?? 0) - used;
       if (left > EPSILON) {
         resources.push({ ...r, scalar: Math.round(left * 1000) / 1000 });
       }
     } else if (r.name === "ports") {
-      const left = subtractRanges(r.ranges ?? [], ports);
+      const left = subtractRanges(r.ranges ?? [], ports.get(key) ?? []);
       if (left.length > 0) {
         resources.push({ ...r, ranges: left });
       }

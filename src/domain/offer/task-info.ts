@@ -1,12 +1,16 @@
 /**
  * The TaskInfo for one task of a pod instance: ID per §2.1, the environment the reference
- * gives tasks (§4.2), and the labels that recovery and config comparison rely on (§2.2).
+ * gives tasks (§4.2), the labels that recovery and config comparison rely on (§2.2) over the
+ * spec's own, and the Mesos shapes of the spec's container, discovery, URI, secret and limit
+ * keys. It records the executor it is launched in.
  */
-import type { CommandCheck, Offer, Resource, TaskInfo } from "../cluster.js";
+import type { CommandCheck, CommandInfo, CommandUri, ExecutorInfo, Offer, Resource, SecretRef, TaskInfo } from "../cluster.js";
 import { LABEL_TARGET_CONFIG } from "../cluster.js";
-import type { CheckSpec, PodSpec, TaskSpec } from "../spec/types.js";
+import type { CheckSpec, PodSpec, ResourceSetSpec, TaskSpec } from "../spec/types.js";
 import { makeTaskId, taskInstanceName } from "../task-id.js";
 import { placeEnv, placeLabels } from "./agent-place.js";
+import { taskContainer } from "./container-info.js";
+import { discoveryInfo } from "./discovery-info.js";
 import type { LaunchContext } from "./launch-context.js";
 
 /** TaskInfo labels beyond the reference's, so a stored TaskInfo alone says where it belongs. */
@@ -15,6 +19,16 @@ export const LABEL_INDEX = "index";
 export const LABEL_RESOURCE_SET = "resource_set";
 /** Goal state, so an agent-side executor knows whether an exit is expected. */
 export const LABEL_GOAL = "goal";
+/**
+ * Set by the scheduler on a record whose pod is given up (service/task-record.ts); a spec
+ * label of that name would mark a fresh launch as permanently failed, so it is dropped.
+ */
+export const LABEL_PERMANENTLY_FAILED = "permanently-failed";
+
+function specLabels(task: TaskSpec): Record<string, string> {
+  const { [LABEL_PERMANENTLY_FAILED]: _dropped, ...rest } = task.labels ?? {};
+  return rest;
+}
 
 function toCheck(c: CheckSpec): CommandCheck {
   return {
@@ -27,8 +41,7 @@ function toCheck(c: CheckSpec): CommandCheck {
   };
 }
 
-function portEnv(task: TaskSpec, pod: PodSpec, resources: readonly Resource[]): Record<string, string> {
-  const rs = pod.resourceSets.find((s) => s.id === task.resourceSetId);
+function portEnv(rs: ResourceSetSpec | undefined, resources: readonly Resource[]): Record<string, string> {
   const ports = resources.filter((r) => r.name === "ports");
   const env: Record<string, string> = {};
   rs?.ports.forEach((p, i) => {
@@ -38,6 +51,37 @@ function portEnv(task: TaskSpec, pod: PodSpec, resources: readonly Resource[]): 
   return env;
 }
 
+/** `uris`: fetched into the sandbox, archives extracted, never made executable (the reference's defaults). */
+function commandUris(pod: PodSpec): CommandUri[] {
+  return (pod.uris ?? []).map((value) => ({ value, executable: false, extract: true }));
+}
+
+/** `secrets.<k>.env-key`: the variable holds the secret, resolved by the agent from its store. */
+function secretEnvironment(pod: PodSpec): Record<string, SecretRef> {
+  const out: Record<string, SecretRef> = {};
+  for (const s of pod.secrets ?? []) if (s.envKey !== undefined) out[s.envKey] = { name: s.secret };
+  return out;
+}
+
+/** `resource-limits`: Mesos TaskInfo.limits (Infinity = unlimited); undefined when none is set. */
+function limits(rs: ResourceSetSpec | undefined): TaskInfo["limits"] {
+  const l = rs?.limits;
+  if (!l || (l.cpus === undefined && l.memoryMb === undefined)) return undefined;
+  return { ...(l.cpus !== undefined ? { cpus: l.cpus } : {}), ...(l.memoryMb !== undefined ? { mem: l.memoryMb } : {}) };
+}
+
+function command(pod: PodSpec, task: TaskSpec, environment: Record<string, string>): CommandInfo {
+  const uris = commandUris(pod);
+  const secretEnv = secretEnvironment(pod);
+  return {
+    value: task.cmd,
+    environment,
+    ...(Object.keys(secretEnv).length > 0 ? { secretEnvironment: secretEnv } : {}),
+    ...(pod.user ? { user: pod.user } : {}),
+    ...(uris.length > 0 ? { uris } : {}),
+  };
+}
+
 export function buildTaskInfo(
   ctx: LaunchContext,
   pod: PodSpec,
@@ -45,24 +89,31 @@ export function buildTaskInfo(
   task: TaskSpec,
   offer: Offer,
   resources: readonly Resource[],
+  executor: ExecutorInfo,
 ): TaskInfo {
   const name = taskInstanceName(pod.type, podIndex, task.name);
+  const rs = pod.resourceSets.find((s) => s.id === task.resourceSetId);
   const environment = {
     ...task.env,
-    ...portEnv(task, pod, resources),
+    ...portEnv(rs, resources),
     ...placeEnv(offer),
     TASK_NAME: name,
     POD_INSTANCE_INDEX: String(podIndex),
     FRAMEWORK_NAME: ctx.frameworkName,
     SERVICE_NAME: ctx.service,
   };
-  const info: TaskInfo = {
+  const container = taskContainer(pod, task);
+  const discovery = discoveryInfo(task, name, podIndex, rs, resources);
+  const taskLimits = limits(rs);
+  return {
     name,
     taskId: makeTaskId(ctx.sanitizedService, name, ctx.newId()),
     agentId: offer.agentId,
     resources,
-    command: { value: task.cmd, environment, ...(pod.user ? { user: pod.user } : {}) },
+    command: command(pod, task, environment),
+    // The spec's labels first: Corral's own keys win, recovery and placement read them.
     labels: {
+      ...specLabels(task),
       [LABEL_TARGET_CONFIG]: ctx.configId,
       [LABEL_TASK_TYPE]: pod.type,
       [LABEL_INDEX]: String(podIndex),
@@ -73,6 +124,9 @@ export function buildTaskInfo(
     killGracePeriodS: task.killGracePeriodS,
     ...(task.healthCheck ? { healthCheck: toCheck(task.healthCheck) } : {}),
     ...(task.readinessCheck ? { check: toCheck(task.readinessCheck) } : {}),
+    ...(container ? { container } : {}),
+    ...(discovery ? { discovery } : {}),
+    ...(taskLimits ? { limits: taskLimits } : {}),
+    executor,
   };
-  return info;
 }

@@ -39,7 +39,7 @@ import type { ServicePlans } from "./plans.js";
 import { decommissionStepName } from "./plans.js";
 import { deployAcquiring, waitForDeploySlot } from "./deploy-slot.js";
 import type { StoredTask } from "./task-record.js";
-import { isPermanentlyFailed, mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
+import { isPermanentlyFailed, liveExecutorOf, mayBeLive, onConfig, podFootprint, podTasks } from "./task-record.js";
 import { pausedTask } from "./pause.js";
 import { prepareWork } from "./work.js";
 
@@ -139,9 +139,12 @@ class Decider {
       step.message = "step names tasks the spec does not have";
       return;
     }
-    const footprint = podFootprint(podTasks(this.state.tasks, step.podType, step.podIndex).values());
+    const records = podTasks(this.state.tasks, step.podType, step.podIndex);
+    const footprint = podFootprint(records.values());
+    // A sibling still running keeps its executor: the launch goes into it (offer/evaluate.ts).
+    const liveExecutor = liveExecutorOf(records, new Set(step.tasks.map((t) => taskInstanceName(step.podType, step.podIndex, t))));
     const paused = this.state.paused?.has(`${step.podType}-${step.podIndex}`) === true;
-    const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(paused ? pausedTask(s!.task) : s!.task, step.parameters)), ...(footprint ? { footprint } : {}) };
+    const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(paused ? pausedTask(s!.task) : s!.task, step.parameters)), ...(footprint ? { footprint } : {}), ...(liveExecutor ? { liveExecutor } : {}) };
     const pass = this.placementPass(pod, step.podIndex, footprint);
     const order = footprint ? pass?.order : this.leavingLast(step, pass?.order);
     let reason = "no offer matched";

@@ -3,11 +3,12 @@
  * core asks of them: which spec a task instance belongs to, whether it reached its goal on the
  * target config, whether it died and needs recovery, and which reservations its pod holds.
  */
-import type { Resource, TaskInfo, TaskStatus } from "../cluster.js";
+import type { ExecutorInfo, Resource, TaskInfo, TaskStatus } from "../cluster.js";
 import { LABEL_RESOURCE_ID, LABEL_TARGET_CONFIG, isTerminal } from "../cluster.js";
 import { reservationLabels } from "../offer/pool.js";
 import type { PodFootprint } from "../offer/evaluate.js";
-import { LABEL_INDEX, LABEL_RESOURCE_SET, LABEL_TASK_TYPE } from "../offer/task-info.js";
+import { executorVolumes } from "../offer/executor.js";
+import { LABEL_INDEX, LABEL_PERMANENTLY_FAILED, LABEL_RESOURCE_SET, LABEL_TASK_TYPE } from "../offer/task-info.js";
 import type { FailedTask } from "../plan/recovery.js";
 import { readinessPassed } from "../plan/step.js";
 import type { PodSpec, ServiceSpec, TaskSpec } from "../spec/types.js";
@@ -31,7 +32,7 @@ export interface StoredTask {
  * placement and new reservations; the record holds no reservation and pins no agent any more.
  * A new launch writes a TaskInfo without it.
  */
-export const LABEL_PERMANENTLY_FAILED = "permanently-failed";
+export { LABEL_PERMANENTLY_FAILED };
 
 export function isPermanentlyFailed(stored: StoredTask): boolean {
   return stored.info.labels[LABEL_PERMANENTLY_FAILED] === "true";
@@ -170,32 +171,55 @@ export function podTasks(tasks: ReadonlyMap<string, StoredTask>, podType: string
 }
 
 /**
- * Reservations held by the tasks of one pod instance, by resource set; unconfirmed launches and
- * permanently failed records hold none (a replaced pod gets fresh placement).
+ * Reservations held by the tasks of one pod instance, by resource set, and the pod-level volumes
+ * of the executors they ran in; unconfirmed launches and permanently failed records hold none
+ * (a replaced pod gets fresh placement).
  */
 export function podFootprint(tasks: Iterable<StoredTask>): PodFootprint | undefined {
   const infos = [...tasks].filter((t) => t.confirmed && !isPermanentlyFailed(t)).map((t) => t.info);
   const first = infos[0];
   if (!first) return undefined;
   const resourceSets = new Map<string, TaskInfo["resources"]>();
+  const volumes = new Map<string, Resource>();
   for (const info of infos) {
     const set = info.labels[LABEL_RESOURCE_SET];
     if (set !== undefined && info.resources.some((r) => (r.reservations?.length ?? 0) > 0)) {
       resourceSets.set(set, info.resources);
     }
+    for (const v of executorVolumes(info.executor)) volumes.set(reservationLabels(v)?.[LABEL_RESOURCE_ID] ?? "", v);
   }
-  return { agentId: first.agentId, resourceSets };
+  return { agentId: first.agentId, resourceSets, ...(volumes.size > 0 ? { executorVolumes: [...volumes.values()] } : {}) };
 }
 
 /**
- * Reserved resources (with a resource id) that no record holds: this service disowns them (§3.3).
- * A permanently failed record holds none: its pod moves and what it had goes (§3.6).
+ * The executor a task of the pod instance runs in, known live (not being killed), other than the
+ * tasks `launching` (instance names): a launch then goes into it (the pod-level volumes are
+ * there). Undefined when none runs; permanently failed records are left out (their pod moves).
+ */
+export function liveExecutorOf(podRecords: ReadonlyMap<string, StoredTask>, launching: ReadonlySet<string>): ExecutorInfo | undefined {
+  for (const [name, t] of podRecords) {
+    const s = t.status;
+    if (launching.has(name) || !t.info.executor || isPermanentlyFailed(t) || !s || s.taskId !== t.info.taskId) continue;
+    if (isLive(s) && s.state !== "TASK_KILLING") return t.info.executor;
+  }
+  return undefined;
+}
+
+/** The reserved resources a record holds: its task's and its executor's (the pod-level volumes). */
+export function heldReservations(info: TaskInfo): Resource[] {
+  return [...info.resources, ...(info.executor?.resources ?? [])].filter((r) => (r.reservations?.length ?? 0) > 0);
+}
+
+/**
+ * Reserved resources (with a resource id) that no record holds, as its task's or its executor's:
+ * this service disowns them (§3.3). A permanently failed record holds none: its pod moves and
+ * what it had goes (§3.6).
  */
 export function unownedReservations(tasks: Iterable<StoredTask>, resources: readonly Resource[]): Resource[] {
   const owned = new Set<string>();
   for (const t of tasks) {
     if (isPermanentlyFailed(t)) continue;
-    for (const r of t.info.resources) {
+    for (const r of heldReservations(t.info)) {
       const id = reservationLabels(r)?.[LABEL_RESOURCE_ID];
       if (id !== undefined) owned.add(id);
     }
