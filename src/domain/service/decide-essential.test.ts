@@ -75,4 +75,44 @@ describe("recovery of a pod with a non-essential task", () => {
     const again = decideService(serviceState(APP, { tasks, plans: d.plans, backoff: d.backoff }), [], 500, ids());
     expect(again.kills.map((k) => k.taskId)).toEqual([tasks.get("app-0-sidecar")!.info.taskId]);
   });
+
+  describe("while the deploy step still launches the pod (a task ended before the step completed)", () => {
+    /** The deploy launched both; `server` runs, `sidecar` is `sidecar` now; the step saw both statuses. */
+    function deploying(server: "TASK_RUNNING" | "TASK_FAILED", sidecar: "TASK_RUNNING" | "TASK_FAILED") {
+      const state = serviceState(APP);
+      const d = decideService(state, [offer("o1", "a1")], 0, ids("n"));
+      const infos = launched(d);
+      const tasks = new Map([
+        ["app-0-server", record(infos.get("app-0-server")!, server)],
+        ["app-0-sidecar", record(infos.get("app-0-sidecar")!, sidecar)],
+      ]);
+      const step = d.plans.deploy.phases[0]!.steps[0]!;
+      for (const [task, info] of [["server", infos.get("app-0-server")!], ["sidecar", infos.get("app-0-sidecar")!]] as const) {
+        step.taskIds.set(task, info.taskId);
+        step.progress.set(task, tasks.get(info.name)!.status!.state === "TASK_RUNNING" ? "COMPLETE" : "PENDING");
+      }
+      step.status = "PENDING";
+      return { tasks, plans: d.plans, infos };
+    }
+
+    it("a dead non-essential task is relaunched alone beside its running sibling", () => {
+      const { tasks, plans } = deploying("TASK_RUNNING", "TASK_FAILED");
+      const d = decideService(serviceState(APP, { tasks, plans }), [offerBack(tasks)], 0, ids());
+      expect(d.kills).toEqual([]);
+      expect([...launched(d).keys()]).toEqual(["app-0-sidecar"]);
+    });
+
+    it("a dead essential task: its running sibling is killed first, then the step relaunches both", () => {
+      const { tasks, plans, infos } = deploying("TASK_FAILED", "TASK_RUNNING");
+      const d = decideService(serviceState(APP, { tasks, plans }), [offerBack(tasks)], 0, ids());
+      const why = "relaunching app-0:[server, sidecar] whole (its essential task app-0-server ended)";
+      expect(d.kills).toEqual([{ taskId: infos.get("app-0-sidecar")!.taskId, agentId: "a1", reason: why }]);
+      expect(d.launches).toEqual([]);
+      expect(d.unplaced.map((u) => u.reason)).toEqual([`waiting for app-0-sidecar to stop before ${why}`]);
+      expect(d.work.candidates).toEqual([]);
+      tasks.set("app-0-sidecar", record(infos.get("app-0-sidecar")!, "TASK_KILLED"));
+      const next = decideService(serviceState(APP, { tasks, plans: d.plans }), [offerBack(tasks)], 0, ids());
+      expect([...launched(next).keys()].sort()).toEqual(["app-0-server", "app-0-sidecar"]);
+    });
+  });
 });

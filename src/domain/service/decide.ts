@@ -78,7 +78,7 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
     // A step waiting for its old tasks to stop wants no offer yet: once they are dead it is a
     // new candidate, which is new work (a revive brings back the offers of its agent).
     // Footprint while deploying, or while a pod moves (§3.6: a replace step wants new reservations).
-    work: { working, footprint: (!deployDone && deployAcquiring(work.plans.deploy)) || (working && work.replacing), candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0).map((s) => s.id) },
+    work: { working, footprint: (!deployDone && deployAcquiring(work.plans.deploy)) || (working && work.replacing), candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0 && "launch" in launchNow(state, s)).map((s) => s.id) },
   };
 }
 
@@ -91,6 +91,24 @@ function replacedTasks(state: ServiceState, step: Step): StoredTask[] {
     .map((t) => [t, state.tasks.get(taskInstanceName(step.podType, step.podIndex, t))] as const)
     .filter(([t, s]) => s !== undefined && mayBeLive(s) && (!onConfig(s, state.configId) || step.taskIds.get(t) !== s.info.taskId))
     .map(([, s]) => s!);
+}
+
+/**
+ * What a step launches now: every task, or — when some still run from the step's own launch —
+ * the others if all of those are non-essential; else the running ones to kill first.
+ */
+function launchNow(state: ServiceState, step: Step): { launch: readonly string[] } | { kill: StoredTask[]; why: string } {
+  const instance = (t: string): string => taskInstanceName(step.podType, step.podIndex, t);
+  const running = new Map<string, StoredTask>();
+  for (const t of step.tasks) {
+    const s = state.tasks.get(instance(t));
+    if (s && mayBeLive(s) && onConfig(s, state.configId) && step.taskIds.get(t) === s.info.taskId) running.set(t, s);
+  }
+  if (running.size === 0) return { launch: step.tasks };
+  const rest = step.tasks.filter((t) => !running.has(t));
+  const essential = rest.find((t) => state.slots.get(instance(t))?.task.essential !== false);
+  if (essential === undefined) return { launch: rest };
+  return { kill: [...running.values()], why: `relaunching ${step.name} whole (its essential task ${instance(essential)} ended)` };
 }
 
 /** Why a recovery kills the live tasks of its pod: `relaunching pod hello-0 whole (task hello-0-server failed: …)`. */
@@ -138,8 +156,10 @@ class Decider {
   step(step: Step): void {
     if (this.plans.decommission?.phases.some((ph) => ph.steps.includes(step))) return this.decommission(step);
     if (this.killOffConfig(step)) return;
+    const tasks = this.launchable(step);
+    if (tasks.length === 0) return;
     if (this.offers.length === 0) return this.waits(step, "waiting for offers");
-    const slots = step.tasks.map((t) => this.state.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
+    const slots = tasks.map((t) => this.state.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
     const pod = slots[0]?.pod;
     if (!pod || slots.some((s) => !s)) {
       step.status = "ERROR";
@@ -246,6 +266,21 @@ class Decider {
     for (const s of old) this.kill(s, why);
     this.waits(step, `waiting for ${old.map((s) => s.info.name).join(", ")} to stop before ${why}`);
     return true;
+  }
+
+  /**
+   * The tasks of the step to launch now: all, or the others when some still run from its own
+   * launch (one of its tasks ended since; a non-essential task is a task group of its own).
+   * Only non-essential tasks are relaunched beside running siblings (§4.2); a dead essential
+   * one relaunches the step whole, so the running ones are killed first and the step waits
+   * (none to launch now).
+   */
+  private launchable(step: Step): readonly string[] {
+    const next = launchNow(this.state, step);
+    if ("launch" in next) return next.launch;
+    for (const s of next.kill) this.kill(s, next.why);
+    this.waits(step, `waiting for ${next.kill.map((s) => s.info.name).join(", ")} to stop before ${next.why}`);
+    return [];
   }
 
   /** A task relaunched on reservations its previous, confirmed record held (none new). */
