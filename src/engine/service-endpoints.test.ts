@@ -62,6 +62,12 @@ describe("endpointsOf", () => {
     expect(endpointsOf(tasks, "svc", "corral")).toEqual([]);
   });
 
+  it("names a task in DNS by its DiscoveryInfo name when it has one", () => {
+    const t = task("db-1-node", "h1", [{ number: 9, name: "p", protocol: "tcp" }]);
+    const named: StoredTask = { ...t, info: { ...t.info, discovery: { ...t.info.discovery!, name: "node-1" } } };
+    expect(endpointsOf([named], "svc", "corral")[0]!.dns).toEqual(["node-1.corral.autoip.dcos.thisdcos.directory:9"]);
+  });
+
   it("does not take a status of an earlier launch for this one's", () => {
     const t = task("a-0-x", "h1", [{ number: 1, name: "p", protocol: "tcp" }]);
     const relaunched: StoredTask = { ...t, info: { ...t.info, taskId: "svc__a-0-x__2" } };

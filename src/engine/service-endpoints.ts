@@ -13,7 +13,7 @@ export interface ServiceEndpoint {
   name: string;
   /** `host:port` of each running task with the port. */
   addresses: string[];
-  /** `<task>.<framework>.autoip.dcos.thisdcos.directory:port` of each. */
+  /** `<task>.<framework>.autoip.dcos.thisdcos.directory:port` of each (`<task>`: its DiscoveryInfo name, else its name). */
   dns: string[];
   /** `<prefix>.<framework>.l4lb.thisdcos.directory:<vip port>` when the port has a VIP. */
   vip?: string;
@@ -69,7 +69,8 @@ export function endpointsOf(tasks: Iterable<StoredTask>, _service: string, frame
       const ep = byName.get(port.name) ?? { name: port.name, addresses: [], dns: [] };
       byName.set(port.name, ep);
       if (host !== undefined) ep.addresses.push(`${host}:${port.number}`);
-      ep.dns.push(`${dnsName(info.name)}.${dnsName(frameworkName)}.${AUTOIP_TLD}:${port.number}`);
+      // Mesos DNS names a task by its DiscoveryInfo name when it has one (`discovery: {prefix}`).
+      ep.dns.push(`${dnsName(info.discovery?.name ?? info.name)}.${dnsName(frameworkName)}.${AUTOIP_TLD}:${port.number}`);
       const vip = vipOf(port, frameworkName);
       if (vip !== undefined && ep.vip === undefined) ep.vip = vip;
     }
