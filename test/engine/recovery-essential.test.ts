@@ -95,4 +95,27 @@ describe("essential and non-essential tasks", () => {
     expect(recovery[0]!.message).toMatch(/^attempt 1 \(transient\): task app-0-server failed/);
     expect(h.cluster.rejectedOperations()).toEqual([]);
   });
+
+  it("after a scheduler restart, a dead essential task still relaunches the pod whole, its live sibling killed first", async () => {
+    const { h: first } = await deployed();
+    const before = runningIds(first);
+    await first.scheduler.stop();
+    first.cluster.failTask(before[0]!, "TASK_FAILED", "exit 1");
+    const h = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister });
+    await until(h, "the whole pod to run again", () => runningIds(h).every((id, i) => id !== undefined && id !== before[i]));
+    expect(h.scheduler.getPlan("app", "recovery").phases.flatMap((ph) => ph.steps.map((s) => [s.name, s.status]))).toEqual([
+      ["app-0:[server, sidecar, metrics]", "COMPLETE"],
+    ]);
+  });
+
+  it("a pod restart by the operator relaunches the pod once, whole", async () => {
+    const { h } = await deployed();
+    const before = runningIds(h);
+    await h.scheduler.controlPod({ name: "app", pod: "app-0", action: "RESTART" });
+    await until(h, "the whole pod to run again", () => runningIds(h).every((id, i) => id !== undefined && id !== before[i]));
+    const steps = h.scheduler.getPlan("app", "recovery").phases.flatMap((ph) => ph.steps);
+    expect(steps.map((s) => [s.name, s.status])).toEqual([["app-0:[server, sidecar, metrics]", "COMPLETE"]]);
+    expect(steps[0]!.message).toMatch(/^attempt 1 \(transient\)/);
+    expect(h.cluster.rejectedOperations()).toEqual([]);
+  });
 });
