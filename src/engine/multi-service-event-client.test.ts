@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Offer, Resource, TaskStatus } from "../domain/cluster.js";
+import { cleanupOperations } from "../domain/offer/release.js";
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
 import { MultiServiceManager } from "./multi-service-manager.js";
 import type { ClientStatus, KillDecision, OfferResult } from "./managed-service.js";
@@ -147,6 +148,27 @@ describe("MultiServiceEventClient", () => {
     const unlabelled = reserved("disk", { namespace: "gone" });
     expect(client.unexpectedResources([offer("o1", [theirs, ours, unlabelled])]).get("o1")).toEqual([ours, unlabelled]);
     expect(client.unexpectedResources([offer("o2", [theirs])]).has("o2")).toBe(false);
+  });
+
+  it("collects the refined (pre-reserved) reservations of a gone service by their DYNAMIC layer only, leaving the STATIC ones alone", () => {
+    const client = new MultiServiceEventClient(new MultiServiceManager());
+    const STATIC = { type: "STATIC" as const, role: "pre", labels: {} };
+    const refined: Resource = {
+      name: "disk",
+      type: "SCALAR",
+      scalar: 50,
+      reservations: [STATIC, { type: "DYNAMIC", role: "pre/corral-role", labels: { resource_id: "v", namespace: "gone", framework_id: "f" } }],
+      disk: { persistence: { id: "p1", principal: "corral-principal" }, volume: { containerPath: "data", mode: "RW" } },
+    };
+    const bare: Resource = { name: "cpus", type: "SCALAR", scalar: 2, reservations: [STATIC] };
+    const garbage = client.unexpectedResources([offer("o1", [refined, bare])]).get("o1");
+    expect(garbage).toEqual([refined]);
+    // DESTROY the volume, then UNRESERVE the resource as offered (both layers): Mesos pops the
+    // last one, and the STATIC reservation stays the agent's.
+    const ops = cleanupOperations(garbage!);
+    expect(ops.map((o) => o.type)).toEqual(["DESTROY", "UNRESERVE"]);
+    const unreserve = ops[1]!;
+    expect(unreserve.type === "UNRESERVE" && unreserve.resources.map((r) => r.reservations)).toEqual([refined.reservations]);
   });
 
   it("routes statuses by the service name inside the task ID", async () => {

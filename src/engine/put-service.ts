@@ -13,6 +13,7 @@ import type { ManagedService } from "./managed-service.js";
 import type { SchedulerParts } from "./scheduler-parts.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
 import { encodeContext } from "./service-context.js";
+import { withDriverNotes } from "./spec-notes.js";
 import { planView } from "./service-view.js";
 import { StateStore } from "./store/state-store.js";
 
@@ -65,8 +66,9 @@ export class ServicePuts {
     return current;
   }
 
-  private async apply(input: PutServiceInput, built: BuiltService): Promise<PutServiceResult> {
+  private async apply(input: PutServiceInput, spec: BuiltService): Promise<PutServiceResult> {
     const existing = this.admissible(input);
+    const built = withDriverNotes(spec, this.parts.options.clusterCapabilities);
     encodeContext(built.context); // size check before anything is built further or stored
     if (existing) return this.update(existing, built, input.dryRun === true);
     if (this.parts.manager.getQuarantined(input.name)) return this.repair(built, input.dryRun === true);

@@ -12,6 +12,7 @@ import { MultiServiceManager } from "./multi-service-manager.js";
 import type { CycleOutcome } from "./offer-cycle.js";
 import type { Clock, ClusterDriver, Logger, Persister, Random, WriteFence } from "./ports.js";
 import type { RunnerOptions } from "./runner.js";
+import type { ClusterCapabilities } from "./spec-notes.js";
 import { SchedulerRunner } from "./runner.js";
 import type { BuiltService } from "./service-context.js";
 import type { ServiceFactory } from "./service-factory.js";
@@ -66,6 +67,11 @@ export interface SchedulerOptions extends RunnerOptions {
    * is transient (§1.12). @default 0
    */
   readonly replaceUnreachableAfterMs?: number;
+  /**
+   * What the cluster driver can do (local agent, Mesos, simulated; cgroups): a put's warnings
+   * say which spec keys it cannot act on (spec-notes.ts). Absent: no such warnings.
+   */
+  readonly clusterCapabilities?: ClusterCapabilities;
 }
 
 export type SchedulerMode = SchedulerState;

@@ -35,6 +35,8 @@ import { planView } from "./service-view.js";
 import { checkSchema, recoverServices } from "./stored-services.js";
 import { openTaskLog } from "./task-log.js";
 import { listServiceTasks } from "./task-views.js";
+import { serviceEndpoints } from "./scheduler-endpoints.js";
+import type { ServiceEndpoint } from "./service-endpoints.js";
 import type { TaskReadDeps } from "./task-views.js";
 import { UninstallEventLog } from "./uninstall-events.js";
 import type { PersisterOp } from "./ports.js";
@@ -176,6 +178,11 @@ export class MultiServiceScheduler implements AdminApi {
 
   taskLog(input: TaskLogInput, signal: AbortSignal): AsyncIterable<TaskLogChunk> {
     return openTaskLog({ ...this.taskReadDeps(), clock: this.parts.deps.clock }, input, signal);
+  }
+
+  /** GetEndpoints: the service's advertised ports of its running tasks; `portName` picks one. */
+  getEndpoints(name: string, portName?: string): Promise<readonly ServiceEndpoint[]> {
+    return serviceEndpoints(this.taskReadDeps(), this.parts.options.framework.name, name, portName);
   }
 
   listPlans(name: string): readonly PlanView[] {

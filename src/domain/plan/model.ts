@@ -46,6 +46,8 @@ export interface RecoveryNote {
   readonly handled: ReadonlySet<string>;
   /** Permanent recovery (the pod moves: fresh placement, new reservations); transient when unset. */
   readonly permanent?: boolean;
+  /** Live tasks of the pod it kills before relaunching it whole (an essential task ended). */
+  readonly kills?: readonly { readonly instance: string; readonly taskId: string }[];
 }
 
 export interface Phase {

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { TaskState, TaskStatus } from "../cluster.js";
 import type { Plan } from "./model.js";
 import { newStep } from "./model.js";
-import type { FailedTask, RecoveryInput } from "./recovery.js";
-import { applyRecoveryDecision, planRecovery, recoveryStep } from "./recovery.js";
+import type { FailedTask, PodMember, RecoveryInput } from "./recovery.js";
+import { applyRecoveryDecision, planRecovery, recoveryLogLine, recoveryStep } from "./recovery.js";
 import { markComplete, markLaunched, markPrepared } from "./step.js";
 import { describeTaskEnd } from "./task-end.js";
 
@@ -160,6 +160,67 @@ describe("applyRecoveryDecision", () => {
     applyRecoveryDecision(recovery, b!, ids());
     expect(recoveryStep(recovery, "hello", 0)!.message).toMatch(/^attempt 2 \(permanent\): task hello-0-server failed; relaunching$/);
     expect(planRecovery(input({ recovery, failed: [{ ...transient, permanent: true }] })).decisions).toEqual([]);
+  });
+});
+
+describe("planRecovery with essential and non-essential tasks (§4.2)", () => {
+  /** Pod `app` index 0: `server` (essential), `sidecar` and `metrics` (not), each live unless dead. */
+  function members(dead: readonly string[]): PodMember[] {
+    return [
+      ["server", true],
+      ["sidecar", false],
+      ["metrics", false],
+    ].map(([task, essential]) => ({
+      podType: "app",
+      podIndex: 0,
+      task: task as string,
+      instance: `app-0-${task as string}`,
+      essential: essential as boolean,
+      ...(dead.includes(task as string) ? {} : { liveTaskId: `app-0-${task as string}__1` }),
+    }));
+  }
+
+  it("a non-essential task's end relaunches it alone and kills nothing", () => {
+    const [d] = planRecovery(input({ failed: [failed("app", 0, "sidecar")], members: members(["sidecar"]) })).decisions;
+    expect(d).toMatchObject({ stepName: "app-0:[sidecar]", tasks: ["sidecar"], kills: [] });
+    expect([...d!.handled]).toEqual(["app-0-sidecar__1"]);
+  });
+
+  it("an essential task's end relaunches the whole pod instance in spec order, killing its live tasks first", () => {
+    const [d] = planRecovery(input({ failed: [failed("app", 0, "server")], members: members(["server"]) })).decisions;
+    expect(d).toMatchObject({ stepName: "app-0:[server, sidecar, metrics]", tasks: ["server", "sidecar", "metrics"] });
+    expect(d!.kills).toEqual([
+      { instance: "app-0-sidecar", taskId: "app-0-sidecar__1" },
+      { instance: "app-0-metrics", taskId: "app-0-metrics__1" },
+    ]);
+    // The ends of the tasks it kills are its own doing: no new failure, no new decision.
+    expect([...d!.handled].sort()).toEqual(["app-0-metrics__1", "app-0-server__1", "app-0-sidecar__1"]);
+    expect(recoveryLogLine(d!)).toBe("recovering app-0:[server, sidecar, metrics]: attempt 1 (transient): task app-0-server failed; killing app-0-sidecar, app-0-metrics first; relaunching now");
+    const recovery = emptyRecovery();
+    const { step } = applyRecoveryDecision(recovery, d!, ids());
+    expect(step.recovery?.kills).toEqual(d!.kills);
+    const killed = [failed("app", 0, "server"), failed("app", 0, "sidecar", { state: "TASK_KILLED" })];
+    expect(planRecovery(input({ recovery, failed: killed, members: members(["server", "sidecar"]) })).decisions).toEqual([]);
+  });
+
+  it("a non-essential end then an essential one: the pod's step grows to the whole pod, the same attempt", () => {
+    const recovery = emptyRecovery();
+    const [first] = planRecovery(input({ recovery, failed: [failed("app", 0, "sidecar")], members: members(["sidecar"]) })).decisions;
+    applyRecoveryDecision(recovery, first!, ids());
+    const both = [failed("app", 0, "server", { timestampMs: 5 }), failed("app", 0, "sidecar")];
+    const [second] = planRecovery(input({ recovery, failed: both, members: members(["server", "sidecar"]) })).decisions;
+    expect(second).toMatchObject({ tasks: ["server", "sidecar", "metrics"], kills: [{ instance: "app-0-metrics" }], attempt: 1, why: "task app-0-server failed" });
+  });
+
+  it("a permanently failed pod moves whole, also when only a non-essential task was marked", () => {
+    const [d] = planRecovery(input({ failed: [failed("app", 0, "sidecar", {}, true)], members: members(["sidecar"]) })).decisions;
+    expect(d).toMatchObject({ permanent: true, tasks: ["server", "sidecar", "metrics"] });
+    expect(d!.kills.map((k) => k.instance)).toEqual(["app-0-server", "app-0-metrics"]);
+  });
+
+  it("without members every task counts as essential and only the dead ones are relaunched (as before)", () => {
+    const [d] = planRecovery(input({ failed: [failed("app", 0, "server")] })).decisions;
+    expect(d).toMatchObject({ tasks: ["server"], kills: [] });
   });
 });
 

@@ -9,7 +9,9 @@
  *
  * A pod instance with dead RUNNING-goal tasks that no other plan works on gets its step back
  * to PENDING (or DELAYED, as the crash-loop back-off says), relaunching the dead tasks on the
- * pod's existing reservations; the step's message says which attempt it is and why
+ * pod's existing reservations. Which tasks (§4.2 `essential`): a dead non-essential task alone
+ * is relaunched alone, its siblings keep running; a dead essential task relaunches the whole
+ * pod instance — every RUNNING-goal task of it, the live ones killed first (`kills`); the step's message says which attempt it is and why
  * (`attempt 3 (transient): task hello-0-server failed: command exited with status 1; relaunching in 2 s`).
  * A pod instance whose failed tasks are permanently failed (pod replace, agent gone) is
  * recovered permanently: at once, with fresh placement and new reservations (its records hold
@@ -42,6 +44,26 @@ export interface FailedTask {
   readonly permanent: boolean;
 }
 
+/** A RUNNING-goal task of a pod instance with a failure, and whether it may still run. */
+export interface PodMember {
+  readonly podType: string;
+  readonly podIndex: number;
+  /** Task spec name. */
+  readonly task: string;
+  /** Task instance name, `hello-0-sidecar`. */
+  readonly instance: string;
+  /** The spec's `essential` (default true): its end relaunches the whole pod instance. */
+  readonly essential: boolean;
+  /** The task ID of its record when that may still run (live, or launched and never heard of). */
+  readonly liveTaskId?: string;
+}
+
+/** A live task a whole-pod recovery kills before it relaunches the pod. */
+export interface RecoveryKill {
+  readonly instance: string;
+  readonly taskId: string;
+}
+
 export interface RecoveryInput {
   /** Every plan but recovery: a pod instance one of them works on is left to it. */
   readonly plans: readonly Plan[];
@@ -50,6 +72,11 @@ export interface RecoveryInput {
   readonly failed: readonly FailedTask[];
   /** Failures in a row of a pod instance (`hello-0`), as the crash-loop back-off counts them. */
   readonly failuresInARow: (podInstance: string) => number;
+  /**
+   * The RUNNING-goal tasks of the pod instances in `failed`, in spec order. Absent: every task is
+   * taken as essential and only the failed ones are relaunched.
+   */
+  readonly members?: readonly PodMember[];
 }
 
 /** Relaunch the failed tasks of one pod instance. */
@@ -58,6 +85,8 @@ export interface RecoveryDecision {
   readonly podIndex: number;
   /** Task spec names to relaunch, in spec order. */
   readonly tasks: readonly string[];
+  /** Live tasks of the pod to kill first: an essential task ended, the pod relaunches whole. */
+  readonly kills: readonly RecoveryKill[];
   /** `hello-0:[server]`. */
   readonly stepName: string;
   /** Recoveries of this pod instance since the scheduler started, 1-based. */
@@ -147,22 +176,46 @@ export function planRecovery(input: RecoveryInput): RecoveryPlanning {
     const launchedSince = step !== undefined && step.tasks.some((t) => step.taskIds.has(t));
     const attempt = (note?.attempt ?? 0) + (note === undefined || launchedSince || escalated ? 1 : 0);
     const cause = earliest(permanent ? fresh.filter((f) => f.permanent) : fresh);
-    const tasks = failed.map((f) => f.task);
+    const { tasks, kills } = relaunched(failed, input.members, permanent);
     decisions.push({
       podType,
       podIndex,
       tasks,
+      kills,
       stepName: stepName(podType, podIndex, tasks),
       attempt,
       // The operator asked for it, or the agent is gone: no crash loop to wait out.
       delayMs: permanent ? 0 : relaunchDelayMs(input.failuresInARow(pod)),
       cause,
       why: describeTaskEnd(cause.instance, cause.status),
-      handled: new Set(failed.map((f) => f.status.taskId)),
+      // The kills' ends are this recovery's doing, no new failure.
+      handled: new Set([...failed.map((f) => f.status.taskId), ...kills.map((k) => k.taskId)]),
       permanent,
     });
   }
   return { decisions, deferred };
+}
+
+/**
+ * What a recovery of one pod instance relaunches: its failed tasks when all of them are
+ * non-essential (the others run on, untouched); else — an essential task ended, or the pod
+ * moves — the whole pod instance, its live tasks killed first.
+ */
+function relaunched(
+  failed: readonly FailedTask[],
+  allMembers: readonly PodMember[] | undefined,
+  permanent: boolean,
+): { tasks: string[]; kills: RecoveryKill[] } {
+  const { podType, podIndex } = failed[0]!;
+  const members = (allMembers ?? []).filter((m) => m.podType === podType && m.podIndex === podIndex);
+  const essential = (f: FailedTask): boolean => members.find((m) => m.task === f.task)?.essential !== false;
+  if (members.length === 0 || !(permanent || failed.some(essential))) return { tasks: failed.map((f) => f.task), kills: [] };
+  const dead = new Set(failed.map((f) => f.task));
+  const tasks = [...members.map((m) => m.task), ...failed.map((f) => f.task).filter((t) => !members.some((m) => m.task === t))];
+  const kills = members
+    .filter((m) => m.liveTaskId !== undefined && !dead.has(m.task))
+    .map((m) => ({ instance: m.instance, taskId: m.liveTaskId! }));
+  return { tasks, kills };
 }
 
 /** `4 s`: back-off waits are whole seconds. */
@@ -213,7 +266,13 @@ export function applyRecoveryDecision(recovery: Plan, d: RecoveryDecision, newId
     step.taskIds.delete(t);
     step.progress.set(t, "PENDING");
   }
-  step.recovery = { attempt: d.attempt, why: d.why, handled: d.handled, ...(d.permanent ? { permanent: true } : {}) };
+  step.recovery = {
+    attempt: d.attempt,
+    why: d.why,
+    handled: d.handled,
+    ...(d.permanent ? { permanent: true } : {}),
+    ...(d.kills.length > 0 ? { kills: d.kills } : {}),
+  };
   step.status = d.delayMs > 0 ? "DELAYED" : "PENDING";
   setStepMessage(step, d.delayMs > 0 ? `relaunching in ${formatDelay(d.delayMs)}` : "relaunching");
   return old && !reuse ? { step, replaced: old } : { step };
@@ -222,7 +281,8 @@ export function applyRecoveryDecision(recovery: Plan, d: RecoveryDecision, newId
 /** `recovering hello-0:[server]: attempt 3 (transient): task hello-0-server failed: command exited with status 1; relaunching in 2 s` */
 export function recoveryLogLine(d: RecoveryDecision): string {
   const when = d.delayMs > 0 ? `relaunching in ${formatDelay(d.delayMs)}` : "relaunching now";
-  return `recovering ${d.stepName}: attempt ${d.attempt} (${d.permanent ? "permanent" : "transient"}): ${d.why}; ${when}`;
+  const kills = d.kills.length > 0 ? `; killing ${d.kills.map((k) => k.instance).join(", ")} first` : "";
+  return `recovering ${d.stepName}: attempt ${d.attempt} (${d.permanent ? "permanent" : "transient"}): ${d.why}${kills}; ${when}`;
 }
 
 /** The same for machines: the cause's last status as the cluster sent it, attempt and delay. */
@@ -237,6 +297,7 @@ export function recoveryLogFields(d: RecoveryDecision): Record<string, unknown> 
     ...(status.message !== undefined ? { statusMessage: status.message } : {}),
     ...(status.healthy !== undefined ? { healthy: status.healthy } : {}),
     ...(d.tasks.length > 1 ? { tasks: d.tasks } : {}),
+    ...(d.kills.length > 0 ? { killing: d.kills.map((k) => k.taskId) } : {}),
     attempt: d.attempt,
     delayMs: d.delayMs,
     permanent: d.permanent,

@@ -5,7 +5,8 @@
  * changed (the plans are copied), ids come from `newId`.
  *
  *   1–3 (`work.ts`): DELAYED steps whose back-off is over go PENDING again;
- *      dead RUNNING-goal tasks no plan works on get their pod instance's recovery step;
+ *      dead RUNNING-goal tasks no plan works on get their pod instance's recovery step (which
+ *      kills the pod's live tasks first when an essential one died: it relaunches whole);
  *      candidates: deploy, then recovery, then decommission (a pod instance claimed once is skipped).
  *   4. Each candidate: tasks of it still running another config are killed first (a
  *      reconfiguration relaunches in place, so the old task must free the reservations); then
@@ -58,6 +59,7 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
   const look = offers !== undefined && state.unreconciled.size === 0;
   const work = prepareWork(state, nowMs, newId, look);
   const out = new Decider(state, work.plans, offers ?? [], newId);
+  out.recoveryKills();
   if (look) for (const step of work.candidates) out.step(step);
   const slotWait = state.deploySlotWait;
   const deployDone = done(work.plans.deploy);
@@ -76,7 +78,7 @@ export function decideService(state: ServiceState, offers: readonly Offer[] | un
     // A step waiting for its old tasks to stop wants no offer yet: once they are dead it is a
     // new candidate, which is new work (a revive brings back the offers of its agent).
     // Footprint while deploying, or while a pod moves (§3.6: a replace step wants new reservations).
-    work: { working, footprint: (!deployDone && deployAcquiring(work.plans.deploy)) || (working && work.replacing), candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0).map((s) => s.id) },
+    work: { working, footprint: (!deployDone && deployAcquiring(work.plans.deploy)) || (working && work.replacing), candidates: work.candidates.filter((s) => replacedTasks(state, s).length === 0 && "launch" in launchNow(state, s)).map((s) => s.id) },
   };
 }
 
@@ -89,6 +91,29 @@ function replacedTasks(state: ServiceState, step: Step): StoredTask[] {
     .map((t) => [t, state.tasks.get(taskInstanceName(step.podType, step.podIndex, t))] as const)
     .filter(([t, s]) => s !== undefined && mayBeLive(s) && (!onConfig(s, state.configId) || step.taskIds.get(t) !== s.info.taskId))
     .map(([, s]) => s!);
+}
+
+/**
+ * What a step launches now: every task, or — when some still run from the step's own launch —
+ * the others if all of those are non-essential; else the running ones to kill first.
+ */
+function launchNow(state: ServiceState, step: Step): { launch: readonly string[] } | { kill: StoredTask[]; why: string } {
+  const instance = (t: string): string => taskInstanceName(step.podType, step.podIndex, t);
+  const running = new Map<string, StoredTask>();
+  for (const t of step.tasks) {
+    const s = state.tasks.get(instance(t));
+    if (s && mayBeLive(s) && onConfig(s, state.configId) && step.taskIds.get(t) === s.info.taskId) running.set(t, s);
+  }
+  if (running.size === 0) return { launch: step.tasks };
+  const rest = step.tasks.filter((t) => !running.has(t));
+  const essential = rest.find((t) => state.slots.get(instance(t))?.task.essential !== false);
+  if (essential === undefined) return { launch: rest };
+  return { kill: [...running.values()], why: `relaunching ${step.name} whole (its essential task ${instance(essential)} ended)` };
+}
+
+/** Why a recovery kills the live tasks of its pod: `relaunching pod hello-0 whole (task hello-0-server failed: …)`. */
+function wholePodReason(step: Step): string {
+  return `relaunching pod ${step.podType}-${step.podIndex} whole (${step.recovery?.why ?? "an essential task ended"})`;
 }
 
 /** A task of a plan started with parameters (§1.10 `plan start -p`) gets them as environment, over its spec's `env`. */
@@ -131,8 +156,10 @@ class Decider {
   step(step: Step): void {
     if (this.plans.decommission?.phases.some((ph) => ph.steps.includes(step))) return this.decommission(step);
     if (this.killOffConfig(step)) return;
+    const tasks = this.launchable(step);
+    if (tasks.length === 0) return;
     if (this.offers.length === 0) return this.waits(step, "waiting for offers");
-    const slots = step.tasks.map((t) => this.state.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
+    const slots = tasks.map((t) => this.state.slots.get(taskInstanceName(step.podType, step.podIndex, t)));
     const pod = slots[0]?.pod;
     if (!pod || slots.some((s) => !s)) {
       step.status = "ERROR";
@@ -208,14 +235,55 @@ class Decider {
     this.unplaced.push({ stepId: step.id, reason });
   }
 
+  /**
+   * The live tasks a recovery kills before it relaunches their pod whole (an essential task
+   * ended, `recovery.ts`), killed at once — also while its step waits out the back-off — until
+   * they are dead or the step is done.
+   */
+  recoveryKills(): void {
+    for (const step of this.plans.recovery.phases.flatMap((ph) => ph.steps)) {
+      if (step.status === "COMPLETE" || !step.recovery?.kills) continue;
+      for (const k of step.recovery.kills) {
+        const t = this.state.tasks.get(k.instance);
+        if (t?.info.taskId === k.taskId && mayBeLive(t)) this.kill(t, wholePodReason(step));
+      }
+    }
+  }
+
+  /** One kill per task and decision, whichever part decided it first. */
+  private kill(t: StoredTask, reason: string): void {
+    if (this.kills.some((k) => k.taskId === t.info.taskId)) return;
+    this.kills.push({ taskId: t.info.taskId, agentId: t.info.agentId, reason });
+  }
+
   /** Tasks of the step still (maybe) running another config are killed before it relaunches them. */
   private killOffConfig(step: Step): boolean {
     const old = replacedTasks(this.state, step);
     if (old.length === 0) return false;
-    const why = old.some((s) => !onConfig(s, this.state.configId)) ? "relaunching on the new config" : "relaunching (restarted by the operator)";
-    for (const s of old) this.kills.push({ taskId: s.info.taskId, agentId: s.info.agentId, reason: why });
+    const killed = new Set(step.recovery?.kills?.map((k) => k.taskId));
+    const why = old.some((s) => !onConfig(s, this.state.configId))
+      ? "relaunching on the new config"
+      : old.every((s) => killed.has(s.info.taskId))
+        ? wholePodReason(step)
+        : "relaunching (restarted by the operator)";
+    for (const s of old) this.kill(s, why);
     this.waits(step, `waiting for ${old.map((s) => s.info.name).join(", ")} to stop before ${why}`);
     return true;
+  }
+
+  /**
+   * The tasks of the step to launch now: all, or the others when some still run from its own
+   * launch (one of its tasks ended since; a non-essential task is a task group of its own).
+   * Only non-essential tasks are relaunched beside running siblings (§4.2); a dead essential
+   * one relaunches the step whole, so the running ones are killed first and the step waits
+   * (none to launch now).
+   */
+  private launchable(step: Step): readonly string[] {
+    const next = launchNow(this.state, step);
+    if ("launch" in next) return next.launch;
+    for (const s of next.kill) this.kill(s, next.why);
+    this.waits(step, `waiting for ${next.kill.map((s) => s.info.name).join(", ")} to stop before ${next.why}`);
+    return [];
   }
 
   /** A task relaunched on reservations its previous, confirmed record held (none new). */
@@ -237,7 +305,7 @@ class Decider {
         step.message = "";
         return this.nextDecommission(phase.steps, step);
       }
-      this.kills.push({ taskId: task.info.taskId, agentId: task.info.agentId, reason: "decommissioning its pod" });
+      this.kill(task, "decommissioning its pod");
       step.status = "STARTED";
       step.message = "kill sent";
       return;

@@ -14,6 +14,7 @@ import { planCandidates } from "../plan/strategy.js";
 import type { ServiceState } from "./model.js";
 import type { ServicePlans } from "./plans.js";
 import { allPlans, clonePlans } from "./plans.js";
+import { podMembers } from "./pod-members.js";
 import { failedTasks } from "./task-record.js";
 
 type NewId = () => string;
@@ -52,13 +53,14 @@ function releaseBackoff(plans: ServicePlans, backoff: BackoffState, nowMs: numbe
   return { ...backoff, heldUntilMs: held };
 }
 
-function recoveryFor(failed: readonly FailedTask[], plans: ServicePlans, backoff: BackoffState): ReturnType<typeof planRecovery> {
+function recoveryFor(state: ServiceState, failed: readonly FailedTask[], plans: ServicePlans, backoff: BackoffState): ReturnType<typeof planRecovery> {
   if (failed.length === 0) return { decisions: [], deferred: false };
   return planRecovery({
     plans: [plans.deploy, ...plans.custom, ...(plans.decommission ? [plans.decommission] : [])],
     recovery: plans.recovery,
     failed,
     failuresInARow: (pod) => failuresOf(backoff, pod),
+    members: podMembers(state.tasks, state.slots, failed),
   });
 }
 
@@ -68,7 +70,7 @@ function recoveryFor(failed: readonly FailedTask[], plans: ServicePlans, backoff
  */
 export function prepareWork(state: ServiceState, nowMs: number, newId: NewId, willTouch: boolean): Work {
   const failed = failedTasks(state.tasks, state.slots);
-  const first = recoveryFor(failed, state.plans, state.backoff);
+  const first = recoveryFor(state, failed, state.plans, state.backoff);
   const unchanged = first.decisions.length === 0 && state.backoff.heldUntilMs.size === 0;
   if (unchanged) {
     const c = candidates(state.plans);
@@ -81,7 +83,7 @@ export function prepareWork(state: ServiceState, nowMs: number, newId: NewId, wi
   }
   const plans = clonePlans(state.plans);
   let backoff = releaseBackoff(plans, state.backoff, nowMs);
-  const { decisions, deferred } = recoveryFor(failed, plans, backoff);
+  const { decisions, deferred } = recoveryFor(state, failed, plans, backoff);
   for (const d of decisions) {
     const { step } = applyRecoveryDecision(plans.recovery, d, newId);
     const held = new Map(backoff.heldUntilMs);
