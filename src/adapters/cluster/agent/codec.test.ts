@@ -61,6 +61,7 @@ describe("decodeCall reads what the driver writes", () => {
       operations: ops,
       filters: { refuseSeconds: 30 },
       skipped: [],
+      refused: [],
     });
     expect(call(encodeDecline("FID", ["O3"]) as Json)).toEqual({ type: "DECLINE", frameworkId: "FID", offerIds: ["O3"] });
     expect(call(encodeRevive("FID", ["r"]) as Json)).toEqual({ type: "REVIVE", frameworkId: "FID", roles: ["r"] });
