@@ -245,6 +245,20 @@ describe("encodeEvent writes what the driver reads", () => {
     });
   });
 
+  it("offers a pre-reserved role's resources (STATIC, refined or not) allocated to the offer's own role", () => {
+    const role = "slave_public/r";
+    const stat = { type: "STATIC" as const, role: "slave_public", labels: {} };
+    const cpus: Resource = { name: "cpus", type: "SCALAR", scalar: 1, reservations: [stat] };
+    const mem: Resource = { name: "mem", type: "SCALAR", scalar: 64, reservations: [stat, { type: "DYNAMIC", role, principal: "p", labels: { resource_id: "m" } }] };
+    const offer = { id: "O2", frameworkId: "F", agentId: "A", hostname: "h", resources: [cpus, mem] };
+    const d = decode({ kind: "offers", offers: [offer, { ...offer, id: "O3", allocationRole: role }], role: "r" });
+    expect(d.kind === "offers" && d.offers.map((o) => [o.allocationRole, o.resources.map((r) => (r as { allocationRole?: string }).allocationRole)])).toEqual([
+      ["r", ["r", "r"]],
+      [role, [role, role]],
+    ]);
+    expect(d.kind === "offers" && d.offers[1]!.resources.map((r) => r.reservations)).toEqual([cpus.reservations, mem.reservations]);
+  });
+
   it("round-trips UPDATE with the uuid as base64 of its 16 bytes", () => {
     const status: TaskStatus = {
       taskId: "t",
