@@ -181,12 +181,12 @@ function decodeSource(s: JsonReader, type: string, problems: string[]): VolumeSo
   switch (type) {
     case "HOST_PATH": {
       const h = s.at("host_path");
-      if (!h.present()) return void problems.push("Invalid volume: 'source.host_path' is not set for HOST_PATH volume");
+      if (!h.present()) return refuse(problems, "Invalid volume: 'source.host_path' is not set for HOST_PATH volume");
       return { type, hostPath: { path: h.at("path").string() } };
     }
     case "SANDBOX_PATH": {
       const p = s.at("sandbox_path");
-      if (!p.present()) return void problems.push("Invalid volume: 'source.sandbox_path' is not set for SANDBOX_PATH volume");
+      if (!p.present()) return refuse(problems, "Invalid volume: 'source.sandbox_path' is not set for SANDBOX_PATH volume");
       const path = p.at("path").string();
       // volume/sandbox_path isolator: an unset type fails the launch; not representable here.
       const kind = p.at("type").optEnumOf(SANDBOX_TYPES) ?? p.at("type").fail("SANDBOX_PATH volume needs type SELF or PARENT");
@@ -194,14 +194,20 @@ function decodeSource(s: JsonReader, type: string, problems: string[]): VolumeSo
     }
     case "SECRET": {
       const ref = s.at("secret").present() ? decodeSecret(s.at("secret")) : undefined;
-      if (ref === undefined) return void problems.push("Invalid volume: 'source.secret' is not set for SECRET volume");
+      if (ref === undefined) return refuse(problems, "Invalid volume: 'source.secret' is not set for SECRET volume");
       return { type, secret: ref };
     }
     case "UNKNOWN":
-      return void problems.push("Invalid volume: 'source.type' is unknown");
+      return refuse(problems, "Invalid volume: 'source.type' is unknown");
     default:
       return s.at("type").fail(`${type} volumes are not supported by this agent`);
   }
+}
+
+/** Records what the master would refuse; the part is left out of the decoded value. */
+function refuse(problems: string[], message: string): undefined {
+  problems.push(message);
+  return undefined;
 }
 
 /**

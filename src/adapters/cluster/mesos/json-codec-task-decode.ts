@@ -36,7 +36,15 @@ export interface DecodedTask {
   readonly wire: ContainerWire;
 }
 
+/** A TaskInfo; its problems are named as the master names them ("Task 'x' is invalid: …"). */
 export function decodeTask(t: JsonReader, problems: string[]): DecodedTask {
+  const own: string[] = [];
+  const decoded = decodeTaskOnly(t, own);
+  problems.push(...own.map((p) => `Task '${decoded.task.taskId}' is invalid: ${p}`));
+  return decoded;
+}
+
+function decodeTaskOnly(t: JsonReader, problems: string[]): DecodedTask {
   const health = t.at("health_check");
   const check = t.at("check");
   const grace = t.at("kill_policy").present() ? t.at("kill_policy").at("grace_period") : undefined;
