@@ -4,9 +4,10 @@
  * too) are ignored, `null` is unset and a required field missing is a 400 naming it, in the
  * master's words where it has them ("Expecting 'accept' to be present").
  */
-import type { CommandCheck, CommandInfo, ExecutorInfo, Filters, Operation, Resource, TaskInfo } from "../../../domain/cluster.js";
+import type { Filters, Operation } from "../../../domain/cluster.js";
 import { decoded, JsonReader, MesosDecodeError, type Decoded, type Json } from "../mesos/json-codec.js";
-import { decodeResource } from "../mesos/json-codec-resources.js";
+import { decodeExecutor, decodeTask, domainResources as resources } from "../mesos/json-codec-task-decode.js";
+import { groupProblem, launchProblem } from "../mesos/launch-rules.js";
 import { bytesToUuid } from "./uuid-bytes.js";
 
 /** FrameworkInfo as SUBSCRIBE carries it; validated further by `frameworkInfoProblem`. */
@@ -55,7 +56,17 @@ const BODY_FIELD: Readonly<Record<CallType, string | undefined>> = {
 export type AgentCall =
   | { readonly type: "SUBSCRIBE"; readonly frameworkId?: string; readonly frameworkInfo: WireFrameworkInfo; readonly suppressedRoles: readonly string[] }
   | { readonly type: "TEARDOWN"; readonly frameworkId: string }
-  | { readonly type: "ACCEPT"; readonly frameworkId: string; readonly offerIds: readonly string[]; readonly operations: readonly Operation[]; readonly filters?: Filters; readonly skipped: readonly string[] }
+  | {
+      readonly type: "ACCEPT";
+      readonly frameworkId: string;
+      readonly offerIds: readonly string[];
+      /** The operations to apply, in order; refused task groups are not among them. */
+      readonly operations: readonly Operation[];
+      readonly filters?: Filters;
+      readonly skipped: readonly string[];
+      /** Task groups Mesos would refuse: each of their tasks gets the status `refusal` says. */
+      readonly refused: readonly RefusedGroup[];
+    }
   | { readonly type: "DECLINE"; readonly frameworkId: string; readonly offerIds: readonly string[]; readonly filters?: Filters }
   | { readonly type: "REVIVE" | "SUPPRESS"; readonly frameworkId: string; readonly roles: readonly string[] }
   | { readonly type: "KILL"; readonly frameworkId: string; readonly taskId: string; readonly agentId?: string }
@@ -63,6 +74,20 @@ export type AgentCall =
   | { readonly type: "RECONCILE"; readonly frameworkId: string; readonly tasks: readonly { taskId: string; agentId?: string }[] }
   /** A call we accept and ignore (SHUTDOWN, MESSAGE, REQUEST, inverse offers, operations…). */
   | { readonly type: "IGNORED"; readonly frameworkId: string; readonly name: string };
+
+type LaunchGroup = Extract<Operation, { readonly type: "LAUNCH_GROUP" }>;
+
+/**
+ * A LAUNCH_GROUP Mesos would not run. `TASK_ERROR`: the master's validation refused it (a
+ * master status, REASON_TASK_GROUP_INVALID, no uuid); `LAUNCH_FAILED`: the agent's isolators
+ * would fail the container (TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED). Either way nothing of
+ * the group runs and its resources stay in the offer.
+ */
+export interface RefusedGroup {
+  readonly operation: LaunchGroup;
+  readonly refusal: "TASK_ERROR" | "LAUNCH_FAILED";
+  readonly message: string;
+}
 
 /** Decodes a call body; the error names the field, for the 400's body. */
 export function decodeCall(json: Json): Decoded<AgentCall> {
@@ -161,7 +186,8 @@ function readFrameworkInfo(f: JsonReader): WireFrameworkInfo {
 
 /**
  * Semantic FrameworkInfo checks the master answers with an ERROR event, not a status code
- * (§2 step 3, validation.cpp). One role only: each framework host keeps one role's books.
+ * (§2 step 3, validation.cpp). Several roles are allowed (MULTI_ROLE): the main role and the
+ * pre-reserved roles' children.
  */
 export function frameworkInfoProblem(f: WireFrameworkInfo): string | undefined {
   if (f.user === undefined) return "Invalid FrameworkInfo: 'user' is required";
@@ -169,29 +195,35 @@ export function frameworkInfoProblem(f: WireFrameworkInfo): string | undefined {
   if (f.roles.length > 0 && !f.capabilities.includes("MULTI_ROLE")) return "Invalid FrameworkInfo: 'roles' can only be set with the MULTI_ROLE capability";
   if (f.roles.length > 0 && f.role !== undefined) return "Invalid FrameworkInfo: 'role' cannot be set together with 'roles'";
   if (new Set(f.roles).size !== f.roles.length) return "Invalid FrameworkInfo: 'roles' contains duplicate items";
-  if (f.roles.length > 1) return "Invalid FrameworkInfo: this agent serves one role per framework (a deviation from Mesos)";
   return undefined;
 }
 
-/** The framework's one role: `roles[0]`, else the legacy `role`, else Mesos' default "*". */
+/** The framework's main role: `roles[0]`, else the legacy `role`, else Mesos' default "*". */
 export function frameworkRole(f: WireFrameworkInfo): string {
   return f.roles[0] ?? f.role ?? "*";
+}
+
+/** Every role of the framework, the main one first. */
+export function frameworkRoles(f: WireFrameworkInfo): readonly string[] {
+  return f.roles.length > 0 ? f.roles : [frameworkRole(f)];
 }
 
 function readAccept(frameworkId: string, a: JsonReader): AgentCall {
   const operations: Operation[] = [];
   const skipped: string[] = [];
+  const refused: RefusedGroup[] = [];
   for (const op of a.at("operations").list()) {
     const read = readOperation(op);
     if (typeof read === "string") skipped.push(read);
+    else if ("refusal" in read) refused.push(read);
     else operations.push(read);
   }
   const filters = readFilters(a.at("filters"));
-  return { type: "ACCEPT", frameworkId, offerIds: a.at("offer_ids").list().map((o) => o.id()), operations, skipped, ...(filters ? { filters } : {}) };
+  return { type: "ACCEPT", frameworkId, offerIds: a.at("offer_ids").list().map((o) => o.id()), operations, skipped, refused, ...(filters ? { filters } : {}) };
 }
 
-/** One operation, or the name of a type this agent does not run (LAUNCH, GROW_VOLUME…), which is skipped. */
-function readOperation(op: JsonReader): Operation | string {
+/** One operation, a refused task group, or the name of a type this agent does not run (LAUNCH, GROW_VOLUME…), which is skipped. */
+function readOperation(op: JsonReader): Operation | RefusedGroup | string {
   const type = op.at("type").string();
   switch (type) {
     case "RESERVE":
@@ -202,23 +234,11 @@ function readOperation(op: JsonReader): Operation | string {
       return { type, volumes: resources(op.at("create").at("volumes")) };
     case "DESTROY":
       return { type, volumes: resources(op.at("destroy").at("volumes")) };
-    case "LAUNCH_GROUP": {
-      const l = op.at("launch_group");
-      return { type, executor: readExecutor(l.at("executor")), tasks: l.at("task_group").at("tasks").list().map(readTask) };
-    }
+    case "LAUNCH_GROUP":
+      return readLaunchGroup(op.at("launch_group"));
     default:
       return type;
   }
-}
-
-/** Resources in our domain shape: the offer's allocation role and disk source are dropped (the books do not keep them). */
-function resources(list: JsonReader): Resource[] {
-  return list.list().flatMap((r) => {
-    const d = decodeResource(r);
-    if (d.kind === "set") return [];
-    const { allocationRole: _a, diskSource: _d, ...resource } = d.resource;
-    return [resource];
-  });
 }
 
 function readFilters(f: JsonReader): Filters | undefined {
@@ -227,65 +247,17 @@ function readFilters(f: JsonReader): Filters | undefined {
   return { refuseSeconds: f.at("refuse_seconds").optDouble() ?? 5 };
 }
 
-function readExecutor(e: JsonReader): ExecutorInfo {
-  return {
-    executorId: e.at("executor_id").id(),
-    frameworkId: e.at("framework_id").optId() ?? "",
-    resources: resources(e.at("resources")),
-    labels: e.at("labels").labels(),
-  };
-}
-
-function readTask(t: JsonReader): TaskInfo {
-  const health = t.at("health_check");
-  const check = t.at("check");
-  const grace = t.at("kill_policy").present() ? t.at("kill_policy").at("grace_period") : undefined;
-  const killGraceNs = grace?.present() ? grace.at("nanoseconds").integer() : undefined;
-  return {
-    name: t.at("name").string(),
-    taskId: t.at("task_id").id(),
-    agentId: t.at("agent_id").id(),
-    resources: resources(t.at("resources")),
-    command: readCommand(t.at("command")),
-    labels: t.at("labels").labels(),
-    ...(health.present() && health.at("command").present() ? { healthCheck: readHealthCheck(health) } : {}),
-    ...(check.present() && check.at("command").present() ? { check: readCheck(check) } : {}),
-    ...(killGraceNs !== undefined ? { killGracePeriodS: killGraceNs / 1e9 } : {}),
-  };
-}
-
-function readCommand(c: JsonReader): CommandInfo {
-  const environment: Record<string, string> = {};
-  if (c.present() && c.at("environment").present()) {
-    for (const v of c.at("environment").at("variables").list()) {
-      Object.defineProperty(environment, v.at("name").string(), { value: v.at("value").optString() ?? "", enumerable: true, writable: true, configurable: true });
-    }
+/** A LAUNCH_GROUP, or its refusal: the master's checks first, then the agent's launch checks. */
+function readLaunchGroup(l: JsonReader): LaunchGroup | RefusedGroup {
+  const problems: string[] = [];
+  const executor = decodeExecutor(l.at("executor"), problems);
+  const decodedTasks = l.at("task_group").at("tasks").list().map((t) => decodeTask(t, problems));
+  const operation: LaunchGroup = { type: "LAUNCH_GROUP", executor, tasks: decodedTasks.map((d) => d.task) };
+  const invalid = problems[0] ?? groupProblem(executor, operation.tasks, decodedTasks.map((d) => d.wire));
+  if (invalid !== undefined) return { operation, refusal: "TASK_ERROR", message: invalid };
+  for (const task of operation.tasks) {
+    const failed = launchProblem(task);
+    if (failed !== undefined) return { operation, refusal: "LAUNCH_FAILED", message: `Task '${task.taskId}': ${failed}` };
   }
-  const user = c.present() ? c.at("user").optString() : undefined;
-  return { value: c.present() ? (c.at("value").optString() ?? "") : "", environment, ...(user !== undefined ? { user } : {}) };
-}
-
-/** HealthCheck, with the proto's defaults (delay 15, interval 10, timeout 20, failures 3, grace 10). */
-function readHealthCheck(h: JsonReader): CommandCheck {
-  return {
-    command: h.at("command").at("value").optString() ?? "",
-    delayS: h.at("delay_seconds").optDouble() ?? 15,
-    intervalS: h.at("interval_seconds").optDouble() ?? 10,
-    timeoutS: h.at("timeout_seconds").optDouble() ?? 20,
-    consecutiveFailures: h.at("consecutive_failures").optInteger() ?? 3,
-    gracePeriodS: h.at("grace_period_seconds").optDouble() ?? 10,
-  };
-}
-
-/** CheckInfo (COMMAND): `command.command.value`; it has no grace period or failure count. */
-function readCheck(c: JsonReader): CommandCheck {
-  const inner = c.at("command").at("command");
-  return {
-    command: inner.present() ? (inner.at("value").optString() ?? "") : "",
-    delayS: c.at("delay_seconds").optDouble() ?? 15,
-    intervalS: c.at("interval_seconds").optDouble() ?? 10,
-    timeoutS: c.at("timeout_seconds").optDouble() ?? 20,
-    consecutiveFailures: 1,
-    gracePeriodS: 0,
-  };
+  return operation;
 }

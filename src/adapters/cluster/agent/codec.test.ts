@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutorInfo, Offer, Operation, Resource, TaskInfo, TaskStatus } from "../../../domain/cluster.js";
+import { fullGroup, fullTask, sidecar } from "../../../../test/fixtures/mesos/launch-group.js";
 import { mesosFixture } from "../../../../test/fixtures/mesos/load.js";
 import {
   encodeAccept,
@@ -14,7 +15,7 @@ import {
 } from "../mesos/json-codec-calls.js";
 import { decodeEvent } from "../mesos/json-codec-events.js";
 import type { Json } from "../mesos/json-codec.js";
-import { decodeCall, frameworkInfoProblem, type AgentCall } from "./call-codec.js";
+import { decodeCall, frameworkInfoProblem, frameworkRoles, type AgentCall } from "./call-codec.js";
 import { encodeEvent, type AgentEvent } from "./event-codec.js";
 import { bytesToUuid, uuidToBase64 } from "./uuid-bytes.js";
 
@@ -61,6 +62,7 @@ describe("decodeCall reads what the driver writes", () => {
       operations: ops,
       filters: { refuseSeconds: 30 },
       skipped: [],
+      refused: [],
     });
     expect(call(encodeDecline("FID", ["O3"]) as Json)).toEqual({ type: "DECLINE", frameworkId: "FID", offerIds: ["O3"] });
     expect(call(encodeRevive("FID", ["r"]) as Json)).toEqual({ type: "REVIVE", frameworkId: "FID", roles: ["r"] });
@@ -103,6 +105,117 @@ describe("decodeCall reads what the driver writes", () => {
     const { user: _u, ...noUser } = base;
     expect(frameworkInfoProblem(noUser)).toMatch(/'user'/);
   });
+
+  it("takes a framework with several roles (pre-reserved roles' children), the main one first", () => {
+    const info = { roles: ["r", "slave_public/r"], failoverTimeoutS: 0, checkpoint: true, capabilities: ["MULTI_ROLE"], user: "u", name: "n" };
+    expect(frameworkInfoProblem(info)).toBeUndefined();
+    expect(frameworkRoles(info)).toStrictEqual(["r", "slave_public/r"]);
+    expect(frameworkRoles({ ...info, roles: [] })).toStrictEqual(["*"]);
+    const sub = call(mesosFixture("call-subscribe-roles"));
+    expect(sub.type === "SUBSCRIBE" && sub.frameworkInfo.roles).toStrictEqual(["svc-role", "slave_public/svc-role"]);
+  });
+});
+
+/** Deletes the field an edit names. */
+const DEL = Symbol("delete");
+/** A path below the fixture's `launch_group` (dots; array indexes as numbers) and the value to put there. */
+type Edit = readonly [path: string, value: unknown];
+const T0 = "task_group.tasks.0";
+const T1 = "task_group.tasks.1";
+
+function nodeAt(root: unknown, keys: readonly string[]): Record<string, unknown> {
+  return keys.reduce((node, k) => node[k] as Record<string, unknown>, root as Record<string, unknown>);
+}
+
+/** The container fixture's `launch_group`, edited. */
+function launchWith(...edits: Edit[]): Json {
+  const json = structuredClone(mesosFixture("call-accept-launch-group-container"));
+  for (const [path, value] of edits) {
+    const keys = `accept.operations.0.launch_group.${path}`.split(".");
+    const node = nodeAt(json, keys.slice(0, -1));
+    const last = keys[keys.length - 1]!;
+    if (value === DEL) delete node[last];
+    else node[last] = value;
+  }
+  return json;
+}
+
+function refusalOf(json: Json): { refusal: string; message: string } | undefined {
+  const c = call(json);
+  if (c.type !== "ACCEPT") throw new Error(c.type);
+  expect(c.operations.length + c.refused.length).toBe(1);
+  const r = c.refused[0];
+  return r !== undefined ? { refusal: r.refusal, message: r.message } : undefined;
+}
+
+describe("LAUNCH_GROUP with container, discovery, limits, URIs and secrets", () => {
+  it("reads back every field the driver writes (TaskInfo.executor stays with the operation)", () => {
+    const { executor: _e, ...sent } = fullTask;
+    const c = call(encodeAccept("FID", ["O"], [fullGroup]) as Json);
+    expect(c).toEqual({ type: "ACCEPT", frameworkId: "FID", offerIds: ["O"], operations: [{ ...fullGroup, tasks: [sent, sidecar] }], skipped: [], refused: [] });
+    expect(call(mesosFixture("call-accept-launch-group-container"))).toEqual({ ...c, offerIds: ["MID-O118"] });
+  });
+
+  it("keeps a task's own executor when it is the operation's", () => {
+    const executor = nodeAt(mesosFixture("call-accept-launch-group-container"), "accept.operations.0.launch_group.executor".split("."));
+    const c = call(launchWith([`${T0}.executor`, executor]));
+    expect(c.type === "ACCEPT" && c.operations[0]?.type === "LAUNCH_GROUP" && c.operations[0].tasks[0]?.executor).toEqual(fullGroup.type === "LAUNCH_GROUP" && fullGroup.executor);
+  });
+
+  it.each<[string, Edit[], RegExp]>([
+    ["a SECRET variable without a secret", [[`${T0}.command.environment.variables.1.secret`, DEL]], /DB_PASSWORD' of type 'SECRET' must have a secret set/],
+    ["a SECRET variable with a value", [[`${T0}.command.environment.variables.1.value`, "x"]], /must not have a value set/],
+    ["a SECRET volume without a secret", [[`${T0}.container.volumes.2.source.secret`, DEL]], /'source.secret' is not set for SECRET volume/],
+    ["a volume of unknown source type", [[`${T0}.container.volumes.1.source.type`, "NFS"]], /'source.type' is unknown/],
+    ["a cpu limit below the request", [[`${T0}.limits.cpus.value`, 0.25]], /cpu limit must be greater than or equal to the cpu request/],
+    ["a mem limit below the request", [[`${T0}.limits.mem.value`, 128]], /memory limit must be greater than or equal/],
+    ["a limit without its request", [[`${T0}.resources`, [{ name: "mem", type: "SCALAR", scalar: { value: 256 } }]]], /When a CPU limit is specified, a CPU request must also be specified/],
+    ["a limit on another resource", [[`${T0}.limits.disk`, { value: 10 }]], /Only cpus and mem/],
+    ["limits while sharing the executor's cgroups", [[`${T0}.container.linux_info.share_cgroups`, DEL], [`${T1}.container.linux_info.share_cgroups`, DEL]], /'share_cgroups' field is set to 'false'/],
+    ["tasks of one group disagreeing on share_cgroups", [[`${T1}.container`, DEL]], /must be the same for all tasks/],
+    ["an image on the DEFAULT executor", [["executor.container.mesos", { image: { type: "DOCKER", docker: { name: "x" } } }]], /must not have 'container.mesos.image'/],
+    ["a task whose own executor differs from the operation's", [[`${T0}.executor`, { type: "DEFAULT", executor_id: { value: "other" }, framework_id: { value: "FID" } }]], /is different from executor/],
+  ])("refuses %s as the master does (TASK_ERROR)", (_name, edits, message) => {
+    const r = refusalOf(launchWith(...edits));
+    expect(r?.refusal).toBe("TASK_ERROR");
+    expect(r?.message).toMatch(message);
+  });
+
+  it.each<[string, Edit[], RegExp]>([
+    ["an rlimit of unknown type", [[`${T0}.container.rlimit_info.rlimits.0.type`, "RLMT_FROM_THE_FUTURE"]], /Unknown rlimit type/],
+    ["an rlimit with soft but no hard", [[`${T0}.container.rlimit_info.rlimits.0.hard`, DEL]], /soft and hard must both be set or both unset/],
+    ["an rlimit with soft above hard", [[`${T0}.container.rlimit_info.rlimits.0.soft`, 9000]], /soft 9000 is greater than hard 8192/],
+    ["a relative HOST_PATH", [[`${T0}.container.volumes.1.source.host_path.path`, "etc/hello"]], /HOST_PATH volume is not absolute/],
+    ["an absolute SANDBOX_PATH", [[`${T0}.container.volumes.0.source.sandbox_path.path`, "/shared"]], /SANDBOX_PATH volume is absolute/],
+    ["a SANDBOX_PATH going up", [[`${T0}.container.volumes.0.source.sandbox_path.path`, "a/../../b"]], /traverses upwards/],
+  ])("fails the launch of %s as the agent's isolators do", (_name, edits, message) => {
+    const r = refusalOf(launchWith(...edits));
+    expect(r?.refusal).toBe("LAUNCH_FAILED");
+    expect(r?.message).toMatch(message);
+  });
+
+  it.each<[string, Edit[], RegExp]>([
+    ["an image without its required type", [[`${T0}.container.mesos.image.type`, DEL]], /image\.type: missing/],
+    ["a volume without its required mode", [[`${T0}.container.volumes.0.mode`, DEL]], /volumes\[0\]\.mode: missing/],
+    ["discovery without its required visibility", [[`${T0}.discovery.visibility`, DEL]], /discovery\.visibility: missing/],
+    ["a DOCKER container", [[`${T0}.container.type`, "DOCKER"]], /Docker ContainerInfo is not supported/],
+    ["a secret passed by value", [[`${T0}.command.environment.variables.1.secret`, { type: "VALUE", value: { data: "c2VjcmV0" } }]], /type VALUE are not supported/],
+  ])("answers 400 to %s", (_name, edits, message) => {
+    const d = decodeCall(launchWith(...edits));
+    expect(d.ok ? "" : d.error.message).toMatch(message);
+  });
+
+  it("takes an unset rlimit (neither soft nor hard) as unlimited, and refused groups leave the other operations in order", () => {
+    const good = nodeAt(launchWith([`${T0}.container.rlimit_info.rlimits`, [{ type: "RLMT_CORE" }]]), ["accept", "operations", "0"]);
+    const bad = nodeAt(launchWith([`${T0}.container.rlimit_info.rlimits`, [{ type: "RLMT_CORE", soft: 1 }]]), ["accept", "operations", "0"]);
+    const json = launchWith();
+    nodeAt(json, ["accept"]).operations = [{ type: "RESERVE", reserve: { resources: [] } }, bad, good];
+    const c = call(json);
+    if (c.type !== "ACCEPT") throw new Error(c.type);
+    expect(c.operations.map((o) => o.type)).toStrictEqual(["RESERVE", "LAUNCH_GROUP"]);
+    expect(c.refused.map((r) => r.refusal)).toStrictEqual(["LAUNCH_FAILED"]);
+    expect(c.refused[0]!.operation.tasks.map((t) => t.taskId)).toStrictEqual(["hello__hello-0-server__7a1c", "hello__hello-0-sidecar__7a1d"]);
+  });
 });
 
 describe("encodeEvent writes what the driver reads", () => {
@@ -130,6 +243,20 @@ describe("encodeEvent writes what the driver reads", () => {
       rejected: [],
       offers: [{ ...offer, allocationRole: "r", resources: offer.resources.map((r) => ({ ...r, allocationRole: "r" })), executorIds: [], setResources: [] }],
     });
+  });
+
+  it("offers a pre-reserved role's resources (STATIC, refined or not) allocated to the offer's own role", () => {
+    const role = "slave_public/r";
+    const stat = { type: "STATIC" as const, role: "slave_public", labels: {} };
+    const cpus: Resource = { name: "cpus", type: "SCALAR", scalar: 1, reservations: [stat] };
+    const mem: Resource = { name: "mem", type: "SCALAR", scalar: 64, reservations: [stat, { type: "DYNAMIC", role, principal: "p", labels: { resource_id: "m" } }] };
+    const offer = { id: "O2", frameworkId: "F", agentId: "A", hostname: "h", resources: [cpus, mem] };
+    const d = decode({ kind: "offers", offers: [offer, { ...offer, id: "O3", allocationRole: role }], role: "r" });
+    expect(d.kind === "offers" && d.offers.map((o) => [o.allocationRole, o.resources.map((r) => (r as { allocationRole?: string }).allocationRole)])).toEqual([
+      ["r", ["r", "r"]],
+      [role, [role, role]],
+    ]);
+    expect(d.kind === "offers" && d.offers[1]!.resources.map((r) => r.reservations)).toEqual([cpus.reservations, mem.reservations]);
   });
 
   it("round-trips UPDATE with the uuid as base64 of its 16 bytes", () => {

@@ -17,7 +17,8 @@ export interface AgentMasterInfo {
 
 export type AgentEvent =
   | { readonly kind: "subscribed"; readonly frameworkId: string; readonly heartbeatIntervalS: number; readonly master: AgentMasterInfo }
-  | { readonly kind: "offers"; readonly offers: readonly Offer[]; readonly role: string }
+  /** `role` is the allocation role of every offer, unless an offer names its own (`allocationRole`, e.g. a pre-reserved role's child). */
+  | { readonly kind: "offers"; readonly offers: readonly (Offer & { readonly allocationRole?: string })[]; readonly role: string }
   | { readonly kind: "rescind"; readonly offerId: string }
   | { readonly kind: "update"; readonly status: TaskStatus }
   | { readonly kind: "error"; readonly message: string }
@@ -38,7 +39,7 @@ export function encodeEvent(e: AgentEvent): JsonObject {
         },
       };
     case "offers":
-      return { type: "OFFERS", offers: { offers: e.offers.map((o) => encodeOffer(o, e.role)) } };
+      return { type: "OFFERS", offers: { offers: e.offers.map((o) => encodeOffer(o, o.allocationRole ?? e.role)) } };
     case "rescind":
       return { type: "RESCIND", rescind: { offer_id: idOf(e.offerId) } };
     case "update":

@@ -29,6 +29,8 @@ export interface SubscriptionLoopOptions {
   readonly framework: FrameworkInfo;
   readonly events: ClusterEvents;
   readonly user: string;
+  /** Roles beyond `framework.role`, subscribed, suppressed and revived with it. */
+  readonly extraRoles?: readonly string[];
   readonly clock: Clock;
   readonly random: Random;
   readonly log: Logger;
@@ -64,7 +66,8 @@ export function isFinalError(message: string): boolean {
 }
 
 export class SubscriptionLoop {
-  readonly role: string;
+  /** Every role we subscribe with, the main one first. */
+  readonly roles: readonly string[];
   private frameworkId: string | undefined;
   private readonly suppressedRoles = new Set<string>();
   private conn: Connection | undefined;
@@ -93,7 +96,7 @@ export class SubscriptionLoop {
   private readonly log: Logger;
 
   constructor(private readonly o: SubscriptionLoopOptions) {
-    this.role = o.framework.role;
+    this.roles = [...new Set([o.framework.role, ...(o.extraRoles ?? [])])];
     this.frameworkId = o.framework.frameworkId;
     this.log = o.log;
   }
@@ -141,8 +144,10 @@ export class SubscriptionLoop {
   }
 
   setSuppressed(suppressed: boolean): void {
-    if (suppressed) this.suppressedRoles.add(this.role);
-    else this.suppressedRoles.delete(this.role);
+    for (const role of this.roles) {
+      if (suppressed) this.suppressedRoles.add(role);
+      else this.suppressedRoles.delete(role);
+    }
   }
 
   /** Stops for good: the stream is closed without a disconnection event and nothing resubscribes. */
@@ -226,7 +231,7 @@ export class SubscriptionLoop {
       failoverTimeoutS: f.failoverTimeoutS,
       ...(this.frameworkId !== undefined ? { frameworkId: this.frameworkId } : {}),
     };
-    return JSON.stringify(encodeSubscribe(framework, { user: this.o.user, suppressedRoles: [...this.suppressedRoles] }));
+    return JSON.stringify(encodeSubscribe(framework, { user: this.o.user, suppressedRoles: [...this.suppressedRoles], roles: this.roles }));
   }
 
   private logRefusal(status: number, message: string): void {

@@ -83,6 +83,32 @@ describe("MesosDriver subscription", () => {
     expect(revive.body["revive"]).toEqual({ roles: ["svc-role"] });
   });
 
+  it("subscribes with the extra roles and suppresses and revives them all, in calls and across resubscription", async () => {
+    const m = await master();
+    const roles = ["svc-role", "slave_public/svc-role"];
+    const kit = makeDriver(addressOf(m.endpoint), { roles: ["slave_public/svc-role"] });
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    expect(body(body(m.subscribes[0]!.body["subscribe"]!)["framework_info"]!)["roles"]).toEqual(roles);
+    await kit.driver.suppress();
+    expect(m.calls("SUPPRESS")[0]!.body["suppress"]).toEqual({ roles });
+
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    await passBackoff(kit, 1);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "second SUBSCRIBED");
+    const again = body(m.subscribes[1]!.body["subscribe"]!);
+    expect(again["suppressed_roles"]).toEqual(roles);
+    expect(body(again["framework_info"]!)["roles"]).toEqual(roles);
+
+    await kit.driver.revive();
+    expect(m.calls("REVIVE")[0]!.body["revive"]).toEqual({ roles });
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 2, "disconnected again");
+    await passBackoff(kit, 1);
+    await waitFor(() => kit.events.subscribedIds.length === 3, "third SUBSCRIBED");
+    expect(body(m.subscribes[2]!.body["subscribe"]!)["suppressed_roles"]).toEqual([]);
+  });
+
   it("uses the framework id it was given on the first SUBSCRIBE", async () => {
     const m = await master();
     const kit = makeDriver(addressOf(m.endpoint));

@@ -48,6 +48,11 @@ export interface MesosDriverOptions {
   readonly beforeSubscribe?: () => Promise<void>;
   /** Serve `taskFiles` through the master's `/files` and operator API (the local agent is master and agent in one). */
   readonly files?: boolean;
+  /**
+   * Roles to subscribe with beside `FrameworkInfo.role` (MULTI_ROLE), e.g. `slave_public/svc-role`
+   * for a pre-reserved role; SUPPRESS and REVIVE cover them all. @default [] (the main role only)
+   */
+  readonly roles?: readonly string[];
 }
 
 /** What the driver has seen (benchmarks, diagnostics). */
@@ -115,6 +120,7 @@ export class MesosDriver implements ClusterDriver {
       framework,
       events,
       user: o.user,
+      extraRoles: o.roles ?? [],
       clock: o.clock,
       random: o.random,
       log: this.log,
@@ -163,20 +169,20 @@ export class MesosDriver implements ClusterDriver {
     await this.call(this.subscribed("RECONCILE"), (fid) => encodeReconcile(fid, tasks));
   }
 
-  /** Un-suppresses our role; while disconnected only the next SUBSCRIBE's suppressed_roles carry it. */
+  /** Un-suppresses our roles; while disconnected only the next SUBSCRIBE's suppressed_roles carry it. */
   async revive(): Promise<void> {
     const loop = this.started("REVIVE");
     loop.setSuppressed(false);
     if (loop.target() === undefined) return;
-    await this.call(loop, (fid) => encodeRevive(fid, [loop.role]));
+    await this.call(loop, (fid) => encodeRevive(fid, loop.roles));
   }
 
-  /** Suppresses our role; kept in suppressed_roles on every resubscription (§13). */
+  /** Suppresses our roles; kept in suppressed_roles on every resubscription (§13). */
   async suppress(): Promise<void> {
     const loop = this.started("SUPPRESS");
     loop.setSuppressed(true);
     if (loop.target() === undefined) return;
-    await this.call(loop, (fid) => encodeSuppress(fid, [loop.role]));
+    await this.call(loop, (fid) => encodeSuppress(fid, loop.roles));
   }
 
   /** Removes the framework, then closes the stream for good (no resubscription). */

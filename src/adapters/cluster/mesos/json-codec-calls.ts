@@ -2,10 +2,11 @@
  * Scheduler calls as Mesos v1 JSON (mesos-v1-api.md §6, §8, §10, §11): the bodies the driver
  * POSTs to `/api/v1/scheduler`. Every call but a first SUBSCRIBE carries `framework_id`.
  */
-import type { CommandCheck, CommandInfo, ExecutorInfo, Filters, Operation, TaskInfo } from "../../../domain/cluster.js";
+import type { Filters, Operation } from "../../../domain/cluster.js";
 import type { FrameworkInfo } from "../../../engine/ports.js";
-import { encodeLabels, idOf, type JsonObject } from "./json-codec.js";
+import { idOf, type JsonObject } from "./json-codec.js";
 import { encodeResource } from "./json-codec-resources.js";
+import { encodeExecutor, encodeTaskGroup } from "./json-codec-task.js";
 
 /** What SUBSCRIBE needs beyond the port's FrameworkInfo. */
 export interface SubscribeOptions {
@@ -13,6 +14,8 @@ export interface SubscribeOptions {
   readonly user: string;
   /** Roles to keep suppressed: every SUBSCRIBE replaces the suppressed set (§13), so always send it. */
   readonly suppressedRoles: readonly string[];
+  /** Roles beyond `framework.role` (pre-reserved roles' children, e.g. `slave_public/svc-role`). */
+  readonly roles?: readonly string[];
 }
 
 /**
@@ -30,7 +33,7 @@ export function encodeSubscribe(framework: FrameworkInfo, options: SubscribeOpti
         ...(id !== undefined ? { id: idOf(id) } : {}),
         user: options.user,
         name: framework.name,
-        roles: [framework.role],
+        roles: [...new Set([framework.role, ...(options.roles ?? [])])],
         principal: framework.principal,
         failover_timeout: framework.failoverTimeoutS,
         checkpoint: true,
@@ -134,72 +137,7 @@ export function encodeOperation(op: Operation, id?: string): JsonObject {
     case "LAUNCH_GROUP":
       return {
         type: "LAUNCH_GROUP",
-        launch_group: { executor: encodeExecutor(op.executor), task_group: { tasks: op.tasks.map(encodeTask) } },
+        launch_group: { executor: encodeExecutor(op.executor), task_group: { tasks: encodeTaskGroup(op.tasks) } },
       };
   }
-}
-
-/** The DEFAULT executor (no command, no container: Mesos supplies both). */
-function encodeExecutor(e: ExecutorInfo): JsonObject {
-  return {
-    type: "DEFAULT",
-    executor_id: idOf(e.executorId),
-    framework_id: idOf(e.frameworkId),
-    resources: e.resources.map(encodeResource),
-    ...(Object.keys(e.labels).length > 0 ? { labels: encodeLabels(e.labels) } : {}),
-  };
-}
-
-/** A TaskInfo; the health check maps to `health_check`, the readiness check to `check` (§11). */
-export function encodeTask(t: TaskInfo): JsonObject {
-  return {
-    name: t.name,
-    task_id: idOf(t.taskId),
-    agent_id: idOf(t.agentId),
-    resources: t.resources.map(encodeResource),
-    command: encodeCommand(t.command),
-    ...(Object.keys(t.labels).length > 0 ? { labels: encodeLabels(t.labels) } : {}),
-    ...(t.healthCheck !== undefined ? { health_check: encodeHealthCheck(t.healthCheck) } : {}),
-    ...(t.check !== undefined ? { check: encodeCheck(t.check) } : {}),
-    ...(t.killGracePeriodS !== undefined ? { kill_policy: { grace_period: duration(t.killGracePeriodS) } } : {}),
-  };
-}
-
-function encodeCommand(c: CommandInfo): JsonObject {
-  const variables = Object.entries(c.environment).map(([name, value]) => ({ name, value }));
-  return {
-    shell: true,
-    value: c.value,
-    ...(variables.length > 0 ? { environment: { variables } } : {}),
-    ...(c.user !== undefined ? { user: c.user } : {}),
-  };
-}
-
-/** `HealthCheck` of type COMMAND (seconds as doubles, as the proto has them). */
-function encodeHealthCheck(h: CommandCheck): JsonObject {
-  return {
-    type: "COMMAND",
-    command: { shell: true, value: h.command },
-    delay_seconds: h.delayS,
-    interval_seconds: h.intervalS,
-    timeout_seconds: h.timeoutS,
-    consecutive_failures: h.consecutiveFailures,
-    grace_period_seconds: h.gracePeriodS,
-  };
-}
-
-/** `CheckInfo` of type COMMAND; CheckInfo has no grace period or failure count, so those are not sent. */
-function encodeCheck(c: CommandCheck): JsonObject {
-  return {
-    type: "COMMAND",
-    command: { command: { shell: true, value: c.command } },
-    delay_seconds: c.delayS,
-    interval_seconds: c.intervalS,
-    timeout_seconds: c.timeoutS,
-  };
-}
-
-/** A `DurationInfo`: int64 nanoseconds as a JSON number. */
-function duration(seconds: number): JsonObject {
-  return { nanoseconds: Math.round(seconds * 1e9) };
 }
