@@ -11,6 +11,7 @@ import { chmodSync, chownSync, closeSync, createWriteStream, mkdirSync, openSync
 import { dirname, join, normalize, posix } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
 import type { CommandUri } from "../../../../domain/cluster.js";
 import { archiveKind, extract, isAgentFile } from "./archive.js";
@@ -103,7 +104,7 @@ async function download(url: string, tmp: string, c: FetchContext): Promise<void
     file.end();
     return;
   }
-  await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>), file);
+  await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), file);
 }
 
 /** Copies a local file, read by `cat` as the task's user (a task gets only what its user may read). */
