@@ -4,12 +4,14 @@
  * tests run as root, so those assertions run here), the cgroup goes with the task, and a task
  * over its memory limit is reported as such.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cgroupSupport, taskCgroupDirs } from "./cgroups.js";
 import { prlimitArgs } from "./rlimits.js";
+import { tempDir } from "../../../../../test/use-temp-dir.js";
 import { setup, simTask, until } from "./runtime-test-kit.js";
+import { releaseGate, spawnWrapped } from "./wrapper.js";
 
 /** The soft and hard value of one line of /proc/<pid>/limits. */
 function limitOf(limits: string, what: string): [string, string] {
@@ -107,5 +109,42 @@ describe("resource limits in cgroups", () => {
       expect(states(task.info.taskId)).toEqual(["TASK_RUNNING", "TASK_FINISHED"]);
     }
     await until("the cgroup removed", () => taskCgroupDirs(task.info.taskId).every((d) => !existsSync(d)));
+  });
+});
+
+describe("the gated wrapper", () => {
+  it("runs the command only on the agent's go: without it (setup failed, or the agent died) nothing runs and no status is written", async () => {
+    const dir = tempDir("agent-rt-gate");
+    const exits: (number | null)[] = [];
+    for (const go of [false, true]) {
+      const sandbox = join(dir, String(go));
+      mkdirSync(sandbox);
+      const child = spawnWrapped({ command: "touch ran", sandbox, env: { PATH: "/usr/bin:/bin" }, account: undefined, gated: true });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      releaseGate(child, go);
+      exits.push(await exited);
+    }
+    expect(exits).toEqual([125, 0]);
+    expect(readdirSync(join(dir, "false")).sort()).toEqual(["stderr", "stdout"]);
+    expect(readdirSync(join(dir, "true")).sort()).toEqual(["exit", "ran", "stderr", "stdout"]);
+  });
+});
+
+describe("container settings the local agent has no use for", () => {
+  it("leaves out what the local agent cannot do (image, networks, Linux settings, discovery) and runs the task all the same", async () => {
+    const { runtime, states } = setup();
+    const task = simTask("true", {
+      container: {
+        type: "MESOS",
+        image: "alpine:3",
+        networkInfos: [{ name: "dcos", portMappings: [{ hostPort: 0, containerPort: 80 }] }],
+        linuxInfo: { sharePidNamespace: true, seccomp: { unconfined: true }, ipcMode: "PRIVATE", shmSize: 64 },
+      },
+      discovery: { visibility: "EXTERNAL", name: "t" },
+    });
+    runtime.start(task);
+    runtime.startQueued();
+    await until("FINISHED", () => states(task.info.taskId).length === 2);
+    expect(states(task.info.taskId)).toEqual(["TASK_RUNNING", "TASK_FINISHED"]);
   });
 });
