@@ -55,9 +55,13 @@ function probeV2(): Layout {
   const dir = join(ROOT, "corral");
   mkdirSync(dir, { recursive: true });
   // Children of a v2 cgroup get a controller only when their parent hands it down.
-  writeFileSync(join(ROOT, "cgroup.subtree_control"), "+memory +cpu");
-  writeFileSync(join(dir, "cgroup.subtree_control"), "+memory +cpu");
+  for (const parent of [ROOT, dir]) enableControllers(join(parent, "cgroup.subtree_control"));
   return { version: 2, dir };
+}
+
+function enableControllers(subtreeControl: string): void {
+  const enabled = readFileSync(subtreeControl, "utf8").split(/\s+/);
+  if (!enabled.includes("memory") || !enabled.includes("cpu")) writeFileSync(subtreeControl, "+memory +cpu");
 }
 
 /** The task's limits that are finite: what its cgroup enforces. */
