@@ -3,7 +3,8 @@
  * fetcher does: http(s) downloaded (redirects followed, with a timeout), file:// and absolute
  * paths copied (read as the task's user: a task cannot fetch what its user could not read),
  * each to its output file or the URI's last path segment; then made executable or unpacked.
- * Every failure is a FetchError whose message names the URI and why.
+ * Every failure is a FetchError whose message names the URI and why. `cache` is not honoured:
+ * there is no fetcher cache here, every launch fetches again.
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
