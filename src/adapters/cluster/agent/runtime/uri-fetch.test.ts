@@ -4,7 +4,7 @@
  * that fail the task without running it, kills during a fetch, and an agent restarted mid-fetch.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -185,5 +185,31 @@ describe("URIs fetched into the sandbox", () => {
     });
     expect(existsSync(join(root, "sandboxes", "escaped"))).toBe(false);
     expect(existsSync(join(root, "sandboxes", escape.info.taskId, "escaped"))).toBe(false);
+  });
+  it("fetches and unpacks as the task's user: its files are the user's, and a file that user may not read is not fetched", async () => {
+    const root = tempDir("agent-rt", { beforeRemove: killGroups });
+    chmodSync(root, 0o755); // the task's user must reach its sandbox
+    const { runtime, reports, states } = setup({ canSwitchUser: true }, root);
+    const nobody = { value: "ls -n bin/tool README | awk '{print $3}' > owners", environment: {}, user: "nobody" };
+    const task = simTask(nobody.value, { command: { ...nobody, uris: [{ value: `${base}/bundle.tar.gz` }] } });
+    // The test's files directory is 0700 root: nobody cannot read what is in it.
+    const secret = simTask("true", { command: { value: "true", environment: {}, user: "nobody", uris: [{ value: join(files, "hello.txt") }] } });
+    runtime.start(task);
+    runtime.start(secret);
+    runtime.startQueued();
+    if (process.getuid?.() !== 0) {
+      // Not root: no task may run as another user.
+      await until("both FAILED", () => states(task.info.taskId).length === 1 && states(secret.info.taskId).length === 1);
+      return;
+    }
+    await until("both ended", () => states(task.info.taskId).length === 2 && states(secret.info.taskId).length === 1);
+    expect(states(task.info.taskId)).toEqual(["TASK_RUNNING", "TASK_FINISHED"]);
+    const sandbox = join(root, "sandboxes", task.info.taskId);
+    expect(readFileSync(join(sandbox, "owners"), "utf8")).toBe("65534\n65534\n");
+    expect(statSync(join(sandbox, "bundle.tar.gz")).uid).toBe(65534);
+    expect(reports.find((r) => r.taskId === secret.info.taskId)).toMatchObject({
+      state: "TASK_FAILED",
+      extra: { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `Failed to fetch '${join(files, "hello.txt")}': ${join(files, "hello.txt")}: Permission denied` },
+    });
   });
 });
