@@ -4,6 +4,7 @@
  * agent learns a child's end from its 'exit' event at once; a task adopted after a restart (not
  * its child) is looked at on one shared poll, and its exit status read from the file the wrapper
  * wrote. task.json (the wrapper's pid, start time and boot id) is the proof that a task started.
+ * A task with URIs has them fetched first (uri-fetches.ts), then starts the same way.
  */
 import type { ChildProcess } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import type { TaskInfo, TaskState } from "../../../../domain/cluster.js";
 import type { Cancel, TaskFiles } from "../../../../engine/ports.js";
 import type { Extra, SimTask } from "../../sim-tasks.js";
 import { rotateOutputs } from "./log-rotation.js";
+import { cgroupOomKilled, finiteLimits, removeTaskCgroup } from "./cgroups.js";
 import { launchTask, namespacesOf, taskAccount } from "./launch.js";
 import { groupAlive, groupLeaderIn, isSameProcess, signalGroup } from "./proc.js";
 import { SANDBOX_FILES, sandboxDir, taskEnvironment } from "./sandbox.js";
@@ -23,6 +25,8 @@ import { SandboxFiles } from "./task-files.js";
 import { runHealthCheck, runReadinessCheck } from "./task-checks.js";
 import type { CheckedTask } from "./task-checks.js";
 import { UNKNOWN_AWAY, UNKNOWN_WRAPPER, outcome } from "./task-outcome.js";
+import { secretEnvironmentLenient } from "./task-secrets.js";
+import { UriFetches } from "./uri-fetches.js";
 import type { Ending } from "./task-outcome.js";
 import type { AgentRuntime, AgentRuntimeOptions } from "./types.js";
 import { readExitStatus, readRecord, writeRecord } from "./wrapper.js";
@@ -33,6 +37,10 @@ export interface LocalAgentRuntimeOptions extends AgentRuntimeOptions {
   readonly rotateEveryMs?: number;
   /** How often ended sandboxes are garbage-collected. @default 60000 */
   readonly gcEveryMs?: number;
+  /** One URI's download is given up after this long. @default 300000 */
+  readonly fetchTimeoutMs?: number;
+  /** Tasks whose URIs are fetched at once. @default 4 */
+  readonly fetchConcurrency?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -66,6 +74,7 @@ export class LocalAgentRuntime implements AgentRuntime {
   private ready = new Map<string, SimTask>();
   private launching = false;
   private readonly gc: SandboxGc;
+  private readonly fetches: UriFetches;
   private poll: Cancel | undefined;
   private rotation: Cancel | undefined;
   private rotating = false;
@@ -73,7 +82,7 @@ export class LocalAgentRuntime implements AgentRuntime {
   private closed = false;
 
   constructor(private readonly o: LocalAgentRuntimeOptions) {
-    const isLive = (id: string): boolean => this.watched.has(id) || this.queued.has(id) || this.ready.has(id);
+    const isLive = (id: string): boolean => this.isLive(id);
     this.gc = new SandboxGc({
       root: o.root,
       clock: o.clock,
@@ -81,6 +90,18 @@ export class LocalAgentRuntime implements AgentRuntime {
       maxAgeMs: o.sandboxMaxAgeMs ?? 7 * 24 * 3600_000,
       maxBytes: o.sandboxMaxBytes ?? 1024 * MiB,
       isLive,
+    });
+    this.fetches = new UriFetches({
+      root: o.root,
+      canSwitchUser: o.canSwitchUser,
+      concurrency: o.fetchConcurrency ?? 4,
+      timeoutMs: o.fetchTimeoutMs ?? 300_000,
+      fetched: (task) => {
+        if (!this.closed && !isTerminal(task.state)) this.launch(task);
+      },
+      failed: (task, message) => {
+        if (!this.closed && !isTerminal(task.state)) this.o.report(task, "TASK_FAILED", { reason: "REASON_CONTAINER_LAUNCH_FAILED", message });
+      },
     });
     this.files = new SandboxFiles({ root: o.root, live: () => new Map(this.processes().map((p) => [p.taskId, p.taskPid])) });
   }
@@ -101,7 +122,8 @@ export class LocalAgentRuntime implements AgentRuntime {
     }
     const user = info.command.user;
     const account = user && this.o.canSwitchUser ? taskAccount(user) : undefined;
-    const t = this.watch(task, sandbox, taskEnvironment(info, sandbox, task.frameworkId, this.o.taskPath), account, record, undefined);
+    const env = { ...taskEnvironment(info, sandbox, task.frameworkId, this.o.taskPath), ...secretEnvironmentLenient(info, this.o.secretsDir) };
+    const t = this.watch(task, sandbox, env, account, record, undefined);
     t.running = task.state === "TASK_RUNNING";
     t.readinessPassed = task.lastSent?.checkStatus?.exitCode === 0;
     t.killRequested = existsSync(join(sandbox, SANDBOX_FILES.killRequested));
@@ -133,7 +155,10 @@ export class LocalAgentRuntime implements AgentRuntime {
     for (const [id, task] of this.ready) {
       if (n++ >= LAUNCH_BATCH) break;
       this.ready.delete(id);
-      if (!isTerminal(task.state)) this.launch(task);
+      if (isTerminal(task.state)) continue;
+      // Fetching is asynchronous; a task without URIs starts right here.
+      if (task.info.command.uris?.length) this.fetches.add(task);
+      else this.launch(task);
     }
     if (this.ready.size === 0 || this.launching) return;
     this.launching = true;
@@ -149,6 +174,7 @@ export class LocalAgentRuntime implements AgentRuntime {
       // Not started yet: it never will be.
       this.queued.delete(task.info.taskId);
       this.ready.delete(task.info.taskId);
+      this.fetches.cancel(task.info.taskId);
       this.o.report(task, "TASK_KILLED", { reason: "REASON_TASK_KILLED_DURING_LAUNCH" });
       return;
     }
@@ -159,6 +185,7 @@ export class LocalAgentRuntime implements AgentRuntime {
   discard(task: SimTask): void {
     this.queued.delete(task.info.taskId);
     this.ready.delete(task.info.taskId);
+    this.fetches.cancel(task.info.taskId);
     const t = this.watched.get(task.info.taskId);
     if (!t) return;
     t.silent = true;
@@ -168,6 +195,7 @@ export class LocalAgentRuntime implements AgentRuntime {
 
   close(): void {
     this.closed = true;
+    this.fetches.close();
     for (const c of [this.poll, this.rotation, this.gcTimer]) c?.();
     this.poll = this.rotation = this.gcTimer = undefined;
     for (const t of this.watched.values()) {
@@ -183,7 +211,7 @@ export class LocalAgentRuntime implements AgentRuntime {
   }
 
   collectSandboxes(namespaces: ReadonlySet<string>): void {
-    const removed = collectNamespaceSandboxes(this.o.root, namespaces, (id) => this.watched.has(id) || this.queued.has(id) || this.ready.has(id));
+    const removed = collectNamespaceSandboxes(this.o.root, namespaces, (id) => this.isLive(id));
     for (const id of removed) this.gc.forget(id);
   }
 
@@ -206,13 +234,25 @@ export class LocalAgentRuntime implements AgentRuntime {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Watched, queued, due to start or fetching: its sandbox is in use. */
+  private isLive(taskId: string): boolean {
+    return this.watched.has(taskId) || this.queued.has(taskId) || this.ready.has(taskId) || this.fetches.has(taskId);
+  }
+
   private get logMaxBytes(): number {
     return this.o.logMaxBytes ?? 10 * MiB;
   }
 
   private launch(task: SimTask): void {
     const { info } = task;
-    const launched = launchTask(info, { root: this.o.root, frameworkId: task.frameworkId, taskPath: this.o.taskPath, canSwitchUser: this.o.canSwitchUser });
+    const launched = launchTask(info, {
+      root: this.o.root,
+      frameworkId: task.frameworkId,
+      taskPath: this.o.taskPath,
+      canSwitchUser: this.o.canSwitchUser,
+      secretsDir: this.o.secretsDir,
+      executor: task.executor ?? info.executor,
+    });
     switch (launched.kind) {
       case "failed":
         this.o.report(task, "TASK_FAILED", launched.extra);
@@ -302,8 +342,11 @@ export class LocalAgentRuntime implements AgentRuntime {
   private end(t: Watched, ending: Ending): void {
     t.ended = true;
     this.unwatch(t);
-    // What the command left behind in its group goes with it.
+    // What the command left behind in its group goes with it, and then its cgroup.
     if (groupAlive(t.record)) signalGroup(t.record.pid, "SIGKILL");
+    const limited = finiteLimits(t.task.info) !== undefined;
+    const oomKilled = limited && cgroupOomKilled(t.task.info.taskId);
+    if (limited) removeTaskCgroup(t.task.info.taskId, (err) => this.o.log.warn({ err, taskId: t.task.info.taskId }, "could not remove the task's cgroup"));
     if (t.silent) {
       this.gc.forget(t.task.info.taskId);
       void rm(t.sandbox, { recursive: true, force: true }).catch((err: unknown) =>
@@ -315,7 +358,7 @@ export class LocalAgentRuntime implements AgentRuntime {
     // A command that ended before anyone saw it running was RUNNING all the same, as Mesos'
     // command executor says once it has forked.
     if (!t.running && !t.killRequested && "status" in ending) this.report(t, "TASK_RUNNING", t.task.info.check ? { checkStatus: {} } : {});
-    const { state, extra } = outcome(t, ending);
+    const { state, extra } = outcome(t, ending, oomKilled ? t.task.info.limits?.mem : undefined);
     this.report(t, state, extra);
   }
 

@@ -1,17 +1,23 @@
 /**
- * One task's start: its user, its sandbox, the wrapper's spawn and task.json, in that order.
- * Nothing here reports; the runtime turns a failure into the task's TASK_FAILED.
+ * One task's start: its user, its secrets, its sandbox (volumes, secret files), its cgroup, the
+ * wrapper's spawn, its cgroup and rlimits (a gated wrapper waits for them), and task.json, in
+ * that order. Nothing here reports; the runtime turns a failure into the task's TASK_FAILED.
+ * Failure messages name secrets, never their values.
  */
 import type { ChildProcess } from "node:child_process";
 import { LABEL_NAMESPACE } from "../../../../domain/cluster.js";
-import type { TaskInfo } from "../../../../domain/cluster.js";
+import type { ExecutorInfo, TaskInfo } from "../../../../domain/cluster.js";
 import { reservationLabels } from "../../../../domain/offer/pool.js";
 import type { Extra } from "../../sim-tasks.js";
+import { attachToCgroup, createTaskCgroup, removeTaskCgroup } from "./cgroups.js";
+import { containerVolumes, setUpContainerVolumes } from "./container-volumes.js";
 import { signalGroup } from "./proc.js";
+import { applyRlimits, prlimitArgs } from "./rlimits.js";
+import { secretEnvironment, secretFiles } from "./task-secrets.js";
 import { lookupUser, prepareSandbox, taskEnvironment } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
 import { crashPoint } from "../../test-crash.js";
-import { spawnWrapped, writeRecord } from "./wrapper.js";
+import { releaseGate, spawnWrapped, writeRecord } from "./wrapper.js";
 import type { TaskRecord } from "./wrapper.js";
 
 export interface LaunchContext {
@@ -19,6 +25,9 @@ export interface LaunchContext {
   readonly frameworkId: string;
   readonly taskPath: string;
   readonly canSwitchUser: boolean;
+  readonly secretsDir: string | undefined;
+  /** The executor the task runs in: it holds the pod's volumes. */
+  readonly executor: ExecutorInfo | undefined;
 }
 
 export type Launch =
@@ -34,6 +43,8 @@ export type Launch =
   | { readonly kind: "spawn-failed"; readonly child: ChildProcess }
   | { readonly kind: "failed"; readonly extra: Extra };
 
+const launchFailed = (message: string): Launch => ({ kind: "failed", extra: { reason: "REASON_CONTAINER_LAUNCH_FAILED", message } });
+
 export function launchTask(info: TaskInfo, c: LaunchContext): Launch {
   const user = info.command.user;
   let account: Account | undefined;
@@ -41,26 +52,63 @@ export function launchTask(info: TaskInfo, c: LaunchContext): Launch {
     account = taskAccount(user);
     if (!account) return { kind: "failed", extra: { reason: "REASON_COMMAND_EXECUTOR_FAILED", message: `user '${user}' does not exist on this machine` } };
   }
+  const secretEnv = secretEnvironment(info, c.secretsDir);
+  if ("error" in secretEnv) return launchFailed(secretEnv.error);
+  const files = secretFiles(containerVolumes(info), c.secretsDir);
+  if ("error" in files) return launchFailed(files.error);
+  const limits = prlimitArgs(info.container?.rlimitInfo?.rlimits);
+  if ("error" in limits) return launchFailed(limits.error);
   let sandbox: string;
   let env: Record<string, string>;
   let child: ChildProcess;
+  let cgroup: string[] | undefined;
   try {
     sandbox = prepareSandbox(c.root, info, account);
-    env = taskEnvironment(info, sandbox, c.frameworkId, c.taskPath);
-    child = spawnWrapped({ command: info.command.value, sandbox, env, account });
+    setUpContainerVolumes(c.root, info, c.executor, sandbox, account, files.files);
+    env = { ...taskEnvironment(info, sandbox, c.frameworkId, c.taskPath), ...secretEnv.env };
   } catch (err) {
-    return { kind: "failed", extra: { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `sandbox: ${(err as Error).message}` } };
+    return launchFailed(`sandbox: ${(err as Error).message}`);
+  }
+  try {
+    cgroup = createTaskCgroup(info);
+  } catch (err) {
+    removeTaskCgroup(info.taskId, () => {}, 1);
+    return launchFailed(`cgroup: ${(err as Error).message}`);
+  }
+  const gated = cgroup !== undefined || limits.args.length > 0;
+  try {
+    child = spawnWrapped({ command: info.command.value, sandbox, env, account, gated });
+  } catch (err) {
+    if (cgroup) removeTaskCgroup(info.taskId, () => {}, 1);
+    return launchFailed(`sandbox: ${(err as Error).message}`);
   }
   const pid = child.pid;
-  if (pid === undefined) return { kind: "spawn-failed", child };
+  if (pid === undefined) {
+    if (cgroup) removeTaskCgroup(info.taskId, () => {}, 1);
+    return { kind: "spawn-failed", child };
+  }
   child.unref();
+  if (gated) {
+    // The wrapper waits on its stdin: the command starts inside its cgroup and limits, or not at all.
+    try {
+      if (cgroup) attachToCgroup(cgroup, pid);
+      applyRlimits(pid, limits.args);
+      releaseGate(child, true);
+    } catch (err) {
+      releaseGate(child, false);
+      signalGroup(pid, "SIGKILL");
+      if (cgroup) removeTaskCgroup(info.taskId, () => {}); // once the killed wrapper is gone
+      return launchFailed(`${cgroup ? "cgroup or rlimits" : "rlimits"}: ${(err as Error).message}`);
+    }
+  }
   crashPoint("during-launch", [info.taskId]);
   try {
     return { kind: "started", child, record: writeRecord(sandbox, pid, namespacesOf(info)), sandbox, env, account };
   } catch (err) {
     // Unrecorded, a restarted agent would start it a second time: it does not run at all.
     signalGroup(pid, "SIGKILL");
-    return { kind: "failed", extra: { reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `sandbox: ${(err as Error).message}` } };
+    if (cgroup) removeTaskCgroup(info.taskId, () => {});
+    return launchFailed(`sandbox: ${(err as Error).message}`);
   }
 }
 

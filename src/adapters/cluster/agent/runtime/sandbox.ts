@@ -4,7 +4,7 @@
  * survive relaunches and go only with DESTROY. A volume appears in the sandbox as a symlink at
  * its container path, the way Mesos mounts it there. (Adapted from the local cluster's.)
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import type { TaskInfo } from "../../../../domain/cluster.js";
 
@@ -38,8 +38,16 @@ export function taskVolumes(root: string, info: TaskInfo): { readonly dir: strin
     const id = r.disk?.persistence?.id;
     const path = r.disk?.volume?.containerPath;
     if (!id || !path) return [];
-    return [{ dir: volumeDir(root, info.agentId, id), containerPath: normalize(path).replace(/^(\.\.(\/|$))+|^\/+/, "") }];
+    return [{ dir: volumeDir(root, info.agentId, id), containerPath: inSandbox(path) }];
   });
+}
+
+/**
+ * A container path as a path inside the sandbox: relative, with no way out of it. An absolute
+ * path (Mesos: in the container's image) lands in the sandbox too; there is no image here.
+ */
+export function inSandbox(containerPath: string): string {
+  return normalize(containerPath).replace(/^(\.\.(\/|$))+|^\/+/, "").replace(/\/+$/, "");
 }
 
 export interface Account {
@@ -68,16 +76,26 @@ export function prepareSandbox(root: string, info: TaskInfo, account: Account | 
     if (account) chownSync(path, account.uid, account.gid);
   };
   own(sandbox);
-  for (const v of taskVolumes(root, info)) {
-    if (!existsSync(v.dir)) {
-      mkdirSync(v.dir, { recursive: true });
-      own(v.dir);
-    }
-    const link = join(sandbox, v.containerPath);
-    mkdirSync(dirname(link), { recursive: true });
-    if (!existsSync(link)) symlinkSync(v.dir, link);
-  }
+  for (const v of taskVolumes(root, info)) linkVolume(sandbox, v.dir, v.containerPath, account);
   return sandbox;
+}
+
+/** Links a volume directory (created when missing, owned by `account`) at `containerPath` in the sandbox. */
+export function linkVolume(sandbox: string, dir: string, containerPath: string, account: Account | undefined): void {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    if (account) chownSync(dir, account.uid, account.gid);
+  }
+  linkAt(sandbox, dir, containerPath);
+}
+
+/** A symlink to `target` at `containerPath` in the sandbox, unless something is there already. */
+export function linkAt(sandbox: string, target: string, containerPath: string): void {
+  if (containerPath === "" || containerPath === ".") throw new Error(`a volume cannot take the place of the sandbox itself`);
+  const link = join(sandbox, containerPath);
+  mkdirSync(dirname(link), { recursive: true });
+  // lstat: a link to a host path that does not exist (yet) is there all the same.
+  if (lstatSync(link, { throwIfNoEntry: false }) === undefined) symlinkSync(target, link);
 }
 
 /** DESTROY: the volume's data is gone. */

@@ -18,7 +18,8 @@ export type Ending = { readonly status: number } | { readonly unknown: string };
 export const UNKNOWN_AWAY = "the task ended while the agent was away and left no exit status; its exit code is unknown";
 export const UNKNOWN_WRAPPER = "the task's wrapper was killed; its exit code is unknown";
 
-export function outcome(t: EndedTask, ending: Ending): { readonly state: TaskState; readonly extra: Extra } {
+/** `oomMemMb`: the kernel killed the command for going over its memory limit (this many MB). */
+export function outcome(t: EndedTask, ending: Ending, oomMemMb?: number): { readonly state: TaskState; readonly extra: Extra } {
   if (t.healthKilled) {
     return {
       state: "TASK_KILLED",
@@ -26,6 +27,9 @@ export function outcome(t: EndedTask, ending: Ending): { readonly state: TaskSta
     };
   }
   if (t.killRequested) return { state: "TASK_KILLED", extra: { message: "killed by the scheduler" } };
+  if (oomMemMb !== undefined) {
+    return { state: "TASK_FAILED", extra: { reason: "REASON_CONTAINER_LIMITATION_MEMORY", message: `the task went over its memory limit of ${oomMemMb} MB and was killed` } };
+  }
   if ("unknown" in ending) return { state: "TASK_FAILED", extra: { reason: "REASON_EXECUTOR_TERMINATED", message: ending.unknown } };
   if (ending.status === 0) return { state: "TASK_FINISHED", extra: { message: "command exited with status 0" } };
   const how = ending.status > 128 ? ` (terminated by signal ${ending.status - 128})` : "";

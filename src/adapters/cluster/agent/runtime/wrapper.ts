@@ -13,6 +13,11 @@
  * command. A kill that comes before the command starts keeps it from starting (status 143);
  * one in the instant between the check and the command's exec is ended by the agent's SIGKILL
  * after the grace period. A status above 128 is the shell's "killed by signal (status - 128)".
+ *
+ * A gated wrapper (third argument set: the task has a cgroup or rlimits) first waits for the
+ * agent's `go` on its stdin, a pipe: the agent moves it into its cgroup and sets its limits
+ * meanwhile, so the command starts inside them. Without the go (the agent failed the setup, or
+ * died before it) the command never runs and no exit status is written.
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -27,6 +32,7 @@ export const WRAPPER = [
   `exec >>${SANDBOX_FILES.stdout} 2>>${SANDBOX_FILES.stderr}`,
   "k=",
   "trap k=1 TERM INT HUP",
+  'if [ -n "$3" ]; then IFS= read -r g; exec </dev/null; [ "$g" = go ] || exit 125; fi',
   'if [ -z "$k" ]; then /bin/sh -c "$1"; s=$?; else s=143; fi',
   'printf %s "$s" >"$2.tmp" && command -p mv -f "$2.tmp" "$2"',
   "exit $s",
@@ -42,6 +48,8 @@ export interface WrappedLaunch {
   readonly sandbox: string;
   readonly env: Readonly<Record<string, string>>;
   readonly account: Account | undefined;
+  /** Wait for `releaseGate` before running the command. */
+  readonly gated?: boolean;
 }
 
 /**
@@ -50,13 +58,22 @@ export interface WrappedLaunch {
  */
 export function spawnWrapped(launch: WrappedLaunch): ChildProcess {
   const { sandbox, account } = launch;
-  return spawn("/bin/sh", ["-c", WRAPPER, "sh", launch.command, join(sandbox, SANDBOX_FILES.exit)], {
+  const gated = launch.gated === true;
+  return spawn("/bin/sh", ["-c", WRAPPER, "sh", launch.command, join(sandbox, SANDBOX_FILES.exit), gated ? "gated" : ""], {
     cwd: sandbox,
     env: launch.env,
     detached: true,
-    stdio: "ignore",
+    stdio: [gated ? "pipe" : "ignore", "ignore", "ignore"],
     ...(account ? { uid: account.uid, gid: account.gid } : {}),
   });
+}
+
+/** Lets a gated wrapper run its command (`go`), or end without running it. */
+export function releaseGate(child: ChildProcess, go: boolean): void {
+  const stdin = child.stdin;
+  if (!stdin) return;
+  stdin.on("error", () => {}); // the wrapper is gone already: it was killed, nothing to tell it
+  stdin.end(go ? "go\n" : "");
 }
 
 /** Writes task.json whole, right after the spawn: from now on the task counts as started. */
