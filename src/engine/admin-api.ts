@@ -301,8 +301,10 @@ export interface AdminApi {
   /** Plan changes after `after`; empty `names` = every service. Ends when `signal` aborts. */
   watchPlans?(names: readonly string[], after: bigint, signal: AbortSignal): AsyncIterable<PlanEventView>;
   /**
-   * The endpoints of a service (one per advertised port name or VIP) with the addresses of its
-   * running tasks. @throws SchedulerError not_found for an unknown service.
+   * The endpoints of a service (one per advertised port name or VIP, sorted by name) with the
+   * addresses of its running tasks; `portName` given: a list of exactly that one.
+   * @throws SchedulerError not_found for an unknown service or port name, invalid_argument (field
+   * `name`) for a bad service name.
    */
-  getEndpoints?(name: string): readonly EndpointView[] | Promise<readonly EndpointView[]>;
+  getEndpoints?(name: string, portName?: string): Promise<readonly EndpointView[]>;
 }

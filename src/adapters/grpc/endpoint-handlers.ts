@@ -1,10 +1,7 @@
-/**
- * GetEndpoints over AdminApi.getEndpoints: the service's endpoints, or the one named by
- * `port_name` (NOT_FOUND naming the known ones when it has none of that name).
- */
+/** GetEndpoints over AdminApi.getEndpoints (the engine's view of the stored tasks). */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EndpointSchema, GetEndpointsRequest } from "../../../gen/corral/v1/admin_pb.js";
-import { SchedulerError, abbreviate, abbreviateList } from "../../domain/errors.js";
+import { SchedulerError } from "../../domain/errors.js";
 import type { AdminApi, EndpointView } from "../../engine/admin-api.js";
 import type { Logger } from "../../engine/ports.js";
 import { unary } from "./rpc-calls.js";
@@ -14,20 +11,15 @@ export function endpointHandlers(api: AdminApi, logger: Logger) {
     getEndpoints: unary("GetEndpoints", logger, async (req: GetEndpointsRequest) => {
       if (req.serviceName === "") throw SchedulerError.invalid([{ field: "service_name", reason: "is required" }]);
       if (!api.getEndpoints) throw new SchedulerError("unimplemented", "this scheduler does not list endpoints");
-      const all = [...(await renamed(() => api.getEndpoints!(req.serviceName)))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      if (req.portName === "") return { endpoints: all.map(toEndpointMessage) };
-      const one = all.find((e) => e.name === req.portName);
-      if (one === undefined) {
-        const known = all.length === 0 ? "it has none" : `it has ${abbreviateList(all.map((e) => e.name))}`;
-        throw new SchedulerError("not_found", `service '${abbreviate(req.serviceName)}' has no endpoint '${abbreviate(req.portName)}' (${known})`);
-      }
-      return { endpoints: [toEndpointMessage(one)] };
+      const get = api.getEndpoints.bind(api);
+      const views = await renamed(() => get(req.serviceName, req.portName === "" ? undefined : req.portName));
+      return { endpoints: views.map(toEndpointMessage) };
     }),
   };
 }
 
 /** The engine names the service field `name`; this request calls it `service_name`. */
-async function renamed<T>(f: () => T | Promise<T>): Promise<T> {
+async function renamed<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (err) {
