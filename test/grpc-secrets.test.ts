@@ -130,6 +130,16 @@ describe("secrets on the local agent's file store", () => {
     expect(await listed()).toEqual(before);
   });
 
+  it("a valid name too long for a file name (slashes stored as %2F) is INVALID_ARGUMENT naming `name`, not INTERNAL", async () => {
+    const before = await listed();
+    for (const name of [`${"a/".repeat(127)}a`, `${"b".repeat(100)}/${"c".repeat(154)}`]) {
+      const err = await failure(admin.putSecret({ name, value: Buffer.from(VALUE) }));
+      refused(err, grpc.status.INVALID_ARGUMENT, "name");
+      expect(fieldViolations(err)[0]!.reason).toMatch(/too long to be stored as a file/);
+    }
+    expect(await listed()).toEqual(before);
+  });
+
   it("refuses a value over 64 KiB naming `value` and the size, not the bytes; one of 64 KiB is kept", async () => {
     const before = await listed();
     const big = Buffer.from(VALUE.repeat(Math.ceil((64 * 1024 + 1) / VALUE.length))).subarray(0, 64 * 1024 + 1);
