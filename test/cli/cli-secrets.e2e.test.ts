@@ -51,7 +51,12 @@ describe("corral secret against a real scheduler", () => {
     const given = await corralCli(["secret", "put", "given", "--value", "v4lue"]);
     expect(given.code, shown(given)).toBe(0);
     expect(stored("given")).toBe("v4lue");
-    for (const r of [fromStdin, fromFile, given]) expect(r.stdout + r.stderr).not.toMatch(/pa55|v4lue/);
+    const dash = await corralCli(["secret", "put", "dash", "--file", "-", "--json"], { stdin: "v4lue-2" });
+    expect(dash.code, shown(dash)).toBe(0);
+    expect(JSON.parse(dash.stdout)).toEqual({ name: "dash", sizeBytes: "7" });
+    expect(stored("dash")).toBe("v4lue-2");
+    expect((await corralCli(["secret", "delete", "dash"])).code).toBe(0);
+    for (const r of [fromStdin, fromFile, given, dash]) expect(r.stdout + r.stderr).not.toMatch(/pa55|v4lue/);
   });
 
   it("list: names, sizes and update times as a table and as JSON; no value", async () => {
