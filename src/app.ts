@@ -10,6 +10,7 @@ import { MesosDriver, parseMasterAddress } from "./adapters/cluster/mesos/driver
 import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
 import { hostOf, loadApiSecurity } from "./adapters/grpc/auth.js";
 import { AdminServer } from "./adapters/grpc/server.js";
+import { secretsAccess } from "./adapters/grpc/secrets-access.js";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
@@ -76,7 +77,7 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
   // nothing written. Until the scheduler has started, health says NOT_SERVING and admin calls
   // answer UNAVAILABLE.
   const gate = startingGate();
-  const server = new AdminServer({ api: gate.api, logger, ...security });
+  const server = new AdminServer({ api: gate.api, logger, ...security, secrets: secretsAccess(options.cluster, options) });
   server.setServing(false);
   const deadline = Date.now() + options.waitForLockMs;
   const { host, port } = await bindApi(server, options.listen, deadline, logger, signal);

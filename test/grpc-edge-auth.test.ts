@@ -3,17 +3,20 @@
  * bearer token, with mutual TLS (certificates made by openssl at test time), and with both.
  */
 import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminServer } from "../src/adapters/grpc/server.js";
 import { isLoopbackHost } from "../src/adapters/grpc/auth.js";
+import { SecretFiles } from "../src/adapters/secrets/secret-files.js";
 import { Health, HealthCheckResponse_ServingStatus, createAdminClient, createPromiseClient } from "../src/client/index.js";
 import type { AdminClient } from "../src/client/index.js";
 import type { AdminApi, ServiceView } from "../src/engine/admin-api.js";
 import { makeTestPki } from "./grpc-edge-certs.js";
 import type { TestPki } from "./grpc-edge-certs.js";
+import { tempDir } from "./use-temp-dir.js";
 
 const TOKEN = "s3cret-token-0123456789abcdef";
 
@@ -158,6 +161,27 @@ describe("bearer token", () => {
       { timeout: 20_000 },
     );
     expect(stdout).toContain("corral.v1.MultiServiceAdmin");
+  });
+});
+
+describe("bearer token on the secret RPCs and GetEndpoints", () => {
+  it("refuses them without the token, the store untouched; with it they are served", async () => {
+    const store = new SecretFiles(join(tempDir("edge-auth"), "secrets"));
+    const { address } = await serve({ authToken: TOKEN, secrets: { store } });
+    const anonymous = admin(address);
+    for (const call of [
+      anonymous.putSecret({ name: "s", value: Buffer.from("v") }),
+      anonymous.listSecrets({}),
+      anonymous.deleteSecret({ name: "s" }),
+      anonymous.getEndpoints({ serviceName: "a" }),
+    ]) {
+      expect((await rejection(call)).code).toBe(grpc.status.UNAUTHENTICATED);
+    }
+    expect(await store.list()).toEqual([]);
+    const client = admin(address, { token: TOKEN });
+    await client.putSecret({ name: "s", value: Buffer.from("v") });
+    expect((await client.listSecrets({})).secrets.map((e) => e.name)).toEqual(["s"]);
+    expect((await client.deleteSecret({ name: "s" })).existed).toBe(true);
   });
 });
 

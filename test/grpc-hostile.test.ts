@@ -18,6 +18,7 @@ import { createAdminClient } from "../src/client/index.js";
 import type { AdminClient } from "../src/client/index.js";
 import type { AdminApi, ServiceView } from "../src/engine/admin-api.js";
 import { body, http2Call, pb, rawUnary } from "./grpc-raw-client.js";
+import { tempDir } from "./use-temp-dir.js";
 
 const SPEC = (cmd = "sleep 1000"): string =>
   ["name: {{SERVICE_NAME}}", "pods:", "  hello:", "    count: 1", "    tasks:", "      server:", "        goal: RUNNING", `        cmd: "${cmd}"`, "        cpus: 0.1", "        memory: 32", ""].join("\n");
@@ -29,7 +30,7 @@ let corral: Corral;
 let admin: AdminClient;
 
 beforeAll(async () => {
-  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--store", "memory", "--cluster", "sim"], {}), pino({ level: "silent" }));
+  corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--store", "memory", "--cluster", "sim", "--data-dir", tempDir("grpc-hostile")], {}), pino({ level: "silent" }));
   admin = createAdminClient({ address: corral.address, defaultDeadlineMs: 30_000 });
   await admin.putService({ name: "keep", spec: SPEC() });
 });
@@ -103,6 +104,18 @@ describe("error replies stay under 4 KiB whatever they would echo", () => {
     expect(err).toBeDefined();
   });
 
+  it("PutSecret and DeleteSecret with a 1 MiB name, PutSecret with a 1 MiB value; GetEndpoints with 1 MiB names", async () => {
+    const before = (await admin.listSecrets({})).secrets;
+    for (const f of ["name", "value"]) {
+      const put = defined(await failure(admin.putSecret({ name: f === "name" ? big : "s", value: Buffer.alloc(f === "name" ? 1 : BIG, 0x41) })), grpc.status.INVALID_ARGUMENT);
+      expect(decodeViolations(put.metadata)[0]?.field).toBe(f);
+    }
+    defined(await failure(admin.deleteSecret({ name: big })), grpc.status.INVALID_ARGUMENT);
+    expect((await admin.listSecrets({})).secrets).toEqual(before);
+    defined(await failure(admin.getEndpoints({ serviceName: big })));
+    defined(await failure(admin.getEndpoints({ serviceName: "keep", portName: big })));
+  });
+
   it("WatchUninstall with 50,000 unknown names: NOT_FOUND listing five and counting the rest", async () => {
     const many = Array.from({ length: 50_000 }, (_, i) => `svc-${i}`);
     const err = defined(await failure(drain(admin.watchUninstall({ names: many }))), grpc.status.NOT_FOUND);
@@ -164,6 +177,9 @@ describe("nothing else at the edge gives INTERNAL or UNKNOWN", () => {
     defined(await failure(admin.uninstallService({})), grpc.status.INVALID_ARGUMENT);
     defined(await failure(admin.getPlan({ plan: "deploy" })), grpc.status.NOT_FOUND);
     defined(await failure(admin.putService({})), grpc.status.INVALID_ARGUMENT);
+    defined(await failure(admin.putSecret({})), grpc.status.INVALID_ARGUMENT);
+    defined(await failure(admin.deleteSecret({})), grpc.status.INVALID_ARGUMENT);
+    defined(await failure(admin.getEndpoints({})), grpc.status.INVALID_ARGUMENT);
     expect(await names()).toEqual(["keep"]);
   });
 

@@ -52,6 +52,10 @@ export interface CommandContext {
   err(text: string): void;
   /** The whole of stdin (for `put NAME -`). */
   readStdin(): Promise<string>;
+  /** The whole of stdin as bytes (a secret's value). */
+  readStdinBytes(): Promise<Buffer>;
+  /** stdin is a terminal (someone types the value). */
+  readonly stdinTty?: boolean;
   readonly signal?: AbortSignal;
 }
 

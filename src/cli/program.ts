@@ -9,6 +9,8 @@ import * as agents from "./agent-commands.js";
 import * as commands from "./commands.js";
 import type { CommandContext } from "./commands.js";
 import { SHELLS, completionScript } from "./completion.js";
+import { endpoints } from "./endpoint-commands.js";
+import * as secrets from "./secret-commands.js";
 import * as steer from "./steer-commands.js";
 import { PLAN_ACTIONS, POD_ACTIONS } from "./steer-render.js";
 import type { Shell } from "./completion.js";
@@ -95,7 +97,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       stdout: io.stdout,
       out: (text) => io.stdout.write(`${text}\n`),
       err: (text) => io.stderr.write(`${text}\n`),
-      readStdin: () => readAll(io.stdin),
+      readStdin: async () => (await readAll(io.stdin)).toString("utf8"),
+      readStdinBytes: () => readAll(io.stdin),
+      stdinTty: (io.stdin as { isTTY?: boolean }).isTTY === true,
       ...(io.signal === undefined ? {} : { signal: io.signal }),
     };
   };
@@ -254,6 +258,25 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .addOption(new Option("--after <n>", "resume after this event sequence number").argParser(sequence).default(0n, "0"))
     .action((names: string[], o: { after: bigint }, cmd: Command) => commands.watchUninstall(context(cmd), names, o.after));
 
+  program
+    .command("secret")
+    .description("put, list or delete a secret of the local agent's secret store, which specs reference by name (secrets: … secret: NAME); values are never shown")
+    .addArgument(new Argument("<action>", "put (the value from --file, or stdin), list (names, sizes, update times), delete").choices(secrets.SECRET_ACTIONS))
+    .argument("[name]", "secret name, e.g. hello-world/secret1 (put, delete)")
+    .option("--file <file>", "put: read the value from FILE (- for stdin, the default), byte for byte")
+    .option("--value <value>", "put: the value itself; it stays in the shell's history and is visible to ps: prefer --file or stdin")
+    .addHelpText("after", "\nThe value is sent as given: `echo` adds a newline, `printf %s` does not.\n  printf %s \"$PASSWORD\" | corral secret put hello-world/secret1\n  corral secret put tls/key --file server.key")
+    .action((action: string, name: string | undefined, o: { file?: string; value?: string }, cmd: Command) =>
+      secrets.secret(context(cmd), action, name, { ...(o.file === undefined ? {} : { file: o.file }), ...(o.value === undefined ? {} : { value: o.value }) }),
+    );
+
+  program
+    .command("endpoints")
+    .description("show a service's endpoints (as dcos-commons' /endpoints): per advertised port name or VIP, the host:port of its running tasks, their DNS names and the VIP")
+    .argument("<name>", "service name")
+    .argument("[port-name]", "only this endpoint")
+    .action((name: string, portName: string | undefined, _o: unknown, cmd: Command) => endpoints(context(cmd), name, portName));
+
   const agent = program
     .command("agent")
     .description("the local agent daemon that runs this machine's tasks (started by the scheduler with --cluster local)")
@@ -299,8 +322,8 @@ function packageVersion(): string {
   return "unknown";
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }

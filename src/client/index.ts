@@ -11,11 +11,14 @@
  * for await (const { data } of admin.taskLog({ name: "team/db", task: "db-0-server", tailLines: 10, follow: true })) {
  *   process.stdout.write(data);
  * }
+ * await admin.putSecret({ name: "team/db-password", value: new TextEncoder().encode(password) });
+ * const { endpoints } = await admin.getEndpoints({ serviceName: "team/db" }); // name, address[], dns[], vip
  * admin.close();
  * ```
  * Every method of the descriptor is there, typed from it: the unary ones (putService,
- * listServices, getService, getPlan, uninstallService, getScheduler, listTasks) return promises,
- * the server-streaming ones (watchUninstall, taskLog) async iterables; breaking out of the loop
+ * listServices, getService, getPlan, uninstallService, getScheduler, listTasks, the steering and
+ * secret methods, getEndpoints) return promises,
+ * the server-streaming ones (watchUninstall, taskLog, watchPlans) async iterables; breaking out of the loop
  * (or aborting `signal`) cancels the stream.
  * Failed calls reject with a grpc-js `ServiceError` (`code`, `details`, `metadata`); use
  * `fieldViolations(err)` to read the fields an INVALID_ARGUMENT names.

@@ -5,6 +5,7 @@
 import type { FieldViolation } from "../domain/errors.js";
 import type { Status } from "../domain/plan/status.js";
 import type { SpecWarning, StrategyName } from "../domain/spec/types.js";
+import type { SecretStore } from "./ports.js";
 
 export type ServiceState = "DEPLOYING" | "RUNNING" | "ERROR" | "UNINSTALLING" | "QUARANTINED";
 
@@ -245,6 +246,27 @@ export interface PlanEventView {
   readonly planStatus: Status;
 }
 
+/**
+ * One named endpoint of a service, as dcos-commons' /endpoints/<name> answers it: one per
+ * advertised port name or VIP. The engine's ServiceEndpoint (service-endpoints.ts) has this shape.
+ */
+export interface EndpointView {
+  /** The port name (or the VIP's port name). */
+  readonly name: string;
+  /** `host:port` of each RUNNING task with the port. */
+  readonly addresses: readonly string[];
+  /** `<task>.<service>.autoip.dcos.thisdcos.directory:port` of each RUNNING task. */
+  readonly dns: readonly string[];
+  /** `<prefix>.<service>.l4lb.thisdcos.directory:<port>` when the port has a VIP. */
+  readonly vip?: string;
+}
+
+/**
+ * Where the secret RPCs go: the store tasks of this cluster read (the local agent's
+ * `<agent-dir>/secrets`), or why this cluster keeps none here (answered FAILED_PRECONDITION).
+ */
+export type SecretsAccess = { readonly store: SecretStore } | { readonly unavailable: string };
+
 export interface AdminApi {
   putService(input: PutServiceInput): Promise<PutServiceResult>;
   uninstallService(name: string): Promise<ServiceView>;
@@ -278,4 +300,11 @@ export interface AdminApi {
   controlPod?(input: PodControlInput): Promise<PodControlResult>;
   /** Plan changes after `after`; empty `names` = every service. Ends when `signal` aborts. */
   watchPlans?(names: readonly string[], after: bigint, signal: AbortSignal): AsyncIterable<PlanEventView>;
+  /**
+   * The endpoints of a service (one per advertised port name or VIP, sorted by name) with the
+   * addresses of its running tasks; `portName` given: a list of exactly that one.
+   * @throws SchedulerError not_found for an unknown service or port name, invalid_argument (field
+   * `name`) for a bad service name.
+   */
+  getEndpoints?(name: string, portName?: string): Promise<readonly EndpointView[]>;
 }

@@ -20,7 +20,7 @@ describe("corral help and errors", () => {
     const text = top.stdout.replace(/\s+/g, " "); // commander wraps at 80 columns off a terminal
     expect(text).toContain('--server <host:port> scheduler address (env: CORRAL_SERVER) (default: "127.0.0.1:50051")');
     expect(text).toMatch(/--token-file <file> [^-]*\(env: CORRAL_TOKEN_FILE\)/);
-    for (const command of ["put", "plan", "plans", "pod", "uninstall", "logs", "tasks"]) {
+    for (const command of ["put", "plan", "plans", "pod", "uninstall", "logs", "tasks", "secret", "endpoints"]) {
       const r = await runCli([command, "--help"]);
       expect(r.code, shown(r)).toBe(0);
       expect(r.stdout, command).not.toMatch(/\(default: (\{\}|""|false)\)/);
@@ -84,6 +84,11 @@ describe("corral completion", () => {
     expect(await bashComplete(script, "corral --server 127.0.0.1:1 li")).toEqual(["list"]);
     expect(await bashComplete(script, "corral logs hello t --")).toEqual(expect.arrayContaining(["--stderr", "--follow", "--tail", "--server", "--json"]));
     expect(await bashComplete(script, "corral completion ")).toEqual(["bash", "zsh"]);
+    expect(await bashComplete(script, "corral se")).toEqual(["secret"]);
+    expect(await bashComplete(script, "corral en")).toEqual(["endpoints"]);
+    expect(await bashComplete(script, "corral secret ")).toEqual(["put", "list", "delete"]);
+    expect(await bashComplete(script, "corral secret put db/pw --")).toEqual(expect.arrayContaining(["--file", "--value"]));
+    expect(await bashComplete(script, "corral secret put db/pw --file examples/sim")).toEqual(["examples/simple.yml"]);
     expect(await bashComplete(script, "corral put hello examples/hello-w")).toEqual(["examples/hello-world.yml"]);
     expect(await bashComplete(script, "corral --token-file examples/sim")).toEqual(["examples/simple.yml"]);
     expect(await bashComplete(script, "corral delete")).toEqual([]);
@@ -93,7 +98,8 @@ describe("corral completion", () => {
     const r = await runCli(["completion", "zsh"]);
     expect(r.code, shown(r)).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("#compdef corral");
-    for (const command of ["put", "list", "plan", "plans", "pod", "tasks", "logs", "completion"]) expect(r.stdout).toContain(`'${command}:`);
+    for (const command of ["put", "list", "plan", "plans", "pod", "tasks", "logs", "secret", "endpoints", "completion"]) expect(r.stdout).toContain(`'${command}:`);
+    expect(r.stdout).toMatch(/^ {8}secret\) _arguments .*'1:argument:\(put list delete\)'/m);
     expect(r.stdout).toMatch(/^ {8}pod\) _arguments .*'2:argument:\(list info restart replace pause resume\)'/m);
     expect(r.stdout).toContain("compdef _corral corral");
     if (hasZsh) {

@@ -80,7 +80,7 @@ describe("corral through buf curl and server reflection", () => {
       .filter((l) => l.startsWith(`${ADMIN}/`))
       .sort();
     expect(methods).toEqual(
-      ["ControlPlan", "ControlPod", "GetPlan", "GetScheduler", "GetService", "ListPlans", "ListPods", "ListServices", "ListTasks", "PutService", "TaskLog", "UninstallService", "WatchPlans", "WatchUninstall"].map((m) => `${ADMIN}/${m}`),
+      ["ControlPlan", "ControlPod", "DeleteSecret", "GetEndpoints", "GetPlan", "GetScheduler", "GetService", "ListPlans", "ListPods", "ListSecrets", "ListServices", "ListTasks", "PutSecret", "PutService", "TaskLog", "UninstallService", "WatchPlans", "WatchUninstall"].map((m) => `${ADMIN}/${m}`),
     );
   });
 

@@ -278,6 +278,20 @@ const intArb = (...values: bigint[]): fc.Arbitrary<FieldValue> =>
 
 const U32_EDGES = [0n, 1n, 2n, 10n, 1000n, (1n << 31n) - 1n, (1n << 31n), (1n << 32n) - 1n];
 
+/** Secret names: valid ones, and ones that would leave the store's directory or name no file. */
+const SECRET_NAMES = [
+  "a", "hello-world/secret1", "s.1_x", "A/B/C", "", ".", "..", "../x", "a/../../etc/passwd", "/etc/passwd", "a/", "/a", "a//b", ".hidden", "a/.b",
+  "a\0b", "\0", "a b", "a\nb", "%2e%2e", "a%2Fb", "ünï", "😀", "a".repeat(255), "a".repeat(256), "-a", "_a", "CON", "a:b",
+] as const;
+const secretNameArb = strArb(SECRET_NAMES);
+const secretValueArb = fc.oneof(
+  strArb(["", "v", "\0", "x\ny", "😀"]),
+  fc.constantFrom(65_535, 65_536, 65_537, 100_000, 1_048_576).map((n): Str => ({ k: "rep", unit: "s", n })),
+);
+
+/** GetEndpoints' port_name: the examples' port names and names no service has. */
+const PORT_NAMES = ["", "http", "web", "metrics", "nope", "\0", "../http", "HTTP", "😀", "a".repeat(300)] as const;
+
 /** The fields of each RPC's request, by proto method name. */
 export const GENERATORS: Readonly<Record<string, fc.Arbitrary<Readonly<Record<string, FieldValue>>>>> = {
   PutService: fc.record(
@@ -359,6 +373,18 @@ export const GENERATORS: Readonly<Record<string, fc.Arbitrary<Readonly<Record<st
     names: namesArb.map((names): FieldValue => ({ t: "names", names })),
     after: u64Arb.map((u): FieldValue => ({ t: "u64", u })),
   }),
+  // Values around the 64 KiB limit and the 1 MiB request limit; names that must not leave the store.
+  PutSecret: fc.record({ name: str(secretNameArb), value: str(secretValueArb) }, { requiredKeys: ["name"] }),
+  ListSecrets: fc.constant({}),
+  DeleteSecret: fc.record({ name: str(secretNameArb) }),
+  GetEndpoints: fc.oneof(
+    fc.record({ serviceName: str(nameArb), portName: str(strArb(PORT_NAMES)) }, { requiredKeys: [] }),
+    // An existing service, as a well-meaning caller asks for it.
+    fc.record({
+      serviceName: fc.nat(1000).map((i): FieldValue => ({ t: "str", s: { k: "existing", i } })),
+      portName: fc.constantFrom(...PORT_NAMES.slice(0, 4)).map((v): FieldValue => ({ t: "str", s: { k: "lit", v } })),
+    }),
+  ),
 };
 
 /** Methods of the service descriptor that have no generator (must be empty). */

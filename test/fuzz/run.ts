@@ -11,7 +11,7 @@
  *      trailer key + value) stay under 4096 bytes;
  *  (d) a rejected call, a read-only call, a dry-run PutService, and a call whose body a strict
  *      protobuf runtime refuses leave the store (every node: data and version) and the API view (ListServices,
- *      every plan of every service, GetScheduler) as they were;
+ *      every plan of every service, GetScheduler, the secret store's files) as they were;
  *  (e) the server stays alive: health answers SERVING after every case;
  *  (f) a body a strict runtime refuses (malformed, or a known field with the wrong wire type)
  *      is refused: an error status, no response message;
@@ -43,7 +43,7 @@ import { encodeRecords, strictVerdict, toRecords } from "./wire.js";
 import type { Verdict } from "./wire.js";
 
 /** RPCs that may change state when they succeed; every other RPC must never change anything. */
-export const MUTATING_RPCS: ReadonlySet<string> = new Set(["PutService", "UninstallService", "ControlPlan", "ControlPod"]);
+export const MUTATING_RPCS: ReadonlySet<string> = new Set(["PutService", "UninstallService", "ControlPlan", "ControlPod", "PutSecret", "DeleteSecret"]);
 
 export interface Violation {
   readonly property: string;
@@ -284,7 +284,7 @@ function diffSnapshots(a: { store: StoreSnapshot; view: string }, b: { store: St
   }
   for (const path of a.store.keys()) if (!b.store.has(path)) changed.push(`-${path}`);
   if (changed.length > 0) return `the store: ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
-  if (a.view !== b.view) return "the API view (ListServices/GetPlan/GetScheduler)";
+  if (a.view !== b.view) return "the API view (ListServices/GetPlan/GetScheduler/secret files)";
   return undefined;
 }
 

@@ -5,17 +5,23 @@
  * be sent as a request body.
  *
  * The store is wrapped to be snapshotted: every path any write touched is remembered, and a
- * snapshot reads every node under those roots (data and version).
+ * snapshot reads every node under those roots (data and version). The secret RPCs write a file
+ * store in a temp dir (the local agent's kind), which the API view snapshot reads too.
  */
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { MultiServiceAdmin } from "../../gen/corral/v1/admin_pb.js";
 import { AdminServer } from "../../src/adapters/grpc/server.js";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
+import { SecretFiles } from "../../src/adapters/secrets/secret-files.js";
 import type { Persister, PersisterOp, Versioned } from "../../src/engine/ports.js";
 import { createHarness } from "../harness/harness.js";
 import type { Harness } from "../harness/harness.js";
+import { makeTempDir } from "../temp-dir.js";
 import { encodedTrailerBytes } from "./trailers.js";
 
 /** What one call answered, as the client saw it. */
@@ -104,6 +110,8 @@ export class FuzzServer {
     private readonly store: SnapshotPersister,
     readonly server: AdminServer,
     readonly address: string,
+    /** The secret store's directory (its parent is removed by `stop`). */
+    private readonly secretsDir: string,
     private readonly client: grpc.Client,
     /** A second connection, for health checks while a call runs on the first. */
     private readonly side: grpc.Client,
@@ -130,7 +138,9 @@ export class FuzzServer {
         done();
       },
     });
-    const server = new AdminServer({ api: harness.scheduler, logger: pino({ level: "error" }, sink) });
+    const secretsDir = join(makeTempDir("fuzz-secrets"), "secrets");
+    const secrets = { store: new SecretFiles(secretsDir) };
+    const server = new AdminServer({ api: harness.scheduler, logger: pino({ level: "error" }, sink), secrets });
     const { port } = await server.listen("127.0.0.1:0");
     const address = `127.0.0.1:${port}`;
     const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
@@ -139,7 +149,7 @@ export class FuzzServer {
       "grpc.max_send_message_length": -1,
     });
     const side = new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
-    const fuzz = new FuzzServer(harness, store, server, address, client, side);
+    const fuzz = new FuzzServer(harness, store, server, address, secretsDir, client, side);
     (fuzz as { internals: InternalLog[] }).internals = internals;
     return fuzz;
   }
@@ -164,7 +174,18 @@ export class FuzzServer {
         return String(err);
       }
     }));
-    return JSON.stringify({ services, plans, scheduler: s.getScheduler() }, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+    return JSON.stringify({ services, plans, scheduler: s.getScheduler(), secrets: this.secretFiles() }, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+  }
+
+  /** Every file of the secret store, with a digest of its bytes. */
+  private secretFiles(): string[] {
+    let files: string[];
+    try {
+      files = readdirSync(this.secretsDir).sort();
+    } catch {
+      return [];
+    }
+    return files.map((f) => `${f} ${createHash("sha256").update(readFileSync(join(this.secretsDir, f))).digest("hex")}`);
   }
 
   /** Service names known now (for generators that want existing names). */
@@ -253,6 +274,7 @@ export class FuzzServer {
     await this.server.stop(2000);
     await this.harness.scheduler.stop();
     this.harness.cluster.stop();
+    rmSync(join(this.secretsDir, ".."), { recursive: true, force: true });
   }
 }
 

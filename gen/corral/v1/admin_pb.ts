@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file corral/v1/admin.proto.
  */
 export const file_corral_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb3JyYWwvdjEvYWRtaW4ucHJvdG8SCWNvcnJhbC52MSLvAQoRUHV0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRzcGVjGAIgASgJEkAKCnBhcmFtZXRlcnMYAyADKAsyLC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5EiAKE2V4cGVjdGVkX2dlbmVyYXRpb24YBCABKARIAIgBARIPCgdkcnlfcnVuGAUgASgIGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhYKFF9leHBlY3RlZF9nZW5lcmF0aW9uIsIBChJQdXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlEiYKB291dGNvbWUYAiABKA4yFS5jb3JyYWwudjEuUHV0T3V0Y29tZRIkCgh3YXJuaW5ncxgDIAMoCzISLmNvcnJhbC52MS5XYXJuaW5nEigKBmNoYW5nZRgEIAEoCzIYLmNvcnJhbC52MS5TZXJ2aWNlQ2hhbmdlEg8KB2RyeV9ydW4YBSABKAgimAEKDVNlcnZpY2VDaGFuZ2USEgoKcmVsYXVuY2hlZBgBIAMoCRINCgVhZGRlZBgCIAMoCRIWCg5kZWNvbW1pc3Npb25lZBgDIAMoCRIdCgRwbGFuGAQgASgLMg8uY29ycmFsLnYxLlBsYW4SLQoKdmlvbGF0aW9ucxgFIAMoCzIZLmNvcnJhbC52MS5GaWVsZFZpb2xhdGlvbiIvCg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKQoHV2FybmluZxINCgVmaWVsZBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIicKF1VuaW5zdGFsbFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoYVW5pbnN0YWxsU2VydmljZVJlc3BvbnNlEiMKB3NlcnZpY2UYASABKAsyEi5jb3JyYWwudjEuU2VydmljZSI1ChVXYXRjaFVuaW5zdGFsbFJlcXVlc3QSDQoFbmFtZXMYASADKAkSDQoFYWZ0ZXIYAiABKAQiQgoWV2F0Y2hVbmluc3RhbGxSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLmNvcnJhbC52MS5Vbmluc3RhbGxFdmVudCLsAQoOVW5pbnN0YWxsRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSDAoEbmFtZRgCIAEoCRIrCgRraW5kGAMgASgOMh0uY29ycmFsLnYxLlVuaW5zdGFsbEV2ZW50S2luZBIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5zdGVwc19jb21wbGV0ZRgFIAEoDRITCgtzdGVwc190b3RhbBgGIAEoDRIRCglsZWZ0b3ZlcnMYByADKAkSDwoHbWVzc2FnZRgIIAEoCRISCgpyZW1vdmFsX2lkGAkgASgEIhUKE0xpc3RTZXJ2aWNlc1JlcXVlc3QiPAoUTGlzdFNlcnZpY2VzUmVzcG9uc2USJAoIc2VydmljZXMYASADKAsyEi5jb3JyYWwudjEuU2VydmljZSIhChFHZXRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJIjkKEkdldFNlcnZpY2VSZXNwb25zZRIjCgdzZXJ2aWNlGAEgASgLMhIuY29ycmFsLnYxLlNlcnZpY2UiLAoOR2V0UGxhblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwbGFuGAIgASgJIjAKD0dldFBsYW5SZXNwb25zZRIdCgRwbGFuGAEgASgLMg8uY29ycmFsLnYxLlBsYW4ilAIKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLmNvcnJhbC52MS5TZXJ2aWNlU3RhdGUSEQoJY29uZmlnX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAQSJQoFcGxhbnMYBSADKAsyFi5jb3JyYWwudjEuUGxhblN1bW1hcnkSDQoFZXJyb3IYBiABKAkSMAoMY3JlYXRlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgx1cGRhdGVkX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlbW92YWxfaWQYCSABKAQiawoLUGxhblN1bW1hcnkSDAoEbmFtZRgBIAEoCRIhCgZzdGF0dXMYAiABKA4yES5jb3JyYWwudjEuU3RhdHVzEhYKDnN0ZXBzX2NvbXBsZXRlGAMgASgNEhMKC3N0ZXBzX3RvdGFsGAQgASgNIpABCgRQbGFuEgwKBG5hbWUYASABKAkSIQoGc3RhdHVzGAIgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIlCghzdHJhdGVneRgDIAEoDjITLmNvcnJhbC52MS5TdHJhdGVneRIgCgZwaGFzZXMYBCADKAsyEC5jb3JyYWwudjEuUGhhc2USDgoGZXJyb3JzGAUgAygJIosBCgVQaGFzZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiEKBnN0YXR1cxgDIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSJQoIc3RyYXRlZ3kYBCABKA4yEy5jb3JyYWwudjEuU3RyYXRlZ3kSHgoFc3RlcHMYBSADKAsyDy5jb3JyYWwudjEuU3RlcCJmCgRTdGVwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSIQoGc3RhdHVzGAMgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIPCgdtZXNzYWdlGAQgASgJEhAKCHRhc2tfaWRzGAUgAygJIhUKE0dldFNjaGVkdWxlclJlcXVlc3QihgEKFEdldFNjaGVkdWxlclJlc3BvbnNlEigKBXN0YXRlGAEgASgOMhkuY29ycmFsLnYxLlNjaGVkdWxlclN0YXRlEhAKCHNlcnZpY2VzGAIgASgNEhQKDHVuaW5zdGFsbGluZxgDIAEoDRIcChRsYXN0X3VuaW5zdGFsbF9ldmVudBgEIAEoBCIgChBMaXN0VGFza3NSZXF1ZXN0EgwKBG5hbWUYASABKAkiMwoRTGlzdFRhc2tzUmVzcG9uc2USHgoFdGFza3MYASADKAsyDy5jb3JyYWwudjEuVGFzayLHAQoEVGFzaxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHBvZF90eXBlGAMgASgJEhEKCXBvZF9pbmRleBgEIAEoDRINCgVzdGF0ZRgFIAEoCRILCgNwaWQYBiABKA0SEAoIYWdlbnRfaWQYByABKAkSDwoHc2FuZGJveBgIIAEoCRIPCgdtZXNzYWdlGAkgASgJEjAKDHVwZGF0ZWRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihgEKDlRhc2tMb2dSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEdGFzaxgCIAEoCRIkCgRmaWxlGAMgASgOMhYuY29ycmFsLnYxLlRhc2tMb2dGaWxlEg4KBm9mZnNldBgEIAEoBBISCgp0YWlsX2xpbmVzGAUgASgNEg4KBmZvbGxvdxgGIAEoCCJACg9UYXNrTG9nUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIOCgZvZmZzZXQYAiABKAQSDwoHdGFza19pZBgDIAEoCSIgChBMaXN0UGxhbnNSZXF1ZXN0EgwKBG5hbWUYASABKAkiMwoRTGlzdFBsYW5zUmVzcG9uc2USHgoFcGxhbnMYASADKAsyDy5jb3JyYWwudjEuUGxhbiLqAQoSQ29udHJvbFBsYW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGxhbhgCIAEoCRIlCgZhY3Rpb24YAyABKA4yFS5jb3JyYWwudjEuUGxhbkFjdGlvbhINCgVwaGFzZRgEIAEoCRIMCgRzdGVwGAUgASgJEkEKCnBhcmFtZXRlcnMYBiADKAsyLS5jb3JyYWwudjEuQ29udHJvbFBsYW5SZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJFChNDb250cm9sUGxhblJlc3BvbnNlEh0KBHBsYW4YASABKAsyDy5jb3JyYWwudjEuUGxhbhIPCgdjaGFuZ2VkGAIgASgIIh8KD0xpc3RQb2RzUmVxdWVzdBIMCgRuYW1lGAEgASgJIjAKEExpc3RQb2RzUmVzcG9uc2USHAoEcG9kcxgBIAMoCzIOLmNvcnJhbC52MS5Qb2Qi1gEKA1BvZBIMCgRuYW1lGAEgASgJEhAKCHBvZF90eXBlGAIgASgJEhEKCXBvZF9pbmRleBgDIAEoDRIeCgV0YXNrcxgEIAMoCzIPLmNvcnJhbC52MS5UYXNrEiwKDHJlc2VydmF0aW9ucxgFIAMoCzIWLmNvcnJhbC52MS5SZXNlcnZhdGlvbhIOCgZwYXVzZWQYBiABKAgSGgoScGVybWFuZW50bHlfZmFpbGVkGAcgASgIEhAKCGFnZW50X2lkGAggASgJEhAKCGhvc3RuYW1lGAkgASgJInMKC1Jlc2VydmF0aW9uEhMKC3Jlc291cmNlX2lkGAEgASgJEhAKCHJlc291cmNlGAIgASgJEg0KBXZhbHVlGAMgASgJEhYKDnBlcnNpc3RlbmNlX2lkGAQgASgJEhYKDmNvbnRhaW5lcl9wYXRoGAUgASgJIlQKEUNvbnRyb2xQb2RSZXF1ZXN0EgwKBG5hbWUYASABKAkSCwoDcG9kGAIgASgJEiQKBmFjdGlvbhgDIAEoDjIULmNvcnJhbC52MS5Qb2RBY3Rpb24iUgoSQ29udHJvbFBvZFJlc3BvbnNlEhsKA3BvZBgBIAEoCzIOLmNvcnJhbC52MS5Qb2QSDgoGa2lsbGVkGAIgAygJEg8KB2NoYW5nZWQYAyABKAgiMQoRV2F0Y2hQbGFuc1JlcXVlc3QSDQoFbmFtZXMYASADKAkSDQoFYWZ0ZXIYAiABKAQiOQoSV2F0Y2hQbGFuc1Jlc3BvbnNlEiMKBWV2ZW50GAEgASgLMhQuY29ycmFsLnYxLlBsYW5FdmVudCKTAgoJUGxhbkV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIMCgRwbGFuGAQgASgJEg0KBXBoYXNlGAUgASgJEgwKBHN0ZXAYBiABKAkSDwoHc3RlcF9pZBgHIAEoCRIhCgZzdGF0dXMYCCABKA4yES5jb3JyYWwudjEuU3RhdHVzEg8KB21lc3NhZ2UYCSABKAkSEAoIdGFza19pZHMYCiADKAkSKAoEdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoLcGxhbl9zdGF0dXMYDCABKA4yES5jb3JyYWwudjEuU3RhdHVzKtkBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEAoMU1RBVFVTX0VSUk9SEAESEgoOU1RBVFVTX1dBSVRJTkcQAhISCg5TVEFUVVNfUEVORElORxADEhMKD1NUQVRVU19QUkVQQVJFRBAEEhMKD1NUQVRVU19TVEFSVElORxAFEhIKDlNUQVRVU19TVEFSVEVEEAYSEwoPU1RBVFVTX0NPTVBMRVRFEAcSFgoSU1RBVFVTX0lOX1BST0dSRVNTEAgSEgoOU1RBVFVTX0RFTEFZRUQQCSq9AQoMU2VydmljZVN0YXRlEh0KGVNFUlZJQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdTRVJWSUNFX1NUQVRFX0RFUExPWUlORxABEhkKFVNFUlZJQ0VfU1RBVEVfUlVOTklORxACEhcKE1NFUlZJQ0VfU1RBVEVfRVJST1IQAxIeChpTRVJWSUNFX1NUQVRFX1VOSU5TVEFMTElORxAEEh0KGVNFUlZJQ0VfU1RBVEVfUVVBUkFOVElORUQQBSp2CgpQdXRPdXRjb21lEhsKF1BVVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASFwoTUFVUX09VVENPTUVfQ1JFQVRFRBABEhkKFVBVVF9PVVRDT01FX1VOQ0hBTkdFRBACEhcKE1BVVF9PVVRDT01FX1VQREFURUQQAyrEAQoSVW5pbnN0YWxsRXZlbnRLaW5kEiQKIFVOSU5TVEFMTF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIAocVU5JTlNUQUxMX0VWRU5UX0tJTkRfU1RBUlRFRBABEiEKHVVOSU5TVEFMTF9FVkVOVF9LSU5EX1BST0dSRVNTEAISIgoeVU5JTlNUQUxMX0VWRU5UX0tJTkRfQ09NUExFVEVEEAMSHwobVU5JTlNUQUxMX0VWRU5UX0tJTkRfRk9SQ0VEEAQquAEKCFN0cmF0ZWd5EhgKFFNUUkFURUdZX1VOU1BFQ0lGSUVEEAASEwoPU1RSQVRFR1lfU0VSSUFMEAESFQoRU1RSQVRFR1lfUEFSQUxMRUwQAhITCg9TVFJBVEVHWV9DQU5BUlkQAxIaChZTVFJBVEVHWV9TRVJJQUxfQ0FOQVJZEAQSHAoYU1RSQVRFR1lfUEFSQUxMRUxfQ0FOQVJZEAUSFwoTU1RSQVRFR1lfREVQRU5ERU5DWRAGKpEBCg5TY2hlZHVsZXJTdGF0ZRIfChtTQ0hFRFVMRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdTQ0hFRFVMRVJfU1RBVEVfUlVOTklORxABEiAKHFNDSEVEVUxFUl9TVEFURV9VTklOU1RBTExJTkcQAhIfChtTQ0hFRFVMRVJfU1RBVEVfVU5JTlNUQUxMRUQQAypgCgtUYXNrTG9nRmlsZRIdChlUQVNLX0xPR19GSUxFX1VOU1BFQ0lGSUVEEAASGAoUVEFTS19MT0dfRklMRV9TVERPVVQQARIYChRUQVNLX0xPR19GSUxFX1NUREVSUhACKsQBCgpQbGFuQWN0aW9uEhsKF1BMQU5fQUNUSU9OX1VOU1BFQ0lGSUVEEAASFQoRUExBTl9BQ1RJT05fU1RBUlQQARIUChBQTEFOX0FDVElPTl9TVE9QEAISGQoVUExBTl9BQ1RJT05fSU5URVJSVVBUEAMSGAoUUExBTl9BQ1RJT05fQ09OVElOVUUQBBIeChpQTEFOX0FDVElPTl9GT1JDRV9DT01QTEVURRAFEhcKE1BMQU5fQUNUSU9OX1JFU1RBUlQQBiqEAQoJUG9kQWN0aW9uEhoKFlBPRF9BQ1RJT05fVU5TUEVDSUZJRUQQABIWChJQT0RfQUNUSU9OX1JFU1RBUlQQARIWChJQT0RfQUNUSU9OX1JFUExBQ0UQAhIUChBQT0RfQUNUSU9OX1BBVVNFEAMSFQoRUE9EX0FDVElPTl9SRVNVTUUQBDLCCAoRTXVsdGlTZXJ2aWNlQWRtaW4SSQoKUHV0U2VydmljZRIcLmNvcnJhbC52MS5QdXRTZXJ2aWNlUmVxdWVzdBodLmNvcnJhbC52MS5QdXRTZXJ2aWNlUmVzcG9uc2USWwoQVW5pbnN0YWxsU2VydmljZRIiLmNvcnJhbC52MS5Vbmluc3RhbGxTZXJ2aWNlUmVxdWVzdBojLmNvcnJhbC52MS5Vbmluc3RhbGxTZXJ2aWNlUmVzcG9uc2USVwoOV2F0Y2hVbmluc3RhbGwSIC5jb3JyYWwudjEuV2F0Y2hVbmluc3RhbGxSZXF1ZXN0GiEuY29ycmFsLnYxLldhdGNoVW5pbnN0YWxsUmVzcG9uc2UwARJPCgxMaXN0U2VydmljZXMSHi5jb3JyYWwudjEuTGlzdFNlcnZpY2VzUmVxdWVzdBofLmNvcnJhbC52MS5MaXN0U2VydmljZXNSZXNwb25zZRJJCgpHZXRTZXJ2aWNlEhwuY29ycmFsLnYxLkdldFNlcnZpY2VSZXF1ZXN0Gh0uY29ycmFsLnYxLkdldFNlcnZpY2VSZXNwb25zZRJACgdHZXRQbGFuEhkuY29ycmFsLnYxLkdldFBsYW5SZXF1ZXN0GhouY29ycmFsLnYxLkdldFBsYW5SZXNwb25zZRJPCgxHZXRTY2hlZHVsZXISHi5jb3JyYWwudjEuR2V0U2NoZWR1bGVyUmVxdWVzdBofLmNvcnJhbC52MS5HZXRTY2hlZHVsZXJSZXNwb25zZRJGCglMaXN0VGFza3MSGy5jb3JyYWwudjEuTGlzdFRhc2tzUmVxdWVzdBocLmNvcnJhbC52MS5MaXN0VGFza3NSZXNwb25zZRJCCgdUYXNrTG9nEhkuY29ycmFsLnYxLlRhc2tMb2dSZXF1ZXN0GhouY29ycmFsLnYxLlRhc2tMb2dSZXNwb25zZTABEkYKCUxpc3RQbGFucxIbLmNvcnJhbC52MS5MaXN0UGxhbnNSZXF1ZXN0GhwuY29ycmFsLnYxLkxpc3RQbGFuc1Jlc3BvbnNlEkwKC0NvbnRyb2xQbGFuEh0uY29ycmFsLnYxLkNvbnRyb2xQbGFuUmVxdWVzdBoeLmNvcnJhbC52MS5Db250cm9sUGxhblJlc3BvbnNlEkMKCExpc3RQb2RzEhouY29ycmFsLnYxLkxpc3RQb2RzUmVxdWVzdBobLmNvcnJhbC52MS5MaXN0UG9kc1Jlc3BvbnNlEkkKCkNvbnRyb2xQb2QSHC5jb3JyYWwudjEuQ29udHJvbFBvZFJlcXVlc3QaHS5jb3JyYWwudjEuQ29udHJvbFBvZFJlc3BvbnNlEksKCldhdGNoUGxhbnMSHC5jb3JyYWwudjEuV2F0Y2hQbGFuc1JlcXVlc3QaHS5jb3JyYWwudjEuV2F0Y2hQbGFuc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChVjb3JyYWwvdjEvYWRtaW4ucHJvdG8SCWNvcnJhbC52MSLvAQoRUHV0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRzcGVjGAIgASgJEkAKCnBhcmFtZXRlcnMYAyADKAsyLC5jb3JyYWwudjEuUHV0U2VydmljZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5EiAKE2V4cGVjdGVkX2dlbmVyYXRpb24YBCABKARIAIgBARIPCgdkcnlfcnVuGAUgASgIGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhYKFF9leHBlY3RlZF9nZW5lcmF0aW9uIsIBChJQdXRTZXJ2aWNlUmVzcG9uc2USIwoHc2VydmljZRgBIAEoCzISLmNvcnJhbC52MS5TZXJ2aWNlEiYKB291dGNvbWUYAiABKA4yFS5jb3JyYWwudjEuUHV0T3V0Y29tZRIkCgh3YXJuaW5ncxgDIAMoCzISLmNvcnJhbC52MS5XYXJuaW5nEigKBmNoYW5nZRgEIAEoCzIYLmNvcnJhbC52MS5TZXJ2aWNlQ2hhbmdlEg8KB2RyeV9ydW4YBSABKAgimAEKDVNlcnZpY2VDaGFuZ2USEgoKcmVsYXVuY2hlZBgBIAMoCRINCgVhZGRlZBgCIAMoCRIWCg5kZWNvbW1pc3Npb25lZBgDIAMoCRIdCgRwbGFuGAQgASgLMg8uY29ycmFsLnYxLlBsYW4SLQoKdmlvbGF0aW9ucxgFIAMoCzIZLmNvcnJhbC52MS5GaWVsZFZpb2xhdGlvbiIvCg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKQoHV2FybmluZxINCgVmaWVsZBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIicKF1VuaW5zdGFsbFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoYVW5pbnN0YWxsU2VydmljZVJlc3BvbnNlEiMKB3NlcnZpY2UYASABKAsyEi5jb3JyYWwudjEuU2VydmljZSI1ChVXYXRjaFVuaW5zdGFsbFJlcXVlc3QSDQoFbmFtZXMYASADKAkSDQoFYWZ0ZXIYAiABKAQiQgoWV2F0Y2hVbmluc3RhbGxSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLmNvcnJhbC52MS5Vbmluc3RhbGxFdmVudCLsAQoOVW5pbnN0YWxsRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSDAoEbmFtZRgCIAEoCRIrCgRraW5kGAMgASgOMh0uY29ycmFsLnYxLlVuaW5zdGFsbEV2ZW50S2luZBIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5zdGVwc19jb21wbGV0ZRgFIAEoDRITCgtzdGVwc190b3RhbBgGIAEoDRIRCglsZWZ0b3ZlcnMYByADKAkSDwoHbWVzc2FnZRgIIAEoCRISCgpyZW1vdmFsX2lkGAkgASgEIhUKE0xpc3RTZXJ2aWNlc1JlcXVlc3QiPAoUTGlzdFNlcnZpY2VzUmVzcG9uc2USJAoIc2VydmljZXMYASADKAsyEi5jb3JyYWwudjEuU2VydmljZSIhChFHZXRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJIjkKEkdldFNlcnZpY2VSZXNwb25zZRIjCgdzZXJ2aWNlGAEgASgLMhIuY29ycmFsLnYxLlNlcnZpY2UiLAoOR2V0UGxhblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIMCgRwbGFuGAIgASgJIjAKD0dldFBsYW5SZXNwb25zZRIdCgRwbGFuGAEgASgLMg8uY29ycmFsLnYxLlBsYW4ilAIKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLmNvcnJhbC52MS5TZXJ2aWNlU3RhdGUSEQoJY29uZmlnX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAQSJQoFcGxhbnMYBSADKAsyFi5jb3JyYWwudjEuUGxhblN1bW1hcnkSDQoFZXJyb3IYBiABKAkSMAoMY3JlYXRlZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgx1cGRhdGVkX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlbW92YWxfaWQYCSABKAQiawoLUGxhblN1bW1hcnkSDAoEbmFtZRgBIAEoCRIhCgZzdGF0dXMYAiABKA4yES5jb3JyYWwudjEuU3RhdHVzEhYKDnN0ZXBzX2NvbXBsZXRlGAMgASgNEhMKC3N0ZXBzX3RvdGFsGAQgASgNIpABCgRQbGFuEgwKBG5hbWUYASABKAkSIQoGc3RhdHVzGAIgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIlCghzdHJhdGVneRgDIAEoDjITLmNvcnJhbC52MS5TdHJhdGVneRIgCgZwaGFzZXMYBCADKAsyEC5jb3JyYWwudjEuUGhhc2USDgoGZXJyb3JzGAUgAygJIosBCgVQaGFzZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiEKBnN0YXR1cxgDIAEoDjIRLmNvcnJhbC52MS5TdGF0dXMSJQoIc3RyYXRlZ3kYBCABKA4yEy5jb3JyYWwudjEuU3RyYXRlZ3kSHgoFc3RlcHMYBSADKAsyDy5jb3JyYWwudjEuU3RlcCJmCgRTdGVwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSIQoGc3RhdHVzGAMgASgOMhEuY29ycmFsLnYxLlN0YXR1cxIPCgdtZXNzYWdlGAQgASgJEhAKCHRhc2tfaWRzGAUgAygJIhUKE0dldFNjaGVkdWxlclJlcXVlc3QihgEKFEdldFNjaGVkdWxlclJlc3BvbnNlEigKBXN0YXRlGAEgASgOMhkuY29ycmFsLnYxLlNjaGVkdWxlclN0YXRlEhAKCHNlcnZpY2VzGAIgASgNEhQKDHVuaW5zdGFsbGluZxgDIAEoDRIcChRsYXN0X3VuaW5zdGFsbF9ldmVudBgEIAEoBCIgChBMaXN0VGFza3NSZXF1ZXN0EgwKBG5hbWUYASABKAkiMwoRTGlzdFRhc2tzUmVzcG9uc2USHgoFdGFza3MYASADKAsyDy5jb3JyYWwudjEuVGFzayLHAQoEVGFzaxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHBvZF90eXBlGAMgASgJEhEKCXBvZF9pbmRleBgEIAEoDRINCgVzdGF0ZRgFIAEoCRILCgNwaWQYBiABKA0SEAoIYWdlbnRfaWQYByABKAkSDwoHc2FuZGJveBgIIAEoCRIPCgdtZXNzYWdlGAkgASgJEjAKDHVwZGF0ZWRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihgEKDlRhc2tMb2dSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEdGFzaxgCIAEoCRIkCgRmaWxlGAMgASgOMhYuY29ycmFsLnYxLlRhc2tMb2dGaWxlEg4KBm9mZnNldBgEIAEoBBISCgp0YWlsX2xpbmVzGAUgASgNEg4KBmZvbGxvdxgGIAEoCCJACg9UYXNrTG9nUmVzcG9uc2USDAoEZGF0YRgBIAEoDBIOCgZvZmZzZXQYAiABKAQSDwoHdGFza19pZBgDIAEoCSIgChBMaXN0UGxhbnNSZXF1ZXN0EgwKBG5hbWUYASABKAkiMwoRTGlzdFBsYW5zUmVzcG9uc2USHgoFcGxhbnMYASADKAsyDy5jb3JyYWwudjEuUGxhbiLqAQoSQ29udHJvbFBsYW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEcGxhbhgCIAEoCRIlCgZhY3Rpb24YAyABKA4yFS5jb3JyYWwudjEuUGxhbkFjdGlvbhINCgVwaGFzZRgEIAEoCRIMCgRzdGVwGAUgASgJEkEKCnBhcmFtZXRlcnMYBiADKAsyLS5jb3JyYWwudjEuQ29udHJvbFBsYW5SZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJFChNDb250cm9sUGxhblJlc3BvbnNlEh0KBHBsYW4YASABKAsyDy5jb3JyYWwudjEuUGxhbhIPCgdjaGFuZ2VkGAIgASgIIh8KD0xpc3RQb2RzUmVxdWVzdBIMCgRuYW1lGAEgASgJIjAKEExpc3RQb2RzUmVzcG9uc2USHAoEcG9kcxgBIAMoCzIOLmNvcnJhbC52MS5Qb2Qi1gEKA1BvZBIMCgRuYW1lGAEgASgJEhAKCHBvZF90eXBlGAIgASgJEhEKCXBvZF9pbmRleBgDIAEoDRIeCgV0YXNrcxgEIAMoCzIPLmNvcnJhbC52MS5UYXNrEiwKDHJlc2VydmF0aW9ucxgFIAMoCzIWLmNvcnJhbC52MS5SZXNlcnZhdGlvbhIOCgZwYXVzZWQYBiABKAgSGgoScGVybWFuZW50bHlfZmFpbGVkGAcgASgIEhAKCGFnZW50X2lkGAggASgJEhAKCGhvc3RuYW1lGAkgASgJInMKC1Jlc2VydmF0aW9uEhMKC3Jlc291cmNlX2lkGAEgASgJEhAKCHJlc291cmNlGAIgASgJEg0KBXZhbHVlGAMgASgJEhYKDnBlcnNpc3RlbmNlX2lkGAQgASgJEhYKDmNvbnRhaW5lcl9wYXRoGAUgASgJIlQKEUNvbnRyb2xQb2RSZXF1ZXN0EgwKBG5hbWUYASABKAkSCwoDcG9kGAIgASgJEiQKBmFjdGlvbhgDIAEoDjIULmNvcnJhbC52MS5Qb2RBY3Rpb24iUgoSQ29udHJvbFBvZFJlc3BvbnNlEhsKA3BvZBgBIAEoCzIOLmNvcnJhbC52MS5Qb2QSDgoGa2lsbGVkGAIgAygJEg8KB2NoYW5nZWQYAyABKAgiMQoRV2F0Y2hQbGFuc1JlcXVlc3QSDQoFbmFtZXMYASADKAkSDQoFYWZ0ZXIYAiABKAQiOQoSV2F0Y2hQbGFuc1Jlc3BvbnNlEiMKBWV2ZW50GAEgASgLMhQuY29ycmFsLnYxLlBsYW5FdmVudCKTAgoJUGxhbkV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIMCgRwbGFuGAQgASgJEg0KBXBoYXNlGAUgASgJEgwKBHN0ZXAYBiABKAkSDwoHc3RlcF9pZBgHIAEoCRIhCgZzdGF0dXMYCCABKA4yES5jb3JyYWwudjEuU3RhdHVzEg8KB21lc3NhZ2UYCSABKAkSEAoIdGFza19pZHMYCiADKAkSKAoEdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoLcGxhbl9zdGF0dXMYDCABKA4yES5jb3JyYWwudjEuU3RhdHVzIi8KEFB1dFNlY3JldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoDCITChFQdXRTZWNyZXRSZXNwb25zZSIUChJMaXN0U2VjcmV0c1JlcXVlc3QiPQoTTGlzdFNlY3JldHNSZXNwb25zZRImCgdzZWNyZXRzGAEgAygLMhUuY29ycmFsLnYxLlNlY3JldEluZm8iXwoKU2VjcmV0SW5mbxIMCgRuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAQSLwoLdXBkYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKE0RlbGV0ZVNlY3JldFJlcXVlc3QSDAoEbmFtZRgBIAEoCSInChREZWxldGVTZWNyZXRSZXNwb25zZRIPCgdleGlzdGVkGAEgASgIIj4KE0dldEVuZHBvaW50c1JlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhEKCXBvcnRfbmFtZRgCIAEoCSI+ChRHZXRFbmRwb2ludHNSZXNwb25zZRImCgllbmRwb2ludHMYASADKAsyEy5jb3JyYWwudjEuRW5kcG9pbnQiQwoIRW5kcG9pbnQSDAoEbmFtZRgBIAEoCRIPCgdhZGRyZXNzGAIgAygJEgsKA2RucxgDIAMoCRILCgN2aXAYBCABKAkq2QEKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABIQCgxTVEFUVVNfRVJST1IQARISCg5TVEFUVVNfV0FJVElORxACEhIKDlNUQVRVU19QRU5ESU5HEAMSEwoPU1RBVFVTX1BSRVBBUkVEEAQSEwoPU1RBVFVTX1NUQVJUSU5HEAUSEgoOU1RBVFVTX1NUQVJURUQQBhITCg9TVEFUVVNfQ09NUExFVEUQBxIWChJTVEFUVVNfSU5fUFJPR1JFU1MQCBISCg5TVEFUVVNfREVMQVlFRBAJKr0BCgxTZXJ2aWNlU3RhdGUSHQoZU0VSVklDRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF1NFUlZJQ0VfU1RBVEVfREVQTE9ZSU5HEAESGQoVU0VSVklDRV9TVEFURV9SVU5OSU5HEAISFwoTU0VSVklDRV9TVEFURV9FUlJPUhADEh4KGlNFUlZJQ0VfU1RBVEVfVU5JTlNUQUxMSU5HEAQSHQoZU0VSVklDRV9TVEFURV9RVUFSQU5USU5FRBAFKnYKClB1dE91dGNvbWUSGwoXUFVUX09VVENPTUVfVU5TUEVDSUZJRUQQABIXChNQVVRfT1VUQ09NRV9DUkVBVEVEEAESGQoVUFVUX09VVENPTUVfVU5DSEFOR0VEEAISFwoTUFVUX09VVENPTUVfVVBEQVRFRBADKsQBChJVbmluc3RhbGxFdmVudEtpbmQSJAogVU5JTlNUQUxMX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIgChxVTklOU1RBTExfRVZFTlRfS0lORF9TVEFSVEVEEAESIQodVU5JTlNUQUxMX0VWRU5UX0tJTkRfUFJPR1JFU1MQAhIiCh5VTklOU1RBTExfRVZFTlRfS0lORF9DT01QTEVURUQQAxIfChtVTklOU1RBTExfRVZFTlRfS0lORF9GT1JDRUQQBCq4AQoIU3RyYXRlZ3kSGAoUU1RSQVRFR1lfVU5TUEVDSUZJRUQQABITCg9TVFJBVEVHWV9TRVJJQUwQARIVChFTVFJBVEVHWV9QQVJBTExFTBACEhMKD1NUUkFURUdZX0NBTkFSWRADEhoKFlNUUkFURUdZX1NFUklBTF9DQU5BUlkQBBIcChhTVFJBVEVHWV9QQVJBTExFTF9DQU5BUlkQBRIXChNTVFJBVEVHWV9ERVBFTkRFTkNZEAYqkQEKDlNjaGVkdWxlclN0YXRlEh8KG1NDSEVEVUxFUl9TVEFURV9VTlNQRUNJRklFRBAAEhsKF1NDSEVEVUxFUl9TVEFURV9SVU5OSU5HEAESIAocU0NIRURVTEVSX1NUQVRFX1VOSU5TVEFMTElORxACEh8KG1NDSEVEVUxFUl9TVEFURV9VTklOU1RBTExFRBADKmAKC1Rhc2tMb2dGaWxlEh0KGVRBU0tfTE9HX0ZJTEVfVU5TUEVDSUZJRUQQABIYChRUQVNLX0xPR19GSUxFX1NURE9VVBABEhgKFFRBU0tfTE9HX0ZJTEVfU1RERVJSEAIqxAEKClBsYW5BY3Rpb24SGwoXUExBTl9BQ1RJT05fVU5TUEVDSUZJRUQQABIVChFQTEFOX0FDVElPTl9TVEFSVBABEhQKEFBMQU5fQUNUSU9OX1NUT1AQAhIZChVQTEFOX0FDVElPTl9JTlRFUlJVUFQQAxIYChRQTEFOX0FDVElPTl9DT05USU5VRRAEEh4KGlBMQU5fQUNUSU9OX0ZPUkNFX0NPTVBMRVRFEAUSFwoTUExBTl9BQ1RJT05fUkVTVEFSVBAGKoQBCglQb2RBY3Rpb24SGgoWUE9EX0FDVElPTl9VTlNQRUNJRklFRBAAEhYKElBPRF9BQ1RJT05fUkVTVEFSVBABEhYKElBPRF9BQ1RJT05fUkVQTEFDRRACEhQKEFBPRF9BQ1RJT05fUEFVU0UQAxIVChFQT0RfQUNUSU9OX1JFU1VNRRAEMvoKChFNdWx0aVNlcnZpY2VBZG1pbhJJCgpQdXRTZXJ2aWNlEhwuY29ycmFsLnYxLlB1dFNlcnZpY2VSZXF1ZXN0Gh0uY29ycmFsLnYxLlB1dFNlcnZpY2VSZXNwb25zZRJbChBVbmluc3RhbGxTZXJ2aWNlEiIuY29ycmFsLnYxLlVuaW5zdGFsbFNlcnZpY2VSZXF1ZXN0GiMuY29ycmFsLnYxLlVuaW5zdGFsbFNlcnZpY2VSZXNwb25zZRJXCg5XYXRjaFVuaW5zdGFsbBIgLmNvcnJhbC52MS5XYXRjaFVuaW5zdGFsbFJlcXVlc3QaIS5jb3JyYWwudjEuV2F0Y2hVbmluc3RhbGxSZXNwb25zZTABEk8KDExpc3RTZXJ2aWNlcxIeLmNvcnJhbC52MS5MaXN0U2VydmljZXNSZXF1ZXN0Gh8uY29ycmFsLnYxLkxpc3RTZXJ2aWNlc1Jlc3BvbnNlEkkKCkdldFNlcnZpY2USHC5jb3JyYWwudjEuR2V0U2VydmljZVJlcXVlc3QaHS5jb3JyYWwudjEuR2V0U2VydmljZVJlc3BvbnNlEkAKB0dldFBsYW4SGS5jb3JyYWwudjEuR2V0UGxhblJlcXVlc3QaGi5jb3JyYWwudjEuR2V0UGxhblJlc3BvbnNlEk8KDEdldFNjaGVkdWxlchIeLmNvcnJhbC52MS5HZXRTY2hlZHVsZXJSZXF1ZXN0Gh8uY29ycmFsLnYxLkdldFNjaGVkdWxlclJlc3BvbnNlEkYKCUxpc3RUYXNrcxIbLmNvcnJhbC52MS5MaXN0VGFza3NSZXF1ZXN0GhwuY29ycmFsLnYxLkxpc3RUYXNrc1Jlc3BvbnNlEkIKB1Rhc2tMb2cSGS5jb3JyYWwudjEuVGFza0xvZ1JlcXVlc3QaGi5jb3JyYWwudjEuVGFza0xvZ1Jlc3BvbnNlMAESRgoJTGlzdFBsYW5zEhsuY29ycmFsLnYxLkxpc3RQbGFuc1JlcXVlc3QaHC5jb3JyYWwudjEuTGlzdFBsYW5zUmVzcG9uc2USTAoLQ29udHJvbFBsYW4SHS5jb3JyYWwudjEuQ29udHJvbFBsYW5SZXF1ZXN0Gh4uY29ycmFsLnYxLkNvbnRyb2xQbGFuUmVzcG9uc2USQwoITGlzdFBvZHMSGi5jb3JyYWwudjEuTGlzdFBvZHNSZXF1ZXN0GhsuY29ycmFsLnYxLkxpc3RQb2RzUmVzcG9uc2USSQoKQ29udHJvbFBvZBIcLmNvcnJhbC52MS5Db250cm9sUG9kUmVxdWVzdBodLmNvcnJhbC52MS5Db250cm9sUG9kUmVzcG9uc2USSwoKV2F0Y2hQbGFucxIcLmNvcnJhbC52MS5XYXRjaFBsYW5zUmVxdWVzdBodLmNvcnJhbC52MS5XYXRjaFBsYW5zUmVzcG9uc2UwARJGCglQdXRTZWNyZXQSGy5jb3JyYWwudjEuUHV0U2VjcmV0UmVxdWVzdBocLmNvcnJhbC52MS5QdXRTZWNyZXRSZXNwb25zZRJMCgtMaXN0U2VjcmV0cxIdLmNvcnJhbC52MS5MaXN0U2VjcmV0c1JlcXVlc3QaHi5jb3JyYWwudjEuTGlzdFNlY3JldHNSZXNwb25zZRJPCgxEZWxldGVTZWNyZXQSHi5jb3JyYWwudjEuRGVsZXRlU2VjcmV0UmVxdWVzdBofLmNvcnJhbC52MS5EZWxldGVTZWNyZXRSZXNwb25zZRJPCgxHZXRFbmRwb2ludHMSHi5jb3JyYWwudjEuR2V0RW5kcG9pbnRzUmVxdWVzdBofLmNvcnJhbC52MS5HZXRFbmRwb2ludHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message corral.v1.PutServiceRequest
@@ -1397,6 +1397,234 @@ export const PlanEventSchema: GenMessage<PlanEvent> = /*@__PURE__*/
   messageDesc(file_corral_v1_admin, 40);
 
 /**
+ * @generated from message corral.v1.PutSecretRequest
+ */
+export type PutSecretRequest = Message<"corral.v1.PutSecretRequest"> & {
+  /**
+   * Secret name as specs reference it (e.g. "hello-world/secret1"): segments of letters, digits,
+   * '.', '_' and '-' (not starting with '.') joined by '/'; at most 255 characters.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The value, at most 64 KiB (Mesos' limit). Never logged, never answered.
+   *
+   * @generated from field: bytes value = 2;
+   */
+  value: Uint8Array;
+};
+
+/**
+ * Describes the message corral.v1.PutSecretRequest.
+ * Use `create(PutSecretRequestSchema)` to create a new message.
+ */
+export const PutSecretRequestSchema: GenMessage<PutSecretRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 41);
+
+/**
+ * @generated from message corral.v1.PutSecretResponse
+ */
+export type PutSecretResponse = Message<"corral.v1.PutSecretResponse"> & {
+};
+
+/**
+ * Describes the message corral.v1.PutSecretResponse.
+ * Use `create(PutSecretResponseSchema)` to create a new message.
+ */
+export const PutSecretResponseSchema: GenMessage<PutSecretResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 42);
+
+/**
+ * @generated from message corral.v1.ListSecretsRequest
+ */
+export type ListSecretsRequest = Message<"corral.v1.ListSecretsRequest"> & {
+};
+
+/**
+ * Describes the message corral.v1.ListSecretsRequest.
+ * Use `create(ListSecretsRequestSchema)` to create a new message.
+ */
+export const ListSecretsRequestSchema: GenMessage<ListSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 43);
+
+/**
+ * @generated from message corral.v1.ListSecretsResponse
+ */
+export type ListSecretsResponse = Message<"corral.v1.ListSecretsResponse"> & {
+  /**
+   * Sorted by name.
+   *
+   * @generated from field: repeated corral.v1.SecretInfo secrets = 1;
+   */
+  secrets: SecretInfo[];
+};
+
+/**
+ * Describes the message corral.v1.ListSecretsResponse.
+ * Use `create(ListSecretsResponseSchema)` to create a new message.
+ */
+export const ListSecretsResponseSchema: GenMessage<ListSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 44);
+
+/**
+ * A stored secret, without its value.
+ *
+ * @generated from message corral.v1.SecretInfo
+ */
+export type SecretInfo = Message<"corral.v1.SecretInfo"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Size of the value in bytes.
+   *
+   * @generated from field: uint64 size_bytes = 2;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * When the value was last put.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 3;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message corral.v1.SecretInfo.
+ * Use `create(SecretInfoSchema)` to create a new message.
+ */
+export const SecretInfoSchema: GenMessage<SecretInfo> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 45);
+
+/**
+ * @generated from message corral.v1.DeleteSecretRequest
+ */
+export type DeleteSecretRequest = Message<"corral.v1.DeleteSecretRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message corral.v1.DeleteSecretRequest.
+ * Use `create(DeleteSecretRequestSchema)` to create a new message.
+ */
+export const DeleteSecretRequestSchema: GenMessage<DeleteSecretRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 46);
+
+/**
+ * @generated from message corral.v1.DeleteSecretResponse
+ */
+export type DeleteSecretResponse = Message<"corral.v1.DeleteSecretResponse"> & {
+  /**
+   * False when no secret of that name was stored (nothing was deleted).
+   *
+   * @generated from field: bool existed = 1;
+   */
+  existed: boolean;
+};
+
+/**
+ * Describes the message corral.v1.DeleteSecretResponse.
+ * Use `create(DeleteSecretResponseSchema)` to create a new message.
+ */
+export const DeleteSecretResponseSchema: GenMessage<DeleteSecretResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 47);
+
+/**
+ * @generated from message corral.v1.GetEndpointsRequest
+ */
+export type GetEndpointsRequest = Message<"corral.v1.GetEndpointsRequest"> & {
+  /**
+   * The service.
+   *
+   * @generated from field: string service_name = 1;
+   */
+  serviceName: string;
+
+  /**
+   * One endpoint by its name (a port name or a VIP's port name); empty: every endpoint.
+   *
+   * @generated from field: string port_name = 2;
+   */
+  portName: string;
+};
+
+/**
+ * Describes the message corral.v1.GetEndpointsRequest.
+ * Use `create(GetEndpointsRequestSchema)` to create a new message.
+ */
+export const GetEndpointsRequestSchema: GenMessage<GetEndpointsRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 48);
+
+/**
+ * @generated from message corral.v1.GetEndpointsResponse
+ */
+export type GetEndpointsResponse = Message<"corral.v1.GetEndpointsResponse"> & {
+  /**
+   * Sorted by name. A service with no advertised port or VIP has none.
+   *
+   * @generated from field: repeated corral.v1.Endpoint endpoints = 1;
+   */
+  endpoints: Endpoint[];
+};
+
+/**
+ * Describes the message corral.v1.GetEndpointsResponse.
+ * Use `create(GetEndpointsResponseSchema)` to create a new message.
+ */
+export const GetEndpointsResponseSchema: GenMessage<GetEndpointsResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 49);
+
+/**
+ * One named endpoint of a service; field names follow the reference's /endpoints/<name> JSON.
+ *
+ * @generated from message corral.v1.Endpoint
+ */
+export type Endpoint = Message<"corral.v1.Endpoint"> & {
+  /**
+   * The port name (or the VIP's port name).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * "host:port" of each running task that has the port.
+   *
+   * @generated from field: repeated string address = 2;
+   */
+  address: string[];
+
+  /**
+   * "<task>.<service>.autoip.dcos.thisdcos.directory:port" of each running task.
+   *
+   * @generated from field: repeated string dns = 3;
+   */
+  dns: string[];
+
+  /**
+   * "<prefix>.<service>.l4lb.thisdcos.directory:<port>" when the port has a VIP; "" otherwise.
+   *
+   * @generated from field: string vip = 4;
+   */
+  vip: string;
+};
+
+/**
+ * Describes the message corral.v1.Endpoint.
+ * Use `create(EndpointSchema)` to create a new message.
+ */
+export const EndpointSchema: GenMessage<Endpoint> = /*@__PURE__*/
+  messageDesc(file_corral_v1_admin, 50);
+
+/**
  * Status of a plan, phase or step (dcos-commons §1.12).
  *
  * @generated from enum corral.v1.Status
@@ -1965,6 +2193,50 @@ export const MultiServiceAdmin: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchPlansRequestSchema;
     output: typeof WatchPlansResponseSchema;
+  },
+  /**
+   * PutSecret creates or replaces a secret of the local agent's secret store, which tasks
+   * reference by name (`secrets.<k>.secret` in a spec). The value is never logged and never
+   * answered. On a Mesos cluster secrets live in the cluster's secret store: FAILED_PRECONDITION.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.PutSecret
+   */
+  putSecret: {
+    methodKind: "unary";
+    input: typeof PutSecretRequestSchema;
+    output: typeof PutSecretResponseSchema;
+  },
+  /**
+   * ListSecrets returns the names, sizes and update times of the stored secrets; never values.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.ListSecrets
+   */
+  listSecrets: {
+    methodKind: "unary";
+    input: typeof ListSecretsRequestSchema;
+    output: typeof ListSecretsResponseSchema;
+  },
+  /**
+   * DeleteSecret removes a secret. Idempotent: deleting a name that is not stored answers OK with
+   * `existed` false, so a retried delete does not fail. Running tasks keep what they were given.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.DeleteSecret
+   */
+  deleteSecret: {
+    methodKind: "unary";
+    input: typeof DeleteSecretRequestSchema;
+    output: typeof DeleteSecretResponseSchema;
+  },
+  /**
+   * GetEndpoints returns a service's endpoints as dcos-commons' /endpoints does: for each
+   * advertised port name (and VIP), the host:port list of its running tasks.
+   *
+   * @generated from rpc corral.v1.MultiServiceAdmin.GetEndpoints
+   */
+  getEndpoints: {
+    methodKind: "unary";
+    input: typeof GetEndpointsRequestSchema;
+    output: typeof GetEndpointsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_corral_v1_admin, 0);

@@ -32,6 +32,7 @@ import type {
   AdminApi,
   PutServiceInput,
   PutServiceResult,
+  SecretsAccess,
   ServiceChangeView,
   ServiceView,
   TaskLogChunk,
@@ -41,14 +42,20 @@ import type {
 } from "../../engine/admin-api.js";
 import type { Logger } from "../../engine/ports.js";
 import type { ServiceImpl } from "./service-definition.js";
+import { endpointHandlers } from "./endpoint-handlers.js";
+import { secretHandlers } from "./secret-handlers.js";
 import { steerHandlers } from "./steer-handlers.js";
 import { mapStream, serverStream, unary } from "./rpc-calls.js";
 import { deepFreeze, toPlanMessage, toTaskMessage } from "./view-messages.js";
 
-/** The MultiServiceAdmin handler map; register it with `addService(server, MultiServiceAdmin, …)`. */
+/**
+ * The MultiServiceAdmin handler map; register it with `addService(server, MultiServiceAdmin, …)`.
+ * `secrets`: where the secret RPCs go (absent: they answer UNIMPLEMENTED).
+ */
 export function createAdminHandlers(
   api: AdminApi,
   logger: Logger,
+  secrets?: SecretsAccess,
 ): ServiceImpl<typeof MultiServiceAdmin> {
   return {
     putService: unary("PutService", logger, async (req) => toPutResponse(await api.putService(toPutInput(req)))),
@@ -80,6 +87,8 @@ export function createAdminHandlers(
       return mapStream(api.taskLog(toTaskLogInput(req), signal), toTaskLogResponse);
     }),
     ...steerHandlers(api, logger),
+    ...secretHandlers(secrets, logger),
+    ...endpointHandlers(api, logger),
   };
 }
 

@@ -8,7 +8,7 @@ import { HealthImplementation } from "grpc-health-check";
 import type { Logger as PinoLogger } from "pino";
 import { MultiServiceAdmin } from "../../../gen/corral/v1/admin_pb.js";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
-import type { AdminApi } from "../../engine/admin-api.js";
+import type { AdminApi, SecretsAccess } from "../../engine/admin-api.js";
 import { createAdminHandlers } from "./admin-handlers.js";
 import { bearerTokenInterceptor, hostOf, listenProblem, serverCredentials } from "./auth.js";
 import type { ApiSecurity, ServerTls } from "./auth.js";
@@ -18,6 +18,8 @@ import { addService } from "./service-definition.js";
 export interface AdminServerOptions extends ApiSecurity {
   readonly api: AdminApi;
   readonly logger: PinoLogger;
+  /** Where PutSecret, ListSecrets and DeleteSecret go; absent, they answer UNIMPLEMENTED. */
+  readonly secrets?: SecretsAccess;
   /**
    * Largest request accepted, in bytes (grpc.max_receive_message_length); larger requests fail
    * with RESOURCE_EXHAUSTED before reaching a handler.
@@ -52,7 +54,7 @@ export class AdminServer {
         options.authToken === undefined ? [] : [bearerTokenInterceptor(options.authToken, guarded, this.#logger)],
     });
     this.#health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
-    addService(this.#server, MultiServiceAdmin, createAdminHandlers(options.api, this.#logger));
+    addService(this.#server, MultiServiceAdmin, createAdminHandlers(options.api, this.#logger, options.secrets));
     this.#health.addToServer(this.#server);
     addReflection(this.#server, [MultiServiceAdmin, Health]);
   }
