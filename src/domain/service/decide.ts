@@ -169,7 +169,7 @@ class Decider {
     const records = podTasks(this.state.tasks, step.podType, step.podIndex);
     const footprint = podFootprint(records.values());
     // A sibling still running keeps its executor: the launch goes into it (offer/evaluate.ts).
-    const liveExecutor = liveExecutorOf(records, new Set(step.tasks.map((t) => taskInstanceName(step.podType, step.podIndex, t))));
+    const liveExecutor = liveExecutorOf(records, new Set(tasks.map((t) => taskInstanceName(step.podType, step.podIndex, t))));
     const paused = this.state.paused?.has(`${step.podType}-${step.podIndex}`) === true;
     const request = { pod, podIndex: step.podIndex, tasks: slots.map((s) => withParameters(paused ? pausedTask(s!.task) : s!.task, step.parameters)), ...(footprint ? { footprint } : {}), ...(liveExecutor ? { liveExecutor } : {}) };
     const pass = this.placementPass(pod, step.podIndex, footprint);
