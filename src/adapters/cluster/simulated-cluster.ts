@@ -55,6 +55,7 @@ export interface SimTaskView {
  */
 export class SimulatedCluster implements ClusterDriver {
   private readonly m: SimMaster;
+  private extraRoles: readonly string[] | undefined;
 
   constructor(options: SimulatedClusterOptions) {
     this.m = new SimMaster(options);
@@ -83,7 +84,13 @@ export class SimulatedCluster implements ClusterDriver {
       throw new SchedulerError("failed_precondition", `framework ${known} has been removed`);
     }
     const id = known ?? this.m.newFrameworkId();
-    this.m.activate(events, { id, role: info.role, principal: info.principal });
+    const roles = [info.role, ...(this.extraRoles ?? this.m.options.roles ?? []).filter((r) => r !== info.role)];
+    this.m.activate(events, { id, role: info.role, principal: info.principal, roles });
+  }
+
+  /** Roles the next subscriptions add to FrameworkInfo.role (the local agent's MULTI_ROLE frameworks). */
+  setExtraRoles(roles: readonly string[]): void {
+    this.extraRoles = roles;
   }
 
   async accept(
@@ -218,6 +225,11 @@ export class SimulatedCluster implements ClusterDriver {
 
   outstandingOffers(): Offer[] {
     return this.m.offers.list();
+  }
+
+  /** The role an outstanding offer is allocated to (Mesos' `allocation_info.role`). */
+  offerRole(offerId: string): string | undefined {
+    return this.m.offers.roleOf(offerId);
   }
 
   agentIds(): string[] {
