@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Reservation, Resource } from "../../domain/cluster.js";
+import { SeededRandom } from "../fake-clock.js";
+import { SimulatedCluster } from "./simulated-cluster.js";
 import { FRAMEWORK, harness, launch, scalar, task } from "./sim-test-kit.js";
 
 const NOW = { refuseSeconds: 0 };
@@ -54,6 +56,12 @@ describe("SimulatedCluster: pre-reserved (STATIC) pools and refined reservations
       ["STATIC:pool", `DYNAMIC:${SUB}`],
       ["STATIC:pool", `DYNAMIC:${SUB}`],
     ]);
+    // A restored master (the local agent's restart) has the refined reservations and the volume back.
+    const copy = new SimulatedCluster({ agents: [AGENT], clock: h.clock, random: new SeededRandom(1), masterId: h.cluster.masterId });
+    const restored = copy.restore(h.cluster.snapshot());
+    expect(restored.problems).toEqual([]);
+    expect(copy.reservations()).toEqual(h.cluster.reservations());
+    expect(copy.agentResources(a).used).toEqual(h.cluster.agentResources(a).used);
     await h.cluster.kill("t1");
     await h.settle();
     await h.cluster.accept(poolOffers(), [{ type: "DESTROY", volumes: [vol] }, { type: "UNRESERVE", resources: [cpu, disk] }], NOW);
