@@ -62,5 +62,7 @@ describe("localAgentSpecs", () => {
   it("refuses a count that is not a positive integer or leaves an agent without a port", () => {
     expect(() => localAgentSpecs(machine, 0)).toThrow(/positive integer/);
     expect(() => localAgentSpecs({ ...machine, ports: { begin: 1, end: 2 } }, 3)).toThrow(/cannot share 2 ports/);
+    const outside = [{ role: "pool", ports: [{ begin: 30999, end: 31000 }] }];
+    expect(() => localAgentSpecs({ ...machine, preReserved: outside }, 1)).toThrow(/pre-reserved ports of role 'pool' are not all among/);
   });
 });

@@ -27,6 +27,11 @@ export function localAgentSpecs(machine: Machine, n: number): SimAgentSpec[] {
   // Two decimals, rounded down, so the agents never add up to more than the machine.
   const share = (total: number): number => Math.floor((total / n) * 100) / 100;
   const whole = (total: number | undefined): number | undefined => (total === undefined ? undefined : Math.floor(total / n));
+  for (const p of machine.preReserved ?? []) {
+    const count = (rs: readonly Range[]): number => rs.reduce((k, r) => k + r.end - r.begin + 1, 0);
+    const placed = portShares.reduce((k, share) => k + count(intersect(p.ports ?? [], share)), 0);
+    if (placed !== count(p.ports ?? [])) throw new Error(`pre-reserved ports of role '${p.role}' are not all among the ports the agents offer`);
+  }
   return portShares.map((ports, i) => {
     const pools = (machine.preReserved ?? []).map((p): PreReservedPool => {
       const own = p.ports ? intersect(p.ports, ports) : [];
