@@ -4,60 +4,17 @@
  * resources of the accepted offers and, when valid, convert `remaining` and the agent's
  * resources together; an invalid operation changes nothing and returns the reason.
  */
-import type { ExecutorInfo, Range, Resource, TaskInfo } from "../../domain/cluster.js";
+import type { ExecutorInfo, Resource, TaskInfo } from "../../domain/cluster.js";
+import { agentResources, type SimAgentSpec, type SimFramework } from "./sim-agent-spec.js";
 import { SimLedger } from "./sim-ledger.js";
-import { firstInvalid, popReservation, stripDisk } from "./sim-resource-checks.js";
-import { canonical, ResourceBag } from "./sim-resources.js";
+import { firstInvalid, invalidReserve, popReservation, stripDisk } from "./sim-resource-checks.js";
+import { canonical } from "./sim-resources.js";
+import type { ResourceBag } from "./sim-resources.js";
 
-/** One agent of the simulated cluster. Every field has a default. */
-export interface SimAgentSpec {
-  /** @default `<master-id>-S<index>` */
-  readonly id?: string;
-  /** @default `agent-<index>.sim.local` */
-  readonly hostname?: string;
-  /** @default 8 */
-  readonly cpus?: number;
-  /** @default 32768 */
-  readonly memMb?: number;
-  /** @default 102400 */
-  readonly diskMb?: number;
-  /** Inclusive port range(s). @default {begin: 31000, end: 32000} */
-  readonly ports?: Range | readonly Range[];
-  /** @default 0 */
-  readonly gpus?: number;
-  /** Offer attributes (zone, rack…). @default none */
-  readonly attributes?: Readonly<Record<string, string>>;
-  /**
-   * Pools statically reserved for a role (`--pre-reserved`), taken out of the unreserved
-   * amounts above: offered only to that role and its descendants, with reservations
-   * `[{type: STATIC, role}]`. @default none
-   */
-  readonly preReserved?: readonly PreReservedPool[];
-}
+export { frameworkRoles } from "./sim-agent-spec.js";
+export type { PreReservedPool, SimAgentSpec, SimFramework } from "./sim-agent-spec.js";
 
-/** One statically reserved pool of an agent. Ports must lie in the agent's `ports`. */
-export interface PreReservedPool {
-  readonly role: string;
-  readonly cpus?: number;
-  readonly memMb?: number;
-  readonly diskMb?: number;
-  readonly ports?: readonly Range[];
-}
 
-/** The framework an operation is validated for. */
-export interface SimFramework {
-  readonly id: string;
-  /** Its first role: the one unreserved resources are offered to. */
-  readonly role: string;
-  readonly principal: string;
-  /** Every role it subscribed with, `role` first. @default [role] */
-  readonly roles?: readonly string[];
-}
-
-/** The roles of `fw`, its first role first. */
-export function frameworkRoles(fw: SimFramework): readonly string[] {
-  return fw.roles && fw.roles.length > 0 ? fw.roles : [fw.role];
-}
 
 interface SimExecutor {
   readonly resources: readonly Resource[];
@@ -268,73 +225,4 @@ export class SimAgent {
     this.ledger.convert(remaining, take, this.ledger.list(to));
     return undefined;
   }
-}
-
-/** Why RESERVE of `r` is refused (mesos-v1-api.md §9.1, §10), or undefined. */
-function invalidReserve(r: Resource, fw: SimFramework, allocationRole: string | undefined): string | undefined {
-  const stack = r.reservations ?? [];
-  const last = stack.at(-1);
-  if (!last) return `RESERVE of unreserved ${r.name}: push a reservation`;
-  if (last.type !== "DYNAMIC") return `RESERVE of ${r.name}: the pushed reservation must be DYNAMIC`;
-  const roles = frameworkRoles(fw);
-  if (!roles.includes(last.role)) {
-    return roles.length === 1
-      ? `RESERVE of ${r.name}: role '${last.role}' is not the framework role '${fw.role}'`
-      : `RESERVE of ${r.name}: role '${last.role}' is not one of the framework roles ${roles.map((x) => `'${x}'`).join(", ")}`;
-  }
-  if (allocationRole !== undefined && last.role !== allocationRole) {
-    return `RESERVE of ${r.name}: role '${last.role}' is not the offer's allocation role '${allocationRole}'`;
-  }
-  if (fw.principal && last.principal !== fw.principal) {
-    return `RESERVE of ${r.name}: principal '${String(last.principal)}' is not the framework principal '${fw.principal}'`;
-  }
-  const below = stack.at(-2);
-  if (below && !last.role.startsWith(`${below.role}/`)) {
-    return `RESERVE of ${r.name}: role '${last.role}' does not refine the reservation to '${below.role}' (a refinement's role must be below it, '${below.role}/…')`;
-  }
-  if (stack.slice(1).some((x) => x.type === "STATIC")) {
-    return `RESERVE of ${r.name}: only the first reservation of a stack may be STATIC`;
-  }
-  if (r.disk?.persistence) return `RESERVE of a persistent volume: reserve the disk, then CREATE`;
-  return undefined;
-}
-
-/** An agent's resources from its spec: the unreserved amounts less the STATIC pools, and the pools. */
-function agentResources(spec: SimAgentSpec): Resource[] {
-  const pools = spec.preReserved ?? [];
-  const ports = spec.ports ?? { begin: 31000, end: 32000 };
-  const allPorts: readonly Range[] = "begin" in ports ? [ports] : ports;
-  const poolPorts = pools.flatMap((p) => p.ports ?? []);
-  const pooled = (key: "cpus" | "memMb" | "diskMb"): number => pools.reduce((n, p) => n + (p[key] ?? 0), 0);
-  const scalars = (amounts: [string, number][]): Resource[] =>
-    amounts.filter(([, v]) => v > 0).map(([name, scalar]): Resource => ({ name, type: "SCALAR", scalar }));
-  const unreservedPorts = ResourceBag.of([{ name: "ports", type: "RANGES", ranges: allPorts }]);
-  if (poolPorts.length > 0) {
-    const wanted = ResourceBag.of([{ name: "ports", type: "RANGES", ranges: poolPorts }]);
-    if (!unreservedPorts.containsAll(wanted)) throw new Error(`pre-reserved ports ${wanted.describe()} are not all among the agent's ports`);
-    unreservedPorts.subtractAll(wanted);
-  }
-  const left = (key: "cpus" | "memMb" | "diskMb", total: number): number => {
-    const n = Math.round((total - pooled(key)) * 1000) / 1000;
-    if (n < 0) throw new Error(`pre-reserved ${key} (${pooled(key)}) exceed the agent's ${total}`);
-    return n;
-  };
-  const staticPools = pools.flatMap((p): Resource[] => {
-    const reservations = [{ type: "STATIC" as const, role: p.role, labels: {} }];
-    const ranges = p.ports ?? [];
-    return [
-      ...scalars([["cpus", p.cpus ?? 0], ["mem", p.memMb ?? 0], ["disk", p.diskMb ?? 0]]),
-      ...(ranges.length > 0 ? [{ name: "ports", type: "RANGES" as const, ranges }] : []),
-    ].map((r) => ({ ...r, reservations }));
-  });
-  return [
-    ...scalars([
-      ["cpus", left("cpus", spec.cpus ?? 8)],
-      ["mem", left("memMb", spec.memMb ?? 32768)],
-      ["disk", left("diskMb", spec.diskMb ?? 102400)],
-      ["gpus", spec.gpus ?? 0],
-    ]),
-    ...unreservedPorts.toArray(),
-    ...staticPools,
-  ];
 }

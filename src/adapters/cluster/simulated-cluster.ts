@@ -8,6 +8,7 @@
  * the call before it works on it.
  *
  * Parts: sim-master.ts (state, ACCEPT, allocation), sim-agent.ts (per-agent operations),
+ * sim-agent-spec.ts (an agent's resources: amounts, ports, STATIC pools; the framework's roles),
  * sim-ledger.ts (per-agent accounting), sim-offers.ts (outstanding offers), sim-tasks.ts (task
  * lifecycle), sim-status.ts (acknowledged delivery with retries), sim-resources.ts (resource
  * arithmetic), sim-resource-checks.ts (per-resource checks), sim-json.ts (canonical JSON).
