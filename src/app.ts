@@ -249,6 +249,9 @@ async function startParts(
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
       maxParallelDeploys: options.maxParallelDeploys,
       replaceUnreachableAfterMs: options.replaceUnreachableAfterMs,
+      // TODO(issue 15): the engine's `clusterCapabilities` option (engine branch); spread so this
+      // compiles before it lands, and is checked by type once it has.
+      ...capabilities(options),
     },
   );
   undo.push({ name: "scheduler", run: () => keeper.stop() });
@@ -383,9 +386,13 @@ async function openStore(
  * in-process simulated cluster (`sim`).
  */
 async function openCluster(options: ResolvedOptions, clock: SystemClock, random: CryptoRandom, logger: pino.Logger): Promise<ClusterDriver> {
-  if (options.cluster === "sim") return new SimulatedCluster({ agents: options.simAgents, clock, random });
+  const roles = extraRoles(options);
+  if (options.cluster === "sim") return new SimulatedCluster({ agents: options.simAgents, clock, random, roles });
   const log = logger.child({ component: "mesos-driver" });
-  const common = { user: options.frameworkUser, clock, random, log };
+  // TODO(issue 15): MesosDriver's `roles` option (codec branch); spread so this compiles before
+  // it lands, and is checked by type once it has.
+  const subscribed: { roles?: readonly string[] } = roles.length > 0 ? { roles } : {};
+  const common = { user: options.frameworkUser, clock, random, log, ...subscribed };
   if (options.cluster === "mesos") {
     const secret = options.mesosSecretFile ? readFileSync(options.mesosSecretFile, "utf8").split("\n")[0]!.trim() : undefined;
     const master = parseMasterAddress(options.master ?? "");
@@ -399,7 +406,13 @@ async function openCluster(options: ResolvedOptions, clock: SystemClock, random:
     });
   }
   refuseOldLocalCluster(options.dataDir);
-  const config = { stateDir: resolve(options.agentDir), agents: options.localAgents, ...(options.agentResources ? { resources: options.agentResources } : {}) };
+  const config = {
+    stateDir: resolve(options.agentDir),
+    agents: options.localAgents,
+    ...(options.agentResources ? { resources: options.agentResources } : {}),
+    ...(options.agentPorts ? { ports: options.agentPorts } : {}),
+    ...(options.agentPreReserved ? { preReserved: options.agentPreReserved } : {}),
+  };
   const agent = await ensureAgent(config);
   if (agent.started) logger.info({ pid: agent.pid, stateDir: resolve(options.agentDir) }, "started the local agent (`corral agent status` tells about it, `corral agent stop` stops it)");
   else logger.info({ pid: agent.pid, stateDir: resolve(options.agentDir) }, "using the running local agent");
@@ -409,6 +422,25 @@ async function openCluster(options: ResolvedOptions, clock: SystemClock, random:
     if (again.started) logger.warn({ pid: again.pid, stateDir: config.stateDir }, "the local agent was gone; started it again");
   };
   return new MesosDriver({ ...common, master: { kind: "unix", socketPath: agent.socketPath }, files: true, beforeSubscribe: restartAgent });
+}
+
+/**
+ * Roles the framework subscribes with besides its own: `R/<role>` below each pre-reserved role
+ * R, so offers of R's statically reserved resources come to it and it may refine them (§9.1).
+ */
+export function extraRoles(options: Pick<ResolvedOptions, "preReservedRoles" | "role">): string[] {
+  return options.preReservedRoles.map((r) => `${r}/${options.role}`);
+}
+
+/** What the cluster driver can do, for the per-driver warnings of PutService (driver-notes.ts). */
+export interface ClusterCapabilitiesOption {
+  readonly clusterCapabilities?: { readonly kind: "local" | "mesos" | "sim"; readonly cgroups: boolean };
+}
+
+function capabilities(options: Pick<ResolvedOptions, "cluster">): ClusterCapabilitiesOption {
+  // TODO(issue 15): cgroups from runtime/cgroups.ts' cgroupSupport().ok on the local cluster
+  // (runtime branch); until it lands the local agent is taken not to confine tasks.
+  return { clusterCapabilities: { kind: options.cluster, cgroups: false } };
 }
 
 /** Before issue 14 the local cluster ran inside the scheduler; its state cannot be carried over. */

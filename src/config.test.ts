@@ -25,6 +25,7 @@ describe("resolveOptions", () => {
       listen: "127.0.0.1:50051",
       cluster: "local",
       localAgents: 1,
+      preReservedRoles: [],
       simAgents: 3,
       store: "sqlite",
       dataDir: "./.corral",
@@ -58,6 +59,19 @@ describe("resolveOptions", () => {
     for (const argv of [["--cluster", "mesos"], ["--master", "http://m:5050"], ["--cluster", "mesos", "--master", "ftp://m"], ["--cluster", "mesos", "--master", "zk://zk:2181"]]) {
       expect(() => resolveOptions(argv, {}), argv.join(" ")).toThrow(CommanderError);
     }
+  });
+
+  it("passes the local agent's ports and pre-reserved pools, and subscribes below each pre-reserved role", () => {
+    const o = resolveOptions(["--agent-ports", "8000-8999,9999", "--agent-pre-reserved", "pool:cpus=1,mem=512", "--pre-reserved-role", "slave_public", "--pre-reserved-role", "pool"], {});
+    expect(o).toMatchObject({ agentPorts: "8000-8999,9999", agentPreReserved: "pool:cpus=1,mem=512", preReservedRoles: ["slave_public", "pool"] });
+    const env = { CORRAL_AGENT_PORTS: "9000-9100", CORRAL_AGENT_PRE_RESERVED: "a:cpus=1;b:mem=64", CORRAL_PRE_RESERVED_ROLES: "x, y" };
+    expect(resolveOptions([], env)).toMatchObject({ agentPorts: "9000-9100", preReservedRoles: ["x", "y", "a", "b"] });
+    expect(resolveOptions(["--pre-reserved-role", "z"], env).preReservedRoles).toEqual(["z", "a", "b"]);
+    // Only the local agent has the pools of --agent-pre-reserved.
+    expect(resolveOptions(["--cluster", "sim"], env).preReservedRoles).toEqual(["x", "y"]);
+    expect(refusal(["--agent-ports", "70000"]).stderr).toMatch(/^corral: --agent-ports \/ CORRAL_AGENT_PORTS expects port ranges/);
+    expect(refusal(["--agent-pre-reserved", "pool:gpus=1"]).stderr).toMatch(/^corral: --agent-pre-reserved \/ CORRAL_AGENT_PRE_RESERVED pool: expects/);
+    expect(refusal([], { CORRAL_PRE_RESERVED_ROLES: "ok,*" }).stderr).toMatch(/^corral: --pre-reserved-role \/ CORRAL_PRE_RESERVED_ROLES: '\*' is not a role/);
   });
 
   it("takes the environment, and flags over the environment", () => {

@@ -5,7 +5,9 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { parsePortRanges } from "./adapters/cluster/agent/free-ports.js";
 import { parseAgentResources } from "./adapters/cluster/agent/machine-resources.js";
+import { parsePreReserved, roleProblem } from "./adapters/cluster/agent/pre-reserved.js";
 import { apiSecurityProblem } from "./adapters/grpc/auth.js";
 import type { ApiSecurityFiles } from "./adapters/grpc/auth.js";
 import { ERROR_PREFIX } from "./error-prefix.js";
@@ -36,6 +38,16 @@ export interface ResolvedOptions extends ApiSecurityFiles {
   readonly localAgents: number;
   /** What the local agent offers instead of what it measures: `cpus:N;mem:MB;disk:MB` (Mesos' `--resources`). */
   readonly agentResources?: string;
+  /** `--agent-ports a-b,c-d`: the ports the local agent offers (less those in use). @default 1024–65535 */
+  readonly agentPorts?: string;
+  /** `--agent-pre-reserved R:cpus=N,mem=MB,disk=MB[;…]`: pools the local agent reserves statically for roles. */
+  readonly agentPreReserved?: string;
+  /**
+   * Pre-reserved roles R whose resources the scheduler may use (`--pre-reserved-role`, and the
+   * roles of `--agent-pre-reserved` on the local cluster): it subscribes with `R/<role>` too.
+   * @default none
+   */
+  readonly preReservedRoles: readonly string[];
   /** Agents of the simulated cluster. @default 3 */
   readonly simAgents: number;
   /**
@@ -148,6 +160,9 @@ export function schedulerCommand(env: NodeJS.ProcessEnv, stdoutIsTty = false): C
     .addOption(new Option("--framework-user <user>", "Unix user tasks run as unless their spec names one (CORRAL_FRAMEWORK_USER; default: the scheduler's user)").default(env["CORRAL_FRAMEWORK_USER"]))
     .addOption(new Option("--agent-dir <dir>", "the local agent's state directory (CORRAL_AGENT_DIR; default <data-dir>/agent)").default(env["CORRAL_AGENT_DIR"]))
     .addOption(new Option("--agent-resources <spec>", "what the local agent offers instead of this machine's measure, e.g. 'cpus:16;mem:65536' (CORRAL_AGENT_RESOURCES)").default(env["CORRAL_AGENT_RESOURCES"]))
+    .addOption(new Option("--agent-ports <ranges>", "ports the local agent offers, e.g. '8000-8999,9999'; those in use are left out (CORRAL_AGENT_PORTS; default 1024-65535)").default(env["CORRAL_AGENT_PORTS"]))
+    .addOption(new Option("--agent-pre-reserved <spec>", "pools the local agent reserves statically for roles, e.g. 'slave_public:cpus=1,mem=512' (CORRAL_AGENT_PRE_RESERVED); their roles are subscribed").default(env["CORRAL_AGENT_PRE_RESERVED"]))
+    .addOption(new Option("--pre-reserved-role <role>", "a role with statically reserved resources the services' pre-reserved-role may name; repeatable (CORRAL_PRE_RESERVED_ROLES, comma-separated)").argParser((v: string, prev: string[] | string | undefined) => [...listOf(prev), v]).default(env["CORRAL_PRE_RESERVED_ROLES"]))
     .addOption(new Option("--local-agents <n>", "agents the local agent splits this machine into (CORRAL_LOCAL_AGENTS)").argParser(positiveInt).default(env["CORRAL_LOCAL_AGENTS"] ?? "1"))
     .addOption(new Option("--sim-agents <n>", "agents of the simulated cluster (CORRAL_SIM_AGENTS)").argParser(positiveInt).default(env["CORRAL_SIM_AGENTS"] ?? "3"))
     .addOption(new Option("--store <kind>", "state store: sqlite, memory or zk://host:port/chroot (CORRAL_STORE)").default(env["CORRAL_STORE"] ?? "sqlite"))
@@ -234,6 +249,8 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     ...mesos,
     agentDir: program.opts<{ agentDir?: string }>().agentDir || join(o.dataDir, "agent"),
     ...agentResources(program),
+    ...agentPorts(program),
+    ...preReserved(program),
     waitForLockMs: wait * 1000,
     frameworkName: o.frameworkName,
     role: o.role ?? `${o.frameworkName}-role`,
@@ -281,6 +298,45 @@ function agentResources(program: Command): Pick<ResolvedOptions, "agentResources
     return program.error(`${ERROR_PREFIX}--agent-resources / CORRAL_AGENT_RESOURCES ${(err as Error).message}`);
   }
   return { agentResources: spec };
+}
+
+/** A repeatable option's values so far: commander starts from the default (an env string) or nothing. */
+function listOf(prev: string[] | string | undefined): string[] {
+  if (Array.isArray(prev)) return prev;
+  // The env default is replaced, not extended, by flags: a flag starts the list afresh.
+  return [];
+}
+
+/** --agent-ports, checked here so a typo stops the scheduler before the agent starts. */
+function agentPorts(program: Command): Pick<ResolvedOptions, "agentPorts"> {
+  const spec = program.opts<{ agentPorts?: string }>().agentPorts;
+  if (!spec) return {};
+  try {
+    parsePortRanges(spec);
+  } catch (err) {
+    return program.error(`${ERROR_PREFIX}--agent-ports / CORRAL_AGENT_PORTS ${(err as Error).message}`);
+  }
+  return { agentPorts: spec };
+}
+
+/** --pre-reserved-role (flags, else CORRAL_PRE_RESERVED_ROLES) and --agent-pre-reserved, whose roles count too on the local cluster. */
+function preReserved(program: Command): Pick<ResolvedOptions, "agentPreReserved" | "preReservedRoles"> {
+  const o = program.opts<{ preReservedRole?: string[] | string; agentPreReserved?: string; cluster: string }>();
+  const given = typeof o.preReservedRole === "string" ? o.preReservedRole.split(",").map((r) => r.trim()).filter((r) => r !== "") : (o.preReservedRole ?? []);
+  for (const role of given) {
+    const problem = roleProblem(role);
+    if (problem !== undefined) program.error(`${ERROR_PREFIX}--pre-reserved-role / CORRAL_PRE_RESERVED_ROLES: ${problem}`);
+  }
+  const spec = o.agentPreReserved;
+  if (!spec) return { preReservedRoles: [...new Set(given)] };
+  let pools;
+  try {
+    pools = parsePreReserved(spec);
+  } catch (err) {
+    return program.error(`${ERROR_PREFIX}--agent-pre-reserved / CORRAL_AGENT_PRE_RESERVED ${(err as Error).message}`);
+  }
+  const local = o.cluster === "local" ? pools.map((p) => p.role) : [];
+  return { agentPreReserved: spec, preReservedRoles: [...new Set([...given, ...local])] };
 }
 
 /** --listen / CORRAL_LISTEN as host:port, an empty host made 127.0.0.1. */

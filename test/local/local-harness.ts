@@ -12,12 +12,16 @@ import { LocalAgent } from "../../src/adapters/cluster/agent/agent.js";
 import { MesosDriver } from "../../src/adapters/cluster/mesos/driver.js";
 import type { SimTaskView } from "../../src/adapters/cluster/simulated-cluster.js";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
-import type { Resource, TaskStatus } from "../../src/domain/cluster.js";
+import type { PreReservedPool } from "../../src/adapters/cluster/sim-agent.js";
+import type { Range, Resource, TaskStatus } from "../../src/domain/cluster.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "../../src/engine/scheduler.js";
 import { tempDir } from "../use-temp-dir.js";
 import { sandboxOf, stopEverything } from "./agent-world.js";
 
 export { isAlive } from "../processes.js";
+
+/** The scheduler's role in these tests. */
+export const ROLE = "corral-role";
 
 /** A task as the agent keeps it, with its pid once spawned and its sandbox. */
 export interface LocalTaskView extends SimTaskView {
@@ -56,7 +60,20 @@ export function tempDataDir(kind = "local"): string {
 /** Kills every task of a data directory's agent, and the agent. */
 export const killEverything = stopEverything;
 
-export async function startLocal(dataDir: string, options: { agents?: number; canSwitchUser?: boolean } = {}): Promise<LocalRun> {
+export interface LocalOptions {
+  readonly agents?: number;
+  readonly canSwitchUser?: boolean;
+  /** The ports the agent offers (less those in use). @default 31000–31999 */
+  readonly ports?: readonly Range[];
+  /** Pools the agent reserves statically for roles (`--pre-reserved`). @default none */
+  readonly preReserved?: readonly PreReservedPool[];
+  /** Pre-reserved roles R: the framework subscribes with `R/corral-role` too. @default the pools' roles */
+  readonly preReservedRoles?: readonly string[];
+  /** The agent's secret store. @default `<dataDir>/agent/secrets` */
+  readonly secretsDir?: string;
+}
+
+export async function startLocal(dataDir: string, options: LocalOptions = {}): Promise<LocalRun> {
   const clock = new SystemClock();
   const random = new CryptoRandom();
   const log = pino({ level: "silent" });
@@ -64,7 +81,15 @@ export async function startLocal(dataDir: string, options: { agents?: number; ca
   const agent = await LocalAgent.start({
     stateDir: join(dataDir, "agent"),
     agents: options.agents ?? 1,
-    machine: { hostname: "localhost", cpus: 4, memMb: 8192, diskMb: 10240, ports: { begin: 31000, end: 31999 } },
+    machine: {
+      hostname: "localhost",
+      cpus: 4,
+      memMb: 8192,
+      diskMb: 10240,
+      ports: options.ports ?? { begin: 31000, end: 31999 },
+      ...(options.preReserved ? { preReserved: options.preReserved } : {}),
+    },
+    ...(options.secretsDir !== undefined ? { secretsDir: options.secretsDir } : {}),
     taskPath: process.env["PATH"] ?? "/usr/bin:/bin",
     canSwitchUser: options.canSwitchUser ?? false,
     heartbeatIntervalS: 1,
@@ -72,7 +97,10 @@ export async function startLocal(dataDir: string, options: { agents?: number; ca
     random,
     log,
   });
-  const driver = new MesosDriver({ master: { kind: "unix", socketPath: agent.socketPath }, user: "root", files: true, clock, random, log });
+  const preReservedRoles = options.preReservedRoles ?? (options.preReserved ?? []).map((p) => p.role);
+  // TODO(issue 15): MesosDriver's `roles` option (codec branch); spread so this compiles before it lands.
+  const roles: { roles?: readonly string[] } = preReservedRoles.length > 0 ? { roles: preReservedRoles.map((r) => `${r}/${ROLE}`) } : {};
+  const driver = new MesosDriver({ master: { kind: "unix", socketPath: agent.socketPath }, user: "root", files: true, clock, random, log, ...roles });
   const counts = { declines: 0 };
   const decline = driver.decline.bind(driver);
   driver.decline = (...args: Parameters<MesosDriver["decline"]>) => {
@@ -113,7 +141,7 @@ export async function startLocal(dataDir: string, options: { agents?: number; ca
   };
   const scheduler = new MultiServiceScheduler(
     { persister, driver, clock, random, log },
-    { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" } },
+    { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: ROLE, principal: "corral-principal" } },
   );
   await scheduler.start();
   return {

@@ -4,38 +4,17 @@
  * resources of the accepted offers and, when valid, convert `remaining` and the agent's
  * resources together; an invalid operation changes nothing and returns the reason.
  */
-import type { ExecutorInfo, Range, Resource, TaskInfo } from "../../domain/cluster.js";
+import type { ExecutorInfo, Resource, TaskInfo } from "../../domain/cluster.js";
+import { agentResources, type SimAgentSpec, type SimFramework } from "./sim-agent-spec.js";
 import { SimLedger } from "./sim-ledger.js";
-import { firstInvalid, popReservation, stripDisk } from "./sim-resource-checks.js";
+import { firstInvalid, invalidReserve, popReservation, stripDisk } from "./sim-resource-checks.js";
 import { canonical } from "./sim-resources.js";
 import type { ResourceBag } from "./sim-resources.js";
 
-/** One agent of the simulated cluster. Every field has a default. */
-export interface SimAgentSpec {
-  /** @default `<master-id>-S<index>` */
-  readonly id?: string;
-  /** @default `agent-<index>.sim.local` */
-  readonly hostname?: string;
-  /** @default 8 */
-  readonly cpus?: number;
-  /** @default 32768 */
-  readonly memMb?: number;
-  /** @default 102400 */
-  readonly diskMb?: number;
-  /** Inclusive port range. @default {begin: 31000, end: 32000} */
-  readonly ports?: Range;
-  /** @default 0 */
-  readonly gpus?: number;
-  /** Offer attributes (zone, rack…). @default none */
-  readonly attributes?: Readonly<Record<string, string>>;
-}
+export { frameworkRoles } from "./sim-agent-spec.js";
+export type { PreReservedPool, SimAgentSpec, SimFramework } from "./sim-agent-spec.js";
 
-/** The framework an operation is validated for. */
-export interface SimFramework {
-  readonly id: string;
-  readonly role: string;
-  readonly principal: string;
-}
+
 
 interface SimExecutor {
   readonly resources: readonly Resource[];
@@ -68,19 +47,7 @@ export class SimAgent {
     this.id = spec.id ?? `${masterId}-S${index}`;
     this.hostname = spec.hostname ?? `agent-${index}.sim.local`;
     this.attributes = spec.attributes;
-    const ports = spec.ports ?? { begin: 31000, end: 32000 };
-    const scalars: [string, number][] = [
-      ["cpus", spec.cpus ?? 8],
-      ["mem", spec.memMb ?? 32768],
-      ["disk", spec.diskMb ?? 102400],
-      ["gpus", spec.gpus ?? 0],
-    ];
-    this.ledger = new SimLedger([
-      ...scalars
-        .filter(([, v]) => v > 0)
-        .map(([name, scalar]): Resource => ({ name, type: "SCALAR", scalar })),
-      { name: "ports", type: "RANGES", ranges: [ports] },
-    ]);
+    this.ledger = new SimLedger(agentResources(spec));
   }
 
   /** Refuse offers made only of `bag` (or less) until `untilMs`, like Mesos' RefusedOfferFilter. */
@@ -102,27 +69,17 @@ export class SimAgent {
     return this.filters.some((f) => f.bag.containsAll(bag));
   }
 
+  /** `allocationRole`: the role the accepted offers were allocated to (unchecked when restoring). */
   reserve(
     remaining: ResourceBag,
     resources: readonly Resource[],
     fw: SimFramework,
+    allocationRole?: string,
   ): string | undefined {
     if (resources.length === 0) return "RESERVE without resources";
     for (const r of resources) {
-      const last = r.reservations?.at(-1);
-      if (!last) return `RESERVE of unreserved ${r.name}: push a reservation`;
-      if (last.type !== "DYNAMIC") {
-        return `RESERVE of ${r.name}: the pushed reservation must be DYNAMIC`;
-      }
-      if (last.role !== fw.role) {
-        return `RESERVE of ${r.name}: role '${last.role}' is not the framework role '${fw.role}'`;
-      }
-      if (fw.principal && last.principal !== fw.principal) {
-        return `RESERVE of ${r.name}: principal '${String(last.principal)}' is not the framework principal '${fw.principal}'`;
-      }
-      if (r.disk?.persistence) {
-        return `RESERVE of a persistent volume: reserve the disk, then CREATE`;
-      }
+      const bad = invalidReserve(r, fw, allocationRole);
+      if (bad) return bad;
     }
     return this.convert(remaining, resources.map(popReservation), resources, "RESERVE");
   }
@@ -182,11 +139,8 @@ export class SimAgent {
     const { executor, tasks } = op;
     const bad = this.invalidGroup(executor, tasks, fw, isLiveTaskId);
     if (bad) return bad;
-    const key = canonical({
-      id: executor.executorId,
-      resources: executor.resources,
-      labels: executor.labels,
-    });
+    // Mesos compares the whole ExecutorInfo (id, framework, resources, container…), §11.
+    const key = canonical(executor);
     const live = this.executors.get(executor.executorId);
     if (live && live.key !== key) {
       return `executor ${executor.executorId} is running with a different ExecutorInfo`;

@@ -19,8 +19,9 @@ export class SimLedger {
   /** Persistence ID → number of kinds in `total` carrying it, so CREATE need not scan. */
   private readonly volumes = new Map<string, number>();
 
-  constructor(private readonly unreserved: readonly Resource[]) {
-    this.total = ResourceBag.of(unreserved);
+  /** `initial`: unreserved resources and any STATIC pools, what `reset` returns to. */
+  constructor(private readonly initial: readonly Resource[]) {
+    this.total = ResourceBag.of(initial);
   }
 
   /** Everything on the agent, in its current shape. */
@@ -36,9 +37,9 @@ export class SimLedger {
     return this.offered.toArray();
   }
 
-  /** Every dynamically reserved resource (volumes included), free or in use. */
+  /** Every dynamically reserved resource (volumes and refined STATIC pools included), free or in use. */
   reserved(): Resource[] {
-    return this.total.toArray((k) => k.reserved);
+    return this.total.toArray((k) => k.dynamic);
   }
 
   /** Whether a persistent volume with this ID exists on the agent. */
@@ -51,9 +52,13 @@ export class SimLedger {
     return this.avail().clone();
   }
 
-  /** The free resources a framework of `role` may be offered: unreserved or reserved to it. */
-  offerable(role: string): ResourceBag {
-    return this.avail().filter((k) => !k.reserved || k.role === role);
+  /**
+   * The free resources an offer allocated to `role` may hold: those reserved to `role` or to
+   * an ancestor of it (a STATIC pool of `R` is offered to `R/sub`, mesos-v1-api.md §9.1), and
+   * the unreserved ones when `unreserved`.
+   */
+  offerable(role: string, unreserved = true): ResourceBag {
+    return this.avail().filter((k) => (k.reserved ? isRoleOrDescendant(role, k.role!) : unreserved));
   }
 
   /** `resources` merged into a bag sharing this agent's kinds. */
@@ -110,9 +115,9 @@ export class SimLedger {
     this.sync(bag.kinds());
   }
 
-  /** Back to the unreserved spec resources. Only valid when no task or executor holds anything. */
+  /** Back to the spec resources (unreserved and STATIC pools). Only valid when no task or executor holds anything. */
   reset(): void {
-    this.total = ResourceBag.of(this.unreserved);
+    this.total = ResourceBag.of(this.initial);
     this.free = undefined;
     this.volumes.clear();
   }
@@ -125,4 +130,9 @@ export class SimLedger {
     this.free ??= this.total.clone().subtractAll(this.used).subtractAll(this.offered);
     return this.free;
   }
+}
+
+/** `role` is `ancestor` or below it in the role tree (`a/b/c` under `a/b` and `a`). */
+export function isRoleOrDescendant(role: string, ancestor: string): boolean {
+  return role === ancestor || role.startsWith(`${ancestor}/`);
 }

@@ -4,7 +4,7 @@
  * timer, never inside the call that caused it), ACCEPT processing (§10) and allocation (§13).
  * `SimulatedCluster` is the ClusterDriver facade and test API over it.
  */
-import type { Filters, Operation, Resource, TaskInfo, TaskState, TaskStatus } from "../../domain/cluster.js";
+import type { Filters, Operation, Range, Resource, TaskInfo, TaskState, TaskStatus } from "../../domain/cluster.js";
 import { SchedulerError } from "../../domain/errors.js";
 import type { Cancel, Clock, ClusterEvents, Random } from "../../engine/ports.js";
 import { SimAgent } from "./sim-agent.js";
@@ -46,6 +46,17 @@ export interface SimulatedClusterOptions {
   readonly onVolumesDestroyed?: (agentId: string, persistenceIds: readonly string[]) => void;
   /** Reservations were released (UNRESERVE). */
   readonly onUnreserved?: (agentId: string, resources: readonly Resource[]) => void;
+  /**
+   * Roles the framework subscribes with besides FrameworkInfo.role (e.g. `R/<role>` for a
+   * pre-reserved role R): offers allocated to them hold what is reserved to them or their
+   * ancestors. @default none
+   */
+  readonly roles?: readonly string[];
+  /**
+   * Ports something else on the machine holds, asked once per allocation round: unreserved
+   * ports among them are not offered. @default none
+   */
+  readonly busyPorts?: () => readonly Range[];
 }
 
 /** Calls seen by the cluster. Operation counters count applied operations; `launches` counts tasks. */
@@ -226,7 +237,7 @@ export class SimMaster {
         this.sendMaster(masterStatus(t.taskId, state, this.now(), "REASON_INVALID_OFFERS", taken));
       }
     } else {
-      for (const op of ops) this.apply(taken.agent, taken.remaining, op, fw);
+      for (const op of ops) this.apply(taken.agent, taken.remaining, op, fw, taken.role);
       this.refuse(taken.agent, taken.remaining, filters);
     }
     this.requestAllocation();
@@ -247,14 +258,14 @@ export class SimMaster {
       this.allocation = undefined;
       const fw = this.framework;
       if (!this.connected || this.suppressed || !fw) return;
-      const offers = this.offers.allocate(this.agents, fw, this.now());
+      const offers = this.offers.allocate(this.agents, fw, this.now(), this.options.busyPorts?.());
       if (offers.length > 0) this.emit(fw.id, (e) => e.offers(offers));
     });
   }
 
   /** One operation of an ACCEPT; an invalid one is dropped and recorded. */
-  private apply(agent: SimAgent, remaining: ResourceBag, op: Operation, fw: SimFramework): void {
-    const reason = this.applyOne(agent, remaining, op, fw);
+  private apply(agent: SimAgent, remaining: ResourceBag, op: Operation, fw: SimFramework, role: string): void {
+    const reason = this.applyOne(agent, remaining, op, fw, role);
     if (reason !== undefined) this.rejected.push({ type: op.type, agentId: agent.id, reason });
     else this.counts[COUNTER[op.type]] += op.type === "LAUNCH_GROUP" ? op.tasks.length : 1;
   }
@@ -264,10 +275,11 @@ export class SimMaster {
     remaining: ResourceBag,
     op: Operation,
     fw: SimFramework,
+    role: string,
   ): string | undefined {
     switch (op.type) {
       case "RESERVE":
-        return agent.reserve(remaining, op.resources, fw);
+        return agent.reserve(remaining, op.resources, fw, role);
       case "UNRESERVE": {
         const reason = agent.unreserve(remaining, op.resources);
         if (reason === undefined) this.options.onUnreserved?.(agent.id, op.resources);

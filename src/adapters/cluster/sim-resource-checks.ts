@@ -4,6 +4,7 @@
  * UNRESERVE / DESTROY (mesos-v1-api.md §10).
  */
 import type { Resource } from "../../domain/cluster.js";
+import { frameworkRoles, type SimFramework } from "./sim-agent-spec.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -47,5 +48,34 @@ export function firstInvalid(resources: readonly Resource[]): string | undefined
     const bad = invalidResource(r);
     if (bad) return bad;
   }
+  return undefined;
+}
+
+/** Why RESERVE of `r` is refused (mesos-v1-api.md §9.1, §10), or undefined. */
+export function invalidReserve(r: Resource, fw: SimFramework, allocationRole: string | undefined): string | undefined {
+  const stack = r.reservations ?? [];
+  const last = stack.at(-1);
+  if (!last) return `RESERVE of unreserved ${r.name}: push a reservation`;
+  if (last.type !== "DYNAMIC") return `RESERVE of ${r.name}: the pushed reservation must be DYNAMIC`;
+  const roles = frameworkRoles(fw);
+  if (!roles.includes(last.role)) {
+    return roles.length === 1
+      ? `RESERVE of ${r.name}: role '${last.role}' is not the framework role '${fw.role}'`
+      : `RESERVE of ${r.name}: role '${last.role}' is not one of the framework roles ${roles.map((x) => `'${x}'`).join(", ")}`;
+  }
+  if (allocationRole !== undefined && last.role !== allocationRole) {
+    return `RESERVE of ${r.name}: role '${last.role}' is not the offer's allocation role '${allocationRole}'`;
+  }
+  if (fw.principal && last.principal !== fw.principal) {
+    return `RESERVE of ${r.name}: principal '${String(last.principal)}' is not the framework principal '${fw.principal}'`;
+  }
+  const below = stack.at(-2);
+  if (below && !last.role.startsWith(`${below.role}/`)) {
+    return `RESERVE of ${r.name}: role '${last.role}' does not refine the reservation to '${below.role}' (a refinement's role must be below it, '${below.role}/…')`;
+  }
+  if (stack.slice(1).some((x) => x.type === "STATIC")) {
+    return `RESERVE of ${r.name}: only the first reservation of a stack may be STATIC`;
+  }
+  if (r.disk?.persistence) return `RESERVE of a persistent volume: reserve the disk, then CREATE`;
   return undefined;
 }

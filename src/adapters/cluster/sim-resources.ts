@@ -30,6 +30,8 @@ export interface Kind {
   readonly reserved: boolean;
   /** Role of the effective (last) reservation. */
   readonly role: string | undefined;
+  /** The effective reservation is DYNAMIC (a STATIC pool refined by a framework counts). */
+  readonly dynamic: boolean;
   readonly volumeId: string | undefined;
 }
 
@@ -48,6 +50,7 @@ function newKind(key: string, raw: Shape): Kind {
     shape,
     reserved: shape.reservations !== undefined,
     role: shape.reservations?.at(-1)?.role,
+    dynamic: shape.reservations?.at(-1)?.type === "DYNAMIC",
     volumeId: shape.disk?.persistence?.id,
   };
 }

@@ -8,6 +8,7 @@
  * the call before it works on it.
  *
  * Parts: sim-master.ts (state, ACCEPT, allocation), sim-agent.ts (per-agent operations),
+ * sim-agent-spec.ts (an agent's resources: amounts, ports, STATIC pools; the framework's roles),
  * sim-ledger.ts (per-agent accounting), sim-offers.ts (outstanding offers), sim-tasks.ts (task
  * lifecycle), sim-status.ts (acknowledged delivery with retries), sim-resources.ts (resource
  * arithmetic), sim-resource-checks.ts (per-resource checks), sim-json.ts (canonical JSON).
@@ -55,6 +56,7 @@ export interface SimTaskView {
  */
 export class SimulatedCluster implements ClusterDriver {
   private readonly m: SimMaster;
+  private extraRoles: readonly string[] | undefined;
 
   constructor(options: SimulatedClusterOptions) {
     this.m = new SimMaster(options);
@@ -83,7 +85,13 @@ export class SimulatedCluster implements ClusterDriver {
       throw new SchedulerError("failed_precondition", `framework ${known} has been removed`);
     }
     const id = known ?? this.m.newFrameworkId();
-    this.m.activate(events, { id, role: info.role, principal: info.principal });
+    const roles = [info.role, ...(this.extraRoles ?? this.m.options.roles ?? []).filter((r) => r !== info.role)];
+    this.m.activate(events, { id, role: info.role, principal: info.principal, roles });
+  }
+
+  /** Roles the next subscriptions add to FrameworkInfo.role (the local agent's MULTI_ROLE frameworks). */
+  setExtraRoles(roles: readonly string[]): void {
+    this.extraRoles = roles;
   }
 
   async accept(
@@ -218,6 +226,11 @@ export class SimulatedCluster implements ClusterDriver {
 
   outstandingOffers(): Offer[] {
     return this.m.offers.list();
+  }
+
+  /** The role an outstanding offer is allocated to (Mesos' `allocation_info.role`). */
+  offerRole(offerId: string): string | undefined {
+    return this.m.offers.roleOf(offerId);
   }
 
   agentIds(): string[] {

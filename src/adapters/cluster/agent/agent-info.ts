@@ -13,6 +13,11 @@ export interface AgentInfoConfig {
   readonly agents: number;
   readonly heartbeatIntervalS: number;
   readonly resources?: string;
+  /** `--ports`, as given. */
+  readonly ports?: string;
+  /** `--pre-reserved`, as given. */
+  readonly preReserved?: string;
+  readonly secretsDir?: string;
 }
 
 export interface AgentInfo {

@@ -11,6 +11,8 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import type { Clock, Logger, Random } from "../../../engine/ports.js";
 import type { Json } from "../mesos/json-codec.js";
+import type { Range } from "../../../domain/cluster.js";
+import { cachedBusyPorts } from "./free-ports.js";
 import { localAgentSpecs, type Machine } from "./local-agents.js";
 import { thisMachine } from "./this-machine.js";
 import { encodeKnobs, NO_CHAOS, readChaosRequest, type ChaosKnobs } from "./chaos.js";
@@ -45,6 +47,13 @@ export interface LocalAgentOptions {
   readonly chaos?: boolean;
   /** Re-send interval of unacknowledged updates. @default 10_000 */
   readonly statusRetryMs?: number;
+  /** The secret store tasks' secrets come from (`--secrets-dir`). @default `<stateDir>/secrets` */
+  readonly secretsDir?: string;
+  /**
+   * Ports something else on this machine holds now, asked once per allocation round: not
+   * offered. @default a reading of /proc/net/{tcp,tcp6,udp,udp6}, at most once a second
+   */
+  readonly busyPorts?: () => readonly Range[];
   readonly clock: Clock;
   readonly random: Random;
   readonly log: Logger;
@@ -76,6 +85,8 @@ export class LocalAgent {
       taskPath: o.taskPath,
       canSwitchUser: o.canSwitchUser,
       statusRetryMs: o.statusRetryMs ?? 10_000,
+      secretsDir: o.secretsDir ?? join(stateDir, "secrets"),
+      busyPorts: o.busyPorts ?? cachedBusyPorts(() => o.clock.now()),
       address: () => ({ hostname: machine.hostname, port: this.tcp ?? 0 }),
     });
   }

@@ -37,6 +37,9 @@ describe("the agent daemon", () => {
     expect(refused).toBeInstanceOf(SchedulerError);
     expect((refused as SchedulerError).code).toBe("failed_precondition");
     expect((refused as SchedulerError).message).toMatch(/runs with --local-agents 1; this scheduler asks for 3.*corral agent stop --agent-dir/);
+    const otherPorts = await ensureAgent({ stateDir: dir, agents: 1, ports: "9000-9100", preReserved: "pool:cpus=1" }).catch((e: unknown) => e);
+    expect((otherPorts as SchedulerError).message).toMatch(/runs with no --agent-ports; this scheduler asks for --agent-ports '9000-9100', and runs with no --agent-pre-reserved; this scheduler asks for --agent-pre-reserved 'pool:cpus=1'/);
+    expect(await ensureAgent({ stateDir: dir, agents: 1, secretsDir: join(dir, "secrets") })).toMatchObject({ started: false });
 
     // A second daemon on the same directory gives up: the lock is held.
     const main = new URL("./main.ts", import.meta.url).pathname;

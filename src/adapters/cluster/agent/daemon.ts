@@ -20,6 +20,12 @@ export interface AgentDaemonConfig {
   readonly heartbeatIntervalS?: number;
   /** `cpus:N;mem:MB;disk:MB` offered instead of what the agent measures (compared as given). */
   readonly resources?: string;
+  /** `--ports a-b,c-d` offered instead of 1024–65535 (compared as given). */
+  readonly ports?: string;
+  /** `--pre-reserved R:cpus=N,…`: pools statically reserved for roles (compared as given). */
+  readonly preReserved?: string;
+  /** The secret store. @default `<stateDir>/secrets` (compared) */
+  readonly secretsDir?: string;
   /** Serve `POST /__chaos` (chaos runs, tests); not compared with a running agent's. @default false */
   readonly chaos?: boolean;
   /** An extra TCP listener (`--listen host:port`); not compared either. */
@@ -71,7 +77,7 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
   const heartbeatIntervalS = config.heartbeatIntervalS ?? 15;
   const running = await runningAgent(dir);
   if (running) {
-    checkSameConfig(dir, running, config.agents, heartbeatIntervalS, config.resources);
+    checkSameConfig(dir, running, config, heartbeatIntervalS);
     return { socketPath: running.socketPath, pid: running.pid, started: false };
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -80,7 +86,18 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
   let exited: number | null | undefined;
   try {
     const loader = MAIN.endsWith(".ts") ? ["--import", import.meta.resolve("tsx")] : [];
-    const child = spawn(process.execPath, [...loader, MAIN, ...agentArgv({ stateDir: dir, agents: config.agents, heartbeatIntervalS, chaos: config.chaos ?? false, ...(config.listen ? { listen: config.listen } : {}), ...(config.resources !== undefined ? { resources: config.resources } : {}) })], {
+    const argv = agentArgv({
+      stateDir: dir,
+      agents: config.agents,
+      heartbeatIntervalS,
+      chaos: config.chaos ?? false,
+      ...(config.listen ? { listen: config.listen } : {}),
+      ...(config.resources !== undefined ? { resources: config.resources } : {}),
+      ...(config.ports !== undefined ? { ports: config.ports } : {}),
+      ...(config.preReserved !== undefined ? { preReserved: config.preReserved } : {}),
+      ...(config.secretsDir !== undefined ? { secretsDir: resolve(config.secretsDir) } : {}),
+    });
+    const child = spawn(process.execPath, [...loader, MAIN, ...argv], {
       detached: true,
       stdio: ["ignore", logFd, logFd],
       ...(config.env ? { env: config.env } : {}),
@@ -98,7 +115,7 @@ export async function ensureAgent(config: AgentDaemonConfig): Promise<{ readonly
     const info = await runningAgent(dir);
     if (info) {
       // Another scheduler may have started one at the same time: ours then gave up the lock race.
-      if (info.pid !== pid) checkSameConfig(dir, info, config.agents, heartbeatIntervalS, config.resources);
+      if (info.pid !== pid) checkSameConfig(dir, info, config, heartbeatIntervalS);
       return { socketPath: info.socketPath, pid: info.pid, started: info.pid === pid };
     }
     // Exit 3: another daemon holds the lock (it may still be starting); anything else is a failure.
@@ -146,12 +163,19 @@ async function runningAgent(dir: string): Promise<AgentInfo | undefined> {
   }
 }
 
-function checkSameConfig(dir: string, running: AgentInfo, agents: number, heartbeatIntervalS: number, resources: string | undefined): void {
+function checkSameConfig(dir: string, running: AgentInfo, config: AgentDaemonConfig, heartbeatIntervalS: number): void {
+  const { agents } = config;
   const problems: string[] = [];
-  if ((running.config.resources ?? "") !== (resources ?? "")) {
-    const said = (r: string | undefined): string => (r === undefined ? "no --agent-resources" : `--agent-resources '${r}'`);
-    problems.push(`runs with ${said(running.config.resources)}; this scheduler asks for ${said(resources)}`);
-  }
+  const same = (flag: string, had: string | undefined, wants: string | undefined): void => {
+    if ((had ?? "") === (wants ?? "")) return;
+    const said = (r: string | undefined): string => (r === undefined ? `no ${flag}` : `${flag} '${r}'`);
+    problems.push(`runs with ${said(had)}; this scheduler asks for ${said(wants)}`);
+  };
+  same("--agent-resources", running.config.resources, config.resources);
+  same("--agent-ports", running.config.ports, config.ports);
+  same("--agent-pre-reserved", running.config.preReserved, config.preReserved);
+  const secrets = (d: string | undefined): string => resolve(d ?? join(dir, "secrets"));
+  if (secrets(running.config.secretsDir) !== secrets(config.secretsDir)) same("--secrets-dir", secrets(running.config.secretsDir), secrets(config.secretsDir));
   if (running.config.agents !== agents) problems.push(`runs with --local-agents ${running.config.agents}; this scheduler asks for ${agents}`);
   if (running.config.heartbeatIntervalS !== heartbeatIntervalS) {
     problems.push(`runs with --heartbeat-interval ${running.config.heartbeatIntervalS}; this scheduler asks for ${heartbeatIntervalS}`);

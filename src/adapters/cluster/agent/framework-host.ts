@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Filters, Operation, TaskStatus } from "../../../domain/cluster.js";
+import type { Filters, Offer, Operation, Range, TaskStatus } from "../../../domain/cluster.js";
 import { LABEL_NAMESPACE, isTerminal } from "../../../domain/cluster.js";
 import { reservationLabels } from "../../../domain/offer/pool.js";
 import type { Cancel, Clock, ClusterEvents, Logger, Random } from "../../../engine/ports.js";
@@ -32,6 +32,10 @@ export interface AgentSettings {
   readonly taskPath: string;
   readonly canSwitchUser: boolean;
   readonly statusRetryMs: number;
+  /** The secret store tasks' secrets are read from. @default none (a task with secrets fails) */
+  readonly secretsDir?: string;
+  /** Ports something else on this machine holds now: not offered. @default none */
+  readonly busyPorts?: () => readonly Range[];
 }
 
 export interface FrameworkHostOptions extends AgentSettings {
@@ -88,6 +92,7 @@ export class FrameworkHost {
         log: o.log,
         taskPath: o.taskPath,
         canSwitchUser: o.canSwitchUser,
+        ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}),
         // Saved lazily: a transition lost in a crash is seen again when the next agent adopts
         // the task (the runtime keeps its exit status), and no process waits on this save.
         report: (task, state, extra) => {
@@ -104,6 +109,7 @@ export class FrameworkHost {
       masterId: o.masterId,
       runtime: this.tracking(this.runtime),
       statusRetryMs: o.statusRetryMs,
+      ...(o.busyPorts ? { busyPorts: o.busyPorts } : {}),
       // Mesos keeps reservations and volumes when a framework goes (§15.5).
       teardownReleasesReservations: false,
       onVolumesDestroyed: (agentId, ids) => {
@@ -142,6 +148,11 @@ export class FrameworkHost {
     return frameworkRole(this.info);
   }
 
+  /** Every role it subscribed with (MULTI_ROLE), its first role first. */
+  get roles(): readonly string[] {
+    return this.info.roles.length > 0 ? this.info.roles : [this.role];
+  }
+
   get connected(): boolean {
     return this.stream !== undefined;
   }
@@ -168,10 +179,12 @@ export class FrameworkHost {
     this.info = info;
     this.removed = false;
     this.registeredAtMs = this.o.clock.now();
+    this.sim.setExtraRoles(this.roles.slice(1));
     await this.sim.subscribe(
       { name: info.name ?? "", role: this.role, principal: info.principal ?? "", frameworkId, failoverTimeoutS: info.failoverTimeoutS },
       this.events(stream),
     );
+    // One set of books for all its roles: suppressing the first role suppresses them all.
     if (suppressedRoles.includes(this.role)) await this.sim.suppress();
     this.save();
   }
@@ -289,13 +302,21 @@ export class FrameworkHost {
 
   /** The books' events, written to `stream` while it is this framework's stream. */
   private events(stream: EventStream): ClusterEvents {
-    const role = this.role;
     const live = (): boolean => this.stream === stream;
+    // One OFFERS event per allocation role: each offer carries its role (§9).
+    const sendOffers = (offers: readonly Offer[]): void => {
+      const byRole = new Map<string, Offer[]>();
+      for (const o of offers) {
+        const role = this.sim.offerRole(o.id) ?? this.role;
+        byRole.set(role, [...(byRole.get(role) ?? []), o]);
+      }
+      for (const [role, list] of byRole) stream.send({ kind: "offers", offers: list, role });
+    };
     return {
       subscribed: (frameworkId) => {
         if (live()) stream.subscribed({ kind: "subscribed", frameworkId, heartbeatIntervalS: this.o.heartbeatIntervalS, master: this.o.master });
       },
-      offers: (offers) => (live() ? stream.send({ kind: "offers", offers, role }) : undefined),
+      offers: (offers) => (live() ? sendOffers(offers) : undefined),
       rescind: (offerId) => (live() ? stream.send({ kind: "rescind", offerId }) : undefined),
       update: (status: TaskStatus) => (live() ? stream.send({ kind: "update", status }) : undefined),
       disconnected: () => undefined,

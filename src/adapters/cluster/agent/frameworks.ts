@@ -146,6 +146,8 @@ export class Frameworks {
       taskPath: this.o.taskPath,
       canSwitchUser: this.o.canSwitchUser,
       statusRetryMs: this.o.statusRetryMs,
+      ...(this.o.secretsDir !== undefined ? { secretsDir: this.o.secretsDir } : {}),
+      ...(this.o.busyPorts ? { busyPorts: this.o.busyPorts } : {}),
       onRemoved: (_host, id) => this.markRemoved(id),
     });
     for (const agentId of this.lostAgents) host.sim.removeAgent(agentId);

@@ -43,8 +43,26 @@ describe("localAgentSpecs", () => {
     ]);
   });
 
+  it("splits several port ranges into equal disjoint runs, and pre-reserved pools like the rest", () => {
+    const ports = [{ begin: 1024, end: 1029 }, { begin: 9999, end: 9999 }, { begin: 20000, end: 20004 }];
+    const preReserved = [{ role: "pool", cpus: 1, memMb: 1000, ports: [{ begin: 1029, end: 1029 }, { begin: 20004, end: 20004 }] }];
+    const agents = localAgentSpecs({ ...machine, ports, preReserved }, 3);
+    expect(agents.map((a) => a.ports)).toEqual([
+      { begin: 1024, end: 1027 },
+      [{ begin: 1028, end: 1029 }, { begin: 9999, end: 9999 }, { begin: 20000, end: 20000 }],
+      { begin: 20001, end: 20004 },
+    ]);
+    expect(agents.map((a) => a.preReserved)).toEqual([
+      [{ role: "pool", cpus: 0.33, memMb: 333 }],
+      [{ role: "pool", cpus: 0.33, memMb: 333, ports: [{ begin: 1029, end: 1029 }] }],
+      [{ role: "pool", cpus: 0.33, memMb: 333, ports: [{ begin: 20004, end: 20004 }] }],
+    ]);
+  });
+
   it("refuses a count that is not a positive integer or leaves an agent without a port", () => {
     expect(() => localAgentSpecs(machine, 0)).toThrow(/positive integer/);
     expect(() => localAgentSpecs({ ...machine, ports: { begin: 1, end: 2 } }, 3)).toThrow(/cannot share 2 ports/);
+    const outside = [{ role: "pool", ports: [{ begin: 30999, end: 31000 }] }];
+    expect(() => localAgentSpecs({ ...machine, preReserved: outside }, 1)).toThrow(/pre-reserved ports of role 'pool' are not all among/);
   });
 });

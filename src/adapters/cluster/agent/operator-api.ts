@@ -64,7 +64,7 @@ function getFrameworks(ctx: OperatorApiContext): JsonObject {
       id: idOf(h.frameworkId),
       user: h.info.user ?? "",
       name: h.info.name ?? "",
-      roles: [h.role],
+      roles: [...h.roles],
       ...(h.info.principal !== undefined ? { principal: h.info.principal } : {}),
       failover_timeout: h.info.failoverTimeoutS,
       checkpoint: h.info.checkpoint,

@@ -85,7 +85,10 @@ async function subscribe(ctx: SchedulerApiContext, c: Extract<AgentCall, { type:
       host?.streamLost(stream);
     },
   });
-  const problem = frameworkInfoProblem(info);
+  // Several roles are served (one set of books, one offer per role); until call-codec.ts drops
+  // its one-role check, it sees only the first role of a list without duplicates.
+  const distinct = new Set(info.roles).size === info.roles.length;
+  const problem = frameworkInfoProblem(distinct ? { ...info, roles: info.roles.slice(0, 1) } : info);
   const refusal = problem ?? (info.id !== undefined && ctx.frameworks.isRemoved(info.id) ? "Framework has been removed" : undefined);
   if (refusal !== undefined) {
     stream.send({ kind: "error", message: refusal });

@@ -1,10 +1,12 @@
-/** What this machine offers to the local agent: all its cpus and memory, the data directory's free disk. */
+/**
+ * What this machine offers to the local agent: all its cpus and memory, the data directory's
+ * free disk, its unprivileged ports (those something else holds are left out when offers are
+ * made, free-ports.ts).
+ */
 import { mkdirSync, statfsSync } from "node:fs";
 import { availableParallelism, hostname, totalmem } from "node:os";
+import { DEFAULT_PORTS } from "./free-ports.js";
 import type { Machine } from "./local-agents.js";
-
-/** Mesos' default agent port range is 31000–32000. */
-export const LOCAL_PORTS = { begin: 31000, end: 32000 } as const;
 
 export function thisMachine(dataDir: string): Machine {
   mkdirSync(dataDir, { recursive: true });
@@ -14,6 +16,6 @@ export function thisMachine(dataDir: string): Machine {
     cpus: availableParallelism(),
     memMb: Math.floor(totalmem() / 2 ** 20),
     diskMb: Math.floor((fs.bavail * fs.bsize) / 2 ** 20),
-    ports: LOCAL_PORTS,
+    ports: DEFAULT_PORTS,
   };
 }
