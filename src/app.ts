@@ -6,6 +6,7 @@
 import type pino from "pino";
 import { CryptoRandom, SystemClock } from "./adapters/clock.js";
 import { ensureAgent } from "./adapters/cluster/agent/daemon.js";
+import { cgroupSupport } from "./adapters/cluster/agent/runtime/cgroups.js";
 import { MesosDriver, parseMasterAddress } from "./adapters/cluster/mesos/driver.js";
 import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
 import { hostOf, loadApiSecurity } from "./adapters/grpc/auth.js";
@@ -26,6 +27,7 @@ import { SpecWorkerPool, pooledServiceFactory } from "./adapters/spec-worker/poo
 import { SchedulerError } from "./domain/errors.js";
 import { escapeServiceName } from "./domain/names.js";
 import type { ResolvedOptions } from "./config.js";
+import type { ClusterCapabilities } from "./domain/spec/driver-notes.js";
 import type { AdminApi } from "./engine/admin-api.js";
 import type { ClusterDriver, Persister, WriteFence } from "./engine/ports.js";
 import type { MultiServiceScheduler } from "./engine/scheduler.js";
@@ -249,9 +251,7 @@ async function startParts(
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
       maxParallelDeploys: options.maxParallelDeploys,
       replaceUnreachableAfterMs: options.replaceUnreachableAfterMs,
-      // TODO(issue 15): the engine's `clusterCapabilities` option (engine branch); spread so this
-      // compiles before it lands, and is checked by type once it has.
-      ...capabilities(options),
+      clusterCapabilities: capabilities(options),
     },
   );
   undo.push({ name: "scheduler", run: () => keeper.stop() });
@@ -389,10 +389,7 @@ async function openCluster(options: ResolvedOptions, clock: SystemClock, random:
   const roles = extraRoles(options);
   if (options.cluster === "sim") return new SimulatedCluster({ agents: options.simAgents, clock, random, roles });
   const log = logger.child({ component: "mesos-driver" });
-  // TODO(issue 15): MesosDriver's `roles` option (codec branch); spread so this compiles before
-  // it lands, and is checked by type once it has.
-  const subscribed: { roles?: readonly string[] } = roles.length > 0 ? { roles } : {};
-  const common = { user: options.frameworkUser, clock, random, log, ...subscribed };
+  const common = { user: options.frameworkUser, clock, random, log, ...(roles.length > 0 ? { roles } : {}) };
   if (options.cluster === "mesos") {
     const secret = options.mesosSecretFile ? readFileSync(options.mesosSecretFile, "utf8").split("\n")[0]!.trim() : undefined;
     const master = parseMasterAddress(options.master ?? "");
@@ -433,14 +430,9 @@ export function extraRoles(options: Pick<ResolvedOptions, "preReservedRoles" | "
 }
 
 /** What the cluster driver can do, for the per-driver warnings of PutService (driver-notes.ts). */
-export interface ClusterCapabilitiesOption {
-  readonly clusterCapabilities?: { readonly kind: "local" | "mesos" | "sim"; readonly cgroups: boolean };
-}
-
-function capabilities(options: Pick<ResolvedOptions, "cluster">): ClusterCapabilitiesOption {
-  // TODO(issue 15): cgroups from runtime/cgroups.ts' cgroupSupport().ok on the local cluster
-  // (runtime branch); until it lands the local agent is taken not to confine tasks.
-  return { clusterCapabilities: { kind: options.cluster, cgroups: false } };
+function capabilities(options: Pick<ResolvedOptions, "cluster">): ClusterCapabilities {
+  // cgroup limits are the local agent's (it runs as this user): root and a cgroup hierarchy.
+  return { kind: options.cluster, cgroups: options.cluster === "local" && cgroupSupport().ok };
 }
 
 /** Before issue 14 the local cluster ran inside the scheduler; its state cannot be carried over. */

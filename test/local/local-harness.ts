@@ -98,9 +98,8 @@ export async function startLocal(dataDir: string, options: LocalOptions = {}): P
     log,
   });
   const preReservedRoles = options.preReservedRoles ?? (options.preReserved ?? []).map((p) => p.role);
-  // TODO(issue 15): MesosDriver's `roles` option (codec branch); spread so this compiles before it lands.
-  const roles: { roles?: readonly string[] } = preReservedRoles.length > 0 ? { roles: preReservedRoles.map((r) => `${r}/${ROLE}`) } : {};
-  const driver = new MesosDriver({ master: { kind: "unix", socketPath: agent.socketPath }, user: "root", files: true, clock, random, log, ...roles });
+  const roles = preReservedRoles.map((r) => `${r}/${ROLE}`);
+  const driver = new MesosDriver({ master: { kind: "unix", socketPath: agent.socketPath }, user: "root", files: true, clock, random, log, ...(roles.length > 0 ? { roles } : {}) });
   const counts = { declines: 0 };
   const decline = driver.decline.bind(driver);
   driver.decline = (...args: Parameters<MesosDriver["decline"]>) => {
