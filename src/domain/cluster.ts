@@ -239,6 +239,17 @@ export interface TaskStatus {
   readonly timestampMs: number;
 }
 
+/**
+ * A JSON.parse reviver for stored TaskInfos: JSON has no Infinity, so an unlimited
+ * `limits.cpus` / `limits.mem` is written as null; read back, null is unlimited again.
+ */
+export function reviveUnlimited(key: string, value: unknown): unknown {
+  if (key !== "limits" || value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const limits = value as Record<string, unknown>;
+  for (const k of Object.keys(limits)) if (limits[k] === null) limits[k] = Infinity;
+  return limits;
+}
+
 /** Reservation label keys (§2.2). */
 export const LABEL_RESOURCE_ID = "resource_id";
 export const LABEL_FRAMEWORK_ID = "framework_id";

@@ -80,7 +80,7 @@ export function deepFreeze<T>(value: T): T {
 
 /**
  * A deep-frozen copy of `v` equal to `JSON.parse(canonical(v))` (sorted keys, undefined
- * dropped, -0 and non-finite numbers as JSON has them); strings are shared, not re-created.
+ * dropped, -0 and NaN as JSON has them, but ±Infinity kept); strings are shared, not re-created.
  */
 export function frozenCopy(v: unknown): unknown {
   switch (typeof v) {
@@ -88,7 +88,8 @@ export function frozenCopy(v: unknown): unknown {
     case "boolean":
       return v;
     case "number":
-      return Number.isFinite(v) ? v + 0 : null; // -0 + 0 is 0
+      // -0 + 0 is 0. Infinity is kept (an unlimited TaskInfo.limits): JSON would make it null.
+      return Number.isNaN(v) ? null : v + 0;
     case "object": {
       if (v === null) return null;
       if (hasToJSON(v)) return deepFreeze(parsed(canonical(v)));

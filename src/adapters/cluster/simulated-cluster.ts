@@ -28,7 +28,7 @@ import type { ClusterDriver, ClusterEvents, FrameworkInfo } from "../../engine/p
 import { SimMaster } from "./sim-master.js";
 import type { SimCounts, SimRejectedOperation, SimulatedClusterOptions } from "./sim-master.js";
 import type { SimAgent } from "./sim-agent.js";
-import { latestStatus, unknownTaskStatus } from "./sim-status.js";
+import { latestStatus, masterStatus, unknownTaskStatus } from "./sim-status.js";
 import type { Extra, SimTask } from "./sim-tasks.js";
 import { restoreSnapshot, takeSnapshot } from "./sim-snapshot.js";
 import type { MasterSnapshot, RestoreProblem } from "./sim-snapshot.js";
@@ -107,6 +107,18 @@ export class SimulatedCluster implements ClusterDriver {
     // state when the call returns, before any process starts.
     if (this.m.options.runtime) this.m.accept(fw, offerIds, ops, filters);
     else this.m.schedule(0, () => this.m.accept(fw, offerIds, ops, filters));
+  }
+
+  /**
+   * Tells the scheduler about a task group the local agent's codec refused before it reached the
+   * books (call-codec.ts `refused`): each task ends at once, as a master status without a uuid.
+   * Mesos sends a launch its agent cannot start as an agent TASK_FAILED; the scheduler treats
+   * both alike (the launch did not happen), so the master's form is kept for both.
+   */
+  refuseGroup(tasks: readonly TaskInfo[], state: "TASK_ERROR" | "TASK_FAILED", reason: string, message: string): void {
+    this.m.requireSubscribed();
+    const now = this.m.now();
+    for (const t of tasks) this.m.sendMaster(masterStatus(t.taskId, state, now, reason, message, t.agentId));
   }
 
   async decline(offerIds: readonly string[], filters?: Filters): Promise<void> {

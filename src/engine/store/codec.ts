@@ -1,4 +1,6 @@
 /** Stored values are UTF-8 JSON: readable with zkCli/sqlite3, and no schema to migrate yet. */
+import { reviveUnlimited } from "../../domain/cluster.js";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -7,7 +9,7 @@ export function encodeJson(value: unknown): Uint8Array {
 }
 
 export function decodeJson<T>(data: Uint8Array): T {
-  return JSON.parse(decoder.decode(data)) as T;
+  return JSON.parse(decoder.decode(data), reviveUnlimited) as T;
 }
 
 export function encodeText(text: string): Uint8Array {

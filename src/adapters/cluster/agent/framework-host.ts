@@ -15,7 +15,7 @@ import type { Cancel, Clock, ClusterEvents, Logger, Random } from "../../../engi
 import type { SimAgentSpec } from "../sim-agent.js";
 import { SNAPSHOT_VERSION, type MasterSnapshot, type SavedTask } from "../sim-snapshot.js";
 import { SimulatedCluster, type SimTask, type TaskRuntime } from "../simulated-cluster.js";
-import { frameworkRole, type WireFrameworkInfo } from "./call-codec.js";
+import { frameworkRole, type RefusedGroup, type WireFrameworkInfo } from "./call-codec.js";
 import type { AgentMasterInfo } from "./event-codec.js";
 import type { EventStream } from "./event-stream.js";
 import type { AgentRuntime } from "./runtime/types.js";
@@ -237,6 +237,14 @@ export class FrameworkHost {
       await this.sim.accept(offerIds, operations, filters);
     } finally {
       this.saveSoon();
+    }
+  }
+
+  /** Task groups the codec refused: their tasks end with the refusal's status (call-codec.ts). */
+  refuse(groups: readonly RefusedGroup[]): void {
+    for (const g of groups) {
+      const failed = g.refusal === "LAUNCH_FAILED";
+      this.sim.refuseGroup(g.operation.tasks, failed ? "TASK_FAILED" : "TASK_ERROR", failed ? "REASON_CONTAINER_LAUNCH_FAILED" : "REASON_TASK_GROUP_INVALID", g.message);
     }
   }
 

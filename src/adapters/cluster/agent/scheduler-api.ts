@@ -112,6 +112,7 @@ async function dispatch(ctx: SchedulerApiContext, host: FrameworkHost, c: Exclud
     case "ACCEPT":
       if (c.skipped.length > 0) ctx.log.warn({ frameworkId: c.frameworkId, operations: c.skipped }, "agent: operations this agent does not run were skipped");
       await host.accept(c.offerIds, c.operations, c.filters);
+      if (c.refused.length > 0) host.refuse(c.refused);
       return;
     case "DECLINE":
       await host.decline(c.offerIds, c.filters);

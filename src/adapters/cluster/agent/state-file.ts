@@ -3,6 +3,7 @@
  * mid-write leaves the previous version, never half of one.
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { reviveUnlimited } from "../../../domain/cluster.js";
 
 export function writeJsonAtomic(path: string, value: unknown, mode = 0o600): void {
   const tmp = `${path}.tmp`;
@@ -18,5 +19,5 @@ export function readJson<T>(path: string): T | undefined {
   } catch {
     return undefined;
   }
-  return JSON.parse(text) as T;
+  return JSON.parse(text, reviveUnlimited) as T;
 }
