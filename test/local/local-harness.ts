@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import pino from "pino";
 import { CryptoRandom, SystemClock } from "../../src/adapters/clock.js";
 import { LocalAgent } from "../../src/adapters/cluster/agent/agent.js";
+import { cgroupSupport } from "../../src/adapters/cluster/agent/runtime/cgroups.js";
 import { MesosDriver } from "../../src/adapters/cluster/mesos/driver.js";
 import type { SimTaskView } from "../../src/adapters/cluster/simulated-cluster.js";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
@@ -71,12 +72,15 @@ export interface LocalOptions {
   readonly preReservedRoles?: readonly string[];
   /** The agent's secret store. @default `<dataDir>/agent/secrets` */
   readonly secretsDir?: string;
+  /** Receives every log line of the scheduler, driver and agent, at trace level. @default none (silent) */
+  readonly logLines?: string[];
 }
 
 export async function startLocal(dataDir: string, options: LocalOptions = {}): Promise<LocalRun> {
   const clock = new SystemClock();
   const random = new CryptoRandom();
-  const log = pino({ level: "silent" });
+  // Captured log lines (trace level) when asked for: tests check what never reaches a log.
+  const log = options.logLines ? pino({ level: "trace" }, { write: (line: string) => void options.logLines!.push(line) }) : pino({ level: "silent" });
   const persister = SqlitePersister.open(join(dataDir, "corral.db"));
   const agent = await LocalAgent.start({
     stateDir: join(dataDir, "agent"),
@@ -140,7 +144,7 @@ export async function startLocal(dataDir: string, options: LocalOptions = {}): P
   };
   const scheduler = new MultiServiceScheduler(
     { persister, driver, clock, random, log },
-    { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: ROLE, principal: "corral-principal" } },
+    { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: ROLE, principal: "corral-principal" }, clusterCapabilities: { kind: "local", cgroups: cgroupSupport().ok } },
   );
   await scheduler.start();
   return {
