@@ -21,7 +21,7 @@ export function secretHandlers(access: SecretsAccess | undefined, logger: Logger
   };
   return {
     putSecret: unary("PutSecret", logger, async (req: PutSecretRequest) => {
-      await store().put(req.name, req.value).catch(tooLongName);
+      await store().put(req.name, req.value);
       return {};
     }),
     listSecrets: unary("ListSecrets", logger, async () => ({
@@ -31,14 +31,4 @@ export function secretHandlers(access: SecretsAccess | undefined, logger: Logger
       existed: await store().delete(req.name),
     })),
   };
-}
-
-/**
- * A valid name of up to 255 characters can still make a file name the file system refuses (each
- * '/' is stored as %2F, and the store writes a temporary file first): the caller's to shorten,
- * not an internal error. Nothing was written.
- */
-function tooLongName(err: unknown): never {
-  if ((err as { code?: unknown } | null)?.code !== "ENAMETOOLONG") throw err;
-  throw SchedulerError.invalid([{ field: "name", reason: "is too long to be stored as a file on this machine (each '/' counts as 3 characters); shorten it" }]);
 }
