@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { DiscoveryInfo, TaskInfo, TaskState } from "../domain/cluster.js";
 import type { StoredTask } from "../domain/service/task-record.js";
+import type { PortSpec, ServiceSpec } from "../domain/spec/types.js";
+import { podSpec, resourceSet, taskSpec } from "../domain/offer/test-kit.js";
 import { endpointsOf } from "./service-endpoints.js";
 
 function task(name: string, host: string | undefined, ports: DiscoveryInfo["ports"], state: TaskState = "TASK_RUNNING"): StoredTask {
@@ -17,7 +19,7 @@ function task(name: string, host: string | undefined, ports: DiscoveryInfo["port
   return { info, confirmed: true, status: { taskId, state, timestampMs: 1 } };
 }
 
-describe("endpointsOf", () => {
+describe("endpointsOf without a spec: from the running tasks", () => {
   it("lists each advertised port name with the host:port and DNS name of every running task, sorted", () => {
     const tasks = [
       task("hello-1-server", "h2", [{ number: 1025, name: "http", protocol: "tcp", visibility: "EXTERNAL" }]),
@@ -72,5 +74,61 @@ describe("endpointsOf", () => {
     const t = task("a-0-x", "h1", [{ number: 1, name: "p", protocol: "tcp" }]);
     const relaunched: StoredTask = { ...t, info: { ...t.info, taskId: "svc__a-0-x__2" } };
     expect(endpointsOf([relaunched], "svc", "corral")).toEqual([]);
+  });
+});
+
+function specWith(pods: Record<string, readonly PortSpec[]>): ServiceSpec {
+  return {
+    name: "svc",
+    pods: Object.entries(pods).map(([type, ports]) => ({ ...podSpec([taskSpec("t")], {}, [resourceSet("t-rs", { ports })]), type })),
+    plans: [],
+  };
+}
+
+describe("endpointsOf with the spec: its names and VIPs, the running tasks' addresses", () => {
+  const spec = specWith({
+    web: [
+      { name: "http", port: 0, envKey: "PORT_HTTP", advertise: true },
+      { name: "admin", port: 0, envKey: "PORT_ADMIN" },
+      { name: "rpc", port: 0, envKey: "PORT_RPC", vip: { prefix: "team/web", port: 80, protocol: "tcp" } },
+    ],
+    jobs: [
+      { name: "http", port: 0, envKey: "PORT_HTTP", advertise: true, vip: { prefix: "late", port: 81, protocol: "tcp" } },
+      { name: "metrics", port: 9100, envKey: "PORT_METRICS", advertise: true },
+    ],
+  });
+
+  it("lists every advertised or VIP port of every pod by name, with empty lists when no task runs", () => {
+    expect(endpointsOf([], "svc", "/corral/fw", spec)).toEqual([
+      { name: "http", addresses: [], dns: [], vip: "late.corralfw.l4lb.thisdcos.directory:81" },
+      { name: "metrics", addresses: [], dns: [] },
+      { name: "rpc", addresses: [], dns: [], vip: "teamweb.corralfw.l4lb.thisdcos.directory:80" },
+    ]);
+  });
+
+  it("adds the running tasks' ports by name; ports the spec does not list and stopped tasks are left out", () => {
+    const tasks = [
+      task("web-0-t", "h1", [
+        { number: 1024, name: "http", protocol: "tcp", visibility: "EXTERNAL" },
+        { number: 1025, name: "old", protocol: "tcp", visibility: "EXTERNAL" },
+      ]),
+      task("jobs-0-t", "h2", [{ number: 9100, name: "metrics", protocol: "tcp", visibility: "EXTERNAL" }]),
+      task("web-1-t", "h3", [{ number: 1030, name: "http", protocol: "tcp", visibility: "EXTERNAL" }], "TASK_FAILED"),
+    ];
+    expect(endpointsOf(tasks, "svc", "corral", spec)).toEqual([
+      { name: "http", addresses: ["h1:1024"], dns: ["web-0-t.corral.autoip.dcos.thisdcos.directory:1024"], vip: "late.corral.l4lb.thisdcos.directory:81" },
+      { name: "metrics", addresses: ["h2:9100"], dns: ["jobs-0-t.corral.autoip.dcos.thisdcos.directory:9100"] },
+      { name: "rpc", addresses: [], dns: [], vip: "teamweb.corral.l4lb.thisdcos.directory:80" },
+    ]);
+  });
+
+  it("takes the VIP from the spec, not from a task's label of an earlier config", () => {
+    const tasks = [task("web-0-t", "h1", [{ number: 7, name: "rpc", protocol: "tcp", visibility: "CLUSTER", labels: { VIP_rpc: "old:99" } }])];
+    expect(endpointsOf(tasks, "svc", "corral", spec).find((e) => e.name === "rpc")?.vip).toBe("teamweb.corral.l4lb.thisdcos.directory:80");
+  });
+
+  it("has none for a spec without advertised or VIP ports, whatever its tasks carry", () => {
+    const tasks = [task("web-0-t", "h1", [{ number: 1, name: "http", protocol: "tcp", visibility: "EXTERNAL" }])];
+    expect(endpointsOf(tasks, "svc", "corral", specWith({ web: [{ name: "http", port: 0, envKey: "P" }] }))).toEqual([]);
   });
 });

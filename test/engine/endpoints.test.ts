@@ -1,16 +1,13 @@
 /**
  * GetEndpoints through the façade (MultiServiceScheduler.getEndpoints) on the simulated cluster:
- * read from the stored task records (their DiscoveryInfo ports, the agent hostname label), only
- * running tasks, one endpoint picked by port name; unknown service or port name is NOT_FOUND
- * naming it.
+ * the endpoint names (and VIPs) come from the spec — listed before any task runs — and the
+ * addresses and DNS names from the stored records of the running tasks (their DiscoveryInfo
+ * ports, the agent hostname label); one endpoint picked by port name; unknown service or port
+ * name is NOT_FOUND naming it.
  */
 import { describe, expect, it } from "vitest";
-import type { TaskInfo } from "../../src/domain/cluster.js";
 import type { SchedulerError } from "../../src/domain/errors.js";
-import { decodeJson, encodeJson } from "../../src/engine/store/codec.js";
-import * as layout from "../../src/engine/store/layout.js";
 import { createHarness } from "../harness/harness.js";
-import type { Harness } from "../harness/harness.js";
 
 const SPEC = `
 name: {{SERVICE_NAME}}
@@ -23,6 +20,29 @@ pods:
         cmd: sleep 1000
         cpus: 0.1
         memory: 32
+        ports:
+          http: { port: 0, advertise: true }
+          rpc: { port: 0, vip: { prefix: web, port: 80 } }
+          admin: { port: 0 }
+  jobs:
+    count: 1
+    tasks:
+      worker:
+        goal: RUNNING
+        cmd: sleep 1000
+        cpus: 0.1
+        memory: 32
+        ports:
+          metrics: { port: 0, advertise: true }
+`;
+
+const PLAIN = `
+name: {{SERVICE_NAME}}
+pods:
+  web:
+    count: 1
+    tasks:
+      server: { goal: RUNNING, cmd: sleep 1000, cpus: 0.1, memory: 32 }
 `;
 
 async function rejected(p: Promise<unknown>): Promise<SchedulerError> {
@@ -34,54 +54,61 @@ async function rejected(p: Promise<unknown>): Promise<SchedulerError> {
   throw new Error("expected a rejection");
 }
 
-/** Gives each stored task of `service` the DiscoveryInfo ports an advertised `http` port (and a VIP) would. */
-async function advertise(h: Harness, service: string): Promise<void> {
-  const names = await h.persister.children(layout.tasksPath(service));
-  for (const [i, name] of names.entries()) {
-    const path = layout.taskInfoPath(service, name);
-    const info = decodeJson<TaskInfo>((await h.persister.get(path))!.data);
-    const ports = [
-      { number: 8080 + i, name: "http", protocol: "tcp", visibility: "EXTERNAL" as const },
-      { number: 9000 + i, name: "rpc", protocol: "tcp", visibility: "CLUSTER" as const, labels: { VIP_1: "web:80" } },
-    ];
-    await h.persister.multi([{ kind: "set", path, data: encodeJson({ ...info, discovery: { visibility: "CLUSTER", ports } }) }]);
-  }
-}
-
 describe("GetEndpoints", () => {
-  it("lists the advertised ports of the running tasks from their records, and one by port name", async () => {
+  it("lists the spec's advertised and VIP ports before any task runs, with no addresses", async () => {
     const h = await createHarness();
     await h.scheduler.putService({ name: "site", spec: SPEC, parameters: {} });
-    await h.deployAll(["site"]);
-    expect(await h.scheduler.getEndpoints("site")).toEqual([]);
-
-    await advertise(h, "site");
-    const hosts = new Map(h.cluster.tasks().filter((t) => t.state === "TASK_RUNNING").map((t) => [t.name, t.info.labels.offer_hostname]));
-    const all = await h.scheduler.getEndpoints("site");
-    expect(all.map((e) => e.name)).toEqual(["http", "rpc"]);
-    expect(all[0]).toEqual({
-      name: "http",
-      addresses: [`${hosts.get("web-0-server")}:8080`, `${hosts.get("web-1-server")}:8081`].sort(),
-      dns: ["web-0-server.corral.autoip.dcos.thisdcos.directory:8080", "web-1-server.corral.autoip.dcos.thisdcos.directory:8081"],
-    });
+    expect(h.cluster.tasks().filter((t) => t.state === "TASK_RUNNING")).toEqual([]);
+    expect(await h.scheduler.getEndpoints("site")).toEqual([
+      { name: "http", addresses: [], dns: [] },
+      { name: "metrics", addresses: [], dns: [] },
+      { name: "rpc", addresses: [], dns: [], vip: "web.corral.l4lb.thisdcos.directory:80" },
+    ]);
     expect(await h.scheduler.getEndpoints("site", "rpc")).toEqual([
-      expect.objectContaining({ name: "rpc", vip: "web.corral.l4lb.thisdcos.directory:80" }),
+      { name: "rpc", addresses: [], dns: [], vip: "web.corral.l4lb.thisdcos.directory:80" },
     ]);
   });
 
-  it("answers NOT_FOUND naming an unknown service or port name, and INVALID_ARGUMENT for a bad name", async () => {
+  it("fills in the host:port and DNS name of each running task, across pods, and one by port name", async () => {
     const h = await createHarness();
     await h.scheduler.putService({ name: "site", spec: SPEC, parameters: {} });
     await h.deployAll(["site"]);
-    expect(await rejected(h.scheduler.getEndpoints("nope"))).toMatchObject({ code: "not_found", message: "service 'nope' not found" });
-    expect(await rejected(h.scheduler.getEndpoints("site", "http"))).toMatchObject({
-      code: "not_found",
-      message: "service 'site' has no endpoint 'http' (it has none)",
+    const running = new Map(h.cluster.tasks().filter((t) => t.state === "TASK_RUNNING").map((t) => [t.name, t.info]));
+    const portOf = (task: string, env: string): string => running.get(task)!.command.environment[env]!;
+    const hostOf = (task: string): string => running.get(task)!.labels.offer_hostname!;
+    const all = await h.scheduler.getEndpoints("site");
+    expect(all.map((e) => e.name)).toEqual(["http", "metrics", "rpc"]);
+    expect(all[0]).toEqual({
+      name: "http",
+      addresses: ["web-0-server", "web-1-server"].map((t) => `${hostOf(t)}:${portOf(t, "PORT_HTTP")}`).sort(),
+      dns: ["web-0-server", "web-1-server"].map((t) => `${t}.corral.autoip.dcos.thisdcos.directory:${portOf(t, "PORT_HTTP")}`),
     });
-    await advertise(h, "site");
+    expect(all[1]).toEqual({
+      name: "metrics",
+      addresses: [`${hostOf("jobs-0-worker")}:${portOf("jobs-0-worker", "PORT_METRICS")}`],
+      dns: [`jobs-0-worker.corral.autoip.dcos.thisdcos.directory:${portOf("jobs-0-worker", "PORT_METRICS")}`],
+    });
+    // The task environment names the same DNS name: $TASK_NAME.$FRAMEWORK_HOST.
+    const env = running.get("jobs-0-worker")!.command.environment;
+    expect(all[1]!.dns[0]).toBe(`${env["TASK_NAME"]}.${env["FRAMEWORK_HOST"]}:${env["PORT_METRICS"]}`);
+    expect(all[2]!.vip).toBe(`web.${running.get("web-0-server")!.command.environment["FRAMEWORK_VIP_HOST"]}:80`);
+    expect(await h.scheduler.getEndpoints("site", "rpc")).toEqual([expect.objectContaining({ name: "rpc", vip: "web.corral.l4lb.thisdcos.directory:80" })]);
+  });
+
+  it("answers NOT_FOUND naming an unknown service or port name (listing the spec's), and INVALID_ARGUMENT for a bad name", async () => {
+    const h = await createHarness();
+    await h.scheduler.putService({ name: "site", spec: SPEC, parameters: {} });
+    await h.scheduler.putService({ name: "plain", spec: PLAIN, parameters: {} });
+    expect(await rejected(h.scheduler.getEndpoints("nope"))).toMatchObject({ code: "not_found", message: "service 'nope' not found" });
+    expect(await h.scheduler.getEndpoints("plain")).toEqual([]);
+    expect(await rejected(h.scheduler.getEndpoints("plain", "http"))).toMatchObject({
+      code: "not_found",
+      message: "service 'plain' has no endpoint 'http' (it has none)",
+    });
+    // A port neither advertised nor on a VIP is not an endpoint.
     expect(await rejected(h.scheduler.getEndpoints("site", "admin"))).toMatchObject({
       code: "not_found",
-      message: "service 'site' has no endpoint 'admin' (endpoints: http, rpc)",
+      message: "service 'site' has no endpoint 'admin' (endpoints: http, metrics, rpc)",
     });
     expect(await rejected(h.scheduler.getEndpoints("Bad Name!"))).toMatchObject({ code: "invalid_argument" });
   });

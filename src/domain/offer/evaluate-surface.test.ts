@@ -138,7 +138,7 @@ describe("evaluateOffer: ports", () => {
   it("names a fixed port that is not offered and why it may not be", () => {
     const pod = withPort({ port: 9999 });
     expect(reason({ pod, podIndex: 0, tasks: pod.tasks }, OfferPool.of(plentyOffer()))).toBe(
-      "port 9999 for http is not offered by agent a1 (another process may hold it)",
+      "port 9999 for http is not offered by agent a1 (another process holds it, or it is outside the agent's ports)",
     );
   });
 });
@@ -181,7 +181,7 @@ describe("evaluateOffer: pre-reserved-role", () => {
 
   it("waits, saying how to get them, when the offer has nothing pre-reserved for the role", () => {
     expect(reason({ pod, podIndex: 0, tasks: pod.tasks }, OfferPool.of(plentyOffer()))).toBe(
-      `no resources pre-reserved for role ${R} offered (the scheduler subscribes to ${R}/corral-role with --pre-reserved-role ${R})`,
+      `no resources pre-reserved for role ${R} offered (on the local agent: --agent-pre-reserved ${R}:cpus=…,mem=…; on Mesos: --pre-reserved-role ${R})`,
     );
   });
 

@@ -68,7 +68,7 @@ export class Reserver {
     const noRole = this.noRole();
     if (noRole) return noRole;
     if (spec.port !== 0) {
-      return `port ${spec.port} for ${spec.name} is not offered by agent ${this.agentId}${this.fromRole()} (another process may hold it)`;
+      return `port ${spec.port} for ${spec.name} is not offered by agent ${this.agentId}${this.fromRole()} (another process holds it, or it is outside the agent's ports)`;
     }
     const within = spec.ranges && spec.ranges.length > 0 ? ` within ${spec.ranges.map((r) => `${r.begin}-${r.end}`).join(",")}` : "";
     return `no free port for ${spec.name}${within} offered by agent ${this.agentId}${this.fromRole()}`;
@@ -81,6 +81,7 @@ export class Reserver {
   private noRole(): string | undefined {
     const R = this.preReservedRole;
     if (R === undefined || this.pool.offersStatic(R)) return undefined;
-    return `no resources pre-reserved for role ${R} offered (the scheduler subscribes to ${R}/${this.ctx.role} with --pre-reserved-role ${R})`;
+    // Says how to get some, as the user may not have set either up yet.
+    return `no resources pre-reserved for role ${R} offered (on the local agent: --agent-pre-reserved ${R}:cpus=…,mem=…; on Mesos: --pre-reserved-role ${R})`;
   }
 }

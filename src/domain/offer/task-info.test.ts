@@ -23,6 +23,22 @@ describe("buildTaskInfo: the spec surface", () => {
     expect(info.executor).toBe(EXECUTOR);
   });
 
+  it("gives the reference's task environment: the service as FRAMEWORK_NAME, the framework's DNS and VIP domains", () => {
+    const ctx = { ...testCtx(), service: "team/web", sanitizedService: "team.web", frameworkName: "/dcos/corral" };
+    const info = buildTaskInfo(ctx, podSpec([taskSpec("server")]), 2, taskSpec("server"), plentyOffer(), [], EXECUTOR);
+    expect(info.command.environment).toMatchObject({
+      TASK_NAME: "pod-2-server",
+      POD_INSTANCE_INDEX: "2",
+      FRAMEWORK_NAME: "team/web",
+      SERVICE_NAME: "team/web",
+      FRAMEWORK_HOST: "dcoscorral.autoip.dcos.thisdcos.directory",
+      FRAMEWORK_VIP_HOST: "dcoscorral.l4lb.thisdcos.directory",
+    });
+    // No per-service HTTP API to point at.
+    expect(Object.keys(info.command.environment)).not.toContain("SCHEDULER_API_HOSTNAME");
+    expect(Object.keys(info.command.environment)).not.toContain("SCHEDULER_API_PORT");
+  });
+
   it("fetches the pod's uris (extracted, not executable) and passes secrets with an env-key by reference", () => {
     const pod = podSpec([taskSpec("server")], {
       uris: ["https://example.com/app.tgz", "file:///opt/tool"],

@@ -12,6 +12,7 @@ import { placeEnv, placeLabels } from "./agent-place.js";
 import { taskContainer } from "./container-info.js";
 import { discoveryInfo } from "./discovery-info.js";
 import type { LaunchContext } from "./launch-context.js";
+import { frameworkHost, frameworkVipHost } from "./mesos-dns.js";
 
 /** TaskInfo labels beyond the reference's, so a stored TaskInfo alone says where it belongs. */
 export const LABEL_TASK_TYPE = "task_type";
@@ -99,8 +100,13 @@ export function buildTaskInfo(
     ...placeEnv(offer),
     TASK_NAME: name,
     POD_INSTANCE_INDEX: String(podIndex),
-    FRAMEWORK_NAME: ctx.frameworkName,
+    // The reference renders each service with FRAMEWORK_NAME = the service's name (multi-service mode).
+    FRAMEWORK_NAME: ctx.service,
     SERVICE_NAME: ctx.service,
+    // DNS and VIPs are the Mesos framework's (mesos-dns.ts), as GetEndpoints gives them.
+    FRAMEWORK_HOST: frameworkHost(ctx.frameworkName),
+    FRAMEWORK_VIP_HOST: frameworkVipHost(ctx.frameworkName),
+    // No SCHEDULER_API_HOSTNAME/PORT: the reference points them at its per-service HTTP API, which Corral has not.
   };
   const container = taskContainer(pod, task);
   const discovery = discoveryInfo(task, name, podIndex, rs, resources);
