@@ -18,7 +18,7 @@ export async function endpoints(ctx: CommandContext, name: string, portName: str
  *     vip      web.hello.l4lb.thisdcos.directory:80
  */
 export function renderEndpoints(service: string, list: readonly Endpoint[]): string {
-  if (list.length === 0) return `${service}: no endpoints (no task advertises a port or has a VIP)`;
+  if (list.length === 0) return `${service}: no endpoints (its spec advertises no port and has no VIP)`;
   const rows = (label: string, values: readonly string[]): string[] =>
     values.map((v, i) => `  ${(i === 0 ? label : "").padEnd(7)}  ${v}`);
   return list

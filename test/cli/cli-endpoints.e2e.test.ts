@@ -90,7 +90,7 @@ describe("corral endpoints", () => {
   it("a service without endpoints says so", async () => {
     const r = await corralCli(["endpoints", "quiet"]);
     expect(r.code, shown(r)).toBe(0);
-    expect(r.stdout).toBe("quiet: no endpoints (no task advertises a port or has a VIP)\n");
+    expect(r.stdout).toBe("quiet: no endpoints (its spec advertises no port and has no VIP)\n");
   });
 
   it("an unknown service or port name: exit 3; a bad service name: exit 2 naming service_name", async () => {

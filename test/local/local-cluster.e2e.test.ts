@@ -86,7 +86,7 @@ describe("local agent", () => {
     await waitFor("deploy COMPLETE", () => deployed(run, "hello"));
     const task = await waitFor("a pid", () => run.cluster.tasks()[0]?.pid !== undefined && onlyTask(run));
     expect(isAlive(task.pid)).toBe(true);
-    expect(readFileSync(join(task.sandbox, "data", "output"), "utf8")).toBe("hello-0-server 0 corral hi\n");
+    expect(readFileSync(join(task.sandbox, "data", "output"), "utf8")).toBe("hello-0-server 0 hello hi\n");
     expect(existsSync(join(task.sandbox, "stdout"))).toBe(true);
     // The volume lives outside the sandbox, so it outlives the task.
     expect(volumeDirs(run.dataDir)).toHaveLength(1);
@@ -98,7 +98,7 @@ describe("local agent", () => {
     await waitFor("deploy COMPLETE", () => deployed(run, "hello"));
     const task = await waitFor("a pid", () => run.cluster.tasks()[0]?.pid !== undefined && onlyTask(run));
     expect(isAbsolute(task.sandbox)).toBe(true);
-    expect(readFileSync(join(task.sandbox, "data", "output"), "utf8")).toBe("hello-0-server 0 corral hi\n");
+    expect(readFileSync(join(task.sandbox, "data", "output"), "utf8")).toBe("hello-0-server 0 hello hi\n");
   });
 
   it("relaunches a task whose process was killed on the same volume", async () => {
