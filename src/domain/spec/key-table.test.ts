@@ -222,6 +222,16 @@ describe("KEY_TABLE: every §4.2 key is acted on or warned about", () => {
     expect(driverNotes(parsed.spec, LOCAL)).toEqual([]);
   });
 
+  it("words every row and warning plainly, citing no internal document", () => {
+    const texts = KEY_TABLE.flatMap((row) => {
+      const { section, key } = locate(row.path);
+      const a = parseServiceSpec(specText({ [section]: SAMPLES[section]?.[key]?.a ?? {} }));
+      const notes = [LOCAL, MESOS].flatMap((caps) => driverNotes(a.spec, caps));
+      return [row.how, ...[...a.warnings, ...notes].map((w) => w.message)];
+    });
+    expect(texts.filter((t) => t.includes("§"))).toEqual([]);
+  });
+
   it("has a row for every key the parser knows", () => {
     const paths = new Set(KEY_TABLE.map((r) => r.path));
     const expected = [
