@@ -42,3 +42,67 @@ describe("driverNotes", () => {
     expect(driverNotes(parseServiceSpec(spec()).spec, { kind: "local", cgroups: false })).toEqual([]);
   });
 });
+
+describe("driverNotes: what the cluster cannot offer", () => {
+  const LOCAL = { kind: "local", cgroups: true } as const;
+  const MESOS = { kind: "mesos", cgroups: true } as const;
+  const notesOf = (text: string, caps: Parameters<typeof driverNotes>[1]) => driverNotes(parseServiceSpec(text).spec, caps);
+  const preReserved = spec({ pod: "count: 2\npre-reserved-role: slave_public\nvolume: {path: shared, type: ROOT, size: 100}", task: `${TASK}\nvolume: {path: d, type: ROOT, size: 50}` });
+
+  it("names the missing pool of a pre-reserved role with the flag that makes it, on the local agent", () => {
+    // Two instances of: the task's 0.1 cpus, 32 MB, 50 MB disk, the pod volume's 100 MB, the executor's 0.01 cpus, 32 MB, 8 MB.
+    expect(notesOf(preReserved, { ...LOCAL, preReservedRoles: [] })).toEqual([
+      {
+        field: `${P}.pre-reserved-role`,
+        message: "no pool is reserved for role slave_public: the pod will not be placed until the scheduler runs with --agent-pre-reserved slave_public:cpus=0.22,mem=128,disk=316",
+      },
+    ]);
+  });
+
+  it("names --pre-reserved-role on Mesos", () => {
+    expect(notesOf(preReserved, { ...MESOS, preReservedRoles: ["other"] })).toEqual([
+      { field: `${P}.pre-reserved-role`, message: "no pool is reserved for role slave_public: the pod will not be placed until the scheduler runs with --pre-reserved-role slave_public" },
+    ]);
+  });
+
+  it("says nothing when the role is subscribed, or the roles are unknown", () => {
+    expect(notesOf(preReserved, { ...LOCAL, preReservedRoles: ["slave_public"] })).toEqual([]);
+    expect(notesOf(preReserved, { ...MESOS, preReservedRoles: ["slave_public"] })).toEqual([]);
+    expect(notesOf(preReserved, LOCAL)).toEqual([]);
+  });
+
+  const gpu = spec({ task: `${TASK}\ngpus: 1`, pod: "resource-sets: {rs: {cpus: 1, gpus: 2}}" });
+  const gpuBoth = spec({ pod: "resource-sets: {rs: {gpus: 2}}", tasks: `server:\n  ${TASK.replace(/\n/g, "\n  ")}\n  gpus: 1\nother:\n  cmd: run\n  resource-set: rs` });
+
+  it("says a GPU task will not be placed where no GPUs are offered, at the key that asked", () => {
+    expect(notesOf(gpuBoth, { ...LOCAL, gpus: false })).toEqual([
+      { field: `${P}.resource-sets.rs.gpus`, message: "the local agent offers no GPUs: the task will not be placed" },
+      { field: `${P}.tasks.server.gpus`, message: "the local agent offers no GPUs: the task will not be placed" },
+    ]);
+    expect(notesOf(gpuBoth, { ...MESOS, gpus: false }).map((n) => n.message)).toEqual([
+      "the cluster's agents offer no GPUs: the task will not be placed",
+      "the cluster's agents offer no GPUs: the task will not be placed",
+    ]);
+    expect(notesOf(gpuBoth, { ...LOCAL, gpus: true })).toEqual([]);
+    expect(notesOf(gpuBoth, LOCAL)).toEqual([]);
+    expect(notesOf(gpu, { ...LOCAL, gpus: false })).toEqual([{ field: `${P}.tasks.server.gpus`, message: "the local agent offers no GPUs: the task will not be placed" }]);
+  });
+
+  const ports = spec({ task: `${TASK}\nports: {https: {port: 443}, web: {port: 8080}, any: {port: 0}}` });
+
+  it("says a fixed port outside the offered ranges will not be placed", () => {
+    expect(notesOf(ports, { ...LOCAL, ports: [{ begin: 1024, end: 65535 }] })).toEqual([
+      {
+        field: `${P}.tasks.server.ports.https.port`,
+        message: "port 443 is outside the ports the local agent offers (1024-65535; --agent-ports): the task will not be placed",
+      },
+    ]);
+    expect(notesOf(ports, { ...MESOS, ports: [{ begin: 31000, end: 32000 }, { begin: 443, end: 443 }] })).toEqual([
+      {
+        field: `${P}.tasks.server.ports.web.port`,
+        message: "port 8080 is outside the ports the cluster's agents offer (31000-32000,443; the agents' --resources): the task will not be placed",
+      },
+    ]);
+    expect(notesOf(ports, LOCAL)).toEqual([]);
+  });
+});

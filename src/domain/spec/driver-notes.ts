@@ -1,14 +1,22 @@
 /**
  * Warnings that depend on the cluster a service runs on, beside the parser's: the local agent
- * runs tasks as plain host processes, so container keys Mesos acts on are only explained there.
+ * runs tasks as plain host processes, so container keys Mesos acts on are only explained there;
+ * and on any cluster, what it cannot offer a pod (driver-offer-notes.ts).
  * Pure; the engine adds these to PutService's warnings. Field paths are the parser's.
  */
+import { offerNotes, setField } from "./driver-offer-notes.js";
 import type { PodSpec, ServiceSpec, SpecWarning } from "./types.js";
 
 export interface ClusterCapabilities {
   readonly kind: "local" | "mesos" | "sim";
   /** The local agent can enforce cgroup limits (root and a cgroup hierarchy). */
   readonly cgroups: boolean;
+  /** The pre-reserved roles the scheduler subscribes under; absent = unknown (no note). */
+  readonly preReservedRoles?: readonly string[];
+  /** Whether the cluster offers GPUs (the local agent: false); absent = unknown (no note). */
+  readonly gpus?: boolean;
+  /** The port ranges the local agent may offer (inclusive); absent = unknown (no note). */
+  readonly ports?: readonly { readonly begin: number; readonly end: number }[];
 }
 
 const HOST = "the local agent runs tasks as host processes";
@@ -46,10 +54,7 @@ function podNotes(pod: PodSpec, caps: ClusterCapabilities): SpecWarning[] {
   if (!caps.cgroups) {
     for (const set of pod.resourceSets) {
       if (set.limits === undefined) continue;
-      // An inline set is written on its task; a named one under resource-sets.
-      const owner = pod.tasks.find((t) => t.resourceSetId === set.id && set.id === `${t.name}-resource-set`);
-      const field = owner ? `${at}.tasks.${owner.name}.resource-limits` : `${at}.resource-sets.${set.id}.resource-limits`;
-      note(field, LOCAL_NOTES.limits);
+      note(setField(pod, set.id, "resource-limits"), LOCAL_NOTES.limits);
     }
   }
   return notes;
@@ -57,10 +62,10 @@ function podNotes(pod: PodSpec, caps: ClusterCapabilities): SpecWarning[] {
 
 /**
  * The warnings `spec` earns on a cluster with `caps`: for the local agent (and the simulated
- * cluster, which stands in for it) the container keys it cannot honour; none on Mesos, which acts
- * on every one of them.
+ * cluster, which stands in for it) the container keys it cannot honour, which Mesos acts on; on
+ * any kind, what the cluster cannot offer (a pre-reserved pool, GPUs, a fixed port) so the pod
+ * would never be placed.
  */
 export function driverNotes(spec: ServiceSpec, caps: ClusterCapabilities): SpecWarning[] {
-  if (caps.kind === "mesos") return [];
-  return spec.pods.flatMap((pod) => podNotes(pod, caps));
+  return spec.pods.flatMap((pod) => [...(caps.kind === "mesos" ? [] : podNotes(pod, caps)), ...offerNotes(pod, caps)]);
 }

@@ -85,11 +85,14 @@ const VOLUME: Record<string, Sample> = {
 const LINUX: Record<string, Sample> = {
   "ipc-mode": { a: { "ipc-mode": "PRIVATE" }, b: {} },
   "shm-size": { a: { "shm-size": "64" }, b: {} },
+  "shared-memory": { a: { "shared-memory": "PRIVATE" } },
+  "shared-memory-size": { a: { "shared-memory-size": "64" } },
 };
 const SAMPLES: Partial<Record<Section, Record<string, Sample>>> = {
   top: {
     name: { a: { name: "svc2" }, b: {} },
     "web-url": { a: { "web-url": "http://x" } },
+    "replacement-failure-policy": { a: { "replacement-failure-policy": "{permanent-failure-timeout-secs: 600}" } },
     scheduler: { a: { scheduler: "{user: nobody}" }, b: {} },
     user: { a: { user: "nobody" } },
     pods: { a: {}, b: { pods: "{hello: {count: 1, tasks: {server: {cmd: run, cpus: 1, memory: 64}}}}" } },
@@ -129,6 +132,9 @@ const SAMPLES: Partial<Record<Section, Record<string, Sample>>> = {
     "share-pid-namespace": { a: { "share-pid-namespace": "true" }, b: {} },
     "seccomp-unconfined": { a: { "seccomp-unconfined": "true" }, b: {} },
     "seccomp-profile-name": { a: { "seccomp-profile-name": "default.json" }, b: {} },
+    container: { a: { container: `{image-name: "ubuntu:14.04"}` } },
+    capabilities: { a: { capabilities: "[NET_ADMIN]" } },
+    "isolate-tmp": { a: { "isolate-tmp": "true" } },
     ...LINUX,
   },
   set: RESOURCES,
@@ -214,6 +220,16 @@ describe("KEY_TABLE: every §4.2 key is acted on or warned about", () => {
       "spec.pods.hello.tasks.server.resource-limits",
     ]);
     expect(driverNotes(parsed.spec, LOCAL)).toEqual([]);
+  });
+
+  it("words every row and warning plainly, citing no internal document", () => {
+    const texts = KEY_TABLE.flatMap((row) => {
+      const { section, key } = locate(row.path);
+      const a = parseServiceSpec(specText({ [section]: SAMPLES[section]?.[key]?.a ?? {} }));
+      const notes = [LOCAL, MESOS].flatMap((caps) => driverNotes(a.spec, caps));
+      return [row.how, ...[...a.warnings, ...notes].map((w) => w.message)];
+    });
+    expect(texts.filter((t) => t.includes("§"))).toEqual([]);
   });
 
   it("has a row for every key the parser knows", () => {

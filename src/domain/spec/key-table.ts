@@ -46,7 +46,8 @@ function resourceRows(at: string): KeyRow[] {
 
 export const KEY_TABLE: readonly KeyRow[] = [
   both("name", "the service name"),
-  warned("web-url", "Corral has one framework URL for all services (§7.1 item 2); web-url is not served"),
+  warned("web-url", "not served: Corral has one scheduler URL for all its services"),
+  warned("replacement-failure-policy", "the reference's permanent-failure timers; Corral: --replace-unreachable-after, or `corral pod NAME replace POD`"),
   both("scheduler", "scheduler settings"),
   both("scheduler.user", "the user the service's tasks run as"),
   warned("scheduler.principal", "Corral's own --principal applies to every service"),
@@ -80,6 +81,11 @@ export const KEY_TABLE: readonly KeyRow[] = [
   mesosOnly(`${P}.seccomp-profile-name`, "host seccomp policy on the local agent; Mesos LinuxInfo.seccomp"),
   mesosOnly(`${P}.ipc-mode`, "host IPC namespace on the local agent; Mesos LinuxInfo.ipc_mode"),
   mesosOnly(`${P}.shm-size`, "host /dev/shm on the local agent; Mesos LinuxInfo.shm_size"),
+  warned(`${P}.container`, "older form: its image (or image-name), networks and rlimits are read as the pod-level keys"),
+  warned(`${P}.capabilities`, "Linux capabilities are not granted: the agent's (local) or the default (Mesos) ones; not passed in LinuxInfo yet"),
+  warned(`${P}.isolate-tmp`, "not acted on: tasks share the host's /tmp; the sandbox has no tmp/"),
+  warned(`${P}.shared-memory`, "older name of ipc-mode, read as ipc-mode (ipc-mode wins when both are given)"),
+  warned(`${P}.shared-memory-size`, "older name of shm-size, read as shm-size (shm-size wins when both are given)"),
   ...resourceRows(S),
   both(`${T}.goal`, "RUNNING, FINISH or ONCE"),
   both(`${T}.cmd`, "the shell command"),
@@ -96,4 +102,6 @@ export const KEY_TABLE: readonly KeyRow[] = [
   warned(`${T}.configs`, "served by the reference's artifact endpoint; Corral does not render config templates yet"),
   mesosOnly(`${T}.ipc-mode`, "host IPC namespace on the local agent; Mesos LinuxInfo.ipc_mode of the task"),
   mesosOnly(`${T}.shm-size`, "host /dev/shm on the local agent; Mesos LinuxInfo.shm_size of the task"),
+  warned(`${T}.shared-memory`, "older name of ipc-mode, read as ipc-mode (ipc-mode wins when both are given)"),
+  warned(`${T}.shared-memory-size`, "older name of shm-size, read as shm-size (shm-size wins when both are given)"),
 ];

@@ -238,10 +238,10 @@ describe("parseServiceSpec rejects a pod", () => {
       reason: /DNS label/,
     },
     {
-      name: "resource set without memory",
-      text: spec({ pod: "resource-sets: {rs: {cpus: 1}}", task: "cmd: x\nresource-set: rs" }),
-      field: `${P}.resource-sets.rs.memory`,
-      reason: /is required/,
+      name: "resource set of no resource",
+      text: spec({ pod: "resource-sets: {rs: {gpus: 0, ports: {}}}", task: "cmd: x\nresource-set: rs" }),
+      field: `${P}.resource-sets.rs`,
+      reason: /must define at least one resource: cpus, gpus, memory, a port or a volume/,
     },
     {
       name: "inline set id collides",

@@ -7,6 +7,7 @@ import { secretNameProblems } from "../secret-name.js";
 import type { HostVolumeSpec, IpcMode, NetworkSpec, PodSpec, RlimitName, RlimitSpec, SecretSpec } from "./types.js";
 import type { Issues, YamlMap } from "./fields.js";
 import { checkKeys, describe, isAbsent, readBool, readEnum, readList, readMap, readNumber, readString, violate, warn } from "./fields.js";
+import { podOlderKeys } from "./parse-older-keys.js";
 import { ENV_NAME, absolutePathProblem, readLabels, readPortList, relativePathProblem } from "./read-values.js";
 
 /** Keys this file reads; parsePod accepts them. */
@@ -199,12 +200,14 @@ export function parsePodExtras(issues: Issues, field: string, map: YamlMap): Pod
   if (unconfined && profileName !== undefined) {
     violate(issues, at("seccomp-profile-name"), "cannot specify seccomp-unconfined and seccomp-profile-name at the same time");
   }
-  const image = readString(issues, at("image"), map.get("image"), false);
+  const src = podOlderKeys(issues, field, map);
+  const image = readString(issues, src("image").at, src("image").value, false);
   const role = parsePreReservedRole(issues, at("pre-reserved-role"), map.get("pre-reserved-role"));
-  const ipcMode = readIpcMode(issues, at("ipc-mode"), map.get("ipc-mode"));
-  const shmSizeMb = readShmSize(issues, at("shm-size"), map.get("shm-size"), ipcMode);
+  const ipcMode = readIpcMode(issues, src("ipc-mode").at, src("ipc-mode").value);
+  const shmSizeMb = readShmSize(issues, src("shm-size").at, src("shm-size").value, ipcMode);
   const list = <T>(key: string, read: (i: Issues, f: string, v: unknown) => T[]) => {
-    const items = has(key) ? read(issues, at(key), map.get(key)) : [];
+    const { value, at: where } = src(key);
+    const items = isAbsent(value) ? [] : read(issues, where, value);
     return items.length > 0 ? items : undefined;
   };
   const extras: Record<string, unknown> = {

@@ -20,6 +20,7 @@ import {
   warn,
 } from "./fields.js";
 import { SPEC_LIMITS } from "./limits.js";
+import { OLDER_POD_KEYS } from "./parse-older-keys.js";
 import { POD_EXTRA_KEYS, parsePodExtras } from "./parse-pod-extras.js";
 import { parseResourceSet, parseVolumes } from "./parse-resources.js";
 import { parseTask } from "./parse-task.js";
@@ -36,6 +37,7 @@ export const POD_KEYS: readonly string[] = [
   "volume",
   "volumes",
   ...POD_EXTRA_KEYS,
+  ...OLDER_POD_KEYS,
 ];
 export const RESOURCE_SET_KEYS: readonly string[] = ["cpus", "gpus", "memory", "ports", "volume", "volumes", "resource-limits"];
 

@@ -158,15 +158,19 @@ export function parseVolumes(issues: Issues, field: string, map: YamlMap): Volum
   return volumes;
 }
 
-/** A required, positive amount up to VALUE_LIMITS[`limit`]; `hint` is appended to "is required". */
+/**
+ * A positive amount up to VALUE_LIMITS[`limit`]. Absent: 0 when `hint` is undefined (a named
+ * set may leave it out), else "is required" with `hint` appended.
+ */
 function readAmount(
   issues: Issues,
   field: string,
   value: unknown,
   limit: "maxCpus" | "maxMemoryMb",
-  hint: string,
+  hint: string | undefined,
 ): number | undefined {
-  if (isAbsent(value)) return violate(issues, field, `is required (> 0)${hint}`);
+  if (value === undefined && hint === undefined) return 0;
+  if (isAbsent(value)) return violate(issues, field, `is required (> 0)${hint ?? ""}`);
   // cpus is a Mesos scalar kept to 0.001; memory is whole MB, as the reference reads it.
   const kind = limit === "maxCpus" ? { scalar: true } : { integer: true };
   const max = VALUE_LIMITS[limit];
@@ -175,14 +179,17 @@ function readAmount(
 
 /**
  * The resource set `id` from `map`, whose path is `field`. Always returns a set so later checks
- * can refer to it; problems are recorded in `issues` (cpus and memory must be > 0).
+ * can refer to it; problems are recorded in `issues`. With `hint` (a task's inline resources)
+ * cpus and memory are required, `hint` ending "is required"; without it (a set under
+ * `resource-sets`, which the reference lets hold only ports) an absent one is 0, not reserved,
+ * but the set must define some resource.
  */
 export function parseResourceSet(
   issues: Issues,
   field: string,
   id: string,
   map: YamlMap,
-  hint = "",
+  hint?: string,
 ): ResourceSetSpec {
   const cpus = readAmount(issues, `${field}.cpus`, map.get("cpus"), "maxCpus", hint);
   const memoryMb = readAmount(issues, `${field}.memory`, map.get("memory"), "maxMemoryMb", hint);
@@ -195,7 +202,7 @@ export function parseResourceSet(
     default: 0,
   });
   const limits = parseLimits(issues, `${field}.resource-limits`, map.get("resource-limits"), cpus, memoryMb);
-  return {
+  const set: ResourceSetSpec = {
     id,
     cpus: cpus ?? 0,
     memoryMb: memoryMb ?? 0,
@@ -204,6 +211,13 @@ export function parseResourceSet(
     volumes: parseVolumes(issues, field, map),
     ...(limits !== undefined ? { limits } : {}),
   };
+  // A wrong amount is reported already; a set of nothing would reserve nothing.
+  const read = cpus !== undefined && memoryMb !== undefined && gpus !== undefined;
+  const empty = set.cpus + set.memoryMb + set.gpus === 0 && set.ports.length === 0 && set.volumes.length === 0;
+  if (hint === undefined && read && empty) {
+    violate(issues, field, "must define at least one resource: cpus, gpus, memory, a port or a volume");
+  }
+  return set;
 }
 
 /** One limit: a number, or `unlimited` (Infinity); at least the request, as Mesos requires. */

@@ -94,11 +94,6 @@ describe("task keys of §4.2: violations name the field and the reason", () => {
     expectViolation(spec({ task: `${TASK}\n${extra}` }), field, reason);
   });
 
-  it("resource-limits beside resource-set", () => {
-    const text = spec({ pod: "resource-sets: {rs: {cpus: 1, memory: 64}}", tasks: "server: {cmd: run, resource-set: rs, resource-limits: {cpus: 2}}" });
-    expectViolation(text, `${T}.resource-limits`, /cannot be combined with resource-set/);
-  });
-
   it("reserves every label Corral's TaskInfo sets", () => {
     expect(reservedLabelKeys()).toEqual(expect.arrayContaining(["target_configuration", "task_type", "index", "resource_set", "goal", "offer_hostname", "offer_attributes", "offer_zone", "offer_region"]));
   });

@@ -8,10 +8,11 @@ import { LABEL_GOAL, LABEL_INDEX, LABEL_RESOURCE_SET, LABEL_TASK_TYPE } from "..
 import type { DiscoverySpec, TaskSpec } from "./types.js";
 import type { Issues, YamlMap } from "./fields.js";
 import { NAME_LABEL, checkKeys, describe, isAbsent, readEnum, readList, readMap, readString, violate, warn } from "./fields.js";
+import { OLDER_TASK_KEYS, taskLinuxKeys } from "./parse-older-keys.js";
 import { readIpcMode, readShmSize } from "./parse-pod-extras.js";
 import { readLabels, relativePathProblem } from "./read-values.js";
 
-export const TASK_EXTRA_KEYS = ["labels", "discovery", "transport-encryption", "configs", "ipc-mode", "shm-size"];
+export const TASK_EXTRA_KEYS = ["labels", "discovery", "transport-encryption", "configs", "ipc-mode", "shm-size", ...OLDER_TASK_KEYS];
 
 /**
  * Label keys Corral's own TaskInfo carries (and the reference's: readiness_check,
@@ -113,8 +114,9 @@ export function parseTaskExtras(issues: Issues, field: string, map: YamlMap): Ta
   const discovery = isAbsent(map.get("discovery")) ? undefined : parseDiscovery(issues, at("discovery"), map.get("discovery"));
   const transportEncryption = parseEncryption(issues, at("transport-encryption"), map.get("transport-encryption"));
   const configs = parseConfigs(issues, at("configs"), map.get("configs"));
-  const ipcMode = readIpcMode(issues, at("ipc-mode"), map.get("ipc-mode"));
-  const shmSizeMb = readShmSize(issues, at("shm-size"), map.get("shm-size"), ipcMode);
+  const linux = taskLinuxKeys(issues, field, map);
+  const ipcMode = readIpcMode(issues, linux.ipcMode.at, linux.ipcMode.value);
+  const shmSizeMb = readShmSize(issues, linux.shmSize.at, linux.shmSize.value, ipcMode);
   return {
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(discovery ? { discovery } : {}),

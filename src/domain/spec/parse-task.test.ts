@@ -144,15 +144,6 @@ describe("parseServiceSpec rejects a task", () => {
       reason: /unknown resource set 'nope' \(the pod defines none\)/,
     },
     {
-      name: "resource set plus inline",
-      text: spec({
-        pod: "resource-sets: {rs: {cpus: 1, memory: 1}}",
-        task: "cmd: x\nresource-set: rs\ncpus: 1",
-      }),
-      field: `${T}.cpus`,
-      reason: /cannot be combined with resource-set/,
-    },
-    {
       name: "health check without cmd",
       text: task("health-check: {interval: 5}"),
       field: `${T}.health-check.cmd`,

@@ -15,6 +15,7 @@ import {
   readNumber,
   readString,
   violate,
+  warn,
 } from "./fields.js";
 import { VALUE_LIMITS } from "./limits.js";
 import { RESOURCE_KEYS, parseResourceSet } from "./parse-resources.js";
@@ -137,14 +138,9 @@ function referencedSet(
   id: string,
   podSetIds: readonly string[],
 ): string {
+  // The reference reads a task's resources from its set alone and drops inline ones.
   for (const key of RESOURCE_KEYS) {
-    if (!isAbsent(map.get(key))) {
-      violate(
-        issues,
-        `${field}.${key}`,
-        `cannot be combined with resource-set; define it in resource set ${id}`,
-      );
-    }
+    if (map.has(key)) warn(issues, `${field}.${key}`, `ignored: the task uses resource-set ${id}, as the reference does`);
   }
   if (!podSetIds.includes(id)) {
     const known =

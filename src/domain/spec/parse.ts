@@ -21,9 +21,11 @@ export type { SpecReuse } from "./yaml-cache.js";
 const FIELD = "spec";
 const EMPTY = "is empty; a spec needs at least name and pods";
 /** Top-level keys (the key table test checks each has a row). */
-export const TOP_KEYS: readonly string[] = ["name", "web-url", "scheduler", "pods", "plans", "user"];
+export const TOP_KEYS: readonly string[] = ["name", "web-url", "scheduler", "pods", "plans", "user", "replacement-failure-policy"];
 export const SCHEDULER_KEYS: readonly string[] = ["user", "principal", "zookeeper"];
-const WEB_URL = "Corral has one framework URL for all services (§7.1 item 2); web-url is not served";
+const WEB_URL = "not served: Corral has one scheduler URL for all its services";
+const REPLACEMENT =
+  "not acted on: the reference's permanent-failure timers; in Corral use the scheduler's --replace-unreachable-after, or `corral pod NAME replace POD`";
 
 function parseName(issues: Issues, value: unknown): string {
   const name = readString(issues, `${FIELD}.name`, value, true);
@@ -87,6 +89,7 @@ export function parseServiceSpec(yamlText: string, reuse?: SpecReuse): ParsedSpe
   const plans = parsePlans(issues, `${FIELD}.plans`, root.get("plans"), pods);
   const webUrl = readString(issues, `${FIELD}.web-url`, root.get("web-url"), false);
   if (root.has("web-url")) warn(issues, `${FIELD}.web-url`, WEB_URL);
+  if (root.has("replacement-failure-policy")) warn(issues, `${FIELD}.replacement-failure-policy`, REPLACEMENT);
   if (issues.violations.length > 0) throw SchedulerError.invalid(issues.violations);
   return {
     spec: {
