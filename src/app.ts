@@ -6,6 +6,7 @@
 import type pino from "pino";
 import { CryptoRandom, SystemClock } from "./adapters/clock.js";
 import { ensureAgent } from "./adapters/cluster/agent/daemon.js";
+import { DEFAULT_PORTS, parsePortRanges } from "./adapters/cluster/agent/free-ports.js";
 import { cgroupSupport } from "./adapters/cluster/agent/runtime/cgroups.js";
 import { MesosDriver, parseMasterAddress } from "./adapters/cluster/mesos/driver.js";
 import { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
@@ -430,9 +431,13 @@ export function extraRoles(options: Pick<ResolvedOptions, "preReservedRoles" | "
 }
 
 /** What the cluster driver can do, for the per-driver warnings of PutService (driver-notes.ts). */
-function capabilities(options: Pick<ResolvedOptions, "cluster">): ClusterCapabilities {
-  // cgroup limits are the local agent's (it runs as this user): root and a cgroup hierarchy.
-  return { kind: options.cluster, cgroups: options.cluster === "local" && cgroupSupport().ok };
+function capabilities(options: Pick<ResolvedOptions, "cluster" | "preReservedRoles" | "agentPorts">): ClusterCapabilities {
+  const roles = { preReservedRoles: options.preReservedRoles };
+  if (options.cluster !== "local") return { kind: options.cluster, cgroups: false, ...(options.cluster === "mesos" ? roles : {}) };
+  // The local agent runs as this user: cgroup limits need root and a cgroup hierarchy. It has
+  // no GPUs, and offers only its configured ports.
+  const ports = options.agentPorts ? parsePortRanges(options.agentPorts) : DEFAULT_PORTS;
+  return { kind: "local", cgroups: cgroupSupport().ok, ...roles, gpus: false, ports };
 }
 
 /** Before issue 14 the local cluster ran inside the scheduler; its state cannot be carried over. */
