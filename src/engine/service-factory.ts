@@ -8,6 +8,7 @@ import { validateServiceName } from "../domain/names.js";
 import { validateParameters } from "../domain/spec/parameters.js";
 import { YamlDocCache, parseServiceSpec } from "../domain/spec/parse.js";
 import { renderTemplate } from "../domain/spec/template.js";
+import { withTaskConfig } from "../domain/spec/task-config.js";
 import type { ServiceContext } from "./service-context.js";
 import type { BuiltService } from "./service-scheduler.js";
 
@@ -64,7 +65,9 @@ export function createSpecServiceFactory(cacheEntries = 64): ServiceFactory {
       }
       const params = { ...context.parameters, SERVICE_NAME: context.name, FRAMEWORK_NAME: context.name };
       const rendered = renderTemplate(context.spec, params);
-      const { spec, warnings } = parseServiceSpec(rendered, { cache, family: familyOf(context) });
+      const parsed = parseServiceSpec(rendered, { cache, family: familyOf(context) });
+      const spec = withTaskConfig(parsed.spec, context.parameters);
+      const warnings = parsed.warnings;
       if (spec.name !== context.name) {
         throw SchedulerError.invalid([
           { field: "spec.name", reason: `'${abbreviate(spec.name)}' differs from the service name '${context.name}' (use name: {{SERVICE_NAME}})` },

@@ -29,4 +29,11 @@ describe("validateParameters", () => {
   ])("refuses $name", ({ parameters, want }) => {
     expect(validateParameters(parameters)).toEqual(want);
   });
+
+  it("refuses a TASKCFG_ parameter that cannot become an environment variable", () => {
+    expect(validateParameters({ TASKCFG_ALL_LOG: "x", TASKCFG_HELLO_WORLD_A1: "y" })).toEqual([]);
+    for (const key of ["TASKCFG_ALL_A=B", "TASKCFG_ALL_", "TASKCFG_ALL_A-B", "TASKCFG_"]) {
+      expect(validateParameters({ [key]: "v" })).toHaveLength(1);
+    }
+  });
 });
