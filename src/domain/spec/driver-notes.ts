@@ -5,19 +5,10 @@
  * Pure; the engine adds these to PutService's warnings. Field paths are the parser's.
  */
 import { offerNotes, setField } from "./driver-offer-notes.js";
+import type { ClusterCapabilities } from "./cluster-capabilities.js";
 import type { PodSpec, ServiceSpec, SpecWarning } from "./types.js";
 
-export interface ClusterCapabilities {
-  readonly kind: "local" | "mesos" | "sim";
-  /** The local agent can enforce cgroup limits (root and a cgroup hierarchy). */
-  readonly cgroups: boolean;
-  /** The pre-reserved roles the scheduler subscribes under; absent = unknown (no note). */
-  readonly preReservedRoles?: readonly string[];
-  /** Whether the cluster offers GPUs (the local agent: false); absent = unknown (no note). */
-  readonly gpus?: boolean;
-  /** The port ranges the local agent may offer (inclusive); absent = unknown (no note). */
-  readonly ports?: readonly { readonly begin: number; readonly end: number }[];
-}
+export type { ClusterCapabilities } from "./cluster-capabilities.js";
 
 const HOST = "the local agent runs tasks as host processes";
 

@@ -4,7 +4,7 @@
  * capabilities name it (an absent field is unknown).
  */
 import { EXECUTOR_RESOURCES } from "../offer/executor.js";
-import type { ClusterCapabilities } from "./driver-notes.js";
+import type { ClusterCapabilities } from "./cluster-capabilities.js";
 import type { PodSpec, SpecWarning } from "./types.js";
 
 /** The field path of a resource set's `key`: on its task when written inline, else under resource-sets. */
