@@ -17,6 +17,12 @@ describe("pod keys of §4.2: accepted values", () => {
     expect(p).toMatchObject({ image: "ubuntu:18.04", preReservedRole: "slave_public/x", sharePidNamespace: true, seccomp: { unconfined: false, profileName: "p.json" }, ipcMode: "PRIVATE", shmSizeMb: 64 });
   });
 
+  it("shm-size with SHARE_PARENT is dropped with a warning (the pod's /dev/shm is shared; Mesos refuses a size there)", () => {
+    const parsed = pod("ipc-mode: SHARE_PARENT\nshm-size: 64");
+    expect(parsed.spec.pods[0]!.shmSizeMb).toBeUndefined();
+    expect(parsed.warnings).toEqual([{ field: `${P}.shm-size`, message: expect.stringMatching(/^ignored: with ipc-mode SHARE_PARENT/) }]);
+  });
+
   it("pre-reserved-role '*' is the reference's default: none", () => {
     expect(podSpec("pre-reserved-role: '*'").preReservedRole).toBeUndefined();
   });
@@ -94,7 +100,6 @@ describe("pod keys of §4.2: violations name the field and the reason", () => {
     { name: "both seccomp keys", extra: "seccomp-unconfined: true\nseccomp-profile-name: p", field: `${P}.seccomp-profile-name`, reason: /^cannot specify seccomp-unconfined and seccomp-profile-name at the same time$/ },
     { name: "seccomp-unconfined not a bool", extra: "seccomp-unconfined: maybe", field: `${P}.seccomp-unconfined`, reason: /true or false/ },
     { name: "ipc-mode", extra: "ipc-mode: HOST", field: `${P}.ipc-mode`, reason: /one of PRIVATE, SHARE_PARENT/ },
-    { name: "shm-size with SHARE_PARENT", extra: "ipc-mode: SHARE_PARENT\nshm-size: 64", field: `${P}.shm-size`, reason: /only with ipc-mode PRIVATE/ },
     { name: "shm-size fraction", extra: "shm-size: 1.5", field: `${P}.shm-size`, reason: /integer/ },
     { name: "network ports mismatch", extra: "networks: {dcos: {host-ports: [80], container-ports: []}}", field: `${P}.networks.dcos`, reason: /same number of ports/ },
     { name: "network port out of range", extra: "networks: {dcos: {host-ports: [70000], container-ports: [1]}}", field: `${P}.networks.dcos.host-ports[0]`, reason: /at most 65535/ },

@@ -173,12 +173,17 @@ export function readIpcMode(issues: Issues, field: string, value: unknown): IpcM
   return isAbsent(value) ? undefined : readEnum(issues, field, value, ["PRIVATE", "SHARE_PARENT"] as const);
 }
 
-/** `shm-size` in MB; Mesos sizes /dev/shm only for a PRIVATE IPC namespace. */
+/**
+ * `shm-size` in MB. Mesos sizes /dev/shm only for a PRIVATE IPC namespace and refuses a size
+ * with SHARE_PARENT; the reference's own specs write one there (the task shares the pod's
+ * /dev/shm), so it is dropped with a warning rather than refused.
+ */
 export function readShmSize(issues: Issues, field: string, value: unknown, ipcMode: IpcMode | undefined): number | undefined {
   if (isAbsent(value)) return undefined;
   const size = readNumber(issues, field, value, { integer: true, above: 0, max: 2 ** 32 });
   if (size !== undefined && ipcMode === "SHARE_PARENT") {
-    return violate(issues, field, "sizes /dev/shm only with ipc-mode PRIVATE (Mesos refuses it with SHARE_PARENT)");
+    warn(issues, field, "ignored: with ipc-mode SHARE_PARENT the task shares its pod's /dev/shm (Mesos sizes /dev/shm only for PRIVATE)");
+    return undefined;
   }
   return size;
 }
