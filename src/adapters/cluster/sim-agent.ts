@@ -18,8 +18,8 @@ export type { PreReservedPool, SimAgentSpec, SimFramework } from "./sim-agent-sp
 
 interface SimExecutor {
   readonly resources: readonly Resource[];
-  /** Canonical ExecutorInfo: a relaunch into a live executor must repeat it exactly. */
-  readonly key: string;
+  /** The ExecutorInfo it was launched with: a launch into it must repeat it exactly. */
+  readonly info: ExecutorInfo;
   readonly tasks: Set<string>;
 }
 
@@ -140,9 +140,9 @@ export class SimAgent {
     const bad = this.invalidGroup(executor, tasks, fw, isLiveTaskId);
     if (bad) return bad;
     // Mesos compares the whole ExecutorInfo (id, framework, resources, container…), §11.
-    const key = canonical(executor);
+    // Compared only when the id is live: most launches start a new executor.
     const live = this.executors.get(executor.executorId);
-    if (live && live.key !== key) {
+    if (live && live.info !== executor && canonical(live.info) !== canonical(executor)) {
       return `executor ${executor.executorId} is running with a different ExecutorInfo`;
     }
     if (!live && strictExecutor) {
@@ -161,7 +161,7 @@ export class SimAgent {
       return `insufficient resources: task group needs ${needBag.describe()}; offer has ${remaining.describe()}`;
     }
     this.ledger.use(remaining, need, needBag);
-    const exec = live ?? { resources: executor.resources, key, tasks: new Set<string>() };
+    const exec = live ?? { resources: executor.resources, info: executor, tasks: new Set<string>() };
     this.executors.set(executor.executorId, exec);
     for (const t of tasks) {
       exec.tasks.add(t.taskId);

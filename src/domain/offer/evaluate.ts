@@ -65,8 +65,18 @@ function taskGroups(tasks: readonly TaskInfo[], specs: readonly TaskSpec[]): Tas
 }
 
 function withoutExecutor(t: TaskInfo): TaskInfo {
+  if (t.executor === undefined) return t;
   const { executor: _executor, ...rest } = t;
   return rest;
+}
+
+/**
+ * Whether the tasks' records keep their executor: only a pod with pod-level volumes (its
+ * footprint) or a non-essential task (a relaunch into the live executor) ever asks for it again.
+ * Other pods relaunch whole, in a new executor, so their records stay small.
+ */
+function recordsExecutor(pod: LaunchRequest["pod"]): boolean {
+  return (pod.volumes?.length ?? 0) > 0 || pod.tasks.some((t) => t.essential === false);
 }
 
 /** Fits the request into what is left of an offer; `from` is not changed. */
@@ -98,7 +108,8 @@ export function evaluateOffer(ctx: LaunchContext, req: LaunchRequest, from: Offe
   if (!exec.ok) return { kind: "no-match", reason: exec.reason };
   operations.push(...exec.ops);
   const executor = exec.executor;
-  const tasks = req.tasks.map((t) => buildTaskInfo(ctx, req.pod, req.podIndex, t, offer, bySet.get(t.resourceSetId) ?? [], executor));
+  const recorded = recordsExecutor(req.pod) ? executor : undefined;
+  const tasks = req.tasks.map((t) => buildTaskInfo(ctx, req.pod, req.podIndex, t, offer, bySet.get(t.resourceSetId) ?? [], recorded));
   for (const group of taskGroups(tasks, req.tasks)) {
     operations.push({ type: "LAUNCH_GROUP", executor, tasks: group.map(withoutExecutor) });
   }

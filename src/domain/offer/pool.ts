@@ -106,19 +106,20 @@ export class OfferPool {
   private constructor(
     readonly offer: Offer,
     private readonly index: OfferIndex,
-    private readonly scalars: Map<string, Map<string, number>>,
-    private readonly ports: Map<string, Range[]>,
+    private readonly scalars: Map<string, ReadonlyMap<string, number>>,
+    private readonly ports: Map<string, readonly Range[]>,
     private readonly taken: Set<string>,
   ) {}
 
   static of(offer: Offer): OfferPool {
     const index = indexOffer(offer);
-    return new OfferPool(offer, index, copyScalars(index.scalars), copyPorts(index.ports), new Set());
+    return new OfferPool(offer, index, new Map(index.scalars), new Map(index.ports), new Set());
   }
 
   /** A copy to try a fit on; keep it on success, drop it on failure. */
   clone(): OfferPool {
-    return new OfferPool(this.offer, this.index, copyScalars(this.scalars), copyPorts(this.ports), new Set(this.taken));
+    // Inner maps and port lists are replaced on write, never changed: copying the outer maps is enough.
+    return new OfferPool(this.offer, this.index, new Map(this.scalars), new Map(this.ports), new Set(this.taken));
   }
 
   available(name: string, from: Source = UNRESERVED): number {
@@ -139,7 +140,7 @@ export class OfferPool {
     const have = this.available(name, from);
     if (have + EPSILON < amount) return false;
     const key = keyOf(from);
-    const byName = this.scalars.get(key) ?? new Map<string, number>();
+    const byName = new Map(this.scalars.get(key));
     byName.set(name, have - amount);
     this.scalars.set(key, byName);
     return true;
@@ -174,10 +175,3 @@ export class OfferPool {
   }
 }
 
-function copyScalars(from: ReadonlyMap<string, ReadonlyMap<string, number>>): Map<string, Map<string, number>> {
-  return new Map([...from].map(([k, v]) => [k, new Map(v)]));
-}
-
-function copyPorts(from: ReadonlyMap<string, readonly Range[]>): Map<string, Range[]> {
-  return new Map([...from].map(([k, v]) => [k, [...v]]));
-}

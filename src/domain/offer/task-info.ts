@@ -90,7 +90,8 @@ export function buildTaskInfo(
   task: TaskSpec,
   offer: Offer,
   resources: readonly Resource[],
-  executor: ExecutorInfo,
+  /** Recorded only when a later launch may need it (evaluate.ts `recordsExecutor`). */
+  executor: ExecutorInfo | undefined,
 ): TaskInfo {
   const name = taskInstanceName(pod.type, podIndex, task.name);
   const rs = pod.resourceSets.find((s) => s.id === task.resourceSetId);
@@ -133,6 +134,6 @@ export function buildTaskInfo(
     ...(container ? { container } : {}),
     ...(discovery ? { discovery } : {}),
     ...(taskLimits ? { limits: taskLimits } : {}),
-    executor,
+    ...(executor ? { executor } : {}),
   };
 }
