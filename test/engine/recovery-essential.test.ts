@@ -118,4 +118,32 @@ describe("essential and non-essential tasks", () => {
     expect(steps[0]!.message).toMatch(/^attempt 1 \(transient\)/);
     expect(h.cluster.rejectedOperations()).toEqual([]);
   });
+
+  it("a non-essential task that keeps failing beside a finished FINISH task is relaunched alone: the running task stays, the finished one is not re-run", async () => {
+    const clock = new FakeClock();
+    const cluster = new SimulatedCluster({ agents: 1, clock, random: new SeededRandom(7) });
+    const seen: TaskStatus[] = [];
+    const h = await createHarness({ clock, cluster, deps: { driver: recording(cluster, seen) } });
+    // The simulated tasks act on these labels: init exits 0 at once, the
+    // sidecar fails each time it runs.
+    const spec = `
+name: {{SERVICE_NAME}}
+pods:
+  app:
+    count: 1
+    tasks:
+      init: { goal: FINISH, cmd: "true", cpus: 0.1, memory: 64, labels: "sim_exit_code:0" }
+      server: { goal: RUNNING, cmd: "sleep 1000", cpus: 0.1, memory: 64 }
+      sidecar: { goal: RUNNING, essential: false, cmd: "sleep 1000", cpus: 0.1, memory: 64, labels: "sim_exit_code:1" }
+`;
+    await h.scheduler.putService({ name: "app", spec, parameters: {} });
+    await until(h, "the sidecar to fail twice", () => seen.filter((s) => s.state === "TASK_FAILED").length >= 2);
+    const server = running(h, "app-0-server");
+    expect(server).toBeDefined();
+    await h.advance(20_000);
+    expect(running(h, "app-0-server")).toBe(server);
+    expect(seen.filter((s) => s.state === "TASK_KILLED")).toEqual([]);
+    const initLaunches = new Set(seen.filter((s) => s.taskId.includes("app-0-init")).map((s) => s.taskId));
+    expect(initLaunches.size).toBe(1);
+  });
 });

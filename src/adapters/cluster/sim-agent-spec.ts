@@ -65,6 +65,13 @@ export function agentResources(spec: SimAgentSpec): Resource[] {
   const scalars = (amounts: [string, number][]): Resource[] =>
     amounts.filter(([, v]) => v > 0).map(([name, scalar]): Resource => ({ name, type: "SCALAR", scalar }));
   const unreservedPorts = ResourceBag.of([{ name: "ports", type: "RANGES", ranges: allPorts }]);
+  // A port belongs to one pool: two pools naming it would reserve it twice.
+  pools.forEach((pool, i) => {
+    for (const other of pools.slice(0, i)) {
+      const clash = (pool.ports ?? []).find((a) => (other.ports ?? []).some((b) => a.begin <= b.end && b.begin <= a.end));
+      if (clash) throw new Error(`pre-reserved ports ${clash.begin}-${clash.end} of ${pool.role} overlap the ports of ${other.role}`);
+    }
+  });
   if (poolPorts.length > 0) {
     const wanted = ResourceBag.of([{ name: "ports", type: "RANGES", ranges: poolPorts }]);
     if (!unreservedPorts.containsAll(wanted)) throw new Error(`pre-reserved ports ${wanted.describe()} are not all among the agent's ports`);

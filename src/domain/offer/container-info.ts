@@ -34,7 +34,8 @@ function taskVolumes(pod: PodSpec): ContainerVolume[] {
 /** The task's LinuxInfo: the pod's PID namespace and seccomp; IPC settings of the task over the pod's. */
 function linuxInfo(pod: PodSpec, task: TaskSpec): LinuxInfo | undefined {
   const ipcMode = task.ipcMode ?? pod.ipcMode;
-  const shmSize = task.shmSizeMb ?? pod.shmSizeMb;
+  // Mesos sizes /dev/shm only for PRIVATE: a SHARE_PARENT task uses its pod's, with no size.
+  const shmSize = ipcMode === "SHARE_PARENT" ? undefined : (task.shmSizeMb ?? pod.shmSizeMb);
   const info: LinuxInfo = {
     ...(pod.sharePidNamespace ? { sharePidNamespace: true } : {}),
     ...(pod.seccomp ? { seccomp: pod.seccomp } : {}),

@@ -79,8 +79,8 @@ describe("buildTaskInfo: the spec surface", () => {
         { containerPath: "s.txt", mode: "RO", source: { type: "SECRET", secret: { name: "svc/s" } } },
         { containerPath: "shared", mode: "RW", source: { type: "SANDBOX_PATH", sandboxPath: { type: "PARENT", path: "shared" } } },
       ],
-      // The task's ipc-mode wins over the pod's; the pod's shm-size stays.
-      linuxInfo: { sharePidNamespace: true, seccomp: { unconfined: false, profileName: "strict" }, ipcMode: "SHARE_PARENT", shmSize: 128 },
+      // The task's ipc-mode wins over the pod's; SHARE_PARENT takes no size (Mesos refuses one).
+      linuxInfo: { sharePidNamespace: true, seccomp: { unconfined: false, profileName: "strict" }, ipcMode: "SHARE_PARENT" },
       rlimitInfo: { rlimits: [{ type: "RLMT_NOFILE", soft: 1024, hard: 2048 }, { type: "RLMT_CORE" }] },
     });
     expect(build(pod, pod.tasks[1]).container?.linuxInfo).toMatchObject({ ipcMode: "PRIVATE", shmSize: 128 });

@@ -105,7 +105,9 @@ function launchNow(state: ServiceState, step: Step): { launch: readonly string[]
     if (s && mayBeLive(s) && onConfig(s, state.configId) && step.taskIds.get(t) === s.info.taskId) running.set(t, s);
   }
   if (running.size === 0) return { launch: step.tasks };
-  const rest = step.tasks.filter((t) => !running.has(t));
+  // A task that reached its goal on this launch (a FINISH task that exited 0) is neither
+  // launched again nor a reason to relaunch the rest.
+  const rest = step.tasks.filter((t) => !running.has(t) && step.progress.get(t) !== "COMPLETE");
   const essential = rest.find((t) => state.slots.get(instance(t))?.task.essential !== false);
   if (essential === undefined) return { launch: rest };
   return { kill: [...running.values()], why: `relaunching ${step.name} whole (its essential task ${instance(essential)} ended)` };

@@ -26,8 +26,8 @@ describe("the local agent's free ports", () => {
     expect(() => parsePortRanges("a-b")).toThrow(/got "a-b"/);
   });
 
-  it("counts TCP sockets in LISTEN state (not connections) and every bound UDP socket as held", () => {
-    expect(heldPorts(TCP, true)).toEqual([9999, 4044]); // the ESTABLISHED row's local port 58268 is not held
+  it("counts every TCP socket's local port (listening or connected) and every bound UDP socket as held", () => {
+    expect(heldPorts(TCP, true)).toEqual([9999, 4044, 58268]); // 58268: an outgoing connection's port, which a listener could not bind
     expect(heldPorts(TCP6, true)).toEqual([4045]);
     expect(heldPorts(UDP, false)).toEqual([68, 31337]);
     const files: Record<string, string> = { "/proc/net/tcp": TCP, "/proc/net/tcp6": TCP6, "/proc/net/udp": UDP };
@@ -36,7 +36,7 @@ describe("the local agent's free ports", () => {
       if (text === undefined) throw new Error("ENOENT");
       return text;
     };
-    expect(busyPortsNow(read)).toEqual(toRanges([68, 4044, 4045, 9999, 31337]));
+    expect(busyPortsNow(read)).toEqual(toRanges([68, 4044, 4045, 9999, 31337, 58268]));
     expect(toRanges([4045, 4044, 68])).toEqual([{ begin: 68, end: 68 }, { begin: 4044, end: 4045 }]);
   });
 
@@ -52,7 +52,7 @@ describe("the local agent's free ports", () => {
     busy();
     expect(reads).toBe(4); // one reading: four tables
     now = 1000;
-    expect(busy()).toEqual(toRanges([4044, 9999]));
+    expect(busy()).toEqual(toRanges([4044, 9999, 58268]));
     expect(reads).toBe(8);
   });
 });

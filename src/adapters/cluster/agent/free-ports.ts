@@ -1,7 +1,8 @@
 /**
  * The ports the local agent offers: a configured set (`--ports a-b,c-d`; default this machine's
- * unprivileged ports 1024–65535) less those something else holds right now: TCP sockets in
- * LISTEN state and bound UDP sockets, read from /proc/net/{tcp,tcp6,udp,udp6}. Read at most once
+ * unprivileged ports 1024–65535) less those something else holds right now: the local port of
+ * every TCP socket (listening, or an outgoing connection's, which a listener could not bind
+ * either) and bound UDP sockets, read from /proc/net/{tcp,tcp6,udp,udp6}. Read at most once
  * a second however many allocation rounds ask, so a fixed port (9999) deploys when it is free
  * and is simply not offered while another program listens on it.
  */
@@ -12,8 +13,6 @@ import type { Range } from "../../../domain/cluster.js";
 export const DEFAULT_PORTS: readonly Range[] = Object.freeze([{ begin: 1024, end: 65535 }]);
 
 const TABLES = ["/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6"] as const;
-/** /proc/net/tcp's `st` column: 0A is TCP_LISTEN; every row of a udp table is a bound socket. */
-const TCP_LISTEN = "0A";
 const CACHE_MS = 1000;
 
 /** `a-b,c-d` or single ports `a`; 1–65535, begin ≤ end. Throws Error with the reason. */
@@ -33,14 +32,13 @@ export function formatPortRanges(ranges: readonly Range[]): string {
   return ranges.map((r) => (r.begin === r.end ? String(r.begin) : `${r.begin}-${r.end}`)).join(",");
 }
 
-/** Local ports of one /proc/net table's text that are held: listening (TCP) or bound (UDP). */
-export function heldPorts(table: string, tcp: boolean): number[] {
+/** Local ports of one /proc/net table's text that are held: any TCP socket's, any bound UDP socket's. */
+export function heldPorts(table: string, _tcp: boolean): number[] {
   const out: number[] = [];
   for (const line of table.split("\n").slice(1)) {
     const cols = line.trim().split(/\s+/);
     const local = cols[1];
     if (local === undefined || cols[3] === undefined) continue;
-    if (tcp && cols[3] !== TCP_LISTEN) continue;
     const port = parseInt(local.slice(local.lastIndexOf(":") + 1), 16);
     if (port > 0) out.push(port);
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { agentResources } from "../sim-agent-spec.js";
 import { parsePreReserved } from "./pre-reserved.js";
 
 describe("--pre-reserved", () => {
@@ -19,5 +20,14 @@ describe("--pre-reserved", () => {
     expect(() => parsePreReserved("pool:cpus=1,cpus=2")).toThrow(/cpus is given twice/);
     expect(() => parsePreReserved("pool:cpus=1;pool:mem=1")).toThrow(/role 'pool' is given twice/);
     expect(() => parsePreReserved("pool")).toThrow(/expects ROLE:/);
+  });
+
+  it("refuses keys that are not pool fields, inherited property names included", () => {
+    for (const bad of ["R:toString=1", "R:constructor=1", "R:__proto__=1", "R:gpus=1"]) expect(() => parsePreReserved(bad)).toThrow(/R:/);
+  });
+
+  it("an agent refuses two pools that name the same port", () => {
+    const spec = { hostname: "h", cpus: 4, memMb: 4096, diskMb: 1000, ports: { begin: 9000, end: 9100 }, preReserved: [{ role: "a", ports: [{ begin: 9000, end: 9010 }] }, { role: "b", ports: [{ begin: 9005, end: 9015 }] }] };
+    expect(() => agentResources(spec as never)).toThrow(/9005-9015 of b overlap the ports of a/);
   });
 });

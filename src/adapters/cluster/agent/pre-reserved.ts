@@ -44,7 +44,7 @@ function readPool(role: string, body: string): PreReservedPool {
       continue;
     }
     const key = token.slice(0, eq).trim();
-    if (eq < 0 || !(key in KEYS || key === "ports")) throw new Error(`${role}: ${SYNTAX}, got ${JSON.stringify(token)}`);
+    if (eq < 0 || !(Object.hasOwn(KEYS, key) || key === "ports")) throw new Error(`${role}: ${SYNTAX}, got ${JSON.stringify(token)}`);
     if (fields.has(key)) throw new Error(`${role}: ${key} is given twice`);
     fields.set(key, token.slice(eq + 1).trim());
     lastKey = key;

@@ -13,7 +13,26 @@ import { RLIMIT_TYPES, type ContainerWire } from "./json-codec-container.js";
  * The master's checks of one task group. `wires` (same order as `tasks`) are the wire-only
  * container settings, known when the group was decoded from JSON.
  */
+/**
+ * common/validation.cpp validateID, for task and executor IDs: they name directories on the
+ * agent (sandboxes, cgroups), so they may not be empty, longer than NAME_MAX, `.` or `..`, or
+ * hold a path separator or a control character.
+ */
+export function idProblem(id: string): string | undefined {
+  if (id.length === 0) return "ID must not be empty";
+  if (id.length > 255) return "ID must not be greater than 255 characters";
+  if (id === "." || id === "..") return `'${id}' is disallowed`;
+  if (/[\u0000-\u001f\u007f/\\]/.test(id)) return `'${id}' contains invalid characters`;
+  return undefined;
+}
+
 export function groupProblem(executor: ExecutorInfo, tasks: readonly TaskInfo[], wires?: readonly ContainerWire[]): string | undefined {
+  const badExecutorId = idProblem(executor.executorId);
+  if (badExecutorId !== undefined) return `Executor '${executor.executorId}' is invalid: ${badExecutorId}`;
+  for (const t of tasks) {
+    const bad = idProblem(t.taskId);
+    if (bad !== undefined) return `Task '${t.taskId}' is invalid: ${bad}`;
+  }
   // mesos.proto ExecutorInfo.Type DEFAULT: "`container.mesos.image` must not be set".
   if (executor.container?.image !== undefined) return `Executor '${executor.executorId}' is DEFAULT and must not have 'container.mesos.image' set`;
   for (const [i, task] of tasks.entries()) {

@@ -134,7 +134,27 @@ export function cgroupOomKilled(taskId: string): boolean {
 export function removeTaskCgroup(taskId: string, onError: (err: Error) => void, attempts = 50): void {
   const left = taskCgroupDirs(taskId).filter((dir) => !tryRmdir(dir, attempts <= 1 ? onError : undefined));
   if (left.length === 0 || attempts <= 1) return;
+  // The task has ended: whatever still runs in its cgroup left the process group (setsid, a
+  // daemon) and would keep the cgroup, and itself, alive. The cgroup knows it: end it too.
+  for (const dir of left) killMembers(dir);
   setTimeout(() => removeTaskCgroup(taskId, onError, attempts - 1), 100).unref();
+}
+
+function killMembers(dir: string): void {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, "cgroup.procs"), "utf8");
+  } catch {
+    return;
+  }
+  for (const pid of text.split("\n").map(Number)) {
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
 }
 
 function tryRmdir(dir: string, onError: ((err: Error) => void) | undefined): boolean {

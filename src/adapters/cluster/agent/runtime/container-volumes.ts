@@ -11,7 +11,7 @@
 import { chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ContainerVolume, ExecutorInfo, TaskInfo } from "../../../../domain/cluster.js";
-import { inSandbox, linkAt, linkVolume, volumeDir } from "./sandbox.js";
+import { assertNoLinkOnTheWay, inSandbox, linkAt, linkVolume, volumeDir } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
 import type { SecretFile } from "./task-secrets.js";
 
@@ -72,6 +72,7 @@ function podVolumeDir(root: string, info: TaskInfo, executor: ExecutorInfo | und
 function writeSecretFile(sandbox: string, at: string, value: Uint8Array, account: Account | undefined): void {
   if (at === "") throw new Error("a secret file cannot take the place of the sandbox itself");
   const path = join(sandbox, at);
+  assertNoLinkOnTheWay(sandbox, at);
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.corral-tmp`;
   rmSync(tmp, { force: true });

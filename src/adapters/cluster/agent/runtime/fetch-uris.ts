@@ -11,11 +11,12 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, chownSync, closeSync, createWriteStream, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, normalize, posix } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
 import type { CommandUri } from "../../../../domain/cluster.js";
 import { archiveKind, extract, isAgentFile } from "./archive.js";
+import { assertNoLinkOnTheWay } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
 
 export interface FetchContext {
@@ -48,6 +49,7 @@ async function fetchOne(uri: CommandUri, c: FetchContext): Promise<void> {
     else throw new FetchError("unsupported URI (http://, https://, file:// or an absolute path)");
     if (c.account) chownSync(tmp, c.account.uid, c.account.gid);
     if (uri.executable === true) chmodSync(tmp, 0o755);
+    assertNoLinkOnTheWay(c.sandbox, name);
     mkdirOwned(c.sandbox, dirname(name), c.account);
     renameSync(tmp, dest);
   } catch (err) {
@@ -102,7 +104,9 @@ async function download(url: string, tmp: string, c: FetchContext): Promise<void
   }
   const file = createWriteStream(tmp, { flags: "wx", mode: 0o644 });
   if (!res.body) {
+    // An empty 2xx (204): the file must exist, opened and closed, before it is moved.
     file.end();
+    await finished(file);
     return;
   }
   await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), file);

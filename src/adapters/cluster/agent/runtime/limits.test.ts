@@ -92,6 +92,18 @@ describe("resource limits in cgroups", () => {
     await until("the cgroup removed", () => taskCgroupDirs(task.info.taskId).every((d) => !existsSync(d)));
   });
 
+  it("ends what a limited task left running outside its process group (setsid) and removes its cgroup", async () => {
+    if (!cgroupSupport().ok) return;
+    const { runtime, states, root } = setup();
+    const marker = `1000.${process.pid}7`;
+    const task = simTask(`setsid sleep ${marker} & echo $! > escaped.pid; exit 0`, { limits: { mem: 64 } });
+    runtime.start(task);
+    runtime.startQueued();
+    await until("the end", () => states(task.info.taskId).length === 2);
+    const pid = Number(readFileSync(join(root, "sandboxes", task.info.taskId, "escaped.pid"), "utf8").trim());
+    await until("the escaped process killed and the cgroup removed", () => !existsSync(`/proc/${pid}/cmdline`) && taskCgroupDirs(task.info.taskId).every((d) => !existsSync(d)), 10_000);
+  });
+
   it("reports a task the kernel killed for going over its memory limit", async () => {
     const { runtime, reports, states } = setup();
     // tail keeps a line until its end: a line of 200 MB of zeros does not fit in 16 MB.

@@ -89,10 +89,27 @@ export function linkVolume(sandbox: string, dir: string, containerPath: string, 
   linkAt(sandbox, dir, containerPath);
 }
 
+/**
+ * Throws unless every existing directory on the way from the sandbox to `rel` (the last part
+ * excluded) is a real directory. The agent writes there as root: a symlink the task or one of
+ * its archives put in the sandbox (`d -> /etc`) must not carry a write out of it.
+ */
+export function assertNoLinkOnTheWay(sandbox: string, rel: string): void {
+  const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
+  let at = sandbox;
+  for (const part of parts.slice(0, -1)) {
+    at = join(at, part);
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (st === undefined) return; // created below, as a real directory
+    if (!st.isDirectory()) throw new Error(`'${rel}': '${at.slice(sandbox.length + 1)}' in the sandbox is not a directory (a symbolic link is not followed)`);
+  }
+}
+
 /** A symlink to `target` at `containerPath` in the sandbox, unless something is there already. */
 export function linkAt(sandbox: string, target: string, containerPath: string): void {
   if (containerPath === "" || containerPath === ".") throw new Error(`a volume cannot take the place of the sandbox itself`);
   const link = join(sandbox, containerPath);
+  assertNoLinkOnTheWay(sandbox, containerPath);
   mkdirSync(dirname(link), { recursive: true });
   // lstat: a link to a host path that does not exist (yet) is there all the same.
   if (lstatSync(link, { throwIfNoEntry: false }) === undefined) symlinkSync(target, link);
