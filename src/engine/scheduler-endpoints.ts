@@ -3,7 +3,7 @@ import { SchedulerError, abbreviate, abbreviateList } from "../domain/errors.js"
 import { validateServiceName } from "../domain/names.js";
 import type { ServiceSpec } from "../domain/spec/types.js";
 import type { ServiceContext } from "./service-context.js";
-import { specServiceFactory } from "./service-factory.js";
+import type { ServiceFactory } from "./service-factory.js";
 import { endpointsOf } from "./service-endpoints.js";
 import type { ServiceEndpoint } from "./service-endpoints.js";
 import { loadServiceTasks } from "./task-views.js";
@@ -18,16 +18,16 @@ const specs = new WeakMap<ServiceContext, ServiceSpec | null>();
 /**
  * The spec of a managed service's stored context, undefined for a quarantined service, one
  * without a readable context or whose context does not build (its endpoints then come from its
- * tasks alone). ManagedService holds its parsed spec but does not expose it; its context always
- * built with the spec factory when it was stored, so building it again gives that spec.
+ * tasks alone). ManagedService holds its parsed spec but does not expose it; its context built
+ * with the scheduler's factory when it was stored, so building it again gives that spec.
  */
-function specOf(deps: TaskReadDeps, name: string): ServiceSpec | undefined {
+function specOf(deps: TaskReadDeps, factory: ServiceFactory, name: string): ServiceSpec | undefined {
   const context = deps.manager.get(name)?.context;
   if (context === undefined) return undefined;
   let spec = specs.get(context);
   if (spec === undefined) {
     try {
-      spec = specServiceFactory.build(context).spec;
+      spec = factory.build(context).spec;
     } catch {
       spec = null;
     }
@@ -44,13 +44,14 @@ function specOf(deps: TaskReadDeps, name: string): ServiceSpec | undefined {
 export async function serviceEndpoints(
   deps: TaskReadDeps,
   frameworkName: string,
+  factory: ServiceFactory,
   name: string,
   portName?: string,
 ): Promise<ServiceEndpoint[]> {
   const violations = validateServiceName(name);
   if (violations.length > 0) throw SchedulerError.invalid(violations);
   const tasks = await loadServiceTasks(deps, name);
-  const all = endpointsOf(tasks.values(), name, frameworkName, specOf(deps, name));
+  const all = endpointsOf(tasks.values(), name, frameworkName, specOf(deps, factory, name));
   if (portName === undefined || portName === "") return all;
   const one = all.filter((e) => e.name === portName);
   if (one.length > 0) return one;

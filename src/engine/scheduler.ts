@@ -182,7 +182,7 @@ export class MultiServiceScheduler implements AdminApi {
 
   /** GetEndpoints: the service's advertised ports of its running tasks; `portName` picks one. */
   getEndpoints(name: string, portName?: string): Promise<readonly ServiceEndpoint[]> {
-    return serviceEndpoints(this.taskReadDeps(), this.parts.options.framework.name, name, portName);
+    return serviceEndpoints(this.taskReadDeps(), this.parts.options.framework.name, this.parts.factory, name, portName);
   }
 
   listPlans(name: string): readonly PlanView[] {
