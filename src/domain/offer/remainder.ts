@@ -7,6 +7,7 @@
 import type { Offer, Operation, Range, Resource } from "../cluster.js";
 import { LABEL_RESOURCE_ID } from "../cluster.js";
 import { reservationLabels, sourceKey } from "./pool.js";
+import { round } from "./fit-resource-set.js";
 
 const EPSILON = 1e-6;
 
@@ -60,7 +61,7 @@ export function offerRemainder(offer: Offer, operations: readonly Operation[]): 
       scalars.set(k, wanted - used);
       const left = (r.scalar ?? 0) - used;
       if (left > EPSILON) {
-        resources.push({ ...r, scalar: Math.round(left * 1000) / 1000 });
+        resources.push({ ...r, scalar: round(left) });
       }
     } else if (r.name === "ports") {
       const left = subtractRanges(r.ranges ?? [], ports.get(key) ?? []);

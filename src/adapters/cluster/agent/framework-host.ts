@@ -15,7 +15,7 @@ import type { Cancel, Clock, ClusterEvents, Logger, Random } from "../../../engi
 import type { SimAgentSpec } from "../sim-agent.js";
 import { SNAPSHOT_VERSION, type MasterSnapshot, type SavedTask } from "../sim-snapshot.js";
 import { SimulatedCluster, type SimTask, type TaskRuntime } from "../simulated-cluster.js";
-import { frameworkRole, type RefusedGroup, type WireFrameworkInfo } from "./call-codec.js";
+import { frameworkRole, frameworkRoles, type RefusedGroup, type WireFrameworkInfo } from "./call-codec.js";
 import type { AgentMasterInfo } from "./event-codec.js";
 import type { EventStream } from "./event-stream.js";
 import type { AgentRuntime } from "./runtime/types.js";
@@ -150,7 +150,7 @@ export class FrameworkHost {
 
   /** Every role it subscribed with (MULTI_ROLE), its first role first. */
   get roles(): readonly string[] {
-    return this.info.roles.length > 0 ? this.info.roles : [this.role];
+    return frameworkRoles(this.info);
   }
 
   get connected(): boolean {

@@ -5,7 +5,7 @@
  */
 import type { CommandCheck, CommandInfo, ExecutorInfo, TaskInfo } from "../../../domain/cluster.js";
 import { encodeLabels, idOf, type JsonObject } from "./json-codec.js";
-import { encodeContainer, encodeDiscovery, encodeLimits } from "./json-codec-container.js";
+import { encodeContainer, encodeDiscovery, encodeLimits, encodeSecret } from "./json-codec-container.js";
 import { encodeResource } from "./json-codec-resources.js";
 
 /** The DEFAULT executor: no command (Mesos supplies it); a container only of type MESOS without an image. */
@@ -57,11 +57,7 @@ function hasLimits(t: TaskInfo): boolean {
 /** Shell command; plain variables first, then the SECRET ones (type REFERENCE: the agent resolves them). */
 export function encodeCommand(c: CommandInfo): JsonObject {
   const plain = Object.entries(c.environment).map(([name, value]) => ({ name, value }));
-  const secret = Object.entries(c.secretEnvironment ?? {}).map(([name, ref]) => ({
-    name,
-    type: "SECRET",
-    secret: { type: "REFERENCE", reference: { name: ref.name, ...(ref.key !== undefined ? { key: ref.key } : {}) } },
-  }));
+  const secret = Object.entries(c.secretEnvironment ?? {}).map(([name, ref]) => ({ name, type: "SECRET", secret: encodeSecret(ref) }));
   const variables = [...plain, ...secret];
   const uris = (c.uris ?? []).map((u) => ({
     value: u.value,
