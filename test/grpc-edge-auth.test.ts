@@ -54,7 +54,7 @@ class CountingApi implements AdminApi {
     return { name: plan || "deploy", status: "COMPLETE" as const, strategy: "serial" as const, phases: [], errors: [name] };
   }
   getScheduler() {
-    return { state: "RUNNING" as const, services: 0, uninstalling: 0, lastUninstallEvent: 0n };
+    return { state: "RUNNING" as const, services: 0, uninstalling: 0, lastUninstallEvent: 0n, serviceMode: "dynamic" as const, schemaVersion: 2 as const };
   }
 }
 

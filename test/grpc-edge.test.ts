@@ -92,7 +92,7 @@ class FakeAdminApi implements AdminApi {
     return { name: plan || "deploy", status: "IN_PROGRESS", strategy: "parallel", phases: [phase], errors: [name] };
   }
   getScheduler() {
-    return { state: "UNINSTALLING" as const, services: 3, uninstalling: 2, lastUninstallEvent: 7n };
+    return { state: "UNINSTALLING" as const, services: 3, uninstalling: 2, lastUninstallEvent: 7n, serviceMode: "dynamic" as const, schemaVersion: 2 as const };
   }
 }
 
@@ -158,7 +158,7 @@ describe("MultiServiceAdmin over gRPC", () => {
   });
 
   it("reports the scheduler's own state", async () => {
-    expect(await admin.getScheduler({})).toMatchObject({ state: SchedulerState.UNINSTALLING, services: 3, uninstalling: 2, lastUninstallEvent: 7n });
+    expect(await admin.getScheduler({})).toMatchObject({ state: SchedulerState.UNINSTALLING, services: 3, uninstalling: 2, lastUninstallEvent: 7n, serviceMode: "dynamic" as const, schemaVersion: 2 as const });
   });
 
   it("lists services", async () => {

@@ -35,7 +35,7 @@ const base: AdminApi = {
   getPlan: () => {
     throw new Error("unused");
   },
-  getScheduler: () => ({ state: "RUNNING", services: 0, uninstalling: 0, lastUninstallEvent: 0n }),
+  getScheduler: () => ({ state: "RUNNING", services: 0, uninstalling: 0, lastUninstallEvent: 0n, serviceMode: "dynamic" as const, schemaVersion: 2 as const }),
 };
 const api: AdminApi = {
   ...base,

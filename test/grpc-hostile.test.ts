@@ -217,7 +217,7 @@ describe("the bearer-token interceptor", () => {
     listServices: () => (calls++, []),
     getService: (name) => (calls++, view(name)),
     getPlan: (name) => (calls++, { name, status: "COMPLETE" as const, strategy: "serial" as const, phases: [], errors: [] }),
-    getScheduler: () => ({ state: "RUNNING" as const, services: 0, uninstalling: 0, lastUninstallEvent: 0n }),
+    getScheduler: () => ({ state: "RUNNING" as const, services: 0, uninstalling: 0, lastUninstallEvent: 0n, serviceMode: "dynamic" as const, schemaVersion: 2 as const }),
   };
   const server = new AdminServer({ api, logger: pino({ level: "silent" }), authToken: TOKEN });
   let address = "";

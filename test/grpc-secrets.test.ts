@@ -33,7 +33,7 @@ const api: AdminApi = {
   getPlan: () => {
     throw new Error("unused");
   },
-  getScheduler: () => ({ state: "RUNNING", services: 0, uninstalling: 0, lastUninstallEvent: 0n }),
+  getScheduler: () => ({ state: "RUNNING", services: 0, uninstalling: 0, lastUninstallEvent: 0n, serviceMode: "dynamic" as const, schemaVersion: 2 as const }),
 };
 
 const logLines: string[] = [];

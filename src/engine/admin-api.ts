@@ -113,8 +113,20 @@ export interface UninstallEventView {
 
 export type SchedulerState = "RUNNING" | "UNINSTALLING" | "UNINSTALLED";
 
+/**
+ * Where the scheduler's services come from (the seed's three modes): the admin API (`dynamic`),
+ * a fixed set of spec files re-put on every start (`static`), or one spec file whose service is
+ * named like the framework, stored in the schema-1 layout (`mono`).
+ */
+export type ServiceMode = "dynamic" | "static" | "mono";
+
+/** The store layout's schema version (dcos-commons §2.4): 1 = mono, 2 = multi. */
+export type SchemaVersion = 1 | 2;
+
 export interface SchedulerView {
   readonly state: SchedulerState;
+  readonly serviceMode: ServiceMode;
+  readonly schemaVersion: SchemaVersion;
   readonly services: number;
   readonly uninstalling: number;
   readonly lastUninstallEvent: bigint;

@@ -4,7 +4,7 @@
  * (scheduler.ts) makes one and hands it to each role.
  */
 import { SchedulerError, abbreviate } from "../domain/errors.js";
-import type { SchedulerState, ServiceView } from "./admin-api.js";
+import type { SchedulerState, ServiceMode, ServiceView } from "./admin-api.js";
 import { DeployLimit } from "./deploy-limit.js";
 import type { ManagedService } from "./managed-service.js";
 import { MultiServiceEventClient } from "./multi-service-event-client.js";
@@ -72,6 +72,30 @@ export interface SchedulerOptions extends RunnerOptions {
    * say which spec keys it cannot act on (spec-notes.ts). Absent: no such warnings.
    */
   readonly clusterCapabilities?: ClusterCapabilities;
+  /**
+   * Where the services come from (admin-api.ts ServiceMode). In `static` and `mono` mode the
+   * services are `staticServices`, put on every start, and PutService / UninstallService
+   * answer FAILED_PRECONDITION. @default "dynamic"
+   */
+  readonly serviceMode?: ServiceMode;
+  /** The spec files of `static` mode (any number) or `mono` mode (exactly one). */
+  readonly staticServices?: readonly StaticServiceFile[];
+}
+
+/**
+ * One spec file of static or mono mode, as read at start. The service's name is the rendered
+ * `name:`; SERVICE_NAME is preset to `base` and FRAMEWORK_NAME to the framework name (mono:
+ * both to the framework name).
+ */
+export interface StaticServiceFile {
+  /** The file as given (for messages). */
+  readonly file: string;
+  /** The file's base name without `.yml` / `.yaml`. */
+  readonly base: string;
+  /** The ServiceSpec YAML template. */
+  readonly spec: string;
+  /** `-p K=V` parameters, without the presets. */
+  readonly parameters: Readonly<Record<string, string>>;
 }
 
 export type SchedulerMode = SchedulerState;

@@ -169,6 +169,8 @@ export class MultiServiceScheduler implements AdminApi {
       services: names.length,
       uninstalling: names.filter((n) => this.manager.get(n)?.removing).length,
       lastUninstallEvent: this.events?.lastSequence() ?? 0n,
+      serviceMode: this.parts.options.serviceMode ?? "dynamic",
+      schemaVersion: 2,
     };
   }
 

@@ -31,7 +31,7 @@ const api: AdminApi = {
   listServices: () => [],
   getService: unused,
   getPlan: unused,
-  getScheduler: () => ({ state: "RUNNING", services: 0, uninstalling: 0, lastUninstallEvent: 0n }),
+  getScheduler: () => ({ state: "RUNNING", services: 0, uninstalling: 0, lastUninstallEvent: 0n, serviceMode: "dynamic" as const, schemaVersion: 2 as const }),
   async getEndpoints(name, portName) {
     if (name.includes("__")) throw SchedulerError.invalid([{ field: "name", reason: "must not contain '__'" }]);
     if (name !== "hello" && name !== "quiet") throw new SchedulerError("not_found", `service '${name}' not found`);

@@ -15,6 +15,11 @@ export interface FrameworkIdentity {
   readonly name: string;
   readonly role: string;
   readonly principal: string;
+  /**
+   * A mono scheduler (`--mode mono`): its one service's reservations carry no `namespace`
+   * label, as the reference's mono schedulers write them (§2.2). @default false
+   */
+  readonly mono?: boolean;
 }
 
 /** One running service as the decision core sees it. */
