@@ -73,3 +73,37 @@ export function taskPids(dataDir: string): Map<string, number> {
     }),
   );
 }
+
+/** How a scheduler run that was expected to end by itself ended. */
+export interface SchedulerExit {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the scheduler process (same command and flags as startScheduler) to its end: for runs
+ * that exit by themselves — a refused start, `--restore-backup`, `--list-backups`. Killed
+ * (SIGKILL, code null) when still running after `timeoutMs`.
+ */
+export async function runSchedulerToExit(dataDir: string, extraArgs: readonly string[] = [], timeoutMs = 30_000): Promise<SchedulerExit> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--listen", "127.0.0.1:0", "--data-dir", dataDir, ...extraArgs], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+  child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** SIGTERM, then the exit code (0 after a clean stop). */
+export async function stopScheduler(s: SchedulerProcess): Promise<number | null> {
+  s.child.kill("SIGTERM");
+  return s.exited;
+}

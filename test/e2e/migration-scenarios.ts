@@ -1,0 +1,152 @@
+/**
+ * The reference's mono → multi migration scenarios (dcos-commons-behaviour.md §5, scenarios 3 and
+ * 4, test_mono_to_multi_migrate.py) on the local agent, for any store: hello-world deployed in
+ * mono mode, then the scheduler restarted in static mode with hello-world and foobar. The
+ * SQLite and ZooKeeper test files run them.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { expect } from "vitest";
+import { ServiceMode } from "../../src/client/index.js";
+import { listBackups } from "../../src/engine/store/migration.js";
+import { liveTaskIds, reservationOwners, settled } from "../local/agent-world.js";
+import { isAlive } from "../local/local-harness.js";
+import { waitDead } from "../processes.js";
+import { FW, adminClient, completeTasks, eventually, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, tasksNamed } from "./modes-world.js";
+import type { StoreUnderTest } from "./modes-world.js";
+import { runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
+
+/** What the mono scheduler left running. */
+export interface MonoRun {
+  /** hello-world's task ids, sorted. */
+  readonly ids: string[];
+  /** Task id → pid. */
+  readonly pids: Map<string, number>;
+}
+
+const idOf = (ids: readonly string[], task: string): string => ids.find((id) => id.includes(`__${task}__`))!;
+
+/** hello-world deployed by a mono scheduler, which is then stopped (SIGTERM); its tasks keep running. */
+export async function deployMono(dataDir: string, store: StoreUnderTest): Promise<MonoRun> {
+  const s = await startScheduler(dataDir, monoArgs(store));
+  const c = adminClient(s.address);
+  const ids = await completeTasks(c, FW);
+  expect(ids).toHaveLength(3);
+  for (const id of ids) expect(id).toMatch(/^hello-world__(hello-0|world-0|world-1)-server__/);
+  expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1 });
+  expect((await c.listServices({})).services.map((x) => x.name)).toEqual([FW]);
+  // The reference's mono reservations: no namespace label.
+  expect(await settled(() => [...reservationOwners(dataDir)], [undefined])).toEqual([undefined]);
+  const all = taskPids(dataDir);
+  const pids = new Map(ids.map((id) => [id, all.get(id)!]));
+  expect(await stopScheduler(s)).toBe(0);
+  for (const pid of pids.values()) expect(isAlive(pid)).toBe(true);
+  expect(await schemaVersion(store)).toBe("1");
+  return { ids, pids };
+}
+
+/** Scenario 3: unchanged hello-world tasks are not relaunched; foobar is added; old tasks' statuses reach hello-world. */
+export async function scenario3(dataDir: string, store: StoreUnderTest): Promise<void> {
+  const mono = await deployMono(dataDir, store);
+  const s = await startScheduler(dataDir, staticArgs(store, servicesDir(dataDir, ["hello-world.yml", "foobar.yml"])));
+  const c = adminClient(s.address);
+  const foobar = await completeTasks(c, "foobar");
+  expect(foobar).toHaveLength(1);
+  expect(foobar[0]).toMatch(/^foobar__foo-0-bar__/);
+  expect(await completeTasks(c, FW)).toEqual(mono.ids);
+  await completeTasks(c, FW, "recovery");
+  // The same processes: nothing of hello-world was launched again; exactly foobar's task was added.
+  const pids = taskPids(dataDir);
+  for (const [id, pid] of mono.pids) {
+    expect(pids.get(id)).toBe(pid);
+    expect(isAlive(pid)).toBe(true);
+  }
+  expect(await liveTaskIds(dataDir)).toEqual([...mono.ids, ...foobar].sort());
+  // The old reservations (no namespace label) stay hello-world's; foobar's carry its name.
+  expect(await settled(() => [...reservationOwners(dataDir)].sort(), ["foobar", undefined])).toEqual(["foobar", undefined]);
+  expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2 });
+  expect((await c.listServices({})).services.map((x) => x.name)).toEqual(["foobar", FW]);
+  const guard = { code: grpc.status.FAILED_PRECONDITION, details: expect.stringMatching(/static mode/) };
+  await expect(c.putService({ name: "other", spec: "name: other\n", parameters: {} })).rejects.toMatchObject(guard);
+  await expect(c.uninstallService({ name: "foobar" })).rejects.toMatchObject(guard);
+
+  // An old task's status update reaches hello-world: its recovery relaunches the killed task.
+  const world0 = idOf(mono.ids, "world-0-server");
+  process.kill(-mono.pids.get(world0)!, "SIGKILL");
+  const relaunched = await eventually("world-0-server relaunched", async () => {
+    const [t] = await tasksNamed(c, FW, "world-0-server");
+    return t !== undefined && t.id !== world0 && t.state === "TASK_RUNNING" && t.id;
+  });
+  expect(relaunched).toMatch(/^hello-world__world-0-server__/);
+  await completeTasks(c, FW, "recovery", (ids) => ids.includes(relaunched));
+  expect(await liveTaskIds(dataDir)).toEqual([...mono.ids.filter((id) => id !== world0), relaunched, ...foobar].sort());
+  expect(await stopScheduler(s)).toBe(0);
+
+  // The migration kept a backup of the schema-1 nodes.
+  expect(await schemaVersion(store)).toBe("2");
+  const backups = await readStore(store, (p) => listBackups(p));
+  expect(backups).toHaveLength(1);
+  expect(backups[0]).toMatch(/^backup-\d{4}-\d{2}-\d{2}-\d{6}$/);
+}
+
+/** Scenario 4: a cpu change (-p HELLO_CPUS=0.2) relaunches hello-0-server with a new task id; world and foobar as in 3. */
+export async function scenario4(dataDir: string, store: StoreUnderTest): Promise<void> {
+  const mono = await deployMono(dataDir, store);
+  const s = await startScheduler(dataDir, staticArgs(store, servicesDir(dataDir, ["hello-world.yml", "foobar.yml"]), ["HELLO_CPUS=0.2"]));
+  const c = adminClient(s.address);
+  const foobar = await completeTasks(c, "foobar");
+  expect(foobar).toHaveLength(1);
+  const oldHello = idOf(mono.ids, "hello-0-server");
+  const ids = await completeTasks(c, FW, "deploy", (got) => got.length === 3 && !got.includes(oldHello));
+  const newHello = idOf(ids, "hello-0-server");
+  expect(newHello).toMatch(/^hello-world__hello-0-server__/);
+  // The old hello-0-server ended; the new one runs.
+  await waitDead([mono.pids.get(oldHello)!]);
+  expect(isAlive(mono.pids.get(oldHello)!)).toBe(false);
+  const [hello] = await tasksNamed(c, FW, "hello-0-server");
+  expect(hello).toMatchObject({ id: newHello, state: "TASK_RUNNING" });
+  // world's config did not change: its tasks are the old ones, the same processes.
+  const worlds = mono.ids.filter((id) => id !== oldHello);
+  expect(ids.filter((id) => id !== newHello)).toEqual(worlds);
+  for (const id of worlds) expect(isAlive(mono.pids.get(id)!)).toBe(true);
+  expect(await eventually("the old hello task gone from the agent", async () => {
+    const live = await liveTaskIds(dataDir);
+    return !live.includes(oldHello) && live;
+  })).toEqual([...worlds, newHello, ...foobar].sort());
+  expect((await liveTaskIds(dataDir)).filter((id) => id.startsWith("foo"))).toHaveLength(1);
+  expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2 });
+  expect(await stopScheduler(s)).toBe(0);
+}
+
+/**
+ * The manual rollback: after a migration (hello-world alone, unchanged), `--restore-backup` with
+ * the scheduler stopped restores schema 1 and exits 0, and a mono scheduler then runs
+ * hello-world again with the same tasks.
+ */
+export async function rollback(dataDir: string, store: StoreUnderTest): Promise<void> {
+  const mono = await deployMono(dataDir, store);
+  const s = await startScheduler(dataDir, staticArgs(store, servicesDir(dataDir, ["hello-world.yml"])));
+  expect(await completeTasks(adminClient(s.address), FW)).toEqual(mono.ids);
+  expect(await stopScheduler(s)).toBe(0);
+  expect(await schemaVersion(store)).toBe("2");
+  const [backup] = await readStore(store, (p) => listBackups(p));
+
+  const listed = await runSchedulerToExit(dataDir, ["--framework-name", FW, ...store.args, "--list-backups"]);
+  expect(listed).toMatchObject({ code: 0 });
+  expect(listed.stdout).toContain(backup!);
+  const restored = await runSchedulerToExit(dataDir, ["--framework-name", FW, ...store.args, "--restore-backup"]);
+  expect(restored).toMatchObject({ code: 0 });
+  expect(restored.stdout).toContain(backup!);
+  expect(await schemaVersion(store)).toBe("1");
+
+  const again = await startScheduler(dataDir, monoArgs(store));
+  const c = adminClient(again.address);
+  expect(await completeTasks(c, FW)).toEqual(mono.ids);
+  expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1 });
+  const pids = taskPids(dataDir);
+  for (const [id, pid] of mono.pids) {
+    expect(pids.get(id)).toBe(pid);
+    expect(isAlive(pid)).toBe(true);
+  }
+  expect(await liveTaskIds(dataDir)).toEqual(mono.ids);
+  expect(await stopScheduler(again)).toBe(0);
+}

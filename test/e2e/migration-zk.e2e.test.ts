@@ -1,0 +1,39 @@
+/**
+ * Mono → multi migration on a real ZooKeeper store (each test its own chroot), with the
+ * scheduler as its own process on the local agent: the reference's scenarios 3 and 4, and the
+ * manual rollback.
+ */
+import { afterEach, describe, it } from "vitest";
+import { killEverything, tempDataDir } from "../local/local-harness.js";
+import { useZooKeeper } from "../zk/use-zookeeper.js";
+import { rollback, scenario3, scenario4 } from "./migration-scenarios.js";
+import { closeClients, zkStore } from "./modes-world.js";
+import { killSchedulers } from "./scheduler-process.js";
+
+const zk = useZooKeeper();
+const dirs: string[] = [];
+afterEach(async () => {
+  closeClients();
+  killSchedulers();
+  for (const d of dirs.splice(0)) await killEverything(d);
+});
+
+function newDir(): string {
+  const dir = tempDataDir("migration-zk");
+  dirs.push(dir);
+  return dir;
+}
+
+describe("mono → static migration on ZooKeeper", () => {
+  it("scenario 3: keeps hello-world's tasks (same ids, same processes), adds foobar, routes old tasks' statuses to hello-world", async () => {
+    await scenario3(newDir(), zkStore(zk().connect));
+  }, 120_000);
+
+  it("scenario 4: a cpu change relaunches hello-0-server with a new id; world's tasks stay", async () => {
+    await scenario4(newDir(), zkStore(zk().connect));
+  }, 120_000);
+
+  it("--restore-backup rolls the migration back: a mono scheduler runs the same tasks again", async () => {
+    await rollback(newDir(), zkStore(zk().connect));
+  }, 120_000);
+});

@@ -1,0 +1,40 @@
+/**
+ * Mono → multi migration on a SQLite store, with the scheduler as its own process on the local
+ * agent (tasks are real processes): the reference's scenarios 3 and 4, and the manual rollback.
+ */
+import { afterEach, describe, it } from "vitest";
+import { killEverything, tempDataDir } from "../local/local-harness.js";
+import { rollback, scenario3, scenario4 } from "./migration-scenarios.js";
+import { closeClients, sqliteStore } from "./modes-world.js";
+import { killSchedulers } from "./scheduler-process.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  closeClients();
+  killSchedulers();
+  for (const d of dirs.splice(0)) await killEverything(d);
+});
+
+function newDir(): string {
+  const dir = tempDataDir("migration");
+  dirs.push(dir);
+  return dir;
+}
+
+// Three or four scheduler processes start in each test: generous for a loaded 2-core machine.
+describe("mono → static migration on SQLite", () => {
+  it("scenario 3: keeps hello-world's tasks (same ids, same processes), adds foobar, routes old tasks' statuses to hello-world", async () => {
+    const dir = newDir();
+    await scenario3(dir, sqliteStore(dir));
+  }, 120_000);
+
+  it("scenario 4: a cpu change relaunches hello-0-server with a new id; world's tasks stay", async () => {
+    const dir = newDir();
+    await scenario4(dir, sqliteStore(dir));
+  }, 120_000);
+
+  it("--restore-backup rolls the migration back: a mono scheduler runs the same tasks again", async () => {
+    const dir = newDir();
+    await rollback(dir, sqliteStore(dir));
+  }, 120_000);
+});

@@ -1,0 +1,120 @@
+/**
+ * What the mode and migration e2e tests share: the framework (hello-world), its spec files
+ * (test/fixtures/modes), the store under test (SQLite in the data directory, or a fresh root on
+ * a real ZooKeeper) with a way to read it while no scheduler runs, and the scheduler's flags for
+ * each mode.
+ */
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
+import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
+import { createAdminClient } from "../../src/client/index.js";
+import { Status } from "../../src/client/index.js";
+import type { AdminClient, Task } from "../../src/client/index.js";
+import type { Persister } from "../../src/engine/ports.js";
+import { ROOT } from "./scheduler-process.js";
+
+/** The framework, and the mono service (named like it). */
+export const FW = "hello-world";
+export const FIXTURES = join(ROOT, "test/fixtures/modes");
+export const HELLO_FILE = join(FIXTURES, "hello-world.yml");
+
+/** The store a scheduler runs on: its flags, and a reader of its root. */
+export interface StoreUnderTest {
+  readonly kind: "sqlite" | "zk";
+  readonly args: readonly string[];
+  /** Opens the scheduler's root; only while no scheduler runs on it. */
+  open(): Promise<Persister>;
+}
+
+export function sqliteStore(dataDir: string): StoreUnderTest {
+  return { kind: "sqlite", args: [], open: async () => SqlitePersister.open(join(dataDir, "corral.db")) };
+}
+
+let zkRoots = 0;
+
+/** A fresh chroot on the ZooKeeper at `connect`; the scheduler's root is `<chroot>/dcos-service-<fw>`. */
+export function zkStore(connect: string): StoreUnderTest {
+  const store = `zk://${connect}/corral-modes-${process.pid}-${++zkRoots}`;
+  return { kind: "zk", args: ["--store", store], open: () => ZooKeeperPersister.open(`${store}/dcos-service-${FW}`) };
+}
+
+/** What `read` finds in the store; the store is closed after. */
+export async function readStore<T>(store: StoreUnderTest, read: (p: Persister) => Promise<T>): Promise<T> {
+  const p = await store.open();
+  try {
+    return await read(p);
+  } finally {
+    await p.close();
+  }
+}
+
+/** The SchemaVersion node's text, undefined when missing. */
+export function schemaVersion(store: StoreUnderTest): Promise<string | undefined> {
+  return readStore(store, async (p) => {
+    const v = await p.get("SchemaVersion");
+    return v === undefined ? undefined : new TextDecoder().decode(v.data);
+  });
+}
+
+/** A directory in `dataDir` holding copies of the named fixture files (e.g. "hello-world.yml"). */
+export function servicesDir(dataDir: string, files: readonly string[], name = "services"): string {
+  const dir = join(dataDir, name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of files) copyFileSync(join(FIXTURES, f), join(dir, f));
+  return dir;
+}
+
+export function monoArgs(store: StoreUnderTest, params: readonly string[] = []): string[] {
+  return ["--framework-name", FW, ...store.args, "--mode", "mono", "--service", HELLO_FILE, ...params.flatMap((p) => ["-p", p])];
+}
+
+export function staticArgs(store: StoreUnderTest, dir: string, params: readonly string[] = []): string[] {
+  return ["--framework-name", FW, ...store.args, "--mode", "static", "--services", dir, ...params.flatMap((p) => ["-p", p])];
+}
+
+export function dynamicArgs(store: StoreUnderTest): string[] {
+  return ["--framework-name", FW, ...store.args];
+}
+
+/** Admin clients, closed by closeClients() (call it in afterEach). */
+const clients: AdminClient[] = [];
+
+export function adminClient(address: string): AdminClient {
+  const c = createAdminClient({ address, defaultDeadlineMs: 5000 });
+  clients.push(c);
+  return c;
+}
+
+export function closeClients(): void {
+  for (const c of clients.splice(0)) c.close();
+}
+
+/** Polls `look` (every 100 ms) until it returns something other than undefined/false; fails after `timeoutMs`. */
+export async function eventually<T>(what: string, look: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await look();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The service's tasks named `taskName` (e.g. "hello-0-server") as ListTasks shows them. */
+export async function tasksNamed(c: AdminClient, service: string, taskName: string): Promise<Task[]> {
+  return (await c.listTasks({ name: service })).tasks.filter((t) => t.name === taskName);
+}
+
+/**
+ * The plan's task ids (sorted) once it is COMPLETE and `accept` takes them; a service not (yet)
+ * there counts as not complete: a static start may serve before it has put its files' services.
+ */
+export async function completeTasks(c: AdminClient, service: string, plan = "deploy", accept: (ids: string[]) => boolean = () => true, timeoutMs = 45_000): Promise<string[]> {
+  return eventually(`${plan} plan of ${service} complete`, async () => {
+    const p = (await c.getPlan({ name: service, plan }).catch(() => ({ plan: undefined }))).plan;
+    if (p?.status !== Status.COMPLETE) return undefined;
+    const ids = p.phases.flatMap((ph) => ph.steps.flatMap((s) => s.taskIds)).sort();
+    return accept(ids) && ids;
+  }, timeoutMs);
+}

@@ -1,0 +1,70 @@
+/**
+ * Mono mode and the schema-version checks, with the scheduler as its own process on the local
+ * agent: a mono store (schema 1) is refused by a dynamic start and by a static start with no
+ * service named like the framework — both exit non-zero saying why and change nothing — and
+ * once migrated (schema 2) it is refused by a mono start. In mono mode the API refuses
+ * PutService and UninstallService.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { afterEach, describe, expect, it } from "vitest";
+import { liveTaskIds } from "../local/agent-world.js";
+import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
+import { deployMono } from "./migration-scenarios.js";
+import { FW, adminClient, closeClients, completeTasks, dynamicArgs, monoArgs, schemaVersion, servicesDir, sqliteStore, staticArgs } from "./modes-world.js";
+import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler } from "./scheduler-process.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  closeClients();
+  killSchedulers();
+  for (const d of dirs.splice(0)) await killEverything(d);
+});
+
+describe("--mode mono", () => {
+  it("refuses PutService and UninstallService over the API, naming the mode", async () => {
+    const dataDir = tempDataDir("mono");
+    dirs.push(dataDir);
+    const s = await startScheduler(dataDir, monoArgs(sqliteStore(dataDir)));
+    const c = adminClient(s.address);
+    await completeTasks(c, FW);
+    const guard = { code: grpc.status.FAILED_PRECONDITION, details: expect.stringMatching(/mono mode.*--service/) };
+    await expect(c.putService({ name: "other", spec: "name: other\n", parameters: {} })).rejects.toMatchObject(guard);
+    await expect(c.uninstallService({ name: FW })).rejects.toMatchObject(guard);
+    expect((await c.listServices({})).services.map((x) => x.name)).toEqual([FW]);
+    expect(await stopScheduler(s)).toBe(0);
+  }, 60_000);
+
+  it("schema checks: dynamic and static without a framework-named service refuse schema 1; mono refuses schema 2", async () => {
+    const dataDir = tempDataDir("mono");
+    dirs.push(dataDir);
+    const store = sqliteStore(dataDir);
+    const mono = await deployMono(dataDir, store);
+    const unchanged = async (): Promise<void> => {
+      expect(await schemaVersion(store)).toBe("1");
+      expect(await liveTaskIds(dataDir)).toEqual(mono.ids);
+      for (const pid of mono.pids.values()) expect(isAlive(pid)).toBe(true);
+    };
+
+    const dynamic = await runSchedulerToExit(dataDir, dynamicArgs(store));
+    expect(dynamic.code).toBe(1);
+    expect(dynamic.stderr).toMatch(/static mode/);
+    expect(dynamic.stderr).toMatch(/hello-world/);
+    await unchanged();
+
+    const noFramework = await runSchedulerToExit(dataDir, staticArgs(store, servicesDir(dataDir, ["foobar.yml"], "only-foobar")));
+    expect(noFramework.code).toBe(1);
+    expect(noFramework.stderr).toMatch(/hello-world/);
+    await unchanged();
+
+    // Migrated by a static start with hello-world; then mono is refused.
+    const migrated = await startScheduler(dataDir, staticArgs(store, servicesDir(dataDir, ["hello-world.yml"])));
+    expect(await completeTasks(adminClient(migrated.address), FW)).toEqual(mono.ids);
+    expect(await stopScheduler(migrated)).toBe(0);
+    expect(await schemaVersion(store)).toBe("2");
+    const back = await runSchedulerToExit(dataDir, monoArgs(store));
+    expect(back.code).toBe(1);
+    expect(back.stderr).toMatch(/--restore-backup/);
+    expect(await schemaVersion(store)).toBe("2");
+    expect(await liveTaskIds(dataDir)).toEqual(mono.ids);
+  }, 120_000);
+});

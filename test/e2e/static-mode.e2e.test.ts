@@ -1,0 +1,76 @@
+/**
+ * Static mode with the scheduler as its own process on the local agent: the services are the
+ * files of a directory, named by their rendered `name:`; a file removed from the directory
+ * uninstalls its service on the next start, and the others keep their tasks; two files that
+ * render the same name refuse the start.
+ */
+import { copyFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ServiceMode, UninstallEventKind } from "../../src/client/index.js";
+import { liveTaskIds, reservationOwners, sandboxOf, settled } from "../local/agent-world.js";
+import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
+import { waitDead } from "../processes.js";
+import { FIXTURES, FW, adminClient, closeClients, completeTasks, eventually, schemaVersion, servicesDir, sqliteStore, staticArgs } from "./modes-world.js";
+import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  closeClients();
+  killSchedulers();
+  for (const d of dirs.splice(0)) await killEverything(d);
+});
+
+function newDir(): string {
+  const dir = tempDataDir("static");
+  dirs.push(dir);
+  return dir;
+}
+
+describe("--mode static", () => {
+  it("deploys each file's service; a file removed from the directory uninstalls its service on the next start", async () => {
+    const dataDir = newDir();
+    const store = sqliteStore(dataDir);
+    const services = servicesDir(dataDir, ["hello-world.yml", "foobar.yml"]);
+    const first = await startScheduler(dataDir, staticArgs(store, services));
+    let c = adminClient(first.address);
+    const [foobar] = await completeTasks(c, "foobar");
+    const hello = await completeTasks(c, FW);
+    expect(hello).toHaveLength(3);
+    expect((await c.listServices({})).services.map((x) => x.name)).toEqual(["foobar", FW]);
+    expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2 });
+    expect(await settled(() => [...reservationOwners(dataDir)].sort(), ["foobar", FW])).toEqual(["foobar", FW]);
+    const pids = taskPids(dataDir);
+    expect(await stopScheduler(first)).toBe(0);
+    expect(await schemaVersion(store)).toBe("2");
+
+    rmSync(join(services, "foobar.yml"));
+    const second = await startScheduler(dataDir, staticArgs(store, services));
+    c = adminClient(second.address);
+    await eventually("foobar gone", async () => (await c.listServices({})).services.length === 1);
+    expect((await c.listServices({})).services.map((x) => x.name)).toEqual([FW]);
+    const kinds: UninstallEventKind[] = [];
+    for await (const { event } of c.watchUninstall({ names: ["foobar"] })) kinds.push(event!.kind);
+    expect(kinds[0]).toBe(UninstallEventKind.STARTED);
+    expect(kinds.at(-1)).toBe(UninstallEventKind.COMPLETED);
+    // foobar's task ended, its sandbox and reservations went; hello-world's tasks are untouched.
+    await waitDead([pids.get(foobar!)!]);
+    expect(isAlive(pids.get(foobar!)!)).toBe(false);
+    expect(await settled(() => sandboxOf(dataDir, foobar!), undefined)).toBeUndefined();
+    expect(await settled(() => [...reservationOwners(dataDir)], [FW])).toEqual([FW]);
+    expect(await completeTasks(c, FW)).toEqual(hello);
+    for (const id of hello) expect(taskPids(dataDir).get(id)).toBe(pids.get(id));
+    expect(await liveTaskIds(dataDir)).toEqual(hello);
+    expect(await stopScheduler(second)).toBe(0);
+  }, 120_000);
+
+  it("refuses to start when two files render the same service name, naming it", async () => {
+    const dataDir = newDir();
+    const services = servicesDir(dataDir, ["hello-world.yml"]);
+    copyFileSync(join(FIXTURES, "hello-world.yml"), join(services, "again.yml"));
+    const run = await runSchedulerToExit(dataDir, staticArgs(sqliteStore(dataDir), services));
+    expect(run.code).not.toBe(0);
+    expect(run.code).not.toBeNull();
+    expect(run.stderr).toMatch(/hello-world/);
+  }, 60_000);
+});
