@@ -4,7 +4,7 @@
  * a real ZooKeeper) with a way to read it while no scheduler runs, and the scheduler's flags for
  * each mode.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
 import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
@@ -18,6 +18,23 @@ import { ROOT } from "./scheduler-process.js";
 export const FW = "hello-world";
 export const FIXTURES = join(ROOT, "test/fixtures/modes");
 export const HELLO_FILE = join(FIXTURES, "hello-world.yml");
+
+/**
+ * Every start passes `--framework-user nobody`: a spec without a user then runs as nobody in
+ * dynamic and static mode but as root in mono mode (the reference's mono default), so the
+ * tests see a migration that would change a task's user.
+ */
+export const FRAMEWORK_USER = ["--framework-user", "nobody"];
+export const NOBODY_UID = 65534;
+
+/** The real uid of a process (its /proc status), undefined when it is gone. */
+export function uidOf(pid: number): number | undefined {
+  try {
+    return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The store a scheduler runs on: its flags, and a reader of its root. */
 export interface StoreUnderTest {
@@ -66,15 +83,15 @@ export function servicesDir(dataDir: string, files: readonly string[], name = "s
 }
 
 export function monoArgs(store: StoreUnderTest, params: readonly string[] = []): string[] {
-  return ["--framework-name", FW, ...store.args, "--mode", "mono", "--service", HELLO_FILE, ...params.flatMap((p) => ["-p", p])];
+  return ["--framework-name", FW, ...FRAMEWORK_USER, ...store.args, "--mode", "mono", "--service", HELLO_FILE, ...params.flatMap((p) => ["-p", p])];
 }
 
 export function staticArgs(store: StoreUnderTest, dir: string, params: readonly string[] = []): string[] {
-  return ["--framework-name", FW, ...store.args, "--mode", "static", "--services", dir, ...params.flatMap((p) => ["-p", p])];
+  return ["--framework-name", FW, ...FRAMEWORK_USER, ...store.args, "--mode", "static", "--services", dir, ...params.flatMap((p) => ["-p", p])];
 }
 
 export function dynamicArgs(store: StoreUnderTest): string[] {
-  return ["--framework-name", FW, ...store.args];
+  return ["--framework-name", FW, ...FRAMEWORK_USER, ...store.args];
 }
 
 /** Admin clients, closed by closeClients() (call it in afterEach). */
