@@ -11,7 +11,7 @@ import { listBackups } from "../../src/engine/store/migration.js";
 import { liveTaskIds, reservationOwners, settled } from "../local/agent-world.js";
 import { isAlive } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
-import { FW, NOBODY_UID, adminClient, completeTasks, eventually, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, tasksNamed, uidOf } from "./modes-world.js";
+import { FW, adminClient, completeTasks, eventually, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, taskUsers, tasksNamed } from "./modes-world.js";
 import type { StoreUnderTest } from "./modes-world.js";
 import { runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 
@@ -38,7 +38,8 @@ export async function deployMono(dataDir: string, store: StoreUnderTest): Promis
   expect(await settled(() => [...reservationOwners(dataDir)], [undefined])).toEqual([undefined]);
   const all = taskPids(dataDir);
   const pids = new Map(ids.map((id) => [id, all.get(id)!]));
-  for (const pid of pids.values()) expect(uidOf(pid)).toBe(0); // mono's default user, not the framework's
+  const users = await taskUsers(dataDir);
+  for (const id of ids) expect(users.get(id)).toBe("root"); // mono's default user, not the framework's
   expect(await stopScheduler(s)).toBe(0);
   for (const pid of pids.values()) expect(isAlive(pid)).toBe(true);
   expect(await schemaVersion(store)).toBe("1");
@@ -62,7 +63,9 @@ export async function scenario3(dataDir: string, store: StoreUnderTest): Promise
     expect(isAlive(pid)).toBe(true);
   }
   expect(await liveTaskIds(dataDir)).toEqual([...mono.ids, ...foobar].sort());
-  expect(uidOf(pids.get(foobar[0]!)!)).toBe(NOBODY_UID); // a new service without a user: the framework's
+  const users = await taskUsers(dataDir);
+  for (const id of mono.ids) expect(users.get(id)).toBe("root");
+  expect(users.get(foobar[0]!)).toBe("nobody"); // a new service without a user: the framework's
   // The old reservations (no namespace label) stay hello-world's; foobar's carry its name.
   expect(await settled(() => [...reservationOwners(dataDir)].sort(), ["foobar", undefined])).toEqual(["foobar", undefined]);
   expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2 });
@@ -106,7 +109,7 @@ export async function scenario4(dataDir: string, store: StoreUnderTest): Promise
   expect(isAlive(mono.pids.get(oldHello)!)).toBe(false);
   const [hello] = await tasksNamed(c, FW, "hello-0-server");
   expect(hello).toMatchObject({ id: newHello, state: "TASK_RUNNING" });
-  expect(uidOf(taskPids(dataDir).get(newHello)!)).toBe(0); // the relaunch keeps mono's user
+  expect((await taskUsers(dataDir)).get(newHello)).toBe("root"); // the relaunch keeps mono's user
   // world's config did not change: its tasks are the old ones, the same processes.
   const worlds = mono.ids.filter((id) => id !== oldHello);
   expect(ids.filter((id) => id !== newHello)).toEqual(worlds);

@@ -4,7 +4,7 @@
  * a real ZooKeeper) with a way to read it while no scheduler runs, and the scheduler's flags for
  * each mode.
  */
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
 import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
@@ -12,6 +12,7 @@ import { createAdminClient } from "../../src/client/index.js";
 import { Status } from "../../src/client/index.js";
 import type { AdminClient, Task } from "../../src/client/index.js";
 import type { Persister } from "../../src/engine/ports.js";
+import { operatorCall } from "../local/agent-world.js";
 import { ROOT } from "./scheduler-process.js";
 
 /** The framework, and the mono service (named like it). */
@@ -20,20 +21,19 @@ export const FIXTURES = join(ROOT, "test/fixtures/modes");
 export const HELLO_FILE = join(FIXTURES, "hello-world.yml");
 
 /**
- * Every start passes `--framework-user nobody`: a spec without a user then runs as nobody in
- * dynamic and static mode but as root in mono mode (the reference's mono default), so the
- * tests see a migration that would change a task's user.
+ * Every start passes `--framework-user nobody`: the tasks of a spec without a user are then
+ * nobody's in dynamic and static mode but root's in mono mode (the reference's mono default),
+ * so the tests see a migration that would change a task's user.
  */
 export const FRAMEWORK_USER = ["--framework-user", "nobody"];
-export const NOBODY_UID = 65534;
 
-/** The real uid of a process (its /proc status), undefined when it is gone. */
-export function uidOf(pid: number): number | undefined {
-  try {
-    return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
-  } catch {
-    return undefined;
-  }
+/**
+ * Task id → the user the agent runs it as (GET_TASKS `user`: CommandInfo.user, else the
+ * framework's, as Mesos decides), for the live tasks.
+ */
+export async function taskUsers(dataDir: string): Promise<Map<string, string>> {
+  const answer = (await operatorCall(dataDir, "GET_TASKS"))["get_tasks"] as { tasks?: { task_id: { value: string }; user: string }[] };
+  return new Map((answer.tasks ?? []).map((t) => [t.task_id.value, t.user]));
 }
 
 /** The store a scheduler runs on: its flags, and a reader of its root. */

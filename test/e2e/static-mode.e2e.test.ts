@@ -11,7 +11,7 @@ import { ServiceMode, UninstallEventKind } from "../../src/client/index.js";
 import { liveTaskIds, reservationOwners, sandboxOf, settled } from "../local/agent-world.js";
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
-import { FIXTURES, FW, NOBODY_UID, adminClient, closeClients, completeTasks, eventually, schemaVersion, servicesDir, sqliteStore, staticArgs, uidOf } from "./modes-world.js";
+import { FIXTURES, FW, adminClient, closeClients, completeTasks, eventually, schemaVersion, servicesDir, sqliteStore, staticArgs, taskUsers } from "./modes-world.js";
 import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 
 const dirs: string[] = [];
@@ -41,7 +41,8 @@ describe("--mode static", () => {
     expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2 });
     expect(await settled(() => [...reservationOwners(dataDir)].sort(), ["foobar", FW])).toEqual(["foobar", FW]);
     const pids = taskPids(dataDir);
-    for (const id of [...hello, foobar!]) expect(uidOf(pids.get(id)!)).toBe(NOBODY_UID); // specs without a user: the framework's
+    const users = await taskUsers(dataDir);
+    for (const id of [...hello, foobar!]) expect(users.get(id)).toBe("nobody"); // specs without a user: the framework's
     expect(await stopScheduler(first)).toBe(0);
     expect(await schemaVersion(store)).toBe("2");
 
