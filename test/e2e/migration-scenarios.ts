@@ -4,6 +4,8 @@
  * mono mode, then the scheduler restarted in static mode with hello-world and foobar. The
  * SQLite and ZooKeeper test files run them.
  */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "vitest";
 import { ServiceMode } from "../../src/client/index.js";
@@ -86,11 +88,18 @@ export async function scenario3(dataDir: string, store: StoreUnderTest): Promise
   expect(await liveTaskIds(dataDir)).toEqual([...mono.ids.filter((id) => id !== world0), relaunched, ...foobar].sort());
   expect(await stopScheduler(s)).toBe(0);
 
-  // The migration kept a backup of the schema-1 nodes.
+  // The schema-1 nodes moved under Services/hello-world (and ServiceList/hello-world), a backup kept.
   expect(await schemaVersion(store)).toBe("2");
-  const backups = await readStore(store, (p) => listBackups(p));
-  expect(backups).toHaveLength(1);
-  expect(backups[0]).toMatch(/^backup-\d{4}-\d{2}-\d{2}-\d{6}$/);
+  await readStore(store, async (p) => {
+    expect(await p.children("Tasks")).toEqual([]);
+    expect(await p.get("ServiceContext")).toBeUndefined();
+    expect(await p.children(`Services/${FW}/Tasks`)).toEqual(["hello-0-server", "world-0-server", "world-1-server"]);
+    expect(await p.get(`ServiceList/${FW}/Context`)).toBeDefined();
+    const backups = await listBackups(p);
+    expect(backups).toHaveLength(1);
+    expect(backups[0]).toMatch(/^backup-\d{4}-\d{2}-\d{2}-\d{6}$/);
+    expect(await p.children(`${backups[0]}/Tasks`)).toEqual(["hello-0-server", "world-0-server", "world-1-server"]);
+  });
 }
 
 /** Scenario 4: a cpu change (-p HELLO_CPUS=0.2) relaunches hello-0-server with a new task id; world and foobar as in 3. */
@@ -154,5 +163,30 @@ export async function rollback(dataDir: string, store: StoreUnderTest): Promise<
     expect(isAlive(pid)).toBe(true);
   }
   expect(await liveTaskIds(dataDir)).toEqual(mono.ids);
+  expect(await stopScheduler(again)).toBe(0);
+}
+
+/**
+ * After the migration, hello-world.yml removed from the set: hello-world is uninstalled with the
+ * reservations the mono scheduler made (no namespace label: the default service's), foobar stays.
+ */
+export async function removeMigrated(dataDir: string, store: StoreUnderTest): Promise<void> {
+  const mono = await deployMono(dataDir, store);
+  const services = servicesDir(dataDir, ["hello-world.yml", "foobar.yml"]);
+  const s = await startScheduler(dataDir, staticArgs(store, services));
+  const [foobar] = await completeTasks(adminClient(s.address), "foobar");
+  expect(await completeTasks(adminClient(s.address), FW)).toEqual(mono.ids);
+  expect(await stopScheduler(s)).toBe(0);
+
+  rmSync(join(services, "hello-world.yml"));
+  const again = await startScheduler(dataDir, staticArgs(store, services));
+  const c = adminClient(again.address);
+  await eventually("hello-world removed", async () => (await c.listServices({})).services.length === 1);
+  expect((await c.listServices({})).services.map((x) => x.name)).toEqual(["foobar"]);
+  await waitDead([...mono.pids.values()]);
+  for (const pid of mono.pids.values()) expect(isAlive(pid)).toBe(false);
+  expect(await settled(() => [...reservationOwners(dataDir)], ["foobar"])).toEqual(["foobar"]);
+  expect(await liveTaskIds(dataDir)).toEqual([foobar]);
+  expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2 });
   expect(await stopScheduler(again)).toBe(0);
 }

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, it } from "vitest";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
-import { rollback, scenario3, scenario4 } from "./migration-scenarios.js";
+import { removeMigrated, rollback, scenario3, scenario4 } from "./migration-scenarios.js";
 import { closeClients, sqliteStore } from "./modes-world.js";
 import { killSchedulers } from "./scheduler-process.js";
 
@@ -36,5 +36,10 @@ describe("mono → static migration on SQLite", () => {
   it("--restore-backup rolls the migration back: a mono scheduler runs the same tasks again", async () => {
     const dir = newDir();
     await rollback(dir, sqliteStore(dir));
+  }, 120_000);
+
+  it("hello-world.yml removed after the migration: hello-world goes with the mono scheduler's unlabelled reservations", async () => {
+    const dir = newDir();
+    await removeMigrated(dir, sqliteStore(dir));
   }, 120_000);
 });

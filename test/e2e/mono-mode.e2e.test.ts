@@ -1,16 +1,20 @@
 /**
  * Mono mode and the schema-version checks, with the scheduler as its own process on the local
- * agent: a mono store (schema 1) is refused by a dynamic start and by a static start with no
- * service named like the framework — both exit non-zero saying why and change nothing — and
- * once migrated (schema 2) it is refused by a mono start. In mono mode the API refuses
- * PutService and UninstallService.
+ * agent: the API refuses PutService and UninstallService; a spec file not named like the
+ * framework is refused; `--uninstall` leaves nothing of the mono layout; a mono store (schema 1)
+ * is refused by a dynamic start and by a static start with no service named like the framework
+ * — both exit non-zero saying why and change nothing — and once migrated (schema 2) it is
+ * refused by a mono start.
  */
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { liveTaskIds } from "../local/agent-world.js";
+import { join } from "node:path";
+import { schema1Nodes } from "../../src/engine/store/layout.js";
+import { liveTaskIds, reservedResources, sandboxIds, settled } from "../local/agent-world.js";
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
+import { waitDead } from "../processes.js";
 import { deployMono } from "./migration-scenarios.js";
-import { FW, adminClient, closeClients, completeTasks, dynamicArgs, monoArgs, schemaVersion, servicesDir, sqliteStore, staticArgs } from "./modes-world.js";
+import { FIXTURES, FW, adminClient, closeClients, completeTasks, dynamicArgs, monoArgs, readStore, schemaVersion, servicesDir, sqliteStore, staticArgs } from "./modes-world.js";
 import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler } from "./scheduler-process.js";
 
 const dirs: string[] = [];
@@ -33,6 +37,38 @@ describe("--mode mono", () => {
     expect((await c.listServices({})).services.map((x) => x.name)).toEqual([FW]);
     expect(await stopScheduler(s)).toBe(0);
   }, 60_000);
+
+  it("refuses a spec file whose service is not named like the framework", async () => {
+    const dataDir = tempDataDir("mono");
+    dirs.push(dataDir);
+    const store = sqliteStore(dataDir);
+    const run = await runSchedulerToExit(dataDir, ["--framework-name", FW, "--mode", "mono", "--service", join(FIXTURES, "foobar.yml")]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/foobar/);
+    expect(run.stderr).toMatch(/hello-world/);
+    expect(await schemaVersion(store)).toBeUndefined(); // refused before the store was touched
+  }, 60_000);
+
+  it("--uninstall removes the mono service's tasks, reservations and every node of the mono layout", async () => {
+    const dataDir = tempDataDir("mono");
+    dirs.push(dataDir);
+    const store = sqliteStore(dataDir);
+    const mono = await deployMono(dataDir, store);
+    const run = await runSchedulerToExit(dataDir, [...monoArgs(store), "--uninstall"], 60_000);
+    expect(run.code).toBe(0);
+    await waitDead([...mono.pids.values()]);
+    for (const pid of mono.pids.values()) expect(isAlive(pid)).toBe(false);
+    expect(await settled(() => reservedResources(dataDir), [])).toEqual([]);
+    expect(await settled(() => sandboxIds(dataDir), [])).toEqual([]);
+    await readStore(store, async (p) => {
+      for (const { root } of schema1Nodes(FW)) {
+        expect(await p.get(root)).toBeUndefined();
+        expect(await p.children(root)).toEqual([]);
+      }
+      for (const node of ["FrameworkID", "Services", "ServiceList"]) expect(await p.children(node)).toEqual([]);
+      expect(await p.get("FrameworkID")).toBeUndefined();
+    });
+  }, 120_000);
 
   it("schema checks: dynamic and static without a framework-named service refuse schema 1; mono refuses schema 2", async () => {
     const dataDir = tempDataDir("mono");

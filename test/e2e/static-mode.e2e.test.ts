@@ -4,7 +4,7 @@
  * uninstalls its service on the next start, and the others keep their tasks; two files that
  * render the same name refuse the start.
  */
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ServiceMode, UninstallEventKind } from "../../src/client/index.js";
@@ -63,6 +63,35 @@ describe("--mode static", () => {
     expect(await completeTasks(c, FW)).toEqual(hello);
     for (const id of hello) expect(taskPids(dataDir).get(id)).toBe(pids.get(id));
     expect(await liveTaskIds(dataDir)).toEqual(hello);
+    expect(await stopScheduler(second)).toBe(0);
+  }, 120_000);
+
+  it("names services by their rendered name; a refused file fails the start with nothing changed", async () => {
+    const dataDir = newDir();
+    const store = sqliteStore(dataDir);
+    const services = servicesDir(dataDir, ["hello-world.yml", "by-file-name.yml"]);
+    const first = await startScheduler(dataDir, staticArgs(store, services));
+    const c = adminClient(first.address);
+    const hello = await completeTasks(c, FW);
+    const [byFile] = await completeTasks(c, "by-file-name");
+    expect(byFile).toMatch(/^by-file-name__one-0-task__/);
+    expect((await c.listServices({})).services.map((x) => x.name)).toEqual(["by-file-name", FW]);
+    const pids = taskPids(dataDir);
+    expect(await stopScheduler(first)).toBe(0);
+
+    // A cpu change for hello-world together with a file that does not parse: the start fails
+    // naming that file, and hello-world was not touched (same tasks, same processes).
+    writeFileSync(join(services, "broken.yml"), "name: broken\npods:\n  p:\n    count: 1\n    tasks:\n      t:\n        goal: RUNNING\n        cmd: sleep 1\n        cpus: lots\n        memory: 32\n");
+    const refused = await runSchedulerToExit(dataDir, staticArgs(store, services, ["HELLO_CPUS=0.2"]));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/broken\.yml/);
+    for (const id of [...hello, byFile!]) expect(isAlive(pids.get(id)!)).toBe(true);
+    expect(await liveTaskIds(dataDir)).toEqual([...hello, byFile!].sort());
+
+    rmSync(join(services, "broken.yml"));
+    const second = await startScheduler(dataDir, staticArgs(store, services));
+    expect(await completeTasks(adminClient(second.address), FW)).toEqual(hello);
+    expect(taskPids(dataDir)).toEqual(pids);
     expect(await stopScheduler(second)).toBe(0);
   }, 120_000);
 
