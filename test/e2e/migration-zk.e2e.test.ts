@@ -27,13 +27,13 @@ function newDir(): string {
 describe("mono → static migration on ZooKeeper", () => {
   it("scenario 3: keeps hello-world's tasks (same ids, same processes), adds foobar, routes old tasks' statuses to hello-world", async () => {
     await scenario3(newDir(), zkStore(zk().connect));
-  }, 120_000);
+  }, 90_000);
 
   it("scenario 4: a cpu change relaunches hello-0-server with a new id; world's tasks stay", async () => {
     await scenario4(newDir(), zkStore(zk().connect));
-  }, 120_000);
+  }, 90_000);
 
   it("--restore-backup rolls the migration back: a mono scheduler runs the same tasks again", async () => {
     await rollback(newDir(), zkStore(zk().connect));
-  }, 120_000);
+  }, 90_000);
 });

@@ -21,25 +21,25 @@ function newDir(): string {
   return dir;
 }
 
-// Three or four scheduler processes start in each test: generous for a loaded 2-core machine.
+// Three to five scheduler processes start in each test (a few seconds here): generous for a loaded 2-core machine.
 describe("mono → static migration on SQLite", () => {
   it("scenario 3: keeps hello-world's tasks (same ids, same processes), adds foobar, routes old tasks' statuses to hello-world", async () => {
     const dir = newDir();
     await scenario3(dir, sqliteStore(dir));
-  }, 120_000);
+  }, 90_000);
 
   it("scenario 4: a cpu change relaunches hello-0-server with a new id; world's tasks stay", async () => {
     const dir = newDir();
     await scenario4(dir, sqliteStore(dir));
-  }, 120_000);
+  }, 90_000);
 
   it("--restore-backup rolls the migration back: a mono scheduler runs the same tasks again", async () => {
     const dir = newDir();
     await rollback(dir, sqliteStore(dir));
-  }, 120_000);
+  }, 90_000);
 
   it("hello-world.yml removed after the migration: hello-world goes with the mono scheduler's unlabelled reservations", async () => {
     const dir = newDir();
     await removeMigrated(dir, sqliteStore(dir));
-  }, 120_000);
+  }, 90_000);
 });

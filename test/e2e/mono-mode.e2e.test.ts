@@ -54,7 +54,7 @@ describe("--mode mono", () => {
     dirs.push(dataDir);
     const store = sqliteStore(dataDir);
     const mono = await deployMono(dataDir, store);
-    const run = await runSchedulerToExit(dataDir, [...monoArgs(store), "--uninstall"], 60_000);
+    const run = await runSchedulerToExit(dataDir, [...monoArgs(store), "--uninstall"], 30_000);
     expect(run.code).toBe(0);
     await waitDead([...mono.pids.values()]);
     for (const pid of mono.pids.values()) expect(isAlive(pid)).toBe(false);
@@ -68,7 +68,7 @@ describe("--mode mono", () => {
       for (const node of ["FrameworkID", "Services", "ServiceList"]) expect(await p.children(node)).toEqual([]);
       expect(await p.get("FrameworkID")).toBeUndefined();
     });
-  }, 120_000);
+  }, 90_000);
 
   it("schema checks: dynamic and static without a framework-named service refuse schema 1; mono refuses schema 2", async () => {
     const dataDir = tempDataDir("mono");
@@ -102,5 +102,5 @@ describe("--mode mono", () => {
     expect(back.stderr).toMatch(/--restore-backup/);
     expect(await schemaVersion(store)).toBe("2");
     expect(await liveTaskIds(dataDir)).toEqual(mono.ids);
-  }, 120_000);
+  }, 90_000);
 });

@@ -64,7 +64,7 @@ describe("--mode static", () => {
     for (const id of hello) expect(taskPids(dataDir).get(id)).toBe(pids.get(id));
     expect(await liveTaskIds(dataDir)).toEqual(hello);
     expect(await stopScheduler(second)).toBe(0);
-  }, 120_000);
+  }, 90_000);
 
   it("names services by their rendered name; a refused file fails the start with nothing changed", async () => {
     const dataDir = newDir();
@@ -93,7 +93,7 @@ describe("--mode static", () => {
     expect(await completeTasks(adminClient(second.address), FW)).toEqual(hello);
     expect(taskPids(dataDir)).toEqual(pids);
     expect(await stopScheduler(second)).toBe(0);
-  }, 120_000);
+  }, 90_000);
 
   it("refuses to start when two files render the same service name, naming it", async () => {
     const dataDir = newDir();
