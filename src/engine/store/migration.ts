@@ -11,7 +11,7 @@ import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp } from "../ports.js";
 import { decodeText, encodeText } from "./codec.js";
 import { MIGRATION, SCHEMA_VERSION, schema1Nodes, serviceListEntry, serviceRoot } from "./layout.js";
-import { backupIndexOp, backupName, listBackups as listStoredBackups, readBackupIndex, restoreStoredBackup } from "./backups.js";
+import { backupIndexOp, backupName, emptiedParentOps, listBackups as listStoredBackups, readBackupIndex, restoreStoredBackup } from "./backups.js";
 import { markerOp, readMarker } from "./migration-marker.js";
 import type { MigrationMarker } from "./migration-marker.js";
 import { copyOps, deleteEachOps, opBytes, packOps, readTree, treeDeleteBytes, writePacked } from "./tree.js";
@@ -97,8 +97,9 @@ export async function abandonMigration(persister: Persister, marker: MigrationMa
   if (marker.phase !== "copy") throw new SchedulerError("failed_precondition", "a migration past its copies (SchemaVersion 2) cannot be undone");
   const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
   const targets = [marker.backup, serviceRoot(marker.service), serviceListEntry(marker.service)];
-  const copies = (await Promise.all(targets.map((p) => readTree(persister, p)))).flat();
-  for (const multi of packOps([...deleteEachOps(copies), { kind: "delete", path: MIGRATION }], max)) await persister.multi(multi);
+  const [copies, parents] = await Promise.all([Promise.all(targets.map((p) => readTree(persister, p))), emptiedParentOps(persister, marker.service)]);
+  const ops: PersisterOp[] = [...deleteEachOps(copies.flat()), ...parents, { kind: "delete", path: MIGRATION }];
+  for (const multi of packOps(ops, max)) await persister.multi(multi);
 }
 
 /** The backup nodes (`backup-…`), oldest first. */
