@@ -61,8 +61,8 @@ export class MonoLayoutPersister implements Persister {
     }
   }
 
-  multi(ops: readonly PersisterOp[]): Promise<void> {
-    return this.inner.multi(ops.flatMap((op) => this.mapOp(op)));
+  async multi(ops: readonly PersisterOp[]): Promise<void> {
+    await this.inner.multi(ops.flatMap((op) => this.mapOp(op)));
   }
 
   close(): Promise<void> {
