@@ -36,15 +36,15 @@ export class TopRecorder implements Persister {
   }
 }
 
-/** Every node of the store as path → value (hex), sorted by path. */
-export async function dumpAll(store: TopRecorder): Promise<Record<string, string>> {
+/** Every node of the store under `tops` (default: every top-level name written) as path → value (hex), sorted by path. */
+export async function dumpAll(store: Persister, tops: Iterable<string> = (store as TopRecorder).tops): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const walk = async (path: string): Promise<void> => {
     const value = await store.get(path);
     if (value) out[path] = Buffer.from(value.data).toString("hex");
     for (const child of await store.children(path)) await walk(`${path}/${child}`);
   };
-  for (const top of [...store.tops].sort()) await walk(top);
+  for (const top of [...new Set(tops)].sort()) await walk(top);
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 

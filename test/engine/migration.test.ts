@@ -6,7 +6,10 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { FaultInjectingPersister } from "../../src/adapters/persister/fault-injecting-persister.js";
+import { removalPath } from "../../src/engine/service-removal.js";
+import * as layout from "../../src/engine/store/layout.js";
 import { MIGRATION } from "../../src/engine/store/layout.js";
+import { MonoLayoutPersister } from "../../src/engine/store/mono-layout.js";
 import { listBackups, migrateMonoToMulti, restoreBackup } from "../../src/engine/store/migration.js";
 import { ensureSchema } from "../../src/engine/store/schema.js";
 import type { SchemaCheck } from "../../src/engine/store/schema.js";
@@ -92,6 +95,26 @@ describe("migrateMonoToMulti", () => {
     expect(outcome.migratedBackup).toBe(BACKUP);
     expect(await dumpAll(store)).toEqual(expectedDump(migratedNodes(nodes, "team__fw", BACKUP)));
     expect(await store.children("Services")).toEqual(["team__fw"]);
+  });
+
+  it("puts what the mono view stored at the schema-2 paths the engine read it from", async () => {
+    const store = await storeWith({ SchemaVersion: "1" });
+    const view = new MonoLayoutPersister(store, FW);
+    const paths = [
+      layout.configTargetPath(FW),
+      layout.configurationPath(FW, "c1"),
+      layout.taskInfoPath(FW, "hello-0-server"),
+      layout.taskStatusPath(FW, "hello-0-server"),
+      layout.taskConfirmedPath(FW, "hello-0-server"),
+      layout.planOverridesPath(FW),
+      layout.pausedPodsPath(FW),
+      layout.contextPath(FW),
+      removalPath(FW),
+    ];
+    await view.multi(paths.map((path) => ({ kind: "set", path, data: new TextEncoder().encode(`value of ${path}`) })));
+    await ensureSchema(store, staticStart());
+    for (const path of paths) expect(dec((await store.get(path))?.data)).toBe(`value of ${path}`);
+    expect(await store.children(layout.SERVICES)).toEqual([FW]);
   });
 
   it("refuses a store that is not schema 1", async () => {
