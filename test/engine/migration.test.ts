@@ -4,6 +4,7 @@
  * the rollback.
  */
 import pino from "pino";
+import type { Persister, PersisterOp } from "../../src/engine/ports.js";
 import { describe, expect, it } from "vitest";
 import { FaultInjectingPersister } from "../../src/adapters/persister/fault-injecting-persister.js";
 import { removalPath } from "../../src/engine/service-removal.js";
@@ -24,6 +25,11 @@ const NOW = Date.UTC(2026, 11, 5, 1, 2, 3);
 const BACKUP = "backup-2026-12-05-010203";
 /** Small enough that the fixture's store needs the marker path, in many multis. */
 const SMALL = 2000;
+
+/** `store`'s methods, bound (to override one of them). */
+function bind(store: Persister): Persister {
+  return { get: (p) => store.get(p), children: (p) => store.children(p), multi: (ops) => store.multi(ops), close: () => store.close() };
+}
 
 function staticStart(maxMultiBytes?: number, nowMs = NOW): SchemaCheck {
   return { mode: "static", frameworkName: FW, staticNames: ["foobar", FW], nowMs, log, ...(maxMultiBytes ? { migration: { maxMultiBytes } } : {}) };
@@ -197,18 +203,41 @@ describe("a crash at any write of the migration", () => {
     expect(found).toBeGreaterThan(1);
   });
 
-  it("still copying: a dynamic start refuses it, a mono start undoes it, a restore refuses it", async () => {
+  it("still copying: a dynamic start refuses it, a restore refuses it, a mono start drops it through its view", async () => {
     const nodes = schema1Nodes();
     const original = await dumpAll(await storeWith(nodes));
+    const clean = await storeWith(nodes);
+    await ensureSchema(clean, staticStart(SMALL));
+    const want = await dumpAll(clean);
     const store = await storeWith(nodes);
-    // Writes 1 and 2: the marker, then the first copies.
-    await expect(ensureSchema(new FaultInjectingPersister(store, { failFromWrite: 3 }), staticStart(SMALL))).rejects.toThrow(/injected/);
+    // The crash: at the write of SchemaVersion 2, after every copy.
+    const multis: PersisterOp[][] = [];
+    const recorder = await storeWith(nodes);
+    await ensureSchema({ ...bind(recorder), multi: (ops) => (multis.push([...ops]), recorder.multi(ops)) }, staticStart(SMALL));
+    const crashAt = 1 + multis.findIndex((ops) => ops.some((op) => op.path === layout.SCHEMA_VERSION && op.kind === "set"));
+    expect(crashAt).toBeGreaterThan(3);
+    await expect(ensureSchema(new FaultInjectingPersister(store, { failFromWrite: crashAt }), staticStart(SMALL))).rejects.toThrow(/injected/);
     expect(JSON.parse(dec((await store.get(MIGRATION))?.data) ?? "")).toMatchObject({ phase: "copy" });
+    expect(await store.children("Services/hello-world")).not.toEqual([]);
     await expect(ensureSchema(store, { mode: "dynamic", frameworkName: FW, nowMs: NOW, log })).rejects.toThrow(/static mode/);
     await expect(restoreBackup(store, FW, BACKUP)).rejects.toThrow(/unfinished/);
-    const outcome = await ensureSchema(store, { mode: "mono", frameworkName: FW, nowMs: NOW, log, migration: { maxMultiBytes: SMALL } });
+
+    // The mono start, through the view the scheduler wraps its store in.
+    const view = new MonoLayoutPersister(store, FW);
+    const outcome = await ensureSchema(view, { mode: "mono", frameworkName: FW, nowMs: NOW, log, migration: { maxMultiBytes: SMALL } });
     expect(outcome).toEqual({ version: 1 });
-    expect(await dumpAll(store)).toEqual(original);
+    const after = await dumpAll(store);
+    const outsideCopies = (dump: Record<string, string>): Record<string, string> =>
+      Object.fromEntries(Object.entries(dump).filter(([p]) => !p.startsWith("Services") && !p.startsWith("ServiceList")));
+    expect(outsideCopies(after)).toEqual(original);
+    // The copies left in Services/ and ServiceList/ are hidden from the view...
+    expect(await view.children(layout.SERVICES)).toEqual([FW]);
+    await view.multi([{ kind: "delete", path: layout.contextPath(FW) }]);
+    expect(await view.children(layout.SERVICE_LIST)).toEqual([]);
+    await view.multi([{ kind: "set", path: layout.contextPath(FW), data: new TextEncoder().encode(nodes.ServiceContext as string) }]);
+    // ...and the next migration starts afresh from the schema-1 nodes: the exact result.
+    expect(await ensureSchema(store, staticStart(SMALL))).toEqual({ version: 2, migratedBackup: BACKUP });
+    expect(await dumpAll(store)).toEqual(want);
   });
 });
 

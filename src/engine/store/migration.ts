@@ -11,7 +11,7 @@ import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp } from "../ports.js";
 import { decodeText, encodeText } from "./codec.js";
 import { MIGRATION, SCHEMA_VERSION, schema1Nodes, serviceListEntry, serviceRoot } from "./layout.js";
-import { backupIndexOp, backupName, emptiedParentOps, listBackups as listStoredBackups, readBackupIndex, restoreStoredBackup } from "./backups.js";
+import { backupIndexOp, backupName, listBackups as listStoredBackups, readBackupIndex, restoreStoredBackup } from "./backups.js";
 import { markerOp, readMarker } from "./migration-marker.js";
 import type { MigrationMarker } from "./migration-marker.js";
 import { copyOps, deleteEachOps, opBytes, packOps, readTree, treeDeleteBytes, writePacked } from "./tree.js";
@@ -90,16 +90,17 @@ export async function resumeMigration(persister: Persister, marker: MigrationMar
 }
 
 /**
- * Undoes a migration still copying (phase `copy`: the originals and SchemaVersion 1 are
- * intact): its partial backup and copies go, the marker last.
+ * Drops a migration still copying (phase `copy`: the originals and SchemaVersion 1 are intact),
+ * for a mono start: its partial backup goes, then the marker. What it copied under
+ * `Services/<service>` and `ServiceList/<service>` stays: ensureSchema may run through the mono
+ * view (mono-layout.ts), which maps those paths to the root nodes and hides what the store
+ * holds there, and the next migration clears it before copying.
  */
 export async function abandonMigration(persister: Persister, marker: MigrationMarker, options: MigrationOptions = {}): Promise<void> {
   if (marker.phase !== "copy") throw new SchedulerError("failed_precondition", "a migration past its copies (SchemaVersion 2) cannot be undone");
   const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
-  const targets = [marker.backup, serviceRoot(marker.service), serviceListEntry(marker.service)];
-  const [copies, parents] = await Promise.all([Promise.all(targets.map((p) => readTree(persister, p))), emptiedParentOps(persister, marker.service)]);
-  const ops: PersisterOp[] = [...deleteEachOps(copies.flat()), ...parents, { kind: "delete", path: MIGRATION }];
-  for (const multi of packOps(ops, max)) await persister.multi(multi);
+  const partial = await readTree(persister, marker.backup);
+  for (const multi of packOps([...deleteEachOps(partial), { kind: "delete", path: MIGRATION }], max)) await persister.multi(multi);
 }
 
 /** The backup nodes (`backup-…`), oldest first. */
