@@ -292,6 +292,11 @@ describe("backups", () => {
     expect(await restoreBackup(store, FW)).toEqual({ restored: names[2] });
     expect(dec((await store.get("ConfigTarget"))?.data)).toBe("round-2");
     await expect(restoreBackup(store, FW, "backup-1999-01-01-000000")).rejects.toThrow(/no backup 'backup-1999-01-01-000000'.*backup-2026-11-01-230000/);
+    // A backup the index does not know (the reference scheduler's) is restored when named.
+    await store.multi([{ kind: "set", path: "backup-2020-01-01-000000/ConfigTarget", data: new TextEncoder().encode("reference") }]);
+    expect(await restoreBackup(store, FW, "backup-2020-01-01-000000")).toEqual({ restored: "backup-2020-01-01-000000" });
+    expect(dec((await store.get("ConfigTarget"))?.data)).toBe("reference");
+    expect(await store.get("Tasks")).toBeUndefined();
     // A backup removed by hand is not listed any more.
     await store.multi([{ kind: "delete", path: names[2]! }]);
     expect(await listBackups(store)).toEqual([names[1], names[0]]);

@@ -59,7 +59,9 @@ export async function restoreStoredBackup(persister: Persister, frameworkName: s
   const names = await listBackups(persister);
   const chosen = backup ?? names.at(-1);
   if (chosen === undefined) throw new SchedulerError("not_found", "this store has no backup: backups are made by a migration from a mono store (schema 1)");
-  if (!names.includes(chosen)) throw new SchedulerError("not_found", `no backup '${chosen}' in this store; its backups are: ${names.join(", ") || "none"}`);
+  // A backup named explicitly may be one the index does not know (made by the reference scheduler).
+  const there = names.includes(chosen) || (chosen.startsWith(BACKUP_PREFIX) && !chosen.includes("/") && (await persister.get(chosen)) !== undefined);
+  if (!there) throw new SchedulerError("not_found", `no backup '${chosen}' in this store; its backups are: ${names.join(", ") || "none"}`);
 
   const roots = schema1Nodes(frameworkName).map((n) => n.root);
   const [saved, current, migrated, parents] = await Promise.all([
