@@ -18,7 +18,11 @@ import { copyOps, deleteEachOps, opBytes, packOps, readTree, treeDeleteBytes, wr
 import type { TreeNode } from "./tree.js";
 
 export interface MigrationOptions {
-  /** Largest multi (bytes of values) the migration writes at once; larger ones go with a marker. */
+  /**
+   * Largest multi the migration writes at once, counted as paths + values + a fixed overhead
+   * per op (tree.ts `opBytes`); a larger migration goes with a marker, in multis of this size.
+   * @default DEFAULT_MAX_MULTI_BYTES
+   */
   readonly maxMultiBytes?: number;
 }
 
@@ -29,7 +33,11 @@ export interface MigrationOptions {
  */
 export const DEFAULT_MAX_MULTI_BYTES = 512 * 1024;
 
-/** Migrates the schema-1 root into `Services/<framework name>`; returns the backup node's name. */
+/**
+ * Migrates the schema-1 root into `Services/<framework name>`; returns the backup node's name.
+ * Finishes an interrupted one instead when a marker is found. Give it the store itself, never
+ * the mono view (which maps `Services/<framework name>` back to the root).
+ */
 export async function migrateMonoToMulti(persister: Persister, frameworkName: string, nowMs: number, options: MigrationOptions = {}): Promise<{ backup: string }> {
   const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
   const marker = await readMarker(persister);
