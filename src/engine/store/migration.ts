@@ -18,7 +18,11 @@ import { copyOps, deleteEachOps, opBytes, packOps, readTree, treeDeleteBytes, wr
 import type { TreeNode } from "./tree.js";
 
 export interface MigrationOptions {
-  /** Largest multi (bytes of values) the migration writes at once; larger ones go with a marker. */
+  /**
+   * Largest multi the migration writes at once, counted as paths + values + a fixed overhead
+   * per op (tree.ts `opBytes`); a larger migration goes with a marker, in multis of this size.
+   * @default DEFAULT_MAX_MULTI_BYTES
+   */
   readonly maxMultiBytes?: number;
 }
 
@@ -29,7 +33,11 @@ export interface MigrationOptions {
  */
 export const DEFAULT_MAX_MULTI_BYTES = 512 * 1024;
 
-/** Migrates the schema-1 root into `Services/<framework name>`; returns the backup node's name. */
+/**
+ * Migrates the schema-1 root into `Services/<framework name>`; returns the backup node's name.
+ * Finishes an interrupted one instead when a marker is found. Give it the store itself, never
+ * the mono view (which maps `Services/<framework name>` back to the root).
+ */
 export async function migrateMonoToMulti(persister: Persister, frameworkName: string, nowMs: number, options: MigrationOptions = {}): Promise<{ backup: string }> {
   const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
   const marker = await readMarker(persister);
@@ -90,15 +98,17 @@ export async function resumeMigration(persister: Persister, marker: MigrationMar
 }
 
 /**
- * Undoes a migration still copying (phase `copy`: the originals and SchemaVersion 1 are
- * intact): its partial backup and copies go, the marker last.
+ * Drops a migration still copying (phase `copy`: the originals and SchemaVersion 1 are intact),
+ * for a mono start: its partial backup goes, then the marker. What it copied under
+ * `Services/<service>` and `ServiceList/<service>` stays: ensureSchema may run through the mono
+ * view (mono-layout.ts), which maps those paths to the root nodes and hides what the store
+ * holds there, and the next migration clears it before copying.
  */
 export async function abandonMigration(persister: Persister, marker: MigrationMarker, options: MigrationOptions = {}): Promise<void> {
   if (marker.phase !== "copy") throw new SchedulerError("failed_precondition", "a migration past its copies (SchemaVersion 2) cannot be undone");
   const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
-  const targets = [marker.backup, serviceRoot(marker.service), serviceListEntry(marker.service)];
-  const copies = (await Promise.all(targets.map((p) => readTree(persister, p)))).flat();
-  for (const multi of packOps([...deleteEachOps(copies), { kind: "delete", path: MIGRATION }], max)) await persister.multi(multi);
+  const partial = await readTree(persister, marker.backup);
+  for (const multi of packOps([...deleteEachOps(partial), { kind: "delete", path: MIGRATION }], max)) await persister.multi(multi);
 }
 
 /** The backup nodes (`backup-…`), oldest first. */
