@@ -185,4 +185,30 @@ describe("default service", () => {
     expect(resourceIds(third, (r) => label(r, LABEL_NAMESPACE) === "labelled").size).toBe(0);
     expect(resourceIds(third, (r) => label(r, LABEL_NAMESPACE) === undefined)).toEqual(unlabelled);
   });
+
+  it("after a move to multi mode the framework-named service relaunches in place on its unlabelled reservations and labels new ones", async () => {
+    const first = await start(mono("corral"));
+    await put(first, "corral", SPEC, { COUNT: "1" });
+    await first.deployAll(["corral"]);
+    const old = resourceIds(first);
+    await first.scheduler.stop();
+
+    const second = await start({ name: "corral", role: "corral-role", principal: "corral-principal" }, first);
+    await second.advance(5000);
+    const [before] = first.cluster.tasks();
+    first.cluster.failTask(before!.taskId, "TASK_FAILED", "exit 1");
+    await second.advance(30_000);
+    const [after] = first.cluster.tasks();
+    expect(after!.taskId).not.toBe(before!.taskId);
+    expect(new Set(after!.info.resources.flatMap((r) => label(r, LABEL_RESOURCE_ID) ?? []))).toEqual(new Set(before!.info.resources.flatMap((r) => label(r, LABEL_RESOURCE_ID) ?? [])));
+    // A new pod reserves with the namespace label; the old pod's reservations stay unlabelled.
+    await put(second, "corral", SPEC, { COUNT: "2" });
+    await second.deployAll(["corral"]);
+    expect(resourceIds(second, (r) => label(r, LABEL_NAMESPACE) === undefined)).toEqual(old);
+    expect(resourceIds(second, (r) => label(r, LABEL_NAMESPACE) === "corral").size).toBeGreaterThan(0);
+    // The removal releases every reservation of the service, labelled or not.
+    await second.scheduler.uninstallService("corral");
+    await untilGone(second, "corral");
+    expect(reserved(second)).toEqual([]);
+  });
 });
