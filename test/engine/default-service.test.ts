@@ -211,4 +211,19 @@ describe("default service", () => {
     await untilGone(second, "corral");
     expect(reserved(second)).toEqual([]);
   });
+
+  it("a removal of the framework-named service resumed after a restart, alone in the scheduler, releases what its tasks held", async () => {
+    const first = await start(mono("corral"));
+    await put(first, "corral", SPEC, { COUNT: "2" });
+    await first.deployAll(["corral"]);
+    expect(reserved(first).length).toBeGreaterThan(0);
+    await first.scheduler.uninstallService("corral");
+    await first.scheduler.stop();
+
+    const second = await start(mono("corral"), first);
+    await untilGone(second, "corral");
+    expect(reserved(second)).toEqual([]);
+    expect(first.cluster.tasks()).toEqual([]);
+  });
 });
+
