@@ -165,7 +165,8 @@ export class SchedulerParts {
       random: this.deps.random,
       clock: this.deps.clock,
       log: this.deps.log.child({ service: built.spec.name }),
-      framework: this.options.framework,
+      // Mono: the one service's reservations carry no namespace label, as the reference's mono schedulers write them.
+      framework: this.options.serviceMode === "mono" ? { ...this.options.framework, mono: true } : this.options.framework,
       ...(this.options.replaceUnreachableAfterMs ? { replaceUnreachableAfterMs: this.options.replaceUnreachableAfterMs } : {}),
     });
   }
