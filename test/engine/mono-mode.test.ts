@@ -129,4 +129,16 @@ describe("mono mode", () => {
     });
     expect(decodeText((await first.persister.get("SchemaVersion"))!.data)).toBe("1");
   });
+
+  it("the whole-scheduler uninstall removes the service and wipes the schema-1 nodes", async () => {
+    const first = await mono(HELLO_WORLD);
+    await first.deployAll(["corral"]);
+    await first.scheduler.stop();
+    const h = await mono(HELLO_WORLD, first, { scheduler: { uninstall: true } });
+    for (let i = 0; i < 120 && h.scheduler.getScheduler().state !== "UNINSTALLED"; i++) await h.advance(1000);
+    expect(h.scheduler.getScheduler().state).toBe("UNINSTALLED");
+    expect(h.cluster.tasks()).toEqual([]);
+    for (const node of ["SchemaVersion", "FrameworkID", "ConfigTarget", "ServiceContext", "ServiceRemoval"]) expect(await h.persister.get(node), node).toBeUndefined();
+    for (const node of ["Tasks", "Configurations", "Properties"]) expect(await h.persister.children(node), node).toEqual([]);
+  });
 });

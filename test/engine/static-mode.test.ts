@@ -210,4 +210,26 @@ describe("static mode", () => {
     const second = await start([file("hello", SIMPLE), file("new", SIMPLE)], first, { scheduler: { uninstall: true } });
     expect(second.scheduler.listServices().map((s) => [s.name, s.state])).toEqual([["hello", "UNINSTALLING"]]);
   });
+
+  it("a file whose service is still being removed is put on a later start, once the removal completed", async () => {
+    const first = await start([file("hello", SIMPLE), file("simple", SIMPLE)]);
+    await first.deployAll(["hello", "simple"]);
+    await first.scheduler.stop();
+    const second = await start([file("hello", SIMPLE)], first);
+    expect(second.scheduler.getService("simple").state).toBe("UNINSTALLING");
+    await second.scheduler.stop();
+
+    const { log, lines } = messages();
+    const third = await start([file("hello", SIMPLE), file("simple", SIMPLE)], first, { deps: { log } });
+    expect(lines).toContain("static service 'simple': still being removed; put on a later start");
+    for (let i = 0; i < 60 && third.scheduler.listServices().length > 1; i++) await third.advance(1000);
+    expect(third.scheduler.listServices().map((s) => s.name)).toEqual(["hello"]);
+    await third.scheduler.stop();
+
+    const { log: log4, lines: lines4 } = messages();
+    const fourth = await start([file("hello", SIMPLE), file("simple", SIMPLE)], first, { deps: { log: log4 } });
+    expect(lines4).toContain("static service 'simple' (/etc/corral/services/simple.yml): created");
+    await fourth.deployAll(["simple"]);
+    expect(taskIds(fourth, "simple__")).toHaveLength(1);
+  });
 });
