@@ -141,6 +141,8 @@ export class SchedulerParts {
       (options.maxParallelDeploys ?? 0) > 0
         ? new DeployLimit(options.maxParallelDeploys!, new SelectionStore(this.persister), deps.log.child({ component: "deploy-limit" }))
         : undefined,
+      // Known from the start: the default service owns our unlabelled reservations even while only removals run.
+      options.framework.name,
     );
     this.runner = new SchedulerRunner(
       {

@@ -51,6 +51,7 @@ describe("mono → static migration", () => {
     await h.advance(30_000);
     expect(ids(h, "corral__")).toEqual(before);
     expect(ids(h, "foobar__")).toHaveLength(1);
+    expect(new Set(h.cluster.tasks().filter((t) => t.taskId.startsWith("corral__")).map((t) => t.info.command.user))).toEqual(new Set(["root"]));
     // Schema 2 now, the mono root nodes gone; the user is still root (the mono default).
     expect(decodeText((await h.persister.get("SchemaVersion"))!.data)).toBe("2");
     expect(await h.persister.get("ConfigTarget")).toBeUndefined();

@@ -5,6 +5,7 @@
  * puts and uninstalls; the schema versions of the other modes are refused.
  */
 import { describe, expect, it } from "vitest";
+import { LABEL_NAMESPACE } from "../../src/domain/cluster.js";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
 import type { StaticServiceFile } from "../../src/engine/scheduler-parts.js";
 import { decodeJson, decodeText, encodeText } from "../../src/engine/store/codec.js";
@@ -53,6 +54,11 @@ describe("mono mode", () => {
     expect(await stored(h, `Configurations/${target}`)).toMatchObject({ name: "corral", user: "root" });
     expect(await stored(h, "ServiceContext")).toMatchObject({ name: "corral", defaultUser: "root", presets: { SERVICE_NAME: "corral", FRAMEWORK_NAME: "corral" } });
     expect((await h.persister.children("Tasks")).sort()).toEqual(["hello-0-server", "world-0-server", "world-1-server"]);
+    // The tasks run as root; the reservations carry no namespace label (as the reference's mono schedulers write them).
+    expect(new Set(h.cluster.tasks().map((t) => t.info.command.user))).toEqual(new Set(["root"]));
+    const reserved = [...h.cluster.reservations().values()].flat();
+    expect(reserved.length).toBeGreaterThan(0);
+    expect(reserved.filter((r) => r.reservations?.at(-1)?.labels[LABEL_NAMESPACE] !== undefined)).toEqual([]);
   });
 
   it("a spec naming its user keeps it; the context has no default user", async () => {
