@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
 import type { UninstallEventView } from "../../src/engine/admin-api.js";
 import type { StaticServiceFile } from "../../src/engine/scheduler-parts.js";
-import { decodeJson } from "../../src/engine/store/codec.js";
+import { decodeJson, encodeJson } from "../../src/engine/store/codec.js";
 import { createHarness, example } from "../harness/harness.js";
 import type { Harness, HarnessOptions } from "../harness/harness.js";
 import { dumpStore } from "./store-dump.js";
@@ -231,5 +231,30 @@ describe("static mode", () => {
     expect(lines4).toContain("static service 'simple' (/etc/corral/services/simple.yml): created");
     await fourth.deployAll(["simple"]);
     expect(taskIds(fourth, "simple__")).toHaveLength(1);
+  });
+
+  it("repairs a quarantined service of the set (its tasks adopted) and removes one no file names", async () => {
+    const first = await start([file("hello", SIMPLE), file("simple", SIMPLE)]);
+    await first.deployAll(["hello", "simple"]);
+    const hello = taskIds(first, "hello__");
+    await first.scheduler.stop();
+    // What an upgrade that rejects the stored specs looks like: the contexts no longer build.
+    for (const name of ["hello", "simple"]) {
+      const path = `ServiceList/${name}/Context`;
+      const ctx = decodeJson<Record<string, unknown>>((await first.persister.get(path))!.data);
+      await first.persister.multi([{ kind: "set", path, data: encodeJson({ ...ctx, spec: `name: ${name}\npods: {}` }) }]);
+    }
+
+    const { log, lines } = messages();
+    const second = await start([file("hello", SIMPLE)], first, { deps: { log } });
+    expect(lines.filter((l) => l.startsWith("static service"))).toEqual([
+      "static service 'hello' (/etc/corral/services/hello.yml): updated (repaired)",
+      "static service 'simple': removed (no spec file names it)",
+    ]);
+    expect(second.scheduler.getService("hello").state).not.toBe("QUARANTINED");
+    for (let i = 0; i < 60 && second.scheduler.listServices().length > 1; i++) await second.advance(1000);
+    expect(second.scheduler.listServices().map((s) => s.name)).toEqual(["hello"]);
+    await second.deployAll(["hello"]);
+    expect(taskIds(second, "hello__")).toEqual(hello);
   });
 });
