@@ -141,6 +141,8 @@ export class SchedulerParts {
       (options.maxParallelDeploys ?? 0) > 0
         ? new DeployLimit(options.maxParallelDeploys!, new SelectionStore(this.persister), deps.log.child({ component: "deploy-limit" }))
         : undefined,
+      // Known from the start: the default service owns our unlabelled reservations even while only removals run.
+      options.framework.name,
     );
     this.runner = new SchedulerRunner(
       {
@@ -165,7 +167,8 @@ export class SchedulerParts {
       random: this.deps.random,
       clock: this.deps.clock,
       log: this.deps.log.child({ service: built.spec.name }),
-      framework: this.options.framework,
+      // Mono: the one service's reservations carry no namespace label, as the reference's mono schedulers write them.
+      framework: this.options.serviceMode === "mono" ? { ...this.options.framework, mono: true } : this.options.framework,
       ...(this.options.replaceUnreachableAfterMs ? { replaceUnreachableAfterMs: this.options.replaceUnreachableAfterMs } : {}),
     });
   }

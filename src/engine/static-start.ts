@@ -71,7 +71,10 @@ function describe(result: PutServiceResult): string {
       return "created";
     case "UNCHANGED":
       return "unchanged";
-    case "UPDATED":
-      return `updated (relaunched ${result.change?.relaunched.length ?? 0}, added ${result.change?.added.length ?? 0}, decommissioned ${result.change?.decommissioned.length ?? 0})`;
+    case "UPDATED": {
+      // A repaired (quarantined) service has no change: it adopts its stored tasks.
+      const c = result.change;
+      return c ? `updated (relaunched ${c.relaunched.length}, added ${c.added.length}, decommissioned ${c.decommissioned.length})` : "updated (repaired)";
+    }
   }
 }
