@@ -75,3 +75,41 @@ export const UNINSTALL_EVENT_DIGITS = 20;
 export function uninstallEventPath(sequence: bigint): string {
   return `${UNINSTALL_EVENTS}/${sequence.toString().padStart(UNINSTALL_EVENT_DIGITS, "0")}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Schema 1 (mono, dcos-commons §2.3): the one service's nodes sit directly under the root.
+
+/**
+ * The children of `Services/<escaped>/` that schema 1 keeps at the root under the same name: the
+ * reference's four (ConfigTarget, Configurations, Properties, Tasks) and Corral's own.
+ */
+export const SCHEMA1_SERVICE_NODES: readonly string[] = ["ConfigTarget", "Configurations", "Properties", "Tasks", "PlanOverrides", "PausedPods"];
+
+/** The children of `ServiceList/<escaped>/` and their root nodes in schema 1 (the reference has none: ours). */
+export const SCHEMA1_LIST_NODES: Readonly<Record<string, string>> = { Context: "ServiceContext", Removal: "ServiceRemoval" };
+
+/** A migration's backup of the schema-1 nodes: `backup-YYYY-MM-DD-HHmmss` (UTC) at the root, as the reference names it. */
+export const BACKUP_PREFIX = "backup-";
+
+/**
+ * The finished backups' names, JSON array, oldest first: the Persister cannot list the root, so
+ * `listBackups` reads this index (a backup is listed once complete).
+ */
+export const BACKUPS = "Backups";
+
+/** Present while a migration too large for one multi runs: JSON `{service, backup, phase}` (store/migration-marker.ts). */
+export const MIGRATION = "Migration";
+
+/** One schema-1 root node of a service and its schema-2 path. */
+export interface Schema1Node {
+  readonly root: string;
+  readonly schema2: string;
+}
+
+/** Every schema-1 root node of `service` (the mono service: the framework name) and where schema 2 keeps it. */
+export function schema1Nodes(service: string): Schema1Node[] {
+  return [
+    ...SCHEMA1_SERVICE_NODES.map((root) => ({ root, schema2: `${serviceRoot(service)}/${root}` })),
+    ...Object.entries(SCHEMA1_LIST_NODES).map(([child, root]) => ({ root, schema2: `${serviceListEntry(service)}/${child}` })),
+  ];
+}

@@ -1,10 +1,18 @@
 /**
  * The store's schema version (dcos-commons §2.4) checked, written or migrated at start, before
  * any service is built: each mode needs its own version, and only static mode migrates 1 → 2.
+ * A migration interrupted between its multis (a `Migration` marker) is finished here first.
  */
 import { SchedulerError } from "../../domain/errors.js";
+import { sanitizeServiceName } from "../../domain/names.js";
 import type { SchemaVersion, ServiceMode } from "../admin-api.js";
 import type { Logger, Persister } from "../ports.js";
+import { decodeText, encodeText } from "./codec.js";
+import { SCHEMA_VERSION } from "./layout.js";
+import { readMarker } from "./migration-marker.js";
+import type { MigrationMarker } from "./migration-marker.js";
+import { abandonMigration, migrateMonoToMulti, resumeMigration } from "./migration.js";
+import type { MigrationOptions } from "./migration.js";
 
 export interface SchemaCheck {
   readonly mode: ServiceMode;
@@ -14,6 +22,8 @@ export interface SchemaCheck {
   /** Epoch ms: names the migration's backup node. */
   readonly nowMs: number;
   readonly log: Logger;
+  /** The migration's multi size (tests force the marker path with a small one). */
+  readonly migration?: MigrationOptions;
 }
 
 export interface SchemaOutcome {
@@ -29,7 +39,92 @@ export interface SchemaOutcome {
  * failed_precondition errors whose message says what to do.
  */
 export async function ensureSchema(persister: Persister, check: SchemaCheck): Promise<SchemaOutcome> {
-  void persister;
-  void check;
-  throw new SchedulerError("unimplemented", "ensureSchema: contract stub");
+  const [stored, marker] = await Promise.all([persister.get(SCHEMA_VERSION), readMarker(persister)]);
+  const version = stored ? parseVersion(decodeText(stored.data)) : undefined;
+  if (marker) return finishInterrupted(persister, check, marker, version);
+  if (version === undefined) {
+    const wanted: SchemaVersion = check.mode === "mono" ? 1 : 2;
+    await persister.multi([{ kind: "set", path: SCHEMA_VERSION, data: encodeText(String(wanted)) }]);
+    check.log.info({ schemaVersion: wanted }, "new store: schema version written");
+    return { version: wanted };
+  }
+  if (version === 2) {
+    if (check.mode === "mono") throw refuseMono();
+    return { version };
+  }
+  if (check.mode === "mono") return { version };
+  if (check.mode === "dynamic") throw refuseDynamic(check.frameworkName);
+  if (!namedLikeFramework(check)) throw refuseStatic(check);
+  const { backup } = await migrateMonoToMulti(persister, check.frameworkName, check.nowMs, check.migration);
+  check.log.info({ backup, service: check.frameworkName }, "migrated the mono store to schema 2; the schema-1 nodes are kept in the backup");
+  return { version: 2, migratedBackup: backup };
+}
+
+/** A marker found: the migration is finished (or, by a mono start still in its copies, undone). */
+async function finishInterrupted(persister: Persister, check: SchemaCheck, marker: MigrationMarker, version: SchemaVersion | undefined): Promise<SchemaOutcome> {
+  const expected: SchemaVersion = marker.phase === "copy" ? 1 : 2;
+  if (version !== expected) {
+    throw new SchedulerError(
+      "failed_precondition",
+      `the store holds an unfinished migration (node 'Migration', phase ${marker.phase}) but SchemaVersion is ${version ?? "missing"}, not ${expected}: ` +
+        `this store was changed by hand; restore a backup with --restore-backup or repair the nodes`,
+    );
+  }
+  if (marker.phase === "copy") {
+    if (check.mode === "mono") {
+      await abandonMigration(persister, marker, check.migration);
+      check.log.warn({ backup: marker.backup }, "undid an unfinished migration to schema 2: the mono store is as it was");
+      return { version: 1 };
+    }
+    if (check.mode === "dynamic") throw refuseDynamic(check.frameworkName);
+    if (!namedLikeFramework(check)) throw refuseStatic(check);
+  } else if (check.mode === "mono") {
+    throw refuseMono();
+  }
+  await resumeMigration(persister, marker, check.migration);
+  check.log.info({ backup: marker.backup, service: marker.service }, "finished an interrupted migration to schema 2");
+  return { version: 2, migratedBackup: marker.backup };
+}
+
+/** SchemaVersion's value (UTF-8 decimal): 1 or 2. @throws failed_precondition for anything else. */
+function parseVersion(text: string): SchemaVersion {
+  if (text === "1" || text === "2") return Number(text) as SchemaVersion;
+  const shown = text === "" ? "nothing" : `'${text.slice(0, 100)}'`;
+  throw new SchedulerError(
+    "failed_precondition",
+    `the store's SchemaVersion node holds ${shown}, not 1 (mono) or 2 (multi-service): ` +
+      "this store was written by another program or is damaged; point the scheduler at its own store",
+  );
+}
+
+function namedLikeFramework(check: SchemaCheck): boolean {
+  const wanted = sanitizeServiceName(check.frameworkName);
+  return (check.staticNames ?? []).some((n) => sanitizeServiceName(n) === wanted);
+}
+
+function refuseDynamic(framework: string): SchedulerError {
+  return new SchedulerError(
+    "failed_precondition",
+    "this store holds a mono scheduler's state (SchemaVersion 1), which dynamic mode does not read: " +
+      `a mono store is migrated by starting in static mode with a service named '${framework}' (--mode static --services …), ` +
+      "or run it as before with --mode mono",
+  );
+}
+
+function refuseMono(): SchedulerError {
+  return new SchedulerError(
+    "failed_precondition",
+    "this store holds a multi-service scheduler's state (SchemaVersion 2): a multi store (schema 2) cannot go back to mono; " +
+      "restore a backup with --restore-backup (the scheduler stopped; --list-backups lists them), or start in static or dynamic mode",
+  );
+}
+
+function refuseStatic(check: SchemaCheck): SchedulerError {
+  const names = check.staticNames ?? [];
+  return new SchedulerError(
+    "failed_precondition",
+    `this store holds a mono scheduler's state (SchemaVersion 1): static mode migrates it only when one of its services is named like the framework, '${check.frameworkName}', ` +
+      `and its services are ${names.length > 0 ? names.map((n) => `'${n}'`).join(", ") : "none"}; ` +
+      `add a spec file whose service is named '${check.frameworkName}' (the mono service's spec), or keep running it with --mode mono`,
+  );
 }
