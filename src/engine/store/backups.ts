@@ -5,7 +5,8 @@
 import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp } from "../ports.js";
 import { decodeText, encodeJson, encodeText } from "./codec.js";
-import { BACKUPS, BACKUP_PREFIX, MIGRATION, SCHEMA_VERSION, schema1Nodes, serviceListEntry, serviceRoot } from "./layout.js";
+import { escapeServiceName } from "../../domain/names.js";
+import { BACKUPS, BACKUP_PREFIX, MIGRATION, SCHEMA_VERSION, SERVICES, SERVICE_LIST, schema1Nodes, serviceListEntry, serviceRoot } from "./layout.js";
 import { readMarker } from "./migration-marker.js";
 import { getMany } from "./read-many.js";
 import { copyOps, deleteEachOps, opBytes, readTree, treeDeleteBytes, writePacked } from "./tree.js";
@@ -61,10 +62,11 @@ export async function restoreStoredBackup(persister: Persister, frameworkName: s
   if (!names.includes(chosen)) throw new SchedulerError("not_found", `no backup '${chosen}' in this store; its backups are: ${names.join(", ") || "none"}`);
 
   const roots = schema1Nodes(frameworkName).map((n) => n.root);
-  const [saved, current, migrated] = await Promise.all([
+  const [saved, current, migrated, parents] = await Promise.all([
     readTree(persister, chosen),
     Promise.all(roots.map((r) => readTree(persister, r))),
     Promise.all([serviceRoot(frameworkName), serviceListEntry(frameworkName)].map((p) => readTree(persister, p))),
+    emptiedParentOps(persister, frameworkName),
   ]);
   const copies = copyOps(saved.slice(1), `${chosen}/`, "");
   const version: PersisterOp[] = [
@@ -80,12 +82,27 @@ export async function restoreStoredBackup(persister: Persister, frameworkName: s
       ...copies,
       ...version,
       ...migratedPaths.map((path): PersisterOp => ({ kind: "delete", path })),
+      ...parents,
     ]);
   } else {
     // Schema 1 is written only once the root holds the whole backup again.
     await writePacked(persister, [...deleteEachOps(current.flat()), ...copies], maxMultiBytes);
     await persister.multi(version);
-    await writePacked(persister, deleteEachOps(migrated.flat()), maxMultiBytes);
+    await writePacked(persister, [...deleteEachOps(migrated.flat()), ...parents], maxMultiBytes);
   }
   return { restored: chosen };
+}
+
+/**
+ * Deletes of `Services` and `ServiceList` where `service` is all they hold: a schema-1 store
+ * has neither, so taking the service away leaves no empty parent behind. Put them after the
+ * service's own deletes.
+ */
+export async function emptiedParentOps(persister: Persister, service: string): Promise<PersisterOp[]> {
+  const escaped = escapeServiceName(service);
+  const parents = [SERVICES, SERVICE_LIST];
+  const [listed, values] = await Promise.all([Promise.all(parents.map((p) => persister.children(p))), getMany(persister, parents)]);
+  return parents
+    .filter((_, i) => values[i] !== undefined && listed[i]!.every((n) => n === escaped))
+    .map((path): PersisterOp => ({ kind: "delete", path }));
 }

@@ -90,15 +90,17 @@ export async function resumeMigration(persister: Persister, marker: MigrationMar
 }
 
 /**
- * Undoes a migration still copying (phase `copy`: the originals and SchemaVersion 1 are
- * intact): its partial backup and copies go, the marker last.
+ * Drops a migration still copying (phase `copy`: the originals and SchemaVersion 1 are intact),
+ * for a mono start: its partial backup goes, then the marker. What it copied under
+ * `Services/<service>` and `ServiceList/<service>` stays: ensureSchema may run through the mono
+ * view (mono-layout.ts), which maps those paths to the root nodes and hides what the store
+ * holds there, and the next migration clears it before copying.
  */
 export async function abandonMigration(persister: Persister, marker: MigrationMarker, options: MigrationOptions = {}): Promise<void> {
   if (marker.phase !== "copy") throw new SchedulerError("failed_precondition", "a migration past its copies (SchemaVersion 2) cannot be undone");
   const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
-  const targets = [marker.backup, serviceRoot(marker.service), serviceListEntry(marker.service)];
-  const copies = (await Promise.all(targets.map((p) => readTree(persister, p)))).flat();
-  for (const multi of packOps([...deleteEachOps(copies), { kind: "delete", path: MIGRATION }], max)) await persister.multi(multi);
+  const partial = await readTree(persister, marker.backup);
+  for (const multi of packOps([...deleteEachOps(partial), { kind: "delete", path: MIGRATION }], max)) await persister.multi(multi);
 }
 
 /** The backup nodes (`backup-…`), oldest first. */

@@ -55,14 +55,16 @@ export class MonoLayoutPersister implements Persister {
       case "group":
         return this.present(place.members);
       case "top": {
+        // The inner node of that name is never read through this view (its paths map to the root): it does not count.
         const [names, mine] = await Promise.all([this.inner.children(place.path), this.present(place.group)]);
-        return mine.length > 0 && !names.includes(this.escaped) ? [...names, this.escaped].sort() : names;
+        const others = names.filter((n) => n !== this.escaped);
+        return mine.length > 0 ? [...others, this.escaped].sort() : others;
       }
     }
   }
 
-  multi(ops: readonly PersisterOp[]): Promise<void> {
-    return this.inner.multi(ops.flatMap((op) => this.mapOp(op)));
+  async multi(ops: readonly PersisterOp[]): Promise<void> {
+    await this.inner.multi(ops.flatMap((op) => this.mapOp(op)));
   }
 
   close(): Promise<void> {

@@ -60,7 +60,7 @@ export async function ensureSchema(persister: Persister, check: SchemaCheck): Pr
   return { version: 2, migratedBackup: backup };
 }
 
-/** A marker found: the migration is finished (or, by a mono start still in its copies, undone). */
+/** A marker found: the migration is finished (or, by a mono start while it was still copying, dropped). */
 async function finishInterrupted(persister: Persister, check: SchemaCheck, marker: MigrationMarker, version: SchemaVersion | undefined): Promise<SchemaOutcome> {
   const expected: SchemaVersion = marker.phase === "copy" ? 1 : 2;
   if (version !== expected) {
@@ -73,7 +73,7 @@ async function finishInterrupted(persister: Persister, check: SchemaCheck, marke
   if (marker.phase === "copy") {
     if (check.mode === "mono") {
       await abandonMigration(persister, marker, check.migration);
-      check.log.warn({ backup: marker.backup }, "undid an unfinished migration to schema 2: the mono store is as it was");
+      check.log.warn({ backup: marker.backup }, "dropped a migration to schema 2 interrupted while copying: the mono store's nodes are untouched; a static start migrates afresh");
       return { version: 1 };
     }
     if (check.mode === "dynamic") throw refuseDynamic(check.frameworkName);
