@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCorral } from "../src/app.js";
 import type { Corral } from "../src/app.js";
 import { resolveOptions } from "../src/config.js";
-import { ServiceMode, UninstallEventKind, createAdminClient } from "../src/client/index.js";
+import { ServiceMode, createAdminClient } from "../src/client/index.js";
 import type { AdminClient } from "../src/client/index.js";
 import { runStoreCommand } from "../src/store-commands.js";
 import { runCli, shown } from "./cli/run-cli.js";
@@ -130,41 +130,46 @@ describe("a static start that cannot read its files", () => {
 });
 
 describe("the migration and its rollback through the scheduler's start (SQLite)", () => {
+  const seen = async (admin: AdminClient) => ({ ...(await admin.getScheduler({})), names: (await admin.listServices({})).services.map((s) => s.name) });
+
+  /** Starts a scheduler on `dataDir`'s SQLite store as hello-world, runs `check` on its API, stops it. */
+  async function run<T>(dataDir: string, args: string[], check: (admin: AdminClient) => Promise<T>): Promise<T> {
+    const options = resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", "--data-dir", dataDir, "--framework-name", "hello-world", ...args], {});
+    const corral = await startCorral(options, logger);
+    const admin = createAdminClient({ address: corral.address });
+    try {
+      return await check(admin);
+    } finally {
+      admin.close();
+      await corral.stop();
+    }
+  }
+
+  const storeOptions = (dataDir: string) => resolveOptions(["--data-dir", dataDir, "--framework-name", "hello-world", "--cluster", "sim"], {});
+  const monoArgs = (specs: string) => ["--mode", "mono", "--service", join(specs, "hello-world.yml")];
+
   it("mono, then static with a file named like the framework (schema 2, a backup), then the backup restored runs mono again", async () => {
     const dataDir = tempDir("grpc-modes");
-    const specs = specDir({ "hello-world.yml": "hello-world.yml", "simple.yml": "simple.yml" });
-    const sqlite = ["--store", "sqlite", "--data-dir", dataDir, "--framework-name", "hello-world"];
-    const run = async <T>(args: string[], check: (admin: AdminClient) => Promise<T>): Promise<T> => {
-      const corral = await startCorral(resolveOptions(["--listen", "127.0.0.1:0", "--cluster", "sim", ...sqlite, ...args], {}), logger);
-      const admin = createAdminClient({ address: corral.address });
-      try {
-        return await check(admin);
-      } finally {
-        admin.close();
-        await corral.stop();
-      }
-    };
-    const mono = ["--mode", "mono", "--service", join(specs, "hello-world.yml")];
-    const seen = async (admin: AdminClient) => ({ ...(await admin.getScheduler({})), names: (await admin.listServices({})).services.map((s) => s.name) });
-
-    expect(await run(mono, seen)).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1, names: ["hello-world"] });
-    expect(await run(["--mode", "static", "--services", specs], seen)).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2, names: ["hello-world", "simple"] });
+    const specs = specDir({ "hello-world.yml": "hello-world.yml" });
+    expect(await run(dataDir, monoArgs(specs), seen)).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1, names: ["hello-world"] });
+    expect(await run(dataDir, ["--mode", "static", "--services", specs], seen)).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2, names: ["hello-world"] });
     // Back to mono without the rollback: refused, the store stays multi.
-    await expect(run(mono, seen)).rejects.toThrow(/--restore-backup/);
+    await expect(run(dataDir, monoArgs(specs), seen)).rejects.toThrow(/--restore-backup/);
 
-    const options = resolveOptions([...sqlite, "--cluster", "sim"], {});
-    const [backup] = await runStoreCommand({ kind: "list-backups" }, options, logger);
+    const [backup] = await runStoreCommand({ kind: "list-backups" }, storeOptions(dataDir), logger);
     expect(backup).toMatch(/^backup-\d{4}-\d\d-\d\d-\d{6}$/);
-    // A service added since the migration would be left unmanaged by a mono scheduler: refused.
-    await expect(runStoreCommand({ kind: "restore-backup" }, options, logger)).rejects.toThrow(/the store holds services besides 'hello-world' \(simple\)/);
-    // Its file taken out of the set: the static start uninstalls it.
-    const onlyHello = specDir({ "hello-world.yml": "hello-world.yml" });
-    await run(["--mode", "static", "--services", onlyHello], async (admin) => {
-      for await (const { event } of admin.watchUninstall({ names: ["simple"] })) {
-        if (event?.kind === UninstallEventKind.COMPLETED || event?.kind === UninstallEventKind.FORCED) break;
-      }
-    });
-    expect((await runStoreCommand({ kind: "restore-backup" }, options, logger))[0]).toContain(`restored ${backup}`);
-    expect(await run(mono, seen)).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1, names: ["hello-world"] });
+    expect((await runStoreCommand({ kind: "restore-backup" }, storeOptions(dataDir), logger))[0]).toContain(`restored ${backup}`);
+    expect(await run(dataDir, monoArgs(specs), seen)).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1, names: ["hello-world"] });
+  });
+
+  it("the restore is refused while a service added since the migration is stored", async () => {
+    const dataDir = tempDir("grpc-modes");
+    const specs = specDir({ "hello-world.yml": "hello-world.yml", "simple.yml": "simple.yml" });
+    await run(dataDir, monoArgs(specs), seen);
+    expect(await run(dataDir, ["--mode", "static", "--services", specs], seen)).toMatchObject({ schemaVersion: 2, names: ["hello-world", "simple"] });
+    await expect(runStoreCommand({ kind: "restore-backup" }, storeOptions(dataDir), logger)).rejects.toThrow(
+      /the store holds services besides 'hello-world' \(simple\): a mono scheduler would leave them/,
+    );
+    expect(await run(dataDir, ["--mode", "static", "--services", specs], seen)).toMatchObject({ schemaVersion: 2, names: ["hello-world", "simple"] });
   });
 });
