@@ -41,8 +41,9 @@ async function main(): Promise<void> {
     const stop = (): void => abort.abort(new Error("stopped by a signal"));
     process.once("SIGTERM", stop).once("SIGINT", stop);
     const lines = await runStoreCommand(options.storeCommand, options, logger, abort.signal);
-    process.stdout.write(lines.map((l) => `${l}\n`).join(""));
-    process.exit(0);
+    // Exit once written: a pipe's writes may still be queued.
+    process.stdout.write(lines.map((l) => `${l}\n`).join(""), () => process.exit(0));
+    return;
   }
   const stopper = new Stopper(logger);
   // Before start-up, so a signal that arrives while starting stops the start-up (undoing what
