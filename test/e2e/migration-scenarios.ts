@@ -16,6 +16,7 @@ import { waitDead } from "../processes.js";
 import { FW, adminClient, completeTasks, eventually, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, taskUsers, tasksNamed } from "./modes-world.js";
 import type { StoreUnderTest } from "./modes-world.js";
 import { runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
+import type { SchedulerExit } from "./scheduler-process.js";
 
 /** What the mono scheduler left running. */
 export interface MonoRun {
@@ -133,30 +134,48 @@ export async function scenario4(dataDir: string, store: StoreUnderTest): Promise
 }
 
 /**
- * The manual rollback: after a migration (hello-world alone, unchanged), `--restore-backup` with
- * the scheduler stopped restores schema 1 and exits 0, and a mono scheduler then runs
- * hello-world again with the same tasks.
+ * The manual rollback as the README tells it: after a migration that added foobar, a restore is
+ * refused while the scheduler runs (its lock) and while foobar is stored; foobar's file taken out
+ * and the static scheduler run until it is gone; then `--list-backups` and `--restore-backup`
+ * on the stopped scheduler's store exit 0, and a mono scheduler runs hello-world again with the
+ * same tasks.
  */
 export async function rollback(dataDir: string, store: StoreUnderTest): Promise<void> {
   const mono = await deployMono(dataDir, store);
-  const s = await startScheduler(dataDir, staticArgs(store, servicesDir(dataDir, ["hello-world.yml"])));
+  const services = servicesDir(dataDir, ["hello-world.yml", "foobar.yml"]);
+  const offline = (flag: string): Promise<SchedulerExit> => runSchedulerToExit(dataDir, ["--framework-name", FW, ...store.args, flag]);
+  const s = await startScheduler(dataDir, staticArgs(store, services));
+  const [foobar] = await completeTasks(adminClient(s.address), "foobar");
+  const foobarPid = taskPids(dataDir).get(foobar!)!;
   expect(await completeTasks(adminClient(s.address), FW)).toEqual(mono.ids);
+  expect((await offline("--restore-backup")).code).toBe(1); // the running scheduler holds the store
   expect(await stopScheduler(s)).toBe(0);
+  const withFoobar = await offline("--restore-backup");
+  expect(withFoobar.code).toBe(1);
+  expect(withFoobar.stderr).toMatch(/foobar/);
   expect(await schemaVersion(store)).toBe("2");
-  const [backup] = await readStore(store, (p) => listBackups(p));
 
-  const listed = await runSchedulerToExit(dataDir, ["--framework-name", FW, ...store.args, "--list-backups"]);
+  rmSync(join(services, "foobar.yml"));
+  const alone = await startScheduler(dataDir, staticArgs(store, services));
+  const c = adminClient(alone.address);
+  await eventually("foobar removed", async () => (await c.listServices({})).services.length === 1);
+  await waitDead([foobarPid]);
+  expect(isAlive(foobarPid)).toBe(false);
+  expect(await completeTasks(c, FW)).toEqual(mono.ids);
+  expect(await stopScheduler(alone)).toBe(0);
+  const [backup] = await readStore(store, (p) => listBackups(p));
+  const listed = await offline("--list-backups");
   expect(listed).toMatchObject({ code: 0 });
   expect(listed.stdout).toContain(backup!);
-  const restored = await runSchedulerToExit(dataDir, ["--framework-name", FW, ...store.args, "--restore-backup"]);
+  const restored = await offline("--restore-backup");
   expect(restored).toMatchObject({ code: 0 });
   expect(restored.stdout).toContain(backup!);
   expect(await schemaVersion(store)).toBe("1");
 
   const again = await startScheduler(dataDir, monoArgs(store));
-  const c = adminClient(again.address);
-  expect(await completeTasks(c, FW)).toEqual(mono.ids);
-  expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1 });
+  const m = adminClient(again.address);
+  expect(await completeTasks(m, FW)).toEqual(mono.ids);
+  expect(await m.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1 });
   const pids = taskPids(dataDir);
   for (const [id, pid] of mono.pids) {
     expect(pids.get(id)).toBe(pid);

@@ -33,7 +33,7 @@ describe("mono → static migration on ZooKeeper", () => {
     await scenario4(newDir(), zkStore(zk().connect));
   }, 90_000);
 
-  it("--restore-backup rolls the migration back: a mono scheduler runs the same tasks again", async () => {
+  it("the rollback: foobar taken out, --restore-backup on the stopped store, and a mono scheduler runs the same tasks again", async () => {
     await rollback(newDir(), zkStore(zk().connect));
   }, 90_000);
 });

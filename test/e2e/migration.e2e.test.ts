@@ -33,7 +33,7 @@ describe("mono → static migration on SQLite", () => {
     await scenario4(dir, sqliteStore(dir));
   }, 90_000);
 
-  it("--restore-backup rolls the migration back: a mono scheduler runs the same tasks again", async () => {
+  it("the rollback: foobar taken out, --restore-backup on the stopped store, and a mono scheduler runs the same tasks again", async () => {
     const dir = newDir();
     await rollback(dir, sqliteStore(dir));
   }, 90_000);
