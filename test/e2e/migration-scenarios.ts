@@ -4,7 +4,7 @@
  * mono mode, then the scheduler restarted in static mode with hello-world and foobar. The
  * SQLite and ZooKeeper test files run them.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "vitest";
@@ -13,7 +13,7 @@ import { listBackups } from "../../src/engine/store/migration.js";
 import { liveTaskIds, reservationOwners, settled } from "../local/agent-world.js";
 import { isAlive } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
-import { FW, adminClient, completeTasks, eventually, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, taskUsers, tasksNamed } from "./modes-world.js";
+import { FIXTURES, FW, adminClient, completeTasks, dynamicArgs, eventually, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, taskUsers, tasksNamed } from "./modes-world.js";
 import type { StoreUnderTest } from "./modes-world.js";
 import { runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 import type { SchedulerExit } from "./scheduler-process.js";
@@ -208,4 +208,34 @@ export async function removeMigrated(dataDir: string, store: StoreUnderTest): Pr
   expect(await liveTaskIds(dataDir)).toEqual([foobar]);
   expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.STATIC, schemaVersion: 2 });
   expect(await stopScheduler(again)).toBe(0);
+}
+
+/**
+ * After the migration the store is an ordinary multi one: a dynamic scheduler takes it over with
+ * the same tasks, and PutService and UninstallService work again.
+ */
+export async function thenDynamic(dataDir: string, store: StoreUnderTest): Promise<void> {
+  const mono = await deployMono(dataDir, store);
+  const s = await startScheduler(dataDir, staticArgs(store, servicesDir(dataDir, ["hello-world.yml", "foobar.yml"])));
+  const [foobar] = await completeTasks(adminClient(s.address), "foobar");
+  expect(await completeTasks(adminClient(s.address), FW)).toEqual(mono.ids);
+  expect(await stopScheduler(s)).toBe(0);
+
+  const dynamic = await startScheduler(dataDir, dynamicArgs(store));
+  const c = adminClient(dynamic.address);
+  expect(await c.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.DYNAMIC, schemaVersion: 2 });
+  expect((await c.listServices({})).services.map((x) => x.name)).toEqual(["foobar", FW]);
+  expect(await completeTasks(c, FW)).toEqual(mono.ids);
+  expect(await completeTasks(c, "foobar")).toEqual([foobar]);
+  await c.putService({ name: "extra", spec: readFileSync(join(FIXTURES, "by-file-name.yml"), "utf8"), parameters: {} });
+  const [extra] = await completeTasks(c, "extra");
+  expect(extra).toMatch(/^extra__one-0-task__/);
+  await c.uninstallService({ name: "foobar" });
+  await eventually("foobar removed", async () => (await c.listServices({})).services.length === 2);
+  const want = [...mono.ids, extra!].sort();
+  // Polled until the agent forgot foobar's task; the assertion then shows any difference.
+  await eventually("foobar's task gone", async () => (await liveTaskIds(dataDir)).length === want.length).catch(() => undefined);
+  expect(await liveTaskIds(dataDir)).toEqual(want);
+  for (const [id, pid] of mono.pids) expect(taskPids(dataDir).get(id)).toBe(pid);
+  expect(await stopScheduler(dynamic)).toBe(0);
 }

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, it } from "vitest";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
-import { removeMigrated, rollback, scenario3, scenario4 } from "./migration-scenarios.js";
+import { removeMigrated, rollback, scenario3, scenario4, thenDynamic } from "./migration-scenarios.js";
 import { closeClients, sqliteStore } from "./modes-world.js";
 import { killSchedulers } from "./scheduler-process.js";
 
@@ -41,5 +41,10 @@ describe("mono → static migration on SQLite", () => {
   it("hello-world.yml removed after the migration: hello-world goes with the mono scheduler's unlabelled reservations", async () => {
     const dir = newDir();
     await removeMigrated(dir, sqliteStore(dir));
+  }, 90_000);
+
+  it("after the migration a dynamic scheduler takes the store over: same tasks, PutService and UninstallService work", async () => {
+    const dir = newDir();
+    await thenDynamic(dir, sqliteStore(dir));
   }, 90_000);
 });

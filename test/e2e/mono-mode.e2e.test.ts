@@ -15,7 +15,7 @@ import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js"
 import { waitDead } from "../processes.js";
 import { deployMono } from "./migration-scenarios.js";
 import { FIXTURES, FW, adminClient, closeClients, completeTasks, dynamicArgs, monoArgs, readStore, schemaVersion, servicesDir, sqliteStore, staticArgs } from "./modes-world.js";
-import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler } from "./scheduler-process.js";
+import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -36,6 +36,19 @@ describe("--mode mono", () => {
     await expect(c.uninstallService({ name: FW })).rejects.toMatchObject(guard);
     expect((await c.listServices({})).services.map((x) => x.name)).toEqual([FW]);
     expect(await stopScheduler(s)).toBe(0);
+  }, 60_000);
+
+  it("a restarted mono scheduler re-adopts the same task processes", async () => {
+    const dataDir = tempDataDir("mono");
+    dirs.push(dataDir);
+    const store = sqliteStore(dataDir);
+    const mono = await deployMono(dataDir, store);
+    const again = await startScheduler(dataDir, monoArgs(store));
+    expect(await completeTasks(adminClient(again.address), FW)).toEqual(mono.ids);
+    expect(taskPids(dataDir)).toEqual(mono.pids);
+    expect(await liveTaskIds(dataDir)).toEqual(mono.ids);
+    expect(await stopScheduler(again)).toBe(0);
+    expect(await schemaVersion(store)).toBe("1");
   }, 60_000);
 
   it("refuses a spec file whose service is not named like the framework", async () => {
