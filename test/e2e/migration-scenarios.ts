@@ -1,8 +1,9 @@
 /**
  * The reference's mono → multi migration scenarios (dcos-commons-behaviour.md §5, scenarios 3 and
  * 4, test_mono_to_multi_migrate.py) on the local agent, for any store: hello-world deployed in
- * mono mode, then the scheduler restarted in static mode with hello-world and foobar. The
- * SQLite and ZooKeeper test files run them.
+ * mono mode, then the scheduler restarted in static mode with hello-world and foobar; and what
+ * may follow a migration: the rollback, hello-world's removal, a dynamic scheduler. The SQLite
+ * and ZooKeeper test files run them.
  */
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";

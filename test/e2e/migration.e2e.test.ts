@@ -1,6 +1,8 @@
 /**
  * Mono → multi migration on a SQLite store, with the scheduler as its own process on the local
- * agent (tasks are real processes): the reference's scenarios 3 and 4, and the manual rollback.
+ * agent (tasks are real processes): the reference's scenarios 3 and 4, the manual rollback, the
+ * migrated service's removal (its unlabelled reservations go with it) and a dynamic scheduler
+ * taking the migrated store over.
  */
 import { afterEach, describe, it } from "vitest";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
