@@ -86,8 +86,9 @@ export function monoArgs(store: StoreUnderTest, params: readonly string[] = []):
   return ["--framework-name", FW, ...FRAMEWORK_USER, ...store.args, "--mode", "mono", "--service", HELLO_FILE, ...params.flatMap((p) => ["-p", p])];
 }
 
-export function staticArgs(store: StoreUnderTest, dir: string, params: readonly string[] = []): string[] {
-  return ["--framework-name", FW, ...FRAMEWORK_USER, ...store.args, "--mode", "static", "--services", dir, ...params.flatMap((p) => ["-p", p])];
+/** `services`: a directory, or spec files. */
+export function staticArgs(store: StoreUnderTest, services: string | readonly string[], params: readonly string[] = []): string[] {
+  return ["--framework-name", FW, ...FRAMEWORK_USER, ...store.args, "--mode", "static", ...params.flatMap((p) => ["-p", p]), "--services", ...[services].flat()];
 }
 
 export function dynamicArgs(store: StoreUnderTest): string[] {

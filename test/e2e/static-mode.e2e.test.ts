@@ -70,7 +70,8 @@ describe("--mode static", () => {
     const dataDir = newDir();
     const store = sqliteStore(dataDir);
     const services = servicesDir(dataDir, ["hello-world.yml", "by-file-name.yml"]);
-    const first = await startScheduler(dataDir, staticArgs(store, services));
+    // Named as files here, as the directory below.
+    const first = await startScheduler(dataDir, staticArgs(store, [join(services, "hello-world.yml"), join(services, "by-file-name.yml")]));
     const c = adminClient(first.address);
     const hello = await completeTasks(c, FW);
     const [byFile] = await completeTasks(c, "by-file-name");
