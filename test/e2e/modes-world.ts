@@ -82,8 +82,8 @@ export function servicesDir(dataDir: string, files: readonly string[], name = "s
   return dir;
 }
 
-export function monoArgs(store: StoreUnderTest, params: readonly string[] = []): string[] {
-  return ["--framework-name", FW, ...FRAMEWORK_USER, ...store.args, "--mode", "mono", "--service", HELLO_FILE, ...params.flatMap((p) => ["-p", p])];
+export function monoArgs(store: StoreUnderTest, params: readonly string[] = [], file = HELLO_FILE): string[] {
+  return ["--framework-name", FW, ...FRAMEWORK_USER, ...store.args, "--mode", "mono", "--service", file, ...params.flatMap((p) => ["-p", p])];
 }
 
 /** `services`: a directory, or spec files. */
