@@ -2,7 +2,8 @@
  * The README's migration as a new user tries it, with the examples: a mono scheduler runs
  * examples/hello-world.yml (persistent volumes, a health and a readiness check), then restarts in
  * static mode over a directory with copies of it and of examples/simple.yml. hello-world's tasks
- * keep running on their volumes (nothing relaunched, nothing written twice) and simple is added.
+ * keep running on their volumes (nothing relaunched, nothing written twice) and simple is added;
+ * with hello's cpus changed in the file, hello-0-server is relaunched on the same volume.
  * The checks run every second instead of every 5 s, so the deploys take seconds.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -60,6 +61,34 @@ describe("the README's migration with the examples", () => {
     const hello = ids.find((id) => id.includes("__hello-0-server__"))!;
     expect(readFileSync(join(sandboxOf(dataDir, hello)!, "hello-container-path", "output"), "utf8")).toBe("hello\n");
     expect(await settled(() => [...reservationOwners(dataDir)].sort(), ["simple", undefined])).toEqual(["simple", undefined]);
+    expect(await stopScheduler(multi)).toBe(0);
+  }, 90_000);
+
+  it("a cpu change in the migration relaunches hello-0-server on its volume (the mono reservation, resized)", async () => {
+    const dataDir = tempDataDir("migration-readme");
+    dirs.push(dataDir);
+    const store = sqliteStore(dataDir);
+    const monoSpec = join(dataDir, "mono-hello-world.yml");
+    writeFileSync(monoSpec, quick("hello-world.yml"));
+    const services = servicesDir(dataDir, []);
+    // hello's cpus 0.1 → 0.2 (world's are 0.2 already).
+    writeFileSync(join(services, "hello-world.yml"), quick("hello-world.yml").replace("cpus: 0.1", "cpus: 0.2"));
+
+    const mono = await startScheduler(dataDir, monoArgs(store, [], monoSpec));
+    const ids = await completeTasks(adminClient(mono.address), FW);
+    const volumes = volumeDirs(dataDir).sort();
+    expect(await stopScheduler(mono)).toBe(0);
+
+    const multi = await startScheduler(dataDir, staticArgs(store, services));
+    const c = adminClient(multi.address);
+    const oldHello = ids.find((id) => id.includes("__hello-0-server__"))!;
+    const now = await completeTasks(c, FW, "deploy", (got) => got.length === 3 && !got.includes(oldHello));
+    const newHello = now.find((id) => id.includes("__hello-0-server__"))!;
+    expect(now.filter((id) => id !== newHello)).toEqual(ids.filter((id) => id !== oldHello));
+    // Same volume: the first run's line is still there, the relaunch added its own.
+    expect(volumeDirs(dataDir).sort()).toEqual(volumes);
+    await settled(() => readFileSync(join(sandboxOf(dataDir, newHello)!, "hello-container-path", "output"), "utf8"), "hello\nhello\n");
+    expect(readFileSync(join(sandboxOf(dataDir, newHello)!, "hello-container-path", "output"), "utf8")).toBe("hello\nhello\n");
     expect(await stopScheduler(multi)).toBe(0);
   }, 90_000);
 });
