@@ -144,7 +144,7 @@ export async function scenario4(dataDir: string, store: StoreUnderTest): Promise
 export async function rollback(dataDir: string, store: StoreUnderTest): Promise<void> {
   const mono = await deployMono(dataDir, store);
   const services = servicesDir(dataDir, ["hello-world.yml", "foobar.yml"]);
-  const offline = (flag: string): Promise<SchedulerExit> => runSchedulerToExit(dataDir, ["--framework-name", FW, ...store.args, flag]);
+  const offline = (...flags: string[]): Promise<SchedulerExit> => runSchedulerToExit(dataDir, ["--framework-name", FW, ...store.args, ...flags]);
   const s = await startScheduler(dataDir, staticArgs(store, services));
   const [foobar] = await completeTasks(adminClient(s.address), "foobar");
   const foobarPid = taskPids(dataDir).get(foobar!)!;
@@ -168,7 +168,7 @@ export async function rollback(dataDir: string, store: StoreUnderTest): Promise<
   const listed = await offline("--list-backups");
   expect(listed).toMatchObject({ code: 0 });
   expect(listed.stdout).toContain(backup!);
-  const restored = await offline("--restore-backup");
+  const restored = await offline("--restore-backup", backup!); // named, as listed; the refusals above took the newest
   expect(restored).toMatchObject({ code: 0 });
   expect(restored.stdout).toContain(backup!);
   expect(await schemaVersion(store)).toBe("1");
