@@ -5,7 +5,7 @@
  * may follow a migration: the rollback, hello-world's removal, a dynamic scheduler. The SQLite
  * and ZooKeeper test files run them.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "vitest";
@@ -14,7 +14,7 @@ import { listBackups } from "../../src/engine/store/migration.js";
 import { liveTaskIds, reservationOwners, settled } from "../local/agent-world.js";
 import { isAlive } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
-import { FIXTURES, FW, adminClient, completeTasks, dynamicArgs, eventually, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, taskUsers, tasksNamed } from "./modes-world.js";
+import { FIXTURES, FW, adminClient, completeTasks, dynamicArgs, eventually, helloWithUser, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, taskUsers, tasksNamed } from "./modes-world.js";
 import type { StoreUnderTest } from "./modes-world.js";
 import { runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 import type { SchedulerExit } from "./scheduler-process.js";
@@ -239,4 +239,21 @@ export async function thenDynamic(dataDir: string, store: StoreUnderTest): Promi
   expect(await liveTaskIds(dataDir)).toEqual(want);
   for (const [id, pid] of mono.pids) expect(taskPids(dataDir).get(id)).toBe(pid);
   expect(await stopScheduler(dynamic)).toBe(0);
+}
+
+/**
+ * The migration never changes a task's user: a hello-world file naming another user (nobody)
+ * than the mono service's (root) is refused like any user change, naming both; the tasks run on.
+ */
+export async function userChangeRefused(dataDir: string, store: StoreUnderTest): Promise<void> {
+  const mono = await deployMono(dataDir, store);
+  const services = servicesDir(dataDir, []);
+  writeFileSync(join(services, "hello-world.yml"), helloWithUser("nobody"));
+  const refused = await runSchedulerToExit(dataDir, staticArgs(store, services));
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/hello-world\.yml/);
+  expect(refused.stderr).toMatch(/user 'nobody' differs from the running 'root'/);
+  expect(await liveTaskIds(dataDir)).toEqual(mono.ids);
+  for (const pid of mono.pids.values()) expect(isAlive(pid)).toBe(true);
+  for (const user of (await taskUsers(dataDir)).values()) expect(user).toBe("root");
 }

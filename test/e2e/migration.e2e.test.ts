@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, it } from "vitest";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
-import { removeMigrated, rollback, scenario3, scenario4, thenDynamic } from "./migration-scenarios.js";
+import { removeMigrated, rollback, scenario3, scenario4, thenDynamic, userChangeRefused } from "./migration-scenarios.js";
 import { closeClients, sqliteStore } from "./modes-world.js";
 import { killSchedulers } from "./scheduler-process.js";
 
@@ -49,4 +49,9 @@ describe("mono → static migration on SQLite", () => {
     const dir = newDir();
     await thenDynamic(dir, sqliteStore(dir));
   }, 90_000);
+
+  it("a hello-world file naming another user than the mono service's is refused; the tasks run on as root", async () => {
+    const dir = newDir();
+    await userChangeRefused(dir, sqliteStore(dir));
+  }, 60_000);
 });

@@ -4,7 +4,7 @@
  * a real ZooKeeper) with a way to read it while no scheduler runs, and the scheduler's flags for
  * each mode.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
 import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zookeeper-persister.js";
@@ -72,6 +72,11 @@ export function schemaVersion(store: StoreUnderTest): Promise<string | undefined
     const v = await p.get("SchemaVersion");
     return v === undefined ? undefined : new TextDecoder().decode(v.data);
   });
+}
+
+/** The hello-world fixture naming its service's user (`scheduler.user`). */
+export function helloWithUser(user: string): string {
+  return readFileSync(HELLO_FILE, "utf8").replace("\npods:", `\nscheduler:\n  user: ${user}\npods:`);
 }
 
 /** A directory in `dataDir` holding copies of the named fixture files (e.g. "hello-world.yml"). */

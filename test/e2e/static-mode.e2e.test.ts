@@ -1,8 +1,9 @@
 /**
  * Static mode with the scheduler as its own process on the local agent: the services are the
- * files of a directory, named by their rendered `name:`; a file removed from the directory
- * uninstalls its service on the next start, and the others keep their tasks; two files that
- * render the same name refuse the start.
+ * files of a directory (or the files named), named by their rendered `name:`; a file removed
+ * from the directory uninstalls its service on the next start, and the others keep their tasks;
+ * a refused file fails the start with nothing changed, and so do two files that render the same
+ * name; a file that drops its user line keeps its tasks' user.
  */
 import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { ServiceMode, UninstallEventKind } from "../../src/client/index.js";
 import { liveTaskIds, reservationOwners, sandboxOf, settled } from "../local/agent-world.js";
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
-import { FIXTURES, FW, adminClient, closeClients, completeTasks, eventually, schemaVersion, servicesDir, sqliteStore, staticArgs, taskUsers } from "./modes-world.js";
+import { FIXTURES, FW, adminClient, helloWithUser, closeClients, completeTasks, eventually, schemaVersion, servicesDir, sqliteStore, staticArgs, taskUsers } from "./modes-world.js";
 import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 
 const dirs: string[] = [];
@@ -94,6 +95,28 @@ describe("--mode static", () => {
     expect(await completeTasks(adminClient(second.address), FW)).toEqual(hello);
     expect(taskPids(dataDir)).toEqual(pids);
     expect(await stopScheduler(second)).toBe(0);
+  }, 90_000);
+
+  it("a file that drops its `scheduler.user` line keeps the tasks' user: nothing relaunches", async () => {
+    const dataDir = newDir();
+    const store = sqliteStore(dataDir);
+    const services = servicesDir(dataDir, []);
+    writeFileSync(join(services, "hello-world.yml"), helloWithUser("root"));
+    const first = await startScheduler(dataDir, staticArgs(store, services));
+    const hello = await completeTasks(adminClient(first.address), FW);
+    const pids = taskPids(dataDir);
+    expect([...(await taskUsers(dataDir)).values()]).toEqual(["root", "root", "root"]);
+    expect(await stopScheduler(first)).toBe(0);
+
+    // Without the line the framework's user (nobody) would apply; the running service's (root) is kept.
+    copyFileSync(join(FIXTURES, "hello-world.yml"), join(services, "hello-world.yml"));
+    for (let start = 0; start < 2; start++) {
+      const again = await startScheduler(dataDir, staticArgs(store, services));
+      expect(await completeTasks(adminClient(again.address), FW)).toEqual(hello);
+      expect(taskPids(dataDir)).toEqual(pids);
+      expect([...(await taskUsers(dataDir)).values()]).toEqual(["root", "root", "root"]);
+      expect(await stopScheduler(again)).toBe(0);
+    }
   }, 90_000);
 
   it("refuses to start when two files render the same service name, naming it", async () => {
