@@ -1,12 +1,14 @@
 /**
  * Mono mode and the schema-version checks, with the scheduler as its own process on the local
- * agent: the API refuses PutService and UninstallService; a spec file not named like the
+ * agent: the API refuses PutService and UninstallService; pod control works, its state kept at
+ * the schema-1 places across a restart; a spec file not named like the
  * framework is refused; `--uninstall` leaves nothing of the mono layout; a mono store (schema 1)
  * is refused by a dynamic start and by a static start with no service named like the framework
  * — both exit non-zero saying why and change nothing — and once migrated (schema 2) it is
  * refused by a mono start.
  */
 import * as grpc from "@grpc/grpc-js";
+import { PodAction } from "../../src/client/index.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { schema1Nodes } from "../../src/engine/store/layout.js";
@@ -14,7 +16,7 @@ import { liveTaskIds, reservedResources, sandboxIds, settled } from "../local/ag
 import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
 import { deployMono } from "./migration-scenarios.js";
-import { FIXTURES, FW, adminClient, closeClients, completeTasks, dynamicArgs, monoArgs, readStore, schemaVersion, servicesDir, sqliteStore, staticArgs } from "./modes-world.js";
+import { FIXTURES, FW, adminClient, closeClients, completeTasks, dynamicArgs, eventually, monoArgs, readStore, schemaVersion, servicesDir, sqliteStore, staticArgs, tasksNamed } from "./modes-world.js";
 import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 
 const dirs: string[] = [];
@@ -50,6 +52,43 @@ describe("--mode mono", () => {
     expect(await stopScheduler(again)).toBe(0);
     expect(await schemaVersion(store)).toBe("1");
   }, 60_000);
+
+  it("pod control works and is kept at the schema-1 places: a paused pod stays paused across a restart", async () => {
+    const dataDir = tempDataDir("mono");
+    dirs.push(dataDir);
+    const store = sqliteStore(dataDir);
+    const mono = await deployMono(dataDir, store);
+    const world1 = mono.ids.find((id) => id.includes("__world-1-server__"))!;
+    const first = await startScheduler(dataDir, monoArgs(store));
+    let c = adminClient(first.address);
+    const paused = await c.controlPod({ name: FW, pod: "world-1", action: PodAction.PAUSE });
+    expect(paused).toMatchObject({ changed: true, killed: [world1] });
+    const pausedTask = await eventually("world-1 relaunched paused", async () => {
+      const [t] = await tasksNamed(c, FW, "world-1-server");
+      return t !== undefined && t.id !== world1 && t.state === "TASK_RUNNING" && t.id;
+    });
+    expect(await stopScheduler(first)).toBe(0);
+    await readStore(store, async (p) => {
+      expect(await p.children("Services")).toEqual([]); // nothing at the schema-2 paths
+      expect((await p.get("PausedPods")) !== undefined || (await p.children("PausedPods")).length > 0).toBe(true);
+    });
+
+    const second = await startScheduler(dataDir, monoArgs(store));
+    c = adminClient(second.address);
+    const pods = (await c.listPods({ name: FW })).pods;
+    expect(pods.map((p) => [p.name, p.paused])).toEqual([["hello-0", false], ["world-0", false], ["world-1", true]]);
+    expect((await tasksNamed(c, FW, "world-1-server"))[0]?.id).toBe(pausedTask);
+    await c.controlPod({ name: FW, pod: "world-1", action: PodAction.RESUME });
+    await eventually("world-1 resumed", async () => {
+      const [t] = await tasksNamed(c, FW, "world-1-server");
+      return t !== undefined && t.id !== pausedTask && t.state === "TASK_RUNNING";
+    });
+    expect((await c.listPods({ name: FW })).pods.map((p) => p.paused)).toEqual([false, false, false]);
+    // hello-0 and world-0 were never touched.
+    const live = await liveTaskIds(dataDir);
+    for (const id of mono.ids.filter((i) => i !== world1)) expect(live).toContain(id);
+    expect(await stopScheduler(second)).toBe(0);
+  }, 90_000);
 
   it("refuses a spec file whose service is not named like the framework", async () => {
     const dataDir = tempDataDir("mono");
