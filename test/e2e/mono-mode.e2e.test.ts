@@ -1,15 +1,15 @@
 /**
  * Mono mode and the schema-version checks, with the scheduler as its own process on the local
  * agent: the API refuses PutService and UninstallService; pod control works, its state kept at
- * the schema-1 places across a restart; a spec file not named like the
- * framework is refused; `--uninstall` leaves nothing of the mono layout; a mono store (schema 1)
- * is refused by a dynamic start and by a static start with no service named like the framework
- * — both exit non-zero saying why and change nothing — and once migrated (schema 2) it is
- * refused by a mono start.
+ * the schema-1 places across a restart; a spec file not named like the framework is refused;
+ * `--uninstall` leaves nothing of the mono layout; a mono store (schema 1) is refused by a
+ * dynamic start and by a static start with no service named like the framework — both exit
+ * non-zero saying why and change nothing — and once migrated (schema 2) it is refused by a mono
+ * start.
  */
 import * as grpc from "@grpc/grpc-js";
-import { PodAction } from "../../src/client/index.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { PodAction } from "../../src/client/index.js";
 import { join } from "node:path";
 import { schema1Nodes } from "../../src/engine/store/layout.js";
 import { liveTaskIds, reservedResources, sandboxIds, settled } from "../local/agent-world.js";
