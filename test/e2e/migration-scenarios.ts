@@ -16,7 +16,7 @@ import { isAlive } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
 import { FIXTURES, FW, adminClient, completeTasks, dynamicArgs, eventually, helloWithUser, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, taskUsers, tasksNamed } from "./modes-world.js";
 import type { StoreUnderTest } from "./modes-world.js";
-import { runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
+import { crashSchedulerAt, runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 import type { SchedulerExit } from "./scheduler-process.js";
 
 /** What the mono scheduler left running. */
@@ -256,4 +256,27 @@ export async function userChangeRefused(dataDir: string, store: StoreUnderTest):
   expect(await liveTaskIds(dataDir)).toEqual(mono.ids);
   for (const pid of mono.pids.values()) expect(isAlive(pid)).toBe(true);
   for (const user of (await taskUsers(dataDir)).values()) expect(user).toBe("root");
+}
+
+/**
+ * A crash of the static scheduler right after it migrated the store (before it put its files'
+ * services): the next static start goes on from the migrated store, and hello-world's tasks are
+ * still the mono ones.
+ */
+export async function crashAfterMigration(dataDir: string, store: StoreUnderTest): Promise<void> {
+  const mono = await deployMono(dataDir, store);
+  const services = servicesDir(dataDir, ["hello-world.yml", "foobar.yml"]);
+  await crashSchedulerAt(dataDir, staticArgs(store, services), /mono store was migrated/);
+  expect(await schemaVersion(store)).toBe("2");
+  for (const pid of mono.pids.values()) expect(isAlive(pid)).toBe(true);
+
+  // ZooKeeper keeps the killed scheduler's lock node until its session expires (10 s).
+  const s = await startScheduler(dataDir, [...staticArgs(store, services), "--wait-for-lock", "30"]);
+  const c = adminClient(s.address);
+  const foobar = await completeTasks(c, "foobar");
+  expect(await completeTasks(c, FW)).toEqual(mono.ids);
+  expect(taskPids(dataDir).get(mono.ids[0]!)).toBe(mono.pids.get(mono.ids[0]!));
+  expect(await liveTaskIds(dataDir)).toEqual([...mono.ids, ...foobar].sort());
+  expect(await readStore(store, (p) => listBackups(p))).toHaveLength(1);
+  expect(await stopScheduler(s)).toBe(0);
 }

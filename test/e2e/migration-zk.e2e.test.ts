@@ -6,7 +6,7 @@
 import { afterEach, describe, it } from "vitest";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
-import { rollback, scenario3, scenario4 } from "./migration-scenarios.js";
+import { crashAfterMigration, rollback, scenario3, scenario4 } from "./migration-scenarios.js";
 import { closeClients, zkStore } from "./modes-world.js";
 import { killSchedulers } from "./scheduler-process.js";
 
@@ -35,5 +35,9 @@ describe("mono → static migration on ZooKeeper", () => {
 
   it("the rollback: foobar taken out, --restore-backup on the stopped store, and a mono scheduler runs the same tasks again", async () => {
     await rollback(newDir(), zkStore(zk().connect));
+  }, 90_000);
+
+  it("a crash (SIGKILL) right after the migration: the next start goes on with the same tasks", async () => {
+    await crashAfterMigration(newDir(), zkStore(zk().connect));
   }, 90_000);
 });

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, it } from "vitest";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
-import { removeMigrated, rollback, scenario3, scenario4, thenDynamic, userChangeRefused } from "./migration-scenarios.js";
+import { crashAfterMigration, removeMigrated, rollback, scenario3, scenario4, thenDynamic, userChangeRefused } from "./migration-scenarios.js";
 import { closeClients, sqliteStore } from "./modes-world.js";
 import { killSchedulers } from "./scheduler-process.js";
 
@@ -54,4 +54,9 @@ describe("mono → static migration on SQLite", () => {
     const dir = newDir();
     await userChangeRefused(dir, sqliteStore(dir));
   }, 60_000);
+
+  it("a crash (SIGKILL) right after the migration: the next start goes on with the same tasks", async () => {
+    const dir = newDir();
+    await crashAfterMigration(dir, sqliteStore(dir));
+  }, 90_000);
 });

@@ -107,3 +107,29 @@ export async function stopScheduler(s: SchedulerProcess): Promise<number | null>
   s.child.kill("SIGTERM");
   return s.exited;
 }
+
+/**
+ * Starts the scheduler and kills it (SIGKILL) as soon as it logs a line whose `msg` matches:
+ * a crash at a chosen point of its start. Resolves with the matched message once the process is
+ * gone; rejects when it exits (or serves) before logging one.
+ */
+export async function crashSchedulerAt(dataDir: string, extraArgs: readonly string[], msg: RegExp): Promise<string> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--listen", "127.0.0.1:0", "--data-dir", dataDir, ...extraArgs], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  started.push(child);
+  const gone = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const matched = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const text = String((JSON.parse(line) as Record<string, unknown>)["msg"]);
+      if (msg.test(text)) {
+        child.kill("SIGKILL");
+        resolve(text);
+      } else if (text === "corral is serving") reject(new Error(`the scheduler served without logging ${msg}`));
+    });
+    child.on("exit", (code) => reject(new Error(`scheduler exited with ${code} before logging ${msg}`)));
+  });
+  await gone;
+  return matched;
+}
