@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { expect } from "vitest";
 import { ServiceMode } from "../../src/client/index.js";
 import { listBackups } from "../../src/engine/store/migration.js";
-import { liveTaskIds, reservationOwners, settled } from "../local/agent-world.js";
+import { liveTaskIds, reservationOwners, reservedResources, sandboxIds, settled } from "../local/agent-world.js";
 import { isAlive } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
 import { FIXTURES, FW, adminClient, completeTasks, dynamicArgs, eventually, helloWithUser, monoArgs, readStore, schemaVersion, servicesDir, staticArgs, taskUsers, tasksNamed } from "./modes-world.js";
@@ -279,4 +279,29 @@ export async function crashAfterMigration(dataDir: string, store: StoreUnderTest
   expect(await liveTaskIds(dataDir)).toEqual([...mono.ids, ...foobar].sort());
   expect(await readStore(store, (p) => listBackups(p))).toHaveLength(1);
   expect(await stopScheduler(s)).toBe(0);
+}
+
+/**
+ * The whole-scheduler uninstall of a migrated store: hello-world (on the mono scheduler's
+ * unlabelled reservations) and foobar go, nothing is left on the machine or in the store.
+ */
+export async function uninstallMigrated(dataDir: string, store: StoreUnderTest): Promise<void> {
+  const mono = await deployMono(dataDir, store);
+  const services = servicesDir(dataDir, ["hello-world.yml", "foobar.yml"]);
+  const s = await startScheduler(dataDir, staticArgs(store, services));
+  const [foobar] = await completeTasks(adminClient(s.address), "foobar");
+  const foobarPid = taskPids(dataDir).get(foobar!)!;
+  expect(await stopScheduler(s)).toBe(0);
+
+  const run = await runSchedulerToExit(dataDir, [...staticArgs(store, services), "--uninstall"], 30_000);
+  expect(run.code).toBe(0);
+  const pids = [...mono.pids.values(), foobarPid];
+  await waitDead(pids);
+  for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  expect(await settled(() => reservedResources(dataDir), [])).toEqual([]);
+  expect(await settled(() => sandboxIds(dataDir), [])).toEqual([]);
+  await readStore(store, async (p) => {
+    for (const root of ["Services", "ServiceList"]) expect(await p.children(root)).toEqual([]);
+    for (const node of ["SchemaVersion", "FrameworkID"]) expect(await p.get(node)).toBeUndefined();
+  });
 }

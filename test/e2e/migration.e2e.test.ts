@@ -2,11 +2,12 @@
  * Mono → multi migration on a SQLite store, with the scheduler as its own process on the local
  * agent (tasks are real processes): the reference's scenarios 3 and 4, the manual rollback, the
  * migrated service's removal (its unlabelled reservations go with it) and a dynamic scheduler
- * taking the migrated store over.
+ * taking the migrated store over, a crash right after the migration, a user change refused and
+ * the whole-scheduler uninstall of a migrated store.
  */
 import { afterEach, describe, it } from "vitest";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
-import { crashAfterMigration, removeMigrated, rollback, scenario3, scenario4, thenDynamic, userChangeRefused } from "./migration-scenarios.js";
+import { crashAfterMigration, removeMigrated, rollback, scenario3, scenario4, thenDynamic, uninstallMigrated, userChangeRefused } from "./migration-scenarios.js";
 import { closeClients, sqliteStore } from "./modes-world.js";
 import { killSchedulers } from "./scheduler-process.js";
 
@@ -58,5 +59,10 @@ describe("mono → static migration on SQLite", () => {
   it("a crash (SIGKILL) right after the migration: the next start goes on with the same tasks", async () => {
     const dir = newDir();
     await crashAfterMigration(dir, sqliteStore(dir));
+  }, 90_000);
+
+  it("--uninstall of a migrated store removes both services, the unlabelled reservations too, and wipes the store", async () => {
+    const dir = newDir();
+    await uninstallMigrated(dir, sqliteStore(dir));
   }, 90_000);
 });
