@@ -1,8 +1,8 @@
 /**
  * Mono → multi migration on a SQLite store, with the scheduler as its own process on the local
  * agent (tasks are real processes): the reference's scenarios 3 and 4, the manual rollback, the
- * migrated service's removal (its unlabelled reservations go with it) and a dynamic scheduler
- * taking the migrated store over, a crash right after the migration, a user change refused and
+ * migrated service's removal (its unlabelled reservations go with it), a dynamic scheduler
+ * taking the migrated store over, a crash right after the migration, a user change refused, and
  * the whole-scheduler uninstall of a migrated store.
  */
 import { afterEach, describe, it } from "vitest";
