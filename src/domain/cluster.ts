@@ -38,7 +38,7 @@ export interface Range {
   readonly end: number;
 }
 
-/** A dynamic reservation; `labels` carry resource_id, framework_id and namespace (§2.2). */
+/** A dynamic reservation; `labels` carry resource_id, framework_id and namespace (§2.2; a mono scheduler's carry no namespace: `reservation-owner.ts`). */
 export interface Reservation {
   readonly type: "DYNAMIC" | "STATIC";
   readonly role: string;

@@ -11,9 +11,8 @@
  * reserved (`ownReservations`).
  */
 import type { Offer, Resource } from "../domain/cluster.js";
-import { LABEL_NAMESPACE } from "../domain/cluster.js";
+import { reservationOwner } from "../domain/reservation-owner.js";
 import { EXECUTOR_RESOURCES } from "../domain/offer/evaluate.js";
-import { reservationLabels } from "../domain/offer/pool.js";
 import type { Logger } from "./ports.js";
 import type { SelectionStore } from "./store/selection-store.js";
 
@@ -106,17 +105,18 @@ export class DeployLimit {
 }
 
 /**
- * Each service's own reservations in `offers` (by namespace), one copy per offer holding any,
- * plus just enough unreserved cpus, mem and disk for one executor: a relaunch in place needs
- * its executor's (unreserved) resources, not a slot's worth.
+ * Each service's own reservations in `offers` (by namespace; those without one are the default
+ * service's, if named), one copy per offer holding any, plus just enough unreserved cpus, mem and
+ * disk for one executor: a relaunch in place needs its executor's (unreserved) resources, not a
+ * slot's worth.
  */
-export function ownReservations(offers: readonly Offer[]): Map<string, Offer[]> {
+export function ownReservations(offers: readonly Offer[], defaultService?: string): Map<string, Offer[]> {
   const out = new Map<string, Offer[]>();
   for (const offer of offers) {
     const byService = new Map<string, Resource[]>();
     const unreserved = new Map<string, number>();
     for (const r of offer.resources) {
-      const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
+      const ns = reservationOwner(r, offer.frameworkId, defaultService);
       if (ns === undefined) {
         if (!r.reservations?.length && r.type === "SCALAR") unreserved.set(r.name, (unreserved.get(r.name) ?? 0) + (r.scalar ?? 0));
         continue;

@@ -6,6 +6,7 @@
  */
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
 import type { Plan } from "../domain/plan/model.js";
+import type { FrameworkIdentity } from "../domain/service/model.js";
 import type { PersisterOp } from "./ports.js";
 import type { PlanControlInput, PlanControlResult, PodAction, ReservationView, ServiceChangeView, ServiceView } from "./admin-api.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
@@ -107,6 +108,8 @@ export interface ManagedService {
   readonly defaultPlan: string;
   /** Being removed: a put is refused until the removal completed, an uninstall answers the removal under way. */
   readonly removing: boolean;
+  /** The framework it runs for; absent for a removal (it works from what is stored). */
+  readonly framework?: FrameworkIdentity;
   /**
    * Validates `built` (the same name, a new context with the next generation) against the
    * current target (§1.13) and works out the change; stores nothing. `configId` is the id the
@@ -128,8 +131,14 @@ export interface ManagedService {
   status(): ClientStatus;
   /** One offer cycle's decisions for this service, applied; `offers` may be empty. */
   offers(offers: readonly Offer[]): Promise<OfferResult>;
-  /** Reserved resources in these offers (namespaced to this service) that it does not own. */
+  /** Reserved resources in these offers (this service's, `reservation-owner.ts`) that it does not own. */
   unexpectedResources(resources: readonly Resource[]): Resource[];
+  /**
+   * Told by the event client before its offers: whether it is the framework's default service
+   * (§1.3), which owns our reservations without a namespace label. Absent: the service knows
+   * its framework and judges for itself.
+   */
+  defaultService?(isDefault: boolean): void;
   prepareStatus(status: TaskStatus): PreparedStatus | "unknown";
   /**
    * The cluster refused the ACCEPT of an offer this service launched on: its launches there did

@@ -2,10 +2,14 @@
  * Routes cluster events to services (the reference's MultiServiceEventClient). Offers go to
  * working services in an order that rotates every cycle, so no service is starved by another
  * that sorts first; an offer one service used is not shown to the services after it.
+ * Reservations without a namespace label and task IDs without a service (`name__uuid`) belong
+ * to the framework's default service, if there is one (`reservation-owner.ts`).
  */
 import type { Offer, Operation, Resource, TaskStatus } from "../domain/cluster.js";
-import { LABEL_FRAMEWORK_ID, LABEL_NAMESPACE } from "../domain/cluster.js";
+import { LABEL_FRAMEWORK_ID } from "../domain/cluster.js";
+import { sanitizeServiceName } from "../domain/names.js";
 import { reservationLabels } from "../domain/offer/pool.js";
+import { reservationOwner } from "../domain/reservation-owner.js";
 import { tryParseTaskId } from "../domain/task-id.js";
 import type { DeployLimit } from "./deploy-limit.js";
 import { offerRemainder } from "../domain/offer/remainder.js";
@@ -70,7 +74,30 @@ export class MultiServiceEventClient {
     private readonly onWriteError?: (err: unknown) => void,
     /** `--max-parallel-deploys`; none: every service may acquire resources. */
     private readonly limit?: DeployLimit,
+    /** The framework's name (its default service's); @default learnt from the first running service that tells it */
+    private frameworkName?: string,
   ) {}
+
+  /**
+   * The framework's default service (§1.3): the one whose sanitized name is the framework's;
+   * undefined when there is none (or it is quarantined).
+   */
+  defaultService(): ManagedService | undefined {
+    const key = this.defaultKey();
+    return key === undefined ? undefined : this.manager.getBySanitized(key);
+  }
+
+  /** The default service's sanitized name (the framework's), once known. */
+  private defaultKey(): string | undefined {
+    // Every service runs for the one framework: any running service tells its name.
+    this.frameworkName ??= this.manager.services().find((svc) => svc.framework !== undefined)?.framework?.name;
+    return this.frameworkName === undefined ? undefined : sanitizeServiceName(this.frameworkName);
+  }
+
+  /** The service owning reserved resource `r` of an offer to framework `frameworkId` (`reservation-owner.ts`). */
+  reservationOwner(r: Resource, frameworkId: string): string | undefined {
+    return reservationOwner(r, frameworkId, this.defaultService()?.name);
+  }
 
   /** Before a cycle's status round: the deployment limit's stored slots are read (once). */
   async prepare(): Promise<void> {
@@ -130,10 +157,12 @@ export class MultiServiceEventClient {
     await this.limit?.persist();
     let own: Map<string, Offer[]> | undefined;
     const taken = new Set<string>();
+    const byDefault = this.defaultService();
     let capped = false;
     let launchers = 0;
     for (const { svc, footprint } of this.offerTargets) {
       if (this.manager.get(svc.name) !== svc) continue;
+      svc.defaultService?.(svc === byDefault);
       // Without a deploy slot a service is offered only its own reservations.
       const wait = footprint ? this.limit?.waitReason(svc.name) : undefined;
       // Past the cap the rest wait for the next cycle (it follows at once, on the offers' leftovers):
@@ -144,7 +173,7 @@ export class MultiServiceEventClient {
       let given = full ? [] : remaining;
       if (this.limit) {
         svc.deploySlot?.(wait);
-        if (wait !== undefined) given = ((own ??= ownReservations(offers)).get(svc.name) ?? []).filter((o) => !taken.has(o.id));
+        if (wait !== undefined) given = ((own ??= ownReservations(offers, byDefault?.name)).get(svc.name) ?? []).filter((o) => !taken.has(o.id));
       }
       let result;
       try {
@@ -242,16 +271,18 @@ export class MultiServiceEventClient {
 
   /**
    * Reserved resources in unused offers that should be released: those of services we do not
-   * know, and those a known service disowns. Reservations without a namespace are never ours
-   * to judge and are left alone. A service that throws is added to `failures` and told.
+   * know, and those a known service disowns. Reservations without a namespace are the default
+   * service's to judge; without one they are left alone. A service that throws is added to
+   * `failures` and told.
    */
   unexpectedResources(offers: readonly Offer[], failures: ServiceFailure[] = []): Map<string, Resource[]> {
     const out = new Map<string, Resource[]>();
+    const byDefault = this.defaultService()?.name;
     for (const offer of offers) {
       const byService = new Map<string, Resource[]>();
       for (const r of offer.resources) {
         const labels = reservationLabels(r);
-        const ns = labels?.[LABEL_NAMESPACE];
+        const ns = reservationOwner(r, offer.frameworkId, byDefault);
         if (ns === undefined) continue;
         // Another framework sharing the role owns it: never ours to collect (dcos-commons PR #3213 destroyed them).
         const owner = labels?.[LABEL_FRAMEWORK_ID];
@@ -288,9 +319,12 @@ export class MultiServiceEventClient {
     type Entry = { status: TaskStatus; prepared?: PreparedStatus; answer: "processed" | "unknown" };
     const entries: Entry[] = statuses.map((status) => {
       const parsed = tryParseTaskId(status.taskId);
-      if (parsed?.service === undefined) return { status, answer: "unknown" };
-      const svc = this.manager.getBySanitized(parsed.service);
-      if (!svc) return { status, answer: this.manager.isQuarantined(parsed.service) ? "processed" : "unknown" };
+      if (parsed === undefined) return { status, answer: "unknown" };
+      // A pre-0.50 ID (`name__uuid`) names no service: the default service's (§1.3 taskStatus).
+      const name = parsed.service ?? this.defaultKey();
+      if (name === undefined) return { status, answer: "unknown" };
+      const svc = this.manager.getBySanitized(name);
+      if (!svc) return { status, answer: this.manager.isQuarantined(name) ? "processed" : "unknown" };
       const prepared = svc.prepareStatus(status);
       return prepared === "unknown" ? { status, answer: "unknown" } : { status, prepared, answer: "processed" };
     });

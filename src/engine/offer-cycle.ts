@@ -10,8 +10,6 @@
  * the caller's revive/suppress still happen.
  */
 import type { Offer, Operation } from "../domain/cluster.js";
-import { LABEL_NAMESPACE } from "../domain/cluster.js";
-import { reservationLabels } from "../domain/offer/pool.js";
 import { cleanupOperations } from "../domain/offer/release.js";
 import type { KillDecision, ManagedService } from "./managed-service.js";
 import type { MultiServiceEventClient } from "./multi-service-event-client.js";
@@ -64,11 +62,12 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
   for (const { service, error } of failures) {
     log.error({ service, err: error }, "service failed in the offer cycle; nothing of it was applied, it is retried next cycle");
   }
+  const frameworkOf = garbage.size > 0 ? new Map(unused.map((o) => [o.id, o.frameworkId])) : undefined;
   for (const [offerId, resources] of garbage) {
     accepts.set(offerId, cleanupOperations(resources));
     collected++;
     for (const r of resources) {
-      const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
+      const ns = client.reservationOwner(r, frameworkOf?.get(offerId) ?? "");
       if (ns !== undefined) collectedNamespaces.add(ns);
     }
   }

@@ -3,9 +3,10 @@
  * place in the manager and works only from what is stored — the tasks and the removal record —
  * so it removes deploying, deployed, failed and quarantined services alike, and a restarted
  * scheduler resumes it from the store. Kill every task; once all are dead, release every
- * reservation labelled with the service's namespace from the offers (DESTROY volumes, then
- * UNRESERVE), recording each release durably before the operation leaves; then tell the
- * scheduler it may deregister.
+ * reservation of the service from the offers — labelled with its namespace, or ours without a
+ * label when it is the framework's default service — (DESTROY volumes, then UNRESERVE),
+ * recording each release durably before the operation leaves; then tell the scheduler it may
+ * deregister.
  */
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
 import { isTerminal } from "../domain/cluster.js";
@@ -73,6 +74,8 @@ export class ServiceRemoval implements ManagedService {
   private dirty = true;
   private announcedRelease = false;
   private doneSignalled = false;
+  /** The framework's default service (the event client says): it releases our unlabelled reservations too. */
+  private isDefault = false;
   /** Resource ids released on each offer of the last release, for `acceptRefused`. */
   private releasedOn = new Map<string, readonly string[]>();
 
@@ -168,7 +171,7 @@ export class ServiceRemoval implements ManagedService {
   /** Releases this service's reservations found in `offers`; each release is stored before it is sent. */
   async offers(offers: readonly Offer[]): Promise<OfferResult> {
     const operations = new Map<string, Operation[]>();
-    const { kills, releases } = decideRemoval(this.name, this.plan, this.tasks, offers);
+    const { kills, releases } = decideRemoval(this.name, this.plan, this.tasks, offers, this.isDefault);
     const withKills = kills.length > 0 ? { kills } : {};
     if (releases.length > 0) {
       const ids = releases.flatMap((r) => r.resourceIds);
@@ -234,6 +237,10 @@ export class ServiceRemoval implements ManagedService {
     return new SchedulerError("failed_precondition", `service '${this.name}' is being removed; its plans and pods can no longer be steered`);
   }
 
+
+  defaultService(isDefault: boolean): void {
+    this.isDefault = isDefault;
+  }
 
   /** Everything in these offers is handled by `offers`; nothing is left for garbage collection. */
   unexpectedResources(_resources: readonly Resource[]): Resource[] {

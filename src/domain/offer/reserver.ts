@@ -2,7 +2,8 @@
  * How one launch takes and reserves resources of an offer: from the unreserved pool, or — for a
  * pod with `pre-reserved-role R` — only from what the offer holds statically reserved to R,
  * reserved refined ([STATIC R, DYNAMIC R/<role>], mesos-v1-api.md §9.1). Every new reservation
- * is labelled with resource_id, framework_id and namespace (§2.2). It also words why a fit fails.
+ * is labelled with resource_id, framework_id and — except a mono scheduler's — namespace (§2.2).
+ * It also words why a fit fails.
  */
 import type { Reservation, Resource } from "../cluster.js";
 import { LABEL_FRAMEWORK_ID, LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../cluster.js";
@@ -35,7 +36,8 @@ export class Reserver {
   /** A new reservation stack under a fresh resource_id. */
   reservation(): Reservation[] {
     const ctx = this.ctx;
-    const labels = { [LABEL_RESOURCE_ID]: ctx.newId(), [LABEL_FRAMEWORK_ID]: ctx.frameworkId, [LABEL_NAMESPACE]: ctx.service };
+    const namespace = ctx.mono === true ? {} : { [LABEL_NAMESPACE]: ctx.service };
+    const labels = { [LABEL_RESOURCE_ID]: ctx.newId(), [LABEL_FRAMEWORK_ID]: ctx.frameworkId, ...namespace };
     const R = this.preReservedRole;
     if (R === undefined) return [{ type: "DYNAMIC", role: ctx.role, principal: ctx.principal, labels }];
     return [...this.pool.staticStack(R), { type: "DYNAMIC", role: `${R}/${ctx.role}`, principal: ctx.principal, labels }];

@@ -71,14 +71,16 @@ function limits(rs: ResourceSetSpec | undefined): TaskInfo["limits"] {
   return { ...(l.cpus !== undefined ? { cpus: l.cpus } : {}), ...(l.memoryMb !== undefined ? { mem: l.memoryMb } : {}) };
 }
 
-function command(pod: PodSpec, task: TaskSpec, environment: Record<string, string>): CommandInfo {
+/** The pod's user, else the service's (`scheduler.user`); unset, the framework's user runs it. */
+function command(pod: PodSpec, task: TaskSpec, environment: Record<string, string>, serviceUser: string | undefined): CommandInfo {
+  const user = pod.user || serviceUser;
   const uris = commandUris(pod);
   const secretEnv = secretEnvironment(pod);
   return {
     value: task.cmd,
     environment,
     ...(Object.keys(secretEnv).length > 0 ? { secretEnvironment: secretEnv } : {}),
-    ...(pod.user ? { user: pod.user } : {}),
+    ...(user ? { user } : {}),
     ...(uris.length > 0 ? { uris } : {}),
   };
 }
@@ -117,7 +119,7 @@ export function buildTaskInfo(
     taskId: makeTaskId(ctx.sanitizedService, name, ctx.newId()),
     agentId: offer.agentId,
     resources,
-    command: command(pod, task, environment),
+    command: command(pod, task, environment, ctx.user),
     // The spec's labels first: Corral's own keys win, recovery and placement read them.
     labels: {
       ...specLabels(task),

@@ -15,7 +15,7 @@
  *      Decommission steps kill, release the pod's reservations found in the offers, erase.
  */
 import type { Offer, Resource } from "../cluster.js";
-import { LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../cluster.js";
+import { LABEL_RESOURCE_ID } from "../cluster.js";
 import type { LaunchContext } from "../offer/launch-context.js";
 import type { PodFootprint } from "../offer/evaluate.js";
 import { evaluateOffer } from "../offer/evaluate.js";
@@ -26,6 +26,7 @@ import { planStatus } from "../plan/aggregate.js";
 import type { Plan, Step } from "../plan/model.js";
 import { markPrepared } from "../plan/step.js";
 import type { PodSpec, TaskSpec } from "../spec/types.js";
+import { isDefaultService, reservationOwner } from "../reservation-owner.js";
 import { taskInstanceName } from "../task-id.js";
 import type {
   EraseDecision,
@@ -152,6 +153,8 @@ class Decider {
       principal: state.framework.principal,
       configId: state.configId,
       newId,
+      ...(state.framework.mono === true ? { mono: true } : {}),
+      ...(state.spec.user !== undefined ? { user: state.spec.user } : {}),
     };
   }
 
@@ -331,11 +334,13 @@ class Decider {
   private release(steps: readonly Step[]): void {
     const prefix = decommissionStepName.unreserve("");
     const wanted = new Map(steps.filter((s) => s.name.startsWith(prefix) && s.status !== "COMPLETE").map((s) => [s.name.slice(prefix.length), s]));
+    const { name, framework } = this.state;
+    // The default service's reservations may carry no namespace label (mono, or made before a migration).
+    const unlabelled = isDefaultService(name, framework.name) ? name : undefined;
     for (const offer of this.offers) {
-      const mine = offer.resources.filter((r) => {
-        const labels = reservationLabels(r);
-        return labels?.[LABEL_NAMESPACE] === this.state.name && wanted.has(labels[LABEL_RESOURCE_ID] ?? "");
-      });
+      const mine = offer.resources.filter(
+        (r) => reservationOwner(r, offer.frameworkId, unlabelled) === name && wanted.has(reservationLabels(r)?.[LABEL_RESOURCE_ID] ?? ""),
+      );
       if (mine.length === 0) continue;
       const ids = [...new Set(mine.map((r) => reservationLabels(r)![LABEL_RESOURCE_ID]!))];
       this.releases.push({ offerId: offer.id, operations: cleanupOperations(mine), resourceIds: ids, stepIds: ids.map((id) => wanted.get(id)!.id) });

@@ -1,12 +1,15 @@
 /**
  * The decision core of a service being removed (the reference's UninstallScheduler, §3.7):
- * kill every task not known dead; once all are dead, release every reservation labelled with
- * the service's namespace that the offers show (DESTROY its volumes, then UNRESERVE). Pure.
+ * kill every task not known dead; once all are dead, release every reservation of the service
+ * that the offers show — labelled with its namespace, or ours without a namespace label that its
+ * task records hold or, for the framework's default service, any (`reservation-owner.ts`) —
+ * DESTROY its volumes, then UNRESERVE. Pure.
  */
 import type { Offer, Resource } from "../cluster.js";
-import { LABEL_NAMESPACE, LABEL_RESOURCE_ID, isTerminal } from "../cluster.js";
+import { LABEL_RESOURCE_ID, isTerminal } from "../cluster.js";
 import { reservationLabels } from "../offer/pool.js";
 import { cleanupOperations } from "../offer/release.js";
+import { reservationOwner } from "../reservation-owner.js";
 import type { Plan } from "../plan/model.js";
 import { buildUninstallPlan, killsDone } from "../plan/uninstall.js";
 import type { KillDecision, ReleaseDecision } from "./model.js";
@@ -32,15 +35,22 @@ export interface RemovalDecisions {
   readonly releases: readonly ReleaseDecision[];
 }
 
-/** What a removal does with these offers. */
-export function decideRemoval(name: string, plan: Plan, tasks: ReadonlyMap<string, StoredTask>, offers: readonly Offer[]): RemovalDecisions {
+/**
+ * What a removal does with these offers. `defaultService`: the service is the framework's
+ * default service, owner of our reservations without a namespace label. Those its records hold
+ * are its own in any case (their resource ids are ours): a removal resumed before anyone could
+ * say which service is the default one still finishes.
+ */
+export function decideRemoval(name: string, plan: Plan, tasks: ReadonlyMap<string, StoredTask>, offers: readonly Offer[], defaultService = false): RemovalDecisions {
   const kills = [...tasks.values()]
     .filter(mayBeLive)
     .map((t): KillDecision => ({ taskId: t.info.taskId, agentId: t.info.agentId, reason: "removing the service" }));
   if (!killsDone(plan)) return { kills, releases: [] };
   const releases: ReleaseDecision[] = [];
+  const held = new Set([...tasks.values()].flatMap(heldResourceIds));
+  const owns = (r: Resource): string | undefined => (defaultService || held.has(reservationLabels(r)?.[LABEL_RESOURCE_ID] ?? "") ? name : undefined);
   for (const offer of offers) {
-    const mine: Resource[] = offer.resources.filter((r) => reservationLabels(r)?.[LABEL_NAMESPACE] === name);
+    const mine: Resource[] = offer.resources.filter((r) => reservationOwner(r, offer.frameworkId, owns(r)) === name);
     if (mine.length === 0) continue;
     const ids = mine.map((r) => reservationLabels(r)?.[LABEL_RESOURCE_ID] ?? "").filter((id) => id !== "");
     releases.push({ offerId: offer.id, operations: cleanupOperations(mine), resourceIds: ids, stepIds: [] });

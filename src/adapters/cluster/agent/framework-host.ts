@@ -9,7 +9,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Filters, Offer, Operation, Range, TaskStatus } from "../../../domain/cluster.js";
-import { LABEL_NAMESPACE, isTerminal } from "../../../domain/cluster.js";
+import { LABEL_NAMESPACE, LABEL_RESOURCE_ID, isTerminal } from "../../../domain/cluster.js";
+import { sanitizeServiceName } from "../../../domain/names.js";
 import { reservationLabels } from "../../../domain/offer/pool.js";
 import type { Cancel, Clock, ClusterEvents, Logger, Random } from "../../../engine/ports.js";
 import type { SimAgentSpec } from "../sim-agent.js";
@@ -118,8 +119,11 @@ export class FrameworkHost {
       // One sweep of the sandboxes per turn, however many services an ACCEPT released.
       onUnreserved: (_agentId, resources) => {
         for (const r of resources) {
-          const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
+          const labels = reservationLabels(r);
+          const ns = labels?.[LABEL_NAMESPACE];
           if (ns !== undefined) this.released.add(ns);
+          // Unlabelled (a mono scheduler's): the framework-named service's, as `namespacesOf` keys them.
+          else if (labels?.[LABEL_RESOURCE_ID] !== undefined && this.info.name !== undefined) this.released.add(sanitizeServiceName(this.info.name));
         }
         if (this.released.size === 0 || this.collecting) return;
         this.collecting = true;

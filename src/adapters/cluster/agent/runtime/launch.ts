@@ -5,9 +5,10 @@
  * Failure messages name secrets, never their values.
  */
 import type { ChildProcess } from "node:child_process";
-import { LABEL_NAMESPACE } from "../../../../domain/cluster.js";
+import { LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../../../../domain/cluster.js";
 import type { ExecutorInfo, TaskInfo } from "../../../../domain/cluster.js";
 import { reservationLabels } from "../../../../domain/offer/pool.js";
+import { tryParseTaskId } from "../../../../domain/task-id.js";
 import type { Extra } from "../../sim-tasks.js";
 import { attachToCgroup, createTaskCgroup, removeTaskCgroup } from "./cgroups.js";
 import { containerVolumes, setUpContainerVolumes } from "./container-volumes.js";
@@ -121,7 +122,21 @@ export function taskAccount(user: string): Account | undefined {
   }
 }
 
-/** Whose reservations the task runs on: its sandbox goes once they are released. */
+/**
+ * Whose reservations the task runs on: its sandbox goes once they are released. A reservation
+ * without a namespace label (a mono scheduler's) is its service's, by the sanitized name its
+ * task ID carries: the framework host keys such a release by the sanitized framework name,
+ * which is that service's (the default service, `reservation-owner.ts`).
+ */
 export function namespacesOf(info: TaskInfo): string[] {
-  return [...new Set(info.resources.flatMap((r) => reservationLabels(r)?.[LABEL_NAMESPACE] ?? []))];
+  const service = tryParseTaskId(info.taskId)?.service;
+  return [
+    ...new Set(
+      info.resources.flatMap((r) => {
+        const labels = reservationLabels(r);
+        if (labels?.[LABEL_NAMESPACE] !== undefined) return [labels[LABEL_NAMESPACE]];
+        return labels?.[LABEL_RESOURCE_ID] !== undefined && service !== undefined ? [service] : [];
+      }),
+    ),
+  ];
 }
