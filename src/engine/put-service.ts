@@ -11,25 +11,36 @@ import type { ServiceSpec } from "../domain/spec/types.js";
 import type { PutServiceInput, PutServiceResult, ServiceChangeView } from "./admin-api.js";
 import type { ManagedService } from "./managed-service.js";
 import type { SchedulerParts } from "./scheduler-parts.js";
-import type { BuiltService, ServiceContext } from "./service-context.js";
+import type { BuiltService, ServiceContext, ServicePresets } from "./service-context.js";
 import { encodeContext } from "./service-context.js";
+import { inheritUser, storedUser } from "./user-inherit.js";
 import { withDriverNotes } from "./spec-notes.js";
 import { planView } from "./service-view.js";
 import { StateStore } from "./store/state-store.js";
 
+/**
+ * A put of the start path in static and mono mode (not reachable over the API): the file's
+ * template variables are preset to its own values.
+ */
+export interface FilePut {
+  readonly presets: ServicePresets;
+}
+
 export class ServicePuts {
   constructor(private readonly parts: SchedulerParts) {}
 
-  async put(input: PutServiceInput): Promise<PutServiceResult> {
+  async put(input: PutServiceInput, file?: FilePut): Promise<PutServiceResult> {
     const violations = validateServiceName(input.name);
     if (violations.length > 0) throw SchedulerError.invalid(violations);
-    return this.parts.inTurn(input.name, () => this.putInTurn(input));
+    return this.parts.inTurn(input.name, () => this.putInTurn(input, file));
   }
 
-  private async putInTurn(input: PutServiceInput): Promise<PutServiceResult> {
+  private async putInTurn(input: PutServiceInput, file: FilePut | undefined): Promise<PutServiceResult> {
     // Nothing is built for a put that cannot succeed anyway.
     const current = this.admissible(input);
     const now = this.parts.deps.clock.now();
+    // Mono: a spec naming no user runs as root, the reference's mono default (§3.10 item 9).
+    const modeUser = this.parts.options.serviceMode === "mono" ? "root" : undefined;
     const context: ServiceContext = {
       name: input.name,
       spec: input.spec,
@@ -37,11 +48,14 @@ export class ServicePuts {
       generation: generationOf(current) + 1,
       createdMs: current?.context?.createdMs ?? now,
       updatedMs: now,
+      ...(file ? { presets: file.presets } : {}),
+      ...(modeUser ? { defaultUser: modeUser } : {}),
     };
     // Off the event loop when the factory can (a spec of up to 1 MiB takes up to ~1 s of CPU:
     // adapters/spec-worker). The scheduler may have moved on meanwhile: the work item checks again.
+    // A file's service builds here, at start, as recovery builds the stored ones.
     const { factory } = this.parts;
-    const built = factory.buildForRequest ? await factory.buildForRequest(context) : factory.build(context);
+    const built = factory.buildForRequest && !file ? await factory.buildForRequest(context) : factory.build(context);
     return this.parts.runner.queue.run("put-service", () => this.apply(input, built));
   }
 
@@ -68,11 +82,21 @@ export class ServicePuts {
 
   private async apply(input: PutServiceInput, spec: BuiltService): Promise<PutServiceResult> {
     const existing = this.admissible(input);
-    const built = withDriverNotes(spec, this.parts.options.clusterCapabilities);
+    const quarantined = !existing && this.parts.manager.getQuarantined(input.name) !== undefined;
+    const built = withDriverNotes(await this.keepingUser(spec, existing, quarantined), this.parts.options.clusterCapabilities);
     encodeContext(built.context); // size check before anything is built further or stored
     if (existing) return this.update(existing, built, input.dryRun === true);
-    if (this.parts.manager.getQuarantined(input.name)) return this.repair(built, input.dryRun === true);
+    if (quarantined) return this.repair(built, input.dryRun === true);
     return this.create(built, input.dryRun === true);
+  }
+
+  /** A new spec naming no user keeps the user of the stored service (user-inherit.ts). */
+  private async keepingUser(built: BuiltService, existing: ManagedService | undefined, quarantined: boolean): Promise<BuiltService> {
+    if (built.spec.user !== undefined && built.context.defaultUser === undefined) return built; // names its own
+    if (!existing && !quarantined) return built;
+    const { persister } = this.parts;
+    const configId = existing ? existing.configId : ((await new StateStore(persister, built.context.name).configTarget()) ?? "");
+    return inheritUser(built, await storedUser(persister, built.context.name, configId));
   }
 
   private async create(built: BuiltService, dryRun: boolean): Promise<PutServiceResult> {

@@ -25,6 +25,7 @@ import type { UninstallEventLogOptions } from "./uninstall-events.js";
 import { encodeText } from "./store/codec.js";
 import { FencedPersister, lockLost } from "./store/fenced-persister.js";
 import * as layout from "./store/layout.js";
+import { MonoLayoutPersister } from "./store/mono-layout.js";
 import { SelectionStore } from "./store/selection-store.js";
 import { ServiceStore } from "./store/service-store.js";
 import { StateStore } from "./store/state-store.js";
@@ -128,7 +129,9 @@ export class SchedulerParts {
     readonly options: SchedulerOptions,
   ) {
     this.fence = deps.fence ?? ALWAYS;
-    this.persister = new FencedPersister(deps.persister, this.fence);
+    // Mono: the engine writes its one service at the schema-2 paths; the store keeps them at the schema-1 places.
+    const store = options.serviceMode === "mono" ? new MonoLayoutPersister(deps.persister, options.framework.name) : deps.persister;
+    this.persister = new FencedPersister(store, this.fence);
     this.factory = deps.factory ?? specServiceFactory;
     this.services = new ServiceStore(this.persister);
     const client = new MultiServiceEventClient(
@@ -138,6 +141,8 @@ export class SchedulerParts {
       (options.maxParallelDeploys ?? 0) > 0
         ? new DeployLimit(options.maxParallelDeploys!, new SelectionStore(this.persister), deps.log.child({ component: "deploy-limit" }))
         : undefined,
+      // Known from the start: the default service owns our unlabelled reservations even while only removals run.
+      options.framework.name,
     );
     this.runner = new SchedulerRunner(
       {
@@ -162,7 +167,8 @@ export class SchedulerParts {
       random: this.deps.random,
       clock: this.deps.clock,
       log: this.deps.log.child({ service: built.spec.name }),
-      framework: this.options.framework,
+      // Mono: the one service's reservations carry no namespace label, as the reference's mono schedulers write them.
+      framework: this.options.serviceMode === "mono" ? { ...this.options.framework, mono: true } : this.options.framework,
       ...(this.options.replaceUnreachableAfterMs ? { replaceUnreachableAfterMs: this.options.replaceUnreachableAfterMs } : {}),
     });
   }

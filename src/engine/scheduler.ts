@@ -17,6 +17,8 @@ import type {
   PutServiceInput,
   PutServiceResult,
   SchedulerView,
+  SchemaVersion,
+  ServiceMode,
   ServiceView,
   TaskLogChunk,
   TaskLogInput,
@@ -32,7 +34,11 @@ import { SchedulerParts } from "./scheduler-parts.js";
 import { ServiceSteering } from "./scheduler-steer.js";
 import { SchedulerUninstall } from "./scheduler-uninstall.js";
 import { planView } from "./service-view.js";
-import { checkSchema, recoverServices } from "./stored-services.js";
+import { recoverServices } from "./stored-services.js";
+import { applyStaticSet } from "./static-start.js";
+import type { StaticService } from "./static-services.js";
+import { staticServiceSet } from "./static-services.js";
+import { ensureSchema } from "./store/schema.js";
 import { openTaskLog } from "./task-log.js";
 import { listServiceTasks } from "./task-views.js";
 import { serviceEndpoints } from "./scheduler-endpoints.js";
@@ -57,6 +63,8 @@ export class MultiServiceScheduler implements AdminApi {
   /** Aborted when the engine is abandoned: its watch streams end UNAVAILABLE. */
   private readonly abandoned = new AbortController();
   private uninstalls: SchedulerUninstall | undefined;
+  /** The store's, once start() checked it (until then what the mode needs). */
+  private schemaVersion: SchemaVersion;
 
   constructor(deps: SchedulerDeps, options: SchedulerOptions) {
     this.parts = new SchedulerParts(deps, options);
@@ -64,17 +72,35 @@ export class MultiServiceScheduler implements AdminApi {
     this.runner = this.parts.runner;
     this.puts = new ServicePuts(this.parts);
     this.steering = new ServiceSteering(this.parts);
+    this.schemaVersion = this.serviceMode === "mono" ? 1 : 2;
+  }
+
+  get serviceMode(): ServiceMode {
+    return this.parts.options.serviceMode ?? "dynamic";
   }
 
   get mode(): SchedulerMode {
     return this.parts.mode;
   }
 
-  /** Checks the schema, rebuilds stored services, then registers with the cluster. */
+  /**
+   * Checks (or migrates) the schema, rebuilds stored services, puts the static set (static and
+   * mono mode), then registers with the cluster.
+   */
   async start(): Promise<void> {
-    const { parts } = this;
+    const { parts, serviceMode } = this;
     const { deps, options } = parts;
-    await checkSchema(parts);
+    // Named before the store is read: a static set over a mono store migrates only with a service named like the framework.
+    const set = serviceMode === "dynamic" ? undefined : staticServiceSet(options.staticServices ?? [], options.framework.name, serviceMode);
+    const schema = await ensureSchema(parts.persister, {
+      mode: serviceMode,
+      frameworkName: options.framework.name,
+      ...(serviceMode === "static" && set ? { staticNames: set.map((s) => s.name) } : {}),
+      nowMs: deps.clock.now(),
+      log: deps.log,
+    });
+    this.schemaVersion = schema.version;
+    if (schema.migratedBackup) deps.log.info({ backup: schema.migratedBackup }, "the mono store was migrated to the multi-service layout");
     const persist = (ops: readonly PersisterOp[]): Promise<void> => parts.persister.multi(ops);
     [this.events, this.planEvents] = await Promise.all([
       UninstallEventLog.load(parts.persister, deps.clock, options.events),
@@ -89,6 +115,8 @@ export class MultiServiceScheduler implements AdminApi {
     if (options.uninstall) {
       await uninstalls.beginWhole(fid !== undefined);
       if (parts.mode === "UNINSTALLED") return;
+    } else if (set) {
+      await this.putStaticSet(set, uninstalls);
     }
     try {
       await this.runner.start({
@@ -104,6 +132,11 @@ export class MultiServiceScheduler implements AdminApi {
       deps.log.warn({ err }, "the cluster refuses the stored framework; taking the uninstall as torn down");
       await uninstalls.finish();
     }
+  }
+
+  private putStaticSet(set: readonly StaticService[], uninstalls: SchedulerUninstall): Promise<void> {
+    const mode = this.serviceMode === "mono" ? "mono" : "static";
+    return applyStaticSet({ parts: this.parts, puts: this.puts, uninstall: (name) => uninstalls.uninstallService(name) }, set, mode);
   }
 
   async stop(): Promise<void> {
@@ -122,12 +155,14 @@ export class MultiServiceScheduler implements AdminApi {
     await this.stop();
   }
 
-  putService(input: PutServiceInput): Promise<PutServiceResult> {
+  async putService(input: PutServiceInput): Promise<PutServiceResult> {
+    this.mustBeDynamic();
     return this.puts.put(input);
   }
 
   /** Starts (or, when it is under way, answers) the removal of a service; idempotent. */
   async uninstallService(name: string): Promise<ServiceView> {
+    this.mustBeDynamic();
     if (!this.uninstalls) throw new SchedulerError("unavailable", "the scheduler is starting");
     return this.uninstalls.uninstallService(name);
   }
@@ -169,8 +204,8 @@ export class MultiServiceScheduler implements AdminApi {
       services: names.length,
       uninstalling: names.filter((n) => this.manager.get(n)?.removing).length,
       lastUninstallEvent: this.events?.lastSequence() ?? 0n,
-      serviceMode: this.parts.options.serviceMode ?? "dynamic",
-      schemaVersion: 2,
+      serviceMode: this.serviceMode,
+      schemaVersion: this.schemaVersion,
     };
   }
 
@@ -201,6 +236,17 @@ export class MultiServiceScheduler implements AdminApi {
 
   controlPod(input: PodControlInput): Promise<PodControlResult> {
     return this.steering.controlPod(input);
+  }
+
+  /** Static and mono mode: the services are the spec files' (the start path puts them, not the API). */
+  private mustBeDynamic(): void {
+    const mode = this.serviceMode;
+    if (mode === "dynamic") return;
+    const flag = mode === "static" ? "--services" : "--service";
+    throw new SchedulerError(
+      "failed_precondition",
+      `the scheduler runs in ${mode} mode: its services come from its spec files (${flag}); change the files and restart it`,
+    );
   }
 
   private taskReadDeps(): TaskReadDeps {

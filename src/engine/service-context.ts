@@ -24,6 +24,24 @@ export interface ServiceContext {
    * after a restart in the middle of it. Absent for a service's first config.
    */
   readonly deployed?: boolean;
+  /**
+   * Static and mono mode: what the template's preset variables are set to (SERVICE_NAME: the
+   * file's base name, FRAMEWORK_NAME: the framework name). Absent (API puts): both are the
+   * service name, and a parameter may not set them otherwise.
+   */
+  readonly presets?: ServicePresets;
+  /**
+   * The user of a spec that names none (the factory applies `spec.user ??= defaultUser`): "root"
+   * in mono mode (the reference's mono default), and on an update the running service's user,
+   * so that dropping a `user:` line (or the mono → multi migration) never changes a task's user.
+   */
+  readonly defaultUser?: string;
+}
+
+/** The values of the template's preset variables (`ServiceContext.presets`). */
+export interface ServicePresets {
+  readonly SERVICE_NAME: string;
+  readonly FRAMEWORK_NAME: string;
 }
 
 /** A service as the factory builds it from a context, before anything is stored. */
@@ -50,6 +68,7 @@ export function decodeContext(data: Uint8Array): ServiceContext {
   if (typeof v.name !== "string" || typeof v.spec !== "string") {
     throw new SchedulerError("internal", "stored service context lacks name or spec");
   }
+  if (v.presets !== undefined && !isPresets(v.presets)) throw new SchedulerError("internal", "stored service context has malformed presets");
   return {
     name: v.name,
     spec: v.spec,
@@ -58,5 +77,12 @@ export function decodeContext(data: Uint8Array): ServiceContext {
     createdMs: v.createdMs ?? 0,
     updatedMs: v.updatedMs ?? 0,
     ...(v.deployed === true ? { deployed: true } : {}),
+    ...(v.presets ? { presets: { SERVICE_NAME: v.presets.SERVICE_NAME, FRAMEWORK_NAME: v.presets.FRAMEWORK_NAME } } : {}),
+    ...(typeof v.defaultUser === "string" ? { defaultUser: v.defaultUser } : {}),
   };
+}
+
+function isPresets(v: unknown): v is ServicePresets {
+  const p = v as Partial<ServicePresets> | undefined;
+  return typeof p === "object" && p !== null && typeof p.SERVICE_NAME === "string" && typeof p.FRAMEWORK_NAME === "string";
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SchedulerError } from "../domain/errors.js";
 import type { ServiceContext } from "./service-context.js";
+import { decodeContext, encodeContext } from "./service-context.js";
 import { createSpecServiceFactory } from "./service-factory.js";
 
 const HELLO = readFileSync(new URL("../../examples/hello-world.yml", import.meta.url), "utf8");
@@ -53,5 +54,48 @@ describe("specServiceFactory", () => {
   it("accepts tab and newline in a parameter value (a PEM certificate put into env)", () => {
     const built = createSpecServiceFactory().build(context("svc", HELLO, { CERT: "-----BEGIN-----\n\tAAA\n" }));
     expect(built.context.parameters).toEqual({ CERT: "-----BEGIN-----\n\tAAA\n" });
+  });
+
+  it("refuses a preset parameter other than the service name for an API context", () => {
+    const err = outcome(() => createSpecServiceFactory().build(context("svc", HELLO, { SERVICE_NAME: "svc-base" })));
+    expect(err).toMatchObject({ code: "invalid_argument", violations: [{ field: "parameters.SERVICE_NAME", reason: expect.stringContaining("preset to the service name 'svc'") as string }] });
+  });
+
+  it("renders a file's presets (static, mono) and keeps refusing other values for them", () => {
+    const template = "name: {{SERVICE_NAME}}-{{FRAMEWORK_NAME}}\npods:\n  p:\n    count: 1\n    tasks:\n      t: {cmd: x, cpus: 1, memory: 32}\n";
+    const presets = { SERVICE_NAME: "base", FRAMEWORK_NAME: "fw" };
+    const built = createSpecServiceFactory().build({ ...context("base-fw", template), presets });
+    expect(built.spec.name).toBe("base-fw");
+    expect(built.context.presets).toEqual(presets);
+    const same = createSpecServiceFactory().build({ ...context("base-fw", template, { FRAMEWORK_NAME: "fw" }), presets });
+    expect(same.spec).toEqual(built.spec);
+    const err = outcome(() => createSpecServiceFactory().build({ ...context("base-fw", template, { SERVICE_NAME: "base-fw" }), presets }));
+    expect(err).toMatchObject({ code: "invalid_argument", violations: [{ field: "parameters.SERVICE_NAME", reason: "is preset to 'base' and cannot be 'base-fw'" }] });
+    // A shared factory gives what fresh ones give across presets of other lengths.
+    const shared = createSpecServiceFactory();
+    for (const p of [presets, { SERVICE_NAME: "b", FRAMEWORK_NAME: "fwx" }, presets]) {
+      const name = `${p.SERVICE_NAME}-${p.FRAMEWORK_NAME}`;
+      expect(shared.build({ ...context(name, template), presets: p }).spec).toEqual(createSpecServiceFactory().build({ ...context(name, template), presets: p }).spec);
+    }
+  });
+
+  it("applies the default user to a spec naming none, and keeps no default for a spec naming one", () => {
+    const factory = createSpecServiceFactory();
+    const none = factory.build({ ...context("svc"), defaultUser: "root" });
+    expect(none.spec.user).toBe("root");
+    expect(none.context.defaultUser).toBe("root");
+    const named = factory.build({ ...context("svc", `scheduler:\n  user: nobody\n${HELLO}`), defaultUser: "root" });
+    expect(named.spec.user).toBe("nobody");
+    expect(named.context).not.toHaveProperty("defaultUser");
+    expect(factory.build(context("svc")).spec).not.toHaveProperty("user");
+  });
+
+  it("stores presets and the default user with the context; an old context without them decodes as before", () => {
+    const ctx: ServiceContext = { ...context("svc"), presets: { SERVICE_NAME: "base", FRAMEWORK_NAME: "fw" }, defaultUser: "root" };
+    expect(decodeContext(encodeContext(ctx))).toEqual(ctx);
+    const old = new TextEncoder().encode(JSON.stringify({ name: "svc", spec: HELLO, parameters: {}, generation: 3, createdMs: 1, updatedMs: 2 }));
+    expect(decodeContext(old)).toEqual({ name: "svc", spec: HELLO, parameters: {}, generation: 3, createdMs: 1, updatedMs: 2 });
+    const bad = new TextEncoder().encode(JSON.stringify({ name: "svc", spec: HELLO, presets: { SERVICE_NAME: 1 } }));
+    expect(outcome(() => decodeContext(bad))).toMatchObject({ code: "internal", message: expect.stringContaining("presets") as string });
   });
 });

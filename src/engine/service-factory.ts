@@ -27,8 +27,13 @@ export interface ServiceFactory {
   buildForRequest?(context: ServiceContext): Promise<BuiltService>;
 }
 
-/** Template variables preset to the service's name; the caller cannot set them otherwise. */
+/** Template variables preset by the scheduler (the service name, or the context's `presets`). */
 const PRESET_PARAMETERS = ["SERVICE_NAME", "FRAMEWORK_NAME"] as const;
+
+/** What the preset variables render to: the context's presets (static, mono), else the service name. */
+export function presetValues(context: ServiceContext): { readonly SERVICE_NAME: string; readonly FRAMEWORK_NAME: string } {
+  return context.presets ?? { SERVICE_NAME: context.name, FRAMEWORK_NAME: context.name };
+}
 
 /**
  * The parameters apart from the preset ones, as a key: services that differ only in their name
@@ -40,7 +45,9 @@ export function familyOf(context: ServiceContext): string {
     if (key === "SERVICE_NAME" || key === "FRAMEWORK_NAME") continue;
     params += `${key.length}:${key}${value.length}:${value}`;
   }
-  return `${context.name.length}\u0000${params}\u0000${context.spec}`;
+  // Presets go where the name would: their lengths, like the name's, shape the rendered text.
+  const presets = context.presets ? `${context.presets.SERVICE_NAME.length}:${context.presets.FRAMEWORK_NAME.length}` : "";
+  return `${context.name.length}\u0000${presets}\u0000${params}\u0000${context.spec}`;
 }
 
 /**
@@ -55,27 +62,38 @@ export function createSpecServiceFactory(cacheEntries = 64): ServiceFactory {
     build(context: ServiceContext): BuiltService {
       const violations = [...validateServiceName(context.name), ...validateParameters(context.parameters)];
       if (violations.length > 0) throw SchedulerError.invalid(violations);
+      const presets = presetValues(context);
       for (const key of PRESET_PARAMETERS) {
         const given = context.parameters[key];
-        if (given !== undefined && given !== context.name) {
-          throw SchedulerError.invalid([
-            { field: `parameters.${key}`, reason: `is preset to the service name '${context.name}' and cannot be '${abbreviate(given)}'` },
-          ]);
+        if (given !== undefined && given !== presets[key]) {
+          const to = context.presets ? `'${abbreviate(presets[key])}'` : `the service name '${context.name}'`;
+          throw SchedulerError.invalid([{ field: `parameters.${key}`, reason: `is preset to ${to} and cannot be '${abbreviate(given)}'` }]);
         }
       }
-      const params = { ...context.parameters, SERVICE_NAME: context.name, FRAMEWORK_NAME: context.name };
+      const params = { ...context.parameters, ...presets };
       const rendered = renderTemplate(context.spec, params);
       const parsed = parseServiceSpec(rendered, { cache, family: familyOf(context) });
-      const spec = withTaskConfig(parsed.spec, context.parameters);
+      const named = withTaskConfig(parsed.spec, context.parameters);
       const warnings = parsed.warnings;
-      if (spec.name !== context.name) {
+      if (named.name !== context.name) {
         throw SchedulerError.invalid([
-          { field: "spec.name", reason: `'${abbreviate(spec.name)}' differs from the service name '${context.name}' (use name: {{SERVICE_NAME}})` },
+          { field: "spec.name", reason: `'${abbreviate(named.name)}' differs from the service name '${context.name}' (use name: {{SERVICE_NAME}})` },
         ]);
       }
-      return { context, rendered, spec, warnings };
+      // A spec naming its own user keeps no default: the context says only what applies.
+      if (named.user !== undefined || context.defaultUser === undefined) {
+        return { context: withoutDefaultUser(context), rendered, spec: named, warnings };
+      }
+      return { context, rendered, spec: { ...named, user: context.defaultUser }, warnings };
     },
   };
+}
+
+function withoutDefaultUser(context: ServiceContext): ServiceContext {
+  if (context.defaultUser === undefined) return context;
+  const { defaultUser, ...rest } = context;
+  void defaultUser;
+  return rest;
 }
 
 export const specServiceFactory: ServiceFactory = createSpecServiceFactory();

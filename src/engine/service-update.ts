@@ -56,7 +56,8 @@ export function prepareServiceUpdate(
   options: { readonly dryRun: boolean },
   replace: (carried: ServiceCarryOver) => ManagedService,
 ): UpdateOutcome {
-  if (base.built.rendered === built.rendered) {
+  // The same text with the same effective user (a default user is not in the text) changes nothing.
+  if (base.built.rendered === built.rendered && base.built.spec.user === built.spec.user) {
     return { unchanged: true, change: { relaunched: [], added: [], decommissioned: [], violations: [] } };
   }
   const planning = planUpdate({

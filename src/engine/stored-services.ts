@@ -1,6 +1,7 @@
 /**
- * Start-up: the store's schema, then every stored service rebuilt (or its removal resumed) and
- * put in the manager; one that does not build is quarantined, its tasks left alone.
+ * Start-up, once the store's schema is checked (store/schema.ts): every stored service rebuilt
+ * (or its removal resumed) and put in the manager; one that does not build is quarantined, its
+ * tasks left alone.
  */
 import { SchedulerError } from "../domain/errors.js";
 import type { ManagedService } from "./managed-service.js";
@@ -8,7 +9,7 @@ import { Removals } from "./removals.js";
 import type { SchedulerParts } from "./scheduler-parts.js";
 import type { BuiltService } from "./service-context.js";
 import { removalPath } from "./service-removal.js";
-import { decodeText, encodeText } from "./store/codec.js";
+import { decodeText } from "./store/codec.js";
 import { READS_IN_FLIGHT, RECOVERY_BATCH_SERVICES, mapLimit } from "./store/concurrency.js";
 import * as layout from "./store/layout.js";
 import { chunks, getMany } from "./store/read-many.js";
@@ -16,26 +17,11 @@ import type { StoredContext } from "./store/service-store.js";
 import { StateStore } from "./store/state-store.js";
 import type { StoredSteering } from "./store/state-store.js";
 
-/** Schema of the store layout (dcos-commons §2.4): 2 = multi-service. */
-const SCHEMA_VERSION = "2";
-
 /** One stored service after recovery: rebuilt (or being removed), or why not. */
 interface Recovered {
   readonly stored: StoredContext;
   readonly svc?: ManagedService;
   readonly err?: unknown;
-}
-
-export async function checkSchema(parts: SchedulerParts): Promise<void> {
-  const stored = await parts.persister.get(layout.SCHEMA_VERSION);
-  if (!stored) {
-    await parts.persister.multi([{ kind: "set", path: layout.SCHEMA_VERSION, data: encodeText(SCHEMA_VERSION) }]);
-    return;
-  }
-  const version = decodeText(stored.data);
-  if (version !== SCHEMA_VERSION) {
-    throw new SchedulerError("failed_precondition", `store schema version is '${version}'; this scheduler needs ${SCHEMA_VERSION}`);
-  }
 }
 
 /**
