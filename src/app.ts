@@ -18,23 +18,20 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { acquireDataDirLock } from "./adapters/file-lock.js";
-import type { DataDirLock } from "./adapters/file-lock.js";
-import { MemoryPersister } from "./adapters/persister/memory-persister.js";
-import { SqlitePersister } from "./adapters/persister/sqlite-persister.js";
-import { ZkLockKeeper } from "./adapters/persister/zookeeper/zk-lock-keeper.js";
 import { installSocketDataGuard } from "./adapters/persister/zookeeper/guard.js";
-import { ZooKeeperPersister } from "./adapters/persister/zookeeper/zookeeper-persister.js";
 import { SpecWorkerPool, pooledServiceFactory } from "./adapters/spec-worker/pool.js";
 import { SchedulerError } from "./domain/errors.js";
-import { escapeServiceName } from "./domain/names.js";
 import type { ResolvedOptions } from "./config.js";
 import type { ClusterCapabilities } from "./domain/spec/driver-notes.js";
 import type { AdminApi } from "./engine/admin-api.js";
-import type { ClusterDriver, Persister, WriteFence } from "./engine/ports.js";
+import type { ClusterDriver, Persister } from "./engine/ports.js";
 import type { MultiServiceScheduler } from "./engine/scheduler.js";
 import { DEFAULT_RUNNER_OPTIONS } from "./engine/scheduler.js";
+import type { StaticServiceFile } from "./engine/scheduler-parts.js";
 import { SchedulerKeeper } from "./engine/scheduler-keeper.js";
 import { specServiceFactory } from "./engine/service-factory.js";
+import { loadStaticFiles } from "./static-files.js";
+import { openStore, usesDataDir } from "./store-open.js";
 
 export interface Corral {
   /** The running scheduler (a fresh one after the store lock was lost and held again). */
@@ -74,7 +71,9 @@ export interface AppOptions {
 
 export async function startCorral(options: ResolvedOptions, logger: pino.Logger, app: AppOptions = {}): Promise<Corral> {
   const { signal } = app;
-  // API security first: a refused listen address or a bad token/TLS file stops before the store opens.
+  // The spec files of static and mono mode, and API security, first: a missing file, a refused
+  // listen address or a bad token/TLS file stops before the port is bound or the store opens.
+  const staticServices = loadStaticFiles(options);
   const security = loadApiSecurity(options.listen, options);
   // Then the port, before anything touches the data directory: a port in use is refused with
   // nothing written. Until the scheduler has started, health says NOT_SERVING and admin calls
@@ -91,13 +90,13 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
     await stopSteps(undo, app.stopDeadlineMs ?? DEFAULT_STOP_DEADLINE_MS);
   };
   try {
-    const parts = await startParts(options, logger, server, deadline, undo, signal);
+    const parts = await startParts(options, staticServices, logger, server, deadline, undo, signal);
     signal?.throwIfAborted();
     gate.open(parts.keeper.api);
     if (!parts.uninstalledAlready() && parts.holdsLock()) server.setServing(true);
     const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
     logger.info(
-      { address, cluster: options.cluster, store: options.store, ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}) },
+      { address, cluster: options.cluster, store: options.store, mode: options.mode, ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}) },
       "corral is serving",
     );
     const { keeper, cluster, persister, uninstalled, clusterLost } = parts;
@@ -119,11 +118,6 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
     if (signal?.aborted && undoFailure !== undefined) throw undoFailure;
     throw err;
   }
-}
-
-/** The data directory holds the SQLite store and the local cluster's tasks: one scheduler each. */
-function usesDataDir(options: ResolvedOptions): boolean {
-  return options.store === "sqlite" || options.cluster === "local";
 }
 
 /** How to stop one part; `name` is what a stop that ran out of time reports as unfinished. */
@@ -189,6 +183,7 @@ interface Parts {
  */
 async function startParts(
   options: ResolvedOptions,
+  staticServices: readonly StaticServiceFile[],
   logger: pino.Logger,
   server: AdminServer,
   deadline: number,
@@ -246,7 +241,10 @@ async function startParts(
     },
     {
       ...DEFAULT_RUNNER_OPTIONS,
-      framework: { name: options.frameworkName, role: options.role, principal: options.principal },
+      // Mono: the one service's reservations carry no namespace label, as the reference's mono schedulers write them.
+      framework: { name: options.frameworkName, role: options.role, principal: options.principal, mono: options.mode === "mono" },
+      serviceMode: options.mode,
+      staticServices,
       removalTimeoutMs: options.serviceRemovalTimeoutMs,
       uninstall: options.uninstall,
       events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
@@ -345,40 +343,6 @@ function listenError(address: string, err: unknown): SchedulerError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const reason = (code !== undefined ? LISTEN_REASONS[code] : undefined) ?? (err instanceof Error ? err.message : String(err));
   return new SchedulerError("failed_precondition", `cannot listen on ${address}: ${reason} (choose another with --listen)`, { cause: err });
-}
-
-/** The state store and the lock that fences its writes (ZooKeeper's lock node, SQLite's data-directory lock). */
-interface OpenStore {
-  readonly persister: Persister;
-  readonly fence?: WriteFence;
-  release(): Promise<void>;
-}
-
-async function openStore(
-  options: ResolvedOptions,
-  logger: pino.Logger,
-  signal: AbortSignal | undefined,
-  dirLock: DataDirLock | undefined,
-): Promise<OpenStore> {
-  if (options.store === "memory") return { persister: new MemoryPersister(), release: async () => undefined };
-  if (options.store.startsWith("zk://")) {
-    // One root per scheduler, named like the reference's (§2.3): <chroot>/dcos-service-<name>.
-    const root = `dcos-service-${escapeServiceName(options.frameworkName)}`;
-    let keeper: ZkLockKeeper | undefined;
-    const persister = await ZooKeeperPersister.open(`${options.store.replace(/\/+$/, "")}/${root}`, {
-      onEvent: (event) => keeper?.onSessionEvent(event),
-    });
-    try {
-      keeper = await ZkLockKeeper.acquire(persister, logger, { waitMs: options.waitForLockMs, ...(signal ? { signal } : {}) });
-      return { persister, fence: keeper, release: () => keeper!.release() };
-    } catch (err) {
-      await persister.close();
-      throw err;
-    }
-  }
-  // The data directory's lock is the SQLite store's fence: each write transaction checks it too.
-  const persister = SqlitePersister.open(join(options.dataDir, "corral.db"), dirLock ? { fence: dirLock } : {});
-  return { persister, ...(dirLock ? { fence: dirLock } : {}), release: async () => undefined };
 }
 
 /**

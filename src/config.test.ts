@@ -46,6 +46,9 @@ describe("resolveOptions", () => {
       eventRetention: 10_000,
       eventMaxAgeMs: 7 * 24 * 3600 * 1000,
       taskPath: "/usr/local/bin:/usr/bin:/bin",
+      mode: "dynamic",
+      servicePaths: [],
+      parameters: {},
     });
   });
 
@@ -140,7 +143,9 @@ describe("resolveOptions", () => {
   it("names every option's environment variable in its help", () => {
     const options = schedulerCommand({}).options;
     expect(options.length).toBeGreaterThan(15);
-    const unnamed = options.filter((o) => !/\bCORRAL_[A-Z_]+\b/.test(o.description)).map((o) => o.long);
+    // Template parameters hold any text (no list separator is safe), and the store commands run once, by hand.
+    const byHand = ["--param", "--list-backups", "--restore-backup"];
+    const unnamed = options.filter((o) => !/\bCORRAL_[A-Z_]+\b/.test(o.description) && !byHand.includes(o.long ?? "")).map((o) => o.long);
     expect(unnamed).toEqual([]);
     expect(schedulerCommand({}).helpInformation()).toContain("--wait-for-lock <seconds>");
   });
@@ -170,5 +175,75 @@ describe("resolveOptions", () => {
     { name: "negative lock wait", argv: ["--wait-for-lock", "-1"], env: {} },
   ])("rejects $name", ({ argv, env }) => {
     expect(() => resolveOptions(argv, env)).toThrow();
+  });
+});
+
+describe("service modes", () => {
+  it("takes static mode's files, mono mode's file and -p parameters from flags", () => {
+    expect(resolveOptions(["--mode", "static", "--services", "specs", "extra/db.yml", "-p", "COUNT=2", "-p", "OPTS=a=b,c", "-p", "COUNT=3"], {})).toMatchObject({
+      mode: "static",
+      servicePaths: ["specs", "extra/db.yml"],
+      parameters: { COUNT: "3", OPTS: "a=b,c" },
+    });
+    expect(resolveOptions(["--mode", "mono", "--framework-name", "hello-world", "--service", "hello-world.yml", "-p", "X="], {})).toMatchObject({
+      mode: "mono",
+      frameworkName: "hello-world",
+      servicePaths: ["hello-world.yml"],
+      parameters: { X: "" },
+    });
+  });
+
+  it("takes them from CORRAL_MODE, CORRAL_SERVICES (a comma list) and CORRAL_SERVICE; flags win", () => {
+    expect(resolveOptions([], { CORRAL_MODE: "static", CORRAL_SERVICES: "a, b/c.yaml,," })).toMatchObject({ mode: "static", servicePaths: ["a", "b/c.yaml"] });
+    expect(resolveOptions(["--services", "d"], { CORRAL_MODE: "static", CORRAL_SERVICES: "a,b" }).servicePaths).toEqual(["d"]);
+    expect(resolveOptions([], { CORRAL_MODE: "mono", CORRAL_SERVICE: "one.yml" })).toMatchObject({ mode: "mono", servicePaths: ["one.yml"] });
+    expect(resolveOptions(["--mode", "dynamic"], { CORRAL_MODE: "mono" })).toMatchObject({ mode: "dynamic", servicePaths: [] });
+  });
+
+  it.each([
+    { name: "--services without static mode", argv: ["--services", "d"], env: {}, says: "--services / CORRAL_SERVICES is for --mode static (the mode is dynamic)" },
+    { name: "CORRAL_SERVICES in mono mode", argv: ["--mode", "mono", "--service", "f"], env: { CORRAL_SERVICES: "d" }, says: "--services / CORRAL_SERVICES is for --mode static (the mode is mono)" },
+    { name: "--service without mono mode", argv: ["--mode", "static", "--services", "d", "--service", "f"], env: {}, says: "--service / CORRAL_SERVICE is for --mode mono (the mode is static)" },
+    { name: "static mode without files", argv: ["--mode", "static"], env: {}, says: "--mode static needs --services" },
+    { name: "mono mode without a file", argv: [], env: { CORRAL_MODE: "mono" }, says: "--mode mono needs --service FILE" },
+    { name: "-p in dynamic mode", argv: ["-p", "A=1"], env: {}, says: "-p / --param is for --mode static or mono" },
+    { name: "an unknown mode", argv: ["--mode", "multi"], env: {}, says: "option '--mode <mode>' argument 'multi' is invalid" },
+    { name: "an unknown CORRAL_MODE", argv: [], env: { CORRAL_MODE: "Static" }, says: "CORRAL_MODE must be one of: dynamic, static, mono" },
+    { name: "a preset SERVICE_NAME", argv: ["--mode", "mono", "--service", "f", "-p", "SERVICE_NAME=x"], env: {}, says: "SERVICE_NAME is preset by the scheduler" },
+    { name: "a preset FRAMEWORK_NAME", argv: ["--mode", "static", "--services", "d", "--param", "FRAMEWORK_NAME=x"], env: {}, says: "FRAMEWORK_NAME is preset by the scheduler" },
+    { name: "a parameter without =", argv: ["--mode", "mono", "--service", "f", "-p", "COUNT"], env: {}, says: 'expected KEY=VALUE, got "COUNT"' },
+    { name: "an empty parameter name", argv: ["--mode", "mono", "--service", "f", "-p", "=1"], env: {}, says: 'expected KEY=VALUE, got "=1"' },
+    { name: "a bad TASKCFG_ name", argv: ["--mode", "mono", "--service", "f", "-p", "TASKCFG_a-b=1"], env: {}, says: "TASKCFG_a-b: a TASKCFG_ parameter becomes an environment variable" },
+    { name: "a control character in a name", argv: ["--mode", "mono", "--service", "f", "-p", "A\tB=1"], env: {}, says: "A\tB: name" },
+  ])("refuses $name with one corral: line, exit 1", ({ argv, env, says }) => {
+    const { stderr, exitCode } = refusal(argv, env);
+    expect(stderr).toMatch(/^corral: [^\n]+\n$/);
+    expect(stderr).toContain(says);
+    expect(exitCode).toBe(1);
+  });
+});
+
+describe("the store commands", () => {
+  it("--list-backups and --restore-backup [name] are commands on the configured store", () => {
+    expect(resolveOptions(["--list-backups", "--data-dir", "/srv/corral"], {})).toMatchObject({ storeCommand: { kind: "list-backups" }, dataDir: "/srv/corral" });
+    expect(resolveOptions(["--restore-backup", "--store", "zk://zk:2181/corral", "--framework-name", "hello-world"], {})).toMatchObject({
+      storeCommand: { kind: "restore-backup" },
+      store: "zk://zk:2181/corral",
+      frameworkName: "hello-world",
+    });
+    expect(resolveOptions(["--restore-backup", "backup-2026-12-05-011500"], {}).storeCommand).toEqual({ kind: "restore-backup", backup: "backup-2026-12-05-011500" });
+    expect(resolveOptions([], {}).storeCommand).toBeUndefined();
+  });
+
+  it.each([
+    { name: "both commands", argv: ["--list-backups", "--restore-backup"], env: {}, says: "--list-backups and --restore-backup are separate commands" },
+    { name: "a restore with --uninstall", argv: ["--restore-backup", "--uninstall"], env: {}, says: "--restore-backup works on a stopped scheduler's store" },
+    { name: "a listing with SDK_UNINSTALL", argv: ["--list-backups"], env: { SDK_UNINSTALL: "" }, says: "--list-backups works on a stopped scheduler's store" },
+    { name: "an empty backup name", argv: ["--restore-backup="], env: {}, says: "--restore-backup takes a backup's name" },
+  ])("refuses $name", ({ argv, env, says }) => {
+    const { stderr, exitCode } = refusal(argv, env);
+    expect(stderr).toMatch(/^corral: [^\n]+\n$/);
+    expect(stderr).toContain(says);
+    expect(exitCode).toBe(1);
   });
 });

@@ -11,8 +11,10 @@ import { parsePreReserved, roleProblem } from "./adapters/cluster/agent/pre-rese
 import { apiSecurityProblem } from "./adapters/grpc/auth.js";
 import type { ApiSecurityFiles } from "./adapters/grpc/auth.js";
 import { ERROR_PREFIX } from "./error-prefix.js";
+import { addModeOptions, modeOptions } from "./config-modes.js";
+import type { ModeOptions } from "./config-modes.js";
 
-export interface ResolvedOptions extends ApiSecurityFiles {
+export interface ResolvedOptions extends ApiSecurityFiles, ModeOptions {
   /**
    * host:port of the gRPC API. @default "127.0.0.1:50051". A non-loopback address needs
    * `authTokenFile` or the three TLS files (ApiSecurityFiles; checked here, read by startCorral).
@@ -189,7 +191,8 @@ export function schedulerCommand(env: NodeJS.ProcessEnv, stdoutIsTty = false): C
     .addOption(new Option("--tls-cert <file>", "server certificate chain, PEM, for mutual TLS (CORRAL_TLS_CERT)").default(env["CORRAL_TLS_CERT"]))
     .addOption(new Option("--tls-key <file>", "server private key, PEM (CORRAL_TLS_KEY)").default(env["CORRAL_TLS_KEY"]))
     .addOption(new Option("--tls-client-ca <file>", "CA that client certificates must chain to, PEM (CORRAL_TLS_CLIENT_CA)").default(env["CORRAL_TLS_CLIENT_CA"]));
-  return program;
+  // Service modes and the migration's offline commands (config-modes.ts).
+  return addModeOptions(program, env);
 }
 
 /**
@@ -239,9 +242,12 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     specWorkers: number | string;
     maxParallelDeploys: number | string;
   }>();
+  // The reference uninstalls when SDK_UNINSTALL is set to anything, even empty.
+  const uninstall = flags.uninstall === true || env["CORRAL_UNINSTALL"] === "true" || env["SDK_UNINSTALL"] !== undefined;
   return {
     listen,
     cluster: o.cluster,
+    ...modeOptions(program, uninstall),
     localAgents: typeof o.localAgents === "string" ? envInt(program, "CORRAL_LOCAL_AGENTS", o.localAgents) : o.localAgents,
     simAgents: typeof o.simAgents === "string" ? envInt(program, "CORRAL_SIM_AGENTS", o.simAgents) : o.simAgents,
     store: o.store,
@@ -262,8 +268,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
       typeof o.maxParallelDeploys === "string" ? envInt(program, "CORRAL_MAX_PARALLEL_DEPLOYS", o.maxParallelDeploys, nonNegativeInt) : o.maxParallelDeploys,
     replaceUnreachableAfterMs: unreachableS * 1000,
     serviceRemovalTimeoutMs: Math.max(0, removalS) * 1000,
-    // The reference uninstalls when SDK_UNINSTALL is set to anything, even empty.
-    uninstall: flags.uninstall === true || env["CORRAL_UNINSTALL"] === "true" || env["SDK_UNINSTALL"] !== undefined,
+    uninstall,
     stayAfterUninstall: flags.stayAfterUninstall === true || env["CORRAL_STAY_AFTER_UNINSTALL"] === "true",
     eventRetention: typeof flags.eventRetention === "string" ? envInt(program, "CORRAL_EVENT_RETENTION", flags.eventRetention) : flags.eventRetention,
     eventMaxAgeMs: maxAgeH * 3600 * 1000,

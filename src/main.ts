@@ -10,6 +10,9 @@
  * Run it as `node --import tsx src/main.ts` (what `npm start` execs, so npm's only child is
  * this process and npm passes SIGINT/SIGTERM on to it) or `node dist/src/main.js` after
  * `npm run build`. A fatal error prints one line, `corral: <what went wrong>`, and exits 1.
+ *
+ * `--list-backups` and `--restore-backup` run on the store instead of the scheduler
+ * (store-commands.ts), print what they did and exit 0.
  */
 import { CommanderError } from "commander";
 import type pino from "pino";
@@ -17,6 +20,7 @@ import { StopDeadlineError, startCorral } from "./app.js";
 import type { Corral } from "./app.js";
 import { ERROR_PREFIX, resolveOptions } from "./config.js";
 import { createLogger } from "./logger.js";
+import { runStoreCommand } from "./store-commands.js";
 
 async function main(): Promise<void> {
   let options;
@@ -31,6 +35,16 @@ async function main(): Promise<void> {
     format: options.logFormat,
     colorize: process.stdout.isTTY && !process.env["NO_COLOR"],
   });
+  if (options.storeCommand) {
+    // --list-backups / --restore-backup: work on the stopped scheduler's store, print, exit.
+    const abort = new AbortController();
+    const stop = (): void => abort.abort(new Error("stopped by a signal"));
+    process.once("SIGTERM", stop).once("SIGINT", stop);
+    const lines = await runStoreCommand(options.storeCommand, options, logger, abort.signal);
+    // Exit once written: a pipe's writes may still be queued.
+    process.stdout.write(lines.map((l) => `${l}\n`).join(""), () => process.exit(0));
+    return;
+  }
   const stopper = new Stopper(logger);
   // Before start-up, so a signal that arrives while starting stops the start-up (undoing what
   // was set up) instead of killing the scheduler half-started.

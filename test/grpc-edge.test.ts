@@ -16,6 +16,7 @@ import {
   ServiceState,
   Status,
   SchedulerState,
+  ServiceMode,
   Strategy,
   UninstallEventKind,
   createAdminClient,
@@ -158,7 +159,7 @@ describe("MultiServiceAdmin over gRPC", () => {
   });
 
   it("reports the scheduler's own state", async () => {
-    expect(await admin.getScheduler({})).toMatchObject({ state: SchedulerState.UNINSTALLING, services: 3, uninstalling: 2, lastUninstallEvent: 7n, serviceMode: "dynamic" as const, schemaVersion: 2 as const });
+    expect(await admin.getScheduler({})).toMatchObject({ state: SchedulerState.UNINSTALLING, services: 3, uninstalling: 2, lastUninstallEvent: 7n, serviceMode: ServiceMode.DYNAMIC, schemaVersion: 2 });
   });
 
   it("lists services", async () => {

@@ -10,6 +10,7 @@ import {
   GetPlanResponseSchema,
   GetSchedulerResponseSchema,
   SchedulerState,
+  ServiceMode,
   ListServicesResponseSchema,
   GetServiceResponseSchema,
   ListTasksResponseSchema,
@@ -106,7 +107,16 @@ export async function scheduler(ctx: CommandContext): Promise<void> {
   const res = await ctx.connection.unary("GetScheduler", (a, opts) => a.getScheduler({}, opts));
   if (ctx.json) return ctx.out(json(GetSchedulerResponseSchema, res));
   const state = SchedulerState[res.state] ?? String(res.state);
-  ctx.out(`state:        ${state}\nservices:     ${res.services} (${res.uninstalling} being removed)\nlast event:   ${res.lastUninstallEvent}`);
+  ctx.out(
+    `state:        ${state}\nmode:         ${modeName(res.serviceMode)}\nschema:       ${res.schemaVersion || "unknown"}\n` +
+      `services:     ${res.services} (${res.uninstalling} being removed)\nlast event:   ${res.lastUninstallEvent}`,
+  );
+}
+
+/** `static`, as given to --mode; a scheduler older than the field sends none: `unknown`. */
+function modeName(mode: ServiceMode): string {
+  if (mode === ServiceMode.UNSPECIFIED) return "unknown";
+  return (ServiceMode[mode] ?? String(mode)).toLowerCase();
 }
 
 export async function list(ctx: CommandContext): Promise<void> {

@@ -10,6 +10,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   PutOutcome,
   SchedulerState,
+  ServiceMode,
   ServiceState,
   Status,
   TaskLogFile,
@@ -34,6 +35,7 @@ import type {
   PutServiceResult,
   SecretsAccess,
   ServiceChangeView,
+  ServiceMode as ServiceModeName,
   ServiceView,
   TaskLogChunk,
   TaskLogFile as TaskLogFileName,
@@ -76,7 +78,14 @@ export function createAdminHandlers(
     })),
     getScheduler: unary("GetScheduler", logger, () => {
       const s = api.getScheduler();
-      return { state: SchedulerState[s.state], services: s.services, uninstalling: s.uninstalling, lastUninstallEvent: s.lastUninstallEvent };
+      return {
+        state: SchedulerState[s.state],
+        services: s.services,
+        uninstalling: s.uninstalling,
+        lastUninstallEvent: s.lastUninstallEvent,
+        serviceMode: SERVICE_MODES[s.serviceMode],
+        schemaVersion: s.schemaVersion,
+      };
     }),
     listTasks: unary("ListTasks", logger, async (req) => {
       if (!api.listTasks) throw new SchedulerError("unimplemented", "this scheduler does not list tasks");
@@ -162,6 +171,12 @@ export function toEventMessage(view: UninstallEventView): MessageInitShape<typeo
     message: view.message,
   };
 }
+
+const SERVICE_MODES: Readonly<Record<ServiceModeName, ServiceMode>> = {
+  dynamic: ServiceMode.DYNAMIC,
+  static: ServiceMode.STATIC,
+  mono: ServiceMode.MONO,
+};
 
 const TASK_LOG_FILES: ReadonlyMap<number, TaskLogFileName> = new Map([
   [TaskLogFile.UNSPECIFIED, "STDOUT"],

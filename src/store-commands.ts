@@ -1,0 +1,80 @@
+/**
+ * The scheduler's offline store commands: `--list-backups` and `--restore-backup [name]` (the
+ * manual rollback of a mono → multi migration, §3.10). They open the store exactly as the
+ * scheduler would — same --store, --data-dir and --framework-name, same locks — so they refuse
+ * to run beside a live scheduler, do their work, and release the store.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type pino from "pino";
+import { acquireDataDirLock } from "./adapters/file-lock.js";
+import type { ResolvedOptions } from "./config.js";
+import type { StoreCommand } from "./config-modes.js";
+import { SchedulerError } from "./domain/errors.js";
+import { escapeServiceName } from "./domain/names.js";
+import type { Persister } from "./engine/ports.js";
+import { FencedPersister } from "./engine/store/fenced-persister.js";
+import { SERVICE_LIST } from "./engine/store/layout.js";
+import { listBackups, restoreBackup } from "./engine/store/migration.js";
+import { SQLITE_FILE, openStore, usesDataDir } from "./store-open.js";
+
+/**
+ * Runs `command` on the configured store; returns the lines to print on stdout.
+ * @throws SchedulerError (failed_precondition) when there is no store, the scheduler holds it, or the command fails
+ */
+export async function runStoreCommand(command: StoreCommand, options: ResolvedOptions, logger: pino.Logger, signal?: AbortSignal): Promise<string[]> {
+  const where = storeName(options);
+  if (options.store === "memory") throw new SchedulerError("failed_precondition", `--${command.kind}: --store memory keeps nothing between runs; name the scheduler's store (--store, --data-dir)`);
+  // Opening a SQLite store creates it: a mistyped --data-dir must not leave an empty store behind.
+  if (options.store === "sqlite" && !existsSync(join(options.dataDir, SQLITE_FILE))) {
+    throw new SchedulerError("failed_precondition", `--${command.kind}: there is no store at ${where} (check --data-dir)`);
+  }
+  const dirLock = usesDataDir(options) ? await acquireDataDirLock(options.dataDir, { waitMs: options.waitForLockMs, ...(signal ? { signal } : {}) }) : undefined;
+  try {
+    const store = await openStore(options, logger, signal, dirLock);
+    // Writes are fenced as the scheduler's are: a lock lost meanwhile refuses them.
+    const persister: Persister = store.fence ? new FencedPersister(store.persister, store.fence) : store.persister;
+    try {
+      return await run(command, persister, options.frameworkName, where);
+    } finally {
+      await store.release();
+      await store.persister.close();
+    }
+  } finally {
+    await dirLock?.release();
+  }
+}
+
+async function run(command: StoreCommand, persister: Persister, frameworkName: string, where: string): Promise<string[]> {
+  if (command.kind === "list-backups") {
+    const backups = await listBackups(persister);
+    return backups.length > 0 ? backups : [`no backups in ${where}`];
+  }
+  await refuseOtherServices(persister, frameworkName);
+  const { restored } = await restoreBackup(persister, frameworkName, command.backup);
+  return [
+    `restored ${restored} in ${where}: the store is a mono store (schema 1) of '${frameworkName}' again; the backup is kept`,
+    `start the scheduler with --mode mono --framework-name ${frameworkName} --service FILE (or migrate again with --mode static)`,
+  ];
+}
+
+/**
+ * A mono scheduler runs one service: services added since the migration would stay in the store
+ * unmanaged, their tasks running. They are removed first, by the static scheduler.
+ */
+async function refuseOtherServices(persister: Persister, frameworkName: string): Promise<void> {
+  const mine = escapeServiceName(frameworkName);
+  const others = (await persister.children(SERVICE_LIST)).filter((name) => name !== mine);
+  if (others.length === 0) return;
+  throw new SchedulerError(
+    "failed_precondition",
+    `the store holds services besides '${frameworkName}' (${others.join(", ")}): a mono scheduler would leave them, and their tasks, unmanaged. ` +
+      `Remove them first: start in static mode with only ${frameworkName}'s spec file, wait until \`corral list\` shows only ${frameworkName}, stop it, then restore`,
+  );
+}
+
+/** The store as the user named it: the SQLite file, or the ZooKeeper address and root. */
+function storeName(options: ResolvedOptions): string {
+  if (options.store === "sqlite") return resolve(options.dataDir, SQLITE_FILE);
+  return options.store;
+}
