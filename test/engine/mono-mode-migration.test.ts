@@ -84,4 +84,17 @@ describe("mono → static migration", () => {
     expect(await dumpStore(mono.persister)).toEqual(before);
     expect(await mono.persister.get("ConfigTarget")).toEqual(rootBefore);
   });
+
+  it("refuses a static set with a file that does not build before migrating; the mono store stays schema 1", async () => {
+    const mono = await deployedMono();
+    const before = await dumpStore(mono.persister);
+    const broken = SIMPLE.replace(/cpus: [0-9.]+/, "cpus: lots");
+    expect(broken).not.toBe(SIMPLE);
+    await expect(asStatic(mono, [file("svc", SVC), file("foobar", broken)])).rejects.toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringContaining("foobar.yml") as string,
+    });
+    expect(await dumpStore(mono.persister)).toEqual(before);
+    expect(decodeText((await mono.persister.get("SchemaVersion"))!.data)).toBe("1");
+  });
 });
