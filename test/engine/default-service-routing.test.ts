@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Offer, Resource, TaskStatus } from "../../src/domain/cluster.js";
-import type { FrameworkIdentity } from "../../src/domain/service/model.js";
 import { ownReservations } from "../../src/engine/deploy-limit.js";
 import type { ManagedService, OfferResult } from "../../src/engine/managed-service.js";
 import { MultiServiceEventClient } from "../../src/engine/multi-service-event-client.js";
