@@ -6,7 +6,6 @@
  */
 import type { Offer, Operation, Resource, TaskInfo, TaskStatus } from "../domain/cluster.js";
 import type { Plan } from "../domain/plan/model.js";
-import type { FrameworkIdentity } from "../domain/service/model.js";
 import type { PersisterOp } from "./ports.js";
 import type { PlanControlInput, PlanControlResult, PodAction, ReservationView, ServiceChangeView, ServiceView } from "./admin-api.js";
 import type { BuiltService, ServiceContext } from "./service-context.js";
@@ -108,8 +107,6 @@ export interface ManagedService {
   readonly defaultPlan: string;
   /** Being removed: a put is refused until the removal completed, an uninstall answers the removal under way. */
   readonly removing: boolean;
-  /** The framework it runs for; absent for a removal (it works from what is stored). */
-  readonly framework?: FrameworkIdentity;
   /**
    * Validates `built` (the same name, a new context with the next generation) against the
    * current target (§1.13) and works out the change; stores nothing. `configId` is the id the

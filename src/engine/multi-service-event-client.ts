@@ -74,8 +74,8 @@ export class MultiServiceEventClient {
     private readonly onWriteError?: (err: unknown) => void,
     /** `--max-parallel-deploys`; none: every service may acquire resources. */
     private readonly limit?: DeployLimit,
-    /** The framework's name (its default service's); @default learnt from the first running service that tells it */
-    private frameworkName?: string,
+    /** The framework's name (its default service's); none: no default service. */
+    private readonly frameworkName?: string,
   ) {}
 
   /**
@@ -87,10 +87,8 @@ export class MultiServiceEventClient {
     return key === undefined ? undefined : this.manager.getBySanitized(key);
   }
 
-  /** The default service's sanitized name (the framework's), once known. */
+  /** The default service's sanitized name (the framework's). */
   private defaultKey(): string | undefined {
-    // Every service runs for the one framework: any running service tells its name.
-    this.frameworkName ??= this.manager.services().find((svc) => svc.framework !== undefined)?.framework?.name;
     return this.frameworkName === undefined ? undefined : sanitizeServiceName(this.frameworkName);
   }
 

@@ -11,6 +11,7 @@ import type { ManagedService } from "./managed-service.js";
 import type { SchedulerParts } from "./scheduler-parts.js";
 import { DEFAULT_REMOVAL_TIMEOUT_MS } from "./scheduler-parts.js";
 import * as layout from "./store/layout.js";
+import { listBackups } from "./store/migration.js";
 import { StateStore } from "./store/state-store.js";
 import type { UninstallEventLog } from "./uninstall-events.js";
 
@@ -152,8 +153,9 @@ export class SchedulerUninstall {
     const { parts } = this;
     if (parts.mode === "UNINSTALLED") return;
     try {
-      // Everything of the schema-2 layout but the FrameworkID; the ZooKeeper lock node is not part of it.
-      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.SCHEMA_VERSION, layout.PLAN_EVENTS, layout.SELECTED_SERVICES];
+      // Everything of the schema-2 layout but the FrameworkID, and a migration's backups; the ZooKeeper lock node is not part of it.
+      const backups = await listBackups(parts.persister);
+      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.SCHEMA_VERSION, layout.PLAN_EVENTS, layout.SELECTED_SERVICES, ...backups, layout.BACKUPS, layout.MIGRATION];
       await parts.persister.multi([...roots.map((path) => ({ kind: "delete" as const, path })), ...this.events.wipeOps()]);
       // The FrameworkID goes last: a scheduler that dies before the teardown still knows what to tear down.
       if (parts.runner.registered) await parts.deps.driver.teardown();

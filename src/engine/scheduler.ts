@@ -35,7 +35,7 @@ import { ServiceSteering } from "./scheduler-steer.js";
 import { SchedulerUninstall } from "./scheduler-uninstall.js";
 import { planView } from "./service-view.js";
 import { recoverServices } from "./stored-services.js";
-import { applyStaticSet } from "./static-start.js";
+import { applyStaticSet, buildAll } from "./static-start.js";
 import type { StaticService } from "./static-services.js";
 import { staticServiceSet } from "./static-services.js";
 import { ensureSchema } from "./store/schema.js";
@@ -92,6 +92,7 @@ export class MultiServiceScheduler implements AdminApi {
     const { deps, options } = parts;
     // Named before the store is read: a static set over a mono store migrates only with a service named like the framework.
     const set = serviceMode === "dynamic" ? undefined : staticServiceSet(options.staticServices ?? [], options.framework.name, serviceMode);
+    if (set && serviceMode !== "dynamic") buildAll(parts.factory, set, serviceMode);
     const schema = await ensureSchema(parts.persister, {
       mode: serviceMode,
       frameworkName: options.framework.name,

@@ -53,7 +53,6 @@ export class ServiceScheduler implements ManagedService {
   readonly sanitizedName: string;
   readonly defaultPlan = "deploy";
   readonly removing = false;
-  readonly framework: FrameworkIdentity;
   readonly slots: ReadonlyMap<string, TaskSlot>;
   private plans: ServicePlans;
   private tasks = new Map<string, StoredTask>();
@@ -84,7 +83,6 @@ export class ServiceScheduler implements ManagedService {
     private readonly deps: ServiceDeps,
     carried?: ServiceCarryOver,
   ) {
-    this.framework = deps.framework;
     this.name = built.spec.name;
     this.sanitizedName = sanitizeServiceName(this.name);
     this.slots = taskSlots(built.spec);

@@ -8,6 +8,7 @@ import { SchedulerError, abbreviateList } from "../domain/errors.js";
 import type { PutServiceResult } from "./admin-api.js";
 import type { ServicePuts } from "./put-service.js";
 import type { SchedulerParts } from "./scheduler-parts.js";
+import type { ServiceFactory } from "./service-factory.js";
 import type { StaticService } from "./static-services.js";
 import { refusedFile } from "./static-services.js";
 
@@ -42,6 +43,32 @@ export async function applyStaticSet(start: StaticStart, set: readonly StaticSer
   }
 }
 
+/**
+ * Every file's spec built before the store is touched: a file that does not parse or validate
+ * fails the start before a mono store is migrated. (The dry-run puts after recovery add the
+ * checks that need the stored service, such as the update rules.)
+ */
+export function buildAll(factory: ServiceFactory, set: readonly StaticService[], mode: "static" | "mono"): void {
+  const refused: { readonly file: string; readonly err: SchedulerError }[] = [];
+  for (const s of set) {
+    try {
+      factory.build({
+        name: s.name,
+        spec: s.input.spec,
+        parameters: s.input.parameters,
+        generation: 1,
+        createdMs: 0,
+        updatedMs: 0,
+        presets: s.presets,
+        ...(mode === "mono" ? { defaultUser: "root" } : {}),
+      });
+    } catch (err) {
+      refused.push({ file: s.file, err: refusedFile(s.file, err, s.name) });
+    }
+  }
+  throwRefused(refused);
+}
+
 /** Every file's put dry-run; all refusals (errors, or an update's violations) fail the start together. */
 async function dryRunAll(puts: ServicePuts, set: readonly StaticService[]): Promise<void> {
   const refused: { readonly file: string; readonly err: SchedulerError }[] = [];
@@ -57,6 +84,11 @@ async function dryRunAll(puts: ServicePuts, set: readonly StaticService[]): Prom
       refused.push({ file: s.file, err: refusedFile(s.file, err, s.name) });
     }
   }
+  throwRefused(refused);
+}
+
+/** All refusals together, each naming its file. */
+function throwRefused(refused: readonly { readonly file: string; readonly err: SchedulerError }[]): void {
   if (refused.length === 0) return;
   if (refused.length === 1) throw refused[0]!.err;
   const files = abbreviateList(refused.map((r) => r.file));

@@ -5,21 +5,19 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Offer, Resource, TaskStatus } from "../../src/domain/cluster.js";
-import type { FrameworkIdentity } from "../../src/domain/service/model.js";
 import { ownReservations } from "../../src/engine/deploy-limit.js";
 import type { ManagedService, OfferResult } from "../../src/engine/managed-service.js";
 import { MultiServiceEventClient } from "../../src/engine/multi-service-event-client.js";
 import { MultiServiceManager } from "../../src/engine/multi-service-manager.js";
 
 /** A working service that records the statuses and resources it is asked about and disowns `stray`. */
-function stub(name: string, framework?: FrameworkIdentity) {
+function stub(name: string) {
   const statuses: string[] = [];
   const judged: string[] = [];
   const told: boolean[] = [];
   const svc = {
     name,
     sanitizedName: name.replace(/^\/+|\/+$/g, "").replaceAll("/", "."),
-    ...(framework ? { framework } : {}),
     status: () => ({ kind: "WORKING", footprint: false, newWork: false }),
     offers: async (): Promise<OfferResult> => ({ ready: true, unplaced: 0, operations: new Map() }),
     cycleFailed: () => undefined,
@@ -76,14 +74,6 @@ describe("default service routing", () => {
     manager.putQuarantined({ name: "fw", error: "broken", sinceMs: 0 });
     const { done } = await client(manager, "fw").taskStatuses([status("hello-0-server__u1")]);
     expect(done.map((d) => d.answer)).toEqual(["processed"]);
-  });
-
-  it("learns the framework name from a running service when it is not given", async () => {
-    const manager = new MultiServiceManager();
-    const fw = stub("fw", { name: "fw", role: "r", principal: "p" });
-    manager.put(fw.svc);
-    await client(manager).taskStatuses([status("hello-0-server__u1")]);
-    expect(fw.statuses).toEqual(["hello-0-server__u1"]);
   });
 
   it("unlabelled reservations of ours are the default service's to judge; another framework's are never touched", () => {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { StaticServiceFile } from "../../src/engine/scheduler-parts.js";
 import { decodeJson, decodeText } from "../../src/engine/store/codec.js";
+import { listBackups } from "../../src/engine/store/migration.js";
 import { createHarness, example } from "../harness/harness.js";
 import type { Harness } from "../harness/harness.js";
 import { dumpStore } from "./store-dump.js";
@@ -83,5 +84,37 @@ describe("mono → static migration", () => {
     });
     expect(await dumpStore(mono.persister)).toEqual(before);
     expect(await mono.persister.get("ConfigTarget")).toEqual(rootBefore);
+  });
+
+  it("refuses a static set with a file that does not build before migrating; the mono store stays schema 1", async () => {
+    const mono = await deployedMono();
+    const before = await dumpStore(mono.persister);
+    const broken = SIMPLE.replace(/cpus: [0-9.]+/, "cpus: lots");
+    expect(broken).not.toBe(SIMPLE);
+    await expect(asStatic(mono, [file("svc", SVC), file("foobar", broken)])).rejects.toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringContaining("foobar.yml") as string,
+    });
+    expect(await dumpStore(mono.persister)).toEqual(before);
+    expect(decodeText((await mono.persister.get("SchemaVersion"))!.data)).toBe("1");
+  });
+
+  it("the whole-scheduler uninstall after a migration wipes the backup and its index too", async () => {
+    const mono = await deployedMono();
+    const migrated = await asStatic(mono, [file("svc", SVC)]);
+    const backups = await listBackups(migrated.persister);
+    expect(backups).toHaveLength(1);
+    await migrated.scheduler.stop();
+    const h = await createHarness({
+      seed: 3,
+      cluster: migrated.cluster,
+      clock: migrated.clock,
+      persister: migrated.persister,
+      scheduler: { serviceMode: "static", staticServices: [file("svc", SVC)], uninstall: true },
+    });
+    for (let i = 0; i < 120 && h.scheduler.getScheduler().state !== "UNINSTALLED"; i++) await h.advance(1000);
+    expect(h.scheduler.getScheduler().state).toBe("UNINSTALLED");
+    for (const node of [...backups, "Backups", "Migration", "SchemaVersion", "FrameworkID"]) expect(await h.persister.get(node), node).toBeUndefined();
+    expect(await h.persister.children(backups[0]!)).toEqual([]);
   });
 });
