@@ -3,13 +3,14 @@
  * agent: the API refuses PutService and UninstallService; pod control works, its state kept at
  * the schema-1 places across a restart; a spec file not named like the framework is refused;
  * `--uninstall` leaves nothing of the mono layout; a mono store (schema 1) is refused by a
- * dynamic start and by a static start with no service named like the framework — both exit
- * non-zero saying why and change nothing — and once migrated (schema 2) it is refused by a mono
- * start.
+ * dynamic start, by a static start with no service named like the framework and by one with a
+ * file that does not build — each exits non-zero saying why and changes nothing — and once
+ * migrated (schema 2) it is refused by a mono start.
  */
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { PodAction } from "../../src/client/index.js";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { schema1Nodes } from "../../src/engine/store/layout.js";
 import { liveTaskIds, reservedResources, sandboxIds, settled } from "../local/agent-world.js";
@@ -122,7 +123,7 @@ describe("--mode mono", () => {
     });
   }, 90_000);
 
-  it("schema checks: dynamic and static without a framework-named service refuse schema 1; mono refuses schema 2", async () => {
+  it("schema checks: dynamic, static without a framework-named service and static with a broken file refuse schema 1; mono refuses schema 2", async () => {
     const dataDir = tempDataDir("mono");
     dirs.push(dataDir);
     const store = sqliteStore(dataDir);
@@ -142,6 +143,14 @@ describe("--mode mono", () => {
     const noFramework = await runSchedulerToExit(dataDir, staticArgs(store, servicesDir(dataDir, ["foobar.yml"], "only-foobar")));
     expect(noFramework.code).toBe(1);
     expect(noFramework.stderr).toMatch(/hello-world/);
+    await unchanged();
+
+    // A spec that does not build fails the start before the store is migrated.
+    const withBroken = servicesDir(dataDir, ["hello-world.yml"], "with-broken");
+    writeFileSync(join(withBroken, "broken.yml"), readFileSync(join(FIXTURES, "foobar.yml"), "utf8").replace("cpus: 0.1", "cpus: lots"));
+    const broken = await runSchedulerToExit(dataDir, staticArgs(store, withBroken));
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/broken\.yml/);
     await unchanged();
 
     // Migrated by a static start with hello-world; then mono is refused.
