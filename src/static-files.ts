@@ -35,11 +35,20 @@ export function loadStaticFiles(input: StaticFilesInput): StaticServiceFile[] {
 function distinct(files: readonly string[]): string[] {
   const seen = new Set<string>();
   return files.filter((file) => {
-    const real = realpathSync(file);
+    const real = realPath(file);
     if (seen.has(real)) return false;
     seen.add(real);
     return true;
   });
+}
+
+/** The file's real path; as given when it has none (a dangling link: reading it says why). */
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 /** `hello-world.yml` → `hello-world`; another extension stays (a file given by name may have any). */
