@@ -36,6 +36,12 @@ describe("loadStaticFiles", () => {
     ]);
   });
 
+  it("gives a file once, however often it is named (twice, or by name and in its directory)", () => {
+    const dir = dirWith({ "db.yml": "name: db", "web.yml": "name: web" });
+    const files = loadStaticFiles({ mode: "static", servicePaths: [join(dir, "web.yml"), dir, join(dir, "web.yml")], parameters: {} });
+    expect(files.map((f) => f.file)).toEqual([join(dir, "web.yml"), join(dir, "db.yml")]);
+  });
+
   it("gives mono mode's one file, and nothing in dynamic mode", () => {
     const dir = dirWith({ "hello-world.yml": "name: {{SERVICE_NAME}}\n" });
     expect(loadStaticFiles({ mode: "mono", servicePaths: [join(dir, "hello-world.yml")], parameters: {} })).toEqual([

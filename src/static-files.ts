@@ -4,7 +4,7 @@
  * there or cannot be read, a directory without specs — stops the start with one line naming it,
  * before the port or the store is touched.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { SchedulerError } from "./domain/errors.js";
 import type { ServiceMode } from "./engine/admin-api.js";
@@ -27,8 +27,28 @@ export interface StaticFilesInput {
  */
 export function loadStaticFiles(input: StaticFilesInput): StaticServiceFile[] {
   if (input.mode === "dynamic") return [];
-  const files = input.servicePaths.flatMap((path) => specFilesAt(path, input.mode));
+  const files = distinct(input.servicePaths.flatMap((path) => specFilesAt(path, input.mode)));
   return files.map((file) => ({ file, base: baseName(file), spec: readSpec(file), parameters: { ...input.parameters } }));
+}
+
+/** Each file once, at its first mention: a file given twice, or by name and in its directory, is one service. */
+function distinct(files: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return files.filter((file) => {
+    const real = realPath(file);
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
+}
+
+/** The file's real path; as given when it has none (a dangling link: reading it says why). */
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 /** `hello-world.yml` → `hello-world`; another extension stays (a file given by name may have any). */
