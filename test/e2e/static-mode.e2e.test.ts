@@ -71,7 +71,7 @@ describe("--mode static", () => {
     const dataDir = newDir();
     const store = sqliteStore(dataDir);
     const services = servicesDir(dataDir, ["hello-world.yml", "by-file-name.yml"]);
-    // Named as files here, as the directory below.
+    // Named as files here, as the directory (and a file in it) below.
     const first = await startScheduler(dataDir, staticArgs(store, [join(services, "hello-world.yml"), join(services, "by-file-name.yml")]));
     const c = adminClient(first.address);
     const hello = await completeTasks(c, FW);
@@ -90,8 +90,9 @@ describe("--mode static", () => {
     for (const id of [...hello, byFile!]) expect(isAlive(pids.get(id)!)).toBe(true);
     expect(await liveTaskIds(dataDir)).toEqual([...hello, byFile!].sort());
 
+    // The directory and a file in it: that file counts once.
     rmSync(join(services, "broken.yml"));
-    const second = await startScheduler(dataDir, staticArgs(store, services));
+    const second = await startScheduler(dataDir, staticArgs(store, [services, join(services, "hello-world.yml")]));
     expect(await completeTasks(adminClient(second.address), FW)).toEqual(hello);
     expect(taskPids(dataDir)).toEqual(pids);
     expect(await stopScheduler(second)).toBe(0);
