@@ -73,6 +73,21 @@ describe("static mode", () => {
     expect(ctx).toMatchObject({ name: "team/literal", presets: { SERVICE_NAME: "other-base", FRAMEWORK_NAME: "corral" }, parameters: {} });
   });
 
+  it("a changed -p parameter that only reaches the tasks' env (TASKCFG_ALL_*) updates the service and relaunches its tasks", async () => {
+    const first = await start([file("simple", SIMPLE, { TASKCFG_ALL_GREETING: "hello" })]);
+    await first.deployAll(["simple"]);
+    const [before] = taskIds(first, "simple__");
+    await first.scheduler.stop();
+
+    const second = await start([file("simple", SIMPLE, { TASKCFG_ALL_GREETING: "bye" })], first);
+    expect(second.scheduler.getService("simple").generation).toBe(2);
+    await second.deployAll(["simple"]);
+    await second.advance(30_000);
+    const running = second.cluster.tasks().filter((t) => t.taskId.startsWith("simple__"));
+    expect(running.map((t) => t.taskId)).not.toContain(before);
+    expect(running.map((t) => t.info.command.environment?.["GREETING"])).toEqual(["bye"]);
+  });
+
   it("a restart with the same files relaunches nothing and leaves the generation as it was", async () => {
     const files = [file("hello", HELLO_WORLD), file("simple", SIMPLE)];
     const first = await start(files);
