@@ -91,7 +91,8 @@ export class MultiServiceScheduler implements AdminApi {
     const { parts, serviceMode } = this;
     const { deps, options } = parts;
     // Named before the store is read: a static set over a mono store migrates only with a service named like the framework.
-    const set = serviceMode === "dynamic" ? undefined : staticServiceSet(options.staticServices ?? [], options.framework.name, serviceMode);
+    // An uninstall removes what is stored: the files are neither needed nor put.
+    const set = serviceMode === "dynamic" || options.uninstall ? undefined : staticServiceSet(options.staticServices ?? [], options.framework.name, serviceMode);
     if (set && serviceMode !== "dynamic") buildAll(parts.factory, set, serviceMode);
     const schema = await ensureSchema(parts.persister, {
       mode: serviceMode,
