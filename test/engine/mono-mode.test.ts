@@ -105,7 +105,7 @@ describe("mono mode", () => {
     await h.deployAll(["corral"]);
     const refusal = {
       code: "failed_precondition",
-      message: "the scheduler runs in mono mode: its services come from its spec files (--service); change the files and restart it",
+      message: "the scheduler runs in mono mode: its service comes from its spec file (--service); change the file and restart it",
     };
     await expect(h.scheduler.putService({ name: "corral", spec: SIMPLE, parameters: {} })).rejects.toMatchObject(refusal);
     await expect(h.scheduler.uninstallService("corral")).rejects.toMatchObject(refusal);

@@ -141,7 +141,7 @@ describe("static mode", () => {
 
     const { log, lines } = messages();
     const second = await start([file("hello", HELLO_WORLD)], first, { deps: { log } });
-    expect(lines).toContain("static service 'simple': removed (no spec file names it)");
+    expect(lines).toContain("static service 'simple': removal started (no spec file names it)");
     expect(second.scheduler.getService("simple").state).toBe("UNINSTALLING");
     const events = collect(second.scheduler.watchUninstall(["simple"], 0n, new AbortController().signal), (e) => e.kind === "COMPLETED");
     for (let i = 0; i < 60 && second.scheduler.listServices().length > 1; i++) await second.advance(1000);
@@ -264,7 +264,7 @@ describe("static mode", () => {
     const second = await start([file("hello", SIMPLE)], first, { deps: { log } });
     expect(lines.filter((l) => l.startsWith("static service"))).toEqual([
       "static service 'hello' (/etc/corral/services/hello.yml): updated (repaired)",
-      "static service 'simple': removed (no spec file names it)",
+      "static service 'simple': removal started (no spec file names it)",
     ]);
     expect(second.scheduler.getService("hello").state).not.toBe("QUARANTINED");
     for (let i = 0; i < 60 && second.scheduler.listServices().length > 1; i++) await second.advance(1000);
