@@ -73,7 +73,8 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
   const { signal } = app;
   // The spec files of static and mono mode, and API security, first: a missing file, a refused
   // listen address or a bad token/TLS file stops before the port is bound or the store opens.
-  const staticServices = loadStaticFiles(options);
+  // An uninstall removes what is stored: it needs no spec file (one may be gone already).
+  const staticServices = options.uninstall ? [] : loadStaticFiles(options);
   const security = loadApiSecurity(options.listen, options);
   // Then the port, before anything touches the data directory: a port in use is refused with
   // nothing written. Until the scheduler has started, health says NOT_SERVING and admin calls

@@ -86,8 +86,9 @@ export function modeOptions(program: Command, uninstall: boolean): ModeOptions {
   const parameters = o.param ?? {};
   if (mode !== "static" && services.length > 0) program.error(`${ERROR_PREFIX}--services / CORRAL_SERVICES is for --mode static (the mode is ${mode})`);
   if (mode !== "mono" && service !== undefined) program.error(`${ERROR_PREFIX}--service / CORRAL_SERVICE is for --mode mono (the mode is ${mode})`);
-  if (mode === "static" && services.length === 0) program.error(`${ERROR_PREFIX}--mode static needs --services DIR|FILE… (CORRAL_SERVICES): the spec files of its services`);
-  if (mode === "mono" && service === undefined) program.error(`${ERROR_PREFIX}--mode mono needs --service FILE (CORRAL_SERVICE): the spec file of its one service`);
+  // An uninstall removes what is stored and needs no spec file.
+  if (mode === "static" && services.length === 0 && !uninstall) program.error(`${ERROR_PREFIX}--mode static needs --services DIR|FILE… (CORRAL_SERVICES): the spec files of its services`);
+  if (mode === "mono" && service === undefined && !uninstall) program.error(`${ERROR_PREFIX}--mode mono needs --service FILE (CORRAL_SERVICE): the spec file of its one service`);
   if (mode === "dynamic" && Object.keys(parameters).length > 0) {
     program.error(`${ERROR_PREFIX}-p / --param is for --mode static or mono (dynamic services take their parameters with PutService)`);
   }

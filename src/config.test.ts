@@ -193,6 +193,11 @@ describe("service modes", () => {
     });
   });
 
+  it("needs no spec file to uninstall: --uninstall removes what is stored", () => {
+    expect(resolveOptions(["--mode", "mono", "--framework-name", "hello-world", "--uninstall"], {})).toMatchObject({ mode: "mono", uninstall: true, servicePaths: [] });
+    expect(resolveOptions(["--mode", "static", "--uninstall"], {})).toMatchObject({ mode: "static", uninstall: true, servicePaths: [] });
+  });
+
   it("takes them from CORRAL_MODE, CORRAL_SERVICES (a comma list) and CORRAL_SERVICE; flags win", () => {
     expect(resolveOptions([], { CORRAL_MODE: "static", CORRAL_SERVICES: "a, b/c.yaml,," })).toMatchObject({ mode: "static", servicePaths: ["a", "b/c.yaml"] });
     expect(resolveOptions(["--services", "d"], { CORRAL_MODE: "static", CORRAL_SERVICES: "a,b" }).servicePaths).toEqual(["d"]);

@@ -102,7 +102,7 @@ describe("a scheduler in mono mode", () => {
     expect(await admin.getScheduler({})).toMatchObject({ serviceMode: ServiceMode.MONO, schemaVersion: 1, services: 1 });
     const put = await refusal(admin.putService({ name: "hello-world", spec: "name: hello-world\npods: {}\n" }));
     expect(put.code).toBe(GrpcStatus.FAILED_PRECONDITION);
-    expect(put.details).toBe("the scheduler runs in mono mode: its services come from its spec files (--service); change the files and restart it");
+    expect(put.details).toBe("the scheduler runs in mono mode: its service comes from its spec file (--service); change the file and restart it");
     expect((await refusal(admin.uninstallService({ name: "hello-world" }))).code).toBe(GrpcStatus.FAILED_PRECONDITION);
   });
 });

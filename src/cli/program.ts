@@ -248,7 +248,7 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
 
   program
     .command("scheduler")
-    .description("show the scheduler itself: RUNNING, UNINSTALLING (whole-scheduler uninstall) or UNINSTALLED")
+    .description("show the scheduler itself: RUNNING, UNINSTALLING (whole-scheduler uninstall) or UNINSTALLED; its mode (dynamic, static, mono) and store schema")
     .action((_o: unknown, cmd: Command) => commands.scheduler(context(cmd)));
 
   program

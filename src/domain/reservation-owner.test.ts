@@ -16,7 +16,7 @@ describe("reservationOwner", () => {
   it.each([
     { name: "its namespace label", labels: { resource_id: "r", namespace: "/a/b" }, def: "fw", owner: "/a/b" },
     { name: "unlabelled, ours: the default service", labels: { resource_id: "r", framework_id: "f" }, def: "fw", owner: "fw" },
-    { name: "unlabelled, no framework_id (older SDKs): the default service", labels: { resource_id: "r" }, def: "fw", owner: "fw" },
+    { name: "unlabelled, no framework_id (it may be another framework's): nobody", labels: { resource_id: "r" }, def: "fw", owner: undefined },
     { name: "unlabelled, another framework's: nobody", labels: { resource_id: "r", framework_id: "g" }, def: "fw", owner: undefined },
     { name: "unlabelled without a default service: nobody (left alone)", labels: { resource_id: "r" }, def: undefined, owner: undefined },
     { name: "no resource_id (not made by a scheduler): nobody", labels: { framework_id: "f" }, def: "fw", owner: undefined },

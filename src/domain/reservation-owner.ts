@@ -20,7 +20,7 @@ export function isDefaultService(service: string, frameworkName: string): boolea
 /**
  * The service owning `r`, a resource of an offer made to framework `frameworkId`; undefined for
  * an unreserved resource, another framework's, one not made by a scheduler (no resource_id), or
- * an unlabelled one while there is no default service. `defaultService`: the default service's
+ * an unlabelled one without our framework_id or while there is no default service. `defaultService`: the default service's
  * name, if it exists.
  */
 export function reservationOwner(r: Resource, frameworkId: string, defaultService: string | undefined): string | undefined {
@@ -29,6 +29,6 @@ export function reservationOwner(r: Resource, frameworkId: string, defaultServic
   const ns = labels[LABEL_NAMESPACE];
   if (ns !== undefined) return ns;
   if (defaultService === undefined || labels[LABEL_RESOURCE_ID] === undefined) return undefined;
-  const fw = labels[LABEL_FRAMEWORK_ID];
-  return fw === undefined || fw === frameworkId ? defaultService : undefined;
+  // Without our framework_id it may be another framework's (one sharing the role): never ours to judge.
+  return labels[LABEL_FRAMEWORK_ID] === frameworkId ? defaultService : undefined;
 }

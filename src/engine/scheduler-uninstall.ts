@@ -153,9 +153,11 @@ export class SchedulerUninstall {
     const { parts } = this;
     if (parts.mode === "UNINSTALLED") return;
     try {
-      // Everything of the schema-2 layout but the FrameworkID, and a migration's backups; the ZooKeeper lock node is not part of it.
-      const backups = await listBackups(parts.persister);
-      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.SCHEMA_VERSION, layout.PLAN_EVENTS, layout.SELECTED_SERVICES, ...backups, layout.BACKUPS, layout.MIGRATION];
+      // A migration's backups first, each in its own write (a backup is a whole mono store: with
+      // the rest in one ZooKeeper request it could pass the request limit); the index last.
+      for (const backup of await listBackups(parts.persister)) await parts.persister.multi([{ kind: "delete", path: backup }]);
+      // Everything of the schema-2 layout but the FrameworkID; the ZooKeeper lock node is not part of it.
+      const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.SCHEMA_VERSION, layout.PLAN_EVENTS, layout.SELECTED_SERVICES, layout.BACKUPS, layout.MIGRATION];
       await parts.persister.multi([...roots.map((path) => ({ kind: "delete" as const, path })), ...this.events.wipeOps()]);
       // The FrameworkID goes last: a scheduler that dies before the teardown still knows what to tear down.
       if (parts.runner.registered) await parts.deps.driver.teardown();

@@ -91,7 +91,8 @@ export class MultiServiceScheduler implements AdminApi {
     const { parts, serviceMode } = this;
     const { deps, options } = parts;
     // Named before the store is read: a static set over a mono store migrates only with a service named like the framework.
-    const set = serviceMode === "dynamic" ? undefined : staticServiceSet(options.staticServices ?? [], options.framework.name, serviceMode);
+    // An uninstall removes what is stored: the files are neither needed nor put.
+    const set = serviceMode === "dynamic" || options.uninstall ? undefined : staticServiceSet(options.staticServices ?? [], options.framework.name, serviceMode);
     if (set && serviceMode !== "dynamic") buildAll(parts.factory, set, serviceMode);
     const schema = await ensureSchema(parts.persister, {
       mode: serviceMode,
@@ -101,7 +102,6 @@ export class MultiServiceScheduler implements AdminApi {
       log: deps.log,
     });
     this.schemaVersion = schema.version;
-    if (schema.migratedBackup) deps.log.info({ backup: schema.migratedBackup }, "the mono store was migrated to the multi-service layout");
     const persist = (ops: readonly PersisterOp[]): Promise<void> => parts.persister.multi(ops);
     [this.events, this.planEvents] = await Promise.all([
       UninstallEventLog.load(parts.persister, deps.clock, options.events),
@@ -243,11 +243,8 @@ export class MultiServiceScheduler implements AdminApi {
   private mustBeDynamic(): void {
     const mode = this.serviceMode;
     if (mode === "dynamic") return;
-    const flag = mode === "static" ? "--services" : "--service";
-    throw new SchedulerError(
-      "failed_precondition",
-      `the scheduler runs in ${mode} mode: its services come from its spec files (${flag}); change the files and restart it`,
-    );
+    const from = mode === "static" ? "its services come from its spec files (--services); change the files" : "its service comes from its spec file (--service); change the file";
+    throw new SchedulerError("failed_precondition", `the scheduler runs in ${mode} mode: ${from} and restart it`);
   }
 
   private taskReadDeps(): TaskReadDeps {

@@ -56,8 +56,9 @@ export function prepareServiceUpdate(
   options: { readonly dryRun: boolean },
   replace: (carried: ServiceCarryOver) => ManagedService,
 ): UpdateOutcome {
-  // The same text with the same effective user (a default user is not in the text) changes nothing.
-  if (base.built.rendered === built.rendered && base.built.spec.user === built.spec.user) {
+  // The same text with the same effective user (a default user is not in the text) and the same
+  // parameters (TASKCFG_* ones reach the tasks' env without being in the text) changes nothing.
+  if (base.built.rendered === built.rendered && base.built.spec.user === built.spec.user && sameParameters(base.built.context.parameters, built.context.parameters)) {
     return { unchanged: true, change: { relaunched: [], added: [], decommissioned: [], violations: [] } };
   }
   const planning = planUpdate({
@@ -90,4 +91,9 @@ export function prepareServiceUpdate(
     commit: () =>
       replace({ tasks: planning.tasks, plans: planning.plans, frameworkId: base.frameworkId, backoff: base.backoff, deployedOnce: base.deployedOnce, unreconciled: base.unreconciled, paused }),
   };
+}
+
+function sameParameters(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }

@@ -32,14 +32,14 @@ export async function applyStaticSet(start: StaticStart, set: readonly StaticSer
   await dryRunAll(puts, putting);
   for (const s of putting) {
     const result = await puts.put(s.input, { presets: s.presets });
-    log.info({ service: s.name, file: s.file, outcome: result.outcome }, `static service '${s.name}' (${s.file}): ${describe(result)}`);
+    log.info({ service: s.name, file: s.file, outcome: result.outcome }, `${mode} service '${s.name}' (${s.file}): ${describe(result)}`);
   }
   if (mode !== "static") return;
   const named = new Set(set.map((s) => s.name));
   for (const name of parts.manager.names()) {
     if (named.has(name) || parts.manager.get(name)?.removing) continue;
     await start.uninstall(name);
-    log.info({ service: name }, `static service '${name}': removed (no spec file names it)`);
+    log.info({ service: name }, `static service '${name}': removal started (no spec file names it)`);
   }
 }
 

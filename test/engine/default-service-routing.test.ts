@@ -81,10 +81,11 @@ describe("default service routing", () => {
     const fw = stub("team/fw");
     manager.put(fw.svc);
     const held = reserved("mem", { resource_id: "r1", framework_id: "f" });
-    const stray = reserved("stray", { resource_id: "r2" });
+    const stray = reserved("stray", { resource_id: "r2", framework_id: "f" });
     const theirs = reserved("cpus", { resource_id: "r3", framework_id: "other" });
     const notOurs = reserved("disk", { framework_id: "f" }); // no resource_id: not made by a scheduler
-    const result = client(manager, "team/fw").unexpectedResources([offer("o1", [held, stray, theirs, notOurs])]);
+    const unclaimed = reserved("gpus", { resource_id: "r4" }); // no framework_id: maybe another framework's
+    const result = client(manager, "team/fw").unexpectedResources([offer("o1", [held, stray, theirs, notOurs, unclaimed])]);
     expect(result.get("o1")).toEqual([stray]);
     expect(fw.judged).toEqual(["mem", "stray"]);
   });

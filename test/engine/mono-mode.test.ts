@@ -105,7 +105,7 @@ describe("mono mode", () => {
     await h.deployAll(["corral"]);
     const refusal = {
       code: "failed_precondition",
-      message: "the scheduler runs in mono mode: its services come from its spec files (--service); change the files and restart it",
+      message: "the scheduler runs in mono mode: its service comes from its spec file (--service); change the file and restart it",
     };
     await expect(h.scheduler.putService({ name: "corral", spec: SIMPLE, parameters: {} })).rejects.toMatchObject(refusal);
     await expect(h.scheduler.uninstallService("corral")).rejects.toMatchObject(refusal);
@@ -140,7 +140,8 @@ describe("mono mode", () => {
     const first = await mono(HELLO_WORLD);
     await first.deployAll(["corral"]);
     await first.scheduler.stop();
-    const h = await mono(HELLO_WORLD, first, { scheduler: { uninstall: true } });
+    // The uninstall needs no spec file: it removes what is stored.
+    const h = await mono(HELLO_WORLD, first, { scheduler: { uninstall: true, staticServices: [] } });
     for (let i = 0; i < 120 && h.scheduler.getScheduler().state !== "UNINSTALLED"; i++) await h.advance(1000);
     expect(h.scheduler.getScheduler().state).toBe("UNINSTALLED");
     expect(h.cluster.tasks()).toEqual([]);

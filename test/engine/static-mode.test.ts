@@ -73,6 +73,21 @@ describe("static mode", () => {
     expect(ctx).toMatchObject({ name: "team/literal", presets: { SERVICE_NAME: "other-base", FRAMEWORK_NAME: "corral" }, parameters: {} });
   });
 
+  it("a changed -p parameter that only reaches the tasks' env (TASKCFG_ALL_*) updates the service and relaunches its tasks", async () => {
+    const first = await start([file("simple", SIMPLE, { TASKCFG_ALL_GREETING: "hello" })]);
+    await first.deployAll(["simple"]);
+    const [before] = taskIds(first, "simple__");
+    await first.scheduler.stop();
+
+    const second = await start([file("simple", SIMPLE, { TASKCFG_ALL_GREETING: "bye" })], first);
+    expect(second.scheduler.getService("simple").generation).toBe(2);
+    await second.deployAll(["simple"]);
+    await second.advance(30_000);
+    const running = second.cluster.tasks().filter((t) => t.taskId.startsWith("simple__"));
+    expect(running.map((t) => t.taskId)).not.toContain(before);
+    expect(running.map((t) => t.info.command.environment?.["GREETING"])).toEqual(["bye"]);
+  });
+
   it("a restart with the same files relaunches nothing and leaves the generation as it was", async () => {
     const files = [file("hello", HELLO_WORLD), file("simple", SIMPLE)];
     const first = await start(files);
@@ -126,7 +141,7 @@ describe("static mode", () => {
 
     const { log, lines } = messages();
     const second = await start([file("hello", HELLO_WORLD)], first, { deps: { log } });
-    expect(lines).toContain("static service 'simple': removed (no spec file names it)");
+    expect(lines).toContain("static service 'simple': removal started (no spec file names it)");
     expect(second.scheduler.getService("simple").state).toBe("UNINSTALLING");
     const events = collect(second.scheduler.watchUninstall(["simple"], 0n, new AbortController().signal), (e) => e.kind === "COMPLETED");
     for (let i = 0; i < 60 && second.scheduler.listServices().length > 1; i++) await second.advance(1000);
@@ -249,7 +264,7 @@ describe("static mode", () => {
     const second = await start([file("hello", SIMPLE)], first, { deps: { log } });
     expect(lines.filter((l) => l.startsWith("static service"))).toEqual([
       "static service 'hello' (/etc/corral/services/hello.yml): updated (repaired)",
-      "static service 'simple': removed (no spec file names it)",
+      "static service 'simple': removal started (no spec file names it)",
     ]);
     expect(second.scheduler.getService("hello").state).not.toBe("QUARANTINED");
     for (let i = 0; i < 60 && second.scheduler.listServices().length > 1; i++) await second.advance(1000);

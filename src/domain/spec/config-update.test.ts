@@ -64,12 +64,17 @@ describe("validateConfigUpdate accepts", () => {
       next: withPod("hello", { count: 1, allowDecommission: true }),
     },
     {
-      name: "an unset user where the running one was root (the legacy default)",
-      next: service(CURRENT.pods, { user: "root" }),
+      name: "the same service user named again",
+      current: service(CURRENT.pods, { user: "nobody" }),
+      next: service(CURRENT.pods, { user: "nobody" }),
     },
     {
       name: "a pod user set to the service user it already ran as",
-      next: withPod("hello", { user: "root" }),
+      current: service(CURRENT.pods, { user: "nobody" }),
+      next: service(
+        CURRENT.pods.map((p) => (p.type === "hello" ? { ...p, user: "nobody" } : p)),
+        { user: "nobody" },
+      ),
     },
     {
       name: "volumes listed in another order",
@@ -130,20 +135,20 @@ describe("validateConfigUpdate refuses", () => {
       name: "a changed service user",
       next: service(CURRENT.pods, { user: "nobody" }),
       field: "spec.scheduler.user",
-      reason: /user 'nobody' differs from the running 'root'; the user cannot change/,
+      reason: /user 'nobody' differs from the running \(none: the framework's user\); the user cannot change/,
     },
     {
       name: "a service user unset where one ran",
       current: service(CURRENT.pods, { user: "nobody" }),
       next: CURRENT,
       field: "spec.scheduler.user",
-      reason: /user 'root' differs from the running 'nobody'/,
+      reason: /user \(none: the framework's user\) differs from the running 'nobody'/,
     },
     {
       name: "a changed pod user",
       next: withPod("world", { user: "nobody" }),
       field: "spec.pods.world.user",
-      reason: /user 'nobody' differs from the running 'root' of pod world/,
+      reason: /user 'nobody' differs from the running \(none: the framework's user\) of pod world/,
     },
     {
       name: "a volume grown",
@@ -236,7 +241,8 @@ describe("validateConfigUpdate refuses", () => {
 
   it("quotes a long user cut short", () => {
     const [violation] = validateConfigUpdate(CURRENT, service(CURRENT.pods, { user: "u".repeat(500) }), done);
-    expect(violation?.reason.length).toBeLessThan(200);
+    expect(violation?.reason.length).toBeLessThan(250);
+    expect(violation?.reason).not.toContain("u".repeat(200));
   });
 });
 

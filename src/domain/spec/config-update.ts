@@ -15,8 +15,6 @@ import type { FieldViolation } from "../errors.js";
 import { abbreviate } from "../errors.js";
 import type { PodSpec, ResourceSetSpec, ServiceSpec, TaskSpec, VolumeSpec } from "./types.js";
 
-/** The user of a spec that names none (the reference's legacy default, §1.13 item 2). */
-export const DEFAULT_USER = "root";
 
 /** Field paths name the YAML the user edits, like the parser's (`spec.pods.hello.count`). */
 const FIELD = "spec";
@@ -97,13 +95,22 @@ function nameViolations(current: ServiceSpec, next: ServiceSpec): FieldViolation
   return found;
 }
 
-function serviceUser(spec: ServiceSpec): string {
-  return spec.user ?? DEFAULT_USER;
+/**
+ * The user a service's tasks run as; undefined: none named, so the framework's user
+ * (FrameworkInfo.user) — a user of its own, not root (the reference's legacy default), since
+ * that is who the tasks really run as.
+ */
+function serviceUser(spec: ServiceSpec): string | undefined {
+  return spec.user;
 }
 
 /** The user a pod's tasks run as: its own, else the service's. */
-function podUser(spec: ServiceSpec, pod: PodSpec): string {
+function podUser(spec: ServiceSpec, pod: PodSpec): string | undefined {
   return pod.user ?? serviceUser(spec);
+}
+
+function shownUser(user: string | undefined): string {
+  return user === undefined ? "(none: the framework's user)" : `'${abbreviate(user)}'`;
 }
 
 // Files a task wrote to its persistent volumes belong to its user; another user may not read them.
@@ -114,7 +121,7 @@ function userViolations(current: ServiceSpec, next: ServiceSpec): FieldViolation
   if (was !== now) {
     found.push({
       field: `${FIELD}.scheduler.user`,
-      reason: `user '${abbreviate(now)}' differs from the running '${abbreviate(was)}'; the user cannot change, as files in persistent volumes belong to it`,
+      reason: `user ${shownUser(now)} differs from the running ${shownUser(was)}; the user cannot change, as files in persistent volumes belong to it`,
     });
   }
   for (const pod of next.pods) {
@@ -126,7 +133,7 @@ function userViolations(current: ServiceSpec, next: ServiceSpec): FieldViolation
     if (podWas !== podNow && !(old.user === undefined && pod.user === undefined)) {
       found.push({
         field: `${FIELD}.pods.${pod.type}.user`,
-        reason: `user '${abbreviate(podNow)}' differs from the running '${abbreviate(podWas)}' of pod ${pod.type}; the user cannot change, as files in persistent volumes belong to it`,
+        reason: `user ${shownUser(podNow)} differs from the running ${shownUser(podWas)} of pod ${pod.type}; the user cannot change, as files in persistent volumes belong to it`,
       });
     }
   }
