@@ -93,6 +93,8 @@ export class FrameworkHost {
         log: o.log,
         taskPath: o.taskPath,
         canSwitchUser: o.canSwitchUser,
+        // Asked at each launch: a resubscription (or an inheriting framework) may bring another.
+        frameworkUser: () => this.info.user,
         ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}),
         // Saved lazily: a transition lost in a crash is seen again when the next agent adopts
         // the task (the runtime keeps its exit status), and no process waits on this save.
