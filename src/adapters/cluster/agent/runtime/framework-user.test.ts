@@ -66,11 +66,12 @@ describe("the task's user: its command's, else its framework's", () => {
     expect(statSync(join(root, "sandboxes", task.info.taskId, "data.txt")).uid).toBe(isRoot ? NOBODY_UID : process.getuid?.());
   });
 
-  it("runs an adopted task's health check as the framework's user after a restart", async () => {
+  it("runs an adopted task's health check as the framework's user after a restart, and learns its exit status", async () => {
     const over = { canSwitchUser: isRoot, frameworkUser: () => "nobody" };
     const first = setup(over);
+    chmodSync(first.root, 0o700); // the framework's user cannot pass it: the wrapper writes its exit file all the same
     const healthCheck = { command: "id -un > checked", intervalS: 1, timeoutS: 5, delayS: 0, gracePeriodS: 0, consecutiveFailures: 3 };
-    const task = simTask("sleep 1000", { healthCheck });
+    const task = simTask("while [ ! -f go ]; do sleep 0.02; done; exit 7", { healthCheck });
     first.runtime.start(task);
     first.runtime.startQueued();
     const pid = first.runtime.processes()[0]!.taskPid!;
@@ -90,5 +91,11 @@ describe("the task's user: its command's, else its framework's", () => {
     });
     expect(readFileSync(checked, "utf8")).toBe(`${expected("nobody")}\n`);
     expect(second.runtime.processes()).toEqual([{ taskId: task.info.taskId, taskPid: pid }]);
+    writeFileSync(join(first.root, "sandboxes", task.info.taskId, "go"), "");
+    await until("the adopted task's end", () => {
+      second.clock.advance(20); // the shared poll
+      return second.states(task.info.taskId).includes("TASK_FAILED");
+    });
+    expect(second.reports.at(-1)?.extra).toEqual({ reason: "REASON_COMMAND_EXECUTOR_FAILED", message: "command exited with status 7" });
   });
 });
