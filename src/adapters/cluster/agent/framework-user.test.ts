@@ -3,7 +3,9 @@
  * tasks run as nobody unless a task's command names its own user (root here), as on Mesos,
  * when the agent runs as root; the task processes' real uids say so.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { userInfo } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Resource, TaskInfo } from "../../../domain/cluster.js";
 import { tempDir } from "../../../../test/use-temp-dir.js";
@@ -38,7 +40,8 @@ const uidOf = (pid: number): number => Number(/^Uid:\s+(\d+)/m.exec(readFileSync
 
 describe("the framework's user on the local agent", () => {
   it("runs a task without a command user as the framework's user, and one naming root as root", async () => {
-    agent = await startTestAgent(tempDir("agent"), { canSwitchUser: isRoot });
+    const dir = tempDir("agent");
+    agent = await startTestAgent(dir, { canSwitchUser: isRoot });
     const a = agent;
     const s = (sub = await Subscription.open(a.socketPath, subscribeBody(undefined, { user: "nobody" })));
     const frameworkId = (await s.next("subscribed")).frameworkId;
@@ -49,7 +52,8 @@ describe("the framework's user on the local agent", () => {
       taskId,
       agentId: offer.agentId,
       resources: [reserved("cpus", 0.2, taskId), reserved("mem", 32, taskId)],
-      command: { value: `exec sleep ${marker}`, environment: {}, ...(user !== undefined ? { user } : {}) },
+      // By absolute path: the agent's directories above the sandbox let the task's user pass.
+      command: { value: `id -un > "$MESOS_SANDBOX/whoami"; exec sleep ${marker}`, environment: {}, ...(user !== undefined ? { user } : {}) },
       labels: {},
     });
     const tasks = [task("svc__plain", markers.plain), task("svc__root", markers.asRoot, "root")];
@@ -66,5 +70,11 @@ describe("the framework's user on the local agent", () => {
     const [asRoot] = await eventually(() => (processesWith(markers.asRoot).length === 1 ? processesWith(markers.asRoot) : undefined), 5000, "the root task");
     expect(uidOf(plain!)).toBe(isRoot ? NOBODY_UID : process.getuid?.());
     expect(uidOf(asRoot!)).toBe(isRoot ? 0 : process.getuid?.());
+    const whoami = (taskId: string): string => readFileSync(join(dir, "frameworks", frameworkId, "sandboxes", taskId, "whoami"), "utf8");
+    expect(whoami("svc__plain")).toBe(`${isRoot ? "nobody" : userInfo().username}\n`);
+    // Passable for the task's user, not listable; the agent's own files stay 0600.
+    expect(statSync(dir).mode & 0o777).toBe(isRoot ? 0o711 : 0o700);
+    expect(statSync(join(dir, "frameworks", frameworkId, "cluster.json")).mode & 0o777).toBe(0o600);
+    expect(whoami("svc__root")).toBe(`${isRoot ? "root" : userInfo().username}\n`);
   });
 });
