@@ -27,6 +27,8 @@ const EMPTY = new Uint8Array(0);
 
 export class MonoLayoutPersister implements Persister {
   readonly getMany?: (paths: readonly string[]) => Promise<(Versioned | undefined)[]>;
+  /** The store's: the view's paths (`Services/<escaped>/…`) are longer than what it writes, so ops counted here fit. */
+  readonly maxMultiBytes?: number;
   private readonly escaped: string;
   private readonly groups: ReadonlyMap<string, ReadonlyMap<string, string>>;
 
@@ -41,6 +43,7 @@ export class MonoLayoutPersister implements Persister {
       [SERVICE_LIST, new Map(Object.entries(SCHEMA1_LIST_NODES))],
     ]);
     if (inner.getMany) this.getMany = (paths) => this.readMany(paths);
+    if (inner.maxMultiBytes !== undefined) this.maxMultiBytes = inner.maxMultiBytes;
   }
 
   async get(path: string): Promise<Versioned | undefined> {
