@@ -10,7 +10,9 @@ import { FaultInjectingPersister } from "../../src/adapters/persister/fault-inje
 import { removalPath } from "../../src/engine/service-removal.js";
 import * as layout from "../../src/engine/store/layout.js";
 import { MIGRATION } from "../../src/engine/store/layout.js";
+import { FencedPersister } from "../../src/engine/store/fenced-persister.js";
 import { MonoLayoutPersister } from "../../src/engine/store/mono-layout.js";
+import { OP_OVERHEAD_BYTES, opBytes, treeDeleteBytes } from "../../src/engine/store/tree.js";
 import { listBackups, migrateMonoToMulti, restoreBackup } from "../../src/engine/store/migration.js";
 import { ensureSchema } from "../../src/engine/store/schema.js";
 import type { SchemaCheck } from "../../src/engine/store/schema.js";
@@ -67,6 +69,32 @@ describe("migrateMonoToMulti", () => {
     await migrateMonoToMulti(one, FW, NOW);
     expect(one.writes).toBe(1);
     expect(await dumpAll(big)).toEqual(await dumpAll(store));
+  });
+
+  it("takes the store's own budget (forwarded by the fenced, mono and fault-injecting wrappers) unless one is given; none means one multi", async () => {
+    const nodes = schema1Nodes(40);
+    const fence = { holds: () => true };
+    const run = async (budget: number | undefined, options: { maxMultiBytes?: number } = {}): Promise<number> => {
+      const store = await storeWith(nodes);
+      const limited: Persister = budget === undefined ? store : Object.assign(bind(store), { maxMultiBytes: budget });
+      const counted = new FaultInjectingPersister(new FencedPersister(new MonoLayoutPersister(limited, "unrelated"), fence));
+      expect(counted.maxMultiBytes).toBe(budget);
+      await migrateMonoToMulti(counted, FW, NOW, options);
+      expect(await dumpAll(store)).toEqual(expectedDump(migratedNodes(nodes, FW, BACKUP)));
+      return counted.writes;
+    };
+    expect(await run(undefined)).toBe(1);
+    expect(await run(SMALL)).toBeGreaterThan(10);
+    expect(await run(SMALL, { maxMultiBytes: 10 * 1024 * 1024 })).toBe(1);
+    expect(await run(undefined, { maxMultiBytes: SMALL })).toBeGreaterThan(10);
+  });
+
+  it("counts a path's UTF-8 bytes", () => {
+    const data = new Uint8Array(3);
+    expect(opBytes({ kind: "set", path: "Tasks/a", data })).toBe(OP_OVERHEAD_BYTES + 7 + 3);
+    expect(opBytes({ kind: "set", path: "Tasks/é", data })).toBe(OP_OVERHEAD_BYTES + 8 + 3);
+    expect(opBytes({ kind: "delete", path: "Tasks/日本" })).toBe(OP_OVERHEAD_BYTES + 12);
+    expect(treeDeleteBytes([{ path: "é", data }])).toBe(OP_OVERHEAD_BYTES + 2);
   });
 
   it("is fine with missing source nodes (the reference fails on them)", async () => {
