@@ -99,6 +99,19 @@ export function packOps(ops: readonly PersisterOp[], maxBytes: number): Persiste
   return out;
 }
 
+/**
+ * The deletion of the subtrees at `paths`, in order, as multis the store takes: one multi of
+ * recursive deletes when it has no limit (`maxMultiBytes`), else one delete per node, children
+ * first, cut to its budget (a recursive delete of a big subtree may not fit one ZooKeeper request).
+ */
+export async function wipeOpsBatches(persister: Persister, paths: readonly string[]): Promise<PersisterOp[][]> {
+  if (paths.length === 0) return [];
+  const max = persister.maxMultiBytes;
+  if (max === undefined) return [paths.map((path): PersisterOp => ({ kind: "delete", path }))];
+  const trees = await Promise.all(paths.map((path) => readTree(persister, path)));
+  return packOps(trees.flatMap((tree) => deleteEachOps(tree)), max);
+}
+
 /** Writes `ops` in order, in multis of at most `maxBytes`. */
 export async function writePacked(persister: Persister, ops: readonly PersisterOp[], maxBytes: number): Promise<void> {
   for (const multi of packOps(ops, maxBytes)) await persister.multi(multi);
