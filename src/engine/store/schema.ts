@@ -4,20 +4,20 @@
  * A migration interrupted between its multis (a `Migration` marker) is finished here first.
  */
 import { SchedulerError } from "../../domain/errors.js";
-import { sanitizeServiceName } from "../../domain/names.js";
 import type { SchemaVersion, ServiceMode } from "../admin-api.js";
 import type { Logger, Persister } from "../ports.js";
 import { decodeText, encodeText } from "./codec.js";
-import { SCHEMA_VERSION } from "./layout.js";
+import { RESTORE, SCHEMA_VERSION } from "./layout.js";
 import { readMarker } from "./migration-marker.js";
 import type { MigrationMarker } from "./migration-marker.js";
 import { abandonMigration, migrateMonoToMulti, resumeMigration } from "./migration.js";
 import type { MigrationOptions } from "./migration.js";
+import { readRestoreMarker } from "./restore.js";
 
 export interface SchemaCheck {
   readonly mode: ServiceMode;
   readonly frameworkName: string;
-  /** Static mode: the names of the static set's services (a migration needs one named like the framework). */
+  /** Static mode: the names of the static set's services (a migration needs one named exactly like the framework). */
   readonly staticNames?: readonly string[];
   /** Epoch ms: names the migration's backup node. */
   readonly nowMs: number;
@@ -35,11 +35,17 @@ export interface SchemaOutcome {
 /**
  * Missing version: written (1 for mono, 2 otherwise). Dynamic needs 2 and refuses 1 (a
  * migration needs static mode); mono needs 1 and refuses 2; static migrates 1 → 2 when a
- * service of the set is named like the framework, else refuses. Refusals are
+ * service of the set is named exactly like the framework, else refuses. Refusals are
  * failed_precondition errors whose message says what to do.
  */
 export async function ensureSchema(persister: Persister, check: SchemaCheck): Promise<SchemaOutcome> {
-  const [stored, marker] = await Promise.all([persister.get(SCHEMA_VERSION), readMarker(persister)]);
+  const [stored, marker, restoring] = await Promise.all([persister.get(SCHEMA_VERSION), readMarker(persister), readRestoreMarker(persister)]);
+  if (restoring !== undefined) {
+    throw new SchedulerError(
+      "failed_precondition",
+      `a restore of the backup '${restoring}' is unfinished (node '${RESTORE}'): the store is half multi, half mono; run --restore-backup again (the scheduler stopped) to finish it`,
+    );
+  }
   const version = stored ? parseVersion(decodeText(stored.data)) : undefined;
   if (marker) return finishInterrupted(persister, check, marker, version);
   if (version === undefined) {
@@ -62,6 +68,14 @@ export async function ensureSchema(persister: Persister, check: SchemaCheck): Pr
 
 /** A marker found: the migration is finished (or, by a mono start while it was still copying, dropped). */
 async function finishInterrupted(persister: Persister, check: SchemaCheck, marker: MigrationMarker, version: SchemaVersion | undefined): Promise<SchemaOutcome> {
+  if (marker.service !== check.frameworkName) {
+    // The migration copies into Services/<marker's service>: under another framework name, a service the static set does not name.
+    throw new SchedulerError(
+      "failed_precondition",
+      `the store holds an unfinished migration of the service '${marker.service}' (node 'Migration'), but the framework name is '${check.frameworkName}': ` +
+        `start with --framework-name ${marker.service} to finish it, or point the scheduler at its own store`,
+    );
+  }
   const expected: SchemaVersion = marker.phase === "copy" ? 1 : 2;
   if (version !== expected) {
     throw new SchedulerError(
@@ -97,9 +111,9 @@ function parseVersion(text: string): SchemaVersion {
   );
 }
 
+/** Exactly the framework name: the migrated service keeps it (its context), and the static set matches names exactly. */
 function namedLikeFramework(check: SchemaCheck): boolean {
-  const wanted = sanitizeServiceName(check.frameworkName);
-  return (check.staticNames ?? []).some((n) => sanitizeServiceName(n) === wanted);
+  return (check.staticNames ?? []).includes(check.frameworkName);
 }
 
 function refuseDynamic(framework: string): SchedulerError {
