@@ -123,7 +123,7 @@ describe("migrateMonoToMulti", () => {
   });
 
   it("escapes a foldered framework name: team/fw → Services/team__fw", async () => {
-    const nodes = schema1Nodes(1);
+    const nodes = schema1Nodes(1, "team/fw");
     const store = await storeWith(nodes);
     const outcome = await ensureSchema(store, { mode: "static", frameworkName: "team/fw", staticNames: ["team/fw"], nowMs: NOW, log });
     expect(outcome.migratedBackup).toBe(BACKUP);

@@ -63,6 +63,17 @@ describe("ensureSchema", () => {
       expect(await dumpAll(store)).toEqual(before);
     });
 
+    for (const mode of ["mono", "static"] as const) {
+      it(`${mode} under another framework name: refuses naming the store's framework, changing nothing`, async () => {
+        const store = await storeAt("1");
+        const before = await dumpAll(store);
+        const refused = ensureSchema(store, { mode, frameworkName: "hello", nowMs: NOW, log, ...(mode === "static" ? { staticNames: ["hello"] } : {}) });
+        await expect(refused).rejects.toMatchObject({ code: "failed_precondition" });
+        await expect(refused).rejects.toThrow("belongs to the framework 'hello-world', not 'hello': start with --framework-name hello-world");
+        expect(await dumpAll(store)).toEqual(before);
+      });
+    }
+
     it("static with a service named like the framework: migrates", async () => {
       const store = await storeAt("1");
       expect(await ensureSchema(store, check("static"))).toEqual({ version: 2, migratedBackup: "backup-2026-12-05-010203" });
@@ -76,7 +87,7 @@ describe("ensureSchema", () => {
       const before = await dumpAll(store);
       const refused = ensureSchema(store, check("static", ["foobar", "hello"]));
       await expect(refused).rejects.toMatchObject({ code: "failed_precondition" });
-      await expect(refused).rejects.toThrow(/named like the framework, 'hello-world', and its services are 'foobar', 'hello'/);
+      await expect(refused).rejects.toThrow(/named like the framework, 'hello-world', but the files give 'foobar', 'hello'/);
       expect(await dumpAll(store)).toEqual(before);
     });
 
@@ -86,10 +97,10 @@ describe("ensureSchema", () => {
         ["a/b", "a.b"],
         ["/fw", "fw"],
       ]) {
-        const store = await storeAt("1");
+        const store = await storeWith(schema1Nodes(1, framework));
         const before = await dumpAll(store);
         const refused = ensureSchema(store, { ...check("static", [name!, "foobar"]), frameworkName: framework! });
-        await expect(refused).rejects.toThrow(`named like the framework, '${framework}', and its services are '${name}', 'foobar'`);
+        await expect(refused).rejects.toThrow(`named like the framework, '${framework}', but the files give '${name}', 'foobar'`);
         expect(await dumpAll(store)).toEqual(before);
       }
     });

@@ -6,8 +6,8 @@
 import { SchedulerError } from "../../domain/errors.js";
 import type { SchemaVersion, ServiceMode } from "../admin-api.js";
 import type { Logger, Persister } from "../ports.js";
-import { decodeText, encodeText } from "./codec.js";
-import { RESTORE, SCHEMA_VERSION } from "./layout.js";
+import { decodeJson, decodeText, encodeText } from "./codec.js";
+import { RESTORE, SCHEMA1_LIST_NODES, SCHEMA_VERSION } from "./layout.js";
 import { readMarker } from "./migration-marker.js";
 import type { MigrationMarker } from "./migration-marker.js";
 import { abandonMigration, migrateMonoToMulti, resumeMigration } from "./migration.js";
@@ -58,6 +58,7 @@ export async function ensureSchema(persister: Persister, check: SchemaCheck): Pr
     if (check.mode === "mono") throw refuseMono();
     return { version };
   }
+  await mustBeThisFrameworks(persister, check.frameworkName);
   if (check.mode === "mono") return { version };
   if (check.mode === "dynamic") throw refuseDynamic(check.frameworkName);
   if (!namedLikeFramework(check)) throw refuseStatic(check);
@@ -100,6 +101,28 @@ async function finishInterrupted(persister: Persister, check: SchemaCheck, marke
   return { version: 2, migratedBackup: marker.backup };
 }
 
+/**
+ * A mono store is one framework's: its service is named like the framework (the root node
+ * `ServiceContext` says which). Under another framework name, a mono start would write a second
+ * service over it and a migration would move it to a service no file names.
+ */
+async function mustBeThisFrameworks(persister: Persister, frameworkName: string): Promise<void> {
+  const node = await persister.get(SCHEMA1_LIST_NODES["Context"]!);
+  if (!node) return;
+  let name: unknown;
+  try {
+    name = decodeJson<{ name?: unknown }>(node.data).name;
+  } catch {
+    return; // undecodable: the service is quarantined at recovery, as any such context
+  }
+  if (typeof name === "string" && name !== frameworkName) {
+    throw new SchedulerError(
+      "failed_precondition",
+      `this mono store (SchemaVersion 1) belongs to the framework '${name}', not '${frameworkName}': start with --framework-name ${name}, or point the scheduler at its own store`,
+    );
+  }
+}
+
 /** SchemaVersion's value (UTF-8 decimal): 1 or 2. @throws failed_precondition for anything else. */
 function parseVersion(text: string): SchemaVersion {
   if (text === "1" || text === "2") return Number(text) as SchemaVersion;
@@ -138,7 +161,7 @@ function refuseStatic(check: SchemaCheck): SchedulerError {
   return new SchedulerError(
     "failed_precondition",
     `this store holds a mono scheduler's state (SchemaVersion 1): static mode migrates it only when one of its services is named like the framework, '${check.frameworkName}', ` +
-      `and its services are ${names.length > 0 ? names.map((n) => `'${n}'`).join(", ") : "none"}; ` +
+      `but the files give ${names.length > 0 ? names.map((n) => `'${n}'`).join(", ") : "none"}; ` +
       `add a spec file whose service is named '${check.frameworkName}' (the mono service's spec), or keep running it with --mode mono`,
   );
 }
