@@ -137,5 +137,11 @@ describe("the scheduler process runs them", () => {
       stdout: "",
       stderr: `corral: no backup 'backup-nope' in this store; its backups are: ${BACKUP}\n`,
     });
+    // Run twice, it would roll back whatever the mono scheduler did since: refused.
+    expect(await run(["--restore-backup", ...store])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "corral: the store is already a mono store (schema 1); nothing to restore\n",
+    });
   });
 });

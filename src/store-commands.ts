@@ -11,10 +11,8 @@ import { acquireDataDirLock } from "./adapters/file-lock.js";
 import type { ResolvedOptions } from "./config.js";
 import type { StoreCommand } from "./config-modes.js";
 import { SchedulerError } from "./domain/errors.js";
-import { escapeServiceName } from "./domain/names.js";
 import type { Persister } from "./engine/ports.js";
 import { FencedPersister } from "./engine/store/fenced-persister.js";
-import { SERVICE_LIST } from "./engine/store/layout.js";
 import { listBackups, restoreBackup } from "./engine/store/migration.js";
 import { SQLITE_FILE, openStore, usesDataDir } from "./store-open.js";
 
@@ -50,27 +48,12 @@ async function run(command: StoreCommand, persister: Persister, frameworkName: s
     const backups = await listBackups(persister);
     return backups.length > 0 ? backups : [`no backups in ${where}`];
   }
-  await refuseOtherServices(persister, frameworkName);
+  // restoreBackup refuses unless the store is a multi store holding only this service, not being removed.
   const { restored } = await restoreBackup(persister, frameworkName, command.backup);
   return [
     `restored ${restored} in ${where}: the store is a mono store (schema 1) of '${frameworkName}' again; the backup is kept`,
     `start the scheduler with --mode mono --framework-name ${frameworkName} --service FILE (or migrate again with --mode static)`,
   ];
-}
-
-/**
- * A mono scheduler runs one service: services added since the migration would stay in the store
- * unmanaged, their tasks running. They are removed first, by the static scheduler.
- */
-async function refuseOtherServices(persister: Persister, frameworkName: string): Promise<void> {
-  const mine = escapeServiceName(frameworkName);
-  const others = (await persister.children(SERVICE_LIST)).filter((name) => name !== mine);
-  if (others.length === 0) return;
-  throw new SchedulerError(
-    "failed_precondition",
-    `the store holds services besides '${frameworkName}' (${others.join(", ")}): a mono scheduler would leave them, and their tasks, unmanaged. ` +
-      `Remove them first: start in static mode with only ${frameworkName}'s spec file, wait until \`corral list\` shows only ${frameworkName}, stop it, then restore`,
-  );
 }
 
 /** The store as the user named it: the SQLite file, or the ZooKeeper address and root. */

@@ -43,6 +43,11 @@ export interface Persister {
   children(path: string): Promise<string[]>;
   /** Applies every op or none. */
   multi(ops: readonly PersisterOp[]): Promise<void>;
+  /**
+   * The largest multi this store takes at once, counted as store/tree.ts `opBytes` does (a fixed
+   * overhead per op, the path's and value's UTF-8 bytes); absent: no limit.
+   */
+  readonly maxMultiBytes?: number;
   close(): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import type { SchedulerParts } from "./scheduler-parts.js";
 import { DEFAULT_REMOVAL_TIMEOUT_MS } from "./scheduler-parts.js";
 import * as layout from "./store/layout.js";
 import { listBackups } from "./store/migration.js";
+import { wipeOpsBatches } from "./store/tree.js";
 import { StateStore } from "./store/state-store.js";
 import type { UninstallEventLog } from "./uninstall-events.js";
 
@@ -153,9 +154,9 @@ export class SchedulerUninstall {
     const { parts } = this;
     if (parts.mode === "UNINSTALLED") return;
     try {
-      // A migration's backups first, each in its own write (a backup is a whole mono store: with
-      // the rest in one ZooKeeper request it could pass the request limit); the index last.
-      for (const backup of await listBackups(parts.persister)) await parts.persister.multi([{ kind: "delete", path: backup }]);
+      // A migration's backups first, in writes under the store's budget (a backup is a whole mono
+      // store: with the rest in one ZooKeeper request it could pass the request limit); the index last.
+      for (const ops of await wipeOpsBatches(parts.persister, await listBackups(parts.persister))) await parts.persister.multi(ops);
       // Everything of the schema-2 layout but the FrameworkID; the ZooKeeper lock node is not part of it.
       const roots = [layout.SERVICE_LIST, layout.SERVICES, layout.SCHEMA_VERSION, layout.PLAN_EVENTS, layout.SELECTED_SERVICES, layout.BACKUPS, layout.MIGRATION];
       await parts.persister.multi([...roots.map((path) => ({ kind: "delete" as const, path })), ...this.events.wipeOps()]);

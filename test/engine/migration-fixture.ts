@@ -63,10 +63,10 @@ export function expectedDump(values: Readonly<Record<string, string | Uint8Array
 const BINARY = new Uint8Array([0, 255, 128, 10, 0, 7]);
 
 /**
- * The nodes a mono scheduler of `hello-world` leaves: the reference's four, Corral's own
+ * The nodes a mono scheduler of `framework` leaves: the reference's four, Corral's own
  * service nodes and context, and nodes outside the service. `tasks` adds bulk (the marker path).
  */
-export function schema1Nodes(tasks = 3): Record<string, string | Uint8Array> {
+export function schema1Nodes(tasks = 3, framework = "hello-world"): Record<string, string | Uint8Array> {
   const nodes: Record<string, string | Uint8Array> = {
     SchemaVersion: "1",
     FrameworkID: "framework-0001",
@@ -77,7 +77,7 @@ export function schema1Nodes(tasks = 3): Record<string, string | Uint8Array> {
     "Properties/hello-0-server:task-status": BINARY,
     PlanOverrides: JSON.stringify({ deploy: { interrupted: true } }),
     PausedPods: JSON.stringify(["hello-0"]),
-    ServiceContext: JSON.stringify({ name: "hello-world", spec: "name: hello-world", parameters: {} }),
+    ServiceContext: JSON.stringify({ name: framework, spec: `name: ${framework}`, parameters: {} }),
     "PlanEvents/00000000000000000001": JSON.stringify({ kind: "STARTED" }),
     SelectedServices: "hello-world",
   };

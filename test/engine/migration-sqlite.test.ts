@@ -8,8 +8,8 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { FaultInjectingPersister } from "../../src/adapters/persister/fault-injecting-persister.js";
 import { SqlitePersister } from "../../src/adapters/persister/sqlite-persister.js";
-import type { PersisterOp } from "../../src/engine/ports.js";
-import { MIGRATION } from "../../src/engine/store/layout.js";
+import type { Persister, PersisterOp } from "../../src/engine/ports.js";
+import { MIGRATION, RESTORE } from "../../src/engine/store/layout.js";
 import { restoreBackup } from "../../src/engine/store/migration.js";
 import { ensureSchema } from "../../src/engine/store/schema.js";
 import type { SchemaCheck } from "../../src/engine/store/schema.js";
@@ -51,6 +51,30 @@ describe("the migration on SQLite", () => {
     expect(counted.writes).toBe(1);
     expect(await dumpAll(store, tops)).toEqual(migrated);
     await restoreBackup(store, FW);
+    expect(await dumpAll(store, tops)).toEqual(restored);
+    await store.close();
+  });
+
+  it("a store over 512 KiB in ONE transaction, migration and rollback: SQLite has no request limit", async () => {
+    const big: Record<string, string | Uint8Array> = { ...nodes };
+    // 40 TaskInfos of ~16 KB: ~640 KB of values, copied twice (backup and Services/).
+    for (let i = 0; i < 40; i++) big[`Tasks/big-${i}-server/TaskInfo`] = JSON.stringify({ name: `big-${i}`, pad: "x".repeat(16_000) });
+    const memory = await storeWith(big);
+    await ensureSchema(memory, staticStart());
+    const migrated = await dumpAll(memory);
+    await restoreBackup(memory, FW);
+    const restored = await dumpAll(memory);
+    const tops = [...memory.tops, MIGRATION, RESTORE];
+
+    const { store, seed } = sqliteWith(big);
+    await seed;
+    expect((store as Persister).maxMultiBytes).toBeUndefined();
+    const counted = new FaultInjectingPersister(store);
+    expect(await ensureSchema(counted, staticStart())).toMatchObject({ version: 2 });
+    expect(counted.writes).toBe(1);
+    expect(await dumpAll(store, tops)).toEqual(migrated);
+    await restoreBackup(counted, FW);
+    expect(counted.writes).toBe(2);
     expect(await dumpAll(store, tops)).toEqual(restored);
     await store.close();
   });

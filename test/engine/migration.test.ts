@@ -10,7 +10,9 @@ import { FaultInjectingPersister } from "../../src/adapters/persister/fault-inje
 import { removalPath } from "../../src/engine/service-removal.js";
 import * as layout from "../../src/engine/store/layout.js";
 import { MIGRATION } from "../../src/engine/store/layout.js";
+import { FencedPersister } from "../../src/engine/store/fenced-persister.js";
 import { MonoLayoutPersister } from "../../src/engine/store/mono-layout.js";
+import { OP_OVERHEAD_BYTES, opBytes, treeDeleteBytes } from "../../src/engine/store/tree.js";
 import { listBackups, migrateMonoToMulti, restoreBackup } from "../../src/engine/store/migration.js";
 import { ensureSchema } from "../../src/engine/store/schema.js";
 import type { SchemaCheck } from "../../src/engine/store/schema.js";
@@ -69,6 +71,32 @@ describe("migrateMonoToMulti", () => {
     expect(await dumpAll(big)).toEqual(await dumpAll(store));
   });
 
+  it("takes the store's own budget (forwarded by the fenced, mono and fault-injecting wrappers) unless one is given; none means one multi", async () => {
+    const nodes = schema1Nodes(40);
+    const fence = { holds: () => true };
+    const run = async (budget: number | undefined, options: { maxMultiBytes?: number } = {}): Promise<number> => {
+      const store = await storeWith(nodes);
+      const limited: Persister = budget === undefined ? store : Object.assign(bind(store), { maxMultiBytes: budget });
+      const counted = new FaultInjectingPersister(new FencedPersister(new MonoLayoutPersister(limited, "unrelated"), fence));
+      expect(counted.maxMultiBytes).toBe(budget);
+      await migrateMonoToMulti(counted, FW, NOW, options);
+      expect(await dumpAll(store)).toEqual(expectedDump(migratedNodes(nodes, FW, BACKUP)));
+      return counted.writes;
+    };
+    expect(await run(undefined)).toBe(1);
+    expect(await run(SMALL)).toBeGreaterThan(10);
+    expect(await run(SMALL, { maxMultiBytes: 10 * 1024 * 1024 })).toBe(1);
+    expect(await run(undefined, { maxMultiBytes: SMALL })).toBeGreaterThan(10);
+  });
+
+  it("counts a path's UTF-8 bytes", () => {
+    const data = new Uint8Array(3);
+    expect(opBytes({ kind: "set", path: "Tasks/a", data })).toBe(OP_OVERHEAD_BYTES + 7 + 3);
+    expect(opBytes({ kind: "set", path: "Tasks/é", data })).toBe(OP_OVERHEAD_BYTES + 8 + 3);
+    expect(opBytes({ kind: "delete", path: "Tasks/日本" })).toBe(OP_OVERHEAD_BYTES + 12);
+    expect(treeDeleteBytes([{ path: "é", data }])).toBe(OP_OVERHEAD_BYTES + 2);
+  });
+
   it("is fine with missing source nodes (the reference fails on them)", async () => {
     const nodes = { SchemaVersion: "1", ConfigTarget: "c", "Tasks/hello-0-server/TaskInfo": "{}" };
     for (const max of [undefined, 300]) {
@@ -95,7 +123,7 @@ describe("migrateMonoToMulti", () => {
   });
 
   it("escapes a foldered framework name: team/fw → Services/team__fw", async () => {
-    const nodes = schema1Nodes(1);
+    const nodes = schema1Nodes(1, "team/fw");
     const store = await storeWith(nodes);
     const outcome = await ensureSchema(store, { mode: "static", frameworkName: "team/fw", staticNames: ["team/fw"], nowMs: NOW, log });
     expect(outcome.migratedBackup).toBe(BACKUP);
@@ -242,7 +270,7 @@ describe("a crash at any write of the migration", () => {
 });
 
 describe("backups", () => {
-  it("restoreBackup brings the exact schema-1 tree back and keeps the backup; other services stay", async () => {
+  it("restoreBackup brings the exact schema-1 tree back and keeps the backup; another service's leftovers stay", async () => {
     const nodes = schema1Nodes();
     for (const max of [undefined, SMALL]) {
       const store = await storeWith(nodes);
@@ -253,13 +281,17 @@ describe("backups", () => {
         { kind: "set", path: "Services/foobar/ConfigTarget", data: new TextEncoder().encode("f") },
         { kind: "set", path: "ServiceList/foobar/Context", data: new TextEncoder().encode("{}") },
       ]);
+      // A mono scheduler would leave the other service unmanaged: refused until it is removed.
+      const withOther = await dumpAll(store);
+      await expect(restoreBackup(store, FW, undefined, max ? { maxMultiBytes: max } : {})).rejects.toThrow(/services besides 'hello-world' \(foobar\)/);
+      expect(await dumpAll(store)).toEqual(withOther);
+      await store.multi([{ kind: "delete", path: "ServiceList/foobar" }]);
       const migrated = await dumpAll(store);
       expect(await restoreBackup(store, FW, undefined, max ? { maxMultiBytes: max } : {})).toEqual({ restored: BACKUP });
       const want = expectedDump({
         ...nodes,
         ...Object.fromEntries(Object.entries(migratedNodes(nodes, FW, BACKUP)).filter(([p]) => p.startsWith("backup-") || p === "Backups")),
         "Services/foobar/ConfigTarget": "f",
-        "ServiceList/foobar/Context": "{}",
       });
       expect(await dumpAll(store)).toEqual(want);
       expect(migrated).not.toEqual(want);
@@ -287,10 +319,15 @@ describe("backups", () => {
       expect(await restoreBackup(store, FW, names[i])).toEqual({ restored: names[i] });
     }
     expect(await listBackups(store)).toEqual([...names].sort());
+    /** Migrates again (a restore needs a multi store), naming the backup after `t`. */
+    const migrateAgain = (t: number) => ensureSchema(store, staticStart(undefined, t));
+    await migrateAgain(Date.UTC(2027, 1, 1));
     expect(await restoreBackup(store, FW, names[0])).toEqual({ restored: names[0] });
     expect(dec((await store.get("ConfigTarget"))?.data)).toBe("round-0");
-    expect(await restoreBackup(store, FW)).toEqual({ restored: names[2] });
+    await migrateAgain(Date.UTC(2025, 1, 1));
+    expect(await restoreBackup(store, FW)).toEqual({ restored: "backup-2027-02-01-000000" });
     expect(dec((await store.get("ConfigTarget"))?.data)).toBe("round-2");
+    await migrateAgain(Date.UTC(2025, 1, 2));
     await expect(restoreBackup(store, FW, "backup-1999-01-01-000000")).rejects.toThrow(/no backup 'backup-1999-01-01-000000'.*backup-2026-11-01-230000/);
     // A backup the index does not know (the reference scheduler's) is restored when named.
     await store.multi([{ kind: "set", path: "backup-2020-01-01-000000/ConfigTarget", data: new TextEncoder().encode("reference") }]);
@@ -299,6 +336,6 @@ describe("backups", () => {
     expect(await store.get("Tasks")).toBeUndefined();
     // A backup removed by hand is not listed any more.
     await store.multi([{ kind: "delete", path: names[2]! }]);
-    expect(await listBackups(store)).toEqual([names[1], names[0]]);
+    expect(await listBackups(store)).toEqual(["backup-2025-02-01-000000", "backup-2025-02-02-000000", names[1], names[0], "backup-2027-02-01-000000"]);
   });
 });

@@ -9,6 +9,7 @@ import { removalPath } from "../../src/engine/service-removal.js";
 import * as layout from "../../src/engine/store/layout.js";
 import { MonoLayoutPersister } from "../../src/engine/store/mono-layout.js";
 import { StateStore } from "../../src/engine/store/state-store.js";
+import { opBytes, readTree, wipeOpsBatches } from "../../src/engine/store/tree.js";
 import { dumpAll, expectedDump, TopRecorder } from "./migration-fixture.js";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -121,6 +122,44 @@ describe("MonoLayoutPersister", () => {
     ]);
     expect(await dumpAll(raw)).toEqual(expectedDump(others));
     expect(await view.children(layout.SERVICES)).toEqual([]);
+  });
+
+  it("reads Services and ServiceList as empty nodes while it lists the service under them: a tree walk sees it", async () => {
+    const { view } = mono();
+    expect(await view.get(layout.SERVICES)).toBeUndefined();
+    await view.multi([set(layout.taskInfoPath(FW, "hello-0-server"), "{}"), set(layout.contextPath(FW), "{}")]);
+    for (const top of [layout.SERVICES, layout.SERVICE_LIST]) expect(await view.get(top)).toEqual({ data: new Uint8Array(0), version: 0 });
+    expect((await readTree(view, layout.SERVICES)).map((n) => n.path)).toEqual([
+      layout.SERVICES,
+      layout.serviceRoot(FW),
+      layout.tasksPath(FW),
+      `${layout.tasksPath(FW)}/hello-0-server`,
+      layout.taskInfoPath(FW, "hello-0-server"),
+    ]);
+  });
+
+  it("wipeOpsBatches: the whole-scheduler wipe in multis under the store's budget, through the view too", async () => {
+    const others = { SchemaVersion: "1", FrameworkID: "f", "lock/x": "" };
+    const tasks = Array.from({ length: 30 }, (_, i) => set(layout.taskInfoPath(FW, `hello-${i}-server`), "x".repeat(100)));
+    const wipe = [layout.SERVICES, layout.SERVICE_LIST, layout.PLAN_EVENTS];
+    for (const budget of [undefined, 1000]) {
+      const raw = new TopRecorder();
+      const limited: Persister = Object.assign(
+        { get: (p: string) => raw.get(p), children: (p: string) => raw.children(p), multi: (ops: readonly PersisterOp[]) => raw.multi(ops), close: () => raw.close() },
+        budget === undefined ? {} : { maxMultiBytes: budget },
+      );
+      const view = new MonoLayoutPersister(limited, FW);
+      await view.multi([...MAPPED.map(([path]) => set(path, "x")), ...tasks, set("PlanEvents/1", "e"), ...Object.entries(others).map(([p, v]) => set(p, v))]);
+      const batches = await wipeOpsBatches(view, wipe);
+      if (budget === undefined) expect(batches).toEqual([wipe.map((path) => ({ kind: "delete", path }))]);
+      else {
+        expect(batches.length).toBeGreaterThan(5);
+        for (const batch of batches) expect(batch.reduce((sum, op) => sum + opBytes(op), 0)).toBeLessThanOrEqual(budget);
+      }
+      for (const batch of batches) await view.multi(batch);
+      expect(await dumpAll(raw), String(budget)).toEqual(expectedDump(others));
+    }
+    expect(await wipeOpsBatches(new MemoryPersister(), [])).toEqual([]);
   });
 
   it("a multi stays all-or-nothing", async () => {

@@ -63,6 +63,17 @@ describe("ensureSchema", () => {
       expect(await dumpAll(store)).toEqual(before);
     });
 
+    for (const mode of ["mono", "static"] as const) {
+      it(`${mode} under another framework name: refuses naming the store's framework, changing nothing`, async () => {
+        const store = await storeAt("1");
+        const before = await dumpAll(store);
+        const refused = ensureSchema(store, { mode, frameworkName: "hello", nowMs: NOW, log, ...(mode === "static" ? { staticNames: ["hello"] } : {}) });
+        await expect(refused).rejects.toMatchObject({ code: "failed_precondition" });
+        await expect(refused).rejects.toThrow("belongs to the framework 'hello-world', not 'hello': start with --framework-name hello-world");
+        expect(await dumpAll(store)).toEqual(before);
+      });
+    }
+
     it("static with a service named like the framework: migrates", async () => {
       const store = await storeAt("1");
       expect(await ensureSchema(store, check("static"))).toEqual({ version: 2, migratedBackup: "backup-2026-12-05-010203" });
@@ -76,8 +87,22 @@ describe("ensureSchema", () => {
       const before = await dumpAll(store);
       const refused = ensureSchema(store, check("static", ["foobar", "hello"]));
       await expect(refused).rejects.toMatchObject({ code: "failed_precondition" });
-      await expect(refused).rejects.toThrow(/named like the framework, 'hello-world', and its services are 'foobar', 'hello'/);
+      await expect(refused).rejects.toThrow(/named like the framework, 'hello-world', but the files give 'foobar', 'hello'/);
       expect(await dumpAll(store)).toEqual(before);
+    });
+
+    it("static with a name equal to the framework's only once sanitized (a/b and a.b, /fw and fw): refuses, changing nothing", async () => {
+      // The migrated service keeps the framework's name; the static set matches names exactly, so it would be uninstalled.
+      for (const [framework, name] of [
+        ["a/b", "a.b"],
+        ["/fw", "fw"],
+      ]) {
+        const store = await storeWith(schema1Nodes(1, framework));
+        const before = await dumpAll(store);
+        const refused = ensureSchema(store, { ...check("static", [name!, "foobar"]), frameworkName: framework! });
+        await expect(refused).rejects.toThrow(`named like the framework, '${framework}', but the files give '${name}', 'foobar'`);
+        expect(await dumpAll(store)).toEqual(before);
+      }
     });
   });
 
@@ -124,6 +149,32 @@ describe("ensureSchema", () => {
       const store = await storeWith({ SchemaVersion: "1", Migration: value });
       await expect(ensureSchema(store, check("static"))).rejects.toThrow(/'Migration' node holds .*not a migration marker/);
     }
+  });
+
+  it("a marker of another service than the framework name: refused in every mode, changing nothing", async () => {
+    for (const [version, phase] of [
+      ["1", "copy"],
+      ["2", "delete"],
+    ] as const) {
+      const nodes = { ...schema1Nodes(1), SchemaVersion: version, Migration: JSON.stringify({ service: "old-fw", backup: "backup-2026-12-05-010203", phase }) };
+      for (const mode of MODES) {
+        const store = await storeWith(nodes);
+        const before = await dumpAll(store);
+        await expect(ensureSchema(store, check(mode, [FW, "old-fw"]))).rejects.toThrow(
+          "the store holds an unfinished migration of the service 'old-fw' (node 'Migration'), but the framework name is 'hello-world': start with --framework-name old-fw",
+        );
+        expect(await dumpAll(store)).toEqual(before);
+      }
+    }
+  });
+
+  it("a half-done restore (a Restore marker): refused in every mode, changing nothing", async () => {
+    const store = await storeWith({ ...schema1Nodes(1), SchemaVersion: "2", Restore: JSON.stringify({ backup: "backup-2026-12-05-010203" }) });
+    const before = await dumpAll(store);
+    for (const mode of MODES) {
+      await expect(ensureSchema(store, check(mode))).rejects.toThrow("a restore of the backup 'backup-2026-12-05-010203' is unfinished (node 'Restore')");
+    }
+    expect(await dumpAll(store)).toEqual(before);
   });
 
   it("a marker that disagrees with SchemaVersion: a clear refusal", async () => {

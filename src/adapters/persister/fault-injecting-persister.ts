@@ -28,6 +28,7 @@ export class FaultInjectingPersister implements Persister {
   private failFrom: number | undefined;
   private readonly mode: "before" | "after";
   private readonly closeInner: boolean;
+  readonly maxMultiBytes?: number;
 
   constructor(
     readonly inner: Persister,
@@ -36,6 +37,7 @@ export class FaultInjectingPersister implements Persister {
     this.failFrom = options.failFromWrite;
     this.mode = options.mode ?? "before";
     this.closeInner = options.closeInner ?? false;
+    if (inner.maxMultiBytes !== undefined) this.maxMultiBytes = inner.maxMultiBytes;
   }
 
   /** Fails the `k`-th write (1-based, counted from construction) and every later one. */

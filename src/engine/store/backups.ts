@@ -1,15 +1,12 @@
 /**
- * The migration's backups (`backup-YYYY-MM-DD-HHmmss` at the root, as the reference names them)
- * and the manual rollback: a backup restored as the schema-1 root of a mono scheduler.
+ * The migration's backups (`backup-YYYY-MM-DD-HHmmss` at the root, as the reference names them):
+ * their names and index. The rollback that restores one is restore.ts.
  */
-import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp } from "../ports.js";
-import { decodeText, encodeJson, encodeText } from "./codec.js";
+import { decodeText, encodeJson } from "./codec.js";
 import { escapeServiceName } from "../../domain/names.js";
-import { BACKUPS, BACKUP_PREFIX, MIGRATION, SCHEMA_VERSION, SERVICES, SERVICE_LIST, schema1Nodes, serviceListEntry, serviceRoot } from "./layout.js";
-import { readMarker } from "./migration-marker.js";
+import { BACKUPS, BACKUP_PREFIX, SERVICES, SERVICE_LIST } from "./layout.js";
 import { getMany } from "./read-many.js";
-import { copyOps, deleteEachOps, opBytes, readTree, treeDeleteBytes, writePacked } from "./tree.js";
 
 /** The backup's name for a migration at `nowMs`: UTC, so it does not depend on the host's zone. */
 export function backupName(nowMs: number): string {
@@ -39,60 +36,6 @@ export async function listBackups(persister: Persister): Promise<string[]> {
   const names = await readBackupIndex(persister);
   const nodes = await getMany(persister, names);
   return names.filter((_, i) => nodes[i] !== undefined);
-}
-
-/**
- * Manual rollback: the backup (default: the newest) copied back to the root, the migrated
- * service removed from `Services/` and `ServiceList/`, SchemaVersion 1, the backup kept. The
- * scheduler must be stopped. One multi when it fits in `maxMultiBytes`; else several, and an
- * interrupted restore is finished by running it again.
- */
-export async function restoreStoredBackup(persister: Persister, frameworkName: string, backup: string | undefined, maxMultiBytes: number): Promise<{ restored: string }> {
-  const marker = await readMarker(persister);
-  if (marker?.phase === "copy") {
-    throw new SchedulerError(
-      "failed_precondition",
-      `a migration to schema 2 is unfinished (its backup '${marker.backup}' is still being written) and the schema-1 nodes are still in place: ` +
-        "start the scheduler in static mode to finish it, or in mono mode to undo it",
-    );
-  }
-  const names = await listBackups(persister);
-  const chosen = backup ?? names.at(-1);
-  if (chosen === undefined) throw new SchedulerError("not_found", "this store has no backup: backups are made by a migration from a mono store (schema 1)");
-  // A backup named explicitly may be one the index does not know (made by the reference scheduler).
-  const there = names.includes(chosen) || (chosen.startsWith(BACKUP_PREFIX) && !chosen.includes("/") && (await persister.get(chosen)) !== undefined);
-  if (!there) throw new SchedulerError("not_found", `no backup '${chosen}' in this store; its backups are: ${names.join(", ") || "none"}`);
-
-  const roots = schema1Nodes(frameworkName).map((n) => n.root);
-  const [saved, current, migrated, parents] = await Promise.all([
-    readTree(persister, chosen),
-    Promise.all(roots.map((r) => readTree(persister, r))),
-    Promise.all([serviceRoot(frameworkName), serviceListEntry(frameworkName)].map((p) => readTree(persister, p))),
-    emptiedParentOps(persister, frameworkName),
-  ]);
-  const copies = copyOps(saved.slice(1), `${chosen}/`, "");
-  const version: PersisterOp[] = [
-    { kind: "set", path: SCHEMA_VERSION, data: encodeText("1") },
-    { kind: "delete", path: MIGRATION },
-  ];
-  const migratedPaths = [serviceRoot(frameworkName), serviceListEntry(frameworkName)];
-  const oneBytes =
-    treeDeleteBytes(current.flat()) + treeDeleteBytes(migrated.flat()) + [...copies, ...version].reduce((sum, op) => sum + opBytes(op), 0);
-  if (oneBytes <= maxMultiBytes) {
-    await persister.multi([
-      ...roots.map((path): PersisterOp => ({ kind: "delete", path })),
-      ...copies,
-      ...version,
-      ...migratedPaths.map((path): PersisterOp => ({ kind: "delete", path })),
-      ...parents,
-    ]);
-  } else {
-    // Schema 1 is written only once the root holds the whole backup again.
-    await writePacked(persister, [...deleteEachOps(current.flat()), ...copies], maxMultiBytes);
-    await persister.multi(version);
-    await writePacked(persister, [...deleteEachOps(migrated.flat()), ...parents], maxMultiBytes);
-  }
-  return { restored: chosen };
 }
 
 /**

@@ -11,12 +11,14 @@ import type { Persister, PersisterOp, Versioned, WriteFence } from "../ports.js"
 export class FencedPersister implements Persister {
   private retired = false;
   readonly getMany?: (paths: readonly string[]) => Promise<(Versioned | undefined)[]>;
+  readonly maxMultiBytes?: number;
 
   constructor(
     private readonly inner: Persister,
     private readonly fence: WriteFence,
   ) {
     if (inner.getMany) this.getMany = (paths) => inner.getMany!(paths);
+    if (inner.maxMultiBytes !== undefined) this.maxMultiBytes = inner.maxMultiBytes;
   }
 
   get(path: string): Promise<Versioned | undefined> {

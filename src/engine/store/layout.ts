@@ -100,6 +100,12 @@ export const BACKUPS = "Backups";
 /** Present while a migration too large for one multi runs: JSON `{service, backup, phase}` (store/migration-marker.ts). */
 export const MIGRATION = "Migration";
 
+/**
+ * Present while a restore too large for one multi runs (store/restore.ts): JSON `{backup}`. It
+ * goes in the same multi that writes SchemaVersion 1; until then every start refuses the store.
+ */
+export const RESTORE = "Restore";
+
 /** One schema-1 root node of a service and its schema-2 path. */
 export interface Schema1Node {
   readonly root: string;

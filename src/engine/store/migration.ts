@@ -11,7 +11,8 @@ import { SchedulerError } from "../../domain/errors.js";
 import type { Persister, PersisterOp } from "../ports.js";
 import { decodeText, encodeText } from "./codec.js";
 import { MIGRATION, SCHEMA_VERSION, schema1Nodes, serviceListEntry, serviceRoot } from "./layout.js";
-import { backupIndexOp, backupName, listBackups as listStoredBackups, readBackupIndex, restoreStoredBackup } from "./backups.js";
+import { backupIndexOp, backupName, listBackups as listStoredBackups, readBackupIndex } from "./backups.js";
+import { restoreStoredBackup } from "./restore.js";
 import { markerOp, readMarker } from "./migration-marker.js";
 import type { MigrationMarker } from "./migration-marker.js";
 import { copyOps, deleteEachOps, opBytes, packOps, readTree, treeDeleteBytes, writePacked } from "./tree.js";
@@ -21,17 +22,15 @@ export interface MigrationOptions {
   /**
    * Largest multi the migration writes at once, counted as paths + values + a fixed overhead
    * per op (tree.ts `opBytes`); a larger migration goes with a marker, in multis of this size.
-   * @default DEFAULT_MAX_MULTI_BYTES
+   * @default the store's own `maxMultiBytes` (ZooKeeper: under its request limit), else no limit
    */
   readonly maxMultiBytes?: number;
 }
 
-/**
- * 512 KiB, paths and per-op overhead counted (tree.ts `opBytes`): half of ZooKeeper's request
- * limit (jute.maxbuffer, 1 MiB), and under what the ZooKeeper persister accepts in values alone
- * (1 MiB − 64 KiB).
- */
-export const DEFAULT_MAX_MULTI_BYTES = 512 * 1024;
+/** The multi budget: the one given, else the store's (SQLite and memory have none: one transaction). */
+export function multiBudget(persister: Persister, options: MigrationOptions = {}): number {
+  return options.maxMultiBytes ?? persister.maxMultiBytes ?? Number.POSITIVE_INFINITY;
+}
 
 /**
  * Migrates the schema-1 root into `Services/<framework name>`; returns the backup node's name.
@@ -39,7 +38,7 @@ export const DEFAULT_MAX_MULTI_BYTES = 512 * 1024;
  * the mono view (which maps `Services/<framework name>` back to the root).
  */
 export async function migrateMonoToMulti(persister: Persister, frameworkName: string, nowMs: number, options: MigrationOptions = {}): Promise<{ backup: string }> {
-  const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
+  const max = multiBudget(persister, options);
   const marker = await readMarker(persister);
   if (marker) {
     await resumeMigration(persister, marker, options);
@@ -83,7 +82,7 @@ export async function migrateMonoToMulti(persister: Persister, frameworkName: st
  * deletion, the marker going with the last of it.
  */
 export async function resumeMigration(persister: Persister, marker: MigrationMarker, options: MigrationOptions = {}): Promise<void> {
-  const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
+  const max = multiBudget(persister, options);
   if (marker.phase === "copy") {
     const [sources, index] = await Promise.all([readSources(persister, marker.service), readBackupIndex(persister)]);
     await writePacked(persister, copyAll(sources, marker.service, marker.backup), max);
@@ -106,7 +105,7 @@ export async function resumeMigration(persister: Persister, marker: MigrationMar
  */
 export async function abandonMigration(persister: Persister, marker: MigrationMarker, options: MigrationOptions = {}): Promise<void> {
   if (marker.phase !== "copy") throw new SchedulerError("failed_precondition", "a migration past its copies (SchemaVersion 2) cannot be undone");
-  const max = options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES;
+  const max = multiBudget(persister, options);
   const partial = await readTree(persister, marker.backup);
   for (const multi of packOps([...deleteEachOps(partial), { kind: "delete", path: MIGRATION }], max)) await persister.multi(multi);
 }
@@ -118,11 +117,12 @@ export async function listBackups(persister: Persister): Promise<string[]> {
 
 /**
  * Manual rollback: the backup (default: the newest) copied back to the root, the migrated
- * service removed from `Services/` and `ServiceList/`, SchemaVersion 1. The scheduler must be
- * stopped. Returns the backup restored.
+ * service removed from `Services/` and `ServiceList/`, SchemaVersion 1 (restore.ts: refused
+ * unless the store is a multi store holding only that service; an unfinished restore is
+ * finished). The scheduler must be stopped. Returns the backup restored.
  */
 export async function restoreBackup(persister: Persister, frameworkName: string, backup?: string, options: MigrationOptions = {}): Promise<{ restored: string }> {
-  return restoreStoredBackup(persister, frameworkName, backup, options.maxMultiBytes ?? DEFAULT_MAX_MULTI_BYTES);
+  return restoreStoredBackup(persister, frameworkName, backup, multiBudget(persister, options));
 }
 
 /** The schema-1 nodes of `service`, one tree per node (empty when missing). */

@@ -27,6 +27,8 @@ const EMPTY = new Uint8Array(0);
 
 export class MonoLayoutPersister implements Persister {
   readonly getMany?: (paths: readonly string[]) => Promise<(Versioned | undefined)[]>;
+  /** The store's: the view's paths (`Services/<escaped>/…`) are longer than what it writes, so ops counted here fit. */
+  readonly maxMultiBytes?: number;
   private readonly escaped: string;
   private readonly groups: ReadonlyMap<string, ReadonlyMap<string, string>>;
 
@@ -41,6 +43,7 @@ export class MonoLayoutPersister implements Persister {
       [SERVICE_LIST, new Map(Object.entries(SCHEMA1_LIST_NODES))],
     ]);
     if (inner.getMany) this.getMany = (paths) => this.readMany(paths);
+    if (inner.maxMultiBytes !== undefined) this.maxMultiBytes = inner.maxMultiBytes;
   }
 
   async get(path: string): Promise<Versioned | undefined> {
@@ -71,17 +74,23 @@ export class MonoLayoutPersister implements Persister {
     return this.inner.close();
   }
 
-  /** Values in input order; a group reads as an empty node while one of its members exists. */
+  /**
+   * Values in input order; a group reads as an empty node while one of its members exists, and
+   * so does a missing `Services` / `ServiceList` (schema 1 has neither) then: as it lists them.
+   */
   private async readMany(paths: readonly string[]): Promise<(Versioned | undefined)[]> {
     const places = paths.map((p) => this.place(p));
     const nodes = places.map((pl) => (pl.kind === "group" ? undefined : pl.path));
     const direct = nodes.filter((p): p is string => p !== undefined);
     const values = await getMany(this.inner, direct);
     let next = 0;
+    const stands = async (members: ReadonlyMap<string, string>): Promise<Versioned | undefined> =>
+      (await this.present(members)).length > 0 ? { data: EMPTY, version: 0 } : undefined;
     return Promise.all(
       places.map(async (pl) => {
-        if (pl.kind !== "group") return values[next++];
-        return (await this.present(pl.members)).length > 0 ? { data: EMPTY, version: 0 } : undefined;
+        if (pl.kind === "group") return stands(pl.members);
+        const value = values[next++];
+        return value === undefined && pl.kind === "top" ? stands(pl.group) : value;
       }),
     );
   }

@@ -4,20 +4,20 @@
  * A migration interrupted between its multis (a `Migration` marker) is finished here first.
  */
 import { SchedulerError } from "../../domain/errors.js";
-import { sanitizeServiceName } from "../../domain/names.js";
 import type { SchemaVersion, ServiceMode } from "../admin-api.js";
 import type { Logger, Persister } from "../ports.js";
-import { decodeText, encodeText } from "./codec.js";
-import { SCHEMA_VERSION } from "./layout.js";
+import { decodeJson, decodeText, encodeText } from "./codec.js";
+import { RESTORE, SCHEMA1_LIST_NODES, SCHEMA_VERSION } from "./layout.js";
 import { readMarker } from "./migration-marker.js";
 import type { MigrationMarker } from "./migration-marker.js";
 import { abandonMigration, migrateMonoToMulti, resumeMigration } from "./migration.js";
 import type { MigrationOptions } from "./migration.js";
+import { readRestoreMarker } from "./restore.js";
 
 export interface SchemaCheck {
   readonly mode: ServiceMode;
   readonly frameworkName: string;
-  /** Static mode: the names of the static set's services (a migration needs one named like the framework). */
+  /** Static mode: the names of the static set's services (a migration needs one named exactly like the framework). */
   readonly staticNames?: readonly string[];
   /** Epoch ms: names the migration's backup node. */
   readonly nowMs: number;
@@ -35,11 +35,17 @@ export interface SchemaOutcome {
 /**
  * Missing version: written (1 for mono, 2 otherwise). Dynamic needs 2 and refuses 1 (a
  * migration needs static mode); mono needs 1 and refuses 2; static migrates 1 → 2 when a
- * service of the set is named like the framework, else refuses. Refusals are
+ * service of the set is named exactly like the framework, else refuses. Refusals are
  * failed_precondition errors whose message says what to do.
  */
 export async function ensureSchema(persister: Persister, check: SchemaCheck): Promise<SchemaOutcome> {
-  const [stored, marker] = await Promise.all([persister.get(SCHEMA_VERSION), readMarker(persister)]);
+  const [stored, marker, restoring] = await Promise.all([persister.get(SCHEMA_VERSION), readMarker(persister), readRestoreMarker(persister)]);
+  if (restoring !== undefined) {
+    throw new SchedulerError(
+      "failed_precondition",
+      `a restore of the backup '${restoring}' is unfinished (node '${RESTORE}'): the store is half multi, half mono; run --restore-backup again (the scheduler stopped) to finish it`,
+    );
+  }
   const version = stored ? parseVersion(decodeText(stored.data)) : undefined;
   if (marker) return finishInterrupted(persister, check, marker, version);
   if (version === undefined) {
@@ -52,6 +58,7 @@ export async function ensureSchema(persister: Persister, check: SchemaCheck): Pr
     if (check.mode === "mono") throw refuseMono();
     return { version };
   }
+  await mustBeThisFrameworks(persister, check.frameworkName);
   if (check.mode === "mono") return { version };
   if (check.mode === "dynamic") throw refuseDynamic(check.frameworkName);
   if (!namedLikeFramework(check)) throw refuseStatic(check);
@@ -62,6 +69,14 @@ export async function ensureSchema(persister: Persister, check: SchemaCheck): Pr
 
 /** A marker found: the migration is finished (or, by a mono start while it was still copying, dropped). */
 async function finishInterrupted(persister: Persister, check: SchemaCheck, marker: MigrationMarker, version: SchemaVersion | undefined): Promise<SchemaOutcome> {
+  if (marker.service !== check.frameworkName) {
+    // The migration copies into Services/<marker's service>: under another framework name, a service the static set does not name.
+    throw new SchedulerError(
+      "failed_precondition",
+      `the store holds an unfinished migration of the service '${marker.service}' (node 'Migration'), but the framework name is '${check.frameworkName}': ` +
+        `start with --framework-name ${marker.service} to finish it, or point the scheduler at its own store`,
+    );
+  }
   const expected: SchemaVersion = marker.phase === "copy" ? 1 : 2;
   if (version !== expected) {
     throw new SchedulerError(
@@ -86,6 +101,28 @@ async function finishInterrupted(persister: Persister, check: SchemaCheck, marke
   return { version: 2, migratedBackup: marker.backup };
 }
 
+/**
+ * A mono store is one framework's: its service is named like the framework (the root node
+ * `ServiceContext` says which). Under another framework name, a mono start would write a second
+ * service over it and a migration would move it to a service no file names.
+ */
+async function mustBeThisFrameworks(persister: Persister, frameworkName: string): Promise<void> {
+  const node = await persister.get(SCHEMA1_LIST_NODES["Context"]!);
+  if (!node) return;
+  let name: unknown;
+  try {
+    name = decodeJson<{ name?: unknown }>(node.data).name;
+  } catch {
+    return; // undecodable: the service is quarantined at recovery, as any such context
+  }
+  if (typeof name === "string" && name !== frameworkName) {
+    throw new SchedulerError(
+      "failed_precondition",
+      `this mono store (SchemaVersion 1) belongs to the framework '${name}', not '${frameworkName}': start with --framework-name ${name}, or point the scheduler at its own store`,
+    );
+  }
+}
+
 /** SchemaVersion's value (UTF-8 decimal): 1 or 2. @throws failed_precondition for anything else. */
 function parseVersion(text: string): SchemaVersion {
   if (text === "1" || text === "2") return Number(text) as SchemaVersion;
@@ -97,9 +134,9 @@ function parseVersion(text: string): SchemaVersion {
   );
 }
 
+/** Exactly the framework name: the migrated service keeps it (its context), and the static set matches names exactly. */
 function namedLikeFramework(check: SchemaCheck): boolean {
-  const wanted = sanitizeServiceName(check.frameworkName);
-  return (check.staticNames ?? []).some((n) => sanitizeServiceName(n) === wanted);
+  return (check.staticNames ?? []).includes(check.frameworkName);
 }
 
 function refuseDynamic(framework: string): SchedulerError {
@@ -124,7 +161,7 @@ function refuseStatic(check: SchemaCheck): SchedulerError {
   return new SchedulerError(
     "failed_precondition",
     `this store holds a mono scheduler's state (SchemaVersion 1): static mode migrates it only when one of its services is named like the framework, '${check.frameworkName}', ` +
-      `and its services are ${names.length > 0 ? names.map((n) => `'${n}'`).join(", ") : "none"}; ` +
+      `but the files give ${names.length > 0 ? names.map((n) => `'${n}'`).join(", ") : "none"}; ` +
       `add a spec file whose service is named '${check.frameworkName}' (the mono service's spec), or keep running it with --mode mono`,
   );
 }

@@ -15,8 +15,20 @@ export interface TreeNode {
 /** Values read per `getMany` (ZooKeeper: one multiRead per 128 paths, so a few requests each). */
 const READ_SLICE = 512;
 
-/** Bytes counted per op on top of its path and value: op header, version, the store's root prefix. */
+/**
+ * Bytes counted per op on top of its path and value: op header, version, ACL, and a store root
+ * prefix of up to 75 bytes (ZooKeeper: a create costs 52 + |root| + 1 + |path| + |value| on the
+ * wire). A store whose root is longer lowers its `maxMultiBytes` to match (zookeeper-persister.ts).
+ */
 export const OP_OVERHEAD_BYTES = 128;
+
+const utf8 = new TextEncoder();
+
+/** A path's length as sent: UTF-8 bytes. */
+function pathBytes(path: string): number {
+  // ASCII (every path Corral writes but a non-ASCII service or task name) needs no encoding.
+  return /^[\x00-\x7f]*$/.test(path) ? path.length : utf8.encode(path).byteLength;
+}
 
 /**
  * Every node of the subtree at `path`, parents before children (level by level); [] when the
@@ -60,12 +72,12 @@ export function deleteEachOps(nodes: readonly TreeNode[]): PersisterOp[] {
 /** What an op adds to a request: path and value plus a fixed overhead (a delete counts one node). */
 export function opBytes(op: PersisterOp): number {
   const data = op.kind === "set" || op.kind === "create" ? op.data.byteLength : 0;
-  return OP_OVERHEAD_BYTES + op.path.length + data;
+  return OP_OVERHEAD_BYTES + pathBytes(op.path) + data;
 }
 
 /** What removing `nodes` (a recursive delete of their top) adds to a request. */
 export function treeDeleteBytes(nodes: readonly TreeNode[]): number {
-  return nodes.reduce((sum, n) => sum + OP_OVERHEAD_BYTES + n.path.length, 0);
+  return nodes.reduce((sum, n) => sum + OP_OVERHEAD_BYTES + pathBytes(n.path), 0);
 }
 
 /** `ops` in order, cut into multis of at most `maxBytes` each (an op larger than that alone). */
@@ -85,6 +97,19 @@ export function packOps(ops: readonly PersisterOp[], maxBytes: number): Persiste
   }
   if (current.length > 0) out.push(current);
   return out;
+}
+
+/**
+ * The deletion of the subtrees at `paths`, in order, as multis the store takes: one multi of
+ * recursive deletes when it has no limit (`maxMultiBytes`), else one delete per node, children
+ * first, cut to its budget (a recursive delete of a big subtree may not fit one ZooKeeper request).
+ */
+export async function wipeOpsBatches(persister: Persister, paths: readonly string[]): Promise<PersisterOp[][]> {
+  if (paths.length === 0) return [];
+  const max = persister.maxMultiBytes;
+  if (max === undefined) return [paths.map((path): PersisterOp => ({ kind: "delete", path }))];
+  const trees = await Promise.all(paths.map((path) => readTree(persister, path)));
+  return packOps(trees.flatMap((tree) => deleteEachOps(tree)), max);
 }
 
 /** Writes `ops` in order, in multis of at most `maxBytes`. */

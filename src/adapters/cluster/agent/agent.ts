@@ -72,6 +72,8 @@ export class LocalAgent {
   private constructor(private readonly o: LocalAgentOptions) {
     const stateDir = resolve(o.stateDir);
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    // Tasks of other users pass it to their sandboxes (framework-host.ts); its files stay 0600.
+    if (o.canSwitchUser) chmodSync(stateDir, 0o711);
     this.socket = o.socketPath ?? join(stateDir, "agent.sock");
     this.startedAtMs = o.clock.now();
     const machine = o.machine ?? thisMachine(stateDir);

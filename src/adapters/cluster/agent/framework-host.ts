@@ -6,8 +6,8 @@
  * host offers the same agents (the agent's master id names them), so several schedulers can
  * share one agent; each sees the whole machine (documented deviation: no cross-framework sharing).
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Filters, Offer, Operation, Range, TaskStatus } from "../../../domain/cluster.js";
 import { LABEL_NAMESPACE, LABEL_RESOURCE_ID, isTerminal } from "../../../domain/cluster.js";
 import { sanitizeServiceName } from "../../../domain/names.js";
@@ -85,6 +85,9 @@ export class FrameworkHost {
     this.removed = o.removed;
     this.registeredAtMs = o.clock.now();
     mkdirSync(o.root, { recursive: true, mode: 0o700 });
+    // A task of another user (its command's or its framework's) reaches its sandbox through
+    // here by absolute path ($MESOS_SANDBOX): passable, not listable. Its files stay 0600.
+    if (o.canSwitchUser) for (const dir of [dirname(o.root), o.root]) chmodSync(dir, 0o711);
     const saved = this.load();
     this.runtime = createTaskRuntime(
       {
@@ -93,6 +96,8 @@ export class FrameworkHost {
         log: o.log,
         taskPath: o.taskPath,
         canSwitchUser: o.canSwitchUser,
+        // Asked at each launch: a resubscription (or an inheriting framework) may bring another.
+        frameworkUser: () => this.info.user,
         ...(o.secretsDir !== undefined ? { secretsDir: o.secretsDir } : {}),
         // Saved lazily: a transition lost in a crash is seen again when the next agent adopts
         // the task (the runtime keeps its exit status), and no process waits on this save.

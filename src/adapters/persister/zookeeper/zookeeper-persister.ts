@@ -17,6 +17,7 @@
 import type { Transaction } from "node-zookeeper-client";
 import { SchedulerError } from "../../../domain/errors.js";
 import type { Persister, PersisterOp, Versioned } from "../../../engine/ports.js";
+import { OP_OVERHEAD_BYTES } from "../../../engine/store/tree.js";
 import { parsePersisterPath } from "../memory-persister.js";
 import { mapZkError, pushVersioned, zkErrorCode } from "./calls.js";
 import { KnownPaths } from "./known-paths.js";
@@ -35,6 +36,27 @@ export const ZK_MAX_VALUE_BYTES = 1024 * 1024 - 64 * 1024;
  * the hundreds of KiB for recovery's values (TaskInfos ~3 KB, contexts ~1–3 KB).
  */
 export const ZK_MAX_READ_PATHS = 128;
+
+/**
+ * What a multi of the migration, its restore or a wipe may add up to on the wire: half of
+ * jute.maxbuffer (1 MiB), the rest left for the ancestors and subtrees the plan adds (plan.ts).
+ */
+export const ZK_MULTI_WIRE_BYTES = 512 * 1024;
+
+/** A create's fixed cost on the wire: multi header 9, path length 4, data length 4, ACL (world:anyone) 31, flags 4. */
+const ZK_CREATE_FIXED_BYTES = 52;
+
+/**
+ * The store's `maxMultiBytes` for a root: tree.ts `opBytes` counts OP_OVERHEAD_BYTES per op for
+ * the framing and the root prefix, and the path relative to the root; each op costs at most
+ * ZK_CREATE_FIXED_BYTES + the absolute path + its value, so a long root scales the budget down
+ * by the worst ratio of the two (an op with an empty path and value).
+ */
+export function zkMaxMultiBytes(root: string): number {
+  const prefix = root === "/" ? 1 : Buffer.byteLength(root) + 1;
+  const worst = Math.max(OP_OVERHEAD_BYTES, ZK_CREATE_FIXED_BYTES + prefix);
+  return Math.floor((ZK_MULTI_WIRE_BYTES * OP_OVERHEAD_BYTES) / worst);
+}
 
 /** Which lock node writes must find: the one this scheduler holds the lock with, if it does. */
 export interface ZkWriteGuard {
@@ -76,6 +98,8 @@ export class ZooKeeperPersister implements Persister {
   /** children() calls of this tick, sent together by flushListing. */
   private listing: { path: string; resolve: (names: string[]) => void; reject: (err: unknown) => void }[] = [];
   private guard: ZkWriteGuard | undefined;
+  /** The largest multi the store layer packs (counted as tree.ts `opBytes`): one ZooKeeper request stays under jute.maxbuffer. */
+  readonly maxMultiBytes: number;
 
   private constructor(
     private readonly session: ZkSession,
@@ -83,7 +107,9 @@ export class ZooKeeperPersister implements Persister {
     readonly root: string,
     /** Paths known to exist (known-paths.ts): cleared on every session event. */
     readonly known: KnownPaths,
-  ) {}
+  ) {
+    this.maxMultiBytes = zkMaxMultiBytes(root);
+  }
 
   /** Connects and creates the root node (and its parents) when missing. */
   static async open(connect: string, options: ZooKeeperPersisterOptions = {}): Promise<ZooKeeperPersister> {

@@ -16,7 +16,7 @@ import type { Cancel, TaskFiles } from "../../../../engine/ports.js";
 import type { Extra, SimTask } from "../../sim-tasks.js";
 import { rotateOutputs } from "./log-rotation.js";
 import { cgroupOomKilled, finiteLimits, removeTaskCgroup } from "./cgroups.js";
-import { launchTask, namespacesOf, taskAccount } from "./launch.js";
+import { launchTask, namespacesOf, taskUser } from "./launch.js";
 import { groupAlive, groupLeaderIn, isSameProcess, signalGroup } from "./proc.js";
 import { SANDBOX_FILES, sandboxDir, taskEnvironment } from "./sandbox.js";
 import type { Account } from "./sandbox.js";
@@ -94,6 +94,7 @@ export class LocalAgentRuntime implements AgentRuntime {
     this.fetches = new UriFetches({
       root: o.root,
       canSwitchUser: o.canSwitchUser,
+      frameworkUser: () => o.frameworkUser?.(),
       concurrency: o.fetchConcurrency ?? 4,
       timeoutMs: o.fetchTimeoutMs ?? 300_000,
       fetched: (task) => {
@@ -120,8 +121,8 @@ export class LocalAgentRuntime implements AgentRuntime {
       this.queued.set(info.taskId, task); // never started
       return;
     }
-    const user = info.command.user;
-    const account = user && this.o.canSwitchUser ? taskAccount(user) : undefined;
+    const user = taskUser(info, this.o.frameworkUser?.(), this.o.canSwitchUser);
+    const account = "account" in user ? user.account : undefined;
     const env = { ...taskEnvironment(info, sandbox, task.frameworkId, this.o.taskPath), ...secretEnvironmentLenient(info, this.o.secretsDir) };
     const t = this.watch(task, sandbox, env, account, record, undefined);
     t.running = task.state === "TASK_RUNNING";
@@ -250,6 +251,7 @@ export class LocalAgentRuntime implements AgentRuntime {
       frameworkId: task.frameworkId,
       taskPath: this.o.taskPath,
       canSwitchUser: this.o.canSwitchUser,
+      frameworkUser: this.o.frameworkUser?.(),
       secretsDir: this.o.secretsDir,
       executor: task.executor ?? info.executor,
     });

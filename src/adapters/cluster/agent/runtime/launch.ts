@@ -26,6 +26,8 @@ export interface LaunchContext {
   readonly frameworkId: string;
   readonly taskPath: string;
   readonly canSwitchUser: boolean;
+  /** The framework's user (FrameworkInfo.user): a command that names none runs as it. */
+  readonly frameworkUser: string | undefined;
   readonly secretsDir: string | undefined;
   /** The executor the task runs in: it holds the pod's volumes. */
   readonly executor: ExecutorInfo | undefined;
@@ -47,12 +49,9 @@ export type Launch =
 const launchFailed = (message: string): Launch => ({ kind: "failed", extra: { reason: "REASON_CONTAINER_LAUNCH_FAILED", message } });
 
 export function launchTask(info: TaskInfo, c: LaunchContext): Launch {
-  const user = info.command.user;
-  let account: Account | undefined;
-  if (user && c.canSwitchUser) {
-    account = taskAccount(user);
-    if (!account) return { kind: "failed", extra: { reason: "REASON_COMMAND_EXECUTOR_FAILED", message: `user '${user}' does not exist on this machine` } };
-  }
+  const user = taskUser(info, c.frameworkUser, c.canSwitchUser);
+  if ("error" in user) return { kind: "failed", extra: { reason: "REASON_COMMAND_EXECUTOR_FAILED", message: user.error } };
+  const { account } = user;
   const secretEnv = secretEnvironment(info, c.secretsDir);
   if ("error" in secretEnv) return launchFailed(secretEnv.error);
   const files = secretFiles(containerVolumes(info), c.secretsDir);
@@ -113,8 +112,21 @@ export function launchTask(info: TaskInfo, c: LaunchContext): Launch {
   }
 }
 
-/** The account a task runs as; undefined when there is no such user here. */
-export function taskAccount(user: string): Account | undefined {
+/**
+ * Whom the task runs as, as Mesos: its command's user, else its framework's; no account (the
+ * agent's own user) when the agent cannot switch users. A user unknown here is an error.
+ */
+export function taskUser(info: TaskInfo, frameworkUser: string | undefined, canSwitchUser: boolean): { readonly account: Account | undefined } | { readonly error: string } {
+  const own = info.command.user || undefined;
+  const name = own ?? (frameworkUser || undefined);
+  if (!canSwitchUser || name === undefined) return { account: undefined };
+  const account = taskAccount(name);
+  if (account) return { account };
+  return { error: own !== undefined ? `user '${name}' does not exist on this machine` : `the framework's user '${name}' does not exist on this machine` };
+}
+
+/** The account of a user; undefined when there is no such user here. */
+function taskAccount(user: string): Account | undefined {
   try {
     return lookupUser(user);
   } catch {

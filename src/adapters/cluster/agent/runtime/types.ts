@@ -19,6 +19,11 @@ export interface AgentRuntimeOptions {
   readonly secretsDir?: string;
   /** Whether a task may run as the user its spec names (the agent runs as root). */
   readonly canSwitchUser: boolean;
+  /**
+   * The framework's user (FrameworkInfo.user), asked at each launch: a task whose command names
+   * no user runs as it, as on Mesos, when the agent may switch users. @default none
+   */
+  readonly frameworkUser?: () => string | undefined;
   /** How often adopted tasks (not our children) are looked at. @default 200 */
   readonly pollMs?: number;
   /** stdout/stderr are rotated (copy, truncate) past this size; one old file is kept. @default 10 MiB */

@@ -7,12 +7,14 @@
  */
 import type { SimTask } from "../../sim-tasks.js";
 import { FetchError, fetchUris } from "./fetch-uris.js";
-import { taskAccount } from "./launch.js";
+import { taskUser } from "./launch.js";
 import { prepareSandbox } from "./sandbox.js";
 
 export interface UriFetchesOptions {
   readonly root: string;
   readonly canSwitchUser: boolean;
+  /** The framework's user, now: a command that names none runs (and fetches) as it. */
+  readonly frameworkUser: () => string | undefined;
   readonly concurrency: number;
   readonly timeoutMs: number;
   /** The task's URIs are in its sandbox: start it. */
@@ -81,11 +83,10 @@ export class UriFetches {
 
   private async fetch(task: SimTask, signal: AbortSignal): Promise<void> {
     const { info } = task;
-    const user = info.command.user;
-    const account = user && this.o.canSwitchUser ? taskAccount(user) : undefined;
+    const user = taskUser(info, this.o.frameworkUser(), this.o.canSwitchUser);
     // No such user: the start fails and says so.
-    if (user && this.o.canSwitchUser && !account) return;
-    const sandbox = prepareSandbox(this.o.root, info, account);
-    await fetchUris(info.command.uris ?? [], { sandbox, account, timeoutMs: this.o.timeoutMs, signal });
+    if ("error" in user) return;
+    const sandbox = prepareSandbox(this.o.root, info, user.account);
+    await fetchUris(info.command.uris ?? [], { sandbox, account: user.account, timeoutMs: this.o.timeoutMs, signal });
   }
 }

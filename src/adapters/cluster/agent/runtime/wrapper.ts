@@ -59,7 +59,9 @@ export interface WrappedLaunch {
 export function spawnWrapped(launch: WrappedLaunch): ChildProcess {
   const { sandbox, account } = launch;
   const gated = launch.gated === true;
-  return spawn("/bin/sh", ["-c", WRAPPER, "sh", launch.command, join(sandbox, SANDBOX_FILES.exit), gated ? "gated" : ""], {
+  // The exit file is named relative to the wrapper's working directory, the sandbox: a task of
+  // another user may not be able to pass the agent's own (0700) directories above it.
+  return spawn("/bin/sh", ["-c", WRAPPER, "sh", launch.command, SANDBOX_FILES.exit, gated ? "gated" : ""], {
     cwd: sandbox,
     env: launch.env,
     detached: true,
