@@ -121,7 +121,9 @@ export function taskUser(info: TaskInfo, frameworkUser: string | undefined, canS
   const name = own ?? (frameworkUser || undefined);
   if (!canSwitchUser || name === undefined) return { account: undefined };
   const account = taskAccount(name);
-  if (account) return { account };
+  // The agent's own user needs no switch (no chown, no setuid at spawn): the common case, a root
+  // agent and a root framework.
+  if (account) return { account: account.uid === process.getuid?.() && account.gid === process.getgid?.() ? undefined : account };
   return { error: own !== undefined ? `user '${name}' does not exist on this machine` : `the framework's user '${name}' does not exist on this machine` };
 }
 
