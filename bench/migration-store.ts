@@ -11,7 +11,6 @@ import type { ServiceSpec } from "../src/domain/spec/types.js";
 import type { Persister, PersisterOp } from "../src/engine/ports.js";
 import { decodeContext } from "../src/engine/service-context.js";
 import { encodeText } from "../src/engine/store/codec.js";
-import { mapLimit } from "../src/engine/store/concurrency.js";
 import { SCHEMA_VERSION } from "../src/engine/store/layout.js";
 import { MonoLayoutPersister } from "../src/engine/store/mono-layout.js";
 import { ServiceStore } from "../src/engine/store/service-store.js";
@@ -89,13 +88,15 @@ export interface MonoFill {
 
 /**
  * Writes a mono store of `tasks` tasks into the empty `store`: SchemaVersion 1, then the
- * service through the mono view, in multis the store takes (SQLite: one), a few in flight.
+ * service through the mono view, in multis the store takes (SQLite: one), in turn.
  */
 export async function fillMono(store: Persister, template: ServiceTemplate, tasks: number): Promise<MonoFill> {
   const mono = new MonoLayoutPersister(store, FRAMEWORK);
   const ops = monoServiceOps(mono, template, tasks);
   await store.multi([{ kind: "set", path: SCHEMA_VERSION, data: encodeText("1") }]);
-  await mapLimit(packOps(ops, store.maxMultiBytes ?? Number.POSITIVE_INFINITY), 4, (multi) => mono.multi(multi));
+  // One multi after the other: concurrent ones would race to create the parents they share
+  // (`Tasks`, a task cut across two multis), which the ZooKeeper persister re-plans only once.
+  for (const multi of packOps(ops, store.maxMultiBytes ?? Number.POSITIVE_INFINITY)) await mono.multi(multi);
   return {
     nodes: ops.length,
     bytes: ops.reduce((sum, op) => sum + valueBytes(op), 0),
