@@ -1,6 +1,6 @@
 /**
  * Bench (p): a Persister that counts what passes through it — multis, set and delete ops, the
- * value bytes set, and whether a marker node (`Migration`, `Restore`) was written, which tells
+ * value bytes set, the time inside multis, and whether a marker node (`Migration`, `Restore`) was written, which tells
  * the marker path from the one-multi path. It forwards `getMany` and `maxMultiBytes`, so the
  * code under test reads and budgets exactly as on the bare store.
  */
@@ -12,6 +12,8 @@ export interface Counts {
   deletes: number;
   /** Value bytes of the set/create ops. */
   bytes: number;
+  /** Wall time spent inside multi calls (the rest of a step is its reads and planning). */
+  multiMs: number;
   /** Root node names written with a value (set/create), e.g. the markers. */
   readonly written: Set<string>;
 }
@@ -53,7 +55,9 @@ export class CountingPersister implements Persister {
         c.deletes++;
       }
     }
+    const t = performance.now();
     await this.inner.multi(ops);
+    c.multiMs += performance.now() - t;
   }
 
   close(): Promise<void> {
@@ -62,5 +66,5 @@ export class CountingPersister implements Persister {
 }
 
 function fresh(): Counts {
-  return { multis: 0, sets: 0, deletes: 0, bytes: 0, written: new Set() };
+  return { multis: 0, sets: 0, deletes: 0, bytes: 0, multiMs: 0, written: new Set() };
 }

@@ -2,7 +2,7 @@
  * Bench (p), the mono → multi migration (issue 16): mono (schema-1) stores of N tasks (realistic
  * nodes, bench/migration-store.ts) on SQLite and on ZooKeeper; per store and size:
  *   - migrate: `ensureSchema` in static mode with a service named like the framework, timed; its
- *     multis, sets, deletes and value bytes written, and its path (one multi, or the `Migration`
+ *     multis (and the time inside them), sets, deletes and value bytes written, and its path (one multi, or the `Migration`
  *     marker and multis under the store's budget);
  *   - restore: `restoreBackup` of the backup it made, timed, counted the same way;
  *   - floors: a plain read of the whole mono tree (what any migration must at least do: tree.ts
@@ -12,7 +12,7 @@
  * Figures only, no targets (issue 16 names none). One line per case.
  * Usage: npx tsx bench/migration.ts [N…=100 1000 10000] [--store sqlite|zk|all] [--zk-max N]
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -57,7 +57,8 @@ async function readMono(store: Persister): Promise<TreeNode[]> {
 }
 
 const writes = (c: Counts, marker: string): string =>
-  `${c.multis} multi${c.multis === 1 ? "" : "s"} (${c.written.has(marker) ? "marker path" : "one-multi path"}), ${fmt(c.sets)} sets + ${fmt(c.deletes)} deletes, ${mb(c.bytes)} written`;
+  `${c.multis} multi${c.multis === 1 ? "" : "s"} (${c.written.has(marker) ? "marker path" : "one-multi path"}; ${ms(c.multiMs, 0)} in multis), ` +
+  `${fmt(c.sets)} sets + ${fmt(c.deletes)} deletes, ${mb(c.bytes)} written`;
 
 /** One case: fill, floors, migrate, restore; returns its line. */
 async function runCase(kind: string, store: Persister, n: number, template: Awaited<ReturnType<typeof deployedTemplate>>, at: { phase: string }): Promise<string> {
@@ -125,7 +126,9 @@ try {
       const at = { phase: "fill" };
       try {
         const line = await runCase(kind, store, n, template, at);
-        console.log(kind === "sqlite" ? `${line} [file ${mb(statSync(file).size)}]` : line);
+        // WAL mode: what is not checkpointed yet is in the -wal file.
+        const size = (f: string): number => (existsSync(f) ? statSync(f).size : 0);
+        console.log(kind === "sqlite" ? `${line} [db + wal ${mb(size(file) + size(`${file}-wal`))}]` : line);
       } catch (err) {
         console.log(`${kind} ${fmt(n)} tasks: FAILED in ${at.phase}: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
