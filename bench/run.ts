@@ -15,7 +15,10 @@
  *   k  reconfiguration: 1,000 running services re-put with one pod changed, beside a fresh deploy (target ≤ 3 s)
  *   o  the local agent: 50 and 500 one-task services beside direct spawns, removal, agent memory per
  *      task, offers/s and ACCEPT latency with 100 agents, resubscription
- * Usage: npx tsx bench/run.ts [a|b|c|d|e|f|g|h|i|j|k …]
+ *   p  mono → multi migration (issue 16): ensureSchema and restoreBackup on mono stores of 100, 1,000
+ *      and 10,000 tasks, SQLite and ZooKeeper (10,000 left out: the test server's heap), beside a plain
+ *      read of the tree and one write transaction
+ * Usage: npx tsx bench/run.ts [a|b|c|d|e|f|g|h|i|j|k|p …]
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -44,6 +47,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "m", title: "(m) 1,000 services × 3 hostname-UNIQUE pods on 1,000 agents with --max-parallel-deploys 50, beside no constraints and no limit", args: ["--import", "tsx", here("./steer-scale.ts"), "1000", "1000", "50", "3", "300"] },
   { key: "n", title: "(n) WatchPlans: latency from a step change to 1,000 watchers", args: ["--import", "tsx", here("./watch-plans.ts")] },
   { key: "o", title: "(o) the local agent: 50 / 500 services beside direct spawns, removal, memory per task, 100 agents × 1,000 services, resubscription", args: ["--import", "tsx", here("./local-agent.ts")] },
+  { key: "p", title: "(p) mono → multi migration: stores of 100, 1,000 and 10,000 tasks on SQLite and ZooKeeper", args: ["--import", "tsx", here("./migration.ts"), "100", "1000", "10000", "--zk-max", "1000"] },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);
