@@ -3,26 +3,13 @@
  * scheduler as its own process on the local agent: the reference's scenarios 3 and 4, and the
  * manual rollback.
  */
-import { afterEach, describe, it } from "vitest";
-import { killEverything, tempDataDir } from "../local/local-harness.js";
+import { describe, it } from "vitest";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
 import { crashAfterMigration, rollback, scenario3, scenario4 } from "./migration-scenarios.js";
-import { closeClients, zkStore } from "./modes-world.js";
-import { killSchedulers } from "./scheduler-process.js";
+import { dataDirsEachTest, zkStore } from "./modes-world.js";
 
 const zk = useZooKeeper();
-const dirs: string[] = [];
-afterEach(async () => {
-  closeClients();
-  killSchedulers();
-  for (const d of dirs.splice(0)) await killEverything(d);
-});
-
-function newDir(): string {
-  const dir = tempDataDir("migration-zk");
-  dirs.push(dir);
-  return dir;
-}
+const newDir = dataDirsEachTest("migration-zk");
 
 describe("mono → static migration on ZooKeeper", () => {
   it("scenario 3: keeps hello-world's tasks (same ids, same processes), adds foobar, routes old tasks' statuses to hello-world", async () => {

@@ -5,24 +5,11 @@
  * taking the migrated store over, a crash right after the migration, a user change refused, and
  * the whole-scheduler uninstall of a migrated store.
  */
-import { afterEach, describe, it } from "vitest";
-import { killEverything, tempDataDir } from "../local/local-harness.js";
+import { describe, it } from "vitest";
 import { crashAfterMigration, removeMigrated, rollback, scenario3, scenario4, thenDynamic, uninstallMigrated, userChangeRefused } from "./migration-scenarios.js";
-import { closeClients, sqliteStore } from "./modes-world.js";
-import { killSchedulers } from "./scheduler-process.js";
+import { dataDirsEachTest, sqliteStore } from "./modes-world.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  closeClients();
-  killSchedulers();
-  for (const d of dirs.splice(0)) await killEverything(d);
-});
-
-function newDir(): string {
-  const dir = tempDataDir("migration");
-  dirs.push(dir);
-  return dir;
-}
+const newDir = dataDirsEachTest("migration");
 
 // Three to five scheduler processes start in each test (a few seconds here): generous for a loaded 2-core machine.
 describe("mono → static migration on SQLite", () => {

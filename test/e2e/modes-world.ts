@@ -11,8 +11,10 @@ import { ZooKeeperPersister } from "../../src/adapters/persister/zookeeper/zooke
 import { Status, createAdminClient } from "../../src/client/index.js";
 import type { AdminClient, Task } from "../../src/client/index.js";
 import type { Persister } from "../../src/engine/ports.js";
+import { afterEach } from "vitest";
 import { operatorCall } from "../local/agent-world.js";
-import { ROOT } from "./scheduler-process.js";
+import { killEverything, tempDataDir } from "../local/local-harness.js";
+import { ROOT, killSchedulers } from "./scheduler-process.js";
 
 /** The framework, and the mono service (named like it). */
 export const FW = "hello-world";
@@ -139,4 +141,22 @@ export async function completeTasks(c: AdminClient, service: string, plan = "dep
     const ids = p.phases.flatMap((ph) => ph.steps.flatMap((s) => s.taskIds)).sort();
     return accept(ids) && ids;
   }, timeoutMs);
+}
+
+/**
+ * A fresh data directory per call, named after `prefix`; after each test the clients close, the
+ * schedulers it started are killed, and each directory's agent and tasks go.
+ */
+export function dataDirsEachTest(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    closeClients();
+    killSchedulers();
+    for (const d of dirs.splice(0)) await killEverything(d);
+  });
+  return () => {
+    const dir = tempDataDir(prefix);
+    dirs.push(dir);
+    return dir;
+  };
 }

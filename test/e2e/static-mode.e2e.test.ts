@@ -7,26 +7,15 @@
  */
 import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ServiceMode, UninstallEventKind } from "../../src/client/index.js";
 import { liveTaskIds, reservationOwners, sandboxOf, settled } from "../local/agent-world.js";
-import { isAlive, killEverything, tempDataDir } from "../local/local-harness.js";
+import { isAlive } from "../local/local-harness.js";
 import { waitDead } from "../processes.js";
-import { FIXTURES, FW, adminClient, helloWithUser, closeClients, completeTasks, eventually, schemaVersion, servicesDir, sqliteStore, staticArgs, taskUsers } from "./modes-world.js";
-import { killSchedulers, runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
+import { FIXTURES, FW, adminClient, helloWithUser, completeTasks, dataDirsEachTest, eventually, schemaVersion, servicesDir, sqliteStore, staticArgs, taskUsers } from "./modes-world.js";
+import { runSchedulerToExit, startScheduler, stopScheduler, taskPids } from "./scheduler-process.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  closeClients();
-  killSchedulers();
-  for (const d of dirs.splice(0)) await killEverything(d);
-});
-
-function newDir(): string {
-  const dir = tempDataDir("static");
-  dirs.push(dir);
-  return dir;
-}
+const newDir = dataDirsEachTest("static");
 
 describe("--mode static", () => {
   it("deploys each file's service; a file removed from the directory uninstalls its service on the next start", async () => {
