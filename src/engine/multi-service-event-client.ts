@@ -89,8 +89,11 @@ export class MultiServiceEventClient {
 
   /** The default service's sanitized name (the framework's). */
   private defaultKey(): string | undefined {
-    return this.frameworkName === undefined ? undefined : sanitizeServiceName(this.frameworkName);
+    if (this.frameworkName === undefined) return undefined;
+    return (this.sanitizedFramework ??= sanitizeServiceName(this.frameworkName));
   }
+
+  private sanitizedFramework: string | undefined;
 
   /** The service owning reserved resource `r` of an offer to framework `frameworkId` (`reservation-owner.ts`). */
   reservationOwner(r: Resource, frameworkId: string): string | undefined {
