@@ -44,8 +44,11 @@ export interface AgentStatus {
   readonly tasks?: number;
 }
 
-/** How long a started daemon may take to serve, and a stopped one to exit. */
-const START_TIMEOUT_MS = 10_000;
+/**
+ * How long a started daemon may take to serve (it adopts every live task first: on a loaded
+ * machine that took over 10 s in a kill -9 run), and a stopped one to exit.
+ */
+const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const POLL_MS = 25;
 
