@@ -7,18 +7,12 @@ import type { Json } from "../mesos/json-codec.js";
 import type { MesosOffer } from "../mesos/json-codec-events.js";
 import type { LocalAgent } from "./agent.js";
 import { setChaos } from "./chaos-client.js";
-import { ackUntil, call, eventually, killTaskProcesses, operator, processesWith, raw, startTestAgent, subscribeBody, Subscription } from "./test-kit.js";
+import { ackUntil, call, eventually, closeAgents, operator, processesWith, raw, startTestAgent, subscribeBody, Subscription } from "./test-kit.js";
 
 const running: LocalAgent[] = [];
 const subs: Subscription[] = [];
 
-afterEach(async () => {
-  for (const s of subs.splice(0)) s.close();
-  for (const a of running.splice(0)) {
-    killTaskProcesses(a);
-    await a.close();
-  }
-});
+afterEach(() => closeAgents(running, subs));
 
 async function start(dir: string, extra: Parameters<typeof startTestAgent>[1] = {}): Promise<LocalAgent> {
   const a = await startTestAgent(dir, extra);

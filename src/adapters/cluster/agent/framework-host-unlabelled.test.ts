@@ -10,18 +10,12 @@ import { tempDir } from "../../../../test/use-temp-dir.js";
 import { encodeAccept } from "../mesos/json-codec-calls.js";
 import type { Json } from "../mesos/json-codec.js";
 import type { LocalAgent } from "./agent.js";
-import { ackUntil, call, eventually, killTaskProcesses, startTestAgent, subscribeBody, Subscription } from "./test-kit.js";
+import { ackUntil, call, eventually, closeAgents, startTestAgent, subscribeBody, Subscription } from "./test-kit.js";
 
 const running: LocalAgent[] = [];
 const subs: Subscription[] = [];
 
-afterEach(async () => {
-  for (const s of subs.splice(0)) s.close();
-  for (const a of running.splice(0)) {
-    killTaskProcesses(a);
-    await a.close();
-  }
-});
+afterEach(() => closeAgents(running, subs));
 
 describe("sandboxes of unlabelled reservations", () => {
   it("go once the reservations are released", async () => {

@@ -8,18 +8,12 @@ import { tempDir } from "../../../../test/use-temp-dir.js";
 import { encodeAccept } from "../mesos/json-codec-calls.js";
 import type { Json } from "../mesos/json-codec.js";
 import type { LocalAgent } from "./agent.js";
-import { call, killTaskProcesses, startTestAgent, subscribeBody, Subscription } from "./test-kit.js";
+import { call, closeAgents, startTestAgent, subscribeBody, Subscription } from "./test-kit.js";
 
 const running: LocalAgent[] = [];
 const subs: Subscription[] = [];
 
-afterEach(async () => {
-  for (const s of subs.splice(0)) s.close();
-  for (const a of running.splice(0)) {
-    killTaskProcesses(a);
-    await a.close();
-  }
-});
+afterEach(() => closeAgents(running, subs));
 
 const unreserved = (name: string, scalar: number): Resource => ({ name, type: "SCALAR", scalar });
 

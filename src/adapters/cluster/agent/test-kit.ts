@@ -199,6 +199,15 @@ export function killTaskProcesses(agent: LocalAgent): void {
   }
 }
 
+/** After a test: closes its subscriptions, then kills its agents' task processes and closes the agents (both lists emptied). */
+export async function closeAgents(agents: LocalAgent[], subs: Subscription[]): Promise<void> {
+  for (const s of subs.splice(0)) s.close();
+  for (const a of agents.splice(0)) {
+    killTaskProcesses(a);
+    await a.close();
+  }
+}
+
 /** Pids of live `sleep <marker>` processes (the task itself, not a wrapper naming it). */
 export function processesWith(marker: string): number[] {
   const out: number[] = [];
