@@ -12,9 +12,11 @@ import { apiSecurityProblem } from "./adapters/grpc/auth.js";
 import type { ApiSecurityFiles } from "./adapters/grpc/auth.js";
 import { ERROR_PREFIX } from "./error-prefix.js";
 import { addModeOptions, modeOptions } from "./config-modes.js";
+import { addHaOptions, haOptions } from "./config-ha.js";
+import type { HaOptions } from "./config-ha.js";
 import type { ModeOptions } from "./config-modes.js";
 
-export interface ResolvedOptions extends ApiSecurityFiles, ModeOptions {
+export interface ResolvedOptions extends ApiSecurityFiles, ModeOptions, HaOptions {
   /**
    * host:port of the gRPC API. @default "127.0.0.1:50051". A non-loopback address needs
    * `authTokenFile` or the three TLS files (ApiSecurityFiles; checked here, read by startCorral).
@@ -192,6 +194,8 @@ export function schedulerCommand(env: NodeJS.ProcessEnv, stdoutIsTty = false): C
     .addOption(new Option("--tls-key <file>", "server private key, PEM (CORRAL_TLS_KEY)").default(env["CORRAL_TLS_KEY"]))
     .addOption(new Option("--tls-client-ca <file>", "CA that client certificates must chain to, PEM (CORRAL_TLS_CLIENT_CA)").default(env["CORRAL_TLS_CLIENT_CA"]));
   // Service modes and the migration's offline commands (config-modes.ts).
+  // Replicas, metrics and tracing (config-ha.ts).
+  addHaOptions(program, env);
   return addModeOptions(program, env);
 }
 
@@ -248,6 +252,7 @@ export function resolveOptions(argv: readonly string[], env: NodeJS.ProcessEnv, 
     listen,
     cluster: o.cluster,
     ...modeOptions(program, uninstall),
+    ...haOptions(program),
     localAgents: typeof o.localAgents === "string" ? envInt(program, "CORRAL_LOCAL_AGENTS", o.localAgents) : o.localAgents,
     simAgents: typeof o.simAgents === "string" ? envInt(program, "CORRAL_SIM_AGENTS", o.simAgents) : o.simAgents,
     store: o.store,

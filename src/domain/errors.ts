@@ -28,15 +28,21 @@ export class SchedulerError extends Error {
   override readonly name = "SchedulerError";
   readonly code: ErrorCode;
   readonly violations: readonly FieldViolation[];
+  /**
+   * A standby's refusal (code unavailable) names the leader's "host:port" here; the gRPC edge
+   * sends it as the `corral-leader` trailer and clients follow it.
+   */
+  readonly leader: string | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { cause?: unknown; violations?: readonly FieldViolation[] } = {},
+    options: { cause?: unknown; violations?: readonly FieldViolation[]; leader?: string } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.violations = options.violations ?? [];
+    this.leader = options.leader;
   }
 
   /** An INVALID_ARGUMENT naming each bad field; the message lists them all. */

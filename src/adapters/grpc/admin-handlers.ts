@@ -47,7 +47,9 @@ import type { ServiceImpl } from "./service-definition.js";
 import { endpointHandlers } from "./endpoint-handlers.js";
 import { secretHandlers } from "./secret-handlers.js";
 import { steerHandlers } from "./steer-handlers.js";
+import type { CallObserver } from "./call-observer.js";
 import { mapStream, serverStream, unary } from "./rpc-calls.js";
+import type { RpcPlumbing } from "./rpc-calls.js";
 import { deepFreeze, toPlanMessage, toTaskMessage } from "./view-messages.js";
 
 /**
@@ -58,25 +60,27 @@ export function createAdminHandlers(
   api: AdminApi,
   logger: Logger,
   secrets?: SecretsAccess,
+  observer?: CallObserver,
 ): ServiceImpl<typeof MultiServiceAdmin> {
+  const rpc: RpcPlumbing = { log: logger, ...(observer ? { observer } : {}) };
   return {
-    putService: unary("PutService", logger, async (req) => toPutResponse(await api.putService(toPutInput(req)))),
-    uninstallService: unary("UninstallService", logger, async (req) => ({
+    putService: unary("PutService", rpc, async (req) => toPutResponse(await api.putService(toPutInput(req)))),
+    uninstallService: unary("UninstallService", rpc, async (req) => ({
       service: toServiceMessage(await api.uninstallService(req.name)),
     })),
-    watchUninstall: serverStream("WatchUninstall", logger, (req, signal) =>
+    watchUninstall: serverStream("WatchUninstall", rpc, (req, signal) =>
       mapStream(api.watchUninstall(req.names, req.after, signal), toWatchResponse),
     ),
-    listServices: unary("ListServices", logger, () => ({
+    listServices: unary("ListServices", rpc, () => ({
       services: api.listServices().map(toServiceMessage),
     })),
-    getService: unary("GetService", logger, (req) => ({
+    getService: unary("GetService", rpc, (req) => ({
       service: toServiceMessage(api.getService(req.name)),
     })),
-    getPlan: unary("GetPlan", logger, (req) => ({
+    getPlan: unary("GetPlan", rpc, (req) => ({
       plan: toPlanMessage(api.getPlan(req.name, req.plan)),
     })),
-    getScheduler: unary("GetScheduler", logger, () => {
+    getScheduler: unary("GetScheduler", rpc, () => {
       const s = api.getScheduler();
       return {
         state: SchedulerState[s.state],
@@ -87,17 +91,17 @@ export function createAdminHandlers(
         schemaVersion: s.schemaVersion,
       };
     }),
-    listTasks: unary("ListTasks", logger, async (req) => {
+    listTasks: unary("ListTasks", rpc, async (req) => {
       if (!api.listTasks) throw new SchedulerError("unimplemented", "this scheduler does not list tasks");
       return { tasks: (await api.listTasks(req.name)).map(toTaskMessage) };
     }),
-    taskLog: serverStream("TaskLog", logger, (req, signal) => {
+    taskLog: serverStream("TaskLog", rpc, (req, signal) => {
       if (!api.taskLog) throw new SchedulerError("unimplemented", "this scheduler does not serve task logs");
       return mapStream(api.taskLog(toTaskLogInput(req), signal), toTaskLogResponse);
     }),
-    ...steerHandlers(api, logger),
-    ...secretHandlers(secrets, logger),
-    ...endpointHandlers(api, logger),
+    ...steerHandlers(api, rpc),
+    ...secretHandlers(secrets, rpc),
+    ...endpointHandlers(api, rpc),
   };
 }
 

@@ -3,12 +3,12 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EndpointSchema, GetEndpointsRequest } from "../../../gen/corral/v1/admin_pb.js";
 import { SchedulerError } from "../../domain/errors.js";
 import type { AdminApi, EndpointView } from "../../engine/admin-api.js";
-import type { Logger } from "../../engine/ports.js";
 import { unary } from "./rpc-calls.js";
+import type { RpcPlumbing } from "./rpc-calls.js";
 
-export function endpointHandlers(api: AdminApi, logger: Logger) {
+export function endpointHandlers(api: AdminApi, rpc: RpcPlumbing) {
   return {
-    getEndpoints: unary("GetEndpoints", logger, async (req: GetEndpointsRequest) => {
+    getEndpoints: unary("GetEndpoints", rpc, async (req: GetEndpointsRequest) => {
       if (req.serviceName === "") throw SchedulerError.invalid([{ field: "service_name", reason: "is required" }]);
       if (!api.getEndpoints) throw new SchedulerError("unimplemented", "this scheduler does not list endpoints");
       const get = api.getEndpoints.bind(api);

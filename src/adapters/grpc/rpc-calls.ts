@@ -7,6 +7,8 @@ import { once } from "node:events";
 import { performance } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../../engine/ports.js";
+import type { CallObserver, CallScope } from "./call-observer.js";
+import { NO_OBSERVER } from "./call-observer.js";
 import { parsedRequest } from "./service-definition.js";
 import { REQUEST_ID_METADATA_KEY, toServiceError } from "./status.js";
 
@@ -32,17 +34,25 @@ export function mapStream<T, R>(source: AsyncIterable<T>, f: (value: T) => R): A
 // ---------------------------------------------------------------------------------------------
 // Call plumbing: request id, one log line per RPC, error mapping through status.ts.
 
+/** What every handler of a server shares: its logger and the observer of its calls. */
+export interface RpcPlumbing {
+  readonly log: Logger;
+  readonly observer?: CallObserver;
+}
+
 interface Rpc {
   readonly requestId: string;
   readonly log: Logger;
+  readonly scope: CallScope;
   finish(code: grpc.status): void;
 }
 
 type ServerCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, "metadata" | "sendMetadata">;
 
-function startRpc(method: string, call: ServerCall, base: Logger): Rpc {
+function startRpc(method: string, call: ServerCall, base: RpcPlumbing, request: unknown): Rpc {
   const requestId = requestIdOf(call.metadata);
-  const log = base.child({ requestId });
+  const log = base.log.child({ requestId });
+  const scope = (base.observer ?? NO_OBSERVER).begin(method, request);
   const started = performance.now();
   const headers = new grpc.Metadata();
   headers.set(REQUEST_ID_METADATA_KEY, requestId);
@@ -50,7 +60,9 @@ function startRpc(method: string, call: ServerCall, base: Logger): Rpc {
   return {
     requestId,
     log,
+    scope,
     finish(code) {
+      scope.end(code);
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       log.info({ method, code: grpc.status[code], durationMs }, "rpc");
     },
@@ -65,14 +77,15 @@ function requestIdOf(metadata: grpc.Metadata): string {
 
 export function unary<Req, Res>(
   method: string,
-  base: Logger,
+  base: RpcPlumbing,
   handle: (request: Req) => Promise<Res> | Res,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const rpc = startRpc(method, call, base);
+    const request = parsedRequest(call.request);
+    const rpc = startRpc(method, call, base, request);
     void (async () => {
       try {
-        const response = await handle(parsedRequest(call.request));
+        const response = await rpc.scope.run(() => handle(request));
         rpc.finish(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
         callback(null, response);
       } catch (err) {
@@ -94,11 +107,12 @@ export function unary<Req, Res>(
  */
 export function serverStream<Req, Res>(
   method: string,
-  base: Logger,
+  base: RpcPlumbing,
   produce: (request: Req, signal: AbortSignal) => AsyncIterable<Res>,
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
-    const rpc = startRpc(method, call, base);
+    const request = parsedRequest(call.request);
+    const rpc = startRpc(method, call, base, request);
     const abort = new AbortController();
     let over = false; // abort.signal.aborted, without the getter on the per-message path
     const onCancelled = (): void => {
@@ -110,7 +124,7 @@ export function serverStream<Req, Res>(
     if (call.cancelled) onCancelled();
     void (async () => {
       try {
-        for await (const message of produce(parsedRequest(call.request), abort.signal)) {
+        for await (const message of rpc.scope.run(() => produce(request, abort.signal))) {
           if (over) break;
           if (!call.write(message)) await once(call, "drain", { signal: abort.signal });
         }

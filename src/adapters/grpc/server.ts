@@ -10,6 +10,7 @@ import { MultiServiceAdmin } from "../../../gen/corral/v1/admin_pb.js";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
 import type { AdminApi, SecretsAccess } from "../../engine/admin-api.js";
 import { createAdminHandlers } from "./admin-handlers.js";
+import type { CallObserver } from "./call-observer.js";
 import { bearerTokenInterceptor, hostOf, listenProblem, serverCredentials } from "./auth.js";
 import type { ApiSecurity, ServerTls } from "./auth.js";
 import { addReflection } from "./reflection.js";
@@ -26,6 +27,8 @@ export interface AdminServerOptions extends ApiSecurity {
    * @default 1048576 (1 MiB)
    */
   readonly maxReceiveMessageBytes?: number;
+  /** Watches every admin RPC (metrics, tracing); see call-observer.ts. */
+  readonly observer?: CallObserver;
 }
 
 /** Services whose health is reported; "" is the whole server. */
@@ -54,7 +57,7 @@ export class AdminServer {
         options.authToken === undefined ? [] : [bearerTokenInterceptor(options.authToken, guarded, this.#logger)],
     });
     this.#health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "SERVING"])));
-    addService(this.#server, MultiServiceAdmin, createAdminHandlers(options.api, this.#logger, options.secrets));
+    addService(this.#server, MultiServiceAdmin, createAdminHandlers(options.api, this.#logger, options.secrets, options.observer));
     this.#health.addToServer(this.#server);
     addReflection(this.#server, [MultiServiceAdmin, Health]);
   }
@@ -83,6 +86,16 @@ export class AdminServer {
     for (const service of HEALTH_SERVICES) {
       this.#health.setStatus(service, serving ? "SERVING" : "NOT_SERVING");
     }
+  }
+
+  /**
+   * A standby of a replicated scheduler: the process is alive ("" SERVING) but does not lead,
+   * so MultiServiceAdmin is NOT_SERVING (a load balancer sends admin calls to the leader only).
+   */
+  setStandby(): void {
+    if (this.#stopped) return;
+    this.#health.setStatus("", "SERVING");
+    this.#health.setStatus(MultiServiceAdmin.typeName, "NOT_SERVING");
   }
 
   /**

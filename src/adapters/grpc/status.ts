@@ -15,6 +15,12 @@ import type { Logger } from "../../engine/ports.js";
  */
 export const VIOLATIONS_METADATA_KEY = "corral-violations";
 
+/**
+ * Trailing-metadata key of a standby's UNAVAILABLE: the leader's "host:port" (its
+ * --advertise-address), for clients to send the call there. Absent while no leader is known.
+ */
+export const LEADER_METADATA_KEY = "corral-leader";
+
 /** Metadata key of the request id, read from requests and echoed on errors. */
 export const REQUEST_ID_METADATA_KEY = "x-request-id";
 
@@ -89,6 +95,10 @@ export function toServiceError(err: unknown, log: Logger, requestId?: string): g
   if (unexpected) {
     const suffix = echoedId === undefined ? "" : ` (request id ${echoedId})`;
     return serviceError(grpc.status.INTERNAL, GENERIC_INTERNAL_MESSAGE + suffix, metadata);
+  }
+  // A host:port is short; a longer value is not one and is left out rather than cut.
+  if (known.leader !== undefined && known.leader.length <= 255 && /^[\x21-\x7e]+$/.test(known.leader)) {
+    metadata.set(LEADER_METADATA_KEY, known.leader);
   }
   if (known.violations.length > 0) {
     metadata.set(VIOLATIONS_METADATA_KEY, encodeViolations(known.violations, VIOLATIONS_BUDGET_BYTES));
@@ -174,6 +184,12 @@ function fitText(text: string, budget: number, cost: (cp: number) => number): st
     if (used > budget) return `${text.slice(0, Math.max(cut, 0))}${suffix}`;
   }
   return text;
+}
+
+/** The `corral-leader` trailer of a standby's UNAVAILABLE, or undefined. */
+export function leaderOf(metadata: grpc.Metadata | undefined): string | undefined {
+  const raw = metadata?.get(LEADER_METADATA_KEY)[0];
+  return typeof raw === "string" && raw !== "" ? raw : undefined;
 }
 
 /** Reads the `corral-violations` trailer of an error status; [] when absent or malformed. */

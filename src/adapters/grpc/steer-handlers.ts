@@ -22,7 +22,7 @@ import type {
   PodControlInput,
   PodView,
 } from "../../engine/admin-api.js";
-import type { Logger } from "../../engine/ports.js";
+import type { RpcPlumbing } from "./rpc-calls.js";
 import { mapStream, serverStream, unary } from "./rpc-calls.js";
 import { deepFreeze, toPlanMessage, toTaskMessage } from "./view-messages.js";
 
@@ -30,27 +30,27 @@ function missing(what: string): never {
   throw new SchedulerError("unimplemented", `this scheduler does not ${what}`);
 }
 
-export function steerHandlers(api: AdminApi, logger: Logger) {
+export function steerHandlers(api: AdminApi, rpc: RpcPlumbing) {
   return {
-    listPlans: unary("ListPlans", logger, (req: { name: string }) => {
+    listPlans: unary("ListPlans", rpc, (req: { name: string }) => {
       if (!api.listPlans) missing("list plans");
       return { plans: api.listPlans(req.name).map(toPlanMessage) };
     }),
-    controlPlan: unary("ControlPlan", logger, async (req: ControlPlanRequest) => {
+    controlPlan: unary("ControlPlan", rpc, async (req: ControlPlanRequest) => {
       if (!api.controlPlan) missing("control plans");
       const r = await api.controlPlan(toPlanControl(req));
       return { plan: toPlanMessage(r.plan), changed: r.changed };
     }),
-    listPods: unary("ListPods", logger, async (req: { name: string }) => {
+    listPods: unary("ListPods", rpc, async (req: { name: string }) => {
       if (!api.listPods) missing("list pods");
       return { pods: (await api.listPods(req.name)).map(toPodMessage) };
     }),
-    controlPod: unary("ControlPod", logger, async (req: ControlPodRequest) => {
+    controlPod: unary("ControlPod", rpc, async (req: ControlPodRequest) => {
       if (!api.controlPod) missing("control pods");
       const r = await api.controlPod(toPodControl(req));
       return { pod: toPodMessage(r.pod), killed: [...r.killed], changed: r.changed };
     }),
-    watchPlans: serverStream("WatchPlans", logger, (req: { names: string[]; after: bigint }, signal) => {
+    watchPlans: serverStream("WatchPlans", rpc, (req: { names: string[]; after: bigint }, signal) => {
       if (!api.watchPlans) missing("stream plan events");
       return mapStream(api.watchPlans(req.names, req.after, signal), toWatchPlansResponse);
     }),

@@ -1,0 +1,40 @@
+/**
+ * What watches every admin RPC from outside the handlers: metrics (requests by method and code,
+ * latency) and tracing (a span the handler runs in, so the engine's, store's and driver's spans
+ * become its children). Observers never change a call's outcome.
+ */
+import type * as grpc from "@grpc/grpc-js";
+
+export interface CallObserver {
+  /** An RPC starts; `request` is the parsed request (its `name`/`names`/`serviceName` name the service). */
+  begin(method: string, request: unknown): CallScope;
+}
+
+export interface CallScope {
+  /** Runs the handler inside the call's context (for a stream: the call that makes its iterable). */
+  run<T>(fn: () => T): T;
+  /** The RPC ended with `code` (OK, the mapped error, or CANCELLED). Called once. */
+  end(code: grpc.status): void;
+}
+
+const NO_SCOPE: CallScope = { run: (fn) => fn(), end: () => undefined };
+
+/** Observes nothing. */
+export const NO_OBSERVER: CallObserver = { begin: () => NO_SCOPE };
+
+/** Every observer sees every call; the first one's context is outermost. */
+export function composeObservers(observers: readonly CallObserver[]): CallObserver {
+  if (observers.length === 0) return NO_OBSERVER;
+  if (observers.length === 1) return observers[0]!;
+  return {
+    begin(method, request) {
+      const scopes = observers.map((o) => o.begin(method, request));
+      return {
+        run: <T>(fn: () => T): T => scopes.reduceRight<() => T>((inner, scope) => () => scope.run(inner), fn)(),
+        end: (code) => {
+          for (const scope of scopes) scope.end(code);
+        },
+      };
+    },
+  };
+}
