@@ -24,6 +24,7 @@ import type { UninstallCallback } from "./removals.js";
 import type { UninstallEventLogOptions } from "./uninstall-events.js";
 import { encodeText } from "./store/codec.js";
 import { FencedPersister, lockLost } from "./store/fenced-persister.js";
+import type { Tracer } from "./telemetry.js";
 import * as layout from "./store/layout.js";
 import { MonoLayoutPersister } from "./store/mono-layout.js";
 import { SelectionStore } from "./store/selection-store.js";
@@ -48,6 +49,8 @@ export interface SchedulerDeps {
   readonly onUninstalled?: () => void;
   /** The cluster will not serve this framework any more (ClusterEvents.fatal): stop the process. */
   readonly onClusterFatal?: (message: string) => void;
+  /** Spans around the engine's units of work (telemetry.ts). @default NO_TRACER */
+  readonly tracer?: Tracer;
 }
 
 export interface SchedulerOptions extends RunnerOptions {
