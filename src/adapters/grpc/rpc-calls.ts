@@ -9,7 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../../engine/ports.js";
 import type { CallObserver, CallScope } from "./call-observer.js";
 import { NO_OBSERVER } from "./call-observer.js";
-import { parsedRequest } from "./service-definition.js";
+import { MalformedRequest, parsedRequest } from "./service-definition.js";
 import { REQUEST_ID_METADATA_KEY, toServiceError } from "./status.js";
 
 /** `source` with `f` applied to each value; no async generator in between (one less hop per message). */
@@ -69,6 +69,11 @@ function startRpc(method: string, call: ServerCall, base: RpcPlumbing, request: 
   };
 }
 
+/** What observers see of the request: nothing for a body that did not parse. */
+function observedRequest(request: unknown): unknown {
+  return request instanceof MalformedRequest ? undefined : request;
+}
+
 /** A caller-supplied id is kept when it is 1–128 printable ASCII characters. */
 function requestIdOf(metadata: grpc.Metadata): string {
   const given = metadata.get(REQUEST_ID_METADATA_KEY)[0];
@@ -81,10 +86,11 @@ export function unary<Req, Res>(
   handle: (request: Req) => Promise<Res> | Res,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const request = parsedRequest(call.request);
-    const rpc = startRpc(method, call, base, request);
+    const rpc = startRpc(method, call, base, observedRequest(call.request));
     void (async () => {
       try {
+        // Parsed inside the try: a malformed body is the caller's INVALID_ARGUMENT.
+        const request = parsedRequest(call.request as Req | MalformedRequest);
         const response = await rpc.scope.run(() => handle(request));
         rpc.finish(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
         callback(null, response);
@@ -111,8 +117,7 @@ export function serverStream<Req, Res>(
   produce: (request: Req, signal: AbortSignal) => AsyncIterable<Res>,
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
-    const request = parsedRequest(call.request);
-    const rpc = startRpc(method, call, base, request);
+    const rpc = startRpc(method, call, base, observedRequest(call.request));
     const abort = new AbortController();
     let over = false; // abort.signal.aborted, without the getter on the per-message path
     const onCancelled = (): void => {
@@ -124,6 +129,7 @@ export function serverStream<Req, Res>(
     if (call.cancelled) onCancelled();
     void (async () => {
       try {
+        const request = parsedRequest(call.request as Req | MalformedRequest);
         for await (const message of rpc.scope.run(() => produce(request, abort.signal))) {
           if (over) break;
           if (!call.write(message)) await once(call, "drain", { signal: abort.signal });
