@@ -42,6 +42,9 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   private readonly listeners = new Set<(holds: boolean) => void>();
   private holder: { address: string | undefined; readAt: number } = { address: undefined, readAt: 0 };
   private readingHolder = false;
+  private markFirstTurn = (): void => undefined;
+  /** Settles once a replica's first try has either taken the lock or found its place behind a holder (or failed). */
+  readonly firstTurn = new Promise<void>((resolve) => (this.markFirstTurn = resolve));
 
   private constructor(
     private readonly store: ZooKeeperPersister,
@@ -151,7 +154,7 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
           waitMs: Number.POSITIVE_INFINITY,
           ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
           signal: AbortSignal.any([this.stopping.signal, attempt.signal]),
-          ...(replica ? { address: this.address, onHolder: (h) => this.noteHolder(h) } : {}),
+          ...(replica ? { address: this.address, onHolder: (h) => { this.noteHolder(h); this.markFirstTurn(); } } : {}),
         });
       if (!this.closed) {
         this.setHeld(true);
@@ -162,6 +165,7 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
       if (this.address !== undefined) retry = true;
       else this.log.warn({ err }, "could not re-acquire the zookeeper lock; will retry on the next session");
     } finally {
+      this.markFirstTurn();
       this.regaining = false;
       if (this.attempt === attempt) this.attempt = undefined;
     }
@@ -177,6 +181,7 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.stopping.abort(new Error("the zookeeper lock keeper was released"));
+    this.markFirstTurn();
     await this.lock?.release().catch(() => undefined);
   }
 
