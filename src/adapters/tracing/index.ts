@@ -16,6 +16,7 @@ import type { ClusterDriver, Logger, Persister } from "../../engine/ports.js";
 import type { Tracer } from "../../engine/telemetry.js";
 import { tracingObserver } from "./call-observer.js";
 import { engineTracer } from "./engine-tracer.js";
+import { ServiceNames } from "./service-attributes.js";
 import { SpanRunner } from "./span-runner.js";
 import { tracedDriver } from "./traced-driver.js";
 import { tracedPersister } from "./traced-persister.js";
@@ -51,12 +52,13 @@ export function startTracing(options: TracingOptions): Tracing {
   });
   const otel: OtelTracer = provider.getTracer("corral");
   const spans = new SpanRunner(otel);
+  const names = new ServiceNames();
   let closed: Promise<void> | undefined;
   return {
-    observer: tracingObserver(spans),
+    observer: tracingObserver(spans, names),
     tracer: engineTracer(spans),
-    wrapPersister: (persister) => tracedPersister(persister, spans),
-    wrapDriver: (driver) => tracedDriver(driver, spans),
+    wrapPersister: (persister) => tracedPersister(persister, spans, names),
+    wrapDriver: (driver) => tracedDriver(driver, spans, names),
     flush: () => provider.forceFlush(),
     close: () => (closed ??= provider.shutdown()),
   };
