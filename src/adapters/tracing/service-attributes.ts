@@ -12,6 +12,7 @@ import type { Operation, Resource } from "../../domain/cluster.js";
 import { reservationLabels } from "../../domain/offer/pool.js";
 import { sanitizeServiceName } from "../../domain/names.js";
 import { tryParseTaskId } from "../../domain/task-id.js";
+import { BASELINES } from "../../engine/plan-event-writer.js";
 import { SERVICE_LIST, SERVICES } from "../../engine/store/layout.js";
 import { SERVICE_ATTRIBUTE } from "../../engine/telemetry.js";
 
@@ -32,20 +33,24 @@ export function serviceAttributes(services: ReadonlySet<string>): Attributes {
   };
 }
 
+/** Roots whose next path segment is a service's escaped name (store/layout.ts, plan-event-writer.ts). */
+const SERVICE_ROOTS = [`${SERVICES}/`, `${SERVICE_LIST}/`, `${BASELINES}/`];
+
 /**
- * The service a store path belongs to: `Services/<escaped>/…` and `ServiceList/<escaped>[/…]`
- * (store/layout.ts). Escaping turned `/` into `__` and names never contain `__`, so it is undone
- * exactly (a leading `/` of the name was dropped by the escaping and stays dropped). Paths of
- * the schema-1 (mono) layout name no service.
+ * The service a store path belongs to: `Services/<escaped>/…`, `ServiceList/<escaped>[/…]` and
+ * its plan events' baseline `PlanEvents/Seen/<escaped>`. Escaping turned `/` into `__` and
+ * names never contain `__`, so it is undone exactly (a leading `/` of the name was dropped by
+ * the escaping and stays dropped). Paths of the schema-1 (mono) layout name no service; nor do
+ * the event logs' entries (the name is in their value).
  */
 export function serviceOfPath(path: string): string | undefined {
-  const first = path.indexOf("/");
-  if (first < 0) return undefined;
-  const root = path.slice(0, first);
-  if (root !== SERVICES && root !== SERVICE_LIST) return undefined;
-  const end = path.indexOf("/", first + 1);
-  const escaped = end < 0 ? path.slice(first + 1) : path.slice(first + 1, end);
-  return escaped === "" ? undefined : escaped.replaceAll("__", "/");
+  for (const root of SERVICE_ROOTS) {
+    if (!path.startsWith(root)) continue;
+    const end = path.indexOf("/", root.length);
+    const escaped = end < 0 ? path.slice(root.length) : path.slice(root.length, end);
+    return escaped === "" ? undefined : escaped.replaceAll("__", "/");
+  }
+  return undefined;
 }
 
 export function servicesOfPaths(paths: Iterable<string>): Set<string> {
