@@ -164,6 +164,23 @@ describe("tracing instances", () => {
     expect(b.receiver.spans.map((s) => [s.name, s.parentSpanId, s.resource["corral.framework"]])).toEqual([["b.only", "", "fw-b"]]);
   });
 
+  it("say once that exports fail, not once per batch", async () => {
+    const receiver = await startOtlpReceiver();
+    const warnings: object[] = [];
+    const logger = { info: () => undefined, warn: (obj: object) => void warnings.push(obj) };
+    // The receiver answers 400 (not retried) for any other path.
+    const tracing = startTracing({ endpoint: `${receiver.url}/elsewhere`, frameworkName: "fw", logger });
+    cleanups.push(() => receiver.close(), () => tracing.close());
+    for (let i = 0; i < 3; i++) {
+      await tracing.tracer.inSpan(`work-${i}`, {}, async () => undefined);
+      await tracing.flush();
+    }
+    expect(receiver.rejected).toHaveLength(3);
+    expect(receiver.spans).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ endpoint: `${receiver.url}/elsewhere`, spans: 1 });
+  });
+
   it("export nothing after close, while the wrapped ports keep working", async () => {
     const { receiver, tracing } = await traced();
     const store = tracing.wrapPersister(new MemoryPersister());

@@ -39,9 +39,9 @@ export interface Tracing {
   wrapPersister<P extends Persister>(persister: P): Persister;
   /** A span per cluster call. */
   wrapDriver(driver: ClusterDriver): ClusterDriver;
-  /** Sends the spans ended so far. */
+  /** Sends the spans ended so far. Never rejects: a failed export was logged (and its spans dropped). */
   flush(): Promise<void>;
-  /** Sends what is left and stops; spans started afterwards are dropped. */
+  /** Sends what is left and stops; spans started afterwards are dropped. Never rejects, as `flush`. */
   close(): Promise<void>;
 }
 
@@ -59,8 +59,8 @@ export function startTracing(options: TracingOptions): Tracing {
     tracer: engineTracer(spans),
     wrapPersister: (persister) => tracedPersister(persister, spans, names),
     wrapDriver: (driver) => tracedDriver(driver, spans, names),
-    flush: () => provider.forceFlush(),
-    close: () => (closed ??= provider.shutdown()),
+    flush: () => provider.forceFlush().catch(() => undefined),
+    close: () => (closed ??= provider.shutdown().catch(() => undefined)),
   };
 }
 
