@@ -104,14 +104,16 @@ describe("tracing across gRPC, engine, store and driver", () => {
     }
   });
 
-  it("makes each offer cycle a trace of its own, with each service's turn and the ACCEPTs naming the service", () => {
+  it("makes each offer cycle a trace of its own, with each service's turn and its ACCEPTs under spans naming it", () => {
     const cycles = named("engine.offerCycle");
     expect(cycles.length).toBeGreaterThan(0);
     for (const c of cycles) expect(c.parentSpanId).toBe("");
     const accepts = named("driver.accept").filter((a) => a.attributes["corral.service"] === NAME);
     expect(accepts.length).toBeGreaterThan(0);
     for (const a of accepts) {
-      expect(ancestors(a)).toEqual(["engine.offerCycle"]);
+      // The driver call for the service sits under the engine's span naming it.
+      expect(ancestors(a)).toEqual(["engine.acceptOffer", "engine.offerCycle"]);
+      expect(byId().get(a.parentSpanId)?.attributes["corral.service"]).toBe(NAME);
       const turns = named("engine.evaluateOffers").filter((e) => e.traceId === a.traceId);
       expect(turns.map((t) => t.attributes["corral.service"])).toContain(NAME);
     }
@@ -145,6 +147,7 @@ describe("tracing across gRPC, engine, store and driver", () => {
         (typeof task === "string" && task.startsWith(`${SANITIZED}__`)) ||
         s.name.startsWith("engine.putService") ||
         s.name === "engine.evaluateOffers" ||
+        s.name === "engine.acceptOffer" ||
         s.name === "engine.removal" ||
         s.name === "grpc PutService" ||
         s.name === "grpc UninstallService"

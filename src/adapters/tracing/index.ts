@@ -2,9 +2,20 @@
  * Tracing with OpenTelemetry (`--otlp-endpoint`; off when unset, and then this module is never
  * started): spans go in batches over OTLP/HTTP (JSON, the exporter's default) to the endpoint,
  * from a tracer provider of this instance only — nothing is registered globally, so instances
- * in one process (tests) stay apart. The chain is `grpc <Method>` → `engine.<work>` →
- * `store.<op>` / `driver.<call>`, and every span that concerns a Corral service carries
- * `corral.service` (service-attributes.ts says how several services are named).
+ * in one process (tests) stay apart. Resource: `service.name` = corral, `corral.framework`.
+ *
+ * Spans (every one that concerns a Corral service carries `corral.service`; several services:
+ * service-attributes.ts):
+ *   grpc <Method>            SERVER, one trace per admin RPC (rpc.system, rpc.method, rpc.grpc.status_code)
+ *     engine.putService      the put, from waiting its turn to the write
+ *     engine.removal         begin (UninstallService batch), finish / force
+ *   engine.offerCycle        a trace per cycle (not under the request that scheduled it)
+ *     engine.evaluateOffers  one service's turn
+ *     engine.acceptOffer     one offer's ACCEPT, naming the services whose operations it carries
+ *   engine.statusUpdates     a trace per stored batch of task statuses (then the acknowledgements)
+ *   engine.recovery          start-up: the stored services rebuilt
+ *   store.get|getMany|children|multi, driver.accept|decline|kill|acknowledge|reconcile|revive|suppress|teardown
+ *                            under whatever engine span is current (or roots, e.g. a kill retried by a timer)
  */
 import type { Tracer as OtelTracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
