@@ -15,7 +15,8 @@
  *   engine.statusUpdates     a trace per stored batch of task statuses (then the acknowledgements)
  *   engine.recovery          start-up: the stored services rebuilt
  *   store.get|getMany|children|multi, driver.accept|decline|kill|acknowledge|reconcile|revive|suppress|teardown
- *                            under whatever engine span is current (or roots, e.g. a kill retried by a timer)
+ *                            under whatever span is current; a timer keeps the context it was armed in, so a
+ *                            kill the task killer retries stays in the trace that first sent it
  */
 import type { Tracer as OtelTracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
