@@ -15,7 +15,7 @@ import type { KillDecision, ManagedService } from "./managed-service.js";
 import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { ClusterDriver, Logger } from "./ports.js";
 import type { Tracer } from "./telemetry.js";
-import { SERVICE_ATTRIBUTE } from "./telemetry.js";
+import { serviceSpanAttributes } from "./span-services.js";
 
 export interface CycleOptions {
   /** Refusal for unused offers when every service answered. @default 3600 */
@@ -123,17 +123,9 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
   };
 }
 
-/**
- * An ACCEPT's span names the services whose operations it carries (their launches and
- * reservations, or the garbage it releases): the first by name, and how many when several.
- */
+/** An ACCEPT's span names the services whose operations it carries: launches, reservations, or the garbage it releases. */
 function acceptAttributes(offerId: string, users: readonly ManagedService[] | undefined, owners: readonly string[] | undefined): Record<string, string | number> {
-  const names = [...new Set([...(users ?? []).map((u) => u.name), ...(owners ?? [])])].sort();
-  return {
-    "corral.offer_id": offerId,
-    ...(names.length > 0 ? { [SERVICE_ATTRIBUTE]: names[0]! } : {}),
-    ...(names.length > 1 ? { "corral.service.count": names.length } : {}),
-  };
+  return { "corral.offer_id": offerId, ...serviceSpanAttributes([...(users ?? []).map((u) => u.name), ...(owners ?? [])]) };
 }
 
 /**

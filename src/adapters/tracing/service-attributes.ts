@@ -14,23 +14,17 @@ import { sanitizeServiceName } from "../../domain/names.js";
 import { tryParseTaskId } from "../../domain/task-id.js";
 import { BASELINES } from "../../engine/plan-event-writer.js";
 import { SERVICE_LIST, SERVICES } from "../../engine/store/layout.js";
-import { SERVICE_ATTRIBUTE } from "../../engine/telemetry.js";
+import { serviceSpanAttributes } from "../../engine/span-services.js";
 
-export const SERVICE_COUNT_ATTRIBUTE = "corral.service.count";
 export const SERVICES_ATTRIBUTE = "corral.services";
 /** A span is not the place for a thousand names; the count stays exact. */
 export const MAX_LISTED_SERVICES = 32;
 
-/** The attributes naming `services` (none for an empty set). */
+/** The attributes naming `services` (none for an empty set): the engine's (span-services.ts) and the list. */
 export function serviceAttributes(services: ReadonlySet<string>): Attributes {
-  if (services.size === 0) return {};
-  if (services.size === 1) return { [SERVICE_ATTRIBUTE]: services.values().next().value! };
-  const sorted = [...services].sort();
-  return {
-    [SERVICE_ATTRIBUTE]: sorted[0]!,
-    [SERVICE_COUNT_ATTRIBUTE]: sorted.length,
-    [SERVICES_ATTRIBUTE]: sorted.slice(0, MAX_LISTED_SERVICES),
-  };
+  const named = serviceSpanAttributes(services);
+  if (services.size <= 1) return named;
+  return { ...named, [SERVICES_ATTRIBUTE]: [...services].sort().slice(0, MAX_LISTED_SERVICES) };
 }
 
 /** Roots whose next path segment is a service's escaped name (store/layout.ts, plan-event-writer.ts). */
