@@ -69,7 +69,7 @@ export function startTracing(options: TracingOptions): Tracing {
   return {
     observer: tracingObserver(spans, names),
     tracer: engineTracer(spans),
-    wrapPersister: (persister) => tracedPersister(persister, spans, names),
+    wrapPersister: (persister) => tracedPersister(persister, spans, names, options.frameworkName),
     wrapDriver: (driver) => tracedDriver(driver, spans, names),
     flush: () => provider.forceFlush().catch(() => undefined),
     close: () => (closed ??= provider.shutdown().catch(() => undefined)),
