@@ -48,8 +48,11 @@ describe("tracing in mono mode", () => {
     for (const s of reads) expect(s.attributes["corral.service"]).toBe("corral");
     // The service's writes reach the store at schema-1 paths only (Services/… would name it anyway).
     expect(await h.persister.children("Services")).toEqual([]);
-    const writes = receiver.spans.filter((s) => s.name === "store.multi" && s.attributes["corral.service"] === "corral");
-    expect(writes.length).toBeGreaterThan(0);
+    // Status batches write the tasks' nodes (`Tasks/<task>/TaskStatus` in schema 1) and nothing else.
+    const batches = new Set(receiver.spans.filter((s) => s.name === "engine.statusUpdates").map((s) => s.spanId));
+    const statusWrites = receiver.spans.filter((s) => s.name === "store.multi" && batches.has(s.parentSpanId));
+    expect(statusWrites.length).toBeGreaterThan(0);
+    for (const s of statusWrites) expect(s.attributes["corral.service"]).toBe("corral");
     const launches = receiver.spans.filter((s) => s.name === "driver.accept" && (s.attributes["corral.operations"] as string[]).includes("LAUNCH_GROUP"));
     expect(launches.length).toBeGreaterThan(0);
     for (const s of launches) expect(s.attributes["corral.service"]).toBe("corral");
