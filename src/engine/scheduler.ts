@@ -48,6 +48,7 @@ import { UninstallEventLog } from "./uninstall-events.js";
 import type { PersisterOp } from "./ports.js";
 import { decodeText } from "./store/codec.js";
 import * as layout from "./store/layout.js";
+import { SelectionStore } from "./store/selection-store.js";
 
 export type { SchedulerDeps, SchedulerOptions } from "./scheduler-parts.js";
 export { DEFAULT_RUNNER_OPTIONS } from "./scheduler-parts.js";
@@ -208,6 +209,18 @@ export class MultiServiceScheduler implements AdminApi {
       serviceMode: this.serviceMode,
       schemaVersion: this.schemaVersion,
     };
+  }
+
+  /**
+   * The deployment limit's slots for metrics: those stored as held by a known service (a service
+   * acquires only once its slot is stored), and the limit; undefined when there is no limit.
+   * Reads the store (the engine keeps the held set inside its event client).
+   */
+  async deploySlots(): Promise<{ readonly used: number; readonly limit: number } | undefined> {
+    const limit = this.parts.options.maxParallelDeploys ?? 0;
+    if (limit <= 0) return undefined;
+    const held = await new SelectionStore(this.parts.persister).fetch();
+    return { used: held.filter((n) => this.manager.get(n) !== undefined).length, limit };
   }
 
   listTasks(name: string): Promise<readonly TaskView[]> {
