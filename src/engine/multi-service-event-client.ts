@@ -18,6 +18,8 @@ import type { ClientStatus, KillDecision, ManagedService, PreparedLaunches, Prep
 import type { MultiServiceManager } from "./multi-service-manager.js";
 import type { PersisterOp } from "./ports.js";
 import { SchedulerError } from "../domain/errors.js";
+import type { Tracer } from "./telemetry.js";
+import { SERVICE_ATTRIBUTE } from "./telemetry.js";
 
 /** A service whose part of the cycle threw; nothing of it was applied. */
 
@@ -146,8 +148,9 @@ export class MultiServiceEventClient {
    * Offers to the working services, in turn. Every working service is called, with what earlier
    * services left of each offer (offerRemainder): its kill decisions flow regardless.
    * A service that throws is told (`cycleFailed`) and skipped: the offers go on to the next.
+   * With `tracer`, each service's turn is a span naming it (`engine.evaluateOffers`).
    */
-  async offers(offers: readonly Offer[]): Promise<CycleOffers> {
+  async offers(offers: readonly Offer[], tracer?: Tracer): Promise<CycleOffers> {
     const operations = new Map<string, Operation[]>();
     const used: { readonly svc: ManagedService; readonly launches?: PreparedLaunches; readonly offerIds: readonly string[] }[] = [];
     const kills: KillDecision[] = [];
@@ -178,7 +181,7 @@ export class MultiServiceEventClient {
       }
       let result;
       try {
-        result = await svc.offers(given);
+        result = tracer ? await tracer.inSpan("engine.evaluateOffers", { [SERVICE_ATTRIBUTE]: svc.name, "corral.offers": given.length }, () => svc.offers(given)) : await svc.offers(given);
       } catch (error) {
         this.fail(svc, error, failures);
         // It wants offers again soon: unused ones are declined short.

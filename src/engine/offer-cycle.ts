@@ -14,6 +14,7 @@ import { cleanupOperations } from "../domain/offer/release.js";
 import type { KillDecision, ManagedService } from "./managed-service.js";
 import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { ClusterDriver, Logger } from "./ports.js";
+import type { Tracer } from "./telemetry.js";
 
 export interface CycleOptions {
   /** Refusal for unused offers when every service answered. @default 3600 */
@@ -28,6 +29,8 @@ export interface CycleDeps {
   readonly log: Logger;
   /** Sends a kill decision (the runner's TaskKiller, which retries until the task is dead). */
   readonly kill: (decision: KillDecision) => void;
+  /** A span per service's offer evaluation (`engine.evaluateOffers`); absent when tracing is off. */
+  readonly tracer?: Tracer;
 }
 
 export interface CycleOutcome {
@@ -51,7 +54,7 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
   await client.prepare();
   const status = client.clientStatus();
   const working = status.kind === "WORKING";
-  const result = await client.offers(working ? offers : []);
+  const result = await client.offers(working ? offers : [], deps.tracer);
   for (const decision of result.kills) deps.kill(decision);
   const accepts = new Map(result.operations);
   const unused = offers.filter((o) => !accepts.has(o.id));

@@ -17,6 +17,7 @@ import { inheritUser, storedUser } from "./user-inherit.js";
 import { withDriverNotes } from "./spec-notes.js";
 import { planView } from "./service-view.js";
 import { StateStore } from "./store/state-store.js";
+import { NO_TRACER, SERVICE_ATTRIBUTE } from "./telemetry.js";
 
 /**
  * A put of the start path in static and mono mode (not reachable over the API): the file's
@@ -32,7 +33,8 @@ export class ServicePuts {
   async put(input: PutServiceInput, file?: FilePut): Promise<PutServiceResult> {
     const violations = validateServiceName(input.name);
     if (violations.length > 0) throw SchedulerError.invalid(violations);
-    return this.parts.inTurn(input.name, () => this.putInTurn(input, file));
+    const attributes = { [SERVICE_ATTRIBUTE]: input.name, "corral.dry_run": input.dryRun === true };
+    return (this.parts.deps.tracer ?? NO_TRACER).inSpan("engine.putService", attributes, () => this.parts.inTurn(input.name, () => this.putInTurn(input, file)));
   }
 
   private async putInTurn(input: PutServiceInput, file: FilePut | undefined): Promise<PutServiceResult> {

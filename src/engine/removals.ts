@@ -17,6 +17,7 @@ import { decodeJson, encodeJson } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 import { StateStore } from "./store/state-store.js";
 import type { UninstallEventFields, UninstallEventLog } from "./uninstall-events.js";
+import { NO_TRACER, SERVICE_ATTRIBUTE } from "./telemetry.js";
 
 /** How long after a failed final write a removal tries it again. */
 export const FINISH_RETRY_MS = 5000;
@@ -90,6 +91,16 @@ export class Removals {
    * few durable writes, not one each (the caller keeps batches small enough for one multi).
    */
   async beginMany(requests: readonly RemovalRequest[]): Promise<ServiceRemoval[]> {
+    const names = requests.map((r) => r.name).sort();
+    const attributes = {
+      "corral.removal": "begin",
+      ...(names.length > 0 ? { [SERVICE_ATTRIBUTE]: names[0]! } : {}),
+      ...(names.length > 1 ? { "corral.service.count": names.length } : {}),
+    };
+    return (this.d.runner.tracer ?? NO_TRACER).inSpan("engine.removal", attributes, () => this.beginInOrder(requests));
+  }
+
+  private async beginInOrder(requests: readonly RemovalRequest[]): Promise<ServiceRemoval[]> {
     const now = this.d.clock.now();
     const opened: { readonly removal: ServiceRemoval; readonly record: RemovalRecord; readonly name: string }[] = [];
     for (const r of requests) {
@@ -167,7 +178,8 @@ export class Removals {
   private finishSoon(removal: ServiceRemoval, forced: boolean): void {
     this.d.runner.queue.post(forced ? "force-removal" : "finish-removal", async () => {
       try {
-        await this.finish(removal, forced);
+        const attributes = { [SERVICE_ATTRIBUTE]: removal.name, "corral.removal": forced ? "force" : "finish" };
+        await (this.d.runner.tracer ?? NO_TRACER).inSpan("engine.removal", attributes, () => this.finish(removal, forced));
       } catch (err) {
         this.d.log.warn({ err, service: removal.name }, "could not write the end of a removal; trying again");
         const cancel = this.d.clock.setTimer(FINISH_RETRY_MS, () => {

@@ -15,6 +15,9 @@ import type { Cancel, Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger
 import { ReviveLimiter } from "./revive-limiter.js";
 import { Reconciler } from "./reconciler.js";
 import type { KillDecision, ManagedService } from "./managed-service.js";
+import type { Tracer } from "./telemetry.js";
+import { NO_TRACER, SERVICE_ATTRIBUTE } from "./telemetry.js";
+import { tryParseTaskId } from "../domain/task-id.js";
 import { TaskKiller } from "./task-killer.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -44,6 +47,8 @@ export interface RunnerDeps {
   readonly onCycle?: (outcome: CycleOutcome, durationMs: number) => void;
   /** The cluster gave up on this framework (ClusterEvents.fatal); the runner has halted. */
   readonly onFatal?: (message: string) => void;
+  /** Spans around cycles and status batches (telemetry.ts). @default NO_TRACER */
+  readonly tracer?: Tracer;
 }
 
 /** How often offers are revived to look for a forced removal's leftovers, and for how long. */
@@ -55,6 +60,8 @@ export const MAX_STATUS_BATCH = 512;
 
 export class SchedulerRunner {
   readonly queue: WorkQueue;
+  /** Undefined when tracing is off: the cycle and status paths then allocate nothing for it. Removals use it too. */
+  readonly tracer: Tracer | undefined;
   private readonly pendingOffers = new Map<string, Offer>();
   private readonly pendingUpdates: TaskStatus[] = [];
   /** A work item that takes `pendingUpdates` is queued and has not started. */
@@ -93,11 +100,12 @@ export class SchedulerRunner {
     private readonly options: RunnerOptions,
   ) {
     this.queue = new WorkQueue(deps.log);
+    this.tracer = deps.tracer === NO_TRACER ? undefined : deps.tracer;
     this.revives = new ReviveLimiter(deps.clock.now());
     this.killer = new TaskKiller(deps.driver, deps.clock, deps.log);
     this.reconciler = new Reconciler(deps.driver, deps.clock, deps.manager, deps.log);
     const kill = (d: KillDecision): void => this.killer.kill(d.taskId, d.agentId, d.reason);
-    this.cycleDeps = { client: deps.client, driver: deps.driver, log: deps.log, kill };
+    this.cycleDeps = { client: deps.client, driver: deps.driver, log: deps.log, kill, ...(this.tracer ? { tracer: this.tracer } : {}) };
   }
 
   get registered(): boolean {
@@ -244,6 +252,27 @@ export class SchedulerRunner {
     }
     // Unacknowledged, the updates are sent again; the scheduler that holds the lock takes them.
     if (batch.length === 0 || !this.mayAct()) return;
+    if (this.tracer) return this.tracer.inSpan("engine.statusUpdates", this.statusAttributes(batch), () => this.storeUpdates(batch));
+    return this.storeUpdates(batch);
+  }
+
+  /** The services of a status batch, named as the tracing adapter names several (first by name, count). */
+  private statusAttributes(batch: readonly TaskStatus[]): Record<string, string | number> {
+    const names = new Set<string>();
+    for (const s of batch) {
+      const sanitized = tryParseTaskId(s.taskId)?.service;
+      const svc = sanitized === undefined ? undefined : this.deps.manager.getBySanitized(sanitized);
+      if (svc) names.add(svc.name);
+    }
+    const sorted = [...names].sort();
+    return {
+      "corral.statuses": batch.length,
+      ...(sorted.length > 0 ? { [SERVICE_ATTRIBUTE]: sorted[0]! } : {}),
+      ...(sorted.length > 1 ? { "corral.service.count": sorted.length } : {}),
+    };
+  }
+
+  private async storeUpdates(batch: readonly TaskStatus[]): Promise<void> {
     // Stored (one multi for the batch) before anything is applied or acknowledged.
     const { done, error } = await this.deps.client.taskStatuses(batch);
     if (error !== undefined) {
@@ -284,8 +313,13 @@ export class SchedulerRunner {
     if (this.frameworkId === undefined || !this.mayAct()) return;
     const offers = [...this.pendingOffers.values()];
     this.pendingOffers.clear();
+    this.lastCycleMs = this.deps.clock.now();
+    if (this.tracer) return this.tracer.inSpan("engine.offerCycle", { "corral.offers": offers.length }, () => this.runCycle(offers));
+    return this.runCycle(offers);
+  }
+
+  private async runCycle(offers: readonly Offer[]): Promise<void> {
     const started = this.deps.clock.now();
-    this.lastCycleMs = started;
     const outcome = await runOfferCycle(this.cycleDeps, offers, this.options);
     this.deps.onCycle?.(outcome, this.deps.clock.now() - started);
     await this.reviveOrSuppress(outcome);

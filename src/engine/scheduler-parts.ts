@@ -158,6 +158,7 @@ export class SchedulerParts {
         onFrameworkId: (id) => this.persister.multi([{ kind: "set", path: layout.FRAMEWORK_ID, data: encodeText(id) }]),
         ...(deps.onCycle ? { onCycle: deps.onCycle } : {}),
         ...(deps.onClusterFatal ? { onFatal: deps.onClusterFatal } : {}),
+        ...(deps.tracer ? { tracer: deps.tracer } : {}),
       },
       options,
     );

@@ -49,6 +49,7 @@ import type { PersisterOp } from "./ports.js";
 import { decodeText } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 import { SelectionStore } from "./store/selection-store.js";
+import { NO_TRACER } from "./telemetry.js";
 
 export type { SchedulerDeps, SchedulerOptions } from "./scheduler-parts.js";
 export { DEFAULT_RUNNER_OPTIONS } from "./scheduler-parts.js";
@@ -112,7 +113,7 @@ export class MultiServiceScheduler implements AdminApi {
     this.runner.queue.afterEach = () => planEvents.observe();
     const uninstalls = new SchedulerUninstall(parts, this.events);
     this.uninstalls = uninstalls;
-    await recoverServices(parts, uninstalls.removals);
+    await (deps.tracer ?? NO_TRACER).inSpan("engine.recovery", {}, () => recoverServices(parts, uninstalls.removals));
     const fid = await parts.persister.get(layout.FRAMEWORK_ID);
     if (options.uninstall) {
       await uninstalls.beginWhole(fid !== undefined);

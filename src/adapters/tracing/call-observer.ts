@@ -1,0 +1,35 @@
+/**
+ * A SERVER span per admin RPC (`grpc <Method>`), the handler running in its context so the
+ * engine's spans become its children. Clients send no trace context over the admin API, so each
+ * call starts a trace.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import type { CallObserver } from "../grpc/call-observer.js";
+import { serviceAttributes, servicesOfRequest } from "./service-attributes.js";
+import type { SpanRunner } from "./span-runner.js";
+
+const RPC_SERVICE = "corral.v1.MultiServiceAdmin";
+
+export function tracingObserver(spans: SpanRunner): CallObserver {
+  return {
+    begin(method, request) {
+      const { span, context } = spans.start(
+        `grpc ${method}`,
+        { "rpc.system": "grpc", "rpc.service": RPC_SERVICE, "rpc.method": method, ...serviceAttributes(servicesOfRequest(request)) },
+        { kind: SpanKind.SERVER, root: true },
+      );
+      let ended = false;
+      return {
+        run: (fn) => spans.with(context, fn),
+        end(code) {
+          if (ended) return;
+          ended = true;
+          span.setAttribute("rpc.grpc.status_code", code);
+          if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: grpc.status[code] });
+          span.end();
+        },
+      };
+    },
+  };
+}

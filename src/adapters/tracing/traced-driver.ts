@@ -1,0 +1,40 @@
+/**
+ * The cluster driver with a span per call (`driver.accept`, `driver.kill`, …) naming the
+ * services it concerns: by the reservations' namespace label or the task IDs
+ * (service-attributes.ts). Subscribing and closing are not traced; `taskFiles` is forwarded as
+ * it is (absent stays absent).
+ */
+import type { Filters, Operation } from "../../domain/cluster.js";
+import type { ClusterDriver } from "../../engine/ports.js";
+import { serviceAttributes, serviceOfTaskId, servicesOfOperations, servicesOfTaskIds } from "./service-attributes.js";
+import type { SpanRunner } from "./span-runner.js";
+
+export function tracedDriver(d: ClusterDriver, spans: SpanRunner): ClusterDriver {
+  const one = (taskId: string): Set<string> => {
+    const name = serviceOfTaskId(taskId);
+    return new Set(name === undefined ? [] : [name]);
+  };
+  const traced: ClusterDriver = {
+    subscribe: (framework, events) => d.subscribe(framework, events),
+    accept: (offerIds: readonly string[], operations: readonly Operation[], filters?: Filters) =>
+      spans.inSpan(
+        "driver.accept",
+        { "corral.offers": offerIds.length, "corral.operations": operations.map((o) => o.type), ...serviceAttributes(servicesOfOperations(operations)) },
+        () => d.accept(offerIds, operations, filters),
+      ),
+    decline: (offerIds, filters) => spans.inSpan("driver.decline", { "corral.offers": offerIds.length }, () => d.decline(offerIds, filters)),
+    kill: (taskId, agentId) => spans.inSpan("driver.kill", { "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }, () => d.kill(taskId, agentId)),
+    acknowledge: (agentId, taskId, uuid) =>
+      spans.inSpan("driver.acknowledge", { "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }, () => d.acknowledge(agentId, taskId, uuid)),
+    reconcile: (tasks) =>
+      spans.inSpan("driver.reconcile", { "corral.tasks": tasks.length, ...serviceAttributes(servicesOfTaskIds(tasks.map((t) => t.taskId))) }, () =>
+        d.reconcile(tasks),
+      ),
+    revive: () => spans.inSpan("driver.revive", {}, () => d.revive()),
+    suppress: () => spans.inSpan("driver.suppress", {}, () => d.suppress()),
+    teardown: () => spans.inSpan("driver.teardown", {}, () => d.teardown()),
+    close: () => d.close(),
+  };
+  if (d.taskFiles !== undefined) Object.defineProperty(traced, "taskFiles", { get: () => d.taskFiles, enumerable: true });
+  return traced;
+}
