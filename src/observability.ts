@@ -8,6 +8,7 @@ import type pino from "pino";
 import type { CallObserver } from "./adapters/grpc/call-observer.js";
 import { composeObservers } from "./adapters/grpc/call-observer.js";
 import { startMetrics } from "./adapters/metrics/index.js";
+import { startTracing } from "./adapters/tracing/index.js";
 import type { ReplicaRole } from "./adapters/metrics/index.js";
 import type { ResolvedOptions } from "./config.js";
 import type { ClusterDriver, Persister } from "./engine/ports.js";
@@ -50,7 +51,13 @@ interface Half {
 export async function startObservability(options: ResolvedOptions, logger: pino.Logger): Promise<Observability> {
   const log = logger.child({ component: "observability" });
   const metrics = options.metricsListen !== undefined ? await startMetrics(options.metricsListen, options.metricsListenExplicit ?? false, log) : undefined;
-  const tracing = await startTracingHalf(options, logger);
+  let tracing: ReturnType<typeof startTracingHalf>;
+  try {
+    tracing = startTracingHalf(options, logger);
+  } catch (err) {
+    await metrics?.close(); // nothing left running when the start fails
+    throw err;
+  }
   // Tracing first: its call context is the outer one, so a span is current while metrics time the call.
   const halves: Half[] = [...(tracing ? [tracing.half] : []), ...(metrics ? [metrics] : [])];
   return {
@@ -70,9 +77,10 @@ export async function startObservability(options: ResolvedOptions, logger: pino.
   };
 }
 
-/** Tracing's half and its tracer when --otlp-endpoint is set (src/adapters/tracing, issue 17). */
-async function startTracingHalf(options: ResolvedOptions, _logger: pino.Logger): Promise<{ half: Half; tracer: Tracer } | undefined> {
+/** Tracing's half and its tracer when --otlp-endpoint is set (src/adapters/tracing). */
+function startTracingHalf(options: ResolvedOptions, logger: pino.Logger): { half: Half; tracer: Tracer } | undefined {
   if (options.otlpEndpoint === undefined) return undefined;
-  // Until src/adapters/tracing lands: tracing stays off.
-  return undefined;
+  const tracing = startTracing({ endpoint: options.otlpEndpoint, frameworkName: options.frameworkName, logger: logger.child({ component: "tracing" }) });
+  logger.info({ endpoint: options.otlpEndpoint }, "sending traces (OTLP/HTTP)");
+  return { half: tracing, tracer: tracing.tracer };
 }
