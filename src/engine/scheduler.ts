@@ -49,6 +49,8 @@ import type { PersisterOp } from "./ports.js";
 import { decodeText } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 import { SelectionStore } from "./store/selection-store.js";
+import { stepDisplayStatus } from "../domain/plan/aggregate.js";
+import type { Status } from "../domain/plan/status.js";
 import { NO_TRACER } from "./telemetry.js";
 
 export type { SchedulerDeps, SchedulerOptions } from "./scheduler-parts.js";
@@ -210,6 +212,20 @@ export class MultiServiceScheduler implements AdminApi {
       serviceMode: this.serviceMode,
       schemaVersion: this.schemaVersion,
     };
+  }
+
+  /** The steps of every plan of every service by status (as GetPlan shows it), for metrics: no views are built. */
+  stepCounts(): Map<Status, number> {
+    const counts = new Map<Status, number>();
+    for (const svc of this.manager.services()) {
+      for (const plan of svc.allPlans()) {
+        for (const phase of plan.phases) for (const step of phase.steps) {
+          const status = stepDisplayStatus(step);
+          counts.set(status, (counts.get(status) ?? 0) + 1);
+        }
+      }
+    }
+    return counts;
   }
 
   /**

@@ -72,6 +72,21 @@ describe("scrape-time gauges", () => {
     for (const name of ["corral_services", "corral_plans", "corral_plan_steps", "corral_deploy_slots"]) expect(samplesOf(s, name)).toEqual([]);
   });
 
+  it("read the scheduler once per scrape", async () => {
+    const part = createMetrics();
+    const calls = { listServices: 0, stepCounts: 0, deploySlots: 0 };
+    part.setScheduler(() => ({
+      listServices: () => (calls.listServices++, []),
+      stepCounts: () => (calls.stepCounts++, new Map([["PENDING", 2]])),
+      deploySlots: async () => (calls.deploySlots++, { used: 0, limit: 2 }),
+    }));
+    const s = await scrape(part);
+    await scrape(part);
+    expect(calls).toEqual({ listServices: 2, stepCounts: 2, deploySlots: 2 });
+    expect(valueOf(s, "corral_plan_steps", { status: "PENDING" })).toBe(2);
+    expect(valueOf(s, "corral_deploy_slots", { kind: "limit" })).toBe(2);
+  });
+
   it("count services by state, each plan's status and steps by status", async () => {
     const part = createMetrics();
     const h = await metered(part);

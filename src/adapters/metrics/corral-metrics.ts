@@ -17,6 +17,11 @@ export type StoreOp = "get" | "getMany" | "children" | "multi";
 export type OfferOutcome = "received" | "used" | "declined";
 export const OPERATION_TYPES: readonly Operation["type"][] = ["RESERVE", "UNRESERVE", "CREATE", "DESTROY", "LAUNCH_GROUP"];
 
+export interface ScrapeHook {
+  begin(): void;
+  end(): void;
+}
+
 export class CorralMetrics {
   readonly registry = new Registry();
   readonly storeOpDuration = new Histogram({
@@ -65,8 +70,20 @@ export class CorralMetrics {
     for (const type of OPERATION_TYPES) this.operations.inc({ type }, 0);
   }
 
+  private readonly scrapeHooks: ScrapeHook[] = [];
+
+  /** `hook.begin()` before a scrape collects, `hook.end()` after: gauges read the scheduler once per scrape. */
+  onScrape(hook: ScrapeHook): void {
+    this.scrapeHooks.push(hook);
+  }
+
   /** The text exposition of every series, and its content type. */
   async exposition(): Promise<{ readonly body: string; readonly contentType: string }> {
-    return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+    for (const hook of this.scrapeHooks) hook.begin();
+    try {
+      return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+    } finally {
+      for (const hook of this.scrapeHooks) hook.end();
+    }
   }
 }

@@ -32,7 +32,7 @@ export interface MetricsPart {
 export function createMetrics(): MetricsPart {
   const metrics = new CorralMetrics();
   const roles = new RoleGauges(metrics.registry);
-  const gauges = new SchedulerGauges(metrics.registry);
+  const gauges = new SchedulerGauges(metrics);
   return {
     metrics,
     wrapPersister: (persister) => meteredPersister(persister, metrics.storeOpDuration),
