@@ -15,6 +15,7 @@ import type { KillDecision, ManagedService } from "./managed-service.js";
 import type { MultiServiceEventClient } from "./multi-service-event-client.js";
 import type { ClusterDriver, Logger } from "./ports.js";
 import type { Tracer } from "./telemetry.js";
+import { serviceSpanAttributes } from "./span-services.js";
 
 export interface CycleOptions {
   /** Refusal for unused offers when every service answered. @default 3600 */
@@ -66,18 +67,27 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
     log.error({ service, err: error }, "service failed in the offer cycle; nothing of it was applied, it is retried next cycle");
   }
   const frameworkOf = garbage.size > 0 ? new Map(unused.map((o) => [o.id, o.frameworkId])) : undefined;
+  // With tracing: whose reservations each collected offer releases, for its ACCEPT's span.
+  const garbageOwners = deps.tracer && garbage.size > 0 ? new Map<string, string[]>() : undefined;
   for (const [offerId, resources] of garbage) {
     accepts.set(offerId, cleanupOperations(resources));
     collected++;
     for (const r of resources) {
       const ns = client.reservationOwner(r, frameworkOf?.get(offerId) ?? "");
       if (ns !== undefined) collectedNamespaces.add(ns);
+      if (ns !== undefined && garbageOwners) garbageOwners.set(offerId, [...(garbageOwners.get(offerId) ?? []), ns]);
     }
   }
   const declines = offers.filter((o) => !accepts.has(o.id)).map((o) => o.id);
   const acceptIds = [...accepts.keys()];
   // What an accepted offer leaves over comes straight back: another service is usually waiting.
-  const calls = acceptIds.map((offerId) => driver.accept([offerId], accepts.get(offerId)!, { refuseSeconds: 0 }));
+  const calls = acceptIds.map((offerId) =>
+    deps.tracer
+      ? deps.tracer.inSpan("engine.acceptOffer", acceptAttributes(offerId, result.users.get(offerId), garbageOwners?.get(offerId)), () =>
+          driver.accept([offerId], accepts.get(offerId)!, { refuseSeconds: 0 }),
+        )
+      : driver.accept([offerId], accepts.get(offerId)!, { refuseSeconds: 0 }),
+  );
   if (declines.length > 0) {
     // Services left for the next cycle want these offers now: handed back without a filter.
     const refuseSeconds = result.capped ? 0 : result.ready && failures.length === 0 ? options.declineLongS : options.declineShortS;
@@ -111,6 +121,11 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
     refused: refused.length,
     failed: failures.length,
   };
+}
+
+/** An ACCEPT's span names the services whose operations it carries: launches, reservations, or the garbage it releases. */
+function acceptAttributes(offerId: string, users: readonly ManagedService[] | undefined, owners: readonly string[] | undefined): Record<string, string | number> {
+  return { "corral.offer_id": offerId, ...serviceSpanAttributes([...(users ?? []).map((u) => u.name), ...(owners ?? [])]) };
 }
 
 /**

@@ -18,6 +18,7 @@ import * as layout from "./store/layout.js";
 import { StateStore } from "./store/state-store.js";
 import type { UninstallEventFields, UninstallEventLog } from "./uninstall-events.js";
 import { NO_TRACER, SERVICE_ATTRIBUTE } from "./telemetry.js";
+import { serviceSpanAttributes } from "./span-services.js";
 
 /** How long after a failed final write a removal tries it again. */
 export const FINISH_RETRY_MS = 5000;
@@ -91,12 +92,7 @@ export class Removals {
    * few durable writes, not one each (the caller keeps batches small enough for one multi).
    */
   async beginMany(requests: readonly RemovalRequest[]): Promise<ServiceRemoval[]> {
-    const names = requests.map((r) => r.name).sort();
-    const attributes = {
-      "corral.removal": "begin",
-      ...(names.length > 0 ? { [SERVICE_ATTRIBUTE]: names[0]! } : {}),
-      ...(names.length > 1 ? { "corral.service.count": names.length } : {}),
-    };
+    const attributes = { "corral.removal": "begin", ...serviceSpanAttributes(requests.map((r) => r.name)) };
     return (this.d.runner.tracer ?? NO_TRACER).inSpan("engine.removal", attributes, () => this.beginInOrder(requests));
   }
 

@@ -16,7 +16,8 @@ import { ReviveLimiter } from "./revive-limiter.js";
 import { Reconciler } from "./reconciler.js";
 import type { KillDecision, ManagedService } from "./managed-service.js";
 import type { Tracer } from "./telemetry.js";
-import { NO_TRACER, SERVICE_ATTRIBUTE } from "./telemetry.js";
+import { NO_TRACER } from "./telemetry.js";
+import { serviceSpanAttributes } from "./span-services.js";
 import { tryParseTaskId } from "../domain/task-id.js";
 import { TaskKiller } from "./task-killer.js";
 import { WorkQueue } from "./work-queue.js";
@@ -256,20 +257,15 @@ export class SchedulerRunner {
     return this.storeUpdates(batch);
   }
 
-  /** The services of a status batch, named as the tracing adapter names several (first by name, count). */
+  /** The services of a status batch (span-services.ts), by their names, not the task IDs' sanitized ones. */
   private statusAttributes(batch: readonly TaskStatus[]): Record<string, string | number> {
-    const names = new Set<string>();
+    const names: string[] = [];
     for (const s of batch) {
       const sanitized = tryParseTaskId(s.taskId)?.service;
       const svc = sanitized === undefined ? undefined : this.deps.manager.getBySanitized(sanitized);
-      if (svc) names.add(svc.name);
+      if (svc) names.push(svc.name);
     }
-    const sorted = [...names].sort();
-    return {
-      "corral.statuses": batch.length,
-      ...(sorted.length > 0 ? { [SERVICE_ATTRIBUTE]: sorted[0]! } : {}),
-      ...(sorted.length > 1 ? { "corral.service.count": sorted.length } : {}),
-    };
+    return { "corral.statuses": batch.length, ...serviceSpanAttributes(names) };
   }
 
   private async storeUpdates(batch: readonly TaskStatus[]): Promise<void> {

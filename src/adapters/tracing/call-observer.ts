@@ -7,16 +7,19 @@ import * as grpc from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { CallObserver } from "../grpc/call-observer.js";
 import { serviceAttributes, servicesOfRequest } from "./service-attributes.js";
+import type { ServiceNames } from "./service-attributes.js";
 import type { SpanRunner } from "./span-runner.js";
 
 const RPC_SERVICE = "corral.v1.MultiServiceAdmin";
 
-export function tracingObserver(spans: SpanRunner): CallObserver {
+export function tracingObserver(spans: SpanRunner, names: ServiceNames): CallObserver {
   return {
     begin(method, request) {
+      const services = servicesOfRequest(request);
+      names.learn(services);
       const { span, context } = spans.start(
         `grpc ${method}`,
-        { "rpc.system": "grpc", "rpc.service": RPC_SERVICE, "rpc.method": method, ...serviceAttributes(servicesOfRequest(request)) },
+        { "rpc.system": "grpc", "rpc.service": RPC_SERVICE, "rpc.method": method, ...serviceAttributes(services) },
         { kind: SpanKind.SERVER, root: true },
       );
       let ended = false;

@@ -2,9 +2,21 @@
  * Tracing with OpenTelemetry (`--otlp-endpoint`; off when unset, and then this module is never
  * started): spans go in batches over OTLP/HTTP (JSON, the exporter's default) to the endpoint,
  * from a tracer provider of this instance only — nothing is registered globally, so instances
- * in one process (tests) stay apart. The chain is `grpc <Method>` → `engine.<work>` →
- * `store.<op>` / `driver.<call>`, and every span that concerns a Corral service carries
- * `corral.service` (service-attributes.ts says how several services are named).
+ * in one process (tests) stay apart. Resource: `service.name` = corral, `corral.framework`.
+ *
+ * Spans (every one that concerns a Corral service carries `corral.service`; several services:
+ * service-attributes.ts):
+ *   grpc <Method>            SERVER, one trace per admin RPC (rpc.system, rpc.method, rpc.grpc.status_code)
+ *     engine.putService      the put, from waiting its turn to the write
+ *     engine.removal         begin (UninstallService batch), finish / force
+ *   engine.offerCycle        a trace per cycle (not under the request that scheduled it)
+ *     engine.evaluateOffers  one service's turn
+ *     engine.acceptOffer     one offer's ACCEPT, naming the services whose operations it carries
+ *   engine.statusUpdates     a trace per stored batch of task statuses (then the acknowledgements)
+ *   engine.recovery          start-up: the stored services rebuilt
+ *   store.get|getMany|children|multi, driver.accept|decline|kill|acknowledge|reconcile|revive|suppress|teardown
+ *                            under whatever span is current; a timer keeps the context it was armed in, so a
+ *                            kill the task killer retries stays in the trace that first sent it
  */
 import type { Tracer as OtelTracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -16,6 +28,7 @@ import type { ClusterDriver, Logger, Persister } from "../../engine/ports.js";
 import type { Tracer } from "../../engine/telemetry.js";
 import { tracingObserver } from "./call-observer.js";
 import { engineTracer } from "./engine-tracer.js";
+import { ServiceNames } from "./service-attributes.js";
 import { SpanRunner } from "./span-runner.js";
 import { tracedDriver } from "./traced-driver.js";
 import { tracedPersister } from "./traced-persister.js";
@@ -38,9 +51,9 @@ export interface Tracing {
   wrapPersister<P extends Persister>(persister: P): Persister;
   /** A span per cluster call. */
   wrapDriver(driver: ClusterDriver): ClusterDriver;
-  /** Sends the spans ended so far. */
+  /** Sends the spans ended so far. Never rejects: a failed export was logged (and its spans dropped). */
   flush(): Promise<void>;
-  /** Sends what is left and stops; spans started afterwards are dropped. */
+  /** Sends what is left and stops; spans started afterwards are dropped. Never rejects, as `flush`. */
   close(): Promise<void>;
 }
 
@@ -51,14 +64,15 @@ export function startTracing(options: TracingOptions): Tracing {
   });
   const otel: OtelTracer = provider.getTracer("corral");
   const spans = new SpanRunner(otel);
+  const names = new ServiceNames();
   let closed: Promise<void> | undefined;
   return {
-    observer: tracingObserver(spans),
+    observer: tracingObserver(spans, names),
     tracer: engineTracer(spans),
-    wrapPersister: (persister) => tracedPersister(persister, spans),
-    wrapDriver: (driver) => tracedDriver(driver, spans),
-    flush: () => provider.forceFlush(),
-    close: () => (closed ??= provider.shutdown()),
+    wrapPersister: (persister) => tracedPersister(persister, spans, names),
+    wrapDriver: (driver) => tracedDriver(driver, spans, names),
+    flush: () => provider.forceFlush().catch(() => undefined),
+    close: () => (closed ??= provider.shutdown().catch(() => undefined)),
   };
 }
 

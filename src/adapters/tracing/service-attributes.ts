@@ -10,41 +10,41 @@ import type { Attributes } from "@opentelemetry/api";
 import { LABEL_NAMESPACE } from "../../domain/cluster.js";
 import type { Operation, Resource } from "../../domain/cluster.js";
 import { reservationLabels } from "../../domain/offer/pool.js";
+import { sanitizeServiceName } from "../../domain/names.js";
 import { tryParseTaskId } from "../../domain/task-id.js";
+import { BASELINES } from "../../engine/plan-event-writer.js";
 import { SERVICE_LIST, SERVICES } from "../../engine/store/layout.js";
-import { SERVICE_ATTRIBUTE } from "../../engine/telemetry.js";
+import { serviceSpanAttributes } from "../../engine/span-services.js";
 
-export const SERVICE_COUNT_ATTRIBUTE = "corral.service.count";
 export const SERVICES_ATTRIBUTE = "corral.services";
 /** A span is not the place for a thousand names; the count stays exact. */
 export const MAX_LISTED_SERVICES = 32;
 
-/** The attributes naming `services` (none for an empty set). */
+/** The attributes naming `services` (none for an empty set): the engine's (span-services.ts) and the list. */
 export function serviceAttributes(services: ReadonlySet<string>): Attributes {
-  if (services.size === 0) return {};
-  if (services.size === 1) return { [SERVICE_ATTRIBUTE]: services.values().next().value! };
-  const sorted = [...services].sort();
-  return {
-    [SERVICE_ATTRIBUTE]: sorted[0]!,
-    [SERVICE_COUNT_ATTRIBUTE]: sorted.length,
-    [SERVICES_ATTRIBUTE]: sorted.slice(0, MAX_LISTED_SERVICES),
-  };
+  const named = serviceSpanAttributes(services);
+  if (services.size <= 1) return named;
+  return { ...named, [SERVICES_ATTRIBUTE]: [...services].sort().slice(0, MAX_LISTED_SERVICES) };
 }
 
+/** Roots whose next path segment is a service's escaped name (store/layout.ts, plan-event-writer.ts). */
+const SERVICE_ROOTS = [`${SERVICES}/`, `${SERVICE_LIST}/`, `${BASELINES}/`];
+
 /**
- * The service a store path belongs to: `Services/<escaped>/…` and `ServiceList/<escaped>[/…]`
- * (store/layout.ts). Escaping turned `/` into `__` and names never contain `__`, so it is undone
- * exactly (a leading `/` of the name was dropped by the escaping and stays dropped). Paths of
- * the schema-1 (mono) layout name no service.
+ * The service a store path belongs to: `Services/<escaped>/…`, `ServiceList/<escaped>[/…]` and
+ * its plan events' baseline `PlanEvents/Seen/<escaped>`. Escaping turned `/` into `__` and
+ * names never contain `__`, so it is undone exactly (a leading `/` of the name was dropped by
+ * the escaping and stays dropped). Paths of the schema-1 (mono) layout name no service; nor do
+ * the event logs' entries (the name is in their value).
  */
 export function serviceOfPath(path: string): string | undefined {
-  const first = path.indexOf("/");
-  if (first < 0) return undefined;
-  const root = path.slice(0, first);
-  if (root !== SERVICES && root !== SERVICE_LIST) return undefined;
-  const end = path.indexOf("/", first + 1);
-  const escaped = end < 0 ? path.slice(first + 1) : path.slice(first + 1, end);
-  return escaped === "" ? undefined : escaped.replaceAll("__", "/");
+  for (const root of SERVICE_ROOTS) {
+    if (!path.startsWith(root)) continue;
+    const end = path.indexOf("/", root.length);
+    const escaped = end < 0 ? path.slice(root.length) : path.slice(root.length, end);
+    return escaped === "" ? undefined : escaped.replaceAll("__", "/");
+  }
+  return undefined;
 }
 
 export function servicesOfPaths(paths: Iterable<string>): Set<string> {
@@ -57,58 +57,69 @@ export function servicesOfPaths(paths: Iterable<string>): Set<string> {
 }
 
 /**
- * The service a task ID names: its sanitized name (`/` shown as `.`, task-id.ts), which is the
- * name itself for every name without a folder. Legacy `name__uuid` IDs name none.
+ * Task IDs carry a service's sanitized name (`team/db` → `team.db`, task-id.ts), which cannot be
+ * turned back; the names seen in store paths, reservation labels and requests can. Each name
+ * seen is remembered by its sanitized form (the scheduler keeps those unique), so a task ID is
+ * named as the service is; one never seen (no store read or write of it yet) keeps its
+ * sanitized name, which is the name itself for every name without a folder.
  */
-export function serviceOfTaskId(taskId: string): string | undefined {
-  return tryParseTaskId(taskId)?.service;
-}
+export class ServiceNames {
+  private readonly bySanitized = new Map<string, string>();
 
-/**
- * The services an ACCEPT's operations concern: the `namespace` label of their reservations (the
- * service's own name), else the task IDs of their launches. Unlabelled (mono) reservations name none.
- */
-export function servicesOfOperations(operations: readonly Operation[]): Set<string> {
-  const out = new Set<string>();
-  const byLabel = (resources: readonly Resource[] | undefined): void => {
-    for (const r of resources ?? []) {
-      const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
-      if (ns !== undefined) out.add(ns);
-    }
-  };
-  const launched: string[] = [];
-  for (const op of operations) {
-    switch (op.type) {
-      case "RESERVE":
-      case "UNRESERVE":
-        byLabel(op.resources);
-        break;
-      case "CREATE":
-      case "DESTROY":
-        byLabel(op.volumes);
-        break;
-      case "LAUNCH_GROUP":
-        byLabel(op.executor.resources);
-        for (const task of op.tasks) {
-          byLabel(task.resources);
-          launched.push(task.taskId);
-        }
-        break;
-    }
+  learn(names: Iterable<string>): void {
+    for (const name of names) if (name.includes("/")) this.bySanitized.set(sanitizeServiceName(name), name);
   }
-  if (out.size === 0) for (const id of launched) addTaskService(out, id);
-  return out;
-}
 
-export function servicesOfTaskIds(taskIds: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  for (const id of taskIds) addTaskService(out, id);
-  return out;
-}
+  ofTaskId(taskId: string): string | undefined {
+    const sanitized = tryParseTaskId(taskId)?.service;
+    return sanitized === undefined ? undefined : (this.bySanitized.get(sanitized) ?? sanitized);
+  }
 
-function addTaskService(out: Set<string>, taskId: string): void {
-  const name = serviceOfTaskId(taskId);
-  if (name !== undefined) out.add(name);
+  ofTaskIds(taskIds: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    for (const id of taskIds) {
+      const name = this.ofTaskId(id);
+      if (name !== undefined) out.add(name);
+    }
+    return out;
+  }
+
+  /**
+   * The services an ACCEPT's operations concern: the `namespace` label of their reservations
+   * (the service's own name), else the task IDs of their launches. Unlabelled (mono)
+   * reservations name none.
+   */
+  ofOperations(operations: readonly Operation[]): Set<string> {
+    const out = new Set<string>();
+    const byLabel = (resources: readonly Resource[] | undefined): void => {
+      for (const r of resources ?? []) {
+        const ns = reservationLabels(r)?.[LABEL_NAMESPACE];
+        if (ns !== undefined) out.add(ns);
+      }
+    };
+    const launched: string[] = [];
+    for (const op of operations) {
+      switch (op.type) {
+        case "RESERVE":
+        case "UNRESERVE":
+          byLabel(op.resources);
+          break;
+        case "CREATE":
+        case "DESTROY":
+          byLabel(op.volumes);
+          break;
+        case "LAUNCH_GROUP":
+          byLabel(op.executor.resources);
+          for (const task of op.tasks) {
+            byLabel(task.resources);
+            launched.push(task.taskId);
+          }
+          break;
+      }
+    }
+    if (out.size > 0) this.learn(out);
+    return out.size > 0 ? out : this.ofTaskIds(launched);
+  }
 }
 
 /** The service(s) an admin request names: `name`, `names` or `serviceName` (call-observer.ts). */

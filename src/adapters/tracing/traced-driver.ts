@@ -6,20 +6,18 @@
  */
 import type { Filters, Operation } from "../../domain/cluster.js";
 import type { ClusterDriver } from "../../engine/ports.js";
-import { serviceAttributes, serviceOfTaskId, servicesOfOperations, servicesOfTaskIds } from "./service-attributes.js";
+import { serviceAttributes } from "./service-attributes.js";
+import type { ServiceNames } from "./service-attributes.js";
 import type { SpanRunner } from "./span-runner.js";
 
-export function tracedDriver(d: ClusterDriver, spans: SpanRunner): ClusterDriver {
-  const one = (taskId: string): Set<string> => {
-    const name = serviceOfTaskId(taskId);
-    return new Set(name === undefined ? [] : [name]);
-  };
+export function tracedDriver(d: ClusterDriver, spans: SpanRunner, names: ServiceNames): ClusterDriver {
+  const one = (taskId: string): Set<string> => names.ofTaskIds([taskId]);
   const traced: ClusterDriver = {
     subscribe: (framework, events) => d.subscribe(framework, events),
     accept: (offerIds: readonly string[], operations: readonly Operation[], filters?: Filters) =>
       spans.inSpan(
         "driver.accept",
-        { "corral.offers": offerIds.length, "corral.operations": operations.map((o) => o.type), ...serviceAttributes(servicesOfOperations(operations)) },
+        { "corral.offers": offerIds.length, "corral.operations": operations.map((o) => o.type), ...serviceAttributes(names.ofOperations(operations)) },
         () => d.accept(offerIds, operations, filters),
       ),
     decline: (offerIds, filters) => spans.inSpan("driver.decline", { "corral.offers": offerIds.length }, () => d.decline(offerIds, filters)),
@@ -27,7 +25,7 @@ export function tracedDriver(d: ClusterDriver, spans: SpanRunner): ClusterDriver
     acknowledge: (agentId, taskId, uuid) =>
       spans.inSpan("driver.acknowledge", { "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }, () => d.acknowledge(agentId, taskId, uuid)),
     reconcile: (tasks) =>
-      spans.inSpan("driver.reconcile", { "corral.tasks": tasks.length, ...serviceAttributes(servicesOfTaskIds(tasks.map((t) => t.taskId))) }, () =>
+      spans.inSpan("driver.reconcile", { "corral.tasks": tasks.length, ...serviceAttributes(names.ofTaskIds(tasks.map((t) => t.taskId))) }, () =>
         d.reconcile(tasks),
       ),
     revive: () => spans.inSpan("driver.revive", {}, () => d.revive()),
