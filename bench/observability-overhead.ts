@@ -137,7 +137,11 @@ async function parent(rounds: number, batch: number): Promise<void> {
   const sc = summarize(scrapes);
   console.log(`/metrics scrapes of ON: ${sc.n}, p50 ${ms(sc.p50)}, max ${ms(sc.max)}; ${series} series at the end (${seq} services between the two servers)`);
   await on.admin.listServices({}); // nothing pending before the exporter's last batch is counted
-  console.log(`OTLP sink: ${sink.stats.requests} export requests, ${(sink.stats.bytes / 1024).toFixed(0)} KiB, ${sink.spanNames().length} spans so far; failed calls: ${failures}`);
+  const names = sink.spanNames();
+  const byName = new Map<string, number>();
+  for (const n of names) byName.set(n, (byName.get(n) ?? 0) + 1);
+  const top = [...byName].sort((x, y) => y[1] - x[1]).slice(0, 6).map(([n, c]) => `${n} ${c}`).join(", ");
+  console.log(`OTLP sink: ${sink.stats.requests} export requests, ${(sink.stats.bytes / 1024).toFixed(0)} KiB, ${names.length} spans so far (${(names.length / (seq / 2)).toFixed(1)} per put to ON)${top ? `; most: ${top}` : ""}; failed calls: ${failures}`);
   for (const s of [on, off]) {
     s.admin.close();
     s.proc.stdin.end();
