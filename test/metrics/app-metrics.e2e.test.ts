@@ -3,12 +3,14 @@
  * `--metrics-listen 127.0.0.1:0`, driven over gRPC by the public client, then scraped as
  * Prometheus would. Waits poll GetPlan every 50 ms, bounded by vitest's timeout (no time asserted).
  */
+import { createServer } from "node:net";
 import { pino } from "pino";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
 import { resolveOptions } from "../../src/config.js";
+import { SchedulerError } from "../../src/domain/errors.js";
 import { Status, createAdminClient } from "../../src/client/index.js";
 import type { AdminClient } from "../../src/client/index.js";
 import { tempDir } from "../use-temp-dir.js";
@@ -69,5 +71,27 @@ describe("metrics of a running scheduler", () => {
     expect(value("corral_leader")).toBe(1);
     expect(value("corral_replica_role", { role: "leader" })).toBe(1);
     expect(samplesOf(s, "process_resident_memory_bytes")).toHaveLength(1);
+  });
+});
+
+describe("--metrics-listen given on purpose", () => {
+  it("refuses the start when its address is in use, in one line naming it and the flag", async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen({ host: "127.0.0.1", port: 0 }, r));
+    const taken = `127.0.0.1:${(blocker.address() as { port: number }).port}`;
+    try {
+      const args = ["--listen", "127.0.0.1:0", "--cluster", "sim", "--store", "memory", "--data-dir", tempDir("metrics-taken"), "--metrics-listen", taken];
+      const err = await startCorral(resolveOptions(args, {}), pino({ level: "silent" })).then(
+        async (c) => {
+          await c.stop();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SchedulerError);
+      expect(err).toMatchObject({ code: "failed_precondition", message: `cannot listen on ${taken}: address already in use (choose another with --metrics-listen)` });
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
   });
 });
