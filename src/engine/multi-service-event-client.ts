@@ -148,7 +148,7 @@ export class MultiServiceEventClient {
    * Offers to the working services, in turn. Every working service is called, with what earlier
    * services left of each offer (offerRemainder): its kill decisions flow regardless.
    * A service that throws is told (`cycleFailed`) and skipped: the offers go on to the next.
-   * With `tracer`, each service's turn is a span naming it (`engine.evaluateOffers`).
+   * With `tracer`, each service's turn with offers is a span naming it (`engine.evaluateOffers`).
    */
   async offers(offers: readonly Offer[], tracer?: Tracer): Promise<CycleOffers> {
     const operations = new Map<string, Operation[]>();
@@ -181,7 +181,11 @@ export class MultiServiceEventClient {
       }
       let result;
       try {
-        result = tracer ? await tracer.inSpan("engine.evaluateOffers", { [SERVICE_ATTRIBUTE]: svc.name, "corral.offers": given.length }, () => svc.offers(given)) : await svc.offers(given);
+        // A turn without offers (past the cap, waiting for a deploy slot) is no span: there are many and nothing is placed.
+        result =
+          tracer && given.length > 0
+            ? await tracer.inSpan("engine.evaluateOffers", { [SERVICE_ATTRIBUTE]: svc.name, "corral.offers": given.length }, () => svc.offers(given))
+            : await svc.offers(given);
       } catch (error) {
         this.fail(svc, error, failures);
         // It wants offers again soon: unused ones are declined short.

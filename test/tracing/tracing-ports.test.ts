@@ -49,6 +49,11 @@ describe("service attributes", () => {
     for (const none of ["Services", "ServiceList", "FrameworkID", "UninstallEvents/00000000000000000001", "Tasks/x/TaskInfo", "PlanEvents/00000000000000000003"]) {
       expect(serviceOfPath(none)).toBeUndefined();
     }
+    // Schema 1 (mono): the root nodes of the one service, the framework's.
+    for (const mono of ["Tasks/hello-0-server/TaskInfo", "ConfigTarget", "Configurations/abc", "ServiceContext", "ServiceRemoval"]) {
+      expect(serviceOfPath(mono, "fw")).toBe("fw");
+    }
+    for (const none of ["FrameworkID", "SchemaVersion", "UninstallEvents", "Backups"]) expect(serviceOfPath(none, "fw")).toBeUndefined();
   });
 
   it("names one service, or the first of several with their count and list", () => {

@@ -10,7 +10,7 @@
  *     engine.putService      the put, from waiting its turn to the write
  *     engine.removal         begin (UninstallService batch), finish / force
  *   engine.offerCycle        a trace per cycle (not under the request that scheduled it)
- *     engine.evaluateOffers  one service's turn
+ *     engine.evaluateOffers  one service's turn with offers
  *     engine.acceptOffer     one offer's ACCEPT, naming the services whose operations it carries
  *   engine.statusUpdates     a trace per stored batch of task statuses (then the acknowledgements)
  *   engine.recovery          start-up: the stored services rebuilt
@@ -69,7 +69,7 @@ export function startTracing(options: TracingOptions): Tracing {
   return {
     observer: tracingObserver(spans, names),
     tracer: engineTracer(spans),
-    wrapPersister: (persister) => tracedPersister(persister, spans, names),
+    wrapPersister: (persister) => tracedPersister(persister, spans, names, options.frameworkName),
     wrapDriver: (driver) => tracedDriver(driver, spans, names),
     flush: () => provider.forceFlush().catch(() => undefined),
     close: () => (closed ??= provider.shutdown().catch(() => undefined)),

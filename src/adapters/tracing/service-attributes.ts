@@ -13,7 +13,7 @@ import { reservationLabels } from "../../domain/offer/pool.js";
 import { sanitizeServiceName } from "../../domain/names.js";
 import { tryParseTaskId } from "../../domain/task-id.js";
 import { BASELINES } from "../../engine/plan-event-writer.js";
-import { SERVICE_LIST, SERVICES } from "../../engine/store/layout.js";
+import { SCHEMA1_LIST_NODES, SCHEMA1_SERVICE_NODES, SERVICE_LIST, SERVICES } from "../../engine/store/layout.js";
 import { serviceSpanAttributes } from "../../engine/span-services.js";
 
 export const SERVICES_ATTRIBUTE = "corral.services";
@@ -30,27 +30,33 @@ export function serviceAttributes(services: ReadonlySet<string>): Attributes {
 /** Roots whose next path segment is a service's escaped name (store/layout.ts, plan-event-writer.ts). */
 const SERVICE_ROOTS = [`${SERVICES}/`, `${SERVICE_LIST}/`, `${BASELINES}/`];
 
+/** Root nodes of the schema-1 (mono) layout that belong to its one service (store/layout.ts). */
+const SCHEMA1_ROOTS: ReadonlySet<string> = new Set([...SCHEMA1_SERVICE_NODES, ...Object.values(SCHEMA1_LIST_NODES)]);
+
 /**
  * The service a store path belongs to: `Services/<escaped>/…`, `ServiceList/<escaped>[/…]` and
  * its plan events' baseline `PlanEvents/Seen/<escaped>`. Escaping turned `/` into `__` and
  * names never contain `__`, so it is undone exactly (a leading `/` of the name was dropped by
- * the escaping and stays dropped). Paths of the schema-1 (mono) layout name no service; nor do
- * the event logs' entries (the name is in their value).
+ * the escaping and stays dropped). The schema-1 (mono) layout keeps its one service's nodes at
+ * the root (`Tasks/…`, `ConfigTarget`, …): they are `monoService`'s, the framework's name
+ * (layout.ts schema1Nodes). The event logs' entries name none (the name is in their value).
  */
-export function serviceOfPath(path: string): string | undefined {
+export function serviceOfPath(path: string, monoService?: string): string | undefined {
   for (const root of SERVICE_ROOTS) {
     if (!path.startsWith(root)) continue;
     const end = path.indexOf("/", root.length);
     const escaped = end < 0 ? path.slice(root.length) : path.slice(root.length, end);
     return escaped === "" ? undefined : escaped.replaceAll("__", "/");
   }
-  return undefined;
+  if (monoService === undefined) return undefined;
+  const slash = path.indexOf("/");
+  return SCHEMA1_ROOTS.has(slash < 0 ? path : path.slice(0, slash)) ? monoService : undefined;
 }
 
-export function servicesOfPaths(paths: Iterable<string>): Set<string> {
+export function servicesOfPaths(paths: Iterable<string>, monoService?: string): Set<string> {
   const out = new Set<string>();
   for (const path of paths) {
-    const name = serviceOfPath(path);
+    const name = serviceOfPath(path, monoService);
     if (name !== undefined) out.add(name);
   }
   return out;

@@ -9,10 +9,11 @@ import { serviceAttributes, servicesOfPaths } from "./service-attributes.js";
 import type { ServiceNames } from "./service-attributes.js";
 import type { SpanRunner } from "./span-runner.js";
 
-export function tracedPersister(p: Persister, spans: SpanRunner, names: ServiceNames): Persister {
+/** `monoService`: the framework's name, whose service the schema-1 (mono) root nodes are. */
+export function tracedPersister(p: Persister, spans: SpanRunner, names: ServiceNames, monoService: string): Persister {
   /** The attributes naming the services of `paths`; each name is remembered for the driver's task IDs. */
   const about = (paths: Iterable<string>) => {
-    const services = servicesOfPaths(paths);
+    const services = servicesOfPaths(paths, monoService);
     names.learn(services);
     return serviceAttributes(services);
   };
