@@ -18,7 +18,8 @@
  *   p  mono → multi migration (issue 16): ensureSchema and restoreBackup on mono stores of 100, 1,000
  *      and 10,000 tasks, SQLite and ZooKeeper (10,000 left out: the test server's heap), beside a plain
  *      read of the tree and one write transaction
- * Usage: npx tsx bench/run.ts [a|b|c|d|e|f|g|h|i|j|k|p …]
+ *   q  observability overhead: PutService p50 with metrics + tracing on vs off, interleaved (target ≤ 5 %)
+ * Usage: npx tsx bench/run.ts [a|b|c|d|e|f|g|h|i|j|k|p|q …]
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -48,6 +49,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "n", title: "(n) WatchPlans: latency from a step change to 1,000 watchers", args: ["--import", "tsx", here("./watch-plans.ts")] },
   { key: "o", title: "(o) the local agent: 50 / 500 services beside direct spawns, removal, memory per task, 100 agents × 1,000 services, resubscription", args: ["--import", "tsx", here("./local-agent.ts")] },
   { key: "p", title: "(p) mono → multi migration: stores of 100, 1,000 and 10,000 tasks on SQLite and ZooKeeper", args: ["--import", "tsx", here("./migration.ts"), "100", "1000", "10000", "--zk-max", "1000"] },
+  { key: "q", title: "(q) observability overhead: PutService with /metrics and OTLP tracing on vs off, interleaved, memory store", args: ["--import", "tsx", here("./observability-overhead.ts"), "100", "20"] },
 ];
 
 console.log(`Corral benchmarks — ${machine()}`);

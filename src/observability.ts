@@ -2,19 +2,21 @@
  * Metrics (Prometheus, `--metrics-listen`) and tracing (OpenTelemetry, `--otlp-endpoint`) of one
  * scheduler process, built once and applied at the edges: the store and the cluster driver are
  * wrapped, the gRPC server gets a call observer, the engine a tracer, and the gauges read the
- * running scheduler when scraped.
+ * running scheduler when scraped. Either half may be off; both off costs nothing (identity).
  */
 import type pino from "pino";
 import type { CallObserver } from "./adapters/grpc/call-observer.js";
-import { NO_OBSERVER } from "./adapters/grpc/call-observer.js";
+import { composeObservers } from "./adapters/grpc/call-observer.js";
+import { startMetrics } from "./adapters/metrics/index.js";
+import { startTracing } from "./adapters/tracing/index.js";
+import type { ReplicaRole } from "./adapters/metrics/index.js";
 import type { ResolvedOptions } from "./config.js";
 import type { ClusterDriver, Persister } from "./engine/ports.js";
 import type { MultiServiceScheduler } from "./engine/scheduler.js";
 import type { Tracer } from "./engine/telemetry.js";
 import { NO_TRACER } from "./engine/telemetry.js";
 
-/** This process's part in a replicated scheduler (the `corral_leader` gauge). */
-export type ReplicaRole = "starting" | "standby" | "leader";
+export type { ReplicaRole } from "./adapters/metrics/index.js";
 
 export interface Observability {
   /** Times every store operation (histogram by operation) and traces it; keeps optional fields. */
@@ -34,15 +36,51 @@ export interface Observability {
   close(): Promise<void>;
 }
 
-export async function startObservability(_options: ResolvedOptions, _logger: pino.Logger): Promise<Observability> {
+/** One half (metrics or tracing) as observability composes it. */
+interface Half {
+  readonly observer: CallObserver;
+  wrapPersister(persister: Persister): Persister;
+  wrapDriver(driver: ClusterDriver): ClusterDriver;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts what the options ask for. Rejects (SchedulerError failed_precondition, nothing left
+ * running) when an explicit --metrics-listen cannot be listened on.
+ */
+export async function startObservability(options: ResolvedOptions, logger: pino.Logger): Promise<Observability> {
+  const log = logger.child({ component: "observability" });
+  const metrics = options.metricsListen !== undefined ? await startMetrics(options.metricsListen, options.metricsListenExplicit ?? false, log) : undefined;
+  let tracing: ReturnType<typeof startTracingHalf>;
+  try {
+    tracing = startTracingHalf(options, logger);
+  } catch (err) {
+    await metrics?.close(); // nothing left running when the start fails
+    throw err;
+  }
+  // Tracing first: its call context is the outer one, so a span is current while metrics time the call.
+  const halves: Half[] = [...(tracing ? [tracing.half] : []), ...(metrics ? [metrics] : [])];
   return {
-    wrapPersister: (persister) => persister,
-    wrapDriver: (driver) => driver,
-    observer: NO_OBSERVER,
-    tracer: NO_TRACER,
-    setRole: () => undefined,
-    setScheduler: () => undefined,
-    metricsAddress: undefined,
-    close: async () => undefined,
+    // The store and the driver: metrics outermost, timing what the caller waits for (tracing included).
+    wrapPersister: (persister) => halves.reduce<Persister>((p, half) => half.wrapPersister(p), persister),
+    wrapDriver: (driver) => halves.reduce<ClusterDriver>((d, half) => half.wrapDriver(d), driver),
+    observer: composeObservers(halves.map((h) => h.observer)),
+    tracer: tracing?.tracer ?? NO_TRACER,
+    setRole: (role) => metrics?.setRole(role),
+    setScheduler: (get) => metrics?.setScheduler(get),
+    metricsAddress: metrics?.address,
+    close: async () => {
+      const results = await Promise.allSettled(halves.map((h) => h.close()));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+    },
   };
+}
+
+/** Tracing's half and its tracer when --otlp-endpoint is set (src/adapters/tracing). */
+function startTracingHalf(options: ResolvedOptions, logger: pino.Logger): { half: Half; tracer: Tracer } | undefined {
+  if (options.otlpEndpoint === undefined) return undefined;
+  const tracing = startTracing({ endpoint: options.otlpEndpoint, frameworkName: options.frameworkName, logger: logger.child({ component: "tracing" }) });
+  logger.info({ endpoint: options.otlpEndpoint }, "sending traces (OTLP/HTTP)");
+  return { half: tracing, tracer: tracing.tracer };
 }

@@ -48,6 +48,9 @@ import { UninstallEventLog } from "./uninstall-events.js";
 import type { PersisterOp } from "./ports.js";
 import { decodeText } from "./store/codec.js";
 import * as layout from "./store/layout.js";
+import { SelectionStore } from "./store/selection-store.js";
+import { stepDisplayStatus } from "../domain/plan/aggregate.js";
+import type { Status } from "../domain/plan/status.js";
 import { NO_TRACER } from "./telemetry.js";
 
 export type { SchedulerDeps, SchedulerOptions } from "./scheduler-parts.js";
@@ -209,6 +212,32 @@ export class MultiServiceScheduler implements AdminApi {
       serviceMode: this.serviceMode,
       schemaVersion: this.schemaVersion,
     };
+  }
+
+  /** The steps of every plan of every service by status (as GetPlan shows it), for metrics: no views are built. */
+  stepCounts(): Map<Status, number> {
+    const counts = new Map<Status, number>();
+    for (const svc of this.manager.services()) {
+      for (const plan of svc.allPlans()) {
+        for (const phase of plan.phases) for (const step of phase.steps) {
+          const status = stepDisplayStatus(step);
+          counts.set(status, (counts.get(status) ?? 0) + 1);
+        }
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * The deployment limit's slots for metrics: those stored as held by a known service (a service
+   * acquires only once its slot is stored), and the limit; undefined when there is no limit.
+   * Reads the store (the engine keeps the held set inside its event client).
+   */
+  async deploySlots(): Promise<{ readonly used: number; readonly limit: number } | undefined> {
+    const limit = this.parts.options.maxParallelDeploys ?? 0;
+    if (limit <= 0) return undefined;
+    const held = await new SelectionStore(this.parts.persister).fetch();
+    return { used: held.filter((n) => this.manager.get(n) !== undefined).length, limit };
   }
 
   listTasks(name: string): Promise<readonly TaskView[]> {

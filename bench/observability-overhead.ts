@@ -1,0 +1,151 @@
+/**
+ * Bench (q): what metrics and tracing cost a PutService. Two server processes of the real app
+ * (startCorral, sim cluster, memory store by default: the cheapest put, so the largest relative
+ * cost), one with `--metrics-listen 127.0.0.1:0 --otlp-endpoint <sink>` (ON) and one with
+ * `--metrics-listen off` and no endpoint (OFF), take sequential PutService calls from this
+ * process in interleaved batches, alternating which goes first, so drift of a shared machine
+ * hits both alike; besides the pooled p50s, the median of the rounds' p50 ratios is printed (less
+ * sensitive to a busy moment of the shared machine). The OTLP sink is an HTTP server in this
+ * process; /metrics of ON is scraped every 15 s meanwhile, as Prometheus would (scrapes are part of the cost; their time is printed, not counted).
+ * Target (issue 17): PutService p50 ON ≤ 1.05 × OFF. Figures are printed, never asserted.
+ * Usage: npx tsx bench/observability-overhead.ts [rounds=100] [batch=20]   (BENCH_STORE=sqlite|memory)
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcessByStdio } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { startCorral } from "../src/app.js";
+import { PutOutcome, createAdminClient } from "../src/client/index.js";
+import type { AdminClient } from "../src/client/index.js";
+import { resolveOptions } from "../src/config.js";
+import { startOtlpSink } from "../test/metrics/otlp-sink.js";
+import { machine, ms, summarize, table, verdict } from "./stats.js";
+
+const here = fileURLToPath(import.meta.url);
+const STORE = process.env["BENCH_STORE"] ?? "memory";
+// 1,200 cpus: room for ~12,000 simple.yml services (0.1 cpu), deployed while the puts are timed.
+// BENCH_SIM_AGENTS=1: 80 services fill it, later puts wait for room: nearly the put path alone.
+const AGENTS = process.env["BENCH_SIM_AGENTS"] ?? "150";
+
+if (process.argv[2] === "child") await child(process.argv.slice(3));
+else await parent(Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 20));
+
+/** A server: prints `{"address":…,"metrics":…}` once serving; stops when stdin closes. */
+async function child(extra: string[]): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "corral-bench-obs-"));
+  const args = ["--listen", "127.0.0.1:0", "--cluster", "sim", "--sim-agents", AGENTS, "--store", STORE, "--data-dir", dataDir, ...extra];
+  const corral = await startCorral(resolveOptions(args, {}), pino({ level: "silent" }));
+  const stop = async (): Promise<void> => {
+    await corral.stop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  };
+  createInterface({ input: process.stdin }).on("close", () => void stop());
+  process.stdout.write(`${JSON.stringify({ address: corral.address, metrics: corral.metricsAddress ?? null })}\n`);
+}
+
+interface Server {
+  readonly proc: ChildProcessByStdio<Writable, Readable, null>;
+  readonly admin: AdminClient;
+  readonly metrics: string | null;
+}
+
+async function server(extra: string[]): Promise<Server> {
+  const proc = spawn(process.execPath, ["--import", "tsx", here, "child", ...extra], { stdio: ["pipe", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("server child did not start within 60 s")), 60_000);
+    createInterface({ input: proc.stdout }).once("line", (l) => {
+      clearTimeout(t);
+      resolve(l);
+    });
+  });
+  const { address, metrics } = JSON.parse(line) as { address: string; metrics: string | null };
+  return { proc, admin: createAdminClient({ address, defaultDeadlineMs: 30_000 }), metrics };
+}
+
+async function parent(rounds: number, batch: number): Promise<void> {
+  console.log(`(q) PutService with metrics + tracing ON vs OFF, interleaved — ${machine()}`);
+  const sink = await startOtlpSink();
+  // BENCH_ON=metrics|tracing turns on only that half, to tell which one costs what.
+  const half = process.env["BENCH_ON"] ?? "both";
+  const onArgs = [...(half === "tracing" ? ["--metrics-listen", "off"] : ["--metrics-listen", "127.0.0.1:0"]), ...(half === "metrics" ? [] : ["--otlp-endpoint", sink.endpoint])];
+  const on = await server(onArgs);
+  const off = await server(["--metrics-listen", "off"]);
+  if ((on.metrics === null) !== (half === "tracing") || off.metrics !== null) throw new Error("the ON server must serve /metrics (unless BENCH_ON=tracing) and the OFF one must not");
+  const spec = readFileSync(new URL("../examples/simple.yml", import.meta.url), "utf8");
+  let seq = 0;
+  let failures = 0;
+  const put = async (s: Server, out: number[]): Promise<void> => {
+    const name = `obs-${String(seq++).padStart(6, "0")}`;
+    const t = performance.now();
+    try {
+      const r = await s.admin.putService({ name, spec });
+      if (r.outcome !== PutOutcome.CREATED) throw new Error(`${name}: ${PutOutcome[r.outcome]}`);
+      out.push(performance.now() - t);
+    } catch (err) {
+      if (failures++ < 3) console.error("call failed:", (err as Error).message);
+    }
+  };
+  const warm: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    await put(on, warm);
+    await put(off, warm);
+  }
+  const scrapes: number[] = [];
+  let series = 0;
+  const scrape = async (): Promise<void> => {
+    const t = performance.now();
+    const text = await (await fetch(`http://${on.metrics!}/metrics`)).text();
+    scrapes.push(performance.now() - t);
+    series = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).length;
+  };
+  const scraper = setInterval(() => void (on.metrics !== null ? scrape() : undefined), 15_000);
+  const onTimes: number[] = [];
+  const offTimes: number[] = [];
+  const roundRatios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const onRound: number[] = [];
+    const offRound: number[] = [];
+    const order: [Server, number[]][] = r % 2 === 0 ? [[on, onRound], [off, offRound]] : [[off, offRound], [on, onRound]];
+    for (const [s, out] of order) for (let i = 0; i < batch; i++) await put(s, out);
+    roundRatios.push(summarize(onRound).p50 / summarize(offRound).p50);
+    onTimes.push(...onRound);
+    offTimes.push(...offRound);
+  }
+  clearInterval(scraper);
+  if (on.metrics !== null) await scrape();
+
+  const a = summarize(onTimes);
+  const b = summarize(offTimes);
+  console.log(`servers: startCorral --cluster sim --sim-agents ${AGENTS} --store ${STORE}, each its own process; warm-up 300 puts each, then ${rounds} rounds × ${batch} sequential puts per server, order alternating`);
+  console.log(
+    table([
+      ["server", "puts", "p50", "p99", "mean"],
+      ["OFF: --metrics-listen off, no --otlp-endpoint", String(b.n), ms(b.p50), ms(b.p99), ms(b.mean)],
+      [`ON (${half}): ${onArgs.join(" ").replace(sink.endpoint, "<sink in this process>")}`, String(a.n), ms(a.p50), ms(a.p99), ms(a.mean)],
+    ]),
+  );
+  const ratio = a.p50 / b.p50;
+  console.log(`PutService p50 ON/OFF = ${ratio.toFixed(3)} (${((ratio - 1) * 100).toFixed(1)}%)  (target ≤ 1.05: ${verdict(ratio <= 1.05)})`);
+  console.log(`median over the ${rounds} rounds of (round p50 ON / round p50 OFF) = ${summarize(roundRatios).p50.toFixed(3)}`);
+  console.log(`PutService p99 ON/OFF = ${(a.p99 / b.p99).toFixed(3)} (no target)`);
+  const sc = summarize(scrapes);
+  console.log(`/metrics scrapes of ON: ${sc.n}, p50 ${ms(sc.p50)}, max ${ms(sc.max)}; ${series} series at the end (${seq} services between the two servers)`);
+  await on.admin.listServices({}); // nothing pending before the exporter's last batch is counted
+  const names = sink.spanNames();
+  const byName = new Map<string, number>();
+  for (const n of names) byName.set(n, (byName.get(n) ?? 0) + 1);
+  const top = [...byName].sort((x, y) => y[1] - x[1]).slice(0, 6).map(([n, c]) => `${n} ${c}`).join(", ");
+  console.log(`OTLP sink: ${sink.stats.requests} export requests, ${(sink.stats.bytes / 1024).toFixed(0)} KiB, ${names.length} spans so far (${(names.length / (seq / 2)).toFixed(1)} per put to ON)${top ? `; most: ${top}` : ""}; failed calls: ${failures}`);
+  for (const s of [on, off]) {
+    s.admin.close();
+    s.proc.stdin.end();
+  }
+  await Promise.all([on, off].map((s) => new Promise((r) => s.proc.once("exit", r))));
+  await sink.close();
+}
