@@ -134,6 +134,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     },
     watchUninstall: (names, after, signal) => {
       lead("watchUninstall", names, after);
+      if (names.some((n) => !/^[a-z0-9/-]+$/.test(n))) throw new SchedulerError("invalid_argument", "names: not a service name");
       return uninstallLog.after(after, signal, stillLeads, names.length > 0 ? options.uninstallEndsAt : undefined);
     },
     listServices: () => {
