@@ -107,7 +107,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const received: string[] = [];
   const uninstallLog = options.uninstallEvents ?? new EventLog<UninstallEventView>();
   const planLog = options.planEvents ?? new EventLog<PlanEventView>();
-  let replica: Replica;
+  const replica: { -readonly [K in keyof Replica]: Replica[K] } = { address: "", role: options.role, calls, received, stop: async () => undefined };
   /** Throws as a non-leader does; records the call when leading. */
   const lead = (method: string, ...args: unknown[]): void => {
     received.push(method);
@@ -164,7 +164,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   };
   const server = new AdminServer({ api, logger: pino({ level: "silent" }) });
   const { port } = await server.listen(`127.0.0.1:${options.port ?? 0}`);
-  replica = { address: `127.0.0.1:${port}`, role: options.role, calls, received, stop: () => server.stop(0) };
+  replica.address = `127.0.0.1:${port}`;
+  replica.stop = () => server.stop(0);
   return replica;
 }
 
