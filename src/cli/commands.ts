@@ -218,8 +218,8 @@ export async function watch(ctx: CommandContext, name: string, planName: string,
 }
 
 /** The WatchPlans stream of one service, after a sequence number; it resumes across a change of leader by itself. */
-export function planEvents(ctx: CommandContext, name: string): (after: bigint, signal: AbortSignal) => AsyncIterable<PlanEvent> {
-  return (after, signal) => eventsOf(ctx.connection.follow("WatchPlans", (a, opts) => a.followPlans({ names: [name], after }, opts), signal));
+export function planEvents(ctx: CommandContext, name: string): (after: bigint, signal: AbortSignal, resumed: () => void) => AsyncIterable<PlanEvent> {
+  return (after, signal, resumed) => eventsOf(ctx.connection.follow("WatchPlans", (a, opts) => a.followPlans({ names: [name], after }, { ...opts, onResume: resumed }), signal));
 }
 
 async function* eventsOf(responses: AsyncIterable<WatchPlansResponse>): AsyncGenerator<PlanEvent> {

@@ -30,8 +30,12 @@ export interface FollowSource<T> {
   fetch(): Promise<T>;
   /** Where the watch ends: a plan COMPLETE or in ERROR, a pod running again. */
   settled(value: T): boolean;
-  /** Plan events after `after` (WatchPlans); ends, or throws CANCELLED, once `signal` aborts. */
-  events(after: bigint, signal: AbortSignal): AsyncIterable<PlanEvent>;
+  /**
+   * Plan events after `after` (WatchPlans); ends, or throws CANCELLED, once `signal` aborts. A
+   * source that resumes a broken stream by itself calls `resumed` each time it does: the value is
+   * got again then (a scheduler that lost events while away cannot leave the watch stuck).
+   */
+  events(after: bigint, signal: AbortSignal, resumed: () => void): AsyncIterable<PlanEvent>;
   /** Whether `event` may have changed the value; throws to end the watch (CliError). */
   concerns(event: PlanEvent): boolean;
   /** Whether WatchPlans tells about it at all (otherwise it is polled). */
@@ -54,7 +58,8 @@ export interface FollowPlanOptions extends WatchPlanOptions {
 
 /** A stream that lived this long, or delivered an event, was healthy: its break starts a new retry window. */
 const HEALTHY_MS = 2_000;
-const MAX_BACKOFF_MS = 5_000;
+/** Longest wait between attempts to reach a scheduler again: a failover is over within a wait of it. */
+const MAX_BACKOFF_MS = 2_000;
 
 /** Follows the plan until it is COMPLETE or in ERROR and returns that last plan. */
 export function followPlan(source: PlanSource, display: Display<Plan>, options: FollowPlanOptions): Promise<Plan> {
@@ -124,7 +129,11 @@ async function session<T>(source: FollowSource<T>, cursor: { after: bigint }, di
   let wake = (): void => undefined;
   const pump = (async () => {
     try {
-      for await (const event of source.events(cursor.after, cancel.signal)) {
+      const resumed = (): void => {
+        stale = true;
+        wake();
+      };
+      for await (const event of source.events(cursor.after, cancel.signal, resumed)) {
         received = true;
         if (event.sequence > cursor.after) cursor.after = event.sequence;
         if (source.concerns(event)) stale = true;
