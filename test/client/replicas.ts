@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { AdminServer } from "../../src/adapters/grpc/server.js";
 import { SchedulerError } from "../../src/domain/errors.js";
-import type { AdminApi, PlanEventView, ServiceView, UninstallEventView } from "../../src/engine/admin-api.js";
+import type { AdminApi, PlanEventView, PlanView, ServiceView, UninstallEventView } from "../../src/engine/admin-api.js";
 
 /** What the replica does: lead, stand by naming a leader (or none known), or refuse like a scheduler still starting. */
 export type Role = { readonly kind: "leader" } | { readonly kind: "standby"; readonly leader?: string } | { readonly kind: "starting" };
@@ -100,6 +100,8 @@ export interface ReplicaOptions {
   readonly uninstallEndsAt?: bigint;
   /** Listen on this port (to come back on an address after `stop`). */
   readonly port?: number;
+  /** What GetPlan answers (the plan of the shared store); default: an empty COMPLETE plan. */
+  readonly plan?: (name: string, plan: string) => PlanView;
 }
 
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
@@ -147,7 +149,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     },
     getPlan: (name, plan) => {
       lead("getPlan", name, plan);
-      return { name: plan || "deploy", status: "COMPLETE", strategy: "serial", phases: [], errors: [] };
+      return options.plan?.(name, plan) ?? { name: plan || "deploy", status: "COMPLETE", strategy: "serial", phases: [], errors: [] };
     },
     getScheduler: () => {
       lead("getScheduler");
