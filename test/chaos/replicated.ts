@@ -1,0 +1,452 @@
+/**
+ * The replicated chaos run (issue 17, deliverable 4): a real ZooKeeper server started by the run,
+ * N scheduler replicas (replica.ts) on `--store zk://…` with one shared data directory and so the
+ * machine's one local agent, and a short session timeout. Each iteration puts a service, uninstalls
+ * one or does nothing, and meanwhile kills one of:
+ *
+ *   leader        the leader, kill -9
+ *   leader-twice  the leader, then during the failover either the replica that just logged
+ *                 "leading" (still recovering) or a standby before any leads
+ *   standby       a standby, kill -9
+ *   agent         the local agent daemon, kill -9 (the leader's driver starts it again)
+ *   zk-freeze     the ZooKeeper server SIGSTOPped for about a session timeout, then SIGCONT
+ *   zk-restart    the ZooKeeper server kill -9, started again on the same data dir and port
+ *
+ * Killed replicas are started again. Checked after every iteration: the kill -9 run's invariants
+ * (acknowledged puts present, acknowledged removals complete, plans converge, at most one live
+ * task per task name from /proc, no orphan process, sandbox, volume or reservation), and: no two
+ * replicas lead at once (leader-intervals.ts, from the replicas' own log lines and death times),
+ * and a WatchUninstall client that follows the leader saw every event once (uninstall-events.ts).
+ * Measured: failover (leader kill → another replica answers PutService OK) and convergence.
+ * Shared by `npm run chaos -- --replicas 3` (main.ts), CI (replicated.test.ts).
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ServiceState, UninstallEventKind } from "../../src/client/index.js";
+import { readAgentInfo } from "../../src/adapters/cluster/agent/agent-info.js";
+import { stopAgent } from "../../src/adapters/cluster/agent/daemon.js";
+import { isAlive } from "../processes.js";
+import { makeTempDir } from "../temp-dir.js";
+import { freePort, startZooKeeper } from "../zk/zk-server.js";
+import type { ZooKeeperServer } from "../zk/zk-server.js";
+import type { Action, Violation } from "./chaos.js";
+import { knownTaskIds, pct, prng, worldProblems } from "./chaos.js";
+import { ReplicaClients, ResumingUninstallWatcher } from "./leader-calls.js";
+import { leaderIntervals, leaderOverlaps } from "./leader-intervals.js";
+import type { Replica } from "./replica.js";
+import { killReplica, spawnReplica } from "./replica.js";
+import type { SpecKind } from "./specs.js";
+import { SPEC_KINDS, specText } from "./specs.js";
+import { uninstallEventProblems } from "./uninstall-events.js";
+import { killLocalProcesses } from "./world.js";
+
+export type ReplicaKill = "leader" | "leader-twice" | "standby" | "agent" | "zk-freeze" | "zk-restart";
+export const REPLICA_KILLS: readonly ReplicaKill[] = ["leader", "leader-twice", "standby", "agent", "zk-freeze", "zk-restart"];
+
+export interface ReplicatedOptions {
+  readonly iterations: number;
+  readonly seed: number;
+  /** @default 3 */
+  readonly replicas?: number;
+  /** `--zk-session-timeout` of every replica, seconds. @default 4 */
+  readonly sessionTimeoutS?: number;
+  /** Kill kinds in turn (iteration i: REPLICA_KILLS[i % 6]) instead of drawn: CI covers each. @default false */
+  readonly everyKind?: boolean;
+  /** @default 4 */
+  readonly maxServices?: number;
+  /** A plan not converged this long after the kill is a violation. @default 90_000 */
+  readonly convergeTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+  readonly keep?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReplicatedIteration {
+  readonly iteration: number;
+  readonly action: Action;
+  readonly kill: ReplicaKill;
+  /** Leader kills: the (last) kill → another replica answers PutService OK. */
+  readonly failoverMs: number | undefined;
+  /** The kill (the last, for leader-twice) → every plan converged; undefined if it never did. */
+  readonly convergedMs: number | undefined;
+}
+
+export interface ReplicatedReport {
+  readonly seed: number;
+  readonly replicas: number;
+  readonly sessionTimeoutS: number;
+  readonly iterations: number;
+  readonly puts: number;
+  readonly putsAcked: number;
+  readonly uninstalls: number;
+  readonly uninstallsAcked: number;
+  readonly kills: Record<ReplicaKill, number>;
+  readonly replicaStarts: number;
+  readonly leaderTerms: number;
+  readonly watchStreams: number;
+  readonly watchEvents: number;
+  readonly violations: readonly Violation[];
+  readonly results: readonly ReplicatedIteration[];
+  readonly wallMs: number;
+  readonly dir: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A service put once at the start and put again unchanged to time a failover (PutService answered OK). */
+const PROBE = "chaos-probe";
+
+interface Slot {
+  replica: Replica;
+  address: string | undefined;
+}
+
+export async function runReplicated(options: ReplicatedOptions): Promise<ReplicatedReport> {
+  const replicas = options.replicas ?? 3;
+  const sessionTimeoutS = options.sessionTimeoutS ?? 4;
+  const maxServices = options.maxServices ?? 4;
+  const convergeTimeoutMs = options.convergeTimeoutMs ?? 90_000;
+  const log = options.log ?? ((): void => undefined);
+  const rand = prng(options.seed);
+  const dir = makeTempDir("chaos-ha");
+  const dataDir = join(dir, "data");
+  const logDir = join(dir, "logs");
+  const zkDir = join(dir, "zk");
+  const agentDir = join(dataDir, "agent");
+  mkdirSync(logDir, { recursive: true });
+  const started = performance.now();
+  const violations: Violation[] = [];
+  const seenViolations = new Set<string>();
+  const violate = (iteration: number, what: string): void => {
+    if (seenViolations.has(what)) return;
+    seenViolations.add(what);
+    violations.push({ seed: options.seed, iteration, what });
+    log(`VIOLATION seed=${options.seed} iteration=${iteration}: ${what}`);
+  };
+  const results: ReplicatedIteration[] = [];
+  const kills = Object.fromEntries(REPLICA_KILLS.map((k) => [k, 0])) as Record<ReplicaKill, number>;
+  let puts = 0;
+  let putsAcked = 0;
+  let uninstalls = 0;
+  let uninstallsAcked = 0;
+  let starts = 0;
+  const all: Replica[] = [];
+  const slots: Slot[] = [];
+  const mustExist = new Set<string>([PROBE]);
+  const mustGo = new Set<string>();
+  const removalsDone = new Set<string>();
+  let present: string[] = [];
+  const zkPort = await freePort();
+  let zk: ZooKeeperServer | undefined = await startZooKeeper({ dir: zkDir, port: zkPort });
+  const store = `zk://${zk.connect}/corral-chaos`;
+  const clients = new ReplicaClients(() => slots.filter((s) => s.address !== undefined && s.replica.alive()).map((s) => s.address!), 3000);
+  let watcher: ResumingUninstallWatcher | undefined;
+
+  const start = (i: number): Slot => {
+    const replica = spawnReplica({ store, dataDir, logDir, name: `${i}-${String(starts++).padStart(3, "0")}`, sessionTimeoutS });
+    all.push(replica);
+    const slot: Slot = { replica, address: undefined };
+    slots[i] = slot;
+    void replica.serving.then((a) => (slot.address = a), () => undefined);
+    return slot;
+  };
+  const leaderSlot = (): number => slots.findIndex((s) => s.replica.alive() && s.replica.leading());
+  const untilLeader = async (timeoutMs: number, except?: Replica): Promise<number> => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const i = leaderSlot();
+      if (i >= 0 && slots[i]!.replica !== except) return i;
+      if (performance.now() > deadline) return -1;
+      await sleep(20);
+    }
+  };
+  /** performance.now() when a replica other than `not` answered PutService of the probe OK. */
+  const probeServed = async (not: Replica | undefined, timeoutMs: number): Promise<number | undefined> => {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      for (const s of slots) {
+        if (s.replica === not || !s.replica.alive() || s.address === undefined) continue;
+        try {
+          await clients.client(s.address).putService({ name: PROBE, spec: specText("simple"), parameters: {} }, { deadlineMs: 1000 });
+          return performance.now();
+        } catch {
+          // a standby, or not yet
+        }
+      }
+      await sleep(20);
+    }
+    return undefined;
+  };
+  const restartDead = async (): Promise<void> => {
+    for (let i = 0; i < replicas; i++) if (!slots[i]!.replica.alive()) start(i);
+    await Promise.all(slots.map((s) => Promise.race([s.replica.serving.catch(() => undefined), sleep(60_000)])));
+  };
+
+  try {
+    for (let i = 0; i < replicas; i++) start(i);
+    for (const s of slots) await s.replica.serving;
+    if ((await untilLeader(60_000)) < 0) throw new Error(`no replica leads 60 s after the start; logs in ${logDir}`);
+    await clients.onLeader((c) => c.putService({ name: PROBE, spec: specText("simple"), parameters: {} }), 30_000);
+    watcher = new ResumingUninstallWatcher(clients);
+
+    for (let i = 0; i < options.iterations && options.signal?.aborted !== true; i++) {
+      // What to do, and what to kill.
+      const r = rand();
+      let action: Action = r < 0.5 ? "put" : r < 0.8 ? "uninstall" : "nothing";
+      const candidates = present.filter((n) => n !== PROBE).sort();
+      if (action === "put" && candidates.length >= maxServices) action = "uninstall";
+      if (action === "uninstall" && candidates.length === 0) action = "put";
+      const kindDrawn = REPLICA_KILLS[Math.floor(rand() * REPLICA_KILLS.length)]!;
+      const kill = options.everyKind ? REPLICA_KILLS[i % REPLICA_KILLS.length]! : kindDrawn;
+      const delayMs = Math.floor(rand() ** 2 * 1500);
+      const name = `chaos-${i}`;
+      const kind: SpecKind = SPEC_KINDS[Math.floor(rand() * SPEC_KINDS.length)]!;
+      const target = candidates[Math.floor(rand() * 1000) % Math.max(1, candidates.length)];
+      const variant = rand() < 0.5 ? "at-leading" : "standby-before";
+      const freezeMs = Math.floor((0.5 + rand()) * sessionTimeoutS * 1000);
+      const zkDownMs = Math.floor(rand() * 2000);
+      if (action === "put") puts++;
+      if (action === "uninstall") uninstalls++;
+
+      // The action, on the leader, and the kill `delayMs` after it started (maybe while it is in flight).
+      let acked = false;
+      let killing = false;
+      const call =
+        action === "put"
+          ? clients.onLeader((c) => c.putService({ name, spec: specText(kind), parameters: {} }), 0).then(() => (acked = true))
+          : action === "uninstall"
+            ? clients.onLeader((c) => c.uninstallService({ name: target! }), 0).then(() => (acked = true))
+            : Promise.resolve();
+      const settled = call.then(
+        () => undefined,
+        (err: unknown) => {
+          if (!killing) violate(i, `${action} ${action === "put" ? name : target} failed before the kill: ${(err as Error).message}`);
+        },
+      );
+      await sleep(delayMs);
+      killing = true;
+      const leaderAt = leaderSlot();
+      const killedAt: number[] = [];
+      let killedLeader: Replica | undefined;
+      let detail = "";
+      if (kill === "leader" || kill === "leader-twice") {
+        if (leaderAt < 0) violate(i, "no replica leads before the kill");
+        else {
+          killedLeader = slots[leaderAt]!.replica;
+          await killReplica(killedLeader);
+          killedAt.push(performance.now());
+          detail = ` leader=${killedLeader.name}`;
+        }
+        if (kill === "leader-twice" && killedLeader) {
+          if (variant === "at-leading") {
+            const next = await untilLeader(sessionTimeoutS * 1000 + 30_000, killedLeader);
+            if (next >= 0) {
+              await killReplica(slots[next]!.replica);
+              killedAt.push(performance.now());
+              detail += ` then new leader ${slots[next]!.replica.name} at "leading"`;
+            }
+          } else {
+            await sleep(Math.floor(rand() * sessionTimeoutS * 500));
+            const standbys = slots.filter((s) => s.replica.alive() && !s.replica.leading());
+            const victim = standbys[Math.floor(rand() * standbys.length)];
+            if (victim && leaderSlot() < 0) {
+              await killReplica(victim.replica);
+              killedAt.push(performance.now());
+              detail += ` then standby ${victim.replica.name} before any led`;
+            }
+          }
+        }
+      } else if (kill === "standby") {
+        const standbys = slots.filter((s) => s.replica.alive() && !s.replica.leading());
+        const victim = standbys[Math.floor(rand() * standbys.length)];
+        if (victim) {
+          await killReplica(victim.replica);
+          killedAt.push(performance.now());
+          detail = ` standby=${victim.replica.name}`;
+        }
+      } else if (kill === "agent") {
+        const pid = readAgentInfo(agentDir)?.pid;
+        if (pid !== undefined) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone already
+          }
+          while (isAlive(pid)) await sleep(20);
+          killedAt.push(performance.now());
+        }
+      } else if (kill === "zk-freeze") {
+        process.kill(zk.pid, "SIGSTOP");
+        killedAt.push(performance.now());
+        await sleep(freezeMs);
+        process.kill(zk.pid, "SIGCONT");
+        detail = ` frozen=${freezeMs}ms`;
+      } else {
+        const old = zk;
+        zk = undefined;
+        process.kill(old.pid, "SIGKILL");
+        await old.exited;
+        killedAt.push(performance.now());
+        await sleep(zkDownMs);
+        zk = await startZooKeeper({ dir: zkDir, port: zkPort, readyTimeoutMs: 60_000 });
+        detail = ` down=${zkDownMs}ms+start`;
+      }
+      kills[kill]++;
+      await settled;
+      if (acked && action === "put") {
+        putsAcked++;
+        mustExist.add(name);
+      }
+      if (action === "uninstall") mustExist.delete(target!);
+      if (acked && action === "uninstall") {
+        uninstallsAcked++;
+        mustGo.add(target!);
+      }
+
+      // Failover (leader kills): the last kill → another replica answers PutService OK.
+      const lastKill = killedAt.at(-1) ?? performance.now();
+      let failoverMs: number | undefined;
+      if (killedLeader) {
+        const served = await probeServed(killedLeader, sessionTimeoutS * 1000 + 60_000);
+        if (served === undefined) violate(i, `no replica answered PutService within ${sessionTimeoutS + 60} s of the leader's kill`);
+        else failoverMs = served - lastKill;
+      }
+      await restartDead();
+
+      // Convergence, on whichever replica leads.
+      const deadline = performance.now() + convergeTimeoutMs;
+      let convergedAt: number | undefined;
+      let services: { name: string; state: ServiceState }[] = [];
+      while (performance.now() < deadline) {
+        try {
+          services = (await clients.onLeader((c) => c.listServices({}), 5000)).services.map((s) => ({ name: s.name, state: s.state }));
+          const names = new Set(services.map((s) => s.name));
+          if (
+            services.every((s) => s.state === ServiceState.RUNNING || s.state === ServiceState.QUARANTINED) &&
+            [...mustGo].every((n) => !names.has(n)) &&
+            [...mustExist].every((n) => names.has(n))
+          ) {
+            convergedAt = performance.now();
+            break;
+          }
+        } catch {
+          // no leader yet
+        }
+        await sleep(50);
+      }
+      const names = new Set(services.map((s) => s.name));
+      if (convergedAt === undefined) {
+        const waiting = services.filter((s) => s.state !== ServiceState.RUNNING).map((s) => `${s.name}=${ServiceState[s.state]}`);
+        const lost = [...mustExist].filter((n) => !names.has(n)).map((n) => `${n} missing`);
+        const stuck = [...mustGo].filter((n) => names.has(n)).map((n) => `${n} not removed`);
+        violate(i, `not converged ${convergeTimeoutMs} ms after the kill: ${[...waiting, ...lost, ...stuck].join(", ")}`);
+      }
+      for (const s of services) if (s.state === ServiceState.QUARANTINED) violate(i, `${s.name} is quarantined`);
+      for (const n of [...mustGo]) {
+        if (!names.has(n)) {
+          mustGo.delete(n);
+          removalsDone.add(n);
+        }
+      }
+      present = [...names].filter((n) => !mustGo.has(n));
+      for (const n of present) mustExist.add(n);
+
+      // The machine: owned by a service, one live task per name.
+      const ids = await clients.onLeader((c) => knownTaskIds(c, present), 10_000).catch(() => new Set<string>());
+      const alive = new Set(present);
+      let problems = worldProblems(dataDir, alive, ids);
+      const duplicates = new Set(problems.duplicates);
+      const settleBy = performance.now() + 10_000;
+      while (problems.unsettled.length > 0 && performance.now() < settleBy) {
+        await sleep(200);
+        const again = await clients.onLeader((c) => knownTaskIds(c, present), 5000).catch(() => ids);
+        problems = worldProblems(dataDir, alive, again);
+        for (const d of problems.duplicates) duplicates.add(d);
+      }
+      for (const d of duplicates) violate(i, d);
+      for (const p of problems.unsettled) violate(i, `${p} (still after 10 s)`);
+
+      // One leader at a time, so far.
+      for (const p of leaderOverlaps(leaderIntervals(all, Date.now()))) violate(i, p);
+      // The watcher saw each completed removal end (given a moment to resume).
+      const ended = [...removalsDone];
+      const terminal = (e: { kind: UninstallEventKind }): boolean => e.kind === UninstallEventKind.COMPLETED || e.kind === UninstallEventKind.FORCED;
+      if (!(await watcher.waitFor(ended, terminal, 15_000))) {
+        violate(i, `the WatchUninstall client has not seen the end of ${ended.filter((n) => !watcher!.events.some((e) => e.name === n && terminal(e))).join(", ")} 15 s after it`);
+      }
+      for (const p of uninstallEventProblems(watcher.events, [])) violate(i, p);
+
+      const convergedMs = convergedAt === undefined ? undefined : convergedAt - lastKill;
+      results.push({ iteration: i, action, kill, failoverMs, convergedMs });
+      log(
+        `#${i} ${action}${action === "put" ? ` ${name} (${kind})` : action === "uninstall" ? ` ${target}` : ""} kill=${kill}${detail} acked=${acked}` +
+          `${failoverMs === undefined ? "" : ` failover=${failoverMs.toFixed(0)}ms`} converged=${convergedMs === undefined ? "never" : `${convergedMs.toFixed(0)}ms`}` +
+          ` services=${present.length} leader=${slots[leaderSlot()]?.replica.name ?? "none"}`,
+      );
+    }
+    for (const p of uninstallEventProblems(watcher?.events ?? [], removalsDone)) violate(results.length, p);
+  } finally {
+    await watcher?.close();
+    clients.close();
+    await Promise.all(slots.map((s) => killReplica(s.replica)));
+    if (zk) {
+      try {
+        process.kill(zk.pid, "SIGCONT");
+      } catch {
+        // gone
+      }
+    }
+    await stopAgent(agentDir, { killTasks: true }).catch(() => false);
+    const killed = await killLocalProcesses(dataDir);
+    if (killed > 0) log(`clean-up: killed the task processes still running (${killed} signals)`);
+    await zk?.stop();
+    if (violations.length === 0 && !options.keep) rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    seed: options.seed,
+    replicas,
+    sessionTimeoutS,
+    iterations: results.length,
+    puts,
+    putsAcked,
+    uninstalls,
+    uninstallsAcked,
+    kills,
+    replicaStarts: starts,
+    leaderTerms: leaderIntervals(all, Date.now()).length,
+    watchStreams: watcher?.streams ?? 0,
+    watchEvents: watcher?.events.length ?? 0,
+    violations,
+    results,
+    wallMs: performance.now() - started,
+    dir,
+  };
+}
+
+/** Counts, violations, failover and convergence times (p50/p99/max), overall and per kill kind. */
+export function replicatedSummaryLines(report: ReplicatedReport): string[] {
+  const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : "—").padStart(6);
+  const stats = (values: readonly number[]): string =>
+    values.length === 0 ? "     —" : `p50 ${f(pct(values, 50))} p99 ${f(pct(values, 99))} max ${f(Math.max(...values))}`;
+  const target = report.sessionTimeoutS * 1000 + 2000;
+  const row = (label: string, rs: readonly ReplicatedIteration[]): string => {
+    const fo = rs.flatMap((r) => (r.failoverMs === undefined ? [] : [r.failoverMs]));
+    const cv = rs.flatMap((r) => (r.convergedMs === undefined ? [] : [r.convergedMs]));
+    const never = rs.length - cv.length;
+    return (
+      `  ${label.padEnd(14)} n=${String(rs.length).padStart(3)}  failover ${stats(fo)}${fo.length > 0 ? ` (p99 ≤ ${target}: ${pct(fo, 99) <= target ? "ok" : "MISSED"})` : ""}` +
+      ` | converged after the kill ${stats(cv)}${never > 0 ? ` (${never} never)` : ""}  (ms)`
+    );
+  };
+  return [
+    `replicated chaos run: seed ${report.seed}, ${report.replicas} replicas, session timeout ${report.sessionTimeoutS} s, ${report.iterations} iterations in ${(report.wallMs / 1000).toFixed(1)} s`,
+    `  actions: ${report.puts} puts (${report.putsAcked} acknowledged), ${report.uninstalls} uninstalls (${report.uninstallsAcked} acknowledged)`,
+    `  kills: ${REPLICA_KILLS.map((k) => `${k} ${report.kills[k]}`).join(", ")}; replica starts ${report.replicaStarts}, leader terms ${report.leaderTerms}`,
+    `  WatchUninstall client: ${report.watchEvents} events over ${report.watchStreams} streams`,
+    `  violations: ${report.violations.length}`,
+    ...report.violations.map((v) => `    seed ${v.seed} iteration ${v.iteration}: ${v.what}`),
+    ...(report.violations.length > 0 ? [`  logs and data kept in ${report.dir}`] : []),
+    "  times (failover: the leader's kill → another replica answers PutService OK):",
+    row("all", report.results),
+    ...REPLICA_KILLS.map((k) => row(k, report.results.filter((r) => r.kill === k))),
+  ];
+}
