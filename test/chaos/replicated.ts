@@ -284,7 +284,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
         const old = zk;
         zk = undefined;
         process.kill(old.pid, "SIGKILL");
-        await old.exited;
+        while (isAlive(old.pid)) await sleep(20); // not `exited`: the server's child is unref'd
         killedAt.push(performance.now());
         await sleep(zkDownMs);
         zk = await startZooKeeper({ dir: zkDir, port: zkPort, readyTimeoutMs: 60_000 });
