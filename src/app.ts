@@ -15,6 +15,7 @@ import { AdminServer } from "./adapters/grpc/server.js";
 import { secretsAccess } from "./adapters/grpc/secrets-access.js";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { acquireDataDirLock } from "./adapters/file-lock.js";
@@ -24,23 +25,32 @@ import { SchedulerError } from "./domain/errors.js";
 import type { ResolvedOptions } from "./config.js";
 import type { ClusterCapabilities } from "./domain/spec/driver-notes.js";
 import type { AdminApi } from "./engine/admin-api.js";
-import type { ClusterDriver, Persister } from "./engine/ports.js";
+import type { ClusterDriver, Persister, WriteFence } from "./engine/ports.js";
 import type { MultiServiceScheduler } from "./engine/scheduler.js";
 import { DEFAULT_RUNNER_OPTIONS } from "./engine/scheduler.js";
-import type { StaticServiceFile } from "./engine/scheduler-parts.js";
+import type { SchedulerOptions, StaticServiceFile } from "./engine/scheduler-parts.js";
 import { SchedulerKeeper } from "./engine/scheduler-keeper.js";
 import { specServiceFactory } from "./engine/service-factory.js";
 import { loadStaticFiles } from "./static-files.js";
-import { openStore, usesDataDir } from "./store-open.js";
+import { isReplicated, openStore, takesDataDirLock, usesDataDir } from "./store-open.js";
+import type { Observability } from "./observability.js";
+import { startObservability } from "./observability.js";
+import type { ZkLockKeeper } from "./adapters/persister/zookeeper/zk-lock-keeper.js";
 
 export interface Corral {
-  /** The running scheduler (a fresh one after the store lock was lost and held again). */
+  /**
+   * The running scheduler (a fresh one after the store lock was lost and held again, or after a
+   * replica led again). Throws UNAVAILABLE on a replica that has not led yet.
+   */
   readonly scheduler: MultiServiceScheduler;
   readonly server: AdminServer;
+  /** The cluster driver (a replica's current term's; throws UNAVAILABLE on a standby). */
   readonly cluster: ClusterDriver;
   readonly persister: Persister;
   /** The address the API listens on (port resolved when 0 was asked for). */
   readonly address: string;
+  /** "host:port" of the Prometheus `/metrics` endpoint; undefined when metrics are off. */
+  readonly metricsAddress: string | undefined;
   /** Settles once a whole-scheduler uninstall (`options.uninstall`) has finished. */
   readonly uninstalled: Promise<void>;
   /** Settles with the reason when the cluster no longer serves this framework: the process must stop. */
@@ -79,38 +89,55 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
   // Then the port, before anything touches the data directory: a port in use is refused with
   // nothing written. Until the scheduler has started, health says NOT_SERVING and admin calls
   // answer UNAVAILABLE.
+  // Metrics first: /metrics answers while the port or the store is waited for, and on a standby.
+  const obs = await startObservability(options, logger);
   const gate = startingGate();
-  const server = new AdminServer({ api: gate.api, logger, ...security, secrets: secretsAccess(options.cluster, options) });
+  const server = new AdminServer({ api: gate.api, logger, ...security, secrets: secretsAccess(options.cluster, options), observer: obs.observer });
   server.setServing(false);
-  const deadline = Date.now() + options.waitForLockMs;
-  const { host, port } = await bindApi(server, options.listen, deadline, logger, signal);
-  const undo: StopStep[] = [];
+  obs.setRole("starting");
+  const undo: StopStep[] = [{ name: "observability", run: () => obs.close() }];
   // The API stops taking calls first; then the parts stop in the reverse of their start.
   const stop = async (graceMs: number): Promise<void> => {
     undo.push({ name: "api server", run: () => server.stop(graceMs) });
     await stopSteps(undo, app.stopDeadlineMs ?? DEFAULT_STOP_DEADLINE_MS);
   };
   try {
-    const parts = await startParts(options, staticServices, logger, server, deadline, undo, signal);
-    signal?.throwIfAborted();
-    gate.open(parts.keeper.api);
-    if (!parts.uninstalledAlready() && parts.holdsLock()) server.setServing(true);
+    const deadline = Date.now() + options.waitForLockMs;
+    const { host, port } = await bindApi(server, options.listen, deadline, logger, signal);
     const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    const parts = isReplicated(options)
+      ? await startReplica(options, staticServices, logger, server, obs, advertiseAddress(options, host, port), undo, signal)
+      : await startParts(options, staticServices, logger, server, obs, deadline, undo, signal);
+    signal?.throwIfAborted();
+    gate.open(parts.api);
+    if (!isReplicated(options) && !parts.uninstalledAlready() && parts.holdsLock()) server.setServing(true);
     logger.info(
-      { address, cluster: options.cluster, store: options.store, mode: options.mode, ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}) },
+      {
+        address,
+        cluster: options.cluster,
+        store: options.store,
+        mode: options.mode,
+        ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}),
+        ...(obs.metricsAddress !== undefined ? { metrics: obs.metricsAddress } : {}),
+      },
       "corral is serving",
     );
-    const { keeper, cluster, persister, uninstalled, clusterLost } = parts;
+    const { keeper, persister, uninstalled, clusterLost } = parts;
     return {
       clusterLost,
       get scheduler() {
         return keeper.scheduler;
       },
-      cluster,
+      get cluster() {
+        const driver = keeper.cluster;
+        if (!driver) throw new SchedulerError("unavailable", "this replica does not lead: it holds no cluster driver");
+        return driver;
+      },
       persister,
       uninstalled,
       server,
       address,
+      metricsAddress: obs.metricsAddress,
       stop: () => stop(5000),
     };
   } catch (err) {
@@ -119,6 +146,17 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
     if (signal?.aborted && undoFailure !== undefined) throw undoFailure;
     throw err;
   }
+}
+
+/**
+ * The address a replica names as the leader's (its election node's data): --advertise-address,
+ * else the API's as bound, a wildcard host replaced by this machine's name.
+ */
+export function advertiseAddress(options: Pick<ResolvedOptions, "advertiseAddress">, host: string, port: number): string {
+  if (options.advertiseAddress !== undefined) return options.advertiseAddress;
+  const bare = host.replace(/^\[|\]$/g, "");
+  const named = bare === "0.0.0.0" || bare === "::" || bare === "" ? hostname() : bare;
+  return `${named.includes(":") ? `[${named}]` : named}:${port}`;
 }
 
 /** How to stop one part; `name` is what a stop that ran out of time reports as unfinished. */
@@ -170,12 +208,75 @@ export async function stopSteps(steps: StopStep[], deadlineMs: number): Promise<
 
 interface Parts {
   readonly keeper: SchedulerKeeper;
-  readonly cluster: ClusterDriver;
+  /** What the API serves once started. */
+  readonly api: AdminApi;
   readonly persister: Persister;
   readonly uninstalled: Promise<void>;
   readonly clusterLost: Promise<string>;
   uninstalledAlready(): boolean;
   holdsLock(): boolean;
+}
+
+/** The engine's deps and options shared by a lone scheduler and a replica, with the promises it settles. */
+function engineSetup(
+  options: ResolvedOptions,
+  staticServices: readonly StaticServiceFile[],
+  logger: pino.Logger,
+  server: AdminServer,
+  obs: Observability,
+  persister: Persister,
+  fence: WriteFence | undefined,
+  undo: StopStep[],
+) {
+  const clock = new SystemClock({ unref: false });
+  const random = new CryptoRandom();
+  // PutService specs are built in worker threads (started on first use); recovery builds inline.
+  const specPool =
+    options.specWorkers > 0
+      ? new SpecWorkerPool({ size: options.specWorkers, fallback: specServiceFactory, log: logger.child({ component: "spec-workers" }) })
+      : undefined;
+  let done = false;
+  let markUninstalled = (): void => undefined;
+  const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
+  let markClusterLost = (_: string): void => undefined;
+  const clusterLost = new Promise<string>((resolve) => (markClusterLost = resolve));
+  const deps = {
+    persister: obs.wrapPersister(persister),
+    ...(specPool ? { factory: pooledServiceFactory(specPool, specServiceFactory) } : {}),
+    clock,
+    random,
+    log: logger,
+    tracer: obs.tracer,
+    ...(fence ? { fence } : {}),
+    onUninstalled: () => {
+      done = true;
+      server.setServing(false);
+      markUninstalled();
+    },
+    onClusterFatal: (message: string) => {
+      server.setServing(false);
+      markClusterLost(message);
+    },
+  };
+  const schedulerOptions: SchedulerOptions = {
+    ...DEFAULT_RUNNER_OPTIONS,
+    // Mono: the one service's reservations carry no namespace label, as the reference's mono schedulers write them.
+    framework: { name: options.frameworkName, role: options.role, principal: options.principal, mono: options.mode === "mono" },
+    serviceMode: options.mode,
+    staticServices,
+    removalTimeoutMs: options.serviceRemovalTimeoutMs,
+    uninstall: options.uninstall,
+    events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
+    maxParallelDeploys: options.maxParallelDeploys,
+    replaceUnreachableAfterMs: options.replaceUnreachableAfterMs,
+    clusterCapabilities: capabilities(options),
+  };
+  // Stopped before the scheduler drains (pushed after it): a put still waiting for its build then
+  // fails (UNAVAILABLE) instead of storing a service after its call was cancelled by the API's stop.
+  const stopSpecPool = (): void => {
+    if (specPool) undo.push({ name: "spec workers", run: () => specPool.close() });
+  };
+  return { clock, random, deps, schedulerOptions, uninstalled, clusterLost, stopSpecPool, isDone: () => done };
 }
 
 /**
@@ -187,11 +288,12 @@ async function startParts(
   staticServices: readonly StaticServiceFile[],
   logger: pino.Logger,
   server: AdminServer,
+  obs: Observability,
   deadline: number,
   undo: StopStep[],
   signal: AbortSignal | undefined,
 ): Promise<Parts> {
-  const dirLock = usesDataDir(options)
+  const dirLock = takesDataDirLock(options)
     ? await acquireDataDirLock(options.dataDir, { waitMs: Math.max(0, deadline - Date.now()), ...(signal ? { signal } : {}) })
     : undefined;
   if (dirLock) undo.push({ name: "data-directory lock", run: () => dirLock.release() });
@@ -200,9 +302,8 @@ async function startParts(
   // release before closing: a ZooKeeper lock node goes with its session
   undo.push({ name: "store", run: () => persister.close() }, { name: "store lock", run: release });
   signal?.throwIfAborted();
-  const clock = new SystemClock({ unref: false });
-  const random = new CryptoRandom();
-  const cluster = await openCluster(options, clock, random, logger);
+  const setup = engineSetup(options, staticServices, logger, server, obs, persister, fence, undo);
+  const cluster = obs.wrapDriver(await openCluster(options, setup.clock, setup.random, logger));
   undo.push({
     name: "cluster",
     run: async () => {
@@ -210,67 +311,113 @@ async function startParts(
       if (cluster instanceof SimulatedCluster) cluster.stop();
     },
   });
-  // PutService specs are built in worker threads (started on first use); recovery builds inline.
-  const specPool =
-    options.specWorkers > 0
-      ? new SpecWorkerPool({ size: options.specWorkers, fallback: specServiceFactory, log: logger.child({ component: "spec-workers" }) })
-      : undefined;
-  let done = false;
-  let markUninstalled = (): void => undefined;
-  const uninstalled = new Promise<void>((resolve) => (markUninstalled = resolve));
-  let markClusterLost = (_: string): void => undefined;
-  const clusterLost = new Promise<string>((resolve) => (markClusterLost = resolve));
   // After the store lock was lost and held again, the keeper starts a fresh engine.
-  const keeper = new SchedulerKeeper(
-    {
-      persister,
-      ...(specPool ? { factory: pooledServiceFactory(specPool, specServiceFactory) } : {}),
-      driver: cluster,
-      clock,
-      random,
-      log: logger,
-      ...(fence ? { fence } : {}),
-      onUninstalled: () => {
-        done = true;
-        server.setServing(false);
-        markUninstalled();
-      },
-      onClusterFatal: (message) => {
-        server.setServing(false);
-        markClusterLost(message);
-      },
-    },
-    {
-      ...DEFAULT_RUNNER_OPTIONS,
-      // Mono: the one service's reservations carry no namespace label, as the reference's mono schedulers write them.
-      framework: { name: options.frameworkName, role: options.role, principal: options.principal, mono: options.mode === "mono" },
-      serviceMode: options.mode,
-      staticServices,
-      removalTimeoutMs: options.serviceRemovalTimeoutMs,
-      uninstall: options.uninstall,
-      events: { maxEvents: options.eventRetention, maxAgeMs: options.eventMaxAgeMs },
-      maxParallelDeploys: options.maxParallelDeploys,
-      replaceUnreachableAfterMs: options.replaceUnreachableAfterMs,
-      clusterCapabilities: capabilities(options),
-    },
-  );
+  const keeper = new SchedulerKeeper({ ...setup.deps, driver: cluster }, setup.schedulerOptions);
+  obs.setScheduler(() => keeper.running);
   undo.push({ name: "scheduler", run: () => keeper.stop() });
-  // Stopped before the scheduler drains: a put still waiting for its build then fails
-  // (UNAVAILABLE) instead of storing a service after its call was cancelled by the API's stop.
-  if (specPool) undo.push({ name: "spec workers", run: () => specPool.close() });
+  setup.stopSpecPool();
   signal?.throwIfAborted();
   await keeper.start();
+  obs.setRole("leader");
   // Health tells a supervisor or load balancer that this scheduler may not act: NOT_SERVING
   // while the store lock is lost (on SQLite until a restart, a data-directory lock taken by
   // another process never comes back), SERVING again once it is held.
   const unwatch = fence?.watch?.((holds) => {
-    if (done) return;
+    if (setup.isDone()) return;
     server.setServing(holds);
+    obs.setRole(holds ? "leader" : "starting");
     if (holds) logger.info({}, "store lock held again: serving");
     else logger.error({}, "store lock lost: health NOT_SERVING, no write is made until it is held again");
   });
   if (unwatch) undo.push({ name: "store lock watch", run: async () => unwatch() });
-  return { keeper, cluster, persister, uninstalled, clusterLost, uninstalledAlready: () => done, holdsLock: () => fence?.holds() ?? true };
+  const { uninstalled, clusterLost } = setup;
+  return { keeper, api: keeper.api, persister, uninstalled, clusterLost, uninstalledAlready: setup.isDone, holdsLock: () => fence?.holds() ?? true };
+}
+
+/**
+ * A replica on a ZooKeeper store: joins the election and stands by (admin calls answer
+ * UNAVAILABLE naming the leader, health per `setStandby`); while it leads, a term runs with a
+ * new cluster driver and a fresh engine (scheduler-keeper.ts). No data-directory lock: replicas
+ * share the data directory and its local agent.
+ */
+async function startReplica(
+  options: ResolvedOptions,
+  staticServices: readonly StaticServiceFile[],
+  logger: pino.Logger,
+  server: AdminServer,
+  obs: Observability,
+  address: string,
+  undo: StopStep[],
+  signal: AbortSignal | undefined,
+): Promise<Parts> {
+  const { persister, election, release } = await openStore(options, logger, signal, undefined, { address });
+  if (!election) throw new SchedulerError("internal", "a replicated store opened without an election");
+  undo.push({ name: "store", run: () => persister.close() }, { name: "election", run: release });
+  signal?.throwIfAborted();
+  const setup = engineSetup(options, staticServices, logger, server, obs, persister, election, undo);
+  // The simulated cluster lives in this process: one instance across terms (a new subscription each).
+  let sim: SimulatedCluster | undefined;
+  if (options.cluster === "sim") {
+    const made = (await openCluster(options, setup.clock, setup.random, logger)) as SimulatedCluster;
+    sim = made;
+    undo.push({ name: "simulated cluster", run: async () => made.stop() });
+  }
+  const standBy = async (): Promise<void> => {
+    server.setStandby();
+    obs.setRole("standby");
+    const leader = await election.readLeader();
+    if (!election.holds()) logger.info({ ...(leader !== undefined && leader !== address ? { leader } : {}) }, "standing by");
+  };
+  const keeper = SchedulerKeeper.replica(setup.deps, setup.schedulerOptions, {
+    openDriver: async () => obs.wrapDriver(sim ?? (await openCluster(options, setup.clock, setup.random, logger))),
+    closeDriver: (driver) => driver.close(),
+    onTerm: (leading) => {
+      if (setup.isDone()) return;
+      if (leading) {
+        server.setServing(true);
+        obs.setRole("leader");
+        logger.info({ address, node: election.lockNode() }, "leading");
+        return;
+      }
+      logger.warn({ reason: election.lastLoss ?? "the election lock was lost" }, "stepped down");
+      void standBy();
+    },
+  });
+  obs.setScheduler(() => keeper.running);
+  undo.push({ name: "scheduler", run: () => keeper.stop() });
+  setup.stopSpecPool();
+  // A replica that leads at once (the only one) starts like a lone scheduler: serving when this returns.
+  await election.firstTurn;
+  signal?.throwIfAborted();
+  if (!election.holds()) await standBy();
+  await keeper.start();
+  await keeper.settled();
+  const api = standbyGate(keeper, election, address);
+  const { uninstalled, clusterLost } = setup;
+  return { keeper, api, persister, uninstalled, clusterLost, uninstalledAlready: setup.isDone, holdsLock: () => election.holds() };
+}
+
+/**
+ * A replica's AdminApi: the running engine's while it leads; otherwise UNAVAILABLE, naming the
+ * leader (trailer corral-leader) when another replica is known to lead.
+ */
+function standbyGate(keeper: SchedulerKeeper, election: ZkLockKeeper, self: string): AdminApi {
+  const refuse = (): never => {
+    if (election.holds()) throw new SchedulerError("unavailable", "this scheduler has just become the leader and is recovering its state; try again in a moment");
+    const leader = election.leader();
+    if (leader === undefined || leader === self) {
+      throw new SchedulerError("unavailable", "this scheduler is a standby and no leader is known yet; try again in a moment");
+    }
+    throw new SchedulerError("unavailable", `this scheduler is a standby; the leader is at ${leader}`, { leader });
+  };
+  return new Proxy({} as AdminApi, {
+    get: (_, prop) => {
+      const target = keeper.running;
+      if (target === undefined) return refuse;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**

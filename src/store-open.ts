@@ -22,19 +22,39 @@ export function usesDataDir(options: Pick<ResolvedOptions, "store" | "cluster">)
   return options.store === "sqlite" || options.cluster === "local";
 }
 
+/**
+ * A ZooKeeper store's schedulers are replicas: its election decides who leads, so they share a
+ * data directory (and its local agent) and take no data-directory lock.
+ */
+export function isReplicated(options: Pick<ResolvedOptions, "store">): boolean {
+  return options.store.startsWith("zk://");
+}
+
+/** Takes the data-directory lock: SQLite's fence, and one scheduler per local cluster, unless replicated. */
+export function takesDataDirLock(options: Pick<ResolvedOptions, "store" | "cluster">): boolean {
+  return usesDataDir(options) && !isReplicated(options);
+}
+
 /** The state store and the lock that fences its writes (ZooKeeper's lock node, SQLite's data-directory lock). */
 export interface OpenStore {
   readonly persister: Persister;
   readonly fence?: WriteFence;
+  /** A replica's election (ZooKeeper, `campaign` given): who leads, and why it last stopped. */
+  readonly election?: ZkLockKeeper;
   release(): Promise<void>;
 }
 
-/** Opens the store; `dirLock` (held by the caller when usesDataDir) fences SQLite's writes. */
+/**
+ * Opens the store; `dirLock` (held by the caller when takesDataDirLock) fences SQLite's writes.
+ * With `campaign` a ZooKeeper store joins the election and returns at once (a standby until it
+ * leads); without, its lock is taken now (refused, or waited for up to --wait-for-lock).
+ */
 export async function openStore(
   options: ResolvedOptions,
   logger: pino.Logger,
   signal: AbortSignal | undefined,
   dirLock: DataDirLock | undefined,
+  campaign?: { readonly address: string },
 ): Promise<OpenStore> {
   if (options.store === "memory") return { persister: new MemoryPersister(), release: async () => undefined };
   if (options.store.startsWith("zk://")) {
@@ -42,8 +62,14 @@ export async function openStore(
     const root = `dcos-service-${escapeServiceName(options.frameworkName)}`;
     let keeper: ZkLockKeeper | undefined;
     const persister = await ZooKeeperPersister.open(`${options.store.replace(/\/+$/, "")}/${root}`, {
+      ...(options.zkSessionTimeoutMs !== undefined ? { sessionTimeoutMs: options.zkSessionTimeoutMs } : {}),
       onEvent: (event) => keeper?.onSessionEvent(event),
     });
+    if (campaign) {
+      const election = ZkLockKeeper.campaign(persister, logger, { address: campaign.address });
+      keeper = election;
+      return { persister, fence: election, election, release: () => election.release() };
+    }
     try {
       keeper = await ZkLockKeeper.acquire(persister, logger, { waitMs: options.waitForLockMs, ...(signal ? { signal } : {}) });
       return { persister, fence: keeper, release: () => keeper!.release() };

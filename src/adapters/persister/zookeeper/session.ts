@@ -2,9 +2,12 @@
  * One ZooKeeper client, kept alive. node-zookeeper-client never notices a hung server or a
  * half-open connection, and an expired session is dead for good (toolchain.md §6), so:
  *
- * - a liveness probe runs `exists("/")` every sessionTimeout/3 with a sessionTimeout/3 deadline;
- *   two misses in a row count as a lost connection: "unavailable" is reported and the client is
- *   closed and built anew;
+ * - a liveness probe runs `exists("/")` every sessionTimeout/12 (one at a time); once no probe
+ *   sent in the last 2/3 of the session timeout was answered (measured from the send time of the
+ *   last answered probe), "unavailable" is reported and the client is closed and built anew. The
+ *   server expires our session (and our ephemeral lock node) no sooner than a session timeout
+ *   after the last packet it got from us, so a leader fenced at 2/3 has stepped down before
+ *   another scheduler can take the lock;
  * - an EXPIRED state also builds a new client (callers re-create their ephemerals on "session").
  *
  * Calls go to whatever client is current; their own deadlines bound them in between.
@@ -21,7 +24,7 @@ export type ZkSessionEvent =
   /** A (new) session is established; ephemerals from an older one are gone. */
   | { readonly kind: "session"; readonly generation: number }
   | { readonly kind: "disconnected" }
-  /** The store is unreachable: a probe missed twice or the session expired. */
+  /** The store is unreachable: no probe answered for 2/3 of the session timeout, or the session expired. */
   | { readonly kind: "unavailable"; readonly reason: string };
 
 export interface ZkSessionOptions {
@@ -31,7 +34,7 @@ export interface ZkSessionOptions {
   readonly sessionTimeoutMs?: number;
   /** Deadline of every call. @default 10_000 */
   readonly callTimeoutMs?: number;
-  /** Probe period; the probe's own deadline is the same. @default sessionTimeoutMs / 3 */
+  /** Probe period. @default sessionTimeoutMs / 12 */
   readonly probeIntervalMs?: number;
   readonly onEvent?: (event: ZkSessionEvent) => void;
 }
@@ -41,7 +44,8 @@ export class ZkSession {
   private client: Client;
   private generation = 0;
   private connected = false;
-  private misses = 0;
+  /** When the last answered probe was sent (or the current client was built / connected). */
+  private answeredSentAt = Date.now();
   private probing = false;
   private closed = false;
   private readonly probeTimer: NodeJS.Timeout;
@@ -50,7 +54,7 @@ export class ZkSession {
 
   private constructor(private readonly options: ZkSessionOptions) {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
-    this.probeIntervalMs = options.probeIntervalMs ?? Math.max(100, Math.floor(this.sessionTimeoutMs / 3));
+    this.probeIntervalMs = options.probeIntervalMs ?? Math.max(50, Math.floor(this.sessionTimeoutMs / 12));
     this.calls = new ZkCalls(() => this.client, options.callTimeoutMs ?? 10_000);
     this.client = this.build();
     this.probeTimer = setInterval(() => void this.probe(), this.probeIntervalMs);
@@ -111,7 +115,7 @@ export class ZkSession {
       if (state === zookeeper.State.SYNC_CONNECTED || state === zookeeper.State.CONNECTED_READ_ONLY) {
         const fresh = !this.connected;
         this.connected = true;
-        this.misses = 0;
+        this.answeredSentAt = Math.max(this.answeredSentAt, Date.now());
         if (fresh) this.options.onEvent?.({ kind: "session", generation: this.generation });
       } else if (state === zookeeper.State.DISCONNECTED) {
         this.connected = false;
@@ -128,7 +132,7 @@ export class ZkSession {
   private replace(reason: string): void {
     if (this.closed) return;
     this.connected = false;
-    this.misses = 0;
+    this.answeredSentAt = Date.now(); // the new client's grace to connect
     this.options.onEvent?.({ kind: "unavailable", reason });
     const old = this.client;
     old.removeAllListeners();
@@ -137,15 +141,27 @@ export class ZkSession {
     this.client = this.build();
   }
 
+  /** The ZooKeeper silence after which the client counts as lost: 2/3 of the session timeout. */
+  get livenessLimitMs(): number {
+    return Math.floor((this.sessionTimeoutMs * 2) / 3);
+  }
+
   private async probe(): Promise<void> {
-    if (this.probing || this.closed) return;
+    if (this.closed) return;
+    const silentMs = Date.now() - this.answeredSentAt;
+    if (silentMs >= this.livenessLimitMs) {
+      this.replace(`zookeeper did not answer for ${silentMs} ms (2/3 of the ${this.sessionTimeoutMs} ms session timeout)`);
+      return;
+    }
+    if (this.probing) return;
     this.probing = true;
     const client = this.client;
+    const sentAt = Date.now();
     try {
-      await this.calls.exists("/", this.probeIntervalMs);
-      if (client === this.client) this.misses = 0;
+      await this.calls.exists("/", this.livenessLimitMs);
+      if (client === this.client) this.answeredSentAt = Math.max(this.answeredSentAt, sentAt);
     } catch {
-      if (client === this.client && ++this.misses >= 2) this.replace("liveness probe missed twice");
+      // a miss: the next tick measures the silence
     } finally {
       this.probing = false;
     }

@@ -4,14 +4,30 @@
  * the lock once our session expires); a new session re-acquires the lock, waiting behind any
  * scheduler that took it meanwhile.
  *
+ * Two ways in: `acquire` takes the lock now (refusing or waiting, for a lone scheduler and the
+ * offline store commands); `campaign` joins the line and returns at once (a replica: it stands by
+ * until it leads, and after any loss joins the line again with a new node, behind the others).
+ *
  * It also guards the persister's writes (`ZooKeeperPersister.guardWrites`): every multi checks
  * the lock node held when it was called, so a write of a deposed scheduler fails on the server.
  */
 import type { Cancel, Logger, WriteFence } from "../../../engine/ports.js";
 import type { ZkSessionEvent } from "./session.js";
-import type { ZkLock, ZkLockOptions } from "./zk-lock.js";
-import { acquireZkLock } from "./zk-lock.js";
+import type { LockHolder, ZkLock, ZkLockOptions } from "./zk-lock.js";
+import { acquireZkLock, currentHolder } from "./zk-lock.js";
 import type { ZkWriteGuard, ZooKeeperPersister } from "./zookeeper-persister.js";
+
+/** How long a standby's idea of the leader's address is used before it is read again. */
+const LEADER_CACHE_MS = 1000;
+/** Pause before a replica tries again to join the line after a failed try. */
+const REJOIN_RETRY_MS = 500;
+
+export interface ZkCampaignOptions {
+  /** "host:port" clients reach this replica at (stored in its lock node). */
+  readonly address: string;
+  /** The fallback re-check while waiting (zk-lock.ts). @default 5000 */
+  readonly pollMs?: number;
+}
 
 export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   private lock: ZkLock | undefined;
@@ -20,20 +36,41 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   private closed = false;
   /** Stops a re-acquire still waiting in line when the keeper is released. */
   private readonly stopping = new AbortController();
+  /** A replica's current try to get in line; aborted when its session is replaced under it. */
+  private attempt: AbortController | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(holds: boolean) => void>();
+  private holder: { address: string | undefined; readAt: number } = { address: undefined, readAt: 0 };
+  private readingHolder = false;
+  private markFirstTurn = (): void => undefined;
+  /** Settles once a replica's first try has either taken the lock or found its place behind a holder (or failed). */
+  readonly firstTurn = new Promise<void>((resolve) => (this.markFirstTurn = resolve));
 
   private constructor(
     private readonly store: ZooKeeperPersister,
     private readonly log: Logger,
-    private readonly pollMs: number,
+    private readonly pollMs: number | undefined,
+    /** Set for a replica (campaign). */
+    private readonly address: string | undefined,
   ) {}
 
   /** Takes the lock now (refusing or waiting per `options`); then keeps it and guards the store's writes. */
   static async acquire(store: ZooKeeperPersister, log: Logger, options: ZkLockOptions = {}): Promise<ZkLockKeeper> {
-    const keeper = new ZkLockKeeper(store, log, options.pollMs ?? 200);
+    const keeper = new ZkLockKeeper(store, log, options.pollMs, options.address);
     keeper.lock = await acquireZkLock(store, options);
     keeper.held = true;
     store.guardWrites(keeper);
+    return keeper;
+  }
+
+  /**
+   * Joins the election and returns at once: `holds()` turns true (and `watch` listeners hear it)
+   * when this replica leads; until then, and after any loss until it leads again, it stands by.
+   */
+  static campaign(store: ZooKeeperPersister, log: Logger, options: ZkCampaignOptions): ZkLockKeeper {
+    const keeper = new ZkLockKeeper(store, log, options.pollMs, options.address);
+    store.guardWrites(keeper);
+    void keeper.regain();
     return keeper;
   }
 
@@ -50,11 +87,36 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
     return this.holds() ? this.lock?.node : undefined;
   }
 
+  /**
+   * The leader's "host:port" as far as this replica knows (its own while it leads); undefined
+   * while none is known. Read again in the background when older than a second.
+   */
+  leader(): string | undefined {
+    if (this.holds()) return this.address;
+    if (Date.now() - this.holder.readAt > LEADER_CACHE_MS) void this.readLeader();
+    return this.holder.address;
+  }
+
+  /** Reads the leader's address now (a standby's "standing by" line names it). */
+  async readLeader(): Promise<string | undefined> {
+    if (this.holds()) return this.address;
+    if (this.readingHolder) return this.holder.address;
+    this.readingHolder = true;
+    try {
+      this.noteHolder(await currentHolder(this.store));
+    } catch {
+      // the store is unreachable: keep what we knew
+    } finally {
+      this.readingHolder = false;
+    }
+    return this.holder.address;
+  }
+
   lockLost(node: string): void {
     if (this.lock?.node !== node) return;
     this.log.warn({ node }, "our zookeeper lock node is gone: fencing until the lock is held again");
     this.lock = undefined;
-    this.setHeld(false);
+    this.setHeld(false, `lock node ${node} is gone`);
     // The session may be fine (the node was deleted under us): take a place in line again.
     void this.regain();
   }
@@ -62,49 +124,80 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   /** Feed the store's session events here. */
   onSessionEvent(event: ZkSessionEvent): void {
     if (event.kind === "session") {
+      // A replica's try in flight may be waiting on a watch of the replaced client: start over.
+      this.attempt?.abort(new Error("a new zookeeper session"));
       void this.regain();
       return;
     }
     if (this.held) this.log.warn({ event }, "zookeeper trouble: fencing until the lock is held again");
-    this.setHeld(false);
+    this.setHeld(false, event.kind === "unavailable" ? event.reason : "zookeeper connection lost");
   }
 
   private async regain(): Promise<void> {
     if (this.regaining || this.closed || this.held) return;
     this.regaining = true;
+    const attempt = new AbortController();
+    this.attempt = attempt;
+    let retry = false;
     try {
       const calls = this.store.zkSession.calls;
-      // After a short cut the session (and our ephemeral node) survived; after expiry it did not.
+      const replica = this.address !== undefined;
+      // A replica takes a new place at the end of the line after any loss (others go first);
+      // a lone scheduler keeps a node that survived a short cut.
+      if (replica && this.lock) {
+        const old = this.lock;
+        this.lock = undefined;
+        await old.release().catch(() => undefined);
+      }
       const alive = this.lock !== undefined && (await calls.exists(this.lock.node)) !== null;
       if (!alive) this.lock = await acquireZkLock(this.store, {
           waitMs: Number.POSITIVE_INFINITY,
-          pollMs: this.pollMs,
-          signal: this.stopping.signal,
+          ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
+          signal: AbortSignal.any([this.stopping.signal, attempt.signal]),
+          ...(replica ? { address: this.address, onHolder: (h) => { this.noteHolder(h); this.markFirstTurn(); } } : {}),
         });
       if (!this.closed) {
         this.setHeld(true);
-        this.log.info({ node: this.lock?.node }, "zookeeper lock held again");
+        this.log.info({ node: this.lock?.node }, "zookeeper lock held");
       }
     } catch (err) {
       if (this.closed) return;
-      this.log.warn({ err }, "could not re-acquire the zookeeper lock; will retry on the next session");
+      if (this.address !== undefined) retry = true;
+      else this.log.warn({ err }, "could not re-acquire the zookeeper lock; will retry on the next session");
     } finally {
+      this.markFirstTurn();
       this.regaining = false;
+      if (this.attempt === attempt) this.attempt = undefined;
+    }
+    // A replica keeps trying to get in line (a new session aborts the wait and starts over).
+    if (retry && !this.closed && !this.held) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => void this.regain(), REJOIN_RETRY_MS);
     }
   }
 
   async release(): Promise<void> {
-    this.setHeld(false);
+    this.setHeld(false, "released");
     this.closed = true;
+    clearTimeout(this.retryTimer);
     this.stopping.abort(new Error("the zookeeper lock keeper was released"));
+    this.markFirstTurn();
     await this.lock?.release().catch(() => undefined);
   }
 
-  private setHeld(held: boolean): void {
+  private noteHolder(holder: LockHolder | undefined): void {
+    this.holder = { address: holder?.address, readAt: Date.now() };
+  }
+
+  /** Why the lock was lost last (for the "stepped down" line). */
+  lastLoss: string | undefined;
+
+  private setHeld(held: boolean, why?: string): void {
     const before = this.holds();
     this.held = held;
     const now = this.holds();
     if (now === before) return;
+    if (!now) this.lastLoss = why;
     for (const listener of [...this.listeners]) {
       try {
         listener(now);
