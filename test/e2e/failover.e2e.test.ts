@@ -15,7 +15,7 @@ import { knownTaskIds, worldProblems } from "../chaos/chaos.js";
 import { leaderIntervals, leaderOverlaps } from "../chaos/leader-intervals.js";
 import { killReplica } from "../chaos/replica.js";
 import { ReplicaSet } from "../chaos/replica-set.js";
-import { specText } from "../chaos/specs.js";
+import { SLOW_STOP, specText } from "../chaos/specs.js";
 import { uninstallEventProblems } from "../chaos/uninstall-events.js";
 import { ResumingUninstallWatcher } from "../chaos/leader-calls.js";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
@@ -57,14 +57,16 @@ describe("failover with three scheduler processes", () => {
     const others = set.slots.filter((r) => r !== leader);
     const onLeader = <T>(call: (c: AdminClient) => Promise<T>): Promise<T> => replicas.clients.onLeader(call, 60_000);
 
-    // A service to remove, deployed; then the watch client, two deploys and the removal, and the kill.
-    await onLeader((c) => c.putService({ name: "old", spec: specText("volume"), parameters: {} }));
+    // A service to remove (its task takes 8 s to stop), deployed; then the watch client, two
+    // deploys and the removal, and the kill.
+    await onLeader((c) => c.putService({ name: "old", spec: SLOW_STOP, parameters: {} }));
     await until(async () => ((await onLeader((c) => c.getPlan({ name: "old" }))).plan?.status === Status.COMPLETE ? true : undefined));
     watcher = new ResumingUninstallWatcher(set.clients);
     await onLeader((c) => c.putService({ name: "new-a", spec: specText("short-lived"), parameters: {} }));
     await onLeader((c) => c.putService({ name: "new-b", spec: specText("volume"), parameters: {} }));
     await onLeader((c) => c.uninstallService({ name: "old" }));
     await killReplica(leader);
+    const seenBeforeKill = watcher.events.length;
 
     // Another replica leads and finishes the work.
     const next = await set.untilLeader(120_000, leader);
@@ -86,6 +88,9 @@ describe("failover with three scheduler processes", () => {
     expect(await watcher.waitFor(["old"], terminal, 60_000)).toBe(true);
     expect(uninstallEventProblems(watcher.events, ["old"])).toEqual([]);
     expect(watcher.events.filter((e) => e.name === "old").map((e) => e.kind).at(0)).toBe(UninstallEventKind.STARTED);
+    // The removal ended under the new leader, and the client resumed there.
+    expect(watcher.events.findIndex(terminal)).toBeGreaterThanOrEqual(seenBeforeKill);
+    expect(watcher.streams).toBeGreaterThanOrEqual(2);
 
     // The machine: one live task per task name, nothing that no service owns (given time to settle).
     const names = new Set(["new-a", "new-b"]);
