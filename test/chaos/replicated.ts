@@ -67,6 +67,10 @@ export interface ReplicatedIteration {
   readonly kill: ReplicaKill;
   /** Leader kills: the (last) kill → another replica answers PutService OK. */
   readonly failoverMs: number | undefined;
+  /** ZooKeeper kills: the server back (SIGCONT, or restarted and serving) → a replica answers PutService OK. */
+  readonly servingAgainMs: number | undefined;
+  /** Another replica leads after the iteration than before it. */
+  readonly leaderChanged: boolean;
   /** The kill (the last, for leader-twice) → every plan converged; undefined if it never did. */
   readonly convergedMs: number | undefined;
 }
@@ -225,6 +229,8 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       await sleep(delayMs);
       killing = true;
       const leaderAt = leaderSlot();
+      const leaderBefore = slots[leaderAt]?.replica;
+      let zkBackAt: number | undefined;
       const killedAt: number[] = [];
       let killedLeader: Replica | undefined;
       let detail = "";
@@ -279,6 +285,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
         killedAt.push(performance.now());
         await sleep(freezeMs);
         process.kill(zk.pid, "SIGCONT");
+        zkBackAt = performance.now();
         detail = ` frozen=${freezeMs}ms`;
       } else {
         const old = zk;
@@ -288,7 +295,8 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
         killedAt.push(performance.now());
         await sleep(zkDownMs);
         zk = await startZooKeeper({ dir: zkDir, port: zkPort, readyTimeoutMs: 60_000 });
-        detail = ` down=${zkDownMs}ms+start`;
+        zkBackAt = performance.now();
+        detail = ` down=${(zkBackAt - killedAt.at(-1)!).toFixed(0)}ms`;
       }
       kills[kill]++;
       await settled;
@@ -309,6 +317,12 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
         const served = await probeServed(killedLeader, sessionTimeoutS * 1000 + 60_000);
         if (served === undefined) violate(i, `no replica answered PutService within ${sessionTimeoutS + 60} s of the leader's kill`);
         else failoverMs = served - lastKill;
+      }
+      let servingAgainMs: number | undefined;
+      if (zkBackAt !== undefined) {
+        const served = await probeServed(undefined, sessionTimeoutS * 1000 + 60_000);
+        if (served === undefined) violate(i, `no replica answered PutService within ${sessionTimeoutS + 60} s of ZooKeeper's return`);
+        else servingAgainMs = served - zkBackAt;
       }
       await restartDead();
 
@@ -376,11 +390,12 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       for (const p of uninstallEventProblems(watcher.events, [])) violate(i, p);
 
       const convergedMs = convergedAt === undefined ? undefined : convergedAt - lastKill;
-      results.push({ iteration: i, action, kill, failoverMs, convergedMs });
+      const leaderChanged = slots[leaderSlot()]?.replica !== leaderBefore;
+      results.push({ iteration: i, action, kill, failoverMs, servingAgainMs, leaderChanged, convergedMs });
       log(
         `#${i} ${action}${action === "put" ? ` ${name} (${kind})` : action === "uninstall" ? ` ${target}` : ""} kill=${kill}${detail} acked=${acked}` +
-          `${failoverMs === undefined ? "" : ` failover=${failoverMs.toFixed(0)}ms`} converged=${convergedMs === undefined ? "never" : `${convergedMs.toFixed(0)}ms`}` +
-          ` services=${present.length} leader=${slots[leaderSlot()]?.replica.name ?? "none"}`,
+          `${failoverMs === undefined ? "" : ` failover=${failoverMs.toFixed(0)}ms`}${servingAgainMs === undefined ? "" : ` serving-again=${servingAgainMs.toFixed(0)}ms`} converged=${convergedMs === undefined ? "never" : `${convergedMs.toFixed(0)}ms`}` +
+          ` services=${present.length} leader=${slots[leaderSlot()]?.replica.name ?? "none"}${leaderChanged ? " (changed)" : ""}`,
       );
     }
     for (const p of uninstallEventProblems(watcher?.events ?? [], removalsDone)) violate(results.length, p);
@@ -430,11 +445,14 @@ export function replicatedSummaryLines(report: ReplicatedReport): string[] {
   const target = report.sessionTimeoutS * 1000 + 2000;
   const row = (label: string, rs: readonly ReplicatedIteration[]): string => {
     const fo = rs.flatMap((r) => (r.failoverMs === undefined ? [] : [r.failoverMs]));
+    const back = rs.flatMap((r) => (r.servingAgainMs === undefined ? [] : [r.servingAgainMs]));
+    const changed = rs.filter((r) => r.leaderChanged).length;
     const cv = rs.flatMap((r) => (r.convergedMs === undefined ? [] : [r.convergedMs]));
     const never = rs.length - cv.length;
     return (
       `  ${label.padEnd(14)} n=${String(rs.length).padStart(3)}  failover ${stats(fo)}${fo.length > 0 ? ` (p99 ≤ ${target}: ${pct(fo, 99) <= target ? "ok" : "MISSED"})` : ""}` +
-      ` | converged after the kill ${stats(cv)}${never > 0 ? ` (${never} never)` : ""}  (ms)`
+      (back.length > 0 ? ` | ZooKeeper back → serving ${stats(back)}` : "") +
+      ` | converged after the kill ${stats(cv)}${never > 0 ? ` (${never} never)` : ""} | leader changed ${changed}×  (ms)`
     );
   };
   return [
