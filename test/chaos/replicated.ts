@@ -279,6 +279,15 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
           }
           while (isAlive(pid)) await sleep(20);
           killedAt.push(performance.now());
+          // The leader's driver starts it again when it resubscribes: convergence is timed from here on.
+          const by = performance.now() + 60_000;
+          const back = (): boolean => {
+            const again = readAgentInfo(agentDir)?.pid;
+            return again !== undefined && again !== pid && isAlive(again);
+          };
+          while (!back() && performance.now() < by) await sleep(50);
+          if (!back()) violate(i, "the local agent was not started again within 60 s of its kill");
+          else detail = ` agent back after ${(performance.now() - killedAt.at(-1)!).toFixed(0)}ms`;
         }
       } else if (kill === "zk-freeze") {
         process.kill(zk.pid, "SIGSTOP");
