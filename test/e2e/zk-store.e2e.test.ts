@@ -4,7 +4,9 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { startCorral } from "../../src/app.js";
 import type { Corral } from "../../src/app.js";
-import { Status, createAdminClient } from "../../src/client/index.js";
+import * as grpc from "@grpc/grpc-js";
+import { leaderOf } from "../../src/adapters/grpc/status.js";
+import { MultiServiceAdmin, Status, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import { resolveOptions } from "../../src/config.js";
 import { liveTaskIds } from "../local/agent-world.js";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
@@ -59,8 +61,19 @@ describe("--store zk://", () => {
     const before = await taskIds(dir);
     expect(before).toHaveLength(2);
 
-    // A second scheduler on the same root (its own data directory) is refused while the first holds it.
-    await expect(start(store, newDir())).rejects.toMatchObject({ code: "failed_precondition" });
+    // A second scheduler on the same root (its own data directory) stands by while the first
+    // leads: admin calls answer UNAVAILABLE naming the leader, and it runs no scheduler.
+    const standby = await start(store, newDir());
+    const raw = createPromiseClient(MultiServiceAdmin, standby.address, undefined, { defaultDeadlineMs: 5000 });
+    try {
+      const refused = await raw.listServices({}).then(() => undefined, (err: unknown) => err);
+      expect(refused).toMatchObject({ code: grpc.status.UNAVAILABLE });
+      expect(leaderOf((refused as { metadata?: grpc.Metadata }).metadata)).toBe(first.address);
+      expect(() => standby.scheduler).toThrow(/not led/);
+    } finally {
+      raw.close();
+      await standby.stop();
+    }
     await first.stop();
 
     const second = await start(store, dir);

@@ -38,18 +38,12 @@ export class ZkCalls {
    * exists() with a one-shot watch: `onChange` is called once when the node is created, changed
    * or deleted. Upstream registers the watcher only after a reply (none on a failed or timed-out
    * call, yet possibly after our deadline passed), de-duplicates the same function per path, and
-   * a watch set on a client that is then replaced never fires: callers pass a fresh closure,
-   * ignore late calls, and re-check on session events.
+   * a watch set on a client that is then replaced never fires: callers reuse one function per
+   * path until it fired (else unfired ones pile up), and re-check on session events.
    */
   watchExists(path: string, onChange: () => void): Promise<Stat | null> {
-    let fired = false;
-    const watcher = (): void => {
-      if (fired) return;
-      fired = true;
-      onChange();
-    };
     return withDeadline(`exists ${path} (watch)`, this.timeoutMs, (done) =>
-      this.client().exists(path, watcher, (err, stat) => done(err, stat ?? null)),
+      this.client().exists(path, onChange, (err, stat) => done(err, stat ?? null)),
     );
   }
 

@@ -58,6 +58,7 @@ export async function acquireZkLock(store: ZooKeeperPersister, options: ZkLockOp
   const node = await calls.createEphemeralSequential(`${dir}/lock-`, Buffer.from(me));
   const mine = node.slice(dir.length + 1);
   const deadline = Date.now() + (options.waitMs ?? 0);
+  const watch = new PredecessorWatch();
   try {
     for (;;) {
       const line = await lockLine(calls, dir);
@@ -72,7 +73,7 @@ export async function acquireZkLock(store: ZooKeeperPersister, options: ZkLockOp
         const who = holder ? JSON.stringify({ pid: holder.pid, host: holder.host, address: holder.address }) : "unknown";
         throw new SchedulerError("failed_precondition", `another Corral scheduler holds ${dir} (${who})`);
       }
-      await predecessorGone(calls, `${dir}/${line[at - 1]!}`, Math.min(options.pollMs ?? 5000, deadline - Date.now()), signal);
+      await watch.gone(calls, `${dir}/${line[at - 1]!}`, Math.min(options.pollMs ?? 5000, deadline - Date.now()), signal);
     }
   } catch (err) {
     // Else it goes with the session, which may outlive us for long (an offline command's refusal).
@@ -117,21 +118,41 @@ async function readHolder(calls: ZkCalls, dir: string, name: string): Promise<Lo
 }
 
 /**
- * Resolves when `predecessor` is gone or changed (its exists-watch fired), after `maxMs`
- * (the fallback re-check), or when `signal` aborts (the caller then throws its reason).
+ * The exists-watch on our predecessor. One watcher function per predecessor until it fires:
+ * upstream keeps each registered function until its event (and de-duplicates the same function
+ * per path), so a fresh function per fallback re-check would pile up on a long wait.
  */
-async function predecessorGone(calls: ZkCalls, predecessor: string, maxMs: number, signal: AbortSignal | undefined): Promise<void> {
-  let wake = (): void => undefined;
-  const woken = new Promise<void>((resolve) => (wake = resolve));
-  const stat = await calls.watchExists(predecessor, () => wake());
-  if (stat === null) return; // gone before the watch was set: read the line again
-  let timer: NodeJS.Timeout | undefined;
-  const onAbort = (): void => wake();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, maxMs))))]);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+class PredecessorWatch {
+  private path: string | undefined;
+  private fired = true;
+  private wake = (): void => undefined;
+  private woken: Promise<void> = Promise.resolve();
+  private readonly watcher = (): void => {
+    this.fired = true;
+    this.wake();
+  };
+
+  /**
+   * Resolves when `predecessor` is gone or changed (its watch fired), after `maxMs` (the
+   * fallback re-check), or when `signal` aborts (the caller then throws its reason).
+   */
+  async gone(calls: ZkCalls, predecessor: string, maxMs: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.fired || this.path !== predecessor) {
+      this.path = predecessor;
+      this.fired = false;
+      this.woken = new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    const stat = await calls.watchExists(predecessor, this.watcher);
+    if (stat === null) return; // gone before the watch was set: read the line again
+    let timer: NodeJS.Timeout | undefined;
+    let stop = (): void => undefined;
+    const aborted = new Promise<void>((resolve) => (stop = resolve));
+    signal?.addEventListener("abort", stop, { once: true });
+    try {
+      await Promise.race([this.woken, aborted, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, maxMs))))]);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", stop);
+    }
   }
 }
