@@ -173,3 +173,48 @@ export class ResumingUninstallWatcher {
     await this.done;
   }
 }
+
+/**
+ * The same, as a user of the typed client does it: `createAdminClient` with every replica's
+ * address and `followUninstall` (it resumes by sequence number at whichever replica leads).
+ */
+export class FollowingUninstallWatcher {
+  readonly events: SeenEvent[] = [];
+  /** Streams opened (1 + resumptions). */
+  streams = 1;
+  /** Why following stopped, if it did before close(). */
+  failure: unknown;
+  private readonly stop = new AbortController();
+  private readonly client: AdminClient;
+  private readonly done: Promise<void>;
+
+  constructor(addresses: readonly string[]) {
+    this.client = createAdminClient({ addresses });
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      for await (const { event } of this.client.followUninstall({}, { signal: this.stop.signal, onResume: () => this.streams++ })) {
+        if (event) this.events.push({ sequence: event.sequence, name: event.name, kind: event.kind, removalId: event.removalId });
+      }
+    } catch (err) {
+      if (!this.stop.signal.aborted) this.failure = err;
+    }
+  }
+
+  async waitFor(names: readonly string[], terminal: (e: SeenEvent) => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (names.every((n) => this.events.some((e) => e.name === n && terminal(e)))) return true;
+      if (performance.now() > deadline || this.failure !== undefined) return false;
+      await sleep(50);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.done;
+    this.client.close();
+  }
+}

@@ -34,6 +34,8 @@ export interface ReplicaOptions {
   /** Names the log file (`replica-<name>.log`). */
   readonly name: string;
   readonly sessionTimeoutS: number;
+  /** `--listen`. @default 127.0.0.1:0 (a free port; a fixed one lets a restarted replica keep its address) */
+  readonly listen?: string;
   readonly env?: Record<string, string>;
   /** More scheduler flags. */
   readonly extraArgs?: readonly string[];
@@ -64,7 +66,7 @@ export function spawnReplica(o: ReplicaOptions): Replica {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CORRAL_")));
   const args = [
     "--import", "tsx", "src/main.ts",
-    "--listen", "127.0.0.1:0",
+    "--listen", o.listen ?? "127.0.0.1:0",
     "--metrics-listen", "off",
     "--store", o.store,
     "--data-dir", o.dataDir,

@@ -16,7 +16,9 @@
  * (acknowledged puts present, acknowledged removals complete, plans converge, at most one live
  * task per task name from /proc, no orphan process, sandbox, volume or reservation), and: no two
  * replicas lead at once (leader-intervals.ts, from the replicas' own log lines and death times),
- * and a WatchUninstall client that follows the leader saw every event once (uninstall-events.ts).
+ * and two WatchUninstall clients — the harness's own resuming loop and the typed client's
+ * followUninstall given the three addresses (each slot keeps its port) — each saw every event once
+ * (uninstall-events.ts).
  * Measured: failover (leader kill → another replica answers PutService OK) and convergence.
  * Shared by `npm run chaos -- --replicas 3` (main.ts), CI (replicated.test.ts).
  */
@@ -31,7 +33,7 @@ import { freePort, startZooKeeper } from "../zk/zk-server.js";
 import type { ZooKeeperServer } from "../zk/zk-server.js";
 import type { Action, Violation } from "./chaos.js";
 import { knownTaskIds, pct, prng, worldProblems } from "./chaos.js";
-import { ReplicaClients, ResumingUninstallWatcher } from "./leader-calls.js";
+import { FollowingUninstallWatcher, ReplicaClients, ResumingUninstallWatcher } from "./leader-calls.js";
 import { leaderIntervals, leaderOverlaps } from "./leader-intervals.js";
 import type { Replica } from "./replica.js";
 import { killReplica, spawnReplica } from "./replica.js";
@@ -86,9 +88,14 @@ export interface ReplicatedReport {
   readonly uninstallsAcked: number;
   readonly kills: Record<ReplicaKill, number>;
   readonly replicaStarts: number;
+  /** Replicas that exited though the run did not kill them (each was started again). */
+  readonly selfExits: readonly string[];
   readonly leaderTerms: number;
   readonly watchStreams: number;
   readonly watchEvents: number;
+  /** The typed client's followUninstall (all replica addresses). */
+  readonly followStreams: number;
+  readonly followEvents: number;
   readonly violations: readonly Violation[];
   readonly results: readonly ReplicatedIteration[];
   readonly wallMs: number;
@@ -144,13 +151,35 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
   const store = `zk://${zk.connect}/corral-chaos`;
   const clients = new ReplicaClients(() => slots.filter((s) => s.address !== undefined && s.replica.alive()).map((s) => s.address!), 3000);
   let watcher: ResumingUninstallWatcher | undefined;
+  let follower: FollowingUninstallWatcher | undefined;
+  // Each slot keeps its port across restarts: the typed client is given the replicas' addresses once.
+  const ports: number[] = [];
+  for (let i = 0; i < replicas; i++) ports.push(await freePort());
 
+  /** Replicas the run killed; any other exit is a replica's own (restarted at once, as a supervisor would). */
+  const killedByRun = new Set<Replica>();
+  const selfExits: string[] = [];
+  let closing = false;
+  const kill9 = async (r: Replica): Promise<void> => {
+    killedByRun.add(r);
+    await killReplica(r);
+  };
+  let iteration = -1;
   const start = (i: number): Slot => {
-    const replica = spawnReplica({ store, dataDir, logDir, name: `${i}-${String(starts++).padStart(3, "0")}`, sessionTimeoutS });
+    const replica = spawnReplica({ store, dataDir, logDir, name: `${i}-${String(starts++).padStart(3, "0")}`, sessionTimeoutS, listen: `127.0.0.1:${ports[i]!}` });
     all.push(replica);
     const slot: Slot = { replica, address: undefined };
     slots[i] = slot;
     void replica.serving.then((a) => (slot.address = a), () => undefined);
+    void replica.exited.then(() => {
+      if (killedByRun.has(replica) || closing) return;
+      const why = `replica ${replica.name} exited by itself (${replica.child.signalCode ?? replica.child.exitCode}; the end of ${replica.logFile} says why)`;
+      selfExits.push(`iteration ${iteration}: ${why}`);
+      log(`#${iteration} note: ${why}; started again`);
+      setTimeout(() => {
+        if (slots[i] === slot && !closing) start(i);
+      }, 500);
+    });
     return slot;
   };
   const leaderSlot = (): number => slots.findIndex((s) => s.replica.alive() && s.replica.leading());
@@ -167,6 +196,8 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
   const probeServed = async (not: Replica | undefined, timeoutMs: number): Promise<number | undefined> => {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
+      // Every replica dead (leader-twice can kill the last one standing): start them again first.
+      if (!slots.some((s) => s.replica !== not && s.replica.alive())) for (let j = 0; j < replicas; j++) if (!slots[j]!.replica.alive()) start(j);
       for (const s of slots) {
         if (s.replica === not || !s.replica.alive() || s.address === undefined) continue;
         try {
@@ -191,9 +222,11 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
     if ((await untilLeader(60_000)) < 0) throw new Error(`no replica leads 60 s after the start; logs in ${logDir}`);
     await clients.onLeader((c) => c.putService({ name: PROBE, spec: specText("simple"), parameters: {} }), 30_000);
     watcher = new ResumingUninstallWatcher(clients);
+    follower = new FollowingUninstallWatcher(ports.map((p) => `127.0.0.1:${p}`));
 
     for (let i = 0; i < options.iterations && options.signal?.aborted !== true; i++) {
       // What to do, and what to kill.
+      iteration = i;
       const r = rand();
       let action: Action = r < 0.5 ? "put" : r < 0.8 ? "uninstall" : "nothing";
       const candidates = present.filter((n) => n !== PROBE).sort();
@@ -238,7 +271,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
         if (leaderAt < 0) violate(i, "no replica leads before the kill");
         else {
           killedLeader = slots[leaderAt]!.replica;
-          await killReplica(killedLeader);
+          await kill9(killedLeader);
           killedAt.push(performance.now());
           detail = ` leader=${killedLeader.name}`;
         }
@@ -246,7 +279,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
           if (variant === "at-leading") {
             const next = await untilLeader(sessionTimeoutS * 1000 + 30_000, killedLeader);
             if (next >= 0) {
-              await killReplica(slots[next]!.replica);
+              await kill9(slots[next]!.replica);
               killedAt.push(performance.now());
               detail += ` then new leader ${slots[next]!.replica.name} at "leading"`;
             }
@@ -255,7 +288,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
             const standbys = slots.filter((s) => s.replica.alive() && !s.replica.leading());
             const victim = standbys[Math.floor(rand() * standbys.length)];
             if (victim && leaderSlot() < 0) {
-              await killReplica(victim.replica);
+              await kill9(victim.replica);
               killedAt.push(performance.now());
               detail += ` then standby ${victim.replica.name} before any led`;
             }
@@ -265,7 +298,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
         const standbys = slots.filter((s) => s.replica.alive() && !s.replica.leading());
         const victim = standbys[Math.floor(rand() * standbys.length)];
         if (victim) {
-          await killReplica(victim.replica);
+          await kill9(victim.replica);
           killedAt.push(performance.now());
           detail = ` standby=${victim.replica.name}`;
         }
@@ -393,10 +426,14 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       // The watcher saw each completed removal end (given a moment to resume).
       const ended = [...removalsDone];
       const terminal = (e: { kind: UninstallEventKind }): boolean => e.kind === UninstallEventKind.COMPLETED || e.kind === UninstallEventKind.FORCED;
-      if (!(await watcher.waitFor(ended, terminal, 15_000))) {
-        violate(i, `the WatchUninstall client has not seen the end of ${ended.filter((n) => !watcher!.events.some((e) => e.name === n && terminal(e))).join(", ")} 15 s after it`);
+      for (const [who, w] of [["the resuming WatchUninstall loop", watcher], ["the typed client's followUninstall", follower!]] as const) {
+        if (!(await w.waitFor(ended, terminal, 15_000))) {
+          const missing = ended.filter((n) => !w.events.some((e) => e.name === n && terminal(e)));
+          const failure = w instanceof FollowingUninstallWatcher && w.failure !== undefined ? ` (it stopped: ${(w.failure as Error).message})` : "";
+          violate(i, `${who} has not seen the end of ${missing.join(", ")} 15 s after it${failure}`);
+        }
+        for (const p of uninstallEventProblems(w.events, [])) violate(i, `${who}: ${p}`);
       }
-      for (const p of uninstallEventProblems(watcher.events, [])) violate(i, p);
 
       const convergedMs = convergedAt === undefined ? undefined : convergedAt - lastKill;
       const leaderChanged = slots[leaderSlot()]?.replica !== leaderBefore;
@@ -407,10 +444,13 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
           ` services=${present.length} leader=${slots[leaderSlot()]?.replica.name ?? "none"}${leaderChanged ? " (changed)" : ""}`,
       );
     }
-    for (const p of uninstallEventProblems(watcher?.events ?? [], removalsDone)) violate(results.length, p);
+    for (const p of uninstallEventProblems(watcher?.events ?? [], removalsDone)) violate(results.length, `the resuming WatchUninstall loop: ${p}`);
+    for (const p of uninstallEventProblems(follower?.events ?? [], removalsDone)) violate(results.length, `the typed client's followUninstall: ${p}`);
   } finally {
     await watcher?.close();
+    await follower?.close();
     clients.close();
+    closing = true;
     await Promise.all(slots.map((s) => killReplica(s.replica)));
     if (zk) {
       try {
@@ -436,9 +476,12 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
     uninstallsAcked,
     kills,
     replicaStarts: starts,
+    selfExits,
     leaderTerms: leaderIntervals(all, Date.now()).length,
     watchStreams: watcher?.streams ?? 0,
     watchEvents: watcher?.events.length ?? 0,
+    followStreams: follower?.streams ?? 0,
+    followEvents: follower?.events.length ?? 0,
     violations,
     results,
     wallMs: performance.now() - started,
@@ -468,7 +511,9 @@ export function replicatedSummaryLines(report: ReplicatedReport): string[] {
     `replicated chaos run: seed ${report.seed}, ${report.replicas} replicas, session timeout ${report.sessionTimeoutS} s, ${report.iterations} iterations in ${(report.wallMs / 1000).toFixed(1)} s`,
     `  actions: ${report.puts} puts (${report.putsAcked} acknowledged), ${report.uninstalls} uninstalls (${report.uninstallsAcked} acknowledged)`,
     `  kills: ${REPLICA_KILLS.map((k) => `${k} ${report.kills[k]}`).join(", ")}; replica starts ${report.replicaStarts}, leader terms ${report.leaderTerms}`,
-    `  WatchUninstall client: ${report.watchEvents} events over ${report.watchStreams} streams`,
+    `  replicas that exited by themselves (started again): ${report.selfExits.length}`,
+    ...report.selfExits.map((e) => `    ${e}`),
+    `  WatchUninstall clients: the harness's resuming loop ${report.watchEvents} events over ${report.watchStreams} streams; the typed client's followUninstall ${report.followEvents} events over ${report.followStreams} streams`,
     `  violations: ${report.violations.length}`,
     ...report.violations.map((v) => `    seed ${v.seed} iteration ${v.iteration}: ${v.what}`),
     ...(report.violations.length > 0 ? [`  logs and data kept in ${report.dir}`] : []),

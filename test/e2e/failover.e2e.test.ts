@@ -17,7 +17,7 @@ import { killReplica } from "../chaos/replica.js";
 import { ReplicaSet } from "../chaos/replica-set.js";
 import { SLOW_STOP, specText } from "../chaos/specs.js";
 import { uninstallEventProblems } from "../chaos/uninstall-events.js";
-import { ResumingUninstallWatcher } from "../chaos/leader-calls.js";
+import { FollowingUninstallWatcher, ResumingUninstallWatcher } from "../chaos/leader-calls.js";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
 
@@ -26,12 +26,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 let set: ReplicaSet | undefined;
 let watcher: ResumingUninstallWatcher | undefined;
+let follower: FollowingUninstallWatcher | undefined;
 let dataDir: string | undefined;
 afterEach(async () => {
   await watcher?.close();
+  await follower?.close();
   await set?.close();
   if (dataDir) await killEverything(dataDir);
-  watcher = set = dataDir = undefined;
+  watcher = follower = set = dataDir = undefined;
 });
 
 /** Polls `check` until it returns a value (or throws at the end of the test's timeout). */
@@ -62,6 +64,7 @@ describe("failover with three scheduler processes", () => {
     await onLeader((c) => c.putService({ name: "old", spec: SLOW_STOP, parameters: {} }));
     await until(async () => ((await onLeader((c) => c.getPlan({ name: "old" }))).plan?.status === Status.COMPLETE ? true : undefined));
     watcher = new ResumingUninstallWatcher(set.clients);
+    follower = new FollowingUninstallWatcher(set.slots.map((r) => set!.address(r)!));
     await onLeader((c) => c.putService({ name: "new-a", spec: specText("short-lived"), parameters: {} }));
     await onLeader((c) => c.putService({ name: "new-b", spec: specText("volume"), parameters: {} }));
     await onLeader((c) => c.uninstallService({ name: "old" }));
@@ -83,14 +86,18 @@ describe("failover with three scheduler processes", () => {
       ["new-b", ServiceState.RUNNING],
     ]);
 
-    // The watch client saw the removal end, each event once, across the failover.
+    // Both watch clients (the harness's resuming loop, the typed client's followUninstall with the
+    // three addresses) saw the removal end, each event once, across the failover; it ended under
+    // the new leader, so each resumed there.
     const terminal = (e: { kind: UninstallEventKind }): boolean => e.kind === UninstallEventKind.COMPLETED;
-    expect(await watcher.waitFor(["old"], terminal, 60_000)).toBe(true);
-    expect(uninstallEventProblems(watcher.events, ["old"])).toEqual([]);
-    expect(watcher.events.filter((e) => e.name === "old").map((e) => e.kind).at(0)).toBe(UninstallEventKind.STARTED);
-    // The removal ended under the new leader, and the client resumed there.
+    for (const w of [watcher, follower]) {
+      expect(await w.waitFor(["old"], terminal, 60_000)).toBe(true);
+      expect(uninstallEventProblems(w.events, ["old"])).toEqual([]);
+      expect(w.events.filter((e) => e.name === "old").map((e) => e.kind).at(0)).toBe(UninstallEventKind.STARTED);
+      expect(w.streams).toBeGreaterThanOrEqual(2);
+    }
     expect(watcher.events.findIndex(terminal)).toBeGreaterThanOrEqual(seenBeforeKill);
-    expect(watcher.streams).toBeGreaterThanOrEqual(2);
+    expect(follower.events.map((e) => e.sequence)).toEqual(watcher.events.map((e) => e.sequence));
 
     // The machine: one live task per task name, nothing that no service owns (given time to settle).
     const names = new Set(["new-a", "new-b"]);
