@@ -352,7 +352,13 @@ async function startReplica(
 ): Promise<Parts> {
   const { persister, election, release } = await openStore(options, logger, signal, undefined, { address });
   if (!election) throw new SchedulerError("internal", "a replicated store opened without an election");
-  undo.push({ name: "store", run: () => persister.close() }, { name: "election", run: release });
+  // Leaving the election last but the store: a leader's "stepped down" line comes once its node is gone.
+  const leave = async (): Promise<void> => {
+    const led = election.holds();
+    await release();
+    if (led) logger.info({ reason: "stopping" }, "stepped down");
+  };
+  undo.push({ name: "store", run: () => persister.close() }, { name: "election", run: leave });
   signal?.throwIfAborted();
   const setup = engineSetup(options, staticServices, logger, server, obs, persister, election, undo);
   // The simulated cluster lives in this process: one instance across terms (a new subscription each).

@@ -100,7 +100,7 @@ describe("leader election", () => {
     expect(c.seen).toEqual([]);
   });
 
-  it("fences a deposed leader: its node deleted, its next write is refused by the server and changes nothing", async () => {
+  it("fences a deposed leader: its node deleted, it steps down, and a write naming that node is refused by the server, changing nothing", async () => {
     const root = `/corral-election-${process.pid}-${++roots}`;
     const a = await candidate(root, "a");
     const b = await candidate(root, "b");
@@ -108,18 +108,22 @@ describe("leader election", () => {
     const node = a.election.lockNode();
     expect(node).toBeDefined();
 
-    // An operator (or an expired session) removes a's node; a has not noticed yet.
+    // An operator (or a session that ended) removes a's node: a steps down without writing
+    // (it watches its own node), joins the line again behind b, and b leads.
     await b.store.zkSession.calls.remove(node!);
-    expect(a.election.holds()).toBe(true);
+    await until(() => !a.election.holds());
+    expect(a.seen).toEqual([true, false]);
+    await until(() => b.election.holds());
+
+    // A deposed leader that has not noticed yet (its guard still names the old node): the server refuses its multi whole.
+    const lost: string[] = [];
+    a.store.guardWrites({ lockNode: () => node, lockLost: (n) => lost.push(n) });
     await expect(a.store.multi([{ kind: "set", path: "x", data: enc("a2") }, { kind: "set", path: "y", data: enc("a2") }])).rejects.toMatchObject({
       code: "unavailable",
     });
+    expect(lost).toEqual([node]);
     expect(dec((await b.store.get("x"))?.data)).toBe("a1");
     expect(await b.store.get("y")).toBeUndefined();
-    // a stepped down and joined the line again, behind b, which leads.
-    expect(a.election.holds()).toBe(false);
-    expect(a.seen).toEqual([true, false]);
-    await until(() => b.election.holds());
     await b.store.multi([{ kind: "set", path: "x", data: enc("b1") }]);
     expect(dec((await a.store.get("x"))?.data)).toBe("b1");
     expect(await a.election.readLeader()).toBe("b:1");

@@ -113,7 +113,7 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   }
 
   lockLost(node: string): void {
-    if (this.lock?.node !== node) return;
+    if (this.closed || this.lock?.node !== node) return;
     this.log.warn({ node }, "our zookeeper lock node is gone: fencing until the lock is held again");
     this.lock = undefined;
     this.setHeld(false, `lock node ${node} is gone`);
@@ -159,6 +159,7 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
       if (!this.closed) {
         this.setHeld(true);
         this.log.info({ node: this.lock?.node }, "zookeeper lock held");
+        if (replica && this.lock) void this.watchOwnNode(this.lock.node);
       }
     } catch (err) {
       if (this.closed) return;
@@ -173,6 +174,19 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
     if (retry && !this.closed && !this.held) {
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => void this.regain(), REJOIN_RETRY_MS);
+    }
+  }
+
+  /**
+   * A leader learns at once that its node was deleted (by an operator, or a session that ended
+   * under it), not only at its next write: a watch on its own node.
+   */
+  private async watchOwnNode(node: string): Promise<void> {
+    try {
+      const stat = await this.store.zkSession.calls.watchExists(node, () => void this.watchOwnNode(node));
+      if (stat === null) this.lockLost(node);
+    } catch {
+      // the session is in trouble: its events fence us
     }
   }
 

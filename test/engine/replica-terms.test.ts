@@ -1,0 +1,141 @@
+/**
+ * A replica's terms (SchedulerKeeper.replica), on the memory store with a fence the test flips
+ * as an election would: no engine and no cluster subscription while standing by; a term opens a
+ * driver and a fresh engine that recovers from the store; losing the fence ends the term at once
+ * (engine abandoned, driver closed) and the old engine writes nothing more.
+ */
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { SimulatedCluster } from "../../src/adapters/cluster/simulated-cluster.js";
+import { FakeClock, SeededRandom } from "../../src/adapters/fake-clock.js";
+import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
+import type { Cancel, ClusterDriver, WriteFence } from "../../src/engine/ports.js";
+import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "../../src/engine/scheduler.js";
+import { SchedulerKeeper } from "../../src/engine/scheduler-keeper.js";
+import { example } from "../harness/harness.js";
+import { dumpStore } from "./store-dump.js";
+
+class FlipFence implements WriteFence {
+  private held = false;
+  private readonly listeners = new Set<(holds: boolean) => void>();
+
+  holds(): boolean {
+    return this.held;
+  }
+
+  set(holds: boolean): void {
+    this.held = holds;
+    for (const l of this.listeners) l(holds);
+  }
+
+  watch(listener: (holds: boolean) => void): Cancel {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+const OPTIONS = { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" } };
+
+async function world() {
+  const clock = new FakeClock();
+  const cluster = new SimulatedCluster({ agents: 3, clock, random: new SeededRandom(99) });
+  const persister = new MemoryPersister();
+  const fence = new FlipFence();
+  const terms: string[] = [];
+  let opened = 0;
+  let closed = 0;
+  const keeper = SchedulerKeeper.replica({ persister, clock, random: new SeededRandom(1), log: pino({ level: "silent" }), fence }, OPTIONS, {
+    openDriver: async (): Promise<ClusterDriver> => {
+      opened++;
+      return cluster;
+    },
+    closeDriver: async (driver) => {
+      closed++;
+      await driver.close();
+    },
+    onTerm: (leading) => terms.push(leading ? "leading" : "stepped down"),
+  });
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 1000; i++) {
+      await keeper.settled();
+      await keeper.running?.runner.queue.idle();
+      const due = clock.nextDueMs();
+      if (due === undefined || due > clock.now()) {
+        await new Promise((r) => setImmediate(r));
+        if (clock.nextDueMs() === undefined || clock.nextDueMs()! > clock.now()) return;
+      }
+      await clock.advanceAsync(0);
+    }
+    throw new Error("did not settle");
+  };
+  const advance = async (ms: number): Promise<void> => {
+    for (let t = 0; t < ms; t += 1000) {
+      await clock.advanceAsync(Math.min(1000, ms - t));
+      await settle();
+    }
+  };
+  await keeper.start();
+  await settle();
+  return { clock, cluster, persister, fence, keeper, terms, settle, advance, opened: () => opened, closed: () => closed };
+}
+
+const deployed = (api: { getPlan(n: string, p: string): { status: string } }, name: string): boolean =>
+  api.getPlan(name, "deploy").status === "COMPLETE";
+
+describe("a replica's terms", () => {
+  it("stands by without engine or driver, leads with a fresh engine and driver per term, and steps down at once", async () => {
+    const w = await world();
+    const { keeper } = w;
+    try {
+      // Standing by: nothing runs, nothing is subscribed.
+      expect(keeper.running).toBeUndefined();
+      expect(w.opened()).toBe(0);
+      expect(() => keeper.api.listServices()).toThrow(expect.objectContaining({ code: "unavailable" }) as Error);
+
+      w.fence.set(true);
+      await w.settle();
+      expect(w.terms).toEqual(["leading"]);
+      expect(w.opened()).toBe(1);
+      const first = keeper.running!;
+      await keeper.api.putService({ name: "hello", spec: example("simple.yml"), parameters: {} });
+      await w.advance(20_000);
+      expect(deployed(keeper.api, "hello")).toBe(true);
+
+      // Stepping down: at once no engine serves and the driver is closed; the old engine writes nothing more.
+      w.fence.set(false);
+      expect(keeper.running).toBeUndefined();
+      expect(w.terms).toEqual(["leading", "stepped down"]);
+      await w.settle();
+      expect(w.closed()).toBe(1);
+      const before = await dumpStore(w.persister);
+      await expect(first.putService({ name: "stale", spec: example("simple.yml"), parameters: {} })).rejects.toMatchObject({ code: "unavailable" });
+      await w.advance(10_000);
+      expect(await dumpStore(w.persister)).toEqual(before);
+
+      // Meanwhile another replica leads and adds a service.
+      const other = new MultiServiceScheduler(
+        { persister: w.persister, driver: w.cluster, clock: w.clock, random: new SeededRandom(2), log: pino({ level: "silent" }) },
+        OPTIONS,
+      );
+      await other.start();
+      await other.putService({ name: "other", spec: example("simple.yml"), parameters: {} });
+      await other.stop();
+      await w.cluster.close();
+
+      // Leading again: a new driver and a fresh engine that reads what the other stored.
+      w.fence.set(true);
+      await w.settle();
+      expect(w.opened()).toBe(2);
+      expect(keeper.running).toBeDefined();
+      expect(keeper.running).not.toBe(first);
+      expect(keeper.api.listServices().map((s) => s.name)).toEqual(["hello", "other"]);
+      await w.advance(30_000);
+      expect(deployed(keeper.api, "other")).toBe(true);
+      const live = w.cluster.tasks().map((t) => `${t.taskId.split("__")[0]}/${t.name}`);
+      expect(live.sort()).toEqual(["hello/hello-0-server", "other/hello-0-server"]);
+    } finally {
+      await keeper.stop();
+    }
+    expect(w.closed()).toBe(w.opened());
+  });
+});
