@@ -10,7 +10,6 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Status } from "../src/client/index.js";
 import { stopAgent } from "../src/adapters/cluster/agent/daemon.js";
-import { killReplica } from "../test/chaos/replica.js";
 import { ReplicaSet } from "../test/chaos/replica-set.js";
 import { specText } from "../test/chaos/specs.js";
 import { killLocalProcesses } from "../test/chaos/world.js";
@@ -49,7 +48,7 @@ try {
     const leader = set.slots[slot]!;
     const killedAt = performance.now();
     const killedAtEpoch = Date.now();
-    await killReplica(leader);
+    await set.kill(leader);
     const served = await set.putServedBy(SERVICE, leader, sessionTimeoutS * 1000 + 60_000);
     const next = set.leaderSlot();
     const leading = next >= 0 ? set.slots[next]!.roles.findLast((l) => l.msg === "leading")?.time : undefined;

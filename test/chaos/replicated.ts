@@ -33,10 +33,10 @@ import { freePort, startZooKeeper } from "../zk/zk-server.js";
 import type { ZooKeeperServer } from "../zk/zk-server.js";
 import type { Action, Violation } from "./chaos.js";
 import { knownTaskIds, pct, prng, worldProblems } from "./chaos.js";
-import { FollowingUninstallWatcher, ReplicaClients, ResumingUninstallWatcher } from "./leader-calls.js";
+import { FollowingUninstallWatcher, ResumingUninstallWatcher } from "./leader-calls.js";
 import { leaderIntervals, leaderOverlaps } from "./leader-intervals.js";
 import type { Replica } from "./replica.js";
-import { killReplica, spawnReplica } from "./replica.js";
+import { ReplicaSet } from "./replica-set.js";
 import type { SpecKind } from "./specs.js";
 import { SPEC_KINDS, specText } from "./specs.js";
 import { uninstallEventProblems } from "./uninstall-events.js";
@@ -106,11 +106,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** A service put once at the start and put again unchanged to time a failover (PutService answered OK). */
 const PROBE = "chaos-probe";
 
-interface Slot {
-  replica: Replica;
-  address: string | undefined;
-}
-
 export async function runReplicated(options: ReplicatedOptions): Promise<ReplicatedReport> {
   const replicas = options.replicas ?? 3;
   const sessionTimeoutS = options.sessionTimeoutS ?? 4;
@@ -139,9 +134,6 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
   let putsAcked = 0;
   let uninstalls = 0;
   let uninstallsAcked = 0;
-  let starts = 0;
-  const all: Replica[] = [];
-  const slots: Slot[] = [];
   const mustExist = new Set<string>([PROBE]);
   const mustGo = new Set<string>();
   const removalsDone = new Set<string>();
@@ -149,77 +141,34 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
   const zkPort = await freePort();
   let zk: ZooKeeperServer | undefined = await startZooKeeper({ dir: zkDir, port: zkPort });
   const store = `zk://${zk.connect}/corral-chaos`;
-  const clients = new ReplicaClients(() => slots.filter((s) => s.address !== undefined && s.replica.alive()).map((s) => s.address!), 3000);
   let watcher: ResumingUninstallWatcher | undefined;
   let follower: FollowingUninstallWatcher | undefined;
   // Each slot keeps its port across restarts: the typed client is given the replicas' addresses once.
   const ports: number[] = [];
   for (let i = 0; i < replicas; i++) ports.push(await freePort());
-
-  /** Replicas the run killed; any other exit is a replica's own (restarted at once, as a supervisor would). */
-  const killedByRun = new Set<Replica>();
-  const selfExits: string[] = [];
-  let closing = false;
-  const kill9 = async (r: Replica): Promise<void> => {
-    killedByRun.add(r);
-    await killReplica(r);
-  };
   let iteration = -1;
-  const start = (i: number): Slot => {
-    const replica = spawnReplica({ store, dataDir, logDir, name: `${i}-${String(starts++).padStart(3, "0")}`, sessionTimeoutS, listen: `127.0.0.1:${ports[i]!}` });
-    all.push(replica);
-    const slot: Slot = { replica, address: undefined };
-    slots[i] = slot;
-    void replica.serving.then((a) => (slot.address = a), () => undefined);
-    void replica.exited.then(() => {
-      if (killedByRun.has(replica) || closing) return;
-      const why = `replica ${replica.name} exited by itself (${replica.child.signalCode ?? replica.child.exitCode}; the end of ${replica.logFile} says why)`;
+  const selfExits: string[] = [];
+  const set = new ReplicaSet({
+    store,
+    dataDir,
+    logDir,
+    sessionTimeoutS,
+    ports,
+    onOwnExit: (r) => {
+      const why = `replica ${r.name} exited by itself (${r.child.signalCode ?? r.child.exitCode}; the end of ${r.logFile} says why)`;
       selfExits.push(`iteration ${iteration}: ${why}`);
       log(`#${iteration} note: ${why}; started again`);
-      setTimeout(() => {
-        if (slots[i] === slot && !closing) start(i);
-      }, 500);
-    });
-    return slot;
-  };
-  const leaderSlot = (): number => slots.findIndex((s) => s.replica.alive() && s.replica.leading());
-  const untilLeader = async (timeoutMs: number, except?: Replica): Promise<number> => {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const i = leaderSlot();
-      if (i >= 0 && slots[i]!.replica !== except) return i;
-      if (performance.now() > deadline) return -1;
-      await sleep(20);
-    }
-  };
+    },
+  });
+  const clients = set.clients;
+  const slots = set.slots;
+  const leaderSlot = (): number => set.leaderSlot();
   /** performance.now() when a replica other than `not` answered PutService of the probe OK. */
-  const probeServed = async (not: Replica | undefined, timeoutMs: number): Promise<number | undefined> => {
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
-      // Every replica dead (leader-twice can kill the last one standing): start them again first.
-      if (!slots.some((s) => s.replica !== not && s.replica.alive())) for (let j = 0; j < replicas; j++) if (!slots[j]!.replica.alive()) start(j);
-      for (const s of slots) {
-        if (s.replica === not || !s.replica.alive() || s.address === undefined) continue;
-        try {
-          await clients.client(s.address).putService({ name: PROBE, spec: specText("simple"), parameters: {} }, { deadlineMs: 1000 });
-          return performance.now();
-        } catch {
-          // a standby, or not yet
-        }
-      }
-      await sleep(20);
-    }
-    return undefined;
-  };
-  const restartDead = async (): Promise<void> => {
-    for (let i = 0; i < replicas; i++) if (!slots[i]!.replica.alive()) start(i);
-    await Promise.all(slots.map((s) => Promise.race([s.replica.serving.catch(() => undefined), sleep(60_000)])));
-  };
+  const probeServed = (not: Replica | undefined, timeoutMs: number): Promise<number | undefined> => set.putServedBy(PROBE, not, timeoutMs);
 
   try {
-    for (let i = 0; i < replicas; i++) start(i);
-    for (const s of slots) await s.replica.serving;
-    if ((await untilLeader(60_000)) < 0) throw new Error(`no replica leads 60 s after the start; logs in ${logDir}`);
+    await set.start(replicas);
+    if ((await set.untilLeader(60_000)) < 0) throw new Error(`no replica leads 60 s after the start; logs in ${logDir}`);
     await clients.onLeader((c) => c.putService({ name: PROBE, spec: specText("simple"), parameters: {} }), 30_000);
     watcher = new ResumingUninstallWatcher(clients);
     follower = new FollowingUninstallWatcher(ports.map((p) => `127.0.0.1:${p}`));
@@ -262,7 +211,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       await sleep(delayMs);
       killing = true;
       const leaderAt = leaderSlot();
-      const leaderBefore = slots[leaderAt]?.replica;
+      const leaderBefore = slots[leaderAt];
       let zkBackAt: number | undefined;
       const killedAt: number[] = [];
       let killedLeader: Replica | undefined;
@@ -270,37 +219,38 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       if (kill === "leader" || kill === "leader-twice") {
         if (leaderAt < 0) violate(i, "no replica leads before the kill");
         else {
-          killedLeader = slots[leaderAt]!.replica;
-          await kill9(killedLeader);
+          killedLeader = slots[leaderAt]!;
+          await set.kill(killedLeader);
           killedAt.push(performance.now());
           detail = ` leader=${killedLeader.name}`;
         }
         if (kill === "leader-twice" && killedLeader) {
           if (variant === "at-leading") {
-            const next = await untilLeader(sessionTimeoutS * 1000 + 30_000, killedLeader);
+            const next = await set.untilLeader(sessionTimeoutS * 1000 + 30_000, killedLeader);
             if (next >= 0) {
-              await kill9(slots[next]!.replica);
+              const victim = slots[next]!;
+              await set.kill(victim);
               killedAt.push(performance.now());
-              detail += ` then new leader ${slots[next]!.replica.name} at "leading"`;
+              detail += ` then new leader ${victim.name} at "leading"`;
             }
           } else {
             await sleep(Math.floor(rand() * sessionTimeoutS * 500));
-            const standbys = slots.filter((s) => s.replica.alive() && !s.replica.leading());
+            const standbys = slots.filter((r) => r.alive() && !r.leading());
             const victim = standbys[Math.floor(rand() * standbys.length)];
             if (victim && leaderSlot() < 0) {
-              await kill9(victim.replica);
+              await set.kill(victim);
               killedAt.push(performance.now());
-              detail += ` then standby ${victim.replica.name} before any led`;
+              detail += ` then standby ${victim.name} before any led`;
             }
           }
         }
       } else if (kill === "standby") {
-        const standbys = slots.filter((s) => s.replica.alive() && !s.replica.leading());
+        const standbys = slots.filter((r) => r.alive() && !r.leading());
         const victim = standbys[Math.floor(rand() * standbys.length)];
         if (victim) {
-          await kill9(victim.replica);
+          await set.kill(victim);
           killedAt.push(performance.now());
-          detail = ` standby=${victim.replica.name}`;
+          detail = ` standby=${victim.name}`;
         }
       } else if (kill === "agent") {
         const pid = readAgentInfo(agentDir)?.pid;
@@ -366,7 +316,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
         if (served === undefined) violate(i, `no replica answered PutService within ${sessionTimeoutS + 60} s of ZooKeeper's return`);
         else servingAgainMs = served - zkBackAt;
       }
-      await restartDead();
+      await set.restartDead();
 
       // Convergence, on whichever replica leads.
       const deadline = performance.now() + convergeTimeoutMs;
@@ -422,7 +372,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       for (const p of problems.unsettled) violate(i, `${p} (still after 10 s)`);
 
       // One leader at a time, so far.
-      for (const p of leaderOverlaps(leaderIntervals(all, Date.now()))) violate(i, p);
+      for (const p of leaderOverlaps(leaderIntervals(set.all, Date.now()))) violate(i, p);
       // The watcher saw each completed removal end (given a moment to resume).
       const ended = [...removalsDone];
       const terminal = (e: { kind: UninstallEventKind }): boolean => e.kind === UninstallEventKind.COMPLETED || e.kind === UninstallEventKind.FORCED;
@@ -436,12 +386,12 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       }
 
       const convergedMs = convergedAt === undefined ? undefined : convergedAt - lastKill;
-      const leaderChanged = slots[leaderSlot()]?.replica !== leaderBefore;
+      const leaderChanged = slots[leaderSlot()] !== leaderBefore;
       results.push({ iteration: i, action, kill, failoverMs, servingAgainMs, leaderChanged, convergedMs });
       log(
         `#${i} ${action}${action === "put" ? ` ${name} (${kind})` : action === "uninstall" ? ` ${target}` : ""} kill=${kill}${detail} acked=${acked}` +
           `${failoverMs === undefined ? "" : ` failover=${failoverMs.toFixed(0)}ms`}${servingAgainMs === undefined ? "" : ` serving-again=${servingAgainMs.toFixed(0)}ms`} converged=${convergedMs === undefined ? "never" : `${convergedMs.toFixed(0)}ms`}` +
-          ` services=${present.length} leader=${slots[leaderSlot()]?.replica.name ?? "none"}${leaderChanged ? " (changed)" : ""}`,
+          ` services=${present.length} leader=${slots[leaderSlot()]?.name ?? "none"}${leaderChanged ? " (changed)" : ""}`,
       );
     }
     for (const p of uninstallEventProblems(watcher?.events ?? [], removalsDone)) violate(results.length, `the resuming WatchUninstall loop: ${p}`);
@@ -450,8 +400,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
     await watcher?.close();
     await follower?.close();
     clients.close();
-    closing = true;
-    await Promise.all(slots.map((s) => killReplica(s.replica)));
+    await set.close();
     if (zk) {
       try {
         process.kill(zk.pid, "SIGCONT");
@@ -475,9 +424,9 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
     uninstalls,
     uninstallsAcked,
     kills,
-    replicaStarts: starts,
+    replicaStarts: set.all.length,
     selfExits,
-    leaderTerms: leaderIntervals(all, Date.now()).length,
+    leaderTerms: leaderIntervals(set.all, Date.now()).length,
     watchStreams: watcher?.streams ?? 0,
     watchEvents: watcher?.events.length ?? 0,
     followStreams: follower?.streams ?? 0,

@@ -13,7 +13,6 @@ import { ServiceState, Status, UninstallEventKind } from "../../src/client/index
 import type { AdminClient } from "../../src/client/index.js";
 import { knownTaskIds, worldProblems } from "../chaos/chaos.js";
 import { leaderIntervals, leaderOverlaps } from "../chaos/leader-intervals.js";
-import { killReplica } from "../chaos/replica.js";
 import { ReplicaSet } from "../chaos/replica-set.js";
 import { SLOW_STOP, specText } from "../chaos/specs.js";
 import { uninstallEventProblems } from "../chaos/uninstall-events.js";
@@ -68,7 +67,7 @@ describe("failover with three scheduler processes", () => {
     await onLeader((c) => c.putService({ name: "new-a", spec: specText("short-lived"), parameters: {} }));
     await onLeader((c) => c.putService({ name: "new-b", spec: specText("volume"), parameters: {} }));
     await onLeader((c) => c.uninstallService({ name: "old" }));
-    await killReplica(leader);
+    await set.kill(leader);
     const seenBeforeKill = watcher.events.length;
 
     // Another replica leads and finishes the work.
