@@ -368,6 +368,13 @@ async function startReplica(
     sim = made;
     undo.push({ name: "simulated cluster", run: async () => made.stop() });
   }
+  let loggedLead: string | undefined;
+  const leading = (): void => {
+    const node = election.lockNode();
+    if (setup.isDone() || node === undefined || node === loggedLead) return;
+    loggedLead = node;
+    logger.info({ address, node }, "leading");
+  };
   const standBy = async (): Promise<void> => {
     server.setStandby();
     obs.setRole("standby");
@@ -377,14 +384,15 @@ async function startReplica(
   const keeper = SchedulerKeeper.replica(setup.deps, setup.schedulerOptions, {
     openDriver: async () => obs.wrapDriver(sim ?? (await openCluster(options, setup.clock, setup.random, logger))),
     closeDriver: (driver) => driver.close(),
-    onTerm: (leading) => {
+    onTerm: (serving) => {
       if (setup.isDone()) return;
-      if (leading) {
+      if (serving) {
         server.setServing(true);
         obs.setRole("leader");
-        logger.info({ address, node: election.lockNode() }, "leading");
+        logger.info({ address }, "serving as the leader");
         return;
       }
+      loggedLead = undefined;
       logger.warn({ reason: election.lastLoss ?? "the election lock was lost" }, "stepped down");
       void standBy();
     },
@@ -396,6 +404,11 @@ async function startReplica(
   await election.firstTurn;
   signal?.throwIfAborted();
   if (!election.holds()) await standBy();
+  // "leading" is logged as the lock is taken, before the term's recovery: the span between it
+  // and "stepped down" covers every write of the term (what a check for two leaders compares).
+  const unwatch = election.watch((holds) => holds && leading());
+  undo.push({ name: "election watch", run: async () => unwatch() });
+  if (election.holds()) leading();
   await keeper.start();
   await keeper.settled();
   const api = standbyGate(keeper, election, address);

@@ -98,6 +98,8 @@ describe("three replicas on one ZooKeeper store", () => {
     first.child.kill("SIGKILL");
     await first.exited;
     const next = await until("a standby to lead", () => rest.find(leads));
+    // "leading" comes as the lock is taken; the engine serves once it has recovered.
+    await until("the new leader to serve", () => logged(next, "serving as the leader").length > 0);
     const other = rest.find((s) => s !== next)!;
     expect(leads(other)).toBe(false);
     expect(all.filter(leads).map((s) => s.address)).toEqual([first.address, next.address]); // first's log ends "leading": it was killed

@@ -42,6 +42,9 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   private readonly listeners = new Set<(holds: boolean) => void>();
   private holder: { address: string | undefined; readAt: number } = { address: undefined, readAt: 0 };
   private readingHolder = false;
+  /** The session's client generation (session.ts), as last told, and the one our lock node was made in. */
+  private generation = 0;
+  private lockGeneration = 0;
   private markFirstTurn = (): void => undefined;
   /** Settles once a replica's first try has either taken the lock or found its place behind a holder (or failed). */
   readonly firstTurn = new Promise<void>((resolve) => (this.markFirstTurn = resolve));
@@ -124,6 +127,7 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   /** Feed the store's session events here. */
   onSessionEvent(event: ZkSessionEvent): void {
     if (event.kind === "session") {
+      this.generation = event.generation;
       // A replica's try in flight may be waiting on a watch of the replaced client: start over.
       this.attempt?.abort(new Error("a new zookeeper session"));
       void this.regain();
@@ -142,20 +146,28 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
     try {
       const calls = this.store.zkSession.calls;
       const replica = this.address !== undefined;
-      // A replica takes a new place at the end of the line after any loss (others go first);
-      // a lone scheduler keeps a node that survived a short cut.
-      if (replica && this.lock) {
-        const old = this.lock;
-        this.lock = undefined;
-        await old.release().catch(() => undefined);
+      // A node that survived a short cut (same session) keeps its place: nobody led meanwhile,
+      // since it stayed the lowest. A node of a replaced client is dropped (its session is dead
+      // to us; deleting it frees the line before that session expires) and a new one queues.
+      let alive = false;
+      if (this.lock) {
+        alive = this.lockGeneration === this.generation && (await calls.exists(this.lock.node)) !== null;
+        if (!alive) {
+          const old = this.lock;
+          this.lock = undefined;
+          await old.release().catch(() => undefined);
+        }
       }
-      const alive = this.lock !== undefined && (await calls.exists(this.lock.node)) !== null;
-      if (!alive) this.lock = await acquireZkLock(this.store, {
+      const generation = this.generation;
+      if (!alive) {
+        this.lock = await acquireZkLock(this.store, {
           waitMs: Number.POSITIVE_INFINITY,
           ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
           signal: AbortSignal.any([this.stopping.signal, attempt.signal]),
           ...(replica ? { address: this.address, onHolder: (h) => { this.noteHolder(h); this.markFirstTurn(); } } : {}),
         });
+        this.lockGeneration = generation;
+      }
       if (!this.closed) {
         this.setHeld(true);
         this.log.info({ node: this.lock?.node }, "zookeeper lock held");
@@ -163,14 +175,15 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
       }
     } catch (err) {
       if (this.closed) return;
-      if (this.address !== undefined) retry = true;
+      // A replica keeps trying; so does any keeper whose wait a new session cut short.
+      if (this.address !== undefined || attempt.signal.aborted) retry = true;
       else this.log.warn({ err }, "could not re-acquire the zookeeper lock; will retry on the next session");
     } finally {
       this.markFirstTurn();
       this.regaining = false;
       if (this.attempt === attempt) this.attempt = undefined;
     }
-    // A replica keeps trying to get in line (a new session aborts the wait and starts over).
+    // Try again to get in line (a new session aborts the wait and starts over).
     if (retry && !this.closed && !this.held) {
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => void this.regain(), REJOIN_RETRY_MS);
