@@ -23,6 +23,7 @@ import {
   TaskLogFile,
 } from "../client/index.js";
 import type { Plan, PlanEvent, UninstallEvent, WatchPlansResponse } from "../client/index.js";
+import { RECONNECT_FOR_MS } from "./connection.js";
 import type { Connection } from "./connection.js";
 import { CliError, EXIT } from "./errors.js";
 import { followPlan } from "./plan-follow.js";
@@ -170,7 +171,8 @@ export async function uninstall(ctx: CommandContext, name: string, o: { readonly
   if (ctx.json) ctx.out(json(UninstallServiceResponseSchema, res, !o.wait));
   else ctx.out(`${name}: uninstall started`);
   if (!o.wait) return;
-  const events = ctx.connection.stream("WatchUninstall", (a, opts) => a.watchUninstall({ names: [name] }, opts));
+  // Resumes at the new leader after the last event seen (a failover is a pause).
+  const events = ctx.connection.follow("WatchUninstall", (a, opts) => a.followUninstall({ names: [name] }, opts));
   const print = (format: (e: UninstallEvent) => string): UninstallDisplay => ({ update: (e) => ctx.out(format(e)), finish: () => undefined });
   const display = ctx.tty && !ctx.json ? uninstallBar(ctx.stdout) : print(ctx.json ? (e) => json(UninstallEventSchema, e, false) : renderUninstallEvent);
   const end = await followUninstall(events, name, { removal: res.service?.removalId ?? 0n, since: res.service?.updatedTime }, display);
@@ -181,7 +183,7 @@ export async function uninstall(ctx: CommandContext, name: string, o: { readonly
 }
 
 export async function watchUninstall(ctx: CommandContext, names: readonly string[], after: bigint): Promise<void> {
-  const events = ctx.connection.stream("WatchUninstall", (a, opts) => a.watchUninstall({ names: [...names], after }, opts));
+  const events = ctx.connection.follow("WatchUninstall", (a, opts) => a.followUninstall({ names: [...names], after }, opts));
   for await (const { event } of events) {
     if (event === undefined) continue;
     ctx.out(ctx.json ? json(UninstallEventSchema, event, false) : renderUninstallEvent(event));
@@ -212,12 +214,12 @@ export async function watch(ctx: CommandContext, name: string, planName: string,
   const display = ctx.json ? silentDisplay : ctx.tty ? barDisplay(ctx.stdout) : lineDisplay((line) => ctx.out(line));
   // A service's removal is told by WatchUninstall, not WatchPlans.
   const watchable = (plan: Plan): boolean => plan.name !== "uninstall";
-  return followPlan({ fetch, events, concerns, watchable }, display, { intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  return followPlan({ fetch, events, concerns, watchable, resumes: true }, display, { intervalMs, reconnectForMs: RECONNECT_FOR_MS, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 }
 
-/** The WatchPlans stream of one service, after a sequence number. */
-export function planEvents(ctx: CommandContext, name: string): (after: bigint, signal: AbortSignal) => AsyncIterable<PlanEvent> {
-  return (after, signal) => eventsOf(ctx.connection.stream("WatchPlans", (a, opts) => a.watchPlans({ names: [name], after }, opts), signal));
+/** The WatchPlans stream of one service, after a sequence number; it resumes across a change of leader by itself. */
+export function planEvents(ctx: CommandContext, name: string): (after: bigint, signal: AbortSignal, resumed: () => void) => AsyncIterable<PlanEvent> {
+  return (after, signal, resumed) => eventsOf(ctx.connection.follow("WatchPlans", (a, opts) => a.followPlans({ names: [name], after }, { ...opts, onResume: resumed }), signal));
 }
 
 async function* eventsOf(responses: AsyncIterable<WatchPlansResponse>): AsyncGenerator<PlanEvent> {

@@ -1,16 +1,19 @@
 /**
- * The CLI's connection to one scheduler: the typed admin client with the credentials, bearer
- * token and deadline the global options ask for. Every call goes through `unary`/`stream`, which
- * tag failures with the RPC name and address for `errors.ts`.
+ * The CLI's connection to the scheduler — or to the replicas of a replicated one (`--server
+ * a,b,c`): the typed admin client, which sends every call to the leader, with the credentials,
+ * bearer token and deadline the global options ask for. Every call goes through
+ * `unary`/`stream`/`follow`, which tag failures with the RPC name and the addresses tried for
+ * `errors.ts`. `follow` is for the event streams (WatchUninstall, WatchPlans): they resume at the
+ * new leader after the last sequence seen, so a failover is a pause, not an error.
  */
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { createAdminClient } from "../client/index.js";
-import type { AdminClient, CallOptions } from "../client/index.js";
+import { callTrail, createAdminClient } from "../client/index.js";
+import type { AdminClient, CallOptions, FollowOptions } from "../client/index.js";
 import { CliError, EXIT, RpcError, isServiceError } from "./errors.js";
 
 export interface ConnectionOptions {
-  /** "host:port" of the scheduler. */
+  /** "host:port" of the scheduler, or of each replica, comma-separated. */
   readonly server: string;
   /** Deadline of each unary call. */
   readonly deadlineMs: number;
@@ -22,7 +25,12 @@ export interface ConnectionOptions {
   readonly tlsKey?: string;
   /** Aborted on Ctrl-C: running calls are cancelled. */
   readonly signal?: AbortSignal;
+  /** Tells the user something on stderr that scripts need not parse (a change of leader). */
+  readonly notice?: (text: string) => void;
 }
+
+/** How long a broken event stream is issued again without an answer before the command fails with its error. */
+export const RECONNECT_FOR_MS = 60_000;
 
 export class Connection {
   readonly address: string;
@@ -34,7 +42,12 @@ export class Connection {
     this.address = options.server;
     this.#options = options;
     this.#token = options.tokenFile === undefined ? undefined : readToken(options.tokenFile);
-    this.#admin = createAdminClient({ address: options.server, credentials: credentialsOf(options) });
+    const notice = options.notice;
+    this.#admin = createAdminClient({
+      address: options.server,
+      credentials: credentialsOf(options),
+      ...(notice === undefined ? {} : { onLeaderChange: (to: string) => notice(`leader changed; continuing at ${to}`) }),
+    });
   }
 
   /** Runs one unary call with the deadline and metadata; failures become RpcError. */
@@ -59,6 +72,18 @@ export class Connection {
     }
   }
 
+  /**
+   * Iterates a resuming event stream (`followUninstall`, `followPlans`): a break is not an error
+   * while a scheduler takes the stream up again within RECONNECT_FOR_MS; `signal` as for `stream`.
+   */
+  async *follow<T>(rpc: string, call: (admin: AdminClient, options: FollowOptions) => AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
+    try {
+      yield* call(this.#admin, { ...this.#callOptions(undefined, signal), reconnectForMs: RECONNECT_FOR_MS });
+    } catch (err) {
+      throw this.#tag(rpc, err, undefined);
+    }
+  }
+
   close(): void {
     this.#admin.close();
   }
@@ -76,7 +101,9 @@ export class Connection {
   }
 
   #tag(rpc: string, err: unknown, deadlineMs: number | undefined): unknown {
-    return isServiceError(err) ? new RpcError(rpc, this.address, err, deadlineMs) : err;
+    if (!isServiceError(err)) return err;
+    const trail = callTrail(err);
+    return new RpcError(rpc, trail?.address ?? this.#admin.leader ?? this.address, err, deadlineMs, trail?.tried ?? []);
   }
 }
 

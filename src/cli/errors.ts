@@ -46,6 +46,8 @@ export class RpcError extends Error {
     readonly address: string,
     readonly error: grpc.ServiceError,
     readonly deadlineMs: number | undefined,
+    /** Every scheduler address the call tried (several with --server a,b,c); [] when not known. */
+    readonly tried: readonly string[] = [],
   ) {
     super(`${rpc}: ${error.message}`, { cause: error });
   }
@@ -68,7 +70,7 @@ export function describeFailure(err: unknown): Failure {
   return { message: String(err), exitCode: EXIT.FAILURE };
 }
 
-function describeRpcError({ rpc, address, error, deadlineMs }: RpcError): Failure {
+function describeRpcError({ rpc, address, error, deadlineMs, tried }: RpcError): Failure {
   const code = grpc.status[error.code] ?? String(error.code);
   // grpc-js appends an empty "Resolution note: " to connection failures.
   const details = error.details.replace(/\.?\s*Resolution note:\s*$/, "") || "(no details)";
@@ -89,6 +91,13 @@ function describeRpcError({ rpc, address, error, deadlineMs }: RpcError): Failur
     case grpc.status.NOT_FOUND:
       return { message: `${details} (NOT_FOUND)`, exitCode: EXIT.NOT_FOUND };
     case grpc.status.UNAVAILABLE:
+      // Replicas: one line naming every address tried (none led, or none answered).
+      if (tried.length > 1) {
+        return {
+          message: `${rpc}: no Corral scheduler leads at ${tried.join(", ")} (UNAVAILABLE at ${address}: ${details}); set the addresses with --server or CORRAL_SERVER`,
+          exitCode: EXIT.UNAVAILABLE,
+        };
+      }
       return {
         message: `cannot reach the Corral scheduler at ${address} (UNAVAILABLE: ${details})\n  is the scheduler running at ${address}? Set the address with --server or CORRAL_SERVER.`,
         exitCode: EXIT.UNAVAILABLE,

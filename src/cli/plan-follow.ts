@@ -14,6 +14,9 @@
  * that sequence: restarted with an empty log, or retention dropped it) starts again from 0.
  * A scheduler without WatchPlans (UNIMPLEMENTED: older than the RPC), and a plan the stream does
  * not tell about (the uninstall plan: WatchUninstall's), are polled every `intervalMs` instead.
+ * The CLI's source is the typed client's followPlans (`resumes`): it reopens a broken stream itself,
+ * at the new leader after a failover, so this loop only handles a GetPlan that finds no leader
+ * (it waits and gets the plan again) and the codes that client does not resume (OUT_OF_RANGE).
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Plan, PlanEvent } from "../client/index.js";
@@ -27,12 +30,21 @@ export interface FollowSource<T> {
   fetch(): Promise<T>;
   /** Where the watch ends: a plan COMPLETE or in ERROR, a pod running again. */
   settled(value: T): boolean;
-  /** Plan events after `after` (WatchPlans); ends, or throws CANCELLED, once `signal` aborts. */
-  events(after: bigint, signal: AbortSignal): AsyncIterable<PlanEvent>;
+  /**
+   * Plan events after `after` (WatchPlans); ends, or throws CANCELLED, once `signal` aborts. A
+   * source that resumes a broken stream by itself calls `resumed` each time it does: the value is
+   * got again then (a scheduler that lost events while away cannot leave the watch stuck).
+   */
+  events(after: bigint, signal: AbortSignal, resumed: () => void): AsyncIterable<PlanEvent>;
   /** Whether `event` may have changed the value; throws to end the watch (CliError). */
   concerns(event: PlanEvent): boolean;
   /** Whether WatchPlans tells about it at all (otherwise it is polled). */
   watchable(value: T): boolean;
+  /**
+   * `events` resumes by itself after a break, at whichever scheduler leads (the typed client's
+   * followPlans): UNAVAILABLE or CANCELLED from it means it gave up, and ends the watch.
+   */
+  readonly resumes?: boolean;
 }
 
 export type PlanSource = Omit<FollowSource<Plan>, "settled">;
@@ -46,7 +58,8 @@ export interface FollowPlanOptions extends WatchPlanOptions {
 
 /** A stream that lived this long, or delivered an event, was healthy: its break starts a new retry window. */
 const HEALTHY_MS = 2_000;
-const MAX_BACKOFF_MS = 5_000;
+/** Longest wait between attempts to reach a scheduler again: a failover is over within a wait of it. */
+const MAX_BACKOFF_MS = 2_000;
 
 /** Follows the plan until it is COMPLETE or in ERROR and returns that last plan. */
 export function followPlan(source: PlanSource, display: Display<Plan>, options: FollowPlanOptions): Promise<Plan> {
@@ -82,6 +95,7 @@ async function follow<T>(source: FollowSource<T>, display: Display<T>, o: Follow
     const code = codeOf(end.error);
     if (code === grpc.status.UNIMPLEMENTED) return poll(source.fetch, source.settled, display, o);
     if (end.error !== undefined && (o.signal?.aborted === true || !RESUMABLE.has(code))) throw end.error;
+    if (source.resumes === true && end.from === "events" && GONE.has(code)) throw end.error;
     if (code === grpc.status.OUT_OF_RANGE) cursor.after = 0n;
     if (end.received || now() - opened >= HEALTHY_MS) [failingSince, failures] = [undefined, 0];
     // Reconnect: wait, get the plan again (the scheduler is back once it answers), reopen.
@@ -98,7 +112,9 @@ async function follow<T>(source: FollowSource<T>, display: Display<T>, o: Follow
   }
 }
 
-type SessionEnd<T> = { readonly kind: "settled"; readonly value: T } | { readonly kind: "ended"; readonly error: unknown; readonly received: boolean };
+type SessionEnd<T> =
+  | { readonly kind: "settled"; readonly value: T }
+  | { readonly kind: "ended"; readonly error: unknown; readonly received: boolean; readonly from: "events" | "fetch" };
 
 /**
  * One subscription: events are read as they come while the plan is got again after each that
@@ -113,7 +129,11 @@ async function session<T>(source: FollowSource<T>, cursor: { after: bigint }, di
   let wake = (): void => undefined;
   const pump = (async () => {
     try {
-      for await (const event of source.events(cursor.after, cancel.signal)) {
+      const resumed = (): void => {
+        stale = true;
+        wake();
+      };
+      for await (const event of source.events(cursor.after, cancel.signal, resumed)) {
         received = true;
         if (event.sequence > cursor.after) cursor.after = event.sequence;
         if (source.concerns(event)) stale = true;
@@ -136,12 +156,12 @@ async function session<T>(source: FollowSource<T>, cursor: { after: bigint }, di
         } catch (error) {
           // The scheduler is going away as it tells of a change (e.g. while it stops): reconnect.
           if (!GONE.has(codeOf(error))) throw error;
-          return { kind: "ended", error, received };
+          return { kind: "ended", error, received, from: "fetch" };
         }
         display.update(value);
         if (source.settled(value)) return { kind: "settled", value };
       } else if (ended !== undefined) {
-        return { kind: "ended", error: ended.error, received };
+        return { kind: "ended", error: ended.error, received, from: "events" };
       }
     }
   } finally {

@@ -89,6 +89,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ...(g.tlsCert === undefined ? {} : { tlsCert: g.tlsCert }),
       ...(g.tlsKey === undefined ? {} : { tlsKey: g.tlsKey }),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
+      notice: (text) => io.stderr.write(dim(io.stderr, `corral: ${text}`)),
     });
     return {
       connection,
@@ -137,7 +138,11 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: (s, write) => write(commanderMessage(s)) })
     .showHelpAfterError("(run corral --help for usage)")
-    .addOption(new Option("-s, --server <host:port>", "scheduler address (env: CORRAL_SERVER)").default(io.env["CORRAL_SERVER"] || DEFAULT_SERVER))
+    .addOption(
+      new Option("-s, --server <host:port,...>", "scheduler address, or every replica's comma-separated: calls go to the leader (env: CORRAL_SERVER)").default(
+        io.env["CORRAL_SERVER"] || DEFAULT_SERVER,
+      ),
+    )
     .option("--json", "print JSON (proto3 JSON mapping) instead of tables")
     .addOption(new Option("--deadline <ms>", "deadline of each call").argParser(positiveInt).default(10_000))
     .addOption(new Option("--token-file <file>", "send the token in FILE as `authorization: Bearer <token>` (env: CORRAL_TOKEN_FILE)").default(io.env["CORRAL_TOKEN_FILE"] || undefined))
@@ -244,7 +249,8 @@ function buildProgram(io: CliIo, context: (cmd: Command) => CommandContext): Com
     .description("start removing a service")
     .argument("<name>", "service name")
     .option("--wait", "follow the removal until it is COMPLETED or FORCED")
-    .action((name: string, o: { wait?: boolean }, cmd: Command) => commands.uninstall(context(cmd), name, { wait: o.wait === true }));
+    .option("-w, --watch", "the same as --wait")
+    .action((name: string, o: { wait?: boolean; watch?: boolean }, cmd: Command) => commands.uninstall(context(cmd), name, { wait: o.wait === true || o.watch === true }));
 
   program
     .command("scheduler")
@@ -320,6 +326,11 @@ function packageVersion(): string {
     }
   }
   return "unknown";
+}
+
+/** A line for stderr, dim on a terminal (it is a notice, not output). */
+function dim(stream: NodeJS.WritableStream, text: string): string {
+  return (stream as { isTTY?: boolean }).isTTY === true ? `\x1b[2m${text}\x1b[22m\n` : `${text}\n`;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

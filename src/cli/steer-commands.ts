@@ -63,7 +63,7 @@ export async function pod(ctx: CommandContext, name: string, action: string, pod
   const res = await ctx.connection.unary("ControlPod", (a, opts) => a.controlPod({ name, pod: podName, action: podAction }, opts));
   if (!o.watch) return ctx.out(ctx.json ? json(ControlPodResponseSchema, res) : renderPodControl(name, podName, action, res));
   if (!ctx.json) ctx.out(renderPodControl(name, podName, action, { ...res, pod: undefined }));
-  const source = { fetch: () => podInfo(ctx, name, podName), settled: runsAgain(res.killed), events: planEvents(ctx, name), concerns: (e: { name: string }) => e.name === name, watchable: () => true };
+  const source = { fetch: () => podInfo(ctx, name, podName), settled: runsAgain(res.killed), events: planEvents(ctx, name), concerns: (e: { name: string }) => e.name === name, watchable: () => true, resumes: true };
   const after = await followUntilSettled<Pod>(source, ctx.json ? silentDisplay : podLines((line) => ctx.out(line)), { intervalMs: o.intervalMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   if (ctx.json) {
     const both = { control: toJson(ControlPodResponseSchema, res, { alwaysEmitImplicit: true }), pod: toJson(PodSchema, after, { alwaysEmitImplicit: true }) };

@@ -6,6 +6,7 @@
  * standbys naming each other cannot loop for ever: the last error is the answer). Redirect, not
  * proxy: the call goes straight to the leader, so credentials and TLS stay end to end.
  */
+import * as grpc from "@grpc/grpc-js";
 import { nextStep } from "./retry-rule.js";
 
 /** The addresses one failed call tried, for error messages ("no leader at a, b, c"). */
@@ -43,6 +44,7 @@ export class LeaderRouter<C extends { close(): void }> {
   #leader: string | undefined;
   /** Where the next call starts when no address answered yet, or the leader stopped answering. */
   #start: string;
+  #closed = false;
 
   constructor(addresses: readonly string[], open: (address: string) => C, options: RouterOptions = {}) {
     if (addresses.length === 0) throw new Error("no scheduler address");
@@ -58,8 +60,9 @@ export class LeaderRouter<C extends { close(): void }> {
     return this.#leader;
   }
 
-  /** The channel of `address`, opened once. */
+  /** The channel of `address`, opened once; none once the router is closed (a resuming stream must not reopen one). */
   client(address: string): C {
+    if (this.#closed) throw closedError();
     let client = this.#clients.get(address);
     if (client === undefined) {
       client = this.#open(address);
@@ -131,9 +134,15 @@ export class LeaderRouter<C extends { close(): void }> {
   }
 
   close(): void {
+    this.#closed = true;
     for (const client of this.#clients.values()) client.close();
     this.#clients.clear();
   }
+}
+
+/** What a call on a closed client fails with: FAILED_PRECONDITION, which nothing retries or resumes. */
+function closedError(): Error {
+  return Object.assign(new Error("9 FAILED_PRECONDITION: the client was closed"), { code: grpc.status.FAILED_PRECONDITION, details: "the client was closed", metadata: new grpc.Metadata() });
 }
 
 /** One call's way through the addresses. */

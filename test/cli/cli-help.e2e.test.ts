@@ -18,7 +18,7 @@ describe("corral help and errors", () => {
     const top = await runCli(["--help"]);
     expect(top.code, shown(top)).toBe(0);
     const text = top.stdout.replace(/\s+/g, " "); // commander wraps at 80 columns off a terminal
-    expect(text).toContain('--server <host:port> scheduler address (env: CORRAL_SERVER) (default: "127.0.0.1:50051")');
+    expect(text).toContain('--server <host:port,...> scheduler address, or every replica\'s comma-separated: calls go to the leader (env: CORRAL_SERVER) (default: "127.0.0.1:50051")');
     expect(text).toMatch(/--token-file <file> [^-]*\(env: CORRAL_TOKEN_FILE\)/);
     for (const command of ["put", "plan", "plans", "pod", "uninstall", "logs", "tasks", "secret", "endpoints"]) {
       const r = await runCli([command, "--help"]);

@@ -10,7 +10,8 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceState, Status, UninstallEventKind } from "../../src/client/index.js";
 import type { GetPlanRequest, UninstallServiceRequest, WatchUninstallRequest } from "../../src/client/index.js";
-import { startFakeAdmin } from "./fake-admin.js";
+import { SchedulerError } from "../../src/domain/errors.js";
+import { failure, startFakeAdmin } from "./fake-admin.js";
 import type { FakeAdmin } from "./fake-admin.js";
 import { runCli, shown } from "./run-cli.js";
 import type { CliResult } from "./run-cli.js";
@@ -50,9 +51,15 @@ beforeAll(async () => {
     watchUninstall: (call: grpc.ServerWritableStream<WatchUninstallRequest, object>) => {
       const [name] = call.request.names;
       if (name === undefined) {
-        call.write(event(Number(call.request.after) + 1, "db", UninstallEventKind.STARTED, T, 0));
-        call.write(event(Number(call.request.after) + 2, "cache", UninstallEventKind.FORCED, T, 1, { leftovers: ["cache__t1"], message: "agent lost" }));
-        call.end();
+        // A watch of every service never ends; this one breaks after #42 (the leader went away)
+        // and is resumed after 42, where #43 follows.
+        const after = Number(call.request.after);
+        if (after < 42) {
+          call.write(event(42, "db", UninstallEventKind.STARTED, T, 0));
+          setTimeout(() => call.emit("error", failure(new SchedulerError("unavailable", "the scheduler stepped down"))), 20);
+          return;
+        }
+        if (after === 42) call.write(event(43, "cache", UninstallEventKind.FORCED, T, 1, { leftovers: ["cache__t1"], message: "agent lost" }));
         return;
       }
       const ids = (id: bigint): object => (name === "legacy" ? {} : { removalId: id });
@@ -100,16 +107,26 @@ describe("corral CLI against a scripted server", () => {
     expect(r.stderr).toContain("warning: cache was removed by force; left behind: cache__t1, res-1");
   });
 
-  it("watch-uninstall prints one line per event, or JSON lines, until the stream ends", async () => {
-    const r = await cli(["watch-uninstall", "--after", "41"]);
-    expect(r.code, shown(r)).toBe(0);
+  it("watch-uninstall prints one line per event, or JSON lines, resuming a broken stream after the last event seen, until Ctrl-C", async () => {
+    const watch = (args: readonly string[]): Promise<CliResult> =>
+      runCli(["watch-uninstall", "--after", "41", ...args], {
+        server: fake.address,
+        onStdout: (out, child) => {
+          if (out.split("\n").length > 2) child.kill("SIGINT");
+        },
+      });
+    const before = fake.calls.length;
+    const r = await watch([]);
+    expect(r.code, shown(r)).toBe(130);
     expect(r.stdout.trimEnd().split("\n")).toEqual([
       "#42 2030-01-01T00:00:00.000Z db STARTED 0/2",
       "#43 2030-01-01T00:00:00.000Z cache FORCED 1/2 agent lost leftovers: cache__t1",
     ]);
-    const j = await cli(["watch-uninstall", "--json"]);
-    expect(j.code, shown(j)).toBe(0);
-    expect(j.stdout.trimEnd().split("\n").map((l) => JSON.parse(l).sequence)).toEqual(["1", "2"]);
+    expect(r.stderr).toBe("");
+    expect(fake.calls.slice(before).map((c) => (c.request as WatchUninstallRequest).after)).toEqual([41n, 42n]);
+    const j = await watch(["--json"]);
+    expect(j.code, shown(j)).toBe(130);
+    expect(j.stdout.trimEnd().split("\n").map((l) => JSON.parse(l).sequence)).toEqual(["42", "43"]);
   });
 
   it("plan --watch exits 5 once the plan is in ERROR and prints the failing step", async () => {

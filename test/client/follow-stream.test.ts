@@ -72,6 +72,17 @@ describe("followUninstall", () => {
     expect(a.calls.map((c) => c.args[1])).toEqual([2n]);
   });
 
+  it("stops resuming once the client is closed, without opening a channel again", async () => {
+    const a = await startReplica({ role: { kind: "starting" } });
+    replicas.push(a);
+    const admin = client([a.address]);
+    const consume = async (): Promise<void> => {
+      for await (const _ of admin.followUninstall({}, { retryDelayMs: 1, onResume: () => admin.close() })) void _;
+    };
+    await expect(consume()).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: "the client was closed" });
+    expect(a.received).toEqual(["watchUninstall"]);
+  });
+
   it("does not resume an error it cannot resume from (INVALID_ARGUMENT)", async () => {
     const a = await startReplica({ role: { kind: "leader" } });
     replicas.push(a);

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { AdminServer } from "../../src/adapters/grpc/server.js";
 import { SchedulerError } from "../../src/domain/errors.js";
-import type { AdminApi, PlanEventView, ServiceView, UninstallEventView } from "../../src/engine/admin-api.js";
+import type { AdminApi, PlanEventView, PlanView, ServiceView, UninstallEventView } from "../../src/engine/admin-api.js";
 
 /** What the replica does: lead, stand by naming a leader (or none known), or refuse like a scheduler still starting. */
 export type Role = { readonly kind: "leader" } | { readonly kind: "standby"; readonly leader?: string } | { readonly kind: "starting" };
@@ -100,6 +100,8 @@ export interface ReplicaOptions {
   readonly uninstallEndsAt?: bigint;
   /** Listen on this port (to come back on an address after `stop`). */
   readonly port?: number;
+  /** What GetPlan answers (the plan of the shared store); default: an empty COMPLETE plan. */
+  readonly plan?: (name: string, plan: string) => PlanView;
 }
 
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
@@ -107,7 +109,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const received: string[] = [];
   const uninstallLog = options.uninstallEvents ?? new EventLog<UninstallEventView>();
   const planLog = options.planEvents ?? new EventLog<PlanEventView>();
-  let replica: Replica;
+  const replica: { -readonly [K in keyof Replica]: Replica[K] } = { address: "", role: options.role, calls, received, stop: async () => undefined };
   /** Throws as a non-leader does; records the call when leading. */
   const lead = (method: string, ...args: unknown[]): void => {
     received.push(method);
@@ -147,7 +149,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     },
     getPlan: (name, plan) => {
       lead("getPlan", name, plan);
-      return { name: plan || "deploy", status: "COMPLETE", strategy: "serial", phases: [], errors: [] };
+      return options.plan?.(name, plan) ?? { name: plan || "deploy", status: "COMPLETE", strategy: "serial", phases: [], errors: [] };
     },
     getScheduler: () => {
       lead("getScheduler");
@@ -164,7 +166,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   };
   const server = new AdminServer({ api, logger: pino({ level: "silent" }) });
   const { port } = await server.listen(`127.0.0.1:${options.port ?? 0}`);
-  replica = { address: `127.0.0.1:${port}`, role: options.role, calls, received, stop: () => server.stop(0) };
+  replica.address = `127.0.0.1:${port}`;
+  replica.stop = () => server.stop(0);
   return replica;
 }
 
