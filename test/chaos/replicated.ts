@@ -2,16 +2,8 @@
  * The replicated chaos run (issue 17, deliverable 4): a real ZooKeeper server started by the run,
  * N scheduler replicas (replica.ts) on `--store zk://…` with one shared data directory and so the
  * machine's one local agent, and a short session timeout. Each iteration puts a service, uninstalls
- * one or does nothing, and meanwhile kills one of:
- *
- *   leader        the leader, kill -9
- *   leader-twice  the leader, then during the failover either the replica that just logged
- *                 "leading" (still recovering) or a standby before any leads
- *   standby       a standby, kill -9
- *   agent         the local agent daemon, kill -9 (the leader's driver starts it again)
- *   zk-freeze     the ZooKeeper server SIGSTOPped for about a session timeout, then SIGCONT
- *   zk-restart    the ZooKeeper server kill -9, started again on the same data dir and port
- *
+ * one or does nothing, and meanwhile kills the leader, the leader again during the failover, a
+ * standby, the local agent, or the ZooKeeper server (frozen, or kill -9 and restart): replica-kills.ts.
  * Killed replicas are started again. Checked after every iteration: the kill -9 run's invariants
  * (acknowledged puts present, acknowledged removals complete, plans converge, at most one live
  * task per task name from /proc, no orphan process, sandbox, volume or reservation), and: no two
@@ -25,25 +17,24 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ServiceState, UninstallEventKind } from "../../src/client/index.js";
-import { readAgentInfo } from "../../src/adapters/cluster/agent/agent-info.js";
 import { stopAgent } from "../../src/adapters/cluster/agent/daemon.js";
-import { isAlive } from "../processes.js";
 import { makeTempDir } from "../temp-dir.js";
 import { freePort, startZooKeeper } from "../zk/zk-server.js";
-import type { ZooKeeperServer } from "../zk/zk-server.js";
 import type { Action, Violation } from "./chaos.js";
 import { knownTaskIds, pct, prng, worldProblems } from "./chaos.js";
 import { FollowingUninstallWatcher, ResumingUninstallWatcher } from "./leader-calls.js";
 import { leaderIntervals, leaderOverlaps } from "./leader-intervals.js";
 import type { Replica } from "./replica.js";
 import { ReplicaSet } from "./replica-set.js";
+import { REPLICA_KILLS, applyKill, drawKill } from "./replica-kills.js";
+import type { ReplicaKill, ZooKeeperSlot } from "./replica-kills.js";
 import type { SpecKind } from "./specs.js";
 import { SPEC_KINDS, specText } from "./specs.js";
 import { uninstallEventProblems } from "./uninstall-events.js";
 import { killLocalProcesses } from "./world.js";
 
-export type ReplicaKill = "leader" | "leader-twice" | "standby" | "agent" | "zk-freeze" | "zk-restart";
-export const REPLICA_KILLS: readonly ReplicaKill[] = ["leader", "leader-twice", "standby", "agent", "zk-freeze", "zk-restart"];
+export { REPLICA_KILLS } from "./replica-kills.js";
+export type { ReplicaKill } from "./replica-kills.js";
 
 export interface ReplicatedOptions {
   readonly iterations: number;
@@ -67,7 +58,7 @@ export interface ReplicatedIteration {
   readonly iteration: number;
   readonly action: Action;
   readonly kill: ReplicaKill;
-  /** Leader kills: the (last) kill → another replica answers PutService OK. */
+  /** Leader kills: the last kill of a leader → another replica answers PutService OK. */
   readonly failoverMs: number | undefined;
   /** ZooKeeper kills: the server back (SIGCONT, or restarted and serving) → a replica answers PutService OK. */
   readonly servingAgainMs: number | undefined;
@@ -138,9 +129,9 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
   const mustGo = new Set<string>();
   const removalsDone = new Set<string>();
   let present: string[] = [];
-  const zkPort = await freePort();
-  let zk: ZooKeeperServer | undefined = await startZooKeeper({ dir: zkDir, port: zkPort });
-  const store = `zk://${zk.connect}/corral-chaos`;
+  const zkSlot: ZooKeeperSlot = { server: undefined, dir: zkDir, port: await freePort() };
+  zkSlot.server = await startZooKeeper({ dir: zkDir, port: zkSlot.port });
+  const store = `zk://${zkSlot.server.connect}/corral-chaos`;
   let watcher: ResumingUninstallWatcher | undefined;
   let follower: FollowingUninstallWatcher | undefined;
   // Each slot keeps its port across restarts: the typed client is given the replicas' addresses once.
@@ -187,9 +178,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       const name = `chaos-${i}`;
       const kind: SpecKind = SPEC_KINDS[Math.floor(rand() * SPEC_KINDS.length)]!;
       const target = candidates[Math.floor(rand() * 1000) % Math.max(1, candidates.length)];
-      const variant = rand() < 0.5 ? "at-leading" : "standby-before";
-      const freezeMs = Math.floor((0.5 + rand()) * sessionTimeoutS * 1000);
-      const zkDownMs = Math.floor(rand() * 2000);
+      const killPlan = drawKill(rand, kill, sessionTimeoutS);
       if (action === "put") puts++;
       if (action === "uninstall") uninstalls++;
 
@@ -210,86 +199,8 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
       );
       await sleep(delayMs);
       killing = true;
-      const leaderAt = leaderSlot();
-      const leaderBefore = slots[leaderAt];
-      let zkBackAt: number | undefined;
-      const killedAt: number[] = [];
-      let killedLeader: Replica | undefined;
-      let detail = "";
-      if (kill === "leader" || kill === "leader-twice") {
-        if (leaderAt < 0) violate(i, "no replica leads before the kill");
-        else {
-          killedLeader = slots[leaderAt]!;
-          await set.kill(killedLeader);
-          killedAt.push(performance.now());
-          detail = ` leader=${killedLeader.name}`;
-        }
-        if (kill === "leader-twice" && killedLeader) {
-          if (variant === "at-leading") {
-            const next = await set.untilLeader(sessionTimeoutS * 1000 + 30_000, killedLeader);
-            if (next >= 0) {
-              const victim = slots[next]!;
-              await set.kill(victim);
-              killedAt.push(performance.now());
-              detail += ` then new leader ${victim.name} at "leading"`;
-            }
-          } else {
-            await sleep(Math.floor(rand() * sessionTimeoutS * 500));
-            const standbys = slots.filter((r) => r.alive() && !r.leading());
-            const victim = standbys[Math.floor(rand() * standbys.length)];
-            if (victim && leaderSlot() < 0) {
-              await set.kill(victim);
-              killedAt.push(performance.now());
-              detail += ` then standby ${victim.name} before any led`;
-            }
-          }
-        }
-      } else if (kill === "standby") {
-        const standbys = slots.filter((r) => r.alive() && !r.leading());
-        const victim = standbys[Math.floor(rand() * standbys.length)];
-        if (victim) {
-          await set.kill(victim);
-          killedAt.push(performance.now());
-          detail = ` standby=${victim.name}`;
-        }
-      } else if (kill === "agent") {
-        const pid = readAgentInfo(agentDir)?.pid;
-        if (pid !== undefined) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // gone already
-          }
-          while (isAlive(pid)) await sleep(20);
-          killedAt.push(performance.now());
-          // The leader's driver starts it again when it resubscribes: convergence is timed from here on.
-          const by = performance.now() + 60_000;
-          const back = (): boolean => {
-            const again = readAgentInfo(agentDir)?.pid;
-            return again !== undefined && again !== pid && isAlive(again);
-          };
-          while (!back() && performance.now() < by) await sleep(50);
-          if (!back()) violate(i, "the local agent was not started again within 60 s of its kill");
-          else detail = ` agent back after ${(performance.now() - killedAt.at(-1)!).toFixed(0)}ms`;
-        }
-      } else if (kill === "zk-freeze") {
-        process.kill(zk.pid, "SIGSTOP");
-        killedAt.push(performance.now());
-        await sleep(freezeMs);
-        process.kill(zk.pid, "SIGCONT");
-        zkBackAt = performance.now();
-        detail = ` frozen=${freezeMs}ms`;
-      } else {
-        const old = zk;
-        zk = undefined;
-        process.kill(old.pid, "SIGKILL");
-        while (isAlive(old.pid)) await sleep(20); // not `exited`: the server's child is unref'd
-        killedAt.push(performance.now());
-        await sleep(zkDownMs);
-        zk = await startZooKeeper({ dir: zkDir, port: zkPort, readyTimeoutMs: 60_000 });
-        zkBackAt = performance.now();
-        detail = ` down=${(zkBackAt - killedAt.at(-1)!).toFixed(0)}ms`;
-      }
+      const leaderBefore = slots[leaderSlot()];
+      const { killedAt, killedLeader, leaderKilledAt, zkBackAt, detail } = await applyKill(killPlan, { set, zk: zkSlot, agentDir, sessionTimeoutS, violate: (what) => violate(i, what) });
       kills[kill]++;
       await settled;
       if (acked && action === "put") {
@@ -302,13 +213,13 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
         mustGo.add(target!);
       }
 
-      // Failover (leader kills): the last kill → another replica answers PutService OK.
+      // Failover (leader kills): the last kill of a leader → another replica answers PutService OK.
       const lastKill = killedAt.at(-1) ?? performance.now();
       let failoverMs: number | undefined;
       if (killedLeader) {
         const served = await probeServed(killedLeader, sessionTimeoutS * 1000 + 60_000);
         if (served === undefined) violate(i, `no replica answered PutService within ${sessionTimeoutS + 60} s of the leader's kill`);
-        else failoverMs = served - lastKill;
+        else failoverMs = served - leaderKilledAt!;
       }
       let servingAgainMs: number | undefined;
       if (zkBackAt !== undefined) {
@@ -401,6 +312,7 @@ export async function runReplicated(options: ReplicatedOptions): Promise<Replica
     await follower?.close();
     clients.close();
     await set.close();
+    const zk = zkSlot.server;
     if (zk) {
       try {
         process.kill(zk.pid, "SIGCONT");
