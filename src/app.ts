@@ -29,7 +29,7 @@ import type { ClusterDriver, Persister, WriteFence } from "./engine/ports.js";
 import type { MultiServiceScheduler } from "./engine/scheduler.js";
 import { DEFAULT_RUNNER_OPTIONS } from "./engine/scheduler.js";
 import type { SchedulerOptions, StaticServiceFile } from "./engine/scheduler-parts.js";
-import { SchedulerKeeper } from "./engine/scheduler-keeper.js";
+import { RESTART_RETRY_MS, SchedulerKeeper } from "./engine/scheduler-keeper.js";
 import { specServiceFactory } from "./engine/service-factory.js";
 import { loadStaticFiles } from "./static-files.js";
 import { isReplicated, openStore, takesDataDirLock, usesDataDir } from "./store-open.js";
@@ -384,6 +384,8 @@ async function startReplica(
   const keeper = SchedulerKeeper.replica(setup.deps, setup.schedulerOptions, {
     openDriver: async () => obs.wrapDriver(sim ?? (await openCluster(options, setup.clock, setup.random, logger))),
     closeDriver: (driver) => driver.close(),
+    // Another replica (maybe on another machine) may be able to lead: let it try first.
+    onTermFailed: (err) => election.stepAside(`could not start leading: ${err instanceof Error ? err.message : String(err)}`, RESTART_RETRY_MS),
     onTerm: (serving) => {
       if (setup.isDone()) return;
       if (serving) {

@@ -24,8 +24,13 @@ export interface ReplicaTerms {
   openDriver(): Promise<ClusterDriver>;
   /** Ends a term's driver (unsubscribes). */
   closeDriver(driver: ClusterDriver): Promise<void>;
-  /** A term began (the engine serves) or ended (`reason` says why). */
-  onTerm?(leading: boolean, reason?: string): void;
+  /** A term began (the engine serves) or ended. */
+  onTerm?(serving: boolean): void;
+  /**
+   * A term could not start (its driver or recovery failed). A replica may give the lead up here
+   * so another one tries; if it still leads, the keeper tries again after RESTART_RETRY_MS.
+   */
+  onTermFailed?(err: unknown): void;
 }
 
 type KeeperDeps = Omit<SchedulerDeps, "driver"> & { readonly driver?: ClusterDriver };
@@ -44,6 +49,8 @@ export class SchedulerKeeper {
   /** A replica's current term: its number and driver. */
   private term = 0;
   private driver: ClusterDriver | undefined;
+  /** Engines of ended terms (abandoned once). */
+  private readonly abandoned = new WeakSet<MultiServiceScheduler>();
 
   constructor(
     private readonly deps: KeeperDeps,
@@ -112,7 +119,7 @@ export class SchedulerKeeper {
     this.retry?.();
     await this.restarting;
     this.current = undefined;
-    await this.latest?.stop();
+    if (this.latest && !this.abandoned.has(this.latest)) await this.latest.stop();
     if (this.terms && this.driver) await this.terms.closeDriver(this.driver);
     this.driver = undefined;
   }
@@ -161,12 +168,16 @@ export class SchedulerKeeper {
       if (term > 1) this.restarts++;
       terms.onTerm?.(true);
     } catch (err) {
+      if (engine) this.abandoned.add(engine);
       await engine?.abandon().catch(() => undefined);
       if (term !== this.term) return; // ended by a loss: endTerm closed the driver
-      log.error({ err }, "could not start leading; trying again");
+      log.error({ err }, "could not start leading");
       const driver = this.driver;
       this.driver = undefined;
       if (driver) await terms.closeDriver(driver).catch((e: unknown) => log.warn({ err: e }, "closing the cluster driver failed"));
+      if (term !== this.term) return;
+      terms.onTermFailed?.(err);
+      if (term !== this.term) return; // the lead was given up
       this.retry = this.deps.clock.setTimer(RESTART_RETRY_MS, () => {
         this.retry = undefined;
         this.restarting = this.restarting.then(() => this.beginTerm());
@@ -180,7 +191,8 @@ export class SchedulerKeeper {
     this.retry?.();
     this.retry = undefined;
     this.current = undefined;
-    const engine = this.latest;
+    const engine = this.latest && !this.abandoned.has(this.latest) ? this.latest : undefined;
+    if (engine) this.abandoned.add(engine);
     const driver = this.driver;
     this.driver = undefined;
     const log: Logger = this.deps.log;

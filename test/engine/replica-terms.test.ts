@@ -36,24 +36,31 @@ class FlipFence implements WriteFence {
 
 const OPTIONS = { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" } };
 
-async function world() {
+/** `failOpens`: how many driver opens fail first; `giveUp`: a failed start gives the lead up (as the app's election does). */
+async function world(failOpens = 0, giveUp = false) {
   const clock = new FakeClock();
   const cluster = new SimulatedCluster({ agents: 3, clock, random: new SeededRandom(99) });
   const persister = new MemoryPersister();
   const fence = new FlipFence();
   const terms: string[] = [];
+  const failures: string[] = [];
   let opened = 0;
   let closed = 0;
   const keeper = SchedulerKeeper.replica({ persister, clock, random: new SeededRandom(1), log: pino({ level: "silent" }), fence }, OPTIONS, {
     openDriver: async (): Promise<ClusterDriver> => {
       opened++;
+      if (opened <= failOpens) throw new Error(`no cluster (try ${opened})`);
       return cluster;
     },
     closeDriver: async (driver) => {
       closed++;
       await driver.close();
     },
-    onTerm: (leading) => terms.push(leading ? "leading" : "stepped down"),
+    onTerm: (serving) => terms.push(serving ? "serving" : "stepped down"),
+    onTermFailed: (err) => {
+      failures.push((err as Error).message);
+      if (giveUp) fence.set(false);
+    },
   });
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 1000; i++) {
@@ -76,7 +83,7 @@ async function world() {
   };
   await keeper.start();
   await settle();
-  return { clock, cluster, persister, fence, keeper, terms, settle, advance, opened: () => opened, closed: () => closed };
+  return { clock, cluster, persister, fence, keeper, terms, failures, settle, advance, opened: () => opened, closed: () => closed };
 }
 
 const deployed = (api: { getPlan(n: string, p: string): { status: string } }, name: string): boolean =>
@@ -94,7 +101,7 @@ describe("a replica's terms", () => {
 
       w.fence.set(true);
       await w.settle();
-      expect(w.terms).toEqual(["leading"]);
+      expect(w.terms).toEqual(["serving"]);
       expect(w.opened()).toBe(1);
       const first = keeper.running!;
       await keeper.api.putService({ name: "hello", spec: example("simple.yml"), parameters: {} });
@@ -104,7 +111,7 @@ describe("a replica's terms", () => {
       // Stepping down: at once no engine serves and the driver is closed; the old engine writes nothing more.
       w.fence.set(false);
       expect(keeper.running).toBeUndefined();
-      expect(w.terms).toEqual(["leading", "stepped down"]);
+      expect(w.terms).toEqual(["serving", "stepped down"]);
       await w.settle();
       expect(w.closed()).toBe(1);
       const before = await dumpStore(w.persister);
@@ -137,5 +144,44 @@ describe("a replica's terms", () => {
       await keeper.stop();
     }
     expect(w.closed()).toBe(w.opened());
+  });
+
+  it("tells a term that could not start, and tries again while it still leads", async () => {
+    const w = await world(2);
+    const { keeper } = w;
+    try {
+      w.fence.set(true);
+      await w.settle();
+      expect(w.failures).toEqual(["no cluster (try 1)"]);
+      expect(keeper.running).toBeUndefined();
+      expect(() => keeper.api.listServices()).toThrow(expect.objectContaining({ code: "unavailable" }) as Error);
+      await w.advance(5000);
+      expect(w.failures).toEqual(["no cluster (try 1)", "no cluster (try 2)"]);
+      await w.advance(5000);
+      expect(w.terms).toEqual(["serving"]);
+      expect(keeper.api.listServices()).toEqual([]);
+    } finally {
+      await keeper.stop();
+    }
+  });
+
+  it("does not try again once the lead was given up on a failed start", async () => {
+    const w = await world(1, true);
+    const { keeper, fence } = w;
+    try {
+      fence.set(true);
+      await w.settle();
+      expect(w.failures).toEqual(["no cluster (try 1)"]);
+      expect(fence.holds()).toBe(false);
+      await w.advance(20_000);
+      expect(w.opened()).toBe(1);
+      expect(keeper.running).toBeUndefined();
+      fence.set(true);
+      await w.settle();
+      expect(w.opened()).toBe(2);
+      expect(w.terms).toEqual(["stepped down", "serving"]);
+    } finally {
+      await keeper.stop();
+    }
   });
 });

@@ -158,4 +158,22 @@ describe("leader election", () => {
     await leader.store.multi([{ kind: "set", path: "after-thaw", data: enc(leader.name) }]);
     expect(dec((await leader.store.get("after-thaw"))?.data)).toBe(leader.name);
   });
+
+  it("a leader that steps aside lets the next lead and queues again behind it", async () => {
+    const root = `/corral-election-${process.pid}-${++roots}`;
+    const a = await candidate(root, "a");
+    const b = await candidate(root, "b");
+    const first = a.election.lockNode();
+    a.election.stepAside("could not start leading", 100);
+    expect(a.election.holds()).toBe(false);
+    await until(() => b.election.holds());
+    expect(b.seen).toEqual([true]);
+    // a is back in line (a new node, after b's), and names b as the leader.
+    await until(async () => (await b.store.zkSession.calls.getChildren(`${root}/lock`)).length === 2);
+    expect(a.election.holds()).toBe(false);
+    expect(await a.election.readLeader()).toBe("b:1");
+    const line = (await b.store.zkSession.calls.getChildren(`${root}/lock`)).sort().map((n) => `${root}/lock/${n}`);
+    expect(line[0]).toBe(b.election.lockNode());
+    expect(line).not.toContain(first);
+  });
 });

@@ -191,6 +191,20 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
   }
 
   /**
+   * Gives the lead up (this replica could not start leading): its node goes, so the next in
+   * line leads, and it queues again after `pauseMs` (alone, it then leads again).
+   */
+  stepAside(reason: string, pauseMs: number): void {
+    const lock = this.lock;
+    if (!this.holds() || !lock || this.address === undefined) return;
+    this.lock = undefined;
+    this.setHeld(false, reason);
+    void lock.release().catch(() => undefined);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.regain(), pauseMs);
+  }
+
+  /**
    * A leader learns at once that its node was deleted (by an operator, or a session that ended
    * under it), not only at its next write: a watch on its own node.
    */
