@@ -53,7 +53,8 @@ export function lineDisplay(write: (line: string) => void): PlanDisplay {
       for (const phase of plan.phases) {
         for (const step of phase.steps) {
           const line = `${phase.name}/${step.name} ${statusName(step.status)}${step.message === "" ? "" : ` ${step.message}`}`;
-          const key = `${phase.id}\u0000${step.id}`;
+          // By name, not id: ids are made afresh by each engine (a restarted scheduler, a new leader).
+          const key = `${phase.name}\u0000${step.name}`;
           if (seen.get(key) !== line) write(line);
           seen.set(key, line);
         }
@@ -77,7 +78,7 @@ export function barDisplay(stream: NodeJS.WritableStream): PlanDisplay {
       for (const phase of plan.phases) {
         const current = phase.steps.find((s) => s.status !== Status.COMPLETE);
         const detail = current === undefined ? "" : `${current.name} ${statusName(current.status)}${current.message === "" ? "" : `: ${current.message}`}`;
-        bars.set(`phase:${phase.id}`, `  ${phase.name}`, done(phase.steps), phase.steps.length, statusName(phase.status), detail);
+        bars.set(`phase:${phase.name}`, `  ${phase.name}`, done(phase.steps), phase.steps.length, statusName(phase.status), detail);
       }
     },
     finish: () => bars.stop(),

@@ -11,7 +11,7 @@ import { parseAddresses } from "./addresses.js";
 import { resuming } from "./follow-stream.js";
 import type { FollowOptions } from "./follow-stream.js";
 import { LeaderRouter } from "./leader-router.js";
-import { createPromiseClient } from "./promise-client.js";
+import { connected, createPromiseClient } from "./promise-client.js";
 import type { CallOptions, PromiseClient } from "./promise-client.js";
 
 type Admin = PromiseClient<typeof MultiServiceAdmin>;
@@ -52,19 +52,34 @@ export interface AdminClientOptions {
   readonly maxHops?: number;
   /** A call was answered by another scheduler than the one that answered before: the leader changed. */
   readonly onLeaderChange?: (address: string, previous: string) => void;
+  /**
+   * With several addresses: how long an attempt waits for a connection to an address before it
+   * tries the next (nothing was sent). @default 3000
+   */
+  readonly connectTimeoutMs?: number;
 }
+
+/**
+ * Keepalive pings while calls run: a leader that stops answering without closing its connections
+ * (a frozen process, a host cut off) fails its calls and streams UNAVAILABLE within about ten
+ * seconds — a resuming stream then goes on at the new leader instead of waiting for ever. The
+ * grpc-js server answers pings without limits; `channelOptions` override these.
+ */
+const KEEPALIVE: grpc.ChannelOptions = { "grpc.keepalive_time_ms": 5_000, "grpc.keepalive_timeout_ms": 5_000 };
 
 export function createAdminClient(options: AdminClientOptions): AdminClient {
   const addresses = parseAddresses(options.address, options.addresses);
   const open = (address: string): Admin =>
     createPromiseClient(MultiServiceAdmin, address, options.credentials ?? grpc.credentials.createInsecure(), {
       ...(options.token === undefined ? {} : { token: options.token }),
-      ...(options.channelOptions === undefined ? {} : { channelOptions: options.channelOptions }),
+      channelOptions: { ...KEEPALIVE, ...options.channelOptions },
     });
   const router = new LeaderRouter(addresses, open, {
     ...(options.maxHops === undefined ? {} : { maxHops: options.maxHops }),
     ...(options.onLeaderChange === undefined ? {} : { onLeaderChange: options.onLeaderChange }),
   });
+  const several = addresses.length > 1;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 3_000;
   const client: Record<string, unknown> = { close: () => router.close(), addresses };
   Object.defineProperty(client, "leader", { get: () => router.leader, enumerable: true });
   for (const method of MultiServiceAdmin.methods) {
@@ -73,13 +88,17 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     if (method.methodKind === "unary") {
       client[name] = (request: unknown, opts: CallOptions = {}) => {
         const deadlineMs = opts.deadlineMs ?? options.defaultDeadlineMs;
-        return router.call(name, (admin, _address, remainingMs) => of(admin)(request, withDeadline(opts, remainingMs)), {
+        return router.call(name, async (admin, _address, remainingMs) => {
+          if (several) await connected(admin, Math.min(connectTimeoutMs, remainingMs ?? connectTimeoutMs));
+          return of(admin)(request, withDeadline(opts, remainingMs));
+        }, {
           ...(deadlineMs === undefined ? {} : { deadlineMs }),
           ...(opts.signal === undefined ? {} : { signal: opts.signal }),
         });
       };
     } else if (method.methodKind === "server_streaming") {
-      client[name] = (request: unknown, opts: CallOptions = {}) => router.stream(name, (admin) => of(admin)(request, opts), opts.signal);
+      client[name] = (request: unknown, opts: CallOptions = {}) =>
+        router.stream(name, (admin) => (several ? afterConnect(admin, connectTimeoutMs, () => of(admin)(request, opts)) : of(admin)(request, opts)), opts.signal);
     }
   }
   const admin = client as AdminClient;
@@ -88,6 +107,12 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   client["followPlans"] = (request: MessageInitShape<typeof WatchPlansRequestSchema>, opts: FollowOptions = {}) =>
     resuming((after, call) => admin.watchPlans({ ...request, after }, call), request.after ?? 0n, false, opts);
   return admin;
+}
+
+/** The stream `open` makes, opened once the channel is connected (or failing as not sent). */
+async function* afterConnect<T>(admin: object, timeoutMs: number, open: () => AsyncIterable<T>): AsyncGenerator<T> {
+  await connected(admin, timeoutMs);
+  yield* open();
 }
 
 /** The call's options with the time its deadline has left (none when it has no deadline). */

@@ -51,6 +51,35 @@ export interface PromiseClientOptions {
   readonly token?: string;
 }
 
+/** The grpc-js client under a PromiseClient (not part of its type: for the leader router's connect check). */
+export const CHANNEL: unique symbol = Symbol("corral.channel");
+
+/**
+ * Resolves once the channel under `client` is connected, or rejects with an UNAVAILABLE whose
+ * details say nothing was sent ("No connection established …") after `timeoutMs`: an address
+ * that accepts no connection in time (a frozen process, a host gone without a reset) is passed
+ * for the next instead of holding the call until its deadline.
+ */
+export function connected(client: object, timeoutMs: number): Promise<void> {
+  const raw = (client as { [CHANNEL]?: grpc.Client })[CHANNEL];
+  if (raw === undefined) return Promise.resolve();
+  const channel = raw.getChannel();
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const state = channel.getConnectivityState(true);
+      // READY: go. TRANSIENT_FAILURE (refused) or SHUTDOWN: the call itself fails at once, as not sent.
+      if (state === grpc.connectivityState.READY || state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) return resolve();
+      channel.watchConnectivityState(state, deadline, (err) => {
+        if (err === undefined || err === null) return check();
+        const details = `No connection established within ${timeoutMs} ms`;
+        reject(Object.assign(new Error(`${grpc.status.UNAVAILABLE} UNAVAILABLE: ${details}`), { code: grpc.status.UNAVAILABLE, details, metadata: new grpc.Metadata() }));
+      });
+    };
+    check();
+  });
+}
+
 /** A typed promise client for any protobuf-es service descriptor. */
 export function createPromiseClient<S extends DescService>(
   desc: S,
@@ -61,7 +90,7 @@ export function createPromiseClient<S extends DescService>(
   const definition = toGrpcServiceDefinition(desc);
   const Ctor = grpc.makeGenericClientConstructor(definition, desc.typeName);
   const raw = new Ctor(address, credentials, options.channelOptions);
-  const client: Record<string, unknown> = { close: () => raw.close() };
+  const client: Record<string | symbol, unknown> = { close: () => raw.close(), [CHANNEL]: raw };
   for (const method of desc.methods) {
     const def = definition[method.localName];
     if (def === undefined) continue;

@@ -113,6 +113,30 @@ describe("followPlan over WatchPlans", () => {
     expect(s.finished()).toBe(1);
   });
 
+  it("a source that resumes by itself (followPlans): each resume gets the plan again; its UNAVAILABLE (it gave up) ends the watch", async () => {
+    const feed = new Feed();
+    const s = scripted({ plans: [plan(Status.IN_PROGRESS), plan(Status.IN_PROGRESS)], feeds: [feed] });
+    let resume = (): void => undefined;
+    const source: PlanSource = {
+      ...s.source,
+      resumes: true,
+      events: (after, signal, resumed) => {
+        resume = resumed;
+        return s.source.events(after, signal, resumed);
+      },
+    };
+    const followed = followPlan(source, s.display, s.options);
+    await settle();
+    expect(s.fetches()).toBe(1);
+    resume(); // the stream broke and is being issued again (at the new leader): the plan may have moved meanwhile
+    await settle();
+    expect(s.fetches()).toBe(2);
+    feed.push({ error: rpcError(grpc.status.UNAVAILABLE) });
+    await expect(followed).rejects.toMatchObject({ error: { code: grpc.status.UNAVAILABLE } });
+    expect(s.subscriptions).toEqual([0n]);
+    expect(s.sleeps).toEqual([]);
+  });
+
   it("a burst of events costs at most two GetPlans", async () => {
     const feed = new Feed();
     const s = scripted({ plans: [plan(Status.IN_PROGRESS)], feeds: [feed] });

@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { callTrail, createAdminClient } from "../../src/client/index.js";
 import type { AdminClient } from "../../src/client/index.js";
-import { EventLog, deadAddress, startReplica, uninstallEvent } from "./replicas.js";
+import { EventLog, deadAddress, frozenAddress, startReplica, uninstallEvent } from "./replicas.js";
 import type { UninstallEventView } from "../../src/engine/admin-api.js";
 import type { Replica, Role } from "./replicas.js";
 
@@ -66,6 +66,18 @@ describe("createAdminClient with several addresses", () => {
     expect(res.pod?.name).toBe("hello-0");
     expect(leader.calls.map((c) => c.method)).toEqual(["controlPod"]);
     expect(admin.leader).toBe(leader.address);
+  });
+
+  it("passes an address that accepts connections but never answers (a frozen process) after connectTimeoutMs, within the call's deadline", async () => {
+    const leader = await replica({ kind: "leader" });
+    const frozen = await frozenAddress();
+    try {
+      const admin = client({ addresses: [frozen.address, leader.address], connectTimeoutMs: 200, defaultDeadlineMs: 10_000 });
+      await admin.controlPod({ name: "hello", pod: "hello-0", action: 1 });
+      expect(leader.calls.map((c) => c.method)).toEqual(["controlPod"]);
+    } finally {
+      await frozen.close();
+    }
   });
 
   it("two standbys naming each other: the call ends with the last UNAVAILABLE after maxHops attempts, naming both addresses", async () => {

@@ -5,7 +5,7 @@
  * leader, as the replicated scheduler does). A replica's role can change while it runs.
  */
 import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { pino } from "pino";
 import { AdminServer } from "../../src/adapters/grpc/server.js";
 import { SchedulerError } from "../../src/domain/errors.js";
@@ -178,4 +178,23 @@ export async function deadAddress(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `127.0.0.1:${port}`;
+}
+
+/** An address that accepts TCP connections and never answers on them (a frozen process). */
+export async function frozenAddress(): Promise<{ readonly address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
