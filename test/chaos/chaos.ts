@@ -233,7 +233,7 @@ async function waitConverged(
 }
 
 /** Every task ID the services' plans name (deploy and recovery). */
-async function knownTaskIds(client: AdminClient, names: readonly string[]): Promise<Set<string>> {
+export async function knownTaskIds(client: AdminClient, names: readonly string[]): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const name of names) {
     for (const plan of ["deploy", "recovery"]) {
@@ -248,7 +248,7 @@ async function knownTaskIds(client: AdminClient, names: readonly string[]): Prom
  * What on the machine no service owns, or a service that should run and does not (`unsettled`:
  * given time to settle); and task names with more than one live task (`duplicates`: never allowed).
  */
-function worldProblems(dataDir: string, services: ReadonlySet<string>, taskIds: ReadonlySet<string>): { unsettled: string[]; duplicates: string[] } {
+export function worldProblems(dataDir: string, services: ReadonlySet<string>, taskIds: ReadonlySet<string>): { unsettled: string[]; duplicates: string[] } {
   const world = localWorld(dataDir);
   const unsettled: string[] = [];
   const liveIds = new Set(world.processes.map((p) => p.taskId));
@@ -518,7 +518,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
 }
 
-function pct(values: readonly number[], p: number): number {
+export function pct(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;

@@ -58,3 +58,23 @@ export function specText(kind: SpecKind): string {
       return SHORT_LIVED;
   }
 }
+
+/**
+ * A service whose task takes 8 s to stop (it traps SIGTERM): its removal is still under way
+ * when the leader is killed right after the uninstall was acknowledged (the failover e2e test).
+ */
+export const SLOW_STOP = `# failover: a task that takes a while to stop.
+name: {{SERVICE_NAME}}
+pods:
+  slow:
+    count: 1
+    tasks:
+      server:
+        goal: RUNNING
+        cmd: |
+          trap 'sleep 8; exit 0' TERM
+          while true; do sleep 1; done
+        cpus: 0.05
+        memory: 32
+        kill-grace-period: 30
+`;
