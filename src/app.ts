@@ -303,12 +303,14 @@ async function startParts(
   undo.push({ name: "store", run: () => persister.close() }, { name: "store lock", run: release });
   signal?.throwIfAborted();
   const setup = engineSetup(options, staticServices, logger, server, obs, persister, fence, undo);
-  const cluster = obs.wrapDriver(await openCluster(options, setup.clock, setup.random, logger));
+  // The wrapper is what the engine sees; the simulated cluster itself is what must stop.
+  const opened = await openCluster(options, setup.clock, setup.random, logger);
+  const cluster = obs.wrapDriver(opened);
   undo.push({
     name: "cluster",
     run: async () => {
       await cluster.close();
-      if (cluster instanceof SimulatedCluster) cluster.stop();
+      if (opened instanceof SimulatedCluster) opened.stop();
     },
   });
   // After the store lock was lost and held again, the keeper starts a fresh engine.
