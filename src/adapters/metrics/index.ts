@@ -2,6 +2,7 @@
  * Metrics of one scheduler process (`--metrics-listen`): the registry, the wrappers that feed it
  * (store, cluster driver, gRPC calls), the scrape-time gauges and the /metrics server.
  */
+import { listenReason } from "../listen-errors.js";
 import { SchedulerError } from "../../domain/errors.js";
 import type { ClusterDriver, Logger, Persister } from "../../engine/ports.js";
 import type { CallObserver } from "../grpc/call-observer.js";
@@ -70,15 +71,3 @@ export async function startMetrics(listen: string, explicit: boolean, log: Logge
   }
 }
 
-const LISTEN_REASONS: Readonly<Record<string, string>> = {
-  EADDRINUSE: "address already in use",
-  EACCES: "permission denied (ports below 1024 need privileges)",
-  EADDRNOTAVAIL: "address not available on this machine",
-  ENOTFOUND: "unknown host",
-  EAI_AGAIN: "host name lookup failed",
-};
-
-function listenReason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return (code !== undefined ? LISTEN_REASONS[code] : undefined) ?? (err instanceof Error ? err.message : String(err));
-}
