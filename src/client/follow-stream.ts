@@ -27,7 +27,16 @@ export interface FollowOptions extends CallOptions {
   readonly retryDelayMs?: number;
   /** Longest wait between re-issues. @default 2000 */
   readonly maxRetryDelayMs?: number;
+  /** The clock of `reconnectForMs` (tests). @default Date.now */
+  readonly now?: () => number;
 }
+
+/**
+ * A stream that stayed open this long had reached a scheduler (an attempt that reaches none ends
+ * sooner: refused at once, or passed after the connect timeout), so its break starts a new
+ * `reconnectForMs` window even when no event came.
+ */
+const OPEN_FOR_MS = 10_000;
 
 /** A response carrying one sequenced event. */
 export interface Sequenced {
@@ -54,11 +63,13 @@ export async function* resuming<R extends Sequenced>(
     ...(signal === undefined ? {} : { signal }),
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
   };
+  const now = options.now ?? Date.now;
   let after = first;
   let failures = 0;
   let failingSince: number | undefined;
   for (;;) {
     let error: unknown;
+    const opened = now();
     try {
       for await (const response of open(after, call)) {
         const sequence = response.event?.sequence;
@@ -76,8 +87,9 @@ export async function* resuming<R extends Sequenced>(
     }
     if (signal?.aborted === true) throw error ?? cancelled();
     if (error !== undefined && !(isStatus(error) && RESUMED.has(error.code))) throw error;
-    failingSince ??= Date.now();
-    if (options.reconnectForMs !== undefined && Date.now() - failingSince > options.reconnectForMs) {
+    if (now() - opened >= OPEN_FOR_MS) [failingSince, failures] = [undefined, 0];
+    failingSince ??= now();
+    if (options.reconnectForMs !== undefined && now() - failingSince > options.reconnectForMs) {
       throw error ?? Object.assign(new Error("the event stream keeps ending"), { code: grpc.status.UNAVAILABLE, details: "the event stream keeps ending", metadata: new grpc.Metadata() });
     }
     options.onResume?.({ after, error });

@@ -83,6 +83,42 @@ describe("followUninstall", () => {
     expect(a.received).toEqual(["watchUninstall"]);
   });
 
+  it("gives up after reconnectForMs without a scheduler, but a stream that stayed open a while starts a new window", async () => {
+    const log = new EventLog<UninstallEventView>();
+    const a = await startReplica({ role: { kind: "leader" }, uninstallEvents: log });
+    replicas.push(a);
+    log.add(uninstallEvent(1));
+    const admin = client([a.address]);
+    let clock = 0;
+    let resumes = 0;
+    const seen: bigint[] = [];
+    const onResume = (): void => {
+      resumes++;
+      if (resumes <= 2) a.role = { kind: "leader" }; // back at once
+      if (resumes === 3) clock += 5_000; // no scheduler for longer than reconnectForMs
+    };
+    const consuming = (async () => {
+      for await (const { event } of admin.followUninstall({}, { now: () => clock, reconnectForMs: 1_000, retryDelayMs: 1, onResume })) seen.push(event!.sequence);
+    })();
+    const breakStream = (): void => {
+      a.role = { kind: "starting" };
+      log.poke();
+    };
+    await expect.poll(() => seen).toEqual([1n]);
+    breakStream(); // at 0 s: the window starts
+    await expect.poll(() => a.calls.length).toBe(2); // open again at the leader; no event comes
+    clock += 20_000;
+    breakStream(); // the stream stayed open 20 s: a new window, not 20 s of failing
+    await expect.poll(() => resumes).toBe(2);
+    await expect.poll(() => a.calls.length).toBe(3);
+    log.add(uninstallEvent(2));
+    await expect.poll(() => seen).toEqual([1n, 2n]);
+    breakStream(); // and now no scheduler comes back within the window
+    await expect(consuming).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(resumes).toBe(3);
+    expect(seen).toEqual([1n, 2n]);
+  });
+
   it("does not resume an error it cannot resume from (INVALID_ARGUMENT)", async () => {
     const a = await startReplica({ role: { kind: "leader" } });
     replicas.push(a);
