@@ -35,11 +35,13 @@ afterEach(async () => {
   watcher = follower = set = dataDir = undefined;
 });
 
-/** Polls `check` until it returns a value (or throws at the end of the test's timeout). */
-async function until<T>(check: () => Promise<T | undefined>): Promise<T> {
+/** Polls `check` until it returns a value; throws naming `what` after 3 minutes (a generous bound, not a time assertion). */
+async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 180_000;
   for (;;) {
     const v = await check().catch(() => undefined);
     if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`not reached in 3 minutes: ${what}`);
     await sleep(100);
   }
 }
@@ -61,7 +63,7 @@ describe("failover with three scheduler processes", () => {
     // A service to remove (its task takes 8 s to stop), deployed; then the watch client, two
     // deploys and the removal, and the kill.
     await onLeader((c) => c.putService({ name: "old", spec: SLOW_STOP, parameters: {} }));
-    await until(async () => ((await onLeader((c) => c.getPlan({ name: "old" }))).plan?.status === Status.COMPLETE ? true : undefined));
+    await until("old deployed", async () => ((await onLeader((c) => c.getPlan({ name: "old" }))).plan?.status === Status.COMPLETE ? true : undefined));
     watcher = new ResumingUninstallWatcher(set.clients);
     follower = new FollowingUninstallWatcher(set.slots.map((r) => set!.address(r)!));
     await onLeader((c) => c.putService({ name: "new-a", spec: specText("short-lived"), parameters: {} }));
@@ -74,9 +76,9 @@ describe("failover with three scheduler processes", () => {
     const next = await set.untilLeader(120_000, leader);
     expect(others).toContain(set.slots[next]);
     for (const name of ["new-a", "new-b"]) {
-      await until(async () => ((await onLeader((c) => c.getPlan({ name }))).plan?.status === Status.COMPLETE ? true : undefined));
+      await until(`${name} deployed under the new leader`, async () => ((await onLeader((c) => c.getPlan({ name }))).plan?.status === Status.COMPLETE ? true : undefined));
     }
-    const services = await until(async () => {
+    const services = await until("old removed under the new leader", async () => {
       const list = (await onLeader((c) => c.listServices({}))).services;
       return list.some((s) => s.name === "old") ? undefined : list;
     });
