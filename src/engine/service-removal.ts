@@ -215,6 +215,10 @@ export class ServiceRemoval implements ManagedService {
     for (const id of ids) this.released.delete(id);
     this.record = { ...this.record, released: [...this.released].sort() };
     this.dirty = true;
+    // If this cycle's release completed the plan it has signalled done already; the final write,
+    // queued behind the cycle, finds the removal unfinished and drops it. Re-armed, the release
+    // that really completes it signals again (else the removal waits for a restart to resume it).
+    this.doneSignalled = false;
   }
 
   cycleFailed(error: string): void {

@@ -205,6 +205,33 @@ describe("service removal", () => {
     expect((await eventsSoFar(h)).filter((e) => e.kind === "COMPLETED")).toHaveLength(1);
   });
 
+  it("completes after the cluster refused the release ACCEPTs and the subscription came back (chaos seed 4243)", async () => {
+    const h = await createHarness();
+    await h.put("simple", "simple.yml");
+    await h.deployAll(["simple"]);
+    // The agent dies while the release leaves: every ACCEPT carrying it fails, the subscription drops.
+    const accept = h.cluster.accept.bind(h.cluster);
+    let refusing = true;
+    let refused = 0;
+    h.cluster.accept = async (offerIds, ops, filters) => {
+      if (refusing && ops.some((op) => op.type === "UNRESERVE" || op.type === "DESTROY")) {
+        refused++;
+        throw new Error("socket hang up");
+      }
+      return accept(offerIds, ops, filters);
+    };
+    await h.scheduler.uninstallService("simple");
+    for (let i = 0; i < 20 && refused === 0; i++) await h.advance(100);
+    expect(refused).toBeGreaterThan(0);
+    refusing = false;
+    h.cluster.disconnect("agent killed", 1000);
+    await untilGone(h, "simple");
+    expect(namespaces(h)).toEqual(new Set());
+    const kinds = (await eventsSoFar(h)).map((e) => e.kind);
+    expect(kinds.filter((k) => k === "COMPLETED")).toHaveLength(1);
+    expect(await h.persister.children("Services")).toEqual([]);
+  });
+
   it("calls the library's UninstallCallback once, after the final write", async () => {
     const seen: [string, string][] = [];
     const h = await createHarness({ deps: { onServiceRemoved: (name, event) => seen.push([name, event.kind]) } });
