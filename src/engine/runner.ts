@@ -345,7 +345,14 @@ export class SchedulerRunner {
       this.suppressed = false;
       this.reviveWanted = false;
       this.declinedSinceRevive = false;
-      await this.deps.driver.revive();
+      try {
+        await this.deps.driver.revive();
+      } catch (err) {
+        // Not done: the framework may still be suppressed or filtered, so the next cycle revives again.
+        this.reviveWanted = true;
+        this.declinedSinceRevive = true;
+        this.deps.log.warn({ err }, "REVIVE failed; trying again next cycle");
+      }
     }
   }
 }

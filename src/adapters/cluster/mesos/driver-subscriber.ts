@@ -3,7 +3,8 @@
  * leading master (following 307s), read the event stream, and after any loss — EOF, a socket
  * error, a silent stream, an ERROR event, a leader change — tell the engine, forget the offers
  * and SUBSCRIBE again on a new connection after an exponential back-off with jitter, with the
- * framework ID learned from SUBSCRIBED and the roles currently suppressed. An ERROR saying the
+ * framework ID learned from SUBSCRIBED and the roles currently suppressed (what changed while that
+ * SUBSCRIBE was in flight, and a REVIVE owed, go out at its SUBSCRIBED). An ERROR saying the
  * framework was removed or failed over to another scheduler ends it for good.
  */
 import { SchedulerError } from "../../../domain/errors.js";
@@ -40,6 +41,17 @@ export interface SubscriptionLoopOptions {
   readonly declineRejected: (offerIds: string[]) => void;
   /** Runs before every SUBSCRIBE (the local agent: start it again if it died). */
   readonly beforeSubscribe?: () => Promise<void>;
+  /**
+   * At SUBSCRIBED, before the engine hears of it: the REVIVE and SUPPRESS the SUBSCRIBE did not
+   * carry (asked for while it was in flight, or a revive owed from while disconnected).
+   */
+  readonly catchUp?: (drift: OfferStateDrift) => void;
+}
+
+/** Roles to revive and to suppress so the master's offer state is the one last asked for. */
+export interface OfferStateDrift {
+  readonly revive: readonly string[];
+  readonly suppress: readonly string[];
 }
 
 /** A call target of a live subscription. */
@@ -52,6 +64,8 @@ interface Connection {
   readonly stream: EventStream;
   readonly endpoint: Endpoint;
   subscribed: boolean;
+  /** The suppressed roles its SUBSCRIBE carried: what the master applies at SUBSCRIBED. */
+  readonly suppressedSent: ReadonlySet<string>;
   /** Ends the loop's wait on this connection. */
   readonly done: () => void;
 }
@@ -70,6 +84,11 @@ export class SubscriptionLoop {
   readonly roles: readonly string[];
   private frameworkId: string | undefined;
   private readonly suppressedRoles = new Set<string>();
+  /**
+   * A REVIVE was asked for and not delivered (disconnected, or the call failed): the next
+   * SUBSCRIBED sends it, since a SUBSCRIBE un-suppresses but clears no offer filters.
+   */
+  private reviveOwed = false;
   private conn: Connection | undefined;
   /** Offers of the current subscription not yet answered. */
   private readonly offers = new Set<string>();
@@ -148,6 +167,12 @@ export class SubscriptionLoop {
       if (suppressed) this.suppressedRoles.add(role);
       else this.suppressedRoles.delete(role);
     }
+    if (suppressed) this.reviveOwed = false;
+  }
+
+  /** A REVIVE could not be sent now: it goes out after the next SUBSCRIBED (unless a suppress comes first). */
+  oweRevive(): void {
+    this.reviveOwed = true;
   }
 
   /** Stops for good: the stream is closed without a disconnection event and nothing resubscribes. */
@@ -189,8 +214,10 @@ export class SubscriptionLoop {
     }
     for (let hops = 0; this.running; hops++) {
       let answer: SubscribeAnswer;
+      // Suppression asked for from now on, until SUBSCRIBED, is not in this body: see catchUp.
+      const suppressedSent = new Set(this.suppressedRoles);
       try {
-        answer = await postSubscribe({ ...this.o, endpoint, body: this.subscribeBody(), signal: this.stopping.signal });
+        answer = await postSubscribe({ ...this.o, endpoint, body: this.subscribeBody(suppressedSent), signal: this.stopping.signal });
       } catch (err) {
         this.redirectedTo = undefined;
         if (this.running) this.log.warn({ err, master: this.o.transport.describe(endpoint, "") }, "SUBSCRIBE failed");
@@ -217,12 +244,12 @@ export class SubscriptionLoop {
         return;
       }
       this.lastEndpoint = endpoint;
-      await this.follow(answer.stream, endpoint);
+      await this.follow(answer.stream, endpoint, suppressedSent);
       return;
     }
   }
 
-  private subscribeBody(): string {
+  private subscribeBody(suppressedRoles: ReadonlySet<string>): string {
     const f = this.o.framework;
     const framework: FrameworkInfo = {
       name: f.name,
@@ -231,7 +258,7 @@ export class SubscriptionLoop {
       failoverTimeoutS: f.failoverTimeoutS,
       ...(this.frameworkId !== undefined ? { frameworkId: this.frameworkId } : {}),
     };
-    return JSON.stringify(encodeSubscribe(framework, { user: this.o.user, suppressedRoles: [...this.suppressedRoles], roles: this.roles }));
+    return JSON.stringify(encodeSubscribe(framework, { user: this.o.user, suppressedRoles: [...suppressedRoles], roles: this.roles }));
   }
 
   private logRefusal(status: number, message: string): void {
@@ -246,9 +273,9 @@ export class SubscriptionLoop {
   }
 
   /** Reads the stream until it ends (or is ended). */
-  private follow(stream: EventStream, endpoint: Endpoint): Promise<void> {
+  private follow(stream: EventStream, endpoint: Endpoint, suppressedSent: ReadonlySet<string>): Promise<void> {
     return new Promise<void>((resolve) => {
-      const conn: Connection = { stream, endpoint, subscribed: false, done: resolve };
+      const conn: Connection = { stream, endpoint, subscribed: false, suppressedSent, done: resolve };
       this.conn = conn;
       stream.start({
         onEvent: (event) => this.onEvent(conn, event),
@@ -342,9 +369,19 @@ export class SubscriptionLoop {
       this.disconnectedAtMs = undefined;
     }
     this.log.info({ frameworkId, heartbeatS, master: this.o.transport.describe(conn.endpoint, "") }, "subscribed to Mesos");
+    const drift = this.drift(conn.suppressedSent);
+    if (drift.revive.length > 0 || drift.suppress.length > 0) this.notify("catchUp", () => this.o.catchUp?.(drift));
     this.notify("subscribed", () => this.o.events.subscribed(frameworkId));
     this.first?.resolve();
     this.first = undefined;
+  }
+
+  /** What the master's offer state (as the SUBSCRIBE set it) lacks of the one last asked for. */
+  private drift(sent: ReadonlySet<string>): OfferStateDrift {
+    const revive = this.roles.filter((r) => !this.suppressedRoles.has(r) && (this.reviveOwed || sent.has(r)));
+    const suppress = this.roles.filter((r) => this.suppressedRoles.has(r) && !sent.has(r));
+    this.reviveOwed = false;
+    return { revive, suppress };
   }
 
   private onError(conn: Connection, message: string): void {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { mesosFixture } from "../../../../test/fixtures/mesos/load.js";
@@ -131,6 +132,71 @@ describe("MesosDriver subscription", () => {
     await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
     expect(body(m.subscribes[2]!.body["subscribe"]!)["suppressed_roles"]).toEqual(["svc-role"]);
     expect(m.calls("SUPPRESS")).toHaveLength(0);
+  });
+
+  it("a REVIVE asked for while a SUBSCRIBE carrying the suppressed role is in flight is sent once SUBSCRIBED", async () => {
+    // Chaos seed 4245: the engine revived between the resubscription's SUBSCRIBE and its
+    // SUBSCRIBED; the SUBSCRIBE had already gone out suppressed, so no offers came for 90 s.
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    await kit.driver.suppress();
+    let held: ServerResponse | undefined;
+    m.subscribeScripts.push((_req, res) => {
+      held = res;
+      return true;
+    });
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    await passBackoff(kit, 1);
+    await waitFor(() => held !== undefined, "the SUBSCRIBE in flight");
+    expect(body(m.subscribes[1]!.body["subscribe"]!)["suppressed_roles"]).toEqual(["svc-role"]);
+
+    await kit.driver.revive();
+    expect(m.calls("REVIVE")).toHaveLength(0);
+    m.acceptSubscribe(held!);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
+    await waitFor(() => m.calls("REVIVE").length === 1, "the REVIVE owed");
+    const revive = m.calls("REVIVE")[0]!;
+    expect(revive.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
+    expect(revive.body["revive"]).toEqual({ roles: ["svc-role"] });
+    expect(m.calls("SUPPRESS")).toHaveLength(1);
+  });
+
+  it("a SUPPRESS asked for while an unsuppressed SUBSCRIBE is in flight is sent once SUBSCRIBED", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    let held: ServerResponse | undefined;
+    m.subscribeScripts.push((_req, res) => {
+      held = res;
+      return true;
+    });
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    await passBackoff(kit, 1);
+    await waitFor(() => held !== undefined, "the SUBSCRIBE in flight");
+    expect(body(m.subscribes[1]!.body["subscribe"]!)["suppressed_roles"]).toEqual([]);
+
+    await kit.driver.suppress();
+    m.acceptSubscribe(held!);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
+    await waitFor(() => m.calls("SUPPRESS").length === 1, "the SUPPRESS owed");
+    expect(m.calls("SUPPRESS")[0]!.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
+    expect(m.calls("REVIVE")).toHaveLength(0);
+  });
+
+  it("a REVIVE asked for while disconnected is sent after the SUBSCRIBED (it clears the offer filters too)", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    await kit.driver.revive();
+    await passBackoff(kit, 1);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
+    await waitFor(() => m.calls("REVIVE").length === 1, "the REVIVE owed");
+    expect(m.calls("REVIVE")[0]!.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
   });
 
   it("reads records split across chunks (inside a UTF-8 character too) and records coalesced into one chunk", async () => {

@@ -11,7 +11,7 @@ import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random
 import type { MasterAddress } from "./driver-address.js";
 import { postCall } from "./driver-calls.js";
 import { MesosTaskFiles } from "./driver-files.js";
-import { SubscriptionLoop } from "./driver-subscriber.js";
+import { SubscriptionLoop, type OfferStateDrift } from "./driver-subscriber.js";
 import {
   encodeAccept,
   encodeAcknowledge,
@@ -75,6 +75,8 @@ export class MesosDriver implements ClusterDriver {
   private loop: SubscriptionLoop | undefined;
   private callsSent = 0;
   private closed = false;
+  /** REVIVE and SUPPRESS go out one after the other: on separate connections a later one could overtake. */
+  private offerStateCalls: Promise<void> = Promise.resolve();
 
   constructor(readonly options: MesosDriverOptions) {
     this.log = options.log;
@@ -128,6 +130,7 @@ export class MesosDriver implements ClusterDriver {
       timeoutMs: this.timeoutMs,
       // Offers that failed to decode are declined by id: an unanswered offer holds its resources.
       ...(o.beforeSubscribe ? { beforeSubscribe: o.beforeSubscribe } : {}),
+      catchUp: (drift) => this.catchUp(drift),
       declineRejected: (ids) => void this.decline(ids).catch((err: unknown) => this.log.warn({ err, offers: ids }, "declining undecodable offers failed")),
     });
     return this.loop.start();
@@ -169,20 +172,56 @@ export class MesosDriver implements ClusterDriver {
     await this.call(this.subscribed("RECONCILE"), (fid) => encodeReconcile(fid, tasks));
   }
 
-  /** Un-suppresses our roles; while disconnected only the next SUBSCRIBE's suppressed_roles carry it. */
+  /**
+   * Un-suppresses our roles and clears their filters. While not subscribed it is owed: the next
+   * SUBSCRIBE leaves the roles out of suppressed_roles and the REVIVE follows its SUBSCRIBED
+   * (also when that SUBSCRIBE was already on its way, still suppressed).
+   */
   async revive(): Promise<void> {
     const loop = this.started("REVIVE");
     loop.setSuppressed(false);
-    if (loop.target() === undefined) return;
-    await this.call(loop, (fid) => encodeRevive(fid, loop.roles));
+    if (loop.target() === undefined) {
+      loop.oweRevive();
+      return;
+    }
+    try {
+      await this.offerStateCall(loop, (fid) => encodeRevive(fid, loop.roles));
+    } catch (err) {
+      loop.oweRevive();
+      throw err;
+    }
   }
 
-  /** Suppresses our roles; kept in suppressed_roles on every resubscription (§13). */
+  /** Suppresses our roles; kept in suppressed_roles on every resubscription (§13), sent after a SUBSCRIBED that missed it. */
   async suppress(): Promise<void> {
     const loop = this.started("SUPPRESS");
     loop.setSuppressed(true);
     if (loop.target() === undefined) return;
-    await this.call(loop, (fid) => encodeSuppress(fid, loop.roles));
+    await this.offerStateCall(loop, (fid) => encodeSuppress(fid, loop.roles));
+  }
+
+  /** At SUBSCRIBED: what its SUBSCRIBE did not carry of the revives and suppresses asked for. */
+  private catchUp(drift: OfferStateDrift): void {
+    const loop = this.loop;
+    if (loop === undefined) return;
+    this.log.info({ revive: drift.revive, suppress: drift.suppress }, "resubscribed: sending the revive/suppress the SUBSCRIBE did not carry");
+    if (drift.suppress.length > 0) {
+      this.offerStateCall(loop, (fid) => encodeSuppress(fid, drift.suppress)).catch((err: unknown) =>
+        this.log.warn({ err }, "SUPPRESS after SUBSCRIBED failed; the next SUBSCRIBE carries it"),
+      );
+    }
+    if (drift.revive.length > 0) {
+      this.offerStateCall(loop, (fid) => encodeRevive(fid, drift.revive)).catch((err: unknown) => {
+        loop.oweRevive();
+        this.log.warn({ err }, "REVIVE after SUBSCRIBED failed; owed to the next SUBSCRIBED");
+      });
+    }
+  }
+
+  private offerStateCall(loop: SubscriptionLoop, build: (frameworkId: string) => JsonObject): Promise<void> {
+    const sent = this.offerStateCalls.then(() => this.call(loop, build));
+    this.offerStateCalls = sent.catch(() => undefined);
+    return sent;
   }
 
   /** Removes the framework, then closes the stream for good (no resubscription). */
