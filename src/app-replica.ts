@@ -69,6 +69,16 @@ export async function startReplica(
     closeDriver: (driver) => driver.close(),
     // Another replica (maybe on another machine) may be able to lead: let it try first.
     onTermFailed: (err) => election.stepAside(`could not start leading: ${err instanceof Error ? err.message : String(err)}`, RESTART_RETRY_MS),
+    // "leading" comes once the store confirmed the lead, before the term subscribes and recovers:
+    // the span between it and "stepped down" covers every write of the term (what a check for
+    // two leaders compares).
+    confirmLead: async () => {
+      const leads = await election.confirmLead();
+      if (leads) leading();
+      return leads;
+    },
+    // "Framework failed over" (the Mesos master): another replica subscribed. Not fatal to a replica.
+    takenOver: (message) => /framework failed over/i.test(message),
     onTerm: (serving) => {
       if (setup.isDone()) return;
       if (serving) {
@@ -89,11 +99,6 @@ export async function startReplica(
   await election.firstTurn;
   signal?.throwIfAborted();
   if (!election.holds()) await standBy();
-  // "leading" is logged as the lock is taken, before the term's recovery: the span between it
-  // and "stepped down" covers every write of the term (what a check for two leaders compares).
-  const unwatch = election.watch((holds) => holds && leading());
-  undo.push({ name: "election watch", run: async () => unwatch() });
-  if (election.holds()) leading();
   await keeper.start();
   await keeper.settled();
   const api = standbyGate(keeper, election, address);

@@ -31,6 +31,18 @@ export interface ReplicaTerms {
    * so another one tries; if it still leads, the keeper tries again after RESTART_RETRY_MS.
    */
   onTermFailed?(err: unknown): void;
+  /**
+   * Asks the store, fresh, whether this replica still leads, right before a term subscribes to
+   * the cluster: a replica that leads on a stale view (its node already gone) would subscribe
+   * and fail the real leader's framework over. False: it does not lead (the election was told).
+   */
+  confirmLead?(): Promise<boolean>;
+  /**
+   * Whether a fatal cluster error says another scheduler took the framework over. A replica's
+   * term then ends and `onTermFailed` gives the lead up: the election, not the cluster, decides
+   * who leads. Any other fatal stops the process, as for a lone scheduler (deps.onClusterFatal).
+   */
+  takenOver?(message: string): boolean;
 }
 
 type KeeperDeps = Omit<SchedulerDeps, "driver"> & { readonly driver?: ClusterDriver };
@@ -124,9 +136,45 @@ export class SchedulerKeeper {
     this.driver = undefined;
   }
 
-  private engine(driver: ClusterDriver | undefined): MultiServiceScheduler {
+  private engine(driver: ClusterDriver | undefined, term?: number): MultiServiceScheduler {
     if (!driver) throw new SchedulerError("internal", "a scheduler needs a cluster driver");
-    return new MultiServiceScheduler({ ...this.deps, driver }, this.options);
+    if (term === undefined) return new MultiServiceScheduler({ ...this.deps, driver }, this.options);
+    return new MultiServiceScheduler({ ...this.deps, driver, onClusterFatal: (message) => this.termFatal(term, message) }, this.options);
+  }
+
+  /** A term that did not begin after all: its driver goes (the keeper waits for the lead again). */
+  private async dropDriver(term: number): Promise<void> {
+    const driver = this.driver;
+    if (term !== this.term || !driver) return;
+    this.driver = undefined;
+    await this.terms!.closeDriver(driver).catch((err: unknown) => this.deps.log.warn({ err }, "closing the cluster driver failed"));
+  }
+
+  /**
+   * A term's driver says the cluster no longer serves the framework. Another scheduler took it
+   * over: the replica steps down and campaigns again (the election decides who leads), instead
+   * of stopping the process. A past term's driver is not heard: that term is over already.
+   */
+  private termFatal(term: number, message: string): void {
+    const terms = this.terms!;
+    const log: Logger = this.deps.log;
+    if (this.stopped || term !== this.term) {
+      log.warn({ reason: message }, "a past term's cluster driver reported the framework lost; ignored");
+      return;
+    }
+    if (!terms.takenOver?.(message)) {
+      this.deps.onClusterFatal?.(message);
+      return;
+    }
+    log.warn({ reason: message }, "another scheduler took the framework over: giving the lead up");
+    terms.onTermFailed?.(new SchedulerError("unavailable", `another scheduler took the framework over: ${message}`));
+    if (term !== this.term) return; // the lead was given up: the fence ended the term
+    // Still told we lead: end this term and begin a new one later (a new driver subscribes anew).
+    this.endTerm();
+    this.retry = this.deps.clock.setTimer(RESTART_RETRY_MS, () => {
+      this.retry = undefined;
+      this.restarting = this.restarting.then(() => this.beginTerm());
+    });
   }
 
   private fenceChanged(holds: boolean): void {
@@ -160,7 +208,13 @@ export class SchedulerKeeper {
         return;
       }
       this.driver = driver;
-      engine = this.engine(driver);
+      // The last look before subscribing (engine.start): the election's view may be stale.
+      if (terms.confirmLead && !(await terms.confirmLead())) {
+        if (term === this.term) await this.dropDriver(term);
+        return;
+      }
+      if (term !== this.term) return; // ended meanwhile: endTerm closed the driver
+      engine = this.engine(driver, term);
       this.latest = engine;
       await engine.start();
       if (term !== this.term) throw new SchedulerError("unavailable", "the term ended while it began");

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { SimulatedCluster } from "../../src/adapters/cluster/simulated-cluster.js";
 import { FakeClock, SeededRandom } from "../../src/adapters/fake-clock.js";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
-import type { Cancel, ClusterDriver, WriteFence } from "../../src/engine/ports.js";
+import type { Cancel, ClusterDriver, ClusterEvents, FrameworkInfo, WriteFence } from "../../src/engine/ports.js";
 import { DEFAULT_RUNNER_OPTIONS, MultiServiceScheduler } from "../../src/engine/scheduler.js";
 import { SchedulerKeeper } from "../../src/engine/scheduler-keeper.js";
 import { example } from "../harness/harness.js";
@@ -34,19 +34,29 @@ class FlipFence implements WriteFence {
   }
 }
 
+/** The simulated cluster, keeping the last subscriber's handlers so a test can raise `fatal`. */
+class LosingCluster extends SimulatedCluster {
+  events: ClusterEvents | undefined;
+  override subscribe(info: FrameworkInfo, events: ClusterEvents): Promise<void> {
+    this.events = events;
+    return super.subscribe(info, events);
+  }
+}
+
 const OPTIONS = { ...DEFAULT_RUNNER_OPTIONS, framework: { name: "corral", role: "corral-role", principal: "corral-principal" } };
 
 /** `failOpens`: how many driver opens fail first; `giveUp`: a failed start gives the lead up (as the app's election does). */
 async function world(failOpens = 0, giveUp = false) {
   const clock = new FakeClock();
-  const cluster = new SimulatedCluster({ agents: 3, clock, random: new SeededRandom(99) });
+  const lost: string[] = [];
+  const cluster = new LosingCluster({ agents: 3, clock, random: new SeededRandom(99) });
   const persister = new MemoryPersister();
   const fence = new FlipFence();
   const terms: string[] = [];
   const failures: string[] = [];
   let opened = 0;
   let closed = 0;
-  const keeper = SchedulerKeeper.replica({ persister, clock, random: new SeededRandom(1), log: pino({ level: "silent" }), fence }, OPTIONS, {
+  const keeper = SchedulerKeeper.replica({ persister, clock, random: new SeededRandom(1), log: pino({ level: "silent" }), fence, onClusterFatal: (m) => lost.push(m) }, OPTIONS, {
     openDriver: async (): Promise<ClusterDriver> => {
       opened++;
       if (opened <= failOpens) throw new Error(`no cluster (try ${opened})`);
@@ -61,6 +71,7 @@ async function world(failOpens = 0, giveUp = false) {
       failures.push((err as Error).message);
       if (giveUp) fence.set(false);
     },
+    takenOver: (message) => message.includes("Framework failed over"),
   });
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 1000; i++) {
@@ -83,7 +94,7 @@ async function world(failOpens = 0, giveUp = false) {
   };
   await keeper.start();
   await settle();
-  return { clock, cluster, persister, fence, keeper, terms, failures, settle, advance, opened: () => opened, closed: () => closed };
+  return { clock, cluster, persister, fence, keeper, terms, failures, lost, settle, advance, opened: () => opened, closed: () => closed };
 }
 
 const deployed = (api: { getPlan(n: string, p: string): { status: string } }, name: string): boolean =>
@@ -180,6 +191,86 @@ describe("a replica's terms", () => {
       await w.settle();
       expect(w.opened()).toBe(2);
       expect(w.terms).toEqual(["stepped down", "serving"]);
+    } finally {
+      await keeper.stop();
+    }
+  });
+
+  it("steps down, instead of stopping the process, when another scheduler took the framework over; campaigns again", async () => {
+    const w = await world(0, true);
+    const { keeper, fence } = w;
+    try {
+      fence.set(true);
+      await w.settle();
+      expect(w.terms).toEqual(["serving"]);
+      const first = w.cluster.events!;
+      first.fatal!("the Mesos master ended framework f-1: Framework failed over. Registering anew would orphan its reservations");
+      await w.settle();
+      // The process is not told the cluster is lost: the term ends and the lead is given up.
+      expect(w.lost).toEqual([]);
+      expect(w.terms).toEqual(["serving", "stepped down"]);
+      expect(w.failures).toEqual([expect.stringContaining("took the framework over")]);
+      expect(fence.holds()).toBe(false);
+      expect(keeper.running).toBeUndefined();
+      expect(w.closed()).toBe(1);
+      // A past term's driver is not heard any more.
+      first.fatal!("Framework failed over");
+      first.fatal!("Framework has been removed");
+      expect(w.lost).toEqual([]);
+      // Led again (the election decided): a new term with a new subscription.
+      fence.set(true);
+      await w.settle();
+      expect(w.opened()).toBe(2);
+      expect(w.terms).toEqual(["serving", "stepped down", "serving"]);
+      expect(keeper.api.listServices()).toEqual([]);
+    } finally {
+      await keeper.stop();
+    }
+  });
+
+  it("still stops the process on any other fatal cluster error (the framework was removed)", async () => {
+    const w = await world();
+    const { keeper, fence } = w;
+    try {
+      fence.set(true);
+      await w.settle();
+      w.cluster.events!.fatal!("Framework has been removed");
+      await w.settle();
+      expect(w.lost).toEqual(["Framework has been removed"]);
+      expect(w.failures).toEqual([]);
+    } finally {
+      await keeper.stop();
+    }
+  });
+
+  it("does not begin a term when the store does not confirm the lead right before it subscribes", async () => {
+    const clock = new FakeClock();
+    const cluster = new LosingCluster({ agents: 3, clock, random: new SeededRandom(99) });
+    const fence = new FlipFence();
+    const confirms: boolean[] = [];
+    let answer = false;
+    const keeper = SchedulerKeeper.replica({ persister: new MemoryPersister(), clock, random: new SeededRandom(1), log: pino({ level: "silent" }), fence }, OPTIONS, {
+      openDriver: async () => cluster,
+      closeDriver: (driver) => driver.close(),
+      confirmLead: async () => {
+        confirms.push(answer);
+        if (!answer) fence.set(false); // as the election does: the stale lead ends
+        return answer;
+      },
+    });
+    try {
+      fence.set(true);
+      await keeper.start();
+      await keeper.settled();
+      expect(confirms).toEqual([false]);
+      expect(cluster.events).toBeUndefined(); // never subscribed
+      expect(keeper.running).toBeUndefined();
+      answer = true;
+      fence.set(true);
+      await keeper.settled();
+      expect(confirms).toEqual([false, true]);
+      expect(cluster.events).toBeDefined();
+      expect(keeper.running).toBeDefined();
     } finally {
       await keeper.stop();
     }

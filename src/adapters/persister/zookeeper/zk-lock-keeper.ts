@@ -14,7 +14,7 @@
 import type { Cancel, Logger, WriteFence } from "../../../engine/ports.js";
 import type { ZkSessionEvent } from "./session.js";
 import type { LockHolder, ZkLock, ZkLockOptions } from "./zk-lock.js";
-import { acquireZkLock, currentHolder } from "./zk-lock.js";
+import { acquireZkLock, currentHolder, lockDir, lockLine } from "./zk-lock.js";
 import type { ZkWriteGuard, ZooKeeperPersister } from "./zookeeper-persister.js";
 
 /** How long a standby's idea of the leader's address is used before it is read again. */
@@ -166,6 +166,14 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
           signal: AbortSignal.any([this.stopping.signal, attempt.signal]),
           ...(replica ? { address: this.address, onHolder: (h) => { this.noteHolder(h); this.markFirstTurn(); } } : {}),
         });
+        // Made in a session replaced while we waited (a watch or read of the old client said
+        // "lowest"): that node is no place in line. Drop it and queue again.
+        if (attempt.signal.aborted || this.generation !== generation) {
+          const stale = this.lock;
+          this.lock = undefined;
+          await stale.release().catch(() => undefined);
+          throw new Error("the zookeeper session was replaced while we queued");
+        }
         this.lockGeneration = generation;
       }
       if (!this.closed) {
@@ -202,6 +210,29 @@ export class ZkLockKeeper implements WriteFence, ZkWriteGuard {
     void lock.release().catch(() => undefined);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.regain(), pauseMs);
+  }
+
+  /**
+   * Reads the line again, now, through the current session: true while our node exists, is the
+   * lowest, and was made in this session. Otherwise our lead was a stale view: we stop leading
+   * (listeners hear it) and queue again. A replica checks this right before it subscribes.
+   */
+  async confirmLead(): Promise<boolean> {
+    const lock = this.lock;
+    if (!this.holds() || !lock) return false;
+    const dir = lockDir(this.store.root);
+    const generation = this.generation;
+    const line = await lockLine(this.store.zkSession.calls, dir);
+    const name = lock.node.slice(dir.length + 1);
+    if (this.lockGeneration === generation && this.generation === generation && line[0] === name) return this.holds() && this.lock === lock;
+    if (this.lock !== lock || !this.holds()) return false; // lost meanwhile: already told
+    const why = !line.includes(name) ? `lock node ${lock.node} is gone` : line[0] !== name ? `lock node ${lock.node} is not the lowest (${line[0]} is)` : `lock node ${lock.node} is of a replaced session`;
+    this.log.warn({ node: lock.node, line: line.slice(0, 3) }, `not leading after all: ${why}`);
+    this.lock = undefined;
+    this.setHeld(false, why);
+    await lock.release().catch(() => undefined);
+    void this.regain();
+    return false;
   }
 
   /**
