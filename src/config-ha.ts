@@ -61,8 +61,9 @@ export function haOptions(program: Command): HaOptions {
     program.error(`${ERROR_PREFIX}--advertise-address / CORRAL_ADVERTISE_ADDRESS must be host:port`);
   }
   const given = o.metricsListen;
-  if (given !== undefined && given !== "off" && !/^[^\s/]*:\d{1,5}$/.test(given)) {
-    program.error(`${ERROR_PREFIX}--metrics-listen / CORRAL_METRICS_LISTEN must be host:port or off`);
+  const port = given === undefined ? 0 : Number(given.slice(given.lastIndexOf(":") + 1));
+  if (given !== undefined && given !== "off" && (!/^[^\s/]*:\d{1,5}$/.test(given) || port > 65535)) {
+    program.error(`${ERROR_PREFIX}--metrics-listen / CORRAL_METRICS_LISTEN must be host:port (port 0–65535) or off`);
   }
   if (o.otlpEndpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(o.otlpEndpoint)) {
     program.error(`${ERROR_PREFIX}--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4318/v1/traces`);

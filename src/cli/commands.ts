@@ -109,7 +109,8 @@ export async function scheduler(ctx: CommandContext): Promise<void> {
   if (ctx.json) return ctx.out(json(GetSchedulerResponseSchema, res));
   const state = SchedulerState[res.state] ?? String(res.state);
   ctx.out(
-    `state:        ${state}\nmode:         ${modeName(res.serviceMode)}\nschema:       ${res.schemaVersion || "unknown"}\n` +
+    // With replicas the call went to the leader: say which one it is.
+    `leader:       ${ctx.connection.answeredBy}\nstate:        ${state}\nmode:         ${modeName(res.serviceMode)}\nschema:       ${res.schemaVersion || "unknown"}\n` +
       `services:     ${res.services} (${res.uninstalling} being removed)\nlast event:   ${res.lastUninstallEvent}`,
   );
 }

@@ -50,6 +50,11 @@ export class Connection {
     });
   }
 
+  /** The address that answered last: the leader, with replicas. */
+  get answeredBy(): string {
+    return this.#admin.leader ?? this.address;
+  }
+
   /** Runs one unary call with the deadline and metadata; failures become RpcError. */
   async unary<T>(rpc: string, call: (admin: AdminClient, options: CallOptions) => Promise<T>): Promise<T> {
     try {

@@ -33,6 +33,7 @@ describe("corral scheduler", () => {
     const r = await runCli(["scheduler"], { server: current.address });
     expect(r.code, shown(r)).toBe(0);
     expect(r.stdout.trimEnd().split("\n")).toEqual([
+      `leader:       ${current.address}`,
       "state:        RUNNING",
       "mode:         static",
       "schema:       2",
