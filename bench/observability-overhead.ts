@@ -8,7 +8,8 @@
  * sensitive to a busy moment of the shared machine). The OTLP sink is an HTTP server in this
  * process; /metrics of ON is scraped every 15 s meanwhile, as Prometheus would (scrapes are part of the cost; their time is printed, not counted).
  * Target (issue 17): PutService p50 ON ≤ 1.05 × OFF. Figures are printed, never asserted.
- * Usage: npx tsx bench/observability-overhead.ts [rounds=100] [batch=20]   (BENCH_STORE=sqlite|memory)
+ * Usage: npx tsx bench/observability-overhead.ts [rounds=100] [batch=20]   (BENCH_STORE=sqlite|memory;
+ *   BENCH_CPU_PROF=DIR writes a CPU profile of each server child there)
  */
 import { spawn } from "node:child_process";
 import type { ChildProcessByStdio } from "node:child_process";
@@ -56,7 +57,7 @@ interface Server {
 }
 
 async function server(extra: string[]): Promise<Server> {
-  const proc = spawn(process.execPath, ["--import", "tsx", here, "child", ...extra], { stdio: ["pipe", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...(process.env["BENCH_CPU_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_CPU_PROF"]}`] : []), "--import", "tsx", here, "child", ...extra], { stdio: ["pipe", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error("server child did not start within 60 s")), 60_000);
     createInterface({ input: proc.stdout }).once("line", (l) => {
