@@ -13,40 +13,11 @@ import { killSchedulers, startScheduler } from "../e2e/scheduler-process.js";
 import type { SchedulerProcess } from "../e2e/scheduler-process.js";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
+import { CANARY_SPEC as SPEC, until as untilEvery } from "./canary-watch.js";
 import { runCli, shown } from "./run-cli.js";
 import type { CliResult } from "./run-cli.js";
 
 const zk = useZooKeeper();
-
-const SPEC = `name: {{SERVICE_NAME}}
-pods:
-  hello:
-    count: 1
-    tasks:
-      server:
-        goal: RUNNING
-        cmd: sleep 1000
-        cpus: 0.1
-        memory: 32
-  world:
-    count: 2
-    tasks:
-      server:
-        goal: RUNNING
-        cmd: sleep 1000
-        cpus: 0.1
-        memory: 32
-plans:
-  deploy:
-    strategy: serial
-    phases:
-      hello:
-        strategy: serial
-        pod: hello
-      world:
-        strategy: canary
-        pod: world
-`;
 
 const dirs: string[] = [];
 const watchers: ChildProcess[] = [];
@@ -57,14 +28,8 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await killEverything(d);
 });
 
-/** Calls `probe` every 200 ms until it returns true, at most `tries` times. */
-async function until(probe: () => Promise<boolean> | boolean, what: string, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
+/** A failover takes a session timeout and more: every 200 ms, for up to a minute. */
+const until = (probe: () => Promise<boolean> | boolean, what: string): Promise<void> => untilEvery(probe, what, 300, 200);
 
 const leads = (s: SchedulerProcess): boolean =>
   s.log.filter((l) => ["leading", "stepped down", "standing by"].includes(String(l["msg"]))).at(-1)?.["msg"] === "leading";

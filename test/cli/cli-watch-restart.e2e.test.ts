@@ -12,38 +12,9 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { killSchedulers, startScheduler } from "../e2e/scheduler-process.js";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
+import { CANARY_SPEC as SPEC, until } from "./canary-watch.js";
 import { runCli, shown } from "./run-cli.js";
 import type { CliResult } from "./run-cli.js";
-
-const SPEC = `name: {{SERVICE_NAME}}
-pods:
-  hello:
-    count: 1
-    tasks:
-      server:
-        goal: RUNNING
-        cmd: sleep 1000
-        cpus: 0.1
-        memory: 32
-  world:
-    count: 2
-    tasks:
-      server:
-        goal: RUNNING
-        cmd: sleep 1000
-        cpus: 0.1
-        memory: 32
-plans:
-  deploy:
-    strategy: serial
-    phases:
-      hello:
-        strategy: serial
-        pod: hello
-      world:
-        strategy: canary
-        pod: world
-`;
 
 const dirs: string[] = [];
 const watchers: ChildProcess[] = [];
@@ -53,15 +24,6 @@ afterEach(async () => {
   killSchedulers();
   for (const d of dirs.splice(0)) await killEverything(d);
 });
-
-/** Calls `probe` every 100 ms until it returns true, at most `tries` times. */
-async function until(probe: () => Promise<boolean>, what: string, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
