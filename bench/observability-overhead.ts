@@ -32,6 +32,8 @@ const STORE = process.env["BENCH_STORE"] ?? "memory";
 // 1,200 cpus: room for ~12,000 simple.yml services (0.1 cpu), deployed while the puts are timed.
 // BENCH_SIM_AGENTS=1: 80 services fill it, later puts wait for room: nearly the put path alone.
 const AGENTS = process.env["BENCH_SIM_AGENTS"] ?? "150";
+// BENCH_TRACES=N|all: the ON server records this many traces a second (--traces-per-second) instead of the default.
+const TRACES = process.env["BENCH_TRACES"];
 
 if (process.argv[2] === "child") await child(process.argv.slice(3));
 else await parent(Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 20));
@@ -72,12 +74,12 @@ async function server(extra: string[]): Promise<Server> {
 async function parent(rounds: number, batch: number): Promise<void> {
   console.log(`(q) PutService with metrics + tracing ON vs OFF, interleaved — ${machine()}`);
   const sink = await startOtlpSink();
-  // BENCH_ON=metrics|tracing turns on only that half, to tell which one costs what.
+  // BENCH_ON=metrics|tracing turns on only that half, to tell which one costs what; none: both servers OFF (the noise floor).
   const half = process.env["BENCH_ON"] ?? "both";
-  const onArgs = [...(half === "tracing" ? ["--metrics-listen", "off"] : ["--metrics-listen", "127.0.0.1:0"]), ...(half === "metrics" ? [] : ["--otlp-endpoint", sink.endpoint])];
+  const onArgs = half === "none" ? ["--metrics-listen", "off"] : [...(half === "tracing" ? ["--metrics-listen", "off"] : ["--metrics-listen", "127.0.0.1:0"]), ...(half === "metrics" ? [] : ["--otlp-endpoint", sink.endpoint, ...(TRACES ? ["--traces-per-second", TRACES] : [])])];
   const on = await server(onArgs);
   const off = await server(["--metrics-listen", "off"]);
-  if ((on.metrics === null) !== (half === "tracing") || off.metrics !== null) throw new Error("the ON server must serve /metrics (unless BENCH_ON=tracing) and the OFF one must not");
+  if (half !== "none" && ((on.metrics === null) !== (half === "tracing") || off.metrics !== null)) throw new Error("the ON server must serve /metrics (unless BENCH_ON=tracing) and the OFF one must not");
   const spec = readFileSync(new URL("../examples/simple.yml", import.meta.url), "utf8");
   let seq = 0;
   let failures = 0;

@@ -1,11 +1,20 @@
 /**
  * The scheduler's high-availability and observability options: the address its replicas tell
  * clients (`--advertise-address`), the ZooKeeper session timeout that bounds a failover, the
- * Prometheus endpoint (`--metrics-listen`) and the OTLP trace exporter (`--otlp-endpoint`).
+ * Prometheus endpoint (`--metrics-listen`) and the OTLP trace exporter (`--otlp-endpoint`,
+ * `--traces-per-second`).
  */
 import { Option } from "commander";
 import type { Command } from "commander";
 import { ERROR_PREFIX } from "./error-prefix.js";
+
+/**
+ * New traces recorded a second, at most, when tracing is on (trace-budget.ts). Every recorded
+ * span costs the event loop CPU: recording every trace adds about 10 % to PutService at full
+ * load (bench q), past the 5 % budget of issue 17. Ten a second records everything an operator
+ * does by hand and bounds the cost under load; `all` records every trace (debugging).
+ */
+export const DEFAULT_TRACES_PER_SECOND = 10;
 
 /** The port OpenTelemetry's Prometheus exporter uses by default; loopback only. */
 export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9464";
@@ -31,6 +40,8 @@ export interface HaOptions {
   readonly metricsListenExplicit?: boolean;
   /** OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); absent: tracing is off. */
   readonly otlpEndpoint?: string;
+  /** New traces recorded a second at most; Infinity: all (DEFAULT_TRACES_PER_SECOND). */
+  readonly tracesPerSecond?: number;
 }
 
 export function addHaOptions(program: Command, env: NodeJS.ProcessEnv): Command {
@@ -42,6 +53,11 @@ export function addHaOptions(program: Command, env: NodeJS.ProcessEnv): Command 
       new Option("--otlp-endpoint <url>", "send traces (OTLP/HTTP) here; off when unset (CORRAL_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)").default(
         env["CORRAL_OTLP_ENDPOINT"] ?? env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? otlpBase(env["OTEL_EXPORTER_OTLP_ENDPOINT"]),
       ),
+    )
+    .addOption(
+      new Option("--traces-per-second <n|all>", `new traces recorded a second at most, each with all its spans; all: every one (CORRAL_TRACES_PER_SECOND; default ${DEFAULT_TRACES_PER_SECOND})`).default(
+        env["CORRAL_TRACES_PER_SECOND"] ?? String(DEFAULT_TRACES_PER_SECOND),
+      ),
     );
 }
 
@@ -51,7 +67,7 @@ function otlpBase(base: string | undefined): string | undefined {
 }
 
 export function haOptions(program: Command): HaOptions {
-  const o = program.opts<{ advertiseAddress?: string; zkSessionTimeout: string; metricsListen?: string; otlpEndpoint?: string }>();
+  const o = program.opts<{ advertiseAddress?: string; zkSessionTimeout: string; metricsListen?: string; otlpEndpoint?: string; tracesPerSecond: string }>();
   const timeoutS = Number(o.zkSessionTimeout);
   // ZooKeeper servers clamp the timeout to [2, 20] ticks (4–40 s with the default 2 s tick).
   if (!Number.isFinite(timeoutS) || timeoutS < 1 || timeoutS > 120) {
@@ -68,6 +84,11 @@ export function haOptions(program: Command): HaOptions {
   if (o.otlpEndpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(o.otlpEndpoint)) {
     program.error(`${ERROR_PREFIX}--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4318/v1/traces`);
   }
+  const traces = o.tracesPerSecond.trim();
+  const perSecond = traces === "all" ? Number.POSITIVE_INFINITY : /^\d+(\.\d+)?$/.test(traces) ? Number(traces) : Number.NaN;
+  if (Number.isNaN(perSecond) || perSecond > 1_000_000) {
+    program.error(`${ERROR_PREFIX}--traces-per-second / CORRAL_TRACES_PER_SECOND must be a number of traces (0 to 1000000) or all`);
+  }
   const metrics = given === undefined ? DEFAULT_METRICS_LISTEN : given === "off" ? undefined : given.startsWith(":") ? `127.0.0.1${given}` : given;
   return {
     ...(o.advertiseAddress !== undefined ? { advertiseAddress: o.advertiseAddress } : {}),
@@ -75,5 +96,6 @@ export function haOptions(program: Command): HaOptions {
     ...(metrics !== undefined ? { metricsListen: metrics } : {}),
     metricsListenExplicit: given !== undefined,
     ...(o.otlpEndpoint ? { otlpEndpoint: o.otlpEndpoint } : {}),
+    tracesPerSecond: perSecond,
   };
 }

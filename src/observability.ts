@@ -11,6 +11,7 @@ import { startMetrics } from "./adapters/metrics/index.js";
 import { startTracing } from "./adapters/tracing/index.js";
 import type { ReplicaRole } from "./adapters/metrics/index.js";
 import type { ResolvedOptions } from "./config.js";
+import { DEFAULT_TRACES_PER_SECOND } from "./config-ha.js";
 import type { ClusterDriver, Persister } from "./engine/ports.js";
 import type { MultiServiceScheduler } from "./engine/scheduler.js";
 import type { Tracer } from "./engine/telemetry.js";
@@ -80,7 +81,7 @@ export async function startObservability(options: ResolvedOptions, logger: pino.
 /** Tracing's half and its tracer when --otlp-endpoint is set (src/adapters/tracing). */
 function startTracingHalf(options: ResolvedOptions, logger: pino.Logger): { half: Half; tracer: Tracer } | undefined {
   if (options.otlpEndpoint === undefined) return undefined;
-  const tracing = startTracing({ endpoint: options.otlpEndpoint, frameworkName: options.frameworkName, logger: logger.child({ component: "tracing" }) });
-  logger.info({ endpoint: options.otlpEndpoint }, "sending traces (OTLP/HTTP)");
+  const tracing = startTracing({ endpoint: options.otlpEndpoint, frameworkName: options.frameworkName, tracesPerSecond: options.tracesPerSecond ?? DEFAULT_TRACES_PER_SECOND, logger: logger.child({ component: "tracing" }) });
+  logger.info({ endpoint: options.otlpEndpoint, tracesPerSecond: String(options.tracesPerSecond ?? DEFAULT_TRACES_PER_SECOND) }, "sending traces (OTLP/HTTP)");
   return { half: tracing, tracer: tracing.tracer };
 }

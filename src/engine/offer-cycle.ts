@@ -83,7 +83,7 @@ export async function runOfferCycle(deps: CycleDeps, offers: readonly Offer[], o
   // What an accepted offer leaves over comes straight back: another service is usually waiting.
   const calls = acceptIds.map((offerId) =>
     deps.tracer
-      ? deps.tracer.inSpan("engine.acceptOffer", acceptAttributes(offerId, result.users.get(offerId), garbageOwners?.get(offerId)), () =>
+      ? deps.tracer.inSpan("engine.acceptOffer", () => acceptAttributes(offerId, result.users.get(offerId), garbageOwners?.get(offerId)), () =>
           driver.accept([offerId], accepts.get(offerId)!, { refuseSeconds: 0 }),
         )
       : driver.accept([offerId], accepts.get(offerId)!, { refuseSeconds: 0 }),

@@ -17,7 +17,7 @@ import { decodeJson, encodeJson } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 import { StateStore } from "./store/state-store.js";
 import type { UninstallEventFields, UninstallEventLog } from "./uninstall-events.js";
-import { NO_TRACER, SERVICE_ATTRIBUTE } from "./telemetry.js";
+import { NEW_TRACE, NO_TRACER, SERVICE_ATTRIBUTE } from "./telemetry.js";
 import { serviceSpanAttributes } from "./span-services.js";
 
 /** How long after a failed final write a removal tries it again. */
@@ -92,7 +92,7 @@ export class Removals {
    * few durable writes, not one each (the caller keeps batches small enough for one multi).
    */
   async beginMany(requests: readonly RemovalRequest[]): Promise<ServiceRemoval[]> {
-    const attributes = { "corral.removal": "begin", ...serviceSpanAttributes(requests.map((r) => r.name)) };
+    const attributes = () => ({ "corral.removal": "begin", ...serviceSpanAttributes(requests.map((r) => r.name)) });
     return (this.d.runner.tracer ?? NO_TRACER).inSpan("engine.removal", attributes, () => this.beginInOrder(requests));
   }
 
@@ -175,7 +175,7 @@ export class Removals {
     this.d.runner.queue.post(forced ? "force-removal" : "finish-removal", async () => {
       try {
         const attributes = { [SERVICE_ATTRIBUTE]: removal.name, "corral.removal": forced ? "force" : "finish" };
-        await (this.d.runner.tracer ?? NO_TRACER).inSpan("engine.removal", attributes, () => this.finish(removal, forced));
+        await (this.d.runner.tracer ?? NO_TRACER).inSpan("engine.removal", attributes, () => this.finish(removal, forced), NEW_TRACE);
       } catch (err) {
         this.d.log.warn({ err, service: removal.name }, "could not write the end of a removal; trying again");
         const cancel = this.d.clock.setTimer(FINISH_RETRY_MS, () => {

@@ -16,7 +16,7 @@ import { ReviveLimiter } from "./revive-limiter.js";
 import { Reconciler } from "./reconciler.js";
 import type { KillDecision, ManagedService } from "./managed-service.js";
 import type { Tracer } from "./telemetry.js";
-import { NO_TRACER } from "./telemetry.js";
+import { NEW_TRACE, NO_TRACER } from "./telemetry.js";
 import { serviceSpanAttributes } from "./span-services.js";
 import { tryParseTaskId } from "../domain/task-id.js";
 import { TaskKiller } from "./task-killer.js";
@@ -253,7 +253,7 @@ export class SchedulerRunner {
     }
     // Unacknowledged, the updates are sent again; the scheduler that holds the lock takes them.
     if (batch.length === 0 || !this.mayAct()) return;
-    if (this.tracer) return this.tracer.inSpan("engine.statusUpdates", this.statusAttributes(batch), () => this.storeUpdates(batch));
+    if (this.tracer) return this.tracer.inSpan("engine.statusUpdates", () => this.statusAttributes(batch), () => this.storeUpdates(batch), NEW_TRACE);
     return this.storeUpdates(batch);
   }
 
@@ -310,7 +310,7 @@ export class SchedulerRunner {
     const offers = [...this.pendingOffers.values()];
     this.pendingOffers.clear();
     this.lastCycleMs = this.deps.clock.now();
-    if (this.tracer) return this.tracer.inSpan("engine.offerCycle", { "corral.offers": offers.length }, () => this.runCycle(offers));
+    if (this.tracer) return this.tracer.inSpan("engine.offerCycle", { "corral.offers": offers.length }, () => this.runCycle(offers), NEW_TRACE);
     return this.runCycle(offers);
   }
 

@@ -51,7 +51,7 @@ import * as layout from "./store/layout.js";
 import { SelectionStore } from "./store/selection-store.js";
 import { stepDisplayStatus } from "../domain/plan/aggregate.js";
 import type { Status } from "../domain/plan/status.js";
-import { NO_TRACER } from "./telemetry.js";
+import { NEW_TRACE, NO_TRACER } from "./telemetry.js";
 
 export type { SchedulerDeps, SchedulerOptions } from "./scheduler-parts.js";
 export { DEFAULT_RUNNER_OPTIONS } from "./scheduler-parts.js";
@@ -115,7 +115,7 @@ export class MultiServiceScheduler implements AdminApi {
     this.runner.queue.afterEach = () => planEvents.observe();
     const uninstalls = new SchedulerUninstall(parts, this.events);
     this.uninstalls = uninstalls;
-    await (deps.tracer ?? NO_TRACER).inSpan("engine.recovery", {}, () => recoverServices(parts, uninstalls.removals));
+    await (deps.tracer ?? NO_TRACER).inSpan("engine.recovery", {}, () => recoverServices(parts, uninstalls.removals), NEW_TRACE);
     const fid = await parts.persister.get(layout.FRAMEWORK_ID);
     if (options.uninstall) {
       await uninstalls.beginWhole(fid !== undefined);

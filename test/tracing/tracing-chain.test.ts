@@ -32,7 +32,7 @@ let admin: AdminClient;
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  tracing = startTracing({ endpoint: receiver.url, frameworkName: "corral-test", logger: pino({ level: "silent" }) });
+  tracing = startTracing({ endpoint: receiver.url, frameworkName: "corral-test", tracesPerSecond: Number.POSITIVE_INFINITY, logger: pino({ level: "silent" }) });
   const clock = new FakeClock();
   const cluster = new SimulatedCluster({ agents: 3, clock, random: new SeededRandom(99) });
   h = await createHarness({

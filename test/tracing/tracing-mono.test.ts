@@ -22,7 +22,7 @@ let h: Harness;
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
   // The harness's framework is "corral": the mono service is named like it.
-  tracing = startTracing({ endpoint: receiver.url, frameworkName: "corral", logger: pino({ level: "silent" }) });
+  tracing = startTracing({ endpoint: receiver.url, frameworkName: "corral", tracesPerSecond: Number.POSITIVE_INFINITY, logger: pino({ level: "silent" }) });
   const clock = new FakeClock();
   const cluster = new SimulatedCluster({ agents: 3, clock, random: new SeededRandom(99) });
   h = await createHarness({

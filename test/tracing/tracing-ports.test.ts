@@ -17,6 +17,7 @@ import { SchedulerError } from "../../src/domain/errors.js";
 import type { AdminApi } from "../../src/engine/admin-api.js";
 import type { ClusterDriver, Persister, TaskFiles } from "../../src/engine/ports.js";
 import { encodeText } from "../../src/engine/store/codec.js";
+import { NEW_TRACE } from "../../src/engine/telemetry.js";
 import { createHarness } from "../harness/harness.js";
 import { startOtlpReceiver } from "./otlp-receiver.js";
 import type { OtlpReceiver } from "./otlp-receiver.js";
@@ -30,7 +31,7 @@ afterEach(async () => {
 
 async function traced(frameworkName = "fw"): Promise<{ receiver: OtlpReceiver; tracing: Tracing }> {
   const receiver = await startOtlpReceiver();
-  const tracing = startTracing({ endpoint: receiver.url, frameworkName, logger: silent });
+  const tracing = startTracing({ endpoint: receiver.url, frameworkName, tracesPerSecond: Number.POSITIVE_INFINITY, logger: silent });
   cleanups.push(() => receiver.close(), () => tracing.close());
   return { receiver, tracing };
 }
@@ -96,9 +97,15 @@ describe("traced ports", () => {
     const { receiver, tracing } = await traced();
     const refused = new SchedulerError("unavailable", "store down");
     const store = { ...bareStore(), multi: async () => Promise.reject(refused) };
-    await expect(tracing.wrapPersister(store).multi([{ kind: "delete", path: "Services/a" }])).rejects.toBe(refused);
+    const write = () => tracing.wrapPersister(store).multi([{ kind: "delete", path: "Services/a" }]);
+    await expect(tracing.tracer.inSpan("engine.work", {}, write, NEW_TRACE)).rejects.toBe(refused);
     await tracing.flush();
-    expect(receiver.spans).toMatchObject([{ name: "store.multi", statusCode: 2, attributes: { "corral.service": "a", "store.ops": 1 } }]);
+    const [multi, work] = receiver.spans;
+    expect(receiver.spans).toMatchObject([
+      { name: "store.multi", statusCode: 2, attributes: { "corral.service": "a", "store.ops": 1 } },
+      { name: "engine.work", statusCode: 2 },
+    ]);
+    expect(multi!.parentSpanId).toBe(work!.spanId);
   });
 
   it("marks an RPC that failed with its gRPC code", async () => {
@@ -129,11 +136,11 @@ describe("engine spans", () => {
       // The runner's real clock: setTimeout keeps the context it was armed in.
       await new Promise<void>((resolve) =>
         setTimeout(() => {
-          void tracer.inSpan("engine.offerCycle", {}, () => tracer.inSpan("engine.evaluateOffers", { "corral.service": "a" }, async () => undefined)).then(resolve);
+          void tracer.inSpan("engine.offerCycle", {}, () => tracer.inSpan("engine.evaluateOffers", { "corral.service": "a" }, async () => undefined), NEW_TRACE).then(resolve);
         }, 0),
       );
-      await tracer.inSpan("engine.statusUpdates", {}, async () => undefined);
-    });
+      await tracer.inSpan("engine.statusUpdates", {}, async () => undefined, NEW_TRACE);
+    }, NEW_TRACE);
     await tracing.flush();
     const byName = new Map(receiver.spans.map((s) => [s.name, s]));
     expect(byName.get("engine.offerCycle")?.parentSpanId).toBe("");
@@ -145,7 +152,7 @@ describe("engine spans", () => {
   it("fail when the work throws, and the error goes on unchanged", async () => {
     const { receiver, tracing } = await traced();
     const boom = new Error("boom");
-    await expect(tracing.tracer.inSpan("engine.removal", { "corral.service": "a" }, async () => Promise.reject(boom))).rejects.toBe(boom);
+    await expect(tracing.tracer.inSpan("engine.removal", { "corral.service": "a" }, async () => Promise.reject(boom), NEW_TRACE)).rejects.toBe(boom);
     await tracing.flush();
     expect(receiver.spans).toMatchObject([{ name: "engine.removal", statusCode: 2, attributes: { "corral.service": "a" } }]);
   });
@@ -158,8 +165,9 @@ describe("tracing instances", () => {
     const quiet = await createHarness();
     const loud = await createHarness({ persister: a.tracing.wrapPersister(new MemoryPersister()), deps: { tracer: a.tracing.tracer } });
     await quiet.put("quiet", "hello-world.yml");
-    await loud.put("loud", "hello-world.yml");
-    await b.tracing.tracer.inSpan("b.only", {}, async () => undefined);
+    // As an RPC would: engine.putService is part of the request's trace.
+    await a.tracing.tracer.inSpan("request", {}, () => loud.put("loud", "hello-world.yml"), NEW_TRACE);
+    await b.tracing.tracer.inSpan("b.only", {}, async () => undefined, NEW_TRACE);
     await Promise.all([a.tracing.flush(), b.tracing.flush()]);
     await Promise.all([quiet.scheduler.stop(), loud.scheduler.stop()]);
     expect(a.receiver.spans.length).toBeGreaterThan(0);
@@ -174,10 +182,10 @@ describe("tracing instances", () => {
     const warnings: object[] = [];
     const logger = { info: () => undefined, warn: (obj: object) => void warnings.push(obj) };
     // The receiver answers 400 (not retried) for any other path.
-    const tracing = startTracing({ endpoint: `${receiver.url}/elsewhere`, frameworkName: "fw", logger });
+    const tracing = startTracing({ endpoint: `${receiver.url}/elsewhere`, frameworkName: "fw", tracesPerSecond: Number.POSITIVE_INFINITY, logger });
     cleanups.push(() => receiver.close(), () => tracing.close());
     for (let i = 0; i < 3; i++) {
-      await tracing.tracer.inSpan(`work-${i}`, {}, async () => undefined);
+      await tracing.tracer.inSpan(`work-${i}`, {}, async () => undefined, NEW_TRACE);
       await tracing.flush();
     }
     expect(receiver.rejected).toHaveLength(3);
@@ -192,7 +200,7 @@ describe("tracing instances", () => {
     await tracing.close();
     await store.multi([{ kind: "set", path: "ServiceList/late", data: encodeText("x") }]);
     expect((await store.get("ServiceList/late"))?.version).toBe(0);
-    await tracing.tracer.inSpan("late", {}, async () => undefined);
+    await tracing.tracer.inSpan("late", {}, async () => undefined, NEW_TRACE);
     await tracing.flush();
     expect(receiver.spans).toEqual([]);
   });

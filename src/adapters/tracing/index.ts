@@ -30,6 +30,7 @@ import { tracingObserver } from "./call-observer.js";
 import { engineTracer } from "./engine-tracer.js";
 import { ServiceNames } from "./service-attributes.js";
 import { SpanRunner } from "./span-runner.js";
+import { TraceBudget } from "./trace-budget.js";
 import { tracedDriver } from "./traced-driver.js";
 import { tracedPersister } from "./traced-persister.js";
 
@@ -39,6 +40,8 @@ export interface TracingOptions {
   /** The OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces. */
   readonly endpoint: string;
   readonly frameworkName: string;
+  /** New traces recorded a second at most (trace-budget.ts); Infinity: every one. */
+  readonly tracesPerSecond: number;
   readonly logger: Pick<Logger, "info" | "warn">;
 }
 
@@ -63,7 +66,7 @@ export function startTracing(options: TracingOptions): Tracing {
     spanProcessors: [new BatchSpanProcessor(loggingExporter(new OTLPTraceExporter({ url: options.endpoint }), options))],
   });
   const otel: OtelTracer = provider.getTracer("corral");
-  const spans = new SpanRunner(otel);
+  const spans = new SpanRunner(otel, new TraceBudget(options.tracesPerSecond));
   const names = new ServiceNames();
   let closed: Promise<void> | undefined;
   return {

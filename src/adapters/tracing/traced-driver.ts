@@ -17,15 +17,15 @@ export function tracedDriver(d: ClusterDriver, spans: SpanRunner, names: Service
     accept: (offerIds: readonly string[], operations: readonly Operation[], filters?: Filters) =>
       spans.inSpan(
         "driver.accept",
-        { "corral.offers": offerIds.length, "corral.operations": operations.map((o) => o.type), ...serviceAttributes(names.ofOperations(operations)) },
+        () => ({ "corral.offers": offerIds.length, "corral.operations": operations.map((o) => o.type), ...serviceAttributes(names.ofOperations(operations)) }),
         () => d.accept(offerIds, operations, filters),
       ),
     decline: (offerIds, filters) => spans.inSpan("driver.decline", { "corral.offers": offerIds.length }, () => d.decline(offerIds, filters)),
-    kill: (taskId, agentId) => spans.inSpan("driver.kill", { "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }, () => d.kill(taskId, agentId)),
+    kill: (taskId, agentId) => spans.inSpan("driver.kill", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.kill(taskId, agentId)),
     acknowledge: (agentId, taskId, uuid) =>
-      spans.inSpan("driver.acknowledge", { "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }, () => d.acknowledge(agentId, taskId, uuid)),
+      spans.inSpan("driver.acknowledge", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.acknowledge(agentId, taskId, uuid)),
     reconcile: (tasks) =>
-      spans.inSpan("driver.reconcile", { "corral.tasks": tasks.length, ...serviceAttributes(names.ofTaskIds(tasks.map((t) => t.taskId))) }, () =>
+      spans.inSpan("driver.reconcile", () => ({ "corral.tasks": tasks.length, ...serviceAttributes(names.ofTaskIds(tasks.map((t) => t.taskId))) }), () =>
         d.reconcile(tasks),
       ),
     revive: () => spans.inSpan("driver.revive", {}, () => d.revive()),
