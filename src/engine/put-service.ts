@@ -18,6 +18,7 @@ import { withDriverNotes } from "./spec-notes.js";
 import { planView } from "./service-view.js";
 import { StateStore } from "./store/state-store.js";
 import { NO_TRACER, SERVICE_ATTRIBUTE } from "./telemetry.js";
+import type { TraceRef } from "./telemetry.js";
 
 /**
  * A put of the start path in static and mono mode (not reachable over the API): the file's
@@ -34,10 +35,15 @@ export class ServicePuts {
     const violations = validateServiceName(input.name);
     if (violations.length > 0) throw SchedulerError.invalid(violations);
     const attributes = { [SERVICE_ATTRIBUTE]: input.name, "corral.dry_run": input.dryRun === true };
-    return (this.parts.deps.tracer ?? NO_TRACER).inSpan("engine.putService", attributes, () => this.parts.inTurn(input.name, () => this.putInTurn(input, file)));
+    const tracer = this.parts.deps.tracer ?? NO_TRACER;
+    return tracer.inSpan("engine.putService", attributes, () => {
+      // The work item is part of this span's trace: it runs after awaits, where the span is no longer current.
+      const trace = tracer.current();
+      return this.parts.inTurn(input.name, () => this.putInTurn(input, file, trace));
+    });
   }
 
-  private async putInTurn(input: PutServiceInput, file: FilePut | undefined): Promise<PutServiceResult> {
+  private async putInTurn(input: PutServiceInput, file: FilePut | undefined, trace: TraceRef | undefined): Promise<PutServiceResult> {
     // Nothing is built for a put that cannot succeed anyway.
     const current = this.admissible(input);
     const now = this.parts.deps.clock.now();
@@ -58,7 +64,7 @@ export class ServicePuts {
     // A file's service builds here, at start, as recovery builds the stored ones.
     const { factory } = this.parts;
     const built = factory.buildForRequest && !file ? await factory.buildForRequest(context) : factory.build(context);
-    return this.parts.runner.queue.run("put-service", () => this.apply(input, built));
+    return this.parts.runner.queue.run("put-service", () => this.apply(input, built), trace);
   }
 
   /** The service the put changes (undefined: a new or quarantined one), or why it may not. */

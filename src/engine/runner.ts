@@ -16,7 +16,7 @@ import { ReviveLimiter } from "./revive-limiter.js";
 import { Reconciler } from "./reconciler.js";
 import type { KillDecision, ManagedService } from "./managed-service.js";
 import type { Tracer } from "./telemetry.js";
-import { NEW_TRACE, NO_TRACER } from "./telemetry.js";
+import { NEW_TRACE, NO_TRACER, outsideTimers } from "./telemetry.js";
 import { serviceSpanAttributes } from "./span-services.js";
 import { tryParseTaskId } from "../domain/task-id.js";
 import { TaskKiller } from "./task-killer.js";
@@ -71,6 +71,8 @@ export class SchedulerRunner {
   private readonly killer: TaskKiller;
   private readonly reconciler: Reconciler;
   private readonly cycleDeps: CycleDeps;
+  /** The clock's timers, their callbacks outside every trace. */
+  private readonly timers: Clock;
   private frameworkId: string | undefined;
   private suppressed = false;
   /** New work appeared; kept until a revive actually happens, so a denied revive is retried. */
@@ -100,11 +102,14 @@ export class SchedulerRunner {
     private readonly deps: RunnerDeps,
     private readonly options: RunnerOptions,
   ) {
-    this.queue = new WorkQueue(deps.log);
     this.tracer = deps.tracer === NO_TRACER ? undefined : deps.tracer;
+    this.queue = new WorkQueue(deps.log, this.tracer);
     this.revives = new ReviveLimiter(deps.clock.now());
-    this.killer = new TaskKiller(deps.driver, deps.clock, deps.log);
-    this.reconciler = new Reconciler(deps.driver, deps.clock, deps.manager, deps.log);
+    // Their timers fire beside the running work item: a retried kill or a reconciliation is part of no trace.
+    const timers = this.tracer ? outsideTimers(deps.clock, this.tracer) : deps.clock;
+    this.killer = new TaskKiller(deps.driver, timers, deps.log);
+    this.reconciler = new Reconciler(deps.driver, timers, deps.manager, deps.log);
+    this.timers = timers;
     const kill = (d: KillDecision): void => this.killer.kill(d.taskId, d.agentId, d.reason);
     this.cycleDeps = { client: deps.client, driver: deps.driver, log: deps.log, kill, ...(this.tracer ? { tracer: this.tracer } : {}) };
   }
@@ -159,7 +164,7 @@ export class SchedulerRunner {
 
   private armGcProbe(): void {
     if (this.gcProbe || this.expectedGarbage.size === 0 || this.stopped) return;
-    this.gcProbe = this.deps.clock.setTimer(GC_PROBE_MS, () => {
+    this.gcProbe = this.timers.setTimer(GC_PROBE_MS, () => {
       this.gcProbe = undefined;
       const oldest = this.deps.clock.now() - GC_EXPECT_MS;
       for (const [ns, since] of this.expectedGarbage) if (since < oldest) this.expectedGarbage.delete(ns);
@@ -209,7 +214,7 @@ export class SchedulerRunner {
     this.implicitTimer?.();
     if (this.stopped) return;
     this.deps.driver.reconcile([]).catch((err: unknown) => this.deps.log.warn({ err }, "implicit reconciliation failed"));
-    this.implicitTimer = this.deps.clock.setTimer(this.options.implicitReconcileMs, () => this.reconcileImplicitly());
+    this.implicitTimer = this.timers.setTimer(this.options.implicitReconcileMs, () => this.reconcileImplicitly());
   }
 
   private registerService(service: Pick<ManagedService, "registered" | "pendingReconciliation">, frameworkId: string): void {

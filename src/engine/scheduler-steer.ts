@@ -7,6 +7,7 @@ import { SchedulerError } from "../domain/errors.js";
 import { validateServiceName } from "../domain/names.js";
 import type { PlanControlInput, PlanControlResult, PlanView, PodControlInput, PodControlResult, PodView, TaskView } from "./admin-api.js";
 import type { ManagedService, PodState, PreparedControl } from "./managed-service.js";
+import { NO_TRACER } from "./telemetry.js";
 import type { SchedulerParts } from "./scheduler-parts.js";
 import { planView } from "./service-view.js";
 import { taskViews } from "./task-views.js";
@@ -50,6 +51,8 @@ export class ServiceSteering {
   /** Prepared and applied in the runner's queue; the ops stored first, then applied, then the kills sent. */
   private inTurn<R>(name: string, what: string, prepare: (svc: ManagedService) => PreparedControl<R>): Promise<R> {
     this.parts.mustAct();
+    // Queued after the service's turn comes: the request's span is no longer current by then.
+    const trace = (this.parts.deps.tracer ?? NO_TRACER).current();
     return this.parts.inTurn(name, () =>
       this.parts.runner.queue.run(what, async () => {
         const prepared = prepare(this.parts.mustGet(name));
@@ -57,7 +60,7 @@ export class ServiceSteering {
         const result = prepared.apply();
         this.parts.runner.steered(prepared.kills);
         return result;
-      }),
+      }, trace),
     );
   }
 }

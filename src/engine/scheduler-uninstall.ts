@@ -8,6 +8,8 @@ import { validateServiceName } from "../domain/names.js";
 import type { ServiceView } from "./admin-api.js";
 import { FINISH_RETRY_MS, Removals } from "./removals.js";
 import type { ManagedService } from "./managed-service.js";
+import { NO_TRACER } from "./telemetry.js";
+import type { TraceRef } from "./telemetry.js";
 import type { SchedulerParts } from "./scheduler-parts.js";
 import { DEFAULT_REMOVAL_TIMEOUT_MS } from "./scheduler-parts.js";
 import * as layout from "./store/layout.js";
@@ -61,8 +63,9 @@ export class SchedulerUninstall {
     if (current?.removing) return current.view();
     if (!current && !this.parts.manager.getQuarantined(name)) throw new SchedulerError("not_found", `service '${abbreviate(name)}' not found`);
     this.parts.mustAct();
+    const trace = (this.parts.deps.tracer ?? NO_TRACER).current();
     // After any put of the same name, and between offer cycles.
-    const removal = await this.parts.inTurn(name, () => this.beginSoon(name, this.removalTimeoutMs()));
+    const removal = await this.parts.inTurn(name, () => this.beginSoon(name, this.removalTimeoutMs(), trace));
     return removal.view();
   }
 
@@ -87,9 +90,10 @@ export class SchedulerUninstall {
 
   /**
    * Begins the removal in the next "uninstall" work item, with every other removal asked for
-   * until it runs (one durable write for all of them, between offer cycles).
+   * until it runs (one durable write for all of them, between offer cycles). The item is part
+   * of the trace of the request that queued it.
    */
-  private beginSoon(name: string, timeoutMs: number | undefined): Promise<ManagedService> {
+  private beginSoon(name: string, timeoutMs: number | undefined, trace: TraceRef | undefined): Promise<ManagedService> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ name, timeoutMs, resolve, reject });
       if (this.batchQueued) return;
@@ -98,7 +102,7 @@ export class SchedulerUninstall {
         .run("uninstall", async () => {
           this.batchQueued = false;
           await this.beginWaiting(this.waiting.splice(0));
-        })
+        }, trace)
         .catch((err: unknown) => this.parts.deps.log.error({ err }, "beginning removals failed"));
     });
   }

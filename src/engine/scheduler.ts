@@ -106,7 +106,9 @@ export class MultiServiceScheduler implements AdminApi {
       log: deps.log,
     });
     this.schemaVersion = schema.version;
-    const persist = (ops: readonly PersisterOp[]): Promise<void> => parts.persister.multi(ops);
+    const tracer = deps.tracer ?? NO_TRACER;
+    // Plan events are written beside the work items that made them, so they are part of none.
+    const persist = (ops: readonly PersisterOp[]): Promise<void> => tracer.outside(() => parts.persister.multi(ops));
     [this.events, this.planEvents] = await Promise.all([
       UninstallEventLog.load(parts.persister, deps.clock, options.events),
       PlanEvents.load(parts.persister, deps.clock, this.manager, persist, deps.log, options.events),
@@ -115,7 +117,8 @@ export class MultiServiceScheduler implements AdminApi {
     this.runner.queue.afterEach = () => planEvents.observe();
     const uninstalls = new SchedulerUninstall(parts, this.events);
     this.uninstalls = uninstalls;
-    await (deps.tracer ?? NO_TRACER).inSpan("engine.recovery", {}, () => recoverServices(parts, uninstalls.removals), NEW_TRACE);
+    // Nothing else runs yet: recovery is the one work item, so its reads nest under its span.
+    await tracer.unit(undefined, () => tracer.inSpan("engine.recovery", {}, () => recoverServices(parts, uninstalls.removals), NEW_TRACE));
     const fid = await parts.persister.get(layout.FRAMEWORK_ID);
     if (options.uninstall) {
       await uninstalls.beginWhole(fid !== undefined);
@@ -236,7 +239,8 @@ export class MultiServiceScheduler implements AdminApi {
   async deploySlots(): Promise<{ readonly used: number; readonly limit: number } | undefined> {
     const limit = this.parts.options.maxParallelDeploys ?? 0;
     if (limit <= 0) return undefined;
-    const held = await new SelectionStore(this.parts.persister).fetch();
+    // A scrape reads beside whatever work item runs: part of no trace.
+    const held = await (this.parts.deps.tracer ?? NO_TRACER).outside(() => new SelectionStore(this.parts.persister).fetch());
     return { used: held.filter((n) => this.manager.get(n) !== undefined).length, limit };
   }
 

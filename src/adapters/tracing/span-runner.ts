@@ -1,17 +1,19 @@
 /**
- * Spans of one tracing instance, nested through a context of its own (AsyncLocalStorage) instead
- * of the OpenTelemetry API's global context manager: two instances in one process (tests, a
- * scheduler library embedded twice) never see each other's spans, and nothing global is
- * registered that outlives `close()`.
+ * Spans of one tracing instance and the context they nest in, carried without async hooks (the
+ * engine port's rules, engine/telemetry.ts): on Node 20 an AsyncLocalStorage, once used, slows
+ * every `await` of the process for good (bench q measured it as most of tracing's cost).
  *
- * What is not recorded costs next to nothing, which is what keeps tracing cheap at load:
- *  - a new trace (a root span) is recorded only within the budget (trace-budget.ts); a span that
- *    is not a root is recorded only under a recorded span that is still open. Otherwise there is
- *    no span at all, and its attributes are never computed;
- *  - the context storage is on only while a recorded span is open. Node 20's async hooks, which
- *    carry it, cost every promise of the process something while they are on.
+ * Where a span started now nests, in order:
+ *  1. the context set while code runs synchronously (`with`: a gRPC handler's start, a span's
+ *     work up to its first `await`; `outside`: none);
+ *  2. the running work item's innermost open span (`unit`; the engine runs one item at a time);
+ *  3. none.
+ * Nothing is registered globally: instances in one process (tests) never see each other's spans.
+ *
+ * What is not recorded costs next to nothing: a new trace is recorded only within the budget
+ * (trace-budget.ts); any other span only under a recorded span that is still open. Otherwise
+ * there is no span at all, and its attributes are never computed.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Attributes, Context, Span, SpanKind, Tracer as OtelTracer } from "@opentelemetry/api";
 import type { TraceBudget } from "./trace-budget.js";
@@ -33,10 +35,18 @@ export interface Started {
   end(err?: unknown): void;
 }
 
+/** A span of the running work item: spans of the item started after an `await` nest under the innermost open one. */
+interface Frame {
+  readonly context: Context;
+  readonly prev: Frame | undefined;
+  open: boolean;
+}
+
 export class SpanRunner {
-  private readonly contexts = new AsyncLocalStorage<Context>();
-  /** Recorded spans started and not ended; the context storage is off at 0. */
-  private open = 0;
+  /** The context while code runs synchronously inside `with`; ROOT_CONTEXT inside `outside`. */
+  private sync: Context | undefined;
+  /** The running work item's innermost open span. */
+  private ambient: Frame | undefined;
 
   constructor(
     private readonly tracer: OtelTracer,
@@ -45,7 +55,12 @@ export class SpanRunner {
 
   /** The context spans started now nest under. */
   active(): Context {
-    return this.contexts.getStore() ?? ROOT_CONTEXT;
+    return this.sync ?? this.ambient?.context ?? ROOT_CONTEXT;
+  }
+
+  /** The context set synchronously right now, if any (what a request hands to its work item). */
+  current(): Context | undefined {
+    return this.sync;
   }
 
   /**
@@ -58,7 +73,6 @@ export class SpanRunner {
     if (options.root ? !this.budget.take() : trace.getSpan(parent)?.isRecording() !== true) return undefined;
     const attrs = typeof attributes === "function" ? attributes() : attributes;
     const span = this.tracer.startSpan(name, { attributes: attrs, ...(options.kind !== undefined ? { kind: options.kind } : {}) }, parent);
-    this.open++;
     let ended = false;
     return {
       span,
@@ -68,32 +82,65 @@ export class SpanRunner {
         ended = true;
         if (err !== undefined) failed(span, err);
         span.end();
-        if (--this.open === 0) this.contexts.disable();
       },
     };
   }
 
-  /** Runs `fn` with `context` active (its promises and timers inherit it). */
+  /** Calls `fn` with `context` current while it runs synchronously. */
   with<T>(context: Context, fn: () => T): T {
-    return this.contexts.run(context, fn);
+    const prev = this.sync;
+    this.sync = context;
+    try {
+      return fn();
+    } finally {
+      this.sync = prev;
+    }
+  }
+
+  /** Calls `fn` outside every span: what it starts synchronously is part of no trace. */
+  outside<T>(fn: () => T): T {
+    return this.with(ROOT_CONTEXT, fn);
+  }
+
+  /** Runs a work item as part of `context` (none: ROOT_CONTEXT) until it settles. */
+  async unit<T>(context: Context | undefined, fn: () => Promise<T>): Promise<T> {
+    const frame: Frame = { context: context ?? ROOT_CONTEXT, prev: undefined, open: true };
+    this.ambient = frame;
+    try {
+      return await this.with(frame.context, fn);
+    } finally {
+      frame.open = false;
+      // Spans of the item still open (work it did not wait for) are no longer its current ones.
+      let base = this.ambient;
+      while (base?.prev) base = base.prev;
+      if (base === frame) this.ambient = undefined;
+    }
   }
 
   /**
-   * Runs `fn` outside every span: what it starts is not part of the current trace. Nothing is
-   * entered when no context is active.
+   * `fn` inside a new span; the span ends when `fn` settles, failed (with the error) when it
+   * throws. A span started by the running item's own code (nothing else current synchronously)
+   * becomes the item's current span until it ends.
    */
-  outside<T>(fn: () => T): T {
-    return this.contexts.getStore() === undefined ? fn() : this.contexts.run(ROOT_CONTEXT, fn);
-  }
-
-  /** `fn` inside a new span; the span ends when `fn` settles, failed (with the error) when it throws. */
   inSpan<T>(name: string, attributes: LazyAttributes, fn: () => Promise<T>, root = false): Promise<T> {
+    const ofItem = this.ambient !== undefined && (this.sync === undefined || this.sync === this.ambient.context);
     const started = this.start(name, attributes, { root });
-    if (!started) return root ? this.outside(fn) : fn();
-    return this.recorded(started, fn);
+    if (!started) {
+      if (!root) return fn();
+      // A new trace left out: its work is part of no other trace either.
+      return ofItem ? this.framed(ROOT_CONTEXT, fn) : this.outside(fn);
+    }
+    return this.recorded(started, fn, ofItem);
   }
 
-  private async recorded<T>(started: Started, fn: () => Promise<T>): Promise<T> {
+  /** A store or cluster call in a span: it nests under the current span and never becomes the item's current one. */
+  leaf<T>(name: string, attributes: LazyAttributes, fn: () => Promise<T>): Promise<T> {
+    const started = this.start(name, attributes);
+    return started ? this.recorded(started, fn, false) : fn();
+  }
+
+  private async recorded<T>(started: Started, fn: () => Promise<T>, ofItem: boolean): Promise<T> {
+    const frame = ofItem ? this.enter(started.context) : undefined;
     try {
       const result = await this.with(started.context, fn);
       started.end();
@@ -101,7 +148,33 @@ export class SpanRunner {
     } catch (err) {
       started.end(err ?? new Error("failed"));
       throw err;
+    } finally {
+      if (frame) this.leave(frame);
     }
+  }
+
+  private async framed<T>(context: Context, fn: () => Promise<T>): Promise<T> {
+    const frame = this.enter(context);
+    try {
+      return await this.with(context, fn);
+    } finally {
+      this.leave(frame);
+    }
+  }
+
+  private enter(context: Context): Frame {
+    const frame: Frame = { context, prev: this.ambient, open: true };
+    this.ambient = frame;
+    return frame;
+  }
+
+  /** Siblings may end in any order (ACCEPTs go out together): the innermost span still open becomes current. */
+  private leave(frame: Frame): void {
+    frame.open = false;
+    if (this.ambient !== frame) return;
+    let next = frame.prev;
+    while (next && !next.open) next = next.prev;
+    this.ambient = next;
   }
 }
 

@@ -15,22 +15,22 @@ export function tracedDriver(d: ClusterDriver, spans: SpanRunner, names: Service
   const traced: ClusterDriver = {
     subscribe: (framework, events) => d.subscribe(framework, events),
     accept: (offerIds: readonly string[], operations: readonly Operation[], filters?: Filters) =>
-      spans.inSpan(
+      spans.leaf(
         "driver.accept",
         () => ({ "corral.offers": offerIds.length, "corral.operations": operations.map((o) => o.type), ...serviceAttributes(names.ofOperations(operations)) }),
         () => d.accept(offerIds, operations, filters),
       ),
-    decline: (offerIds, filters) => spans.inSpan("driver.decline", { "corral.offers": offerIds.length }, () => d.decline(offerIds, filters)),
-    kill: (taskId, agentId) => spans.inSpan("driver.kill", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.kill(taskId, agentId)),
+    decline: (offerIds, filters) => spans.leaf("driver.decline", { "corral.offers": offerIds.length }, () => d.decline(offerIds, filters)),
+    kill: (taskId, agentId) => spans.leaf("driver.kill", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.kill(taskId, agentId)),
     acknowledge: (agentId, taskId, uuid) =>
-      spans.inSpan("driver.acknowledge", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.acknowledge(agentId, taskId, uuid)),
+      spans.leaf("driver.acknowledge", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.acknowledge(agentId, taskId, uuid)),
     reconcile: (tasks) =>
-      spans.inSpan("driver.reconcile", () => ({ "corral.tasks": tasks.length, ...serviceAttributes(names.ofTaskIds(tasks.map((t) => t.taskId))) }), () =>
+      spans.leaf("driver.reconcile", () => ({ "corral.tasks": tasks.length, ...serviceAttributes(names.ofTaskIds(tasks.map((t) => t.taskId))) }), () =>
         d.reconcile(tasks),
       ),
-    revive: () => spans.inSpan("driver.revive", {}, () => d.revive()),
-    suppress: () => spans.inSpan("driver.suppress", {}, () => d.suppress()),
-    teardown: () => spans.inSpan("driver.teardown", {}, () => d.teardown()),
+    revive: () => spans.leaf("driver.revive", {}, () => d.revive()),
+    suppress: () => spans.leaf("driver.suppress", {}, () => d.suppress()),
+    teardown: () => spans.leaf("driver.teardown", {}, () => d.teardown()),
     close: () => d.close(),
   };
   if (d.taskFiles !== undefined) Object.defineProperty(traced, "taskFiles", { get: () => d.taskFiles, enumerable: true });

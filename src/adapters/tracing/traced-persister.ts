@@ -19,16 +19,16 @@ export function tracedPersister(p: Persister, spans: SpanRunner, names: ServiceN
     return serviceAttributes(services);
   };
   const traced: Persister = {
-    get: (path) => spans.inSpan("store.get", () => ({ "store.path": path, ...about([path]) }), () => p.get(path)),
-    children: (path) => spans.inSpan("store.children", () => ({ "store.path": path, ...about([path]) }), () => p.children(path)),
+    get: (path) => spans.leaf("store.get", () => ({ "store.path": path, ...about([path]) }), () => p.get(path)),
+    children: (path) => spans.leaf("store.children", () => ({ "store.path": path, ...about([path]) }), () => p.children(path)),
     multi: (ops: readonly PersisterOp[]) =>
-      spans.inSpan("store.multi", () => ({ "store.ops": ops.length, ...about(ops.map((op) => op.path)) }), () => p.multi(ops)),
+      spans.leaf("store.multi", () => ({ "store.ops": ops.length, ...about(ops.map((op) => op.path)) }), () => p.multi(ops)),
     close: () => p.close(),
   };
   if (p.getMany) {
     const getMany = p.getMany.bind(p);
     traced.getMany = (paths: readonly string[]): Promise<(Versioned | undefined)[]> =>
-      spans.inSpan("store.getMany", () => ({ "store.paths": paths.length, ...about(paths) }), () => getMany(paths));
+      spans.leaf("store.getMany", () => ({ "store.paths": paths.length, ...about(paths) }), () => getMany(paths));
   }
   // A getter: a store may learn its limit after it connected.
   if (p.maxMultiBytes !== undefined) Object.defineProperty(traced, "maxMultiBytes", { get: () => p.maxMultiBytes, enumerable: true });
