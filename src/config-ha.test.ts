@@ -46,6 +46,17 @@ describe("replica, metrics and tracing options", () => {
     expect(refused(["--otlp-endpoint", "c:4318"])).toMatch(/^corral: --otlp-endpoint must be an http\(s\) URL/);
   });
 
+  it("bounds the traces recorded a second: 10 by default, a number, or all", () => {
+    expect(resolveOptions([], {}).tracesPerSecond).toBe(10);
+    expect(resolveOptions(["--traces-per-second", "2.5"], {}).tracesPerSecond).toBe(2.5);
+    expect(resolveOptions(["--traces-per-second", "0"], {}).tracesPerSecond).toBe(0);
+    expect(resolveOptions(["--traces-per-second", "all"], {}).tracesPerSecond).toBe(Number.POSITIVE_INFINITY);
+    expect(resolveOptions([], { CORRAL_TRACES_PER_SECOND: "all" }).tracesPerSecond).toBe(Number.POSITIVE_INFINITY);
+    for (const bad of ["-1", "ten", "", "1e3", "2000000"]) {
+      expect(refused(["--traces-per-second", bad])).toMatch(/^corral: --traces-per-second \/ CORRAL_TRACES_PER_SECOND must be a number of traces \(0 to 1000000\) or all/);
+    }
+  });
+
   it("checks --advertise-address is host:port", () => {
     expect(resolveOptions(["--advertise-address", "sched-1.example:50051"], {}).advertiseAddress).toBe("sched-1.example:50051");
     expect(refused(["--advertise-address", "sched-1"])).toMatch(/^corral: --advertise-address \/ CORRAL_ADVERTISE_ADDRESS must be host:port/);

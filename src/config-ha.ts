@@ -86,7 +86,7 @@ export function haOptions(program: Command): HaOptions {
   }
   const traces = o.tracesPerSecond.trim();
   const perSecond = traces === "all" ? Number.POSITIVE_INFINITY : /^\d+(\.\d+)?$/.test(traces) ? Number(traces) : Number.NaN;
-  if (Number.isNaN(perSecond) || perSecond > 1_000_000) {
+  if (Number.isNaN(perSecond) || (perSecond > 1_000_000 && traces !== "all")) {
     program.error(`${ERROR_PREFIX}--traces-per-second / CORRAL_TRACES_PER_SECOND must be a number of traces (0 to 1000000) or all`);
   }
   const metrics = given === undefined ? DEFAULT_METRICS_LISTEN : given === "off" ? undefined : given.startsWith(":") ? `127.0.0.1${given}` : given;

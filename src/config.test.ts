@@ -49,6 +49,7 @@ describe("resolveOptions", () => {
       eventRetention: 10_000,
       eventMaxAgeMs: 7 * 24 * 3600 * 1000,
       taskPath: "/usr/local/bin:/usr/bin:/bin",
+      tracesPerSecond: 10,
       mode: "dynamic",
       servicePaths: [],
       parameters: {},

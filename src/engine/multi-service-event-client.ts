@@ -23,6 +23,12 @@ import { SERVICE_ATTRIBUTE } from "./telemetry.js";
 
 /** A service whose part of the cycle threw; nothing of it was applied. */
 
+/**
+ * Services whose turn with offers is a span of its own, at most, per cycle: a cycle offering to
+ * a thousand services stays a trace of a few dozen spans, not a thousand.
+ */
+export const MAX_TRACED_TURNS = 32;
+
 /** Services that may launch in one cycle, at least (or one per offer when there are more offers). */
 export const MIN_LAUNCHERS_PER_CYCLE = 128;
 
@@ -148,7 +154,8 @@ export class MultiServiceEventClient {
    * Offers to the working services, in turn. Every working service is called, with what earlier
    * services left of each offer (offerRemainder): its kill decisions flow regardless.
    * A service that throws is told (`cycleFailed`) and skipped: the offers go on to the next.
-   * With `tracer`, each service's turn with offers is a span naming it (`engine.evaluateOffers`).
+   * With `tracer`, each service's turn with offers is a span naming it (`engine.evaluateOffers`),
+   * for the first MAX_TRACED_TURNS services given offers.
    */
   async offers(offers: readonly Offer[], tracer?: Tracer): Promise<CycleOffers> {
     const operations = new Map<string, Operation[]>();
@@ -164,6 +171,7 @@ export class MultiServiceEventClient {
     const byDefault = this.defaultService();
     let capped = false;
     let launchers = 0;
+    let traced = 0;
     for (const { svc, footprint } of this.offerTargets) {
       if (this.manager.get(svc.name) !== svc) continue;
       svc.defaultService?.(svc === byDefault);
@@ -183,7 +191,7 @@ export class MultiServiceEventClient {
       try {
         // A turn without offers (past the cap, waiting for a deploy slot) is no span: there are many and nothing is placed.
         result =
-          tracer && given.length > 0
+          tracer && given.length > 0 && traced++ < MAX_TRACED_TURNS
             ? await tracer.inSpan("engine.evaluateOffers", { [SERVICE_ATTRIBUTE]: svc.name, "corral.offers": given.length }, () => svc.offers(given))
             : await svc.offers(given);
       } catch (error) {

@@ -17,7 +17,9 @@ import { SchedulerError } from "../../src/domain/errors.js";
 import type { AdminApi } from "../../src/engine/admin-api.js";
 import type { ClusterDriver, Persister, TaskFiles } from "../../src/engine/ports.js";
 import { encodeText } from "../../src/engine/store/codec.js";
-import { NEW_TRACE } from "../../src/engine/telemetry.js";
+import { MAX_TRACED_TURNS } from "../../src/engine/multi-service-event-client.js";
+import { NEW_TRACE, NO_TRACER } from "../../src/engine/telemetry.js";
+import type { Tracer } from "../../src/engine/telemetry.js";
 import { createHarness } from "../harness/harness.js";
 import { startOtlpReceiver } from "./otlp-receiver.js";
 import type { OtlpReceiver } from "./otlp-receiver.js";
@@ -147,6 +149,32 @@ describe("engine spans", () => {
     expect(byName.get("engine.statusUpdates")?.parentSpanId).toBe("");
     expect(byName.get("engine.offerCycle")?.traceId).not.toBe(byName.get("engine.putService")?.traceId);
     expect(byName.get("engine.evaluateOffers")?.parentSpanId).toBe(byName.get("engine.offerCycle")?.spanId);
+  });
+
+  it("give at most MAX_TRACED_TURNS services' turns with offers a span each, per offer cycle", async () => {
+    const events: string[] = [];
+    const tracer: Tracer = {
+      ...NO_TRACER,
+      async inSpan(name, _attributes, fn) {
+        events.push(`start ${name}`);
+        try {
+          return await fn();
+        } finally {
+          events.push(`end ${name}`);
+        }
+      },
+    };
+    const h = await createHarness({ agents: 8, deps: { tracer } });
+    const names = Array.from({ length: MAX_TRACED_TURNS + 8 }, (_, i) => `svc-${i}`);
+    for (const name of names) await h.put(name, "hello-world.yml");
+    await h.deployAll(names);
+    await h.scheduler.stop();
+    const turnsPerCycle: number[] = [];
+    for (const e of events) {
+      if (e === "start engine.offerCycle") turnsPerCycle.push(0);
+      if (e === "start engine.evaluateOffers") turnsPerCycle[turnsPerCycle.length - 1]! += 1;
+    }
+    expect(Math.max(...turnsPerCycle)).toBe(MAX_TRACED_TURNS);
   });
 
   it("fail when the work throws, and the error goes on unchanged", async () => {

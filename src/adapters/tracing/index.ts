@@ -1,6 +1,7 @@
 /**
  * Tracing with OpenTelemetry (`--otlp-endpoint`; off when unset, and then this module is never
- * started): spans go in batches over OTLP/HTTP (JSON, the exporter's default) to the endpoint,
+ * started): at most `--traces-per-second` new traces are recorded (trace-budget.ts), each whole;
+ * spans go in batches over OTLP/HTTP (JSON, the exporter's default) to the endpoint,
  * from a tracer provider of this instance only — nothing is registered globally, so instances
  * in one process (tests) stay apart. Resource: `service.name` = corral, `corral.framework`.
  *
@@ -10,13 +11,13 @@
  *     engine.putService      the put, from waiting its turn to the write
  *     engine.removal         begin (UninstallService batch), finish / force
  *   engine.offerCycle        a trace per cycle (not under the request that scheduled it)
- *     engine.evaluateOffers  one service's turn with offers
+ *     engine.evaluateOffers  one service's turn with offers (the first 32 services of the cycle)
  *     engine.acceptOffer     one offer's ACCEPT, naming the services whose operations it carries
  *   engine.statusUpdates     a trace per stored batch of task statuses (then the acknowledgements)
  *   engine.recovery          start-up: the stored services rebuilt
  *   store.get|getMany|children|multi, driver.accept|decline|kill|acknowledge|reconcile|revive|suppress|teardown
- *                            under whatever span is current; a timer keeps the context it was armed in, so a
- *                            kill the task killer retries stays in the trace that first sent it
+ *                            under the span that is current (span-runner.ts); a call made outside every
+ *                            recorded span (a kill retried by timer, a plan-event write) is not recorded
  */
 import type { Tracer as OtelTracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
