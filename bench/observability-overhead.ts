@@ -5,8 +5,8 @@
  * `--metrics-listen off` and no endpoint (OFF), take sequential PutService calls from this
  * process in interleaved batches, alternating which goes first, so drift of a shared machine
  * hits both alike; besides the pooled p50s, the median of the rounds' p50 ratios is printed (less
- * sensitive to a busy moment of the shared machine). The OTLP sink is an HTTP server in this
- * process; /metrics of ON is scraped every 15 s meanwhile, as Prometheus would (scrapes are part of the cost; their time is printed, not counted).
+ * sensitive to a busy moment of the shared machine). The OTLP sink is an HTTP server in a process
+ * of its own, as a collector is; /metrics of ON is scraped every 15 s meanwhile, as Prometheus would (scrapes are part of the cost; their time is printed, not counted).
  * Target (issue 17): PutService p50 ON ≤ 1.05 × OFF. Figures are printed, never asserted.
  * Usage: npx tsx bench/observability-overhead.ts [rounds=100] [batch=20]   (BENCH_STORE=sqlite|memory;
  *   BENCH_CPU_PROF=DIR writes a CPU profile of each server child there)
@@ -36,7 +36,38 @@ const AGENTS = process.env["BENCH_SIM_AGENTS"] ?? "150";
 const TRACES = process.env["BENCH_TRACES"];
 
 if (process.argv[2] === "child") await child(process.argv.slice(3));
+else if (process.argv[2] === "sink") await sinkChild();
 else await parent(Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 20));
+
+/** The OTLP sink as a process of its own, as a collector is: prints its endpoint; at stdin's end, what it received. */
+async function sinkChild(): Promise<void> {
+  const sink = await startOtlpSink();
+  process.stdout.write(`${JSON.stringify({ endpoint: sink.endpoint })}\n`);
+  createInterface({ input: process.stdin }).on("close", () => {
+    process.stdout.write(`${JSON.stringify({ ...sink.stats, names: sink.spanNames() })}\n`, () => process.exit(0));
+  });
+}
+
+interface RemoteSink {
+  readonly endpoint: string;
+  /** Stops the sink and returns what it received. */
+  close(): Promise<{ requests: number; bytes: number; names: string[] }>;
+}
+
+async function remoteSink(): Promise<RemoteSink> {
+  const proc = spawn(process.execPath, ["--import", "tsx", here, "sink"], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  const { endpoint } = JSON.parse(String(first.value)) as { endpoint: string };
+  return {
+    endpoint,
+    close: async () => {
+      proc.stdin.end();
+      const last = await lines.next();
+      return JSON.parse(String(last.value)) as { requests: number; bytes: number; names: string[] };
+    },
+  };
+}
 
 /** A server: prints `{"address":…,"metrics":…}` once serving; stops when stdin closes. */
 async function child(extra: string[]): Promise<void> {
@@ -48,7 +79,13 @@ async function child(extra: string[]): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   };
-  createInterface({ input: process.stdin }).on("close", () => void stop());
+  const input = createInterface({ input: process.stdin });
+  input.on("close", () => void stop());
+  // "cpu": the CPU time this server used so far (a steadier figure than latency to tell costs apart).
+  input.on("line", () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000 })}\n`);
+  });
   process.stdout.write(`${JSON.stringify({ address: corral.address, metrics: corral.metricsAddress ?? null })}\n`);
 }
 
@@ -56,24 +93,29 @@ interface Server {
   readonly proc: ChildProcessByStdio<Writable, Readable, null>;
   readonly admin: AdminClient;
   readonly metrics: string | null;
+  /** The CPU time the server used so far, in ms. */
+  cpuMs(): Promise<number>;
 }
 
 async function server(extra: string[]): Promise<Server> {
   const proc = spawn(process.execPath, [...(process.env["BENCH_CPU_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_CPU_PROF"]}`] : []), "--import", "tsx", here, "child", ...extra], { stdio: ["pipe", "pipe", "inherit"] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error("server child did not start within 60 s")), 60_000);
-    createInterface({ input: proc.stdout }).once("line", (l) => {
-      clearTimeout(t);
-      resolve(l);
-    });
-  });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  const t = setTimeout(() => proc.kill(), 60_000);
+  const first = await lines.next();
+  clearTimeout(t);
+  if (first.done === true) throw new Error("server child did not start within 60 s");
+  const line = String(first.value);
+  const cpuMs = async (): Promise<number> => {
+    proc.stdin.write("cpu\n");
+    return (JSON.parse(String((await lines.next()).value)) as { cpuMs: number }).cpuMs;
+  };
   const { address, metrics } = JSON.parse(line) as { address: string; metrics: string | null };
-  return { proc, admin: createAdminClient({ address, defaultDeadlineMs: 30_000 }), metrics };
+  return { proc, admin: createAdminClient({ address, defaultDeadlineMs: 30_000 }), metrics, cpuMs };
 }
 
 async function parent(rounds: number, batch: number): Promise<void> {
   console.log(`(q) PutService with metrics + tracing ON vs OFF, interleaved — ${machine()}`);
-  const sink = await startOtlpSink();
+  const sink = await remoteSink();
   // BENCH_ON=metrics|tracing turns on only that half, to tell which one costs what; none: both servers OFF (the noise floor).
   const half = process.env["BENCH_ON"] ?? "both";
   const onArgs = half === "none" ? ["--metrics-listen", "off"] : [...(half === "tracing" ? ["--metrics-listen", "off"] : ["--metrics-listen", "127.0.0.1:0"]), ...(half === "metrics" ? [] : ["--otlp-endpoint", sink.endpoint, ...(TRACES ? ["--traces-per-second", TRACES] : [])])];
@@ -108,6 +150,7 @@ async function parent(rounds: number, batch: number): Promise<void> {
     series = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).length;
   };
   const scraper = setInterval(() => void (on.metrics !== null ? scrape() : undefined), 15_000);
+  const cpuBefore = [await on.cpuMs(), await off.cpuMs()];
   const onTimes: number[] = [];
   const offTimes: number[] = [];
   const roundRatios: number[] = [];
@@ -121,6 +164,9 @@ async function parent(rounds: number, batch: number): Promise<void> {
     offTimes.push(...offRound);
   }
   clearInterval(scraper);
+  // The deploys the last puts started finish meanwhile: their work counts too.
+  await new Promise((r) => setTimeout(r, 3000));
+  const cpuPerPut = [(await on.cpuMs()) - cpuBefore[0]!, (await off.cpuMs()) - cpuBefore[1]!].map((ms) => (ms * 1000) / (rounds * batch));
   if (on.metrics !== null) await scrape();
 
   const a = summarize(onTimes);
@@ -130,25 +176,28 @@ async function parent(rounds: number, batch: number): Promise<void> {
     table([
       ["server", "puts", "p50", "p99", "mean"],
       ["OFF: --metrics-listen off, no --otlp-endpoint", String(b.n), ms(b.p50), ms(b.p99), ms(b.mean)],
-      [`ON (${half}): ${onArgs.join(" ").replace(sink.endpoint, "<sink in this process>")}`, String(a.n), ms(a.p50), ms(a.p99), ms(a.mean)],
+      [`ON (${half}): ${onArgs.join(" ").replace(sink.endpoint, "<sink>")}`, String(a.n), ms(a.p50), ms(a.p99), ms(a.mean)],
     ]),
   );
   const ratio = a.p50 / b.p50;
   console.log(`PutService p50 ON/OFF = ${ratio.toFixed(3)} (${((ratio - 1) * 100).toFixed(1)}%)  (target ≤ 1.05: ${verdict(ratio <= 1.05)})`);
   console.log(`median over the ${rounds} rounds of (round p50 ON / round p50 OFF) = ${summarize(roundRatios).p50.toFixed(3)}`);
   console.log(`PutService p99 ON/OFF = ${(a.p99 / b.p99).toFixed(3)} (no target)`);
+  console.log(
+    `server CPU per put (the put and the deploy it starts): ON ${cpuPerPut[0]!.toFixed(0)} µs, OFF ${cpuPerPut[1]!.toFixed(0)} µs, ON/OFF = ${(cpuPerPut[0]! / cpuPerPut[1]!).toFixed(3)} (no target)`,
+  );
   const sc = summarize(scrapes);
   console.log(`/metrics scrapes of ON: ${sc.n}, p50 ${ms(sc.p50)}, max ${ms(sc.max)}; ${series} series at the end (${seq} services between the two servers)`);
   await on.admin.listServices({}); // nothing pending before the exporter's last batch is counted
-  const names = sink.spanNames();
+  const received = await sink.close();
+  const names = received.names;
   const byName = new Map<string, number>();
   for (const n of names) byName.set(n, (byName.get(n) ?? 0) + 1);
   const top = [...byName].sort((x, y) => y[1] - x[1]).slice(0, 6).map(([n, c]) => `${n} ${c}`).join(", ");
-  console.log(`OTLP sink: ${sink.stats.requests} export requests, ${(sink.stats.bytes / 1024).toFixed(0)} KiB, ${names.length} spans so far (${(names.length / (seq / 2)).toFixed(1)} per put to ON)${top ? `; most: ${top}` : ""}; failed calls: ${failures}`);
+  console.log(`OTLP sink: ${received.requests} export requests, ${(received.bytes / 1024).toFixed(0)} KiB, ${names.length} spans so far (${(names.length / (seq / 2)).toFixed(1)} per put to ON)${top ? `; most: ${top}` : ""}; failed calls: ${failures}`);
   for (const s of [on, off]) {
     s.admin.close();
     s.proc.stdin.end();
   }
   await Promise.all([on, off].map((s) => new Promise((r) => s.proc.once("exit", r))));
-  await sink.close();
 }

@@ -51,7 +51,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "n", title: "(n) WatchPlans: latency from a step change to 1,000 watchers", args: ["--import", "tsx", here("./watch-plans.ts")] },
   { key: "o", title: "(o) the local agent: 50 / 500 services beside direct spawns, removal, memory per task, 100 agents × 1,000 services, resubscription", args: ["--import", "tsx", here("./local-agent.ts")] },
   { key: "p", title: "(p) mono → multi migration: stores of 100, 1,000 and 10,000 tasks on SQLite and ZooKeeper", args: ["--import", "tsx", here("./migration.ts"), "100", "1000", "10000", "--zk-max", "1000"] },
-  { key: "q", title: "(q) observability overhead: PutService with /metrics and OTLP tracing on vs off, interleaved, memory store", args: ["--import", "tsx", here("./observability-overhead.ts"), "100", "20"] },
+  { key: "q", title: "(q) observability overhead: PutService with /metrics and OTLP tracing on vs off, interleaved, memory store", args: ["--import", "tsx", here("./observability-overhead.ts"), "250", "20"] },
   { key: "r", title: "(r) failover: kill -9 of the leader of 3 replicas → another answers PutService OK, 20 trials, --zk-session-timeout 10", args: ["--import", "tsx", here("./failover.ts"), "20"], env: { BENCH_ZK_SESSION_TIMEOUT: "10" } },
 ];
 
