@@ -6,9 +6,6 @@ export default defineConfig({
   test: {
     // Tags the run and checks, after it, that the tests left nothing in the system temp dir.
     globalSetup: ["test/global-setup.ts"],
-    // Two files at a time (vitest's default is one on 2 cores): most files wait on real processes
-    // (ZooKeeper, schedulers, the agent), each in its own temp dir on ports of its own.
-    maxWorkers: 2,
     projects: [
       {
         test: {

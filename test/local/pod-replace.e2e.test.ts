@@ -50,11 +50,16 @@ async function world(run: LocalRun): Promise<PodView> {
   return (await run.scheduler.listPods("hello")).find((p) => p.name === "world-0")!;
 }
 
-/** The pod with its task running (a sandbox and a pid), or undefined. */
+/**
+ * The pod with its task running (a sandbox and a pid) on its volume, or undefined. The pod's
+ * reservations come from the scheduler's records and its tasks from the store, read one after
+ * the other: a busy machine can show the task RUNNING a moment before its record is confirmed.
+ */
 async function runningPod(run: LocalRun, notTask?: string): Promise<PodView | undefined> {
   const pod = await world(run);
   const t = pod.tasks[0];
-  return t && t.state === "TASK_RUNNING" && t.pid > 0 && t.sandbox !== "" && t.id !== notTask && !pod.permanentlyFailed ? pod : undefined;
+  const onVolume = pod.reservations.some((r) => r.persistenceId !== "");
+  return t && t.state === "TASK_RUNNING" && t.pid > 0 && t.sandbox !== "" && t.id !== notTask && !pod.permanentlyFailed && onVolume ? pod : undefined;
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
