@@ -1,7 +1,7 @@
 /**
  * Spans of one tracing instance and the context they nest in, carried without async hooks (the
  * engine port's rules, engine/telemetry.ts): on Node 20 an AsyncLocalStorage, once used, slows
- * every `await` of the process for good (bench q measured it as most of tracing's cost).
+ * every `await` of the process for good (a large share of tracing's cost in bench q).
  *
  * Where a span started now nests, in order:
  *  1. the context set while code runs synchronously (`with`: a gRPC handler's start, a span's
