@@ -133,11 +133,6 @@ export class SpanRunner {
     return this.recorded(started, fn, ofItem);
   }
 
-  /** Whether a span started now, not a root, would be recorded (callers skip building one when not). */
-  recording(): boolean {
-    return trace.getSpan(this.active())?.isRecording() === true;
-  }
-
   /** A store or cluster call in a span: it nests under the current span and never becomes the item's current one. */
   leaf<T>(name: string, attributes: LazyAttributes, fn: () => Promise<T>): Promise<T> {
     const started = this.start(name, attributes);

@@ -12,36 +12,25 @@ import type { SpanRunner } from "./span-runner.js";
 
 export function tracedDriver(d: ClusterDriver, spans: SpanRunner, names: ServiceNames): ClusterDriver {
   const one = (taskId: string): Set<string> => names.ofTaskIds([taskId]);
-  // Outside a recorded span a call is made as it is: nothing is built for a span that would not be recorded.
   const traced: ClusterDriver = {
     subscribe: (framework, events) => d.subscribe(framework, events),
     accept: (offerIds: readonly string[], operations: readonly Operation[], filters?: Filters) =>
-      !spans.recording()
-        ? d.accept(offerIds, operations, filters)
-        : spans.leaf(
-            "driver.accept",
-            () => ({ "corral.offers": offerIds.length, "corral.operations": operations.map((o) => o.type), ...serviceAttributes(names.ofOperations(operations)) }),
-            () => d.accept(offerIds, operations, filters),
-          ),
-    decline: (offerIds, filters) =>
-      !spans.recording() ? d.decline(offerIds, filters) : spans.leaf("driver.decline", { "corral.offers": offerIds.length }, () => d.decline(offerIds, filters)),
-    kill: (taskId, agentId) =>
-      !spans.recording()
-        ? d.kill(taskId, agentId)
-        : spans.leaf("driver.kill", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.kill(taskId, agentId)),
+      spans.leaf(
+        "driver.accept",
+        () => ({ "corral.offers": offerIds.length, "corral.operations": operations.map((o) => o.type), ...serviceAttributes(names.ofOperations(operations)) }),
+        () => d.accept(offerIds, operations, filters),
+      ),
+    decline: (offerIds, filters) => spans.leaf("driver.decline", { "corral.offers": offerIds.length }, () => d.decline(offerIds, filters)),
+    kill: (taskId, agentId) => spans.leaf("driver.kill", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.kill(taskId, agentId)),
     acknowledge: (agentId, taskId, uuid) =>
-      !spans.recording()
-        ? d.acknowledge(agentId, taskId, uuid)
-        : spans.leaf("driver.acknowledge", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.acknowledge(agentId, taskId, uuid)),
+      spans.leaf("driver.acknowledge", () => ({ "corral.task_id": taskId, ...serviceAttributes(one(taskId)) }), () => d.acknowledge(agentId, taskId, uuid)),
     reconcile: (tasks) =>
-      !spans.recording()
-        ? d.reconcile(tasks)
-        : spans.leaf("driver.reconcile", () => ({ "corral.tasks": tasks.length, ...serviceAttributes(names.ofTaskIds(tasks.map((t) => t.taskId))) }), () =>
-            d.reconcile(tasks),
-          ),
-    revive: () => (!spans.recording() ? d.revive() : spans.leaf("driver.revive", {}, () => d.revive())),
-    suppress: () => (!spans.recording() ? d.suppress() : spans.leaf("driver.suppress", {}, () => d.suppress())),
-    teardown: () => (!spans.recording() ? d.teardown() : spans.leaf("driver.teardown", {}, () => d.teardown())),
+      spans.leaf("driver.reconcile", () => ({ "corral.tasks": tasks.length, ...serviceAttributes(names.ofTaskIds(tasks.map((t) => t.taskId))) }), () =>
+        d.reconcile(tasks),
+      ),
+    revive: () => spans.leaf("driver.revive", {}, () => d.revive()),
+    suppress: () => spans.leaf("driver.suppress", {}, () => d.suppress()),
+    teardown: () => spans.leaf("driver.teardown", {}, () => d.teardown()),
     close: () => d.close(),
   };
   if (d.taskFiles !== undefined) Object.defineProperty(traced, "taskFiles", { get: () => d.taskFiles, enumerable: true });

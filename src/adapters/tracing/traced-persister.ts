@@ -18,19 +18,17 @@ export function tracedPersister(p: Persister, spans: SpanRunner, names: ServiceN
     names.learn(services);
     return serviceAttributes(services);
   };
-  // Outside a recorded span an operation is made as it is: nothing is built for a span that would not be recorded.
   const traced: Persister = {
-    get: (path) => (!spans.recording() ? p.get(path) : spans.leaf("store.get", () => ({ "store.path": path, ...about([path]) }), () => p.get(path))),
-    children: (path) =>
-      !spans.recording() ? p.children(path) : spans.leaf("store.children", () => ({ "store.path": path, ...about([path]) }), () => p.children(path)),
+    get: (path) => spans.leaf("store.get", () => ({ "store.path": path, ...about([path]) }), () => p.get(path)),
+    children: (path) => spans.leaf("store.children", () => ({ "store.path": path, ...about([path]) }), () => p.children(path)),
     multi: (ops: readonly PersisterOp[]) =>
-      !spans.recording() ? p.multi(ops) : spans.leaf("store.multi", () => ({ "store.ops": ops.length, ...about(ops.map((op) => op.path)) }), () => p.multi(ops)),
+      spans.leaf("store.multi", () => ({ "store.ops": ops.length, ...about(ops.map((op) => op.path)) }), () => p.multi(ops)),
     close: () => p.close(),
   };
   if (p.getMany) {
     const getMany = p.getMany.bind(p);
     traced.getMany = (paths: readonly string[]): Promise<(Versioned | undefined)[]> =>
-      !spans.recording() ? getMany(paths) : spans.leaf("store.getMany", () => ({ "store.paths": paths.length, ...about(paths) }), () => getMany(paths));
+      spans.leaf("store.getMany", () => ({ "store.paths": paths.length, ...about(paths) }), () => getMany(paths));
   }
   // A getter: a store may learn its limit after it connected.
   if (p.maxMultiBytes !== undefined) Object.defineProperty(traced, "maxMultiBytes", { get: () => p.maxMultiBytes, enumerable: true });
