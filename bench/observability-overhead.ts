@@ -149,7 +149,9 @@ async function parent(rounds: number, batch: number): Promise<void> {
     scrapes.push(performance.now() - t);
     series = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).length;
   };
-  const scraper = setInterval(() => void (on.metrics !== null ? scrape() : undefined), 15_000);
+  // BENCH_SCRAPE_S: seconds between scrapes (Prometheus default 15; 0: none until the end).
+  const every = Number(process.env["BENCH_SCRAPE_S"] ?? 15);
+  const scraper = every > 0 ? setInterval(() => void (on.metrics !== null ? scrape() : undefined), every * 1000) : undefined;
   const cpuBefore = [await on.cpuMs(), await off.cpuMs()];
   const onTimes: number[] = [];
   const offTimes: number[] = [];
@@ -163,7 +165,7 @@ async function parent(rounds: number, batch: number): Promise<void> {
     onTimes.push(...onRound);
     offTimes.push(...offRound);
   }
-  clearInterval(scraper);
+  if (scraper) clearInterval(scraper);
   // The deploys the last puts started finish meanwhile: their work counts too.
   await new Promise((r) => setTimeout(r, 3000));
   const cpuPerPut = [(await on.cpuMs()) - cpuBefore[0]!, (await off.cpuMs()) - cpuBefore[1]!].map((ms) => (ms * 1000) / (rounds * batch));
@@ -188,7 +190,8 @@ async function parent(rounds: number, batch: number): Promise<void> {
   );
   const sc = summarize(scrapes);
   console.log(`/metrics scrapes of ON: ${sc.n}, p50 ${ms(sc.p50)}, max ${ms(sc.max)}; ${series} series at the end (${seq} services between the two servers)`);
-  await on.admin.listServices({}); // nothing pending before the exporter's last batch is counted
+  // Nothing pending before the exporter's last batch is counted (both servers alike: the profiles stay comparable).
+  await Promise.all([on.admin.listServices({}), off.admin.listServices({})]);
   const received = await sink.close();
   const names = received.names;
   const byName = new Map<string, number>();
