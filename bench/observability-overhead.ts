@@ -5,16 +5,20 @@
  * `--metrics-listen off` and no endpoint (OFF), take sequential PutService calls from this
  * process in interleaved batches, alternating which goes first, so drift of a shared machine
  * hits both alike; besides the pooled p50s, the median of the rounds' p50 ratios is printed (less
- * sensitive to a busy moment of the shared machine). The OTLP sink is an HTTP server in a process
- * of its own, as a collector is; /metrics of ON is scraped every 15 s meanwhile, as Prometheus would (scrapes are part of the cost; their time is printed, not counted).
+ * sensitive to a busy moment of the shared machine). After each batch its server is left to settle
+ * (the deploys the puts started), and both servers run pinned to one core, this process and the
+ * sink to the others: otherwise one server's deploy work lands on the other's puts, at random,
+ * and the A/A spread (BENCH_ON=none) was ±4 %; so it is ±0.5 %. The OTLP sink is an HTTP server in
+ * a process of its own, as a collector is; /metrics of ON is scraped every 15 s meanwhile, as
+ * Prometheus would (scrapes are part of the cost; their time is printed, not counted).
  * Target (issue 17): PutService p50 ON ≤ 1.05 × OFF. Figures are printed, never asserted.
  * Usage: npx tsx bench/observability-overhead.ts [rounds=100] [batch=20]   (BENCH_STORE=sqlite|memory;
  *   BENCH_CPU_PROF=DIR writes a CPU profile of each server child there)
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcessByStdio } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
@@ -34,6 +38,18 @@ const STORE = process.env["BENCH_STORE"] ?? "memory";
 const AGENTS = process.env["BENCH_SIM_AGENTS"] ?? "150";
 // BENCH_TRACES=N|all: the ON server records this many traces a second (--traces-per-second) instead of the default.
 const TRACES = process.env["BENCH_TRACES"];
+// With 2+ CPUs (and taskset), both servers run on the last CPU and this process and the sink on
+// the others: the servers take turns on one core, so neither is slowed by where the OS put it
+// (BENCH_PIN=0: unpinned).
+const PIN = pinning();
+
+function pinning(): { servers: string; rest: string } | undefined {
+  const n = availableParallelism();
+  if (process.env["BENCH_PIN"] === "0" || n < 2 || spawnSync("taskset", ["-V"]).status !== 0) return undefined;
+  return { servers: String(n - 1), rest: n === 2 ? "0" : `0-${n - 2}` };
+}
+// BENCH_QUIET=0: the next batch starts at once, while the last one's deploys still run (the old way).
+const QUIET_WINDOWS = Number(process.env["BENCH_QUIET"] ?? 3);
 
 if (process.argv[2] === "child") await child(process.argv.slice(3));
 else if (process.argv[2] === "sink") await sinkChild();
@@ -69,6 +85,28 @@ async function remoteSink(): Promise<RemoteSink> {
   };
 }
 
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * Resolves once the process used under 10 % of a core for QUIET_WINDOWS windows of 20 ms in a row
+ * (at most 3 s), with how long it waited: a server's deploy work is then not counted in the other
+ * server's puts, which run next (on 2 cores it would take the CPU they need, at random).
+ */
+async function quiet(): Promise<number> {
+  const started = performance.now();
+  let calm = 0;
+  while (calm < QUIET_WINDOWS && performance.now() - started < 3000) {
+    const before = cpuMs();
+    const t = performance.now();
+    await new Promise((r) => setTimeout(r, 20));
+    calm = cpuMs() - before < 0.1 * (performance.now() - t) ? calm + 1 : 0;
+  }
+  return performance.now() - started;
+}
+
 /** A server: prints `{"address":…,"metrics":…}` once serving; stops when stdin closes. */
 async function child(extra: string[]): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "corral-bench-obs-"));
@@ -82,9 +120,10 @@ async function child(extra: string[]): Promise<void> {
   const input = createInterface({ input: process.stdin });
   input.on("close", () => void stop());
   // "cpu": the CPU time this server used so far (a steadier figure than latency to tell costs apart).
-  input.on("line", () => {
-    const { user, system } = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000 })}\n`);
+  // "quiet": answers once the server is idle (the deploys its puts started have settled).
+  input.on("line", (line) => {
+    if (line === "quiet") return void quiet().then((waitedMs) => process.stdout.write(`${JSON.stringify({ waitedMs })}\n`));
+    process.stdout.write(`${JSON.stringify({ cpuMs: cpuMs() })}\n`);
   });
   process.stdout.write(`${JSON.stringify({ address: corral.address, metrics: corral.metricsAddress ?? null })}\n`);
 }
@@ -95,10 +134,14 @@ interface Server {
   readonly metrics: string | null;
   /** The CPU time the server used so far, in ms. */
   cpuMs(): Promise<number>;
+  /** Resolves once the server is idle, with how long that took. */
+  quiet(): Promise<number>;
 }
 
 async function server(extra: string[]): Promise<Server> {
-  const proc = spawn(process.execPath, [...(process.env["BENCH_CPU_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_CPU_PROF"]}`] : []), "--import", "tsx", here, "child", ...extra], { stdio: ["pipe", "pipe", "inherit"] });
+  const node = [process.execPath, ...(process.env["BENCH_CPU_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_CPU_PROF"]}`] : []), "--import", "tsx", here, "child", ...extra];
+  const [command, ...args] = PIN ? ["taskset", "-c", PIN.servers, ...node] : node;
+  const proc = spawn(command!, args, { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const t = setTimeout(() => proc.kill(), 60_000);
   const first = await lines.next();
@@ -109,12 +152,17 @@ async function server(extra: string[]): Promise<Server> {
     proc.stdin.write("cpu\n");
     return (JSON.parse(String((await lines.next()).value)) as { cpuMs: number }).cpuMs;
   };
+  const quiet = async (): Promise<number> => {
+    proc.stdin.write("quiet\n");
+    return (JSON.parse(String((await lines.next()).value)) as { waitedMs: number }).waitedMs;
+  };
   const { address, metrics } = JSON.parse(line) as { address: string; metrics: string | null };
-  return { proc, admin: createAdminClient({ address, defaultDeadlineMs: 30_000 }), metrics, cpuMs };
+  return { proc, admin: createAdminClient({ address, defaultDeadlineMs: 30_000 }), metrics, cpuMs, quiet };
 }
 
 async function parent(rounds: number, batch: number): Promise<void> {
   console.log(`(q) PutService with metrics + tracing ON vs OFF, interleaved — ${machine()}`);
+  if (PIN) spawnSync("taskset", ["-a", "-p", "-c", PIN.rest, String(process.pid)], { stdio: "ignore" });
   const sink = await remoteSink();
   // BENCH_ON=metrics|tracing turns on only that half, to tell which one costs what; none: both servers OFF (the noise floor).
   const half = process.env["BENCH_ON"] ?? "both";
@@ -156,11 +204,15 @@ async function parent(rounds: number, batch: number): Promise<void> {
   const onTimes: number[] = [];
   const offTimes: number[] = [];
   const roundRatios: number[] = [];
+  const waits: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const onRound: number[] = [];
     const offRound: number[] = [];
     const order: [Server, number[]][] = r % 2 === 0 ? [[on, onRound], [off, offRound]] : [[off, offRound], [on, onRound]];
-    for (const [s, out] of order) for (let i = 0; i < batch; i++) await put(s, out);
+    for (const [s, out] of order) {
+      for (let i = 0; i < batch; i++) await put(s, out);
+      if (QUIET_WINDOWS > 0) waits.push(await s.quiet());
+    }
     roundRatios.push(summarize(onRound).p50 / summarize(offRound).p50);
     onTimes.push(...onRound);
     offTimes.push(...offRound);
@@ -173,7 +225,7 @@ async function parent(rounds: number, batch: number): Promise<void> {
 
   const a = summarize(onTimes);
   const b = summarize(offTimes);
-  console.log(`servers: startCorral --cluster sim --sim-agents ${AGENTS} --store ${STORE}, each its own process; warm-up 300 puts each, then ${rounds} rounds × ${batch} sequential puts per server, order alternating`);
+  console.log(`servers: startCorral --cluster sim --sim-agents ${AGENTS} --store ${STORE}, each its own process; warm-up 300 puts each, then ${rounds} rounds × ${batch} sequential puts per server, order alternating, ${PIN ? `servers pinned to CPU ${PIN.servers}, client and sink to ${PIN.rest}` : "unpinned"}, ${QUIET_WINDOWS > 0 ? `each batch followed by waiting for its server to be idle (p50 ${ms(summarize(waits).p50)}, max ${ms(summarize(waits).max)})` : "no wait between batches"}`);
   console.log(
     table([
       ["server", "puts", "p50", "p99", "mean"],
