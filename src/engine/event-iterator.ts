@@ -50,6 +50,11 @@ export function watchIterator<T>(signal: AbortSignal, cursor: WatchCursor<T>): A
         return Promise.resolve(DONE);
       }
       if (!subscribed) {
+        // Aborted before the first pull: a listener added now would never fire.
+        if (signal.aborted) {
+          finish();
+          return Promise.resolve(DONE);
+        }
         cursor.subscribe();
         subscribed = true;
         signal.addEventListener("abort", onAbort, { once: true });

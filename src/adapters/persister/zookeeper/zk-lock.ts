@@ -144,6 +144,7 @@ class PredecessorWatch {
     }
     const stat = await calls.watchExists(predecessor, this.watcher);
     if (stat === null) return; // gone before the watch was set: read the line again
+    if (signal?.aborted === true) return; // aborted meanwhile: a listener added now would never fire
     let timer: NodeJS.Timeout | undefined;
     let stop = (): void => undefined;
     const aborted = new Promise<void>((resolve) => (stop = resolve));
