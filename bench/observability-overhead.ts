@@ -13,7 +13,8 @@
  * Prometheus would (scrapes are part of the cost; their time is printed, not counted).
  * Target (issue 17): PutService p50 ON ≤ 1.05 × OFF. Figures are printed, never asserted.
  * Usage: npx tsx bench/observability-overhead.ts [rounds=100] [batch=20]   (BENCH_STORE=sqlite|memory;
- *   BENCH_CPU_PROF=DIR writes a CPU profile of each server child there)
+ *   BENCH_CPU_PROF=DIR writes a CPU profile of each server child there; BENCH_PIN=0 and BENCH_QUIET=0
+ *   leave the servers unpinned and start each batch at once, as before)
  */
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcessByStdio } from "node:child_process";
