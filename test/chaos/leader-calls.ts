@@ -124,10 +124,10 @@ export class ResumingUninstallWatcher {
         await sleep(100);
         continue;
       }
-      const stream = new AbortController();
-      const onStop = (): void => stream.abort();
       // close() may have come while the leader was looked for: a listener added after the abort never fires.
       if (this.stop.signal.aborted) break;
+      const stream = new AbortController();
+      const onStop = (): void => stream.abort();
       this.stop.signal.addEventListener("abort", onStop);
       // The stream's replica is checked every 500 ms: a deposed or frozen leader's stream may just go quiet.
       const probe = (async (): Promise<void> => {

@@ -11,7 +11,9 @@ import { MemoryPersister } from "../../src/adapters/persister/memory-persister.j
 import { startTracing } from "../../src/adapters/tracing/index.js";
 import type { Tracing } from "../../src/adapters/tracing/index.js";
 import { encodeText } from "../../src/engine/store/codec.js";
+import type { Persister } from "../../src/engine/ports.js";
 import { NEW_TRACE } from "../../src/engine/telemetry.js";
+import type { Tracer } from "../../src/engine/telemetry.js";
 import { WorkQueue } from "../../src/engine/work-queue.js";
 import { startOtlpReceiver } from "./otlp-receiver.js";
 import type { OtlpReceiver, ReceivedSpan } from "./otlp-receiver.js";
@@ -21,11 +23,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function traced(): Promise<{ receiver: OtlpReceiver; tracing: Tracing }> {
+/** Every trace recorded, sent to a receiver; a traced store and a work queue on the engine's tracer. */
+async function traced(): Promise<{ receiver: OtlpReceiver; tracing: Tracing; tracer: Tracer; store: Persister; queue: WorkQueue }> {
   const receiver = await startOtlpReceiver();
   const tracing = startTracing({ endpoint: receiver.url, frameworkName: "fw", tracesPerSecond: Number.POSITIVE_INFINITY, logger: pino({ level: "silent" }) });
   cleanups.push(() => receiver.close(), () => tracing.close());
-  return { receiver, tracing };
+  const { tracer } = tracing;
+  return { receiver, tracing, tracer, store: tracing.wrapPersister(new MemoryPersister()), queue: new WorkQueue(pino({ level: "silent" }), tracer) };
 }
 
 const set = (path: string) => [{ kind: "set" as const, path, data: encodeText("x") }];
@@ -37,10 +41,7 @@ function parentName(spans: readonly ReceivedSpan[], name: string): string | unde
 
 describe("the trace context without async hooks", () => {
   it("a work item queued from a request is part of its trace, even after its awaits", async () => {
-    const { receiver, tracing } = await traced();
-    const { tracer } = tracing;
-    const store = tracing.wrapPersister(new MemoryPersister());
-    const queue = new WorkQueue(pino({ level: "silent" }), tracer);
+    const { receiver, tracing, tracer, store, queue } = await traced();
     await tracer.inSpan("request", {}, async () => {
       const trace = tracer.current();
       await turn(); // the request waits its turn: its span is no longer current
@@ -54,10 +55,7 @@ describe("the trace context without async hooks", () => {
   });
 
   it("siblings ending in any order leave the item's open span current", async () => {
-    const { receiver, tracing } = await traced();
-    const { tracer } = tracing;
-    const store = tracing.wrapPersister(new MemoryPersister());
-    const queue = new WorkQueue(pino({ level: "silent" }), tracer);
+    const { receiver, tracing, tracer, store, queue } = await traced();
     await queue.run("cycle", () =>
       tracer.inSpan("cycle", {}, async () => {
         // The first to start ends last: ACCEPTs go out together and answer in any order.
@@ -78,10 +76,7 @@ describe("the trace context without async hooks", () => {
   });
 
   it("calls made outside, beside the running item, are part of no trace", async () => {
-    const { receiver, tracing } = await traced();
-    const { tracer } = tracing;
-    const store = tracing.wrapPersister(new MemoryPersister());
-    const queue = new WorkQueue(pino({ level: "silent" }), tracer);
+    const { receiver, tracing, tracer, store, queue } = await traced();
     let beside: Promise<void> | undefined;
     await queue.run("item", () =>
       tracer.inSpan("item", {}, async () => {
@@ -99,10 +94,7 @@ describe("the trace context without async hooks", () => {
   });
 
   it("an item queued without a trace (engine work of its own) is part of none until it starts one", async () => {
-    const { receiver, tracing } = await traced();
-    const { tracer } = tracing;
-    const store = tracing.wrapPersister(new MemoryPersister());
-    const queue = new WorkQueue(pino({ level: "silent" }), tracer);
+    const { receiver, tracing, tracer, store, queue } = await traced();
     await tracer.inSpan("request", {}, async () => {
       queue.post("own", async () => {
         await store.multi(set("ServiceList/untraced"));
