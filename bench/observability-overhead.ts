@@ -14,7 +14,7 @@
  * Target (issue 17): PutService p50 ON ≤ 1.05 × OFF. Figures are printed, never asserted.
  * Usage: npx tsx bench/observability-overhead.ts [rounds=100] [batch=20]   (BENCH_STORE=sqlite|memory;
  *   BENCH_CPU_PROF=DIR writes a CPU profile of each server child there; BENCH_PIN=0 and BENCH_QUIET=0
- *   leave the servers unpinned and start each batch at once, as before)
+ *   leave the servers unpinned and start each batch at once, as before; BENCH_DRY=1 times dry-run puts)
  */
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcessByStdio } from "node:child_process";
@@ -51,6 +51,8 @@ function pinning(): { servers: string; rest: string } | undefined {
 }
 // BENCH_QUIET=0: the next batch starts at once, while the last one's deploys still run (the old way).
 const QUIET_WINDOWS = Number(process.env["BENCH_QUIET"] ?? 3);
+// BENCH_DRY=1: the timed puts are dry runs (the request path alone: nothing is stored or deployed).
+const DRY = process.env["BENCH_DRY"] === "1";
 
 if (process.argv[2] === "child") await child(process.argv.slice(3));
 else if (process.argv[2] === "sink") await sinkChild();
@@ -174,11 +176,12 @@ async function parent(rounds: number, batch: number): Promise<void> {
   const spec = readFileSync(new URL("../examples/simple.yml", import.meta.url), "utf8");
   let seq = 0;
   let failures = 0;
+  let dry = false;
   const put = async (s: Server, out: number[]): Promise<void> => {
     const name = `obs-${String(seq++).padStart(6, "0")}`;
     const t = performance.now();
     try {
-      const r = await s.admin.putService({ name, spec });
+      const r = await s.admin.putService({ name, spec, ...(dry ? { dryRun: true } : {}) });
       if (r.outcome !== PutOutcome.CREATED) throw new Error(`${name}: ${PutOutcome[r.outcome]}`);
       out.push(performance.now() - t);
     } catch (err) {
@@ -190,6 +193,7 @@ async function parent(rounds: number, batch: number): Promise<void> {
     await put(on, warm);
     await put(off, warm);
   }
+  dry = DRY; // the warm-up puts are real: the dry runs then meet deployed services
   const scrapes: number[] = [];
   let series = 0;
   const scrape = async (): Promise<void> => {

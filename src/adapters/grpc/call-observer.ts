@@ -25,14 +25,20 @@ export const NO_OBSERVER: CallObserver = { begin: () => NO_SCOPE };
 /** Every observer sees every call; the first one's context is outermost. */
 export function composeObservers(observers: readonly CallObserver[]): CallObserver {
   if (observers.length === 0) return NO_OBSERVER;
-  if (observers.length === 1) return observers[0]!;
+  return observers.reduce(pair);
+}
+
+/** Two observers as one, `outer`'s context around `inner`'s (nothing built per call but the two scopes). */
+function pair(outer: CallObserver, inner: CallObserver): CallObserver {
   return {
     begin(method, request) {
-      const scopes = observers.map((o) => o.begin(method, request));
+      const a = outer.begin(method, request);
+      const b = inner.begin(method, request);
       return {
-        run: <T>(fn: () => T): T => scopes.reduceRight<() => T>((inner, scope) => () => scope.run(inner), fn)(),
+        run: (fn) => a.run(() => b.run(fn)),
         end: (code) => {
-          for (const scope of scopes) scope.end(code);
+          a.end(code);
+          b.end(code);
         },
       };
     },

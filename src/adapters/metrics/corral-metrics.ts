@@ -5,8 +5,9 @@
  * set (RPC method, operation type, state) except `service`/`plan` of `corral_plans`, which has one
  * series per plan of each service.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Registry, collectDefaultMetrics } from "prom-client";
 import type { Operation } from "../../domain/cluster.js";
+import { LeanCounter, LeanHistogram } from "./lean-metrics.js";
 
 /** Store operations run from ~10 µs (memory) to tens of ms (a ZooKeeper multi, a SQLite fsync). */
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -24,38 +25,38 @@ export interface ScrapeHook {
 
 export class CorralMetrics {
   readonly registry = new Registry();
-  readonly storeOpDuration = new Histogram({
+  readonly storeOpDuration = new LeanHistogram({
     name: "corral_store_op_duration_seconds",
     help: "Duration of the scheduler's store operations, by operation (get, getMany, children, multi); failed ones included",
     labelNames: ["op"] as const,
     buckets: STORE_BUCKETS,
     registers: [this.registry],
   });
-  readonly offers = new Counter({
+  readonly offers = new LeanCounter({
     name: "corral_offers_total",
     help: "Offers received from the cluster, used (accepted with operations) and declined (declined, or accepted with none)",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
-  readonly operations = new Counter({
+  readonly operations = new LeanCounter({
     name: "corral_operations_total",
     help: "Offer operations sent to the cluster, by type",
     labelNames: ["type"] as const,
     registers: [this.registry],
   });
-  readonly taskStatusUpdates = new Counter({
+  readonly taskStatusUpdates = new LeanCounter({
     name: "corral_task_status_updates_total",
     help: "Task status updates received from the cluster, by task state",
     labelNames: ["state"] as const,
     registers: [this.registry],
   });
-  readonly grpcRequests = new Counter({
+  readonly grpcRequests = new LeanCounter({
     name: "corral_grpc_requests_total",
     help: "Admin API calls ended, by method and gRPC status code name",
     labelNames: ["method", "code"] as const,
     registers: [this.registry],
   });
-  readonly grpcDuration = new Histogram({
+  readonly grpcDuration = new LeanHistogram({
     name: "corral_grpc_request_duration_seconds",
     help: "Admin API call duration, by method (a stream: until it ends)",
     labelNames: ["method"] as const,

@@ -5,26 +5,38 @@
  * type, and task status updates by state. Counted when the scheduler makes the call, whatever
  * the cluster answers. `taskFiles` and the events' optional `fatal` are forwarded as they are.
  */
-import type { Counter } from "prom-client";
 import type { ClusterDriver, ClusterEvents } from "../../engine/ports.js";
+import type { CounterChild, LeanCounter } from "./lean-metrics.js";
 
 export interface DriverCounters {
-  readonly offers: Counter<"outcome">;
-  readonly operations: Counter<"type">;
-  readonly taskStatusUpdates: Counter<"state">;
+  readonly offers: LeanCounter<"outcome">;
+  readonly operations: LeanCounter<"type">;
+  readonly taskStatusUpdates: LeanCounter<"state">;
+}
+
+/** `make(key)` bound once per key. */
+function bindings(make: (key: string) => CounterChild): (key: string) => CounterChild {
+  const bound = new Map<string, CounterChild>();
+  return (key) => {
+    let child = bound.get(key);
+    if (!child) bound.set(key, (child = make(key)));
+    return child;
+  };
 }
 
 export function meteredDriver(inner: ClusterDriver, counters: DriverCounters): ClusterDriver {
-  const { offers, operations } = counters;
+  const offers = bindings((outcome) => counters.offers.child({ outcome }));
+  const operations = bindings((type) => counters.operations.child({ type }));
+  const states = bindings((state) => counters.taskStatusUpdates.child({ state }));
   return {
-    subscribe: (framework, events) => inner.subscribe(framework, countedEvents(events, counters)),
+    subscribe: (framework, events) => inner.subscribe(framework, countedEvents(events)),
     accept: (offerIds, ops, filters) => {
-      offers.inc({ outcome: ops.length > 0 ? "used" : "declined" }, offerIds.length);
-      for (const op of ops) operations.inc({ type: op.type });
+      offers(ops.length > 0 ? "used" : "declined").inc(offerIds.length);
+      for (const op of ops) operations(op.type).inc();
       return inner.accept(offerIds, ops, filters);
     },
     decline: (offerIds, filters) => {
-      offers.inc({ outcome: "declined" }, offerIds.length);
+      offers("declined").inc(offerIds.length);
       return inner.decline(offerIds, filters);
     },
     kill: (taskId, agentId) => inner.kill(taskId, agentId),
@@ -37,17 +49,17 @@ export function meteredDriver(inner: ClusterDriver, counters: DriverCounters): C
     ...(inner.taskFiles ? { taskFiles: inner.taskFiles } : {}),
   };
 
-  function countedEvents(events: ClusterEvents, { offers, taskStatusUpdates }: DriverCounters): ClusterEvents {
+  function countedEvents(events: ClusterEvents): ClusterEvents {
     const fatal = events.fatal;
     return {
       subscribed: (frameworkId) => events.subscribed(frameworkId),
       offers: (received) => {
-        offers.inc({ outcome: "received" }, received.length);
+        offers("received").inc(received.length);
         events.offers(received);
       },
       rescind: (offerId) => events.rescind(offerId),
       update: (status) => {
-        taskStatusUpdates.inc({ state: status.state });
+        states(status.state).inc();
         events.update(status);
       },
       disconnected: (reason) => events.disconnected(reason),

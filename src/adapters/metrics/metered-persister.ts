@@ -3,13 +3,15 @@
  * Optional members are forwarded as they are: a store without `getMany` stays without one (the
  * engine then falls back to one get per path, each timed as a get), `maxMultiBytes` keeps its value.
  */
-import type { Histogram } from "prom-client";
 import type { Persister } from "../../engine/ports.js";
 import type { StoreOp } from "./corral-metrics.js";
+import type { HistogramChild, LeanHistogram } from "./lean-metrics.js";
+import { secondsSince } from "./lean-metrics.js";
 
-export function meteredPersister(inner: Persister, histogram: Histogram<"op">): Persister {
-  const timed = <T>(op: StoreOp, call: () => Promise<T>): Promise<T> => {
-    const end = histogram.startTimer({ op });
+export function meteredPersister(inner: Persister, histogram: LeanHistogram<"op">): Persister {
+  const timed = <T>(series: HistogramChild, call: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const end = (): void => series.observe(secondsSince(started));
     let result: Promise<T>;
     try {
       result = call();
@@ -17,14 +19,25 @@ export function meteredPersister(inner: Persister, histogram: Histogram<"op">): 
       end();
       throw err;
     }
-    return result.finally(end);
+    return result.then(
+      (value) => {
+        end();
+        return value;
+      },
+      (err: unknown) => {
+        end();
+        throw err;
+      },
+    );
   };
+  const series = (op: StoreOp): HistogramChild => histogram.child({ op });
+  const [get, getManyOp, children, multi] = (["get", "getMany", "children", "multi"] as const).map(series) as [HistogramChild, HistogramChild, HistogramChild, HistogramChild];
   const getMany = inner.getMany;
   return {
-    get: (path) => timed("get", () => inner.get(path)),
-    ...(getMany ? { getMany: (paths: readonly string[]) => timed("getMany", () => getMany.call(inner, paths)) } : {}),
-    children: (path) => timed("children", () => inner.children(path)),
-    multi: (ops) => timed("multi", () => inner.multi(ops)),
+    get: (path) => timed(get, () => inner.get(path)),
+    ...(getMany ? { getMany: (paths: readonly string[]) => timed(getManyOp, () => getMany.call(inner, paths)) } : {}),
+    children: (path) => timed(children, () => inner.children(path)),
+    multi: (ops) => timed(multi, () => inner.multi(ops)),
     ...(inner.maxMultiBytes !== undefined ? { maxMultiBytes: inner.maxMultiBytes } : {}),
     close: () => inner.close(),
   };

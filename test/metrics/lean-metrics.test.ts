@@ -1,0 +1,42 @@
+/** The lean counters and histograms render exactly as prom-client's own classes would, from the same samples. */
+import { Counter, Histogram, Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { LeanCounter, LeanHistogram } from "../../src/adapters/metrics/lean-metrics.js";
+
+const BUCKETS = [0.001, 0.01, 0.1, 1];
+const SAMPLES: [string, number][] = [["get", 0.0005], ["get", 0.001], ["multi", 0.05], ["get", 3], ["multi", 0.1], ["get", 0.0099]];
+
+describe("lean metrics", () => {
+  it("a histogram: same buckets (le inclusive, +Inf), sum and count per label set as prom-client's", async () => {
+    const theirs = new Registry();
+    const ours = new Registry();
+    const h = new Histogram({ name: "x_seconds", help: "h", labelNames: ["op"], buckets: BUCKETS, registers: [theirs] });
+    const lean = new LeanHistogram({ name: "x_seconds", help: "h", labelNames: ["op"], buckets: BUCKETS, registers: [ours] });
+    const children = new Map([["get", lean.child({ op: "get" })], ["multi", lean.child({ op: "multi" })]]);
+    for (const [op, v] of SAMPLES) {
+      h.observe({ op }, v);
+      children.get(op)!.observe(v);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('x_seconds_bucket{le="0.01",op="get"} 3');
+  });
+
+  it("a counter: bound children and direct increments add to one series; a series exists from its first increment; labels in their declared order", async () => {
+    const theirs = new Registry();
+    const ours = new Registry();
+    const c = new Counter({ name: "y_total", help: "c", labelNames: ["method", "code"], registers: [theirs] });
+    const lean = new LeanCounter({ name: "y_total", help: "c", labelNames: ["method", "code"], registers: [ours] });
+    const unused = lean.child({ method: "Get", code: "NOT_FOUND" });
+    const ok = lean.child({ method: "Put", code: "OK" });
+    ok.inc();
+    ok.inc(2);
+    lean.inc({ method: "Put", code: "OK" });
+    lean.inc({ code: "ABORTED", method: "Put" }, 0);
+    c.inc({ method: "Put", code: "OK" }, 4);
+    c.inc({ method: "Put", code: "ABORTED" }, 0);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).not.toContain("NOT_FOUND");
+    unused.inc();
+    expect(await ours.metrics()).toContain('y_total{method="Get",code="NOT_FOUND"} 1');
+  });
+});
