@@ -30,14 +30,14 @@ export function meteredPersister(inner: Persister, histogram: LeanHistogram<"op"
       },
     );
   };
-  const series = (op: StoreOp): HistogramChild => histogram.child({ op });
-  const [get, getManyOp, children, multi] = (["get", "getMany", "children", "multi"] as const).map(series) as [HistogramChild, HistogramChild, HistogramChild, HistogramChild];
+  const op = (name: StoreOp): HistogramChild => histogram.child({ op: name });
+  const series = { get: op("get"), getMany: op("getMany"), children: op("children"), multi: op("multi") };
   const getMany = inner.getMany;
   return {
-    get: (path) => timed(get, () => inner.get(path)),
-    ...(getMany ? { getMany: (paths: readonly string[]) => timed(getManyOp, () => getMany.call(inner, paths)) } : {}),
-    children: (path) => timed(children, () => inner.children(path)),
-    multi: (ops) => timed(multi, () => inner.multi(ops)),
+    get: (path) => timed(series.get, () => inner.get(path)),
+    ...(getMany ? { getMany: (paths: readonly string[]) => timed(series.getMany, () => getMany.call(inner, paths)) } : {}),
+    children: (path) => timed(series.children, () => inner.children(path)),
+    multi: (ops) => timed(series.multi, () => inner.multi(ops)),
     ...(inner.maxMultiBytes !== undefined ? { maxMultiBytes: inner.maxMultiBytes } : {}),
     close: () => inner.close(),
   };
