@@ -1,7 +1,7 @@
 /** The lean counters and histograms render exactly as prom-client's own classes would, from the same samples. */
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { LeanCounter, LeanHistogram } from "../../src/adapters/metrics/lean-metrics.js";
+import { LeanCounter, LeanHistogram, LeanRegistry, ScrapedGauge } from "../../src/adapters/metrics/lean-metrics.js";
 
 const BUCKETS = [0.001, 0.01, 0.1, 1];
 const SAMPLES: [string, number][] = [["get", 0.0005], ["get", 0.001], ["multi", 0.05], ["get", 3], ["multi", 0.1], ["get", 0.0099]];
@@ -38,5 +38,28 @@ describe("lean metrics", () => {
     expect(await ours.metrics()).not.toContain("NOT_FOUND");
     unused.inc();
     expect(await ours.metrics()).toContain('y_total{method="Get",code="NOT_FOUND"} 1');
+  });
+});
+
+describe("scraped gauges", () => {
+  it("write the same text as a prom-client Gauge set to the same samples, escaping included, and read afresh on every scrape", async () => {
+    const theirs = new Registry();
+    const ours = new LeanRegistry();
+    const samples = [
+      { labels: { service: "a/b", plan: "deploy", status: "COMPLETE" }, value: 1 },
+      { labels: { service: 'odd"\\name\nx', plan: "recovery", status: "IN_PROGRESS" }, value: 0.5 },
+    ];
+    const g = new Gauge({ name: "z_plans", help: "h with \\ and\nnewline", labelNames: ["service", "plan", "status"], registers: [theirs] });
+    for (const s of samples) g.set(s.labels, s.value);
+    let reads = 0;
+    new ScrapedGauge({ name: "z_plans", help: "h with \\ and\nnewline", registers: [ours] }, () => {
+      reads++;
+      return samples;
+    });
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
+    samples.pop();
+    expect(await ours.metrics()).not.toContain("recovery");
+    expect(reads).toBe(3);
   });
 });

@@ -5,9 +5,9 @@
  * set (RPC method, operation type, state) except `service`/`plan` of `corral_plans`, which has one
  * series per plan of each service.
  */
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { collectDefaultMetrics } from "prom-client";
 import type { Operation } from "../../domain/cluster.js";
-import { LeanCounter, LeanHistogram } from "./lean-metrics.js";
+import { LeanCounter, LeanHistogram, LeanRegistry } from "./lean-metrics.js";
 
 /** Store operations run from ~10 µs (memory) to tens of ms (a ZooKeeper multi, a SQLite fsync). */
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -24,7 +24,7 @@ export interface ScrapeHook {
 }
 
 export class CorralMetrics {
-  readonly registry = new Registry();
+  readonly registry = new LeanRegistry();
   readonly storeOpDuration = new LeanHistogram({
     name: "corral_store_op_duration_seconds",
     help: "Duration of the scheduler's store operations, by operation (get, getMany, children, multi); failed ones included",

@@ -1,5 +1,5 @@
 /**
- * Gauges read from the running scheduler when /metrics is scraped (prom-client `collect`), so
+ * Gauges read from the running scheduler when /metrics is scraped (lean-metrics.ts), so
  * nothing is kept up to date between scrapes; the scheduler is read once per scrape (one
  * snapshot for all the gauges). No scheduler (a standby, or before the engine started): no
  * samples. Plans and steps (the pick is documented in docs/metrics.md):
@@ -7,11 +7,11 @@
  *   corral_plan_steps{status}               the steps of every plan of every service, counted by status
  * so the per-service series are one per plan, and the step counts stay 9 series at any size.
  */
-import { Gauge } from "prom-client";
 import type { Status } from "../../domain/plan/status.js";
 import type { ServiceState, ServiceView } from "../../engine/admin-api.js";
 import type { MultiServiceScheduler } from "../../engine/scheduler.js";
 import type { CorralMetrics } from "./corral-metrics.js";
+import { ScrapedGauge } from "./lean-metrics.js";
 
 /** What the gauges read: the scheduler's public views and its read-only counts. */
 export type ScrapedScheduler = Pick<MultiServiceScheduler, "listServices" | "stepCounts" | "deploySlots">;
@@ -43,57 +43,29 @@ export class SchedulerGauges {
     });
     const snapshot = (): Snapshot | null => this.snapshot();
     const registers = [metrics.registry];
-    new Gauge({
-      name: "corral_services",
-      help: "Services by state (QUARANTINED: stored but not built)",
-      labelNames: ["state"] as const,
-      registers,
-      collect() {
-        this.reset();
-        const snap = snapshot();
-        if (!snap) return;
-        const counts = new Map<ServiceState, number>(SERVICE_STATES.map((s) => [s, 0]));
-        for (const view of snap.services) counts.set(view.state, (counts.get(view.state) ?? 0) + 1);
-        for (const [state, n] of counts) this.set({ state }, n);
-      },
+    new ScrapedGauge({ name: "corral_services", help: "Services by state (QUARANTINED: stored but not built)", registers }, () => {
+      const snap = snapshot();
+      if (!snap) return [];
+      const counts = new Map<ServiceState, number>(SERVICE_STATES.map((s) => [s, 0]));
+      for (const view of snap.services) counts.set(view.state, (counts.get(view.state) ?? 0) + 1);
+      return [...counts].map(([state, value]) => ({ labels: { state }, value }));
     });
-    new Gauge({
-      name: "corral_plans",
-      help: "1 for each plan of each service, labelled with the plan's status",
-      labelNames: ["service", "plan", "status"] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const view of snapshot()?.services ?? []) {
-          for (const plan of view.plans) this.set({ service: view.name, plan: plan.name, status: plan.status }, 1);
-        }
-      },
+    new ScrapedGauge({ name: "corral_plans", help: "1 for each plan of each service, labelled with the plan's status", registers }, function* () {
+      for (const view of snapshot()?.services ?? []) {
+        for (const plan of view.plans) yield { labels: { service: view.name, plan: plan.name, status: plan.status }, value: 1 };
+      }
     });
-    new Gauge({
-      name: "corral_plan_steps",
-      help: "Steps of every plan of every service, by status",
-      labelNames: ["status"] as const,
-      registers,
-      collect() {
-        this.reset();
-        const snap = snapshot();
-        if (!snap) return;
-        for (const status of STATUSES) this.set({ status }, snap.steps.get(status) ?? 0);
-      },
+    new ScrapedGauge({ name: "corral_plan_steps", help: "Steps of every plan of every service, by status", registers }, () => {
+      const snap = snapshot();
+      return snap ? STATUSES.map((status) => ({ labels: { status }, value: snap.steps.get(status) ?? 0 })) : [];
     });
-    new Gauge({
-      name: "corral_deploy_slots",
-      help: "The deployment limit (--max-parallel-deploys): slots used and the limit; absent without a limit",
-      labelNames: ["kind"] as const,
-      registers,
-      async collect() {
-        this.reset();
+    new ScrapedGauge(
+      { name: "corral_deploy_slots", help: "The deployment limit (--max-parallel-deploys): slots used and the limit; absent without a limit", registers },
+      async () => {
         const slots = await snapshot()?.scheduler.deploySlots();
-        if (!slots) return;
-        this.set({ kind: "used" }, slots.used);
-        this.set({ kind: "limit" }, slots.limit);
+        return slots ? [{ labels: { kind: "used" }, value: slots.used }, { labels: { kind: "limit" }, value: slots.limit }] : [];
       },
-    });
+    );
   }
 
   /** Where the gauges read from from now on (the keeper's current engine). */
