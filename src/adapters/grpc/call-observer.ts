@@ -28,19 +28,24 @@ export function composeObservers(observers: readonly CallObserver[]): CallObserv
   return observers.reduce(pair);
 }
 
-/** Two observers as one, `outer`'s context around `inner`'s (nothing built per call but the two scopes). */
+/** Two observers as one, `outer`'s context around `inner`'s. */
 function pair(outer: CallObserver, inner: CallObserver): CallObserver {
-  return {
-    begin(method, request) {
-      const a = outer.begin(method, request);
-      const b = inner.begin(method, request);
-      return {
-        run: (fn) => a.run(() => b.run(fn)),
-        end: (code) => {
-          a.end(code);
-          b.end(code);
-        },
-      };
-    },
-  };
+  return { begin: (method, request) => new PairScope(outer.begin(method, request), inner.begin(method, request)) };
+}
+
+/** A class, so a call builds the two scopes and one object, no closures. */
+class PairScope implements CallScope {
+  constructor(
+    private readonly outer: CallScope,
+    private readonly inner: CallScope,
+  ) {}
+
+  run<T>(fn: () => T): T {
+    return this.outer.run(() => this.inner.run(fn));
+  }
+
+  end(code: grpc.status): void {
+    this.outer.end(code);
+    this.inner.end(code);
+  }
 }

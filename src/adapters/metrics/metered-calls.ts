@@ -10,6 +10,8 @@ import type { CounterChild, HistogramChild, LeanCounter, LeanHistogram } from ".
 import { secondsSince } from "./lean-metrics.js";
 
 interface MethodSeries {
+  readonly method: string;
+  readonly requests: LeanCounter<"method" | "code">;
   readonly duration: HistogramChild;
   /** By gRPC status code number. */
   readonly codes: Map<number, CounterChild>;
@@ -19,22 +21,27 @@ export function meteredCalls(requests: LeanCounter<"method" | "code">, duration:
   const byMethod = new Map<string, MethodSeries>();
   const seriesOf = (method: string): MethodSeries => {
     let m = byMethod.get(method);
-    if (!m) byMethod.set(method, (m = { duration: duration.child({ method }), codes: new Map() }));
+    if (!m) byMethod.set(method, (m = { method, duration: duration.child({ method }), codes: new Map(), requests }));
     return m;
   };
-  return {
-    begin(method): CallScope {
-      const started = performance.now();
-      return {
-        run: (fn) => fn(),
-        end(code) {
-          const m = seriesOf(method);
-          m.duration.observe(secondsSince(started));
-          let counted = m.codes.get(code);
-          if (!counted) m.codes.set(code, (counted = requests.child({ method, code: grpc.status[code] ?? String(code) })));
-          counted.inc();
-        },
-      };
-    },
-  };
+  return { begin: (method) => new TimedCall(seriesOf(method)) };
+}
+
+/** One call's scope: a class, so a call makes one object and no closures. */
+class TimedCall implements CallScope {
+  private readonly started = performance.now();
+
+  constructor(private readonly series: MethodSeries) {}
+
+  run<T>(fn: () => T): T {
+    return fn();
+  }
+
+  end(code: grpc.status): void {
+    const m = this.series;
+    m.duration.observe(secondsSince(this.started));
+    let counted = m.codes.get(code);
+    if (!counted) m.codes.set(code, (counted = m.requests.child({ method: m.method, code: grpc.status[code] ?? String(code) })));
+    counted.inc();
+  }
 }

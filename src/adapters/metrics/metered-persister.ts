@@ -9,23 +9,23 @@ import type { HistogramChild, LeanHistogram } from "./lean-metrics.js";
 import { secondsSince } from "./lean-metrics.js";
 
 export function meteredPersister(inner: Persister, histogram: LeanHistogram<"op">): Persister {
+  // No closure made per call beyond the two callbacks (a named one costs a defineProperty under tsx).
   const timed = <T>(series: HistogramChild, call: () => Promise<T>): Promise<T> => {
     const started = performance.now();
-    const end = (): void => series.observe(secondsSince(started));
     let result: Promise<T>;
     try {
       result = call();
     } catch (err) {
-      end();
+      series.observe(secondsSince(started));
       throw err;
     }
     return result.then(
       (value) => {
-        end();
+        series.observe(secondsSince(started));
         return value;
       },
       (err: unknown) => {
-        end();
+        series.observe(secondsSince(started));
         throw err;
       },
     );
