@@ -20,7 +20,7 @@ import { FakeClock, SeededRandom } from "../src/adapters/fake-clock.js";
 import { composeObservers } from "../src/adapters/grpc/call-observer.js";
 import type { CallObserver } from "../src/adapters/grpc/call-observer.js";
 import { createMetrics } from "../src/adapters/metrics/index.js";
-import type { MetricsPart } from "../src/adapters/metrics/index.js";
+import type { MetricsPart, ScrapedScheduler } from "../src/adapters/metrics/index.js";
 import { MemoryPersister } from "../src/adapters/persister/memory-persister.js";
 import type { ClusterDriver, Persister } from "../src/engine/ports.js";
 import type { Tracer } from "../src/engine/telemetry.js";
@@ -139,7 +139,7 @@ async function child(mode: Mode, puts: number): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
-async function scrape(metrics: MetricsPart, scheduler: Parameters<MetricsPart["setScheduler"]>[0] extends () => infer S ? NonNullable<S> : never): Promise<{ scrapeMs: number; series: number }> {
+async function scrape(metrics: MetricsPart, scheduler: ScrapedScheduler): Promise<{ scrapeMs: number; series: number }> {
   metrics.setScheduler(() => scheduler);
   await metrics.metrics.exposition(); // the first one compiles the path
   const t = performance.now();

@@ -41,6 +41,26 @@ describe("lean metrics", () => {
   });
 });
 
+describe("reset", () => {
+  it("zeroes every series and keeps bound children counting into them", async () => {
+    const registry = new Registry();
+    const c = new LeanCounter({ name: "r_total", help: "c", labelNames: ["k"], registers: [registry] });
+    const h = new LeanHistogram({ name: "r_seconds", help: "h", labelNames: ["k"], buckets: [1], registers: [registry] });
+    const counted = c.child({ k: "a" });
+    const timed = h.child({ k: "a" });
+    counted.inc(5);
+    timed.observe(0.5);
+    registry.resetMetrics();
+    expect(await registry.metrics()).toContain('r_total{k="a"} 0');
+    expect(await registry.metrics()).toContain('r_seconds_count{k="a"} 0');
+    counted.inc();
+    timed.observe(2);
+    expect(await registry.metrics()).toContain('r_total{k="a"} 1');
+    expect(await registry.metrics()).toContain('r_seconds_bucket{le="1",k="a"} 0');
+    expect(await registry.metrics()).toContain('r_seconds_count{k="a"} 1');
+  });
+});
+
 describe("scraped gauges", () => {
   it("write the same text as a prom-client Gauge set to the same samples, escaping included, and read afresh on every scrape", async () => {
     const theirs = new Registry();

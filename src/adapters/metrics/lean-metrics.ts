@@ -62,9 +62,22 @@ abstract class LeanMetric<L extends string, S> {
 
   protected abstract fresh(): S;
 
+  protected abstract zero(s: S): void;
+
+  /** Every series back to 0 (kept, not dropped as prom-client does: bound children stay valid). */
   reset(): void {
-    this.series.clear();
+    for (const { s } of this.series.values()) this.zero(s);
   }
+}
+
+/** `make` called once per key and its result kept: the series of a label value bound once. */
+export function perKey<K, V>(make: (key: K) => V): (key: K) => V {
+  const made = new Map<K, V>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) made.set(key, (value = make(key)));
+    return value;
+  };
 }
 
 export class LeanCounter<L extends string> extends LeanMetric<L, { n: number }> {
@@ -82,6 +95,10 @@ export class LeanCounter<L extends string> extends LeanMetric<L, { n: number }> 
 
   protected fresh(): { n: number } {
     return { n: 0 };
+  }
+
+  protected zero(s: { n: number }): void {
+    s.n = 0;
   }
 
   async get(): Promise<Exported> {
@@ -124,6 +141,12 @@ export class LeanHistogram<L extends string> extends LeanMetric<L, Buckets> {
 
   protected fresh(): Buckets {
     return { counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+  }
+
+  protected zero(b: Buckets): void {
+    b.counts.fill(0);
+    b.sum = 0;
+    b.count = 0;
   }
 
   async get(): Promise<Exported> {

@@ -7,23 +7,21 @@
 import * as grpc from "@grpc/grpc-js";
 import type { CallObserver, CallScope } from "../grpc/call-observer.js";
 import type { CounterChild, HistogramChild, LeanCounter, LeanHistogram } from "./lean-metrics.js";
-import { secondsSince } from "./lean-metrics.js";
+import { perKey, secondsSince } from "./lean-metrics.js";
 
 interface MethodSeries {
-  readonly method: string;
-  readonly requests: LeanCounter<"method" | "code">;
   readonly duration: HistogramChild;
-  /** By gRPC status code number. */
-  readonly codes: Map<number, CounterChild>;
+  /** The request counter of each gRPC status code. */
+  readonly code: (code: grpc.status) => CounterChild;
 }
 
 export function meteredCalls(requests: LeanCounter<"method" | "code">, duration: LeanHistogram<"method">): CallObserver {
-  const byMethod = new Map<string, MethodSeries>();
-  const seriesOf = (method: string): MethodSeries => {
-    let m = byMethod.get(method);
-    if (!m) byMethod.set(method, (m = { method, duration: duration.child({ method }), codes: new Map(), requests }));
-    return m;
-  };
+  const seriesOf = perKey(
+    (method: string): MethodSeries => ({
+      duration: duration.child({ method }),
+      code: perKey((code: grpc.status) => requests.child({ method, code: grpc.status[code] ?? String(code) })),
+    }),
+  );
   return { begin: (method) => new TimedCall(seriesOf(method)) };
 }
 
@@ -38,10 +36,7 @@ class TimedCall implements CallScope {
   }
 
   end(code: grpc.status): void {
-    const m = this.series;
-    m.duration.observe(secondsSince(this.started));
-    let counted = m.codes.get(code);
-    if (!counted) m.codes.set(code, (counted = m.requests.child({ method: m.method, code: grpc.status[code] ?? String(code) })));
-    counted.inc();
+    this.series.duration.observe(secondsSince(this.started));
+    this.series.code(code).inc();
   }
 }

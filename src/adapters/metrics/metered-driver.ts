@@ -6,7 +6,8 @@
  * the cluster answers. `taskFiles` and the events' optional `fatal` are forwarded as they are.
  */
 import type { ClusterDriver, ClusterEvents } from "../../engine/ports.js";
-import type { CounterChild, LeanCounter } from "./lean-metrics.js";
+import type { LeanCounter } from "./lean-metrics.js";
+import { perKey } from "./lean-metrics.js";
 
 export interface DriverCounters {
   readonly offers: LeanCounter<"outcome">;
@@ -14,20 +15,10 @@ export interface DriverCounters {
   readonly taskStatusUpdates: LeanCounter<"state">;
 }
 
-/** `make(key)` bound once per key. */
-function bindings(make: (key: string) => CounterChild): (key: string) => CounterChild {
-  const bound = new Map<string, CounterChild>();
-  return (key) => {
-    let child = bound.get(key);
-    if (!child) bound.set(key, (child = make(key)));
-    return child;
-  };
-}
-
 export function meteredDriver(inner: ClusterDriver, counters: DriverCounters): ClusterDriver {
-  const offers = bindings((outcome) => counters.offers.child({ outcome }));
-  const operations = bindings((type) => counters.operations.child({ type }));
-  const states = bindings((state) => counters.taskStatusUpdates.child({ state }));
+  const offers = perKey((outcome: string) => counters.offers.child({ outcome }));
+  const operations = perKey((type: string) => counters.operations.child({ type }));
+  const states = perKey((state: string) => counters.taskStatusUpdates.child({ state }));
   return {
     subscribe: (framework, events) => inner.subscribe(framework, countedEvents(events)),
     accept: (offerIds, ops, filters) => {
