@@ -29,6 +29,19 @@ export interface ServiceView {
   readonly removalId?: bigint;
 }
 
+/**
+ * What metrics read of the running scheduler, in one pass without building views (at 5,000
+ * services the views made a scrape take ~12 ms more and most of its garbage).
+ */
+export interface SchedulerFigures {
+  /** Services by state; a state no service is in is absent. */
+  readonly services: ReadonlyMap<ServiceState, number>;
+  /** Each plan of each service, flat: service, plan, status, service, plan, status, … */
+  readonly plans: readonly string[];
+  /** The steps of every plan of every service, by status as GetPlan shows it. */
+  readonly steps: ReadonlyMap<Status, number>;
+}
+
 export interface StepView {
   readonly id: string;
   readonly name: string;

@@ -61,6 +61,10 @@ export class MultiServiceManager {
     return [...this.quarantine.values()];
   }
 
+  get quarantinedCount(): number {
+    return this.quarantine.size;
+  }
+
   get(name: string): ManagedService | undefined {
     return this.byName.get(name);
   }

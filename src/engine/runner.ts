@@ -32,6 +32,8 @@ export interface RunnerOptions extends CycleOptions {
    * a burst of offers and updates batching them beats a cycle per event. @default 10
    */
   readonly minCycleGapMs: number;
+  /** Longest a burst of admissions waits for its cycle (scheduleSettled). @default 100 */
+  readonly admitMaxWaitMs: number;
 }
 
 export interface RunnerDeps {
@@ -92,6 +94,9 @@ export class SchedulerRunner {
   private readonly expectedGarbage = new Map<string, number>();
   private gcProbe: Cancel | undefined;
   private cycleTimer: Cancel | undefined;
+  /** The pending admissions' cycle (scheduleSettled), and when the first of them came. */
+  private settleTimer: Cancel | undefined;
+  private burstStartMs: number | undefined;
   private cycleDueMs = Number.POSITIVE_INFINITY;
   private lastCycleMs = Number.NEGATIVE_INFINITY;
   private implicitTimer: Cancel | undefined;
@@ -134,7 +139,25 @@ export class SchedulerRunner {
   /** A service was added after start: register it with the cluster and give it offers soon. */
   serviceAdded(service: Pick<ManagedService, "registered" | "pendingReconciliation">): void {
     if (this.frameworkId !== undefined) this.registerService(service, this.frameworkId);
-    this.scheduleCycle(0);
+    this.scheduleSettled();
+  }
+
+  /**
+   * A burst of admissions (puts, removals) shares one cycle: it runs once none came for
+   * `minCycleGapMs`, at most `admitMaxWaitMs` after the first. Every cycle visits every service,
+   * so a cycle per few puts of a burst costs O(services) each time and slows the puts still coming.
+   */
+  private scheduleSettled(): void {
+    if (this.stopped) return;
+    const now = this.deps.clock.now();
+    this.burstStartMs ??= now;
+    const due = Math.min(now + this.options.minCycleGapMs, this.burstStartMs + this.options.admitMaxWaitMs);
+    this.settleTimer?.();
+    this.settleTimer = this.deps.clock.setTimer(Math.max(0, due - now), () => {
+      this.settleTimer = undefined;
+      this.burstStartMs = undefined;
+      this.scheduleCycle(0);
+    });
   }
 
   /**
@@ -181,6 +204,7 @@ export class SchedulerRunner {
   halt(): void {
     this.stopped = true;
     this.cycleTimer?.();
+    this.settleTimer?.();
     this.implicitTimer?.();
     this.killer.stop();
     this.reconciler.stop();
@@ -310,6 +334,10 @@ export class SchedulerRunner {
 
   private async cycle(): Promise<void> {
     if (this.stopped) return;
+    // This cycle sees every service admitted so far.
+    this.settleTimer?.();
+    this.settleTimer = undefined;
+    this.burstStartMs = undefined;
     this.scheduleCycle(this.options.cycleIntervalMs);
     if (this.frameworkId === undefined || !this.mayAct()) return;
     const offers = [...this.pendingOffers.values()];

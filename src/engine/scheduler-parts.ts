@@ -112,6 +112,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   declineShortS: 5,
   implicitReconcileMs: 3_600_000,
   minCycleGapMs: 10,
+  admitMaxWaitMs: 100,
 };
 
 const ALWAYS: WriteFence = { holds: () => true };

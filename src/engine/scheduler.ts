@@ -16,6 +16,7 @@ import type {
   PodView,
   PutServiceInput,
   PutServiceResult,
+  SchedulerFigures,
   SchedulerView,
   SchemaVersion,
   ServiceMode,
@@ -33,7 +34,7 @@ import type { SchedulerDeps, SchedulerMode, SchedulerOptions } from "./scheduler
 import { SchedulerParts } from "./scheduler-parts.js";
 import { ServiceSteering } from "./scheduler-steer.js";
 import { SchedulerUninstall } from "./scheduler-uninstall.js";
-import { planView } from "./service-view.js";
+import { planView, schedulerFigures } from "./service-view.js";
 import { recoverServices } from "./stored-services.js";
 import { applyStaticSet, buildAll } from "./static-start.js";
 import type { StaticService } from "./static-services.js";
@@ -49,8 +50,6 @@ import type { PersisterOp } from "./ports.js";
 import { decodeText } from "./store/codec.js";
 import * as layout from "./store/layout.js";
 import { SelectionStore } from "./store/selection-store.js";
-import { stepDisplayStatus } from "../domain/plan/aggregate.js";
-import type { Status } from "../domain/plan/status.js";
 import { NEW_TRACE, NO_TRACER } from "./telemetry.js";
 
 export type { SchedulerDeps, SchedulerOptions } from "./scheduler-parts.js";
@@ -217,18 +216,9 @@ export class MultiServiceScheduler implements AdminApi {
     };
   }
 
-  /** The steps of every plan of every service by status (as GetPlan shows it), for metrics: no views are built. */
-  stepCounts(): Map<Status, number> {
-    const counts = new Map<Status, number>();
-    for (const svc of this.manager.services()) {
-      for (const plan of svc.allPlans()) {
-        for (const phase of plan.phases) for (const step of phase.steps) {
-          const status = stepDisplayStatus(step);
-          counts.set(status, (counts.get(status) ?? 0) + 1);
-        }
-      }
-    }
-    return counts;
+  /** Services by state, each plan's status and steps by status, for metrics: no views are built. */
+  figures(): SchedulerFigures {
+    return schedulerFigures(this.manager.services(), this.manager.quarantinedCount);
   }
 
   /**

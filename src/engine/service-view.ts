@@ -4,7 +4,8 @@ import { phaseStatus, planStatus, stepDisplayStatus } from "../domain/plan/aggre
 import type { Plan } from "../domain/plan/model.js";
 import { DECOMMISSION_PLAN } from "../domain/service/plans.js";
 import { allSteps } from "../domain/plan/model.js";
-import type { PlanSummaryView, PlanView, ServiceState, ServiceView } from "./admin-api.js";
+import type { Status } from "../domain/plan/status.js";
+import type { PlanSummaryView, PlanView, SchedulerFigures, ServiceState, ServiceView } from "./admin-api.js";
 import type { ServiceContext } from "./service-context.js";
 
 /** What the views read of a service (running or being removed). */
@@ -24,10 +25,43 @@ export function planSummary(plan: Plan): PlanSummaryView {
   };
 }
 
-function serviceState(plans: readonly PlanSummaryView[]): ServiceState {
+function serviceState(plans: readonly { readonly name: string; readonly status: Status }[]): ServiceState {
   if (plans.some((p) => p.status === "ERROR")) return "ERROR";
-  const working = plans.filter((p) => p.name === "deploy" || p.name === "recovery" || p.name === DECOMMISSION_PLAN);
+  const working = plans.filter((p) => isWorkingPlan(p.name));
   return working.every((p) => p.status === "COMPLETE") ? "RUNNING" : "DEPLOYING";
+}
+
+/** The plans whose completion makes a service RUNNING. */
+function isWorkingPlan(name: string): boolean {
+  return name === "deploy" || name === "recovery" || name === DECOMMISSION_PLAN;
+}
+
+/** What metrics read of the services: `SchedulerFigures` of admin-api.ts. */
+export function schedulerFigures(services: Iterable<Viewed & { readonly removing: boolean }>, quarantined: number): SchedulerFigures {
+  const states = new Map<ServiceState, number>();
+  const steps = new Map<Status, number>();
+  const plans: string[] = [];
+  for (const svc of services) {
+    let error = false;
+    let complete = true;
+    for (const plan of svc.allPlans()) {
+      const status = planStatus(plan);
+      plans.push(svc.name, plan.name, status);
+      error ||= status === "ERROR";
+      if (isWorkingPlan(plan.name)) complete &&= status === "COMPLETE";
+      for (const phase of plan.phases) {
+        for (const step of phase.steps) {
+          const shown = stepDisplayStatus(step);
+          steps.set(shown, (steps.get(shown) ?? 0) + 1);
+        }
+      }
+    }
+    // As the views say (serviceState, removalView).
+    const state: ServiceState = svc.removing ? "UNINSTALLING" : error ? "ERROR" : complete ? "RUNNING" : "DEPLOYING";
+    states.set(state, (states.get(state) ?? 0) + 1);
+  }
+  if (quarantined > 0) states.set("QUARANTINED", quarantined);
+  return { services: states, plans, steps };
 }
 
 export function serviceView(svc: Viewed & { readonly context: ServiceContext }): ServiceView {

@@ -74,15 +74,14 @@ describe("scrape-time gauges", () => {
 
   it("read the scheduler once per scrape", async () => {
     const part = createMetrics();
-    const calls = { listServices: 0, stepCounts: 0, deploySlots: 0 };
+    const calls = { figures: 0, deploySlots: 0 };
     part.setScheduler(() => ({
-      listServices: () => (calls.listServices++, []),
-      stepCounts: () => (calls.stepCounts++, new Map([["PENDING", 2]])),
+      figures: () => (calls.figures++, { services: new Map(), plans: [], steps: new Map([["PENDING", 2]]) }),
       deploySlots: async () => (calls.deploySlots++, { used: 0, limit: 2 }),
     }));
     const s = await scrape(part);
     await scrape(part);
-    expect(calls).toEqual({ listServices: 2, stepCounts: 2, deploySlots: 2 });
+    expect(calls).toEqual({ figures: 2, deploySlots: 2 });
     expect(valueOf(s, "corral_plan_steps", { status: "PENDING" })).toBe(2);
     expect(valueOf(s, "corral_deploy_slots", { kind: "limit" })).toBe(2);
   });
@@ -110,6 +109,34 @@ describe("scrape-time gauges", () => {
     await h.scheduler.uninstallService("other");
     s = await scrape(part);
     expect(valueOf(s, "corral_services", { state: "UNINSTALLING" })).toBe(1);
+  });
+
+  it("are read without views yet say what the views say (services by state, each plan, steps by status)", async () => {
+    const part = createMetrics();
+    const h = await metered(part, { sim: { statusDelayMs: 1000 } });
+    await h.put("done", "simple.yml");
+    await h.deployAll(["done"]);
+    await h.put("going", "hello-world.yml");
+    await h.put("leaving", "simple.yml");
+    await h.deployAll(["leaving"]);
+    await h.scheduler.uninstallService("leaving");
+    await h.advance(100);
+    const views = h.scheduler.listServices();
+    const states = new Map<string, number>();
+    for (const v of views) states.set(v.state, (states.get(v.state) ?? 0) + 1);
+    const steps = new Map<string, number>();
+    for (const v of views) {
+      for (const p of v.plans) {
+        for (const phase of h.scheduler.getPlan(v.name, p.name).phases) for (const step of phase.steps) steps.set(step.status, (steps.get(step.status) ?? 0) + 1);
+      }
+    }
+    expect([...states.keys()].sort()).toEqual(["DEPLOYING", "RUNNING", "UNINSTALLING"]);
+    const figures = h.scheduler.figures();
+    expect(new Map([...figures.services].sort())).toEqual(new Map([...states].sort()));
+    expect(new Map([...figures.steps].sort())).toEqual(new Map([...steps].sort()));
+    const triples: string[][] = [];
+    for (let i = 0; i < figures.plans.length; i += 3) triples.push(figures.plans.slice(i, i + 3));
+    expect(triples.sort()).toEqual(views.flatMap((v) => v.plans.map((p) => [v.name, p.name, p.status])).sort());
   });
 
   it("report the deployment limit's slots used and the limit", async () => {

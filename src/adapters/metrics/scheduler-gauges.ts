@@ -8,21 +8,20 @@
  * so the per-service series are one per plan, and the step counts stay 9 series at any size.
  */
 import type { Status } from "../../domain/plan/status.js";
-import type { ServiceState, ServiceView } from "../../engine/admin-api.js";
+import type { SchedulerFigures, ServiceState } from "../../engine/admin-api.js";
 import type { MultiServiceScheduler } from "../../engine/scheduler.js";
 import type { CorralMetrics } from "./corral-metrics.js";
 import { ScrapedGauge } from "./lean-metrics.js";
 
 /** What the gauges read: the scheduler's public views and its read-only counts. */
-export type ScrapedScheduler = Pick<MultiServiceScheduler, "listServices" | "stepCounts" | "deploySlots">;
+export type ScrapedScheduler = Pick<MultiServiceScheduler, "figures" | "deploySlots">;
 
 const SERVICE_STATES: readonly ServiceState[] = ["DEPLOYING", "RUNNING", "ERROR", "UNINSTALLING", "QUARANTINED"];
 const STATUSES: readonly Status[] = ["ERROR", "WAITING", "PENDING", "PREPARED", "STARTING", "STARTED", "COMPLETE", "IN_PROGRESS", "DELAYED"];
 
 interface Snapshot {
   readonly scheduler: ScrapedScheduler;
-  readonly services: readonly ServiceView[];
-  readonly steps: ReadonlyMap<Status, number>;
+  readonly figures: SchedulerFigures;
 }
 
 export class SchedulerGauges {
@@ -45,19 +44,15 @@ export class SchedulerGauges {
     const registers = [metrics.registry];
     new ScrapedGauge({ name: "corral_services", help: "Services by state (QUARANTINED: stored but not built)", registers }, () => {
       const snap = snapshot();
-      if (!snap) return [];
-      const counts = new Map<ServiceState, number>(SERVICE_STATES.map((s) => [s, 0]));
-      for (const view of snap.services) counts.set(view.state, (counts.get(view.state) ?? 0) + 1);
-      return [...counts].map(([state, value]) => ({ labels: { state }, value }));
+      return snap ? SERVICE_STATES.map((state) => ({ labels: { state }, value: snap.figures.services.get(state) ?? 0 })) : [];
     });
     new ScrapedGauge({ name: "corral_plans", help: "1 for each plan of each service, labelled with the plan's status", registers }, function* () {
-      for (const view of snapshot()?.services ?? []) {
-        for (const plan of view.plans) yield { labels: { service: view.name, plan: plan.name, status: plan.status }, value: 1 };
-      }
+      const plans = snapshot()?.figures.plans ?? [];
+      for (let i = 0; i + 2 < plans.length; i += 3) yield { labels: { service: plans[i]!, plan: plans[i + 1]!, status: plans[i + 2]! }, value: 1 };
     });
     new ScrapedGauge({ name: "corral_plan_steps", help: "Steps of every plan of every service, by status", registers }, () => {
       const snap = snapshot();
-      return snap ? STATUSES.map((status) => ({ labels: { status }, value: snap.steps.get(status) ?? 0 })) : [];
+      return snap ? STATUSES.map((status) => ({ labels: { status }, value: snap.figures.steps.get(status) ?? 0 })) : [];
     });
     new ScrapedGauge(
       { name: "corral_deploy_slots", help: "The deployment limit (--max-parallel-deploys): slots used and the limit; absent without a limit", registers },
@@ -77,7 +72,7 @@ export class SchedulerGauges {
   private snapshot(): Snapshot | null {
     if (this.scraping && this.taken !== undefined) return this.taken;
     const scheduler = this.source();
-    const snap = scheduler ? { scheduler, services: scheduler.listServices(), steps: scheduler.stepCounts() } : null;
+    const snap = scheduler ? { scheduler, figures: scheduler.figures() } : null;
     if (this.scraping) this.taken = snap;
     return snap;
   }
