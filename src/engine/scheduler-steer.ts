@@ -34,9 +34,15 @@ export class ServiceSteering {
 
   async listPods(name: string): Promise<PodView[]> {
     checkName(name);
-    const svc = this.parts.mustGet(name);
-    const pods = svc.pods();
-    const tasks = await taskViews(await new StateStore(this.parts.persister, name).loadTasks(), this.parts.deps.driver.taskFiles);
+    this.parts.mustGet(name);
+    // The records and the stored tasks of one moment: a work item stores a change and applies it
+    // together, so between items they agree (read apart, a task could show RUNNING before its
+    // reservations did).
+    const { pods, stored } = await this.parts.runner.queue.run("list-pods", async () => ({
+      pods: this.parts.mustGet(name).pods(),
+      stored: await new StateStore(this.parts.persister, name).loadTasks(),
+    }));
+    const tasks = await taskViews(stored, this.parts.deps.driver.taskFiles);
     return pods.map((p) => podView(p, tasks));
   }
 
