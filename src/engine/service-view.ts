@@ -27,13 +27,8 @@ export function planSummary(plan: Plan): PlanSummaryView {
 
 function serviceState(plans: readonly { readonly name: string; readonly status: Status }[]): ServiceState {
   if (plans.some((p) => p.status === "ERROR")) return "ERROR";
-  const working = plans.filter((p) => isWorkingPlan(p.name));
+  const working = plans.filter((p) => p.name === "deploy" || p.name === "recovery" || p.name === DECOMMISSION_PLAN);
   return working.every((p) => p.status === "COMPLETE") ? "RUNNING" : "DEPLOYING";
-}
-
-/** The plans whose completion makes a service RUNNING. */
-function isWorkingPlan(name: string): boolean {
-  return name === "deploy" || name === "recovery" || name === DECOMMISSION_PLAN;
 }
 
 /** What metrics read of the services: `SchedulerFigures` of admin-api.ts. */
@@ -42,13 +37,11 @@ export function schedulerFigures(services: Iterable<Viewed & { readonly removing
   const steps = new Map<Status, number>();
   const plans: string[] = [];
   for (const svc of services) {
-    let error = false;
-    let complete = true;
+    const statuses: { readonly name: string; readonly status: Status }[] = [];
     for (const plan of svc.allPlans()) {
       const status = planStatus(plan);
       plans.push(svc.name, plan.name, status);
-      error ||= status === "ERROR";
-      if (isWorkingPlan(plan.name)) complete &&= status === "COMPLETE";
+      statuses.push({ name: plan.name, status });
       for (const phase of plan.phases) {
         for (const step of phase.steps) {
           const shown = stepDisplayStatus(step);
@@ -56,8 +49,8 @@ export function schedulerFigures(services: Iterable<Viewed & { readonly removing
         }
       }
     }
-    // As the views say (serviceState, removalView).
-    const state: ServiceState = svc.removing ? "UNINSTALLING" : error ? "ERROR" : complete ? "RUNNING" : "DEPLOYING";
+    // As the views say (serviceView, removalView).
+    const state: ServiceState = svc.removing ? "UNINSTALLING" : serviceState(statuses);
     states.set(state, (states.get(state) ?? 0) + 1);
   }
   if (quarantined > 0) states.set("QUARANTINED", quarantined);

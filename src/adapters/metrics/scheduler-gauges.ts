@@ -13,7 +13,7 @@ import type { MultiServiceScheduler } from "../../engine/scheduler.js";
 import type { CorralMetrics } from "./corral-metrics.js";
 import { ScrapedGauge } from "./lean-metrics.js";
 
-/** What the gauges read: the scheduler's public views and its read-only counts. */
+/** What the gauges read: the scheduler's figures (no views built) and its deployment slots. */
 export type ScrapedScheduler = Pick<MultiServiceScheduler, "figures" | "deploySlots">;
 
 const SERVICE_STATES: readonly ServiceState[] = ["DEPLOYING", "RUNNING", "ERROR", "UNINSTALLING", "QUARANTINED"];
