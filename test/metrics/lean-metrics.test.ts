@@ -1,6 +1,7 @@
 /** The lean counters and histograms render exactly as prom-client's own classes would, from the same samples. */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { CorralMetrics } from "../../src/adapters/metrics/corral-metrics.js";
 import { LeanCounter, LeanHistogram, LeanRegistry, ScrapedGauge } from "../../src/adapters/metrics/lean-metrics.js";
 
 const BUCKETS = [0.001, 0.01, 0.1, 1];
@@ -81,5 +82,37 @@ describe("scraped gauges", () => {
     samples.pop();
     expect(await ours.metrics()).not.toContain("recovery");
     expect(reads).toBe(3);
+  });
+
+  it("let the event loop turn while they write thousands of series, and the text is whole", async () => {
+    const ours = new LeanRegistry();
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ labels: { service: `s${i}` }, value: i }));
+    new ScrapedGauge({ name: "z_many", help: "h", registers: [ours] }, () => rows);
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const text = await ours.metrics();
+    ticking = false;
+    expect(turns).toBeGreaterThanOrEqual(4); // a turn per 1,000 lines
+    expect(text.split("\n").filter((l) => l.startsWith("z_many{"))).toHaveLength(5000);
+    expect(text).toContain('z_many{service="s4999"} 4999');
+  });
+});
+
+describe("the exposition", () => {
+  it("runs one scrape at a time: a second one waits, so each scrape's hooks bracket it alone", async () => {
+    const metrics = new CorralMetrics();
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ labels: { service: `s${i}` }, value: 1 }));
+    new ScrapedGauge({ name: "z_many", help: "h", registers: [metrics.registry] }, () => rows);
+    const seen: string[] = [];
+    metrics.onScrape({ begin: () => seen.push("begin"), end: () => seen.push("end") });
+    const [a, b] = await Promise.all([metrics.exposition(), metrics.exposition()]);
+    expect(seen).toEqual(["begin", "end", "begin", "end"]);
+    expect(a.body.split("\n").filter((l) => l.startsWith("z_many{"))).toHaveLength(3000);
+    expect(b.body.split("\n").filter((l) => l.startsWith("z_many{"))).toHaveLength(3000);
   });
 });

@@ -78,8 +78,19 @@ export class CorralMetrics {
     this.scrapeHooks.push(hook);
   }
 
-  /** The text exposition of every series, and its content type. */
-  async exposition(): Promise<{ readonly body: string; readonly contentType: string }> {
+  private scraped: Promise<unknown> = Promise.resolve();
+
+  /**
+   * The text exposition of every series, and its content type. One scrape at a time: a scrape
+   * yields the event loop while it writes (ScrapedGauge), and its hooks bracket one scrape.
+   */
+  exposition(): Promise<{ readonly body: string; readonly contentType: string }> {
+    const run = this.scraped.then(() => this.collect());
+    this.scraped = run.catch(() => undefined);
+    return run;
+  }
+
+  private async collect(): Promise<{ readonly body: string; readonly contentType: string }> {
     for (const hook of this.scrapeHooks) hook.begin();
     try {
       return { body: await this.registry.metrics(), contentType: this.registry.contentType };
