@@ -34,7 +34,7 @@ export class ServiceSteering {
 
   async listPods(name: string): Promise<PodView[]> {
     checkName(name);
-    this.parts.mustGet(name);
+    this.parts.mustGet(name); // an unknown name is refused at once, not after waiting its turn
     // The records and the stored tasks of one moment: a work item stores a change and applies it
     // together, so between items they agree (read apart, a task could show RUNNING before its
     // reservations did).

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createHarness } from "../harness/harness.js";
+import type { Harness } from "../harness/harness.js";
 
 async function harness() {
   const cycles: number[] = [];
@@ -15,29 +16,33 @@ async function harness() {
   return { h, cycles };
 }
 
+/** Puts `n` services named `prefix0…`, one every 5 ms; their names. */
+async function putEvery5ms(h: Harness, prefix: string, n: number): Promise<string[]> {
+  const names = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  for (const name of names) {
+    await h.put(name, "simple.yml");
+    await h.advance(5);
+  }
+  return names;
+}
+
 describe("a burst of puts", () => {
   it("shares one cycle, which runs once the burst settled and deploys every service of it", async () => {
     const { h, cycles } = await harness();
     const start = h.clock.now();
-    for (let i = 0; i < 8; i++) {
-      await h.put(`s${i}`, "simple.yml");
-      await h.advance(5);
-    }
+    const names = await putEvery5ms(h, "s", 8);
     // 8 puts 5 ms apart: no cycle while they kept coming.
     expect(cycles).toEqual([]);
     await h.advance(10);
     expect(cycles).toHaveLength(1);
     expect(cycles[0]).toBe(start + 7 * 5 + 10);
-    await h.deployAll(Array.from({ length: 8 }, (_, i) => `s${i}`));
+    await h.deployAll(names);
   });
 
   it("that never pauses still gets a cycle at least every admitMaxWaitMs", async () => {
     const { h, cycles } = await harness();
     const start = h.clock.now();
-    for (let i = 0; i < 60; i++) {
-      await h.put(`t${i}`, "simple.yml");
-      await h.advance(5);
-    }
+    await putEvery5ms(h, "t", 60);
     // 300 ms of puts: the first cycle 100 ms after the first put, and more before the stream ends.
     const during = cycles.filter((t) => t < start + 300);
     expect(during[0]).toBe(start + 100);
