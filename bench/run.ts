@@ -18,7 +18,7 @@
  *   p  mono → multi migration (issue 16): ensureSchema and restoreBackup on mono stores of 100, 1,000
  *      and 10,000 tasks, SQLite and ZooKeeper (10,000 left out: the test server's heap), beside a plain
  *      read of the tree and one write transaction
- *   q  observability overhead: PutService p50 with metrics + tracing on vs off, interleaved (target ≤ 5 %)
+ *   q  observability overhead: PutService p50 with metrics + tracing on vs off, interleaved, 3 pairs of processes (target ≤ 5 %)
  *   q2 the same instrumentation on the same work (fake clock, in-process): CPU and put p50 by mode
  *   r  failover (issue 17): three replicas on ZooKeeper, kill -9 the leader, time until another answers
  *      PutService OK, 20 trials at the default --zk-session-timeout 10 (target p99 ≤ timeout + 2 s)
@@ -52,7 +52,7 @@ const sections: { key: string; title: string; args: string[]; env?: Record<strin
   { key: "n", title: "(n) WatchPlans: latency from a step change to 1,000 watchers", args: ["--import", "tsx", here("./watch-plans.ts")] },
   { key: "o", title: "(o) the local agent: 50 / 500 services beside direct spawns, removal, memory per task, 100 agents × 1,000 services, resubscription", args: ["--import", "tsx", here("./local-agent.ts")] },
   { key: "p", title: "(p) mono → multi migration: stores of 100, 1,000 and 10,000 tasks on SQLite and ZooKeeper", args: ["--import", "tsx", here("./migration.ts"), "100", "1000", "10000", "--zk-max", "1000"] },
-  { key: "q", title: "(q) observability overhead: PutService with /metrics and OTLP tracing on vs off, interleaved, memory store", args: ["--import", "tsx", here("./observability-overhead.ts"), "250", "20"] },
+  { key: "q", title: "(q) observability overhead: PutService with /metrics and OTLP tracing on vs off, interleaved, memory store", args: ["--import", "tsx", here("./observability-overhead.ts"), "250", "20", "3"] },
   { key: "q2", title: "(q2) metrics and tracing on the same work: fake clock, sim cluster, in-process", args: ["--import", "tsx", here("./observability-cpu.ts"), "3000", "3"] },
   { key: "r", title: "(r) failover: kill -9 of the leader of 3 replicas → another answers PutService OK, 20 trials, --zk-session-timeout 10", args: ["--import", "tsx", here("./failover.ts"), "20"], env: { BENCH_ZK_SESSION_TIMEOUT: "10" } },
 ];
