@@ -3,6 +3,7 @@
  */
 import type pino from "pino";
 import type { SimulatedCluster } from "./adapters/cluster/simulated-cluster.js";
+import { acquireSharedDataDirLock } from "./adapters/file-lock.js";
 import type { AdminServer } from "./adapters/grpc/server.js";
 import type { ZkLockKeeper } from "./adapters/persister/zookeeper/zk-lock-keeper.js";
 import { openCluster } from "./app-cluster.js";
@@ -15,13 +16,15 @@ import type { AdminApi } from "./engine/admin-api.js";
 import type { StaticServiceFile } from "./engine/scheduler-parts.js";
 import { RESTART_RETRY_MS, SchedulerKeeper } from "./engine/scheduler-keeper.js";
 import type { Observability } from "./observability.js";
-import { openStore } from "./store-open.js";
+import { openStore, sharesDataDir } from "./store-open.js";
 
 /**
  * A replica on a ZooKeeper store: joins the election and stands by (admin calls answer
  * UNAVAILABLE naming the leader, health per `setStandby`); while it leads, a term runs with a
  * new cluster driver and a fresh engine (scheduler-keeper.ts). No data-directory lock: replicas
- * share the data directory and its local agent.
+ * share the data directory and its local agent; they hold it shared (file-lock.ts), so a scheduler
+ * with a store of its own is refused there, and a replica beside one (`--wait-for-lock` does not
+ * apply: a replica is refused at once).
  */
 export async function startReplica(
   options: ResolvedOptions,
@@ -33,6 +36,10 @@ export async function startReplica(
   undo: StopStep[],
   signal: AbortSignal | undefined,
 ): Promise<Parts> {
+  if (sharesDataDir(options)) {
+    const hold = await acquireSharedDataDirLock(options.dataDir, signal ? { signal } : {});
+    undo.push({ name: "shared data-directory hold", run: () => hold.release() });
+  }
   const { persister, election, release } = await openStore(options, logger, signal, undefined, { address });
   if (!election) throw new SchedulerError("internal", "a replicated store opened without an election");
   // Leaving the election last but the store: a leader's "stepped down" line comes once its node is gone.

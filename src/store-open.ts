@@ -35,6 +35,11 @@ export function takesDataDirLock(options: Pick<ResolvedOptions, "store" | "clust
   return usesDataDir(options) && !isReplicated(options);
 }
 
+/** Holds the data directory shared (file-lock.ts): replicas beside each other, never beside a scheduler with a store of its own. */
+export function sharesDataDir(options: Pick<ResolvedOptions, "store" | "cluster">): boolean {
+  return usesDataDir(options) && isReplicated(options);
+}
+
 /** The state store and the lock that fences its writes (ZooKeeper's lock node, SQLite's data-directory lock). */
 export interface OpenStore {
   readonly persister: Persister;

@@ -25,7 +25,7 @@
  * someone listens).
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { SchedulerError } from "../domain/errors.js";
@@ -180,12 +180,68 @@ class HeldLock implements DataDirLock {
 /**
  * Takes the exclusive lock of `dataDir` (created when missing). Throws failed_precondition
  * "another Corral scheduler holds <path> (pid N)" when another process (or another holder in
- * this process) has it and `waitMs` runs out; with `signal.reason` once `signal` aborts.
+ * this process) has it, or "… replicas … share …" when replicas hold it shared, and `waitMs` runs
+ * out; with `signal.reason` once `signal` aborts.
  */
-export async function acquireDataDirLock(
+export function acquireDataDirLock(dataDir: string, options: AcquireOptions = {}): Promise<DataDirLock> {
+  return retrying(dataDir, options, tryAcquire, (lockPath, pidFile) => {
+    const shared = trySharedAcquire(lockPath);
+    if (shared === undefined) return `another Corral scheduler holds ${lockPath} (pid ${holderPid(pidFile)})`;
+    void shared.release();
+    return `Corral replicas on a ZooKeeper store share ${dirname(lockPath)}; a scheduler with a store of its own needs a data directory of its own (--data-dir)`;
+  });
+}
+
+/**
+ * A replica's hold on a data directory it shares (ZooKeeper store, store-open.ts): any number of
+ * replicas hold it at once, while no scheduler with a store of its own (SQLite, or memory on the
+ * local cluster) may take the exclusive lock, nor a replica start beside such a scheduler: both
+ * would drive one local agent as different frameworks. Not a fence (ZooKeeper's lock node is).
+ */
+export interface SharedDataDirLock {
+  readonly path: string;
+  /** Releases the hold (idempotent). The OS also releases it when the process exits. */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes a shared hold on `dataDir` (created when missing): an SQLite read transaction on the lock
+ * file, left open, is a shared fcntl lock that every `BEGIN EXCLUSIVE` of `tryAcquire` is refused
+ * by, and that fails while one is held. Throws failed_precondition naming the exclusive holder.
+ */
+export function acquireSharedDataDirLock(dataDir: string, options: AcquireOptions = {}): Promise<SharedDataDirLock> {
+  return retrying(dataDir, options, trySharedAcquire, (lockPath, pidFile) =>
+    `a Corral scheduler with a store of its own holds ${lockPath} (pid ${holderPid(pidFile)}); replicas on a ZooKeeper store need a data directory it does not use (--data-dir)`,
+  );
+}
+
+function trySharedAcquire(lockPath: string): SharedDataDirLock | undefined {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(lockPath, { timeout: 0 });
+    db.exec("BEGIN");
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+  } catch (err) {
+    db?.close();
+    if (isBusy(err)) return undefined;
+    throw new SchedulerError("failed_precondition", `cannot lock ${lockPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const held = db;
+  return {
+    path: lockPath,
+    release: async () => {
+      if (held.open) held.close(); // the open transaction is rolled back; the shared lock goes with it
+    },
+  };
+}
+
+/** One attempt after another until `attempt` holds or `waitMs` runs out (then `refusal` says why). */
+async function retrying<L>(
   dataDir: string,
-  options: AcquireOptions = {},
-): Promise<DataDirLock> {
+  options: AcquireOptions,
+  attempt: (lockPath: string, pidFile: string) => L | undefined,
+  refusal: (lockPath: string, pidFile: string) => string,
+): Promise<L> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const lockPath = join(dir, LOCK_FILE);
@@ -195,14 +251,9 @@ export async function acquireDataDirLock(
   const { signal } = options;
   for (;;) {
     signal?.throwIfAborted();
-    const lock = tryAcquire(lockPath, pidFile);
+    const lock = attempt(lockPath, pidFile);
     if (lock) return lock;
-    if (Date.now() >= deadline) {
-      throw new SchedulerError(
-        "failed_precondition",
-        `another Corral scheduler holds ${lockPath} (pid ${holderPid(pidFile)})`,
-      );
-    }
+    if (Date.now() >= deadline) throw new SchedulerError("failed_precondition", refusal(lockPath, pidFile));
     await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())), undefined, { signal }).catch(() => undefined);
   }
 }

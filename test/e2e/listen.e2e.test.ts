@@ -18,7 +18,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus, createAdminClient, createPromiseClient } from "../../src/client/index.js";
 import { tempDir } from "../use-temp-dir.js";
 import { canBind, freePort } from "./ports.js";
-import { ROOT, killSchedulers, startScheduler } from "./scheduler-process.js";
+import { ROOT, killSchedulers, runToEnd, startScheduler } from "./scheduler-process.js";
 
 const root = tempDir("listen");
 let dirs = 0;
@@ -53,14 +53,6 @@ function spawnWaiting(args: readonly string[]): {
 }
 
 /** The scheduler run to its end: exit code and stderr. */
-async function runToEnd(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  return { code, stderr };
-}
-
 async function holdPort(): Promise<number> {
   const port = await freePort();
   const server = createServer();

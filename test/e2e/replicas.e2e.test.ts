@@ -2,12 +2,15 @@
  * Three scheduler processes (`src/main.ts`) on one ZooKeeper root, sharing a data directory and
  * its local agent, as the README runs them: one leads, the others stand by (UNAVAILABLE naming
  * the leader, health "" SERVING / MultiServiceAdmin NOT_SERVING); kill -9 the leader and another
- * leads, with what was put before the kill.
+ * leads, with what was put before the kill. A scheduler with a store of its own is refused on
+ * their directory.
  */
 import * as grpc from "@grpc/grpc-js";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { leaderOf } from "../../src/adapters/grpc/status.js";
+import { SQLITE_FILE } from "../../src/store-open.js";
 import {
   Health,
   HealthCheckResponse_ServingStatus,
@@ -17,7 +20,7 @@ import {
 } from "../../src/client/index.js";
 import { killEverything, tempDataDir } from "../local/local-harness.js";
 import { useZooKeeper } from "../zk/use-zookeeper.js";
-import { completedTaskIds, killSchedulers, startScheduler } from "./scheduler-process.js";
+import { completedTaskIds, killSchedulers, runToEnd, startScheduler } from "./scheduler-process.js";
 import type { SchedulerProcess } from "./scheduler-process.js";
 
 const zk = useZooKeeper();
@@ -88,6 +91,14 @@ describe("three replicas on one ZooKeeper store", () => {
     }
     expect(await health(first.address, "")).toBe(HealthCheckResponse_ServingStatus.SERVING);
     expect(await health(first.address, MultiServiceAdmin.typeName)).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    // A scheduler with a store of its own is refused on the replicas' directory (it would drive
+    // their local agent as another framework), and writes nothing there.
+    const own = await runToEnd(["--listen", "127.0.0.1:0", "--data-dir", dataDir, "--store", "sqlite", "--metrics-listen", "off"]);
+    expect(own).toEqual({
+      code: 1,
+      stderr: `corral: Corral replicas on a ZooKeeper store share ${dataDir}; a scheduler with a store of its own needs a data directory of its own (--data-dir)\n`,
+    });
+    expect(existsSync(join(dataDir, SQLITE_FILE))).toBe(false);
 
     const client = createAdminClient({ address: first.address, defaultDeadlineMs: 5000 });
     await client.putService({ name: "before", spec, parameters: {} });

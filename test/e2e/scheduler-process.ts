@@ -48,6 +48,15 @@ export async function startScheduler(dataDir: string, extraArgs: readonly string
   return { child, address, exited, log };
 }
 
+/** A scheduler process expected to stop by itself (a refused start): its exit code and stderr. */
+export async function runToEnd(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, stderr };
+}
+
 /** Polls GetPlan until `plan` is COMPLETE; returns its task ids, sorted. */
 export async function completedTaskIds(address: string, name: string, plan = "deploy", timeoutMs = 60_000): Promise<string[]> {
   const client = createAdminClient({ address, defaultDeadlineMs: 5000 });

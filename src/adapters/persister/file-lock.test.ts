@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { acquireDataDirLock } from "../file-lock.js";
+import { acquireDataDirLock, acquireSharedDataDirLock } from "../file-lock.js";
 import { SqlitePersister } from "./sqlite-persister.js";
 
 const root = mkdtempSync(join(tmpdir(), "corral-lock-"));
@@ -23,14 +23,14 @@ afterAll(() => {
 });
 
 /**
- * A second Node process that tries to take the lock on `dir`. It prints "locked" or
+ * A second Node process that tries to take the lock on `dir` (`shared`: a replica's hold). It prints "locked" or
  * "refused <code> <message>" and, when it got the lock, keeps it until killed.
  */
-function spawnLocker(dir: string): { child: ChildProcess; outcome: Promise<string> } {
+function spawnLocker(dir: string, shared = false): { child: ChildProcess; outcome: Promise<string> } {
   const script = `
-    const { acquireDataDirLock } = await import(${JSON.stringify(moduleUrl)});
+    const { acquireDataDirLock, acquireSharedDataDirLock } = await import(${JSON.stringify(moduleUrl)});
     try {
-      await acquireDataDirLock(${JSON.stringify(dir)});
+      await (${shared} ? acquireSharedDataDirLock : acquireDataDirLock)(${JSON.stringify(dir)});
       console.log("locked");
       setInterval(() => {}, 1 << 30);
     } catch (err) {
@@ -125,6 +125,53 @@ describe("acquireDataDirLock", () => {
     await exited(holder.child);
     const lock = await acquireDataDirLock(dir);
     await lock.release();
+  });
+});
+
+describe("acquireSharedDataDirLock (replicas on a ZooKeeper store sharing a data directory)", () => {
+  const byReplicas = (dir: string): string =>
+    `Corral replicas on a ZooKeeper store share ${dir}; a scheduler with a store of its own needs a data directory of its own (--data-dir)`;
+  const byScheduler = (dir: string, pid: number | undefined): string =>
+    `a Corral scheduler with a store of its own holds ${join(dir, "corral.lock")} (pid ${pid}); replicas on a ZooKeeper store need a data directory it does not use (--data-dir)`;
+
+  it("lets replicas in beside each other, and refuses the exclusive lock until the last of them lets go", async () => {
+    const dir = freshDir();
+    const replica = spawnLocker(dir, true);
+    expect(await replica.outcome).toBe("locked");
+    const mine = await acquireSharedDataDirLock(dir);
+    expect(mine.path).toBe(join(dir, "corral.lock"));
+    await expect(acquireDataDirLock(dir)).rejects.toMatchObject({ code: "failed_precondition", message: byReplicas(dir) });
+    const other = spawnLocker(dir);
+    expect(await other.outcome).toBe(`refused failed_precondition ${byReplicas(dir)}`);
+    replica.child.kill("SIGKILL");
+    await exited(replica.child);
+    await expect(acquireDataDirLock(dir)).rejects.toMatchObject({ message: byReplicas(dir) }); // still held here
+    await mine.release();
+    await mine.release();
+    const lock = await acquireDataDirLock(dir);
+    await lock.release();
+  });
+
+  it("is refused beside a scheduler with a store of its own, naming it, and held once that scheduler is gone", async () => {
+    const dir = freshDir();
+    const holder = spawnLocker(dir);
+    expect(await holder.outcome).toBe("locked");
+    await expect(acquireSharedDataDirLock(dir)).rejects.toMatchObject({ code: "failed_precondition", message: byScheduler(dir, holder.child.pid) });
+    const replica = spawnLocker(dir, true);
+    expect(await replica.outcome).toBe(`refused failed_precondition ${byScheduler(dir, holder.child.pid)}`);
+    holder.child.kill("SIGKILL");
+    await exited(holder.child);
+    const hold = await acquireSharedDataDirLock(dir);
+    await hold.release();
+  });
+
+  it("waits for a scheduler holding the directory to go when asked to", async () => {
+    const dir = freshDir();
+    const first = await acquireDataDirLock(dir);
+    setTimeout(() => void first.release(), 100);
+    const hold = await acquireSharedDataDirLock(dir, { waitMs: 5_000, pollMs: 20 });
+    await expect(acquireDataDirLock(dir)).rejects.toMatchObject({ message: byReplicas(dir) });
+    await hold.release();
   });
 });
 
