@@ -4,7 +4,8 @@
  * forced path; garbage collection of what a forced removal left; whole-scheduler uninstall.
  */
 import { describe, expect, it } from "vitest";
-import { LABEL_NAMESPACE } from "../../src/domain/cluster.js";
+import { LABEL_NAMESPACE, LABEL_RESOURCE_ID } from "../../src/domain/cluster.js";
+import { removalPath } from "../../src/engine/service-removal.js";
 import type { UninstallEventView } from "../../src/engine/admin-api.js";
 import { decodeJson, encodeJson } from "../../src/engine/store/codec.js";
 import { MemoryPersister } from "../../src/adapters/persister/memory-persister.js";
@@ -230,6 +231,37 @@ describe("service removal", () => {
     const kinds = (await eventsSoFar(h)).map((e) => e.kind);
     expect(kinds.filter((k) => k === "COMPLETED")).toHaveLength(1);
     expect(await h.persister.children("Services")).toEqual([]);
+  });
+
+  it("releases what the cluster refused to release though the scheduler restarted before trying again", async () => {
+    const first = await createHarness();
+    await first.put("simple", "simple.yml");
+    await first.deployAll(["simple"]);
+    const accept = first.cluster.accept.bind(first.cluster);
+    let refused = 0;
+    first.cluster.accept = async (offerIds, ops, filters) => {
+      if (ops.some((op) => op.type === "UNRESERVE" || op.type === "DESTROY")) {
+        refused++;
+        throw new Error("socket hang up");
+      }
+      return accept(offerIds, ops, filters);
+    };
+    await first.scheduler.uninstallService("simple");
+    for (let i = 0; i < 20 && refused === 0; i++) await first.advance(100);
+    expect(refused).toBeGreaterThan(0);
+    await first.scheduler.stop();
+    first.cluster.accept = accept;
+    // The store says released what the cluster still holds: the write went before the ACCEPT.
+    const stored = decodeJson<{ released: string[] }>((await first.persister.get(removalPath("simple")))!.data);
+    const held = [...first.cluster.reservations().values()].flat().map((r) => r.reservations?.at(-1)?.labels[LABEL_RESOURCE_ID]);
+    expect(stored.released.filter((id) => held.includes(id))).not.toEqual([]);
+
+    const second = await createHarness({ cluster: first.cluster, clock: first.clock, persister: first.persister });
+    await untilGone(second, "simple");
+    for (let i = 0; i < 10 && namespaces(second).size > 0; i++) await second.advance(1000);
+    expect(namespaces(second)).toEqual(new Set());
+    expect(first.cluster.reservations().size).toBe(0);
+    expect((await eventsSoFar(second)).filter((e) => e.kind === "COMPLETED")).toHaveLength(1);
   });
 
   it("calls the library's UninstallCallback once, after the final write", async () => {
