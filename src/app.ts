@@ -116,6 +116,8 @@ export async function startCorral(options: ResolvedOptions, logger: pino.Logger,
         mode: options.mode,
         ...(usesDataDir(options) ? { dataDir: resolve(options.dataDir) } : {}),
         ...(obs.metricsAddress !== undefined ? { metrics: obs.metricsAddress } : {}),
+        // A replica's gRPC port serves a standby too (redirects, health): say which it is now.
+        ...(isReplicated(options) ? { role: parts.holdsLock() ? "leader" : "standby" } : {}),
       },
       "corral is serving",
     );

@@ -79,8 +79,9 @@ describe("three replicas on one ZooKeeper store", () => {
     const first = await startScheduler(dataDir, args);
     const rest = [await startScheduler(dataDir, args), await startScheduler(dataDir, args)];
     const all = [first, ...rest];
-    // The first to start leads (alone in line when it joined); the others stand by.
+    // The first to start leads (alone in line when it joined); the others stand by, and their start-up line says so.
     expect(leads(first)).toBe(true);
+    expect(all.map((s) => logged(s, "corral is serving")[0]?.["role"])).toEqual(["leader", "standby", "standby"]);
     expect(logged(first, "leading")[0]?.["address"]).toBe(first.address);
     for (const s of rest) {
       expect(leads(s)).toBe(false);
