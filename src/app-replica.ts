@@ -21,10 +21,9 @@ import { openStore, sharesDataDir } from "./store-open.js";
 /**
  * A replica on a ZooKeeper store: joins the election and stands by (admin calls answer
  * UNAVAILABLE naming the leader, health per `setStandby`); while it leads, a term runs with a
- * new cluster driver and a fresh engine (scheduler-keeper.ts). No data-directory lock: replicas
- * share the data directory and its local agent; they hold it shared (file-lock.ts), so a scheduler
- * with a store of its own is refused there, and a replica beside one (`--wait-for-lock` does not
- * apply: a replica is refused at once).
+ * new cluster driver and a fresh engine (scheduler-keeper.ts). Replicas share the data directory
+ * and its local agent: they hold it shared, not locked (file-lock.ts), so a scheduler with a store
+ * of its own is refused there, and a replica beside one (at once: `--wait-for-lock` does not apply).
  */
 export async function startReplica(
   options: ResolvedOptions,

@@ -7,14 +7,14 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type pino from "pino";
-import { acquireDataDirLock } from "./adapters/file-lock.js";
+import { acquireDataDirLock, acquireSharedDataDirLock } from "./adapters/file-lock.js";
 import type { ResolvedOptions } from "./config.js";
 import type { StoreCommand } from "./config-modes.js";
 import { SchedulerError } from "./domain/errors.js";
 import type { Persister } from "./engine/ports.js";
 import { FencedPersister } from "./engine/store/fenced-persister.js";
 import { listBackups, restoreBackup } from "./engine/store/migration.js";
-import { SQLITE_FILE, openStore, usesDataDir } from "./store-open.js";
+import { SQLITE_FILE, openStore, sharesDataDir, takesDataDirLock } from "./store-open.js";
 
 /**
  * Runs `command` on the configured store; returns the lines to print on stdout.
@@ -27,7 +27,10 @@ export async function runStoreCommand(command: StoreCommand, options: ResolvedOp
   if (options.store === "sqlite" && !existsSync(join(options.dataDir, SQLITE_FILE))) {
     throw new SchedulerError("failed_precondition", `--${command.kind}: there is no store at ${where} (check --data-dir)`);
   }
-  const dirLock = usesDataDir(options) ? await acquireDataDirLock(options.dataDir, { waitMs: options.waitForLockMs, ...(signal ? { signal } : {}) }) : undefined;
+  const wait = { waitMs: options.waitForLockMs, ...(signal ? { signal } : {}) };
+  const dirLock = takesDataDirLock(options) ? await acquireDataDirLock(options.dataDir, wait) : undefined;
+  // Beside replicas as a replica is (ZooKeeper's lock then refuses it beside a leader).
+  const sharedHold = sharesDataDir(options) ? await acquireSharedDataDirLock(options.dataDir, wait) : undefined;
   try {
     const store = await openStore(options, logger, signal, dirLock);
     // Writes are fenced as the scheduler's are: a lock lost meanwhile refuses them.
@@ -40,6 +43,7 @@ export async function runStoreCommand(command: StoreCommand, options: ResolvedOp
     }
   } finally {
     await dirLock?.release();
+    await sharedHold?.release();
   }
 }
 

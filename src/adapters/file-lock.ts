@@ -11,6 +11,10 @@
  *   - are dropped by the kernel when the holding process dies, however it dies (SIGKILL too),
  *     so a crashed scheduler never leaves a stale lock behind.
  *
+ * Replicas on a ZooKeeper store share a data directory and hold it shared instead
+ * (`acquireSharedDataDirLock`: an open read transaction, a shared fcntl lock): they coexist, and
+ * exclude, and are excluded by, the exclusive lock.
+ *
  * The holder's pid goes to a side file, `corral.lock.pid`, only to name it in the refusal.
  * Never open `corral.lock` itself with `fs` in the holding process: closing any descriptor
  * of a file releases all of the process's fcntl locks on it.

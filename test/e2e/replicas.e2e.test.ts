@@ -100,6 +100,11 @@ describe("three replicas on one ZooKeeper store", () => {
       stderr: `corral: Corral replicas on a ZooKeeper store share ${dataDir}; a scheduler with a store of its own needs a data directory of its own (--data-dir)\n`,
     });
     expect(existsSync(join(dataDir, SQLITE_FILE))).toBe(false);
+    // A store command on the replicas' store holds the directory as they do: ZooKeeper's lock, held by the leader, refuses it.
+    const listing = await runToEnd(["--data-dir", dataDir, "--store", store, "--cluster", "local", "--list-backups"]);
+    expect(listing.code).toBe(1);
+    expect(listing.stderr).toContain(`another Corral scheduler holds /corral-replicas-${process.pid}/dcos-service-corral/lock`);
+    expect(listing.stderr).toContain(`"address":"${first.address}"`);
 
     const client = createAdminClient({ address: first.address, defaultDeadlineMs: 5000 });
     await client.putService({ name: "before", spec, parameters: {} });

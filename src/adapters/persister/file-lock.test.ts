@@ -23,8 +23,8 @@ afterAll(() => {
 });
 
 /**
- * A second Node process that tries to take the lock on `dir` (`shared`: a replica's hold). It prints "locked" or
- * "refused <code> <message>" and, when it got the lock, keeps it until killed.
+ * A second Node process that tries to take the lock on `dir` (`shared`: a replica's hold). It
+ * prints "locked" or "refused <code> <message>" and, when it got the lock, keeps it until killed.
  */
 function spawnLocker(dir: string, shared = false): { child: ChildProcess; outcome: Promise<string> } {
   const script = `
