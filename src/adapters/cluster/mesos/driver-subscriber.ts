@@ -175,6 +175,16 @@ export class SubscriptionLoop {
     this.reviveOwed = true;
   }
 
+  /** Whether a REVIVE is owed (asked for, not delivered, no suppress since). */
+  owesRevive(): boolean {
+    return this.reviveOwed;
+  }
+
+  /** The owed REVIVE goes out now (if it fails, it is owed again). */
+  reviveSent(): void {
+    this.reviveOwed = false;
+  }
+
   /** Stops for good: the stream is closed without a disconnection event and nothing resubscribes. */
   stop(reason: string): void {
     if (!this.running) return;

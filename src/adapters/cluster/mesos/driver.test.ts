@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { mesosFixture } from "../../../../test/fixtures/mesos/load.js";
 import { addressOf, closeDrivers, FRAMEWORK, makeDriver, passBackoff } from "../../../../test/fixtures/mesos/driver-kit.js";
+import { REVIVE_RETRY } from "./driver.js";
 import { reply, ScriptedMaster, waitFor } from "../../../../test/fixtures/mesos/scripted-master.js";
 import { tempDir } from "../../../../test/use-temp-dir.js";
 import { SchedulerError } from "../../../domain/errors.js";
@@ -197,6 +198,55 @@ describe("MesosDriver subscription", () => {
     await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
     await waitFor(() => m.calls("REVIVE").length === 1, "the REVIVE owed");
     expect(m.calls("REVIVE")[0]!.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
+  });
+
+  it("a REVIVE owed at SUBSCRIBED whose call fails is sent again while the subscription stays up, then no more", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.dropStreams();
+    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
+    await kit.driver.revive();
+    m.callScripts.push(reply(500, "the master is busy"));
+    await passBackoff(kit, 1);
+    await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
+    await waitFor(() => kit.log.messages("warn").includes("REVIVE after SUBSCRIBED failed; sending it again"), "the REVIVE refused");
+    expect(m.calls("REVIVE")).toHaveLength(1);
+    await kit.clock.advanceAsync(REVIVE_RETRY.initialMs);
+    await waitFor(() => m.calls("REVIVE").length === 2, "the REVIVE sent again");
+    expect(m.calls("REVIVE")[1]!.headers["mesos-stream-id"]).toBe(m.streams[1]!.streamId);
+    expect(kit.events.disconnects).toHaveLength(1); // the same subscription throughout
+    await kit.clock.advanceAsync(REVIVE_RETRY.maxMs * 2);
+    expect(m.calls("REVIVE")).toHaveLength(2);
+  });
+
+  it("a REVIVE that keeps failing is sent again after 1 s, then 2 s, until it goes", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.callScripts.push(reply(500, "busy"), reply(500, "busy"));
+    await expect(kit.driver.revive()).rejects.toThrow();
+    await kit.clock.advanceAsync(REVIVE_RETRY.initialMs);
+    await waitFor(() => kit.log.messages("warn").includes("REVIVE failed again; sending it again"), "the second REVIVE refused");
+    expect(m.calls("REVIVE")).toHaveLength(2);
+    await kit.clock.advanceAsync(REVIVE_RETRY.initialMs);
+    expect(m.calls("REVIVE")).toHaveLength(2);
+    await kit.clock.advanceAsync(REVIVE_RETRY.initialMs);
+    await waitFor(() => m.calls("REVIVE").length === 3, "the third REVIVE");
+    await kit.clock.advanceAsync(REVIVE_RETRY.maxMs * 2);
+    expect(m.calls("REVIVE")).toHaveLength(3);
+  });
+
+  it("a REVIVE owed is dropped when a SUPPRESS comes before it is sent again", async () => {
+    const m = await master();
+    const kit = makeDriver(addressOf(m.endpoint));
+    await kit.driver.subscribe(FRAMEWORK, kit.events);
+    m.callScripts.push(reply(500, "busy"));
+    await expect(kit.driver.revive()).rejects.toThrow();
+    await kit.driver.suppress();
+    await kit.clock.advanceAsync(REVIVE_RETRY.maxMs * 2);
+    expect(m.calls("REVIVE")).toHaveLength(1);
+    expect(m.calls("SUPPRESS")).toHaveLength(1);
   });
 
   it("reads records split across chunks (inside a UTF-8 character too) and records coalesced into one chunk", async () => {

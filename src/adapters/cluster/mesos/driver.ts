@@ -7,7 +7,7 @@
  */
 import { SchedulerError } from "../../../domain/errors.js";
 import type { Filters, Operation } from "../../../domain/cluster.js";
-import type { Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random, TaskFiles } from "../../../engine/ports.js";
+import type { Cancel, Clock, ClusterDriver, ClusterEvents, FrameworkInfo, Logger, Random, TaskFiles } from "../../../engine/ports.js";
 import type { MasterAddress } from "./driver-address.js";
 import { postCall } from "./driver-calls.js";
 import { MesosTaskFiles } from "./driver-files.js";
@@ -65,6 +65,8 @@ export interface MesosDriverStats {
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 200, maxMs: 15_000 } as const;
+/** A REVIVE owed while the subscription stays up is sent again after 1 s, doubling up to 30 s. */
+export const REVIVE_RETRY = { initialMs: 1000, maxMs: 30_000 } as const;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 75_000;
 
 export class MesosDriver implements ClusterDriver {
@@ -77,6 +79,8 @@ export class MesosDriver implements ClusterDriver {
   private closed = false;
   /** REVIVE and SUPPRESS go out one after the other: on separate connections a later one could overtake. */
   private offerStateCalls: Promise<void> = Promise.resolve();
+  /** The timer that sends an owed REVIVE again, while one is armed. */
+  private reviveRetry: Cancel | undefined;
 
   constructor(readonly options: MesosDriverOptions) {
     this.log = options.log;
@@ -187,7 +191,7 @@ export class MesosDriver implements ClusterDriver {
     try {
       await this.offerStateCall(loop, (fid) => encodeRevive(fid, loop.roles));
     } catch (err) {
-      loop.oweRevive();
+      this.owe(loop);
       throw err;
     }
   }
@@ -212,10 +216,29 @@ export class MesosDriver implements ClusterDriver {
     }
     if (drift.revive.length > 0) {
       this.offerStateCall(loop, (fid) => encodeRevive(fid, drift.revive)).catch((err: unknown) => {
-        loop.oweRevive();
-        this.log.warn({ err }, "REVIVE after SUBSCRIBED failed; owed to the next SUBSCRIBED");
+        this.owe(loop);
+        this.log.warn({ err }, "REVIVE after SUBSCRIBED failed; sending it again");
       });
     }
+  }
+
+  /**
+   * A REVIVE that failed is owed: the next SUBSCRIBED sends it, and while this subscription stays
+   * up it is sent again (REVIVE_RETRY) until it goes, a SUPPRESS makes it moot or the
+   * subscription ends. Otherwise a still-suppressed framework would wait for offers that never come.
+   */
+  private owe(loop: SubscriptionLoop, delayMs: number = REVIVE_RETRY.initialMs): void {
+    loop.oweRevive();
+    this.reviveRetry?.();
+    this.reviveRetry = this.options.clock.setTimer(delayMs, () => {
+      this.reviveRetry = undefined;
+      if (this.closed || this.loop !== loop || !loop.owesRevive() || loop.target() === undefined) return;
+      loop.reviveSent();
+      this.offerStateCall(loop, (fid) => encodeRevive(fid, loop.roles)).catch((err: unknown) => {
+        this.log.warn({ err }, "REVIVE failed again; sending it again");
+        this.owe(loop, Math.min(delayMs * 2, REVIVE_RETRY.maxMs));
+      });
+    });
   }
 
   private offerStateCall(loop: SubscriptionLoop, build: (frameworkId: string) => JsonObject): Promise<void> {
@@ -233,6 +256,7 @@ export class MesosDriver implements ClusterDriver {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.reviveRetry?.();
     this.loop?.stop("closed");
     this.transport.close();
   }
