@@ -51,6 +51,28 @@ async function untilGone(h: Harness, name: string, maxSteps = 60): Promise<void>
   throw new Error(`${name} was not removed: ${JSON.stringify(h.scheduler.getPlan(name, ""))}`);
 }
 
+/**
+ * Removes "simple" while the cluster refuses every ACCEPT releasing reservations, until one was
+ * refused; returns what makes the cluster accept them again.
+ */
+async function refuseTheRelease(h: Harness): Promise<() => void> {
+  const accept = h.cluster.accept.bind(h.cluster);
+  let refused = 0;
+  h.cluster.accept = async (offerIds, ops, filters) => {
+    if (ops.some((op) => op.type === "UNRESERVE" || op.type === "DESTROY")) {
+      refused++;
+      throw new Error("socket hang up");
+    }
+    return accept(offerIds, ops, filters);
+  };
+  await h.scheduler.uninstallService("simple");
+  for (let i = 0; i < 20 && refused === 0; i++) await h.advance(100);
+  expect(refused).toBeGreaterThan(0);
+  return () => {
+    h.cluster.accept = accept;
+  };
+}
+
 describe("service removal", () => {
   it("kills the tasks, releases the reservations and volumes, removes the stored state, and leaves other services alone", async () => {
     const h = await createHarness();
@@ -211,20 +233,8 @@ describe("service removal", () => {
     await h.put("simple", "simple.yml");
     await h.deployAll(["simple"]);
     // The agent dies while the release leaves: every ACCEPT carrying it fails, the subscription drops.
-    const accept = h.cluster.accept.bind(h.cluster);
-    let refusing = true;
-    let refused = 0;
-    h.cluster.accept = async (offerIds, ops, filters) => {
-      if (refusing && ops.some((op) => op.type === "UNRESERVE" || op.type === "DESTROY")) {
-        refused++;
-        throw new Error("socket hang up");
-      }
-      return accept(offerIds, ops, filters);
-    };
-    await h.scheduler.uninstallService("simple");
-    for (let i = 0; i < 20 && refused === 0; i++) await h.advance(100);
-    expect(refused).toBeGreaterThan(0);
-    refusing = false;
+    const accepting = await refuseTheRelease(h);
+    accepting();
     h.cluster.disconnect("agent killed", 1000);
     await untilGone(h, "simple");
     expect(namespaces(h)).toEqual(new Set());
@@ -237,20 +247,9 @@ describe("service removal", () => {
     const first = await createHarness();
     await first.put("simple", "simple.yml");
     await first.deployAll(["simple"]);
-    const accept = first.cluster.accept.bind(first.cluster);
-    let refused = 0;
-    first.cluster.accept = async (offerIds, ops, filters) => {
-      if (ops.some((op) => op.type === "UNRESERVE" || op.type === "DESTROY")) {
-        refused++;
-        throw new Error("socket hang up");
-      }
-      return accept(offerIds, ops, filters);
-    };
-    await first.scheduler.uninstallService("simple");
-    for (let i = 0; i < 20 && refused === 0; i++) await first.advance(100);
-    expect(refused).toBeGreaterThan(0);
+    const accepting = await refuseTheRelease(first);
     await first.scheduler.stop();
-    first.cluster.accept = accept;
+    accepting();
     // The store says released what the cluster still holds: the write went before the ACCEPT.
     const stored = decodeJson<{ released: string[] }>((await first.persister.get(removalPath("simple")))!.data);
     const held = [...first.cluster.reservations().values()].flat().map((r) => r.reservations?.at(-1)?.labels[LABEL_RESOURCE_ID]);

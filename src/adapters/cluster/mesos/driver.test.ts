@@ -220,12 +220,18 @@ describe("MesosDriver subscription", () => {
     expect(m.calls("REVIVE")).toHaveLength(2);
   });
 
-  it("a REVIVE that keeps failing is sent again after 1 s, then 2 s, until it goes", async () => {
+  /** A subscribed driver whose REVIVE the master refused, and will refuse `more` times again. */
+  async function refusedRevive(more: number): Promise<{ m: ScriptedMaster; kit: ReturnType<typeof makeDriver> }> {
     const m = await master();
     const kit = makeDriver(addressOf(m.endpoint));
     await kit.driver.subscribe(FRAMEWORK, kit.events);
-    m.callScripts.push(reply(500, "busy"), reply(500, "busy"));
+    for (let i = 0; i <= more; i++) m.callScripts.push(reply(500, "busy"));
     await expect(kit.driver.revive()).rejects.toThrow();
+    return { m, kit };
+  }
+
+  it("a REVIVE that keeps failing is sent again after 1 s, then 2 s, until it goes", async () => {
+    const { m, kit } = await refusedRevive(1);
     await kit.clock.advanceAsync(REVIVE_RETRY.initialMs);
     await waitFor(() => kit.log.messages("warn").includes("REVIVE failed again; sending it again"), "the second REVIVE refused");
     expect(m.calls("REVIVE")).toHaveLength(2);
@@ -238,11 +244,7 @@ describe("MesosDriver subscription", () => {
   });
 
   it("a REVIVE owed is dropped when a SUPPRESS comes before it is sent again", async () => {
-    const m = await master();
-    const kit = makeDriver(addressOf(m.endpoint));
-    await kit.driver.subscribe(FRAMEWORK, kit.events);
-    m.callScripts.push(reply(500, "busy"));
-    await expect(kit.driver.revive()).rejects.toThrow();
+    const { m, kit } = await refusedRevive(0);
     await kit.driver.suppress();
     await kit.clock.advanceAsync(REVIVE_RETRY.maxMs * 2);
     expect(m.calls("REVIVE")).toHaveLength(1);
