@@ -187,13 +187,19 @@ describe("MesosDriver subscription", () => {
     expect(m.calls("REVIVE")).toHaveLength(0);
   });
 
-  it("a REVIVE asked for while disconnected is sent after the SUBSCRIBED (it clears the offer filters too)", async () => {
+  /** A driver that lost its subscription and was then asked to REVIVE (owed to the next SUBSCRIBED). */
+  async function reviveWhileDisconnected(): Promise<{ m: ScriptedMaster; kit: ReturnType<typeof makeDriver> }> {
     const m = await master();
     const kit = makeDriver(addressOf(m.endpoint));
     await kit.driver.subscribe(FRAMEWORK, kit.events);
     m.dropStreams();
     await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
     await kit.driver.revive();
+    return { m, kit };
+  }
+
+  it("a REVIVE asked for while disconnected is sent after the SUBSCRIBED (it clears the offer filters too)", async () => {
+    const { m, kit } = await reviveWhileDisconnected();
     await passBackoff(kit, 1);
     await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
     await waitFor(() => m.calls("REVIVE").length === 1, "the REVIVE owed");
@@ -201,12 +207,7 @@ describe("MesosDriver subscription", () => {
   });
 
   it("a REVIVE owed at SUBSCRIBED whose call fails is sent again while the subscription stays up, then no more", async () => {
-    const m = await master();
-    const kit = makeDriver(addressOf(m.endpoint));
-    await kit.driver.subscribe(FRAMEWORK, kit.events);
-    m.dropStreams();
-    await waitFor(() => kit.events.disconnects.length === 1, "disconnected");
-    await kit.driver.revive();
+    const { m, kit } = await reviveWhileDisconnected();
     m.callScripts.push(reply(500, "the master is busy"));
     await passBackoff(kit, 1);
     await waitFor(() => kit.events.subscribedIds.length === 2, "resubscribed");
