@@ -235,18 +235,21 @@ async function pair(setup: PairSetup): Promise<PairResult> {
   }
   const scraper = every > 0 ? setInterval(() => void (on.metrics !== null ? scrape() : undefined), every * 1000) : undefined;
   const cpuBefore = [await on.cpuMs(), await off.cpuMs()];
-  const result: PairResult = { onTimes: [], offTimes: [], roundRatios: [], waits: [], cpuPerPut: [0, 0], scrapes, series: 0, services: 0, failures: 0 };
+  const onTimes: number[] = [];
+  const offTimes: number[] = [];
+  const roundRatios: number[] = [];
+  const waits: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const onRound: number[] = [];
     const offRound: number[] = [];
     const order: [Server, number[]][] = r % 2 === 0 ? [[on, onRound], [off, offRound]] : [[off, offRound], [on, onRound]];
     for (const [s, out] of order) {
       for (let i = 0; i < batch; i++) await put(s, out);
-      if (QUIET_WINDOWS > 0) result.waits.push(await s.quiet());
+      if (QUIET_WINDOWS > 0) waits.push(await s.quiet());
     }
-    result.roundRatios.push(summarize(onRound).p50 / summarize(offRound).p50);
-    result.onTimes.push(...onRound);
-    result.offTimes.push(...offRound);
+    roundRatios.push(summarize(onRound).p50 / summarize(offRound).p50);
+    onTimes.push(...onRound);
+    offTimes.push(...offRound);
   }
   if (scraper) clearInterval(scraper);
   // The deploys the last puts started finish meanwhile: their work counts too.
@@ -260,7 +263,7 @@ async function pair(setup: PairSetup): Promise<PairResult> {
     s.proc.stdin.end();
   }
   await Promise.all([on, off].map((s) => new Promise((r) => s.proc.once("exit", r))));
-  return { ...result, cpuPerPut: [cpu[0]!, cpu[1]!], series, services: seq, failures };
+  return { onTimes, offTimes, roundRatios, waits, cpuPerPut: [cpu[0]!, cpu[1]!], scrapes, series, services: seq, failures };
 }
 
 async function parent(rounds: number, batch: number, pairs: number): Promise<void> {
