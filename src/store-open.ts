@@ -24,7 +24,7 @@ export function usesDataDir(options: Pick<ResolvedOptions, "store" | "cluster">)
 
 /**
  * A ZooKeeper store's schedulers are replicas: its election decides who leads, so they share a
- * data directory (and its local agent) and take no data-directory lock.
+ * data directory (and its local agent), holding it shared (`sharesDataDir`), not locked.
  */
 export function isReplicated(options: Pick<ResolvedOptions, "store">): boolean {
   return options.store.startsWith("zk://");
